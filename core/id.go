@@ -1,0 +1,18 @@
+package core
+
+// UserID is a Telegram user id. Vitrina has no accounts of its own: a person is who
+// Telegram says they are.
+type UserID int64
+
+// Typed ids of Vitrina's records, so that a product id is never passed where an order
+// id is wanted.
+type (
+	ShopID           int64
+	CategoryID       int64
+	ProductID        int64
+	VariantID        int64
+	OrderID          int64
+	PaymentID        int64
+	PickupPointID    int64
+	ShippingOptionID int64
+)

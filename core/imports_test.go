@@ -1,0 +1,72 @@
+package core_test
+
+import (
+	"bytes"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestImportRules enforces the dependency direction of ARCHITECTURE.md: the domain
+// imports no transport or infrastructure, SQL stays in core/postgres, adapters do not
+// reach into each other.
+func TestImportRules(t *testing.T) {
+	rules := []struct {
+		pkgs      string   // a package pattern of `go list`
+		except    []string // package path prefixes of the pattern the rule does not cover
+		forbidden []string // import path prefixes none of them may depend on, even indirectly
+	}{
+		{
+			pkgs:      "github.com/vitrina-shop/vitrina/core/...",
+			except:    []string{"github.com/vitrina-shop/vitrina/core/postgres"},
+			forbidden: []string{"net/http", "github.com/mymmrac/telego", "github.com/hibiken/asynq", "github.com/redis/go-redis", "github.com/jackc/pgx", "github.com/prometheus", "github.com/vitrina-shop/vitrina/bots", "github.com/vitrina-shop/vitrina/workers"},
+		},
+		{
+			pkgs:      "github.com/vitrina-shop/vitrina/core/postgres/...",
+			forbidden: []string{"github.com/mymmrac/telego", "github.com/hibiken/asynq", "github.com/vitrina-shop/vitrina/bots", "github.com/vitrina-shop/vitrina/workers"},
+		},
+		{
+			pkgs:      "github.com/vitrina-shop/vitrina/workers/...",
+			forbidden: []string{"github.com/mymmrac/telego", "github.com/jackc/pgx", "github.com/vitrina-shop/vitrina/core/postgres", "github.com/vitrina-shop/vitrina/bots"},
+		},
+		{
+			pkgs:      "github.com/vitrina-shop/vitrina/bots/...",
+			forbidden: []string{"github.com/hibiken/asynq", "github.com/jackc/pgx", "github.com/vitrina-shop/vitrina/core/postgres", "github.com/vitrina-shop/vitrina/workers"},
+		},
+	}
+	for _, r := range rules {
+		out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Deps " "}}`, r.pkgs).Output()
+		if err != nil {
+			var stderr string
+			if ee, ok := err.(*exec.ExitError); ok {
+				stderr = string(ee.Stderr)
+			}
+			if strings.Contains(stderr, "matched no packages") {
+				continue
+			}
+			t.Fatalf("go list %s: %v\n%s", r.pkgs, err, stderr)
+		}
+		for _, line := range bytes.Split(bytes.TrimSpace(out), []byte("\n")) {
+			fields := strings.Fields(string(line))
+			if len(fields) == 0 || hasPrefix(fields[0], r.except) {
+				continue
+			}
+			for _, dep := range fields[1:] {
+				for _, f := range r.forbidden {
+					if dep == f || strings.HasPrefix(dep, f+"/") {
+						t.Errorf("%s depends on %s, which it may not (see ARCHITECTURE.md)", fields[0], dep)
+					}
+				}
+			}
+		}
+	}
+}
+
+func hasPrefix(pkg string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if pkg == p || strings.HasPrefix(pkg, p+"/") {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,19 @@
+package core
+
+import "time"
+
+// Job is work to be done after a state change commits: a reservation to expire, a
+// notification to send, a refund to make. Services return jobs alongside the change;
+// the store writes them to the outbox in the same transaction, and a relay hands them
+// to the job queue. So a job exists if and only if its change committed.
+type Job struct {
+	// Kind names the work ("order:expire", "order:notify"); workers map it to a handler.
+	Kind string
+	// Key makes the job unique: a second job with the same key is dropped while the
+	// first is pending ("order:expire:42"). Empty means the outbox row id.
+	Key string
+	// RunAt is when the job is due; zero means now.
+	RunAt time.Time
+	// Payload is the job's arguments as JSON.
+	Payload []byte
+}
