@@ -1,0 +1,413 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mymmrac/telego"
+)
+
+// User is the handle of a persona: it acts as the user toward the bot. Every acting method builds
+// the update Telegram would send and delivers it; with a webhook it returns once the webhook has
+// answered, so the bot has finished handling and made its calls. An error from the webhook (non-2xx)
+// is a *WebhookError; the acting user's message stays in the chat, as it would on Telegram.
+type User struct {
+	s  *Server
+	id int64
+}
+
+// ID returns the user's id, which is also the id of the user's private chat with the bot.
+func (u *User) ID() int64 { return u.id }
+
+// Spec returns the user's profile.
+func (u *User) Spec() UserSpec {
+	u.s.mu.Lock()
+	defer u.s.mu.Unlock()
+	return u.s.st.users[u.id].spec
+}
+
+// Chat returns the handle of the user's private chat with the bot.
+func (u *User) Chat() *Chat { return &Chat{s: u.s, id: u.id} }
+
+// Send sends text to the bot in the user's private chat. A leading "/command" is marked as a
+// bot_command entity, as Telegram clients do.
+func (u *User) Send(ctx context.Context, text string) error {
+	return u.SendTo(ctx, u.id, text)
+}
+
+// Start opens the bot as a deep link t.me/<bot>?start=<payload> does: it sends "/start <payload>"
+// ("/start" for an empty payload). A payload Telegram would not carry (more than 64 characters,
+// or other than A-Z a-z 0-9 _ -) is an error.
+func (u *User) Start(ctx context.Context, payload string) error {
+	if !startPayloadPattern.MatchString(payload) {
+		return fmt.Errorf("sandbox: invalid start payload %q", payload)
+	}
+	return u.Send(ctx, strings.TrimSpace("/start "+payload))
+}
+
+// OpenLink follows a link to the bot (t.me/<bot>?start=<payload>), as a tap on a URL button or an
+// answerCallbackQuery URL does. Links elsewhere, or with an invalid payload, are an error.
+func (u *User) OpenLink(ctx context.Context, link string) error {
+	payload, ok := u.s.startPayload(link)
+	if !ok {
+		return fmt.Errorf("sandbox: %q is not a link to @%s with a valid start payload", link, u.s.cfg.BotUsername)
+	}
+	return u.Start(ctx, payload)
+}
+
+// Reply sends text as a reply to msg, in msg's chat.
+func (u *User) Reply(ctx context.Context, to Message, text string) error {
+	return u.post(ctx, to.ChatID, &Message{Text: text, Entities: userEntities(text), ReplyToID: to.ID})
+}
+
+// SendTo sends text in a chat: the user's private chat with the bot, or a group the user is a
+// member of. In a group, with privacy mode on, the bot receives only commands, mentions of it and
+// replies to its messages; the message is in the chat either way.
+func (u *User) SendTo(ctx context.Context, chatID int64, text string) error {
+	return u.post(ctx, chatID, &Message{Text: text, Entities: userEntities(text)})
+}
+
+// SendPhoto sends the bot a generated photo (a small PNG the bot can getFile and download) with a
+// caption.
+func (u *User) SendPhoto(ctx context.Context, caption string) error {
+	data := generatedPNG(int(u.id))
+	return u.SendPhotoFile(ctx, "photo.png", data, caption)
+}
+
+// SendPhotoFile sends the bot a photo from image bytes (JPEG, PNG or GIF) with a caption. Bytes
+// that are no image are an error.
+func (u *User) SendPhotoFile(ctx context.Context, name string, data []byte, caption string) error {
+	width, height, err := imageSize(data)
+	if err != nil {
+		return fmt.Errorf("sandbox: photo: %w", err)
+	}
+	u.s.mu.Lock()
+	f := u.s.storeFileLocked(kindPhoto, name, "image/"+imageFormat(data), data)
+	f.att.Width, f.att.Height = width, height
+	u.s.mu.Unlock()
+	return u.post(ctx, u.id, &Message{Photo: ptr(f.att), Caption: caption})
+}
+
+// SendDocument sends the bot a file, as a user attaching a document does.
+func (u *User) SendDocument(ctx context.Context, name string, data []byte, mimeType string) error {
+	u.s.mu.Lock()
+	f := u.s.storeFileLocked(kindDocument, name, mimeType, data)
+	u.s.mu.Unlock()
+	return u.post(ctx, u.id, &Message{Document: ptr(f.att)})
+}
+
+// post adds m from u to a chat and delivers it to the bot.
+func (u *User) post(ctx context.Context, chatID int64, m *Message) error {
+	s := u.s
+	s.mu.Lock()
+	c, err := u.writableLocked(chatID)
+	if err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	if c.info.Type == ChatPrivate {
+		s.st.users[u.id].started = true
+	}
+	m.From = u.id
+	s.appendLocked(c, m)
+	visible := s.botSeesLocked(c, m)
+	upd := telego.Update{Message: s.tgMessageLocked(m, true)}
+	s.mu.Unlock()
+	if !visible {
+		return nil
+	}
+	return s.deliver(ctx, u.id, upd)
+}
+
+// writableLocked returns the chat u may write into, or says why not.
+func (u *User) writableLocked(chatID int64) (*chatState, error) {
+	us, ok := u.s.st.users[u.id]
+	if !ok {
+		return nil, fmt.Errorf("sandbox: unknown user %d", u.id)
+	}
+	c, ok := u.s.st.chats[chatID]
+	if !ok {
+		return nil, fmt.Errorf("sandbox: unknown chat %d", chatID)
+	}
+	switch c.info.Type {
+	case ChatPrivate:
+		if chatID != u.id {
+			return nil, fmt.Errorf("sandbox: chat %d is another user's private chat with the bot", chatID)
+		}
+		if us.blocked {
+			return nil, fmt.Errorf("sandbox: user %d has blocked the bot; call Unblock first", u.id)
+		}
+	case ChatChannel:
+		return nil, fmt.Errorf("sandbox: users do not write in channel %d; use Chat.Post", chatID)
+	default:
+		switch c.members[u.id] {
+		case StatusMember, StatusAdministrator, StatusCreator:
+		default:
+			return nil, fmt.Errorf("sandbox: user %d is not a member of chat %d; use Chat.AddMember", u.id, chatID)
+		}
+	}
+	return c, nil
+}
+
+// botSeesLocked applies the bot's membership and privacy mode to a user's message in c.
+func (s *Server) botSeesLocked(c *chatState, m *Message) bool {
+	switch c.info.Type {
+	case ChatPrivate:
+		return true
+	case ChatChannel:
+		return c.info.BotStatus == StatusAdministrator || c.info.BotStatus == StatusCreator
+	}
+	switch c.info.BotStatus {
+	case StatusLeft, StatusKicked:
+		return false
+	case StatusAdministrator, StatusCreator:
+		return true
+	}
+	if s.cfg.ReadAllGroupMessages {
+		return true
+	}
+	text := m.Body()
+	if cmd, ok := strings.CutPrefix(text, "/"); ok {
+		cmd, _, _ = strings.Cut(cmd, " ")
+		if _, bot, addressed := strings.Cut(cmd, "@"); !addressed || strings.EqualFold(bot, s.cfg.BotUsername) {
+			return true
+		}
+	}
+	if strings.Contains(strings.ToLower(text), "@"+strings.ToLower(s.cfg.BotUsername)) {
+		return true
+	}
+	if m.ReplyToID != 0 {
+		if r := c.message(m.ReplyToID); r != nil && r.FromBot {
+			return true
+		}
+	}
+	return false
+}
+
+// Press taps the inline button carrying callback data on msg (in the user's private chat, a group
+// the user is in, or a channel post) and returns the bot's answerCallbackQuery. The message must
+// still exist and still have such a button, as a client can only tap what it shows; a stale button
+// is one on an older message. If the bot does not answer within Config.AnswerTimeout the error is
+// ErrNotAnswered.
+func (u *User) Press(ctx context.Context, msg Message, data string) (CallbackAnswer, error) {
+	s := u.s
+	s.mu.Lock()
+	c, m, err := u.visibleMessageLocked(msg)
+	if err != nil {
+		s.mu.Unlock()
+		return CallbackAnswer{}, err
+	}
+	if !m.hasCallbackData(data) {
+		s.mu.Unlock()
+		return CallbackAnswer{}, fmt.Errorf("sandbox: message %d in chat %d has no button with callback data %q",
+			m.ID, c.info.ID, data)
+	}
+	q := s.newQueryLocked("callback_query", u.id)
+	cq := &telego.CallbackQuery{ID: q.id, From: s.tgUserLocked(u.id), Message: s.tgMessageLocked(m, true),
+		ChatInstance: s.chatInstance(c.info.ID), Data: data}
+	s.mu.Unlock()
+
+	deadline := time.Now().Add(s.cfg.AnswerTimeout)
+	if err := s.deliver(ctx, u.id, telego.Update{CallbackQuery: cq}); err != nil {
+		ans, _ := s.takeAnswerNow(q)
+		answer, _ := ans.(CallbackAnswer)
+		return answer, err
+	}
+	ans, err := s.awaitAnswer(ctx, q, deadline)
+	if err != nil {
+		return CallbackAnswer{}, err
+	}
+	return ans.(CallbackAnswer), nil
+}
+
+// PressButton presses the callback button labelled label on msg (see Message.Button for matching).
+func (u *User) PressButton(ctx context.Context, msg Message, label string) (CallbackAnswer, error) {
+	b, ok := msg.Button(label)
+	if !ok {
+		return CallbackAnswer{}, fmt.Errorf("sandbox: message %d has no single button labelled %q", msg.ID, label)
+	}
+	if b.CallbackData == "" {
+		return CallbackAnswer{}, fmt.Errorf("sandbox: button %q of message %d is not a callback button", b.Text, msg.ID)
+	}
+	return u.Press(ctx, msg, b.CallbackData)
+}
+
+// takeAnswerNow returns q's answer if the bot gave one, and expires q otherwise.
+func (s *Server) takeAnswerNow(q *pendingQuery) (any, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.st.queries, q.id)
+	if q.answered {
+		return q.answer, true
+	}
+	q.expireLocked()
+	return nil, false
+}
+
+// visibleMessageLocked finds the current state of msg, if u can see it.
+func (u *User) visibleMessageLocked(msg Message) (*chatState, *Message, error) {
+	c, ok := u.s.st.chats[msg.ChatID]
+	if !ok {
+		return nil, nil, fmt.Errorf("sandbox: unknown chat %d", msg.ChatID)
+	}
+	switch c.info.Type {
+	case ChatPrivate:
+		if c.info.ID != u.id {
+			return nil, nil, fmt.Errorf("sandbox: user %d cannot see user %d's chat", u.id, c.info.ID)
+		}
+	case ChatGroup, ChatSupergroup:
+		switch c.members[u.id] {
+		case StatusMember, StatusAdministrator, StatusCreator:
+		default:
+			return nil, nil, fmt.Errorf("sandbox: user %d is not a member of chat %d", u.id, c.info.ID)
+		}
+	}
+	m := c.message(msg.ID)
+	if m == nil || m.Deleted {
+		return nil, nil, fmt.Errorf("sandbox: message %d in chat %d was deleted", msg.ID, msg.ChatID)
+	}
+	return c, m, nil
+}
+
+// InlineQuery types "@bot query" in a chat's input field and returns the results the bot answered
+// with answerInlineQuery. It fails when the bot's inline mode is off, and with ErrNotAnswered when
+// the bot does not answer within Config.AnswerTimeout.
+func (u *User) InlineQuery(ctx context.Context, query string) ([]InlineResult, error) {
+	ans, err := u.InlineQueryPage(ctx, query, "")
+	return ans.Results, err
+}
+
+// InlineQueryPage is InlineQuery for one page: offset is the NextOffset of the previous answer.
+func (u *User) InlineQueryPage(ctx context.Context, query, offset string) (InlineAnswer, error) {
+	s := u.s
+	if s.cfg.InlineDisabled {
+		return InlineAnswer{}, errors.New("sandbox: the bot's inline mode is off")
+	}
+	if utf16Len(query) > 256 {
+		return InlineAnswer{}, errors.New("sandbox: an inline query is at most 256 characters")
+	}
+	s.mu.Lock()
+	q := s.newQueryLocked("inline_query", u.id)
+	iq := &telego.InlineQuery{ID: q.id, From: s.tgUserLocked(u.id), Query: query, Offset: offset, ChatType: "sender"}
+	s.mu.Unlock()
+
+	deadline := time.Now().Add(s.cfg.AnswerTimeout)
+	if err := s.deliver(ctx, u.id, telego.Update{InlineQuery: iq}); err != nil {
+		s.takeAnswerNow(q)
+		return InlineAnswer{}, err
+	}
+	ans, err := s.awaitAnswer(ctx, q, deadline)
+	if err != nil {
+		return InlineAnswer{}, err
+	}
+	return ans.(InlineAnswer), nil
+}
+
+// Block makes the user block the bot and sends the bot the my_chat_member update Telegram sends.
+// The bot's further messages to the user fail with 403.
+func (u *User) Block(ctx context.Context) error {
+	return u.setBlocked(ctx, true)
+}
+
+// Unblock undoes Block (the user pressed "Restart") and tells the bot with my_chat_member.
+func (u *User) Unblock(ctx context.Context) error {
+	return u.setBlocked(ctx, false)
+}
+
+func (u *User) setBlocked(ctx context.Context, blocked bool) error {
+	s := u.s
+	s.mu.Lock()
+	us, ok := s.st.users[u.id]
+	if !ok {
+		s.mu.Unlock()
+		return fmt.Errorf("sandbox: unknown user %d", u.id)
+	}
+	if us.blocked == blocked {
+		s.mu.Unlock()
+		return nil
+	}
+	us.blocked = blocked
+	bot := s.botUser()
+	var oldMember, newMember telego.ChatMember = &telego.ChatMemberMember{Status: string(StatusMember), User: bot},
+		&telego.ChatMemberBanned{Status: string(StatusKicked), User: bot}
+	if !blocked {
+		oldMember, newMember = newMember, oldMember
+	}
+	upd := telego.Update{MyChatMember: &telego.ChatMemberUpdated{
+		Chat: tgChat(s.st.chats[u.id].info), From: s.tgUserLocked(u.id), Date: s.cfg.Now().Unix(),
+		OldChatMember: oldMember, NewChatMember: newMember,
+	}}
+	s.mu.Unlock()
+	return s.deliver(ctx, u.id, upd)
+}
+
+// Messages returns the user's private chat with the bot in order, in its current state (edits
+// applied, deleted messages marked Deleted).
+func (u *User) Messages() []Message { return u.Chat().Messages() }
+
+// LastMessage returns the last message in the user's private chat that is not deleted, from
+// either side; the zero Message if there is none.
+func (u *User) LastMessage() Message { return u.Chat().LastMessage() }
+
+// LastBotMessage returns the bot's last message in the user's private chat that is not deleted;
+// the zero Message if there is none.
+func (u *User) LastBotMessage() Message {
+	return lastMatching(u.Messages(), func(m Message) bool { return m.FromBot })
+}
+
+// WaitMessage waits until the user's private chat holds a message (not deleted, in its current
+// state) that match accepts, and returns it; messages already there count. Use it for what the bot
+// sends later, from a job rather than while handling an update; to skip older messages, match on
+// Message.ID. It returns ctx's error when ctx ends first.
+func (u *User) WaitMessage(ctx context.Context, match func(Message) bool) (Message, error) {
+	return u.Chat().WaitMessage(ctx, match)
+}
+
+// WaitMessage waits until the chat holds a message (not deleted, current state) that match accepts;
+// see User.WaitMessage.
+func (c *Chat) WaitMessage(ctx context.Context, match func(Message) bool) (Message, error) {
+	for {
+		c.s.mu.Lock()
+		msgs := c.s.st.chats[c.id].snapshot()
+		changed := c.s.st.changed
+		c.s.mu.Unlock()
+		for _, m := range msgs {
+			if !m.Deleted && match(m) {
+				return m, nil
+			}
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return Message{}, ctx.Err()
+		}
+	}
+}
+
+// RedeliverLast sends the last update this user caused again, with the same update_id.
+func (u *User) RedeliverLast(ctx context.Context) error {
+	return u.s.redeliverLast(ctx, u.id)
+}
+
+// Post publishes text in the channel as the channel (an administrator posting), and delivers the
+// channel_post update when the bot is an administrator there.
+func (c *Chat) Post(ctx context.Context, text string) error {
+	s := c.s
+	s.mu.Lock()
+	ch := s.st.chats[c.id]
+	if ch.info.Type != ChatChannel {
+		s.mu.Unlock()
+		return fmt.Errorf("sandbox: chat %d is not a channel", c.id)
+	}
+	m := s.appendLocked(ch, &Message{Text: text})
+	visible := s.botSeesLocked(ch, m)
+	upd := telego.Update{ChannelPost: s.tgMessageLocked(m, true)}
+	s.mu.Unlock()
+	if !visible {
+		return nil
+	}
+	return s.deliver(ctx, 0, upd)
+}

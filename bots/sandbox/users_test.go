@@ -1,0 +1,352 @@
+package sandbox_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mymmrac/telego"
+	tu "github.com/mymmrac/telego/telegoutil"
+
+	"github.com/vitrina-shop/vitrina/bots/sandbox"
+)
+
+func TestUser_Press(t *testing.T) {
+	b := setup(t, sandbox.Config{AnswerTimeout: 300 * time.Millisecond})
+	ctx := ctxT(t)
+	u := b.s.NewUser(sandbox.UserSpec{ID: 1001, FirstName: "Anna", LanguageCode: "ru"})
+	var (
+		mu       sync.Mutex
+		answered []string
+	)
+	b.serveWebhook(t, "", func(ctx context.Context, upd telego.Update) {
+		switch {
+		case upd.Message != nil:
+			_, _ = b.bot.SendMessage(ctx, tu.Message(chatID(upd.Message.Chat.ID), "Catalog").
+				WithReplyMarkup(tu.InlineKeyboard(tu.InlineKeyboardRow(
+					tu.InlineKeyboardButton("Mug · 12.50 ₽").WithCallbackData("p:1"),
+					tu.InlineKeyboardButton("Silent").WithCallbackData("silent"),
+					tu.InlineKeyboardButton("Long").WithCallbackData("long"),
+					tu.InlineKeyboardButton("Site").WithURL("https://example.com")))))
+		case upd.CallbackQuery != nil:
+			q := upd.CallbackQuery
+			mu.Lock()
+			answered = append(answered, q.Data)
+			mu.Unlock()
+			switch q.Data {
+			case "p:1":
+				msg := q.Message.Message()
+				_ = b.bot.AnswerCallbackQuery(ctx, tu.CallbackQuery(q.ID).WithText("Added "+q.From.LanguageCode))
+				_, _ = b.bot.EditMessageText(ctx, &telego.EditMessageTextParams{ChatID: chatID(msg.Chat.ID),
+					MessageID: msg.MessageID, Text: "Mug added"})
+			case "long":
+				err := b.bot.AnswerCallbackQuery(ctx, tu.CallbackQuery(q.ID).WithText(strings.Repeat("x", 201)))
+				if apiErr := apiError(t, err); apiErr.Description != "Bad Request: MESSAGE_TOO_LONG" {
+					t.Errorf("long answer: %v", err)
+				}
+			}
+		}
+	})
+	if err := u.Send(ctx, "/start"); err != nil {
+		t.Fatal(err)
+	}
+	catalog := u.LastMessage()
+
+	ans, err := u.PressButton(ctx, catalog, "Mug")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ans.Text != "Added ru" {
+		t.Fatalf("answer = %+v", ans)
+	}
+	if m := u.LastMessage(); m.ID != catalog.ID || m.Text != "Mug added" || m.InlineKeyboard != nil {
+		t.Fatalf("the bot edited the message in place; got %+v", m)
+	}
+
+	t.Run("StaleButton", func(t *testing.T) {
+		_, err := u.Press(ctx, catalog, "p:1")
+		if err == nil || !strings.Contains(err.Error(), "no button") {
+			t.Fatalf("the keyboard is gone, pressing must fail: %v", err)
+		}
+	})
+	t.Run("NotAnswered", func(t *testing.T) {
+		fresh := sendCatalog(t, b, 1001)
+		_, err := u.Press(ctx, fresh, "silent")
+		if !errors.Is(err, sandbox.ErrNotAnswered) {
+			t.Fatalf("want ErrNotAnswered, got %v", err)
+		}
+	})
+	t.Run("AnswerTooLong", func(t *testing.T) {
+		fresh := sendCatalog(t, b, 1001)
+		_, err := u.Press(ctx, fresh, "long")
+		if !errors.Is(err, sandbox.ErrNotAnswered) {
+			t.Fatalf("a refused answer leaves the query unanswered, got %v", err)
+		}
+	})
+	t.Run("LateAnswer", func(t *testing.T) {
+		var cq *telego.CallbackQuery
+		for _, upd := range b.s.Updates() {
+			if upd.CallbackQuery != nil && upd.CallbackQuery.Data == "silent" {
+				cq = upd.CallbackQuery
+			}
+		}
+		err := b.bot.AnswerCallbackQuery(ctx, tu.CallbackQuery(cq.ID))
+		wantAPIError(t, err, 400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
+	})
+	t.Run("URLButtonIsNotPressable", func(t *testing.T) {
+		fresh := sendCatalog(t, b, 1001)
+		if _, err := u.PressButton(ctx, fresh, "Site"); err == nil {
+			t.Fatal("a URL button sends no callback query")
+		}
+	})
+}
+
+// sendCatalog has the bot send the test keyboard to chat and returns the message.
+func sendCatalog(t *testing.T, b *bundle, chat int64) sandbox.Message {
+	t.Helper()
+	_, err := b.bot.SendMessage(ctxT(t), tu.Message(chatID(chat), "Catalog").
+		WithReplyMarkup(tu.InlineKeyboard(tu.InlineKeyboardRow(
+			tu.InlineKeyboardButton("Silent").WithCallbackData("silent"),
+			tu.InlineKeyboardButton("Long").WithCallbackData("long"),
+			tu.InlineKeyboardButton("Site").WithURL("https://example.com")))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.s.Chat(chat).LastMessage()
+}
+
+func TestUser_SendDocumentBotDownloads(t *testing.T) {
+	b := setup(t, sandbox.Config{})
+	ctx := ctxT(t)
+	u := b.s.NewUser(sandbox.UserSpec{ID: 1001, FirstName: "Seller"})
+	var downloaded []byte
+	b.serveWebhook(t, "", func(ctx context.Context, upd telego.Update) {
+		if upd.Message == nil || upd.Message.Document == nil {
+			return
+		}
+		f, err := b.bot.GetFile(ctx, &telego.GetFileParams{FileID: upd.Message.Document.FileID})
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		resp, err := http.Get(b.bot.FileDownloadURL(f.FilePath))
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer resp.Body.Close()
+		downloaded, _ = io.ReadAll(resp.Body)
+	})
+	csv := []byte("sku,price,stock\nMUG-1,1250,7\n")
+	if err := u.SendDocument(ctx, "stock.csv", csv, "text/csv"); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(downloaded, csv) {
+		t.Fatalf("the bot downloaded %q", downloaded)
+	}
+	if err := u.SendPhoto(ctx, "front view"); err != nil {
+		t.Fatal(err)
+	}
+	if m := u.LastMessage(); m.Photo == nil || m.Caption != "front view" || m.Photo.Width == 0 {
+		t.Fatalf("photo message = %+v", m)
+	}
+}
+
+func TestUser_InlineQuery(t *testing.T) {
+	b := setup(t, sandbox.Config{})
+	ctx := ctxT(t)
+	u := b.s.NewUser(sandbox.UserSpec{ID: 1001, FirstName: "Anna"})
+	b.serveWebhook(t, "", func(ctx context.Context, upd telego.Update) {
+		if upd.InlineQuery == nil {
+			return
+		}
+		_ = b.bot.AnswerInlineQuery(ctx, tu.InlineQuery(upd.InlineQuery.ID,
+			tu.ResultArticle("p1", "Mug", tu.TextMessage("<b>Mug</b> for "+upd.InlineQuery.Query).WithParseMode(telego.ModeHTML)).
+				WithReplyMarkup(tu.InlineKeyboard(tu.InlineKeyboardRow(tu.InlineKeyboardButton("Open").WithURL("https://t.me/vitrina_test_bot?start=p_1")))),
+		))
+	})
+	results, err := u.InlineQuery(ctx, "mug")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != 1 || results[0].ID != "p1" || results[0].MessageText != "Mug for mug" ||
+		results[0].Entities[0].Type != "bold" || results[0].InlineKeyboard[0][0].URL == "" {
+		t.Fatalf("results = %+v", results)
+	}
+	var opened []string
+	b.serveWebhook(t, "", func(_ context.Context, upd telego.Update) {
+		if upd.Message != nil {
+			opened = append(opened, upd.Message.Text)
+		}
+	})
+	if err := u.OpenLink(ctx, results[0].InlineKeyboard[0][0].URL); err != nil {
+		t.Fatal(err)
+	}
+	if len(opened) != 1 || opened[0] != "/start p_1" {
+		t.Fatalf("the deep link sent %v", opened)
+	}
+	if err := u.OpenLink(ctx, "https://t.me/other_bot?start=x"); err == nil {
+		t.Fatal("a link to another bot must fail")
+	}
+}
+
+func TestUser_GroupPrivacyMode(t *testing.T) {
+	b := setup(t, sandbox.Config{})
+	ctx := ctxT(t)
+	u := b.s.NewUser(sandbox.UserSpec{ID: 1001, FirstName: "Anna"})
+	group := b.s.NewChat(sandbox.ChatSpec{Title: "Group buy", Type: sandbox.ChatSupergroup})
+	wh := b.serveWebhook(t, "", nil)
+
+	if err := u.SendTo(ctx, group.ID(), "hello all"); err == nil {
+		t.Fatal("a non-member cannot write in the group")
+	}
+	group.AddMember(u.ID(), sandbox.StatusMember)
+	for _, text := range []string{"hello all", "/join@vitrina_test_bot", "/join@other_bot", "hey @vitrina_test_bot"} {
+		if err := u.SendTo(ctx, group.ID(), text); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for _, upd := range wh.received() {
+		got = append(got, upd.Message.Text)
+	}
+	if strings.Join(got, "|") != "/join@vitrina_test_bot|hey @vitrina_test_bot" {
+		t.Fatalf("with privacy mode the bot got %q", got)
+	}
+	if n := len(group.Messages()); n != 4 {
+		t.Fatalf("the group holds %d messages, want 4", n)
+	}
+}
+
+func TestServer_Channel(t *testing.T) {
+	b := setup(t, sandbox.Config{})
+	ctx := ctxT(t)
+	channel := b.s.NewChat(sandbox.ChatSpec{Type: sandbox.ChatChannel, Title: "Shop news", Username: "shop_news"})
+	post, err := b.bot.SendMessage(ctx, tu.Message(telego.ChatID{Username: "@shop_news"}, "Drop at 18:00").
+		WithReplyMarkup(tu.InlineKeyboard(tu.InlineKeyboardRow(tu.InlineKeyboardButton("Remind me").WithCallbackData("remind:1")))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if post.Chat.ID != channel.ID() || post.From != nil || post.SenderChat == nil {
+		t.Fatalf("channel post = %+v", post)
+	}
+	reader := b.s.NewUser(sandbox.UserSpec{ID: 1001, FirstName: "Reader"})
+	var from int64
+	b.serveWebhook(t, "", func(ctx context.Context, upd telego.Update) {
+		if upd.CallbackQuery != nil {
+			from = upd.CallbackQuery.From.ID
+			_ = b.bot.AnswerCallbackQuery(ctx, tu.CallbackQuery(upd.CallbackQuery.ID).WithText("ok"))
+		}
+	})
+	if _, err := reader.Press(ctx, channel.LastMessage(), "remind:1"); err != nil {
+		t.Fatal(err)
+	}
+	if from != 1001 {
+		t.Fatalf("the callback came from %d, want the reader", from)
+	}
+
+	muted := b.s.NewChat(sandbox.ChatSpec{Type: sandbox.ChatChannel, Title: "Not admin", BotStatus: sandbox.StatusMember})
+	_, err = b.bot.SendMessage(ctx, tu.Message(chatID(muted.ID()), "hi"))
+	wantAPIError(t, err, 400, "Bad Request: need administrator rights in the channel chat")
+}
+
+func TestUser_BlockTellsTheBot(t *testing.T) {
+	b := setup(t, sandbox.Config{})
+	ctx := ctxT(t)
+	u := b.s.NewUser(sandbox.UserSpec{ID: 1001, FirstName: "Anna"})
+	wh := b.serveWebhook(t, "", nil)
+	if err := u.Send(ctx, "/start"); err != nil {
+		t.Fatal(err)
+	}
+	if err := u.Block(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ups := wh.received()
+	last := ups[len(ups)-1]
+	if last.MyChatMember == nil || last.MyChatMember.NewChatMember.MemberStatus() != "kicked" {
+		t.Fatalf("want my_chat_member kicked, got %+v", last)
+	}
+	_, err := b.bot.SendMessage(ctx, tu.Message(chatID(1001), "are you there?"))
+	wantAPIError(t, err, 403, "Forbidden: bot was blocked by the user")
+	if err := u.Send(ctx, "hi"); err == nil {
+		t.Fatal("a user who blocked the bot must unblock before writing")
+	}
+	if err := u.Unblock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.bot.SendMessage(ctx, tu.Message(chatID(1001), "welcome back")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestUser_WaitMessage(t *testing.T) {
+	b := setup(t, sandbox.Config{})
+	ctx := ctxT(t)
+	u := startedUser(b, 1001)
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		_, _ = b.bot.SendMessage(context.Background(), tu.Message(chatID(1001), "Your order was shipped"))
+	}()
+	m, err := u.WaitMessage(ctx, func(m sandbox.Message) bool { return strings.Contains(m.Text, "shipped") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.FromBot || m.ChatID != 1001 {
+		t.Fatalf("message = %+v", m)
+	}
+	short, cancel := context.WithTimeout(ctx, 30*time.Millisecond)
+	defer cancel()
+	if _, err := u.WaitMessage(short, func(m sandbox.Message) bool { return m.Text == "never" }); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("want the context's error, got %v", err)
+	}
+}
+
+// TestServer_ConcurrentUsers runs many users against a bot that answers every message and checks
+// each chat got its own answers in order, with per-chat message ids.
+func TestServer_ConcurrentUsers(t *testing.T) {
+	b := setup(t, sandbox.Config{})
+	ctx := ctxT(t)
+	b.serveWebhook(t, "", func(ctx context.Context, upd telego.Update) {
+		if upd.Message != nil {
+			_, _ = b.bot.SendMessage(ctx, tu.Message(chatID(upd.Message.Chat.ID), "re: "+upd.Message.Text))
+		}
+	})
+	const users, rounds = 16, 5
+	var wg sync.WaitGroup
+	for i := range users {
+		u := b.s.NewUser(sandbox.UserSpec{FirstName: fmt.Sprintf("U%d", i)})
+		wg.Go(func() {
+			for r := range rounds {
+				if err := u.Send(ctx, fmt.Sprintf("%d", r)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+			msgs := u.Messages()
+			if len(msgs) != 2*rounds {
+				t.Errorf("user %d: %d messages, want %d", u.ID(), len(msgs), 2*rounds)
+				return
+			}
+			for j, m := range msgs {
+				want := fmt.Sprint(j / 2)
+				if j%2 == 1 {
+					want = "re: " + want
+				}
+				if m.ID != j+1 || m.Text != want {
+					t.Errorf("user %d message %d = %d %q, want %d %q", u.ID(), j, m.ID, m.Text, j+1, want)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := len(b.s.CallsTo("sendMessage")); n != users*rounds {
+		t.Fatalf("%d sendMessage calls, want %d", n, users*rounds)
+	}
+}
