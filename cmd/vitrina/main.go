@@ -1,0 +1,295 @@
+// Command vitrina runs the Vitrina shop platform: the Telegram bot and HTTP server (serve), the
+// job worker (worker) and the schema migrations (migrate). Run `vitrina help` for usage.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/vitrina-shop/vitrina/core/postgres"
+)
+
+// Set at build time: go build -ldflags "-X main.version=v1.2.3 -X main.commit=abc1234".
+var (
+	version = "dev"
+	commit  = ""
+)
+
+const usage = `vitrina: sell inside Telegram.
+
+Usage:
+  vitrina [--config FILE] <command> [flags] [args]
+
+Commands:
+  serve [--with-worker]     receive Telegram updates (webhook or long polling) and serve HTTP:
+                            POST /telegram/webhook, GET /healthz, /readyz, /metrics;
+                            --with-worker also runs the job worker in this process
+  worker [--http-addr ADDR] process background jobs; with --http-addr, also serve
+                            GET /healthz, /readyz and /metrics on ADDR
+  migrate up|down|status    apply all pending migrations, roll back the last one, or list them
+  version                   print the version
+  help                      print this help
+
+Configuration comes from environment variables (VITRINA_DATABASE_URL, VITRINA_REDIS_URL,
+VITRINA_TELEGRAM_TOKEN, ...) over an optional YAML file given by --config or VITRINA_CONFIG;
+configs/vitrina.example.yaml documents every key.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop() // from now on a second signal kills the process at once
+	}()
+	err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "vitrina: %v\n", err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+// usageError is a mistake on the command line; main exits with status 2 for it.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg + " (see `vitrina help`)" }
+
+// run is the whole program: args are the command line (args[0] is the program name), getenv
+// reads the environment, stdout gets command output (migrate, version, help) and stderr the
+// logs. It returns when the command is done, or, for serve and worker, when ctx is canceled
+// and everything has shut down gracefully.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	e := env{getenv: getenv, stdout: stdout, stderr: stderr}
+	global := flag.NewFlagSet("vitrina", flag.ContinueOnError)
+	global.SetOutput(stderr)
+	global.Usage = func() { fmt.Fprint(stderr, usage) }
+	configPath := global.String("config", "", "YAML configuration file")
+	if err := global.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return usageError{err.Error()}
+	}
+	e.configPath = *configPath
+	rest := global.Args()
+	if len(rest) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usageError{"no command"}
+	}
+	cmd, cmdArgs := rest[0], rest[1:]
+	var err error
+	switch cmd {
+	case "serve":
+		err = cmdServe(ctx, e, cmdArgs)
+	case "worker":
+		err = cmdWorker(ctx, e, cmdArgs)
+	case "migrate":
+		err = cmdMigrate(ctx, e, cmdArgs)
+	case "version":
+		err = cmdVersion(e, cmdArgs)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		err = usageError{fmt.Sprintf("unknown command %q", cmd)}
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return err
+}
+
+// env is what every command receives from run.
+type env struct {
+	getenv     func(string) string
+	stdout     io.Writer
+	stderr     io.Writer
+	configPath string // from the global --config flag
+}
+
+// flags returns a flag set for a command, with --config (defaulting to the global one).
+func (e *env) flags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("vitrina "+name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.StringVar(&e.configPath, "config", e.configPath, "YAML configuration file (default $"+envConfigPath+")")
+	return fs
+}
+
+// parse parses a command's flags, turning mistakes into usage errors.
+func (e *env) parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	return nil
+}
+
+// config loads the configuration from the file named by --config or VITRINA_CONFIG, and the
+// environment.
+func (e *env) config() (Config, error) {
+	path := e.configPath
+	if path == "" {
+		path = e.getenv(envConfigPath)
+	}
+	return loadConfig(e.getenv, path)
+}
+
+// cmdServe runs the bot and the HTTP server, and the worker too with --with-worker, until ctx
+// is canceled. It creates the database if it is missing, but does not migrate it.
+func cmdServe(ctx context.Context, e env, args []string) error {
+	fs := e.flags("serve")
+	withWorker := fs.Bool("with-worker", false, "also process background jobs in this process")
+	if err := e.parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("serve takes no arguments, got %q", fs.Args())}
+	}
+	cfg, err := e.config()
+	if err != nil {
+		return err
+	}
+	if err := cfg.requireTelegram(); err != nil {
+		return err
+	}
+	logger := newLogger(cfg, e.stderr)
+	logger.Info("starting", "command", "serve", "with_worker", *withWorker, "version", version, "commit", commitOrUnknown(), "config", cfg)
+
+	if err := postgres.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+		return err
+	}
+	a, err := newApp(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	if err := a.wire(ctx); err != nil {
+		return fmt.Errorf("wire: %w", err)
+	}
+
+	parts := []func(context.Context) error{
+		func(ctx context.Context) error { return a.serveHTTP(ctx, cfg.HTTPAddr, a.routes(true)) },
+	}
+	switch {
+	case cfg.WebhookURL != "" && a.webhook == nil:
+		logger.Warn("webhook handler not wired yet: POST /telegram/webhook answers 503")
+	case cfg.WebhookURL == "" && a.poll == nil:
+		logger.Warn("long polling not wired yet: no updates are received")
+	case cfg.WebhookURL == "":
+		parts = append(parts, a.poll)
+	}
+	if *withWorker {
+		parts = append(parts, a.runWorker)
+		parts = append(parts, a.background...)
+	}
+	err = runGroup(ctx, parts...)
+	logger.Info("stopped", "err", err)
+	return err
+}
+
+// cmdWorker processes background jobs until ctx is canceled.
+func cmdWorker(ctx context.Context, e env, args []string) error {
+	fs := e.flags("worker")
+	httpAddr := fs.String("http-addr", "", "also serve /healthz, /readyz and /metrics on this address (default: no HTTP)")
+	if err := e.parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("worker takes no arguments, got %q", fs.Args())}
+	}
+	cfg, err := e.config()
+	if err != nil {
+		return err
+	}
+	if err := cfg.requireTelegram(); err != nil {
+		return err
+	}
+	logger := newLogger(cfg, e.stderr)
+	logger.Info("starting", "command", "worker", "version", version, "commit", commitOrUnknown(), "config", cfg)
+
+	a, err := newApp(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	if err := a.wire(ctx); err != nil {
+		return fmt.Errorf("wire: %w", err)
+	}
+	parts := append([]func(context.Context) error{a.runWorker}, a.background...)
+	if *httpAddr != "" {
+		parts = append(parts, func(ctx context.Context) error { return a.serveHTTP(ctx, *httpAddr, a.routes(false)) })
+	}
+	err = runGroup(ctx, parts...)
+	logger.Info("stopped", "err", err)
+	return err
+}
+
+// cmdMigrate runs `migrate up|down|status`, writing its report to stdout. up creates the
+// database first if it is missing.
+func cmdMigrate(ctx context.Context, e env, args []string) error {
+	fs := e.flags("migrate")
+	fs.Usage = func() { fmt.Fprintln(e.stderr, "usage: vitrina migrate [--config FILE] up|down|status") }
+	if err := e.parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError{"migrate wants one of: up, down, status"}
+	}
+	command := fs.Arg(0)
+	switch command {
+	case postgres.MigrateUp, postgres.MigrateDown, postgres.MigrateStatus:
+	default:
+		return usageError{fmt.Sprintf("unknown migrate command %q (want up, down or status)", command)}
+	}
+	cfg, err := e.config()
+	if err != nil {
+		return err
+	}
+	if command == postgres.MigrateUp {
+		if err := postgres.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+			return err
+		}
+	}
+	return postgres.Migrate(ctx, cfg.DatabaseURL, command, e.stdout)
+}
+
+// cmdVersion prints the version, the commit and the Go version.
+func cmdVersion(e env, args []string) error {
+	if len(args) > 0 {
+		return usageError{"version takes no arguments"}
+	}
+	fmt.Fprintf(e.stdout, "vitrina %s (commit %s, %s)\n", version, commitOrUnknown(), runtime.Version())
+	return nil
+}
+
+// commitOrUnknown returns the commit set at build time, else the one the Go toolchain
+// recorded (when built with VCS stamping), else "unknown".
+func commitOrUnknown() string {
+	if commit != "" {
+		return commit
+	}
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" && s.Value != "" {
+				if len(s.Value) > 12 {
+					return s.Value[:12]
+				}
+				return s.Value
+			}
+		}
+	}
+	return "unknown"
+}
