@@ -1,0 +1,232 @@
+// Package order holds carts, checkout with stock reservations that expire by
+// themselves, payments, and the order's life after payment.
+//
+// Payments live here rather than in a package of their own because a payment, the
+// order it pays and the stock it sells change in one transaction.
+package order
+
+import (
+	"time"
+
+	"github.com/vitrina-shop/vitrina/core"
+)
+
+// Status is where an order is in its life.
+//
+//	awaiting_payment -> paid -> shipped | ready_for_pickup -> completed
+//	awaiting_payment -> expired | cancelled
+//	expired | cancelled -> paid (a late payment, stock allowing) | refund_pending (stock gone) -> refunded
+//	paid | ready_for_pickup -> cancelled (by staff; the payment is refunded) -> refunded
+//
+// The full table, with who may make each move, is in transition.go (see Next).
+type Status string
+
+const (
+	StatusAwaitingPayment Status = "awaiting_payment"
+	StatusPaid            Status = "paid"
+	StatusShipped         Status = "shipped"
+	StatusReadyForPickup  Status = "ready_for_pickup"
+	StatusCompleted       Status = "completed"
+	StatusExpired         Status = "expired"
+	StatusCancelled       Status = "cancelled"
+	StatusRefundPending   Status = "refund_pending"
+	StatusRefunded        Status = "refunded"
+)
+
+// DeliveryKind is how the goods reach the shopper.
+type DeliveryKind string
+
+const (
+	DeliveryPickup   DeliveryKind = "pickup"
+	DeliveryShipping DeliveryKind = "shipping"
+	DeliveryNone     DeliveryKind = "none" // digital goods, Stars
+)
+
+// Address is a shipping address as Telegram collects it in the invoice.
+type Address struct {
+	CountryCode string `json:"country_code"`
+	State       string `json:"state,omitempty"`
+	City        string `json:"city"`
+	StreetLine1 string `json:"street_line1"`
+	StreetLine2 string `json:"street_line2,omitempty"`
+	PostCode    string `json:"post_code"`
+}
+
+// Contact is what the invoice asked of the shopper.
+type Contact struct {
+	Name  string `json:"name,omitempty"`
+	Phone string `json:"phone,omitempty"`
+	Email string `json:"email,omitempty"`
+}
+
+// Order is a shopper's purchase from one shop.
+type Order struct {
+	ID               core.OrderID
+	ShopID           core.ShopID
+	BuyerID          core.UserID
+	Status           Status
+	Lines            []Line
+	ItemsTotal       core.Money
+	ShippingTotal    core.Money
+	Total            core.Money
+	Delivery         DeliveryKind
+	PickupPointID    core.PickupPointID
+	ShippingOptionID core.ShippingOptionID
+	ShippingAddress  *Address
+	Contact          *Contact
+	ReservedUntil    time.Time
+	TrackingNote     string
+	CancelReason     string
+	CreatedAt        time.Time
+	PaidAt           time.Time
+	UpdatedAt        time.Time
+}
+
+// Line is one variant in an order, with its title and price as they were at checkout.
+type Line struct {
+	No        int
+	VariantID core.VariantID
+	ProductID core.ProductID
+	Title     string
+	SKU       string
+	Quantity  int
+	UnitPrice core.Money
+}
+
+// CartItem is a variant in a shopper's cart, with what the shopper needs to see.
+type CartItem struct {
+	VariantID   core.VariantID
+	ProductID   core.ProductID
+	Title       string
+	VariantName string
+	Quantity    int
+	UnitPrice   core.Money
+	Available   int
+	Archived    bool // the product was archived since; checkout will refuse it
+}
+
+// Cart is a shopper's cart in one shop.
+type Cart struct {
+	ShopID  core.ShopID
+	BuyerID core.UserID
+	Items   []CartItem
+	Total   core.Money
+}
+
+// Item asks for a quantity of a variant.
+type Item struct {
+	VariantID core.VariantID
+	Quantity  int
+}
+
+// CheckoutRequest turns items (or the cart) into an order awaiting payment.
+type CheckoutRequest struct {
+	// Key makes checkout idempotent per buyer: the same key returns the same order
+	// (a redelivered update, a double tap on one button).
+	Key           string
+	BuyerID       core.UserID
+	ShopID        core.ShopID
+	Items         []Item // empty: the buyer's cart in the shop, which is emptied on success
+	Delivery      DeliveryKind
+	PickupPointID core.PickupPointID
+}
+
+// PreCheckout is Telegram's question before it charges: is this order still payable
+// for this amount?
+type PreCheckout struct {
+	OrderID          core.OrderID
+	BuyerID          core.UserID
+	Total            core.Money
+	ShippingOptionID core.ShippingOptionID
+}
+
+// Payment is a successful payment as Telegram reports it.
+type Payment struct {
+	OrderID          core.OrderID
+	BuyerID          core.UserID
+	TelegramChargeID string
+	ProviderChargeID string
+	Total            core.Money
+	ShippingOptionID core.ShippingOptionID
+	ShippingAddress  *Address
+	Contact          *Contact
+}
+
+// PaymentOutcome says what a recorded payment did.
+type PaymentOutcome string
+
+const (
+	PaymentApplied   PaymentOutcome = "applied"   // the order is paid
+	PaymentDuplicate PaymentOutcome = "duplicate" // this charge was recorded before; nothing changed
+	PaymentRefunding PaymentOutcome = "refunding" // the order could not be honoured (expired and sold out): a refund is under way
+)
+
+// Notification events, sent to the buyer and staff through the outbox.
+type Event string
+
+const (
+	EventPaid           Event = "paid"
+	EventShipped        Event = "shipped"
+	EventReadyForPickup Event = "ready_for_pickup"
+	EventCompleted      Event = "completed"
+	EventExpired        Event = "expired"
+	EventCancelled      Event = "cancelled"
+	EventRefundPending  Event = "refund_pending"
+	EventRefunded       Event = "refunded"
+)
+
+// Job kinds the order service writes to the outbox.
+const (
+	JobExpire = "order:expire" // payload ExpirePayload, key "order:expire:<id>", due at ReservedUntil
+	JobNotify = "order:notify" // payload NotifyPayload
+	JobRefund = "order:refund" // payload RefundPayload: refund a Stars payment, or tell staff to refund a card
+)
+
+type ExpirePayload struct {
+	OrderID core.OrderID `json:"order_id"`
+}
+
+type NotifyPayload struct {
+	OrderID core.OrderID `json:"order_id"`
+	Event   Event        `json:"event"`
+}
+
+type RefundPayload struct {
+	OrderID          core.OrderID `json:"order_id"`
+	TelegramChargeID string       `json:"telegram_charge_id"`
+	// BuyerID is who paid: refundStarPayment needs the payer, who is the order's
+	// buyer except for a payment refused because someone else made it.
+	BuyerID core.UserID `json:"buyer_id"`
+}
+
+// Errors the bot explains to people in their language.
+var (
+	ErrOrderNotFound      = &core.Error{Code: core.ENOTFOUND, Message: "order not found"}
+	ErrSoldOut            = &core.Error{Code: core.ECONFLICT, Message: "sold out"}
+	ErrNotEnoughStock     = &core.Error{Code: core.ECONFLICT, Message: "not enough stock"}
+	ErrEmptyCart          = &core.Error{Code: core.EINVALID, Message: "the cart is empty"}
+	ErrQuantity           = &core.Error{Code: core.EINVALID, Message: "a quantity is 1 to 999"}
+	ErrUnavailable        = &core.Error{Code: core.ECONFLICT, Message: "this product is no longer sold"}
+	ErrReservationExpired = &core.Error{Code: core.ECONFLICT, Message: "the reservation has expired; please check out again"}
+	ErrAlreadyPaid        = &core.Error{Code: core.ECONFLICT, Message: "this order is already paid"}
+	ErrNotPayable         = &core.Error{Code: core.ECONFLICT, Message: "this order can no longer be paid"}
+	ErrAmountMismatch     = &core.Error{Code: core.ECONFLICT, Message: "the amount does not match the order"}
+	ErrTransition         = &core.Error{Code: core.ECONFLICT, Message: "the order is not in a state that allows this"}
+	ErrNotDue             = &core.Error{Code: core.ECONFLICT, Message: "not due yet"}
+	ErrPickupPoint        = &core.Error{Code: core.EINVALID, Message: "choose a pickup point of this shop"}
+	ErrShippingOption     = &core.Error{Code: core.EINVALID, Message: "choose a shipping option of this shop"}
+	ErrNotBuyer           = &core.Error{Code: core.EFORBIDDEN, Message: "this is not your order"}
+	ErrMixedShops         = &core.Error{Code: core.EINVALID, Message: "one order is from one shop"}
+	ErrDelivery           = &core.Error{Code: core.EINVALID, Message: "choose how to receive the order: pickup or shipping"}
+	ErrChargeNotFound     = &core.Error{Code: core.ENOTFOUND, Message: "payment not found"}
+	// ErrDuplicatePayment is the store's answer to a payment whose Telegram charge id
+	// is already recorded; RecordPayment turns it into PaymentDuplicate.
+	ErrDuplicatePayment = &core.Error{Code: core.ECONFLICT, Message: "this payment is already recorded"}
+)
+
+// MaxQuantity is the most of one variant a cart line or an order line holds.
+const MaxQuantity = 999
+
+// PaymentHold is how long a passed pre-checkout keeps the reservation alive at least,
+// so the payment Telegram makes right after finds it.
+const PaymentHold = 5 * time.Minute

@@ -1,0 +1,482 @@
+package order
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/catalog"
+)
+
+// The rules of orders as pure functions of a snapshot and the time: they decide a
+// Change and the Service's methods hand them to the store. Tests call them directly.
+
+// defaultReservationTTL applies when a shop's setting is missing.
+const defaultReservationTTL = 15 * time.Minute
+
+// maxNoteRunes bounds free text staff attach to an order (cancel reason, tracking).
+const maxNoteRunes = 500
+
+// normalizeItems merges repeated variants (keeping the first one's place) and checks
+// every quantity: ErrQuantity.
+func normalizeItems(items []Item) ([]Item, error) {
+	out := make([]Item, 0, len(items))
+	at := make(map[core.VariantID]int, len(items))
+	for _, it := range items {
+		if it.Quantity < 1 || it.Quantity > MaxQuantity {
+			return nil, ErrQuantity
+		}
+		if i, ok := at[it.VariantID]; ok {
+			out[i].Quantity += it.Quantity
+			if out[i].Quantity > MaxQuantity {
+				return nil, ErrQuantity
+			}
+			continue
+		}
+		at[it.VariantID] = len(out)
+		out = append(out, it)
+	}
+	return out, nil
+}
+
+// chooseDelivery decides how a checkout's goods reach the buyer. A Stars shop
+// delivers nothing physical unless the buyer picks a pickup point (Telegram ignores
+// shipping fields for Stars); a card shop needs pickup or shipping.
+func chooseDelivery(shop catalog.Shop, want DeliveryKind, pp *catalog.PickupPoint) (DeliveryKind, core.PickupPointID, error) {
+	if want == DeliveryPickup {
+		if pp == nil || pp.ShopID != shop.ID {
+			return "", 0, ErrPickupPoint
+		}
+		return DeliveryPickup, pp.ID, nil
+	}
+	if shop.PaymentMethod == catalog.PayStars || shop.Currency == core.Stars {
+		return DeliveryNone, 0, nil
+	}
+	if want == DeliveryShipping {
+		return DeliveryShipping, 0, nil
+	}
+	return "", 0, ErrDelivery
+}
+
+// planCheckout turns a checkout snapshot into a new order awaiting payment that
+// reserves every line. Availability is checked here to refuse early; the store's
+// conditional reservation is what guarantees it.
+func planCheckout(snap CheckoutSnapshot, req CheckoutRequest, now time.Time) (*Change, error) {
+	shop := snap.Shop
+	if shop.Blocked {
+		return nil, catalog.ErrShopBlocked
+	}
+	if len(snap.Items) == 0 {
+		return nil, ErrEmptyCart
+	}
+	delivery, pickup, err := chooseDelivery(shop, req.Delivery, snap.PickupPoint)
+	if err != nil {
+		return nil, err
+	}
+	itemsTotal := core.Money{Currency: shop.Currency}
+	lines := make([]Line, 0, len(snap.Items))
+	moves := make([]StockMove, 0, len(snap.Items))
+	for i, it := range snap.Items {
+		st, ok := snap.Stock[it.VariantID]
+		if !ok {
+			return nil, catalog.ErrVariantNotFound
+		}
+		switch {
+		case st.ShopID != shop.ID:
+			return nil, ErrMixedShops
+		case st.Archived:
+			return nil, ErrUnavailable
+		case it.Quantity < 1 || it.Quantity > MaxQuantity:
+			return nil, ErrQuantity
+		case st.Available() <= 0:
+			return nil, ErrSoldOut
+		case st.Available() < it.Quantity:
+			return nil, ErrNotEnoughStock
+		}
+		sum, err := st.Price.Mul(int64(it.Quantity))
+		if err != nil {
+			return nil, err
+		}
+		if itemsTotal, err = itemsTotal.Add(sum); err != nil {
+			return nil, err
+		}
+		lines = append(lines, Line{
+			No:        i + 1,
+			VariantID: st.VariantID,
+			ProductID: st.ProductID,
+			Title:     st.lineTitle(),
+			SKU:       st.SKU,
+			Quantity:  it.Quantity,
+			UnitPrice: st.Price,
+		})
+		moves = append(moves, StockMove{VariantID: st.VariantID, Kind: catalog.MoveReservation, Reserved: it.Quantity})
+	}
+	ttl := shop.ReservationTTL
+	if ttl <= 0 {
+		ttl = defaultReservationTTL
+	}
+	o := Order{
+		ID:            snap.OrderID,
+		ShopID:        shop.ID,
+		BuyerID:       req.BuyerID,
+		Status:        StatusAwaitingPayment,
+		Lines:         lines,
+		ItemsTotal:    itemsTotal,
+		ShippingTotal: core.Money{Currency: shop.Currency},
+		Total:         itemsTotal,
+		Delivery:      delivery,
+		PickupPointID: pickup,
+		ReservedUntil: now.Add(ttl),
+		CreatedAt:     now,
+		UpdatedAt:     now,
+	}
+	return &Change{
+		Order:     o,
+		At:        now,
+		Actor:     req.BuyerID,
+		History:   &HistoryEntry{Status: o.Status},
+		Stock:     moves,
+		Jobs:      []core.Job{expireJob(o)},
+		ClearCart: snap.FromCart,
+	}, nil
+}
+
+// expectedTotal is what the buyer must pay for o with the given shipping option:
+// the items, plus the option's price for a shipped order. ok is false for a shipped
+// order without an option of its shop.
+func expectedTotal(snap Snapshot, option core.ShippingOptionID) (total, shipping core.Money, ok bool) {
+	o := snap.Order
+	shipping = core.Money{Currency: o.ItemsTotal.Currency}
+	if o.Delivery != DeliveryShipping {
+		return o.ItemsTotal, shipping, true
+	}
+	for _, so := range snap.ShippingOptions {
+		if so.ID == option && option != 0 && so.ShopID == o.ShopID {
+			total, err := o.ItemsTotal.Add(so.Price)
+			if err != nil {
+				return core.Money{}, core.Money{}, false
+			}
+			return total, so.Price, true
+		}
+	}
+	return core.Money{}, core.Money{}, false
+}
+
+// planPreCheckout answers Telegram's last question before it charges. A passed
+// check keeps the reservation alive at least PaymentHold from now and moves the
+// expiry job with it.
+func planPreCheckout(snap Snapshot, q PreCheckout, now time.Time) (*Change, error) {
+	o := snap.Order
+	if q.BuyerID != o.BuyerID {
+		return nil, ErrNotBuyer
+	}
+	switch {
+	case isPaid(o.Status):
+		return nil, ErrAlreadyPaid
+	case o.Status == StatusExpired:
+		return nil, ErrReservationExpired
+	case o.Status != StatusAwaitingPayment:
+		return nil, ErrNotPayable
+	case !now.Before(o.ReservedUntil):
+		return nil, ErrReservationExpired
+	case snap.Shop.Blocked:
+		return nil, catalog.ErrShopBlocked
+	}
+	want, _, ok := expectedTotal(snap, q.ShippingOptionID)
+	if !ok {
+		return nil, ErrShippingOption
+	}
+	if q.Total != want {
+		return nil, ErrAmountMismatch
+	}
+	hold := now.Add(PaymentHold)
+	if !o.ReservedUntil.Before(hold) {
+		return nil, nil
+	}
+	o.ReservedUntil = hold
+	o.UpdatedAt = now
+	return &Change{Order: o, At: now, Actor: q.BuyerID, Jobs: []core.Job{expireJob(o)}}, nil
+}
+
+// planPayment decides what a successful payment does. takeStock says whether an
+// order whose reservation ended may try to take its stock again; the Service first
+// tries with it and, if the stock is gone, again without it.
+func planPayment(snap Snapshot, p Payment, now time.Time, takeStock bool) (*Change, PaymentOutcome, error) {
+	o := snap.Order
+	for _, c := range snap.Charges {
+		if c.TelegramChargeID == p.TelegramChargeID {
+			return nil, PaymentDuplicate, nil
+		}
+	}
+	charge := Charge{
+		OrderID:          o.ID,
+		BuyerID:          p.BuyerID,
+		TelegramChargeID: p.TelegramChargeID,
+		ProviderChargeID: p.ProviderChargeID,
+		Amount:           p.Total,
+		Status:           ChargeCaptured,
+		CreatedAt:        now,
+	}
+	c := &Change{Order: o, At: now, NewCharge: &charge}
+
+	// refund keeps the money on record, to be given back, and tells the buyer.
+	refund := func(reason string) (*Change, PaymentOutcome, error) {
+		charge.Status = ChargeRefundPending
+		charge.RefundReason = reason
+		c.History = &HistoryEntry{Status: c.Order.Status, Note: "payment to refund: " + reason}
+		c.Jobs = append(c.Jobs, refundJob(charge), notifyJob(o.ID, EventRefundPending, charge.TelegramChargeID))
+		return c, PaymentRefunding, nil
+	}
+
+	want, shipping, ok := expectedTotal(snap, p.ShippingOptionID)
+	switch {
+	case p.BuyerID != o.BuyerID:
+		return refund("paid by someone other than the buyer")
+	case !ok || p.Total != want:
+		return refund(fmt.Sprintf("paid %s, the order asks %s", p.Total, want))
+	case isPaid(o.Status):
+		return refund("the order was already paid")
+	case o.Status == StatusExpired || o.Status == StatusCancelled:
+		if !takeStock {
+			to, err := Next(o.Status, ActHoldRefund, PartySystem)
+			if err != nil {
+				return nil, "", err
+			}
+			c.Order.Status = to
+			c.Order.UpdatedAt = now
+			return refund("the reservation ended and the stock is gone")
+		}
+	case o.Status != StatusAwaitingPayment:
+		return refund("the order can no longer be paid")
+	}
+
+	to, err := Next(o.Status, ActPay, PartySystem)
+	if err != nil {
+		return nil, "", err
+	}
+	for _, l := range o.Lines {
+		m := StockMove{VariantID: l.VariantID, Kind: catalog.MoveSale, OnHand: -l.Quantity, Reserved: -l.Quantity}
+		if o.Status != StatusAwaitingPayment { // the reservation is gone: sell from what is available
+			m.Reserved = 0
+		}
+		c.Stock = append(c.Stock, m)
+	}
+	c.Order.Status = to
+	c.Order.PaidAt = now
+	c.Order.UpdatedAt = now
+	if o.Delivery == DeliveryShipping {
+		c.Order.ShippingOptionID = p.ShippingOptionID
+		c.Order.ShippingTotal = shipping
+		c.Order.Total = want
+	}
+	if p.ShippingAddress != nil {
+		c.Order.ShippingAddress = p.ShippingAddress
+	}
+	if p.Contact != nil {
+		c.Order.Contact = p.Contact
+	}
+	c.History = &HistoryEntry{Status: to}
+	c.Jobs = append(c.Jobs, notifyJob(o.ID, EventPaid, ""))
+	return c, PaymentApplied, nil
+}
+
+// planExpire ends a reservation that is due. Nothing for an order no longer awaiting
+// payment; ErrNotDue before ReservedUntil.
+func planExpire(snap Snapshot, now time.Time) (*Change, error) {
+	o := snap.Order
+	if o.Status != StatusAwaitingPayment {
+		return nil, nil
+	}
+	if now.Before(o.ReservedUntil) {
+		return nil, ErrNotDue
+	}
+	to, err := Next(o.Status, ActExpire, PartySystem)
+	if err != nil {
+		return nil, err
+	}
+	c := &Change{Order: o, At: now, History: &HistoryEntry{Status: to}}
+	c.Order.Status = to
+	c.Order.UpdatedAt = now
+	for _, l := range o.Lines {
+		c.Stock = append(c.Stock, StockMove{VariantID: l.VariantID, Kind: catalog.MoveRelease, Reserved: -l.Quantity})
+	}
+	c.Jobs = []core.Job{notifyJob(o.ID, EventExpired, "")}
+	return c, nil
+}
+
+// partyOf says who actor is to the order of snap; 0 for a stranger.
+func partyOf(snap Snapshot, actor core.UserID) Party {
+	var p Party
+	if actor != 0 && actor == snap.Order.BuyerID {
+		p |= PartyBuyer
+	}
+	if actor != 0 && snap.ActorRole != "" {
+		p |= PartyStaff
+	}
+	return p
+}
+
+// planCancel calls an order off. A reservation is released; the stock of a paid
+// order returns and every payment kept for it is to be refunded.
+func planCancel(snap Snapshot, actor core.UserID, reason string, now time.Time) (*Change, error) {
+	o := snap.Order
+	by := partyOf(snap, actor)
+	if by == 0 {
+		return nil, ErrOrderNotFound
+	}
+	to, err := Next(o.Status, ActCancel, by)
+	if err != nil {
+		return nil, err
+	}
+	reason = clipNote(reason)
+	c := &Change{Order: o, At: now, Actor: actor, History: &HistoryEntry{Status: to, Note: reason}}
+	for _, l := range o.Lines {
+		m := StockMove{VariantID: l.VariantID, Kind: catalog.MoveRelease, Reserved: -l.Quantity}
+		if o.Status != StatusAwaitingPayment { // sold: the goods come back on hand
+			m = StockMove{VariantID: l.VariantID, Kind: catalog.MoveReturn, OnHand: l.Quantity}
+		}
+		c.Stock = append(c.Stock, m)
+	}
+	for _, ch := range snap.Charges {
+		if ch.Status != ChargeCaptured {
+			continue
+		}
+		ch.Status = ChargeRefundPending
+		ch.RefundReason = "the order was cancelled"
+		c.Charges = append(c.Charges, ch)
+		c.Jobs = append(c.Jobs, refundJob(ch))
+	}
+	c.Order.Status = to
+	c.Order.CancelReason = reason
+	c.Order.UpdatedAt = now
+	c.Jobs = append(c.Jobs, notifyJob(o.ID, EventCancelled, ""))
+	return c, nil
+}
+
+// planFulfil moves a paid order along: shipped, ready for pickup, completed.
+func planFulfil(snap Snapshot, actor core.UserID, action Action, note string, now time.Time) (*Change, error) {
+	o := snap.Order
+	by := partyOf(snap, actor)
+	if by == 0 {
+		return nil, ErrOrderNotFound
+	}
+	to, err := Next(o.Status, action, by)
+	if err != nil {
+		return nil, err
+	}
+	// Where the goods go decides how they get there.
+	if action == ActShip && o.Delivery == DeliveryPickup || action == ActReadyForPickup && o.Delivery != DeliveryPickup {
+		return nil, ErrTransition
+	}
+	var event Event
+	switch action {
+	case ActShip:
+		event = EventShipped
+	case ActReadyForPickup:
+		event = EventReadyForPickup
+	default:
+		event = EventCompleted
+	}
+	note = clipNote(note)
+	c := &Change{Order: o, At: now, Actor: actor, History: &HistoryEntry{Status: to, Note: note}}
+	c.Order.Status = to
+	c.Order.UpdatedAt = now
+	if action == ActShip {
+		c.Order.TrackingNote = note
+	}
+	c.Jobs = []core.Job{notifyJob(o.ID, event, "")}
+	return c, nil
+}
+
+// planRefunded records that the money of a charge went back. The order itself is
+// refunded once none of its money is kept or waiting to go back, if it was waiting
+// for that (refund_pending, or cancelled after payment). Marking a refunded charge
+// again changes nothing.
+func planRefunded(snap Snapshot, chargeID string, now time.Time) (*Change, error) {
+	o := snap.Order
+	var found *Charge
+	open := 0
+	for i := range snap.Charges {
+		ch := &snap.Charges[i]
+		if ch.TelegramChargeID == chargeID {
+			found = ch
+			continue
+		}
+		if ch.Status != ChargeRefunded {
+			open++
+		}
+	}
+	switch {
+	case found == nil:
+		return nil, ErrChargeNotFound
+	case found.Status == ChargeRefunded:
+		return nil, nil
+	case found.Status != ChargeRefundPending:
+		return nil, ErrTransition // money that pays a live order is refunded by cancelling it
+	}
+	ch := *found
+	ch.Status = ChargeRefunded
+	ch.RefundedAt = now
+	c := &Change{Order: o, At: now, Charges: []Charge{ch}}
+	if open == 0 {
+		if to, err := Next(o.Status, ActRefund, PartySystem); err == nil {
+			c.Order.Status = to
+			c.Order.UpdatedAt = now
+		}
+	}
+	c.History = &HistoryEntry{Status: c.Order.Status, Note: "payment refunded"}
+	c.Jobs = []core.Job{notifyJob(o.ID, EventRefunded, chargeID)}
+	return c, nil
+}
+
+// clipNote trims free text and bounds its length.
+func clipNote(s string) string {
+	s = strings.TrimSpace(s)
+	if utf8.RuneCountInString(s) <= maxNoteRunes {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:maxNoteRunes])
+}
+
+// expireJob ends o's reservation when it is due. Its key is fixed per order, so a
+// pending one moves when the reservation is extended.
+func expireJob(o Order) core.Job {
+	return core.Job{
+		Kind:    JobExpire,
+		Key:     fmt.Sprintf("%s:%d", JobExpire, o.ID),
+		RunAt:   o.ReservedUntil,
+		Payload: mustJSON(ExpirePayload{OrderID: o.ID}),
+	}
+}
+
+// notifyJob tells people about an event of an order. Events about one payment
+// (refunds) carry its charge id in the key, since an order can have several.
+func notifyJob(id core.OrderID, e Event, chargeID string) core.Job {
+	key := fmt.Sprintf("%s:%d:%s", JobNotify, id, e)
+	if chargeID != "" {
+		key += ":" + chargeID
+	}
+	return core.Job{Kind: JobNotify, Key: key, Payload: mustJSON(NotifyPayload{OrderID: id, Event: e})}
+}
+
+// refundJob gives a charge's money back (Stars) or asks staff to (card).
+func refundJob(ch Charge) core.Job {
+	return core.Job{
+		Kind:    JobRefund,
+		Key:     JobRefund + ":" + ch.TelegramChargeID,
+		Payload: mustJSON(RefundPayload{OrderID: ch.OrderID, TelegramChargeID: ch.TelegramChargeID, BuyerID: ch.BuyerID}),
+	}
+}
+
+// mustJSON encodes a payload of this package, which always encodes.
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("order: encode %T: %v", v, err))
+	}
+	return b
+}

@@ -1,0 +1,798 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/catalog"
+	"github.com/vitrina-shop/vitrina/core/order"
+)
+
+// Orders is the order store: carts, orders, their payments and the stock they move.
+type Orders struct {
+	pool *pgxpool.Pool
+}
+
+var _ order.Store = (*Orders)(nil)
+
+// NewOrders returns the order store over pool.
+func NewOrders(pool *pgxpool.Pool) *Orders { return &Orders{pool: pool} }
+
+// orderCheckoutKeyConstraint is the UNIQUE (buyer_id, checkout_key) of orders.
+const orderCheckoutKeyConstraint = "orders_buyer_id_checkout_key_key"
+
+// --- shops, staff, stock ---
+
+// orderShopColumns read a shop for the order rules. The provider token is left out:
+// orders never need the secret.
+const orderShopColumns = `s.id, s.name, s.currency, s.payment_method, '',
+	s.reservation_ttl_seconds, s.blocked_at IS NOT NULL, s.created_by, s.created_at`
+
+func orderScanShop(row pgx.Row, extra ...any) (catalog.Shop, error) {
+	var sh catalog.Shop
+	var ttl int
+	dest := append([]any{&sh.ID, &sh.Name, &sh.Currency, &sh.PaymentMethod, &sh.ProviderToken,
+		&ttl, &sh.Blocked, &sh.CreatedBy, &sh.CreatedAt}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return catalog.Shop{}, err
+	}
+	sh.ReservationTTL = time.Duration(ttl) * time.Second
+	return sh, nil
+}
+
+// Shop returns a shop's settings, without its provider token; catalog.ErrShopNotFound.
+func (s *Orders) Shop(ctx context.Context, id core.ShopID) (catalog.Shop, error) {
+	sh, err := orderScanShop(s.pool.QueryRow(ctx, `SELECT `+orderShopColumns+` FROM shops s WHERE s.id = $1`, id))
+	if err != nil {
+		return catalog.Shop{}, fmt.Errorf("shop %d: %w", id, notFound(err, catalog.ErrShopNotFound))
+	}
+	return sh, nil
+}
+
+// Role returns user's role in shop, or "" if they are not its staff.
+func (s *Orders) Role(ctx context.Context, shop core.ShopID, user core.UserID) (catalog.Role, error) {
+	var role catalog.Role
+	err := s.pool.QueryRow(ctx, `SELECT role FROM shop_staff WHERE shop_id = $1 AND user_id = $2`, shop, user).Scan(&role)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("role in shop %d: %w", shop, err)
+	}
+	return role, nil
+}
+
+const orderStockSelect = `
+	SELECT v.id, v.product_id, v.shop_id, p.title, v.name, v.sku, v.price, s.currency, v.on_hand, v.reserved,
+	       v.archived_at IS NOT NULL OR p.archived_at IS NOT NULL, s.blocked_at IS NOT NULL
+	FROM variants v
+	JOIN products p ON p.id = v.product_id
+	JOIN shops s ON s.id = v.shop_id`
+
+func orderScanStock(row pgx.Row) (order.Stock, error) {
+	var st order.Stock
+	err := row.Scan(&st.VariantID, &st.ProductID, &st.ShopID, &st.Title, &st.VariantName, &st.SKU,
+		&st.Price.Amount, &st.Price.Currency, &st.OnHand, &st.Reserved, &st.Archived, &st.ShopBlocked)
+	return st, err
+}
+
+// Stock returns a variant with its price and stock; catalog.ErrVariantNotFound.
+func (s *Orders) Stock(ctx context.Context, id core.VariantID) (order.Stock, error) {
+	st, err := orderScanStock(s.pool.QueryRow(ctx, orderStockSelect+` WHERE v.id = $1`, id))
+	if err != nil {
+		return order.Stock{}, fmt.Errorf("variant %d: %w", id, notFound(err, catalog.ErrVariantNotFound))
+	}
+	return st, nil
+}
+
+// ShippingOptions returns a shop's shipping options that are not archived, in the
+// order they were added.
+func (s *Orders) ShippingOptions(ctx context.Context, shop core.ShopID) ([]catalog.ShippingOption, error) {
+	rows, err := s.pool.Query(ctx, orderShippingSelect+` WHERE o.shop_id = $1 AND o.archived_at IS NULL ORDER BY o.id`, shop)
+	if err != nil {
+		return nil, fmt.Errorf("shipping options of shop %d: %w", shop, err)
+	}
+	opts, err := pgx.CollectRows(rows, orderScanShippingOption)
+	if err != nil {
+		return nil, fmt.Errorf("shipping options of shop %d: %w", shop, err)
+	}
+	return opts, nil
+}
+
+const orderShippingSelect = `
+	SELECT o.id, o.shop_id, o.name, o.price, s.currency
+	FROM shipping_options o JOIN shops s ON s.id = o.shop_id`
+
+func orderScanShippingOption(row pgx.CollectableRow) (catalog.ShippingOption, error) {
+	var o catalog.ShippingOption
+	err := row.Scan(&o.ID, &o.ShopID, &o.Name, &o.Price.Amount, &o.Price.Currency)
+	return o, err
+}
+
+// --- carts ---
+
+// Carts returns the buyer's carts, by shop, with their items' current price and
+// stock in the order they were added (Total not set); only shop's when shop is set.
+func (s *Orders) Carts(ctx context.Context, buyer core.UserID, shop *core.ShopID) ([]order.Cart, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT c.shop_id, c.variant_id, v.product_id, p.title, v.name, c.quantity, v.price, s.currency,
+		       v.on_hand - v.reserved, v.archived_at IS NOT NULL OR p.archived_at IS NOT NULL
+		FROM cart_items c
+		JOIN variants v ON v.id = c.variant_id
+		JOIN products p ON p.id = v.product_id
+		JOIN shops s ON s.id = c.shop_id
+		WHERE c.buyer_id = $1 AND ($2::bigint IS NULL OR c.shop_id = $2)
+		ORDER BY c.shop_id, c.added_at, c.variant_id`, buyer, shop)
+	if err != nil {
+		return nil, fmt.Errorf("carts of %d: %w", buyer, err)
+	}
+	defer rows.Close()
+	var carts []order.Cart
+	for rows.Next() {
+		var shopID core.ShopID
+		var it order.CartItem
+		if err := rows.Scan(&shopID, &it.VariantID, &it.ProductID, &it.Title, &it.VariantName, &it.Quantity,
+			&it.UnitPrice.Amount, &it.UnitPrice.Currency, &it.Available, &it.Archived); err != nil {
+			return nil, fmt.Errorf("carts of %d: %w", buyer, err)
+		}
+		if n := len(carts); n == 0 || carts[n-1].ShopID != shopID {
+			carts = append(carts, order.Cart{ShopID: shopID, BuyerID: buyer})
+		}
+		c := &carts[len(carts)-1]
+		c.Items = append(c.Items, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("carts of %d: %w", buyer, err)
+	}
+	return carts, nil
+}
+
+// CartQuantity returns how much of a variant is in the buyer's cart (0: none).
+func (s *Orders) CartQuantity(ctx context.Context, buyer core.UserID, v core.VariantID) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT quantity FROM cart_items WHERE buyer_id = $1 AND variant_id = $2`, buyer, v).Scan(&n)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("cart quantity: %w", err)
+	}
+	return n, nil
+}
+
+// SetCartItem sets a cart line; a quantity of 0 removes it. A line keeps its place
+// when its quantity changes.
+func (s *Orders) SetCartItem(ctx context.Context, buyer core.UserID, shop core.ShopID, v core.VariantID, qty int) error {
+	var err error
+	if qty == 0 {
+		_, err = s.pool.Exec(ctx, `DELETE FROM cart_items WHERE buyer_id = $1 AND variant_id = $2`, buyer, v)
+	} else {
+		_, err = s.pool.Exec(ctx, `
+			INSERT INTO cart_items (buyer_id, shop_id, variant_id, quantity) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (buyer_id, variant_id) DO UPDATE SET quantity = excluded.quantity`, buyer, shop, v, qty)
+	}
+	if err != nil {
+		return fmt.Errorf("set cart item %d: %w", v, err)
+	}
+	return nil
+}
+
+// ClearCart empties the buyer's cart in a shop.
+func (s *Orders) ClearCart(ctx context.Context, buyer core.UserID, shop core.ShopID) error {
+	if _, err := s.pool.Exec(ctx, `DELETE FROM cart_items WHERE buyer_id = $1 AND shop_id = $2`, buyer, shop); err != nil {
+		return fmt.Errorf("clear cart: %w", err)
+	}
+	return nil
+}
+
+// --- checkout ---
+
+// Checkout returns the buyer's order made with req.Key if there is one; else it
+// reads a snapshot, asks plan for the new order and creates it in one transaction.
+// When a concurrent checkout with the same key commits first, this one rolls back
+// (its reservations with it) and returns that order.
+//
+// Statements go in pipelined batches (a drop's hot path): begin, read, write,
+// enqueue, reserve, commit.
+func (s *Orders) Checkout(ctx context.Context, req order.CheckoutRequest, plan func(order.CheckoutSnapshot) (*order.Change, error)) (order.Order, error) {
+	var out order.Order
+	err := inTx(ctx, s.pool, func(tx pgx.Tx) error {
+		snap, existing, err := orderCheckoutSnapshot(ctx, tx, req)
+		if err != nil {
+			return err
+		}
+		if existing != 0 {
+			out, err = orderRead(ctx, tx, `WHERE o.id = $1`, existing)
+			return err
+		}
+		c, err := plan(snap)
+		if err != nil {
+			return err
+		}
+		if err := orderApply(ctx, tx, c, req.Key); err != nil {
+			return err
+		}
+		out = c.Order
+		return nil
+	})
+	if isCode(err, uniqueViolation, orderCheckoutKeyConstraint) {
+		o, err := orderRead(ctx, s.pool, `WHERE o.buyer_id = $1 AND o.checkout_key = $2`, req.BuyerID, req.Key)
+		if err != nil {
+			return order.Order{}, fmt.Errorf("order by checkout key: %w", err)
+		}
+		return o, nil
+	}
+	if err != nil {
+		return order.Order{}, err
+	}
+	return out, nil
+}
+
+// orderCheckoutSnapshot reads, in one round trip, what checkout decides on, and
+// the id of the buyer's order made with req.Key if there is one.
+func orderCheckoutSnapshot(ctx context.Context, tx pgx.Tx, req order.CheckoutRequest) (order.CheckoutSnapshot, core.OrderID, error) {
+	snap := order.CheckoutSnapshot{Items: req.Items, FromCart: len(req.Items) == 0}
+	var existing *core.OrderID
+	b := &pgx.Batch{}
+	b.Queue(`
+		SELECT `+orderShopColumns+`, nextval(pg_get_serial_sequence('orders', 'id')),
+			(SELECT id FROM orders WHERE buyer_id = $2 AND checkout_key = $3)
+		FROM shops s WHERE s.id = $1`, req.ShopID, req.BuyerID, req.Key,
+	).QueryRow(func(row pgx.Row) error {
+		var err error
+		snap.Shop, err = orderScanShop(row, &snap.OrderID, &existing)
+		if err != nil {
+			return fmt.Errorf("shop %d: %w", req.ShopID, notFound(err, catalog.ErrShopNotFound))
+		}
+		return nil
+	})
+	var stock []order.Stock
+	collectStock := func(rows pgx.Rows) error {
+		var err error
+		stock, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (order.Stock, error) { return orderScanStock(r) })
+		if err != nil {
+			return fmt.Errorf("read stock: %w", err)
+		}
+		return nil
+	}
+	if snap.FromCart {
+		b.Queue(`
+			SELECT variant_id, quantity FROM cart_items WHERE buyer_id = $1 AND shop_id = $2
+			ORDER BY added_at, variant_id`, req.BuyerID, req.ShopID,
+		).Query(func(rows pgx.Rows) error {
+			var err error
+			snap.Items, err = pgx.CollectRows(rows, pgx.RowToStructByPos[order.Item])
+			if err != nil {
+				return fmt.Errorf("read cart: %w", err)
+			}
+			return nil
+		})
+		b.Queue(orderStockSelect+` WHERE v.id IN (SELECT variant_id FROM cart_items WHERE buyer_id = $1 AND shop_id = $2)`,
+			req.BuyerID, req.ShopID).Query(collectStock)
+	} else {
+		ids := make([]core.VariantID, len(req.Items))
+		for i, it := range req.Items {
+			ids[i] = it.VariantID
+		}
+		b.Queue(orderStockSelect+` WHERE v.id = ANY($1)`, ids).Query(collectStock)
+	}
+	if req.PickupPointID != 0 {
+		b.Queue(`SELECT id, shop_id, name, address, hours FROM pickup_points WHERE id = $1 AND archived_at IS NULL`,
+			req.PickupPointID,
+		).QueryRow(func(row pgx.Row) error {
+			var pp catalog.PickupPoint
+			err := row.Scan(&pp.ID, &pp.ShopID, &pp.Name, &pp.Address, &pp.Hours)
+			switch {
+			case err == nil:
+				snap.PickupPoint = &pp
+			case !errors.Is(err, pgx.ErrNoRows):
+				return fmt.Errorf("read pickup point: %w", err)
+			}
+			return nil
+		})
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return snap, 0, err
+	}
+	if existing != nil {
+		return snap, *existing, nil
+	}
+	snap.Stock = make(map[core.VariantID]order.Stock, len(stock))
+	for _, st := range stock {
+		snap.Stock[st.VariantID] = st
+	}
+	return snap, 0, nil
+}
+
+// --- changing orders ---
+
+// UpdateOrder locks an order, reads its snapshot with actor's role, and applies what
+// fn decides. When fn fails, it returns the order as read with fn's error.
+func (s *Orders) UpdateOrder(ctx context.Context, id core.OrderID, actor core.UserID, fn func(order.Snapshot) (*order.Change, error)) (order.Order, error) {
+	var out order.Order
+	err := inTx(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		out, err = orderUpdateLocked(ctx, tx, id, actor, fn)
+		return err
+	})
+	return out, err
+}
+
+// UpdateDueOrder applies fn to the oldest order awaiting payment whose reservation
+// ended by now and that no one else holds.
+func (s *Orders) UpdateDueOrder(ctx context.Context, now time.Time, fn func(order.Snapshot) (*order.Change, error)) (order.Order, bool, error) {
+	var out order.Order
+	found := false
+	err := inTx(ctx, s.pool, func(tx pgx.Tx) error {
+		var id core.OrderID
+		err := tx.QueryRow(ctx, `
+			SELECT id FROM orders
+			WHERE status = 'awaiting_payment' AND reserved_until <= $1
+			ORDER BY reserved_until, id
+			LIMIT 1
+			FOR UPDATE SKIP LOCKED`, now).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("find due order: %w", err)
+		}
+		found = true
+		out, err = orderUpdateLocked(ctx, tx, id, 0, fn)
+		return err
+	})
+	return out, found, err
+}
+
+// orderUpdateLocked is UpdateOrder inside tx.
+func orderUpdateLocked(ctx context.Context, tx pgx.Tx, id core.OrderID, actor core.UserID, fn func(order.Snapshot) (*order.Change, error)) (order.Order, error) {
+	snap, err := orderSnapshot(ctx, tx, id, actor)
+	if err != nil {
+		return order.Order{}, err
+	}
+	c, err := fn(snap)
+	if err != nil {
+		return snap.Order, err
+	}
+	if c == nil {
+		return snap.Order, nil
+	}
+	if err := orderApply(ctx, tx, c, ""); err != nil {
+		return order.Order{}, err
+	}
+	return c.Order, nil
+}
+
+// orderSnapshot locks the order and reads what its rules decide on, in one round
+// trip: the first statement takes the lock, the others run after it.
+func orderSnapshot(ctx context.Context, tx pgx.Tx, id core.OrderID, actor core.UserID) (order.Snapshot, error) {
+	var snap order.Snapshot
+	var lines []orderLine
+	b := &pgx.Batch{}
+	b.Queue(`SELECT `+orderColumns+` FROM orders o WHERE o.id = $1 FOR UPDATE`, id).QueryRow(func(row pgx.Row) error {
+		var err error
+		snap.Order, err = orderScan(row)
+		if err != nil {
+			return fmt.Errorf("lock order %d: %w", id, notFound(err, order.ErrOrderNotFound))
+		}
+		return nil
+	})
+	b.Queue(orderLinesSelect+` WHERE order_id = $1 ORDER BY line_no`, id).Query(func(rows pgx.Rows) error {
+		var err error
+		lines, err = pgx.CollectRows(rows, orderScanLine)
+		return err
+	})
+	b.Queue(`
+		SELECT `+orderShopColumns+`, coalesce((SELECT role FROM shop_staff WHERE shop_id = s.id AND user_id = $2), '')
+		FROM shops s WHERE s.id = (SELECT shop_id FROM orders WHERE id = $1)`, id, actor,
+	).QueryRow(func(row pgx.Row) error {
+		var err error
+		snap.Shop, err = orderScanShop(row, &snap.ActorRole)
+		if err != nil {
+			return fmt.Errorf("shop of order %d: %w", id, err)
+		}
+		return nil
+	})
+	b.Queue(orderChargeSelect+` WHERE order_id = $1 ORDER BY id`, id).Query(func(rows pgx.Rows) error {
+		var err error
+		snap.Charges, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (order.Charge, error) { return orderScanCharge(r) })
+		if err != nil {
+			return fmt.Errorf("payments of order %d: %w", id, err)
+		}
+		return nil
+	})
+	// Shipping options matter only to a shipped order; archived ones too (see Snapshot).
+	b.Queue(orderShippingSelect+`
+		WHERE o.shop_id = (SELECT shop_id FROM orders WHERE id = $1 AND delivery = 'shipping')
+		ORDER BY o.id`, id,
+	).Query(func(rows pgx.Rows) error {
+		var err error
+		snap.ShippingOptions, err = pgx.CollectRows(rows, orderScanShippingOption)
+		if err != nil {
+			return fmt.Errorf("shipping options of order %d: %w", id, err)
+		}
+		if len(snap.ShippingOptions) == 0 {
+			snap.ShippingOptions = nil
+		}
+		return nil
+	})
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return snap, err
+	}
+	for _, l := range lines {
+		l.line.UnitPrice.Currency = snap.Order.Total.Currency
+		snap.Order.Lines = append(snap.Order.Lines, l.line)
+	}
+	return snap, nil
+}
+
+// orderApply writes a change: in one round trip the order (created when key is
+// set, updated otherwise), its cart, payments and history; then its jobs; and last,
+// in one more round trip, its stock moves and a new order's lines, so that hot
+// variant rows stay locked only until the commit.
+func orderApply(ctx context.Context, tx pgx.Tx, c *order.Change, key string) error {
+	o := c.Order
+	b := &pgx.Batch{}
+	if key != "" {
+		b.Queue(`
+			INSERT INTO orders (id, shop_id, buyer_id, status, currency, items_total, shipping_total, total, delivery,
+				pickup_point_id, shipping_option_id, shipping_address, contact, checkout_key, reserved_until,
+				created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+			o.ID, o.ShopID, o.BuyerID, o.Status, o.Total.Currency, o.ItemsTotal.Amount, o.ShippingTotal.Amount,
+			o.Total.Amount, o.Delivery, orderNullID(int64(o.PickupPointID)), orderNullID(int64(o.ShippingOptionID)),
+			orderJSON(o.ShippingAddress), orderJSON(o.Contact), key, orderNullTime(o.ReservedUntil), o.CreatedAt, o.UpdatedAt)
+	} else {
+		b.Queue(`
+			UPDATE orders SET status = $2, items_total = $3, shipping_total = $4, total = $5, pickup_point_id = $6,
+				shipping_option_id = $7, shipping_address = $8, contact = $9, reserved_until = $10, tracking_note = $11,
+				cancel_reason = $12, paid_at = $13, updated_at = $14
+			WHERE id = $1`,
+			o.ID, o.Status, o.ItemsTotal.Amount, o.ShippingTotal.Amount, o.Total.Amount,
+			orderNullID(int64(o.PickupPointID)), orderNullID(int64(o.ShippingOptionID)),
+			orderJSON(o.ShippingAddress), orderJSON(o.Contact), orderNullTime(o.ReservedUntil), o.TrackingNote,
+			o.CancelReason, orderNullTime(o.PaidAt), o.UpdatedAt)
+	}
+	if c.ClearCart {
+		vs := make([]core.VariantID, len(o.Lines))
+		for i, l := range o.Lines {
+			vs[i] = l.VariantID
+		}
+		b.Queue(`DELETE FROM cart_items WHERE buyer_id = $1 AND variant_id = ANY($2)`, o.BuyerID, vs)
+	}
+	if ch := c.NewCharge; ch != nil {
+		if ch.BuyerID != o.BuyerID {
+			// Whoever paid must be on record, or the payment could not be: a
+			// payment is never lost to a missing user row.
+			b.Queue(`INSERT INTO users (id) VALUES ($1) ON CONFLICT DO NOTHING`, ch.BuyerID)
+		}
+		b.Queue(`
+			INSERT INTO payments (order_id, buyer_id, telegram_payment_charge_id, provider_payment_charge_id, amount,
+				currency, status, refund_reason, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+			ON CONFLICT (telegram_payment_charge_id) DO NOTHING`,
+			ch.OrderID, ch.BuyerID, ch.TelegramChargeID, ch.ProviderChargeID, ch.Amount.Amount, ch.Amount.Currency,
+			ch.Status, ch.RefundReason, ch.CreatedAt,
+		).Exec(func(tag pgconn.CommandTag) error {
+			if tag.RowsAffected() == 0 {
+				return order.ErrDuplicatePayment
+			}
+			return nil
+		})
+	}
+	for _, ch := range c.Charges {
+		b.Queue(`
+			UPDATE payments SET status = $2, refund_reason = $3, refunded_at = $4
+			WHERE telegram_payment_charge_id = $1`,
+			ch.TelegramChargeID, ch.Status, ch.RefundReason, orderNullTime(ch.RefundedAt))
+	}
+	if h := c.History; h != nil {
+		b.Queue(`INSERT INTO order_events (order_id, status, actor_id, note, created_at) VALUES ($1, $2, $3, $4, $5)`,
+			o.ID, h.Status, orderNullID(int64(c.Actor)), h.Note, c.At)
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		if errors.Is(err, order.ErrDuplicatePayment) {
+			return err
+		}
+		return fmt.Errorf("save order %d: %w", o.ID, err)
+	}
+	if err := insertJobs(ctx, tx, c.Jobs); err != nil {
+		return err
+	}
+	return orderMoveStock(ctx, tx, c, key != "")
+}
+
+// orderMoveStock applies a change's stock moves in variant id order (so concurrent
+// changes lock variants in one order and cannot deadlock), each with its ledger row
+// in the same statement, and writes a new order's lines after them. A move that
+// would leave on hand below reserved, or reserved below zero, changes nothing and
+// fails the change: ErrSoldOut or ErrNotEnoughStock.
+//
+// The lines come last because their foreign key share-locks the variant: written
+// before the reservation, every checkout in flight would hold a lock on the hot row
+// that each update of it must merge (a MultiXact), and throughput collapses with
+// the number of buyers. Written after, they lock a row this transaction holds.
+func orderMoveStock(ctx context.Context, tx pgx.Tx, c *order.Change, withLines bool) error {
+	moves := slices.Clone(c.Stock)
+	slices.SortStableFunc(moves, func(a, b order.StockMove) int { return cmp.Compare(a.VariantID, b.VariantID) })
+	b := &pgx.Batch{}
+	var refused *order.StockMove
+	errRefused := errors.New("stock move refused")
+	for _, m := range moves {
+		b.Queue(`
+			WITH v AS (
+				UPDATE variants SET on_hand = on_hand + $2, reserved = reserved + $3
+				WHERE id = $1 AND on_hand + $2 >= reserved + $3 AND reserved + $3 >= 0
+				RETURNING id, on_hand, reserved
+			)
+			INSERT INTO stock_movements (variant_id, kind, on_hand_before, on_hand_after, reserved_before,
+				reserved_after, actor_id, order_id, created_at)
+			SELECT id, $4, on_hand - $2, on_hand, reserved - $3, reserved, $5, $6, $7 FROM v`,
+			m.VariantID, m.OnHand, m.Reserved, m.Kind, orderNullID(int64(c.Actor)), c.Order.ID, c.At,
+		).Exec(func(tag pgconn.CommandTag) error {
+			if tag.RowsAffected() != 1 {
+				refused = &m
+				return errRefused
+			}
+			return nil
+		})
+	}
+	if withLines {
+		o := c.Order
+		for _, l := range o.Lines {
+			b.Queue(`
+				INSERT INTO order_lines (order_id, line_no, variant_id, product_id, title, sku, quantity, unit_price)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+				o.ID, l.No, l.VariantID, l.ProductID, l.Title, l.SKU, l.Quantity, l.UnitPrice.Amount)
+		}
+	}
+	err := tx.SendBatch(ctx, b).Close()
+	if err == nil {
+		return nil
+	}
+	if refused == nil { // a CHECK of variants too: the WHERE should have refused first
+		return fmt.Errorf("move stock of order %d: %w", c.Order.ID, err)
+	}
+	m := *refused
+	if m.OnHand-m.Reserved >= 0 {
+		// Giving stock back never runs short while the books are right.
+		return fmt.Errorf("move stock of variant %d: %s of %d on hand, %d reserved refused", m.VariantID, m.Kind, m.OnHand, m.Reserved)
+	}
+	var available int
+	if err := tx.QueryRow(ctx, `SELECT on_hand - reserved FROM variants WHERE id = $1`, m.VariantID).Scan(&available); err != nil {
+		return fmt.Errorf("stock of variant %d: %w", m.VariantID, notFound(err, catalog.ErrVariantNotFound))
+	}
+	if available <= 0 {
+		return order.ErrSoldOut
+	}
+	return order.ErrNotEnoughStock
+}
+
+// --- reading ---
+
+const orderColumns = `o.id, o.shop_id, o.buyer_id, o.status, o.currency, o.items_total, o.shipping_total, o.total,
+	o.delivery, coalesce(o.pickup_point_id, 0), coalesce(o.shipping_option_id, 0), o.shipping_address, o.contact,
+	o.reserved_until, o.tracking_note, o.cancel_reason, o.created_at, o.paid_at, o.updated_at`
+
+func orderScan(row pgx.Row, extra ...any) (order.Order, error) {
+	var o order.Order
+	var cur core.Currency
+	var address, contact []byte
+	var reservedUntil, paidAt *time.Time
+	dest := append([]any{&o.ID, &o.ShopID, &o.BuyerID, &o.Status, &cur, &o.ItemsTotal.Amount,
+		&o.ShippingTotal.Amount, &o.Total.Amount, &o.Delivery, &o.PickupPointID, &o.ShippingOptionID, &address,
+		&contact, &reservedUntil, &o.TrackingNote, &o.CancelReason, &o.CreatedAt, &paidAt, &o.UpdatedAt}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return order.Order{}, err
+	}
+	o.ItemsTotal.Currency, o.ShippingTotal.Currency, o.Total.Currency = cur, cur, cur
+	if reservedUntil != nil {
+		o.ReservedUntil = *reservedUntil
+	}
+	if paidAt != nil {
+		o.PaidAt = *paidAt
+	}
+	if address != nil {
+		o.ShippingAddress = new(order.Address)
+		if err := json.Unmarshal(address, o.ShippingAddress); err != nil {
+			return order.Order{}, fmt.Errorf("shipping address of order %d: %w", o.ID, err)
+		}
+	}
+	if contact != nil {
+		o.Contact = new(order.Contact)
+		if err := json.Unmarshal(contact, o.Contact); err != nil {
+			return order.Order{}, fmt.Errorf("contact of order %d: %w", o.ID, err)
+		}
+	}
+	return o, nil
+}
+
+// orderRead reads one order with its lines; where selects it. ErrOrderNotFound.
+func orderRead(ctx context.Context, q querier, where string, args ...any) (order.Order, error) {
+	o, err := orderScan(q.QueryRow(ctx, `SELECT `+orderColumns+` FROM orders o `+where, args...))
+	if err != nil {
+		return order.Order{}, notFound(err, order.ErrOrderNotFound)
+	}
+	list := []order.Order{o}
+	if err := orderReadLines(ctx, q, list); err != nil {
+		return order.Order{}, err
+	}
+	return list[0], nil
+}
+
+const orderLinesSelect = `
+	SELECT order_id, line_no, variant_id, product_id, title, sku, quantity, unit_price FROM order_lines`
+
+// orderLine is a line with the order it belongs to; its price's currency is the
+// order's, filled in by the reader.
+type orderLine struct {
+	orderID core.OrderID
+	line    order.Line
+}
+
+func orderScanLine(row pgx.CollectableRow) (orderLine, error) {
+	var l orderLine
+	err := row.Scan(&l.orderID, &l.line.No, &l.line.VariantID, &l.line.ProductID, &l.line.Title, &l.line.SKU,
+		&l.line.Quantity, &l.line.UnitPrice.Amount)
+	return l, err
+}
+
+// orderReadLines fills in the lines of orders.
+func orderReadLines(ctx context.Context, q querier, orders []order.Order) error {
+	if len(orders) == 0 {
+		return nil
+	}
+	at := make(map[core.OrderID]int, len(orders))
+	ids := make([]core.OrderID, len(orders))
+	for i, o := range orders {
+		at[o.ID] = i
+		ids[i] = o.ID
+	}
+	rows, err := q.Query(ctx, orderLinesSelect+` WHERE order_id = ANY($1) ORDER BY order_id, line_no`, ids)
+	if err != nil {
+		return fmt.Errorf("read order lines: %w", err)
+	}
+	lines, err := pgx.CollectRows(rows, orderScanLine)
+	if err != nil {
+		return fmt.Errorf("read order lines: %w", err)
+	}
+	for _, l := range lines {
+		o := &orders[at[l.orderID]]
+		l.line.UnitPrice.Currency = o.Total.Currency
+		o.Lines = append(o.Lines, l.line)
+	}
+	return nil
+}
+
+// Order returns an order with its lines; ErrOrderNotFound.
+func (s *Orders) Order(ctx context.Context, id core.OrderID) (order.Order, error) {
+	o, err := orderRead(ctx, s.pool, `WHERE o.id = $1`, id)
+	if err != nil {
+		return order.Order{}, fmt.Errorf("order %d: %w", id, err)
+	}
+	return o, nil
+}
+
+// Orders lists orders by filter newest first, with their lines, and how many match
+// in all.
+func (s *Orders) Orders(ctx context.Context, f order.Filter) ([]order.Order, int, error) {
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	if f.ShopID != nil {
+		where = append(where, "o.shop_id = "+arg(*f.ShopID))
+	}
+	if f.BuyerID != nil {
+		where = append(where, "o.buyer_id = "+arg(*f.BuyerID))
+	}
+	if len(f.Statuses) > 0 {
+		where = append(where, "o.status = ANY("+arg(f.Statuses)+")")
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = "WHERE " + strings.Join(where, " AND ")
+	}
+	var total int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM orders o `+cond, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count orders: %w", err)
+	}
+	limit, offset := arg(f.Limit), arg(f.Offset)
+	rows, err := s.pool.Query(ctx, `SELECT `+orderColumns+` FROM orders o `+cond+
+		` ORDER BY o.id DESC LIMIT `+limit+` OFFSET `+offset, args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list orders: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (order.Order, error) { return orderScan(r) })
+	if err != nil {
+		return nil, 0, fmt.Errorf("list orders: %w", err)
+	}
+	if err := orderReadLines(ctx, s.pool, list); err != nil {
+		return nil, 0, err
+	}
+	return list, total, nil
+}
+
+const orderChargeSelect = `
+	SELECT id, order_id, buyer_id, telegram_payment_charge_id, provider_payment_charge_id, amount, currency,
+	       status, refund_reason, created_at, refunded_at
+	FROM payments`
+
+func orderScanCharge(row pgx.Row) (order.Charge, error) {
+	var ch order.Charge
+	var refundedAt *time.Time
+	err := row.Scan(&ch.ID, &ch.OrderID, &ch.BuyerID, &ch.TelegramChargeID, &ch.ProviderChargeID, &ch.Amount.Amount,
+		&ch.Amount.Currency, &ch.Status, &ch.RefundReason, &ch.CreatedAt, &refundedAt)
+	if refundedAt != nil {
+		ch.RefundedAt = *refundedAt
+	}
+	return ch, err
+}
+
+// Charge returns a recorded payment by its Telegram charge id; ErrChargeNotFound.
+func (s *Orders) Charge(ctx context.Context, telegramChargeID string) (order.Charge, error) {
+	ch, err := orderScanCharge(s.pool.QueryRow(ctx, orderChargeSelect+` WHERE telegram_payment_charge_id = $1`, telegramChargeID))
+	if err != nil {
+		return order.Charge{}, fmt.Errorf("payment: %w", notFound(err, order.ErrChargeNotFound))
+	}
+	return ch, nil
+}
+
+// Totals counts a shop's orders in one of statuses paid since the time, in the
+// shop's currency, and sums their totals; catalog.ErrShopNotFound.
+func (s *Orders) Totals(ctx context.Context, shop core.ShopID, since time.Time, statuses []order.Status) (order.Totals, error) {
+	var t order.Totals
+	err := s.pool.QueryRow(ctx, `
+		SELECT s.currency, count(o.id), coalesce(sum(o.total), 0)
+		FROM shops s
+		LEFT JOIN orders o ON o.shop_id = s.id AND o.currency = s.currency AND o.paid_at >= $2 AND o.status = ANY($3)
+		WHERE s.id = $1
+		GROUP BY s.id`, shop, since, statuses).Scan(&t.Revenue.Currency, &t.Orders, &t.Revenue.Amount)
+	if err != nil {
+		return order.Totals{}, fmt.Errorf("totals of shop %d: %w", shop, notFound(err, catalog.ErrShopNotFound))
+	}
+	return t, nil
+}
+
+// --- column helpers ---
+
+// orderNullID stores an id of 0 (none) as NULL.
+func orderNullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+// orderNullTime stores a zero time (never) as NULL.
+func orderNullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
+}
+
+// orderJSON stores a nil pointer as NULL and anything else as JSON.
+func orderJSON[T any](v *T) any {
+	if v == nil {
+		return nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil // Address and Contact are plain strings: they always encode
+	}
+	return b
+}
