@@ -1,0 +1,252 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vitrina-shop/vitrina/core/postgres/pgtest"
+)
+
+// Every package-level name in this file starts with "inbox": other tests share the
+// package.
+
+func inboxSetup(t *testing.T) (*Inbox, context.Context) {
+	t.Helper()
+	pool, _ := pgtest.NewDB(t)
+	return NewInbox(pool), context.Background()
+}
+
+// inboxBody is an update's JSON as PostgreSQL returns it.
+func inboxBody(id int) []byte {
+	return fmt.Appendf(nil, `{"update_id": %d}`, id)
+}
+
+func TestInbox_SaveUpdate(t *testing.T) {
+	s, ctx := inboxSetup(t)
+	fresh, err := s.SaveUpdate(ctx, 10, 1, inboxBody(10))
+	if err != nil || !fresh {
+		t.Fatalf("first save = %v, %v; want stored", fresh, err)
+	}
+	fresh, err = s.SaveUpdate(ctx, 10, 1, []byte(`{"other": true}`))
+	if err != nil || fresh {
+		t.Fatalf("second save = %v, %v; want a duplicate", fresh, err)
+	}
+	id, body, found, err := s.NextUpdate(ctx, 1)
+	if err != nil || !found || id != 10 || string(body) != string(inboxBody(10)) {
+		t.Errorf("NextUpdate = %d, %s, %v, %v; want the first body", id, body, found, err)
+	}
+	if _, err := s.SaveUpdate(ctx, 11, 1, []byte(`not json`)); err == nil {
+		t.Error("saving a body that is not JSON succeeded")
+	}
+}
+
+func TestInbox_NextUpdate(t *testing.T) {
+	s, ctx := inboxSetup(t)
+	for _, id := range []int64{5, 3, 4} {
+		if _, err := s.SaveUpdate(ctx, id, 7, inboxBody(int(id))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.SaveUpdate(ctx, 1, 8, inboxBody(1)); err != nil { // another chat
+		t.Fatal(err)
+	}
+	var order []int64
+	for {
+		id, _, found, err := s.NextUpdate(ctx, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !found {
+			break
+		}
+		order = append(order, id)
+		if err := s.MarkHandled(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !slices.Equal(order, []int64{3, 4, 5}) {
+		t.Errorf("order %v, want [3 4 5]", order)
+	}
+	if pending, err := s.HasPending(ctx, 7); err != nil || pending {
+		t.Errorf("HasPending(7) = %v, %v after all were handled", pending, err)
+	}
+	if pending, err := s.HasPending(ctx, 8); err != nil || !pending {
+		t.Errorf("HasPending(8) = %v, %v", pending, err)
+	}
+}
+
+func TestInbox_Lease(t *testing.T) {
+	s, ctx := inboxSetup(t)
+	const ttl = 200 * time.Millisecond
+	inboxAcquire := func(holder string) bool {
+		t.Helper()
+		ok, err := s.AcquireLease(ctx, 1, holder, ttl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	t.Run("OneHolderAtATime", func(t *testing.T) {
+		if !inboxAcquire("a") {
+			t.Fatal("a did not get a free chat")
+		}
+		if inboxAcquire("b") {
+			t.Error("b got a chat a holds")
+		}
+		if inboxAcquire("a") {
+			t.Error("a got the chat twice")
+		}
+		if ok, err := s.AcquireLease(ctx, 2, "b", ttl); err != nil || !ok {
+			t.Errorf("b did not get another chat: %v, %v", ok, err)
+		}
+	})
+	t.Run("Renew", func(t *testing.T) {
+		for range 3 {
+			time.Sleep(ttl / 2)
+			if ok, err := s.RenewLease(ctx, 1, "a", ttl); err != nil || !ok {
+				t.Fatalf("RenewLease = %v, %v", ok, err)
+			}
+		}
+		if inboxAcquire("b") {
+			t.Error("b got a renewed lease")
+		}
+		if ok, err := s.RenewLease(ctx, 1, "b", ttl); err != nil || ok {
+			t.Errorf("b renewed a's lease: %v, %v", ok, err)
+		}
+	})
+	t.Run("Release", func(t *testing.T) {
+		if err := s.ReleaseLease(ctx, 1, "b"); err != nil { // not b's: nothing happens
+			t.Fatal(err)
+		}
+		if inboxAcquire("b") {
+			t.Error("b released a's lease")
+		}
+		if err := s.ReleaseLease(ctx, 1, "a"); err != nil {
+			t.Fatal(err)
+		}
+		if !inboxAcquire("b") {
+			t.Error("b did not get a released chat")
+		}
+	})
+	t.Run("Expiry", func(t *testing.T) {
+		time.Sleep(ttl + 50*time.Millisecond)
+		if !inboxAcquire("c") {
+			t.Fatal("c did not get a chat whose lease ran out")
+		}
+		if ok, err := s.RenewLease(ctx, 1, "b", ttl); err != nil || ok {
+			t.Errorf("b renewed a lease c took: %v, %v", ok, err)
+		}
+	})
+}
+
+func TestInbox_MarkAttemptFailed(t *testing.T) {
+	s, ctx := inboxSetup(t)
+	if _, err := s.SaveUpdate(ctx, 1, 1, inboxBody(1)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SaveUpdate(ctx, 2, 1, inboxBody(2)); err != nil {
+		t.Fatal(err)
+	}
+	for want := 1; want <= 3; want++ {
+		attempts, failed, err := s.MarkAttemptFailed(ctx, 1, "boom\x00 \xff", 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if attempts != want || failed != (want == 3) {
+			t.Errorf("attempt %d: got %d, failed %v", want, attempts, failed)
+		}
+	}
+	var lastError string
+	if err := s.pool.QueryRow(ctx, `SELECT last_error FROM telegram_updates WHERE update_id = 1`).Scan(&lastError); err != nil {
+		t.Fatal(err)
+	}
+	if lastError != "boom ?" {
+		t.Errorf("last_error %q", lastError)
+	}
+	// Failed, it no longer holds the chat back.
+	if id, _, found, err := s.NextUpdate(ctx, 1); err != nil || !found || id != 2 {
+		t.Errorf("NextUpdate = %d, %v, %v; want 2", id, found, err)
+	}
+	if attempts, failed, err := s.MarkAttemptFailed(ctx, 1, "again", 3); err != nil || attempts != 0 || failed {
+		t.Errorf("a failed update changed: %d, %v, %v", attempts, failed, err)
+	}
+	long := strings.Repeat("é", inboxMaxErrorText)
+	if _, _, err := s.MarkAttemptFailed(ctx, 2, long, 5); err != nil {
+		t.Fatalf("a long error: %v", err)
+	}
+}
+
+func TestInbox_StaleChats(t *testing.T) {
+	s, ctx := inboxSetup(t)
+	for _, u := range []struct{ id, chat int64 }{{1, 10}, {2, 20}, {3, 30}, {4, 10}} {
+		if _, err := s.SaveUpdate(ctx, u.id, u.chat, inboxBody(int(u.id))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.MarkHandled(ctx, 3); err != nil { // chat 30 has nothing pending
+		t.Fatal(err)
+	}
+	if chats, err := s.StaleChats(ctx, time.Hour, 10); err != nil || len(chats) != 0 {
+		t.Errorf("StaleChats(1h) = %v, %v; want none this fresh", chats, err)
+	}
+	if _, err := s.AcquireLease(ctx, 20, "a", time.Minute); err != nil { // chat 20 is being handled
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	chats, err := s.StaleChats(ctx, 10*time.Millisecond, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(chats, []int64{10}) {
+		t.Errorf("StaleChats = %v, want [10]", chats)
+	}
+}
+
+func TestInbox_Prune(t *testing.T) {
+	s, ctx := inboxSetup(t)
+	for id := int64(1); id <= 4; id++ {
+		if _, err := s.SaveUpdate(ctx, id, 1, inboxBody(int(id))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 1 handled and 2 failed long ago, 3 pending long ago, 4 handled just now.
+	if _, err := s.pool.Exec(ctx, `UPDATE telegram_updates SET received_at = now() - interval '8 days' WHERE update_id IN (1, 2, 3)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []int64{1, 4} {
+		if err := s.MarkHandled(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := s.MarkAttemptFailed(ctx, 2, "x", 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.pool.Exec(ctx, `INSERT INTO chat_leases VALUES (5, 'dead', now() - interval '2 hours'), (6, 'alive', now() + interval '1 minute')`); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.Prune(ctx, 7*24*time.Hour)
+	if err != nil || n != 2 {
+		t.Fatalf("Prune = %d, %v; want 2", n, err)
+	}
+	var left []int64
+	rows, _ := s.pool.Query(ctx, `SELECT update_id FROM telegram_updates ORDER BY update_id`)
+	for rows.Next() {
+		var id int64
+		rows.Scan(&id)
+		left = append(left, id)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(left, []int64{3, 4}) {
+		t.Errorf("left %v, want [3 4]", left)
+	}
+	var leases int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM chat_leases`).Scan(&leases); err != nil || leases != 1 {
+		t.Errorf("%d leases left (%v), want the live one", leases, err)
+	}
+}

@@ -1,0 +1,261 @@
+package workers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+
+	"github.com/vitrina-shop/vitrina/core"
+)
+
+// OutboxStore is the relay's view of the outbox (postgres.Outbox).
+type OutboxStore interface {
+	// Claim claims up to limit unrelayed jobs in id order, due or not, for claimFor,
+	// skipping rows other relays hold; ids[i] is the row of jobs[i].
+	Claim(ctx context.Context, limit int, claimFor time.Duration) (ids []int64, jobs []core.Job, err error)
+	// MarkRelayed records that the jobs are in the queue.
+	MarkRelayed(ctx context.Context, ids ...int64) error
+	// MarkFailed records a failed attempt and ends the job's claim.
+	MarkFailed(ctx context.Context, id int64, errText string) error
+	// Release ends the claims on jobs that were not tried.
+	Release(ctx context.Context, ids ...int64) error
+	// DeleteRelayed deletes a batch of jobs relayed more than olderThan ago.
+	DeleteRelayed(ctx context.Context, olderThan time.Duration) (int64, error)
+	// Listen calls notify whenever jobs are committed, until ctx ends (nil) or the
+	// connection fails (an error).
+	Listen(ctx context.Context, notify func()) error
+}
+
+// Enqueuer puts tasks in asynq (an *asynq.Client).
+type Enqueuer interface {
+	EnqueueContext(ctx context.Context, task *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
+}
+
+// RelayOptions tune a Relay. Zero fields take the defaults named.
+type RelayOptions struct {
+	QueuePrefix string        // before every queue name; "" in production
+	Every       time.Duration // poll period when no notification comes; default 500 ms
+	Batch       int           // jobs claimed at once; default 100
+	ClaimFor    time.Duration // how long a claim keeps other relays off a job; default 30 s
+	Retain      time.Duration // how long relayed rows are kept; default 7 days
+	Clock       core.Clock    // default the system clock
+	Log         *slog.Logger  // default discard
+	Registerer  prometheus.Registerer
+}
+
+// Defaults of RelayOptions.
+const (
+	DefaultRelayBatch    = 100
+	DefaultRelayClaimFor = 30 * time.Second
+	DefaultRelayRetain   = 7 * 24 * time.Hour
+)
+
+// relayMaxFailures is how many enqueues in a row may fail before the relay stops the
+// batch: Redis is likely down, and each further try would only wait for a timeout.
+const relayMaxFailures = 3
+
+// enqueueTimeout bounds one enqueue.
+const enqueueTimeout = 5 * time.Second
+
+// relayPruneEvery is how often the relay deletes old relayed rows.
+const relayPruneEvery = time.Hour
+
+// Relay moves jobs from the outbox to asynq: task type = job kind, payload = job
+// payload, task id = job key, due at the job's RunAt (rounded up to a whole second,
+// so it never starts early), in the queue of its kind. A job whose task id is already
+// in asynq (asynq.ErrTaskIDConflict) counts as relayed: the task there is the same
+// job, or an earlier one with the same key whose handler re-reads the state (an
+// extended reservation's first expiry task finds the order not due and re-schedules
+// itself). A job that cannot be enqueued (Redis is down) stays in the outbox and is
+// tried again on the next round, for as long as it takes.
+type Relay struct {
+	store OutboxStore
+	queue Enqueuer
+	opt   RelayOptions
+	log   *slog.Logger
+
+	relayed   *prometheus.CounterVec
+	conflicts *prometheus.CounterVec
+	failures  *prometheus.CounterVec
+}
+
+// NewRelay returns a relay from store to queue.
+func NewRelay(store OutboxStore, queue Enqueuer, opts RelayOptions) *Relay {
+	if opts.Every <= 0 {
+		opts.Every = DefaultRelayEvery
+	}
+	if opts.Batch <= 0 {
+		opts.Batch = DefaultRelayBatch
+	}
+	if opts.ClaimFor <= 0 {
+		opts.ClaimFor = DefaultRelayClaimFor
+	}
+	if opts.Retain <= 0 {
+		opts.Retain = DefaultRelayRetain
+	}
+	if opts.Clock == nil {
+		opts.Clock = core.SystemClock{}
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	f := promauto.With(opts.Registerer)
+	kind := []string{"kind"}
+	return &Relay{
+		store: store,
+		queue: queue,
+		opt:   opts,
+		log:   opts.Log.With("component", "outbox-relay"),
+		relayed: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "vitrina_outbox_relayed_total",
+			Help: "Outbox jobs handed to asynq, those already there included.",
+		}, kind),
+		conflicts: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "vitrina_outbox_task_id_conflicts_total",
+			Help: "Outbox jobs whose task id was already in asynq; counted as relayed.",
+		}, kind),
+		failures: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "vitrina_outbox_relay_errors_total",
+			Help: "Failed attempts to enqueue an outbox job; it stays in the outbox and is tried again.",
+		}, kind),
+	}
+}
+
+// Run relays jobs until ctx ends, then returns nil. It relays at once when PostgreSQL
+// notifies that jobs were committed (LISTEN outbox), and otherwise every
+// RelayOptions.Every, so a lost notification or connection only adds that delay. It
+// keeps going through batches while they come full. Run it in every worker: claims
+// keep two relays off one job. Errors are logged and retried.
+func (r *Relay) Run(ctx context.Context) error {
+	wake := make(chan struct{}, 1)
+	listening := make(chan struct{})
+	go func() {
+		defer close(listening)
+		r.listen(ctx, wake)
+	}()
+	defer func() { <-listening }()
+
+	t := time.NewTicker(r.opt.Every)
+	defer t.Stop()
+	var pruned time.Time
+	for {
+		for ctx.Err() == nil {
+			n, ok := r.relayBatch(ctx)
+			if !ok || n < r.opt.Batch {
+				break
+			}
+		}
+		if ctx.Err() == nil && time.Since(pruned) >= relayPruneEvery {
+			pruned = time.Now()
+			if _, err := r.store.DeleteRelayed(ctx, r.opt.Retain); err != nil && ctx.Err() == nil {
+				r.log.Warn("delete old relayed jobs", "error", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		case <-wake:
+		}
+	}
+}
+
+// listen wakes the relay on each notification, reconnecting with a pause when the
+// connection fails.
+func (r *Relay) listen(ctx context.Context, wake chan<- struct{}) {
+	notify := func() {
+		select {
+		case wake <- struct{}{}:
+		default: // a wake-up is pending already
+		}
+	}
+	for ctx.Err() == nil {
+		err := r.store.Listen(ctx, notify)
+		if ctx.Err() != nil {
+			return
+		}
+		r.log.Warn("listen for outbox jobs; polling meanwhile", "error", err)
+		pause := time.NewTimer(time.Second)
+		select {
+		case <-ctx.Done():
+		case <-pause.C:
+		}
+		pause.Stop()
+	}
+}
+
+// relayBatch claims a batch and enqueues it. It returns how many jobs it claimed, and
+// false when it stopped early (store error, repeated enqueue failures, ctx ended).
+func (r *Relay) relayBatch(ctx context.Context) (int, bool) {
+	ids, jobs, err := r.store.Claim(ctx, r.opt.Batch, r.opt.ClaimFor)
+	if err != nil {
+		if ctx.Err() == nil {
+			r.log.Warn("claim outbox jobs", "error", err)
+		}
+		return 0, false
+	}
+	// Recording what happened must survive the end of ctx, or shutting down would
+	// leave jobs claimed (delayed by ClaimFor) or relayed twice.
+	bg := context.WithoutCancel(ctx)
+	var done []int64
+	failures := 0
+	ok := true
+	for i, job := range jobs {
+		if ctx.Err() != nil || failures >= relayMaxFailures {
+			if err := r.store.Release(bg, ids[i:]...); err != nil {
+				r.log.Warn("release outbox jobs", "error", err)
+			}
+			ok = false
+			break
+		}
+		err := r.enqueue(ctx, job)
+		if err != nil {
+			failures++
+			r.failures.WithLabelValues(job.Kind).Inc()
+			// Keys may carry payment ids: log the row id instead.
+			r.log.Warn("enqueue outbox job; it stays in the outbox", "kind", job.Kind, "outbox_id", ids[i], "error", err)
+			if err := r.store.MarkFailed(bg, ids[i], err.Error()); err != nil {
+				r.log.Warn("record outbox job failure", "outbox_id", ids[i], "error", err)
+			}
+			continue
+		}
+		failures = 0
+		done = append(done, ids[i])
+		r.relayed.WithLabelValues(job.Kind).Inc()
+	}
+	if err := r.store.MarkRelayed(bg, done...); err != nil {
+		// They are in asynq; relaying them again conflicts on their task ids.
+		r.log.Warn("mark outbox jobs relayed", "error", err)
+		return len(jobs), false
+	}
+	return len(jobs), ok && failures == 0
+}
+
+// enqueue puts one job in asynq; a task id already there is success.
+func (r *Relay) enqueue(ctx context.Context, job core.Job) error {
+	ctx, cancel := context.WithTimeout(ctx, enqueueTimeout)
+	defer cancel()
+	rt := routeFor(r.opt.QueuePrefix, job.Kind)
+	opts := []asynq.Option{asynq.Queue(rt.queue), asynq.TaskID(job.Key)}
+	if rt.retention > 0 {
+		opts = append(opts, asynq.Retention(rt.retention))
+	}
+	if job.RunAt.After(r.opt.Clock.Now()) {
+		opts = append(opts, asynq.ProcessAt(ceilSecond(job.RunAt)))
+	}
+	_, err := r.queue.EnqueueContext(ctx, asynq.NewTask(job.Kind, job.Payload), opts...)
+	if errors.Is(err, asynq.ErrTaskIDConflict) {
+		r.conflicts.WithLabelValues(job.Kind).Inc()
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("enqueue %s job: %w", job.Kind, err)
+	}
+	return nil
+}

@@ -1,0 +1,227 @@
+package workers_test
+
+import (
+	"context"
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/vitrina-shop/vitrina/core/order"
+	"github.com/vitrina-shop/vitrina/core/postgres"
+	"github.com/vitrina-shop/vitrina/core/postgres/pgtest"
+	"github.com/vitrina-shop/vitrina/workers"
+	"github.com/vitrina-shop/vitrina/workers/asynqtest"
+)
+
+// waitLimit bounds every wait for background work; reaching it fails the test. It is
+// not a performance claim: it only keeps a broken test from hanging.
+const waitLimit = 30 * time.Second
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// insertJob writes an outbox row the way a service's transaction does.
+func insertJob(t *testing.T, pool *pgxpool.Pool, kind, key, payload string, runAt time.Time) int64 {
+	t.Helper()
+	var id int64
+	err := pool.QueryRow(context.Background(),
+		`INSERT INTO outbox (kind, key, payload, run_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+		kind, key, payload, runAt).Scan(&id)
+	if err != nil {
+		t.Fatalf("insert outbox job: %v", err)
+	}
+	return id
+}
+
+func countJobs(t *testing.T, pool *pgxpool.Pool, where string) int {
+	t.Helper()
+	var n int
+	if err := pool.QueryRow(context.Background(), "SELECT count(*) FROM outbox WHERE "+where).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// runRelay runs r until the test ends.
+func runRelay(t *testing.T, r *workers.Relay) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Relay.Run: %v", err)
+		}
+	})
+}
+
+// TestRelay_JobBecomesTask checks that jobs become asynq tasks of their kind, key,
+// payload, queue and due time, and that a notification wakes the relay: it polls only
+// once an hour here.
+func TestRelay_JobBecomesTask(t *testing.T) {
+	pool, _ := pgtest.NewDB(t)
+	env := asynqtest.New(t)
+	r := workers.NewRelay(postgres.NewOutbox(pool), env.Client, workers.RelayOptions{QueuePrefix: env.QueuePrefix, Every: time.Hour})
+	runRelay(t, r)
+
+	due := time.Now().Add(time.Hour).Add(300 * time.Millisecond)
+	insertJob(t, pool, order.JobNotify, "order:notify:1:paid", `{"order_id": 1, "event": "paid"}`, time.Now())
+	insertJob(t, pool, order.JobExpire, "order:expire:1", `{"order_id": 1}`, due)
+	waitFor(t, "both jobs relayed", func() bool { return countJobs(t, pool, "relayed_at IS NOT NULL") == 2 })
+
+	notify, err := env.Inspector.GetTaskInfo(env.Queue(workers.QueueCritical), "order:notify:1:paid")
+	if err != nil {
+		t.Fatalf("notification task: %v", err)
+	}
+	if notify.Type != order.JobNotify || string(notify.Payload) != `{"event": "paid", "order_id": 1}` || notify.State != asynq.TaskStatePending {
+		t.Errorf("notification task = %s %s %v", notify.Type, notify.Payload, notify.State)
+	}
+	expire, err := env.Inspector.GetTaskInfo(env.Queue(workers.QueueDefault), "order:expire:1")
+	if err != nil {
+		t.Fatalf("expiry task: %v", err)
+	}
+	// Rounded up to the next second: asynq rounds down, and must not run it early.
+	wantAt := due.Truncate(time.Second).Add(time.Second)
+	if expire.State != asynq.TaskStateScheduled || !expire.NextProcessAt.Equal(wantAt) {
+		t.Errorf("expiry task: %v at %v, want scheduled at %v", expire.State, expire.NextProcessAt, wantAt)
+	}
+}
+
+// TestRelay_TaskIDConflict relays a job whose key has a task in asynq already (an
+// extended reservation): it counts as relayed, and the task stays as it was.
+func TestRelay_TaskIDConflict(t *testing.T) {
+	pool, _ := pgtest.NewDB(t)
+	env := asynqtest.New(t)
+	r := workers.NewRelay(postgres.NewOutbox(pool), env.Client, workers.RelayOptions{QueuePrefix: env.QueuePrefix, Every: 20 * time.Millisecond})
+	runRelay(t, r)
+
+	first := time.Now().Add(time.Hour).Truncate(time.Second)
+	insertJob(t, pool, order.JobExpire, "order:expire:7", `{"order_id": 7}`, first)
+	waitFor(t, "the first job relayed", func() bool { return countJobs(t, pool, "relayed_at IS NOT NULL") == 1 })
+	insertJob(t, pool, order.JobExpire, "order:expire:7", `{"order_id": 7}`, first.Add(5*time.Minute))
+	waitFor(t, "the second job relayed", func() bool { return countJobs(t, pool, "relayed_at IS NOT NULL") == 2 })
+
+	task, err := env.Inspector.GetTaskInfo(env.Queue(workers.QueueDefault), "order:expire:7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !task.NextProcessAt.Equal(first) {
+		t.Errorf("task due %v, want the first job's %v", task.NextProcessAt, first)
+	}
+	if n := countJobs(t, pool, "attempts > 0"); n != 0 {
+		t.Errorf("%d jobs recorded a failure for a conflict", n)
+	}
+}
+
+// switchEnqueuer sends to whichever enqueuer it was last pointed at, and counts calls.
+type switchEnqueuer struct {
+	mu    sync.Mutex
+	to    workers.Enqueuer
+	calls atomic.Int64
+}
+
+func (s *switchEnqueuer) point(to workers.Enqueuer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.to = to
+}
+
+func (s *switchEnqueuer) EnqueueContext(ctx context.Context, task *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error) {
+	s.calls.Add(1)
+	s.mu.Lock()
+	to := s.to
+	s.mu.Unlock()
+	return to.EnqueueContext(ctx, task, opts...)
+}
+
+// closedPort returns an address where nothing listens.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+// TestRelay_RedisDown keeps jobs in the outbox while Redis is unreachable, with their
+// failures recorded, and relays them once it is back.
+func TestRelay_RedisDown(t *testing.T) {
+	pool, _ := pgtest.NewDB(t)
+	env := asynqtest.New(t)
+	down := asynq.NewClient(asynq.RedisClientOpt{Addr: closedPort(t), DialTimeout: 200 * time.Millisecond})
+	defer down.Close()
+	queue := &switchEnqueuer{to: down}
+	r := workers.NewRelay(postgres.NewOutbox(pool), queue, workers.RelayOptions{QueuePrefix: env.QueuePrefix, Every: 20 * time.Millisecond})
+	runRelay(t, r)
+
+	for i, key := range []string{"order:notify:1:paid", "order:notify:2:paid", "order:notify:3:paid", "order:notify:4:paid", "order:notify:5:paid"} {
+		insertJob(t, pool, order.JobNotify, key, `{"order_id": 1, "event": "paid"}`, time.Now().Add(time.Duration(i)*time.Millisecond))
+	}
+	waitFor(t, "failed attempts recorded", func() bool {
+		return countJobs(t, pool, "attempts >= 1 AND last_error <> ''") >= 2
+	})
+	if n := countJobs(t, pool, "relayed_at IS NOT NULL"); n != 0 {
+		t.Fatalf("%d jobs marked relayed while Redis was down", n)
+	}
+
+	queue.point(env.Client)
+	waitFor(t, "every job relayed", func() bool { return countJobs(t, pool, "relayed_at IS NULL") == 0 })
+	info, err := env.Inspector.GetQueueInfo(env.Queue(workers.QueueCritical))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Pending != 5 {
+		t.Errorf("%d tasks pending, want 5", info.Pending)
+	}
+}
+
+// TestRelay_ManyRelays runs three relays on one outbox: every job is enqueued once.
+func TestRelay_ManyRelays(t *testing.T) {
+	pool, _ := pgtest.NewDB(t)
+	env := asynqtest.New(t)
+	const jobs = 300
+	if _, err := pool.Exec(context.Background(), `
+		INSERT INTO outbox (kind, key, payload)
+		SELECT 'order:notify', 'order:notify:' || i || ':paid', jsonb_build_object('order_id', i, 'event', 'paid')
+		FROM generate_series(1, $1) i`, jobs); err != nil {
+		t.Fatal(err)
+	}
+	var counters []*switchEnqueuer
+	for range 3 {
+		q := &switchEnqueuer{to: env.Client}
+		counters = append(counters, q)
+		runRelay(t, workers.NewRelay(postgres.NewOutbox(pool), q, workers.RelayOptions{QueuePrefix: env.QueuePrefix, Batch: 10}))
+	}
+	waitFor(t, "every job relayed", func() bool { return countJobs(t, pool, "relayed_at IS NULL") == 0 })
+	var calls int64
+	for _, q := range counters {
+		calls += q.calls.Load()
+	}
+	if calls != jobs {
+		t.Errorf("%d enqueues for %d jobs", calls, jobs)
+	}
+	info, err := env.Inspector.GetQueueInfo(env.Queue(workers.QueueCritical))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Pending != jobs {
+		t.Errorf("%d tasks pending, want %d", info.Pending, jobs)
+	}
+}

@@ -1,0 +1,219 @@
+// Package workers runs Vitrina's background work on asynq: the relay that moves jobs
+// from the PostgreSQL outbox to asynq, the periodic sweep that derives due work from
+// SQL, and the handlers of the tasks, which call core.
+//
+// PostgreSQL is the record and asynq tasks are triggers: a job is written to the
+// outbox in the transaction of the change that caused it, the relay enqueues it with
+// its key as the task id, and every handler re-reads the state it acts on, so a task
+// delivered twice, early or late does no harm, and a task lost in Redis only waits for
+// the sweep. asynq stays here: core and the bot never see a task.
+//
+// Run in every worker process, all alike: an asynq server with ServerConfig and
+// Register, plus RunRelay and RunPeriodic. The outbox claims and the periodic tasks'
+// ids let any number of workers cooperate.
+package workers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/order"
+)
+
+// Queues. A worker serves them by weight (6:3:1), so a backlog of low work never
+// starves payments; the sender of issue 4 puts broadcasts in QueueLow.
+const (
+	QueueCritical = "critical" // payments, refunds, order notifications
+	QueueDefault  = "default"  // reservation expiries, sweeps, anything not listed
+	QueueLow      = "low"      // bulk work: broadcasts
+)
+
+// route is where a job kind goes in asynq.
+type route struct {
+	queue string
+	// retention keeps a succeeded task, and so its id, for a while: a job relayed
+	// twice (the relay died between enqueueing and marking it relayed) within that
+	// time is not run twice. Zero for kinds whose key is reused on purpose: an
+	// expiry's key comes back when a reservation is extended after its task ran.
+	retention time.Duration
+}
+
+// routes maps job kinds (= task types) to queues; kinds not listed go to
+// QueueDefault without retention.
+var routes = map[string]route{
+	order.JobNotify: {queue: QueueCritical, retention: 24 * time.Hour},
+	order.JobRefund: {queue: QueueCritical, retention: 24 * time.Hour},
+	order.JobExpire: {queue: QueueDefault},
+	TypeOrderSweep:  {queue: QueueDefault},
+}
+
+// Deps are what the workers need. Orders, Outbox and Queue are required; a nil
+// Notifier or Refunder makes the tasks that need it fail (and retry) until one is
+// wired.
+type Deps struct {
+	Orders   Orders
+	Notifier OrderNotifier
+	Refunder Refunder
+	// Outbox is the relay's store (postgres.Outbox).
+	Outbox OutboxStore
+	// Queue enqueues tasks (an *asynq.Client).
+	Queue Enqueuer
+	// Clock tells the relay whether a job is due; default the system clock.
+	Clock core.Clock
+	// Log is where the relay and the asynq error handler write; default discard.
+	Log *slog.Logger
+	// QueuePrefix is put before every queue name: "" in production; tests give each
+	// test its own queues on a shared Redis.
+	QueuePrefix string
+	// Registerer receives the relay's metrics; nil registers none.
+	Registerer prometheus.Registerer
+	// RelayEvery is how often the relay polls the outbox when no notification wakes
+	// it. Default 500 ms.
+	RelayEvery time.Duration
+	// SweepEvery is the period of the order sweep. Default 30 s.
+	SweepEvery time.Duration
+}
+
+// Workers holds the task handlers and the background loops.
+type Workers struct {
+	orders   Orders
+	notifier OrderNotifier
+	refunder Refunder
+	queue    Enqueuer
+	log      *slog.Logger
+	prefix   string
+	every    time.Duration
+	relay    *Relay
+}
+
+// Defaults of Deps.
+const (
+	DefaultRelayEvery = 500 * time.Millisecond
+	DefaultSweepEvery = 30 * time.Second
+)
+
+// New returns the workers for deps.
+func New(deps Deps) *Workers {
+	if deps.Log == nil {
+		deps.Log = slog.New(slog.DiscardHandler)
+	}
+	if deps.Clock == nil {
+		deps.Clock = core.SystemClock{}
+	}
+	if deps.SweepEvery <= 0 {
+		deps.SweepEvery = DefaultSweepEvery
+	}
+	w := &Workers{
+		orders:   deps.Orders,
+		notifier: deps.Notifier,
+		refunder: deps.Refunder,
+		queue:    deps.Queue,
+		log:      deps.Log.With("component", "workers"),
+		prefix:   deps.QueuePrefix,
+		every:    deps.SweepEvery,
+	}
+	w.relay = NewRelay(deps.Outbox, deps.Queue, RelayOptions{
+		QueuePrefix: deps.QueuePrefix,
+		Every:       deps.RelayEvery,
+		Clock:       deps.Clock,
+		Log:         deps.Log,
+		Registerer:  deps.Registerer,
+	})
+	return w
+}
+
+// Register adds the task handlers to mux.
+func (w *Workers) Register(mux *asynq.ServeMux) {
+	mux.HandleFunc(order.JobExpire, w.HandleOrderExpire)
+	mux.HandleFunc(order.JobNotify, w.HandleOrderNotify)
+	mux.HandleFunc(order.JobRefund, w.HandleOrderRefund)
+	mux.HandleFunc(TypeOrderSweep, w.HandleOrderSweep)
+}
+
+// Queues returns the queues to serve with their weights, for asynq.Config.Queues.
+func (w *Workers) Queues() map[string]int {
+	return map[string]int{
+		w.prefix + QueueCritical: 6,
+		w.prefix + QueueDefault:  3,
+		w.prefix + QueueLow:      1,
+	}
+}
+
+// ServerConfig returns the asynq server configuration the workers expect: their
+// queues, an error handler that logs each failure once, and a 1 s check of scheduled
+// tasks (asynq's default of 5 s would make expiries up to 5 s late). Set Concurrency
+// and the like on the result.
+func (w *Workers) ServerConfig() asynq.Config {
+	return asynq.Config{
+		Queues:                   w.Queues(),
+		ErrorHandler:             asynq.ErrorHandlerFunc(w.logTaskError),
+		DelayedTaskCheckInterval: time.Second,
+	}
+}
+
+// RunRelay moves outbox jobs to asynq until ctx ends (see Relay.Run).
+func (w *Workers) RunRelay(ctx context.Context) error { return w.relay.Run(ctx) }
+
+// route returns the queue and retention of a task type.
+func (w *Workers) route(kind string) route {
+	return routeFor(w.prefix, kind)
+}
+
+// routeFor returns the route of a task type with its queue named after prefix.
+func routeFor(prefix, kind string) route {
+	r, ok := routes[kind]
+	if !ok {
+		r = route{queue: QueueDefault}
+	}
+	r.queue = prefix + r.queue
+	return r
+}
+
+// logTaskError is the edge where task errors are logged, once. Task ids and payloads
+// are left out: they may carry payment ids.
+func (w *Workers) logTaskError(ctx context.Context, t *asynq.Task, err error) {
+	retried, _ := asynq.GetRetryCount(ctx)
+	maxRetry, _ := asynq.GetMaxRetry(ctx)
+	if errors.Is(err, asynq.SkipRetry) || retried >= maxRetry {
+		w.log.Error("task failed for good", "type", t.Type(), "retried", retried, "error", err)
+		return
+	}
+	w.log.Warn("task failed; asynq will retry it", "type", t.Type(), "retried", retried, "error", err)
+}
+
+// permanent marks err as one that retrying cannot fix: asynq archives the task
+// instead of retrying it.
+func permanent(err error) error {
+	return fmt.Errorf("%w (%w)", err, asynq.SkipRetry)
+}
+
+// classify returns err as it is when a retry may fix it (an infrastructure failure),
+// and marks it permanent when it is an application error (invalid, not found,
+// conflict, forbidden): the same call would fail the same way.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	switch core.ErrorCode(err) {
+	case core.EINVALID, core.ENOTFOUND, core.ECONFLICT, core.EFORBIDDEN:
+		return permanent(err)
+	}
+	return err
+}
+
+// ceilSecond rounds t up to a whole second. asynq keeps a task's due time in whole
+// seconds, rounded down, so a task due at 12:00:00.700 may start at 12:00:00.0;
+// scheduling at the next whole second means it never starts before t.
+func ceilSecond(t time.Time) time.Time {
+	if r := t.Truncate(time.Second); !r.Equal(t) {
+		return r.Add(time.Second)
+	}
+	return t
+}
