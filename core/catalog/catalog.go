@@ -59,16 +59,33 @@ type NewShop struct {
 	Name          string
 	Currency      core.Currency
 	PaymentMethod PaymentMethod
+	// ProviderToken is the shop's own card provider token. A card shop without one
+	// must choose the platform's provider with PlatformProvider.
 	ProviderToken string
+	// PlatformProvider makes a card shop take payments through the platform's
+	// default provider: the shop keeps no token (Shop.ProviderToken ""), so the
+	// invoice uses whatever the platform's token is when the buyer pays. It is a
+	// choice the seller makes, not a fallback: ProviderToken must be empty.
+	PlatformProvider bool
 }
 
 // ShopSettings changes a shop's settings; nil fields stay as they are.
 type ShopSettings struct {
-	Name           *string
-	Currency       *core.Currency // only while the shop has no products
-	PaymentMethod  *PaymentMethod
-	ProviderToken  *string
-	ReservationTTL *time.Duration
+	Name          *string
+	Currency      *core.Currency // only while the shop has no products
+	PaymentMethod *PaymentMethod
+	ProviderToken *string // the shop's own token; "" only together with PlatformProvider
+	// PlatformProvider drops the shop's own token: card payments go through the
+	// platform's default provider (see NewShop). false changes nothing.
+	PlatformProvider bool
+	ReservationTTL   *time.Duration
+}
+
+// ShopFilter selects shops for a listing, newest first.
+type ShopFilter struct {
+	WithBlocked bool // list blocked shops too; otherwise only the ones shoppers see
+	Limit       int
+	Offset      int
 }
 
 // Invite is a one-time invitation to join a shop's staff, opened by a deep link.
@@ -228,6 +245,8 @@ var (
 	ErrShopName        = &core.Error{Code: core.EINVALID, Message: "a shop name is 1 to 64 characters"}
 	ErrStarsCurrency   = &core.Error{Code: core.EINVALID, Message: "a shop paid in Stars sells in XTR"}
 	ErrNoProvider      = &core.Error{Code: core.EINVALID, Message: "card payments need a provider token"}
+	ErrProviderChoice  = &core.Error{Code: core.EINVALID, Message: "choose either your own provider token or the platform's provider"}
+	ErrStarsShipping   = &core.Error{Code: core.ECONFLICT, Message: "a shop paid in Stars cannot ship: Telegram ignores shipping for Stars invoices"}
 	ErrProductNotFound = &core.Error{Code: core.ENOTFOUND, Message: "product not found"}
 	ErrVariantNotFound = &core.Error{Code: core.ENOTFOUND, Message: "variant not found"}
 	ErrTitle           = &core.Error{Code: core.EINVALID, Message: "a title is 1 to 128 characters"}
@@ -301,8 +320,8 @@ type Store interface {
 	// CreateShop inserts sh and makes sh.CreatedBy its owner.
 	CreateShop(ctx context.Context, sh Shop) (Shop, error)
 	Shop(ctx context.Context, id core.ShopID) (Shop, error)
-	// Shops lists shops that are not blocked, newest first.
-	Shops(ctx context.Context, limit, offset int) ([]Shop, error)
+	// Shops lists shops by filter, newest first; f.Limit is set.
+	Shops(ctx context.Context, f ShopFilter) ([]Shop, error)
 	// UpdateShop locks the shop, tells update whether it has any product (archived
 	// ones included), and saves the name, currency, payment method, provider token,
 	// reservation time and blocked flag update left in sh.

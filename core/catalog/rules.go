@@ -165,11 +165,36 @@ func newShop(owner core.UserID, n NewShop) (Shop, error) {
 	if err := validatePayment(sh); err != nil {
 		return Shop{}, err
 	}
+	if err := checkProviderChoice(Shop{}, sh, n.PlatformProvider); err != nil {
+		return Shop{}, err
+	}
 	return sh, nil
 }
 
+// onPlatformProvider reports whether a shop takes cards through the platform's
+// default provider: a card shop without a token of its own.
+func onPlatformProvider(sh Shop) bool {
+	return sh.PaymentMethod == PayCard && sh.ProviderToken == ""
+}
+
+// checkProviderChoice checks how a change from before to after (a new shop: from
+// the zero Shop) connects a card provider. A shop comes to rely on the platform's
+// provider only when the seller chose it (platform); an empty token alone is more
+// likely a token lost on the way than a choice. Choosing the platform's provider
+// and giving a token is ErrProviderChoice.
+func checkProviderChoice(before, after Shop, platform bool) error {
+	switch {
+	case platform && after.ProviderToken != "":
+		return ErrProviderChoice
+	case onPlatformProvider(after) && !onPlatformProvider(before) && !platform:
+		return ErrNoProvider
+	}
+	return nil
+}
+
 // validatePayment checks that a shop's currency and payment method go together:
-// Stars sell in XTR, cards in any other known currency and need a provider token.
+// Stars sell in XTR, cards in any other known currency, through the shop's own
+// provider token or, without one, the platform's default provider.
 func validatePayment(sh Shop) error {
 	if !sh.Currency.Valid() {
 		return core.ErrCurrencyUnknown
@@ -182,9 +207,6 @@ func validatePayment(sh Shop) error {
 	case PayCard:
 		if sh.Currency == core.Stars {
 			return ErrCardCurrency
-		}
-		if sh.ProviderToken == "" {
-			return ErrNoProvider
 		}
 	default:
 		return ErrPaymentMethod
@@ -218,6 +240,9 @@ func applySettings(sh *Shop, set ShopSettings, hasProducts bool) error {
 	if set.ProviderToken != nil {
 		next.ProviderToken = strings.TrimSpace(*set.ProviderToken)
 	}
+	if set.PlatformProvider && set.ProviderToken == nil {
+		next.ProviderToken = ""
+	}
 	if set.ReservationTTL != nil {
 		ttl := set.ReservationTTL.Truncate(1e9) // the schema keeps whole seconds
 		if ttl < MinReservationTTL || ttl > MaxReservationTTL {
@@ -226,6 +251,9 @@ func applySettings(sh *Shop, set ShopSettings, hasProducts bool) error {
 		next.ReservationTTL = ttl
 	}
 	if err := validatePayment(next); err != nil {
+		return err
+	}
+	if err := checkProviderChoice(*sh, next, set.PlatformProvider); err != nil {
 		return err
 	}
 	*sh = next

@@ -72,6 +72,8 @@ func TestNewShop(t *testing.T) {
 		{"StarsInRubles", NewShop{Name: "Shop", Currency: "RUB", PaymentMethod: PayStars}, ErrStarsCurrency},
 		{"CardInStars", NewShop{Name: "Shop", Currency: "XTR", PaymentMethod: PayCard, ProviderToken: "tok"}, ErrCardCurrency},
 		{"CardWithoutToken", NewShop{Name: "Shop", Currency: "RUB", PaymentMethod: PayCard}, ErrNoProvider},
+		{"CardOnPlatformProvider", NewShop{Name: "Shop", Currency: "RUB", PaymentMethod: PayCard, PlatformProvider: true}, nil},
+		{"PlatformProviderAndToken", NewShop{Name: "Shop", Currency: "RUB", PaymentMethod: PayCard, ProviderToken: "tok", PlatformProvider: true}, ErrProviderChoice},
 		{"UnknownCurrency", NewShop{Name: "Shop", Currency: "ABC", PaymentMethod: PayCard, ProviderToken: "tok"}, core.ErrCurrencyUnknown},
 		{"UnknownMethod", NewShop{Name: "Shop", Currency: "RUB", PaymentMethod: "cash"}, ErrPaymentMethod},
 	}
@@ -124,6 +126,47 @@ func TestApplySettings(t *testing.T) {
 			}
 			if tt.check != nil && !tt.check(sh) {
 				t.Errorf("applySettings() = %+v", sh)
+			}
+		})
+	}
+}
+
+// TestApplySettings_PlatformProvider: a card shop without a token of its own pays
+// through the platform's provider, and comes to it only by choice.
+func TestApplySettings_PlatformProvider(t *testing.T) {
+	own := Shop{Name: "Shop", Currency: "RUB", PaymentMethod: PayCard, ProviderToken: "tok", ReservationTTL: DefaultReservationTTL}
+	platform := own
+	platform.ProviderToken = ""
+	stars := Shop{Name: "Shop", Currency: core.Stars, PaymentMethod: PayStars, ReservationTTL: DefaultReservationTTL}
+	tests := []struct {
+		name  string
+		from  Shop
+		set   ShopSettings
+		want  error
+		token string // the token afterwards, when want is nil
+	}{
+		{"OwnToPlatform", own, ShopSettings{PlatformProvider: true}, nil, ""},
+		{"OwnToPlatformWithEmptyToken", own, ShopSettings{ProviderToken: ptr(" "), PlatformProvider: true}, nil, ""},
+		{"PlatformAndToken", own, ShopSettings{ProviderToken: ptr("other"), PlatformProvider: true}, ErrProviderChoice, ""},
+		{"PlatformToOwn", platform, ShopSettings{ProviderToken: ptr("mine")}, nil, "mine"},
+		{"PlatformShopRenamed", platform, ShopSettings{Name: ptr("New")}, nil, ""},
+		{"PlatformShopChangesCurrency", platform, ShopSettings{Currency: ptr(core.Currency("USD"))}, nil, ""},
+		{"StarsToCardWithoutToken", stars, ShopSettings{PaymentMethod: ptr(PayCard), Currency: ptr(core.Currency("USD"))}, ErrNoProvider, ""},
+		{"StarsToCardOnPlatform", stars, ShopSettings{PaymentMethod: ptr(PayCard), Currency: ptr(core.Currency("USD")), PlatformProvider: true}, nil, ""},
+		{"StarsToCardWithToken", stars, ShopSettings{PaymentMethod: ptr(PayCard), Currency: ptr(core.Currency("USD")), ProviderToken: ptr("mine")}, nil, "mine"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sh := tt.from
+			err := applySettings(&sh, tt.set, false)
+			if !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
+				t.Fatalf("applySettings() error = %v, want %v", err, tt.want)
+			}
+			if err != nil && sh != tt.from {
+				t.Errorf("a refused change modified the shop: %+v", sh)
+			}
+			if err == nil && sh.ProviderToken != tt.token {
+				t.Errorf("token = %q, want %q", sh.ProviderToken, tt.token)
 			}
 		})
 	}

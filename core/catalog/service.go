@@ -16,9 +16,11 @@ import (
 // --- shops and staff ---
 
 // CreateShop opens a shop owned by owner, with the default reservation time.
-// ErrShopName, ErrStarsCurrency, ErrCardCurrency, ErrPaymentMethod, ErrNoProvider
-// (card without a shop token and no platform default is the bot's concern: pass the
-// platform default in), core.ErrCurrencyUnknown.
+// ErrShopName, ErrStarsCurrency, ErrCardCurrency, ErrPaymentMethod,
+// core.ErrCurrencyUnknown; ErrNoProvider for a card shop with neither a token nor
+// PlatformProvider, ErrProviderChoice for both. Whether the platform has a default
+// provider to choose is the caller's concern: the catalog does not know the
+// platform's token, and stores none for a shop on it.
 func (s *Service) CreateShop(ctx context.Context, owner core.UserID, n NewShop) (Shop, error) {
 	sh, err := newShop(owner, n)
 	if err != nil {
@@ -44,7 +46,22 @@ func (s *Service) Shop(ctx context.Context, id core.ShopID) (Shop, error) {
 // limit is 10 when not positive and at most 50.
 func (s *Service) Shops(ctx context.Context, limit, offset int) ([]Shop, error) {
 	limit, offset = page(limit, offset)
-	shops, err := s.store.Shops(ctx, limit, offset)
+	shops, err := s.store.Shops(ctx, ShopFilter{Limit: limit, Offset: offset})
+	if err != nil {
+		return nil, fmt.Errorf("list shops: %w", err)
+	}
+	return shops, nil
+}
+
+// ShopsForOperator lists every shop, blocked ones included (Shop.Blocked says
+// which), newest first, for a platform operator; ErrNotOperator for anyone else.
+// limit is 10 when not positive and at most 50.
+func (s *Service) ShopsForOperator(ctx context.Context, actor core.UserID, limit, offset int) ([]Shop, error) {
+	if !s.IsOperator(actor) {
+		return nil, fmt.Errorf("list shops: %w", ErrNotOperator)
+	}
+	limit, offset = page(limit, offset)
+	shops, err := s.store.Shops(ctx, ShopFilter{WithBlocked: true, Limit: limit, Offset: offset})
 	if err != nil {
 		return nil, fmt.Errorf("list shops: %w", err)
 	}
@@ -71,9 +88,12 @@ func (s *Service) Role(ctx context.Context, shop core.ShopID, actor core.UserID)
 }
 
 // UpdateSettings changes a shop's settings (owner only); ErrNotStaff, ErrNotOwner,
-// ErrShopName, ErrReservationTTL, ErrStarsCurrency, ErrCardCurrency, ErrNoProvider,
+// ErrShopName, ErrReservationTTL, ErrStarsCurrency, ErrCardCurrency,
 // ErrPaymentMethod, ErrCurrencyLocked (the shop has products),
-// core.ErrCurrencyUnknown. A reservation time is kept in whole seconds.
+// core.ErrCurrencyUnknown. ErrNoProvider when the change would leave a card shop
+// without a token of its own and PlatformProvider is not set (a card shop already
+// on the platform's provider stays on it); ErrProviderChoice for PlatformProvider
+// with a token. A reservation time is kept in whole seconds.
 func (s *Service) UpdateSettings(ctx context.Context, actor core.UserID, shop core.ShopID, set ShopSettings) (Shop, error) {
 	if err := s.requireOwner(ctx, shop, actor); err != nil {
 		return Shop{}, fmt.Errorf("update settings: %w", err)
@@ -111,6 +131,17 @@ func (s *Service) Staff(ctx context.Context, actor core.UserID, shop core.ShopID
 	staff, err := s.store.Staff(ctx, shop)
 	if err != nil {
 		return nil, fmt.Errorf("list staff: %w", err)
+	}
+	return staff, nil
+}
+
+// StaffOf lists a shop's staff, the owner first, without asking who wants to know:
+// for notifications and workers, which act for the system, never for a person's
+// request (that is Staff). An unknown shop has no staff.
+func (s *Service) StaffOf(ctx context.Context, shop core.ShopID) ([]StaffMember, error) {
+	staff, err := s.store.Staff(ctx, shop)
+	if err != nil {
+		return nil, fmt.Errorf("staff of shop %d: %w", shop, err)
 	}
 	return staff, nil
 }
@@ -234,7 +265,8 @@ func (s *Service) PickupPoints(ctx context.Context, shop core.ShopID) ([]PickupP
 
 // AddShippingOption adds a way to ship with its price, zero for free shipping, in the
 // shop's currency (staff only); ErrNotStaff, ErrShippingOption, ErrWrongCurrency,
-// core.ErrPriceNegative, core.ErrPriceTooLarge.
+// core.ErrPriceNegative, core.ErrPriceTooLarge. ErrStarsShipping for a shop paid in
+// Stars: Telegram takes no shipping address or options with a Stars invoice.
 func (s *Service) AddShippingOption(ctx context.Context, actor core.UserID, o ShippingOption) (ShippingOption, error) {
 	if _, err := s.requireStaff(ctx, o.ShopID, actor); err != nil {
 		return ShippingOption{}, fmt.Errorf("add shipping option: %w", err)
@@ -242,6 +274,9 @@ func (s *Service) AddShippingOption(ctx context.Context, actor core.UserID, o Sh
 	sh, err := s.store.Shop(ctx, o.ShopID)
 	if err != nil {
 		return ShippingOption{}, fmt.Errorf("add shipping option: %w", err)
+	}
+	if sh.PaymentMethod == PayStars {
+		return ShippingOption{}, fmt.Errorf("add shipping option: %w", ErrStarsShipping)
 	}
 	if o.Name, err = cleanLine(o.Name, 1, maxPlaceName, ErrShippingOption); err != nil {
 		return ShippingOption{}, fmt.Errorf("add shipping option: %w", err)

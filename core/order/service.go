@@ -67,6 +67,8 @@ type Store interface {
 	Orders(ctx context.Context, f Filter) ([]Order, int, error)
 	// Charge returns a recorded payment by its Telegram charge id; ErrChargeNotFound.
 	Charge(ctx context.Context, telegramChargeID string) (Charge, error)
+	// Charges returns the payments recorded for an order, oldest first.
+	Charges(ctx context.Context, id core.OrderID) ([]Charge, error)
 	// Totals counts a shop's orders in one of statuses paid since the time, and sums
 	// their totals in the shop's currency; catalog.ErrShopNotFound.
 	Totals(ctx context.Context, shop core.ShopID, since time.Time, statuses []Status) (Totals, error)
@@ -439,6 +441,35 @@ func (s *Service) Charge(ctx context.Context, telegramChargeID string) (Charge, 
 		return Charge{}, fmt.Errorf("payment: %w", err)
 	}
 	return ch, nil
+}
+
+// Payments lists the payments recorded for an order, oldest first, to the shop's
+// staff: what Telegram and the provider charged (their charge ids), how much, and
+// whether it pays the order, is to be refunded or was refunded. A card payment in
+// ChargeRefundPending is refunded at the provider by staff, who then confirm it with
+// ConfirmRefund; a Stars one is refunded by the worker.
+//
+// catalog.ErrNotStaff for the buyer, ErrOrderNotFound for anyone else.
+func (s *Service) Payments(ctx context.Context, viewer core.UserID, id core.OrderID) ([]Charge, error) {
+	o, err := s.store.Order(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("payments of order %d: %w", id, err)
+	}
+	role, err := s.store.Role(ctx, o.ShopID, viewer)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("payments of order %d: %w", id, err)
+	case role != "":
+	case o.BuyerID == viewer:
+		return nil, fmt.Errorf("payments of order %d: %w", id, catalog.ErrNotStaff)
+	default:
+		return nil, fmt.Errorf("payments of order %d: %w", id, ErrOrderNotFound)
+	}
+	chs, err := s.store.Charges(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("payments of order %d: %w", id, err)
+	}
+	return chs, nil
 }
 
 // --- after payment ---

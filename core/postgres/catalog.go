@@ -87,11 +87,12 @@ func (c *Catalog) Shop(ctx context.Context, id core.ShopID) (catalog.Shop, error
 	return sh, notFound(err, catalog.ErrShopNotFound)
 }
 
-// Shops lists shops that are not blocked, newest first.
-func (c *Catalog) Shops(ctx context.Context, limit, offset int) ([]catalog.Shop, error) {
+// Shops lists shops by filter, newest first: only those not blocked unless
+// f.WithBlocked.
+func (c *Catalog) Shops(ctx context.Context, f catalog.ShopFilter) ([]catalog.Shop, error) {
 	rows, err := c.pool.Query(ctx, `
-		SELECT `+catalogShopColumns+` FROM shops s WHERE s.blocked_at IS NULL
-		ORDER BY s.id DESC LIMIT $1 OFFSET $2`, limit, offset)
+		SELECT `+catalogShopColumns+` FROM shops s WHERE $1::boolean OR s.blocked_at IS NULL
+		ORDER BY s.id DESC LIMIT $2 OFFSET $3`, f.WithBlocked, f.Limit, f.Offset)
 	if err != nil {
 		return nil, err
 	}

@@ -205,6 +205,31 @@ func TestCatalog_CreateShop(t *testing.T) {
 		_, err = svc.CreateShop(b.ctx, catalogOwner, catalog.NewShop{Name: "S", Currency: "QQQ", PaymentMethod: catalog.PayCard, ProviderToken: "t"})
 		catalogWantErr(t, err, core.ErrCurrencyUnknown)
 	})
+	t.Run("PlatformProvider", func(t *testing.T) {
+		sh, err := svc.CreateShop(b.ctx, catalogOwner, catalog.NewShop{Name: "On the platform", Currency: "RUB",
+			PaymentMethod: catalog.PayCard, PlatformProvider: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := svc.Shop(b.ctx, sh.ID); err != nil || got.PaymentMethod != catalog.PayCard || got.ProviderToken != "" {
+			t.Errorf("Shop() = %+v, %v; want a card shop without a token", got, err)
+		}
+		// Later settings keep it on the platform's provider, and it may take its own.
+		ttl := 20 * time.Minute
+		if got, err := svc.UpdateSettings(b.ctx, catalogOwner, sh.ID, catalog.ShopSettings{ReservationTTL: &ttl}); err != nil || got.ProviderToken != "" {
+			t.Errorf("UpdateSettings(ttl) = %+v, %v", got, err)
+		}
+		own := "123:TEST:own"
+		if got, err := svc.UpdateSettings(b.ctx, catalogOwner, sh.ID, catalog.ShopSettings{ProviderToken: &own}); err != nil || got.ProviderToken != own {
+			t.Errorf("UpdateSettings(own token) = %+v, %v", got, err)
+		}
+		if got, err := svc.UpdateSettings(b.ctx, catalogOwner, sh.ID, catalog.ShopSettings{PlatformProvider: true}); err != nil || got.ProviderToken != "" {
+			t.Errorf("UpdateSettings(platform) = %+v, %v", got, err)
+		}
+		_, err = svc.CreateShop(b.ctx, catalogOwner, catalog.NewShop{Name: "Both", Currency: "RUB",
+			PaymentMethod: catalog.PayCard, ProviderToken: own, PlatformProvider: true})
+		catalogWantErr(t, err, catalog.ErrProviderChoice)
+	})
 	t.Run("NotFound", func(t *testing.T) {
 		_, err := svc.Shop(b.ctx, 999999)
 		catalogWantErr(t, err, catalog.ErrShopNotFound)
@@ -249,6 +274,38 @@ func TestCatalog_CreateShop(t *testing.T) {
 			t.Errorf("an unblocked shop's products are not found: %d", total)
 		}
 	})
+}
+
+func TestCatalog_ShopsForOperator(t *testing.T) {
+	t.Parallel()
+	svc, b := catalogSetup(t)
+	open := catalogNewShop(t, svc, b, catalogShopOptions{Name: "Open"})
+	blocked := catalogNewShop(t, svc, b, catalogShopOptions{Name: "Blocked"})
+	newest := catalogNewShop(t, svc, b, catalogShopOptions{Name: "Newest", Currency: core.Stars})
+	if err := svc.SetBlocked(b.ctx, catalogOperator, blocked.ID, true); err != nil {
+		t.Fatal(err)
+	}
+
+	shops, err := svc.ShopsForOperator(b.ctx, catalogOperator, 50, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(shops) != 3 || shops[0].ID != newest.ID || shops[1].ID != blocked.ID || !shops[1].Blocked ||
+		shops[2].ID != open.ID || shops[2].Blocked {
+		t.Errorf("ShopsForOperator() = %+v; want the three, newest first, the blocked one marked", shops)
+	}
+	page, err := svc.ShopsForOperator(b.ctx, catalogOperator, 1, 1)
+	if err != nil || len(page) != 1 || page[0].ID != blocked.ID {
+		t.Errorf("ShopsForOperator(limit 1, offset 1) = %+v, %v", page, err)
+	}
+	// Shoppers still see only the open ones.
+	if shops, err := svc.Shops(b.ctx, 50, 0); err != nil || len(shops) != 2 {
+		t.Errorf("Shops() = %+v, %v; want the two not blocked", shops, err)
+	}
+	for _, who := range []core.UserID{catalogOwner, catalogStranger} {
+		_, err := svc.ShopsForOperator(b.ctx, who, 50, 0)
+		catalogWantErr(t, err, catalog.ErrNotOperator)
+	}
 }
 
 func TestCatalog_Staff(t *testing.T) {
@@ -299,6 +356,15 @@ func TestCatalog_Staff(t *testing.T) {
 		}
 		if len(staff) != 2 || staff[0].UserID != catalogOwner || staff[0].Role != catalog.RoleOwner || staff[1].UserID != catalogManager {
 			t.Errorf("staff = %+v", staff)
+		}
+	})
+	t.Run("StaffOfForTheSystem", func(t *testing.T) {
+		staff, err := svc.StaffOf(b.ctx, sh.ID)
+		if err != nil || len(staff) != 2 || staff[0].UserID != catalogOwner || staff[1].UserID != catalogManager {
+			t.Errorf("StaffOf() = %+v, %v", staff, err)
+		}
+		if staff, err := svc.StaffOf(b.ctx, 999999); err != nil || len(staff) != 0 {
+			t.Errorf("StaffOf(unknown shop) = %+v, %v", staff, err)
 		}
 	})
 	t.Run("ManagerCannotDoOwnersWork", func(t *testing.T) {
@@ -900,6 +966,15 @@ func TestCatalog_PickupAndShipping(t *testing.T) {
 	}
 	_, err = svc.AddShippingOption(b.ctx, catalogOwner, catalog.ShippingOption{ShopID: sh.ID, Name: "DHL", Price: core.Money{Amount: 10, Currency: "USD"}})
 	catalogWantErr(t, err, catalog.ErrWrongCurrency)
+
+	t.Run("StarsShopCannotShip", func(t *testing.T) {
+		stars := catalogNewShop(t, svc, b, catalogShopOptions{Name: "Digital", Currency: core.Stars})
+		_, err := svc.AddShippingOption(b.ctx, catalogOwner, catalog.ShippingOption{ShopID: stars.ID, Name: "Courier"})
+		catalogWantErr(t, err, catalog.ErrStarsShipping)
+		if opts, err := svc.ShippingOptions(b.ctx, stars.ID); err != nil || len(opts) != 0 {
+			t.Errorf("ShippingOptions() = %+v, %v", opts, err)
+		}
+	})
 
 	opts, err := svc.ShippingOptions(b.ctx, sh.ID)
 	if err != nil || len(opts) != 2 || opts[1] != post {

@@ -751,6 +751,20 @@ func (s *Orders) Charge(ctx context.Context, telegramChargeID string) (order.Cha
 	return ch, nil
 }
 
+// Charges returns the payments recorded for an order, oldest first (none for an
+// order that does not exist).
+func (s *Orders) Charges(ctx context.Context, id core.OrderID) ([]order.Charge, error) {
+	rows, err := s.pool.Query(ctx, orderChargeSelect+` WHERE order_id = $1 ORDER BY id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("payments of order %d: %w", id, err)
+	}
+	chs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (order.Charge, error) { return orderScanCharge(r) })
+	if err != nil {
+		return nil, fmt.Errorf("payments of order %d: %w", id, err)
+	}
+	return chs, nil
+}
+
 // Totals counts a shop's orders in one of statuses paid since the time, in the
 // shop's currency, and sums their totals; catalog.ErrShopNotFound.
 func (s *Orders) Totals(ctx context.Context, shop core.ShopID, since time.Time, statuses []order.Status) (order.Totals, error) {

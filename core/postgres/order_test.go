@@ -1094,6 +1094,68 @@ func TestOrders_Transitions(t *testing.T) {
 		e.checkBooks()
 	})
 
+	t.Run("StaffSeesPaymentsAndConfirmsCardRefund", func(t *testing.T) {
+		t.Parallel()
+		e := orderSetup(t)
+		shop := e.shop(orderShopOpts{})
+		buyer := e.user(100)
+		manager := e.manager(shop, 200)
+		v := e.variant(shop, 1000, 5)
+		o := e.checkout(buyer, shop, order.DeliveryShipping, order.Item{VariantID: v, Quantity: 1})
+		if chs, err := e.svc.Payments(e.ctx, manager, o.ID); err != nil || len(chs) != 0 {
+			t.Errorf("payments before paying = %+v, %v", chs, err)
+		}
+		p := orderPaymentFor(o, "tg-1")
+		p.ProviderChargeID = "prov-1"
+		p.ShippingOptionID = e.shipping(shop, 0)
+		if _, out, err := e.svc.RecordPayment(e.ctx, p); err != nil || out != order.PaymentApplied {
+			t.Fatalf("pay = %q, %v", out, err)
+		}
+		// The same order paid a second time: the second charge is to be refunded.
+		p2 := p
+		p2.TelegramChargeID, p2.ProviderChargeID = "tg-2", "prov-2"
+		if _, out, err := e.svc.RecordPayment(e.ctx, p2); err != nil || out != order.PaymentRefunding {
+			t.Fatalf("second payment = %q, %v", out, err)
+		}
+
+		chs, err := e.svc.Payments(e.ctx, manager, o.ID)
+		if err != nil || len(chs) != 2 {
+			t.Fatalf("Payments() = %+v, %v", chs, err)
+		}
+		first, second := chs[0], chs[1]
+		if first.TelegramChargeID != "tg-1" || first.ProviderChargeID != "prov-1" || first.Status != order.ChargeCaptured ||
+			first.Amount != o.Total || first.OrderID != o.ID || first.BuyerID != buyer {
+			t.Errorf("first payment = %+v", first)
+		}
+		if second.TelegramChargeID != "tg-2" || second.Status != order.ChargeRefundPending {
+			t.Errorf("second payment = %+v", second)
+		}
+		_, err = e.svc.Payments(e.ctx, buyer, o.ID)
+		orderWantErr(t, err, catalog.ErrNotStaff)
+		_, err = e.svc.Payments(e.ctx, e.user(555), o.ID)
+		orderWantErr(t, err, order.ErrOrderNotFound)
+		_, err = e.svc.Payments(e.ctx, manager, 999999)
+		orderWantErr(t, err, order.ErrOrderNotFound)
+
+		// Confirming the refund of the money that pays the order is refused; the
+		// second charge's refund is recorded and the order stays paid.
+		_, err = e.svc.ConfirmRefund(e.ctx, manager, o.ID, "tg-1")
+		orderWantErr(t, err, order.ErrTransition)
+		got, err := e.svc.ConfirmRefund(e.ctx, shop.Owner, o.ID, "tg-2")
+		if err != nil || got.Status != order.StatusPaid {
+			t.Fatalf("ConfirmRefund() = %+v, %v", got, err)
+		}
+		chs, err = e.svc.Payments(e.ctx, shop.Owner, o.ID)
+		if err != nil || len(chs) != 2 || chs[0].Status != order.ChargeCaptured || chs[1].Status != order.ChargeRefunded ||
+			chs[1].RefundedAt.IsZero() {
+			t.Errorf("payments after the refund = %+v, %v", chs, err)
+		}
+		if !e.hasJob(order.JobNotify, fmt.Sprintf("order:notify:%d:refunded:tg-2", o.ID)) {
+			t.Error("no refunded notification")
+		}
+		e.checkBooks()
+	})
+
 	t.Run("Fulfilment", func(t *testing.T) {
 		t.Parallel()
 		e := orderSetup(t)

@@ -1,0 +1,133 @@
+// Package telegram is Vitrina's Telegram bot: it turns updates into calls of the
+// core services and their results into messages, keyboards and invoices, in the
+// user's language.
+//
+// The bot keeps nothing in memory between updates: conversation state lives in a
+// dialog.Store and everything else in the services, so any replica can handle any
+// update. HandleUpdate handles one update synchronously; the inbox
+// (bots/telegram/inbox) de-duplicates updates, orders them per chat and retries the
+// ones that fail.
+//
+// The shopper's side lives in the files named after what they show (catalog.go,
+// cart.go, checkout.go, payment.go, orders.go, inline.go); the seller's side in
+// admin*.go and sell*.go. Both register their commands, callback verbs and
+// conversations with the router (router.go).
+package telegram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/mymmrac/telego"
+
+	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/catalog"
+	"github.com/vitrina-shop/vitrina/core/dialog"
+	"github.com/vitrina-shop/vitrina/core/order"
+	"github.com/vitrina-shop/vitrina/core/user"
+)
+
+// Deps is what the bot needs. Every field but ProviderToken and Operators is
+// required.
+type Deps struct {
+	API      *telego.Bot
+	Catalog  *catalog.Service
+	Orders   *order.Service
+	Users    *user.Service
+	Dialogs  dialog.Store
+	Clock    core.Clock
+	Log      *slog.Logger
+	Username string // the bot's username without "@", from getMe: deep links point at it
+
+	// ProviderToken is the platform's default card payment provider token, used for
+	// card shops without their own. A secret: never logged.
+	ProviderToken string
+	// Operators are the platform operators (VITRINA_ADMIN_IDS).
+	Operators []core.UserID
+}
+
+// Bot is Vitrina's Telegram bot. Create it with New; it is safe for concurrent use.
+type Bot struct {
+	api           *telego.Bot
+	catalog       *catalog.Service
+	orders        *order.Service
+	users         *user.Service
+	dialogs       dialog.Store
+	clock         core.Clock
+	log           *slog.Logger
+	username      string
+	providerToken string
+	operators     map[core.UserID]bool
+
+	routes *router
+	texts  catalogTexts
+}
+
+// New returns a Bot. It fails if a required dependency is missing, or if two
+// files register the same command, callback verb, conversation or text key.
+func New(d Deps) (*Bot, error) {
+	switch {
+	case d.API == nil:
+		return nil, errors.New("telegram: Deps.API is nil")
+	case d.Catalog == nil, d.Orders == nil, d.Users == nil:
+		return nil, errors.New("telegram: Deps.Catalog, Orders and Users are required")
+	case d.Dialogs == nil:
+		return nil, errors.New("telegram: Deps.Dialogs is nil")
+	case d.Clock == nil:
+		return nil, errors.New("telegram: Deps.Clock is nil")
+	case d.Log == nil:
+		return nil, errors.New("telegram: Deps.Log is nil")
+	case d.Username == "":
+		return nil, errors.New("telegram: Deps.Username is empty (take it from getMe)")
+	}
+	b := &Bot{
+		api:           d.API,
+		catalog:       d.Catalog,
+		orders:        d.Orders,
+		users:         d.Users,
+		dialogs:       d.Dialogs,
+		clock:         d.Clock,
+		log:           d.Log,
+		username:      d.Username,
+		providerToken: d.ProviderToken,
+		operators:     make(map[core.UserID]bool, len(d.Operators)),
+	}
+	for _, id := range d.Operators {
+		b.operators[id] = true
+	}
+	texts, err := mergeTexts(shopperTexts(), adminTexts())
+	if err != nil {
+		return nil, fmt.Errorf("telegram: %w", err)
+	}
+	b.texts = texts
+	r := newRouter()
+	b.shopperRoutes(r)
+	b.adminRoutes(r)
+	if r.err != nil {
+		return nil, fmt.Errorf("telegram: %w", r.err)
+	}
+	b.routes = r
+	return b, nil
+}
+
+// SetCommands sets the command menu with setMyCommands: in Russian for users whose
+// Telegram speaks Russian, in English for everyone else.
+func (b *Bot) SetCommands(ctx context.Context) error {
+	for _, lang := range []string{"", "en", "ru"} {
+		textLang := lang
+		if textLang == "" {
+			textLang = "en"
+		}
+		var cmds []telego.BotCommand
+		for _, c := range b.routes.menu {
+			cmds = append(cmds, telego.BotCommand{Command: c.name, Description: b.t(textLang, c.descriptionKey)})
+		}
+		err := b.api.SetMyCommands(ctx, &telego.SetMyCommandsParams{Commands: cmds, LanguageCode: lang})
+		if err != nil {
+			return fmt.Errorf("set commands (%q): %w", lang, err)
+		}
+	}
+	return nil
+}

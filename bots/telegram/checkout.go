@@ -1,0 +1,343 @@
+package telegram
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mymmrac/telego"
+	tu "github.com/mymmrac/telego/telegoutil"
+
+	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/catalog"
+	"github.com/vitrina-shop/vitrina/core/order"
+)
+
+// Checkout: a summary with the delivery choices -> a tap on one reserves the stock
+// (order.Service.Checkout) -> the invoice.
+//
+// Each delivery button carries a random nonce, and its callback data is the
+// checkout's idempotency key: a double tap or a redelivered update of one button
+// finds the order the first tap made, while a new summary (a new purchase) gets new
+// nonces.
+
+// Delivery codes in callback data.
+const (
+	deliveryCodeNone     = "n"
+	deliveryCodePickup   = "p"
+	deliveryCodeShipping = "s"
+)
+
+var deliveryByCode = map[string]order.DeliveryKind{
+	deliveryCodeNone:     order.DeliveryNone,
+	deliveryCodePickup:   order.DeliveryPickup,
+	deliveryCodeShipping: order.DeliveryShipping,
+}
+
+// onBuyNow shows the checkout summary of one variant, without the cart.
+func (b *Bot) onBuyNow(ctx context.Context, r *request, d callbackData) error {
+	if err := d.want(2); err != nil {
+		return errStaleButton
+	}
+	vid, err1 := d.Int(0)
+	qty, err2 := d.Int(1)
+	if err1 != nil || err2 != nil || qty < 1 || qty > maxCartQuantity {
+		return errStaleButton
+	}
+	v, err := b.shopperVariant(ctx, core.VariantID(vid))
+	if err != nil {
+		return err
+	}
+	if v.Available <= 0 {
+		return order.ErrSoldOut
+	}
+	if int(qty) > v.Available {
+		return order.ErrNotEnoughStock
+	}
+	shop, err := b.openShop(ctx, v.ShopID)
+	if err != nil {
+		return err
+	}
+	total, err := v.Price.Mul(qty)
+	if err != nil {
+		return err
+	}
+	lines := []checkoutLine{{title: v.Title, qty: int(qty), price: v.Price}}
+	return b.showCheckout(ctx, r, shop, lines, total, func(code string, pickup core.PickupPointID, nonce string) (string, []any) {
+		return verbConfirmBuy, []any{v.ID, qty, code, pickup, nonce}
+	})
+}
+
+// onCheckout shows the checkout summary of the cart.
+func (b *Bot) onCheckout(ctx context.Context, r *request, d callbackData) error {
+	id, err := d.Int(0)
+	if err != nil {
+		return errStaleButton
+	}
+	shop, err := b.openShop(ctx, core.ShopID(id))
+	if err != nil {
+		return err
+	}
+	cart, err := b.orders.Cart(ctx, r.userID(), shop.ID)
+	if err != nil {
+		return fmt.Errorf("get cart: %w", err)
+	}
+	if len(cart.Items) == 0 {
+		return order.ErrEmptyCart
+	}
+	var lines []checkoutLine
+	for _, it := range cart.Items {
+		if it.Archived {
+			return order.ErrUnavailable
+		}
+		lines = append(lines, checkoutLine{title: itemTitle(it.Title, it.VariantName), qty: it.Quantity, price: it.UnitPrice})
+	}
+	return b.showCheckout(ctx, r, shop, lines, cart.Total, func(code string, pickup core.PickupPointID, nonce string) (string, []any) {
+		return verbConfirmCart, []any{shop.ID, code, pickup, nonce}
+	})
+}
+
+// checkoutLine is a line of the checkout summary.
+type checkoutLine struct {
+	title string
+	qty   int
+	price core.Money
+}
+
+// showCheckout shows the summary with one confirm button per delivery choice;
+// confirm returns each button's callback verb and arguments from the delivery code,
+// the pickup point and the summary's fresh nonce.
+func (b *Bot) showCheckout(ctx context.Context, r *request, shop catalog.Shop, lines []checkoutLine, total core.Money,
+	confirm func(code string, pickup core.PickupPointID, nonce string) (string, []any)) error {
+	if err := b.checkPayable(shop); err != nil {
+		return err
+	}
+	lang := r.lang
+	text := []string{b.t(lang, "checkout_title", shop.Name), ""}
+	for _, l := range lines {
+		text = append(text, b.t(lang, "checkout_line", l.title, l.qty, formatMoney(lang, l.price)))
+	}
+	text = append(text, "", b.t(lang, "checkout_total", formatMoney(lang, total)), "")
+
+	nonce := newNonce()
+	k := &keyboard{}
+	add := func(label, code string, pickup core.PickupPointID) {
+		verb, args := confirm(code, pickup, nonce)
+		k.row(button(label, verb, args...))
+	}
+	points, err := b.catalog.PickupPoints(ctx, shop.ID)
+	if err != nil {
+		return fmt.Errorf("list pickup points: %w", err)
+	}
+	var shipping []catalog.ShippingOption
+	if shop.PaymentMethod == catalog.PayCard {
+		// Stars pay for digital goods: Telegram ignores shipping for them.
+		if shipping, err = b.catalog.ShippingOptions(ctx, shop.ID); err != nil {
+			return fmt.Errorf("list shipping options: %w", err)
+		}
+	}
+	if len(points) == 0 && len(shipping) == 0 {
+		if shop.PaymentMethod == catalog.PayCard {
+			// Goods paid by card are physical: they must reach the buyer somehow.
+			return errNoDelivery
+		}
+		text = append(text, b.t(lang, "checkout_confirm"))
+		add(b.label(lang, "btn_pay_total", formatMoney(lang, total)), deliveryCodeNone, 0)
+	} else {
+		text = append(text, b.t(lang, "checkout_choose_delivery"))
+		for _, p := range points {
+			add(b.label(lang, "btn_pickup", p.Name), deliveryCodePickup, p.ID)
+		}
+		if len(shipping) > 0 {
+			add(b.label(lang, "btn_shipping"), deliveryCodeShipping, 0)
+		}
+	}
+	k.row(button(b.label(lang, "btn_back"), verbShop, shop.ID))
+	return b.show(ctx, r, view{text: strings.Join(text, "\n"), kb: k.markup()})
+}
+
+// errNoDelivery refuses checkout in a card shop that has neither pickup points nor
+// shipping options.
+var errNoDelivery = &core.Error{Code: core.ECONFLICT, Message: "the shop has no pickup or shipping set up"}
+
+// errNoCardPayments refuses checkout in a card shop on the platform's provider
+// while the platform has none (VITRINA_PAYMENT_PROVIDER_TOKEN is empty): no invoice
+// could be sent.
+var errNoCardPayments = &core.Error{Code: core.ECONFLICT, Message: "the shop cannot take card payments right now"}
+
+// cardProvider returns the provider token of a card shop's invoices: the shop's
+// own, else the platform's default at this moment; "" when there is neither.
+func (b *Bot) cardProvider(shop catalog.Shop) string {
+	if shop.ProviderToken != "" {
+		return shop.ProviderToken
+	}
+	return b.providerToken
+}
+
+// checkPayable returns errNoCardPayments for a card shop whose invoice would have
+// no provider token, so that checkout refuses before it reserves anything.
+func (b *Bot) checkPayable(shop catalog.Shop) error {
+	if shop.PaymentMethod == catalog.PayCard && b.cardProvider(shop) == "" {
+		return errNoCardPayments
+	}
+	return nil
+}
+
+// newNonce returns a short random string for callback data.
+func newNonce() string { return rand.Text()[:8] }
+
+// onConfirmCart reserves the cart: kc:<shop>:<delivery>:<pickup>:<nonce>.
+func (b *Bot) onConfirmCart(ctx context.Context, r *request, d callbackData) error {
+	if err := d.want(4); err != nil {
+		return errStaleButton
+	}
+	shopID, err1 := d.Int(0)
+	pickup, err2 := d.Int(2)
+	delivery, ok := deliveryByCode[d.Str(1)]
+	if err1 != nil || err2 != nil || !ok {
+		return errStaleButton
+	}
+	return b.checkout(ctx, r, order.CheckoutRequest{
+		Key:           d.String(),
+		BuyerID:       r.userID(),
+		ShopID:        core.ShopID(shopID),
+		Delivery:      delivery,
+		PickupPointID: core.PickupPointID(pickup),
+	})
+}
+
+// onConfirmBuy reserves one variant: kb:<variant>:<qty>:<delivery>:<pickup>:<nonce>.
+func (b *Bot) onConfirmBuy(ctx context.Context, r *request, d callbackData) error {
+	if err := d.want(5); err != nil {
+		return errStaleButton
+	}
+	vid, err1 := d.Int(0)
+	qty, err2 := d.Int(1)
+	pickup, err3 := d.Int(3)
+	delivery, ok := deliveryByCode[d.Str(2)]
+	if err1 != nil || err2 != nil || err3 != nil || !ok || qty < 1 || qty > maxCartQuantity {
+		return errStaleButton
+	}
+	v, err := b.shopperVariant(ctx, core.VariantID(vid))
+	if err != nil {
+		return err
+	}
+	return b.checkout(ctx, r, order.CheckoutRequest{
+		Key:           d.String(),
+		BuyerID:       r.userID(),
+		ShopID:        v.ShopID,
+		Items:         []order.Item{{VariantID: v.ID, Quantity: int(qty)}},
+		Delivery:      delivery,
+		PickupPointID: core.PickupPointID(pickup),
+	})
+}
+
+// checkout reserves the stock, replaces the summary by the order's reservation
+// notice and sends the invoice. A shop that cannot be paid now (checkPayable) is
+// refused before anything is reserved.
+func (b *Bot) checkout(ctx context.Context, r *request, req order.CheckoutRequest) error {
+	shop, err := b.catalog.Shop(ctx, req.ShopID)
+	if err != nil {
+		return err
+	}
+	if err := b.checkPayable(shop); err != nil {
+		return err
+	}
+	o, err := b.orders.Checkout(ctx, req)
+	if err != nil {
+		return err
+	}
+	// The key found an order an earlier tap made, and it has moved on since.
+	switch o.Status {
+	case order.StatusAwaitingPayment:
+		if !o.ReservedUntil.After(b.clock.Now()) {
+			return order.ErrReservationExpired
+		}
+	case order.StatusExpired, order.StatusCancelled:
+		return order.ErrNotPayable
+	default:
+		return order.ErrAlreadyPaid
+	}
+	notice := b.t(r.lang, "order_reserved", o.ID, b.duration(r.lang, o.ReservedUntil.Sub(b.clock.Now())))
+	kb := (&keyboard{}).row(button(b.label(r.lang, "btn_open_my_order"), verbOrder, o.ID)).markup()
+	if err := b.show(ctx, r, view{text: notice, kb: kb}); err != nil {
+		return err
+	}
+	return b.sendInvoice(ctx, r.chatID, r.lang, shop, o)
+}
+
+// sendInvoice sends the invoice of an order awaiting payment. The payload is
+// "o:<order id>"; Stars invoices have exactly one price and no provider token, card
+// invoices the shop's provider token or else the platform's (errNoCardPayments
+// without either), one price per line and, for shipping, ask the address and take
+// flexible shipping options.
+func (b *Bot) sendInvoice(ctx context.Context, chatID int64, lang string, shop catalog.Shop, o order.Order) error {
+	left := b.duration(lang, o.ReservedUntil.Sub(b.clock.Now()))
+	var items []string
+	for _, l := range o.Lines {
+		items = append(items, b.label(lang, "invoice_item", l.Title, l.Quantity))
+	}
+	p := &telego.SendInvoiceParams{
+		ChatID:      tu.ID(chatID),
+		Title:       truncate(b.label(lang, "invoice_title", o.ID), 32),
+		Description: truncate(b.label(lang, "invoice_description", shop.Name, strings.Join(items, ", "), left), 255),
+		Payload:     invoicePayload(o.ID),
+		Currency:    string(o.Total.Currency),
+	}
+	if o.Total.Currency == core.Stars {
+		p.Prices = []telego.LabeledPrice{{Label: p.Title, Amount: int(o.Total.Amount)}}
+	} else {
+		p.ProviderToken = b.cardProvider(shop)
+		if p.ProviderToken == "" {
+			return errNoCardPayments
+		}
+		for _, l := range o.Lines {
+			sum, err := l.UnitPrice.Mul(int64(l.Quantity))
+			if err != nil {
+				return err
+			}
+			label := truncate(b.label(lang, "invoice_item", l.Title, l.Quantity), 64)
+			p.Prices = append(p.Prices, telego.LabeledPrice{Label: label, Amount: int(sum.Amount)})
+		}
+		switch o.Delivery {
+		case order.DeliveryShipping:
+			p.NeedName, p.NeedPhoneNumber, p.NeedShippingAddress, p.IsFlexible = true, true, true, true
+		case order.DeliveryPickup:
+			p.NeedName, p.NeedPhoneNumber = true, true
+		}
+	}
+	if _, err := b.api.SendInvoice(ctx, p); err != nil {
+		return fmt.Errorf("send invoice: %w", err)
+	}
+	return nil
+}
+
+// invoicePayload is the invoice payload of an order (1-128 bytes, never shown).
+func invoicePayload(id core.OrderID) string { return "o:" + strconv.FormatInt(int64(id), 10) }
+
+// parseInvoicePayload returns the order of an invoice payload made by
+// invoicePayload.
+func parseInvoicePayload(p string) (core.OrderID, bool) {
+	rest, ok := strings.CutPrefix(p, "o:")
+	if !ok {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(rest, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, false
+	}
+	return core.OrderID(id), true
+}
+
+// duration writes how long a reservation still holds, rounded up to a minute.
+func (b *Bot) duration(lang string, d time.Duration) string {
+	mins := int((d + time.Minute - 1) / time.Minute)
+	mins = max(mins, 1)
+	if mins < 60 {
+		return b.t(lang, "duration_minutes", mins)
+	}
+	return b.t(lang, "duration_hours", mins/60, mins%60)
+}

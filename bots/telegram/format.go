@@ -1,0 +1,116 @@
+package telegram
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/vitrina-shop/vitrina/core"
+)
+
+// formatMoney writes an amount the way people of lang read it:
+// ru "1 250,50 ₽", en "₽1,250.50" or "1,250.50 KZT"; Stars "150 ⭐" in both.
+func formatMoney(lang string, m core.Money) string {
+	dec := m.Decimal() // "1250.50", "-3.00", "150"
+	neg := strings.HasPrefix(dec, "-")
+	dec = strings.TrimPrefix(dec, "-")
+	intPart, frac, _ := strings.Cut(dec, ".")
+	groupSep, decSep := ",", "."
+	if lang == "ru" {
+		groupSep, decSep = "\u00a0", ","
+	}
+	var b strings.Builder
+	if neg {
+		b.WriteString("−")
+	}
+	symbol, prefix := currencySign(lang, m.Currency)
+	if prefix {
+		b.WriteString(symbol)
+	}
+	b.WriteString(groupThousands(intPart, groupSep))
+	if frac != "" {
+		b.WriteString(decSep)
+		b.WriteString(frac)
+	}
+	if !prefix {
+		b.WriteString("\u00a0")
+		b.WriteString(symbol)
+	}
+	return b.String()
+}
+
+// currencySign returns the sign or code written with an amount of c, and whether
+// it goes before the number.
+func currencySign(lang string, c core.Currency) (string, bool) {
+	if c == core.Stars {
+		return "⭐", false
+	}
+	signs := map[core.Currency]string{"RUB": "₽", "USD": "$", "EUR": "€", "GBP": "£", "KZT": "₸", "UAH": "₴"}
+	s, ok := signs[c]
+	if !ok {
+		return string(c), false
+	}
+	if lang == "ru" {
+		return s, false
+	}
+	switch c {
+	case "RUB", "USD", "EUR", "GBP":
+		return s, true
+	}
+	return string(c), false
+}
+
+// groupThousands inserts sep between groups of three digits.
+func groupThousands(digits, sep string) string {
+	if len(digits) <= 3 {
+		return digits
+	}
+	var b strings.Builder
+	head := len(digits) % 3
+	if head > 0 {
+		b.WriteString(digits[:head])
+	}
+	for i := head; i < len(digits); i += 3 {
+		if b.Len() > 0 {
+			b.WriteString(sep)
+		}
+		b.WriteString(digits[i : i+3])
+	}
+	return b.String()
+}
+
+// formatPriceRange writes the price of a product: one price, or "from–to" when its
+// variants differ.
+func formatPriceRange(lang string, lo, hi core.Money) string {
+	if lo.Amount == hi.Amount {
+		return formatMoney(lang, lo)
+	}
+	return formatMoney(lang, lo) + " – " + formatMoney(lang, hi)
+}
+
+// itoa is strconv.Itoa, short for texts.
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// escape makes user or seller text safe inside an HTML message.
+func escape(s string) string { return htmlEscaper.Replace(s) }
+
+var htmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;")
+
+// plain strips the HTML of a catalog text for places that show plain text
+// (invoices): the catalog's own tags, and escaped characters back.
+func plain(s string) string {
+	var out strings.Builder
+	inTag := false
+	for _, r := range s {
+		switch {
+		case r == '<':
+			inTag = true
+		case r == '>' && inTag:
+			inTag = false
+		case !inTag:
+			out.WriteRune(r)
+		}
+	}
+	return htmlUnescaper.Replace(out.String())
+}
+
+var htmlUnescaper = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&quot;", `"`, "&#39;", "'", "&amp;", "&")

@@ -1,0 +1,253 @@
+package telegram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/mymmrac/telego"
+
+	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/order"
+)
+
+// Notifications are sent by workers from the outbox (order.JobNotify), so they
+// survive a restart; they call NotifyOrder.
+
+// Reasons recorded when an order is cancelled on the buyer's side; they are not
+// repeated back to the buyer, who was there when it happened.
+const (
+	// buyerCancelReason: buyers cancelled their own order.
+	buyerCancelReason = "cancelled by the buyer"
+	// unpayableCancelReason: the buyer asked to pay an order that the shop could no
+	// longer take payment for (errNoCardPayments), and was told why.
+	unpayableCancelReason = "the shop could not take card payments"
+)
+
+// NotifyOrder tells the people concerned that an order changed: the buyer of
+// every change they did not see happen (shipped with the tracking note, ready for
+// pickup with the place, completed, expired, cancelled, refunded), and every staff
+// member of the shop of a paid order (with a button that opens it in the admin
+// menu) and of a Stars payment being refunded. A card payment to refund is asked of
+// staff by RequestCardRefund, from the refund job written with the event. Each is
+// written to in their own language.
+//
+// A recipient who blocked the bot is marked unreachable and skipped; that is not an
+// error. It returns the order service's error when the order cannot be read
+// (order.ErrOrderNotFound), and the send errors that a retry may fix (429, network)
+// — a retry then writes again to the recipients already reached.
+func (b *Bot) NotifyOrder(ctx context.Context, id core.OrderID, ev order.Event) error {
+	o, err := b.orders.OrderForSystem(ctx, id)
+	if err != nil {
+		return fmt.Errorf("notify order %d: %w", id, err)
+	}
+	var errs []error
+	if err := b.notifyBuyer(ctx, o, ev); err != nil {
+		errs = append(errs, err)
+	}
+	if ev == order.EventPaid || ev == order.EventRefundPending && o.Total.Currency == core.Stars {
+		if err := b.notifyStaff(ctx, o, ev); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// notifyBuyer writes to the buyer about ev. The buyer learns of payment in the
+// chat where they paid (onSuccessfulPayment), so paid and refund_pending say
+// nothing here.
+func (b *Bot) notifyBuyer(ctx context.Context, o order.Order, ev order.Event) error {
+	u, err := b.users.User(ctx, o.BuyerID)
+	if err != nil {
+		return fmt.Errorf("notify buyer of order %d: %w", o.ID, err)
+	}
+	if u.Unreachable {
+		return nil
+	}
+	lang := langOf(u.Lang())
+	var text string
+	switch ev {
+	case order.EventShipped:
+		text = b.t(lang, "notify_shipped", o.ID)
+		if o.TrackingNote != "" {
+			text += b.t(lang, "notify_tracking", o.TrackingNote)
+		}
+	case order.EventReadyForPickup:
+		place, err := b.pickupPlace(ctx, lang, o)
+		if err != nil {
+			return err
+		}
+		text = b.t(lang, "notify_ready", o.ID, htmlText(place))
+	case order.EventCompleted:
+		text = b.t(lang, "notify_completed", o.ID)
+	case order.EventExpired:
+		text = b.t(lang, "notify_expired", o.ID)
+	case order.EventCancelled:
+		text = b.t(lang, "notify_cancelled", o.ID)
+		if o.CancelReason != "" && o.CancelReason != buyerCancelReason && o.CancelReason != unpayableCancelReason {
+			text += b.t(lang, "notify_cancel_reason", o.CancelReason)
+		}
+		if !o.PaidAt.IsZero() {
+			text += b.t(lang, "notify_cancel_refund")
+		}
+	case order.EventRefunded:
+		text = b.t(lang, "notify_refunded", o.ID, formatMoney(lang, o.Total))
+	default:
+		return nil
+	}
+	kb := (&keyboard{}).row(button(b.label(lang, "btn_open_my_order"), verbOrder, o.ID)).markup()
+	return b.sendTo(ctx, o.BuyerID, text, kb)
+}
+
+// notifyStaff writes to every staff member of the order's shop.
+func (b *Bot) notifyStaff(ctx context.Context, o order.Order, ev order.Event) error {
+	shop, err := b.catalog.Shop(ctx, o.ShopID)
+	if err != nil {
+		return fmt.Errorf("notify staff of order %d: %w", o.ID, err)
+	}
+	// The system writes here, for no staff member in particular.
+	staff, err := b.catalog.StaffOf(ctx, shop.ID)
+	if err != nil {
+		return fmt.Errorf("notify staff of order %d: %w", o.ID, err)
+	}
+	buyer := "#" + itoa(int(o.BuyerID))
+	if u, err := b.users.User(ctx, o.BuyerID); err == nil {
+		buyer = u.FirstName
+		if u.Username != "" {
+			buyer += " (@" + u.Username + ")"
+		}
+	}
+	var errs []error
+	for _, m := range staff {
+		u, err := b.users.User(ctx, m.UserID)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if u.Unreachable {
+			continue
+		}
+		lang := langOf(u.Lang())
+		var text string
+		switch ev {
+		case order.EventPaid:
+			delivery, err := b.deliveryText(ctx, lang, o)
+			if err != nil {
+				return err
+			}
+			text = b.t(lang, "staff_paid", o.ID, shop.Name, htmlText(strings.Join(b.orderLines(lang, o), "\n")),
+				formatMoney(lang, o.Total), buyer, htmlText(delivery))
+		case order.EventRefundPending: // Stars; cards: RequestCardRefund
+			how := b.t(lang, "staff_refund_stars", formatMoney(lang, o.Total))
+			text = b.t(lang, "staff_refund_pending", o.ID, shop.Name, htmlText(how))
+		}
+		kb := (&keyboard{}).row(button(b.label(lang, "btn_admin_order"), verbAdminOrder, o.ID)).markup()
+		if err := b.sendTo(ctx, m.UserID, text, kb); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// sendTo writes to a user in their private chat. A user who blocked the bot is
+// marked unreachable; a chat Telegram does not know (the user never started the
+// bot) is skipped. Other errors are returned.
+func (b *Bot) sendTo(ctx context.Context, to core.UserID, text string, kb *telego.InlineKeyboardMarkup) error {
+	err := b.sendText(ctx, int64(to), text, kb)
+	switch code := apiErrorCode(err); {
+	case err == nil:
+		return nil
+	case code == 403:
+		if err := b.users.MarkUnreachable(ctx, to); err != nil {
+			return fmt.Errorf("mark %d unreachable: %w", to, err)
+		}
+		return nil
+	case code == 400:
+		b.log.WarnContext(ctx, "notification refused", "user", to, "err", err)
+		return nil
+	}
+	return err
+}
+
+// RequestCardRefund asks every staff member of the shop, in their language, to
+// refund a card payment at the payment provider (the Bot API cannot), saying why
+// and which payment, with a button to confirm it once done (onAdminRefundAsk ->
+// order.Service.ConfirmRefund) and one that opens the order. It is the refund
+// job's handler for card payments (workers.Refunder).
+//
+// It re-reads the payment: one no longer waiting for its refund is a success with
+// nothing sent. A Stars payment is refused with a core.Error (the worker refunds it
+// through Telegram). Errors as in NotifyOrder.
+func (b *Bot) RequestCardRefund(ctx context.Context, ch order.Charge) error {
+	ch, err := b.orders.Charge(ctx, ch.TelegramChargeID)
+	if err != nil {
+		return fmt.Errorf("request card refund: %w", err)
+	}
+	if ch.Amount.Currency == core.Stars {
+		return core.Errorf(core.EINVALID, "request card refund of order %d: a Stars payment is refunded through Telegram", ch.OrderID)
+	}
+	if ch.Status != order.ChargeRefundPending {
+		return nil
+	}
+	o, err := b.orders.OrderForSystem(ctx, ch.OrderID)
+	if err != nil {
+		return fmt.Errorf("request card refund: %w", err)
+	}
+	shop, err := b.catalog.Shop(ctx, o.ShopID)
+	if err != nil {
+		return fmt.Errorf("request card refund of order %d: %w", o.ID, err)
+	}
+	staff, err := b.catalog.StaffOf(ctx, shop.ID)
+	if err != nil {
+		return fmt.Errorf("request card refund of order %d: %w", o.ID, err)
+	}
+	var errs []error
+	for _, m := range staff {
+		u, err := b.users.User(ctx, m.UserID)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if u.Unreachable {
+			continue
+		}
+		lang := langOf(u.Lang())
+		how := htmlText(b.t(lang, "staff_refund_card", formatMoney(lang, ch.Amount)))
+		var text string
+		switch o.Status {
+		case order.StatusRefundPending:
+			text = b.t(lang, "staff_refund_pending", o.ID, shop.Name, how)
+		case order.StatusCancelled:
+			text = b.t(lang, "staff_refund_cancelled", o.ID, shop.Name, how)
+		default: // a payment the order did not need: paid twice, by someone else
+			text = b.t(lang, "staff_refund_extra", o.ID, shop.Name, how)
+		}
+		text += "\n" + b.paymentLine(lang, ch)
+		kb := (&keyboard{}).
+			row(button(b.label(lang, "adm_btn_refunded", formatMoney(lang, ch.Amount)), verbAdminRefundAsk, o.ID, ch.ID)).
+			row(button(b.label(lang, "btn_admin_order"), verbAdminOrder, o.ID)).markup()
+		if err := b.sendTo(ctx, m.UserID, text, kb); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// RefundStars gives a Stars payment back to the buyer (refundStarPayment). A
+// payment Telegram says is refunded already counts as refunded, so retries are
+// safe. Other errors are returned: a 400 means the charge is unknown to Telegram,
+// anything else may pass on a retry.
+func (b *Bot) RefundStars(ctx context.Context, buyer core.UserID, chargeID string) error {
+	err := b.api.RefundStarPayment(ctx, &telego.RefundStarPaymentParams{
+		UserID:                  int64(buyer),
+		TelegramPaymentChargeID: chargeID,
+	})
+	if err != nil && apiErrorCode(err) == 400 && strings.Contains(apiErrorDescription(err), "CHARGE_ALREADY_REFUNDED") {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("refund stars: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,400 @@
+package telegram
+
+// Routing. HandleUpdate dispatches by the kind of update:
+//
+//   - a message with successful_payment -> payment.go;
+//   - a command ("/name arg") -> the command registered under that name (it first
+//     ends any conversation the user is in);
+//   - any other message from someone in a conversation -> the step handler of the
+//     conversation's kind (dialog.State.Kind), with the state;
+//   - any other text -> search;
+//   - a callback query -> the handler of its verb ("<verb>:<arg>:...", callback.go);
+//     the query is always answered when the handler returns, with r.answer/r.alert
+//     text, or the error explained;
+//   - inline, shipping and pre-checkout queries -> inline.go, payment.go.
+//
+// Extension points for a side of the bot (shopper.go, admin*.go): in its
+// <side>Routes(r) function, called by New,
+//
+//	r.command("admin", b.cmdAdmin, "cmd_admin")   // "" as menu key keeps it out of the menu
+//	r.callback("am", b.onAdminMenu)               // verbs: 1-4 lowercase letters, unique
+//	r.dialog("product:add", b.onProductAddStep)   // conversation kinds, unique
+//
+// and its texts in <side>Texts() (texts_admin.go for the seller side). A handler
+// returns nil, an application error (explained to the user in their language by
+// errorText), or an infrastructure error (retried by the inbox; handlers must be
+// idempotent). Conversations: b.startDialog / dialogData / b.endDialog. Screens:
+// b.show (edits the pressed message in place), b.sendText, keyboard and button.
+// Shared names: verbAdminOrder (the staff notification's button) and
+// inviteCommand ("/start inv_<token>" calls the command registered under it).
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"strings"
+
+	"github.com/mymmrac/telego"
+
+	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/dialog"
+	"github.com/vitrina-shop/vitrina/core/user"
+)
+
+// Handlers. Each returns nil when the update is dealt with, an application error
+// (core.Error other than EINTERNAL) that the router explains to the user in their
+// language, or any other error for an infrastructure failure, which the inbox
+// retries. A handler must therefore be safe to run twice for one update.
+type (
+	// commandFunc handles "/<command> <arg>" in a private chat.
+	commandFunc func(ctx context.Context, r *request, arg string) error
+	// callbackFunc handles a pressed inline button.
+	callbackFunc func(ctx context.Context, r *request, d callbackData) error
+	// dialogFunc handles a message from someone in a conversation of its kind: text,
+	// a photo, a document, or a command the router does not know (so a conversation
+	// may take "/skip" or "/done").
+	dialogFunc func(ctx context.Context, r *request, st dialog.State) error
+)
+
+// router maps updates to handlers. Each file registers its own with
+// b.<side>Routes(r), called from New; registering a name twice is an error that New
+// returns.
+type router struct {
+	commands  map[string]commandFunc
+	callbacks map[string]callbackFunc
+	dialogs   map[string]dialogFunc
+	menu      []menuCommand
+	err       error
+}
+
+// menuCommand is an entry of the command menu set by SetCommands.
+type menuCommand struct {
+	name           string
+	descriptionKey string
+}
+
+func newRouter() *router {
+	return &router{
+		commands:  make(map[string]commandFunc),
+		callbacks: make(map[string]callbackFunc),
+		dialogs:   make(map[string]dialogFunc),
+	}
+}
+
+// command registers a command by its name without "/" (lowercase). A non-empty
+// menuKey names the text that describes it in the command menu; "" keeps it out of
+// the menu. A registered command ends any conversation the user is in.
+func (r *router) command(name string, fn commandFunc, menuKey string) {
+	if _, dup := r.commands[name]; dup {
+		r.fail("command /%s registered twice", name)
+		return
+	}
+	r.commands[name] = fn
+	if menuKey != "" {
+		r.menu = append(r.menu, menuCommand{name: name, descriptionKey: menuKey})
+	}
+}
+
+// callback registers the handler of a callback verb (see callback.go).
+func (r *router) callback(verb string, fn callbackFunc) {
+	if !validVerb(verb) {
+		r.fail("callback verb %q is not 1-4 lowercase letters", verb)
+		return
+	}
+	if _, dup := r.callbacks[verb]; dup {
+		r.fail("callback verb %q registered twice", verb)
+		return
+	}
+	r.callbacks[verb] = fn
+}
+
+// dialog registers the step handler of a conversation kind (dialog.State.Kind).
+func (r *router) dialog(kind string, fn dialogFunc) {
+	if _, dup := r.dialogs[kind]; dup {
+		r.fail("dialog %q registered twice", kind)
+		return
+	}
+	r.dialogs[kind] = fn
+}
+
+func (r *router) fail(format string, args ...any) {
+	if r.err == nil {
+		r.err = fmt.Errorf(format, args...)
+	}
+}
+
+// request is one update being handled, with the acting user.
+type request struct {
+	update telego.Update
+	user   user.User
+	lang   string // "ru" or "en"
+	// chatID is the private chat with the user, where answers go. For a private chat
+	// it equals the user's id, which is also where updates without a chat (inline,
+	// payment queries) are answered.
+	chatID int64
+	// msg is the message the update carries, or the bot's message whose button was
+	// pressed; nil for inline and payment queries and inaccessible messages.
+	msg      *telego.Message
+	callback *telego.CallbackQuery
+
+	// The answer to the callback query, sent when the handler returns.
+	answerText  string
+	answerAlert bool
+}
+
+// userID returns the acting user's id.
+func (r *request) userID() core.UserID { return r.user.ID }
+
+// answer sets a short notice shown at the top of the chat when the callback is
+// answered.
+func (r *request) answer(text string) { r.answerText, r.answerAlert = text, false }
+
+// alert sets a notice the user must dismiss, for refusals they need to read.
+func (r *request) alert(text string) { r.answerText, r.answerAlert = text, true }
+
+// HandleUpdate handles one update synchronously: it returns when every reply is
+// sent. It returns an error only for a failure a retry may fix (the database or the
+// Bot API unreachable, a 429); bad input, stale buttons and refused actions are
+// answered to the user and return nil. A panic in a handler is returned as an error.
+func (b *Bot) HandleUpdate(ctx context.Context, u telego.Update) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("update %d: panic: %v\n%s", u.UpdateID, p, debug.Stack())
+		}
+	}()
+	switch {
+	case u.PreCheckoutQuery != nil:
+		return b.onPreCheckout(ctx, u)
+	case u.ShippingQuery != nil:
+		return b.onShippingQuery(ctx, u)
+	case u.Message != nil:
+		return b.onMessage(ctx, u)
+	case u.CallbackQuery != nil:
+		return b.onCallback(ctx, u)
+	case u.InlineQuery != nil:
+		return b.onInlineQuery(ctx, u)
+	}
+	// Other kinds (edits, chat member changes) are not used yet.
+	return nil
+}
+
+// newRequest records that from acted (users.Touch) and returns the request with
+// their language.
+func (b *Bot) newRequest(ctx context.Context, u telego.Update, from telego.User) (*request, error) {
+	usr, err := b.users.Touch(ctx, user.Seen{
+		ID:           core.UserID(from.ID),
+		FirstName:    from.FirstName,
+		Username:     from.Username,
+		TelegramLang: from.LanguageCode,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("touch user: %w", err)
+	}
+	return &request{update: u, user: usr, lang: langOf(usr.Lang()), chatID: from.ID}, nil
+}
+
+func (b *Bot) onMessage(ctx context.Context, u telego.Update) error {
+	m := u.Message
+	// Vitrina talks to people in private chats; groups and channels come with live
+	// drops (later).
+	if m.From == nil || m.Chat.Type != telego.ChatTypePrivate {
+		return nil
+	}
+	r, err := b.newRequest(ctx, u, *m.From)
+	if err != nil {
+		return err
+	}
+	r.chatID, r.msg = m.Chat.ID, m
+	return b.finish(ctx, r, b.routeMessage(ctx, r))
+}
+
+func (b *Bot) routeMessage(ctx context.Context, r *request) error {
+	m := r.msg
+	if m.SuccessfulPayment != nil {
+		return b.onSuccessfulPayment(ctx, r)
+	}
+	name, arg, isCommand := parseCommand(m.Text, b.username)
+	if isCommand {
+		if fn, ok := b.routes.commands[name]; ok {
+			// A command leaves any conversation: the person changed their mind.
+			if err := b.dialogs.Delete(ctx, r.userID(), r.chatID); err != nil {
+				return fmt.Errorf("end dialog: %w", err)
+			}
+			return fn(ctx, r, arg)
+		}
+	}
+	st, inDialog, err := b.dialogs.Get(ctx, r.userID(), r.chatID)
+	if err != nil {
+		return fmt.Errorf("get dialog: %w", err)
+	}
+	if inDialog {
+		if fn, ok := b.routes.dialogs[st.Kind]; ok {
+			return fn(ctx, r, st)
+		}
+		// A conversation of a kind no longer known (an older replica's): end it.
+		if err := b.dialogs.Delete(ctx, r.userID(), r.chatID); err != nil {
+			return fmt.Errorf("end dialog: %w", err)
+		}
+	}
+	switch {
+	case isCommand:
+		return b.sendText(ctx, r.chatID, b.t(r.lang, "unknown_command"), nil)
+	case strings.TrimSpace(m.Text) != "":
+		return b.search(ctx, r, m.Text)
+	default:
+		return b.sendText(ctx, r.chatID, b.t(r.lang, "send_words"), nil)
+	}
+}
+
+// parseCommand splits "/name@bot arg" into its lowercase name and argument. A
+// command addressed to another bot is not a command for us.
+func parseCommand(text, username string) (name, arg string, ok bool) {
+	if !strings.HasPrefix(text, "/") {
+		return "", "", false
+	}
+	head, arg, _ := strings.Cut(text[1:], " ")
+	if i := strings.IndexAny(head, "\n"); i >= 0 {
+		head, arg = head[:i], head[i+1:]+" "+arg
+	}
+	head, to, addressed := strings.Cut(head, "@")
+	if addressed && !strings.EqualFold(to, username) {
+		return "", "", false
+	}
+	if head == "" {
+		return "", "", false
+	}
+	return strings.ToLower(head), strings.TrimSpace(arg), true
+}
+
+func (b *Bot) onCallback(ctx context.Context, u telego.Update) (err error) {
+	q := u.CallbackQuery
+	r, err := b.newRequest(ctx, u, q.From)
+	if err != nil {
+		// The button spins until answered; answer it even though we cannot do more.
+		b.answerCallback(ctx, q.ID, b.t(langOf(q.From.LanguageCode), "error_internal"), true)
+		return err
+	}
+	r.callback = q
+	if q.Message != nil {
+		r.chatID = q.Message.GetChat().ID
+		if q.Message.IsAccessible() {
+			r.msg = q.Message.Message()
+		}
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			b.answerCallback(ctx, q.ID, b.t(r.lang, "error_internal"), true)
+			panic(p)
+		}
+		b.answerCallback(ctx, q.ID, r.answerText, r.answerAlert)
+	}()
+	return b.finish(ctx, r, b.routeCallback(ctx, r, q.Data))
+}
+
+func (b *Bot) routeCallback(ctx context.Context, r *request, data string) error {
+	d, err := parseCallback(data)
+	if err != nil {
+		return errStaleButton
+	}
+	fn, ok := b.routes.callbacks[d.Verb]
+	if !ok {
+		return errStaleButton
+	}
+	return fn(ctx, r, d)
+}
+
+// errStaleButton answers a button the bot no longer understands: an old message
+// from before an upgrade, or data the bot did not make.
+var errStaleButton = &core.Error{Code: core.EINVALID, Message: "this button no longer works"}
+
+// finish deals with a handler's error: application errors are explained to the
+// user, a user who blocked the bot is marked unreachable, a request Telegram refused
+// for good is logged, and whatever a retry may fix is returned for the inbox.
+func (b *Bot) finish(ctx context.Context, r *request, err error) error {
+	if err == nil {
+		return nil
+	}
+	if userFacing(err) {
+		return b.tell(ctx, r, b.errorText(r.lang, err))
+	}
+	if code := apiErrorCode(err); code != 0 {
+		switch {
+		case code == 403:
+			if err := b.users.MarkUnreachable(ctx, r.userID()); err != nil {
+				return fmt.Errorf("mark unreachable: %w", err)
+			}
+			return nil
+		case code == 400:
+			// A retry would be refused the same way: a bug to fix, not to retry.
+			b.log.ErrorContext(ctx, "telegram refused a request", "err", err, "update_id", r.update.UpdateID)
+			return b.tell(ctx, r, b.t(r.lang, "error_internal"))
+		}
+	}
+	if r.callback != nil {
+		r.alert(b.t(r.lang, "error_internal"))
+	}
+	return err
+}
+
+// tell shows text to the user: as the callback's answer when there is a callback
+// (so nothing is sent twice), else as a message. A failure to send it is returned
+// only when a retry may fix it.
+func (b *Bot) tell(ctx context.Context, r *request, text string) error {
+	if r.callback != nil {
+		r.alert(text)
+		return nil
+	}
+	err := b.sendText(ctx, r.chatID, text, nil)
+	if code := apiErrorCode(err); code == 403 || code == 400 {
+		return nil
+	}
+	return err
+}
+
+// userFacing reports whether err is an application error a user should read, as
+// opposed to an infrastructure failure.
+func userFacing(err error) bool {
+	code := core.ErrorCode(err)
+	return code != "" && code != core.EINTERNAL
+}
+
+// --- conversations ---
+
+// startDialog puts the user in a conversation of kind at step, with data (any value
+// that marshals to JSON) collected so far.
+func (b *Bot) startDialog(ctx context.Context, r *request, kind, step string, data any) error {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return fmt.Errorf("marshal dialog %s: %w", kind, err)
+	}
+	st := dialog.State{UserID: r.userID(), ChatID: r.chatID, Kind: kind, Step: step, Data: raw, UpdatedAt: b.clock.Now()}
+	if err := b.dialogs.Put(ctx, st); err != nil {
+		return fmt.Errorf("put dialog %s: %w", kind, err)
+	}
+	return nil
+}
+
+// endDialog ends the user's conversation in this chat, if any.
+func (b *Bot) endDialog(ctx context.Context, r *request) error {
+	if err := b.dialogs.Delete(ctx, r.userID(), r.chatID); err != nil {
+		return fmt.Errorf("end dialog: %w", err)
+	}
+	return nil
+}
+
+// errNoDialogData is returned when a conversation's saved data does not decode: it
+// was written by an incompatible version; the conversation should start over.
+var errNoDialogData = errors.New("dialog data does not decode")
+
+// dialogData decodes a conversation's data into v.
+func dialogData(st dialog.State, v any) error {
+	if len(st.Data) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(st.Data, v); err != nil {
+		return fmt.Errorf("%w: %v", errNoDialogData, err)
+	}
+	return nil
+}

@@ -1,0 +1,211 @@
+package telegram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/mymmrac/telego"
+	"github.com/mymmrac/telego/telegoapi"
+	tu "github.com/mymmrac/telego/telegoutil"
+)
+
+// Every message is HTML (parse mode HTML): texts in the catalog are HTML, and what
+// users and sellers typed is escaped by t (see texts.go) before it enters one.
+
+// view is a screen the bot shows: a text message, or a photo with a caption.
+type view struct {
+	text  string // HTML
+	photo string // a Telegram file id; "" for a text message
+	kb    *telego.InlineKeyboardMarkup
+}
+
+// Telegram's limits on a message text and a caption, in characters.
+const (
+	maxTextLen    = 4096
+	maxCaptionLen = 1024
+)
+
+// show shows v in reply to r: when r is a pressed button on a message of the same
+// form (text for text, photo for photo), that message is edited in place, so menus
+// do not pile up; otherwise v is sent as a new message.
+//
+// A photo message is only ever edited into a view of the same product, so editing
+// its caption (not its media) is enough.
+func (b *Bot) show(ctx context.Context, r *request, v view) error {
+	if r.callback != nil && r.msg != nil {
+		isPhoto := len(r.msg.Photo) > 0
+		switch {
+		case !isPhoto && v.photo == "" && r.msg.Text != "":
+			return b.editText(ctx, r.chatID, r.msg.MessageID, v.text, v.kb)
+		case isPhoto && v.photo != "":
+			return b.editCaption(ctx, r.chatID, r.msg.MessageID, v.text, v.kb)
+		}
+	}
+	_, err := b.sendView(ctx, r.chatID, v)
+	return err
+}
+
+// sendView sends v as a new message.
+func (b *Bot) sendView(ctx context.Context, chatID int64, v view) (*telego.Message, error) {
+	if v.photo != "" {
+		msg, err := b.api.SendPhoto(ctx, &telego.SendPhotoParams{
+			ChatID:      tu.ID(chatID),
+			Photo:       tu.FileFromID(v.photo),
+			Caption:     v.text,
+			ParseMode:   telego.ModeHTML,
+			ReplyMarkup: v.kb,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("send photo: %w", err)
+		}
+		return msg, nil
+	}
+	msg, err := b.api.SendMessage(ctx, &telego.SendMessageParams{
+		ChatID:             tu.ID(chatID),
+		Text:               v.text,
+		ParseMode:          telego.ModeHTML,
+		LinkPreviewOptions: &telego.LinkPreviewOptions{IsDisabled: true},
+		ReplyMarkup:        v.kb,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("send message: %w", err)
+	}
+	return msg, nil
+}
+
+// sendText sends an HTML text with an optional keyboard.
+func (b *Bot) sendText(ctx context.Context, chatID int64, text string, kb *telego.InlineKeyboardMarkup) error {
+	_, err := b.sendView(ctx, chatID, view{text: text, kb: kb})
+	return err
+}
+
+// editText replaces a text message's text and keyboard. "Message is not modified"
+// (the same screen shown again, a double tap) is success.
+func (b *Bot) editText(ctx context.Context, chatID int64, messageID int, text string, kb *telego.InlineKeyboardMarkup) error {
+	_, err := b.api.EditMessageText(ctx, &telego.EditMessageTextParams{
+		ChatID:             tu.ID(chatID),
+		MessageID:          messageID,
+		Text:               text,
+		ParseMode:          telego.ModeHTML,
+		LinkPreviewOptions: &telego.LinkPreviewOptions{IsDisabled: true},
+		ReplyMarkup:        kb,
+	})
+	if err != nil && !notModified(err) {
+		return fmt.Errorf("edit message: %w", err)
+	}
+	return nil
+}
+
+// editCaption replaces a photo message's caption and keyboard; "not modified" is
+// success.
+func (b *Bot) editCaption(ctx context.Context, chatID int64, messageID int, caption string, kb *telego.InlineKeyboardMarkup) error {
+	_, err := b.api.EditMessageCaption(ctx, &telego.EditMessageCaptionParams{
+		ChatID:      tu.ID(chatID),
+		MessageID:   messageID,
+		Caption:     caption,
+		ParseMode:   telego.ModeHTML,
+		ReplyMarkup: kb,
+	})
+	if err != nil && !notModified(err) {
+		return fmt.Errorf("edit caption: %w", err)
+	}
+	return nil
+}
+
+// answerCallback answers a callback query with text rendered by t (HTML, shown as
+// plain text). Failures are logged, not returned: the query may be too old or
+// already answered (a retried update), and the action it asked for is done either
+// way.
+func (b *Bot) answerCallback(ctx context.Context, id, text string, alert bool) {
+	err := b.api.AnswerCallbackQuery(ctx, &telego.AnswerCallbackQueryParams{
+		CallbackQueryID: id,
+		Text:            truncate(plain(text), 200),
+		ShowAlert:       alert && text != "",
+	})
+	if err != nil {
+		b.log.DebugContext(ctx, "answer callback query", "err", err)
+	}
+}
+
+// notModified reports whether err is Telegram's refusal to edit a message into
+// what it already is.
+func notModified(err error) bool {
+	var apiErr *telegoapi.Error
+	return errors.As(err, &apiErr) && strings.Contains(apiErr.Description, "message is not modified")
+}
+
+// apiErrorCode returns the Bot API's error_code in err's chain, or 0 when err is
+// not an error answer of the Bot API (a network failure, or nil).
+func apiErrorCode(err error) int {
+	var apiErr *telegoapi.Error
+	if errors.As(err, &apiErr) {
+		return apiErr.ErrorCode
+	}
+	return 0
+}
+
+// apiErrorDescription returns the Bot API's description in err's chain, or "".
+func apiErrorDescription(err error) string {
+	var apiErr *telegoapi.Error
+	if errors.As(err, &apiErr) {
+		return apiErr.Description
+	}
+	return ""
+}
+
+// --- keyboards ---
+
+// telegoButton is an inline keyboard button.
+type telegoButton = telego.InlineKeyboardButton
+
+// keyboard builds an inline keyboard row by row.
+type keyboard struct {
+	rows [][]telego.InlineKeyboardButton
+}
+
+// row adds a row of buttons; an empty row is skipped.
+func (k *keyboard) row(buttons ...telego.InlineKeyboardButton) *keyboard {
+	if len(buttons) > 0 {
+		k.rows = append(k.rows, buttons)
+	}
+	return k
+}
+
+// markup returns the keyboard, or nil when it has no buttons.
+func (k *keyboard) markup() *telego.InlineKeyboardMarkup {
+	if len(k.rows) == 0 {
+		return nil
+	}
+	return &telego.InlineKeyboardMarkup{InlineKeyboard: k.rows}
+}
+
+// button returns a callback button. The verbs and integer arguments the bot uses
+// always fit Telegram's 64 bytes (TestCallbackDataFits checks the longest); a
+// failure is a programming error, so it panics, and HandleUpdate turns the panic
+// into an error.
+func button(text, verb string, args ...any) telego.InlineKeyboardButton {
+	data, err := encodeCallback(verb, args...)
+	if err != nil {
+		panic(fmt.Sprintf("callback %s %v: %v", verb, args, err))
+	}
+	return telego.InlineKeyboardButton{Text: text, CallbackData: data}
+}
+
+// urlButton returns a button that opens a link.
+func urlButton(text, url string) telego.InlineKeyboardButton {
+	return telego.InlineKeyboardButton{Text: text, URL: url}
+}
+
+// truncate cuts s to at most n characters, marking the cut with "…".
+func truncate(s string, n int) string {
+	if n <= 0 {
+		return ""
+	}
+	runes := []rune(s)
+	if len(runes) <= n {
+		return s
+	}
+	return string(runes[:n-1]) + "…"
+}

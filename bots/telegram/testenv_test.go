@@ -1,0 +1,379 @@
+package telegram
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/mymmrac/telego"
+
+	"github.com/vitrina-shop/vitrina/bots/sandbox"
+	"github.com/vitrina-shop/vitrina/bots/telegram/inbox"
+	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/catalog"
+	"github.com/vitrina-shop/vitrina/core/order"
+	"github.com/vitrina-shop/vitrina/core/postgres"
+	"github.com/vitrina-shop/vitrina/core/postgres/pgtest"
+	"github.com/vitrina-shop/vitrina/core/user"
+)
+
+// The end-to-end harness: a real PostgreSQL database (pgtest), the real services on
+// their PostgreSQL stores, the fake Bot API (sandbox) on httptest, telego pointed at
+// it, the bot, and the inbox's webhook handler on httptest with a secret. Tests act
+// as users through the sandbox and assert on the recorded Bot API calls, the chats
+// and the database.
+
+const (
+	testToken         = "123456:AAbbCCddEEffGGhhIIjjKKllMMnnOOppQQr" // 35 characters after the colon
+	testBotUsername   = "vitrina_test_bot"
+	testWebhookSecret = "test-secret_123"
+	testProviderToken = "284685063:TEST:platform-default"
+)
+
+// testEnv is one bot with its world.
+type testEnv struct {
+	t       *testing.T
+	ctx     context.Context
+	clock   *core.FakeClock
+	pool    *pgxpool.Pool
+	catalog *catalog.Service
+	orders  *order.Service
+	users   *user.Service
+	tg      *sandbox.Server
+	api     *telego.Bot
+	bot     *Bot
+	inbox   *inbox.Inbox
+	webhook string // the webhook's URL
+	logs    *logRecorder
+}
+
+// testEnvOptions changes what newTestEnv builds.
+type testEnvOptions struct {
+	operators []core.UserID
+	// providerToken is the platform default card provider token; "" for none.
+	providerToken string
+}
+
+// newTestEnv builds the world for one test; everything is closed when it ends.
+func newTestEnv(t *testing.T, opts ...func(*testEnvOptions)) *testEnv {
+	t.Helper()
+	o := testEnvOptions{providerToken: testProviderToken}
+	for _, fn := range opts {
+		fn(&o)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+
+	pool, _ := pgtest.NewDB(t)
+	clock := core.NewFakeClock(time.Now().UTC().Truncate(time.Second))
+	logs := &logRecorder{}
+	log := slog.New(logs.handler(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelInfo})))
+
+	tg := sandbox.New(sandbox.Config{Token: testToken, BotUsername: testBotUsername})
+	apiServer := httptest.NewServer(tg)
+	t.Cleanup(apiServer.Close)
+	t.Cleanup(tg.Close)
+
+	api, err := telego.NewBot(testToken,
+		telego.WithAPIServer(apiServer.URL),
+		telego.WithHTTPClient(&http.Client{Timeout: 30 * time.Second}),
+		telego.WithDiscardLogger(),
+	)
+	if err != nil {
+		t.Fatalf("telego: %v", err)
+	}
+	me, err := api.GetMe(ctx)
+	if err != nil {
+		t.Fatalf("getMe: %v", err)
+	}
+
+	env := &testEnv{
+		t:       t,
+		ctx:     ctx,
+		clock:   clock,
+		pool:    pool,
+		catalog: catalog.NewService(postgres.NewCatalog(pool), clock, o.operators),
+		orders:  order.NewService(postgres.NewOrders(pool), clock),
+		users:   user.NewService(postgres.NewUsers(pool), clock),
+		tg:      tg,
+		api:     api,
+		logs:    logs,
+	}
+	env.bot, err = New(Deps{
+		API:           api,
+		Catalog:       env.catalog,
+		Orders:        env.orders,
+		Users:         env.users,
+		Dialogs:       postgres.NewDialogs(pool),
+		Clock:         clock,
+		Log:           log,
+		Username:      me.Username,
+		ProviderToken: o.providerToken,
+		Operators:     o.operators,
+	})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	env.inbox = inbox.New(postgres.NewInbox(pool), env.bot, log, inbox.Options{MaxAttempts: 3})
+	webhook := httptest.NewServer(env.inbox.Webhook(testWebhookSecret))
+	t.Cleanup(webhook.Close)
+	env.webhook = webhook.URL
+	tg.SetWebhook(webhook.URL, testWebhookSecret)
+	return env
+}
+
+// withOperators makes ids platform operators.
+func withOperators(ids ...core.UserID) func(*testEnvOptions) {
+	return func(o *testEnvOptions) { o.operators = ids }
+}
+
+// postUpdate posts an update to the webhook as Telegram would, for updates the
+// sandbox cannot make (a payment arriving late); it returns the HTTP status.
+func (e *testEnv) postUpdate(u telego.Update) int {
+	e.t.Helper()
+	body, err := json.Marshal(u)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req, err := http.NewRequestWithContext(e.ctx, http.MethodPost, e.webhook, bytes.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(inbox.SecretHeader, testWebhookSecret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatalf("post update: %v", err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// --- people ---
+
+// shopper returns a new user whose Telegram speaks lang.
+func (e *testEnv) shopper(name, lang string) *sandbox.User {
+	return e.tg.NewUser(sandbox.UserSpec{FirstName: name, LanguageCode: lang})
+}
+
+// send sends text as u and fails the test if the webhook refused it.
+func (e *testEnv) send(u *sandbox.User, text string) {
+	e.t.Helper()
+	if err := u.Send(e.ctx, text); err != nil {
+		e.t.Fatalf("send %q: %v", text, err)
+	}
+}
+
+// press taps the button labelled label on msg and returns the callback's answer.
+func (e *testEnv) press(u *sandbox.User, msg sandbox.Message, label string) sandbox.CallbackAnswer {
+	e.t.Helper()
+	ans, err := u.PressButton(e.ctx, msg, label)
+	if err != nil {
+		e.t.Fatalf("press %q on message %d (%q, buttons %v): %v", label, msg.ID, msg.Body(), buttonLabels(msg), err)
+	}
+	return ans
+}
+
+// lastBot returns the bot's last message to u, failing if there is none.
+func (e *testEnv) lastBot(u *sandbox.User) sandbox.Message {
+	e.t.Helper()
+	m := u.LastBotMessage()
+	if m.ID == 0 {
+		e.t.Fatal("the bot has sent nothing")
+	}
+	return m
+}
+
+// refresh returns msg as it is now (after edits).
+func (e *testEnv) refresh(u *sandbox.User, msg sandbox.Message) sandbox.Message {
+	e.t.Helper()
+	for _, m := range u.Messages() {
+		if m.ID == msg.ID {
+			return m
+		}
+	}
+	e.t.Fatalf("message %d is gone", msg.ID)
+	return sandbox.Message{}
+}
+
+// lastInvoice returns the last invoice in u's chat.
+func (e *testEnv) lastInvoice(u *sandbox.User) sandbox.Message {
+	e.t.Helper()
+	msgs := u.Messages()
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if msgs[i].Invoice != nil {
+			return msgs[i]
+		}
+	}
+	e.t.Fatal("no invoice in the chat")
+	return sandbox.Message{}
+}
+
+// countInvoices returns how many invoices u's chat holds.
+func countInvoices(u *sandbox.User) int {
+	n := 0
+	for _, m := range u.Messages() {
+		if m.Invoice != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// messageWith returns the last message of u's chat whose text contains s.
+func (e *testEnv) messageWith(u *sandbox.User, s string) sandbox.Message {
+	e.t.Helper()
+	msgs := u.Messages()
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if msgs[i].FromBot && strings.Contains(msgs[i].Body(), s) {
+			return msgs[i]
+		}
+	}
+	e.t.Fatalf("no bot message contains %q; last is %q", s, u.LastBotMessage().Body())
+	return sandbox.Message{}
+}
+
+func buttonLabels(m sandbox.Message) []string {
+	var out []string
+	for _, b := range m.Buttons() {
+		out = append(out, b.Text)
+	}
+	return out
+}
+
+// --- shops and products, made through the services as the seller side would ---
+
+// seller returns a user who started the bot and owns a new shop.
+func (e *testEnv) seller(name string, shop catalog.NewShop) (*sandbox.User, catalog.Shop) {
+	e.t.Helper()
+	u := e.tg.NewUser(sandbox.UserSpec{FirstName: name, LanguageCode: "ru"})
+	e.send(u, "/help") // the seller is known to the bot and can be written to
+	s, err := e.catalog.CreateShop(e.ctx, core.UserID(u.ID()), shop)
+	if err != nil {
+		e.t.Fatalf("create shop: %v", err)
+	}
+	return u, s
+}
+
+// starsShop opens a shop paid in Stars.
+func (e *testEnv) starsShop(name string) (*sandbox.User, catalog.Shop) {
+	return e.seller("Seller of "+name, catalog.NewShop{Name: name, Currency: core.Stars, PaymentMethod: catalog.PayStars})
+}
+
+// cardShop opens a shop paid by card in roubles, with its own provider token.
+func (e *testEnv) cardShop(name string) (*sandbox.User, catalog.Shop) {
+	return e.seller("Seller of "+name, catalog.NewShop{
+		Name: name, Currency: "RUB", PaymentMethod: catalog.PayCard, ProviderToken: "381764678:TEST:shop-own",
+	})
+}
+
+// product adds a product; variants are (name, price in minor units, stock).
+func (e *testEnv) product(owner *sandbox.User, shop catalog.Shop, title, description string, variants ...catalog.NewVariant) catalog.Product {
+	e.t.Helper()
+	for i := range variants {
+		variants[i].Price.Currency = shop.Currency
+	}
+	p, err := e.catalog.CreateProduct(e.ctx, core.UserID(owner.ID()), catalog.NewProduct{
+		ShopID: shop.ID, Title: title, Description: description, Variants: variants,
+	})
+	if err != nil {
+		e.t.Fatalf("create product %q: %v", title, err)
+	}
+	return p
+}
+
+// variant is a NewVariant of price amount (minor units) and stock.
+func variant(name string, amount int64, stock int) catalog.NewVariant {
+	return catalog.NewVariant{Name: name, Price: core.Money{Amount: amount}, Stock: stock}
+}
+
+// stock returns a variant's on hand and reserved stock.
+func (e *testEnv) stock(id core.VariantID) (onHand, reserved int) {
+	e.t.Helper()
+	v, err := e.catalog.Variant(e.ctx, id)
+	if err != nil {
+		e.t.Fatalf("variant %d: %v", id, err)
+	}
+	return v.OnHand, v.Reserved
+}
+
+// buyerOrders returns u's orders, newest first.
+func (e *testEnv) buyerOrders(u *sandbox.User) []order.Order {
+	e.t.Helper()
+	me := core.UserID(u.ID())
+	os, _, err := e.orders.Orders(e.ctx, me, order.Filter{BuyerID: &me, Limit: 50})
+	if err != nil {
+		e.t.Fatalf("orders: %v", err)
+	}
+	return os
+}
+
+// --- logs ---
+
+// logRecorder counts the records logged at error level, so tests can require that
+// a path logged none.
+type logRecorder struct {
+	mu     sync.Mutex
+	errors []string
+}
+
+func (l *logRecorder) handler(next slog.Handler) slog.Handler {
+	return &recordingHandler{next: next, rec: l}
+}
+
+// errorsLogged returns the messages logged at error level.
+func (l *logRecorder) errorsLogged() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.errors...)
+}
+
+type recordingHandler struct {
+	next slog.Handler
+	rec  *logRecorder
+}
+
+func (h *recordingHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelError || h.next.Enabled(ctx, l)
+}
+
+func (h *recordingHandler) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level >= slog.LevelError {
+		msg := r.Message
+		r.Attrs(func(a slog.Attr) bool {
+			msg += " " + a.String()
+			return true
+		})
+		h.rec.mu.Lock()
+		h.rec.errors = append(h.rec.errors, msg)
+		h.rec.mu.Unlock()
+	}
+	if h.next.Enabled(ctx, r.Level) {
+		return h.next.Handle(ctx, r)
+	}
+	return nil
+}
+
+func (h *recordingHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return &recordingHandler{next: h.next.WithAttrs(as), rec: h.rec}
+}
+
+func (h *recordingHandler) WithGroup(name string) slog.Handler {
+	return &recordingHandler{next: h.next.WithGroup(name), rec: h.rec}
+}
+
+// noErrorsLogged fails the test if anything was logged at error level.
+func (e *testEnv) noErrorsLogged() {
+	e.t.Helper()
+	if errs := e.logs.errorsLogged(); len(errs) > 0 {
+		e.t.Errorf("errors logged:\n%s", strings.Join(errs, "\n"))
+	}
+}

@@ -1,0 +1,570 @@
+package telegram
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/catalog"
+	"github.com/vitrina-shop/vitrina/core/order"
+	"github.com/vitrina-shop/vitrina/core/user"
+)
+
+// The message catalog: every string a user sees, in Russian and English, keyed.
+// Texts are HTML with fmt verbs; a translation may reorder its arguments with
+// explicit indexes (%[2]s). TestTexts checks that both languages of a key exist and
+// take the same arguments.
+
+// text is one entry of the catalog.
+type text struct {
+	RU, EN string
+}
+
+// catalogTexts maps a key to its text.
+type catalogTexts map[string]text
+
+// htmlText is text that is already HTML (a rendered fragment). t inserts it as is;
+// every other string argument is escaped.
+type htmlText string
+
+// langOf picks the language Vitrina speaks to someone whose Telegram (or choice)
+// says tag: Russian for Russian and for languages whose speakers commonly read it,
+// English for everyone else.
+func langOf(tag string) string {
+	base, _, _ := strings.Cut(strings.ToLower(tag), "-")
+	switch base {
+	case "ru", "be", "kk", "ky":
+		return "ru"
+	}
+	return "en"
+}
+
+// t renders the text of key in lang with args. String arguments are HTML-escaped
+// (they may come from users or sellers); htmlText arguments are inserted as is.
+// A missing key renders as the key itself and is logged: a visible bug, not a crash.
+func (b *Bot) t(lang, key string, args ...any) string {
+	e, ok := b.texts[key]
+	if !ok {
+		b.log.Error("missing text", "key", key)
+		return key
+	}
+	format := e.EN
+	if lang == "ru" {
+		format = e.RU
+	}
+	if len(args) == 0 {
+		return format
+	}
+	safe := make([]any, len(args))
+	for i, a := range args {
+		switch v := a.(type) {
+		case htmlText:
+			safe[i] = string(v)
+		case string:
+			safe[i] = escape(v)
+		default:
+			safe[i] = a
+		}
+	}
+	return fmt.Sprintf(format, safe...)
+}
+
+// label renders the text of key for a place that shows plain text, not HTML: a
+// button, a callback answer, an invoice. It is t with the HTML taken out, so an
+// argument comes out exactly as given.
+func (b *Bot) label(lang, key string, args ...any) string {
+	return plain(b.t(lang, key, args...))
+}
+
+// mergeTexts joins the catalogs of the bot's sides; a key in two of them is an error.
+func mergeTexts(parts ...map[string]text) (catalogTexts, error) {
+	all := make(catalogTexts)
+	for _, p := range parts {
+		for k, v := range p {
+			if _, dup := all[k]; dup {
+				return nil, fmt.Errorf("text %q defined twice", k)
+			}
+			all[k] = v
+		}
+	}
+	return all, nil
+}
+
+// errorKeys maps the errors of core that people meet to their texts, in the order
+// they are checked (errors.Is).
+var errorKeys = []struct {
+	err error
+	key string
+}{
+	{errStaleButton, "err_stale_button"},
+	{errCallbackTooLong, "err_stale_button"},
+	{errCallbackVerb, "err_stale_button"},
+	{errCallbackArg, "err_stale_button"},
+	{errCallbackArity, "err_stale_button"},
+	{errCallbackInt, "err_stale_button"},
+	{errProductGone, "err_product_gone"},
+
+	{order.ErrOrderNotFound, "err_order_not_found"},
+	{order.ErrSoldOut, "err_sold_out"},
+	{order.ErrNotEnoughStock, "err_not_enough_stock"},
+	{order.ErrEmptyCart, "err_empty_cart"},
+	{order.ErrQuantity, "err_order_quantity"},
+	{order.ErrUnavailable, "err_product_gone"},
+	{order.ErrReservationExpired, "err_reservation_expired"},
+	{order.ErrAlreadyPaid, "err_already_paid"},
+	{order.ErrNotPayable, "err_not_payable"},
+	{order.ErrAmountMismatch, "err_amount_mismatch"},
+	{order.ErrTransition, "err_transition"},
+	{order.ErrPickupPoint, "err_pickup_point"},
+	{order.ErrShippingOption, "err_shipping_option"},
+	{order.ErrNotBuyer, "err_order_not_found"},
+	{order.ErrMixedShops, "err_mixed_shops"},
+	{order.ErrDelivery, "err_delivery"},
+	{order.ErrChargeNotFound, "err_charge_not_found"},
+	{order.ErrDuplicatePayment, "err_already_paid"},
+	{errNoDelivery, "err_no_delivery"},
+	{errNoCardPayments, "err_no_card_payments"},
+
+	{catalog.ErrNotStaff, "err_not_staff"},
+	{catalog.ErrNotOwner, "err_not_owner"},
+	{catalog.ErrNotOperator, "err_not_operator"},
+	{catalog.ErrShopNotFound, "err_shop_not_found"},
+	{catalog.ErrShopBlocked, "err_shop_blocked"},
+	{catalog.ErrShopName, "err_shop_name"},
+	{catalog.ErrStarsCurrency, "err_stars_currency"},
+	{catalog.ErrNoProvider, "err_no_provider"},
+	{catalog.ErrProviderChoice, "err_provider_choice"},
+	{catalog.ErrStarsShipping, "err_stars_shipping"},
+	{catalog.ErrProductNotFound, "err_product_gone"},
+	{catalog.ErrVariantNotFound, "err_product_gone"},
+	{catalog.ErrTitle, "err_title"},
+	{catalog.ErrDescription, "err_description"},
+	{catalog.ErrNoVariants, "err_no_variants"},
+	{catalog.ErrTooManyPhotos, "err_too_many_photos"},
+	{catalog.ErrSKUTaken, "err_sku_taken"},
+	{catalog.ErrSKU, "err_sku"},
+	{catalog.ErrQuantity, "err_stock_quantity"},
+	{catalog.ErrStockBelowZero, "err_stock_below_zero"},
+	{catalog.ErrWrongCurrency, "err_wrong_currency"},
+	{catalog.ErrInviteInvalid, "err_invite_invalid"},
+	{catalog.ErrLastOwner, "err_last_owner"},
+	{catalog.ErrCategoryName, "err_category_name"},
+	{catalog.ErrReservationTTL, "err_reservation_ttl"},
+	{catalog.ErrPaymentMethod, "err_payment_method"},
+	{catalog.ErrCardCurrency, "err_card_currency"},
+	{catalog.ErrCurrencyLocked, "err_currency_locked"},
+	{catalog.ErrCategoryNotFound, "err_category_not_found"},
+	{catalog.ErrCategoryTaken, "err_category_taken"},
+	{catalog.ErrPhoto, "err_photo"},
+	{catalog.ErrVariantName, "err_variant_name"},
+	{catalog.ErrTooManyVariants, "err_too_many_variants"},
+	{catalog.ErrAdjustKind, "err_adjust_kind"},
+	{catalog.ErrNote, "err_note"},
+	{catalog.ErrPickupPoint, "err_pickup_point_fields"},
+	{catalog.ErrPickupPointNotFound, "err_pickup_point_not_found"},
+	{catalog.ErrShippingOption, "err_shipping_option_fields"},
+	{catalog.ErrShippingOptionNotFound, "err_shipping_option_not_found"},
+	{catalog.ErrStockFile, "err_stock_file"},
+	{catalog.ErrStockFileEncoding, "err_stock_file_encoding"},
+	{catalog.ErrStockFileTooLarge, "err_stock_file_too_large"},
+	{catalog.ErrNoSKUColumn, "err_no_sku_column"},
+	{catalog.ErrDuplicateColumn, "err_duplicate_column"},
+	{catalog.ErrRowCells, "err_row_cells"},
+	{catalog.ErrRowFormat, "err_row_format"},
+	{catalog.ErrDuplicateSKU, "err_duplicate_sku"},
+	{catalog.ErrUnknownSKU, "err_unknown_sku"},
+	{catalog.ErrImportStale, "err_import_stale"},
+
+	{core.ErrCurrencyUnknown, "err_currency_unknown"},
+	{core.ErrCurrencyMismatch, "err_currency_mismatch"},
+	{core.ErrPriceFormat, "err_price_format"},
+	{core.ErrPriceNegative, "err_price_negative"},
+	{core.ErrPriceZero, "err_price_zero"},
+	{core.ErrPriceTooPrecise, "err_price_too_precise"},
+	{core.ErrPriceTooLarge, "err_amount_too_large"},
+	{core.ErrAmountOverflow, "err_amount_too_large"},
+
+	{user.ErrLanguage, "err_language"},
+	{user.ErrNotFound, "err_not_found"},
+}
+
+// errorText explains err to a person in lang: a known error by its own text, any
+// other application error by its code, and anything else as "something went wrong"
+// (its details are for the log, not for the user).
+func (b *Bot) errorText(lang string, err error) string {
+	for _, e := range errorKeys {
+		if errors.Is(err, e.err) {
+			return b.t(lang, e.key)
+		}
+	}
+	switch core.ErrorCode(err) {
+	case core.ENOTFOUND:
+		return b.t(lang, "err_not_found")
+	case core.EFORBIDDEN:
+		return b.t(lang, "err_forbidden")
+	case core.ECONFLICT:
+		return b.t(lang, "err_conflict")
+	case core.EINVALID:
+		if lang == "en" {
+			// The application's message is English and safe to show.
+			return b.t(lang, "err_invalid_detail", core.ErrorMessage(err))
+		}
+		return b.t(lang, "err_invalid")
+	}
+	return b.t(lang, "error_internal")
+}
+
+// errProductGone answers a button of a product that was archived or deleted.
+var errProductGone = &core.Error{Code: core.ENOTFOUND, Message: "this product is gone"}
+
+// shopperTexts is the shopper side's catalog.
+func shopperTexts() map[string]text {
+	return map[string]text{
+		// Command menu.
+		"cmd_start":      {RU: "Магазины и каталог", EN: "Shops and catalog"},
+		"cmd_search":     {RU: "Поиск товаров", EN: "Search products"},
+		"cmd_orders":     {RU: "Мои заказы", EN: "My orders"},
+		"cmd_language":   {RU: "Язык / Language", EN: "Language / Язык"},
+		"cmd_help":       {RU: "Помощь", EN: "Help"},
+		"cmd_paysupport": {RU: "Помощь с оплатой", EN: "Payment support"},
+
+		// Common buttons.
+		"btn_back":      {RU: "⬅️ Назад", EN: "⬅️ Back"},
+		"btn_prev":      {RU: "◀️", EN: "◀️"},
+		"btn_next":      {RU: "▶️", EN: "▶️"},
+		"btn_page":      {RU: "%d / %d", EN: "%d / %d"},
+		"btn_cart":      {RU: "🛒 Корзина (%d)", EN: "🛒 Cart (%d)"},
+		"btn_cart_shop": {RU: "🛒 %s (%d)", EN: "🛒 %s (%d)"},
+		"btn_my_orders": {RU: "📦 Мои заказы", EN: "📦 My orders"},
+		"btn_shops":     {RU: "🏬 Магазины", EN: "🏬 Shops"},
+
+		// Start, help, language, unknown input.
+		"welcome": {
+			RU: "👋 Здравствуйте, %s! Это Витрина: магазины прямо в Telegram.\n\nВыберите магазин или просто напишите, что ищете.",
+			EN: "👋 Hello, %s! This is Vitrina: shops right inside Telegram.\n\nChoose a shop, or just type what you are looking for.",
+		},
+		"shops_title": {RU: "🏬 <b>Магазины</b>", EN: "🏬 <b>Shops</b>"},
+		"shops_empty": {RU: "Магазинов пока нет.", EN: "There are no shops yet."},
+		"link_broken": {
+			RU: "Эта ссылка устарела или неверна. Вот что есть сейчас:",
+			EN: "This link is broken or expired. Here is what there is now:",
+		},
+		"help": {
+			RU: "<b>Как покупать</b>\n" +
+				"/start — магазины и каталог\n" +
+				"/search <i>слова</i> — поиск (или просто напишите, что ищете)\n" +
+				"/orders — ваши заказы\n" +
+				"/language — язык\n" +
+				"/paysupport — помощь с оплатой\n\n" +
+				"Выберите товар, добавьте его в корзину или нажмите «Купить сейчас». Товар резервируется за вами, пока вы оплачиваете счёт. " +
+				"Чтобы поделиться товаром в любом чате, наберите @%s и название.",
+			EN: "<b>How to shop</b>\n" +
+				"/start — shops and catalog\n" +
+				"/search <i>words</i> — search (or just type what you are looking for)\n" +
+				"/orders — your orders\n" +
+				"/language — language\n" +
+				"/paysupport — help with a payment\n\n" +
+				"Pick a product, add it to the cart or tap “Buy now”. The goods are reserved for you while you pay the invoice. " +
+				"To share a product in any chat, type @%s and its name.",
+		},
+		"paysupport": {
+			RU: "<b>Помощь с оплатой</b>\n\n" +
+				"Каждая оплата привязана к заказу: его статус — в /orders.\n" +
+				"• Деньги списались, а заказ не оплачен? Подождите минуту и откройте /orders: оплата засчитывается один раз и не теряется.\n" +
+				"• Если заказ нельзя выполнить (например, товар закончился, пока истекала бронь), оплата возвращается: звёзды — автоматически, по карте — продавцом через платёжную систему.\n" +
+				"• Отмена оплаченного заказа и возврат — через продавца.\n\n" +
+				"Если вопрос не решился, напишите %s и укажите номер заказа.",
+			EN: "<b>Payment support</b>\n\n" +
+				"Every payment belongs to an order: see its status in /orders.\n" +
+				"• Charged but the order is not paid? Wait a minute and open /orders: a payment is counted exactly once and never lost.\n" +
+				"• If an order cannot be fulfilled (say, the goods sold out while its reservation lapsed), the payment is refunded: Stars automatically, cards by the seller at the payment provider.\n" +
+				"• To cancel a paid order and get a refund, contact the seller.\n\n" +
+				"If this did not help, write to %s with your order number.",
+		},
+		"paysupport_contact_none": {RU: "поддержке платформы", EN: "the platform's support"},
+		"language_choose":         {RU: "Выберите язык:", EN: "Choose your language:"},
+		"language_set":            {RU: "Готово: теперь я говорю по-русски.", EN: "Done: I speak English now."},
+		"unknown_command": {
+			RU: "Такой команды я не знаю. Список — в /help.",
+			EN: "I do not know this command. /help lists what I can do.",
+		},
+		"send_words": {
+			RU: "Напишите, что ищете, или откройте магазины: /start",
+			EN: "Type what you are looking for, or browse the shops: /start",
+		},
+		"cancel_done":    {RU: "Отменено.", EN: "Cancelled."},
+		"cancel_nothing": {RU: "Отменять нечего.", EN: "There is nothing to cancel."},
+
+		// Catalog.
+		"shop_front":         {RU: "🏬 <b>%s</b>\nВыберите раздел:", EN: "🏬 <b>%s</b>\nChoose a section:"},
+		"btn_all_products":   {RU: "Все товары", EN: "All products"},
+		"products_title":     {RU: "🏬 <b>%s</b> · %s\nСтраница %d из %d", EN: "🏬 <b>%s</b> · %s\nPage %d of %d"},
+		"products_all":       {RU: "все товары", EN: "all products"},
+		"products_empty":     {RU: "🏬 <b>%s</b>\nЗдесь пока пусто.", EN: "🏬 <b>%s</b>\nNothing here yet."},
+		"btn_product":        {RU: "%s · %s", EN: "%s · %s"},
+		"card_price":         {RU: "Цена: <b>%s</b>", EN: "Price: <b>%s</b>"},
+		"card_stock":         {RU: "В наличии: %d шт.", EN: "In stock: %d"},
+		"card_out_of_stock":  {RU: "❌ Нет в наличии", EN: "❌ Out of stock"},
+		"card_variant":       {RU: "Вариант: <b>%s</b>", EN: "Option: <b>%s</b>"},
+		"card_choose":        {RU: "Выберите вариант:", EN: "Choose an option:"},
+		"btn_variant":        {RU: "%s · %s", EN: "%s · %s"},
+		"btn_variant_chosen": {RU: "✅ %s · %s", EN: "✅ %s · %s"},
+		"btn_variant_out":    {RU: "%s · нет в наличии", EN: "%s · out of stock"},
+		"btn_qty":            {RU: "%d шт.", EN: "%d pcs"},
+		"btn_add_to_cart":    {RU: "🛒 В корзину", EN: "🛒 Add to cart"},
+		"btn_buy_now":        {RU: "⚡ Купить сейчас", EN: "⚡ Buy now"},
+		"added_to_cart":      {RU: "В корзине: %d шт.", EN: "In your cart: %d"},
+		"qty_limit":          {RU: "Больше нет в наличии", EN: "No more in stock"},
+
+		// Search.
+		"search_results": {RU: "🔎 Нашлось: %d. Выберите товар:", EN: "🔎 Found: %d. Choose a product:"},
+		"search_more": {
+			RU: "Показаны первые %d. Уточните запрос, чтобы сузить поиск.",
+			EN: "Showing the first %d. Add words to narrow it down.",
+		},
+		"search_nothing": {
+			RU: "По запросу «%s» ничего не нашлось. Попробуйте другие слова или /start.",
+			EN: "Nothing found for “%s”. Try other words, or /start.",
+		},
+		"search_usage": {
+			RU: "Напишите, что ищете, например: /search красное платье",
+			EN: "Type what you are looking for, e.g. /search red dress",
+		},
+		"btn_search_result": {RU: "%s · %s · %s", EN: "%s · %s · %s"},
+
+		// Inline mode.
+		"inline_open":        {RU: "🛍 Открыть в магазине", EN: "🛍 Open in the shop"},
+		"inline_description": {RU: "%s · %s", EN: "%s · %s"},
+		"inline_nothing":     {RU: "Ничего не нашлось", EN: "Nothing found"},
+
+		// Cart.
+		"cart_title":       {RU: "🛒 <b>Корзина · %s</b>", EN: "🛒 <b>Cart · %s</b>"},
+		"cart_line":        {RU: "%d. %s — %d × %s = %s", EN: "%d. %s — %d × %s = %s"},
+		"cart_line_gone":   {RU: "%d. <s>%s</s> — больше не продаётся", EN: "%d. <s>%s</s> — no longer sold"},
+		"cart_line_short":  {RU: " (осталось %d)", EN: " (only %d left)"},
+		"cart_total":       {RU: "Итого: <b>%s</b>", EN: "Total: <b>%s</b>"},
+		"cart_empty":       {RU: "🛒 Корзина в «%s» пуста.", EN: "🛒 Your cart in %s is empty."},
+		"btn_checkout":     {RU: "✅ Оформить", EN: "✅ Check out"},
+		"btn_cart_clear":   {RU: "🗑 Очистить", EN: "🗑 Clear"},
+		"btn_continue":     {RU: "⬅️ К товарам", EN: "⬅️ Continue shopping"},
+		"btn_cart_line":    {RU: "%s × %d", EN: "%s × %d"},
+		"cart_cleared":     {RU: "Корзина очищена", EN: "The cart is cleared"},
+		"cart_removed":     {RU: "Убрано из корзины", EN: "Removed from the cart"},
+		"cart_ask_qty":     {RU: "Сколько «%s» положить в корзину? Напишите число от 0 до 999 (0 — убрать).", EN: "How many “%s” do you want? Type a number from 0 to 999 (0 removes it)."},
+		"cart_qty_invalid": {RU: "Напишите целое число от 0 до 999, например 2. Или /cancel.", EN: "Please type a whole number from 0 to 999, like 2. Or /cancel."},
+
+		// Checkout.
+		"checkout_title": {RU: "🧾 <b>Ваш заказ · %s</b>", EN: "🧾 <b>Your order · %s</b>"},
+		"checkout_line":  {RU: "• %s — %d × %s", EN: "• %s — %d × %s"},
+		"checkout_total": {RU: "Итого: <b>%s</b>", EN: "Total: <b>%s</b>"},
+		"checkout_choose_delivery": {
+			RU: "Как вы хотите получить заказ?",
+			EN: "How do you want to get it?",
+		},
+		"checkout_confirm": {
+			RU: "Нажмите кнопку: товар забронируется за вами и придёт счёт.",
+			EN: "Tap the button to reserve the goods and get the invoice.",
+		},
+		"btn_pickup":       {RU: "📍 Самовывоз: %s", EN: "📍 Pickup: %s"},
+		"btn_shipping":     {RU: "🚚 Доставка (адрес — в счёте)", EN: "🚚 Delivery (address in the invoice)"},
+		"btn_pay_total":    {RU: "💳 Оплатить %s", EN: "💳 Pay %s"},
+		"delivery_pickup":  {RU: "Самовывоз: %s, %s", EN: "Pickup: %s, %s"},
+		"delivery_hours":   {RU: " (%s)", EN: " (%s)"},
+		"delivery_ship":    {RU: "Доставка по адресу", EN: "Delivery to your address"},
+		"delivery_none":    {RU: "Доставка не нужна", EN: "No delivery needed"},
+		"pickup_unknown":   {RU: "место выдачи сообщит продавец", EN: "the seller will tell you where"},
+		"duration_minutes": {RU: "%d мин.", EN: "%d min"},
+		"duration_hours":   {RU: "%d ч %d мин.", EN: "%d h %d min"},
+		"order_reserved": {
+			RU: "🧾 Заказ <b>№%d</b> создан. Товар забронирован за вами на %s: оплатите счёт ниже, пока бронь действует.",
+			EN: "🧾 Order <b>#%d</b> is created. The goods are reserved for you for %s: pay the invoice below before the reservation ends.",
+		},
+		"invoice_title":       {RU: "Заказ №%d", EN: "Order #%d"},
+		"invoice_description": {RU: "%s: %s. Бронь — %s.", EN: "%s: %s. Reserved for %s."},
+		"invoice_item":        {RU: "%s × %d", EN: "%s × %d"},
+		"shipping_unavailable": {
+			RU: "Извините, этот магазин не может доставить этот заказ.",
+			EN: "Sorry, this shop cannot deliver this order.",
+		},
+
+		// Payment.
+		"paid": {
+			RU: "✅ Оплата получена! Заказ <b>№%d</b> оплачен: %s.\n%s",
+			EN: "✅ Payment received! Order <b>#%d</b> is paid: %s.\n%s",
+		},
+		"next_pickup": {
+			RU: "Мы сообщим, когда заказ будет готов к выдаче: %s.",
+			EN: "We will tell you when it is ready for pickup: %s.",
+		},
+		"next_shipping": {RU: "Мы сообщим, когда заказ отправят.", EN: "We will tell you when it is shipped."},
+		"next_none":     {RU: "Продавец свяжется с вами, если что-то понадобится.", EN: "The seller will contact you if anything else is needed."},
+		"payment_refunding": {
+			RU: "😔 Оплата заказа №%d пришла, когда бронь уже истекла, а товар закончился. Выполнить заказ не получится: оплата (%s) возвращается. Подробности — /paysupport.",
+			EN: "😔 The payment for order #%d arrived after its reservation ended, and the goods are sold out. We cannot fulfil the order, so the payment (%s) is being refunded. Details: /paysupport.",
+		},
+
+		// Orders.
+		"orders_title": {RU: "📦 <b>Ваши заказы</b>", EN: "📦 <b>Your orders</b>"},
+		"orders_empty": {RU: "Заказов пока нет. Магазины — /start", EN: "You have no orders yet. Shops: /start"},
+		"btn_order":    {RU: "№%d · %s · %s", EN: "#%d · %s · %s"},
+		"order_detail": {
+			RU: "📦 <b>Заказ №%d</b> · %s\nСтатус: <b>%s</b>\n\n%s\n\n%s\nИтого: <b>%s</b>",
+			EN: "📦 <b>Order #%d</b> · %s\nStatus: <b>%s</b>\n\n%s\n\n%s\nTotal: <b>%s</b>",
+		},
+		"order_line":              {RU: "• %s — %d × %s", EN: "• %s — %d × %s"},
+		"order_shipping_cost":     {RU: "Доставка: %s", EN: "Shipping: %s"},
+		"order_tracking":          {RU: "Трек: %s", EN: "Tracking: %s"},
+		"order_reserved_left":     {RU: "Бронь действует ещё %s.", EN: "Reserved for %s more."},
+		"btn_order_pay":           {RU: "💳 Оплатить", EN: "💳 Pay"},
+		"btn_order_cancel":        {RU: "✖️ Отменить заказ", EN: "✖️ Cancel the order"},
+		"btn_order_received":      {RU: "✅ Я получил заказ", EN: "✅ I received it"},
+		"btn_orders_back":         {RU: "⬅️ К заказам", EN: "⬅️ Back to orders"},
+		"order_cancelled":         {RU: "Заказ отменён", EN: "The order is cancelled"},
+		"order_completed":         {RU: "Спасибо! Заказ получен", EN: "Thank you! The order is completed"},
+		"status_awaiting_payment": {RU: "ждёт оплаты", EN: "awaiting payment"},
+		"status_paid":             {RU: "оплачен", EN: "paid"},
+		"status_shipped":          {RU: "отправлен", EN: "shipped"},
+		"status_ready_for_pickup": {RU: "готов к выдаче", EN: "ready for pickup"},
+		"status_completed":        {RU: "получен", EN: "completed"},
+		"status_expired":          {RU: "бронь истекла", EN: "expired"},
+		"status_cancelled":        {RU: "отменён", EN: "cancelled"},
+		"status_refund_pending":   {RU: "возврат оплаты", EN: "refund pending"},
+		"status_refunded":         {RU: "оплата возвращена", EN: "refunded"},
+
+		// Notifications to the buyer.
+		"notify_paid":     {RU: "✅ Заказ <b>№%d</b> оплачен.", EN: "✅ Order <b>#%d</b> is paid."},
+		"notify_shipped":  {RU: "🚚 Заказ <b>№%d</b> отправлен.", EN: "🚚 Order <b>#%d</b> is shipped."},
+		"notify_tracking": {RU: "\nТрек: %s", EN: "\nTracking: %s"},
+		"notify_ready": {
+			RU: "📍 Заказ <b>№%d</b> готов к выдаче: %s.",
+			EN: "📍 Order <b>#%d</b> is ready for pickup: %s.",
+		},
+		"notify_completed": {RU: "🎉 Заказ <b>№%d</b> получен. Спасибо за покупку!", EN: "🎉 Order <b>#%d</b> is completed. Thank you for shopping!"},
+		"notify_expired": {
+			RU: "⏰ Бронь заказа <b>№%d</b> истекла, товар снова в продаже. Оформить заново можно в любой момент.",
+			EN: "⏰ The reservation of order <b>#%d</b> has ended and the goods are back on sale. You can order again any time.",
+		},
+		"notify_cancelled":      {RU: "✖️ Заказ <b>№%d</b> отменён.", EN: "✖️ Order <b>#%d</b> is cancelled."},
+		"notify_cancel_reason":  {RU: "\nПричина: %s", EN: "\nReason: %s"},
+		"notify_cancel_refund":  {RU: "\nОплата будет возвращена.", EN: "\nThe payment will be refunded."},
+		"notify_refund_pending": {RU: "😔 Заказ <b>№%d</b> выполнить не получится: оплата (%s) возвращается.", EN: "😔 Order <b>#%d</b> cannot be fulfilled: the payment (%s) is being refunded."},
+		"notify_refunded":       {RU: "💸 Оплата заказа <b>№%d</b> (%s) возвращена.", EN: "💸 The payment for order <b>#%d</b> (%s) is refunded."},
+		"btn_open_my_order":     {RU: "Открыть заказ", EN: "Open the order"},
+
+		// Notifications to staff.
+		"staff_paid": {
+			RU: "💰 <b>Новый оплаченный заказ №%d</b> · %s\n\n%s\n\nИтого: <b>%s</b>\nПокупатель: %s\n%s",
+			EN: "💰 <b>New paid order #%d</b> · %s\n\n%s\n\nTotal: <b>%s</b>\nBuyer: %s\n%s",
+		},
+		"staff_refund_pending": {
+			RU: "⚠️ Заказ <b>№%d</b> · %s оплачен после окончания брони, а товара уже нет. %s",
+			EN: "⚠️ Order <b>#%d</b> · %s was paid after its reservation ended and the stock is gone. %s",
+		},
+		"staff_refund_stars": {RU: "Звёзды (%s) возвращаются покупателю автоматически.", EN: "The Stars (%s) are being refunded to the buyer automatically."},
+		"staff_refund_card": {
+			RU: "Верните покупателю %s через платёжную систему, а потом подтвердите возврат кнопкой ниже.",
+			EN: "Please refund %s to the buyer at your payment provider, then confirm it with the button below.",
+		},
+		"staff_refund_cancelled": {
+			RU: "💸 Заказ <b>№%d</b> · %s отменён, оплата возвращается покупателю. %s",
+			EN: "💸 Order <b>#%d</b> · %s is cancelled, and its payment goes back to the buyer. %s",
+		},
+		"staff_refund_extra": {
+			RU: "💸 Заказ <b>№%d</b> · %s получил лишнюю оплату (повторную или от другого человека). %s",
+			EN: "💸 Order <b>#%d</b> · %s received a payment it does not need (a second one, or from someone else). %s",
+		},
+		"btn_admin_order": {RU: "Открыть заказ", EN: "Open the order"},
+
+		// Errors.
+		"error_internal":                {RU: "Что-то пошло не так. Попробуйте чуть позже.", EN: "Something went wrong. Please try again a little later."},
+		"err_stale_button":              {RU: "Эта кнопка устарела. Начните заново: /start", EN: "This button no longer works. Start again: /start"},
+		"err_product_gone":              {RU: "Этого товара больше нет.", EN: "This product is gone."},
+		"err_order_not_found":           {RU: "Заказ не найден.", EN: "Order not found."},
+		"err_sold_out":                  {RU: "Увы, товар закончился.", EN: "Sorry, it is sold out."},
+		"err_not_enough_stock":          {RU: "Столько нет в наличии. Уменьшите количество.", EN: "Not that many in stock. Please take fewer."},
+		"err_empty_cart":                {RU: "Корзина пуста.", EN: "The cart is empty."},
+		"err_order_quantity":            {RU: "Количество — от 1 до 999.", EN: "A quantity is 1 to 999."},
+		"err_reservation_expired":       {RU: "Бронь истекла. Оформите заказ заново.", EN: "The reservation has expired. Please check out again."},
+		"err_already_paid":              {RU: "Этот заказ уже оплачен.", EN: "This order was already paid."},
+		"err_not_payable":               {RU: "Этот заказ больше нельзя оплатить.", EN: "This order can no longer be paid."},
+		"err_amount_mismatch":           {RU: "Сумма не совпадает с заказом. Оформите заказ заново.", EN: "The amount does not match the order. Please check out again."},
+		"err_transition":                {RU: "С заказом в этом статусе так сделать нельзя.", EN: "This cannot be done with the order in its current state."},
+		"err_pickup_point":              {RU: "Выберите пункт самовывоза этого магазина.", EN: "Please choose a pickup point of this shop."},
+		"err_shipping_option":           {RU: "Выберите способ доставки этого магазина.", EN: "Please choose a shipping option of this shop."},
+		"err_mixed_shops":               {RU: "В одном заказе — товары одного магазина.", EN: "One order holds goods of one shop."},
+		"err_not_staff":                 {RU: "Это доступно только сотрудникам магазина.", EN: "Only the shop's staff can do this."},
+		"err_not_owner":                 {RU: "Это доступно только владельцу магазина.", EN: "Only the shop's owner can do this."},
+		"err_not_operator":              {RU: "Это доступно только операторам платформы.", EN: "Only platform operators can do this."},
+		"err_shop_not_found":            {RU: "Магазин не найден.", EN: "Shop not found."},
+		"err_shop_blocked":              {RU: "Магазин сейчас недоступен.", EN: "This shop is not available now."},
+		"err_shop_name":                 {RU: "Название магазина — от 1 до 64 символов.", EN: "A shop name is 1 to 64 characters."},
+		"err_stars_currency":            {RU: "Магазин, принимающий звёзды, продаёт в звёздах (XTR).", EN: "A shop paid in Stars sells in Stars (XTR)."},
+		"err_no_provider":               {RU: "Для оплаты картой нужен токен платёжного провайдера.", EN: "Card payments need a payment provider token."},
+		"err_title":                     {RU: "Название — от 1 до 128 символов.", EN: "A title is 1 to 128 characters."},
+		"err_description":               {RU: "Описание — не больше 1000 символов.", EN: "A description is at most 1000 characters."},
+		"err_no_variants":               {RU: "У товара должен быть хотя бы один вариант.", EN: "A product needs at least one option."},
+		"err_too_many_photos":           {RU: "Не больше 10 фото.", EN: "At most 10 photos."},
+		"err_sku_taken":                 {RU: "Такой артикул в магазине уже есть.", EN: "This SKU is already used in the shop."},
+		"err_sku":                       {RU: "Артикул — от 1 до 64 букв, цифр, «-», «_» или «.».", EN: "A SKU is 1 to 64 letters, digits, '-', '_' or '.'."},
+		"err_stock_quantity":            {RU: "Количество — целое число от 0 до 1 000 000.", EN: "A quantity is a whole number from 0 to 1,000,000."},
+		"err_stock_below_zero":          {RU: "Остаток не может стать меньше забронированного.", EN: "Stock cannot go below what is reserved."},
+		"err_wrong_currency":            {RU: "Цены указываются в валюте магазина.", EN: "Prices are in the shop's currency."},
+		"err_invite_invalid":            {RU: "Это приглашение уже использовано или истекло.", EN: "This invitation is used or expired."},
+		"err_last_owner":                {RU: "Владельца удалить нельзя.", EN: "The owner cannot be removed."},
+		"err_category_name":             {RU: "Название раздела — от 1 до 64 символов.", EN: "A category name is 1 to 64 characters."},
+		"err_reservation_ttl":           {RU: "Время брони — от 1 минуты до 24 часов.", EN: "The reservation time is 1 minute to 24 hours."},
+		"err_currency_unknown":          {RU: "Такой валюты я не знаю. Например: RUB, USD, XTR.", EN: "I do not know this currency. For example: RUB, USD, XTR."},
+		"err_currency_mismatch":         {RU: "Валюта не совпадает с валютой магазина.", EN: "The currency differs from the shop's."},
+		"err_price_format":              {RU: "Это не похоже на цену. Напишите цифрами, например 1250 или 12,50.", EN: "That is not a price. Use digits, like 1250 or 12.50."},
+		"err_price_negative":            {RU: "Цена не может быть отрицательной.", EN: "A price cannot be negative."},
+		"err_price_zero":                {RU: "Цена должна быть больше нуля.", EN: "A price must be more than zero."},
+		"err_price_too_precise":         {RU: "Слишком много цифр после запятой.", EN: "Too many digits after the decimal point."},
+		"err_amount_too_large":          {RU: "Слишком большая сумма.", EN: "The amount is too large."},
+		"err_language":                  {RU: "Этот язык я пока не знаю.", EN: "I do not speak this language yet."},
+		"err_not_found":                 {RU: "Не найдено.", EN: "Not found."},
+		"err_delivery":                  {RU: "Выберите, как получить заказ: самовывоз или доставка.", EN: "Choose how to receive the order: pickup or delivery."},
+		"err_no_delivery":               {RU: "Магазин ещё не настроил самовывоз или доставку, поэтому пока не принимает заказы.", EN: "This shop has not set up pickup or delivery yet, so it cannot take orders now."},
+		"err_charge_not_found":          {RU: "Платёж не найден.", EN: "Payment not found."},
+		"err_payment_method":            {RU: "Выберите оплату: звёзды или карта.", EN: "Choose Stars or a card provider."},
+		"err_card_currency":             {RU: "Оплата картой не может быть в звёздах (XTR).", EN: "Card payments cannot be in Stars (XTR)."},
+		"err_currency_locked":           {RU: "Валюту можно сменить, только пока в магазине нет товаров.", EN: "The currency can change only while the shop has no products."},
+		"err_category_not_found":        {RU: "Раздел не найден.", EN: "Category not found."},
+		"err_category_taken":            {RU: "Раздел с таким названием уже есть.", EN: "The shop already has a category with this name."},
+		"err_photo":                     {RU: "Не хватает фото.", EN: "A photo is missing."},
+		"err_variant_name":              {RU: "У каждого варианта товара должно быть своё название, до 64 символов.", EN: "Each option of a product with several needs its own name, up to 64 characters."},
+		"err_too_many_variants":         {RU: "Не больше 50 вариантов.", EN: "At most 50 options."},
+		"err_adjust_kind":               {RU: "Приход добавляет товар, списание убирает, корректировка — и то и другое.", EN: "A receipt adds stock, a write-off removes it, a correction does either."},
+		"err_note":                      {RU: "Комментарий — не больше 500 символов.", EN: "A note is at most 500 characters."},
+		"err_pickup_point_fields":       {RU: "Пункт самовывоза: название (до 64 символов), адрес (до 256) и часы работы (до 128).", EN: "A pickup point needs a name (up to 64 characters), an address (up to 256) and hours (up to 128)."},
+		"err_pickup_point_not_found":    {RU: "Пункт самовывоза не найден.", EN: "Pickup point not found."},
+		"err_shipping_option_fields":    {RU: "Способу доставки нужно название до 64 символов.", EN: "A shipping option needs a name of up to 64 characters."},
+		"err_shipping_option_not_found": {RU: "Способ доставки не найден.", EN: "Shipping option not found."},
+		"err_stock_file":                {RU: "Это не CSV-таблица с заголовком.", EN: "The file is not a CSV table with a header row."},
+		"err_stock_file_encoding":       {RU: "Файл не в UTF-8: сохраните его как «CSV UTF-8».", EN: "The file is not UTF-8 text: save it as CSV UTF-8."},
+		"err_stock_file_too_large":      {RU: "Файл слишком большой: не больше 10 000 строк.", EN: "The file is too large: at most 10,000 rows."},
+		"err_no_sku_column":             {RU: "В файле нет колонки sku.", EN: "The file has no sku column."},
+		"err_duplicate_column":          {RU: "Колонка повторяется в заголовке.", EN: "A column appears twice in the header."},
+		"err_row_cells":                 {RU: "В строке другое число ячеек, чем в заголовке (цену с запятой возьмите в кавычки).", EN: "The row has a different number of cells than the header (a price with a comma must be in quotes)."},
+		"err_row_format":                {RU: "Строка — не корректный CSV (проверьте кавычки).", EN: "The row is not valid CSV (check the quotes)."},
+		"err_duplicate_sku":             {RU: "Этот артикул встречается в файле несколько раз.", EN: "This SKU appears more than once in the file."},
+		"err_unknown_sku":               {RU: "В магазине нет товара с таким артикулом.", EN: "No product of the shop has this SKU."},
+		"err_import_stale":              {RU: "Строка изменилась после предпросмотра: выгрузите остатки и загрузите файл заново.", EN: "This row changed since the preview: export the stock and upload the file again."},
+		"err_forbidden":                 {RU: "Это вам недоступно.", EN: "You may not do this."},
+		"err_conflict":                  {RU: "Сейчас так сделать нельзя.", EN: "This cannot be done right now."},
+		"err_invalid":                   {RU: "Не получилось: проверьте введённые данные.", EN: "That did not work: please check what you entered."},
+		"err_invalid_detail":            {RU: "Не получилось: %s.", EN: "That did not work: %s."},
+		"err_no_card_payments": {
+			RU: "Этот магазин сейчас не может принять оплату картой. Попробуйте позже.",
+			EN: "This shop cannot take card payments right now. Please try again later.",
+		},
+		"err_provider_choice": {
+			RU: "Выберите что-то одно: свой токен провайдера или провайдера платформы.",
+			EN: "Choose either your own provider token or the platform's provider.",
+		},
+		"err_stars_shipping": {
+			RU: "Магазин, принимающий звёзды, не может предлагать доставку: Telegram не запрашивает адрес для оплаты звёздами.",
+			EN: "A shop paid in Stars cannot offer shipping: Telegram asks no address for Stars payments.",
+		},
+	}
+}
