@@ -17,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/vitrina-shop/vitrina/core/postgres"
+	"github.com/vitrina-shop/vitrina/workers"
 )
 
 // Shutdown budgets. Together they stay under the 30 s a container orchestrator usually waits
@@ -43,11 +44,17 @@ type app struct {
 	// and answer 200 only once the update is safe. nil: the route answers 503, so Telegram
 	// keeps the update and retries.
 	webhook http.Handler
+	// startBot runs once before serve takes updates: the command menu, and setWebhook
+	// (or deleteWebhook before long polling).
+	startBot func(ctx context.Context) error
 	// poll receives updates by long polling until ctx is canceled; serve runs it when no
 	// webhook URL is configured. It returns nil after a clean stop.
 	poll func(ctx context.Context) error
-	// registerTasks registers the task handlers on the worker's mux.
-	registerTasks func(mux *asynq.ServeMux)
+	// serveBackground runs in serve processes next to the HTTP server: the inbox's
+	// sweeper of updates left by a crashed replica.
+	serveBackground []func(ctx context.Context) error
+	// tasks are the task handlers and the asynq settings they expect.
+	tasks *workers.Workers
 	// background runs in worker processes (and serve --with-worker) next to asynq: the outbox
 	// relay, periodic sweeps. Each runs until ctx is canceled and then returns nil; an error
 	// stops the process.

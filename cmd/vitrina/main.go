@@ -180,15 +180,14 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("wire: %w", err)
 	}
 
+	if err := a.startBot(ctx); err != nil {
+		return err
+	}
 	parts := []func(context.Context) error{
 		func(ctx context.Context) error { return a.serveHTTP(ctx, cfg.HTTPAddr, a.routes(true)) },
 	}
-	switch {
-	case cfg.WebhookURL != "" && a.webhook == nil:
-		logger.Warn("webhook handler not wired yet: POST /telegram/webhook answers 503")
-	case cfg.WebhookURL == "" && a.poll == nil:
-		logger.Warn("long polling not wired yet: no updates are received")
-	case cfg.WebhookURL == "":
+	parts = append(parts, a.serveBackground...)
+	if cfg.WebhookURL == "" {
 		parts = append(parts, a.poll)
 	}
 	if *withWorker {

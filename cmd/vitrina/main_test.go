@@ -20,6 +20,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/vitrina-shop/vitrina/bots/sandbox"
 	"github.com/vitrina-shop/vitrina/core/postgres/pgtest"
 )
 
@@ -33,21 +34,30 @@ func testRedisURL() string {
 	return "redis://127.0.0.1:6379/15"
 }
 
-// testEnv returns an environment for run with the test services, a fake bot token, JSON logs
-// and a free port, plus the given overrides.
-func testEnv(databaseURL string, overrides map[string]string) func(string) string {
+// testEnv returns an environment for run with the test services, a Telegram sandbox (a Bot
+// API server in process, returned for the test to act as users), JSON logs and a free port,
+// plus the given overrides.
+func testEnv(t *testing.T, databaseURL string, overrides map[string]string) (func(string) string, *sandbox.Server) {
+	t.Helper()
+	tg := sandbox.New(sandbox.Config{Token: fakeToken, BotUsername: "vitrina_cmd_test_bot"})
+	srv := httptest.NewServer(tg)
+	t.Cleanup(func() {
+		tg.Close()
+		srv.Close()
+	})
 	m := map[string]string{
-		"VITRINA_DATABASE_URL":   databaseURL,
-		"VITRINA_REDIS_URL":      testRedisURL(),
-		"VITRINA_TELEGRAM_TOKEN": fakeToken,
-		"VITRINA_HTTP_ADDR":      "127.0.0.1:0",
-		"VITRINA_LOG_FORMAT":     "json",
-		"VITRINA_LOG_LEVEL":      "debug",
+		"VITRINA_DATABASE_URL":     databaseURL,
+		"VITRINA_REDIS_URL":        testRedisURL(),
+		"VITRINA_TELEGRAM_TOKEN":   fakeToken,
+		"VITRINA_TELEGRAM_API_URL": srv.URL,
+		"VITRINA_HTTP_ADDR":        "127.0.0.1:0",
+		"VITRINA_LOG_FORMAT":       "json",
+		"VITRINA_LOG_LEVEL":        "debug",
 	}
 	for k, v := range overrides {
 		m[k] = v
 	}
-	return mapenv(m)
+	return mapenv(m), tg
 }
 
 // freshDatabaseURL returns the URL of a database that does not exist yet on the test server,
@@ -292,11 +302,12 @@ func TestRun_Serve(t *testing.T) {
 	t.Parallel()
 	_, dbURL := pgtest.NewDB(t)
 	const providerToken = "284685063:TEST:provider-secret"
-	s := start(t, testEnv(dbURL, map[string]string{
+	env, tg := testEnv(t, dbURL, map[string]string{
 		"VITRINA_WEBHOOK_URL":            "https://shop.example.com/telegram/webhook",
 		"VITRINA_WEBHOOK_SECRET":         "hook-secret-123",
 		"VITRINA_PAYMENT_PROVIDER_TOKEN": providerToken,
-	}), "serve")
+	})
+	s := start(t, env, "serve")
 	addr := s.logs.waitFor(t, "http server listening", s.done)["addr"].(string)
 	base := "http://" + addr
 
@@ -315,13 +326,30 @@ func TestRun_Serve(t *testing.T) {
 			t.Errorf("/metrics lacks %s", metric)
 		}
 	}
+	// serve told Telegram where to send updates, with the secret, and set the command menu.
+	if url, secret := tg.Webhook(); url != "https://shop.example.com/telegram/webhook" || secret != "hook-secret-123" {
+		t.Errorf("setWebhook(%q, %q), want the configured URL and secret", url, secret)
+	}
+	if len(tg.CallsTo("setMyCommands")) == 0 {
+		t.Error("serve did not set the command menu")
+	}
+	// A webhook request without the secret is refused.
 	resp, err := http.Post(base+"/telegram/webhook", "application/json", strings.NewReader(`{"update_id":1}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusServiceUnavailable { // until the bot is wired
-		t.Errorf("POST /telegram/webhook = %d, want 503", resp.StatusCode)
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("POST /telegram/webhook without the secret = %d, want 401", resp.StatusCode)
+	}
+	// With it, a user's /start reaches the bot and is answered.
+	tg.SetWebhook(base+"/telegram/webhook", "hook-secret-123")
+	shopper := tg.NewUser(sandbox.UserSpec{ID: 5001, FirstName: "Anna", LanguageCode: "en"})
+	if err := shopper.Send(context.Background(), "/start"); err != nil {
+		t.Fatalf("send /start: %v", err)
+	}
+	if got := shopper.LastBotMessage(); got.Text == "" {
+		t.Errorf("the bot did not answer /start; chat: %+v", shopper.Messages())
 	}
 	if code, _ := get(t, base+"/telegram/webhook"); code != http.StatusMethodNotAllowed {
 		t.Errorf("GET /telegram/webhook = %d, want 405", code)
@@ -348,7 +376,8 @@ func TestRun_ServeFinishesInFlight(t *testing.T) {
 	t.Parallel()
 	_, dbURL := pgtest.NewDB(t)
 	ctx := context.Background()
-	cfg, err := loadConfig(testEnv(dbURL, nil), "")
+	env, _ := testEnv(t, dbURL, nil)
+	cfg, err := loadConfig(env, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -402,7 +431,8 @@ func TestRun_ServeFinishesInFlight(t *testing.T) {
 func TestRun_Worker(t *testing.T) {
 	t.Parallel()
 	_, dbURL := pgtest.NewDB(t)
-	s := start(t, testEnv(dbURL, nil), "worker", "--http-addr", "127.0.0.1:0")
+	env, _ := testEnv(t, dbURL, nil)
+	s := start(t, env, "worker", "--http-addr", "127.0.0.1:0")
 	s.logs.waitFor(t, "worker started", s.done)
 	addr := s.logs.waitFor(t, "http server listening", s.done)["addr"].(string)
 	if code, body := get(t, "http://"+addr+"/readyz"); code != http.StatusOK {
@@ -425,7 +455,8 @@ func TestRun_ReadyzReportsFailure(t *testing.T) {
 	t.Parallel()
 	_, dbURL := pgtest.NewDB(t)
 	// Nothing listens on port 1: Redis is down, PostgreSQL is up.
-	s := start(t, testEnv(dbURL, map[string]string{"VITRINA_REDIS_URL": "redis://127.0.0.1:1/0"}), "serve")
+	env, _ := testEnv(t, dbURL, map[string]string{"VITRINA_REDIS_URL": "redis://127.0.0.1:1/0"})
+	s := start(t, env, "serve")
 	addr := s.logs.waitFor(t, "http server listening", s.done)["addr"].(string)
 	code, body := get(t, "http://"+addr+"/readyz")
 	if code != http.StatusServiceUnavailable || body != "postgres: ok\nredis: unreachable\n" {

@@ -1,29 +1,117 @@
 package main
 
-import "context"
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
 
-// wire builds the domain services and the adapters on the app's pools and plugs them into the
-// app. It runs in every process (serve, worker) after newApp and before anything starts; an
-// error stops the process.
-//
-// SEAM (lead): nothing is wired yet. Until it is, POST /telegram/webhook answers 503 (Telegram
-// keeps the update and retries), long polling does not run, and the worker has no task
-// handlers. What to fill in, roughly:
-//
-//	stores := postgres.New...(a.db)                      // core/postgres
-//	svc := catalog.NewService(stores, clock) ...           // core/<domain>
-//	bot := telegram.New(a.cfg.TelegramToken,               // bots/telegram, with
-//	    telego.WithAPIServer(a.cfg.TelegramAPIURL),        // any Bot API compatible server
-//	    telego.WithHTTPClient(&http.Client{Timeout: ...})) // telego's default has no timeout
-//	a.webhook = bot.WebhookHandler(a.cfg.WebhookSecret)    // and setWebhook(a.cfg.WebhookURL) on serve
-//	a.poll = bot.Poll                                      // serve runs it when a.cfg.WebhookURL == ""
-//	a.registerTasks = func(mux *asynq.ServeMux) { workers.Register(mux, ...) }
-//	a.background = append(a.background, relay.Run, sweeper.Run) // outbox relay, periodic sweeps
-//	a.closers = append(a.closers, func() { ... })
-//
-// asynq.NewClientFromRedisClient(a.redis) shares the process's Redis pool; register metrics on
-// a.metrics; a.cfg.IsAdmin tells the platform operators.
+	"github.com/hibiken/asynq"
+	"github.com/mymmrac/telego"
+
+	"github.com/vitrina-shop/vitrina/bots/telegram"
+	"github.com/vitrina-shop/vitrina/bots/telegram/inbox"
+	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/catalog"
+	"github.com/vitrina-shop/vitrina/core/order"
+	"github.com/vitrina-shop/vitrina/core/postgres"
+	"github.com/vitrina-shop/vitrina/core/user"
+	"github.com/vitrina-shop/vitrina/workers"
+)
+
+// telegramTimeout bounds one Bot API call. It is longer than the long-polling timeout
+// (inbox.Options.PollTimeout, 25 s), which shares the client.
+const telegramTimeout = 40 * time.Second
+
+// allowedUpdates are the update kinds the bot asks Telegram for (setWebhook,
+// getUpdates): by default Telegram leaves out some, and sends others we do not use.
+var allowedUpdates = []string{
+	"message", "edited_message", "callback_query", "inline_query",
+	"shipping_query", "pre_checkout_query", "my_chat_member",
+}
+
+// wire builds the domain services on the app's pools, the bot, the update inbox and
+// the workers, and plugs them into the app. It runs in every process (serve and
+// worker) after newApp and before anything starts.
 func (a *app) wire(ctx context.Context) error {
-	_ = ctx
+	clock := core.SystemClock{}
+	cat := catalog.NewService(postgres.NewCatalog(a.db), clock, operators(a.cfg.AdminIDs))
+	orders := order.NewService(postgres.NewOrders(a.db), clock)
+	users := user.NewService(postgres.NewUsers(a.db), clock)
+
+	api, err := telego.NewBot(a.cfg.TelegramToken,
+		telego.WithAPIServer(a.cfg.TelegramAPIURL),
+		telego.WithHTTPClient(&http.Client{Timeout: telegramTimeout}),
+		telego.WithDiscardLogger(), // API errors are returned, and logged once where handled
+	)
+	if err != nil {
+		return fmt.Errorf("telegram client: %w", err)
+	}
+	me, err := api.GetMe(ctx)
+	if err != nil {
+		return fmt.Errorf("telegram getMe (is VITRINA_TELEGRAM_TOKEN right?): %w", err)
+	}
+	bot, err := telegram.New(telegram.Deps{
+		API:           api,
+		Catalog:       cat,
+		Orders:        orders,
+		Users:         users,
+		Dialogs:       postgres.NewDialogs(a.db),
+		Clock:         clock,
+		Log:           a.logger.With("component", "bot"),
+		Username:      me.Username,
+		ProviderToken: a.cfg.PaymentProviderToken,
+		Operators:     operators(a.cfg.AdminIDs),
+	})
+	if err != nil {
+		return fmt.Errorf("bot: %w", err)
+	}
+
+	// serve: updates arrive by webhook, or by long polling when no webhook URL is set.
+	in := inbox.New(postgres.NewInbox(a.db), bot, a.logger.With("component", "inbox"), inbox.Options{
+		Registerer: a.metrics,
+	})
+	a.webhook = in.Webhook(a.cfg.WebhookSecret)
+	a.startBot = func(ctx context.Context) error {
+		if err := bot.SetCommands(ctx); err != nil {
+			return fmt.Errorf("set bot commands: %w", err)
+		}
+		if a.cfg.WebhookURL == "" {
+			// Long polling and a webhook exclude each other.
+			return api.DeleteWebhook(ctx, &telego.DeleteWebhookParams{})
+		}
+		return api.SetWebhook(ctx, &telego.SetWebhookParams{
+			URL:            a.cfg.WebhookURL,
+			SecretToken:    a.cfg.WebhookSecret,
+			AllowedUpdates: allowedUpdates,
+		})
+	}
+	a.poll = func(ctx context.Context) error { return in.Poll(ctx, api, allowedUpdates) }
+	a.serveBackground = append(a.serveBackground, in.RunSweeper)
+
+	// worker: the outbox relay, periodic sweeps and the task handlers.
+	queue := asynq.NewClientFromRedisClient(a.redis)
+	w := workers.New(workers.Deps{
+		Orders:     orders,
+		Notifier:   bot,
+		Refunder:   bot,
+		Outbox:     postgres.NewOutbox(a.db),
+		Queue:      queue,
+		Clock:      clock,
+		Log:        a.logger.With("component", "workers"),
+		Registerer: a.metrics,
+	})
+	a.tasks = w
+	a.background = append(a.background, w.RunRelay, w.RunPeriodic)
+	a.closers = append(a.closers, func() { queue.Close() })
 	return nil
+}
+
+// operators converts the configured operator ids.
+func operators(ids []int64) []core.UserID {
+	out := make([]core.UserID, len(ids))
+	for i, id := range ids {
+		out[i] = core.UserID(id)
+	}
+	return out
 }

@@ -4,62 +4,33 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/hibiken/asynq"
 )
-
-// Queues of the worker and their weights: of every 10 tasks picked when all queues are full,
-// about 6 come from critical, 3 from default and 1 from low. Task producers pick the queue
-// with asynq.Queue(...).
-const (
-	QueueCritical = "critical" // money and stock: payment follow-ups, reservation expiries
-	QueueDefault  = "default"  // notifications
-	QueueLow      = "low"      // reports, clean-ups
-)
-
-var queueWeights = map[string]int{QueueCritical: 6, QueueDefault: 3, QueueLow: 1}
-
-// delayedTaskCheckInterval is how often asynq moves due scheduled tasks to their queue. Its
-// default (5 s) would let a reservation outlive its expiry by that much; see
-// telegram-facts.md.
-const delayedTaskCheckInterval = time.Second
 
 // runWorker processes asynq tasks until ctx is canceled, then stops taking tasks and waits up
 // to workerShutdownTimeout for the ones in flight; those still running then go back to Redis
 // and run again later (handlers are idempotent).
 func (a *app) runWorker(ctx context.Context) error {
 	mux := asynq.NewServeMux()
-	if a.registerTasks != nil {
-		a.registerTasks(mux)
-	} else {
-		a.logger.Warn("task handlers not wired yet: tasks fail and are retried")
-	}
+	a.tasks.Register(mux)
 	logger := a.logger.With("component", "asynq")
-	srv := asynq.NewServerFromRedisClient(a.redis, asynq.Config{
-		Queues:                   queueWeights,
-		ShutdownTimeout:          workerShutdownTimeout,
-		DelayedTaskCheckInterval: delayedTaskCheckInterval,
-		Logger:                   asynqLogger{logger},
-		LogLevel:                 asynqLogLevel(a.cfg),
-		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, task *asynq.Task, err error) {
-			// The single place task failures are logged. The payload is left out: it may
-			// carry personal or payment details.
-			retried, _ := asynq.GetRetryCount(ctx)
-			maxRetry, _ := asynq.GetMaxRetry(ctx)
-			id, _ := asynq.GetTaskID(ctx)
-			logger.Error("task failed", "type", task.Type(), "id", id, "retried", retried, "max_retry", maxRetry, "err", err)
-		}),
-		HealthCheckFunc: func(err error) {
-			if err != nil {
-				logger.Warn("redis health check failed", "err", err)
-			}
-		},
-	})
+	// The workers know their queues, their weights and how to log a failed task
+	// (once, without the payload, which may carry payment details).
+	cfg := a.tasks.ServerConfig()
+	cfg.ShutdownTimeout = workerShutdownTimeout
+	cfg.Logger = asynqLogger{logger}
+	cfg.LogLevel = asynqLogLevel(a.cfg)
+	cfg.HealthCheckFunc = func(err error) {
+		if err != nil {
+			logger.Warn("redis health check failed", "err", err)
+		}
+	}
+	srv := asynq.NewServerFromRedisClient(a.redis, cfg)
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
-	a.logger.Info("worker started", "queues", queueWeights)
+	a.logger.Info("worker started", "queues", cfg.Queues)
 	<-ctx.Done()
 	a.logger.Info("worker shutting down")
 	srv.Shutdown()
