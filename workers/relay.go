@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -237,12 +238,26 @@ func (r *Relay) relayBatch(ctx context.Context) (int, bool) {
 	return len(jobs), ok && failures == 0
 }
 
+// taskID is the asynq task id of a job. A kind whose succeeded tasks are retained
+// gets its row's due time (to the microsecond) after the key: the same row relayed
+// twice keeps its id, so it does not run twice, while a row written later under the
+// same key (after a database is re-created or restored against the same Redis, its
+// ids start again) is a new task, not one swallowed as a conflict with a retained one.
+// Kinds without retention use the key alone: an expiry rewritten by an extended
+// reservation conflicts with the scheduled task, whose handler re-schedules it.
+func taskID(job core.Job, rt route) string {
+	if rt.retention > 0 {
+		return job.Key + "@" + strconv.FormatInt(job.RunAt.UnixMicro(), 10)
+	}
+	return job.Key
+}
+
 // enqueue puts one job in asynq; a task id already there is success.
 func (r *Relay) enqueue(ctx context.Context, job core.Job) error {
 	ctx, cancel := context.WithTimeout(ctx, enqueueTimeout)
 	defer cancel()
 	rt := routeFor(r.opt.QueuePrefix, job.Kind)
-	opts := []asynq.Option{asynq.Queue(rt.queue), asynq.TaskID(job.Key)}
+	opts := []asynq.Option{asynq.Queue(rt.queue), asynq.TaskID(taskID(job, rt))}
 	if rt.retention > 0 {
 		opts = append(opts, asynq.Retention(rt.retention))
 	}

@@ -3,6 +3,7 @@ package workers_test
 import (
 	"context"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -83,9 +84,13 @@ func TestRelay_JobBecomesTask(t *testing.T) {
 	insertJob(t, pool, order.JobExpire, "order:expire:1", `{"order_id": 1}`, due)
 	waitFor(t, "both jobs relayed", func() bool { return countJobs(t, pool, "relayed_at IS NOT NULL") == 2 })
 
-	notify, err := env.Inspector.GetTaskInfo(env.Queue(workers.QueueCritical), "order:notify:1:paid")
-	if err != nil {
-		t.Fatalf("notification task: %v", err)
+	pending, err := env.Inspector.ListPendingTasks(env.Queue(workers.QueueCritical))
+	if err != nil || len(pending) != 1 {
+		t.Fatalf("pending notification tasks = %d, %v; want 1", len(pending), err)
+	}
+	notify := pending[0]
+	if !strings.HasPrefix(notify.ID, "order:notify:1:paid@") {
+		t.Errorf("notification task id = %q, want the key and the row's due time", notify.ID)
 	}
 	if notify.Type != order.JobNotify || string(notify.Payload) != `{"event": "paid", "order_id": 1}` || notify.State != asynq.TaskStatePending {
 		t.Errorf("notification task = %s %s %v", notify.Type, notify.Payload, notify.State)
@@ -124,6 +129,30 @@ func TestRelay_TaskIDConflict(t *testing.T) {
 	}
 	if n := countJobs(t, pool, "attempts > 0"); n != 0 {
 		t.Errorf("%d jobs recorded a failure for a conflict", n)
+	}
+}
+
+// TestRelay_RetainedKeyWrittenAgain writes a notification under a key whose earlier
+// task asynq retains, as happens when a database is re-created or restored against the
+// same Redis and order ids start again: the new job is a new task, not a conflict that
+// would silently drop it.
+func TestRelay_RetainedKeyWrittenAgain(t *testing.T) {
+	pool, _ := pgtest.NewDB(t)
+	env := asynqtest.New(t)
+	r := workers.NewRelay(postgres.NewOutbox(pool), env.Client, workers.RelayOptions{QueuePrefix: env.QueuePrefix, Every: 20 * time.Millisecond})
+	runRelay(t, r)
+
+	insertJob(t, pool, order.JobNotify, "order:notify:1:paid", `{"order_id": 1, "event": "paid"}`, time.Now())
+	waitFor(t, "the first job relayed", func() bool { return countJobs(t, pool, "relayed_at IS NOT NULL") == 1 })
+	insertJob(t, pool, order.JobNotify, "order:notify:1:paid", `{"order_id": 1, "event": "paid"}`, time.Now())
+	waitFor(t, "the second job relayed", func() bool { return countJobs(t, pool, "relayed_at IS NOT NULL") == 2 })
+
+	pending, err := env.Inspector.ListPendingTasks(env.Queue(workers.QueueCritical))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pending) != 2 || pending[0].ID == pending[1].ID {
+		t.Errorf("pending tasks = %d, want 2 distinct: the second job must not be swallowed", len(pending))
 	}
 }
 
