@@ -19,7 +19,7 @@ func TestImportRules(t *testing.T) {
 		{
 			pkgs:      "github.com/vitrina-shop/vitrina/core/...",
 			except:    []string{"github.com/vitrina-shop/vitrina/core/postgres"},
-			forbidden: []string{"net/http", "github.com/mymmrac/telego", "github.com/hibiken/asynq", "github.com/redis/go-redis", "github.com/jackc/pgx", "github.com/prometheus", "github.com/vitrina-shop/vitrina/bots", "github.com/vitrina-shop/vitrina/workers"},
+			forbidden: []string{"net/http", "database/sql", "github.com/mymmrac/telego", "github.com/hibiken/asynq", "github.com/redis/go-redis", "github.com/jackc/pgx", "github.com/prometheus", "github.com/vitrina-shop/vitrina/bots", "github.com/vitrina-shop/vitrina/workers"},
 		},
 		{
 			pkgs:      "github.com/vitrina-shop/vitrina/core/postgres/...",
@@ -28,6 +28,12 @@ func TestImportRules(t *testing.T) {
 		{
 			pkgs:      "github.com/vitrina-shop/vitrina/workers/...",
 			forbidden: []string{"github.com/mymmrac/telego", "github.com/jackc/pgx", "github.com/vitrina-shop/vitrina/core/postgres", "github.com/vitrina-shop/vitrina/bots"},
+		},
+		{
+			// The inbox knows Telegram updates and its own small store interface, nothing
+			// of Vitrina's domain or storage.
+			pkgs:      "github.com/vitrina-shop/vitrina/bots/telegram/inbox",
+			forbidden: []string{"github.com/vitrina-shop/vitrina", "database/sql", "github.com/jackc/pgx", "github.com/redis/go-redis", "github.com/hibiken/asynq"},
 		},
 		{
 			pkgs:      "github.com/vitrina-shop/vitrina/bots/...",
