@@ -1,0 +1,332 @@
+// Package demo builds the demo world of the sandbox: personas who talk to the bot, two
+// shops with products, photos, stock, pickup points and shipping options, past orders in
+// different states, and a channel where the shop posts. Everything is made through the
+// domain services, as a seller and shoppers would, so the demo shows the real product.
+//
+// Seeding is idempotent: a second run finds the shop by its owner and only puts back
+// what the in-memory sandbox forgot (personas, photos, the channel).
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/mymmrac/telego"
+
+	"github.com/vitrina-shop/vitrina/bots/sandbox"
+	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/catalog"
+	"github.com/vitrina-shop/vitrina/core/order"
+	"github.com/vitrina-shop/vitrina/core/user"
+)
+
+// Persona is someone the sandbox page lets you act as.
+type Persona struct {
+	ID   int64
+	Name string
+	Lang string
+	Role string // "seller", "shopper"
+}
+
+// The personas have fixed ids so that a second run finds what the first one made.
+var (
+	Seller   = Persona{ID: 700001, Name: "Марина", Lang: "ru", Role: "seller"}
+	Shoppers = []Persona{
+		{ID: 700101, Name: "Аня", Lang: "ru", Role: "shopper"},
+		{ID: 700102, Name: "John", Lang: "en", Role: "shopper"},
+		{ID: 700103, Name: "Алия", Lang: "ru", Role: "shopper"},
+	}
+	// ChannelID is the shop's channel.
+	ChannelID int64 = -1001700000001
+)
+
+// Deps are what seeding needs.
+type Deps struct {
+	Sandbox *sandbox.Server
+	// API is the bot's own Bot API client: the shop's channel post is the bot's.
+	API         *telego.Bot
+	BotUsername string
+	Catalog     *catalog.Service
+	Orders      *order.Service
+	Users       *user.Service
+}
+
+// World is what Seed made or found.
+type World struct {
+	Personas []Persona
+	Shops    []catalog.Shop
+	Channel  int64
+}
+
+const (
+	shopName      = "Лавка Марины"
+	starsShopName = "Стикеры Марины"
+)
+
+// Seed makes the demo world, or finds the one an earlier run made.
+func Seed(ctx context.Context, d Deps) (World, error) {
+	w := World{Personas: append([]Persona{Seller}, Shoppers...), Channel: ChannelID}
+	for _, p := range w.Personas {
+		d.Sandbox.NewUser(sandbox.UserSpec{ID: p.ID, FirstName: p.Name, LanguageCode: p.Lang, StartedBot: true})
+		if _, err := d.Users.Touch(ctx, user.Seen{ID: core.UserID(p.ID), FirstName: p.Name, TelegramLang: p.Lang}); err != nil {
+			return World{}, fmt.Errorf("persona %s: %w", p.Name, err)
+		}
+	}
+	shops, err := existingShops(ctx, d)
+	if err != nil {
+		return World{}, err
+	}
+	if len(shops) == 0 {
+		shops, err = seedShops(ctx, d)
+		if err != nil {
+			return World{}, err
+		}
+	}
+	w.Shops = shops
+	for _, s := range shops {
+		if err := restorePhotos(ctx, d, s); err != nil {
+			return World{}, err
+		}
+	}
+	if err := seedChannel(ctx, d, shops[0]); err != nil {
+		return World{}, err
+	}
+	return w, nil
+}
+
+// existingShops returns the seller's shops made by an earlier run, the card shop first.
+func existingShops(ctx context.Context, d Deps) ([]catalog.Shop, error) {
+	ms, err := d.Catalog.Memberships(ctx, core.UserID(Seller.ID))
+	if err != nil {
+		return nil, fmt.Errorf("find the demo shops: %w", err)
+	}
+	var card, stars *catalog.Shop
+	for _, m := range ms {
+		switch m.Shop.Name {
+		case shopName:
+			card = &m.Shop
+		case starsShopName:
+			stars = &m.Shop
+		}
+	}
+	if card == nil || stars == nil {
+		return nil, nil
+	}
+	return []catalog.Shop{*card, *stars}, nil
+}
+
+// seedShops makes both shops with everything in them.
+func seedShops(ctx context.Context, d Deps) ([]catalog.Shop, error) {
+	owner := core.UserID(Seller.ID)
+	shop, err := d.Catalog.CreateShop(ctx, owner, catalog.NewShop{
+		Name: shopName, Currency: "RUB", PaymentMethod: catalog.PayCard, PlatformProvider: true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create the demo shop: %w", err)
+	}
+	var points []catalog.PickupPoint
+	for _, p := range pickupPoints {
+		p.ShopID = shop.ID
+		pp, err := d.Catalog.AddPickupPoint(ctx, owner, p)
+		if err != nil {
+			return nil, fmt.Errorf("add pickup point %s: %w", p.Name, err)
+		}
+		points = append(points, pp)
+	}
+	var options []catalog.ShippingOption
+	for _, o := range shippingOptions {
+		o.ShopID = shop.ID
+		so, err := d.Catalog.AddShippingOption(ctx, owner, o)
+		if err != nil {
+			return nil, fmt.Errorf("add shipping option %s: %w", o.Name, err)
+		}
+		options = append(options, so)
+	}
+	products, err := seedProducts(ctx, d, shop, cardCatalog)
+	if err != nil {
+		return nil, err
+	}
+	if err := seedOrders(ctx, d, shop, products, points, options); err != nil {
+		return nil, err
+	}
+
+	stars, err := d.Catalog.CreateShop(ctx, owner, catalog.NewShop{Name: starsShopName, Currency: core.Stars, PaymentMethod: catalog.PayStars})
+	if err != nil {
+		return nil, fmt.Errorf("create the demo Stars shop: %w", err)
+	}
+	if _, err := seedProducts(ctx, d, stars, starsCatalog); err != nil {
+		return nil, err
+	}
+	return []catalog.Shop{shop, stars}, nil
+}
+
+// seedProducts adds a shop's categories and products, each with a generated photo.
+func seedProducts(ctx context.Context, d Deps, shop catalog.Shop, items []productSeed) (map[string]catalog.Product, error) {
+	owner := core.UserID(Seller.ID)
+	categories := map[string]core.CategoryID{}
+	products := map[string]catalog.Product{}
+	for i, it := range items {
+		if _, ok := categories[it.category]; !ok && it.category != "" {
+			c, err := d.Catalog.CreateCategory(ctx, owner, shop.ID, it.category)
+			if err != nil {
+				return nil, fmt.Errorf("create category %s: %w", it.category, err)
+			}
+			categories[it.category] = c.ID
+		}
+		photo, err := addPhoto(d.Sandbox, it.title, i)
+		if err != nil {
+			return nil, err
+		}
+		n := catalog.NewProduct{
+			ShopID: shop.ID, CategoryID: categories[it.category],
+			Title: it.title, Description: it.description, Photos: []string{photo},
+		}
+		for _, v := range it.variants {
+			n.Variants = append(n.Variants, catalog.NewVariant{
+				Name: v.name, Price: core.Money{Amount: v.price, Currency: shop.Currency}, Stock: v.stock,
+			})
+		}
+		p, err := d.Catalog.CreateProduct(ctx, owner, n)
+		if err != nil {
+			return nil, fmt.Errorf("create product %s: %w", it.title, err)
+		}
+		products[it.title] = p
+	}
+	return products, nil
+}
+
+// seedOrders makes a few past orders in different states, as shoppers and the seller
+// would have: checkout, payment (with a made-up charge id), and the seller's actions.
+func seedOrders(ctx context.Context, d Deps, shop catalog.Shop, products map[string]catalog.Product,
+	points []catalog.PickupPoint, options []catalog.ShippingOption) error {
+	owner := core.UserID(Seller.ID)
+	for i, o := range pastOrders {
+		buyer := core.UserID(Shoppers[o.shopper].ID)
+		p, ok := products[o.product]
+		if !ok {
+			return fmt.Errorf("past order %d: no product %q", i, o.product)
+		}
+		req := order.CheckoutRequest{
+			Key: "demo-" + strconv.Itoa(i), BuyerID: buyer, ShopID: shop.ID,
+			Items: []order.Item{{VariantID: p.Variants[o.variant].ID, Quantity: o.quantity}},
+		}
+		var payment order.Payment
+		if o.shipping {
+			req.Delivery = order.DeliveryShipping
+			payment.ShippingOptionID = options[0].ID
+			payment.ShippingAddress = &order.Address{CountryCode: "RU", City: "Москва", StreetLine1: "ул. Арбат, 10, кв. 5", PostCode: "119002"}
+		} else {
+			req.Delivery, req.PickupPointID = order.DeliveryPickup, points[0].ID
+		}
+		placed, err := d.Orders.Checkout(ctx, req)
+		if err != nil {
+			return fmt.Errorf("past order %d: checkout: %w", i, err)
+		}
+		if o.status == order.StatusAwaitingPayment {
+			continue
+		}
+		total := placed.Total
+		if o.shipping {
+			if total, err = total.Add(options[0].Price); err != nil {
+				return err
+			}
+		}
+		payment.OrderID, payment.BuyerID, payment.Total = placed.ID, buyer, total
+		payment.TelegramChargeID = fmt.Sprintf("demo-charge-%d-%d", shop.ID, i)
+		payment.ProviderChargeID = fmt.Sprintf("demo-provider-%d-%d", shop.ID, i)
+		if _, _, err := d.Orders.RecordPayment(ctx, payment); err != nil {
+			return fmt.Errorf("past order %d: payment: %w", i, err)
+		}
+		switch o.status {
+		case order.StatusShipped:
+			_, err = d.Orders.MarkShipped(ctx, owner, placed.ID, "СДЭК 1234567890")
+		case order.StatusReadyForPickup:
+			_, err = d.Orders.MarkReadyForPickup(ctx, owner, placed.ID)
+		case order.StatusCompleted:
+			if _, err = d.Orders.MarkReadyForPickup(ctx, owner, placed.ID); err == nil {
+				_, err = d.Orders.Complete(ctx, owner, placed.ID)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("past order %d: %s: %w", i, o.status, err)
+		}
+	}
+	return nil
+}
+
+// restorePhotos puts product photos the sandbox does not know (it keeps files in memory,
+// so a restart forgets them) back as generated ones.
+func restorePhotos(ctx context.Context, d Deps, shop catalog.Shop) error {
+	owner := core.UserID(Seller.ID)
+	for offset := 0; ; offset += 50 {
+		products, _, err := d.Catalog.Products(ctx, catalog.ProductFilter{ShopID: shop.ID, Limit: 50, Offset: offset})
+		if err != nil {
+			return fmt.Errorf("list demo products: %w", err)
+		}
+		for _, p := range products {
+			if len(p.Photos) == 0 {
+				continue
+			}
+			if _, _, ok := d.Sandbox.FileData(p.Photos[0]); ok {
+				continue
+			}
+			photo, err := addPhoto(d.Sandbox, p.Title, int(p.ID))
+			if err != nil {
+				return err
+			}
+			photos := []string{photo}
+			if _, err := d.Catalog.UpdateProduct(ctx, owner, p.ID, catalog.ProductUpdate{Photos: &photos}); err != nil {
+				return fmt.Errorf("restore the photo of %s: %w", p.Title, err)
+			}
+		}
+		if len(products) < 50 {
+			return nil
+		}
+	}
+}
+
+// seedChannel makes the shop's channel, with the personas as subscribers, and posts a
+// product there with a button that opens it in the bot, as a seller would.
+func seedChannel(ctx context.Context, d Deps, shop catalog.Shop) error {
+	ch := d.Sandbox.Chat(ChannelID)
+	if ch == nil {
+		ch = d.Sandbox.NewChat(sandbox.ChatSpec{ID: ChannelID, Type: sandbox.ChatChannel, Title: shop.Name, Username: "marina_shop_demo"})
+	}
+	if len(ch.Messages()) > 0 {
+		return nil
+	}
+	ch.AddMember(Seller.ID, sandbox.StatusCreator)
+	for _, p := range Shoppers {
+		ch.AddMember(p.ID, sandbox.StatusMember)
+	}
+	products, _, err := d.Catalog.Products(ctx, catalog.ProductFilter{ShopID: shop.ID, Query: "Худи", Limit: 1})
+	if err != nil || len(products) == 0 {
+		return errors.Join(errors.New("find the product to post in the channel"), err)
+	}
+	p := products[0]
+	link := "https://t.me/" + d.BotUsername + "?start=p_" + strconv.FormatInt(int64(p.ID), 10)
+	caption := "🔥 <b>" + p.Title + "</b>\n\n" + p.Description + "\n\nРазмеры S–XL, забирайте в пункте на Тверской или с доставкой."
+	_, err = d.API.SendPhoto(ctx, &telego.SendPhotoParams{
+		ChatID:      telego.ChatID{ID: ChannelID},
+		Photo:       telego.InputFile{FileID: p.Photos[0]},
+		Caption:     caption,
+		ParseMode:   telego.ModeHTML,
+		ReplyMarkup: &telego.InlineKeyboardMarkup{InlineKeyboard: [][]telego.InlineKeyboardButton{{{Text: "Купить в боте", URL: link}}}},
+	})
+	if err != nil {
+		return fmt.Errorf("post in the demo channel: %w", err)
+	}
+	return nil
+}
+
+// addPhoto generates a product photo and gives it to the sandbox, as if uploaded.
+func addPhoto(s *sandbox.Server, title string, n int) (string, error) {
+	att, err := s.AddPhoto(strings.ToLower(strings.ReplaceAll(title, " ", "_"))+".png", productImage(n))
+	if err != nil {
+		return "", fmt.Errorf("photo of %s: %w", title, err)
+	}
+	return att.FileID, nil
+}

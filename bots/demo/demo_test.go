@@ -1,0 +1,121 @@
+package demo_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mymmrac/telego"
+
+	"github.com/vitrina-shop/vitrina/bots/demo"
+	"github.com/vitrina-shop/vitrina/bots/sandbox"
+	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/catalog"
+	"github.com/vitrina-shop/vitrina/core/order"
+	"github.com/vitrina-shop/vitrina/core/postgres"
+	"github.com/vitrina-shop/vitrina/core/postgres/pgtest"
+	"github.com/vitrina-shop/vitrina/core/user"
+)
+
+const token = "123456:AAbbCCddEEffGGhhIIjjKKllMMnnOOpp-_q"
+
+// newDeps gives seeding a fresh sandbox (as a restart of the demo does) over db.
+func newDeps(t *testing.T, d demo.Deps) demo.Deps {
+	t.Helper()
+	tg := sandbox.New(sandbox.Config{Token: token, BotUsername: "vitrina_demo_bot"})
+	srv := httptest.NewServer(tg)
+	t.Cleanup(func() {
+		tg.Close()
+		srv.Close()
+	})
+	api, err := telego.NewBot(token, telego.WithAPIServer(srv.URL), telego.WithHTTPClient(&http.Client{Timeout: 10 * time.Second}), telego.WithDiscardLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Sandbox, d.API, d.BotUsername = tg, api, "vitrina_demo_bot"
+	return d
+}
+
+func TestSeed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, _ := pgtest.NewDB(t)
+	clock := core.SystemClock{}
+	base := demo.Deps{
+		Catalog: catalog.NewService(postgres.NewCatalog(pool), clock, nil),
+		Orders:  order.NewService(postgres.NewOrders(pool), clock),
+		Users:   user.NewService(postgres.NewUsers(pool), clock),
+	}
+
+	first := newDeps(t, base)
+	w, err := demo.Seed(ctx, first)
+	if err != nil {
+		t.Fatalf("Seed: %v", err)
+	}
+	if len(w.Shops) != 2 || w.Shops[0].PaymentMethod != catalog.PayCard || w.Shops[1].Currency != core.Stars {
+		t.Fatalf("shops = %+v", w.Shops)
+	}
+	products, total, err := base.Catalog.Products(ctx, catalog.ProductFilter{ShopID: w.Shops[0].ID, Limit: 50})
+	if err != nil || total != 12 {
+		t.Fatalf("card shop products = %d, %v; want 12", total, err)
+	}
+	for _, p := range products {
+		if len(p.Photos) != 1 {
+			t.Errorf("%s has %d photos", p.Title, len(p.Photos))
+		} else if _, _, ok := first.Sandbox.FileData(p.Photos[0]); !ok {
+			t.Errorf("the sandbox does not know the photo of %s", p.Title)
+		}
+	}
+	if pps, _ := base.Catalog.PickupPoints(ctx, w.Shops[0].ID); len(pps) != 2 {
+		t.Errorf("pickup points = %d", len(pps))
+	}
+	if sos, _ := base.Catalog.ShippingOptions(ctx, w.Shops[0].ID); len(sos) != 3 {
+		t.Errorf("shipping options = %d", len(sos))
+	}
+	shop := w.Shops[0].ID
+	orders, _, err := base.Orders.Orders(ctx, core.UserID(demo.Seller.ID), order.Filter{ShopID: &shop, Limit: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := map[order.Status]int{}
+	for _, o := range orders {
+		states[o.Status]++
+	}
+	for _, s := range []order.Status{order.StatusCompleted, order.StatusShipped, order.StatusPaid, order.StatusReadyForPickup} {
+		if states[s] != 1 {
+			t.Errorf("past orders in %s = %d, want 1 (all: %v)", s, states[s], states)
+		}
+	}
+	post := first.Sandbox.Chat(demo.ChannelID).LastMessage()
+	if b, ok := post.Button("Купить в боте"); !ok || !strings.HasPrefix(b.URL, "https://t.me/vitrina_demo_bot?start=p_") || post.Photo == nil {
+		t.Errorf("channel post = %+v", post)
+	}
+
+	// A restart: a new, empty sandbox over the same database.
+	second := newDeps(t, base)
+	w2, err := demo.Seed(ctx, second)
+	if err != nil {
+		t.Fatalf("second Seed: %v", err)
+	}
+	if w2.Shops[0].ID != w.Shops[0].ID || w2.Shops[1].ID != w.Shops[1].ID {
+		t.Errorf("the second run made new shops: %+v", w2.Shops)
+	}
+	products, total, err = base.Catalog.Products(ctx, catalog.ProductFilter{ShopID: w.Shops[0].ID, Limit: 50})
+	if err != nil || total != 12 {
+		t.Fatalf("after the second run: %d products, %v", total, err)
+	}
+	for _, p := range products {
+		if _, _, ok := second.Sandbox.FileData(p.Photos[0]); !ok {
+			t.Errorf("the photo of %s was not restored in the new sandbox", p.Title)
+		}
+	}
+	if again, _, _ := base.Orders.Orders(ctx, core.UserID(demo.Seller.ID), order.Filter{ShopID: &shop, Limit: 50}); len(again) != len(orders) {
+		t.Errorf("orders after the second run = %d, want %d", len(again), len(orders))
+	}
+	if second.Sandbox.Chat(demo.ChannelID) == nil || len(second.Sandbox.Chat(demo.ChannelID).Messages()) != 1 {
+		t.Error("the channel was not restored in the new sandbox")
+	}
+}
