@@ -1,7 +1,10 @@
 package sandbox
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
+	"slices"
 
 	"github.com/mymmrac/telego"
 )
@@ -17,6 +20,8 @@ type InlineResult struct {
 	PhotoURL     string
 	PhotoFileID  string
 	Caption      string
+	// CaptionEntities is the caption's formatting (offsets in UTF-16 code units).
+	CaptionEntities []telego.MessageEntity
 	// MessageText is input_message_content.message_text, formatting removed; the message a user
 	// sends by choosing the result.
 	MessageText string
@@ -82,7 +87,7 @@ func parseInlineResult(raw json.RawMessage) (InlineResult, error) {
 		if err := checkCaption(f.text); err != nil {
 			return InlineResult{}, err
 		}
-		res.Caption = f.text
+		res.Caption, res.CaptionEntities = f.text, f.entities
 	}
 	if in.ReplyMarkup != nil {
 		if err := validateInlineKeyboard(in.ReplyMarkup.InlineKeyboard); err != nil {
@@ -110,4 +115,45 @@ func parseInlineResult(raw json.RawMessage) (InlineResult, error) {
 		return InlineResult{}, badRequest("PHOTO_INVALID")
 	}
 	return res, nil
+}
+
+// SendInlineResult sends the message of an inline result the user chose into a chat, as a Telegram
+// client does: from the user, marked via the bot, with the result's text (or photo and caption) and
+// keyboard. The bot receives it in its private chat and in the groups it is in, since privacy mode
+// lets messages sent via the bot through. Telegram's chosen_inline_result update is sent only to bots
+// with inline feedback turned on in BotFather, which the sandbox does not model: it is not sent.
+// Errors: a chat the user may not write in, a result with nothing the sandbox can send (a photo whose
+// URL cannot be fetched, a result type other than a text or a photo), a webhook failure.
+func (u *User) SendInlineResult(ctx context.Context, chatID int64, res InlineResult) error {
+	s := u.s
+	m := &Message{ViaBot: true}
+	if res.InlineKeyboard != nil {
+		m.InlineKeyboard = make([][]telego.InlineKeyboardButton, len(res.InlineKeyboard))
+		for i, row := range res.InlineKeyboard {
+			m.InlineKeyboard[i] = slices.Clone(row)
+		}
+	}
+	switch {
+	case res.MessageText != "":
+		m.Text, m.Entities = res.MessageText, slices.Clone(res.Entities)
+	case res.Type == kindPhoto:
+		in := mediaInput{fileID: res.PhotoFileID}
+		if in.fileID == "" {
+			in.url = res.PhotoURL
+			if err := s.fetch(ctx, &in); err != nil {
+				return fmt.Errorf("sandbox: inline result %q: %w", res.ID, err)
+			}
+		}
+		s.mu.Lock()
+		f, err := s.resolveMediaLocked(kindPhoto, in)
+		s.mu.Unlock()
+		if err != nil {
+			return fmt.Errorf("sandbox: inline result %q: %w", res.ID, err)
+		}
+		m.Photo = ptr(f.att)
+		m.Caption, m.CaptionEntities = res.Caption, slices.Clone(res.CaptionEntities)
+	default:
+		return fmt.Errorf("sandbox: inline result %q of type %q has no message the sandbox can send", res.ID, res.Type)
+	}
+	return u.post(ctx, chatID, m)
 }

@@ -536,6 +536,17 @@ func (c *Chat) AddMember(userID int64, status MemberStatus) {
 	c.s.st.chats[c.id].members[userID] = status
 }
 
+// Member returns a user's standing in the chat: StatusLeft for a user who is not in it. In a private
+// chat the user whose chat it is is a member.
+func (c *Chat) Member(userID int64) MemberStatus {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	if status, ok := c.s.st.chats[c.id].members[userID]; ok {
+		return status
+	}
+	return StatusLeft
+}
+
 // ChatAction returns the last chat action the bot sent (sendChatAction) and when; "" if none.
 func (c *Chat) ChatAction() (action string, at time.Time) {
 	c.s.mu.Lock()

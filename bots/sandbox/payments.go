@@ -319,6 +319,27 @@ type PayOptions struct {
 	// FailAtProvider makes the provider decline after the bot approved the pre-checkout query: no
 	// successful_payment arrives.
 	FailAtProvider bool
+	// Quote, from QuoteShipping for the same invoice and user, is the bot's answer to the shipping
+	// query the payer already went through: Pay takes the address and the options from it instead
+	// of sending another shipping query, as a client that showed the options does.
+	Quote *ShippingQuote
+}
+
+// ShippingQuote is the bot's answer to the shipping query of a flexible invoice: how, and for how
+// much, the order ships to one address.
+type ShippingQuote struct {
+	// Status is "" when the bot offered options; PayShippingRejected (ErrorMessage says why) or
+	// PayTimedOut when it did not.
+	Status       PayStatus
+	ErrorMessage string
+	Address      ShippingAddress
+	Options      []telego.ShippingOption
+
+	// The invoice and payer the quote was made for.
+	userID  int64
+	chatID  int64
+	msgID   int
+	payload string
 }
 
 // PayResult is what a payment attempt came to.
@@ -368,6 +389,68 @@ func (u *User) Pay(ctx context.Context, invoiceMsg Message, opts PayOptions) (Pa
 	inv := m.clone().Invoice
 	s.mu.Unlock()
 	return u.pay(ctx, inv, c.info.ID, m.ID, opts)
+}
+
+// QuoteShipping sends the shipping query a Telegram client sends once the payer of a flexible
+// invoice message has entered the shipping address (nil takes the sandbox address in Moscow), and
+// returns the bot's answer; the payer then picks an option and pays with PayOptions.Quote. The bot's
+// refusal or silence is a quote with that Status, not an error. Errors: the message is gone or is no
+// invoice, the invoice is not flexible (or is in Stars, which ship nothing), it was already paid, a
+// webhook failure, ctx ending.
+func (u *User) QuoteShipping(ctx context.Context, invoiceMsg Message, addr *ShippingAddress) (ShippingQuote, error) {
+	s := u.s
+	s.mu.Lock()
+	c, m, err := u.visibleMessageLocked(invoiceMsg)
+	if err != nil {
+		s.mu.Unlock()
+		return ShippingQuote{}, err
+	}
+	switch {
+	case m.Invoice == nil:
+		err = fmt.Errorf("sandbox: message %d in chat %d is not an invoice", m.ID, c.info.ID)
+	case !m.Invoice.IsFlexible || m.Invoice.Currency == starsCurrency:
+		err = fmt.Errorf("sandbox: the invoice of message %d in chat %d has no shipping options to ask for", m.ID, c.info.ID)
+	case c.info.Type == ChatPrivate && m.Invoice.ReceiptChargeID != "":
+		err = ErrAlreadyPaid
+	}
+	if err != nil {
+		s.mu.Unlock()
+		return ShippingQuote{}, err
+	}
+	inv, chatID, msgID := m.clone().Invoice, c.info.ID, m.ID
+	s.mu.Unlock()
+	address := defaultAddress
+	if addr != nil {
+		address = *addr
+	}
+	quote, err := u.askShipping(ctx, inv, address)
+	quote.chatID, quote.msgID = chatID, msgID
+	return quote, err
+}
+
+// askShipping sends a shipping query for inv and address and waits for the bot's answer.
+func (u *User) askShipping(ctx context.Context, inv *Invoice, address ShippingAddress) (ShippingQuote, error) {
+	s := u.s
+	quote := ShippingQuote{Address: address, userID: u.id, payload: inv.Payload}
+	s.mu.Lock()
+	q := s.newQueryLocked("shipping_query", u.id)
+	sq := &telego.ShippingQuery{ID: q.id, From: s.tgUserLocked(u.id), InvoicePayload: inv.Payload,
+		ShippingAddress: address}
+	s.mu.Unlock()
+	ans, err := s.ask(ctx, u.id, q, telego.Update{ShippingQuery: sq}, s.cfg.AnswerTimeout)
+	if errors.Is(err, ErrNotAnswered) {
+		quote.Status = PayTimedOut
+		return quote, nil
+	}
+	if err != nil {
+		return quote, err
+	}
+	sa := ans.(shippingAnswer)
+	quote.Options = sa.options
+	if !sa.ok {
+		quote.Status, quote.ErrorMessage = PayShippingRejected, sa.errorMessage
+	}
+	return quote, nil
 }
 
 // PayLink pays an invoice link from createInvoiceLink; see Pay.
@@ -428,39 +511,41 @@ func (u *User) orderInfo(inv *Invoice, opts PayOptions) *telego.OrderInfo {
 
 func (u *User) pay(ctx context.Context, inv *Invoice, chatID int64, msgID int, opts PayOptions) (PayResult, error) {
 	s := u.s
+	if q := opts.Quote; q != nil {
+		if q.userID != u.id || q.chatID != chatID || q.msgID != msgID || q.payload != inv.Payload {
+			return PayResult{}, errors.New("sandbox: the shipping quote was made for another invoice or payer")
+		}
+		addr := q.Address
+		opts.ShippingAddress = &addr
+	}
 	info := u.orderInfo(inv, opts)
 	res := PayResult{TotalAmount: inv.Total()}
 	var shippingOptionID string
 
 	if inv.IsFlexible && inv.Currency != starsCurrency {
-		s.mu.Lock()
-		q := s.newQueryLocked("shipping_query", u.id)
-		sq := &telego.ShippingQuery{ID: q.id, From: s.tgUserLocked(u.id), InvoicePayload: inv.Payload,
-			ShippingAddress: *info.ShippingAddress}
-		s.mu.Unlock()
-		ans, err := s.ask(ctx, u.id, q, telego.Update{ShippingQuery: sq}, s.cfg.AnswerTimeout)
-		if errors.Is(err, ErrNotAnswered) {
-			res.Status = PayTimedOut
-			return res, nil
+		var quote ShippingQuote
+		if opts.Quote != nil {
+			quote = *opts.Quote
+		} else {
+			var err error
+			if quote, err = u.askShipping(ctx, inv, *info.ShippingAddress); err != nil {
+				return res, err
+			}
 		}
-		if err != nil {
-			return res, err
-		}
-		sa := ans.(shippingAnswer)
-		res.ShippingOptions = sa.options
-		if !sa.ok {
-			res.Status, res.ErrorMessage = PayShippingRejected, sa.errorMessage
+		res.ShippingOptions = quote.Options
+		if quote.Status != "" {
+			res.Status, res.ErrorMessage = quote.Status, quote.ErrorMessage
 			return res, nil
 		}
 		shippingOptionID = opts.ShippingOptionID
 		if shippingOptionID == "" {
-			shippingOptionID = sa.options[0].ID
+			shippingOptionID = quote.Options[0].ID
 		}
-		i := slices.IndexFunc(sa.options, func(o telego.ShippingOption) bool { return o.ID == shippingOptionID })
+		i := slices.IndexFunc(quote.Options, func(o telego.ShippingOption) bool { return o.ID == shippingOptionID })
 		if i < 0 {
 			return res, fmt.Errorf("sandbox: shipping option %q was not offered", shippingOptionID)
 		}
-		for _, p := range sa.options[i].Prices {
+		for _, p := range quote.Options[i].Prices {
 			res.TotalAmount += p.Amount
 		}
 	}

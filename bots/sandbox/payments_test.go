@@ -264,3 +264,59 @@ func TestServer_InvoiceValidation(t *testing.T) {
 		}
 	})
 }
+
+func TestUser_QuoteShipping(t *testing.T) {
+	b := setup(t, sandbox.Config{})
+	ctx := ctxT(t)
+	u := startedUser(b, 1001)
+	sb := newShopBot(t, b)
+
+	inv := tu.Invoice(chatID(1001), "Teapot", "Cast iron", "order:9", "prov", "RUB", tu.LabeledPrice("Teapot", 250000)).
+		WithNeedShippingAddress().WithIsFlexible()
+	if _, err := b.bot.SendInvoice(ctx, inv); err != nil {
+		t.Fatal(err)
+	}
+	msg := u.LastBotMessage()
+	addr := &sandbox.ShippingAddress{CountryCode: "GE", City: "Tbilisi", StreetLine1: "Rustaveli 1", PostCode: "0108"}
+	quote, err := u.QuoteShipping(ctx, msg, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if quote.Status != "" || len(quote.Options) != 2 || quote.Address.City != "Tbilisi" {
+		t.Fatalf("quote = %+v", quote)
+	}
+
+	res, err := u.Pay(ctx, msg, sandbox.PayOptions{Quote: &quote, ShippingOptionID: "post"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != sandbox.PayPaid || res.TotalAmount != 265000 {
+		t.Fatalf("pay = %+v", res)
+	}
+	sb.mu.Lock()
+	shipping, pre := len(sb.shipping), sb.preCheckout
+	sb.mu.Unlock()
+	if shipping != 1 {
+		t.Errorf("%d shipping queries, want the quote's one", shipping)
+	}
+	if len(pre) != 1 || pre[0].ShippingOptionID != "post" || pre[0].OrderInfo.ShippingAddress.City != "Tbilisi" {
+		t.Errorf("pre-checkout = %+v", pre)
+	}
+
+	// A quote pays only its own invoice.
+	if _, err := b.bot.SendInvoice(ctx, inv.WithPayload("order:10")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := u.Pay(ctx, u.LastBotMessage(), sandbox.PayOptions{Quote: &quote}); err == nil {
+		t.Error("paying another invoice with the quote must fail")
+	}
+	if _, err := u.QuoteShipping(ctx, msg, nil); !errors.Is(err, sandbox.ErrAlreadyPaid) {
+		t.Errorf("quoting a paid invoice: %v", err)
+	}
+	if _, err := b.bot.SendInvoice(ctx, starsInvoice(1001, "order:11")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := u.QuoteShipping(ctx, u.LastBotMessage(), nil); err == nil {
+		t.Error("a Stars invoice has no shipping to quote")
+	}
+}

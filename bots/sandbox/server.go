@@ -119,6 +119,9 @@ func (s *Server) BotID() int64 { return s.cfg.BotID }
 // BotUsername returns the bot's username without "@".
 func (s *Server) BotUsername() string { return s.cfg.BotUsername }
 
+// BotName returns the bot's display name (its first name in getMe).
+func (s *Server) BotName() string { return s.cfg.BotName }
+
 // Token returns the bot token the server accepts.
 func (s *Server) Token() string { return s.cfg.Token }
 

@@ -80,23 +80,50 @@ func (u *User) SendPhoto(ctx context.Context, caption string) error {
 // SendPhotoFile sends the bot a photo from image bytes (JPEG, PNG or GIF) with a caption. Bytes
 // that are no image are an error.
 func (u *User) SendPhotoFile(ctx context.Context, name string, data []byte, caption string) error {
+	return u.SendPhotoTo(ctx, u.id, name, data, caption)
+}
+
+// SendPhotoTo sends a photo from image bytes (JPEG, PNG or GIF) with a caption into a chat: the
+// user's private chat with the bot, or a group the user is a member of (see SendTo for what the bot
+// receives there). Bytes that are no image, a photo over 10 MB and a chat the user may not write
+// in are errors.
+func (u *User) SendPhotoTo(ctx context.Context, chatID int64, name string, data []byte, caption string) error {
+	if len(data) > maxPhotoBytes {
+		return fmt.Errorf("sandbox: photo: %d bytes is over Telegram's 10 MB", len(data))
+	}
 	width, height, err := imageSize(data)
 	if err != nil {
+		return fmt.Errorf("sandbox: photo: %w", err)
+	}
+	if err := checkCaption(caption); err != nil {
 		return fmt.Errorf("sandbox: photo: %w", err)
 	}
 	u.s.mu.Lock()
 	f := u.s.storeFileLocked(kindPhoto, name, "image/"+imageFormat(data), data)
 	f.att.Width, f.att.Height = width, height
 	u.s.mu.Unlock()
-	return u.post(ctx, u.id, &Message{Photo: ptr(f.att), Caption: caption})
+	return u.post(ctx, chatID, &Message{Photo: ptr(f.att), Caption: caption})
 }
 
 // SendDocument sends the bot a file, as a user attaching a document does.
 func (u *User) SendDocument(ctx context.Context, name string, data []byte, mimeType string) error {
+	return u.SendDocumentTo(ctx, u.id, name, data, mimeType, "")
+}
+
+// SendDocumentTo sends a file with an optional caption into a chat: the user's private chat with
+// the bot, or a group the user is a member of. An empty file, a caption over 1024 characters and a
+// chat the user may not write in are errors.
+func (u *User) SendDocumentTo(ctx context.Context, chatID int64, name string, data []byte, mimeType, caption string) error {
+	if len(data) == 0 {
+		return errors.New("sandbox: document: the file is empty")
+	}
+	if err := checkCaption(caption); err != nil {
+		return fmt.Errorf("sandbox: document: %w", err)
+	}
 	u.s.mu.Lock()
 	f := u.s.storeFileLocked(kindDocument, name, mimeType, data)
 	u.s.mu.Unlock()
-	return u.post(ctx, u.id, &Message{Document: ptr(f.att)})
+	return u.post(ctx, chatID, &Message{Document: ptr(f.att), Caption: caption})
 }
 
 // post adds m from u to a chat and delivers it to the bot.
@@ -166,7 +193,8 @@ func (s *Server) botSeesLocked(c *chatState, m *Message) bool {
 	case StatusAdministrator, StatusCreator:
 		return true
 	}
-	if s.cfg.ReadAllGroupMessages {
+	if s.cfg.ReadAllGroupMessages || m.ViaBot {
+		// Privacy mode lets through the messages sent via the bot.
 		return true
 	}
 	text := m.Body()
@@ -282,6 +310,30 @@ func (u *User) InlineQuery(ctx context.Context, query string) ([]InlineResult, e
 
 // InlineQueryPage is InlineQuery for one page: offset is the NextOffset of the previous answer.
 func (u *User) InlineQueryPage(ctx context.Context, query, offset string) (InlineAnswer, error) {
+	return u.inlineQuery(ctx, "sender", query, offset)
+}
+
+// InlineQueryInChat is InlineQueryPage typed in the input field of a chat, which sets the query's
+// chat_type as Telegram does: "sender" in the user's private chat with the bot, the chat's type
+// ("group", "supergroup", "channel") elsewhere. An unknown chat is an error.
+func (u *User) InlineQueryInChat(ctx context.Context, chatID int64, query, offset string) (InlineAnswer, error) {
+	u.s.mu.Lock()
+	c, ok := u.s.st.chats[chatID]
+	var chatType string
+	if ok {
+		chatType = string(c.info.Type)
+		if chatID == u.id {
+			chatType = "sender"
+		}
+	}
+	u.s.mu.Unlock()
+	if !ok {
+		return InlineAnswer{}, fmt.Errorf("sandbox: unknown chat %d", chatID)
+	}
+	return u.inlineQuery(ctx, chatType, query, offset)
+}
+
+func (u *User) inlineQuery(ctx context.Context, chatType, query, offset string) (InlineAnswer, error) {
 	s := u.s
 	if s.cfg.InlineDisabled {
 		return InlineAnswer{}, errors.New("sandbox: the bot's inline mode is off")
@@ -291,7 +343,7 @@ func (u *User) InlineQueryPage(ctx context.Context, query, offset string) (Inlin
 	}
 	s.mu.Lock()
 	q := s.newQueryLocked("inline_query", u.id)
-	iq := &telego.InlineQuery{ID: q.id, From: s.tgUserLocked(u.id), Query: query, Offset: offset, ChatType: "sender"}
+	iq := &telego.InlineQuery{ID: q.id, From: s.tgUserLocked(u.id), Query: query, Offset: offset, ChatType: chatType}
 	s.mu.Unlock()
 
 	deadline := time.Now().Add(s.cfg.AnswerTimeout)

@@ -350,3 +350,107 @@ func TestServer_ConcurrentUsers(t *testing.T) {
 		t.Fatalf("%d sendMessage calls, want %d", n, users*rounds)
 	}
 }
+
+func TestUser_SendInlineResult(t *testing.T) {
+	b := setup(t, sandbox.Config{})
+	ctx := ctxT(t)
+	anna := b.s.NewUser(sandbox.UserSpec{ID: 1001, FirstName: "Anna"})
+	group := b.s.NewChat(sandbox.ChatSpec{Title: "Friends"})
+	group.AddMember(1001, sandbox.StatusMember)
+	photo, err := b.s.AddPhoto("mug.png", pngBytes(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wh := b.serveWebhook(t, "", func(ctx context.Context, upd telego.Update) {
+		if upd.InlineQuery == nil {
+			return
+		}
+		kb := tu.InlineKeyboard(tu.InlineKeyboardRow(tu.InlineKeyboardButton("Open").WithURL("https://t.me/vitrina_test_bot?start=p_1")))
+		_ = b.bot.AnswerInlineQuery(ctx, tu.InlineQuery(upd.InlineQuery.ID,
+			tu.ResultArticle("p1", "Mug", tu.TextMessage("<b>Mug</b>").WithParseMode(telego.ModeHTML)).WithReplyMarkup(kb),
+			tu.ResultCachedPhoto("p2", photo.FileID).WithCaption("<i>Mug</i>, 300 ₽").WithParseMode(telego.ModeHTML).WithReplyMarkup(kb),
+		))
+	})
+
+	ans, err := anna.InlineQueryInChat(ctx, group.ID(), "mug", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if iq := wh.received()[0].InlineQuery; iq.ChatType != "supergroup" {
+		t.Errorf("chat_type = %q", iq.ChatType)
+	}
+	if _, err := anna.InlineQueryInChat(ctx, anna.ID(), "mug", ""); err != nil {
+		t.Fatal(err)
+	}
+	if iq := wh.received()[1].InlineQuery; iq.ChatType != "sender" {
+		t.Errorf("chat_type in the bot's chat = %q", iq.ChatType)
+	}
+	if c := ans.Results[1]; c.Caption != "Mug, 300 ₽" || len(c.CaptionEntities) != 1 || c.CaptionEntities[0].Type != "italic" {
+		t.Fatalf("photo result = %+v", c)
+	}
+
+	// Privacy mode is on, yet messages sent via the bot reach it.
+	for _, res := range ans.Results {
+		if err := anna.SendInlineResult(ctx, group.ID(), res); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := wh.received()
+	text, pic := got[len(got)-2].Message, got[len(got)-1].Message
+	if text == nil || text.ViaBot == nil || text.ViaBot.Username != "vitrina_test_bot" || text.Text != "Mug" || text.Entities[0].Type != "bold" {
+		t.Fatalf("text result as the bot saw it = %+v", text)
+	}
+	if pic == nil || pic.ViaBot == nil || len(pic.Photo) != 1 || pic.Photo[0].FileID != photo.FileID || pic.Caption != "Mug, 300 ₽" {
+		t.Fatalf("photo result as the bot saw it = %+v", pic)
+	}
+	last := group.LastMessage()
+	if !last.ViaBot || last.From != 1001 || last.InlineKeyboard[0][0].Text != "Open" {
+		t.Errorf("the chat holds %+v", last)
+	}
+
+	if err := anna.SendInlineResult(ctx, group.ID(), sandbox.InlineResult{ID: "v", Type: "video"}); err == nil {
+		t.Error("a video result must fail: the sandbox does not send videos")
+	}
+	outsider := b.s.NewUser(sandbox.UserSpec{ID: 1002, FirstName: "Boris"})
+	if err := outsider.SendInlineResult(ctx, group.ID(), ans.Results[0]); err == nil {
+		t.Error("a non-member must not write in the group")
+	}
+}
+
+func TestUser_SendFilesToGroup(t *testing.T) {
+	b := setup(t, sandbox.Config{})
+	ctx := ctxT(t)
+	anna := b.s.NewUser(sandbox.UserSpec{ID: 1001, FirstName: "Anna"})
+	group := b.s.NewChat(sandbox.ChatSpec{Title: "Friends"})
+	if got := group.Member(1001); got != sandbox.StatusLeft {
+		t.Errorf("before joining: %q", got)
+	}
+	group.AddMember(1001, sandbox.StatusMember)
+	if got := group.Member(1001); got != sandbox.StatusMember {
+		t.Errorf("after joining: %q", got)
+	}
+	if got := anna.Chat().Member(1001); got != sandbox.StatusMember {
+		t.Errorf("in her private chat: %q", got)
+	}
+	if b.s.BotName() != "vitrina_test_bot" {
+		t.Errorf("BotName = %q", b.s.BotName())
+	}
+
+	if err := anna.SendDocumentTo(ctx, group.ID(), "list.csv", []byte("a,b\n"), "text/csv", "our list"); err != nil {
+		t.Fatal(err)
+	}
+	if err := anna.SendPhotoTo(ctx, group.ID(), "me.png", pngBytes(t), "me"); err != nil {
+		t.Fatal(err)
+	}
+	msgs := group.Messages()
+	if len(msgs) != 2 || msgs[0].Document == nil || msgs[0].Caption != "our list" || msgs[0].Document.FileName != "list.csv" ||
+		msgs[1].Photo == nil || msgs[1].Caption != "me" {
+		t.Fatalf("group = %+v", msgs)
+	}
+	if err := anna.SendDocumentTo(ctx, group.ID(), "empty.csv", nil, "text/csv", ""); err == nil {
+		t.Error("an empty document must fail")
+	}
+	if err := anna.SendPhotoTo(ctx, group.ID(), "x.png", []byte("not an image"), ""); err == nil {
+		t.Error("bytes that are no image must fail")
+	}
+}
