@@ -3,24 +3,28 @@ package telegram
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/mymmrac/telego"
 
 	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/dialog"
 )
 
 // The seller side's conversations. Each kind has one step function that receives
 // what the person gave (adminInput): typed text, a photo, a document, or a button
-// of the step's prompt (callback "ad:<step>:<value>"; "/skip" and "/done" typed
-// count as those buttons). A step either moves on (saving the collected data with
-// startDialog and prompting for the next step) or explains what it expected and
-// asks again, keeping everything collected so far.
+// of the step's prompt (callback "ad:<step>:<value>:<conversation>"; "/skip" and
+// "/done" typed count as those buttons). A step either moves on (next: saving the
+// collected data and prompting for the next step) or explains what it expected
+// and asks again (again), keeping everything collected so far: stepMoves makes
+// the two, and readText, readPrice and readCount read the usual answers.
 //
-// Step names are unique across kinds, so a button of an old prompt never answers
-// another conversation's question.
+// Step names are unique across kinds, and step buttons carry the id of their
+// conversation, so a button of an old prompt never answers another conversation's
+// question, even one at the same step.
 //
 // A conversation ends with finishDialog: it saves the conversation at stepDone
 // with what to show, shows it, and only then ends the conversation. If showing
@@ -51,14 +55,16 @@ const (
 	buttonDone = "done"
 )
 
-// adminInput is what a person gave a conversation step; exactly one field is set,
-// or none for a message the bot cannot read (a sticker, a voice note).
+// adminInput is what a person gave a conversation step: one field is set (a typed
+// /skip or /done sets both button and command), or none for a message the bot
+// cannot read (a sticker, a voice note).
 type adminInput struct {
-	text    string           // typed text, trimmed
+	text    string           // typed text, trimmed, with something visible in it
+	blank   bool             // typed text with nothing visible: spaces, zero-width or filler characters
 	photo   string           // the file id of a photo's largest size
 	doc     *telego.Document // a file
 	button  string           // a step button's value, or buttonSkip / buttonDone typed as /skip, /done
-	command string           // another command the router does not know, without "/"
+	command string           // a command the router does not know ("skip", "done" too), without "/"
 }
 
 // stepFunc handles one input of a conversation.
@@ -87,6 +93,7 @@ func (b *Bot) dialogStep(fn stepFunc) dialogFunc {
 		if st.Step == stepDone {
 			return b.resumeDone(ctx, r, st)
 		}
+		r.conv = conversationOf(st)
 		return fn(ctx, r, st, b.inputOf(r.msg))
 	}
 }
@@ -105,19 +112,25 @@ func (b *Bot) inputOf(m *telego.Message) adminInput {
 	if name, _, ok := parseCommand(text, b.username); ok {
 		switch name {
 		case "skip":
-			return adminInput{button: buttonSkip}
+			return adminInput{button: buttonSkip, command: name}
 		case "done":
-			return adminInput{button: buttonDone}
+			return adminInput{button: buttonDone, command: name}
 		}
 		return adminInput{command: name}
+	}
+	if text != "" && !hasVisible(text) {
+		return adminInput{blank: true}
 	}
 	return adminInput{text: text}
 }
 
-// onDialogButton handles "ad:<step>:<value>": a button of the current step's
-// prompt. A button of a step that is over is answered so, and changes nothing.
+// onDialogButton handles "ad:<step>:<value>:<conversation>": a button of the
+// current step's prompt. A button of a step that is over, or of another
+// conversation (one the person left, stopped at the same step), is answered so
+// and changes nothing. Buttons made before conversations had ids lack the last
+// argument and are taken on the step alone.
 func (b *Bot) onDialogButton(ctx context.Context, r *request, d callbackData) error {
-	if err := d.want(2); err != nil {
+	if len(d.Args) != 2 && len(d.Args) != 3 {
 		return errStaleButton
 	}
 	st, ok, err := b.dialogs.Get(ctx, r.userID(), r.chatID)
@@ -125,16 +138,43 @@ func (b *Bot) onDialogButton(ctx context.Context, r *request, d callbackData) er
 		return fmt.Errorf("get dialog: %w", err)
 	}
 	fn, known := b.adminDialogs()[st.Kind]
-	if !ok || !known || st.Step != d.Str(0) {
+	conv := conversationOf(st)
+	if !ok || !known || st.Step != d.Str(0) || len(d.Args) == 3 && d.Str(2) != conv {
 		r.alert(b.label(r.lang, "adm_step_over"))
 		return nil
 	}
+	r.conv = conv
 	return fn(ctx, r, st, adminInput{button: d.Str(1)})
 }
 
-// stepButton is a button of a step's prompt.
+// stepButton is a button of a step's prompt: "ad:<step>:<value>". The id of the
+// conversation is added when the prompt is shown (stampSteps), so prompts are
+// built without knowing it.
 func stepButton(text, step, value string) telego.InlineKeyboardButton {
 	return button(text, verbAdminButton, step, value)
+}
+
+// stampSteps returns v with its step buttons carrying the conversation r.conv:
+// "ad:<step>:<value>" becomes "ad:<step>:<value>:<conversation>". Outside a
+// conversation v is returned as it is.
+func stampSteps(r *request, v view) view {
+	if r.conv == "" || v.kb == nil {
+		return v
+	}
+	prefix := verbAdminButton + ":"
+	rows := make([][]telego.InlineKeyboardButton, len(v.kb.InlineKeyboard))
+	for i, row := range v.kb.InlineKeyboard {
+		rows[i] = slices.Clone(row)
+		for j := range rows[i] {
+			data := &rows[i][j].CallbackData
+			stamped := *data + ":" + r.conv
+			if strings.HasPrefix(*data, prefix) && strings.Count(*data, ":") == 2 && len(stamped) <= maxCallbackData {
+				*data = stamped
+			}
+		}
+	}
+	v.kb = &telego.InlineKeyboardMarkup{InlineKeyboard: rows}
+	return v
 }
 
 // reprompt explains why the input was not taken and asks the step's question
@@ -146,7 +186,7 @@ func (b *Bot) reprompt(ctx context.Context, r *request, why string, prompt view)
 		return b.show(ctx, r, prompt)
 	}
 	prompt.text = why + "\n\n" + prompt.text
-	_, err := b.sendView(ctx, r.chatID, prompt)
+	_, err := b.sendView(ctx, r.chatID, stampSteps(r, prompt))
 	return err
 }
 
@@ -158,14 +198,122 @@ func (b *Bot) wrongInput(lang string, in adminInput, want string) string {
 		return b.t(lang, "adm_input_command", "/"+in.command)
 	case in.photo != "":
 		return b.t(lang, "adm_input_photo", htmlText(b.t(lang, want)))
+	case in.doc != nil && want == "adm_want_photo" && strings.HasPrefix(in.doc.MimeType, "image/"):
+		return b.t(lang, "adm_input_image_file")
 	case in.doc != nil:
 		return b.t(lang, "adm_input_document", htmlText(b.t(lang, want)))
+	case in.blank:
+		return b.t(lang, "adm_input_blank", htmlText(b.t(lang, want)))
 	case in.button != "":
 		return b.t(lang, "adm_input_button", htmlText(b.t(lang, want)))
 	case in.text != "":
 		return b.t(lang, "adm_input_text", htmlText(b.t(lang, want)))
 	}
 	return b.t(lang, "adm_input_unreadable", htmlText(b.t(lang, want)))
+}
+
+// stepMoves returns the two moves of a conversation step: again explains why the
+// input was not taken and asks the step's question again; next saves data (a
+// pointer to the conversation's data) at step and asks that step's question.
+// prompt renders a step's question from the data as it is when called.
+func (b *Bot) stepMoves(ctx context.Context, r *request, st dialog.State, data any,
+	prompt func(step string) (view, error)) (again func(why string) error, next func(step string) error) {
+	again = func(why string) error {
+		v, err := prompt(st.Step)
+		if err != nil {
+			return err
+		}
+		return b.reprompt(ctx, r, why, v)
+	}
+	next = func(step string) error {
+		if err := b.putStep(ctx, r, st, step, data); err != nil {
+			return err
+		}
+		v, err := prompt(step)
+		if err != nil {
+			return err
+		}
+		return b.show(ctx, r, v)
+	}
+	return again, next
+}
+
+// textField is a typed answer some step takes: text of at most most characters,
+// on one line unless multiline, with the catalog's rule for it checked early so
+// the step can ask again. want names the text completing "here I need ..."
+// (wrongInput), rule the one stating the limit.
+type textField struct {
+	most       int
+	multiline  bool
+	want, rule string
+}
+
+// The text fields of the seller side's conversations.
+var (
+	shopNameField    = textField{most: maxShopName, want: "sell_want_name", rule: "err_shop_name"}
+	titleField       = textField{most: maxTitle, want: "adm_want_title", rule: "err_title"}
+	descriptionField = textField{most: maxDescription, multiline: true, want: "adm_want_description", rule: "err_description"}
+	variantNameField = textField{most: maxVariantName, want: "adm_want_vname", rule: "err_variant_name"}
+	categoryField    = textField{most: maxCategory, want: "adm_want_category", rule: "err_category_name"}
+	placeNameField   = textField{most: maxPlaceName, want: "adm_want_place_name", rule: "err_pickup_point_fields"}
+	addressField     = textField{most: maxAddress, multiline: true, want: "adm_want_address", rule: "err_pickup_point_fields"}
+	hoursField       = textField{most: maxHours, multiline: true, want: "adm_want_hours", rule: "err_pickup_point_fields"}
+	optionNameField  = textField{most: maxPlaceName, want: "adm_want_option_name", rule: "err_shipping_option_fields"}
+	trackingField    = textField{most: maxTrackingNote, multiline: true, want: "adm_want_tracking", rule: "err_note"}
+)
+
+// readText takes the answer to a step that asks for field f. When in is not one,
+// text is "" and why explains it in lang.
+func (b *Bot) readText(lang string, in adminInput, f textField) (text, why string) {
+	switch {
+	case in.text == "":
+		return "", b.wrongInput(lang, in, f.want)
+	case f.multiline && !validText(in.text, f.most), !f.multiline && !validLine(in.text, f.most):
+		return "", b.t(lang, f.rule)
+	}
+	return in.text, ""
+}
+
+// readVariantName takes the name of a new variant of a product whose variants are
+// named taken: names are told apart ignoring case. When in is not one, why
+// explains it in lang.
+func (b *Bot) readVariantName(lang string, in adminInput, taken []string) (name, why string) {
+	name, why = b.readText(lang, in, variantNameField)
+	if why != "" {
+		return "", why
+	}
+	for _, t := range taken {
+		if strings.EqualFold(t, name) {
+			return "", b.t(lang, "adm_vname_taken", name)
+		}
+	}
+	return name, ""
+}
+
+// readPrice takes the answer to a step that asks for a price in cur. When in is
+// not one, why explains it in lang.
+func (b *Bot) readPrice(lang string, in adminInput, cur core.Currency) (price core.Money, why string) {
+	if in.text == "" {
+		return core.Money{}, b.wrongInput(lang, in, "adm_want_price")
+	}
+	price, err := core.ParsePrice(in.text, cur)
+	if err != nil {
+		return core.Money{}, b.priceProblem(lang, err, cur)
+	}
+	return price, ""
+}
+
+// readCount takes the answer to a step that asks how many are in stock: a whole
+// number from 0 to catalog.MaxStock. When in is not one, why explains it in lang.
+func (b *Bot) readCount(lang string, in adminInput) (n int, why string) {
+	if in.text == "" {
+		return 0, b.wrongInput(lang, in, "adm_want_stock")
+	}
+	n, err := parseQuantity(in.text, 0, catalog.MaxStock)
+	if err != nil {
+		return 0, b.t(lang, "err_stock_quantity")
+	}
+	return n, ""
 }
 
 // dialogResult is what a finished conversation shows: a notice and the screen of
@@ -242,9 +390,15 @@ func screen(verb string, args ...any) string {
 	return data
 }
 
-// putStep saves a conversation's data at a step.
+// putStep saves a conversation's data at a step, keeping the conversation's id.
 func (b *Bot) putStep(ctx context.Context, r *request, st dialog.State, step string, data any) error {
-	return b.startDialog(ctx, r, st.Kind, step, data)
+	if r.conv == "" {
+		r.conv = conversationOf(st)
+	}
+	if r.conv == "" {
+		r.conv = newNonce()
+	}
+	return b.saveDialog(ctx, r, st.Kind, step, data)
 }
 
 // intArgs reads n integer arguments of callback data; errStaleButton if d has
@@ -271,6 +425,31 @@ func idArg(d callbackData) (int64, error) {
 		return 0, err
 	}
 	return a[0], nil
+}
+
+// idAndCode reads callback data "<verb>:<id>:<code>" whose code is one of codes;
+// errStaleButton for any other.
+func idAndCode(d callbackData, codes ...string) (int64, string, error) {
+	if err := d.want(2); err != nil {
+		return 0, "", errStaleButton
+	}
+	id, err := d.Int(0)
+	if err != nil || !slices.Contains(codes, d.Str(1)) {
+		return 0, "", errStaleButton
+	}
+	return id, d.Str(1), nil
+}
+
+// withID adapts fn, a screen of one record, to the callback "<verb>:<id>"; data of
+// another shape is a stale button.
+func withID[T ~int64](fn func(context.Context, *request, T) error) callbackFunc {
+	return func(ctx context.Context, r *request, d callbackData) error {
+		id, err := idArg(d)
+		if err != nil {
+			return err
+		}
+		return fn(ctx, r, T(id))
+	}
 }
 
 // decode reads a conversation's data; a conversation whose data does not decode

@@ -97,3 +97,20 @@ func (e *testEnv) products(shop core.ShopID) []catalog.Product {
 	}
 	return ps
 }
+
+// sendSticker sends the bot a sticker as u. The sandbox has no stickers, so the
+// update is made here, as Telegram would deliver it.
+func (e *testEnv) sendSticker(u *sandbox.User) {
+	e.t.Helper()
+	spec := u.Spec()
+	id := 800_000_000 + forgedUpdates.Add(1)
+	code := e.postUpdate(telego.Update{UpdateID: int(id), Message: &telego.Message{
+		MessageID: int(id), Date: 1,
+		From:    &telego.User{ID: u.ID(), FirstName: spec.FirstName, LanguageCode: spec.LanguageCode},
+		Chat:    telego.Chat{ID: u.ID(), Type: telego.ChatTypePrivate},
+		Sticker: &telego.Sticker{FileID: "sticker-1", FileUniqueID: "s1", Type: "regular", Width: 512, Height: 512},
+	}})
+	if code != 200 {
+		e.t.Fatalf("sticker: webhook status %d", code)
+	}
+}

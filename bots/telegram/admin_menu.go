@@ -77,14 +77,6 @@ func (b *Bot) showAdminShops(ctx context.Context, r *request, page int) error {
 	return b.show(ctx, r, view{text: b.t(r.lang, "adm_choose_shop"), kb: k.markup()})
 }
 
-func (b *Bot) onAdminMenu(ctx context.Context, r *request, d callbackData) error {
-	id, err := idArg(d)
-	if err != nil {
-		return err
-	}
-	return b.showAdminMenu(ctx, r, core.ShopID(id))
-}
-
 // showAdminMenu shows a shop's menu to its staff; owners see settings and staff.
 func (b *Bot) showAdminMenu(ctx context.Context, r *request, id core.ShopID) error {
 	shop, role, err := b.staffShop(ctx, r, id)
@@ -132,6 +124,31 @@ func (b *Bot) paymentLabel(lang string, shop catalog.Shop) string {
 }
 
 // --- access ---
+
+// forStaff adapts fn to the callback "<verb>:<shop>" of a screen for the shop's
+// staff: fn gets the shop and the person's role; anyone else gets
+// catalog.ErrNotStaff (staffShop).
+func (b *Bot) forStaff(fn func(ctx context.Context, r *request, shop catalog.Shop, role catalog.Role) error) callbackFunc {
+	return withID(func(ctx context.Context, r *request, id core.ShopID) error {
+		shop, role, err := b.staffShop(ctx, r, id)
+		if err != nil {
+			return err
+		}
+		return fn(ctx, r, shop, role)
+	})
+}
+
+// forOwner adapts fn to the callback "<verb>:<shop>" of a screen for the shop's
+// owner: catalog.ErrNotStaff, ErrNotOwner for anyone else (ownerShop).
+func (b *Bot) forOwner(fn func(ctx context.Context, r *request, shop catalog.Shop) error) callbackFunc {
+	return withID(func(ctx context.Context, r *request, id core.ShopID) error {
+		shop, err := b.ownerShop(ctx, r, id)
+		if err != nil {
+			return err
+		}
+		return fn(ctx, r, shop)
+	})
+}
 
 // staffShop returns a shop and the person's role in it. catalog.ErrNotStaff when
 // they are not its staff, also for a shop that does not exist, so ids cannot be
@@ -196,15 +213,7 @@ func (b *Bot) staffVariant(ctx context.Context, r *request, id core.VariantID) (
 
 // --- totals ---
 
-func (b *Bot) onAdminTotals(ctx context.Context, r *request, d callbackData) error {
-	id, err := idArg(d)
-	if err != nil {
-		return err
-	}
-	shop, _, err := b.staffShop(ctx, r, core.ShopID(id))
-	if err != nil {
-		return err
-	}
+func (b *Bot) onAdminTotals(ctx context.Context, r *request, shop catalog.Shop, _ catalog.Role) error {
 	now := b.clock.Now()
 	day, err := b.orders.Totals(ctx, r.userID(), shop.ID, now.Add(-24*time.Hour))
 	if err != nil {
@@ -220,7 +229,8 @@ func (b *Bot) onAdminTotals(ctx context.Context, r *request, d callbackData) err
 		}
 		return formatMoney(r.lang, t.Revenue)
 	}
-	text := b.t(r.lang, "adm_totals", shop.Name, day.Orders, money(day), week.Orders, money(week))
+	text := b.t(r.lang, "adm_totals", shop.Name, b.count(r.lang, "adm_n_orders", day.Orders), money(day),
+		b.count(r.lang, "adm_n_orders", week.Orders), money(week))
 	k := (&keyboard{}).row(button(b.label(r.lang, "btn_back"), verbAdminMenu, shop.ID))
 	return b.show(ctx, r, view{text: text, kb: k.markup()})
 }

@@ -42,14 +42,7 @@ func (b *Bot) showOperatorShops(ctx context.Context, r *request, page int) error
 		}
 		k.row(button(b.label(r.lang, key, s.Name, s.ID), verbOperatorShop, s.ID))
 	}
-	var nav []telegoButton
-	if page > 0 {
-		nav = append(nav, button(b.label(r.lang, "btn_prev"), verbOperatorShops, page-1))
-	}
-	if hasNext {
-		nav = append(nav, button(b.label(r.lang, "btn_next"), verbOperatorShops, page+1))
-	}
-	k.row(nav...)
+	b.prevNext(k, r.lang, page, hasNext, verbOperatorShops)
 	ms, err := b.catalog.Memberships(ctx, r.userID())
 	if err != nil {
 		return err
@@ -62,14 +55,6 @@ func (b *Bot) showOperatorShops(ctx context.Context, r *request, page int) error
 		text += "\n" + b.t(r.lang, "shops_empty")
 	}
 	return b.show(ctx, r, view{text: text, kb: k.markup()})
-}
-
-func (b *Bot) onOperatorShop(ctx context.Context, r *request, d callbackData) error {
-	id, err := idArg(d)
-	if err != nil {
-		return err
-	}
-	return b.showOperatorShop(ctx, r, core.ShopID(id))
 }
 
 // showOperatorShop shows a shop to an operator, with Block or Unblock.

@@ -151,15 +151,8 @@ func (b *Bot) staffOrder(ctx context.Context, r *request, id core.OrderID) (orde
 	return o, shop, nil
 }
 
-// onAdminOrder opens an order: ao:<order>, also the button of staff notifications.
-func (b *Bot) onAdminOrder(ctx context.Context, r *request, d callbackData) error {
-	id, err := idArg(d)
-	if err != nil {
-		return err
-	}
-	return b.showAdminOrder(ctx, r, core.OrderID(id))
-}
-
+// showAdminOrder shows an order to its shop's staff: ao:<order>, aon:<order> (the
+// button of staff notifications).
 func (b *Bot) showAdminOrder(ctx context.Context, r *request, id core.OrderID) error {
 	o, shop, err := b.staffOrder(ctx, r, id)
 	if err != nil {
@@ -345,16 +338,20 @@ type shipDialog struct {
 // maxTrackingNote bounds a tracking note, as the order service keeps it.
 const maxTrackingNote = 500
 
+// forStaffOrder adapts fn to the callback "<verb>:<order>" of a screen for the
+// staff of the order's shop (staffOrder).
+func (b *Bot) forStaffOrder(fn func(ctx context.Context, r *request, o order.Order, shop catalog.Shop) error) callbackFunc {
+	return withID(func(ctx context.Context, r *request, id core.OrderID) error {
+		o, shop, err := b.staffOrder(ctx, r, id)
+		if err != nil {
+			return err
+		}
+		return fn(ctx, r, o, shop)
+	})
+}
+
 // onAdminShip asks for the tracking note of a paid order: aos:<order>.
-func (b *Bot) onAdminShip(ctx context.Context, r *request, d callbackData) error {
-	id, err := idArg(d)
-	if err != nil {
-		return err
-	}
-	o, _, err := b.staffOrder(ctx, r, core.OrderID(id))
-	if err != nil {
-		return err
-	}
+func (b *Bot) onAdminShip(ctx context.Context, r *request, o order.Order, _ catalog.Shop) error {
 	if o.Status != order.StatusPaid || o.Delivery == order.DeliveryPickup {
 		return order.ErrTransition
 	}
@@ -377,16 +374,12 @@ func (b *Bot) shipStep(ctx context.Context, r *request, st dialog.State, in admi
 	if ok, err := b.decode(ctx, r, st, &data); !ok {
 		return err
 	}
-	var note string
-	switch {
-	case in.button == buttonSkip:
-	case in.text != "":
-		if !validText(in.text, maxTrackingNote) {
-			return b.reprompt(ctx, r, b.t(r.lang, "err_note"), b.shipPrompt(r.lang, data))
+	note := ""
+	if in.button != buttonSkip {
+		var why string
+		if note, why = b.readText(r.lang, in, trackingField); why != "" {
+			return b.reprompt(ctx, r, why, b.shipPrompt(r.lang, data))
 		}
-		note = in.text
-	default:
-		return b.reprompt(ctx, r, b.wrongInput(r.lang, in, "adm_want_tracking"), b.shipPrompt(r.lang, data))
 	}
 	if _, err := b.orders.MarkShipped(ctx, r.userID(), data.OrderID, note); err != nil {
 		if userFacing(err) {
@@ -400,62 +393,34 @@ func (b *Bot) shipStep(ctx context.Context, r *request, st dialog.State, in admi
 	return b.finishDialog(ctx, r, dialogShip, b.t(r.lang, "adm_shipped", data.OrderID), screen(verbAdminOrder, data.OrderID))
 }
 
-func (b *Bot) onAdminReady(ctx context.Context, r *request, d callbackData) error {
-	return b.fulfil(ctx, r, d, "adm_ready_done", func(actor core.UserID, id core.OrderID) (order.Order, error) {
-		return b.orders.MarkReadyForPickup(ctx, actor, id)
-	})
+// cancelOrder cancels an order after its confirmation (aoy:<order>), for fulfil.
+func (b *Bot) cancelOrder(ctx context.Context, actor core.UserID, id core.OrderID) (order.Order, error) {
+	return b.orders.Cancel(ctx, actor, id, "")
 }
 
-func (b *Bot) onAdminComplete(ctx context.Context, r *request, d callbackData) error {
-	return b.fulfil(ctx, r, d, "adm_completed", func(actor core.UserID, id core.OrderID) (order.Order, error) {
-		return b.orders.Complete(ctx, actor, id)
+// fulfil returns the handler of a change of an order the staff pressed
+// ("<verb>:<order>": ready for pickup, completed, cancelled): it makes the change,
+// answers with notice and shows the order as it is now. Each change checks the
+// role and the order's state itself: a second tap answers that the order is no
+// longer in a state that allows it.
+func (b *Bot) fulfil(notice string, change func(ctx context.Context, actor core.UserID, id core.OrderID) (order.Order, error)) callbackFunc {
+	return b.forStaffOrder(func(ctx context.Context, r *request, o order.Order, shop catalog.Shop) error {
+		o, err := change(ctx, r.userID(), o.ID)
+		if err != nil {
+			return err
+		}
+		r.answer(b.label(r.lang, notice, o.ID))
+		v, err := b.adminOrderView(ctx, r, o, shop)
+		if err != nil {
+			return err
+		}
+		return b.show(ctx, r, v)
 	})
-}
-
-// onAdminCancel cancels an order after its confirmation: aoy:<order>.
-func (b *Bot) onAdminCancel(ctx context.Context, r *request, d callbackData) error {
-	return b.fulfil(ctx, r, d, "adm_cancelled", func(actor core.UserID, id core.OrderID) (order.Order, error) {
-		return b.orders.Cancel(ctx, actor, id, "")
-	})
-}
-
-// fulfil runs one change of an order the staff pressed, answers with notice and
-// shows the order as it is now. Each change checks the role and the order's state
-// itself: a second tap answers that the order is no longer in a state that allows
-// it.
-func (b *Bot) fulfil(ctx context.Context, r *request, d callbackData, notice string,
-	change func(actor core.UserID, id core.OrderID) (order.Order, error)) error {
-	id, err := idArg(d)
-	if err != nil {
-		return err
-	}
-	_, shop, err := b.staffOrder(ctx, r, core.OrderID(id))
-	if err != nil {
-		return err
-	}
-	o, err := change(r.userID(), core.OrderID(id))
-	if err != nil {
-		return err
-	}
-	r.answer(b.label(r.lang, notice, o.ID))
-	v, err := b.adminOrderView(ctx, r, o, shop)
-	if err != nil {
-		return err
-	}
-	return b.show(ctx, r, v)
 }
 
 // onAdminCancelAsk asks to confirm cancelling an order, saying what happens to
 // the money: aox:<order>.
-func (b *Bot) onAdminCancelAsk(ctx context.Context, r *request, d callbackData) error {
-	id, err := idArg(d)
-	if err != nil {
-		return err
-	}
-	o, _, err := b.staffOrder(ctx, r, core.OrderID(id))
-	if err != nil {
-		return err
-	}
+func (b *Bot) onAdminCancelAsk(ctx context.Context, r *request, o order.Order, _ catalog.Shop) error {
 	switch o.Status {
 	case order.StatusAwaitingPayment, order.StatusPaid, order.StatusReadyForPickup:
 	default:

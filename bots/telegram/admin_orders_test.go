@@ -83,7 +83,7 @@ func TestSeller_ShipsPaidOrder(t *testing.T) {
 	t.Run("Totals", func(t *testing.T) {
 		env.send(owner, "/admin")
 		env.press(owner, env.lastBot(owner), "Итоги")
-		env.wantBody(owner, "За 24 часа: 1 заказ(ов) на 150\u00a0⭐", "За 7 дней: 1 заказ(ов) на 150\u00a0⭐")
+		env.wantBody(owner, "За 24 часа: 1 заказ на 150\u00a0⭐", "За 7 дней: 1 заказ на 150\u00a0⭐")
 	})
 
 	t.Run("CancelWithConfirmation", func(t *testing.T) {

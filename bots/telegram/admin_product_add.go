@@ -60,15 +60,7 @@ type draftVariant struct {
 }
 
 // onAdminNewProduct starts the add-product conversation: apn:<shop>.
-func (b *Bot) onAdminNewProduct(ctx context.Context, r *request, d callbackData) error {
-	id, err := idArg(d)
-	if err != nil {
-		return err
-	}
-	shop, _, err := b.staffShop(ctx, r, core.ShopID(id))
-	if err != nil {
-		return err
-	}
+func (b *Bot) onAdminNewProduct(ctx context.Context, r *request, shop catalog.Shop, _ catalog.Role) error {
 	draft := productDraft{ShopID: shop.ID, ShopName: shop.Name, Currency: shop.Currency}
 	if err := b.startDialog(ctx, r, dialogProduct, stepProductTitle, draft); err != nil {
 		return err
@@ -189,47 +181,28 @@ func (b *Bot) productStep(ctx context.Context, r *request, st dialog.State, in a
 		return err
 	}
 	lang := r.lang
-	again := func(why string) error {
-		v, err := b.productPrompt(ctx, lang, st.Step, d)
-		if err != nil {
-			return err
-		}
-		return b.reprompt(ctx, r, why, v)
-	}
-	next := func(step string) error {
-		if err := b.putStep(ctx, r, st, step, d); err != nil {
-			return err
-		}
-		v, err := b.productPrompt(ctx, lang, step, d)
-		if err != nil {
-			return err
-		}
-		return b.show(ctx, r, v)
-	}
+	again, next := b.stepMoves(ctx, r, st, &d, func(step string) (view, error) {
+		return b.productPrompt(ctx, lang, step, d)
+	})
 
 	switch st.Step {
 	case stepProductTitle:
-		if in.text == "" {
-			return again(b.wrongInput(lang, in, "adm_want_title"))
+		title, why := b.readText(lang, in, titleField)
+		if why != "" {
+			return again(why)
 		}
-		if !validLine(in.text, maxTitle) {
-			return again(b.t(lang, "err_title"))
-		}
-		d.Title = in.text
+		d.Title = title
 		return next(stepProductDesc)
 
 	case stepProductDesc:
-		switch {
-		case in.button == buttonSkip:
-			d.Description = ""
-		case in.text != "":
-			if !validText(in.text, maxDescription) {
-				return again(b.t(lang, "err_description"))
+		desc := ""
+		if in.button != buttonSkip {
+			var why string
+			if desc, why = b.readText(lang, in, descriptionField); why != "" {
+				return again(why)
 			}
-			d.Description = in.text
-		default:
-			return again(b.wrongInput(lang, in, "adm_want_description"))
 		}
+		d.Description = desc
 		return next(stepProductPhotos)
 
 	case stepProductPhotos:
@@ -246,12 +219,9 @@ func (b *Bot) productStep(ctx context.Context, r *request, st dialog.State, in a
 		return again(b.wrongInput(lang, in, "adm_want_photo"))
 
 	case stepProductPrice:
-		if in.text == "" {
-			return again(b.wrongInput(lang, in, "adm_want_price"))
-		}
-		price, err := core.ParsePrice(in.text, d.Currency)
-		if err != nil {
-			return again(b.priceProblem(lang, err, d.Currency))
+		price, why := b.readPrice(lang, in, d.Currency)
+		if why != "" {
+			return again(why)
 		}
 		d.Price = price
 		return next(stepProductKind)
@@ -267,49 +237,43 @@ func (b *Bot) productStep(ctx context.Context, r *request, st dialog.State, in a
 		return again(b.wrongInput(lang, in, "adm_want_choice"))
 
 	case stepProductStock:
-		n, ok := b.readStock(in)
-		if !ok {
-			return again(b.stockProblem(lang, in))
+		n, why := b.readCount(lang, in)
+		if why != "" {
+			return again(why)
 		}
 		d.Variants = []draftVariant{{Price: d.Price, Stock: n}}
 		return next(stepProductCat)
 
 	case stepProductVName:
-		switch {
-		case in.button == buttonDone && len(d.Variants) > 0:
+		if in.button == buttonDone && len(d.Variants) > 0 {
 			return next(stepProductCat)
-		case in.text == "":
-			return again(b.wrongInput(lang, in, "adm_want_vname"))
-		case !validLine(in.text, maxVariantName):
-			return again(b.t(lang, "err_variant_name"))
 		}
+		var taken []string
 		for _, v := range d.Variants {
-			if strings.EqualFold(v.Name, in.text) {
-				return again(b.t(lang, "adm_vname_taken", in.text))
-			}
+			taken = append(taken, v.Name)
 		}
-		d.Pending = draftVariant{Name: in.text, Price: d.Price}
+		name, why := b.readVariantName(lang, in, taken)
+		if why != "" {
+			return again(why)
+		}
+		d.Pending = draftVariant{Name: name, Price: d.Price}
 		return next(stepProductVPrice)
 
 	case stepProductVPrice:
-		switch {
-		case in.button == buttonSkip:
-			d.Pending.Price = d.Price
-		case in.text != "":
-			price, err := core.ParsePrice(in.text, d.Currency)
-			if err != nil {
-				return again(b.priceProblem(lang, err, d.Currency))
+		price := d.Price
+		if in.button != buttonSkip {
+			var why string
+			if price, why = b.readPrice(lang, in, d.Currency); why != "" {
+				return again(why)
 			}
-			d.Pending.Price = price
-		default:
-			return again(b.wrongInput(lang, in, "adm_want_price"))
 		}
+		d.Pending.Price = price
 		return next(stepProductVStock)
 
 	case stepProductVStock:
-		n, ok := b.readStock(in)
-		if !ok {
-			return again(b.stockProblem(lang, in))
+		n, why := b.readCount(lang, in)
+		if why != "" {
+			return again(why)
 		}
 		d.Pending.Stock = n
 		d.Variants = append(d.Variants, d.Pending)
@@ -330,7 +294,8 @@ func (b *Bot) productStep(ctx context.Context, r *request, st dialog.State, in a
 			if err := b.endDialog(ctx, r); err != nil {
 				return err
 			}
-			return b.show(ctx, r, view{text: b.t(lang, "adm_product_discarded")})
+			k := (&keyboard{}).row(button(b.label(lang, "adm_btn_products_back"), verbAdminProducts, d.ShopID, 0, 0))
+			return b.show(ctx, r, view{text: b.t(lang, "adm_product_discarded"), kb: k.markup()})
 		}
 		return again(b.wrongInput(lang, in, "adm_want_save"))
 	}
@@ -363,8 +328,8 @@ func (b *Bot) productCategory(ctx context.Context, r *request, d *productDraft, 
 		}
 		return next(stepProductPreview)
 	case in.text != "":
-		if !validLine(in.text, maxCategory) {
-			return again(b.t(r.lang, "err_category_name"))
+		if _, why := b.readText(r.lang, in, categoryField); why != "" {
+			return again(why)
 		}
 		for _, c := range cats {
 			if strings.EqualFold(c.Name, in.text) {
@@ -395,21 +360,4 @@ func (b *Bot) saveProduct(ctx context.Context, r *request, d productDraft) error
 		return err
 	}
 	return b.finishDialog(ctx, r, dialogProduct, b.t(r.lang, "adm_product_saved", p.Title), screen(verbAdminProduct, p.ID))
-}
-
-// readStock reads a typed stock count.
-func (b *Bot) readStock(in adminInput) (int, bool) {
-	if in.text == "" {
-		return 0, false
-	}
-	n, err := parseQuantity(in.text, 0, catalog.MaxStock)
-	return n, err == nil
-}
-
-// stockProblem explains why a stock count was not taken.
-func (b *Bot) stockProblem(lang string, in adminInput) string {
-	if in.text == "" {
-		return b.wrongInput(lang, in, "adm_want_stock")
-	}
-	return b.t(lang, "err_stock_quantity")
 }

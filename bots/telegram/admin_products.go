@@ -67,7 +67,7 @@ func (b *Bot) showAdminProducts(ctx context.Context, r *request, id core.ShopID,
 	if archived {
 		list = b.t(lang, "adm_products_archived")
 	}
-	text := b.t(lang, "adm_products", shop.Name, list, total, page+1, pages)
+	text := b.t(lang, "adm_products", shop.Name, list, total) // the pager says the page
 	if total == 0 {
 		text = b.t(lang, "adm_products_empty", shop.Name, list)
 	}
@@ -88,14 +88,6 @@ func boolArg(v bool) int {
 		return 1
 	}
 	return 0
-}
-
-func (b *Bot) onAdminProduct(ctx context.Context, r *request, d callbackData) error {
-	id, err := idArg(d)
-	if err != nil {
-		return err
-	}
-	return b.showAdminProduct(ctx, r, core.ProductID(id))
 }
 
 // showAdminProduct shows a product to its shop's staff, with what they can change.
@@ -200,15 +192,7 @@ func (b *Bot) onAdminArchive(ctx context.Context, r *request, d callbackData) er
 
 // --- categories ---
 
-func (b *Bot) onAdminCategories(ctx context.Context, r *request, d callbackData) error {
-	id, err := idArg(d)
-	if err != nil {
-		return err
-	}
-	shop, _, err := b.staffShop(ctx, r, core.ShopID(id))
-	if err != nil {
-		return err
-	}
+func (b *Bot) onAdminCategories(ctx context.Context, r *request, shop catalog.Shop, _ catalog.Role) error {
 	cats, err := b.catalog.Categories(ctx, shop.ID)
 	if err != nil {
 		return fmt.Errorf("list categories: %w", err)
@@ -313,13 +297,11 @@ func (b *Bot) categoryStep(ctx context.Context, r *request, st dialog.State, in 
 		return err
 	}
 	prompt := b.askView(r.lang, "adm_ask_category")
-	if in.text == "" {
-		return b.reprompt(ctx, r, b.wrongInput(r.lang, in, "adm_want_category"), prompt)
+	name, why := b.readText(r.lang, in, categoryField)
+	if why != "" {
+		return b.reprompt(ctx, r, why, prompt)
 	}
-	if !validLine(in.text, maxCategory) {
-		return b.reprompt(ctx, r, b.t(r.lang, "err_category_name"), prompt)
-	}
-	c, err := b.catalog.CreateCategory(ctx, r.userID(), data.ShopID, in.text)
+	c, err := b.catalog.CreateCategory(ctx, r.userID(), data.ShopID, name)
 	if errors.Is(err, catalog.ErrCategoryTaken) {
 		return b.reprompt(ctx, r, b.t(r.lang, "err_category_taken"), prompt)
 	}
@@ -341,14 +323,6 @@ func (b *Bot) askView(lang, key string, args ...any) view {
 }
 
 // --- variants ---
-
-func (b *Bot) onAdminVariant(ctx context.Context, r *request, d callbackData) error {
-	id, err := idArg(d)
-	if err != nil {
-		return err
-	}
-	return b.showAdminVariant(ctx, r, core.VariantID(id))
-}
 
 // showAdminVariant shows a variant's price and stock with the ways to change them.
 func (b *Bot) showAdminVariant(ctx context.Context, r *request, id core.VariantID) error {
@@ -440,67 +414,50 @@ func (b *Bot) variantStep(ctx context.Context, r *request, st dialog.State, in a
 	if ok, err := b.decode(ctx, r, st, &data); !ok {
 		return err
 	}
-	again := func(why string) error { return b.reprompt(ctx, r, why, b.variantPrompt(r.lang, st.Step, data)) }
-	next := func(step string) error {
-		if err := b.putStep(ctx, r, st, step, data); err != nil {
-			return err
-		}
-		return b.show(ctx, r, b.variantPrompt(r.lang, step, data))
-	}
+	again, next := b.stepMoves(ctx, r, st, &data, func(step string) (view, error) {
+		return b.variantPrompt(r.lang, step, data), nil
+	})
 	switch st.Step {
 	case stepVariantFirst:
-		if in.text == "" {
-			return again(b.wrongInput(r.lang, in, "adm_want_vname"))
+		name, why := b.readText(r.lang, in, variantNameField)
+		if why != "" {
+			return again(why)
 		}
-		if !validLine(in.text, maxVariantName) {
-			return again(b.t(r.lang, "err_variant_name"))
-		}
-		name := in.text
 		if _, err := b.catalog.UpdateVariant(ctx, r.userID(), data.First, catalog.VariantUpdate{Name: &name}); err != nil {
 			return err
 		}
 		return next(stepVariantName)
 	case stepVariantName:
-		if in.text == "" {
-			return again(b.wrongInput(r.lang, in, "adm_want_vname"))
-		}
-		if !validLine(in.text, maxVariantName) {
-			return again(b.t(r.lang, "err_variant_name"))
-		}
 		p, _, err := b.staffProduct(ctx, r, data.ProductID)
 		if err != nil {
 			return err
 		}
+		var taken []string
 		for _, v := range p.Variants {
-			if strings.EqualFold(v.Name, in.text) {
-				return again(b.t(r.lang, "adm_vname_taken", in.text))
-			}
+			taken = append(taken, v.Name)
 		}
-		data.Name = in.text
+		name, why := b.readVariantName(r.lang, in, taken)
+		if why != "" {
+			return again(why)
+		}
+		data.Name = name
 		return next(stepVariantPrice)
 	case stepVariantPrice:
-		switch {
-		case in.button == buttonSkip && data.Default.Amount > 0:
-			data.Price = data.Default
-		case in.text != "":
-			price, err := core.ParsePrice(in.text, data.Default.Currency)
-			if err != nil {
-				return again(b.priceProblem(r.lang, err, data.Default.Currency))
+		price := data.Default
+		if in.button != buttonSkip || data.Default.Amount == 0 {
+			var why string
+			if price, why = b.readPrice(r.lang, in, data.Default.Currency); why != "" {
+				return again(why)
 			}
-			data.Price = price
-		default:
-			return again(b.wrongInput(r.lang, in, "adm_want_price"))
 		}
+		data.Price = price
 		return next(stepVariantStock)
 	case stepVariantStock:
-		if in.text == "" {
-			return again(b.wrongInput(r.lang, in, "adm_want_stock"))
+		n, why := b.readCount(r.lang, in)
+		if why != "" {
+			return again(why)
 		}
-		n, err := parseQuantity(in.text, 0, catalog.MaxStock)
-		if err != nil {
-			return again(b.t(r.lang, "err_stock_quantity"))
-		}
-		_, err = b.catalog.AddVariant(ctx, r.userID(), data.ProductID, catalog.NewVariant{Name: data.Name, Price: data.Price, Stock: n})
+		_, err := b.catalog.AddVariant(ctx, r.userID(), data.ProductID, catalog.NewVariant{Name: data.Name, Price: data.Price, Stock: n})
 		if err != nil {
 			return err
 		}
@@ -550,18 +507,9 @@ type editDialog struct {
 }
 
 func (b *Bot) onAdminEditProduct(ctx context.Context, r *request, d callbackData) error {
-	if err := d.want(2); err != nil {
-		return errStaleButton
-	}
-	id, err := d.Int(0)
+	id, field, err := idAndCode(d, editTitle, editDescription, editPhotos)
 	if err != nil {
-		return errStaleButton
-	}
-	field := d.Str(1)
-	switch field {
-	case editTitle, editDescription, editPhotos:
-	default:
-		return errStaleButton
+		return err
 	}
 	p, _, err := b.staffProduct(ctx, r, core.ProductID(id))
 	if err != nil {
@@ -571,16 +519,9 @@ func (b *Bot) onAdminEditProduct(ctx context.Context, r *request, d callbackData
 }
 
 func (b *Bot) onAdminEditVariant(ctx context.Context, r *request, d callbackData) error {
-	if err := d.want(2); err != nil {
-		return errStaleButton
-	}
-	id, err := d.Int(0)
+	id, field, err := idAndCode(d, editVariantName, editVariantPrice)
 	if err != nil {
-		return errStaleButton
-	}
-	field := d.Str(1)
-	if field != editVariantName && field != editVariantPrice {
-		return errStaleButton
+		return err
 	}
 	v, p, shop, err := b.staffVariant(ctx, r, core.VariantID(id))
 	if err != nil {
@@ -589,27 +530,11 @@ func (b *Bot) onAdminEditVariant(ctx context.Context, r *request, d callbackData
 	return b.startEdit(ctx, r, field, editDialog{ProductID: p.ID, VariantID: v.ID, Currency: shop.Currency, Name: itemTitle(p.Title, v.Name)})
 }
 
-func (b *Bot) onAdminRename(ctx context.Context, r *request, d callbackData) error {
-	id, err := idArg(d)
-	if err != nil {
-		return err
-	}
-	shop, err := b.ownerShop(ctx, r, core.ShopID(id))
-	if err != nil {
-		return err
-	}
+func (b *Bot) onAdminRename(ctx context.Context, r *request, shop catalog.Shop) error {
 	return b.startEdit(ctx, r, editShopName, editDialog{ShopID: shop.ID, Name: shop.Name})
 }
 
-func (b *Bot) onAdminReservation(ctx context.Context, r *request, d callbackData) error {
-	id, err := idArg(d)
-	if err != nil {
-		return err
-	}
-	shop, err := b.ownerShop(ctx, r, core.ShopID(id))
-	if err != nil {
-		return err
-	}
+func (b *Bot) onAdminReservation(ctx context.Context, r *request, shop catalog.Shop) error {
 	return b.startEdit(ctx, r, editReservation, editDialog{ShopID: shop.ID, Name: shop.Name})
 }
 
@@ -658,7 +583,9 @@ func (b *Bot) editStep(ctx context.Context, r *request, st dialog.State, in admi
 		return err
 	}
 	lang := r.lang
-	again := func(why string) error { return b.reprompt(ctx, r, why, b.editPrompt(lang, st.Step, data)) }
+	again, next := b.stepMoves(ctx, r, st, &data, func(step string) (view, error) {
+		return b.editPrompt(lang, step, data), nil
+	})
 	saved := func(next string) error { return b.finishDialog(ctx, r, dialogEdit, b.t(lang, "adm_saved"), next) }
 	product := func(u catalog.ProductUpdate) error {
 		if _, err := b.catalog.UpdateProduct(ctx, r.userID(), data.ProductID, u); err != nil {
@@ -681,20 +608,18 @@ func (b *Bot) editStep(ctx context.Context, r *request, st dialog.State, in admi
 
 	switch st.Step {
 	case editTitle:
-		if in.text == "" {
-			return again(b.wrongInput(lang, in, "adm_want_title"))
+		title, why := b.readText(lang, in, titleField)
+		if why != "" {
+			return again(why)
 		}
-		if !validLine(in.text, maxTitle) {
-			return again(b.t(lang, "err_title"))
-		}
-		return product(catalog.ProductUpdate{Title: &in.text})
+		return product(catalog.ProductUpdate{Title: &title})
 	case editDescription:
-		desc := in.text
-		if in.button != buttonClear && in.text == "" {
-			return again(b.wrongInput(lang, in, "adm_want_description"))
-		}
-		if !validText(desc, maxDescription) {
-			return again(b.t(lang, "err_description"))
+		desc := ""
+		if in.button != buttonClear {
+			var why string
+			if desc, why = b.readText(lang, in, descriptionField); why != "" {
+				return again(why)
+			}
 		}
 		return product(catalog.ProductUpdate{Description: &desc})
 	case editPhotos:
@@ -704,10 +629,7 @@ func (b *Bot) editStep(ctx context.Context, r *request, st dialog.State, in admi
 			if len(data.Photos) >= catalog.MaxPhotos {
 				return product(catalog.ProductUpdate{Photos: &data.Photos})
 			}
-			if err := b.putStep(ctx, r, st, editPhotos, data); err != nil {
-				return err
-			}
-			return b.show(ctx, r, b.editPrompt(lang, editPhotos, data))
+			return next(editPhotos)
 		case in.button == buttonDone && len(data.Photos) > 0:
 			return product(catalog.ProductUpdate{Photos: &data.Photos})
 		case in.button == buttonClear:
@@ -716,30 +638,33 @@ func (b *Bot) editStep(ctx context.Context, r *request, st dialog.State, in admi
 		}
 		return again(b.wrongInput(lang, in, "adm_want_photo"))
 	case editVariantName:
-		if in.text == "" {
-			return again(b.wrongInput(lang, in, "adm_want_vname"))
-		}
-		if !validLine(in.text, maxVariantName) {
-			return again(b.t(lang, "err_variant_name"))
-		}
-		return variant(catalog.VariantUpdate{Name: &in.text})
-	case editVariantPrice:
-		if in.text == "" {
-			return again(b.wrongInput(lang, in, "adm_want_price"))
-		}
-		price, err := core.ParsePrice(in.text, data.Currency)
+		_, p, _, err := b.staffVariant(ctx, r, data.VariantID)
 		if err != nil {
-			return again(b.priceProblem(lang, err, data.Currency))
+			return err
+		}
+		var taken []string // the other variants' names: a variant may keep its own
+		for _, v := range p.Variants {
+			if v.ID != data.VariantID {
+				taken = append(taken, v.Name)
+			}
+		}
+		name, why := b.readVariantName(lang, in, taken)
+		if why != "" {
+			return again(why)
+		}
+		return variant(catalog.VariantUpdate{Name: &name})
+	case editVariantPrice:
+		price, why := b.readPrice(lang, in, data.Currency)
+		if why != "" {
+			return again(why)
 		}
 		return variant(catalog.VariantUpdate{Price: &price})
 	case editShopName:
-		if in.text == "" {
-			return again(b.wrongInput(lang, in, "sell_want_name"))
+		name, why := b.readText(lang, in, shopNameField)
+		if why != "" {
+			return again(why)
 		}
-		if !validLine(in.text, maxShopName) {
-			return again(b.t(lang, "err_shop_name"))
-		}
-		return settings(catalog.ShopSettings{Name: &in.text})
+		return settings(catalog.ShopSettings{Name: &name})
 	case editReservation:
 		if in.text == "" {
 			return again(b.wrongInput(lang, in, "adm_want_minutes"))

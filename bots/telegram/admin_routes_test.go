@@ -33,6 +33,9 @@ func TestAdminCallbackDataFits(t *testing.T) {
 		{verbOperatorBlock, []any{id, 1}},
 		{verbAdminButton, []any{stepProductPreview, buttonCancel}},
 		{verbAdminButton, []any{stepProductCat, id}},
+		{verbAdminButton, []any{stepProductCat, id, newNonce()}}, // stamped with its conversation
+		{verbAdminButton, []any{stepProductPreview, buttonCancel, newNonce()}},
+		{verbAdminOrderNew, []any{id}},
 		{verbAdminButton, []any{stepImportConfirm, buttonCancel}},
 	} {
 		if _, err := encodeCallback(tc.verb, tc.args...); err != nil {
@@ -59,6 +62,14 @@ func TestAdminTexts(t *testing.T) {
 	for _, g := range orderGroups {
 		keys = append(keys, g.key)
 	}
+	for _, f := range []textField{shopNameField, titleField, descriptionField, variantNameField, categoryField,
+		placeNameField, addressField, hoursField, optionNameField, trackingField} {
+		keys = append(keys, f.want, f.rule)
+	}
+	for kind := range (&Bot{}).adminDialogs() {
+		keys = append(keys, dialogNameKey(kind))
+	}
+	keys = append(keys, dialogNameKey(dialogCartQuantity))
 	files, err := filepath.Glob("*.go")
 	if err != nil {
 		t.Fatal(err)

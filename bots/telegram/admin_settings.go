@@ -16,15 +16,7 @@ import (
 // changed by the edit conversation (admin_products.go), the payment by the sell
 // conversation (sell.go).
 
-func (b *Bot) onAdminSettings(ctx context.Context, r *request, d callbackData) error {
-	id, err := idArg(d)
-	if err != nil {
-		return err
-	}
-	shop, err := b.ownerShop(ctx, r, core.ShopID(id))
-	if err != nil {
-		return err
-	}
+func (b *Bot) onAdminSettings(ctx context.Context, r *request, shop catalog.Shop) error {
 	points, err := b.catalog.PickupPoints(ctx, shop.ID)
 	if err != nil {
 		return fmt.Errorf("list pickup points: %w", err)
@@ -76,14 +68,6 @@ func (b *Bot) settingsBack(lang string, shop core.ShopID, role catalog.Role) tel
 
 // --- pickup points ---
 
-func (b *Bot) onAdminPickups(ctx context.Context, r *request, d callbackData) error {
-	id, err := idArg(d)
-	if err != nil {
-		return err
-	}
-	return b.showPickups(ctx, r, core.ShopID(id))
-}
-
 func (b *Bot) showPickups(ctx context.Context, r *request, id core.ShopID) error {
 	shop, role, err := b.staffShop(ctx, r, id)
 	if err != nil {
@@ -114,6 +98,15 @@ func (b *Bot) showPickups(ctx context.Context, r *request, id core.ShopID) error
 
 // onAdminRemovePickup stops offering a pickup point: aptr:<shop>:<point>.
 func (b *Bot) onAdminRemovePickup(ctx context.Context, r *request, d callbackData) error {
+	return b.removeFromList(ctx, r, d, func(actor core.UserID, id int64) error {
+		return b.catalog.RemovePickupPoint(ctx, actor, core.PickupPointID(id))
+	}, b.showPickups)
+}
+
+// removeFromList handles "<verb>:<shop>:<id>", a staff member removing a record of
+// the shop's (remove): they are told, and see the list again (list).
+func (b *Bot) removeFromList(ctx context.Context, r *request, d callbackData, remove func(actor core.UserID, id int64) error,
+	list func(context.Context, *request, core.ShopID) error) error {
 	a, err := intArgs(d, 2)
 	if err != nil {
 		return err
@@ -122,11 +115,11 @@ func (b *Bot) onAdminRemovePickup(ctx context.Context, r *request, d callbackDat
 	if err != nil {
 		return err
 	}
-	if err := b.catalog.RemovePickupPoint(ctx, r.userID(), core.PickupPointID(a[1])); err != nil {
+	if err := remove(r.userID(), a[1]); err != nil {
 		return err
 	}
 	r.answer(b.label(r.lang, "adm_removed"))
-	return b.showPickups(ctx, r, shop.ID)
+	return list(ctx, r, shop.ID)
 }
 
 // Steps of the pickup point conversation.
@@ -143,15 +136,7 @@ type pickupDialog struct {
 	Address string      `json:"address,omitempty"`
 }
 
-func (b *Bot) onAdminAddPickup(ctx context.Context, r *request, d callbackData) error {
-	id, err := idArg(d)
-	if err != nil {
-		return err
-	}
-	shop, _, err := b.staffShop(ctx, r, core.ShopID(id))
-	if err != nil {
-		return err
-	}
+func (b *Bot) onAdminAddPickup(ctx context.Context, r *request, shop catalog.Shop, _ catalog.Role) error {
 	data := pickupDialog{ShopID: shop.ID}
 	if err := b.startDialog(ctx, r, dialogPickup, stepPickupName, data); err != nil {
 		return err
@@ -177,43 +162,31 @@ func (b *Bot) pickupStep(ctx context.Context, r *request, st dialog.State, in ad
 	if ok, err := b.decode(ctx, r, st, &data); !ok {
 		return err
 	}
-	again := func(why string) error { return b.reprompt(ctx, r, why, b.pickupPrompt(r.lang, st.Step)) }
-	next := func(step string) error {
-		if err := b.putStep(ctx, r, st, step, data); err != nil {
-			return err
-		}
-		return b.show(ctx, r, b.pickupPrompt(r.lang, step))
-	}
+	again, next := b.stepMoves(ctx, r, st, &data, func(step string) (view, error) {
+		return b.pickupPrompt(r.lang, step), nil
+	})
 	switch st.Step {
 	case stepPickupName:
-		if in.text == "" {
-			return again(b.wrongInput(r.lang, in, "adm_want_place_name"))
+		name, why := b.readText(r.lang, in, placeNameField)
+		if why != "" {
+			return again(why)
 		}
-		if !validLine(in.text, maxPlaceName) {
-			return again(b.t(r.lang, "err_pickup_point_fields"))
-		}
-		data.Name = in.text
+		data.Name = name
 		return next(stepPickupAddress)
 	case stepPickupAddress:
-		if in.text == "" {
-			return again(b.wrongInput(r.lang, in, "adm_want_address"))
+		address, why := b.readText(r.lang, in, addressField)
+		if why != "" {
+			return again(why)
 		}
-		if !validText(in.text, maxAddress) {
-			return again(b.t(r.lang, "err_pickup_point_fields"))
-		}
-		data.Address = in.text
+		data.Address = address
 		return next(stepPickupHours)
 	case stepPickupHours:
-		var hours string
-		switch {
-		case in.button == buttonSkip:
-		case in.text != "":
-			if !validText(in.text, maxHours) {
-				return again(b.t(r.lang, "err_pickup_point_fields"))
+		hours := ""
+		if in.button != buttonSkip {
+			var why string
+			if hours, why = b.readText(r.lang, in, hoursField); why != "" {
+				return again(why)
 			}
-			hours = in.text
-		default:
-			return again(b.wrongInput(r.lang, in, "adm_want_hours"))
 		}
 		p, err := b.catalog.AddPickupPoint(ctx, r.userID(), catalog.PickupPoint{
 			ShopID: data.ShopID, Name: data.Name, Address: data.Address, Hours: hours,
@@ -227,14 +200,6 @@ func (b *Bot) pickupStep(ctx context.Context, r *request, st dialog.State, in ad
 }
 
 // --- shipping options ---
-
-func (b *Bot) onAdminShipping(ctx context.Context, r *request, d callbackData) error {
-	id, err := idArg(d)
-	if err != nil {
-		return err
-	}
-	return b.showShipping(ctx, r, core.ShopID(id))
-}
 
 func (b *Bot) showShipping(ctx context.Context, r *request, id core.ShopID) error {
 	shop, role, err := b.staffShop(ctx, r, id)
@@ -275,19 +240,9 @@ func (b *Bot) shippingPrice(lang string, m core.Money) string {
 
 // onAdminRemoveShipping stops offering a shipping option: ashr:<shop>:<option>.
 func (b *Bot) onAdminRemoveShipping(ctx context.Context, r *request, d callbackData) error {
-	a, err := intArgs(d, 2)
-	if err != nil {
-		return err
-	}
-	shop, _, err := b.staffShop(ctx, r, core.ShopID(a[0]))
-	if err != nil {
-		return err
-	}
-	if err := b.catalog.RemoveShippingOption(ctx, r.userID(), core.ShippingOptionID(a[1])); err != nil {
-		return err
-	}
-	r.answer(b.label(r.lang, "adm_removed"))
-	return b.showShipping(ctx, r, shop.ID)
+	return b.removeFromList(ctx, r, d, func(actor core.UserID, id int64) error {
+		return b.catalog.RemoveShippingOption(ctx, actor, core.ShippingOptionID(id))
+	}, b.showShipping)
 }
 
 // Steps of the shipping option conversation.
@@ -303,15 +258,7 @@ type shippingDialog struct {
 	Name     string        `json:"name,omitempty"`
 }
 
-func (b *Bot) onAdminAddShipping(ctx context.Context, r *request, d callbackData) error {
-	id, err := idArg(d)
-	if err != nil {
-		return err
-	}
-	shop, _, err := b.staffShop(ctx, r, core.ShopID(id))
-	if err != nil {
-		return err
-	}
+func (b *Bot) onAdminAddShipping(ctx context.Context, r *request, shop catalog.Shop, _ catalog.Role) error {
 	if shop.PaymentMethod == catalog.PayStars {
 		// Refused before the conversation asks anything; the catalog refuses it too.
 		return catalog.ErrStarsShipping
@@ -339,20 +286,17 @@ func (b *Bot) shippingStep(ctx context.Context, r *request, st dialog.State, in 
 	if ok, err := b.decode(ctx, r, st, &data); !ok {
 		return err
 	}
-	again := func(why string) error { return b.reprompt(ctx, r, why, b.shippingPrompt(r.lang, st.Step, data)) }
+	again, next := b.stepMoves(ctx, r, st, &data, func(step string) (view, error) {
+		return b.shippingPrompt(r.lang, step, data), nil
+	})
 	switch st.Step {
 	case stepShippingName:
-		if in.text == "" {
-			return again(b.wrongInput(r.lang, in, "adm_want_option_name"))
+		name, why := b.readText(r.lang, in, optionNameField)
+		if why != "" {
+			return again(why)
 		}
-		if !validLine(in.text, maxPlaceName) {
-			return again(b.t(r.lang, "err_shipping_option_fields"))
-		}
-		data.Name = in.text
-		if err := b.putStep(ctx, r, st, stepShippingPrice, data); err != nil {
-			return err
-		}
-		return b.show(ctx, r, b.shippingPrompt(r.lang, stepShippingPrice, data))
+		data.Name = name
+		return next(stepShippingPrice)
 	case stepShippingPrice:
 		if in.text == "" {
 			return again(b.wrongInput(r.lang, in, "adm_want_price"))

@@ -61,15 +61,7 @@ func staffName(m catalog.StaffMember) string {
 }
 
 // onAdminInvite makes a one-time invitation link for a manager: asfi:<shop>.
-func (b *Bot) onAdminInvite(ctx context.Context, r *request, d callbackData) error {
-	id, err := idArg(d)
-	if err != nil {
-		return err
-	}
-	shop, err := b.ownerShop(ctx, r, core.ShopID(id))
-	if err != nil {
-		return err
-	}
+func (b *Bot) onAdminInvite(ctx context.Context, r *request, shop catalog.Shop) error {
 	inv, err := b.catalog.CreateInvite(ctx, r.userID(), shop.ID)
 	if err != nil {
 		return err

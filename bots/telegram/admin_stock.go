@@ -51,21 +51,15 @@ type stockDialog struct {
 
 // onAdminAdjust asks how the stock of a variant changes: avk:<variant>:<kind code>.
 func (b *Bot) onAdminAdjust(ctx context.Context, r *request, d callbackData) error {
-	if err := d.want(2); err != nil {
-		return errStaleButton
-	}
-	id, err := d.Int(0)
+	id, kind, err := idAndCode(d, stockKindReceipt, stockKindCorrection, stockKindWriteOff)
 	if err != nil {
-		return errStaleButton
-	}
-	if _, ok := stockKinds[d.Str(1)]; !ok {
-		return errStaleButton
+		return err
 	}
 	v, p, _, err := b.staffVariant(ctx, r, core.VariantID(id))
 	if err != nil {
 		return err
 	}
-	data := stockDialog{VariantID: v.ID, Kind: d.Str(1), Title: itemTitle(p.Title, v.Name)}
+	data := stockDialog{VariantID: v.ID, Kind: kind, Title: itemTitle(p.Title, v.Name)}
 	if err := b.startDialog(ctx, r, dialogStock, stepStockAmount, data); err != nil {
 		return err
 	}
@@ -221,15 +215,7 @@ func (b *Bot) onAdminMovements(ctx context.Context, r *request, d callbackData) 
 
 // --- bulk import and export ---
 
-func (b *Bot) onAdminStock(ctx context.Context, r *request, d callbackData) error {
-	id, err := idArg(d)
-	if err != nil {
-		return err
-	}
-	shop, _, err := b.staffShop(ctx, r, core.ShopID(id))
-	if err != nil {
-		return err
-	}
+func (b *Bot) onAdminStock(ctx context.Context, r *request, shop catalog.Shop, _ catalog.Role) error {
 	k := &keyboard{}
 	k.row(
 		button(b.label(r.lang, "adm_btn_export"), verbAdminExport, shop.ID),
@@ -241,15 +227,7 @@ func (b *Bot) onAdminStock(ctx context.Context, r *request, d callbackData) erro
 
 // onAdminExport sends the shop's stock as a CSV document, which reads back as an
 // import.
-func (b *Bot) onAdminExport(ctx context.Context, r *request, d callbackData) error {
-	id, err := idArg(d)
-	if err != nil {
-		return err
-	}
-	shop, _, err := b.staffShop(ctx, r, core.ShopID(id))
-	if err != nil {
-		return err
-	}
+func (b *Bot) onAdminExport(ctx context.Context, r *request, shop catalog.Shop, _ catalog.Role) error {
 	rows, err := b.catalog.ExportStock(ctx, r.userID(), shop.ID)
 	if err != nil {
 		return err
@@ -262,7 +240,7 @@ func (b *Bot) onAdminExport(ctx context.Context, r *request, d callbackData) err
 	_, err = b.api.SendDocument(ctx, &telego.SendDocumentParams{
 		ChatID:    tu.ID(r.chatID),
 		Document:  tu.FileFromBytes(buf.Bytes(), name),
-		Caption:   b.t(r.lang, "adm_export_caption", shop.Name, len(rows)),
+		Caption:   b.t(r.lang, "adm_export_caption", shop.Name, b.count(r.lang, "adm_n_variants", len(rows))),
 		ParseMode: telego.ModeHTML,
 	})
 	if err != nil {
@@ -282,15 +260,7 @@ type importDialog struct {
 }
 
 // onAdminImport waits for a stock file: asi:<shop>.
-func (b *Bot) onAdminImport(ctx context.Context, r *request, d callbackData) error {
-	id, err := idArg(d)
-	if err != nil {
-		return err
-	}
-	shop, _, err := b.staffShop(ctx, r, core.ShopID(id))
-	if err != nil {
-		return err
-	}
+func (b *Bot) onAdminImport(ctx context.Context, r *request, shop catalog.Shop, _ catalog.Role) error {
 	if err := b.startDialog(ctx, r, dialogImport, stepImportFile, importDialog{ShopID: shop.ID}); err != nil {
 		return err
 	}
@@ -315,7 +285,8 @@ func (b *Bot) importStep(ctx context.Context, r *request, st dialog.State, in ad
 		if err := b.endDialog(ctx, r); err != nil {
 			return err
 		}
-		return b.show(ctx, r, view{text: b.t(r.lang, "adm_import_cancelled")})
+		k := (&keyboard{}).row(button(b.label(r.lang, "adm_btn_stock_back"), verbAdminStock, data.ShopID))
+		return b.show(ctx, r, view{text: b.t(r.lang, "adm_import_cancelled"), kb: k.markup()})
 	}
 	prompt := b.importPrompt(r.lang)
 	if st.Step == stepImportConfirm {
@@ -375,7 +346,7 @@ func (b *Bot) previewImport(ctx context.Context, r *request, st dialog.State, da
 		text += "\n\n" + b.t(lang, "adm_import_nothing")
 	}
 	k.row(stepButton(b.label(lang, "adm_btn_discard"), stepImportConfirm, buttonCancel))
-	_, err = b.sendView(ctx, r.chatID, view{text: text, kb: k.markup()})
+	_, err = b.sendView(ctx, r.chatID, stampSteps(r, view{text: text, kb: k.markup()}))
 	return err
 }
 

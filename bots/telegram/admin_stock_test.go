@@ -97,7 +97,7 @@ func TestSeller_ImportsAndExportsStock(t *testing.T) {
 			t.Errorf("export answer = %q", ans.Text)
 		}
 		doc := env.lastBot(seller)
-		if doc.Document == nil || !strings.HasSuffix(doc.Document.FileName, ".csv") || !strings.Contains(doc.Caption, "3 variant(s)") {
+		if doc.Document == nil || !strings.HasSuffix(doc.Document.FileName, ".csv") || !strings.Contains(doc.Caption, "3 variants") {
 			t.Fatalf("export message = %+v", doc)
 		}
 		data, _, ok := env.tg.FileData(doc.Document.FileID)

@@ -27,6 +27,7 @@ const (
 	verbShop         = "s"  // s:<shop>: a shop's front (categories)
 	verbProducts     = "pl" // pl:<shop>:<category>:<page>: a page of products
 	verbProduct      = "p"  // p:<product>:<variant>:<qty>: a product card
+	verbProductNew   = "pn" // pn:<product>:<variant>:<qty>: the same in a new message (search results stay)
 	verbAddToCart    = "ac" // ac:<variant>:<qty>
 	verbBuyNow       = "bn" // bn:<variant>:<qty>: checkout of one variant without the cart
 	verbCart         = "c"  // c:<shop>
@@ -38,15 +39,18 @@ const (
 	verbConfirmBuy   = "kb" // kb:<variant>:<qty>:<delivery>:<pickup>:<nonce>: reserve and invoice one variant
 	verbOrders       = "ol" // ol:<page>: the shopper's orders
 	verbOrder        = "od" // od:<order>: one of the shopper's orders
+	verbOrderNew     = "on" // on:<order>: the same in a new message (notifications, receipts: they stay)
 	verbOrderPay     = "op" // op:<order>: send the invoice of an order awaiting payment again
 	verbOrderCancel  = "oc" // oc:<order>: the buyer cancels an order awaiting payment
 	verbOrderDone    = "of" // of:<order>: the buyer confirms receipt
 	verbLanguage     = "l"  // l:<ru|en>
 
-	// verbAdminOrder opens an order in the seller's admin menu: ao:<order>. It is
-	// sent on staff notifications of paid orders (notify.go) and handled by the
-	// seller side (admin*.go).
-	verbAdminOrder = "ao"
+	// verbAdminOrder opens an order in the seller's admin menu: ao:<order>; and
+	// verbAdminOrderNew the same in a new message, leaving the pressed one as it is:
+	// the button of staff notifications (notify.go), which stay in the chat. Both
+	// are handled by the seller side (admin*.go).
+	verbAdminOrder    = "ao"
+	verbAdminOrderNew = "aon"
 )
 
 // callbackData is parsed callback data.

@@ -21,19 +21,15 @@ type cartQuantityDialog struct {
 
 // onAddToCart adds to the cart and refreshes the card, whose "Cart (N)" changes.
 func (b *Bot) onAddToCart(ctx context.Context, r *request, d callbackData) error {
-	if err := d.want(2); err != nil {
-		return errStaleButton
-	}
-	vid, err1 := d.Int(0)
-	qty, err2 := d.Int(1)
-	if err1 != nil || err2 != nil || qty < 1 || qty > maxCartQuantity {
-		return errStaleButton
-	}
-	variant, err := b.shopperVariant(ctx, core.VariantID(vid))
+	vid, qty, err := variantAndQuantity(d, 1)
 	if err != nil {
 		return err
 	}
-	cart, err := b.orders.AddToCart(ctx, r.userID(), variant.ID, int(qty))
+	variant, err := b.shopperVariant(ctx, vid)
+	if err != nil {
+		return err
+	}
+	cart, err := b.orders.AddToCart(ctx, r.userID(), variant.ID, qty)
 	if err != nil {
 		return err
 	}
@@ -110,6 +106,20 @@ func (b *Bot) cartView(ctx context.Context, r *request, shopID core.ShopID) (vie
 	return view{text: strings.Join(lines, "\n"), kb: k.markup()}, nil
 }
 
+// variantAndQuantity reads callback data "<verb>:<variant>:<quantity>" with a
+// quantity from least to maxCartQuantity; errStaleButton for any other.
+func variantAndQuantity(d callbackData, least int) (core.VariantID, int, error) {
+	if err := d.want(2); err != nil {
+		return 0, 0, errStaleButton
+	}
+	vid, err1 := d.Int(0)
+	qty, err2 := d.Int(1)
+	if err1 != nil || err2 != nil || qty < int64(least) || qty > maxCartQuantity {
+		return 0, 0, errStaleButton
+	}
+	return core.VariantID(vid), int(qty), nil
+}
+
 // itemTitle is a product's title with its variant's name, if it has one.
 func itemTitle(title, variant string) string {
 	if variant == "" {
@@ -119,15 +129,11 @@ func itemTitle(title, variant string) string {
 }
 
 func (b *Bot) onCartQuantity(ctx context.Context, r *request, d callbackData) error {
-	if err := d.want(2); err != nil {
-		return errStaleButton
+	vid, qty, err := variantAndQuantity(d, 0)
+	if err != nil {
+		return err
 	}
-	vid, err1 := d.Int(0)
-	qty, err2 := d.Int(1)
-	if err1 != nil || err2 != nil || qty < 0 || qty > maxCartQuantity {
-		return errStaleButton
-	}
-	cart, err := b.orders.SetCartQuantity(ctx, r.userID(), core.VariantID(vid), int(qty))
+	cart, err := b.orders.SetCartQuantity(ctx, r.userID(), vid, qty)
 	if err != nil {
 		return err
 	}

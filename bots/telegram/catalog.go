@@ -33,14 +33,7 @@ func (b *Bot) shopsView(ctx context.Context, r *request, page int, intro string)
 	for _, s := range shops {
 		k.row(button("🏬 "+s.Name, verbShop, s.ID))
 	}
-	var nav []telegoButton
-	if page > 0 {
-		nav = append(nav, button(b.label(r.lang, "btn_prev"), verbShops, page-1))
-	}
-	if hasNext {
-		nav = append(nav, button(b.label(r.lang, "btn_next"), verbShops, page+1))
-	}
-	k.row(nav...)
+	b.prevNext(k, r.lang, page, hasNext, verbShops)
 
 	carts, err := b.orders.Carts(ctx, r.userID())
 	if err != nil {
@@ -193,7 +186,8 @@ func (b *Bot) showProducts(ctx context.Context, r *request, shop catalog.Shop, c
 		// The shop's front is this list: back is the list of shops.
 		k.row(button(b.label(r.lang, "btn_shops"), verbShops, 0))
 	}
-	text := b.t(r.lang, "products_title", shop.Name, section, page+1, pages)
+	// The pager's middle button says which page this is.
+	text := b.t(r.lang, "products_title", shop.Name, section)
 	if total == 0 {
 		text = b.t(r.lang, "products_empty", shop.Name)
 	}
@@ -271,26 +265,30 @@ func (b *Bot) productView(ctx context.Context, r *request, id core.ProductID, vi
 	qty = min(max(qty, 1), max(avail, 1), maxCartQuantity)
 
 	lang := r.lang
-	var lines []string
-	lines = append(lines, "<b>"+escape(p.Title)+"</b>")
+	title := "<b>" + escape(p.Title) + "</b>"
+	var facts []string
+	if len(p.Variants) > 1 {
+		facts = append(facts, b.t(lang, "card_variant", chosen.Name))
+	}
+	facts = append(facts, b.t(lang, "card_price", formatMoney(lang, chosen.Price)))
+	if avail > 0 {
+		facts = append(facts, b.t(lang, "card_stock", avail))
+	} else {
+		facts = append(facts, b.t(lang, "card_out_of_stock"))
+	}
+	lines := []string{title}
 	if p.Description != "" {
-		// A caption holds 1024 characters; the rest of the card needs about 200.
-		limit := maxTextLen - 300
+		// The description gets what the rest of the card leaves of a caption (1024
+		// characters) or a message (4096).
+		limit := maxTextLen
 		if len(p.Photos) > 0 {
-			limit = maxCaptionLen - 300
+			limit = maxCaptionLen
 		}
-		lines = append(lines, escape(truncate(p.Description, limit)))
+		rest := textLen(plain(title + "\n\n\n" + strings.Join(facts, "\n")))
+		lines = append(lines, escape(truncate(p.Description, limit-rest)))
 	}
 	lines = append(lines, "")
-	if len(p.Variants) > 1 {
-		lines = append(lines, b.t(lang, "card_variant", chosen.Name))
-	}
-	lines = append(lines, b.t(lang, "card_price", formatMoney(lang, chosen.Price)))
-	if avail > 0 {
-		lines = append(lines, b.t(lang, "card_stock", avail))
-	} else {
-		lines = append(lines, b.t(lang, "card_out_of_stock"))
-	}
+	lines = append(lines, facts...)
 
 	k := &keyboard{}
 	if len(p.Variants) > 1 {
@@ -314,7 +312,7 @@ func (b *Bot) productView(ctx context.Context, r *request, id core.ProductID, vi
 		if qty < avail && qty < maxCartQuantity {
 			plus = button("➕", verbProduct, p.ID, chosen.ID, qty+1)
 		}
-		k.row(minus, button(b.label(lang, "btn_qty", qty), verbNoop), plus)
+		k.row(minus, button(b.count(lang, "btn_qty", qty), verbNoop), plus)
 		k.row(
 			button(b.label(lang, "btn_add_to_cart"), verbAddToCart, chosen.ID, qty),
 			button(b.label(lang, "btn_buy_now"), verbBuyNow, chosen.ID, qty),

@@ -39,34 +39,31 @@ var deliveryByCode = map[string]order.DeliveryKind{
 
 // onBuyNow shows the checkout summary of one variant, without the cart.
 func (b *Bot) onBuyNow(ctx context.Context, r *request, d callbackData) error {
-	if err := d.want(2); err != nil {
-		return errStaleButton
+	vid, qty, err := variantAndQuantity(d, 1)
+	if err != nil {
+		return err
 	}
-	vid, err1 := d.Int(0)
-	qty, err2 := d.Int(1)
-	if err1 != nil || err2 != nil || qty < 1 || qty > maxCartQuantity {
-		return errStaleButton
-	}
-	v, err := b.shopperVariant(ctx, core.VariantID(vid))
+	v, err := b.shopperVariant(ctx, vid)
 	if err != nil {
 		return err
 	}
 	if v.Available <= 0 {
 		return order.ErrSoldOut
 	}
-	if int(qty) > v.Available {
+	if qty > v.Available {
 		return order.ErrNotEnoughStock
 	}
 	shop, err := b.openShop(ctx, v.ShopID)
 	if err != nil {
 		return err
 	}
-	total, err := v.Price.Mul(qty)
+	total, err := v.Price.Mul(int64(qty))
 	if err != nil {
 		return err
 	}
-	lines := []checkoutLine{{title: v.Title, qty: int(qty), price: v.Price}}
-	return b.showCheckout(ctx, r, shop, lines, total, func(code string, pickup core.PickupPointID, nonce string) (string, []any) {
+	lines := []checkoutLine{{title: v.Title, qty: qty, price: v.Price}}
+	back := button(b.label(r.lang, "btn_back"), verbProduct, v.ProductID, v.ID, qty)
+	return b.showCheckout(ctx, r, shop, lines, total, back, func(code string, pickup core.PickupPointID, nonce string) (string, []any) {
 		return verbConfirmBuy, []any{v.ID, qty, code, pickup, nonce}
 	})
 }
@@ -95,7 +92,8 @@ func (b *Bot) onCheckout(ctx context.Context, r *request, d callbackData) error 
 		}
 		lines = append(lines, checkoutLine{title: itemTitle(it.Title, it.VariantName), qty: it.Quantity, price: it.UnitPrice})
 	}
-	return b.showCheckout(ctx, r, shop, lines, cart.Total, func(code string, pickup core.PickupPointID, nonce string) (string, []any) {
+	back := button(b.label(r.lang, "btn_back_to_cart"), verbCart, shop.ID)
+	return b.showCheckout(ctx, r, shop, lines, cart.Total, back, func(code string, pickup core.PickupPointID, nonce string) (string, []any) {
 		return verbConfirmCart, []any{shop.ID, code, pickup, nonce}
 	})
 }
@@ -107,11 +105,12 @@ type checkoutLine struct {
 	price core.Money
 }
 
-// showCheckout shows the summary with one confirm button per delivery choice;
+// showCheckout shows the summary with one confirm button per delivery choice and
+// back, the way to where the shopper came from (the cart, the product card);
 // confirm returns each button's callback verb and arguments from the delivery code,
 // the pickup point and the summary's fresh nonce.
 func (b *Bot) showCheckout(ctx context.Context, r *request, shop catalog.Shop, lines []checkoutLine, total core.Money,
-	confirm func(code string, pickup core.PickupPointID, nonce string) (string, []any)) error {
+	back telegoButton, confirm func(code string, pickup core.PickupPointID, nonce string) (string, []any)) error {
 	if err := b.checkPayable(shop); err != nil {
 		return err
 	}
@@ -155,7 +154,7 @@ func (b *Bot) showCheckout(ctx context.Context, r *request, shop catalog.Shop, l
 			add(b.label(lang, "btn_shipping"), deliveryCodeShipping, 0)
 		}
 	}
-	k.row(button(b.label(lang, "btn_back"), verbShop, shop.ID))
+	k.row(back)
 	return b.show(ctx, r, view{text: strings.Join(text, "\n"), kb: k.markup()})
 }
 
@@ -250,16 +249,9 @@ func (b *Bot) checkout(ctx context.Context, r *request, req order.CheckoutReques
 	if err != nil {
 		return err
 	}
-	// The key found an order an earlier tap made, and it has moved on since.
-	switch o.Status {
-	case order.StatusAwaitingPayment:
-		if !o.ReservedUntil.After(b.clock.Now()) {
-			return order.ErrReservationExpired
-		}
-	case order.StatusExpired, order.StatusCancelled:
-		return order.ErrNotPayable
-	default:
-		return order.ErrAlreadyPaid
+	// The key may find an order an earlier tap made, which has moved on since.
+	if err := b.payable(o); err != nil {
+		return err
 	}
 	notice := b.t(r.lang, "order_reserved", o.ID, b.duration(r.lang, o.ReservedUntil.Sub(b.clock.Now())))
 	kb := (&keyboard{}).row(button(b.label(r.lang, "btn_open_my_order"), verbOrder, o.ID)).markup()
@@ -267,6 +259,22 @@ func (b *Bot) checkout(ctx context.Context, r *request, req order.CheckoutReques
 		return err
 	}
 	return b.sendInvoice(ctx, r.chatID, r.lang, shop, o)
+}
+
+// payable returns nil for an order that may be paid now, awaiting payment with its
+// reservation alive, and otherwise why not: order.ErrReservationExpired,
+// ErrNotPayable (expired, cancelled), ErrAlreadyPaid.
+func (b *Bot) payable(o order.Order) error {
+	switch o.Status {
+	case order.StatusAwaitingPayment:
+		if !o.ReservedUntil.After(b.clock.Now()) {
+			return order.ErrReservationExpired
+		}
+		return nil
+	case order.StatusExpired, order.StatusCancelled:
+		return order.ErrNotPayable
+	}
+	return order.ErrAlreadyPaid
 }
 
 // sendInvoice sends the invoice of an order awaiting payment. The payload is

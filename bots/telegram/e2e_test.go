@@ -772,8 +772,16 @@ func TestBot_NotifyOrder(t *testing.T) {
 		!strings.Contains(staff.Body(), "Anna") || !strings.Contains(staff.Body(), "Kiosk") {
 		t.Errorf("staff notification = %q", staff.Body())
 	}
-	if b, ok := staff.Button("Открыть заказ"); !ok || b.CallbackData != "ao:"+strconv.FormatInt(int64(o.ID), 10) {
+	// The button opens the order in a new message: the notification stays.
+	if b, ok := staff.Button("Открыть заказ"); !ok || b.CallbackData != "aon:"+strconv.FormatInt(int64(o.ID), 10) {
 		t.Errorf("staff button = %+v", b)
+	}
+	env.press(owner, staff, "Открыть заказ")
+	if kept := env.refresh(owner, staff); kept.Body() != staff.Body() {
+		t.Errorf("the notification became %q", kept.Body())
+	}
+	if m := env.lastBot(owner); m.ID == staff.ID || !strings.Contains(m.Body(), "Статус: оплачен") {
+		t.Errorf("the order opened as %q (message %d, notification %d)", m.Body(), m.ID, staff.ID)
 	}
 
 	if _, err := env.orders.MarkReadyForPickup(env.ctx, core.UserID(owner.ID()), o.ID); err != nil {

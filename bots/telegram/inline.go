@@ -71,7 +71,10 @@ func (b *Bot) inlineResult(lang string, p catalog.Product) telego.InlineQueryRes
 		text += "\n\n" + escape(truncate(p.Description, 600))
 	}
 	kb := (&keyboard{}).row(urlButton(b.label(lang, "inline_open"), b.startURL(productLink(p.ID)))).markup()
-	description := truncate(p.Description, 100)
+	description := price
+	if p.Description != "" {
+		description = b.label(lang, "inline_description", price, truncate(p.Description, 100))
+	}
 	if len(p.Photos) > 0 {
 		return &telego.InlineQueryResultCachedPhoto{
 			Type:        telego.ResultTypePhoto,
@@ -88,7 +91,7 @@ func (b *Bot) inlineResult(lang string, p catalog.Product) telego.InlineQueryRes
 		Type:        telego.ResultTypeArticle,
 		ID:          id,
 		Title:       p.Title,
-		Description: b.label(lang, "inline_description", price, description),
+		Description: description,
 		InputMessageContent: &telego.InputTextMessageContent{
 			MessageText: text,
 			ParseMode:   telego.ModeHTML,

@@ -96,7 +96,7 @@ func (b *Bot) notifyBuyer(ctx context.Context, o order.Order, ev order.Event) er
 	default:
 		return nil
 	}
-	kb := (&keyboard{}).row(button(b.label(lang, "btn_open_my_order"), verbOrder, o.ID)).markup()
+	kb := (&keyboard{}).row(button(b.label(lang, "btn_open_my_order"), verbOrderNew, o.ID)).markup()
 	return b.sendTo(ctx, o.BuyerID, text, kb)
 }
 
@@ -106,17 +106,45 @@ func (b *Bot) notifyStaff(ctx context.Context, o order.Order, ev order.Event) er
 	if err != nil {
 		return fmt.Errorf("notify staff of order %d: %w", o.ID, err)
 	}
-	// The system writes here, for no staff member in particular.
-	staff, err := b.catalog.StaffOf(ctx, shop.ID)
-	if err != nil {
-		return fmt.Errorf("notify staff of order %d: %w", o.ID, err)
-	}
 	buyer := "#" + itoa(int(o.BuyerID))
 	if u, err := b.users.User(ctx, o.BuyerID); err == nil {
 		buyer = u.FirstName
 		if u.Username != "" {
 			buyer += " (@" + u.Username + ")"
 		}
+	}
+	err = b.writeStaff(ctx, shop.ID, func(lang string) (string, *telego.InlineKeyboardMarkup, error) {
+		var text string
+		switch ev {
+		case order.EventPaid:
+			delivery, err := b.deliveryText(ctx, lang, o)
+			if err != nil {
+				return "", nil, err
+			}
+			text = b.t(lang, "staff_paid", o.ID, shop.Name, htmlText(strings.Join(b.orderLines(lang, o), "\n")),
+				formatMoney(lang, o.Total), buyer, htmlText(delivery))
+		case order.EventRefundPending: // Stars; cards: RequestCardRefund
+			how := b.t(lang, "staff_refund_stars", formatMoney(lang, o.Total))
+			text = b.t(lang, "staff_refund_pending", o.ID, shop.Name, htmlText(how))
+		}
+		kb := (&keyboard{}).row(button(b.label(lang, "btn_admin_order"), verbAdminOrderNew, o.ID)).markup()
+		return text, kb, nil
+	})
+	if err != nil {
+		return fmt.Errorf("notify staff of order %d: %w", o.ID, err)
+	}
+	return nil
+}
+
+// writeStaff writes to every staff member of shop whom the bot can reach, in
+// their language, the message compose makes for it. It goes on past a failed
+// send and returns every failure; an error of compose stops it. The system
+// writes here, for no staff member in particular (catalog.Service.StaffOf).
+func (b *Bot) writeStaff(ctx context.Context, shop core.ShopID,
+	compose func(lang string) (string, *telego.InlineKeyboardMarkup, error)) error {
+	staff, err := b.catalog.StaffOf(ctx, shop)
+	if err != nil {
+		return err
 	}
 	var errs []error
 	for _, m := range staff {
@@ -128,21 +156,10 @@ func (b *Bot) notifyStaff(ctx context.Context, o order.Order, ev order.Event) er
 		if u.Unreachable {
 			continue
 		}
-		lang := langOf(u.Lang())
-		var text string
-		switch ev {
-		case order.EventPaid:
-			delivery, err := b.deliveryText(ctx, lang, o)
-			if err != nil {
-				return err
-			}
-			text = b.t(lang, "staff_paid", o.ID, shop.Name, htmlText(strings.Join(b.orderLines(lang, o), "\n")),
-				formatMoney(lang, o.Total), buyer, htmlText(delivery))
-		case order.EventRefundPending: // Stars; cards: RequestCardRefund
-			how := b.t(lang, "staff_refund_stars", formatMoney(lang, o.Total))
-			text = b.t(lang, "staff_refund_pending", o.ID, shop.Name, htmlText(how))
+		text, kb, err := compose(langOf(u.Lang()))
+		if err != nil {
+			return err
 		}
-		kb := (&keyboard{}).row(button(b.label(lang, "btn_admin_order"), verbAdminOrder, o.ID)).markup()
 		if err := b.sendTo(ctx, m.UserID, text, kb); err != nil {
 			errs = append(errs, err)
 		}
@@ -198,21 +215,7 @@ func (b *Bot) RequestCardRefund(ctx context.Context, ch order.Charge) error {
 	if err != nil {
 		return fmt.Errorf("request card refund of order %d: %w", o.ID, err)
 	}
-	staff, err := b.catalog.StaffOf(ctx, shop.ID)
-	if err != nil {
-		return fmt.Errorf("request card refund of order %d: %w", o.ID, err)
-	}
-	var errs []error
-	for _, m := range staff {
-		u, err := b.users.User(ctx, m.UserID)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if u.Unreachable {
-			continue
-		}
-		lang := langOf(u.Lang())
+	err = b.writeStaff(ctx, shop.ID, func(lang string) (string, *telego.InlineKeyboardMarkup, error) {
 		how := htmlText(b.t(lang, "staff_refund_card", formatMoney(lang, ch.Amount)))
 		var text string
 		switch o.Status {
@@ -226,12 +229,13 @@ func (b *Bot) RequestCardRefund(ctx context.Context, ch order.Charge) error {
 		text += "\n" + b.paymentLine(lang, ch)
 		kb := (&keyboard{}).
 			row(button(b.label(lang, "adm_btn_refunded", formatMoney(lang, ch.Amount)), verbAdminRefundAsk, o.ID, ch.ID)).
-			row(button(b.label(lang, "btn_admin_order"), verbAdminOrder, o.ID)).markup()
-		if err := b.sendTo(ctx, m.UserID, text, kb); err != nil {
-			errs = append(errs, err)
-		}
+			row(button(b.label(lang, "btn_admin_order"), verbAdminOrderNew, o.ID)).markup()
+		return text, kb, nil
+	})
+	if err != nil {
+		return fmt.Errorf("request card refund of order %d: %w", o.ID, err)
 	}
-	return errors.Join(errs...)
+	return nil
 }
 
 // RefundStars gives a Stars payment back to the buyer (refundStarPayment). A

@@ -40,6 +40,7 @@ func (b *Bot) showOrders(ctx context.Context, r *request, page int) error {
 		k.row(button(b.label(r.lang, "btn_order", o.ID, formatMoney(r.lang, o.Total), b.statusText(r.lang, o.Status)), verbOrder, o.ID))
 	}
 	b.pager(k, r.lang, page, pageCount(total, ordersPerPage), verbOrders)
+	k.row(button(b.label(r.lang, "btn_shops"), verbShops, 0))
 	return b.show(ctx, r, view{text: b.t(r.lang, "orders_title"), kb: k.markup()})
 }
 
@@ -169,15 +170,8 @@ func (b *Bot) onOrderPay(ctx context.Context, r *request, d callbackData) error 
 	if err != nil {
 		return err
 	}
-	switch o.Status {
-	case order.StatusAwaitingPayment:
-		if !o.ReservedUntil.After(b.clock.Now()) {
-			return order.ErrReservationExpired
-		}
-	case order.StatusExpired, order.StatusCancelled:
-		return order.ErrNotPayable
-	default:
-		return order.ErrAlreadyPaid
+	if err := b.payable(o); err != nil {
+		return err
 	}
 	shop, err := b.catalog.Shop(ctx, o.ShopID)
 	if err != nil {
@@ -210,33 +204,32 @@ func (b *Bot) cancelUnpayable(ctx context.Context, r *request, o order.Order, wh
 
 // onOrderCancel cancels an order awaiting payment; its stock returns at once.
 func (b *Bot) onOrderCancel(ctx context.Context, r *request, d callbackData) error {
-	id, err := orderArg(d)
-	if err != nil {
-		return err
-	}
-	o, err := b.orders.Cancel(ctx, r.userID(), id, buyerCancelReason)
-	if err != nil {
-		return err
-	}
-	r.answer(b.t(r.lang, "order_cancelled"))
-	v, err := b.orderView(ctx, r.lang, o)
-	if err != nil {
-		return err
-	}
-	return b.show(ctx, r, v)
+	return b.changeMyOrder(ctx, r, d, "order_cancelled", func(id core.OrderID) (order.Order, error) {
+		return b.orders.Cancel(ctx, r.userID(), id, buyerCancelReason)
+	})
 }
 
 // onOrderDone completes a shipped or ready order on the buyer's word.
 func (b *Bot) onOrderDone(ctx context.Context, r *request, d callbackData) error {
+	return b.changeMyOrder(ctx, r, d, "order_completed", func(id core.OrderID) (order.Order, error) {
+		return b.orders.Complete(ctx, r.userID(), id)
+	})
+}
+
+// changeMyOrder handles "<verb>:<order>", a buyer changing their order: change
+// makes the change (the order service checks who may), the buyer is told notice
+// and sees the order as it is now.
+func (b *Bot) changeMyOrder(ctx context.Context, r *request, d callbackData, notice string,
+	change func(core.OrderID) (order.Order, error)) error {
 	id, err := orderArg(d)
 	if err != nil {
 		return err
 	}
-	o, err := b.orders.Complete(ctx, r.userID(), id)
+	o, err := change(id)
 	if err != nil {
 		return err
 	}
-	r.answer(b.t(r.lang, "order_completed"))
+	r.answer(b.t(r.lang, notice))
 	v, err := b.orderView(ctx, r.lang, o)
 	if err != nil {
 		return err

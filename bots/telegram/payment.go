@@ -178,7 +178,7 @@ func (b *Bot) onSuccessfulPayment(ctx context.Context, r *request) error {
 		if err != nil {
 			return err
 		}
-		kb := (&keyboard{}).row(button(b.label(r.lang, "btn_open_my_order"), verbOrder, o.ID)).markup()
+		kb := (&keyboard{}).row(button(b.label(r.lang, "btn_open_my_order"), verbOrderNew, o.ID)).markup()
 		return b.sendText(ctx, r.chatID, b.t(r.lang, "paid", o.ID, formatMoney(r.lang, o.Total), htmlText(next)), kb)
 	}
 }

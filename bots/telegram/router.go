@@ -23,8 +23,10 @@ package telegram
 // and its texts in <side>Texts() (texts_admin.go for the seller side). A handler
 // returns nil, an application error (explained to the user in their language by
 // errorText), or an infrastructure error (retried by the inbox; handlers must be
-// idempotent). Conversations: b.startDialog / dialogData / b.endDialog. Screens:
-// b.show (edits the pressed message in place), b.sendText, keyboard and button.
+// idempotent). Conversations: b.startDialog / dialogData / b.endDialog; a command
+// ends the one the user is in and says so (leaveDialog). Screens: b.show (edits
+// the pressed message in place; a handler wrapped in fresh sends a new one),
+// b.sendText, keyboard and button.
 // Shared names: verbAdminOrder (the staff notification's button) and
 // inviteCommand ("/start inv_<token>" calls the command registered under it).
 
@@ -34,6 +36,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"strconv"
 	"strings"
 
 	"github.com/mymmrac/telego"
@@ -142,6 +145,14 @@ type request struct {
 	// The answer to the callback query, sent when the handler returns.
 	answerText  string
 	answerAlert bool
+
+	// conv is the id of the conversation being handled, which its step buttons
+	// carry (stampSteps); "" outside conversations.
+	conv string
+	// left is the kind of the conversation a command ended, "" if none.
+	left string
+	// fresh makes show send a new message instead of editing the pressed one.
+	fresh bool
 }
 
 // userID returns the acting user's id.
@@ -218,9 +229,8 @@ func (b *Bot) routeMessage(ctx context.Context, r *request) error {
 	name, arg, isCommand := parseCommand(m.Text, b.username)
 	if isCommand {
 		if fn, ok := b.routes.commands[name]; ok {
-			// A command leaves any conversation: the person changed their mind.
-			if err := b.dialogs.Delete(ctx, r.userID(), r.chatID); err != nil {
-				return fmt.Errorf("end dialog: %w", err)
+			if err := b.leaveDialog(ctx, r); err != nil {
+				return err
 			}
 			return fn(ctx, r, arg)
 		}
@@ -241,11 +251,43 @@ func (b *Bot) routeMessage(ctx context.Context, r *request) error {
 	switch {
 	case isCommand:
 		return b.sendText(ctx, r.chatID, b.t(r.lang, "unknown_command"), nil)
-	case strings.TrimSpace(m.Text) != "":
+	case hasVisible(m.Text):
 		return b.search(ctx, r, m.Text)
 	default:
 		return b.sendText(ctx, r.chatID, b.t(r.lang, "send_words"), nil)
 	}
+}
+
+// leaveDialog ends the conversation the user is in, if any, because they sent a
+// command: they changed their mind. They are told what is left unfinished, so
+// nothing is lost without a word; r.left records its kind. A conversation whose
+// action is done (stepDone) leaves silently. The notice goes before the
+// conversation ends, so that a retried update says it again rather than nothing.
+func (b *Bot) leaveDialog(ctx context.Context, r *request) error {
+	st, ok, err := b.dialogs.Get(ctx, r.userID(), r.chatID)
+	if err != nil {
+		return fmt.Errorf("get dialog: %w", err)
+	}
+	if !ok {
+		return nil
+	}
+	if st.Step != stepDone {
+		r.left = st.Kind
+		notice := b.t(r.lang, "cancel_done")
+		if key := dialogNameKey(st.Kind); b.texts[key] != (text{}) {
+			notice = b.t(r.lang, "dialog_cancelled", htmlText(b.t(r.lang, key)))
+		}
+		if err := b.sendText(ctx, r.chatID, notice, nil); err != nil {
+			return err
+		}
+	}
+	return b.endDialog(ctx, r)
+}
+
+// dialogNameKey is the key of the text naming a conversation kind ("dialog_" and
+// the kind, ':' made '_'), in the catalog of the side that registers the kind.
+func dialogNameKey(kind string) string {
+	return "dialog_" + strings.ReplaceAll(kind, ":", "_")
 }
 
 // parseCommand splits "/name@bot arg" into its lowercase name and argument. A
@@ -305,6 +347,16 @@ func (b *Bot) routeCallback(ctx context.Context, r *request, data string) error 
 	return fn(ctx, r, d)
 }
 
+// fresh makes fn show its screen in a new message, leaving the pressed one as it
+// is: for the buttons of notifications and receipts, which are worth keeping in
+// the chat.
+func fresh(fn callbackFunc) callbackFunc {
+	return func(ctx context.Context, r *request, d callbackData) error {
+		r.fresh = true
+		return fn(ctx, r, d)
+	}
+}
+
 // errStaleButton answers a button the bot no longer understands: an old message
 // from before an upgrade, or data the bot did not make.
 var errStaleButton = &core.Error{Code: core.EINVALID, Message: "this button no longer works"}
@@ -362,13 +414,23 @@ func userFacing(err error) bool {
 
 // --- conversations ---
 
-// startDialog puts the user in a conversation of kind at step, with data (any value
-// that marshals to JSON) collected so far.
+// startDialog puts the user in a new conversation of kind at step, with data (a
+// struct that marshals to a JSON object) collected so far. The conversation gets a
+// fresh id (r.conv), which its step buttons carry, so that a button of an earlier
+// conversation answers nothing in this one.
 func (b *Bot) startDialog(ctx context.Context, r *request, kind, step string, data any) error {
+	r.conv = newNonce()
+	return b.saveDialog(ctx, r, kind, step, data)
+}
+
+// saveDialog saves the user's conversation of kind at step with data, under the
+// conversation id r.conv.
+func (b *Bot) saveDialog(ctx context.Context, r *request, kind, step string, data any) error {
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return fmt.Errorf("marshal dialog %s: %w", kind, err)
 	}
+	raw = withConversation(raw, r.conv)
 	st := dialog.State{UserID: r.userID(), ChatID: r.chatID, Kind: kind, Step: step, Data: raw, UpdatedAt: b.clock.Now()}
 	if err := b.dialogs.Put(ctx, st); err != nil {
 		return fmt.Errorf("put dialog %s: %w", kind, err)
@@ -387,6 +449,34 @@ func (b *Bot) endDialog(ctx context.Context, r *request) error {
 // errNoDialogData is returned when a conversation's saved data does not decode: it
 // was written by an incompatible version; the conversation should start over.
 var errNoDialogData = errors.New("dialog data does not decode")
+
+// conversationKey is the field of a conversation's saved data that holds its id;
+// the data structs of the conversations never use it.
+const conversationKey = "_conv"
+
+// withConversation adds the conversation id conv to raw, a JSON object.
+func withConversation(raw []byte, conv string) []byte {
+	if conv == "" || len(raw) < 2 || raw[0] != '{' {
+		return raw
+	}
+	field := strconv.Quote(conversationKey) + ":" + strconv.Quote(conv)
+	if strings.TrimSpace(string(raw[1:])) == "}" {
+		return []byte("{" + field + "}")
+	}
+	return append([]byte("{"+field+","), raw[1:]...)
+}
+
+// conversationOf returns the id of a saved conversation; "" for one saved before
+// conversations had ids.
+func conversationOf(st dialog.State) string {
+	var id struct {
+		Conv string `json:"_conv"`
+	}
+	if len(st.Data) == 0 || json.Unmarshal(st.Data, &id) != nil {
+		return ""
+	}
+	return id.Conv
+}
 
 // dialogData decodes a conversation's data into v.
 func dialogData(st dialog.State, v any) error {

@@ -42,7 +42,8 @@ func (b *Bot) search(ctx context.Context, r *request, words string) error {
 			shopNames[p.ShopID] = name
 		}
 		label := b.label(r.lang, "btn_search_result", p.Title, b.productPrice(r.lang, p), name)
-		k.row(button(label, verbProduct, p.ID, 0, 1))
+		// The card opens in a new message: the results stay, to open another.
+		k.row(button(label, verbProductNew, p.ID, 0, 1))
 	}
 	text := b.t(r.lang, "search_results", total)
 	if total > len(products) {

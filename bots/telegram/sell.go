@@ -56,15 +56,7 @@ func (b *Bot) cmdSell(ctx context.Context, r *request, arg string) error {
 }
 
 // onAdminPayment starts changing a shop's payment method (owner only).
-func (b *Bot) onAdminPayment(ctx context.Context, r *request, d callbackData) error {
-	id, err := idArg(d)
-	if err != nil {
-		return err
-	}
-	shop, err := b.ownerShop(ctx, r, core.ShopID(id))
-	if err != nil {
-		return err
-	}
+func (b *Bot) onAdminPayment(ctx context.Context, r *request, shop catalog.Shop) error {
 	data := sellDialog{ShopID: shop.ID, Name: shop.Name}
 	if err := b.startDialog(ctx, r, dialogSell, stepSellMethod, data); err != nil {
 		return err
@@ -110,23 +102,17 @@ func (b *Bot) sellStep(ctx context.Context, r *request, st dialog.State, in admi
 	if ok, err := b.decode(ctx, r, st, &data); !ok {
 		return err
 	}
-	again := func(why string) error { return b.reprompt(ctx, r, why, b.sellPrompt(r.lang, st.Step, data)) }
-	next := func(step string) error {
-		if err := b.putStep(ctx, r, st, step, data); err != nil {
-			return err
-		}
-		return b.show(ctx, r, b.sellPrompt(r.lang, step, data))
-	}
+	again, next := b.stepMoves(ctx, r, st, &data, func(step string) (view, error) {
+		return b.sellPrompt(r.lang, step, data), nil
+	})
 
 	switch st.Step {
 	case stepSellName:
-		if in.text == "" {
-			return again(b.wrongInput(r.lang, in, "sell_want_name"))
+		name, why := b.readText(r.lang, in, shopNameField)
+		if why != "" {
+			return again(why)
 		}
-		if !validLine(in.text, maxShopName) {
-			return again(b.t(r.lang, "err_shop_name"))
-		}
-		data.Name = strings.TrimSpace(in.text)
+		data.Name = name
 		return next(stepSellMethod)
 
 	case stepSellMethod:
@@ -143,7 +129,7 @@ func (b *Bot) sellStep(ctx context.Context, r *request, st dialog.State, in admi
 
 	case stepSellCurrency:
 		raw := in.text
-		if in.button != "" {
+		if in.button != "" && in.command == "" {
 			raw = in.button
 		}
 		if raw == "" {
@@ -247,12 +233,13 @@ func validProviderToken(s string) bool {
 }
 
 // validLine reports whether s, trimmed, is one line of 1 to most characters
-// without control characters: the catalog's rule for names, checked early so a
-// conversation can ask again.
+// without control characters, something visible among them: the catalog's rule
+// for names, checked early so a conversation can ask again, and a name nobody can
+// see refused.
 func validLine(s string, most int) bool {
 	s = strings.TrimSpace(s)
 	n := utf8.RuneCountInString(s)
-	return n >= 1 && n <= most && utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl)
+	return n >= 1 && n <= most && utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl) && hasVisible(s)
 }
 
 // validText reports whether s, trimmed, is at most most characters without control

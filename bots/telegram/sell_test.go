@@ -147,7 +147,7 @@ func TestSeller_OpensCardShop(t *testing.T) {
 		env.send(seller, "/sell")
 		env.send(seller, "Second shop")
 		env.send(seller, "/cancel")
-		env.wantBody(seller, "Отменено.")
+		env.wantBody(seller, "Отменено: настройка магазина.")
 		env.send(seller, "stars")
 		if m := env.lastBot(seller); strings.Contains(m.Body(), "открыт") {
 			t.Errorf("the conversation went on after /cancel: %q", m.Body())

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf16"
 
 	"github.com/mymmrac/telego"
 	"github.com/mymmrac/telego/telegoapi"
@@ -29,12 +30,14 @@ const (
 
 // show shows v in reply to r: when r is a pressed button on a message of the same
 // form (text for text, photo for photo), that message is edited in place, so menus
-// do not pile up; otherwise v is sent as a new message.
+// do not pile up; otherwise, or when r.fresh asks to keep the pressed message, v is
+// sent as a new message.
 //
 // A photo message is only ever edited into a view of the same product, so editing
 // its caption (not its media) is enough.
 func (b *Bot) show(ctx context.Context, r *request, v view) error {
-	if r.callback != nil && r.msg != nil {
+	v = stampSteps(r, v)
+	if r.callback != nil && r.msg != nil && !r.fresh {
 		isPhoto := len(r.msg.Photo) > 0
 		switch {
 		case !isPhoto && v.photo == "" && r.msg.Text != "":
@@ -53,7 +56,7 @@ func (b *Bot) sendView(ctx context.Context, chatID int64, v view) (*telego.Messa
 		msg, err := b.api.SendPhoto(ctx, &telego.SendPhotoParams{
 			ChatID:      tu.ID(chatID),
 			Photo:       tu.FileFromID(v.photo),
-			Caption:     v.text,
+			Caption:     b.fit(ctx, v.text, maxCaptionLen),
 			ParseMode:   telego.ModeHTML,
 			ReplyMarkup: v.kb,
 		})
@@ -64,7 +67,7 @@ func (b *Bot) sendView(ctx context.Context, chatID int64, v view) (*telego.Messa
 	}
 	msg, err := b.api.SendMessage(ctx, &telego.SendMessageParams{
 		ChatID:             tu.ID(chatID),
-		Text:               v.text,
+		Text:               b.fit(ctx, v.text, maxTextLen),
 		ParseMode:          telego.ModeHTML,
 		LinkPreviewOptions: &telego.LinkPreviewOptions{IsDisabled: true},
 		ReplyMarkup:        v.kb,
@@ -87,7 +90,7 @@ func (b *Bot) editText(ctx context.Context, chatID int64, messageID int, text st
 	_, err := b.api.EditMessageText(ctx, &telego.EditMessageTextParams{
 		ChatID:             tu.ID(chatID),
 		MessageID:          messageID,
-		Text:               text,
+		Text:               b.fit(ctx, text, maxTextLen),
 		ParseMode:          telego.ModeHTML,
 		LinkPreviewOptions: &telego.LinkPreviewOptions{IsDisabled: true},
 		ReplyMarkup:        kb,
@@ -104,7 +107,7 @@ func (b *Bot) editCaption(ctx context.Context, chatID int64, messageID int, capt
 	_, err := b.api.EditMessageCaption(ctx, &telego.EditMessageCaptionParams{
 		ChatID:      tu.ID(chatID),
 		MessageID:   messageID,
-		Caption:     caption,
+		Caption:     b.fit(ctx, caption, maxCaptionLen),
 		ParseMode:   telego.ModeHTML,
 		ReplyMarkup: kb,
 	})
@@ -112,6 +115,41 @@ func (b *Bot) editCaption(ctx context.Context, chatID int64, messageID int, capt
 		return fmt.Errorf("edit caption: %w", err)
 	}
 	return nil
+}
+
+// fit returns html cut to limit characters (fitHTML), logging a cut: the screen
+// that needed one should be made shorter.
+func (b *Bot) fit(ctx context.Context, html string, limit int) string {
+	out, cut := fitHTML(html, limit)
+	if cut {
+		b.log.WarnContext(ctx, "message cut to fit", "limit", limit, "length", textLen(plain(html)))
+	}
+	return out
+}
+
+// fitHTML returns html cut to at most limit characters of text, as Telegram counts
+// them after parsing, and whether it cut anything. A screen too long for one
+// message (a product with fifty long variants, a cart of many lines) loses lines
+// from its middle, keeping its head and its last three lines (totals, hints), at
+// line boundaries: no tag of the catalog spans lines (TestTextTagsPerLine) and
+// what people typed is escaped, so no tag is cut. Should that not be enough, the
+// text goes as plain text, escaped and cut.
+func fitHTML(html string, limit int) (string, bool) {
+	if textLen(plain(html)) <= limit {
+		return html, false
+	}
+	const tail = 3
+	if lines := strings.Split(html, "\n"); len(lines) > tail+1 {
+		head, end := lines[:len(lines)-tail], lines[len(lines)-tail:]
+		for len(head) > 1 {
+			head = head[:len(head)-1]
+			out := strings.Join(head, "\n") + "\n…\n" + strings.Join(end, "\n")
+			if textLen(plain(out)) <= limit {
+				return out, true
+			}
+		}
+	}
+	return escape(truncate(plain(html), limit)), true
 }
 
 // answerCallback answers a callback query with text rendered by t (HTML, shown as
@@ -198,14 +236,39 @@ func urlButton(text, url string) telego.InlineKeyboardButton {
 	return telego.InlineKeyboardButton{Text: text, URL: url}
 }
 
-// truncate cuts s to at most n characters, marking the cut with "…".
+// truncate cuts s to at most n characters as Telegram counts them (UTF-16 code
+// units: an emoji outside the Basic Multilingual Plane counts two), marking the cut
+// with "…". It never splits a character.
 func truncate(s string, n int) string {
 	if n <= 0 {
 		return ""
 	}
-	runes := []rune(s)
-	if len(runes) <= n {
+	if textLen(s) <= n {
 		return s
 	}
-	return string(runes[:n-1]) + "…"
+	used := 1 // the "…"
+	for i, r := range s {
+		w := utf16.RuneLen(r)
+		if w < 0 {
+			w = 1 // an invalid byte; Telegram refuses those before it counts
+		}
+		if used+w > n {
+			return s[:i] + "…"
+		}
+		used += w
+	}
+	return s
+}
+
+// textLen is the length of s as Telegram limits it: in UTF-16 code units.
+func textLen(s string) int {
+	n := 0
+	for _, r := range s {
+		if w := utf16.RuneLen(r); w > 0 {
+			n += w
+		} else {
+			n++
+		}
+	}
+	return n
 }

@@ -27,6 +27,7 @@ func (b *Bot) shopperRoutes(r *router) {
 	r.callback(verbShop, b.onShop)
 	r.callback(verbProducts, b.onProducts)
 	r.callback(verbProduct, b.onProduct)
+	r.callback(verbProductNew, fresh(b.onProduct))
 	r.callback(verbAddToCart, b.onAddToCart)
 	r.callback(verbCart, b.onCart)
 	r.callback(verbCartQuantity, b.onCartQuantity)
@@ -38,6 +39,7 @@ func (b *Bot) shopperRoutes(r *router) {
 	r.callback(verbConfirmBuy, b.onConfirmBuy)
 	r.callback(verbOrders, b.onOrders)
 	r.callback(verbOrder, b.onOrder)
+	r.callback(verbOrderNew, fresh(b.onOrder))
 	r.callback(verbOrderPay, b.onOrderPay)
 	r.callback(verbOrderCancel, b.onOrderCancel)
 	r.callback(verbOrderDone, b.onOrderDone)
@@ -112,7 +114,8 @@ func (b *Bot) onLanguage(ctx context.Context, r *request, d callbackData) error 
 		return err
 	}
 	r.lang = langOf(lang)
-	return b.show(ctx, r, view{text: b.t(r.lang, "language_set")})
+	kb := (&keyboard{}).row(button(b.label(r.lang, "btn_shops"), verbShops, 0)).markup()
+	return b.show(ctx, r, view{text: b.t(r.lang, "language_set"), kb: kb})
 }
 
 // cmdPaySupport tells how to get help with a payment, as Telegram requires of bots
@@ -134,10 +137,14 @@ func (b *Bot) cmdPaySupport(ctx context.Context, r *request, _ string) error {
 	return b.sendText(ctx, r.chatID, b.t(r.lang, "paysupport", contact), kb)
 }
 
-// cmdCancel ends a conversation. The router has already ended it (every command
-// does), so this only says so.
+// cmdCancel ends a conversation. The router has already ended it and said which
+// (every command does: leaveDialog), so this only answers a /cancel with nothing
+// to cancel.
 func (b *Bot) cmdCancel(ctx context.Context, r *request, _ string) error {
-	return b.sendText(ctx, r.chatID, b.t(r.lang, "cancel_done"), nil)
+	if r.left != "" {
+		return nil
+	}
+	return b.sendText(ctx, r.chatID, b.t(r.lang, "cancel_nothing"), nil)
 }
 
 // onNoop answers a label button. "x:max" is the "+" of a quantity at its limit.
@@ -161,6 +168,19 @@ func (b *Bot) pager(k *keyboard, lang string, page, pages int, verb string, args
 	row = append(row, button(b.label(lang, "btn_page", page+1, pages), verbNoop))
 	if page+1 < pages {
 		row = append(row, button(b.label(lang, "btn_next"), verb, append(args, page+1)...))
+	}
+	k.row(row...)
+}
+
+// prevNext adds a "◀️ ▶️" row for a list paged without a total: page (0-based)
+// and whether there is a next one; the buttons call verb with the page number.
+func (b *Bot) prevNext(k *keyboard, lang string, page int, hasNext bool, verb string) {
+	var row []telego.InlineKeyboardButton
+	if page > 0 {
+		row = append(row, button(b.label(lang, "btn_prev"), verb, page-1))
+	}
+	if hasNext {
+		row = append(row, button(b.label(lang, "btn_next"), verb, page+1))
 	}
 	k.row(row...)
 }

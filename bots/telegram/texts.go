@@ -77,6 +77,37 @@ func (b *Bot) label(lang, key string, args ...any) string {
 	return plain(b.t(lang, key, args...))
 }
 
+// count renders the text of key for the count n. The key's text lists the forms
+// of the noun, separated by "|", each with %[1]d: Russian has three (1 заказ,
+// 2 заказа, 5 заказов), English two (1 order, 2 orders). A text with fewer forms
+// uses its last for the forms it lacks ("%[1]d шт.").
+func (b *Bot) count(lang, key string, n int) string {
+	forms := strings.Split(b.t(lang, key), "|")
+	return fmt.Sprintf(forms[min(pluralForm(lang, n), len(forms)-1)], n)
+}
+
+// pluralForm returns which form of a noun goes with n in lang: for Russian 0 (1,
+// 21, 101 заказ), 1 (2-4, 22-24 заказа) or 2 (0, 5-20, 25 заказов); for English 0
+// (1 order) or 1 (0, 2 orders).
+func pluralForm(lang string, n int) int {
+	if n < 0 {
+		n = -n
+	}
+	if lang != "ru" {
+		if n == 1 {
+			return 0
+		}
+		return 1
+	}
+	switch last, lastTwo := n%10, n%100; {
+	case last == 1 && lastTwo != 11:
+		return 0
+	case last >= 2 && last <= 4 && (lastTwo < 12 || lastTwo > 14):
+		return 1
+	}
+	return 2
+}
+
 // mergeTexts joins the catalogs of the bot's sides; a key in two of them is an error.
 func mergeTexts(parts ...map[string]text) (catalogTexts, error) {
 	all := make(catalogTexts)
@@ -258,7 +289,10 @@ func shopperTexts() map[string]text {
 				"/language — язык\n" +
 				"/paysupport — помощь с оплатой\n\n" +
 				"Выберите товар, добавьте его в корзину или нажмите «Купить сейчас». Товар резервируется за вами, пока вы оплачиваете счёт. " +
-				"Чтобы поделиться товаром в любом чате, наберите @%s и название.",
+				"Чтобы поделиться товаром в любом чате, наберите @%s и название.\n\n" +
+				"<b>Продавцам</b>\n" +
+				"/sell — открыть свой магазин\n" +
+				"/admin — управлять магазином",
 			EN: "<b>How to shop</b>\n" +
 				"/start — shops and catalog\n" +
 				"/search <i>words</i> — search (or just type what you are looking for)\n" +
@@ -266,7 +300,10 @@ func shopperTexts() map[string]text {
 				"/language — language\n" +
 				"/paysupport — help with a payment\n\n" +
 				"Pick a product, add it to the cart or tap “Buy now”. The goods are reserved for you while you pay the invoice. " +
-				"To share a product in any chat, type @%s and its name.",
+				"To share a product in any chat, type @%s and its name.\n\n" +
+				"<b>For sellers</b>\n" +
+				"/sell — open your shop\n" +
+				"/admin — manage your shop",
 		},
 		"paysupport": {
 			RU: "<b>Помощь с оплатой</b>\n\n" +
@@ -293,13 +330,15 @@ func shopperTexts() map[string]text {
 			RU: "Напишите, что ищете, или откройте магазины: /start",
 			EN: "Type what you are looking for, or browse the shops: /start",
 		},
-		"cancel_done":    {RU: "Отменено.", EN: "Cancelled."},
-		"cancel_nothing": {RU: "Отменять нечего.", EN: "There is nothing to cancel."},
+		"cancel_done":      {RU: "Отменено.", EN: "Cancelled."},
+		"cancel_nothing":   {RU: "Отменять нечего.", EN: "There is nothing to cancel."},
+		"dialog_cancelled": {RU: "✖️ Отменено: %s.", EN: "✖️ Cancelled: %s."},
+		"dialog_cart_qty":  {RU: "изменение количества", EN: "changing the quantity"},
 
 		// Catalog.
 		"shop_front":         {RU: "🏬 <b>%s</b>\nВыберите раздел:", EN: "🏬 <b>%s</b>\nChoose a section:"},
 		"btn_all_products":   {RU: "Все товары", EN: "All products"},
-		"products_title":     {RU: "🏬 <b>%s</b> · %s\nСтраница %d из %d", EN: "🏬 <b>%s</b> · %s\nPage %d of %d"},
+		"products_title":     {RU: "🏬 <b>%s</b> · %s\nВыберите товар:", EN: "🏬 <b>%s</b> · %s\nChoose a product:"},
 		"products_all":       {RU: "все товары", EN: "all products"},
 		"products_empty":     {RU: "🏬 <b>%s</b>\nЗдесь пока пусто.", EN: "🏬 <b>%s</b>\nNothing here yet."},
 		"btn_product":        {RU: "%s · %s", EN: "%s · %s"},
@@ -311,7 +350,7 @@ func shopperTexts() map[string]text {
 		"btn_variant":        {RU: "%s · %s", EN: "%s · %s"},
 		"btn_variant_chosen": {RU: "✅ %s · %s", EN: "✅ %s · %s"},
 		"btn_variant_out":    {RU: "%s · нет в наличии", EN: "%s · out of stock"},
-		"btn_qty":            {RU: "%d шт.", EN: "%d pcs"},
+		"btn_qty":            {RU: "%[1]d шт.", EN: "%[1]d pc|%[1]d pcs"},
 		"btn_add_to_cart":    {RU: "🛒 В корзину", EN: "🛒 Add to cart"},
 		"btn_buy_now":        {RU: "⚡ Купить сейчас", EN: "⚡ Buy now"},
 		"added_to_cart":      {RU: "В корзине: %d шт.", EN: "In your cart: %d"},
@@ -346,9 +385,10 @@ func shopperTexts() map[string]text {
 		"cart_total":       {RU: "Итого: <b>%s</b>", EN: "Total: <b>%s</b>"},
 		"cart_empty":       {RU: "🛒 Корзина в «%s» пуста.", EN: "🛒 Your cart in %s is empty."},
 		"btn_checkout":     {RU: "✅ Оформить", EN: "✅ Check out"},
+		"btn_back_to_cart": {RU: "⬅️ В корзину", EN: "⬅️ Back to the cart"},
 		"btn_cart_clear":   {RU: "🗑 Очистить", EN: "🗑 Clear"},
 		"btn_continue":     {RU: "⬅️ К товарам", EN: "⬅️ Continue shopping"},
-		"btn_cart_line":    {RU: "%s × %d", EN: "%s × %d"},
+		"btn_cart_line":    {RU: "✏️ %s × %d", EN: "✏️ %s × %d"}, // a tap asks to type the quantity
 		"cart_cleared":     {RU: "Корзина очищена", EN: "The cart is cleared"},
 		"cart_removed":     {RU: "Убрано из корзины", EN: "Removed from the cart"},
 		"cart_ask_qty":     {RU: "Сколько «%s» положить в корзину? Напишите число от 0 до 999 (0 — убрать).", EN: "How many “%s” do you want? Type a number from 0 to 999 (0 removes it)."},
@@ -374,8 +414,8 @@ func shopperTexts() map[string]text {
 		"delivery_ship":    {RU: "Доставка по адресу", EN: "Delivery to your address"},
 		"delivery_none":    {RU: "Доставка не нужна", EN: "No delivery needed"},
 		"pickup_unknown":   {RU: "место выдачи сообщит продавец", EN: "the seller will tell you where"},
-		"duration_minutes": {RU: "%d мин.", EN: "%d min"},
-		"duration_hours":   {RU: "%d ч %d мин.", EN: "%d h %d min"},
+		"duration_minutes": {RU: "%d мин", EN: "%d min"}, // units take no dot in Russian: texts end with one
+		"duration_hours":   {RU: "%d ч %d мин", EN: "%d h %d min"},
 		"order_reserved": {
 			RU: "🧾 Заказ <b>№%d</b> создан. Товар забронирован за вами на %s: оплатите счёт ниже, пока бронь действует.",
 			EN: "🧾 Order <b>#%d</b> is created. The goods are reserved for you for %s: pay the invoice below before the reservation ends.",

@@ -69,7 +69,7 @@ func TestTextKeysUsed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	call := regexp.MustCompile(`\bb\.(?:t|label)\([^,()]+, "([a-z0-9_]+)"[,)]`)
+	call := regexp.MustCompile(`\bb\.(?:t|label|count)\([^,()]+, "([a-z0-9_]+)"[,)]`)
 	for _, f := range files {
 		if strings.HasSuffix(f, "_test.go") {
 			continue
@@ -200,4 +200,30 @@ func FuzzPlainEscape(f *testing.F) {
 			t.Fatalf("plain(escape(%q)) = %q", s, got)
 		}
 	})
+}
+
+func TestCount(t *testing.T) {
+	b := &Bot{texts: mustTexts(t), log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for _, tc := range []struct {
+		lang string
+		n    int
+		want string
+	}{
+		{"ru", 0, "0 заказов"}, {"ru", 1, "1 заказ"}, {"ru", 2, "2 заказа"}, {"ru", 4, "4 заказа"},
+		{"ru", 5, "5 заказов"}, {"ru", 11, "11 заказов"}, {"ru", 12, "12 заказов"}, {"ru", 14, "14 заказов"},
+		{"ru", 21, "21 заказ"}, {"ru", 22, "22 заказа"}, {"ru", 25, "25 заказов"}, {"ru", 101, "101 заказ"},
+		{"ru", 111, "111 заказов"}, {"ru", 1002, "1002 заказа"},
+		{"en", 0, "0 orders"}, {"en", 1, "1 order"}, {"en", 2, "2 orders"}, {"en", 21, "21 orders"},
+	} {
+		if got := b.count(tc.lang, "adm_n_orders", tc.n); got != tc.want {
+			t.Errorf("count(%s, %d) = %q, want %q", tc.lang, tc.n, got, tc.want)
+		}
+	}
+	// A text with one form serves every count.
+	if got := b.count("ru", "btn_qty", 3); got != "3 шт." {
+		t.Errorf("count(ru, btn_qty, 3) = %q", got)
+	}
+	if got := b.count("en", "btn_qty", 1); got != "1 pc" {
+		t.Errorf("count(en, btn_qty, 1) = %q", got)
+	}
 }
