@@ -6,6 +6,24 @@ import (
 )
 
 // Clock tells the time. Services take one so tests move time instead of sleeping.
+//
+// Which clock rules: the Clock of the process deciding (core.Clock, the host's clock
+// in production) rules every business time and every decision on one. A
+// reservation's end is set by the clock of the replica that checks out and compared
+// with the clock of whichever replica checks the pre-checkout, records the payment
+// or expires it (the expiry job, the sweep: reserved_until <= the worker's now); paid
+// times, history and ledger times, invite expiry and jobs' due times come from it too.
+// SQL never compares a business time with PostgreSQL's now(), so a FakeClock moves
+// all of them together, and an app clock ahead of or behind the database's changes
+// nothing. Replicas' clocks must agree to well under PaymentHold (NTP does): a passed
+// pre-checkout holds the reservation that long after the checking replica's now.
+//
+// PostgreSQL's now() is used only where replicas coordinate with each other and no
+// order is decided: outbox claims, chat leases, update retries and retention, pruning,
+// and record-keeping stamps nothing decides on (created_at and updated_at defaults,
+// archived_at, blocked_at). A job written without a due time is stamped with the
+// database's now() (due at once): a database clock ahead of a worker's only delays it
+// by the difference.
 type Clock interface {
 	Now() time.Time
 }

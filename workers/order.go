@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/hibiken/asynq"
 
@@ -24,6 +25,9 @@ type Orders interface {
 	// MarkRefunded records that a payment was refunded; marking it again changes
 	// nothing.
 	MarkRefunded(ctx context.Context, id core.OrderID, telegramChargeID string) (order.Order, error)
+	// RetryRefunds writes again the refund jobs of up to limit Stars payments whose
+	// refund was asked for more than olderThan ago and is not done.
+	RetryRefunds(ctx context.Context, olderThan time.Duration, limit int) (int, error)
 }
 
 // OrderNotifier tells people about an order's events: the buyer of every state change,
@@ -61,6 +65,10 @@ const (
 	sweepLimit  = 100
 	sweepRounds = 50
 )
+
+// refundRetryAfter is how long a Stars refund may wait before the sweep asks for it
+// again: long enough for the refund task's own retries (asynq's backoff) to run first.
+const refundRetryAfter = time.Hour
 
 // HandleOrderExpire ends an order's reservation (order.JobExpire). Called early
 // (asynq rounds due times to seconds; a reservation was extended after the task was
@@ -159,18 +167,24 @@ func (w *Workers) HandleOrderRefund(ctx context.Context, t *asynq.Task) error {
 }
 
 // HandleOrderSweep expires every order whose reservation ended and is still awaiting
-// payment (TypeOrderSweep): the expiries whose task was lost, or late.
+// payment (TypeOrderSweep): the expiries whose task was lost, or late. Then it asks
+// again for the Stars refunds waiting for more than an hour: their task was lost or
+// kept failing.
 func (w *Workers) HandleOrderSweep(ctx context.Context, t *asynq.Task) error {
+	var errs []error
 	for range sweepRounds {
 		n, err := w.orders.ExpireDue(ctx, sweepLimit)
 		if err != nil {
-			return err
+			errs = append(errs, err)
 		}
-		if n < sweepLimit {
-			return nil
+		if err != nil || n < sweepLimit {
+			break
 		}
 	}
-	return nil
+	if _, err := w.orders.RetryRefunds(ctx, refundRetryAfter, sweepLimit); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // badPayload is the permanent error of a task whose payload cannot be read (err) or

@@ -170,6 +170,16 @@ func (b *orderBundle) checkout(t *testing.T, stars bool) (owner core.UserID, o o
 	return owner, o
 }
 
+// owner returns the owner of a shop.
+func (b *orderBundle) owner(t *testing.T, shop core.ShopID) core.UserID {
+	t.Helper()
+	var id core.UserID
+	if err := b.pool.QueryRow(b.ctx, `SELECT user_id FROM shop_staff WHERE shop_id = $1 AND role = 'owner'`, shop).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
 func (b *orderBundle) status(t *testing.T, id core.OrderID) order.Status {
 	t.Helper()
 	o, err := b.svc.OrderForSystem(b.ctx, id)
@@ -334,6 +344,44 @@ func TestWorkers_SweepCatchesLostExpiry(t *testing.T) {
 	waitFor(t, "the sweep to expire the order", func() bool { return b.status(t, o.ID) == order.StatusExpired })
 }
 
+// TestWorkers_SweepRetriesLostRefund loses the task of a Stars refund (Redis failed
+// over and lost it): the periodic sweep writes the refund job again once it has waited
+// an hour, and the refund goes through. A card refund, which staff make by hand, and a
+// Stars refund asked for recently are left alone.
+func TestWorkers_SweepRetriesLostRefund(t *testing.T) {
+	b := setupOrders(t)
+	lost := b.paidAndCancelled(t, true, "ch-lost")
+	b.paidAndCancelled(t, false, "ch-card")
+	b.exec(t, `DELETE FROM outbox`) // relayed long ago, and the tasks are gone
+	b.clock.Advance(2 * time.Hour)
+	recent := b.paidAndCancelled(t, true, "ch-recent")
+	b.exec(t, `DELETE FROM outbox WHERE key = 'order:refund:ch-recent'`)
+
+	if err := b.w.HandleOrderSweep(b.ctx, asynq.NewTask(workers.TypeOrderSweep, nil)); err != nil {
+		t.Fatalf("HandleOrderSweep: %v", err)
+	}
+	if n := countJobs(t, b.pool, "kind = 'order:refund'"); n != 1 {
+		t.Fatalf("%d refund jobs written by the sweep, want 1 (the lost Stars refund)", n)
+	}
+	if err := b.w.HandleOrderRefund(b.ctx, b.task(t, order.JobRefund, "order:refund:ch-lost")); err != nil {
+		t.Fatalf("HandleOrderRefund: %v", err)
+	}
+	if s := b.status(t, lost.ID); s != order.StatusRefunded {
+		t.Errorf("order with the lost refund is %s, want refunded", s)
+	}
+	if s := b.status(t, recent.ID); s != order.StatusCancelled {
+		t.Errorf("order refunded recently is %s, want cancelled (its refund still under way)", s)
+	}
+	// Asked for again just now: the next sweep leaves it alone.
+	b.exec(t, `DELETE FROM outbox`)
+	if err := b.w.HandleOrderSweep(b.ctx, asynq.NewTask(workers.TypeOrderSweep, nil)); err != nil {
+		t.Fatalf("HandleOrderSweep: %v", err)
+	}
+	if n := countJobs(t, b.pool, "kind = 'order:refund'"); n != 0 {
+		t.Errorf("%d refund jobs written by a second sweep, want none", n)
+	}
+}
+
 // TestWorkers_Notify follows a paid order's notification from the outbox through the
 // relay and asynq to the notifier.
 func TestWorkers_Notify(t *testing.T) {
@@ -391,6 +439,22 @@ func TestWorkers_HandleOrderRefund(t *testing.T) {
 		}
 		if s := b.status(t, o.ID); s != order.StatusRefunded {
 			t.Errorf("order %s, want refunded", s)
+		}
+	})
+	// Staff cannot mark a Stars refund done by hand: it would make the job skip the
+	// refund, and the buyer would never get the Stars back.
+	t.Run("StarsNotConfirmedByHand", func(t *testing.T) {
+		b := setupOrders(t)
+		o := b.paidAndCancelled(t, true, "ch-hand")
+		owner := b.owner(t, o.ShopID)
+		if _, err := b.svc.ConfirmRefund(b.ctx, owner, o.ID, "ch-hand"); !errors.Is(err, order.ErrStarsRefund) {
+			t.Fatalf("ConfirmRefund of Stars = %v, want ErrStarsRefund", err)
+		}
+		if err := b.w.HandleOrderRefund(b.ctx, b.task(t, order.JobRefund, "order:refund:ch-hand")); err != nil {
+			t.Fatalf("HandleOrderRefund: %v", err)
+		}
+		if got, want := b.refunder.stars, []string{fmt.Sprintf("%d:ch-hand", o.BuyerID)}; fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("stars refunds %v, want %v", got, want)
 		}
 	})
 	t.Run("Card", func(t *testing.T) {

@@ -61,7 +61,7 @@ const (
 // batch: Redis is likely down, and each further try would only wait for a timeout.
 const relayMaxFailures = 3
 
-// enqueueTimeout bounds one enqueue.
+// enqueueTimeout bounds one enqueue (and a third of RelayOptions.ClaimFor).
 const enqueueTimeout = 5 * time.Second
 
 // relayPruneEvery is how often the relay deletes old relayed rows.
@@ -193,7 +193,14 @@ func (r *Relay) listen(ctx context.Context, wake chan<- struct{}) {
 
 // relayBatch claims a batch and enqueues it. It returns how many jobs it claimed, and
 // false when it stopped early (store error, repeated enqueue failures, ctx ended).
+//
+// A slow Redis must not make a batch outlast its claim: another relay would then
+// claim the jobs not marked yet and enqueue them a second time (for a kind without
+// retention, a task that already ran would run again). So each enqueue is bounded by
+// a third of the claim, and the jobs the claim might not cover until their enqueue
+// ends are released for the next claim instead.
 func (r *Relay) relayBatch(ctx context.Context) (int, bool) {
+	claimed := time.Now() // the claim runs out ClaimFor after this at the earliest
 	ids, jobs, err := r.store.Claim(ctx, r.opt.Batch, r.opt.ClaimFor)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -207,15 +214,18 @@ func (r *Relay) relayBatch(ctx context.Context) (int, bool) {
 	var done []int64
 	failures := 0
 	ok := true
+	timeout := min(enqueueTimeout, r.opt.ClaimFor/3)
 	for i, job := range jobs {
-		if ctx.Err() != nil || failures >= relayMaxFailures {
+		late := time.Since(claimed)+timeout >= r.opt.ClaimFor
+		if ctx.Err() != nil || failures >= relayMaxFailures || late {
 			if err := r.store.Release(bg, ids[i:]...); err != nil {
 				r.log.Warn("release outbox jobs", "error", err)
 			}
-			ok = false
+			// Released for lateness after some progress: go on with a new claim.
+			ok = late && i > 0 && ctx.Err() == nil && failures < relayMaxFailures
 			break
 		}
-		err := r.enqueue(ctx, job)
+		err := r.enqueue(ctx, job, timeout)
 		if err != nil {
 			failures++
 			r.failures.WithLabelValues(job.Kind).Inc()
@@ -252,9 +262,10 @@ func taskID(job core.Job, rt route) string {
 	return job.Key
 }
 
-// enqueue puts one job in asynq; a task id already there is success.
-func (r *Relay) enqueue(ctx context.Context, job core.Job) error {
-	ctx, cancel := context.WithTimeout(ctx, enqueueTimeout)
+// enqueue puts one job in asynq, waiting at most timeout; a task id already there is
+// success.
+func (r *Relay) enqueue(ctx context.Context, job core.Job, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	rt := routeFor(r.opt.QueuePrefix, job.Kind)
 	opts := []asynq.Option{asynq.Queue(rt.queue), asynq.TaskID(taskID(job, rt))}

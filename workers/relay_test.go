@@ -47,6 +47,17 @@ func insertJob(t *testing.T, pool *pgxpool.Pool, kind, key, payload string, runA
 	return id
 }
 
+// insertNotifyJobs writes n paid notifications of orders 1..n to the outbox.
+func insertNotifyJobs(t *testing.T, pool *pgxpool.Pool, n int) {
+	t.Helper()
+	if _, err := pool.Exec(context.Background(), `
+		INSERT INTO outbox (kind, key, payload)
+		SELECT 'order:notify', 'order:notify:' || i || ':paid', jsonb_build_object('order_id', i, 'event', 'paid')
+		FROM generate_series(1, $1) i`, n); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func countJobs(t *testing.T, pool *pgxpool.Pool, where string) int {
 	t.Helper()
 	var n int
@@ -226,12 +237,7 @@ func TestRelay_ManyRelays(t *testing.T) {
 	pool, _ := pgtest.NewDB(t)
 	env := asynqtest.New(t)
 	const jobs = 300
-	if _, err := pool.Exec(context.Background(), `
-		INSERT INTO outbox (kind, key, payload)
-		SELECT 'order:notify', 'order:notify:' || i || ':paid', jsonb_build_object('order_id', i, 'event', 'paid')
-		FROM generate_series(1, $1) i`, jobs); err != nil {
-		t.Fatal(err)
-	}
+	insertNotifyJobs(t, pool, jobs)
 	var counters []*switchEnqueuer
 	for range 3 {
 		q := &switchEnqueuer{to: env.Client}
@@ -252,5 +258,46 @@ func TestRelay_ManyRelays(t *testing.T) {
 	}
 	if info.Pending != jobs {
 		t.Errorf("%d tasks pending, want %d", info.Pending, jobs)
+	}
+}
+
+// slowEnqueuer is a Redis that answers slowly but never fails.
+type slowEnqueuer struct {
+	to    workers.Enqueuer
+	pause time.Duration
+	calls atomic.Int64
+}
+
+func (s *slowEnqueuer) EnqueueContext(ctx context.Context, task *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error) {
+	s.calls.Add(1)
+	time.Sleep(s.pause)
+	return s.to.EnqueueContext(ctx, task, opts...)
+}
+
+// TestRelay_SlowRedis relays a batch that takes longer than a claim lasts, with a
+// second relay waiting for work: a relay lets go of what it has not enqueued before
+// its claim runs out, so no job is enqueued twice (a kind without retention would
+// run twice).
+func TestRelay_SlowRedis(t *testing.T) {
+	pool, _ := pgtest.NewDB(t)
+	env := asynqtest.New(t)
+	const jobs = 12
+	insertNotifyJobs(t, pool, jobs)
+	const claim = 300 * time.Millisecond
+	var relays []*slowEnqueuer
+	for range 2 {
+		q := &slowEnqueuer{to: env.Client, pause: claim / 4}
+		relays = append(relays, q)
+		runRelay(t, workers.NewRelay(postgres.NewOutbox(pool), q, workers.RelayOptions{
+			QueuePrefix: env.QueuePrefix, Every: 10 * time.Millisecond, ClaimFor: claim,
+		}))
+	}
+	waitFor(t, "every job relayed", func() bool { return countJobs(t, pool, "relayed_at IS NULL") == 0 })
+	var calls int64
+	for _, q := range relays {
+		calls += q.calls.Load()
+	}
+	if calls != jobs {
+		t.Errorf("%d enqueues for %d jobs: a claim ran out while its relay was still enqueuing", calls, jobs)
 	}
 }

@@ -16,6 +16,7 @@ import (
 //	awaiting_payment -> paid -> shipped | ready_for_pickup -> completed
 //	awaiting_payment -> expired | cancelled
 //	expired | cancelled -> paid (a late payment, stock allowing) | refund_pending (stock gone) -> refunded
+//	  (an order staff cancelled after it was paid stays cancelled: a later payment is refunded)
 //	paid | ready_for_pickup -> cancelled (by staff; the payment is refunded) -> refunded
 //
 // The full table, with who may make each move, is in transition.go (see Next).
@@ -219,6 +220,7 @@ var (
 	ErrMixedShops         = &core.Error{Code: core.EINVALID, Message: "one order is from one shop"}
 	ErrDelivery           = &core.Error{Code: core.EINVALID, Message: "choose how to receive the order: pickup or shipping"}
 	ErrChargeNotFound     = &core.Error{Code: core.ENOTFOUND, Message: "payment not found"}
+	ErrStarsRefund        = &core.Error{Code: core.ECONFLICT, Message: "a Stars payment is refunded through Telegram by Vitrina, not confirmed by hand"}
 	// ErrDuplicatePayment is the store's answer to a payment whose Telegram charge id
 	// is already recorded; RecordPayment turns it into PaymentDuplicate.
 	ErrDuplicatePayment = &core.Error{Code: core.ECONFLICT, Message: "this payment is already recorded"}

@@ -239,6 +239,10 @@ func planPayment(snap Snapshot, p Payment, now time.Time, takeStock bool) (*Chan
 		return refund(fmt.Sprintf("paid %s, the order asks %s", p.Total, want))
 	case isPaid(o.Status):
 		return refund("the order was already paid")
+	case o.Status == StatusCancelled && !o.PaidAt.IsZero():
+		// Staff called it off after it was paid (its payment is being refunded): the
+		// shop said it will not deliver, so a later payment does not revive it.
+		return refund("the order was cancelled after it was paid")
 	case o.Status == StatusExpired || o.Status == StatusCancelled:
 		if !takeStock {
 			to, err := Next(o.Status, ActHoldRefund, PartySystem)
@@ -430,6 +434,31 @@ func planRefunded(snap Snapshot, chargeID string, now time.Time) (*Change, error
 	c.History = &HistoryEntry{Status: c.Order.Status, Note: "payment refunded"}
 	c.Jobs = []core.Job{notifyJob(o.ID, EventRefunded, chargeID)}
 	return c, nil
+}
+
+// planConfirmRefund is planRefunded done by a person: staff confirming that they gave
+// a card payment's money back at the provider. A Stars payment is refunded by the
+// system through Telegram (the refund job) and never confirmed by hand: marked
+// refunded by staff, the job would find nothing to do and the buyer would never get
+// the Stars back (ErrStarsRefund).
+func planConfirmRefund(snap Snapshot, actor core.UserID, chargeID string, now time.Time) (*Change, error) {
+	switch by := partyOf(snap, actor); {
+	case by&PartyStaff != 0:
+	case by&PartyBuyer != 0:
+		return nil, catalog.ErrNotStaff
+	default:
+		return nil, ErrOrderNotFound
+	}
+	for _, ch := range snap.Charges {
+		if ch.TelegramChargeID == chargeID && ch.Amount.Currency == core.Stars {
+			return nil, ErrStarsRefund
+		}
+	}
+	c, err := planRefunded(snap, chargeID, now)
+	if c != nil {
+		c.Actor = actor
+	}
+	return c, err
 }
 
 // clipNote trims free text and bounds its length.

@@ -254,6 +254,13 @@ func TestPlanPayment(t *testing.T) {
 		{"Shipped", func(s *Snapshot, _ *Payment) { s.Order.Status = StatusShipped }},
 		{"Refunded", func(s *Snapshot, _ *Payment) { s.Order.Status = StatusRefunded }},
 		{"SomeoneElse", func(_ *Snapshot, p *Payment) { p.BuyerID = 200 }},
+		// Staff called the order off after it was paid: a new payment must not
+		// bring it back to life (the shop said it cannot deliver).
+		{"CancelledAfterPayment", func(s *Snapshot, _ *Payment) {
+			s.Order.Status = StatusCancelled
+			s.Order.PaidAt = testNow.Add(-time.Hour)
+			s.Charges = []Charge{{TelegramChargeID: "ch0", Status: ChargeRefundPending}}
+		}},
 	}
 	for _, tt := range refunds {
 		t.Run(tt.name, func(t *testing.T) {
@@ -430,5 +437,36 @@ func TestPlanRefunded(t *testing.T) {
 	snap.Charges[0].Status = ChargeRefunded
 	if c, err := planRefunded(snap, "ch1", testNow); c != nil || err != nil {
 		t.Errorf("again: %+v, %v; want a no-op", c, err)
+	}
+}
+
+func TestPlanConfirmRefund(t *testing.T) {
+	t.Parallel()
+	cancelled := func(cur core.Currency) Snapshot {
+		snap := paySnap()
+		snap.Order.Status = StatusCancelled
+		snap.ActorRole = catalog.RoleManager
+		snap.Charges = []Charge{{TelegramChargeID: "ch1", Amount: core.Money{Amount: 25, Currency: cur}, Status: ChargeRefundPending}}
+		return snap
+	}
+
+	c, err := planConfirmRefund(cancelled("RUB"), 7, "ch1", testNow)
+	if err != nil || c.Order.Status != StatusRefunded || c.Charges[0].Status != ChargeRefunded || c.Actor != 7 {
+		t.Errorf("card: %+v, %v; want the payment and order refunded by the manager", c, err)
+	}
+
+	// A Stars payment goes back through Telegram by the refund job; marked by hand,
+	// the job would find it refunded and skip the refund the buyer never got.
+	if _, err := planConfirmRefund(cancelled(core.Stars), 7, "ch1", testNow); !errors.Is(err, ErrStarsRefund) {
+		t.Errorf("stars: %v, want ErrStarsRefund", err)
+	}
+
+	buyer := cancelled("RUB")
+	buyer.ActorRole = ""
+	if _, err := planConfirmRefund(buyer, 100, "ch1", testNow); !errors.Is(err, catalog.ErrNotStaff) {
+		t.Errorf("buyer: %v, want ErrNotStaff", err)
+	}
+	if _, err := planConfirmRefund(buyer, 555, "ch1", testNow); !errors.Is(err, ErrOrderNotFound) {
+		t.Errorf("stranger: %v, want ErrOrderNotFound", err)
 	}
 }

@@ -56,9 +56,15 @@ type Store interface {
 	// when fn fails, the order as read with fn's error. ErrOrderNotFound.
 	UpdateOrder(ctx context.Context, id core.OrderID, actor core.UserID, fn func(Snapshot) (*Change, error)) (Order, error)
 	// UpdateDueOrder is UpdateOrder for one order awaiting payment whose reservation
-	// ended by now, the oldest, skipping orders locked by others. found is false when
-	// there is none.
-	UpdateDueOrder(ctx context.Context, now time.Time, fn func(Snapshot) (*Change, error)) (o Order, found bool, err error)
+	// ended by now, the oldest, skipping orders locked by others and those in skip.
+	// found is false when there is none. When it fails on an order, o.ID names it.
+	UpdateDueOrder(ctx context.Context, now time.Time, skip []core.OrderID, fn func(Snapshot) (*Change, error)) (o Order, found bool, err error)
+
+	// RetryRefunds writes job(charge) to the outbox again for up to limit Stars
+	// payments waiting for their refund since before (when their refund job was last
+	// written), oldest first, skipping those locked by others, and records now as
+	// when it was written. It returns how many.
+	RetryRefunds(ctx context.Context, before, now time.Time, limit int, job func(Charge) core.Job) (int, error)
 
 	// Order returns an order with its lines; ErrOrderNotFound.
 	Order(ctx context.Context, id core.OrderID) (Order, error)
@@ -299,9 +305,10 @@ func (s *Service) CheckPreCheckout(ctx context.Context, q PreCheckout) error {
 // Outcomes: PaymentApplied (the order is paid; staff and buyer are notified),
 // PaymentDuplicate (the charge id was recorded before: nothing written, the order as
 // it is), PaymentRefunding (the money is recorded with a refund job: the order was
-// already paid, the amount or currency differs from the order's, someone other than
-// the buyer paid, or the stock is gone). ErrOrderNotFound for an order that does not
-// exist, which cannot be recorded.
+// already paid, or cancelled by staff after it was paid, the amount or currency
+// differs from the order's, someone other than the buyer paid, or the stock is
+// gone). ErrOrderNotFound for an order that does not exist, which cannot be
+// recorded.
 func (s *Service) RecordPayment(ctx context.Context, p Payment) (Order, PaymentOutcome, error) {
 	if p.TelegramChargeID == "" {
 		return Order{}, "", core.Errorf(core.EINVALID, "payment without a charge id")
@@ -367,24 +374,55 @@ const defaultSweep = 100
 //
 // Each order is expired in its own transaction, skipping orders another sweeper or
 // handler holds, so sweepers on several workers share the work. A limit of 0 or less
-// means 100.
+// means 100. An order whose expiry fails is left as it was and the sweep goes on past
+// it (one broken order must not keep every later one reserved); the failures are
+// returned together, with how many were expired.
 func (s *Service) ExpireDue(ctx context.Context, limit int) (int, error) {
 	if limit <= 0 {
 		limit = defaultSweep
 	}
 	now := s.now()
 	n := 0
-	for n < limit {
-		_, found, err := s.store.UpdateDueOrder(ctx, now, func(snap Snapshot) (*Change, error) {
+	var failed []core.OrderID
+	var errs []error
+	for n+len(failed) < limit {
+		o, found, err := s.store.UpdateDueOrder(ctx, now, failed, func(snap Snapshot) (*Change, error) {
 			return planExpire(snap, now)
 		})
+		if err != nil && found && o.ID != 0 && ctx.Err() == nil {
+			failed = append(failed, o.ID)
+			errs = append(errs, fmt.Errorf("expire order %d: %w", o.ID, err))
+			continue
+		}
 		if err != nil {
-			return n, fmt.Errorf("expire due orders: %w", err)
+			errs = append(errs, err)
+			break
 		}
 		if !found {
 			break
 		}
 		n++
+	}
+	if err := errors.Join(errs...); err != nil {
+		return n, fmt.Errorf("expire due orders: %w", err)
+	}
+	return n, nil
+}
+
+// RetryRefunds asks again for the refund of up to limit Stars payments whose refund
+// was asked for more than olderThan ago and is not done: their refund job is written
+// to the outbox again (a new task; refunding twice is harmless, Telegram answers that
+// the charge is refunded already). So a refund task lost in Redis, or one that kept
+// failing, only delays the refund. Card refunds are left to staff. Returns how many;
+// a limit of 0 or less means 100.
+func (s *Service) RetryRefunds(ctx context.Context, olderThan time.Duration, limit int) (int, error) {
+	if limit <= 0 {
+		limit = defaultSweep
+	}
+	now := s.now()
+	n, err := s.store.RetryRefunds(ctx, now.Add(-olderThan), now, limit, refundJob)
+	if err != nil {
+		return n, fmt.Errorf("retry refunds: %w", err)
 	}
 	return n, nil
 }
@@ -410,22 +448,13 @@ func (s *Service) MarkRefunded(ctx context.Context, id core.OrderID, telegramCha
 
 // ConfirmRefund is MarkRefunded by a person: staff confirming that they refunded a
 // card payment at the provider. catalog.ErrNotStaff for the buyer,
-// ErrOrderNotFound for anyone else.
+// ErrOrderNotFound for anyone else. ErrStarsRefund for a Stars payment: the refund
+// job gives Stars back through Telegram, and a payment marked refunded by hand
+// would make it skip the refund.
 func (s *Service) ConfirmRefund(ctx context.Context, actor core.UserID, id core.OrderID, telegramChargeID string) (Order, error) {
 	now := s.now()
 	o, err := s.store.UpdateOrder(ctx, id, actor, func(snap Snapshot) (*Change, error) {
-		switch by := partyOf(snap, actor); {
-		case by&PartyStaff != 0:
-		case by&PartyBuyer != 0:
-			return nil, catalog.ErrNotStaff
-		default:
-			return nil, ErrOrderNotFound
-		}
-		c, err := planRefunded(snap, telegramChargeID, now)
-		if c != nil {
-			c.Actor = actor
-		}
-		return c, err
+		return planConfirmRefund(snap, actor, telegramChargeID, now)
 	})
 	if err != nil {
 		return Order{}, fmt.Errorf("confirm refund of order %d: %w", id, err)

@@ -35,15 +35,20 @@ const (
 const catalogShopColumns = `s.id, s.name, s.currency, s.payment_method, s.provider_token,
 	s.reservation_ttl_seconds, s.blocked_at IS NOT NULL, s.created_by, s.created_at`
 
-func catalogScanShop(row pgx.Row) (catalog.Shop, error) {
+// scanShop reads a shop selected with catalogShopColumns (or orderShopColumns), and
+// the columns after them into extra.
+func scanShop(row pgx.Row, extra ...any) (catalog.Shop, error) {
 	var (
 		sh  catalog.Shop
 		ttl int
 	)
-	err := row.Scan(&sh.ID, &sh.Name, &sh.Currency, &sh.PaymentMethod, &sh.ProviderToken,
-		&ttl, &sh.Blocked, &sh.CreatedBy, &sh.CreatedAt)
+	dest := append([]any{&sh.ID, &sh.Name, &sh.Currency, &sh.PaymentMethod, &sh.ProviderToken,
+		&ttl, &sh.Blocked, &sh.CreatedBy, &sh.CreatedAt}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return catalog.Shop{}, err
+	}
 	sh.ReservationTTL = time.Duration(ttl) * time.Second
-	return sh, err
+	return sh, nil
 }
 
 // catalogEnsureUser makes sure a users row exists for id, so staff and invites can refer to
@@ -63,7 +68,7 @@ func (c *Catalog) CreateShop(ctx context.Context, sh catalog.Shop) (catalog.Shop
 			return err
 		}
 		var err error
-		out, err = catalogScanShop(tx.QueryRow(ctx, `
+		out, err = scanShop(tx.QueryRow(ctx, `
 			INSERT INTO shops AS s (name, currency, payment_method, provider_token, reservation_ttl_seconds, created_by)
 			VALUES ($1, $2, $3, $4, $5, $6)
 			RETURNING `+catalogShopColumns,
@@ -83,7 +88,7 @@ func (c *Catalog) CreateShop(ctx context.Context, sh catalog.Shop) (catalog.Shop
 
 // Shop returns a shop; ErrShopNotFound.
 func (c *Catalog) Shop(ctx context.Context, id core.ShopID) (catalog.Shop, error) {
-	sh, err := catalogScanShop(c.pool.QueryRow(ctx, `SELECT `+catalogShopColumns+` FROM shops s WHERE s.id = $1`, id))
+	sh, err := scanShop(c.pool.QueryRow(ctx, `SELECT `+catalogShopColumns+` FROM shops s WHERE s.id = $1`, id))
 	return sh, notFound(err, catalog.ErrShopNotFound)
 }
 
@@ -96,14 +101,14 @@ func (c *Catalog) Shops(ctx context.Context, f catalog.ShopFilter) ([]catalog.Sh
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (catalog.Shop, error) { return catalogScanShop(r) })
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (catalog.Shop, error) { return scanShop(r) })
 }
 
 // UpdateShop locks the shop, runs update, and saves what it changed.
 func (c *Catalog) UpdateShop(ctx context.Context, id core.ShopID, update func(sh *catalog.Shop, hasProducts bool) error) (catalog.Shop, error) {
 	var out catalog.Shop
 	err := inTx(ctx, c.pool, func(tx pgx.Tx) error {
-		sh, err := catalogScanShop(tx.QueryRow(ctx, `SELECT `+catalogShopColumns+` FROM shops s WHERE s.id = $1 FOR UPDATE`, id))
+		sh, err := scanShop(tx.QueryRow(ctx, `SELECT `+catalogShopColumns+` FROM shops s WHERE s.id = $1 FOR UPDATE`, id))
 		if err != nil {
 			return notFound(err, catalog.ErrShopNotFound)
 		}
@@ -114,7 +119,7 @@ func (c *Catalog) UpdateShop(ctx context.Context, id core.ShopID, update func(sh
 		if err := update(&sh, hasProducts); err != nil {
 			return err
 		}
-		out, err = catalogScanShop(tx.QueryRow(ctx, `
+		out, err = scanShop(tx.QueryRow(ctx, `
 			UPDATE shops AS s SET name = $2, currency = $3, payment_method = $4, provider_token = $5,
 				reservation_ttl_seconds = $6,
 				blocked_at = CASE WHEN $7::boolean THEN coalesce(s.blocked_at, now()) END
@@ -140,13 +145,9 @@ func (c *Catalog) Memberships(ctx context.Context, user core.UserID) ([]catalog.
 		return nil, err
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (catalog.Membership, error) {
-		var (
-			m   catalog.Membership
-			ttl int
-		)
-		err := r.Scan(&m.Shop.ID, &m.Shop.Name, &m.Shop.Currency, &m.Shop.PaymentMethod, &m.Shop.ProviderToken,
-			&ttl, &m.Shop.Blocked, &m.Shop.CreatedBy, &m.Shop.CreatedAt, &m.Role)
-		m.Shop.ReservationTTL = time.Duration(ttl) * time.Second
+		var m catalog.Membership
+		var err error
+		m.Shop, err = scanShop(r, &m.Role)
 		return m, err
 	})
 }
@@ -238,7 +239,7 @@ func (c *Catalog) AcceptInvite(ctx context.Context, token string, user core.User
 				return fmt.Errorf("add staff: %w", err)
 			}
 		}
-		m.Shop, err = catalogScanShop(tx.QueryRow(ctx, `SELECT `+catalogShopColumns+` FROM shops s WHERE s.id = $1`, inv.ShopID))
+		m.Shop, err = scanShop(tx.QueryRow(ctx, `SELECT `+catalogShopColumns+` FROM shops s WHERE s.id = $1`, inv.ShopID))
 		if err != nil {
 			return notFound(err, catalog.ErrShopNotFound)
 		}
@@ -304,18 +305,34 @@ func (c *Catalog) AddShippingOption(ctx context.Context, o catalog.ShippingOptio
 	return o, err
 }
 
-const catalogShippingColumns = `o.id, o.shop_id, o.name, o.price, s.currency`
+// shippingOptionSelect reads shipping options (alias o) with their shop's currency,
+// for scanShippingOption.
+const shippingOptionSelect = `
+	SELECT o.id, o.shop_id, o.name, o.price, s.currency
+	FROM shipping_options o JOIN shops s ON s.id = o.shop_id`
 
-func catalogScanShipping(row pgx.Row) (catalog.ShippingOption, error) {
+func scanShippingOption(row pgx.Row) (catalog.ShippingOption, error) {
 	var o catalog.ShippingOption
 	err := row.Scan(&o.ID, &o.ShopID, &o.Name, &o.Price.Amount, &o.Price.Currency)
 	return o, err
 }
 
+// shippingOptions lists a shop's shipping options that are not removed, oldest first.
+func shippingOptions(ctx context.Context, q querier, shop core.ShopID) ([]catalog.ShippingOption, error) {
+	rows, err := q.Query(ctx, shippingOptionSelect+` WHERE o.shop_id = $1 AND o.archived_at IS NULL ORDER BY o.id`, shop)
+	if err != nil {
+		return nil, fmt.Errorf("shipping options of shop %d: %w", shop, err)
+	}
+	opts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (catalog.ShippingOption, error) { return scanShippingOption(r) })
+	if err != nil {
+		return nil, fmt.Errorf("shipping options of shop %d: %w", shop, err)
+	}
+	return opts, nil
+}
+
 // ShippingOption returns a shipping option, removed or not; ErrShippingOptionNotFound.
 func (c *Catalog) ShippingOption(ctx context.Context, id core.ShippingOptionID) (catalog.ShippingOption, error) {
-	o, err := catalogScanShipping(c.pool.QueryRow(ctx, `
-		SELECT `+catalogShippingColumns+` FROM shipping_options o JOIN shops s ON s.id = o.shop_id WHERE o.id = $1`, id))
+	o, err := scanShippingOption(c.pool.QueryRow(ctx, shippingOptionSelect+` WHERE o.id = $1`, id))
 	return o, notFound(err, catalog.ErrShippingOptionNotFound)
 }
 
@@ -327,13 +344,7 @@ func (c *Catalog) RemoveShippingOption(ctx context.Context, id core.ShippingOpti
 
 // ShippingOptions lists a shop's shipping options that are not removed, oldest first.
 func (c *Catalog) ShippingOptions(ctx context.Context, shop core.ShopID) ([]catalog.ShippingOption, error) {
-	rows, err := c.pool.Query(ctx, `
-		SELECT `+catalogShippingColumns+` FROM shipping_options o JOIN shops s ON s.id = o.shop_id
-		WHERE o.shop_id = $1 AND o.archived_at IS NULL ORDER BY o.id`, shop)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (catalog.ShippingOption, error) { return catalogScanShipping(r) })
+	return shippingOptions(ctx, c.pool, shop)
 }
 
 // --- categories ---

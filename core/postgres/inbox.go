@@ -91,27 +91,36 @@ func (s *Inbox) ReleaseLease(ctx context.Context, chatKey int64, holder string) 
 }
 
 // NextUpdate returns the chat's pending update with the lowest id (neither handled nor
-// failed), or found = false when it has none.
+// failed), or found = false when it has none or that update waits for its retry time
+// (then the chat's later updates wait too, to keep their order).
 func (s *Inbox) NextUpdate(ctx context.Context, chatKey int64) (updateID int64, body []byte, found bool, err error) {
+	var due bool
 	err = s.pool.QueryRow(ctx, `
-		SELECT update_id, body FROM telegram_updates
+		SELECT update_id, body, coalesce(retry_at <= now(), true) FROM telegram_updates
 		WHERE chat_key = $1 AND handled_at IS NULL AND failed_at IS NULL
 		ORDER BY update_id LIMIT 1`,
-		chatKey).Scan(&updateID, &body)
+		chatKey).Scan(&updateID, &body, &due)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, nil, false, nil
 	}
 	if err != nil {
 		return 0, nil, false, fmt.Errorf("next update of chat %d: %w", chatKey, err)
 	}
+	if !due {
+		return 0, nil, false, nil
+	}
 	return updateID, body, true, nil
 }
 
-// HasPending reports whether the chat has an update neither handled nor failed.
+// HasPending reports whether the chat has an update neither handled nor failed that
+// is due: the one NextUpdate would return.
 func (s *Inbox) HasPending(ctx context.Context, chatKey int64) (bool, error) {
 	var pending bool
 	err := s.pool.QueryRow(ctx, `
-		SELECT EXISTS (SELECT 1 FROM telegram_updates WHERE chat_key = $1 AND handled_at IS NULL AND failed_at IS NULL)`,
+		SELECT coalesce((
+			SELECT retry_at IS NULL OR retry_at <= now() FROM telegram_updates
+			WHERE chat_key = $1 AND handled_at IS NULL AND failed_at IS NULL
+			ORDER BY update_id LIMIT 1), false)`,
 		chatKey).Scan(&pending)
 	if err != nil {
 		return false, fmt.Errorf("pending updates of chat %d: %w", chatKey, err)
@@ -129,31 +138,58 @@ func (s *Inbox) MarkHandled(ctx context.Context, updateID int64) error {
 	return nil
 }
 
-// MarkAttemptFailed records a failed attempt to handle the update with its error text.
-// The attempt that reaches maxAttempts marks the update failed: it is no longer
-// pending, and the chat's later updates go ahead. It returns the attempts made so far
-// and whether the update is now failed; an update no longer pending (handled or failed
-// meanwhile) is left alone and reported as 0, false.
-func (s *Inbox) MarkAttemptFailed(ctx context.Context, updateID int64, errText string, maxAttempts int) (attempts int, failed bool, err error) {
+// StartAttempt counts an attempt to handle a pending update before the handler runs,
+// so that an update that kills its process every time (nothing is recorded after it)
+// still uses up its attempts. It returns the attempt's number and run = true; or run
+// = false when the update is no longer pending (attempt 0), or when maxAttempts
+// attempts were started already without one recording its outcome: the update is
+// then marked failed (attempt is how many were made).
+func (s *Inbox) StartAttempt(ctx context.Context, updateID int64, maxAttempts int) (attempt int, run bool, err error) {
 	err = s.pool.QueryRow(ctx, `
 		UPDATE telegram_updates
-		SET attempts = attempts + 1, last_error = $2,
-		    failed_at = CASE WHEN attempts + 1 >= $3 THEN now() END
+		SET attempts = CASE WHEN attempts < $2 THEN attempts + 1 ELSE attempts END,
+		    failed_at = CASE WHEN attempts < $2 THEN NULL ELSE now() END,
+		    last_error = CASE WHEN attempts < $2 THEN last_error
+		                      ELSE left('gave up: no attempt finished (did the process die?); last error: ' || last_error, $3) END
 		WHERE update_id = $1 AND handled_at IS NULL AND failed_at IS NULL
-		RETURNING attempts, failed_at IS NOT NULL`,
-		updateID, inboxErrorText(errText), maxAttempts).Scan(&attempts, &failed)
+		RETURNING attempts, failed_at IS NULL`,
+		updateID, maxAttempts, inboxMaxErrorText).Scan(&attempt, &run)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, false, nil
 	}
 	if err != nil {
-		return 0, false, fmt.Errorf("mark update %d attempt failed: %w", updateID, err)
+		return 0, false, fmt.Errorf("start attempt on update %d: %w", updateID, err)
 	}
-	return attempts, failed, nil
+	return attempt, run, nil
+}
+
+// FailAttempt records the error of the attempt StartAttempt counted. If that was the
+// maxAttempts-th attempt (or later) the update is marked failed: it is no longer
+// pending, and the chat's later updates go ahead. Otherwise it is due again after
+// retryAfter. An update no longer pending (handled or failed meanwhile) is left alone
+// and reported as not failed.
+func (s *Inbox) FailAttempt(ctx context.Context, updateID int64, errText string, maxAttempts int, retryAfter time.Duration) (failed bool, err error) {
+	err = s.pool.QueryRow(ctx, `
+		UPDATE telegram_updates
+		SET last_error = $2,
+		    failed_at = CASE WHEN attempts >= $3 THEN now() END,
+		    retry_at = CASE WHEN attempts < $3 THEN now() + $4::bigint * interval '1 millisecond' END
+		WHERE update_id = $1 AND handled_at IS NULL AND failed_at IS NULL
+		RETURNING failed_at IS NOT NULL`,
+		updateID, inboxErrorText(errText), maxAttempts, retryAfter.Milliseconds()).Scan(&failed)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("record failed attempt on update %d: %w", updateID, err)
+	}
+	return failed, nil
 }
 
 // StaleChats returns up to limit chats, oldest pending update first, that have a
-// pending update received more than olderThan ago and no live lease: updates whose
-// receiver crashed before handling them, or that failed and wait for a retry.
+// pending update received more than olderThan ago, none waiting for its retry time,
+// and no live lease: updates whose receiver crashed before handling them, or that
+// failed and are due for a retry.
 func (s *Inbox) StaleChats(ctx context.Context, olderThan time.Duration, limit int) ([]int64, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT u.chat_key FROM telegram_updates u
@@ -161,6 +197,7 @@ func (s *Inbox) StaleChats(ctx context.Context, olderThan time.Duration, limit i
 		  AND NOT EXISTS (SELECT 1 FROM chat_leases l WHERE l.chat_key = u.chat_key AND l.expires_at >= now())
 		GROUP BY u.chat_key
 		HAVING min(u.received_at) < now() - $1::bigint * interval '1 millisecond'
+		   AND bool_and(u.retry_at IS NULL OR u.retry_at <= now())
 		ORDER BY min(u.update_id)
 		LIMIT $2`,
 		olderThan.Milliseconds(), limit)
@@ -174,9 +211,11 @@ func (s *Inbox) StaleChats(ctx context.Context, olderThan time.Duration, limit i
 	return chats, nil
 }
 
-// Prune deletes up to 10,000 handled or failed updates received more than olderThan
-// ago, and leases that ran out more than an hour ago (left by crashed replicas). It
-// returns how many updates it deleted. Pending updates are never deleted.
+// Prune deletes up to 10,000 handled updates received more than olderThan ago, and
+// leases that ran out more than an hour ago (left by crashed replicas). It returns how
+// many updates it deleted. Pending updates are never deleted, and neither are failed
+// ones: an update given up on may carry a payment, and is kept for an operator to
+// replay (SET failed_at = NULL, attempts = 0, retry_at = NULL) once its cause is fixed.
 //
 // olderThan is the de-duplication horizon: a redelivery of a pruned update would be
 // handled again. Telegram keeps undelivered updates for 24 hours.
@@ -184,7 +223,7 @@ func (s *Inbox) Prune(ctx context.Context, olderThan time.Duration) (int64, erro
 	tag, err := s.pool.Exec(ctx, `
 		DELETE FROM telegram_updates WHERE update_id IN (
 			SELECT update_id FROM telegram_updates
-			WHERE (handled_at IS NOT NULL OR failed_at IS NOT NULL)
+			WHERE handled_at IS NOT NULL
 			  AND received_at < now() - $1::bigint * interval '1 millisecond'
 			LIMIT $2)`,
 		olderThan.Milliseconds(), inboxPruneBatch)

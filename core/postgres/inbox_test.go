@@ -143,7 +143,7 @@ func TestInbox_Lease(t *testing.T) {
 	})
 }
 
-func TestInbox_MarkAttemptFailed(t *testing.T) {
+func TestInbox_Attempts(t *testing.T) {
 	s, ctx := inboxSetup(t)
 	if _, err := s.SaveUpdate(ctx, 1, 1, inboxBody(1)); err != nil {
 		t.Fatal(err)
@@ -152,12 +152,13 @@ func TestInbox_MarkAttemptFailed(t *testing.T) {
 		t.Fatal(err)
 	}
 	for want := 1; want <= 3; want++ {
-		attempts, failed, err := s.MarkAttemptFailed(ctx, 1, "boom\x00 \xff", 3)
-		if err != nil {
-			t.Fatal(err)
+		attempt, run, err := s.StartAttempt(ctx, 1, 3)
+		if err != nil || attempt != want || !run {
+			t.Fatalf("StartAttempt %d = %d, %v, %v", want, attempt, run, err)
 		}
-		if attempts != want || failed != (want == 3) {
-			t.Errorf("attempt %d: got %d, failed %v", want, attempts, failed)
+		failed, err := s.FailAttempt(ctx, 1, "boom\x00 \xff", 3, 0)
+		if err != nil || failed != (want == 3) {
+			t.Errorf("FailAttempt %d = %v, %v", want, failed, err)
 		}
 	}
 	var lastError string
@@ -167,16 +168,79 @@ func TestInbox_MarkAttemptFailed(t *testing.T) {
 	if lastError != "boom ?" {
 		t.Errorf("last_error %q", lastError)
 	}
-	// Failed, it no longer holds the chat back.
+	// Failed, it no longer holds the chat back, and is no longer tried.
 	if id, _, found, err := s.NextUpdate(ctx, 1); err != nil || !found || id != 2 {
 		t.Errorf("NextUpdate = %d, %v, %v; want 2", id, found, err)
 	}
-	if attempts, failed, err := s.MarkAttemptFailed(ctx, 1, "again", 3); err != nil || attempts != 0 || failed {
-		t.Errorf("a failed update changed: %d, %v, %v", attempts, failed, err)
+	if attempt, run, err := s.StartAttempt(ctx, 1, 3); err != nil || attempt != 0 || run {
+		t.Errorf("StartAttempt on a failed update = %d, %v, %v; want 0, false", attempt, run, err)
+	}
+	if failed, err := s.FailAttempt(ctx, 1, "again", 3, 0); err != nil || failed {
+		t.Errorf("a failed update changed: %v, %v", failed, err)
 	}
 	long := strings.Repeat("é", inboxMaxErrorText)
-	if _, _, err := s.MarkAttemptFailed(ctx, 2, long, 5); err != nil {
+	if _, err := s.FailAttempt(ctx, 2, long, 5, 0); err != nil {
 		t.Fatalf("a long error: %v", err)
+	}
+}
+
+// An update whose attempts all started and none recorded its outcome (each killed its
+// process) is given up by the next StartAttempt, without running it again.
+func TestInbox_AttemptsThatNeverFinish(t *testing.T) {
+	s, ctx := inboxSetup(t)
+	if _, err := s.SaveUpdate(ctx, 1, 1, inboxBody(1)); err != nil {
+		t.Fatal(err)
+	}
+	for want := 1; want <= 2; want++ {
+		if attempt, run, err := s.StartAttempt(ctx, 1, 2); err != nil || attempt != want || !run {
+			t.Fatalf("StartAttempt %d = %d, %v, %v", want, attempt, run, err)
+		}
+	}
+	attempt, run, err := s.StartAttempt(ctx, 1, 2)
+	if err != nil || attempt != 2 || run {
+		t.Fatalf("third StartAttempt = %d, %v, %v; want 2 attempts made, given up", attempt, run, err)
+	}
+	var lastError string
+	if err := s.pool.QueryRow(ctx, `SELECT last_error FROM telegram_updates WHERE update_id = 1 AND failed_at IS NOT NULL`).Scan(&lastError); err != nil {
+		t.Fatalf("update 1 not failed: %v", err)
+	}
+	if !strings.Contains(lastError, "no attempt finished") {
+		t.Errorf("last_error %q", lastError)
+	}
+}
+
+// A failed attempt makes the update wait for its retry time, and the chat's later
+// updates with it: NextUpdate, HasPending and StaleChats see nothing to do until then.
+func TestInbox_RetryAt(t *testing.T) {
+	s, ctx := inboxSetup(t)
+	for _, id := range []int64{1, 2} {
+		if _, err := s.SaveUpdate(ctx, id, 7, inboxBody(int(id))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := s.StartAttempt(ctx, 1, 5); err != nil {
+		t.Fatal(err)
+	}
+	if failed, err := s.FailAttempt(ctx, 1, "down", 5, time.Hour); err != nil || failed {
+		t.Fatalf("FailAttempt = %v, %v", failed, err)
+	}
+	if _, _, found, err := s.NextUpdate(ctx, 7); err != nil || found {
+		t.Errorf("NextUpdate while update 1 waits = %v, %v; want nothing (2 waits behind it)", found, err)
+	}
+	if pending, err := s.HasPending(ctx, 7); err != nil || pending {
+		t.Errorf("HasPending while update 1 waits = %v, %v", pending, err)
+	}
+	if chats, err := s.StaleChats(ctx, 0, 10); err != nil || len(chats) != 0 {
+		t.Errorf("StaleChats while update 1 waits = %v, %v", chats, err)
+	}
+	if _, err := s.pool.Exec(ctx, `UPDATE telegram_updates SET retry_at = now() - interval '1 second' WHERE update_id = 1`); err != nil {
+		t.Fatal(err)
+	}
+	if id, _, found, err := s.NextUpdate(ctx, 7); err != nil || !found || id != 1 {
+		t.Errorf("NextUpdate when due = %d, %v, %v; want 1", id, found, err)
+	}
+	if chats, err := s.StaleChats(ctx, 0, 10); err != nil || !slices.Equal(chats, []int64{7}) {
+		t.Errorf("StaleChats when due = %v, %v; want [7]", chats, err)
 	}
 }
 
@@ -213,7 +277,8 @@ func TestInbox_Prune(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// 1 handled and 2 failed long ago, 3 pending long ago, 4 handled just now.
+	// 1 handled and 2 failed long ago, 3 pending long ago, 4 handled just now. Failed
+	// updates are kept for an operator to replay.
 	if _, err := s.pool.Exec(ctx, `UPDATE telegram_updates SET received_at = now() - interval '8 days' WHERE update_id IN (1, 2, 3)`); err != nil {
 		t.Fatal(err)
 	}
@@ -222,15 +287,18 @@ func TestInbox_Prune(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, _, err := s.MarkAttemptFailed(ctx, 2, "x", 1); err != nil {
+	if _, _, err := s.StartAttempt(ctx, 2, 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.FailAttempt(ctx, 2, "x", 1, 0); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.pool.Exec(ctx, `INSERT INTO chat_leases VALUES (5, 'dead', now() - interval '2 hours'), (6, 'alive', now() + interval '1 minute')`); err != nil {
 		t.Fatal(err)
 	}
 	n, err := s.Prune(ctx, 7*24*time.Hour)
-	if err != nil || n != 2 {
-		t.Fatalf("Prune = %d, %v; want 2", n, err)
+	if err != nil || n != 1 {
+		t.Fatalf("Prune = %d, %v; want 1", n, err)
 	}
 	var left []int64
 	rows, _ := s.pool.Query(ctx, `SELECT update_id FROM telegram_updates ORDER BY update_id`)
@@ -242,8 +310,8 @@ func TestInbox_Prune(t *testing.T) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(left, []int64{3, 4}) {
-		t.Errorf("left %v, want [3 4]", left)
+	if !slices.Equal(left, []int64{2, 3, 4}) {
+		t.Errorf("left %v, want [2 3 4]", left)
 	}
 	var leases int
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM chat_leases`).Scan(&leases); err != nil || leases != 1 {

@@ -39,21 +39,9 @@ const orderCheckoutKeyConstraint = "orders_buyer_id_checkout_key_key"
 const orderShopColumns = `s.id, s.name, s.currency, s.payment_method, '',
 	s.reservation_ttl_seconds, s.blocked_at IS NOT NULL, s.created_by, s.created_at`
 
-func orderScanShop(row pgx.Row, extra ...any) (catalog.Shop, error) {
-	var sh catalog.Shop
-	var ttl int
-	dest := append([]any{&sh.ID, &sh.Name, &sh.Currency, &sh.PaymentMethod, &sh.ProviderToken,
-		&ttl, &sh.Blocked, &sh.CreatedBy, &sh.CreatedAt}, extra...)
-	if err := row.Scan(dest...); err != nil {
-		return catalog.Shop{}, err
-	}
-	sh.ReservationTTL = time.Duration(ttl) * time.Second
-	return sh, nil
-}
-
 // Shop returns a shop's settings, without its provider token; catalog.ErrShopNotFound.
 func (s *Orders) Shop(ctx context.Context, id core.ShopID) (catalog.Shop, error) {
-	sh, err := orderScanShop(s.pool.QueryRow(ctx, `SELECT `+orderShopColumns+` FROM shops s WHERE s.id = $1`, id))
+	sh, err := scanShop(s.pool.QueryRow(ctx, `SELECT `+orderShopColumns+` FROM shops s WHERE s.id = $1`, id))
 	if err != nil {
 		return catalog.Shop{}, fmt.Errorf("shop %d: %w", id, notFound(err, catalog.ErrShopNotFound))
 	}
@@ -99,25 +87,7 @@ func (s *Orders) Stock(ctx context.Context, id core.VariantID) (order.Stock, err
 // ShippingOptions returns a shop's shipping options that are not archived, in the
 // order they were added.
 func (s *Orders) ShippingOptions(ctx context.Context, shop core.ShopID) ([]catalog.ShippingOption, error) {
-	rows, err := s.pool.Query(ctx, orderShippingSelect+` WHERE o.shop_id = $1 AND o.archived_at IS NULL ORDER BY o.id`, shop)
-	if err != nil {
-		return nil, fmt.Errorf("shipping options of shop %d: %w", shop, err)
-	}
-	opts, err := pgx.CollectRows(rows, orderScanShippingOption)
-	if err != nil {
-		return nil, fmt.Errorf("shipping options of shop %d: %w", shop, err)
-	}
-	return opts, nil
-}
-
-const orderShippingSelect = `
-	SELECT o.id, o.shop_id, o.name, o.price, s.currency
-	FROM shipping_options o JOIN shops s ON s.id = o.shop_id`
-
-func orderScanShippingOption(row pgx.CollectableRow) (catalog.ShippingOption, error) {
-	var o catalog.ShippingOption
-	err := row.Scan(&o.ID, &o.ShopID, &o.Name, &o.Price.Amount, &o.Price.Currency)
-	return o, err
+	return shippingOptions(ctx, s.pool, shop)
 }
 
 // --- carts ---
@@ -251,7 +221,7 @@ func orderCheckoutSnapshot(ctx context.Context, tx pgx.Tx, req order.CheckoutReq
 		FROM shops s WHERE s.id = $1`, req.ShopID, req.BuyerID, req.Key,
 	).QueryRow(func(row pgx.Row) error {
 		var err error
-		snap.Shop, err = orderScanShop(row, &snap.OrderID, &existing)
+		snap.Shop, err = scanShop(row, &snap.OrderID, &existing)
 		if err != nil {
 			return fmt.Errorf("shop %d: %w", req.ShopID, notFound(err, catalog.ErrShopNotFound))
 		}
@@ -330,29 +300,73 @@ func (s *Orders) UpdateOrder(ctx context.Context, id core.OrderID, actor core.Us
 }
 
 // UpdateDueOrder applies fn to the oldest order awaiting payment whose reservation
-// ended by now and that no one else holds.
-func (s *Orders) UpdateDueOrder(ctx context.Context, now time.Time, fn func(order.Snapshot) (*order.Change, error)) (order.Order, bool, error) {
+// ended by now, that no one else holds and that is not in skip. When that fails, the
+// order returned carries the id of the order it failed on.
+func (s *Orders) UpdateDueOrder(ctx context.Context, now time.Time, skip []core.OrderID, fn func(order.Snapshot) (*order.Change, error)) (order.Order, bool, error) {
 	var out order.Order
-	found := false
+	var id core.OrderID
+	if skip == nil {
+		skip = []core.OrderID{} // a nil slice is NULL, and id <> ALL(NULL) is never true
+	}
 	err := inTx(ctx, s.pool, func(tx pgx.Tx) error {
-		var id core.OrderID
 		err := tx.QueryRow(ctx, `
 			SELECT id FROM orders
-			WHERE status = 'awaiting_payment' AND reserved_until <= $1
+			WHERE status = 'awaiting_payment' AND reserved_until <= $1 AND id <> ALL($2)
 			ORDER BY reserved_until, id
 			LIMIT 1
-			FOR UPDATE SKIP LOCKED`, now).Scan(&id)
+			FOR UPDATE SKIP LOCKED`, now, skip).Scan(&id)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("find due order: %w", err)
 		}
-		found = true
 		out, err = orderUpdateLocked(ctx, tx, id, 0, fn)
 		return err
 	})
-	return out, found, err
+	if err != nil && id != 0 && out.ID == 0 {
+		out.ID = id
+	}
+	return out, id != 0, err
+}
+
+// RetryRefunds writes the refund job of up to limit Stars payments again, oldest
+// first: those waiting for their refund since before (their job was last written
+// then), skipping those another sweep holds. Each is marked asked for at now, with
+// its job, in one transaction. It returns how many.
+func (s *Orders) RetryRefunds(ctx context.Context, before, now time.Time, limit int, job func(order.Charge) core.Job) (int, error) {
+	n := 0
+	err := inTx(ctx, s.pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, orderChargeSelect+`
+			WHERE status = 'refund_pending' AND currency = $1 AND refund_requested_at < $2
+			ORDER BY refund_requested_at, id
+			LIMIT $3
+			FOR UPDATE SKIP LOCKED`, core.Stars, before, limit)
+		if err != nil {
+			return fmt.Errorf("find refunds to retry: %w", err)
+		}
+		chs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (order.Charge, error) { return orderScanCharge(r) })
+		if err != nil {
+			return fmt.Errorf("find refunds to retry: %w", err)
+		}
+		if len(chs) == 0 {
+			return nil
+		}
+		ids := make([]core.PaymentID, len(chs))
+		jobs := make([]core.Job, len(chs))
+		for i, ch := range chs {
+			ids[i], jobs[i] = ch.ID, job(ch)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE payments SET refund_requested_at = $2 WHERE id = ANY($1)`, ids, now); err != nil {
+			return fmt.Errorf("mark refunds asked for: %w", err)
+		}
+		if err := insertJobs(ctx, tx, jobs); err != nil {
+			return err
+		}
+		n = len(chs)
+		return nil
+	})
+	return n, err
 }
 
 // orderUpdateLocked is UpdateOrder inside tx.
@@ -398,7 +412,7 @@ func orderSnapshot(ctx context.Context, tx pgx.Tx, id core.OrderID, actor core.U
 		FROM shops s WHERE s.id = (SELECT shop_id FROM orders WHERE id = $1)`, id, actor,
 	).QueryRow(func(row pgx.Row) error {
 		var err error
-		snap.Shop, err = orderScanShop(row, &snap.ActorRole)
+		snap.Shop, err = scanShop(row, &snap.ActorRole)
 		if err != nil {
 			return fmt.Errorf("shop of order %d: %w", id, err)
 		}
@@ -413,12 +427,12 @@ func orderSnapshot(ctx context.Context, tx pgx.Tx, id core.OrderID, actor core.U
 		return nil
 	})
 	// Shipping options matter only to a shipped order; archived ones too (see Snapshot).
-	b.Queue(orderShippingSelect+`
+	b.Queue(shippingOptionSelect+`
 		WHERE o.shop_id = (SELECT shop_id FROM orders WHERE id = $1 AND delivery = 'shipping')
 		ORDER BY o.id`, id,
 	).Query(func(rows pgx.Rows) error {
 		var err error
-		snap.ShippingOptions, err = pgx.CollectRows(rows, orderScanShippingOption)
+		snap.ShippingOptions, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (catalog.ShippingOption, error) { return scanShippingOption(r) })
 		if err != nil {
 			return fmt.Errorf("shipping options of order %d: %w", id, err)
 		}
@@ -479,8 +493,8 @@ func orderApply(ctx context.Context, tx pgx.Tx, c *order.Change, key string) err
 		}
 		b.Queue(`
 			INSERT INTO payments (order_id, buyer_id, telegram_payment_charge_id, provider_payment_charge_id, amount,
-				currency, status, refund_reason, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+				currency, status, refund_reason, created_at, refund_requested_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $7 = 'refund_pending' THEN $9::timestamptz END)
 			ON CONFLICT (telegram_payment_charge_id) DO NOTHING`,
 			ch.OrderID, ch.BuyerID, ch.TelegramChargeID, ch.ProviderChargeID, ch.Amount.Amount, ch.Amount.Currency,
 			ch.Status, ch.RefundReason, ch.CreatedAt,
@@ -492,10 +506,12 @@ func orderApply(ctx context.Context, tx pgx.Tx, c *order.Change, key string) err
 		})
 	}
 	for _, ch := range c.Charges {
+		// refund_requested_at: when the refund job was written (see RetryRefunds).
 		b.Queue(`
-			UPDATE payments SET status = $2, refund_reason = $3, refunded_at = $4
+			UPDATE payments SET status = $2, refund_reason = $3, refunded_at = $4,
+				refund_requested_at = CASE WHEN $2 = 'refund_pending' THEN coalesce(refund_requested_at, $5) ELSE refund_requested_at END
 			WHERE telegram_payment_charge_id = $1`,
-			ch.TelegramChargeID, ch.Status, ch.RefundReason, orderNullTime(ch.RefundedAt))
+			ch.TelegramChargeID, ch.Status, ch.RefundReason, orderNullTime(ch.RefundedAt), c.At)
 	}
 	if h := c.History; h != nil {
 		b.Queue(`INSERT INTO order_events (order_id, status, actor_id, note, created_at) VALUES ($1, $2, $3, $4, $5)`,

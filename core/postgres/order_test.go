@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -44,6 +45,15 @@ func orderSetup(t testing.TB) *orderEnv {
 	e.store = NewOrders(pool)
 	e.svc = order.NewService(e.store, e.clock)
 	return e
+}
+
+// orderStarsShop is the world of most payment tests: a database with a Stars shop
+// selling one variant at 50 XTR with 5 in stock, and a buyer (user 100).
+func orderStarsShop(t testing.TB) (*orderEnv, orderShop, core.UserID, core.VariantID) {
+	t.Helper()
+	e := orderSetup(t)
+	shop := e.shop(orderShopOpts{Stars: true})
+	return e, shop, e.user(100), e.variant(shop, 50, 5)
 }
 
 func (e *orderEnv) exec(sql string, args ...any) {
@@ -139,24 +149,6 @@ func (e *orderEnv) variant(shop orderShop, price int64, stock int) core.VariantI
 		INSERT INTO stock_movements (variant_id, kind, on_hand_before, on_hand_after, reserved_before, reserved_after)
 		VALUES ($1, 'receipt', 0, $2, 0, 0)`, v, stock)
 	return v
-}
-
-// adjust changes a variant's stock on hand as the catalog does, with its ledger
-// row; it refuses (false) to go below what is reserved.
-func (e *orderEnv) adjust(v core.VariantID, delta int) bool {
-	e.t.Helper()
-	tag, err := e.pool.Exec(e.ctx, `
-		WITH v AS (
-			UPDATE variants SET on_hand = on_hand + $2 WHERE id = $1 AND on_hand + $2 >= reserved
-			RETURNING id, on_hand, reserved
-		)
-		INSERT INTO stock_movements (variant_id, kind, on_hand_before, on_hand_after, reserved_before, reserved_after, note)
-		SELECT id, CASE WHEN $2 >= 0 THEN 'receipt' ELSE 'correction' END, on_hand - $2, on_hand, reserved, reserved, 'test'
-		FROM v`, v, delta)
-	if err != nil {
-		e.t.Fatalf("adjust variant %d by %d: %v", v, delta, err)
-	}
-	return tag.RowsAffected() == 1
 }
 
 func (e *orderEnv) pickup(shop orderShop) core.PickupPointID {
@@ -332,6 +324,107 @@ func (e *orderEnv) checkBooks() {
 		   <> ((SELECT count(*) FROM payments p WHERE p.order_id = o.id AND p.status = 'captured') = 1)
 		   OR (SELECT count(*) FROM payments p WHERE p.order_id = o.id AND p.status = 'captured') > 1`); n != 0 {
 		e.t.Fatalf("%d orders whose captured payments do not match their status", n)
+	}
+	e.checkOrderStock()
+	e.checkMoney()
+	e.checkJobs()
+}
+
+// checkOrderStock verifies that each order's own ledger rows (order_id) say what its
+// status says about its stock: an order awaiting payment holds each line reserved, a
+// paid one has sold it, and any other (expired, cancelled, refunded) holds and has
+// sold nothing: its reservation was released or its goods came back.
+func (e *orderEnv) checkOrderStock() {
+	e.t.Helper()
+	rows, err := e.pool.Query(e.ctx, `
+		SELECT o.id, o.status, l.variant_id, l.quantity,
+			coalesce(sum(m.on_hand_after - m.on_hand_before), 0), coalesce(sum(m.reserved_after - m.reserved_before), 0)
+		FROM orders o
+		JOIN order_lines l ON l.order_id = o.id
+		LEFT JOIN stock_movements m ON m.order_id = o.id AND m.variant_id = l.variant_id
+		GROUP BY o.id, o.status, l.variant_id, l.quantity
+		ORDER BY o.id, l.variant_id`)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id, variant, qty, onHand, reserved int
+			status                             order.Status
+		)
+		if err := rows.Scan(&id, &status, &variant, &qty, &onHand, &reserved); err != nil {
+			e.t.Fatal(err)
+		}
+		wantOnHand, wantReserved := 0, 0
+		switch status {
+		case order.StatusAwaitingPayment:
+			wantReserved = qty
+		case order.StatusPaid, order.StatusShipped, order.StatusReadyForPickup, order.StatusCompleted:
+			wantOnHand = -qty
+		}
+		if onHand != wantOnHand || reserved != wantReserved {
+			e.t.Fatalf("order %d (%s), variant %d x %d: its ledger moves on hand %+d, reserved %+d; want %+d, %+d",
+				id, status, variant, qty, onHand, reserved, wantOnHand, wantReserved)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// checkMoney verifies that the money kept pays exactly what was sold: the captured
+// payment of a paid order is its total; an order waiting for a refund has money to
+// give back; an order not paid (expired, cancelled, refunded) keeps none. (A payment
+// arriving for an order refunded already is recorded to refund, and the order stays
+// refunded: checkJobs sees that its refund job exists.)
+func (e *orderEnv) checkMoney() {
+	e.t.Helper()
+	checks := []struct{ what, where string }{
+		{"paid orders whose captured payment is not their total", `
+			o.status IN ('paid', 'shipped', 'ready_for_pickup', 'completed') AND NOT EXISTS (
+				SELECT 1 FROM payments p WHERE p.order_id = o.id AND p.status = 'captured'
+				AND p.amount = o.total AND p.currency = o.currency)`},
+		{"orders waiting for a refund with nothing to refund", `
+			o.status = 'refund_pending' AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.order_id = o.id AND p.status = 'refund_pending')`},
+		{"orders neither paid nor awaiting payment keeping a captured payment", `
+			o.status NOT IN ('paid', 'shipped', 'ready_for_pickup', 'completed', 'awaiting_payment')
+			AND EXISTS (SELECT 1 FROM payments p WHERE p.order_id = o.id AND p.status = 'captured')`},
+	}
+	for _, c := range checks {
+		if n := e.count(`SELECT count(*) FROM orders o WHERE ` + c.where); n != 0 {
+			e.t.Fatalf("%d %s", n, c.what)
+		}
+	}
+}
+
+// checkJobs verifies that every state change that needs later work left its job in
+// the outbox, in the same transaction: an order awaiting payment has its expiry
+// pending at its reservation's end; every payment to refund has its refund job; every
+// order ever paid, and every expired one, has its notification.
+func (e *orderEnv) checkJobs() {
+	e.t.Helper()
+	checks := []struct{ what, sql string }{
+		{"orders awaiting payment without their expiry pending at reserved_until", `
+			SELECT count(*) FROM orders o WHERE o.status = 'awaiting_payment' AND NOT EXISTS (
+				SELECT 1 FROM outbox j WHERE j.kind = 'order:expire' AND j.key = 'order:expire:' || o.id
+				AND j.relayed_at IS NULL AND j.run_at = o.reserved_until)`},
+		{"payments to refund not stamped with when their refund was asked for (the refund sweep would miss them)", `
+			SELECT count(*) FROM payments WHERE status = 'refund_pending' AND refund_requested_at IS NULL`},
+		{"payments to refund without a refund job", `
+			SELECT count(*) FROM payments p WHERE p.status = 'refund_pending' AND NOT EXISTS (
+				SELECT 1 FROM outbox j WHERE j.kind = 'order:refund' AND j.key = 'order:refund:' || p.telegram_payment_charge_id)`},
+		{"orders paid without a paid notification", `
+			SELECT count(*) FROM orders o WHERE o.paid_at IS NOT NULL AND NOT EXISTS (
+				SELECT 1 FROM outbox j WHERE j.kind = 'order:notify' AND j.key = 'order:notify:' || o.id || ':paid')`},
+		{"orders expired without an expired notification", `
+			SELECT count(*) FROM orders o WHERE o.status = 'expired' AND NOT EXISTS (
+				SELECT 1 FROM outbox j WHERE j.kind = 'order:notify' AND j.key = 'order:notify:' || o.id || ':expired')`},
+	}
+	for _, c := range checks {
+		if n := e.count(c.sql); n != 0 {
+			e.t.Fatalf("%d %s", n, c.what)
+		}
 	}
 }
 
@@ -738,6 +831,33 @@ func TestOrders_Expire(t *testing.T) {
 		}
 		e.checkBooks()
 	})
+
+	// An order whose expiry fails every time (its stock was edited by hand, so the
+	// release is refused) does not stop the sweep from expiring the others due after
+	// it; the sweep still reports the failure.
+	t.Run("SweepPastAPoisonedOrder", func(t *testing.T) {
+		t.Parallel()
+		e := orderSetup(t)
+		shop := e.shop(orderShopOpts{})
+		buyer := e.user(100)
+		broken, fine := e.variant(shop, 1000, 5), e.variant(shop, 1000, 5)
+		poisoned := e.checkout(buyer, shop, order.DeliveryShipping, order.Item{VariantID: broken, Quantity: 1})
+		e.clock.Advance(time.Second)
+		later := e.checkout(buyer, shop, order.DeliveryShipping, order.Item{VariantID: fine, Quantity: 1})
+		e.exec(`UPDATE variants SET reserved = 0 WHERE id = $1`, broken)
+		e.clock.Advance(time.Hour)
+
+		n, err := e.svc.ExpireDue(e.ctx, 0)
+		if n != 1 || err == nil || !strings.Contains(err.Error(), fmt.Sprint("order ", poisoned.ID)) {
+			t.Errorf("ExpireDue = %d, %v; want 1 expired and the poisoned order's error", n, err)
+		}
+		if o, _ := e.svc.OrderForSystem(e.ctx, later.ID); o.Status != order.StatusExpired {
+			t.Errorf("the order due after the poisoned one is %s, want expired", o.Status)
+		}
+		if o, _ := e.svc.OrderForSystem(e.ctx, poisoned.ID); o.Status != order.StatusAwaitingPayment {
+			t.Errorf("the poisoned order is %s; want it left as it was", o.Status)
+		}
+	})
 }
 
 func TestOrders_Payment(t *testing.T) {
@@ -745,10 +865,7 @@ func TestOrders_Payment(t *testing.T) {
 
 	t.Run("ExactlyOnce", func(t *testing.T) {
 		t.Parallel()
-		e := orderSetup(t)
-		shop := e.shop(orderShopOpts{Stars: true})
-		buyer := e.user(100)
-		v := e.variant(shop, 50, 5)
+		e, shop, buyer, v := orderStarsShop(t)
 		o := e.checkout(buyer, shop, order.DeliveryNone, order.Item{VariantID: v, Quantity: 2})
 
 		paid := e.pay(o, "charge-1")
@@ -781,10 +898,7 @@ func TestOrders_Payment(t *testing.T) {
 
 	t.Run("ConcurrentRedelivery", func(t *testing.T) {
 		t.Parallel()
-		e := orderSetup(t)
-		shop := e.shop(orderShopOpts{Stars: true})
-		buyer := e.user(100)
-		v := e.variant(shop, 50, 5)
+		e, shop, buyer, v := orderStarsShop(t)
 		o := e.checkout(buyer, shop, order.DeliveryNone, order.Item{VariantID: v, Quantity: 1})
 		var applied, dup atomic.Int64
 		var wg sync.WaitGroup
@@ -811,10 +925,7 @@ func TestOrders_Payment(t *testing.T) {
 
 	t.Run("AfterExpiryWithStock", func(t *testing.T) {
 		t.Parallel()
-		e := orderSetup(t)
-		shop := e.shop(orderShopOpts{Stars: true})
-		buyer := e.user(100)
-		v := e.variant(shop, 50, 5)
+		e, shop, buyer, v := orderStarsShop(t)
 		o := e.checkout(buyer, shop, order.DeliveryNone, order.Item{VariantID: v, Quantity: 2})
 		e.clock.Advance(time.Hour)
 		if _, err := e.svc.Expire(e.ctx, o.ID); err != nil {
@@ -886,10 +997,7 @@ func TestOrders_Payment(t *testing.T) {
 
 	t.Run("DoublePay", func(t *testing.T) {
 		t.Parallel()
-		e := orderSetup(t)
-		shop := e.shop(orderShopOpts{Stars: true})
-		buyer := e.user(100)
-		v := e.variant(shop, 50, 5)
+		e, shop, buyer, v := orderStarsShop(t)
 		o := e.checkout(buyer, shop, order.DeliveryNone, order.Item{VariantID: v, Quantity: 1})
 		e.pay(o, "first")
 		got, out, err := e.svc.RecordPayment(e.ctx, orderPaymentFor(o, "second"))
@@ -911,12 +1019,50 @@ func TestOrders_Payment(t *testing.T) {
 		e.checkBooks()
 	})
 
+	// A payment arriving after staff cancelled the paid order (its first payment is
+	// being refunded) is refunded too: the shop said it will not deliver. A payment
+	// arriving after the buyer called off a reservation still buys, stock allowing.
+	t.Run("AfterCancel", func(t *testing.T) {
+		t.Parallel()
+		e, shop, buyer, v := orderStarsShop(t)
+		manager := e.manager(shop, 200)
+
+		o := e.checkout(buyer, shop, order.DeliveryNone, order.Item{VariantID: v, Quantity: 2})
+		e.pay(o, "first")
+		if _, err := e.svc.Cancel(e.ctx, manager, o.ID, "cannot deliver"); err != nil {
+			t.Fatal(err)
+		}
+		got, out, err := e.svc.RecordPayment(e.ctx, orderPaymentFor(o, "second"))
+		if err != nil || out != order.PaymentRefunding || got.Status != order.StatusCancelled {
+			t.Fatalf("payment after a staff cancel = %q, %s, %v; want refunding, order still cancelled", out, got.Status, err)
+		}
+		e.wantStock(v, 5, 0)
+		if !e.hasJob(order.JobRefund, "order:refund:second") {
+			t.Error("no refund job for the second payment")
+		}
+		for _, ch := range []string{"first", "second"} {
+			if got, err = e.svc.MarkRefunded(e.ctx, o.ID, ch); err != nil {
+				t.Fatalf("refund %s: %v", ch, err)
+			}
+		}
+		if got.Status != order.StatusRefunded {
+			t.Errorf("status after both refunds = %s, want refunded", got.Status)
+		}
+
+		mind := e.checkout(buyer, shop, order.DeliveryNone, order.Item{VariantID: v, Quantity: 1})
+		if _, err := e.svc.Cancel(e.ctx, buyer, mind.ID, "changed my mind"); err != nil {
+			t.Fatal(err)
+		}
+		if got, out, err := e.svc.RecordPayment(e.ctx, orderPaymentFor(mind, "late")); err != nil || out != order.PaymentApplied || got.Status != order.StatusPaid {
+			t.Errorf("payment after the buyer's cancel = %q, %s, %v; want applied", out, got.Status, err)
+		}
+		e.wantStock(v, 4, 0)
+		e.checkBooks()
+	})
+
 	t.Run("AmountMismatch", func(t *testing.T) {
 		t.Parallel()
-		e := orderSetup(t)
-		shop := e.shop(orderShopOpts{Stars: true})
-		buyer := e.user(100)
-		v := e.variant(shop, 50, 5)
+		e, shop, buyer, v := orderStarsShop(t)
 		o := e.checkout(buyer, shop, order.DeliveryNone, order.Item{VariantID: v, Quantity: 1})
 		p := orderPaymentFor(o, "short")
 		p.Total.Amount = 10
@@ -1053,11 +1199,8 @@ func TestOrders_Transitions(t *testing.T) {
 
 	t.Run("StaffCancelsPaid", func(t *testing.T) {
 		t.Parallel()
-		e := orderSetup(t)
-		shop := e.shop(orderShopOpts{Stars: true})
-		buyer := e.user(100)
+		e, shop, buyer, v := orderStarsShop(t)
 		manager := e.manager(shop, 200)
-		v := e.variant(shop, 50, 5)
 		o := e.checkout(buyer, shop, order.DeliveryNone, order.Item{VariantID: v, Quantity: 2})
 		e.pay(o, "c1")
 		_, err := e.svc.Cancel(e.ctx, buyer, o.ID, "")
@@ -1081,12 +1224,19 @@ func TestOrders_Transitions(t *testing.T) {
 		orderWantErr(t, err, catalog.ErrNotStaff)
 		_, err = e.svc.ConfirmRefund(e.ctx, e.user(555), o.ID, "c1")
 		orderWantErr(t, err, order.ErrOrderNotFound)
-		got, err = e.svc.ConfirmRefund(e.ctx, manager, o.ID, "c1")
+		// Stars go back through Telegram, by the refund job: staff cannot mark them
+		// refunded by hand (the job would then skip the real refund).
+		_, err = e.svc.ConfirmRefund(e.ctx, manager, o.ID, "c1")
+		orderWantErr(t, err, order.ErrStarsRefund)
+		if n := e.count(`SELECT count(*) FROM payments WHERE status = 'refund_pending'`); n != 1 {
+			t.Errorf("payments to refund after a refused confirmation = %d, want 1", n)
+		}
+		got, err = e.svc.MarkRefunded(e.ctx, o.ID, "c1") // the refund job, after refundStarPayment
 		if err != nil || got.Status != order.StatusRefunded {
 			t.Errorf("refunded = %s, %v", got.Status, err)
 		}
-		if n := e.count(`SELECT count(*) FROM order_events WHERE order_id = $1 AND status = 'refunded' AND actor_id = $2`, o.ID, manager); n != 1 {
-			t.Errorf("refund events by the manager = %d, want 1", n)
+		if n := e.count(`SELECT count(*) FROM order_events WHERE order_id = $1 AND status = 'refunded' AND actor_id IS NULL`, o.ID); n != 1 {
+			t.Errorf("refund events by the system = %d, want 1", n)
 		}
 		if !e.hasJob(order.JobNotify, fmt.Sprintf("order:notify:%d:refunded:c1", o.ID)) {
 			t.Error("no refunded notification")

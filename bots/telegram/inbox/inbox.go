@@ -3,14 +3,27 @@
 // Every update is stored in PostgreSQL, de-duplicated by update_id, before Telegram is
 // told it arrived (the webhook answers 200, long polling moves its offset). Then the
 // updates of its chat are handled one at a time in update_id order by whichever
-// replica holds the chat's lease; different chats run in parallel. A handler error
+// replica holds the chat's lease; different chats run in parallel (a user's shipping
+// and pre-checkout queries count as a chat of their own: see route). A handler error
 // leaves the update pending and it is retried; after Options.MaxAttempts attempts it
 // is marked failed and logged, and the chat's later updates go ahead. A sweeper picks
-// up what a crashed replica left and retries failed attempts.
+// up what a crashed replica left and retries failed attempts, each after a pause that
+// doubles (Options.RetryBackoff), so a few minutes of trouble (the database failing
+// over, the Bot API down) do not use up an update's attempts. An attempt is counted
+// before the handler runs: an update that kills its process every time is given up
+// too. Failed updates are kept (see postgres.Inbox.Prune) for an operator to replay.
 //
 // Delivery to the handler is at least once: a replica that dies in the middle of an
 // update, or loses its lease, means the update is handled again. Handlers are
 // idempotent (see the developers' guide).
+//
+// Two replicas can handle one chat at the same time only when the first lost its
+// lease while a handler ran: it could not renew it for a whole LeaseTTL (a long
+// pause, the database unreachable) and the sweeper of another gave the chat to it.
+// The first then cancels its handler's context (cause ErrLeaseLost), so the work
+// stops, its transactions roll back, and its outcome is not recorded; what it did
+// before that is made safe by the handlers' own idempotency (checkout keys, payment
+// charge ids, the order row locks). Messages may then be sent twice.
 //
 // The order is update_id order among the updates stored when a chat's turn comes: an
 // update that reaches us after a later one of its chat was handled (Telegram sent them
@@ -28,7 +41,6 @@ import (
 	"os"
 	"runtime/debug"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/mymmrac/telego"
@@ -59,19 +71,27 @@ type Store interface {
 	RenewLease(ctx context.Context, chatKey int64, holder string, ttl time.Duration) (bool, error)
 	// ReleaseLease frees the chat if holder holds it.
 	ReleaseLease(ctx context.Context, chatKey int64, holder string) error
-	// NextUpdate returns the chat's pending update with the lowest id, if any.
+	// NextUpdate returns the chat's pending update with the lowest id, if any and
+	// if it is not waiting for its retry time.
 	NextUpdate(ctx context.Context, chatKey int64) (updateID int64, body []byte, found bool, err error)
-	// HasPending reports whether the chat has a pending update.
+	// HasPending reports whether the chat has a pending update NextUpdate would
+	// return.
 	HasPending(ctx context.Context, chatKey int64) (bool, error)
 	// MarkHandled records that the update was handled.
 	MarkHandled(ctx context.Context, updateID int64) error
-	// MarkAttemptFailed records a failed attempt; the one that reaches maxAttempts
-	// marks the update failed (no longer pending).
-	MarkAttemptFailed(ctx context.Context, updateID int64, errText string, maxAttempts int) (attempts int, failed bool, err error)
+	// StartAttempt counts an attempt before the handler runs and returns its number;
+	// run is false when the update is no longer pending (attempt 0) or maxAttempts
+	// attempts started already: the update is then marked failed.
+	StartAttempt(ctx context.Context, updateID int64, maxAttempts int) (attempt int, run bool, err error)
+	// FailAttempt records the error of the attempt counted last: the update is marked
+	// failed (no longer pending) if it was the maxAttempts-th, and is otherwise due
+	// again after retryAfter.
+	FailAttempt(ctx context.Context, updateID int64, errText string, maxAttempts int, retryAfter time.Duration) (failed bool, err error)
 	// StaleChats returns up to limit chats with a pending update older than
-	// olderThan and no live lease.
+	// olderThan, none waiting for its retry time, and no live lease.
 	StaleChats(ctx context.Context, olderThan time.Duration, limit int) ([]int64, error)
-	// Prune deletes finished updates older than olderThan and returns how many.
+	// Prune deletes handled updates older than olderThan and returns how many;
+	// failed ones are kept for an operator to replay.
 	Prune(ctx context.Context, olderThan time.Duration) (int64, error)
 }
 
@@ -84,15 +104,20 @@ type Options struct {
 	// (it crashed): its chat waits that long. Renewed every third of it. Default 30 s.
 	LeaseTTL time.Duration
 	// MaxAttempts is how many times an update is tried before it is marked failed.
-	// Default 5.
+	// Default 8: with the default RetryBackoff, about two minutes of trying.
 	MaxAttempts int
+	// RetryBackoff is the pause before an update that failed is tried again; it
+	// doubles with each attempt, up to 5 minutes. Meanwhile the chat's later
+	// updates wait. Default 1 s.
+	RetryBackoff time.Duration
 	// SweepEvery is how often RunSweeper looks for pending updates no one is handling.
 	// Default 2 s.
 	SweepEvery time.Duration
 	// StaleAfter is how long a pending update is left to the replica that received it
 	// before the sweeper takes it. Default 1 s.
 	StaleAfter time.Duration
-	// Retention is how long finished updates are kept: the de-duplication horizon.
+	// Retention is how long handled updates are kept: the de-duplication horizon
+	// (failed ones are kept until an operator replays or deletes them).
 	// Default 7 days.
 	Retention time.Duration
 	// HandleTimeout bounds one call of the handler. Default 1 min.
@@ -111,7 +136,8 @@ type Options struct {
 // Defaults of Options.
 const (
 	DefaultLeaseTTL      = 30 * time.Second
-	DefaultMaxAttempts   = 5
+	DefaultMaxAttempts   = 8
+	DefaultRetryBackoff  = time.Second
 	DefaultSweepEvery    = 2 * time.Second
 	DefaultStaleAfter    = time.Second
 	DefaultRetention     = 7 * 24 * time.Hour
@@ -120,8 +146,11 @@ const (
 	DefaultPollTimeout   = 25 * time.Second
 )
 
-// pruneEvery is how often the sweeper deletes finished updates older than Retention.
+// pruneEvery is how often the sweeper deletes handled updates older than Retention.
 const pruneEvery = time.Minute
+
+// maxRetryBackoff bounds the pause between two attempts of an update.
+const maxRetryBackoff = 5 * time.Minute
 
 // staleChatsBatch bounds the chats one sweep picks up.
 const staleChatsBatch = 100
@@ -129,6 +158,11 @@ const staleChatsBatch = 100
 // ErrNoUpdateID is returned by Receive for an update without a positive update_id,
 // which cannot be de-duplicated.
 var ErrNoUpdateID = errors.New("update has no update_id")
+
+// ErrLeaseLost is the cause of the end of a handler's context when this replica
+// lost its chat's lease while the handler ran: another replica may be handling the
+// chat now (context.Cause tells it from a timeout).
+var ErrLeaseLost = errors.New("the chat's lease was lost: another replica may handle it")
 
 // Inbox receives updates, stores them and has them handled. It is safe for concurrent
 // use; run one per process.
@@ -163,6 +197,9 @@ func New(store Store, h Handler, log *slog.Logger, opts Options) *Inbox {
 	}
 	if opts.MaxAttempts <= 0 {
 		opts.MaxAttempts = DefaultMaxAttempts
+	}
+	if opts.RetryBackoff <= 0 {
+		opts.RetryBackoff = DefaultRetryBackoff
 	}
 	if opts.SweepEvery <= 0 {
 		opts.SweepEvery = DefaultSweepEvery
@@ -257,6 +294,7 @@ func (i *Inbox) drain(ctx context.Context, chat int64) {
 	defer i.locks.unlock(chat)
 	bg := context.WithoutCancel(ctx)
 	for ctx.Err() == nil {
+		asked := time.Now() // the lease runs out LeaseTTL after this at the earliest
 		ok, err := i.store.AcquireLease(ctx, chat, i.opt.Holder, i.opt.LeaseTTL)
 		if err != nil {
 			if ctx.Err() == nil {
@@ -269,7 +307,7 @@ func (i *Inbox) drain(ctx context.Context, chat int64) {
 			// it releases the lease, so it handles the one we stored.
 			return
 		}
-		emptied := i.drainLeased(ctx, chat)
+		emptied := i.drainLeased(ctx, chat, asked)
 		if err := i.store.ReleaseLease(bg, chat, i.opt.Holder); err != nil {
 			i.log.Warn("release chat lease", "chat", chat, "error", err) // it runs out by itself
 			return
@@ -292,13 +330,13 @@ func (i *Inbox) drain(ctx context.Context, chat int64) {
 	}
 }
 
-// drainLeased handles the chat's pending updates in order while the lease is held,
-// renewing it, and reports whether it stopped because none was left.
-func (i *Inbox) drainLeased(ctx context.Context, chat int64) (emptied bool) {
-	var lost atomic.Bool
-	stop := i.keepLease(ctx, chat, &lost)
+// drainLeased handles the chat's pending updates in order while the lease, asked for
+// at asked, is held, renewing it, and reports whether it stopped because none was
+// left (or the next waits for its retry time).
+func (i *Inbox) drainLeased(ctx context.Context, chat int64, asked time.Time) (emptied bool) {
+	lease, stop := i.keepLease(ctx, chat, asked)
 	defer stop()
-	for ctx.Err() == nil && !lost.Load() {
+	for ctx.Err() == nil && lease.Err() == nil {
 		id, body, found, err := i.store.NextUpdate(ctx, chat)
 		if err != nil {
 			if ctx.Err() == nil {
@@ -309,56 +347,87 @@ func (i *Inbox) drainLeased(ctx context.Context, chat int64) (emptied bool) {
 		if !found {
 			return true
 		}
-		if !i.handle(ctx, chat, id, body) {
+		if !i.handle(ctx, lease, chat, id, body) {
 			return false
 		}
 	}
 	return false
 }
 
-// keepLease renews the chat's lease every third of its TTL until stop is called, and
-// sets lost if another holder took it meanwhile (we were too slow to renew it).
-func (i *Inbox) keepLease(ctx context.Context, chat int64, lost *atomic.Bool) (stop func()) {
+// keepLease renews the chat's lease every third of its TTL until stop is called. The
+// returned context ends with cause ErrLeaseLost as soon as the lease may belong to
+// another replica: a renewal found it taken, or renewals failed for so long that it
+// may run out before the next one (the last that worked was asked for at asked, or
+// later). It is not cancelled by ctx: an update in progress is finished.
+func (i *Inbox) keepLease(ctx context.Context, chat int64, asked time.Time) (lease context.Context, stop func()) {
+	lease, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	every := i.opt.LeaseTTL / 3
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		t := time.NewTicker(i.opt.LeaseTTL / 3)
+		t := time.NewTicker(every)
 		defer t.Stop()
+		held := asked // when the last renewal that worked was asked for
 		for {
 			select {
 			case <-done:
 				return
 			case <-t.C:
 			}
-			ok, err := i.store.RenewLease(context.WithoutCancel(ctx), chat, i.opt.Holder, i.opt.LeaseTTL)
-			if err != nil {
-				i.log.Warn("renew chat lease", "chat", chat, "error", err)
-				continue
-			}
-			if !ok {
+			sent := time.Now()
+			rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), every)
+			ok, err := i.store.RenewLease(rctx, chat, i.opt.Holder, i.opt.LeaseTTL)
+			rcancel()
+			switch {
+			case err == nil && ok:
+				held = sent
+			case err == nil:
 				i.log.Warn("lost chat lease: another replica took the chat", "chat", chat)
-				lost.Store(true)
+				cancel(ErrLeaseLost)
 				return
+			case time.Since(held)+every >= i.opt.LeaseTTL:
+				// The lease may run out before the next renewal: stop before another
+				// replica can take the chat.
+				i.log.Warn("chat lease not renewed in time: giving the chat up", "chat", chat, "error", err)
+				cancel(ErrLeaseLost)
+				return
+			default:
+				i.log.Warn("renew chat lease", "chat", chat, "error", err)
 			}
 		}
 	})
-	return func() {
+	return lease, func() {
 		close(done)
 		wg.Wait()
+		cancel(nil)
 	}
 }
 
 // handle runs the handler on one update and records the outcome. It reports whether
 // the update is finished (handled, or failed for good) so the chat goes on; false
-// leaves it pending and the chat waits for a retry.
-func (i *Inbox) handle(ctx context.Context, chat, updateID int64, body []byte) bool {
+// leaves it pending and the chat waits for a retry. The handler's context is
+// derived from lease, which ends when the chat's lease is lost: then nothing is
+// recorded, the new holder takes the update over.
+func (i *Inbox) handle(ctx, lease context.Context, chat, updateID int64, body []byte) bool {
 	// Recording the outcome must not be cut short by the end of ctx: the work is done.
 	bg := context.WithoutCancel(ctx)
+	attempt, run, err := i.store.StartAttempt(bg, updateID, i.opt.MaxAttempts)
+	switch {
+	case err != nil:
+		i.log.Warn("start attempt", "update_id", updateID, "chat", chat, "error", err)
+		return false
+	case !run && attempt == 0:
+		return true // handled or given up meanwhile (by a replica that held the chat before)
+	case !run:
+		i.metrics.failed.WithLabelValues("unknown").Inc()
+		i.log.Error("update given up: its attempts never finished", "update_id", updateID, "chat", chat, "attempts", attempt)
+		return true
+	}
 	var u telego.Update
 	if err := json.Unmarshal(body, &u); err != nil {
 		// We stored valid JSON; only a change of telego could make it unreadable, and
-		// trying again will not help.
-		if _, _, err := i.store.MarkAttemptFailed(bg, updateID, "decode: "+err.Error(), 1); err != nil {
+		// trying again will not help: this attempt is the last.
+		if _, err := i.store.FailAttempt(bg, updateID, "decode: "+err.Error(), attempt, 0); err != nil {
 			i.log.Warn("record failed update", "update_id", updateID, "error", err)
 			return false
 		}
@@ -368,13 +437,15 @@ func (i *Inbox) handle(ctx context.Context, chat, updateID int64, body []byte) b
 	}
 	kind, _ := route(u)
 
-	hctx, cancel := context.WithTimeout(bg, i.opt.HandleTimeout)
+	hctx, cancel := context.WithTimeout(lease, i.opt.HandleTimeout)
 	start := time.Now()
-	err := i.call(hctx, u.WithContext(hctx))
+	err = i.call(hctx, u.WithContext(hctx))
 	cancel()
 	i.metrics.latency.WithLabelValues(kind).Observe(time.Since(start).Seconds())
 
 	if err == nil {
+		// Recorded even if the lease was lost meanwhile: the work is done, and the new
+		// holder need not do it again.
 		if err := i.store.MarkHandled(bg, updateID); err != nil {
 			// It will be handled again; handlers are idempotent.
 			i.log.Warn("record handled update", "update_id", updateID, "error", err)
@@ -383,20 +454,37 @@ func (i *Inbox) handle(ctx context.Context, chat, updateID int64, body []byte) b
 		i.metrics.handled.WithLabelValues(kind).Inc()
 		return true
 	}
+	if errors.Is(context.Cause(lease), ErrLeaseLost) {
+		i.log.Warn("update stopped: the chat's lease was lost; its new holder handles it", "update_id", updateID, "kind", kind, "chat", chat, "error", err)
+		return false
+	}
 
 	i.metrics.errors.WithLabelValues(kind).Inc()
-	attempts, failed, merr := i.store.MarkAttemptFailed(bg, updateID, err.Error(), i.opt.MaxAttempts)
+	failed, merr := i.store.FailAttempt(bg, updateID, err.Error(), i.opt.MaxAttempts, i.backoff(attempt))
 	if merr != nil {
 		i.log.Warn("record failed attempt", "update_id", updateID, "kind", kind, "chat", chat, "error", err, "record_error", merr)
 		return false
 	}
 	if failed {
 		i.metrics.failed.WithLabelValues(kind).Inc()
-		i.log.Error("update failed: giving up", "update_id", updateID, "kind", kind, "chat", chat, "attempts", attempts, "error", err)
+		i.log.Error("update failed: giving up", "update_id", updateID, "kind", kind, "chat", chat, "attempts", attempt, "error", err)
 		return true
 	}
-	i.log.Warn("update failed: will retry", "update_id", updateID, "kind", kind, "chat", chat, "attempts", attempts, "error", err)
+	i.log.Warn("update failed: will retry", "update_id", updateID, "kind", kind, "chat", chat, "attempts", attempt, "error", err)
 	return false
+}
+
+// backoff is the pause after the attempt-th attempt failed: RetryBackoff, doubled
+// for each attempt before, at most maxRetryBackoff.
+func (i *Inbox) backoff(attempt int) time.Duration {
+	d := i.opt.RetryBackoff
+	for range attempt - 1 {
+		if d >= maxRetryBackoff/2 {
+			return maxRetryBackoff
+		}
+		d *= 2
+	}
+	return min(d, maxRetryBackoff)
 }
 
 // call runs the handler, turning a panic into an error so that a poison update is

@@ -132,6 +132,9 @@ func (b *testBundle) newInbox(t *testing.T, holder string, opts inbox.Options) *
 	if opts.StaleAfter == 0 {
 		opts.StaleAfter = 50 * time.Millisecond
 	}
+	if opts.RetryBackoff == 0 {
+		opts.RetryBackoff = time.Nanosecond // a failed update is due again at once
+	}
 	return inbox.New(b.store, b.bot, slog.New(slog.DiscardHandler), opts)
 }
 
@@ -478,6 +481,42 @@ func TestInbox_Retry(t *testing.T) {
 	}
 	if a := b.bot.attemptsOf(1); a != 3 {
 		t.Errorf("update 1 tried %d times, want 3", a)
+	}
+}
+
+// TestInbox_RetryWaits fails an update once: it waits for its retry time (the pause
+// grows with each attempt) before anyone tries it again, and the chat's later updates
+// wait behind it, even when they arrive by webhook. Once due, the sweeper handles
+// both, in order.
+func TestInbox_RetryWaits(t *testing.T) {
+	b := setup(t)
+	b.bot.behave = func(ctx context.Context, u telego.Update, attempt int) error {
+		if u.UpdateID == 1 && attempt == 1 {
+			return errors.New("the database is failing over")
+		}
+		return nil
+	}
+	in := b.newInbox(t, "a", inbox.Options{RetryBackoff: 3 * time.Minute})
+	srv := httptest.NewServer(in.Webhook(secret))
+	defer srv.Close()
+	for _, id := range []int{1, 2} {
+		if got := post(t, srv.URL, secret, messageJSON(id, 9)); got != http.StatusOK {
+			t.Fatalf("update %d: status %d", id, got)
+		}
+	}
+	if got := b.bot.handled(9); len(got) != 0 || b.bot.attemptsOf(1) != 1 {
+		t.Fatalf("handled %v, update 1 tried %d times; want one try, then a wait", got, b.bot.attemptsOf(1))
+	}
+	if n := countRows(t, b.pool, "update_id = 1 AND retry_at > now() + interval '2 minutes'"); n != 1 {
+		t.Error("update 1 is not due in 3 minutes")
+	}
+	runSweeper(t, in)
+	if _, err := b.pool.Exec(context.Background(), `UPDATE telegram_updates SET retry_at = now() WHERE update_id = 1`); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "both updates handled once due", func() bool { return len(b.bot.handled(9)) == 2 })
+	if got := b.bot.handled(9); !equalInts(got, []int{1, 2}) {
+		t.Errorf("handled %v, want [1 2]", got)
 	}
 }
 

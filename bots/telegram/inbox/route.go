@@ -1,6 +1,10 @@
 package inbox
 
-import "github.com/mymmrac/telego"
+import (
+	"math"
+
+	"github.com/mymmrac/telego"
+)
 
 // route returns the kind of an update (the name of its field in the Bot API: "message",
 // "callback_query", ...) and its chat key: the key of the updates that are handled in
@@ -8,9 +12,13 @@ import "github.com/mymmrac/telego"
 //
 // The chat key is the chat's id when the update belongs to a chat, and otherwise the id
 // of the user who caused it. A private chat's id is its user's id, so a user's inline
-// buttons, shipping and pre-checkout queries are ordered with the messages of their
-// chat with the bot: the successful_payment message comes after its pre_checkout_query.
-// Updates with neither (a poll's new state) share the key 0.
+// buttons are ordered with the messages of their chat with the bot. Shipping and
+// pre-checkout queries are the exception (queryKey): Telegram waits for their answer
+// (10 seconds for a pre-checkout, then the payment fails), so they must not queue
+// behind a slow or failing update of the chat; and nothing in the chat needs to come
+// before them, while the successful_payment message comes after its pre-checkout by
+// itself (Telegram sends it only once the answer said yes). Updates with neither (a
+// poll's new state) share the key 0.
 func route(u telego.Update) (kind string, chatKey int64) {
 	switch {
 	case u.Message != nil:
@@ -31,9 +39,9 @@ func route(u telego.Update) (kind string, chatKey int64) {
 	case u.ChosenInlineResult != nil:
 		return "chosen_inline_result", u.ChosenInlineResult.From.ID
 	case u.ShippingQuery != nil:
-		return "shipping_query", u.ShippingQuery.From.ID
+		return "shipping_query", queryKey(u.ShippingQuery.From.ID)
 	case u.PreCheckoutQuery != nil:
-		return "pre_checkout_query", u.PreCheckoutQuery.From.ID
+		return "pre_checkout_query", queryKey(u.PreCheckoutQuery.From.ID)
 	case u.PurchasedPaidMedia != nil:
 		return "purchased_paid_media", u.PurchasedPaidMedia.From.ID
 	case u.MyChatMember != nil:
@@ -77,3 +85,9 @@ func route(u telego.Update) (kind string, chatKey int64) {
 	}
 	return "unknown", 0
 }
+
+// queryKey is the chat key of a user's shipping and pre-checkout queries: one of
+// their own, apart from the user's chat with the bot. Chat ids are above -10^13
+// (supergroups and channels) and user ids below 2^52, so keys counted up from
+// math.MinInt64 never meet a chat's.
+func queryKey(user int64) int64 { return math.MinInt64 + user }

@@ -10,7 +10,7 @@ import (
 // and drains them in the background (at most Options.MaxParallel at once): updates
 // whose replica crashed between storing and handling them (after Options.StaleAfter),
 // whose lease ran out, or whose handler failed and is due for another attempt. Every
-// minute it also deletes finished updates older than Options.Retention. Run it on every
+// minute it also deletes handled updates older than Options.Retention. Run it on every
 // replica: the leases keep them from handling a chat twice at once.
 //
 // It returns nil when ctx ends, after the drains it started finish their update in
@@ -26,9 +26,9 @@ func (i *Inbox) RunSweeper(ctx context.Context) error {
 		if time.Since(pruned) >= pruneEvery && ctx.Err() == nil {
 			pruned = time.Now()
 			if n, err := i.store.Prune(ctx, i.opt.Retention); err != nil {
-				i.log.Warn("sweeper: prune finished updates", "error", err)
+				i.log.Warn("sweeper: prune handled updates", "error", err)
 			} else if n > 0 {
-				i.log.Debug("sweeper: pruned finished updates", "deleted", n)
+				i.log.Debug("sweeper: pruned handled updates", "deleted", n)
 			}
 		}
 		select {
