@@ -43,8 +43,32 @@ check-fmt: ## fail when a Go file is not gofmt-formatted
 migrate: build ## apply the migrations to VITRINA_DATABASE_URL (CMD=status|down for the others)
 	./$(BIN) migrate $(CMD)
 
-run: build ## run the bot, HTTP server and worker in one process (needs VITRINA_TELEGRAM_TOKEN)
-	./$(BIN) migrate up
+# The demo talks to the real Telegram until the sandbox lands: without a token, say how to get
+# one before building anything. A token from a config file (VITRINA_CONFIG) is checked by
+# vitrina itself. The token is never printed.
+define check_token
+if [ -z "$$VITRINA_TELEGRAM_TOKEN" ] && [ -z "$$VITRINA_CONFIG" ]; then \
+	echo "VITRINA_TELEGRAM_TOKEN is not set." >&2; \
+	echo "" >&2; \
+	echo "Until the offline sandbox lands, 'make demo' runs the bot against the real Telegram, so it" >&2; \
+	echo "needs a bot token:" >&2; \
+	echo "  1. In Telegram, open @BotFather (https://t.me/BotFather) and send /newbot." >&2; \
+	echo "  2. Pick a name and a username; BotFather answers with a token like 123456789:AA..." >&2; \
+	echo "  3. export VITRINA_TELEGRAM_TOKEN=<that token>   and run 'make demo' again." >&2; \
+	echo "README.md (Two commands) has the optional steps: card payments, inline mode." >&2; \
+	exit 1; \
+fi; \
+if [ -n "$$VITRINA_TELEGRAM_TOKEN" ] && ! printf '%s' "$$VITRINA_TELEGRAM_TOKEN" | grep -Eq '^[0-9]+:[A-Za-z0-9_-]{35}$$'; then \
+	echo "VITRINA_TELEGRAM_TOKEN does not look like a bot token (digits, a colon, 35 letters, digits, _ or -)." >&2; \
+	echo "Copy it again from @BotFather (/mybots -> your bot -> API Token)." >&2; \
+	exit 1; \
+fi
+endef
+
+run: ## run the bot, HTTP server and worker in one process (needs VITRINA_TELEGRAM_TOKEN)
+	@$(check_token)
+	@$(MAKE) --no-print-directory build
+	@./$(BIN) migrate up || { echo "migrate failed: PostgreSQL must run on 127.0.0.1:5432 (or set VITRINA_DATABASE_URL); 'make services' starts it" >&2; exit 1; }
 	./$(BIN) serve --with-worker
 
 demo: run ## for now the same as run; the demo sandbox replaces it

@@ -20,11 +20,12 @@ import (
 	"github.com/vitrina-shop/vitrina/workers"
 )
 
-// Shutdown budgets. Together they stay under the 30 s a container orchestrator usually waits
-// between SIGTERM and SIGKILL.
+// Shutdown budgets. Shutdown runs in stages (see runStages): first the intake of updates
+// (HTTP server, long polling) finishes what is in flight, then the worker. Together they stay
+// under the 30 s a container orchestrator usually waits between SIGTERM and SIGKILL.
 const (
-	httpShutdownTimeout   = 20 * time.Second // in-flight requests (webhook updates) finish within this
-	workerShutdownTimeout = 20 * time.Second // in-flight tasks finish within this, or go back to Redis
+	httpShutdownTimeout   = 15 * time.Second // in-flight requests (webhook updates) finish within this
+	workerShutdownTimeout = 8 * time.Second  // after the intake stopped, in-flight tasks finish within this, or go back to Redis
 	readyCheckTimeout     = 2 * time.Second
 )
 
@@ -37,6 +38,7 @@ type app struct {
 	redis   redis.UniversalClient // shared by asynq (server and clients) and health checks
 	metrics *prometheus.Registry
 	httpm   httpMetrics
+	secrets *secrets // scrubbed from errors of the Bot API client
 
 	// Set by wire; each may stay nil until its part exists.
 
@@ -63,6 +65,10 @@ type app struct {
 	closers []func()
 
 	draining atomic.Bool // set when shutdown starts: /readyz answers 503 from then on
+	// stopping is closed when shutdown starts, before the intake has stopped: the worker
+	// stops taking new tasks then, and finishes the ones in flight later (runWorker).
+	stopping     chan struct{}
+	stoppingOnce sync.Once
 }
 
 // newApp connects to PostgreSQL (failing when it does not answer) and builds the Redis client
@@ -83,11 +89,13 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (*app, error) 
 		return nil, err
 	}
 	a := &app{
-		cfg:     cfg,
-		logger:  logger,
-		db:      db,
-		redis:   rdb,
-		metrics: newMetricsRegistry(),
+		cfg:      cfg,
+		logger:   logger,
+		db:       db,
+		redis:    rdb,
+		metrics:  newMetricsRegistry(),
+		secrets:  newSecrets(cfg),
+		stopping: make(chan struct{}),
 	}
 	a.httpm = newHTTPMetrics(a.metrics)
 
@@ -127,29 +135,59 @@ func newMetricsRegistry() *prometheus.Registry {
 	return reg
 }
 
-// runGroup runs every fn at once with a context that is canceled when ctx is or when any fn
-// returns (a part that stops early stops the process), waits for all of them, and returns the
-// first error.
-func runGroup(ctx context.Context, fns ...func(ctx context.Context) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+// beginShutdown marks the start of shutdown, once: /readyz answers 503 and the worker stops
+// taking new tasks.
+func (a *app) beginShutdown() {
+	a.stoppingOnce.Do(func() {
+		a.draining.Store(true)
+		close(a.stopping)
+	})
+}
+
+// runStages runs every part of every stage at once until ctx is canceled or any part returns
+// (a part that stops early stops the process). Then it shuts down stage by stage: it calls
+// beginShutdown, cancels the context of the first stage's parts and waits for all of them to
+// return, then does the same with the next stage. So serve stops taking updates and finishes
+// the ones in flight before the worker that relays and runs their jobs stops; the caller
+// closes the pools after runStages returns. It returns the first error of any part.
+func (a *app) runStages(ctx context.Context, stages ...[]func(ctx context.Context) error) error {
 	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		first error
+		mu      sync.Mutex
+		first   error
+		stopped = make(chan struct{}) // closed when the first part returns
+		once    sync.Once
 	)
-	for _, fn := range fns {
-		wg.Go(func() {
-			defer cancel()
-			if err := fn(ctx); err != nil {
-				mu.Lock()
-				if first == nil {
-					first = err
+	cancels := make([]context.CancelFunc, len(stages))
+	waits := make([]*sync.WaitGroup, len(stages))
+	for i, parts := range stages {
+		// Not derived from ctx: a stage ends when its turn comes, not with the signal.
+		stageCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		cancels[i] = cancel
+		waits[i] = &sync.WaitGroup{}
+		for _, fn := range parts {
+			waits[i].Go(func() {
+				err := fn(stageCtx)
+				if err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
 				}
-				mu.Unlock()
-			}
-		})
+				once.Do(func() { close(stopped) })
+			})
+		}
 	}
-	wg.Wait()
+	select {
+	case <-ctx.Done():
+		a.logger.Info("shutting down: finishing the work in flight (a second signal stops at once)")
+	case <-stopped:
+		a.logger.Info("shutting down: a part stopped")
+	}
+	a.beginShutdown()
+	for i := range stages {
+		cancels[i]()
+		waits[i].Wait()
+	}
 	return first
 }

@@ -203,7 +203,9 @@ func loadConfig(getenv func(string) string, path string) (Config, error) {
 // requireTelegram reports a missing bot token, which serve and worker cannot run without.
 func (c Config) requireTelegram() error {
 	if c.TelegramToken == "" {
-		return errors.New("invalid configuration:\nVITRINA_TELEGRAM_TOKEN: required (create a bot with @BotFather, which answers with its token)")
+		return errors.New("invalid configuration:\nVITRINA_TELEGRAM_TOKEN: required. Vitrina talks to Telegram as a bot (the offline sandbox comes later): " +
+			"in Telegram, open @BotFather (https://t.me/BotFather), send /newbot, pick a name and a username, " +
+			"and set VITRINA_TELEGRAM_TOKEN to the token it answers with (123456789:AA...); README.md has the details")
 	}
 	return nil
 }

@@ -100,14 +100,20 @@ func (a *app) webhookHandler() http.Handler {
 	})
 }
 
-// serveHTTP listens on addr and serves h until ctx is canceled, then stops accepting
-// connections and waits up to httpShutdownTimeout for the requests in flight. Requests do not
-// see ctx's cancellation: an update being handled when SIGTERM arrives is finished.
-func (a *app) serveHTTP(ctx context.Context, addr string, h http.Handler) error {
+// listenHTTP opens the HTTP server's socket. serve opens it before it calls setWebhook, so
+// the first updates Telegram sends wait in the socket's backlog instead of being refused.
+func listenHTTP(addr string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("http listen: %w", err)
+		return nil, fmt.Errorf("http listen on %s: %w", addr, err)
 	}
+	return ln, nil
+}
+
+// serveHTTP serves h on ln until ctx is canceled, then stops accepting connections and waits
+// up to httpShutdownTimeout for the requests in flight. Requests do not see ctx's
+// cancellation: an update being handled when SIGTERM arrives is finished. It closes ln.
+func (a *app) serveHTTP(ctx context.Context, ln net.Listener, h http.Handler) error {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,

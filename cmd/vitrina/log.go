@@ -9,9 +9,9 @@ import (
 
 // newLogger returns the process logger writing to w: JSON lines for log collectors, or text
 // for a person at a terminal. cfg.LogFormat picks one; when it is empty, text is used if w is
-// a terminal and JSON otherwise.
+// a terminal and JSON otherwise. Every line has cfg's secrets scrubbed (see secrets).
 func newLogger(cfg Config, w io.Writer) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel, ReplaceAttr: newSecrets(cfg).replaceAttr}
 	format := cfg.LogFormat
 	if format == "" {
 		format = "json"
@@ -35,11 +35,13 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }
 
-// asynqLogger adapts slog to asynq.Logger.
+// asynqLogger adapts slog to asynq.Logger. asynq's Info lines are its own start and stop
+// chatter ("Starting processing", "Waiting for all workers to finish...", seven of them per
+// run), which runWorker already says in one line each: they go to Debug.
 type asynqLogger struct{ l *slog.Logger }
 
 func (a asynqLogger) Debug(args ...any) { a.l.Debug(fmt.Sprint(args...)) }
-func (a asynqLogger) Info(args ...any)  { a.l.Info(fmt.Sprint(args...)) }
+func (a asynqLogger) Info(args ...any)  { a.l.Debug(fmt.Sprint(args...)) }
 func (a asynqLogger) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...)) }
 func (a asynqLogger) Error(args ...any) { a.l.Error(fmt.Sprint(args...)) }
 

@@ -8,11 +8,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"runtime"
 	"runtime/debug"
 	"syscall"
+	"time"
 
 	"github.com/vitrina-shop/vitrina/core/postgres"
 )
@@ -35,6 +39,8 @@ Commands:
   worker [--http-addr ADDR] process background jobs; with --http-addr, also serve
                             GET /healthz, /readyz and /metrics on ADDR
   migrate up|down|status    apply all pending migrations, roll back the last one, or list them
+  healthcheck [--url URL]   exit 0 if GET URL answers 200 (default: /healthz on
+                            VITRINA_HTTP_ADDR); for container health checks
   version                   print the version
   help                      print this help
 
@@ -44,13 +50,24 @@ configs/vitrina.example.yaml documents every key.
 `
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 	go func() {
-		<-ctx.Done()
-		stop() // from now on a second signal kills the process at once
+		<-signals
+		cancel() // serve and worker finish the work in flight, then return
+		// A second signal exits at once. Done here rather than by restoring the default
+		// action, which the kernel ignores for PID 1, as vitrina is in a container.
+		sig := <-signals
+		fmt.Fprintf(os.Stderr, "vitrina: second %v: exiting without finishing the work in flight\n", sig)
+		code := 1
+		if s, ok := sig.(syscall.Signal); ok {
+			code = 128 + int(s)
+		}
+		os.Exit(code)
 	}()
 	err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr)
-	stop()
+	cancel()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "vitrina: %v\n", err)
 		var ue usageError
@@ -70,8 +87,10 @@ func (e usageError) Error() string { return e.msg + " (see `vitrina help`)" }
 // reads the environment, stdout gets command output (migrate, version, help) and stderr the
 // logs. It returns when the command is done, or, for serve and worker, when ctx is canceled
 // and everything has shut down gracefully.
+//
+// No configured secret appears in the error it returns (see secrets).
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	e := env{getenv: getenv, stdout: stdout, stderr: stderr}
+	e := &env{getenv: getenv, stdout: stdout, stderr: stderr}
 	global := flag.NewFlagSet("vitrina", flag.ContinueOnError)
 	global.SetOutput(stderr)
 	global.Usage = func() { fmt.Fprint(stderr, usage) }
@@ -97,6 +116,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = cmdWorker(ctx, e, cmdArgs)
 	case "migrate":
 		err = cmdMigrate(ctx, e, cmdArgs)
+	case "healthcheck":
+		err = cmdHealthcheck(ctx, e, cmdArgs)
 	case "version":
 		err = cmdVersion(e, cmdArgs)
 	case "help", "-h", "-help", "--help":
@@ -107,7 +128,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
-	return err
+	return e.secrets.redactError(err)
 }
 
 // env is what every command receives from run.
@@ -115,7 +136,8 @@ type env struct {
 	getenv     func(string) string
 	stdout     io.Writer
 	stderr     io.Writer
-	configPath string // from the global --config flag
+	configPath string   // from the global --config flag
+	secrets    *secrets // of the loaded configuration; scrubbed from run's error
 }
 
 // flags returns a flag set for a command, with --config (defaulting to the global one).
@@ -144,12 +166,20 @@ func (e *env) config() (Config, error) {
 	if path == "" {
 		path = e.getenv(envConfigPath)
 	}
-	return loadConfig(e.getenv, path)
+	cfg, err := loadConfig(e.getenv, path)
+	if err == nil {
+		e.secrets = newSecrets(cfg)
+	}
+	return cfg, err
 }
 
 // cmdServe runs the bot and the HTTP server, and the worker too with --with-worker, until ctx
 // is canceled. It creates the database if it is missing, but does not migrate it.
-func cmdServe(ctx context.Context, e env, args []string) error {
+//
+// On shutdown it first stops taking updates and finishes the ones in flight (HTTP server, long
+// polling, inbox sweeper), then stops the worker (which stops taking new tasks as soon as
+// shutdown begins), then closes the pools.
+func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("serve")
 	withWorker := fs.Bool("with-worker", false, "also process background jobs in this process")
 	if err := e.parse(fs, args); err != nil {
@@ -180,27 +210,47 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("wire: %w", err)
 	}
 
-	if err := a.startBot(ctx); err != nil {
+	ln, err := listenHTTP(cfg.HTTPAddr)
+	if err != nil {
 		return err
 	}
-	parts := []func(context.Context) error{
-		func(ctx context.Context) error { return a.serveHTTP(ctx, cfg.HTTPAddr, a.routes(true)) },
+	if err := a.startBot(ctx); err != nil {
+		ln.Close()
+		return err
 	}
-	parts = append(parts, a.serveBackground...)
+	intake := []func(context.Context) error{
+		func(ctx context.Context) error { return a.serveHTTP(ctx, ln, a.routes(true)) },
+	}
+	intake = append(intake, a.serveBackground...)
 	if cfg.WebhookURL == "" {
-		parts = append(parts, a.poll)
+		intake = append(intake, a.poll)
 	}
+	stages := [][]func(context.Context) error{intake}
 	if *withWorker {
-		parts = append(parts, a.runWorker)
-		parts = append(parts, a.background...)
+		if err := a.registerQueueMetrics(); err != nil {
+			ln.Close()
+			return err
+		}
+		stages = append(stages, append([]func(context.Context) error{a.runWorker}, a.background...))
 	}
-	err = runGroup(ctx, parts...)
-	logger.Info("stopped", "err", err)
+	err = a.runStages(ctx, stages...)
+	logStopped(logger, err)
 	return err
 }
 
-// cmdWorker processes background jobs until ctx is canceled.
-func cmdWorker(ctx context.Context, e env, args []string) error {
+// logStopped logs the end of serve or worker.
+func logStopped(logger *slog.Logger, err error) {
+	if err != nil {
+		logger.Error("stopped", "error", err)
+		return
+	}
+	logger.Info("stopped")
+}
+
+// cmdWorker processes background jobs until ctx is canceled. On shutdown it stops taking new
+// tasks, finishes the ones in flight and stops the relay, then stops its HTTP server, then
+// closes the pools.
+func cmdWorker(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("worker")
 	httpAddr := fs.String("http-addr", "", "also serve /healthz, /readyz and /metrics on this address (default: no HTTP)")
 	if err := e.parse(fs, args); err != nil {
@@ -227,18 +277,27 @@ func cmdWorker(ctx context.Context, e env, args []string) error {
 	if err := a.wire(ctx); err != nil {
 		return fmt.Errorf("wire: %w", err)
 	}
-	parts := append([]func(context.Context) error{a.runWorker}, a.background...)
-	if *httpAddr != "" {
-		parts = append(parts, func(ctx context.Context) error { return a.serveHTTP(ctx, *httpAddr, a.routes(false)) })
+	if err := a.registerQueueMetrics(); err != nil {
+		return err
 	}
-	err = runGroup(ctx, parts...)
-	logger.Info("stopped", "err", err)
+	stages := [][]func(context.Context) error{append([]func(context.Context) error{a.runWorker}, a.background...)}
+	if *httpAddr != "" {
+		ln, err := listenHTTP(*httpAddr)
+		if err != nil {
+			return err
+		}
+		stages = append(stages, []func(context.Context) error{
+			func(ctx context.Context) error { return a.serveHTTP(ctx, ln, a.routes(false)) },
+		})
+	}
+	err = a.runStages(ctx, stages...)
+	logStopped(logger, err)
 	return err
 }
 
 // cmdMigrate runs `migrate up|down|status`, writing its report to stdout. up creates the
 // database first if it is missing.
-func cmdMigrate(ctx context.Context, e env, args []string) error {
+func cmdMigrate(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("migrate")
 	fs.Usage = func() { fmt.Fprintln(e.stderr, "usage: vitrina migrate [--config FILE] up|down|status") }
 	if err := e.parse(fs, args); err != nil {
@@ -265,8 +324,61 @@ func cmdMigrate(ctx context.Context, e env, args []string) error {
 	return postgres.Migrate(ctx, cfg.DatabaseURL, command, e.stdout)
 }
 
+// healthcheckTimeout bounds `vitrina healthcheck`.
+const healthcheckTimeout = 3 * time.Second
+
+// cmdHealthcheck asks a running vitrina whether it is up: GET --url, by default /healthz on
+// VITRINA_HTTP_ADDR (an unspecified host such as 0.0.0.0 or "" means this machine). It
+// returns nil on 200. The distroless image has no shell or curl, so container health checks
+// run this.
+func cmdHealthcheck(ctx context.Context, e *env, args []string) error {
+	fs := e.flags("healthcheck")
+	target := fs.String("url", "", "URL to GET (default http://VITRINA_HTTP_ADDR/healthz)")
+	if err := e.parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{"healthcheck takes no arguments"}
+	}
+	if *target == "" {
+		cfg, err := e.config()
+		if err != nil {
+			return err
+		}
+		*target = "http://" + localAddr(cfg.HTTPAddr) + "/healthz"
+	}
+	ctx, cancel := context.WithTimeout(ctx, healthcheckTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *target, nil)
+	if err != nil {
+		return usageError{fmt.Sprintf("healthcheck: bad --url: %v", err)}
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: GET %s: %s", *target, resp.Status)
+	}
+	return nil
+}
+
+// localAddr turns a listen address into one to dial on this machine: an unspecified host
+// (":8080", "0.0.0.0:8080", "[::]:8080") becomes 127.0.0.1.
+func localAddr(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return listen
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
 // cmdVersion prints the version, the commit and the Go version.
-func cmdVersion(e env, args []string) error {
+func cmdVersion(e *env, args []string) error {
 	if len(args) > 0 {
 		return usageError{"version takes no arguments"}
 	}

@@ -330,6 +330,9 @@ func TestRun_Serve(t *testing.T) {
 	if url, secret := tg.Webhook(); url != "https://shop.example.com/telegram/webhook" || secret != "hook-secret-123" {
 		t.Errorf("setWebhook(%q, %q), want the configured URL and secret", url, secret)
 	}
+	if calls := tg.CallsTo("setWebhook"); len(calls) != 1 || !sameStrings(calls[0].Params["allowed_updates"], allowedUpdates) {
+		t.Errorf("setWebhook calls %+v, want one with allowed_updates %v", calls, allowedUpdates)
+	}
 	if len(tg.CallsTo("setMyCommands")) == 0 {
 		t.Error("serve did not set the command menu")
 	}
@@ -397,7 +400,11 @@ func TestRun_ServeFinishesInFlight(t *testing.T) {
 
 	serveCtx, cancel := context.WithCancel(ctx)
 	served := make(chan error, 1)
-	go func() { served <- a.serveHTTP(serveCtx, cfg.HTTPAddr, a.routes(true)) }()
+	ln, err := listenHTTP(cfg.HTTPAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { served <- a.serveHTTP(serveCtx, ln, a.routes(true)) }()
 	addr := logs.waitFor(t, "http server listening", nil)["addr"].(string)
 
 	answer := make(chan string, 1)

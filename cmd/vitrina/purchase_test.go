@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -85,6 +86,24 @@ func TestRun_ServeWithWorker_Purchase(t *testing.T) {
 	}
 	if onHand != 2 || reserved != 0 {
 		t.Errorf("stock after the sale: on hand %d, reserved %d; want 2, 0", onHand, reserved)
+	}
+	// The metrics of the inbox, the relay and the queues are on /metrics.
+	code, body := get(t, "http://"+addr+"/metrics")
+	if code != http.StatusOK {
+		t.Errorf("/metrics = %d", code)
+	}
+	for _, metric := range []string{
+		`vitrina_telegram_updates_received_total{kind="callback_query"}`,
+		`vitrina_telegram_updates_handled_total{kind="pre_checkout_query"}`,
+		`vitrina_telegram_update_handle_seconds_count{kind="message"}`,
+		`vitrina_outbox_relayed_total{kind="order:notify"}`,
+		`asynq_queue_size{queue="critical"}`,
+		`asynq_tasks_processed_total{queue="critical"}`,
+		`vitrina_asynq_queue_metrics_up 1`,
+	} {
+		if !strings.Contains(body, metric) {
+			t.Errorf("/metrics lacks %s", metric)
+		}
 	}
 	if err := s.stop(t); err != nil {
 		t.Errorf("serve returned %v after cancel", err)

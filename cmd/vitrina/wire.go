@@ -8,6 +8,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/mymmrac/telego"
+	ta "github.com/mymmrac/telego/telegoapi"
 
 	"github.com/vitrina-shop/vitrina/bots/telegram"
 	"github.com/vitrina-shop/vitrina/bots/telegram/inbox"
@@ -41,7 +42,12 @@ func (a *app) wire(ctx context.Context) error {
 
 	api, err := telego.NewBot(a.cfg.TelegramToken,
 		telego.WithAPIServer(a.cfg.TelegramAPIURL),
-		telego.WithHTTPClient(&http.Client{Timeout: telegramTimeout}),
+		// net/http, with a timeout (telego's default fasthttp client has none), behind a
+		// caller that scrubs the token from the URL in its errors.
+		telego.WithAPICaller(redactingCaller{
+			next:    ta.HTTPCaller{Client: &http.Client{Timeout: telegramTimeout}},
+			secrets: a.secrets,
+		}),
 		telego.WithDiscardLogger(), // API errors are returned, and logged once where handled
 	)
 	if err != nil {
@@ -68,7 +74,8 @@ func (a *app) wire(ctx context.Context) error {
 	}
 
 	// serve: updates arrive by webhook, or by long polling when no webhook URL is set.
-	in := inbox.New(postgres.NewInbox(a.db), bot, a.logger.With("component", "inbox"), inbox.Options{
+	// inbox.New and workers.New name their component in the log themselves.
+	in := inbox.New(postgres.NewInbox(a.db), bot, a.logger, inbox.Options{
 		Registerer: a.metrics,
 	})
 	a.webhook = in.Webhook(a.cfg.WebhookSecret)
@@ -77,14 +84,23 @@ func (a *app) wire(ctx context.Context) error {
 			return fmt.Errorf("set bot commands: %w", err)
 		}
 		if a.cfg.WebhookURL == "" {
-			// Long polling and a webhook exclude each other.
-			return api.DeleteWebhook(ctx, &telego.DeleteWebhookParams{})
+			// Long polling and a webhook exclude each other. Pending updates are kept.
+			if err := api.DeleteWebhook(ctx, &telego.DeleteWebhookParams{}); err != nil {
+				return fmt.Errorf("telegram deleteWebhook: %w", err)
+			}
+			a.logger.Info("telegram: receiving updates by long polling (run one serve process only)", "bot", me.Username)
+			return nil
 		}
-		return api.SetWebhook(ctx, &telego.SetWebhookParams{
+		err := api.SetWebhook(ctx, &telego.SetWebhookParams{
 			URL:            a.cfg.WebhookURL,
 			SecretToken:    a.cfg.WebhookSecret,
 			AllowedUpdates: allowedUpdates,
 		})
+		if err != nil {
+			return fmt.Errorf("telegram setWebhook: %w", err)
+		}
+		a.logger.Info("telegram: receiving updates by webhook", "bot", me.Username, "webhook_url", redactURL(a.cfg.WebhookURL))
+		return nil
 	}
 	a.poll = func(ctx context.Context) error { return in.Poll(ctx, api, allowedUpdates) }
 	a.serveBackground = append(a.serveBackground, in.RunSweeper)
@@ -98,7 +114,7 @@ func (a *app) wire(ctx context.Context) error {
 		Outbox:     postgres.NewOutbox(a.db),
 		Queue:      queue,
 		Clock:      clock,
-		Log:        a.logger.With("component", "workers"),
+		Log:        a.logger,
 		Registerer: a.metrics,
 	})
 	a.tasks = w

@@ -8,9 +8,10 @@ import (
 	"github.com/hibiken/asynq"
 )
 
-// runWorker processes asynq tasks until ctx is canceled, then stops taking tasks and waits up
-// to workerShutdownTimeout for the ones in flight; those still running then go back to Redis
-// and run again later (handlers are idempotent).
+// runWorker processes asynq tasks. When shutdown begins (a.stopping) it stops taking new
+// tasks and lets the ones in flight go on; when ctx is canceled it waits up to
+// workerShutdownTimeout for them; those still running then go back to Redis and run again
+// later (handlers are idempotent).
 func (a *app) runWorker(ctx context.Context) error {
 	mux := asynq.NewServeMux()
 	a.tasks.Register(mux)
@@ -31,9 +32,15 @@ func (a *app) runWorker(ctx context.Context) error {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	a.logger.Info("worker started", "queues", cfg.Queues)
+	select {
+	case <-ctx.Done():
+	case <-a.stopping:
+	}
+	srv.Stop()
 	<-ctx.Done()
 	a.logger.Info("worker shutting down")
 	srv.Shutdown()
+	a.logger.Info("worker stopped")
 	return nil
 }
 
