@@ -12,11 +12,15 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/mymmrac/telego"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/vitrina-shop/vitrina/core/catalog"
+	"github.com/vitrina-shop/vitrina/core/order"
 	"github.com/vitrina-shop/vitrina/core/postgres"
+	"github.com/vitrina-shop/vitrina/core/user"
 	"github.com/vitrina-shop/vitrina/workers"
 )
 
@@ -63,6 +67,16 @@ type app struct {
 	background []func(ctx context.Context) error
 	// closers run when the app closes, last added first, before the pools close.
 	closers []func()
+
+	// The services and the bot's client, for the demo's seeding.
+	catalog     *catalog.Service
+	orders      *order.Service
+	users       *user.Service
+	api         *telego.Bot
+	botUsername string
+	// sandboxPage is the demo's web client, mounted at /sandbox/ when set (vitrina demo
+	// only: anyone who reaches it can act as any persona).
+	sandboxPage http.Handler
 
 	draining atomic.Bool // set when shutdown starts: /readyz answers 503 from then on
 	// stopping is closed when shutdown starts, before the intake has stopped: the worker

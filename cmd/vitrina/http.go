@@ -37,6 +37,11 @@ func (a *app) routes(withWebhook bool) http.Handler {
 	if withWebhook {
 		handle(routeWebhook, a.webhookHandler())
 	}
+	if a.sandboxPage != nil {
+		// Not instrumented: its live-update stream would count as one endless request.
+		mux.Handle("/sandbox/", a.sandboxPage)
+		mux.Handle("GET /sandbox", http.RedirectHandler("/sandbox/", http.StatusFound))
+	}
 	return mux
 }
 

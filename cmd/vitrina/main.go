@@ -39,6 +39,9 @@ Commands:
   worker [--http-addr ADDR] process background jobs; with --http-addr, also serve
                             GET /healthz, /readyz and /metrics on ADDR
   migrate up|down|status    apply all pending migrations, roll back the last one, or list them
+  demo                      run everything against an embedded Telegram sandbox, no token
+                            needed: migrates, seeds a demo world, serves the sandbox's web
+                            client at /sandbox/
   healthcheck [--url URL]   exit 0 if GET URL answers 200 (default: /healthz on
                             VITRINA_HTTP_ADDR); for container health checks
   version                   print the version
@@ -116,6 +119,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = cmdWorker(ctx, e, cmdArgs)
 	case "migrate":
 		err = cmdMigrate(ctx, e, cmdArgs)
+	case "demo":
+		err = cmdDemo(ctx, e, cmdArgs)
 	case "healthcheck":
 		err = cmdHealthcheck(ctx, e, cmdArgs)
 	case "version":

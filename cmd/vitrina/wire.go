@@ -73,6 +73,7 @@ func (a *app) wire(ctx context.Context) error {
 		return fmt.Errorf("bot: %w", err)
 	}
 
+	a.catalog, a.orders, a.users, a.api, a.botUsername = cat, orders, users, api, me.Username
 	// serve: updates arrive by webhook, or by long polling when no webhook URL is set.
 	// inbox.New and workers.New name their component in the log themselves.
 	in := inbox.New(postgres.NewInbox(a.db), bot, a.logger, inbox.Options{
