@@ -43,18 +43,18 @@ check-fmt: ## fail when a Go file is not gofmt-formatted
 migrate: build ## apply the migrations to VITRINA_DATABASE_URL (CMD=status|down for the others)
 	./$(BIN) migrate $(CMD)
 
-# The demo talks to the real Telegram until the sandbox lands: without a token, say how to get
-# one before building anything. A token from a config file (VITRINA_CONFIG) is checked by
+# run talks to the real Telegram: without a token, say how to get one before building
+# anything. A token from a config file (VITRINA_CONFIG) is checked by
 # vitrina itself. The token is never printed.
 define check_token
 if [ -z "$$VITRINA_TELEGRAM_TOKEN" ] && [ -z "$$VITRINA_CONFIG" ]; then \
 	echo "VITRINA_TELEGRAM_TOKEN is not set." >&2; \
 	echo "" >&2; \
-	echo "Until the offline sandbox lands, 'make demo' runs the bot against the real Telegram, so it" >&2; \
-	echo "needs a bot token:" >&2; \
+	echo "'make run' runs the bot against the real Telegram, so it needs a bot token" >&2; \
+	echo "('make demo' needs none: it runs against a simulated Telegram in your browser):" >&2; \
 	echo "  1. In Telegram, open @BotFather (https://t.me/BotFather) and send /newbot." >&2; \
 	echo "  2. Pick a name and a username; BotFather answers with a token like 123456789:AA..." >&2; \
-	echo "  3. export VITRINA_TELEGRAM_TOKEN=<that token>   and run 'make demo' again." >&2; \
+	echo "  3. export VITRINA_TELEGRAM_TOKEN=<that token>   and run 'make run' again." >&2; \
 	echo "README.md (Two commands) has the optional steps: card payments, inline mode." >&2; \
 	exit 1; \
 fi; \
@@ -71,7 +71,13 @@ run: ## run the bot, HTTP server and worker in one process (needs VITRINA_TELEGR
 	@./$(BIN) migrate up || { echo "migrate failed: PostgreSQL must run on 127.0.0.1:5432 (or set VITRINA_DATABASE_URL); 'make services' starts it" >&2; exit 1; }
 	./$(BIN) serve --with-worker
 
-demo: run ## for now the same as run; the demo sandbox replaces it
+# The demo needs no token and no network: PostgreSQL and Redis are used where they run, started
+# in Docker when a Docker engine works, else installed (Debian or Ubuntu, as root); then
+# vitrina demo migrates, seeds the demo world (once) and prints the URL of the sandbox page.
+demo: ## run all of Vitrina with a simulated Telegram in your browser (no token needed)
+	@.ci/run demo-services
+	@$(MAKE) --no-print-directory build
+	./$(BIN) demo
 
 # Each Fuzz target runs alone for FUZZTIME: go test -fuzz takes one target of one package.
 fuzz: ## run every Fuzz target for FUZZTIME (default 15s) each
