@@ -131,7 +131,10 @@ func (s *Inbox) HasPending(ctx context.Context, chatKey int64) (bool, error) {
 // MarkHandled records that the update was handled. Marking an update handled twice
 // changes nothing.
 func (s *Inbox) MarkHandled(ctx context.Context, updateID int64) error {
-	_, err := s.pool.Exec(ctx, `UPDATE telegram_updates SET handled_at = now() WHERE update_id = $1 AND handled_at IS NULL`, updateID)
+	// The body goes: de-duplication needs only the id, and an update can carry what a
+	// person typed that should not be kept for the retention period (a seller pasting a
+	// payment provider token into a conversation). Failed updates keep theirs for replay.
+	_, err := s.pool.Exec(ctx, `UPDATE telegram_updates SET handled_at = now(), body = '{}' WHERE update_id = $1 AND handled_at IS NULL`, updateID)
 	if err != nil {
 		return fmt.Errorf("mark update %d handled: %w", updateID, err)
 	}

@@ -44,6 +44,29 @@ func TestInbox_SaveUpdate(t *testing.T) {
 	}
 }
 
+// TestInbox_HandledForgetsBody checks that a handled update keeps only what
+// de-duplication needs: what a person typed is not kept for the retention period.
+func TestInbox_HandledForgetsBody(t *testing.T) {
+	s, ctx := inboxSetup(t)
+	secret := []byte(`{"update_id": 12, "message": {"text": "381764678:LIVE:provider-secret"}}`)
+	if _, err := s.SaveUpdate(ctx, 12, 1, secret); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkHandled(ctx, 12); err != nil {
+		t.Fatal(err)
+	}
+	var body string
+	if err := s.pool.QueryRow(ctx, `SELECT body::text FROM telegram_updates WHERE update_id = 12`).Scan(&body); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(body, "provider-secret") {
+		t.Errorf("a handled update still holds its text: %s", body)
+	}
+	if fresh, err := s.SaveUpdate(ctx, 12, 1, secret); err != nil || fresh {
+		t.Errorf("redelivery after handling = %v, %v; want a duplicate", fresh, err)
+	}
+}
+
 func TestInbox_NextUpdate(t *testing.T) {
 	s, ctx := inboxSetup(t)
 	for _, id := range []int64{5, 3, 4} {
