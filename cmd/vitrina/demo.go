@@ -21,6 +21,9 @@ const (
 	demoBotUsername = "vitrina_demo_bot"
 	// demoProviderToken is the card provider of the demo shop; the sandbox takes any.
 	demoProviderToken = "demo-provider:TEST:sandbox"
+	// The demo's own database and Redis database on the default servers.
+	demoDatabaseURL = "postgres://postgres@127.0.0.1:5432/vitrina_demo?sslmode=disable"
+	demoRedisURL    = "redis://127.0.0.1:6379/1"
 )
 
 // cmdDemo runs all of Vitrina against an embedded Telegram sandbox, with no token and no
@@ -40,6 +43,15 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	cfg, err := e.config()
 	if err != nil {
 		return err
+	}
+	// The demo keeps to a database and a Redis database of its own unless told otherwise,
+	// so that it never mixes its world with a real bot's, nor its workers with a real bot's
+	// tasks, on the same machine.
+	if e.getenv("VITRINA_DATABASE_URL") == "" && e.configPath == "" && e.getenv(envConfigPath) == "" {
+		cfg.DatabaseURL = demoDatabaseURL
+	}
+	if e.getenv("VITRINA_REDIS_URL") == "" && e.configPath == "" && e.getenv(envConfigPath) == "" {
+		cfg.RedisURL = demoRedisURL
 	}
 
 	tg := sandbox.New(sandbox.Config{Token: demoToken, BotUsername: demoBotUsername, BotName: "Vitrina Demo"})

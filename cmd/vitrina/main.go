@@ -41,7 +41,8 @@ Commands:
   migrate up|down|status    apply all pending migrations, roll back the last one, or list them
   demo                      run everything against an embedded Telegram sandbox, no token
                             needed: migrates, seeds a demo world, serves the sandbox's web
-                            client at /sandbox/
+                            client at /sandbox/; database vitrina_demo and Redis database 1
+                            unless VITRINA_DATABASE_URL / VITRINA_REDIS_URL say otherwise
   healthcheck [--url URL]   exit 0 if GET URL answers 200 (default: /healthz on
                             VITRINA_HTTP_ADDR); for container health checks
   version                   print the version
