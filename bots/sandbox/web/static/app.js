@@ -37,12 +37,15 @@
     lastRead: 0, // the open chat's read marker when it was opened
     es: null,
     esFirst: true,
+    esOpened: null, // resolves the promise connectEvents returned
+    loading: null, // {chatId, events}: the chat openChat is loading and its message events meanwhile
     pending: 0,
     keyboardShown: null, // null: as the keyboard says; true or false: the persona's toggle
     keyboardFor: 0, // the message whose reply keyboard the toggle applies to
     typingTimer: null,
     stateTimer: null,
     readTimer: null,
+    readPending: null, // the api/read body readTimer will send
     chatLoad: 0, // increases per chat load, so a late answer for another chat is dropped
     inline: { timer: null, seq: 0, queryId: '', query: '', results: [], nextOffset: '' },
     attachment: null, // {file, asPhoto}
@@ -403,8 +406,9 @@
     clearAttachment();
     $('[data-testid="message-input"]').value = '';
     try {
+      // Follow the persona's events before loading what it sees, so nothing in between is lost.
+      await connectEvents();
       await loadState();
-      connectEvents();
       const remembered = Number(localStorage.getItem('vitrina.sandbox.chat.' + id));
       const chat = app.state.chats.find((c) => c.id === remembered) || app.state.chats[0];
       if (chat) await openChat(chat.id, { keepView: true });
@@ -441,7 +445,16 @@
       clearAttachment();
       app.keyboardShown = null;
     }
-    const data = await api('GET', `api/chats/${encodeURIComponent(id)}/messages?persona=${encodeURIComponent(app.persona)}`);
+    // A message event of the chat that comes while it loads may be newer than what the load
+    // returns, or already in it: keep them all and apply them on top, in order.
+    const loading = { chatId: id, events: [] };
+    app.loading = loading;
+    let data;
+    try {
+      data = await api('GET', `api/chats/${encodeURIComponent(id)}/messages?persona=${encodeURIComponent(app.persona)}`);
+    } finally {
+      if (app.loading === loading) app.loading = null;
+    }
     if (load !== app.chatLoad) return;
     app.chatId = id;
     app.chat = data.chat;
@@ -459,6 +472,7 @@
     updateHash();
     renderHeader();
     renderMessages({ scroll: changed ? 'unread' : 'keep' });
+    for (const ev of loading.events) applyMessage(ev.message, ev.kind);
     renderComposer();
     renderChatList();
     markRead();
@@ -480,15 +494,24 @@
   }
 
   // markRead tells the server the persona has seen the open chat up to its last message, a moment
-  // later so that a burst of messages makes one request.
+  // later so that a burst of messages makes one request. A read still waiting for another chat or
+  // persona is sent at once: dropping it would leave that chat unread.
   function markRead() {
     const last = app.order[app.order.length - 1];
     if (!app.chatId || !last) return;
     const body = { persona: app.persona, chat_id: app.chatId, message_id: last };
+    const waiting = app.readPending;
+    if (waiting && (waiting.persona !== body.persona || waiting.chat_id !== body.chat_id)) sendRead();
     clearTimeout(app.readTimer);
-    app.readTimer = setTimeout(() => {
-      api('POST', 'api/read', body).then(scheduleStateRefresh).catch(() => {});
-    }, 300);
+    app.readPending = body;
+    app.readTimer = setTimeout(sendRead, 300);
+  }
+
+  function sendRead() {
+    clearTimeout(app.readTimer);
+    const body = app.readPending;
+    app.readPending = null;
+    if (body) api('POST', 'api/read', body).then(scheduleStateRefresh).catch(() => {});
   }
 
   function renderHeader() {
@@ -1311,12 +1334,22 @@
     $('.connection-text', node).textContent = text;
   }
 
+  // connectEvents follows the persona's live events. The promise it returns resolves once the
+  // stream is open (its first hello), so that what the caller loads next misses nothing that
+  // happens after; also when the stream fails or is slow to open, so that the page still
+  // works without it.
   function connectEvents() {
     if (app.es) app.es.close();
-    if (!app.persona) return;
+    if (app.esOpened) app.esOpened();
+    app.esOpened = null;
+    if (!app.persona) return Promise.resolve();
     const es = new EventSource('api/events?persona=' + encodeURIComponent(app.persona));
     app.es = es;
     app.esFirst = true;
+    const opened = new Promise((resolve) => {
+      app.esOpened = resolve;
+      setTimeout(resolve, 3000);
+    });
     setConnection('connecting', 'connecting…');
     es.onopen = () => setConnection('open', 'live');
     es.onmessage = (e) => {
@@ -1331,16 +1364,22 @@
     };
     es.onerror = () => {
       if (es !== app.es) return;
+      if (app.esOpened) app.esOpened();
+      app.esOpened = null;
       if (es.readyState === EventSource.CLOSED) {
-        // The server answered with an error: EventSource gives up, so try again ourselves.
+        // The server answered with an error: EventSource gives up, so try again ourselves. The
+        // new stream's hello is a reconnect's: it reloads what may have changed meanwhile.
         setConnection('closed', 'offline, retrying…');
         setTimeout(() => {
-          if (es === app.es) connectEvents();
+          if (es !== app.es) return;
+          connectEvents();
+          app.esFirst = false;
         }, 3000);
       } else {
         setConnection('connecting', 'reconnecting…');
       }
     };
+    return opened;
   }
 
   function reloadAll() {
@@ -1356,6 +1395,8 @@
         setConnection('open', 'live');
         if (!app.esFirst) reloadAll(); // events may have been missed while disconnected
         app.esFirst = false;
+        if (app.esOpened) app.esOpened();
+        app.esOpened = null;
         return;
       case 'resync':
         reloadAll();
@@ -1366,6 +1407,7 @@
       case 'message_new':
       case 'message_edited':
       case 'message_deleted':
+        if (app.loading && ev.chat_id === app.loading.chatId && ev.message) app.loading.events.push(ev);
         if (ev.chat_id === app.chatId && ev.message) {
           applyMessage(ev.message, ev.kind);
           if (ev.kind === 'message_new' && ev.message.sender.kind !== 'user') setStatus();
@@ -1450,7 +1492,10 @@
         app.persona = null;
         await loadState();
       }
-      connectEvents();
+      // Follow the persona's events, then load the state again: nothing that happened since
+      // the first load is lost.
+      await connectEvents();
+      await loadState();
       const remembered = h.chat || Number(localStorage.getItem('vitrina.sandbox.chat.' + app.persona));
       const chat = app.state.chats.find((c) => c.id === remembered) || app.state.chats[0];
       if (chat) await openChat(chat.id, { keepView: !h.chat && window.matchMedia('(max-width: 760px)').matches });
