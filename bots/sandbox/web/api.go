@@ -237,9 +237,8 @@ func (h *Handler) handleMessages(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) handleRead(w http.ResponseWriter, r *http.Request) {
 	var req struct {
-		Persona   int64 `json:"persona"`
-		ChatID    int64 `json:"chat_id"`
-		MessageID int   `json:"message_id"`
+		actor
+		MessageID int `json:"message_id"`
 	}
 	if err := readJSON(w, r, &req); err != nil {
 		writeErr(w, err)
@@ -279,9 +278,8 @@ const maxTextLength = 4096
 
 func (h *Handler) handleSend(w http.ResponseWriter, r *http.Request) {
 	var req struct {
-		Persona int64  `json:"persona"`
-		ChatID  int64  `json:"chat_id"`
-		Text    string `json:"text"`
+		actor
+		Text string `json:"text"`
 	}
 	if err := readJSON(w, r, &req); err != nil {
 		writeErr(w, err)
@@ -334,18 +332,12 @@ type answerView struct {
 
 func (h *Handler) handlePress(w http.ResponseWriter, r *http.Request) {
 	var req struct {
-		Persona   int64  `json:"persona"`
-		ChatID    int64  `json:"chat_id"`
+		actor
 		MessageID int    `json:"message_id"`
 		Data      string `json:"data"`
 	}
-	if err := readJSON(w, r, &req); err != nil {
-		writeErr(w, err)
-		return
-	}
-	p, u, err := h.persona(req.Persona)
-	if err != nil {
-		writeErr(w, err)
+	p, u, ok := h.decode(w, r, &req)
+	if !ok {
 		return
 	}
 	_, msg, err := h.message(p, req.ChatID, req.MessageID)
@@ -393,16 +385,11 @@ func botLink(link, botUsername string) (payload string, hasStart, ok bool) {
 
 func (h *Handler) handleOpen(w http.ResponseWriter, r *http.Request) {
 	var req struct {
-		Persona int64  `json:"persona"`
-		URL     string `json:"url"`
+		actor        // only the persona: a link opens its own chat
+		URL   string `json:"url"`
 	}
-	if err := readJSON(w, r, &req); err != nil {
-		writeErr(w, err)
-		return
-	}
-	p, u, err := h.persona(req.Persona)
-	if err != nil {
-		writeErr(w, err)
+	p, u, ok := h.decode(w, r, &req)
+	if !ok {
 		return
 	}
 	_, hasStart, ok := botLink(req.URL, h.s.BotUsername())
@@ -448,18 +435,12 @@ type inlineResultView struct {
 
 func (h *Handler) handleInline(w http.ResponseWriter, r *http.Request) {
 	var req struct {
-		Persona int64  `json:"persona"`
-		ChatID  int64  `json:"chat_id"`
-		Query   string `json:"query"`
-		Offset  string `json:"offset"`
+		actor
+		Query  string `json:"query"`
+		Offset string `json:"offset"`
 	}
-	if err := readJSON(w, r, &req); err != nil {
-		writeErr(w, err)
-		return
-	}
-	p, u, err := h.persona(req.Persona)
-	if err != nil {
-		writeErr(w, err)
+	p, u, ok := h.decode(w, r, &req)
+	if !ok {
 		return
 	}
 	if _, err := h.chatOf(p, req.ChatID); err != nil {
@@ -496,18 +477,12 @@ func (h *Handler) handleInline(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) handleInlineSend(w http.ResponseWriter, r *http.Request) {
 	var req struct {
-		Persona  int64  `json:"persona"`
-		ChatID   int64  `json:"chat_id"`
+		actor
 		QueryID  string `json:"query_id"`
 		ResultID string `json:"result_id"`
 	}
-	if err := readJSON(w, r, &req); err != nil {
-		writeErr(w, err)
-		return
-	}
-	p, u, err := h.persona(req.Persona)
-	if err != nil {
-		writeErr(w, err)
+	p, u, ok := h.decode(w, r, &req)
+	if !ok {
 		return
 	}
 	if _, err := h.chatOf(p, req.ChatID); err != nil {
@@ -597,18 +572,12 @@ type shippingOptionView struct {
 
 func (h *Handler) handleShipping(w http.ResponseWriter, r *http.Request) {
 	var req struct {
-		Persona   int64       `json:"persona"`
-		ChatID    int64       `json:"chat_id"`
+		actor
 		MessageID int         `json:"message_id"`
 		Address   addressView `json:"address"`
 	}
-	if err := readJSON(w, r, &req); err != nil {
-		writeErr(w, err)
-		return
-	}
-	p, u, err := h.persona(req.Persona)
-	if err != nil {
-		writeErr(w, err)
+	p, u, ok := h.decode(w, r, &req)
+	if !ok {
 		return
 	}
 	_, msg, err := h.message(p, req.ChatID, req.MessageID)
@@ -667,8 +636,7 @@ type payView struct {
 
 func (h *Handler) handlePay(w http.ResponseWriter, r *http.Request) {
 	var req struct {
-		Persona          int64        `json:"persona"`
-		ChatID           int64        `json:"chat_id"`
+		actor
 		MessageID        int          `json:"message_id"`
 		QuoteID          string       `json:"quote_id"`
 		ShippingOptionID string       `json:"shipping_option_id"`
@@ -678,13 +646,8 @@ func (h *Handler) handlePay(w http.ResponseWriter, r *http.Request) {
 		Email            string       `json:"email"`
 		FailAtProvider   bool         `json:"fail_at_provider"`
 	}
-	if err := readJSON(w, r, &req); err != nil {
-		writeErr(w, err)
-		return
-	}
-	p, u, err := h.persona(req.Persona)
-	if err != nil {
-		writeErr(w, err)
+	p, u, ok := h.decode(w, r, &req)
+	if !ok {
 		return
 	}
 	_, msg, err := h.message(p, req.ChatID, req.MessageID)
@@ -898,4 +861,27 @@ func extension(mediaType string) string {
 		return exts[0]
 	}
 	return ""
+}
+
+// actor is what every action of the page names: who acts, and in which chat.
+type actor struct {
+	Persona int64 `json:"persona"`
+	ChatID  int64 `json:"chat_id"`
+}
+
+func (a *actor) actorOf() *actor { return a }
+
+// decode reads an action's JSON into req and finds the persona who acts. On false it has
+// written the error.
+func (h *Handler) decode(w http.ResponseWriter, r *http.Request, req interface{ actorOf() *actor }) (Persona, *sandbox.User, bool) {
+	if err := readJSON(w, r, req); err != nil {
+		writeErr(w, err)
+		return Persona{}, nil, false
+	}
+	p, u, err := h.persona(req.actorOf().Persona)
+	if err != nil {
+		writeErr(w, err)
+		return Persona{}, nil, false
+	}
+	return p, u, true
 }
