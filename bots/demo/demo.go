@@ -41,6 +41,9 @@ var (
 	}
 	// ChannelID is the shop's channel.
 	ChannelID int64 = -1001700000001
+	// GroupID is a neighbours' chat where the shoppers talk; the bot is a member. Group
+	// buys will live here.
+	GroupID int64 = -1001700000002
 )
 
 // Deps are what seeding needs.
@@ -59,6 +62,7 @@ type World struct {
 	Personas []Persona
 	Shops    []catalog.Shop
 	Channel  int64
+	Group    int64
 }
 
 const (
@@ -68,7 +72,7 @@ const (
 
 // Seed makes the demo world, or finds the one an earlier run made.
 func Seed(ctx context.Context, d Deps) (World, error) {
-	w := World{Personas: append([]Persona{Seller}, Shoppers...), Channel: ChannelID}
+	w := World{Personas: append([]Persona{Seller}, Shoppers...), Channel: ChannelID, Group: GroupID}
 	for _, p := range w.Personas {
 		d.Sandbox.NewUser(sandbox.UserSpec{ID: p.ID, FirstName: p.Name, LanguageCode: p.Lang, StartedBot: true})
 		if _, err := d.Users.Touch(ctx, user.Seen{ID: core.UserID(p.ID), FirstName: p.Name, TelegramLang: p.Lang}); err != nil {
@@ -94,6 +98,7 @@ func Seed(ctx context.Context, d Deps) (World, error) {
 	if err := seedChannel(ctx, d, shops[0]); err != nil {
 		return World{}, err
 	}
+	seedGroup(d)
 	return w, nil
 }
 
@@ -329,4 +334,15 @@ func addPhoto(s *sandbox.Server, title string, n int) (string, error) {
 		return "", fmt.Errorf("photo of %s: %w", title, err)
 	}
 	return att.FileID, nil
+}
+
+// seedGroup makes the neighbours' chat with the shoppers and the seller in it.
+func seedGroup(d Deps) {
+	g := d.Sandbox.Chat(GroupID)
+	if g == nil {
+		g = d.Sandbox.NewChat(sandbox.ChatSpec{ID: GroupID, Type: sandbox.ChatSupergroup, Title: "Соседи · ЖК «Сокол»"})
+	}
+	for _, p := range append([]Persona{Seller}, Shoppers...) {
+		g.AddMember(p.ID, sandbox.StatusMember)
+	}
 }

@@ -94,6 +94,12 @@ func TestSeed(t *testing.T) {
 		t.Errorf("channel post = %+v", post)
 	}
 
+	if g := first.Sandbox.Chat(demo.GroupID); g == nil || g.Info().Type != sandbox.ChatSupergroup {
+		t.Error("the neighbours' group was not made")
+	} else if g.Member(demo.Shoppers[0].ID) == "" {
+		t.Error("the shoppers are not in the group")
+	}
+
 	// A restart: a new, empty sandbox over the same database.
 	second := newDeps(t, base)
 	w2, err := demo.Seed(ctx, second)
