@@ -1,0 +1,247 @@
+// Package ratelimit paces outgoing Telegram messages with limits shared by
+// every worker replica: the state lives in Redis, so N workers together send
+// no faster than one would.
+//
+// Each limit is a GCRA bucket (generic cell rate algorithm): Redis stores one
+// theoretical arrival time (TAT) per key, in microseconds of the Redis
+// server's clock, so replicas with skewed clocks agree. A key expires once its
+// TAT has passed, because an absent key and a past TAT mean the same thing:
+// idle chats cost no memory.
+package ratelimit
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Telegram's documented limits (Bots FAQ): about 30 messages/s in bulk,
+// about 1 message/s per chat with short bursts, 20 messages/minute per group
+// or channel.
+const (
+	DefaultGlobal        = 30.0
+	DefaultGlobalBurst   = 1
+	DefaultPerChat       = 1.0
+	DefaultPerChatBurst  = 3
+	DefaultPerGroup      = 20.0 / 60.0
+	DefaultPerGroupBurst = 1
+	DefaultKeyPrefix     = "vitrina:ratelimit:"
+)
+
+// Limits are the rates the Limiter enforces. Rates are in messages per
+// second; a burst is how many messages may go back to back after the bucket
+// has been idle (1 = strictly spaced). A zero field takes its Default*
+// value.
+type Limits struct {
+	Global        float64 // all chats together, across every replica
+	GlobalBurst   int
+	PerChat       float64 // one private chat
+	PerChatBurst  int
+	PerGroup      float64 // one group, supergroup or channel
+	PerGroupBurst int
+}
+
+// DefaultLimits returns Telegram's limits for a bot without paid broadcasts.
+func DefaultLimits() Limits {
+	return Limits{}.withDefaults()
+}
+
+// Scale returns the limits with every rate multiplied by f and the bursts
+// unchanged, keeping the ratios between limits (the broadcast benchmark runs
+// Telegram's limits faster by one factor). Zero rates take their defaults
+// before scaling. It panics unless f is positive and finite: a zero factor
+// would otherwise turn back into the defaults.
+func (l Limits) Scale(f float64) Limits {
+	if !(f > 0) || math.IsInf(f, 0) {
+		panic(fmt.Sprintf("ratelimit: scale factor %v must be positive and finite", f))
+	}
+	l = l.withDefaults()
+	l.Global *= f
+	l.PerChat *= f
+	l.PerGroup *= f
+	return l
+}
+
+// Validate reports the first limit that is not a positive finite rate or a
+// positive burst, after defaults are applied.
+func (l Limits) Validate() error {
+	l = l.withDefaults()
+	for _, r := range []struct {
+		name string
+		rate float64
+	}{{"Global", l.Global}, {"PerChat", l.PerChat}, {"PerGroup", l.PerGroup}} {
+		if !(r.rate > 0) || math.IsInf(r.rate, 0) {
+			return fmt.Errorf("ratelimit: %s rate %v must be positive and finite", r.name, r.rate)
+		}
+	}
+	for _, b := range []struct {
+		name  string
+		burst int
+	}{{"GlobalBurst", l.GlobalBurst}, {"PerChatBurst", l.PerChatBurst}, {"PerGroupBurst", l.PerGroupBurst}} {
+		if b.burst < 1 {
+			return fmt.Errorf("ratelimit: %s %d must be at least 1", b.name, b.burst)
+		}
+	}
+	return nil
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.Global == 0 {
+		l.Global = DefaultGlobal
+	}
+	if l.GlobalBurst == 0 {
+		l.GlobalBurst = DefaultGlobalBurst
+	}
+	if l.PerChat == 0 {
+		l.PerChat = DefaultPerChat
+	}
+	if l.PerChatBurst == 0 {
+		l.PerChatBurst = DefaultPerChatBurst
+	}
+	if l.PerGroup == 0 {
+		l.PerGroup = DefaultPerGroup
+	}
+	if l.PerGroupBurst == 0 {
+		l.PerGroupBurst = DefaultPerGroupBurst
+	}
+	return l
+}
+
+// Options configure where the Limiter keeps its state.
+type Options struct {
+	// KeyPrefix starts every Redis key (default DefaultKeyPrefix). Limiters
+	// that must share limits (all workers of one bot) use the same prefix;
+	// tests use a unique one.
+	KeyPrefix string
+}
+
+// bucket is one GCRA parameter set, in microseconds: the emission interval
+// (time per message) and the tolerance (how far ahead of now the TAT may run
+// while still granting, i.e. (burst-1) intervals).
+type bucket struct {
+	interval  float64
+	tolerance float64
+}
+
+func newBucket(rate float64, burst int) bucket {
+	interval := 1e6 / rate
+	return bucket{interval: interval, tolerance: float64(burst-1) * interval}
+}
+
+// Limiter grants send slots under limits shared through Redis. It is safe for
+// concurrent use; any number of Limiters with the same key prefix and limits,
+// in any number of processes, enforce the limits together.
+type Limiter struct {
+	rdb       redis.UniversalClient
+	limits    Limits
+	global    bucket
+	chat      bucket
+	group     bucket
+	globalKey string
+	keyPrefix string
+}
+
+// New returns a Limiter enforcing limits (zero fields take their defaults)
+// with its state in rdb. It panics if limits are invalid (see
+// Limits.Validate): validate configuration before wiring.
+//
+// Every key carries the hash tag {rl}, so the keys one script touches share a
+// slot and the Limiter also runs on Redis Cluster.
+func New(rdb redis.UniversalClient, limits Limits, opts Options) *Limiter {
+	if err := limits.Validate(); err != nil {
+		panic(err)
+	}
+	limits = limits.withDefaults()
+	prefix := opts.KeyPrefix
+	if prefix == "" {
+		prefix = DefaultKeyPrefix
+	}
+	prefix += "{rl}:"
+	return &Limiter{
+		rdb:       rdb,
+		limits:    limits,
+		global:    newBucket(limits.Global, limits.GlobalBurst),
+		chat:      newBucket(limits.PerChat, limits.PerChatBurst),
+		group:     newBucket(limits.PerGroup, limits.PerGroupBurst),
+		globalKey: prefix + "global",
+		keyPrefix: prefix,
+	}
+}
+
+// Limits returns the limits in force, defaults applied.
+func (l *Limiter) Limits() Limits { return l.limits }
+
+// chatKey is the same for a chat whether or not the caller calls it a group:
+// a chat's kind does not change, and one key keeps one history per chat.
+func (l *Limiter) chatKey(chat int64) string {
+	return l.keyPrefix + "chat:" + strconv.FormatInt(chat, 10)
+}
+
+//go:embed reserve.lua
+var reserveSource string
+
+//go:embed penalize.lua
+var penalizeSource string
+
+var (
+	reserveScript  = redis.NewScript(reserveSource)
+	penalizeScript = redis.NewScript(penalizeSource)
+)
+
+// Reserve asks for one message slot to chat (isGroup: a group, supergroup or
+// channel, which gets the per-group limit instead of the per-chat one). The
+// global bucket and the chat's bucket are checked together, atomically, in
+// Redis.
+//
+// It returns 0 when the slot is taken: the caller sends now. Otherwise it
+// returns how long until both buckets would grant, and takes nothing, so a
+// refused caller can wait (or re-queue the message) and ask again; another
+// caller may take the slot in between, so the second call can be refused too.
+// It returns an error, and takes nothing, when Redis fails or ctx ends.
+func (l *Limiter) Reserve(ctx context.Context, chat int64, isGroup bool) (time.Duration, error) {
+	b := l.chat
+	if isGroup {
+		b = l.group
+	}
+	waitMicros, err := reserveScript.Run(ctx, l.rdb,
+		[]string{l.globalKey, l.chatKey(chat)},
+		formatMicros(l.global.interval), formatMicros(l.global.tolerance),
+		formatMicros(b.interval), formatMicros(b.tolerance),
+	).Int64()
+	if err != nil {
+		return 0, fmt.Errorf("reserve chat %d: %w", chat, err)
+	}
+	return time.Duration(waitMicros) * time.Microsecond, nil
+}
+
+// Penalize holds every replica's global bucket for d from now (as Redis sees
+// it): call it after a 429 with d = retry_after. No grant happens before then,
+// and the bucket restarts empty, at the global rate. Penalties do not add up:
+// several replicas reporting the same 429 hold the bucket once, and a shorter
+// penalty never shortens a longer one already in force. It returns an error
+// when Redis fails or ctx ends, and a non-positive d is an error too.
+func (l *Limiter) Penalize(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return errors.New("penalize: duration must be positive")
+	}
+	err := penalizeScript.Run(ctx, l.rdb,
+		[]string{l.globalKey},
+		strconv.FormatInt(d.Microseconds(), 10), formatMicros(l.global.tolerance),
+	).Err()
+	if err != nil {
+		return fmt.Errorf("penalize %v: %w", d, err)
+	}
+	return nil
+}
+
+// formatMicros keeps fractions of a microsecond: at a scaled global rate of
+// 30,000/s the interval is 33.3 µs, and rounding it would overshoot by 1%.
+func formatMicros(us float64) string {
+	return strconv.FormatFloat(us, 'g', -1, 64)
+}
