@@ -263,15 +263,8 @@ func sendMedia(s *Server, r *request, kind string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var explicit []telego.MessageEntity
-	if _, err := r.p.decode("caption_entities", &explicit); err != nil {
-		return nil, err
-	}
-	caption, err := parseFormatted(r.p.str("caption"), r.p.str("parse_mode"), explicit)
+	caption, err := formattedParam(r.p, "caption", "caption_entities", checkCaption)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkCaption(caption.text); err != nil {
 		return nil, err
 	}
 	mk, err := parseMarkup(r.p, "reply_markup")

@@ -388,3 +388,20 @@ func userEntities(text string) []telego.MessageEntity {
 	}
 	return []telego.MessageEntity{{Type: "bot_command", Offset: 0, Length: utf16Len(text[:end])}}
 }
+
+// formattedParam reads a text parameter as Telegram does, with its parse mode and explicit
+// entities (text and entities, or caption and caption_entities), and checks its length.
+func formattedParam(p params, field, entitiesField string, check func(string) error) (formatted, error) {
+	var explicit []telego.MessageEntity
+	if _, err := p.decode(entitiesField, &explicit); err != nil {
+		return formatted{}, err
+	}
+	f, err := parseFormatted(p.str(field), p.str("parse_mode"), explicit)
+	if err != nil {
+		return formatted{}, err
+	}
+	if err := check(f.text); err != nil {
+		return formatted{}, err
+	}
+	return f, nil
+}

@@ -322,15 +322,8 @@ func validButtonURL(raw string) bool {
 // Messages.
 
 func sendMessage(s *Server, r *request) (any, error) {
-	var explicit []telego.MessageEntity
-	if _, err := r.p.decode("entities", &explicit); err != nil {
-		return nil, err
-	}
-	f, err := parseFormatted(r.p.str("text"), r.p.str("parse_mode"), explicit)
+	f, err := formattedParam(r.p, "text", "entities", checkText)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkText(f.text); err != nil {
 		return nil, err
 	}
 	mk, err := parseMarkup(r.p, "reply_markup")
@@ -436,15 +429,8 @@ func (s *Server) editedLocked(m *Message) any {
 }
 
 func editMessageText(s *Server, r *request) (any, error) {
-	var explicit []telego.MessageEntity
-	if _, err := r.p.decode("entities", &explicit); err != nil {
-		return nil, err
-	}
-	f, err := parseFormatted(r.p.str("text"), r.p.str("parse_mode"), explicit)
+	f, err := formattedParam(r.p, "text", "entities", checkText)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkText(f.text); err != nil {
 		return nil, err
 	}
 	kb, err := editMarkup(r.p)
@@ -469,15 +455,8 @@ func editMessageText(s *Server, r *request) (any, error) {
 }
 
 func editMessageCaption(s *Server, r *request) (any, error) {
-	var explicit []telego.MessageEntity
-	if _, err := r.p.decode("caption_entities", &explicit); err != nil {
-		return nil, err
-	}
-	f, err := parseFormatted(r.p.str("caption"), r.p.str("parse_mode"), explicit)
+	f, err := formattedParam(r.p, "caption", "caption_entities", checkCaption)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkCaption(f.text); err != nil {
 		return nil, err
 	}
 	kb, err := editMarkup(r.p)
