@@ -118,7 +118,7 @@ func (b *Bot) inputOf(m *telego.Message) adminInput {
 		}
 		return adminInput{command: name}
 	}
-	if text != "" && !hasVisible(text) {
+	if text != "" && !core.Visible(text) {
 		return adminInput{blank: true}
 	}
 	return adminInput{text: text}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"strconv"
 	"strings"
-	"unicode"
 )
 
 // Parsers of what people type. They accept the ways people write a number in a
@@ -50,17 +49,4 @@ func parseQuantity(s string, min, max int) (int, error) {
 		return 0, errQuantity
 	}
 	return n, nil
-}
-
-// hasVisible reports whether s has a character a person can see: not only spaces,
-// zero-width and other format characters, or the blank-looking fillers (Hangul
-// fillers, the blank Braille pattern) people use for invisible names.
-func hasVisible(s string) bool {
-	return strings.ContainsFunc(s, func(r rune) bool {
-		switch r {
-		case '\u115f', '\u1160', '\u3164', '\uffa0', '\u2800':
-			return false
-		}
-		return unicode.IsGraphic(r) && !unicode.IsSpace(r)
-	})
 }

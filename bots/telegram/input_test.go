@@ -40,16 +40,3 @@ func FuzzParseQuantity(f *testing.F) {
 		}
 	})
 }
-
-func TestHasVisible(t *testing.T) {
-	for _, s := range []string{"a", " Платье ", "🙂", "\u200bx", "1", "—"} {
-		if !hasVisible(s) {
-			t.Errorf("hasVisible(%q) = false", s)
-		}
-	}
-	for _, s := range []string{"", " ", "\u200b", "\u200b\u200d\u2060", "\u3164", "\u3164 \u115f", "\u2800", "\u00a0\t", "\ufeff"} {
-		if hasVisible(s) {
-			t.Errorf("hasVisible(%q) = true", s)
-		}
-	}
-}

@@ -251,7 +251,7 @@ func (b *Bot) routeMessage(ctx context.Context, r *request) error {
 	switch {
 	case isCommand:
 		return b.sendText(ctx, r.chatID, b.t(r.lang, "unknown_command"), nil)
-	case hasVisible(m.Text):
+	case core.Visible(m.Text):
 		return b.search(ctx, r, m.Text)
 	default:
 		return b.sendText(ctx, r.chatID, b.t(r.lang, "send_words"), nil)

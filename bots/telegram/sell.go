@@ -239,7 +239,7 @@ func validProviderToken(s string) bool {
 func validLine(s string, most int) bool {
 	s = strings.TrimSpace(s)
 	n := utf8.RuneCountInString(s)
-	return n >= 1 && n <= most && utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl) && hasVisible(s)
+	return n >= 1 && n <= most && utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl) && core.Visible(s)
 }
 
 // validText reports whether s, trimmed, is at most most characters without control

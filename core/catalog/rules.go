@@ -30,10 +30,14 @@ const (
 )
 
 // cleanLine trims s and checks it is one line of least to most characters without
-// control characters; it returns the trimmed text or e.
+// control characters, and, when it may not be empty, that a person can see it; it returns
+// the trimmed text or e.
 func cleanLine(s string, least, most int, e *core.Error) (string, error) {
 	s = strings.TrimSpace(s)
 	if n := utf8.RuneCountInString(s); n < least || n > most || !utf8.ValidString(s) {
+		return "", e
+	}
+	if least > 0 && !core.Visible(s) {
 		return "", e
 	}
 	if strings.ContainsFunc(s, unicode.IsControl) {

@@ -69,6 +69,7 @@ func TestNewShop(t *testing.T) {
 		{"EmptyName", NewShop{Name: "  ", Currency: "XTR", PaymentMethod: PayStars}, ErrShopName},
 		{"LongName", NewShop{Name: strings.Repeat("щ", 65), Currency: "XTR", PaymentMethod: PayStars}, ErrShopName},
 		{"NameWithNewline", NewShop{Name: "a\nb", Currency: "XTR", PaymentMethod: PayStars}, ErrShopName},
+		{"InvisibleName", NewShop{Name: "\u3164\u200b", Currency: "XTR", PaymentMethod: PayStars}, ErrShopName},
 		{"StarsInRubles", NewShop{Name: "Shop", Currency: "RUB", PaymentMethod: PayStars}, ErrStarsCurrency},
 		{"CardInStars", NewShop{Name: "Shop", Currency: "XTR", PaymentMethod: PayCard, ProviderToken: "tok"}, ErrCardCurrency},
 		{"CardWithoutToken", NewShop{Name: "Shop", Currency: "RUB", PaymentMethod: PayCard}, ErrNoProvider},
