@@ -16,4 +16,9 @@ type Job struct {
 	RunAt time.Time
 	// Payload is the job's arguments as JSON.
 	Payload []byte
+	// Cancel makes the job delete the scheduled job of the same Kind, Key and RunAt
+	// from the queue instead of scheduling one: a reminder whose reason went away.
+	// A job running already is not stopped; its handler re-reads the state and finds
+	// nothing to do, which is what makes a cancel safe to lose.
+	Cancel bool
 }

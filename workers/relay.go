@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -38,6 +39,11 @@ type Enqueuer interface {
 	EnqueueContext(ctx context.Context, task *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
 }
 
+// TaskDeleter deletes a scheduled or pending task by its id (an *asynq.Inspector).
+type TaskDeleter interface {
+	DeleteTask(queue, id string) error
+}
+
 // RelayOptions tune a Relay. Zero fields take the defaults named.
 type RelayOptions struct {
 	QueuePrefix string        // before every queue name; "" in production
@@ -48,6 +54,10 @@ type RelayOptions struct {
 	Clock       core.Clock    // default the system clock
 	Log         *slog.Logger  // default discard
 	Registerer  prometheus.Registerer
+	// Deleter deletes the tasks of cancel jobs (core.Job.Cancel). Without one, a
+	// cancel job counts as relayed with nothing deleted: the task runs and its
+	// handler finds nothing to do.
+	Deleter TaskDeleter
 }
 
 // Defaults of RelayOptions.
@@ -82,6 +92,7 @@ type Relay struct {
 	log   *slog.Logger
 
 	relayed   *prometheus.CounterVec
+	cancelled *prometheus.CounterVec
 	conflicts *prometheus.CounterVec
 	failures  *prometheus.CounterVec
 }
@@ -116,6 +127,10 @@ func NewRelay(store OutboxStore, queue Enqueuer, opts RelayOptions) *Relay {
 		relayed: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "vitrina_outbox_relayed_total",
 			Help: "Outbox jobs handed to asynq, those already there included.",
+		}, kind),
+		cancelled: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "vitrina_outbox_tasks_cancelled_total",
+			Help: "Scheduled tasks deleted from asynq by cancel jobs (core.Job.Cancel).",
 		}, kind),
 		conflicts: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "vitrina_outbox_task_id_conflicts_total",
@@ -268,6 +283,9 @@ func (r *Relay) enqueue(ctx context.Context, job core.Job, timeout time.Duration
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	rt := routeFor(r.opt.QueuePrefix, job.Kind)
+	if job.Cancel {
+		return r.cancel(job, rt)
+	}
 	opts := []asynq.Option{asynq.Queue(rt.queue), asynq.TaskID(taskID(job, rt))}
 	if rt.retention > 0 {
 		opts = append(opts, asynq.Retention(rt.retention))
@@ -284,4 +302,24 @@ func (r *Relay) enqueue(ctx context.Context, job core.Job, timeout time.Duration
 		return fmt.Errorf("enqueue %s job: %w", job.Kind, err)
 	}
 	return nil
+}
+
+// cancel deletes the task a cancel job names. A task that is not there (it ran, or
+// was never enqueued) or is running now counts as deleted: its handler re-reads the
+// state and finds nothing to do.
+func (r *Relay) cancel(job core.Job, rt route) error {
+	if r.opt.Deleter == nil {
+		return nil
+	}
+	err := r.opt.Deleter.DeleteTask(rt.queue, taskID(job, rt))
+	switch {
+	case err == nil:
+		r.cancelled.WithLabelValues(job.Kind).Inc()
+		return nil
+	case errors.Is(err, asynq.ErrTaskNotFound), errors.Is(err, asynq.ErrQueueNotFound):
+		return nil
+	case strings.Contains(err.Error(), "active state"): // asynq: FailedPrecondition, not exported
+		return nil
+	}
+	return fmt.Errorf("cancel %s job: %w", job.Kind, err)
 }

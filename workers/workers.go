@@ -22,6 +22,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/order"
@@ -54,6 +55,9 @@ var routes = map[string]route{
 	TypeOrderSweep:  {queue: QueueDefault},
 }
 
+// featureRoutes are the routes the features declare in their files.
+var featureRoutes = []map[string]route{reminderRoutes, reviewRoutes, broadcastRoutes}
+
 // Deps are what the workers need. Orders, Outbox and Queue are required; a nil
 // Notifier or Refunder makes the tasks that need it fail (and retry) until one is
 // wired.
@@ -79,6 +83,23 @@ type Deps struct {
 	RelayEvery time.Duration
 	// SweepEvery is the period of the order sweep. Default 30 s.
 	SweepEvery time.Duration
+
+	// Redis holds the sender's shared rate limits and the keys of sent messages.
+	Redis redis.UniversalClient
+	// Transport delivers the sender's messages (the bot).
+	Transport Transport
+	// Recipients tells the sender who blocked the bot (user.Service).
+	Recipients Recipients
+	// Deleter deletes the tasks of cancel jobs (an *asynq.Inspector); nil deletes
+	// none (their handlers find nothing to do).
+	Deleter TaskDeleter
+	// Sender tunes the sender.
+	Sender SenderOptions
+
+	// The features' own dependencies, declared in their files.
+	Reminders  ReminderDeps
+	Reviews    ReviewDeps
+	Broadcasts BroadcastDeps
 }
 
 // Workers holds the task handlers and the background loops.
@@ -89,8 +110,13 @@ type Workers struct {
 	queue    Enqueuer
 	log      *slog.Logger
 	prefix   string
-	every    time.Duration
 	relay    *Relay
+	send     *sender
+	periodic []periodicTask
+
+	reminders  ReminderDeps
+	reviews    ReviewDeps
+	broadcasts BroadcastDeps
 }
 
 // Defaults of Deps.
@@ -117,7 +143,8 @@ func New(deps Deps) *Workers {
 		queue:    deps.Queue,
 		log:      deps.Log.With("component", "workers"),
 		prefix:   deps.QueuePrefix,
-		every:    deps.SweepEvery,
+		periodic: []periodicTask{{kind: TypeOrderSweep, every: deps.SweepEvery}},
+		send:     newSender(deps.Redis, deps.Transport, deps.Recipients, deps.Sender, deps.Registerer),
 	}
 	w.relay = NewRelay(deps.Outbox, deps.Queue, RelayOptions{
 		QueuePrefix: deps.QueuePrefix,
@@ -125,7 +152,11 @@ func New(deps Deps) *Workers {
 		Clock:       deps.Clock,
 		Log:         deps.Log,
 		Registerer:  deps.Registerer,
+		Deleter:     deps.Deleter,
 	})
+	w.initReminders(deps.Reminders)
+	w.initReviews(deps.Reviews)
+	w.initBroadcasts(deps.Broadcasts)
 	return w
 }
 
@@ -135,6 +166,11 @@ func (w *Workers) Register(mux *asynq.ServeMux) {
 	mux.HandleFunc(order.JobNotify, w.HandleOrderNotify)
 	mux.HandleFunc(order.JobRefund, w.HandleOrderRefund)
 	mux.HandleFunc(TypeOrderSweep, w.HandleOrderSweep)
+	mux.HandleFunc(TypeSend, w.HandleSend)
+	mux.HandleFunc(TypeSendLatest, w.HandleSendLatest)
+	w.registerReminders(mux)
+	w.registerReviews(mux)
+	w.registerBroadcasts(mux)
 }
 
 // Queues returns the queues to serve with their weights, for asynq.Config.Queues.
@@ -154,6 +190,7 @@ func (w *Workers) ServerConfig() asynq.Config {
 	return asynq.Config{
 		Queues:                   w.Queues(),
 		ErrorHandler:             asynq.ErrorHandlerFunc(w.logTaskError),
+		RetryDelayFunc:           retryDelay,
 		DelayedTaskCheckInterval: time.Second,
 	}
 }
@@ -169,6 +206,12 @@ func (w *Workers) route(kind string) route {
 // routeFor returns the route of a task type with its queue named after prefix.
 func routeFor(prefix, kind string) route {
 	r, ok := routes[kind]
+	for _, more := range featureRoutes {
+		if ok {
+			break
+		}
+		r, ok = more[kind]
+	}
 	if !ok {
 		r = route{queue: QueueDefault}
 	}

@@ -98,6 +98,10 @@ func (b *Bot) showAdminMenu(ctx context.Context, r *request, id core.ShopID) err
 		button(b.label(lang, "adm_btn_categories"), verbAdminCategories, id),
 	)
 	k.row(button(b.label(lang, "adm_btn_totals"), verbAdminTotals, id))
+	k.row(
+		button(b.label(lang, "adm_btn_broadcasts"), verbAdminBroadcasts, id),
+		button(b.label(lang, "adm_btn_reviews"), verbAdminReviews, id),
+	)
 	if role == catalog.RoleOwner {
 		k.row(
 			button(b.label(lang, "adm_btn_settings"), verbAdminSettings, id),

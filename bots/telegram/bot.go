@@ -23,23 +23,27 @@ import (
 	"github.com/mymmrac/telego"
 
 	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/broadcast"
 	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/dialog"
 	"github.com/vitrina-shop/vitrina/core/order"
+	"github.com/vitrina-shop/vitrina/core/review"
 	"github.com/vitrina-shop/vitrina/core/user"
 )
 
 // Deps is what the bot needs. Every field but ProviderToken and Operators is
 // required.
 type Deps struct {
-	API      *telego.Bot
-	Catalog  *catalog.Service
-	Orders   *order.Service
-	Users    *user.Service
-	Dialogs  dialog.Store
-	Clock    core.Clock
-	Log      *slog.Logger
-	Username string // the bot's username without "@", from getMe: deep links point at it
+	API        *telego.Bot
+	Catalog    *catalog.Service
+	Orders     *order.Service
+	Users      *user.Service
+	Reviews    *review.Service
+	Broadcasts *broadcast.Service
+	Dialogs    dialog.Store
+	Clock      core.Clock
+	Log        *slog.Logger
+	Username   string // the bot's username without "@", from getMe: deep links point at it
 
 	// ProviderToken is the platform's default card payment provider token, used for
 	// card shops without their own. A secret: never logged.
@@ -54,6 +58,8 @@ type Bot struct {
 	catalog       *catalog.Service
 	orders        *order.Service
 	users         *user.Service
+	reviews       *review.Service
+	broadcasts    *broadcast.Service
 	dialogs       dialog.Store
 	clock         core.Clock
 	log           *slog.Logger
@@ -71,8 +77,8 @@ func New(d Deps) (*Bot, error) {
 	switch {
 	case d.API == nil:
 		return nil, errors.New("telegram: Deps.API is nil")
-	case d.Catalog == nil, d.Orders == nil, d.Users == nil:
-		return nil, errors.New("telegram: Deps.Catalog, Orders and Users are required")
+	case d.Catalog == nil, d.Orders == nil, d.Users == nil, d.Reviews == nil, d.Broadcasts == nil:
+		return nil, errors.New("telegram: Deps.Catalog, Orders, Users, Reviews and Broadcasts are required")
 	case d.Dialogs == nil:
 		return nil, errors.New("telegram: Deps.Dialogs is nil")
 	case d.Clock == nil:
@@ -87,6 +93,8 @@ func New(d Deps) (*Bot, error) {
 		catalog:       d.Catalog,
 		orders:        d.Orders,
 		users:         d.Users,
+		reviews:       d.Reviews,
+		broadcasts:    d.Broadcasts,
 		dialogs:       d.Dialogs,
 		clock:         d.Clock,
 		log:           d.Log,
@@ -97,7 +105,7 @@ func New(d Deps) (*Bot, error) {
 	for _, id := range d.Operators {
 		b.operators[id] = true
 	}
-	texts, err := mergeTexts(shopperTexts(), adminTexts())
+	texts, err := allTexts()
 	if err != nil {
 		return nil, fmt.Errorf("telegram: %w", err)
 	}
@@ -105,6 +113,9 @@ func New(d Deps) (*Bot, error) {
 	r := newRouter()
 	b.shopperRoutes(r)
 	b.adminRoutes(r)
+	b.reviewRoutes(r)
+	b.reminderRoutes(r)
+	b.broadcastRoutes(r)
 	if r.err != nil {
 		return nil, fmt.Errorf("telegram: %w", r.err)
 	}

@@ -32,6 +32,8 @@ func (e *testEnv) restartBot(token string) {
 		Catalog:       e.catalog,
 		Orders:        e.orders,
 		Users:         e.users,
+		Reviews:       e.reviews,
+		Broadcasts:    e.casts,
 		Dialogs:       postgres.NewDialogs(e.pool),
 		Clock:         e.clock,
 		Log:           e.bot.log,

@@ -108,8 +108,19 @@ func (b *Bot) showShop(ctx context.Context, r *request, id core.ShopID) error {
 	if err := b.cartRow(ctx, r, k, id); err != nil {
 		return err
 	}
+	if err := b.subscribeRow(ctx, r, k, shop); err != nil {
+		return err
+	}
 	k.row(button(b.label(r.lang, "btn_shops"), verbShops, 0))
-	return b.show(ctx, r, view{text: b.t(r.lang, "shop_front", shop.Name), kb: k.markup()})
+	text := b.t(r.lang, "shop_front", shop.Name)
+	rating, err := b.shopRatingLine(ctx, r.lang, shop)
+	if err != nil {
+		return err
+	}
+	if rating != "" {
+		text += "\n" + rating
+	}
+	return b.show(ctx, r, view{text: text, kb: k.markup()})
 }
 
 // cartRow adds the "Cart (N)" button of a shop when the shopper's cart there is not
@@ -276,6 +287,11 @@ func (b *Bot) productView(ctx context.Context, r *request, id core.ProductID, vi
 	} else {
 		facts = append(facts, b.t(lang, "card_out_of_stock"))
 	}
+	rating, err := b.reviewFacts(ctx, lang, p)
+	if err != nil {
+		return view{}, err
+	}
+	facts = append(facts, rating...)
 	lines := []string{title}
 	if p.Description != "" {
 		// The description gets what the rest of the card leaves of a caption (1024
@@ -317,6 +333,11 @@ func (b *Bot) productView(ctx context.Context, r *request, id core.ProductID, vi
 			button(b.label(lang, "btn_add_to_cart"), verbAddToCart, chosen.ID, qty),
 			button(b.label(lang, "btn_buy_now"), verbBuyNow, chosen.ID, qty),
 		)
+	} else if err := b.restockRow(ctx, r, k, p, chosen); err != nil {
+		return view{}, err
+	}
+	if err := b.reviewsRow(ctx, lang, k, p); err != nil {
+		return view{}, err
 	}
 	if err := b.cartRow(ctx, r, k, p.ShopID); err != nil {
 		return view{}, err

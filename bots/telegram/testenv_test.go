@@ -18,10 +18,12 @@ import (
 	"github.com/vitrina-shop/vitrina/bots/sandbox"
 	"github.com/vitrina-shop/vitrina/bots/telegram/inbox"
 	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/broadcast"
 	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/order"
 	"github.com/vitrina-shop/vitrina/core/postgres"
 	"github.com/vitrina-shop/vitrina/core/postgres/pgtest"
+	"github.com/vitrina-shop/vitrina/core/review"
 	"github.com/vitrina-shop/vitrina/core/user"
 )
 
@@ -47,6 +49,8 @@ type testEnv struct {
 	catalog *catalog.Service
 	orders  *order.Service
 	users   *user.Service
+	reviews *review.Service
+	casts   *broadcast.Service
 	tg      *sandbox.Server
 	api     *telego.Bot
 	bot     *Bot
@@ -103,6 +107,8 @@ func newTestEnv(t *testing.T, opts ...func(*testEnvOptions)) *testEnv {
 		catalog: catalog.NewService(postgres.NewCatalog(pool), clock, o.operators),
 		orders:  order.NewService(postgres.NewOrders(pool), clock),
 		users:   user.NewService(postgres.NewUsers(pool), clock),
+		reviews: review.NewService(postgres.NewReviews(pool), clock),
+		casts:   broadcast.NewService(postgres.NewBroadcasts(pool), clock),
 		tg:      tg,
 		api:     api,
 		logs:    logs,
@@ -112,6 +118,8 @@ func newTestEnv(t *testing.T, opts ...func(*testEnvOptions)) *testEnv {
 		Catalog:       env.catalog,
 		Orders:        env.orders,
 		Users:         env.users,
+		Reviews:       env.reviews,
+		Broadcasts:    env.casts,
 		Dialogs:       postgres.NewDialogs(pool),
 		Clock:         clock,
 		Log:           log,
@@ -128,6 +136,20 @@ func newTestEnv(t *testing.T, opts ...func(*testEnvOptions)) *testEnv {
 	env.webhook = webhook.URL
 	tg.SetWebhook(webhook.URL, testWebhookSecret)
 	return env
+}
+
+// deliver sends messages the bot composed (what the sender does, without its
+// queue and rate limits), failing the test on an error.
+func (e *testEnv) deliver(msgs ...core.Message) {
+	e.t.Helper()
+	for _, m := range msgs {
+		if err := m.Validate(); err != nil {
+			e.t.Fatalf("compose: %v", err)
+		}
+		if err := e.bot.Deliver(e.ctx, m); err != nil {
+			e.t.Fatalf("deliver %s: %v", m.Key, err)
+		}
+	}
 }
 
 // withOperators makes ids platform operators.

@@ -45,7 +45,7 @@ func placeholders(format string) []string {
 // TestTexts checks every entry of the catalog: both languages are written and take
 // the same arguments with the same verbs.
 func TestTexts(t *testing.T) {
-	all, err := mergeTexts(shopperTexts(), adminTexts())
+	all, err := allTexts()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestErrorTexts(t *testing.T) {
 
 func mustTexts(t *testing.T) catalogTexts {
 	t.Helper()
-	all, err := mergeTexts(shopperTexts(), adminTexts())
+	all, err := allTexts()
 	if err != nil {
 		t.Fatal(err)
 	}

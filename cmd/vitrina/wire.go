@@ -13,9 +13,11 @@ import (
 	"github.com/vitrina-shop/vitrina/bots/telegram"
 	"github.com/vitrina-shop/vitrina/bots/telegram/inbox"
 	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/broadcast"
 	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/order"
 	"github.com/vitrina-shop/vitrina/core/postgres"
+	"github.com/vitrina-shop/vitrina/core/review"
 	"github.com/vitrina-shop/vitrina/core/user"
 	"github.com/vitrina-shop/vitrina/workers"
 )
@@ -62,6 +64,8 @@ func (a *app) wire(ctx context.Context) error {
 		Catalog:       cat,
 		Orders:        orders,
 		Users:         users,
+		Reviews:       review.NewService(postgres.NewReviews(a.db), clock),
+		Broadcasts:    broadcast.NewService(postgres.NewBroadcasts(a.db), clock),
 		Dialogs:       postgres.NewDialogs(a.db),
 		Clock:         clock,
 		Log:           a.logger.With("component", "bot"),

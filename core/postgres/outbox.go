@@ -54,7 +54,7 @@ func (o *Outbox) Claim(ctx context.Context, limit int, claimFor time.Duration) (
 			FOR UPDATE SKIP LOCKED
 		) c
 		WHERE o.id = c.id
-		RETURNING o.id, o.kind, o.key, o.payload, o.run_at`,
+		RETURNING o.id, o.kind, o.key, o.payload, o.run_at, o.cancel`,
 		limit, claimFor.Milliseconds())
 	if err != nil {
 		return nil, nil, fmt.Errorf("claim outbox jobs: %w", err)
@@ -66,7 +66,7 @@ func (o *Outbox) Claim(ctx context.Context, limit int, claimFor time.Duration) (
 	var all []claimed
 	for rows.Next() {
 		var c claimed
-		if err := rows.Scan(&c.id, &c.job.Kind, &c.job.Key, &c.job.Payload, &c.job.RunAt); err != nil {
+		if err := rows.Scan(&c.id, &c.job.Kind, &c.job.Key, &c.job.Payload, &c.job.RunAt, &c.job.Cancel); err != nil {
 			rows.Close()
 			return nil, nil, fmt.Errorf("claim outbox jobs: %w", err)
 		}

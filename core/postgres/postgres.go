@@ -56,7 +56,8 @@ func isCode(err error, code, constraint string) bool {
 
 // insertJobs writes jobs to the outbox inside tx, so they exist if and only if the
 // change that caused them commits. A job whose key is already pending replaces
-// it (a later due time wins: an extended reservation moves its expiry).
+// it (a later due time wins: an extended reservation moves its expiry; a cancel
+// replaces the job it cancels).
 func insertJobs(ctx context.Context, tx pgx.Tx, jobs []core.Job) error {
 	for _, j := range jobs {
 		payload := j.Payload
@@ -72,10 +73,11 @@ func insertJobs(ctx context.Context, tx pgx.Tx, jobs []core.Job) error {
 			runAt = j.RunAt
 		}
 		_, err := tx.Exec(ctx, `
-			INSERT INTO outbox (kind, key, payload, run_at)
-			VALUES ($1, $2, $3, coalesce($4, now()))
-			ON CONFLICT (key) WHERE relayed_at IS NULL DO UPDATE SET payload = excluded.payload, run_at = excluded.run_at`,
-			j.Kind, key, payload, runAt)
+			INSERT INTO outbox (kind, key, payload, run_at, cancel)
+			VALUES ($1, $2, $3, coalesce($4, now()), $5)
+			ON CONFLICT (key) WHERE relayed_at IS NULL DO UPDATE
+			SET payload = excluded.payload, run_at = excluded.run_at, cancel = excluded.cancel`,
+			j.Kind, key, payload, runAt, j.Cancel)
 		if err != nil {
 			return fmt.Errorf("insert outbox job %s: %w", j.Kind, err)
 		}

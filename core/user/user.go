@@ -91,6 +91,20 @@ func (s *Service) User(ctx context.Context, id core.UserID) (User, error) {
 	return u, nil
 }
 
+// Reachable reports whether the bot may write to the user first: false once a
+// message was refused (they blocked the bot), until they write again. A user
+// Vitrina never saw is reachable as far as it knows (Telegram will tell).
+func (s *Service) Reachable(ctx context.Context, id core.UserID) (bool, error) {
+	u, err := s.store.User(ctx, id)
+	if core.ErrorCode(err) == core.ENOTFOUND {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("user %d: %w", id, err)
+	}
+	return !u.Unreachable, nil
+}
+
 // SetLanguage sets the user's chosen language; ErrLanguage if Vitrina does not speak
 // it, ErrNotFound if they never wrote.
 func (s *Service) SetLanguage(ctx context.Context, id core.UserID, lang string) error {

@@ -183,16 +183,84 @@ func (l *Limiter) chatKey(chat int64) string {
 	return l.keyPrefix + "chat:" + strconv.FormatInt(chat, 10)
 }
 
-//go:embed reserve.lua
-var reserveSource string
-
 //go:embed penalize.lua
 var penalizeSource string
 
+//go:embed take.lua
+var takeSource string
+
+//go:embed backoff.lua
+var backoffSource string
+
 var (
-	reserveScript  = redis.NewScript(reserveSource)
 	penalizeScript = redis.NewScript(penalizeSource)
+	takeScript     = redis.NewScript(takeSource)
+	backoffScript  = redis.NewScript(backoffSource)
 )
+
+// After a 429, the global rate runs at SlowFactor of itself for SlowFor: Telegram
+// said the bot went too fast, and the limits it publishes are approximate.
+const (
+	SlowFactor = 0.8
+	SlowFor    = time.Minute
+)
+
+// Grant is the answer of Take.
+type Grant struct {
+	// OK: the slot is the caller's; send after Wait. Otherwise nothing was taken,
+	// and both buckets would grant in Wait.
+	OK   bool
+	Wait time.Duration
+}
+
+// Take asks for one message slot to chat (isGroup: a group, supergroup or
+// channel), now or booked up to ahead in the future: a caller granted a slot
+// Wait from now sleeps that long and sends. Higher priorities book further ahead
+// (see workers.lookahead), so they get the next free slot while lower ones are
+// refused and wait. Both buckets are checked together, atomically, in Redis, at
+// the global rate slowed after a recent 429 (Backoff). It returns an error, and
+// takes nothing, when Redis fails or ctx ends.
+func (l *Limiter) Take(ctx context.Context, chat int64, isGroup bool, ahead time.Duration) (Grant, error) {
+	b := l.chat
+	if isGroup {
+		b = l.group
+	}
+	res, err := takeScript.Run(ctx, l.rdb,
+		[]string{l.globalKey, l.chatKey(chat), l.slowKey()},
+		formatMicros(l.global.interval), formatMicros(l.global.tolerance),
+		formatMicros(b.interval), formatMicros(b.tolerance),
+		strconv.FormatInt(ahead.Microseconds(), 10),
+	).Int64Slice()
+	if err != nil || len(res) != 2 {
+		return Grant{}, fmt.Errorf("take a slot in chat %d: %w", chat, err)
+	}
+	return Grant{OK: res[0] == 1, Wait: time.Duration(res[1]) * time.Microsecond}, nil
+}
+
+// Backoff records a 429 Telegram answered for chat with retry_after d: no
+// replica sends to the chat before d from now, and the global rate is slowed to
+// SlowFactor for SlowFor. Several replicas reporting one 429 do not add up.
+func (l *Limiter) Backoff(ctx context.Context, chat int64, isGroup bool, d time.Duration) error {
+	if d <= 0 {
+		return errors.New("backoff: duration must be positive")
+	}
+	b := l.chat
+	if isGroup {
+		b = l.group
+	}
+	err := backoffScript.Run(ctx, l.rdb,
+		[]string{l.chatKey(chat), l.slowKey()},
+		strconv.FormatInt(d.Microseconds(), 10), formatMicros(b.tolerance),
+		strconv.FormatFloat(1/SlowFactor, 'g', -1, 64), strconv.FormatInt(SlowFor.Milliseconds(), 10),
+	).Err()
+	if err != nil {
+		return fmt.Errorf("backoff chat %d for %v: %w", chat, d, err)
+	}
+	return nil
+}
+
+// slowKey holds the factor the global interval is multiplied by after a 429.
+func (l *Limiter) slowKey() string { return l.keyPrefix + "slow" }
 
 // Reserve asks for one message slot to chat (isGroup: a group, supergroup or
 // channel, which gets the per-group limit instead of the per-chat one). The
@@ -205,19 +273,14 @@ var (
 // caller may take the slot in between, so the second call can be refused too.
 // It returns an error, and takes nothing, when Redis fails or ctx ends.
 func (l *Limiter) Reserve(ctx context.Context, chat int64, isGroup bool) (time.Duration, error) {
-	b := l.chat
-	if isGroup {
-		b = l.group
-	}
-	waitMicros, err := reserveScript.Run(ctx, l.rdb,
-		[]string{l.globalKey, l.chatKey(chat)},
-		formatMicros(l.global.interval), formatMicros(l.global.tolerance),
-		formatMicros(b.interval), formatMicros(b.tolerance),
-	).Int64()
+	g, err := l.Take(ctx, chat, isGroup, 0)
 	if err != nil {
-		return 0, fmt.Errorf("reserve chat %d: %w", chat, err)
+		return 0, fmt.Errorf("reserve: %w", err)
 	}
-	return time.Duration(waitMicros) * time.Microsecond, nil
+	if g.OK {
+		return 0, nil
+	}
+	return g.Wait, nil
 }
 
 // Penalize holds every replica's global bucket for d from now (as Redis sees

@@ -1,0 +1,179 @@
+package telegram
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mymmrac/telego"
+	"github.com/mymmrac/telego/telegoapi"
+	tu "github.com/mymmrac/telego/telegoutil"
+
+	"github.com/vitrina-shop/vitrina/core"
+)
+
+// Messages the bot writes on its own initiative (notifications, reminders,
+// alerts, broadcasts, channel posts) are composed here as core.Message values:
+// the Bot API call, rendered in the recipient's language, with a key that makes
+// it unique. Workers hand them to the sender, which calls Deliver at Telegram's
+// pace. Answers to an update are sent directly (send.go), not through here.
+
+// Bot API methods a core.Message may carry.
+const (
+	methodSendMessage     = "sendMessage"
+	methodSendPhoto       = "sendPhoto"
+	methodEditMessageText = "editMessageText"
+	methodEditCaption     = "editMessageCaption"
+	methodEditReplyMarkup = "editMessageReplyMarkup"
+)
+
+// photoParams are sendPhoto's parameters with the photo as a file id: telego's
+// InputFile does not read itself back from JSON.
+type photoParams struct {
+	telego.SendPhotoParams
+	Photo string `json:"photo"`
+}
+
+// messageTo composes v (a text, or a photo with a caption, and its keyboard) as
+// a message to a user's private chat.
+func (b *Bot) messageTo(key string, prio core.Priority, to core.UserID, v view) core.Message {
+	m := b.messageToChat(key, prio, int64(to), false, v)
+	m.User = to
+	return m
+}
+
+// messageToChat composes v as a message to a chat (group: a group or channel).
+func (b *Bot) messageToChat(key string, prio core.Priority, chat int64, group bool, v view) core.Message {
+	m := core.Message{Key: key, Chat: chat, Group: group, Priority: prio}
+	if v.photo != "" {
+		m.Method = methodSendPhoto
+		m.Params = mustJSON(photoParams{
+			SendPhotoParams: telego.SendPhotoParams{
+				ChatID:      tu.ID(chat),
+				Caption:     b.fit(context.Background(), v.text, maxCaptionLen),
+				ParseMode:   telego.ModeHTML,
+				ReplyMarkup: v.kb,
+			},
+			Photo: v.photo,
+		})
+		return m
+	}
+	m.Method = methodSendMessage
+	m.Params = mustJSON(telego.SendMessageParams{
+		ChatID:             tu.ID(chat),
+		Text:               b.fit(context.Background(), v.text, maxTextLen),
+		ParseMode:          telego.ModeHTML,
+		LinkPreviewOptions: &telego.LinkPreviewOptions{IsDisabled: true},
+		ReplyMarkup:        v.kb,
+	})
+	return m
+}
+
+// editMessage composes an edit of a message the bot sent (a channel post's
+// counter, a broadcast's progress) into v: its text, or its caption when photo
+// is set, and its keyboard. The edit is coalesced under coalesce: of several
+// edits not yet sent, only the latest goes.
+func (b *Bot) editMessage(key, coalesce string, prio core.Priority, chat int64, group bool, messageID int, photo bool, v view) core.Message {
+	m := core.Message{Key: key, Chat: chat, Group: group, Priority: prio, Coalesce: coalesce}
+	if photo {
+		m.Method = methodEditCaption
+		m.Params = mustJSON(telego.EditMessageCaptionParams{
+			ChatID:      tu.ID(chat),
+			MessageID:   messageID,
+			Caption:     b.fit(context.Background(), v.text, maxCaptionLen),
+			ParseMode:   telego.ModeHTML,
+			ReplyMarkup: v.kb,
+		})
+		return m
+	}
+	m.Method = methodEditMessageText
+	m.Params = mustJSON(telego.EditMessageTextParams{
+		ChatID:             tu.ID(chat),
+		MessageID:          messageID,
+		Text:               b.fit(context.Background(), v.text, maxTextLen),
+		ParseMode:          telego.ModeHTML,
+		LinkPreviewOptions: &telego.LinkPreviewOptions{IsDisabled: true},
+		ReplyMarkup:        v.kb,
+	})
+	return m
+}
+
+// mustJSON marshals Bot API parameters, which always marshal.
+func mustJSON(v any) json.RawMessage {
+	data, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("telegram: marshal parameters: %v", err))
+	}
+	return data
+}
+
+// Deliver makes the Bot API call of m (workers.Transport). Telegram's refusals
+// come back as *core.SendError; an edit into what the message already shows is a
+// success.
+func (b *Bot) Deliver(ctx context.Context, m core.Message) error {
+	var err error
+	switch m.Method {
+	case methodSendMessage:
+		var p telego.SendMessageParams
+		if err := json.Unmarshal(m.Params, &p); err != nil {
+			return core.Errorf(core.EINVALID, "message %s: %v", m.Key, err)
+		}
+		p.AllowPaidBroadcast = m.PaidBroadcast
+		_, err = b.api.SendMessage(ctx, &p)
+	case methodSendPhoto:
+		var p photoParams
+		if err := json.Unmarshal(m.Params, &p); err != nil {
+			return core.Errorf(core.EINVALID, "message %s: %v", m.Key, err)
+		}
+		p.SendPhotoParams.Photo = tu.FileFromID(p.Photo)
+		p.SendPhotoParams.AllowPaidBroadcast = m.PaidBroadcast
+		_, err = b.api.SendPhoto(ctx, &p.SendPhotoParams)
+	case methodEditMessageText:
+		var p telego.EditMessageTextParams
+		if err := json.Unmarshal(m.Params, &p); err != nil {
+			return core.Errorf(core.EINVALID, "message %s: %v", m.Key, err)
+		}
+		_, err = b.api.EditMessageText(ctx, &p)
+	case methodEditCaption:
+		var p telego.EditMessageCaptionParams
+		if err := json.Unmarshal(m.Params, &p); err != nil {
+			return core.Errorf(core.EINVALID, "message %s: %v", m.Key, err)
+		}
+		_, err = b.api.EditMessageCaption(ctx, &p)
+	case methodEditReplyMarkup:
+		var p telego.EditMessageReplyMarkupParams
+		if err := json.Unmarshal(m.Params, &p); err != nil {
+			return core.Errorf(core.EINVALID, "message %s: %v", m.Key, err)
+		}
+		_, err = b.api.EditMessageReplyMarkup(ctx, &p)
+	default:
+		return core.Errorf(core.EINVALID, "message %s: unknown method %q", m.Key, m.Method)
+	}
+	if err == nil || notModified(err) {
+		return nil
+	}
+	return sendError(err)
+}
+
+// sendError turns a Bot API error answer into a *core.SendError; other errors
+// (the network, a timeout) are returned as they are.
+func sendError(err error) error {
+	apiErr, ok := errors.AsType[*telegoapi.Error](err)
+	if !ok {
+		return err
+	}
+	se := &core.SendError{Code: apiErr.ErrorCode, Description: apiErr.Description}
+	if apiErr.Parameters != nil {
+		se.RetryAfter = time.Duration(apiErr.Parameters.RetryAfter) * time.Second
+	}
+	if se.Code == 400 {
+		d := strings.ToLower(apiErr.Description)
+		se.Gone = strings.Contains(d, "chat not found") || strings.Contains(d, "message to edit not found") ||
+			strings.Contains(d, "user not found") || strings.Contains(d, "group chat was deactivated") ||
+			strings.Contains(d, "chat_write_forbidden") || strings.Contains(d, "have no rights to send")
+	}
+	return se
+}
