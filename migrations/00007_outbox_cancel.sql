@@ -6,5 +6,15 @@
 -- cancel written while the job it cancels is still pending here replaces it (same key).
 ALTER TABLE outbox ADD COLUMN cancel boolean NOT NULL DEFAULT false;
 
+-- This database's identity. Keys that outlive a task in Redis (the ids of sent
+-- messages, kept a day) carry it: a database created anew against the same Redis
+-- starts its order ids again, and its "order 1 paid" must not pass for the old one's.
+CREATE TABLE instance (
+    one boolean PRIMARY KEY DEFAULT true CHECK (one),
+    id  uuid NOT NULL DEFAULT gen_random_uuid()
+);
+INSERT INTO instance DEFAULT VALUES;
+
 -- +goose Down
+DROP TABLE instance;
 ALTER TABLE outbox DROP COLUMN cancel;

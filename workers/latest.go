@@ -61,10 +61,10 @@ func (w *Workers) sendLatest(ctx context.Context, m core.Message) error {
 	payload, _ := json.Marshal(latestTask{Coalesce: m.Coalesce})
 	queue := asynq.Queue(w.prefix + queueOf(m.Priority))
 	_, err = w.queue.EnqueueContext(ctx, asynq.NewTask(TypeSendLatest, payload), queue,
-		asynq.TaskID("msg:latest:"+m.Coalesce), asynq.MaxRetry(sendMaxRetry))
+		asynq.TaskID(w.send.taskIDs+"latest:"+m.Coalesce), asynq.MaxRetry(sendMaxRetry))
 	if errors.Is(err, asynq.ErrTaskIDConflict) {
 		_, err = w.queue.EnqueueContext(ctx, asynq.NewTask(TypeSendLatest, payload), queue,
-			asynq.TaskID("msg:latest:"+m.Coalesce+"@"+strconv.FormatInt(v, 10)),
+			asynq.TaskID(w.send.taskIDs+"latest:"+m.Coalesce+"@"+strconv.FormatInt(v, 10)),
 			asynq.ProcessIn(time.Second), asynq.MaxRetry(sendMaxRetry))
 	}
 	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {

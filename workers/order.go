@@ -30,29 +30,27 @@ type Orders interface {
 	RetryRefunds(ctx context.Context, olderThan time.Duration, limit int) (int, error)
 }
 
-// OrderNotifier tells people about an order's events: the buyer of every state change,
-// the shop's staff of a paid order. Implemented by the bot.
+// OrderNotifier composes what tells people about an order's events: the buyer of
+// every state change, the shop's staff of a paid order. Implemented by the bot;
+// the sender sends the messages, each once by its key.
 type OrderNotifier interface {
-	// NotifyOrder sends the messages of event ev of order id. It is called at least
-	// once per event: a retry after an error may repeat messages already sent, so
-	// send each one at most once per (order, event) where it matters.
-	//
-	// Return nil when there is no one to tell (the user blocked the bot), a core.Error
-	// (invalid, not found, conflict, forbidden) when trying again cannot help (the
-	// task is dropped), and any other error to have the task retried.
-	NotifyOrder(ctx context.Context, id core.OrderID, ev order.Event) error
+	// OrderMessages composes the messages of event ev of order id: none when there
+	// is no one to tell. It returns a core.Error (invalid, not found, conflict,
+	// forbidden) when trying again cannot help (the task is dropped), and any other
+	// error to have the task retried.
+	OrderMessages(ctx context.Context, id core.OrderID, ev order.Event) ([]core.Message, error)
 }
 
 // Refunder gives a payment's money back. Implemented by the bot.
 type Refunder interface {
 	// RefundStars refunds a Stars payment with refundStarPayment. A charge refunded
 	// already (Telegram answers CHARGE_ALREADY_REFUNDED) is success: the task retries
-	// after a crash between the refund and recording it. Errors as in NotifyOrder.
+	// after a crash between the refund and recording it. Errors as in OrderMessages.
 	RefundStars(ctx context.Context, buyer core.UserID, telegramChargeID string) error
-	// RequestCardRefund asks the shop's staff to refund a card payment at the
-	// provider (the Bot API cannot) and to confirm it in the admin menu
-	// (order.Service.ConfirmRefund). Errors as in NotifyOrder.
-	RequestCardRefund(ctx context.Context, ch order.Charge) error
+	// CardRefundMessages composes what asks the shop's staff to refund a card
+	// payment at the provider (the Bot API cannot) and to confirm it in the admin
+	// menu (order.Service.ConfirmRefund). Errors as in OrderMessages.
+	CardRefundMessages(ctx context.Context, ch order.Charge) ([]core.Message, error)
 }
 
 // TypeOrderSweep is the periodic task that expires the reservations whose expiry task
@@ -121,7 +119,11 @@ func (w *Workers) HandleOrderNotify(ctx context.Context, t *asynq.Task) error {
 	if w.notifier == nil {
 		return errors.New("no order notifier wired")
 	}
-	if err := w.notifier.NotifyOrder(ctx, p.OrderID, p.Event); err != nil {
+	msgs, err := w.notifier.OrderMessages(ctx, p.OrderID, p.Event)
+	if err != nil {
+		return classify(fmt.Errorf("notify order %d %s: %w", p.OrderID, p.Event, err))
+	}
+	if err := w.Send(ctx, msgs...); err != nil {
 		return classify(fmt.Errorf("notify order %d %s: %w", p.OrderID, p.Event, err))
 	}
 	return nil
@@ -152,7 +154,11 @@ func (w *Workers) HandleOrderRefund(ctx context.Context, t *asynq.Task) error {
 		return permanent(fmt.Errorf("refund order %d: payment is %s, not waiting for a refund", ch.OrderID, ch.Status))
 	}
 	if ch.Amount.Currency != core.Stars {
-		if err := w.refunder.RequestCardRefund(ctx, ch); err != nil {
+		msgs, err := w.refunder.CardRefundMessages(ctx, ch)
+		if err == nil {
+			err = w.Send(ctx, msgs...)
+		}
+		if err != nil {
 			return classify(fmt.Errorf("ask staff to refund order %d: %w", ch.OrderID, err))
 		}
 		return nil

@@ -32,11 +32,16 @@ type notifier struct {
 	events []string
 }
 
-func (n *notifier) NotifyOrder(ctx context.Context, id core.OrderID, ev order.Event) error {
+func (n *notifier) OrderMessages(ctx context.Context, id core.OrderID, ev order.Event) ([]core.Message, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.events = append(n.events, fmt.Sprintf("%d:%s", id, ev))
-	return nil
+	return []core.Message{testMessage(fmt.Sprintf("order:%d:%s", id, ev), core.PriorityOrder)}, nil
+}
+
+// testMessage is a message to chat 1 under key.
+func testMessage(key string, prio core.Priority) core.Message {
+	return core.Message{Key: key, Chat: 1, Priority: prio, Method: "sendMessage", Params: []byte(`{"chat_id":1,"text":"hi"}`)}
 }
 
 func (n *notifier) got() []string {
@@ -63,14 +68,14 @@ func (r *refunder) RefundStars(ctx context.Context, buyer core.UserID, charge st
 	return nil
 }
 
-func (r *refunder) RequestCardRefund(ctx context.Context, ch order.Charge) error {
+func (r *refunder) CardRefundMessages(ctx context.Context, ch order.Charge) ([]core.Message, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.err != nil {
-		return r.err
+		return nil, r.err
 	}
 	r.cards = append(r.cards, fmt.Sprintf("%d:%s:%s", ch.OrderID, ch.TelegramChargeID, ch.Amount))
-	return nil
+	return []core.Message{testMessage(fmt.Sprintf("refund:%d", ch.ID), core.PriorityOrder)}, nil
 }
 
 // orderBundle is one test's world: a database with the order service on a clock the

@@ -27,7 +27,7 @@ import (
 
 // Task types of the sender.
 const (
-	// TypeSend sends one message; its task id is "msg:<key>".
+	// TypeSend sends one message; its task id is "msg:<instance>:<key>".
 	TypeSend = "msg:send"
 	// TypeSendLatest sends the latest message of a coalesced state (Message.Coalesce).
 	TypeSendLatest = "msg:latest"
@@ -131,7 +131,8 @@ type sender struct {
 	transport Transport
 	users     Recipients
 	opt       SenderOptions
-	prefix    string
+	prefix    string // of the keys of sent messages and coalesced states
+	taskIDs   string // starts the task ids of messages
 
 	mu       sync.RWMutex
 	trackers map[string]Tracker
@@ -143,7 +144,7 @@ type sender struct {
 	duplicate prometheus.Counter
 }
 
-func newSender(rdb redis.UniversalClient, tr Transport, users Recipients, opt SenderOptions, reg prometheus.Registerer) *sender {
+func newSender(rdb redis.UniversalClient, tr Transport, users Recipients, instance string, opt SenderOptions, reg prometheus.Registerer) *sender {
 	if opt.KeyLifetime <= 0 {
 		opt.KeyLifetime = DefaultKeyLifetime
 	}
@@ -156,7 +157,13 @@ func newSender(rdb redis.UniversalClient, tr Transport, users Recipients, opt Se
 		users:     users,
 		opt:       opt,
 		prefix:    opt.KeyPrefix,
+		taskIDs:   "msg:",
 		trackers:  make(map[string]Tracker),
+	}
+	if instance != "" {
+		// Rate limits are the bot's, whatever the database; sent keys are the database's.
+		s.prefix = opt.KeyPrefix + instance + ":"
+		s.taskIDs = "msg:" + instance + ":"
 	}
 	if rdb != nil {
 		s.limiter = ratelimit.New(rdb, opt.Limits, ratelimit.Options{KeyPrefix: opt.KeyPrefix + "ratelimit:"})
@@ -216,7 +223,7 @@ func (w *Workers) Send(ctx context.Context, msgs ...core.Message) error {
 		}
 		_, err = w.queue.EnqueueContext(ctx, asynq.NewTask(TypeSend, payload),
 			asynq.Queue(w.prefix+queueOf(m.Priority)),
-			asynq.TaskID("msg:"+m.Key),
+			asynq.TaskID(w.send.taskIDs+m.Key),
 			asynq.Retention(w.send.opt.KeyLifetime),
 			asynq.MaxRetry(sendMaxRetry),
 			asynq.Timeout(maxInlineWait+sendTimeout+10*time.Second),

@@ -95,6 +95,11 @@ type Deps struct {
 	Deleter TaskDeleter
 	// Sender tunes the sender.
 	Sender SenderOptions
+	// Instance is the database's identity (postgres.InstanceID): the keys of sent
+	// messages carry it, so a database created anew against the same Redis does not
+	// find its messages "sent already". Tests, whose queues and keys are their own,
+	// may leave it empty.
+	Instance string
 
 	// The features' own dependencies, declared in their files.
 	Reminders  ReminderDeps
@@ -144,7 +149,7 @@ func New(deps Deps) *Workers {
 		log:      deps.Log.With("component", "workers"),
 		prefix:   deps.QueuePrefix,
 		periodic: []periodicTask{{kind: TypeOrderSweep, every: deps.SweepEvery}},
-		send:     newSender(deps.Redis, deps.Transport, deps.Recipients, deps.Sender, deps.Registerer),
+		send:     newSender(deps.Redis, deps.Transport, deps.Recipients, deps.Instance, deps.Sender, deps.Registerer),
 	}
 	w.relay = NewRelay(deps.Outbox, deps.Queue, RelayOptions{
 		QueuePrefix: deps.QueuePrefix,

@@ -47,7 +47,7 @@ func TestSeller_ShipsPaidOrder(t *testing.T) {
 	num := strconv.FormatInt(int64(o.ID), 10)
 
 	// The worker relays the outbox's notification; here the test calls it.
-	if err := env.bot.NotifyOrder(env.ctx, o.ID, order.EventPaid); err != nil {
+	if err := env.notifyOrder(o.ID, order.EventPaid); err != nil {
 		t.Fatal(err)
 	}
 	env.press(owner, env.wantBody(owner, "Новый оплаченный заказ №"+num), "Открыть заказ")
@@ -65,7 +65,7 @@ func TestSeller_ShipsPaidOrder(t *testing.T) {
 	if err != nil || o.Status != order.StatusShipped || o.TrackingNote != "RA123456789RU" {
 		t.Fatalf("order = %+v, %v", o, err)
 	}
-	if err := env.bot.NotifyOrder(env.ctx, o.ID, order.EventShipped); err != nil {
+	if err := env.notifyOrder(o.ID, order.EventShipped); err != nil {
 		t.Fatal(err)
 	}
 	env.wantBody(u, "Order #"+num+" is shipped", "Tracking: RA123456789RU")
@@ -250,7 +250,7 @@ func TestBot_NotifiesStaffOfShopWhoseFounderLeft(t *testing.T) {
 
 	u := env.shopper("Anna", "en")
 	o := env.buyNow(u, p.ID, true)
-	if err := env.bot.NotifyOrder(env.ctx, o.ID, order.EventPaid); err != nil {
+	if err := env.notifyOrder(o.ID, order.EventPaid); err != nil {
 		t.Fatalf("NotifyOrder: %v", err)
 	}
 	num := strconv.FormatInt(int64(o.ID), 10)
@@ -315,7 +315,7 @@ func TestSeller_ConfirmsCardRefund(t *testing.T) {
 		order.JobNotify, "order:notify:"+num+":refunded:"+res.Payment.ChargeID).Scan(&jobs); err != nil || jobs != 1 {
 		t.Errorf("refunded notifications in the outbox = %d, %v", jobs, err)
 	}
-	if err := env.bot.NotifyOrder(env.ctx, o.ID, order.EventRefunded); err != nil {
+	if err := env.notifyOrder(o.ID, order.EventRefunded); err != nil {
 		t.Fatal(err)
 	}
 	env.wantBody(u, "The payment for order #"+num, "is refunded")
@@ -411,7 +411,7 @@ func TestBot_RequestCardRefund(t *testing.T) {
 		t.Fatalf("charge = %+v, %v", ch, err)
 	}
 
-	if err := env.bot.RequestCardRefund(env.ctx, ch); err != nil {
+	if err := env.requestCardRefund(ch); err != nil {
 		t.Fatalf("RequestCardRefund: %v", err)
 	}
 	env.wantBody(owner, "Заказ №"+num+" · Bakery отменён", "Верните покупателю 120,00\u00a0₽", res.Payment.ProviderChargeID)
@@ -425,7 +425,7 @@ func TestBot_RequestCardRefund(t *testing.T) {
 
 	// A retried job finds the payment refunded and sends nothing.
 	sent := len(env.tg.CallsTo("sendMessage"))
-	if err := env.bot.RequestCardRefund(env.ctx, ch); err != nil {
+	if err := env.requestCardRefund(ch); err != nil {
 		t.Errorf("RequestCardRefund again: %v", err)
 	}
 	if n := len(env.tg.CallsTo("sendMessage")); n != sent {
@@ -447,7 +447,7 @@ func TestBot_RequestCardRefund(t *testing.T) {
 		if err != nil || len(pays) != 1 {
 			t.Fatalf("payments = %+v, %v", pays, err)
 		}
-		err = env.bot.RequestCardRefund(env.ctx, pays[0])
+		err = env.requestCardRefund(pays[0])
 		if core.ErrorCode(err) != core.EINVALID {
 			t.Errorf("RequestCardRefund(stars) = %v, want an invalid-request error", err)
 		}

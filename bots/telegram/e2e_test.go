@@ -1,6 +1,7 @@
 package telegram
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -764,7 +765,7 @@ func TestBot_NotifyOrder(t *testing.T) {
 	}
 	o := env.buyerOrders(u)[0]
 
-	if err := env.bot.NotifyOrder(env.ctx, o.ID, order.EventPaid); err != nil {
+	if err := env.notifyOrder(o.ID, order.EventPaid); err != nil {
 		t.Fatal(err)
 	}
 	staff := env.lastBot(owner)
@@ -787,7 +788,7 @@ func TestBot_NotifyOrder(t *testing.T) {
 	if _, err := env.orders.MarkReadyForPickup(env.ctx, core.UserID(owner.ID()), o.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := env.bot.NotifyOrder(env.ctx, o.ID, order.EventReadyForPickup); err != nil {
+	if err := env.notifyOrder(o.ID, order.EventReadyForPickup); err != nil {
 		t.Fatal(err)
 	}
 	if m := env.lastBot(u); !strings.Contains(m.Body(), "ready for pickup: Kiosk, Lenina 5 (10-20)") {
@@ -798,12 +799,14 @@ func TestBot_NotifyOrder(t *testing.T) {
 		if err := u.Block(env.ctx); err != nil {
 			t.Fatal(err)
 		}
-		if err := env.bot.NotifyOrder(env.ctx, o.ID, order.EventCompleted); err != nil {
-			t.Fatalf("notify a blocked buyer: %v", err)
+		msgs, err := env.bot.OrderMessages(env.ctx, o.ID, order.EventCompleted)
+		if err != nil || len(msgs) != 1 {
+			t.Fatalf("OrderMessages = %v, %v; want the buyer's", msgs, err)
 		}
-		stored, err := env.users.User(env.ctx, core.UserID(u.ID()))
-		if err != nil || !stored.Unreachable {
-			t.Errorf("buyer = %+v, %v; want unreachable", stored, err)
+		// The sender marks the buyer unreachable on this (workers' TestSender_Blocked).
+		err = env.bot.Deliver(env.ctx, msgs[0])
+		if se, ok := errors.AsType[*core.SendError](err); !ok || se.Code != 403 || msgs[0].User != core.UserID(u.ID()) {
+			t.Errorf("Deliver to a blocked buyer = %v, want a 403 SendError naming the user", err)
 		}
 	})
 }

@@ -288,7 +288,7 @@ func TestJourney_RussianSellerEnglishShopper(t *testing.T) {
 
 	// --- the seller ships from the notification ---
 	j.t.Logf("(the worker relays order:notify paid)")
-	if err := env.bot.NotifyOrder(env.ctx, o.ID, order.EventPaid); err != nil {
+	if err := env.notifyOrder(o.ID, order.EventPaid); err != nil {
 		t.Fatal(err)
 	}
 	j.flush()
@@ -300,7 +300,7 @@ func TestJourney_RussianSellerEnglishShopper(t *testing.T) {
 	j.press(seller, j.last(seller), "Отправлен")
 	j.send(seller, "СДЭК 1234567890 <b>")
 	j.t.Logf("(the worker relays order:notify shipped)")
-	if err := env.bot.NotifyOrder(env.ctx, o.ID, order.EventShipped); err != nil {
+	if err := env.notifyOrder(o.ID, order.EventShipped); err != nil {
 		t.Fatal(err)
 	}
 	j.flush()

@@ -72,7 +72,7 @@ func TestShopper_ContentAtItsLimits(t *testing.T) {
 		t.Fatalf("pay = %+v, %v", res, err)
 	}
 	o := env.buyerOrders(u)[0]
-	if err := env.bot.NotifyOrder(env.ctx, o.ID, "paid"); err != nil {
+	if err := env.notifyOrder(o.ID, "paid"); err != nil {
 		t.Fatal(err)
 	}
 	env.press(owner, env.lastBot(owner), "Открыть заказ")

@@ -2,7 +2,6 @@ package telegram
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -12,8 +11,9 @@ import (
 	"github.com/vitrina-shop/vitrina/core/order"
 )
 
-// Notifications are sent by workers from the outbox (order.JobNotify), so they
-// survive a restart; they call NotifyOrder.
+// Notifications are composed here and sent by the workers' sender: the outbox's
+// order.JobNotify calls OrderMessages and hands the messages to the sender, which
+// writes each once (its key names the order, the event and the recipient).
 
 // Reasons recorded when an order is cancelled on the buyer's side; they are not
 // repeated back to the buyer, who was there when it happened.
@@ -25,7 +25,7 @@ const (
 	unpayableCancelReason = "the shop could not take card payments"
 )
 
-// NotifyOrder tells the people concerned that an order changed: the buyer of
+// OrderMessages composes what tells the people concerned that an order changed: the buyer of
 // every change they did not see happen (shipped with the tracking note, ready for
 // pickup with the place, completed, expired, cancelled, refunded), and every staff
 // member of the shop of a paid order (with a button that opens it in the admin
@@ -33,37 +33,42 @@ const (
 // staff by RequestCardRefund, from the refund job written with the event. Each is
 // written to in their own language.
 //
-// A recipient who blocked the bot is marked unreachable and skipped; that is not an
-// error. It returns the order service's error when the order cannot be read
-// (order.ErrOrderNotFound), and the send errors that a retry may fix (429, network)
-// — a retry then writes again to the recipients already reached.
-func (b *Bot) NotifyOrder(ctx context.Context, id core.OrderID, ev order.Event) error {
+// A recipient who blocked the bot is left out. It returns the order service's
+// error when the order cannot be read (order.ErrOrderNotFound).
+func (b *Bot) OrderMessages(ctx context.Context, id core.OrderID, ev order.Event) ([]core.Message, error) {
 	o, err := b.orders.OrderForSystem(ctx, id)
 	if err != nil {
-		return fmt.Errorf("notify order %d: %w", id, err)
+		return nil, fmt.Errorf("notify order %d: %w", id, err)
 	}
-	var errs []error
-	if err := b.notifyBuyer(ctx, o, ev); err != nil {
-		errs = append(errs, err)
+	msgs, err := b.buyerMessages(ctx, o, ev)
+	if err != nil {
+		return nil, err
 	}
 	if ev == order.EventPaid || ev == order.EventRefundPending && o.Total.Currency == core.Stars {
-		if err := b.notifyStaff(ctx, o, ev); err != nil {
-			errs = append(errs, err)
+		staff, err := b.staffMessages(ctx, o, ev)
+		if err != nil {
+			return nil, err
 		}
+		msgs = append(msgs, staff...)
 	}
-	return errors.Join(errs...)
+	return msgs, nil
 }
 
-// notifyBuyer writes to the buyer about ev. The buyer learns of payment in the
-// chat where they paid (onSuccessfulPayment), so paid and refund_pending say
-// nothing here.
-func (b *Bot) notifyBuyer(ctx context.Context, o order.Order, ev order.Event) error {
+// orderMessageKey is the key of the message about event ev of order id to user.
+func orderMessageKey(id core.OrderID, ev order.Event, to core.UserID) string {
+	return fmt.Sprintf("order:%d:%s:%d", id, ev, to)
+}
+
+// buyerMessages composes the message to the buyer about ev, if any. The buyer
+// learns of payment in the chat where they paid (onSuccessfulPayment), so paid
+// and refund_pending say nothing here.
+func (b *Bot) buyerMessages(ctx context.Context, o order.Order, ev order.Event) ([]core.Message, error) {
 	u, err := b.users.User(ctx, o.BuyerID)
 	if err != nil {
-		return fmt.Errorf("notify buyer of order %d: %w", o.ID, err)
+		return nil, fmt.Errorf("notify buyer of order %d: %w", o.ID, err)
 	}
 	if u.Unreachable {
-		return nil
+		return nil, nil
 	}
 	lang := langOf(u.Lang())
 	var text string
@@ -76,7 +81,7 @@ func (b *Bot) notifyBuyer(ctx context.Context, o order.Order, ev order.Event) er
 	case order.EventReadyForPickup:
 		place, err := b.pickupPlace(ctx, lang, o)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		text = b.t(lang, "notify_ready", o.ID, htmlText(place))
 	case order.EventCompleted:
@@ -94,17 +99,17 @@ func (b *Bot) notifyBuyer(ctx context.Context, o order.Order, ev order.Event) er
 	case order.EventRefunded:
 		text = b.t(lang, "notify_refunded", o.ID, formatMoney(lang, o.Total))
 	default:
-		return nil
+		return nil, nil
 	}
 	kb := (&keyboard{}).row(button(b.label(lang, "btn_open_my_order"), verbOrderNew, o.ID)).markup()
-	return b.sendTo(ctx, o.BuyerID, text, kb)
+	return []core.Message{b.messageTo(orderMessageKey(o.ID, ev, o.BuyerID), core.PriorityOrder, o.BuyerID, view{text: text, kb: kb})}, nil
 }
 
-// notifyStaff writes to every staff member of the order's shop.
-func (b *Bot) notifyStaff(ctx context.Context, o order.Order, ev order.Event) error {
+// staffMessages composes the messages to every staff member of the order's shop.
+func (b *Bot) staffMessages(ctx context.Context, o order.Order, ev order.Event) ([]core.Message, error) {
 	shop, err := b.catalog.Shop(ctx, o.ShopID)
 	if err != nil {
-		return fmt.Errorf("notify staff of order %d: %w", o.ID, err)
+		return nil, fmt.Errorf("notify staff of order %d: %w", o.ID, err)
 	}
 	buyer := "#" + itoa(int(o.BuyerID))
 	if u, err := b.users.User(ctx, o.BuyerID); err == nil {
@@ -113,109 +118,88 @@ func (b *Bot) notifyStaff(ctx context.Context, o order.Order, ev order.Event) er
 			buyer += " (@" + u.Username + ")"
 		}
 	}
-	err = b.writeStaff(ctx, shop.ID, func(lang string) (string, *telego.InlineKeyboardMarkup, error) {
-		var text string
-		switch ev {
-		case order.EventPaid:
-			delivery, err := b.deliveryText(ctx, lang, o)
-			if err != nil {
-				return "", nil, err
+	msgs, err := b.staffMessagesOf(ctx, shop.ID, func(to core.UserID) string { return orderMessageKey(o.ID, ev, to) },
+		func(lang string) (string, *telego.InlineKeyboardMarkup, error) {
+			var text string
+			switch ev {
+			case order.EventPaid:
+				delivery, err := b.deliveryText(ctx, lang, o)
+				if err != nil {
+					return "", nil, err
+				}
+				text = b.t(lang, "staff_paid", o.ID, shop.Name, htmlText(strings.Join(b.orderLines(lang, o), "\n")),
+					formatMoney(lang, o.Total), buyer, htmlText(delivery))
+			case order.EventRefundPending: // Stars; cards: RequestCardRefund
+				how := b.t(lang, "staff_refund_stars", formatMoney(lang, o.Total))
+				text = b.t(lang, "staff_refund_pending", o.ID, shop.Name, htmlText(how))
 			}
-			text = b.t(lang, "staff_paid", o.ID, shop.Name, htmlText(strings.Join(b.orderLines(lang, o), "\n")),
-				formatMoney(lang, o.Total), buyer, htmlText(delivery))
-		case order.EventRefundPending: // Stars; cards: RequestCardRefund
-			how := b.t(lang, "staff_refund_stars", formatMoney(lang, o.Total))
-			text = b.t(lang, "staff_refund_pending", o.ID, shop.Name, htmlText(how))
-		}
-		kb := (&keyboard{}).row(button(b.label(lang, "btn_admin_order"), verbAdminOrderNew, o.ID)).markup()
-		return text, kb, nil
-	})
+			kb := (&keyboard{}).row(button(b.label(lang, "btn_admin_order"), verbAdminOrderNew, o.ID)).markup()
+			return text, kb, nil
+		})
 	if err != nil {
-		return fmt.Errorf("notify staff of order %d: %w", o.ID, err)
+		return nil, fmt.Errorf("notify staff of order %d: %w", o.ID, err)
 	}
-	return nil
+	return msgs, nil
 }
 
-// writeStaff writes to every staff member of shop whom the bot can reach, in
-// their language, the message compose makes for it. It goes on past a failed
-// send and returns every failure; an error of compose stops it. The system
-// writes here, for no staff member in particular (catalog.Service.StaffOf).
-func (b *Bot) writeStaff(ctx context.Context, shop core.ShopID,
-	compose func(lang string) (string, *telego.InlineKeyboardMarkup, error)) error {
+// staffMessagesOf composes, for every staff member of shop whom the bot can
+// reach, in their language, the message compose makes, under the key keyOf
+// gives them. The system writes here, for no staff member in particular
+// (catalog.Service.StaffOf).
+func (b *Bot) staffMessagesOf(ctx context.Context, shop core.ShopID, keyOf func(core.UserID) string,
+	compose func(lang string) (string, *telego.InlineKeyboardMarkup, error)) ([]core.Message, error) {
 	staff, err := b.catalog.StaffOf(ctx, shop)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var errs []error
+	var msgs []core.Message
 	for _, m := range staff {
 		u, err := b.users.User(ctx, m.UserID)
 		if err != nil {
-			errs = append(errs, err)
-			continue
+			return nil, err
 		}
 		if u.Unreachable {
 			continue
 		}
 		text, kb, err := compose(langOf(u.Lang()))
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if err := b.sendTo(ctx, m.UserID, text, kb); err != nil {
-			errs = append(errs, err)
-		}
+		msgs = append(msgs, b.messageTo(keyOf(m.UserID), core.PriorityOrder, m.UserID, view{text: text, kb: kb}))
 	}
-	return errors.Join(errs...)
+	return msgs, nil
 }
 
-// sendTo writes to a user in their private chat. A user who blocked the bot is
-// marked unreachable; a chat Telegram does not know (the user never started the
-// bot) is skipped. Other errors are returned.
-func (b *Bot) sendTo(ctx context.Context, to core.UserID, text string, kb *telego.InlineKeyboardMarkup) error {
-	err := b.sendText(ctx, int64(to), text, kb)
-	switch code := apiErrorCode(err); {
-	case err == nil:
-		return nil
-	case code == 403:
-		if err := b.users.MarkUnreachable(ctx, to); err != nil {
-			return fmt.Errorf("mark %d unreachable: %w", to, err)
-		}
-		return nil
-	case code == 400:
-		b.log.WarnContext(ctx, "notification refused", "user", to, "err", err)
-		return nil
-	}
-	return err
-}
-
-// RequestCardRefund asks every staff member of the shop, in their language, to
+// CardRefundMessages composes what asks every staff member of the shop, in their language, to
 // refund a card payment at the payment provider (the Bot API cannot), saying why
 // and which payment, with a button to confirm it once done (onAdminRefundAsk ->
 // order.Service.ConfirmRefund) and one that opens the order. It is the refund
 // job's handler for card payments (workers.Refunder).
 //
-// It re-reads the payment: one no longer waiting for its refund is a success with
-// nothing sent. A Stars payment is refused with a core.Error (the worker refunds it
-// through Telegram). Errors as in NotifyOrder.
-func (b *Bot) RequestCardRefund(ctx context.Context, ch order.Charge) error {
+// It re-reads the payment: one no longer waiting for its refund has no messages.
+// A Stars payment is refused with a core.Error (the worker refunds it through
+// Telegram).
+func (b *Bot) CardRefundMessages(ctx context.Context, ch order.Charge) ([]core.Message, error) {
 	ch, err := b.orders.Charge(ctx, ch.TelegramChargeID)
 	if err != nil {
-		return fmt.Errorf("request card refund: %w", err)
+		return nil, fmt.Errorf("request card refund: %w", err)
 	}
 	if ch.Amount.Currency == core.Stars {
-		return core.Errorf(core.EINVALID, "request card refund of order %d: a Stars payment is refunded through Telegram", ch.OrderID)
+		return nil, core.Errorf(core.EINVALID, "request card refund of order %d: a Stars payment is refunded through Telegram", ch.OrderID)
 	}
 	if ch.Status != order.ChargeRefundPending {
-		return nil
+		return nil, nil
 	}
 	o, err := b.orders.OrderForSystem(ctx, ch.OrderID)
 	if err != nil {
-		return fmt.Errorf("request card refund: %w", err)
+		return nil, fmt.Errorf("request card refund: %w", err)
 	}
 	shop, err := b.catalog.Shop(ctx, o.ShopID)
 	if err != nil {
-		return fmt.Errorf("request card refund of order %d: %w", o.ID, err)
+		return nil, fmt.Errorf("request card refund of order %d: %w", o.ID, err)
 	}
-	err = b.writeStaff(ctx, shop.ID, func(lang string) (string, *telego.InlineKeyboardMarkup, error) {
+	keyOf := func(to core.UserID) string { return fmt.Sprintf("refund:card:%d:%d", ch.ID, to) }
+	msgs, err := b.staffMessagesOf(ctx, shop.ID, keyOf, func(lang string) (string, *telego.InlineKeyboardMarkup, error) {
 		how := htmlText(b.t(lang, "staff_refund_card", formatMoney(lang, ch.Amount)))
 		var text string
 		switch o.Status {
@@ -233,9 +217,9 @@ func (b *Bot) RequestCardRefund(ctx context.Context, ch order.Charge) error {
 		return text, kb, nil
 	})
 	if err != nil {
-		return fmt.Errorf("request card refund of order %d: %w", o.ID, err)
+		return nil, fmt.Errorf("request card refund of order %d: %w", o.ID, err)
 	}
-	return nil
+	return msgs, nil
 }
 
 // RefundStars gives a Stars payment back to the buyer (refundStarPayment). A

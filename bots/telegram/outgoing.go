@@ -30,11 +30,18 @@ const (
 	methodEditReplyMarkup = "editMessageReplyMarkup"
 )
 
-// photoParams are sendPhoto's parameters with the photo as a file id: telego's
-// InputFile does not read itself back from JSON.
+// textParams and photoParams are sendMessage's and sendPhoto's parameters as
+// they read back from JSON: telego's reply_markup is an interface, and its
+// InputFile does not unmarshal. The fields here shadow the embedded ones.
+type textParams struct {
+	telego.SendMessageParams
+	ReplyMarkup *telego.InlineKeyboardMarkup `json:"reply_markup,omitempty"`
+}
+
 type photoParams struct {
 	telego.SendPhotoParams
-	Photo string `json:"photo"`
+	Photo       string                       `json:"photo"`
+	ReplyMarkup *telego.InlineKeyboardMarkup `json:"reply_markup,omitempty"`
 }
 
 // messageTo composes v (a text, or a photo with a caption, and its keyboard) as
@@ -52,22 +59,24 @@ func (b *Bot) messageToChat(key string, prio core.Priority, chat int64, group bo
 		m.Method = methodSendPhoto
 		m.Params = mustJSON(photoParams{
 			SendPhotoParams: telego.SendPhotoParams{
-				ChatID:      tu.ID(chat),
-				Caption:     b.fit(context.Background(), v.text, maxCaptionLen),
-				ParseMode:   telego.ModeHTML,
-				ReplyMarkup: v.kb,
+				ChatID:    tu.ID(chat),
+				Caption:   b.fit(context.Background(), v.text, maxCaptionLen),
+				ParseMode: telego.ModeHTML,
 			},
-			Photo: v.photo,
+			Photo:       v.photo,
+			ReplyMarkup: v.kb,
 		})
 		return m
 	}
 	m.Method = methodSendMessage
-	m.Params = mustJSON(telego.SendMessageParams{
-		ChatID:             tu.ID(chat),
-		Text:               b.fit(context.Background(), v.text, maxTextLen),
-		ParseMode:          telego.ModeHTML,
-		LinkPreviewOptions: &telego.LinkPreviewOptions{IsDisabled: true},
-		ReplyMarkup:        v.kb,
+	m.Params = mustJSON(textParams{
+		SendMessageParams: telego.SendMessageParams{
+			ChatID:             tu.ID(chat),
+			Text:               b.fit(context.Background(), v.text, maxTextLen),
+			ParseMode:          telego.ModeHTML,
+			LinkPreviewOptions: &telego.LinkPreviewOptions{IsDisabled: true},
+		},
+		ReplyMarkup: v.kb,
 	})
 	return m
 }
@@ -117,18 +126,24 @@ func (b *Bot) Deliver(ctx context.Context, m core.Message) error {
 	var err error
 	switch m.Method {
 	case methodSendMessage:
-		var p telego.SendMessageParams
+		var p textParams
 		if err := json.Unmarshal(m.Params, &p); err != nil {
 			return core.Errorf(core.EINVALID, "message %s: %v", m.Key, err)
 		}
+		if p.ReplyMarkup != nil { // a nil pointer in the interface would send "null"
+			p.SendMessageParams.ReplyMarkup = p.ReplyMarkup
+		}
 		p.AllowPaidBroadcast = m.PaidBroadcast
-		_, err = b.api.SendMessage(ctx, &p)
+		_, err = b.api.SendMessage(ctx, &p.SendMessageParams)
 	case methodSendPhoto:
 		var p photoParams
 		if err := json.Unmarshal(m.Params, &p); err != nil {
 			return core.Errorf(core.EINVALID, "message %s: %v", m.Key, err)
 		}
 		p.SendPhotoParams.Photo = tu.FileFromID(p.Photo)
+		if p.ReplyMarkup != nil {
+			p.SendPhotoParams.ReplyMarkup = p.ReplyMarkup
+		}
 		p.SendPhotoParams.AllowPaidBroadcast = m.PaidBroadcast
 		_, err = b.api.SendPhoto(ctx, &p.SendPhotoParams)
 	case methodEditMessageText:

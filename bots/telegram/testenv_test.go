@@ -152,6 +152,28 @@ func (e *testEnv) deliver(msgs ...core.Message) {
 	}
 }
 
+// notifyOrder composes the messages of an order event and delivers them, as the
+// worker's order:notify task and the sender do.
+func (e *testEnv) notifyOrder(id core.OrderID, ev order.Event) error {
+	msgs, err := e.bot.OrderMessages(e.ctx, id, ev)
+	if err != nil {
+		return err
+	}
+	e.deliver(msgs...)
+	return nil
+}
+
+// requestCardRefund composes the card refund request of a payment and delivers
+// it, as the refund task and the sender do.
+func (e *testEnv) requestCardRefund(ch order.Charge) error {
+	msgs, err := e.bot.CardRefundMessages(e.ctx, ch)
+	if err != nil {
+		return err
+	}
+	e.deliver(msgs...)
+	return nil
+}
+
 // withOperators makes ids platform operators.
 func withOperators(ids ...core.UserID) func(*testEnvOptions) {
 	return func(o *testEnvOptions) { o.operators = ids }

@@ -37,6 +37,9 @@ type Config struct {
 	PaymentProviderToken string  // platform default card provider token; a shop may set its own
 	LogFormat            string  // "json", "text", or "" to pick text on a terminal and JSON elsewhere
 	LogLevel             slog.Level
+	SendRate             float64 // messages per second the sender allows itself, all workers together
+	PaidBroadcast        bool    // broadcasts with allow_paid_broadcast (Stars) up to SendRate
+	WorkerConcurrency    int     // tasks one worker process runs at once
 }
 
 // Defaults of the settings that have one.
@@ -45,6 +48,10 @@ const (
 	defaultRedisURL       = "redis://127.0.0.1:6379/0"
 	defaultTelegramAPIURL = "https://api.telegram.org"
 	defaultHTTPAddr       = "127.0.0.1:8080"
+	defaultSendRate       = 30 // Telegram's free bulk rate (Bots FAQ)
+	maxSendRate           = 1000
+	maxFreeSendRate       = 30
+	defaultConcurrency    = 32
 )
 
 // envConfigPath names the environment variable holding the YAML file path; --config wins over it.
@@ -129,6 +136,30 @@ var settings = []setting{
 		c.LogFormat = v
 		return nil
 	}},
+	{"VITRINA_SEND_RATE", "send_rate", func(c *Config, v string) error {
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil || !(r > 0) || r > maxSendRate {
+			return fmt.Errorf("must be a number of messages per second above 0 and at most %d", maxSendRate)
+		}
+		c.SendRate = r
+		return nil
+	}},
+	{"VITRINA_PAID_BROADCAST", "paid_broadcast", func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return errors.New(`must be "true" or "false"`)
+		}
+		c.PaidBroadcast = b
+		return nil
+	}},
+	{"VITRINA_WORKER_CONCURRENCY", "worker_concurrency", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return errors.New("must be a whole number from 1 to 1000")
+		}
+		c.WorkerConcurrency = n
+		return nil
+	}},
 	{"VITRINA_LOG_LEVEL", "log_level", func(c *Config, v string) error {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
 			return errors.New(`must be "debug", "info", "warn" or "error"`)
@@ -154,11 +185,13 @@ var (
 // checked too; rules that depend on the command (serve needs a token) are in Config.require*.
 func loadConfig(getenv func(string) string, path string) (Config, error) {
 	cfg := Config{
-		DatabaseURL:    defaultDatabaseURL,
-		RedisURL:       defaultRedisURL,
-		TelegramAPIURL: defaultTelegramAPIURL,
-		HTTPAddr:       defaultHTTPAddr,
-		LogLevel:       slog.LevelInfo,
+		DatabaseURL:       defaultDatabaseURL,
+		RedisURL:          defaultRedisURL,
+		TelegramAPIURL:    defaultTelegramAPIURL,
+		HTTPAddr:          defaultHTTPAddr,
+		LogLevel:          slog.LevelInfo,
+		SendRate:          defaultSendRate,
+		WorkerConcurrency: defaultConcurrency,
 	}
 	values := map[string]string{} // env name -> raw value
 	source := map[string]string{} // env name -> how to name the key in an error
@@ -193,6 +226,9 @@ func loadConfig(getenv func(string) string, path string) (Config, error) {
 	}
 	if cfg.WebhookURL != "" && cfg.WebhookSecret == "" && values["VITRINA_WEBHOOK_SECRET"] == "" {
 		errs = append(errs, fmt.Errorf("VITRINA_WEBHOOK_SECRET: required when %s is set (1-256 characters of A-Z, a-z, 0-9, _ and -)", source["VITRINA_WEBHOOK_URL"]))
+	}
+	if cfg.SendRate > maxFreeSendRate && !cfg.PaidBroadcast {
+		errs = append(errs, fmt.Errorf("%s: above %d messages/s Telegram answers 429 unless broadcasts are paid: set VITRINA_PAID_BROADCAST=true too (the bot must qualify, and pays Stars for it)", source["VITRINA_SEND_RATE"], maxFreeSendRate))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, fmt.Errorf("invalid configuration:\n%w", err)
@@ -267,6 +303,10 @@ func yamlScalar(v any, list bool) (string, error) {
 		return strconv.FormatInt(v, 10), nil
 	case uint64:
 		return strconv.FormatUint(v, 10), nil
+	case float64:
+		return strconv.FormatFloat(v, 'g', -1, 64), nil
+	case bool:
+		return strconv.FormatBool(v), nil
 	case []any:
 		if list {
 			parts := make([]string, 0, len(v))

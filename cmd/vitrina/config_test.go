@@ -29,11 +29,13 @@ func writeFile(t *testing.T, content string) string {
 
 func TestLoadConfig(t *testing.T) {
 	defaults := Config{
-		DatabaseURL:    defaultDatabaseURL,
-		RedisURL:       defaultRedisURL,
-		TelegramAPIURL: defaultTelegramAPIURL,
-		HTTPAddr:       defaultHTTPAddr,
-		LogLevel:       slog.LevelInfo,
+		DatabaseURL:       defaultDatabaseURL,
+		RedisURL:          defaultRedisURL,
+		TelegramAPIURL:    defaultTelegramAPIURL,
+		HTTPAddr:          defaultHTTPAddr,
+		LogLevel:          slog.LevelInfo,
+		SendRate:          defaultSendRate,
+		WorkerConcurrency: defaultConcurrency,
 	}
 	with := func(f func(c *Config)) Config {
 		c := defaults
@@ -65,6 +67,9 @@ func TestLoadConfig(t *testing.T) {
 				"VITRINA_PAYMENT_PROVIDER_TOKEN": "284685063:TEST:abc",
 				"VITRINA_LOG_FORMAT":             "text",
 				"VITRINA_LOG_LEVEL":              "debug",
+				"VITRINA_SEND_RATE":              "500",
+				"VITRINA_PAID_BROADCAST":         "true",
+				"VITRINA_WORKER_CONCURRENCY":     "64",
 			},
 			want: Config{
 				DatabaseURL:          "postgres://u:p@db:5432/shop?sslmode=require",
@@ -78,6 +83,9 @@ func TestLoadConfig(t *testing.T) {
 				PaymentProviderToken: "284685063:TEST:abc",
 				LogFormat:            "text",
 				LogLevel:             slog.LevelDebug,
+				SendRate:             500,
+				PaidBroadcast:        true,
+				WorkerConcurrency:    64,
 			},
 		},
 		{
@@ -178,6 +186,16 @@ func TestLoadConfig_Errors(t *testing.T) {
 				"VITRINA_REDIS_URL: not a Redis URL",
 				"VITRINA_DATABASE_URL: not a PostgreSQL URL",
 			},
+		},
+		{
+			name:     "FastSendsNeedPaidBroadcasts",
+			env:      map[string]string{"VITRINA_SEND_RATE": "100"},
+			wantErrs: []string{"VITRINA_SEND_RATE: above 30 messages/s", "VITRINA_PAID_BROADCAST=true"},
+		},
+		{
+			name:     "BadSendSettings",
+			env:      map[string]string{"VITRINA_SEND_RATE": "0", "VITRINA_PAID_BROADCAST": "yes please", "VITRINA_WORKER_CONCURRENCY": "0"},
+			wantErrs: []string{"VITRINA_SEND_RATE: must be a number", "VITRINA_PAID_BROADCAST: must be", "VITRINA_WORKER_CONCURRENCY: must be a whole number"},
 		},
 		{
 			name:     "NegativeAdminID",

@@ -20,6 +20,7 @@ import (
 	"github.com/vitrina-shop/vitrina/core/review"
 	"github.com/vitrina-shop/vitrina/core/user"
 	"github.com/vitrina-shop/vitrina/workers"
+	"github.com/vitrina-shop/vitrina/workers/ratelimit"
 )
 
 // telegramTimeout bounds one Bot API call. It is longer than the long-polling timeout
@@ -111,7 +112,12 @@ func (a *app) wire(ctx context.Context) error {
 	a.serveBackground = append(a.serveBackground, in.RunSweeper)
 
 	// worker: the outbox relay, periodic sweeps and the task handlers.
+	instance, err := postgres.InstanceID(ctx, a.db)
+	if err != nil {
+		return err
+	}
 	queue := asynq.NewClientFromRedisClient(a.redis)
+	inspector := asynq.NewInspectorFromRedisClient(a.redis)
 	w := workers.New(workers.Deps{
 		Orders:     orders,
 		Notifier:   bot,
@@ -121,6 +127,15 @@ func (a *app) wire(ctx context.Context) error {
 		Clock:      clock,
 		Log:        a.logger,
 		Registerer: a.metrics,
+		Redis:      a.redis,
+		Transport:  bot,
+		Recipients: users,
+		Deleter:    inspector,
+		Instance:   instance,
+		Sender: workers.SenderOptions{
+			Limits:        ratelimit.Limits{Global: a.cfg.SendRate},
+			PaidBroadcast: a.cfg.PaidBroadcast,
+		},
 	})
 	a.tasks = w
 	a.background = append(a.background, w.RunRelay, w.RunPeriodic)

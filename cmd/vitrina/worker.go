@@ -20,6 +20,7 @@ func (a *app) runWorker(ctx context.Context) error {
 	// (once, without the payload, which may carry payment details).
 	cfg := a.tasks.ServerConfig()
 	cfg.ShutdownTimeout = workerShutdownTimeout
+	cfg.Concurrency = a.cfg.WorkerConcurrency
 	cfg.Logger = asynqLogger{logger}
 	cfg.LogLevel = asynqLogLevel(a.cfg)
 	cfg.HealthCheckFunc = func(err error) {

@@ -262,3 +262,16 @@ func sqlstateIs(err error, code string) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == code
 }
+
+// InstanceID returns this database's identity: a random id made when it was
+// created (by its migration, or anew for a test database cloned from a template).
+// Keys kept outside the database for longer than a task lives carry it
+// (workers.Deps.Instance), so a database created again against the same Redis is
+// not taken for the old one.
+func InstanceID(ctx context.Context, pool *pgxpool.Pool) (string, error) {
+	var id string
+	if err := pool.QueryRow(ctx, `SELECT replace(id::text, '-', '') FROM instance`).Scan(&id); err != nil {
+		return "", fmt.Errorf("read the database's instance id (is it migrated?): %w", err)
+	}
+	return id[:12], nil
+}

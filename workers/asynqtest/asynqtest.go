@@ -36,6 +36,11 @@ type Env struct {
 	// Client enqueues tasks; Inspector looks at them. Both are closed at cleanup.
 	Client    *asynq.Client
 	Inspector *asynq.Inspector
+	// Redis is a go-redis client on the test Redis (the sender's rate limits and
+	// sent keys); KeyPrefix starts the test's own keys: give it to
+	// workers.SenderOptions.KeyPrefix. Keys under it are deleted at cleanup.
+	RDB       redis.UniversalClient
+	KeyPrefix string
 }
 
 // New returns the test's Env. It fails the test if Redis does not answer. At cleanup,
@@ -58,7 +63,13 @@ func New(t testing.TB) *Env {
 		QueuePrefix: "test-" + hex.EncodeToString(random) + "-",
 		Client:      asynq.NewClient(opt),
 		Inspector:   asynq.NewInspector(opt),
+		KeyPrefix:   "test-" + hex.EncodeToString(random) + ":",
 	}
+	rdb, ok := opt.MakeRedisClient().(redis.UniversalClient)
+	if !ok {
+		t.Fatal("asynqtest: not a go-redis client")
+	}
+	env.RDB = rdb
 	if _, err := env.Inspector.Queues(); err != nil {
 		env.Client.Close()
 		env.Inspector.Close()
@@ -67,6 +78,7 @@ func New(t testing.TB) *Env {
 	t.Cleanup(func() {
 		defer env.Client.Close()
 		defer env.Inspector.Close()
+		defer env.RDB.Close()
 		if err := env.deleteQueues(); err != nil {
 			t.Errorf("asynqtest: delete the test's queues: %v", err)
 		}
@@ -95,13 +107,18 @@ func (e *Env) deleteQueues() error {
 	defer rc.Close()
 	ctx := context.Background()
 	// asynq's keys of queue q all start with "asynq:{q}".
-	iter := rc.Scan(ctx, 0, "asynq:{"+e.QueuePrefix+"*", 1000).Iterator()
-	for iter.Next(ctx) {
-		if err := rc.Del(ctx, iter.Val()).Err(); err != nil {
+	for _, pattern := range []string{"asynq:{" + e.QueuePrefix + "*", e.KeyPrefix + "*"} {
+		iter := rc.Scan(ctx, 0, pattern, 1000).Iterator()
+		for iter.Next(ctx) {
+			if err := rc.Del(ctx, iter.Val()).Err(); err != nil {
+				return err
+			}
+		}
+		if err := iter.Err(); err != nil {
 			return err
 		}
 	}
-	return iter.Err()
+	return nil
 }
 
 // Queue returns the name of the test's queue called name ("critical").

@@ -108,6 +108,16 @@ func NewDB(t testing.TB) (pool *pgxpool.Pool, url string) {
 	if err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
+	// A clone is a new database: it gets an identity of its own (postgres.InstanceID).
+	if conn, err := pgx.Connect(ctx, url); err != nil {
+		t.Fatalf("pgtest: %v", err)
+	} else {
+		_, err := conn.Exec(ctx, `UPDATE instance SET id = gen_random_uuid()`)
+		conn.Close(ctx)
+		if err != nil {
+			t.Fatalf("pgtest: new instance id: %v", err)
+		}
+	}
 	keep := os.Getenv(EnvKeep) != ""
 	t.Cleanup(func() {
 		if pool != nil {
