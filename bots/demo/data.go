@@ -74,12 +74,27 @@ type orderSeed struct {
 	quantity int
 	shipping bool // else pickup
 	status   order.Status
+	review   *reviewSeed // the buyer's review of a completed order's only line
+}
+
+// reviewSeed is a shopper's review, and the shop's reply ("" for none).
+type reviewSeed struct {
+	rating int
+	text   string
+	reply  string
 }
 
 // pastOrders show the seller's order screens in every state that matters.
 var pastOrders = []orderSeed{
-	{0, "Худи оверсайз", 1, 1, false, order.StatusCompleted},
-	{1, "Кроссовки беговые", 3, 1, true, order.StatusShipped},
-	{2, "Кружка керамическая", 0, 2, false, order.StatusPaid},
-	{0, "Свеча ароматическая", 0, 1, false, order.StatusReadyForPickup},
+	{0, "Худи оверсайз", 1, 1, false, order.StatusCompleted, &reviewSeed{5,
+		"Очень тёплое и мягкое, размер M сел идеально. Возьму второе в другом цвете!", "Спасибо, Аня! Ждём вас снова 🧡"}},
+	{1, "Кроссовки беговые", 3, 1, true, order.StatusShipped, nil},
+	{2, "Кружка керамическая", 0, 2, false, order.StatusPaid, nil},
+	{0, "Свеча ароматическая", 0, 1, false, order.StatusReadyForPickup, nil},
+	{2, "Худи оверсайз", 2, 1, false, order.StatusCompleted, &reviewSeed{4,
+		"Качество отличное, но рукава длинноваты — берите на размер меньше.", ""}},
+	{1, "Кружка керамическая", 0, 1, true, order.StatusCompleted, &reviewSeed{5,
+		"Nice mug, the right size for a morning coffee. Survived the dishwasher many times.", ""}},
+	{2, "Рюкзак городской", 0, 1, false, order.StatusCompleted, &reviewSeed{5,
+		"Ноутбук на 15\" влезает, в дождь внутри сухо.", ""}},
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/order"
+	"github.com/vitrina-shop/vitrina/core/review"
 	"github.com/vitrina-shop/vitrina/core/user"
 )
 
@@ -55,6 +56,8 @@ type Deps struct {
 	Catalog     *catalog.Service
 	Orders      *order.Service
 	Users       *user.Service
+	// Reviews seeds the shoppers' reviews of their completed orders; nil seeds none.
+	Reviews *review.Service
 }
 
 // World is what Seed made or found.
@@ -251,12 +254,38 @@ func seedOrders(ctx context.Context, d Deps, shop catalog.Shop, products map[str
 		case order.StatusReadyForPickup:
 			_, err = d.Orders.MarkReadyForPickup(ctx, owner, placed.ID)
 		case order.StatusCompleted:
-			if _, err = d.Orders.MarkReadyForPickup(ctx, owner, placed.ID); err == nil {
-				_, err = d.Orders.Complete(ctx, owner, placed.ID)
+			if o.shipping {
+				_, err = d.Orders.MarkShipped(ctx, owner, placed.ID, "СДЭК 1234567891")
+			} else {
+				_, err = d.Orders.MarkReadyForPickup(ctx, owner, placed.ID)
+			}
+			if err == nil {
+				_, err = d.Orders.Complete(ctx, buyer, placed.ID)
 			}
 		}
 		if err != nil {
 			return fmt.Errorf("past order %d: %s: %w", i, o.status, err)
+		}
+		if err := seedReview(ctx, d, buyer, placed.ID, o.review); err != nil {
+			return fmt.Errorf("past order %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// seedReview writes the buyer's review of a completed order's first line, and the
+// shop's reply, as they would in the bot.
+func seedReview(ctx context.Context, d Deps, buyer core.UserID, id core.OrderID, rs *reviewSeed) error {
+	if rs == nil || d.Reviews == nil {
+		return nil
+	}
+	r, err := d.Reviews.Create(ctx, buyer, id, 1, review.Draft{Rating: rs.rating, Text: rs.text})
+	if err != nil {
+		return fmt.Errorf("review: %w", err)
+	}
+	if rs.reply != "" {
+		if _, err := d.Reviews.Reply(ctx, core.UserID(Seller.ID), r.ID, rs.reply); err != nil {
+			return fmt.Errorf("reply to the review: %w", err)
 		}
 	}
 	return nil

@@ -17,6 +17,7 @@ import (
 	"github.com/vitrina-shop/vitrina/core/order"
 	"github.com/vitrina-shop/vitrina/core/postgres"
 	"github.com/vitrina-shop/vitrina/core/postgres/pgtest"
+	"github.com/vitrina-shop/vitrina/core/review"
 	"github.com/vitrina-shop/vitrina/core/user"
 )
 
@@ -48,6 +49,7 @@ func TestSeed(t *testing.T) {
 		Catalog: catalog.NewService(postgres.NewCatalog(pool), clock, nil),
 		Orders:  order.NewService(postgres.NewOrders(pool), clock),
 		Users:   user.NewService(postgres.NewUsers(pool), clock),
+		Reviews: review.NewService(postgres.NewReviews(pool), clock, nil),
 	}
 
 	first := newDeps(t, base)
@@ -84,9 +86,25 @@ func TestSeed(t *testing.T) {
 	for _, o := range orders {
 		states[o.Status]++
 	}
-	for _, s := range []order.Status{order.StatusCompleted, order.StatusShipped, order.StatusPaid, order.StatusReadyForPickup} {
+	for _, s := range []order.Status{order.StatusShipped, order.StatusPaid, order.StatusReadyForPickup} {
 		if states[s] != 1 {
 			t.Errorf("past orders in %s = %d, want 1 (all: %v)", s, states[s], states)
+		}
+	}
+	if states[order.StatusCompleted] != 4 {
+		t.Errorf("completed past orders = %d, want 4 (all: %v)", states[order.StatusCompleted], states)
+	}
+	// The completed orders are reviewed: the hoodie twice, with the shop's reply.
+	if r, err := base.Reviews.ShopRating(ctx, shop); err != nil || r != (review.Rating{Count: 4, Sum: 19}) {
+		t.Errorf("shop rating = %+v, %v", r, err)
+	}
+	for _, p := range products {
+		if p.Title != "Худи оверсайз" {
+			continue
+		}
+		list, n, err := base.Reviews.ProductReviews(ctx, p.ID, 10, 0)
+		if err != nil || n != 2 || list[1].Reply == "" {
+			t.Errorf("reviews of the hoodie = %+v, %d, %v", list, n, err)
 		}
 	}
 	post := first.Sandbox.Chat(demo.ChannelID).LastMessage()

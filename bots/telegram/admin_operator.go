@@ -43,6 +43,7 @@ func (b *Bot) showOperatorShops(ctx context.Context, r *request, page int) error
 		k.row(button(b.label(r.lang, key, s.Name, s.ID), verbOperatorShop, s.ID))
 	}
 	b.prevNext(k, r.lang, page, hasNext, verbOperatorShops)
+	k.row(b.operatorReviewsButton(ctx, r)...)
 	ms, err := b.catalog.Memberships(ctx, r.userID())
 	if err != nil {
 		return err

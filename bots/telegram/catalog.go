@@ -191,16 +191,27 @@ func (b *Bot) showProducts(ctx context.Context, r *request, shop catalog.Shop, c
 	if err := b.cartRow(ctx, r, k, shop.ID); err != nil {
 		return err
 	}
-	if len(cats) > 0 {
-		k.row(button(b.label(r.lang, "btn_back"), verbShop, shop.ID))
-	} else {
-		// The shop's front is this list: back is the list of shops.
-		k.row(button(b.label(r.lang, "btn_shops"), verbShops, 0))
-	}
 	// The pager's middle button says which page this is.
 	text := b.t(r.lang, "products_title", shop.Name, section)
 	if total == 0 {
 		text = b.t(r.lang, "products_empty", shop.Name)
+	}
+	if len(cats) > 0 {
+		k.row(button(b.label(r.lang, "btn_back"), verbShop, shop.ID))
+		return b.show(ctx, r, view{text: text, kb: k.markup()})
+	}
+	// The shop's front is this list: it has the front's rating and subscription, and
+	// back is the list of shops.
+	if err := b.subscribeRow(ctx, r, k, shop); err != nil {
+		return err
+	}
+	k.row(button(b.label(r.lang, "btn_shops"), verbShops, 0))
+	rating, err := b.shopRatingLine(ctx, r.lang, shop)
+	if err != nil {
+		return err
+	}
+	if rating != "" {
+		text += "\n" + rating
 	}
 	return b.show(ctx, r, view{text: text, kb: k.markup()})
 }

@@ -116,6 +116,8 @@ func (b *Bot) orderView(ctx context.Context, lang string, o order.Order) (view, 
 		k.row(button(b.label(lang, "btn_order_cancel"), verbOrderCancel, o.ID))
 	case order.StatusShipped, order.StatusReadyForPickup:
 		k.row(button(b.label(lang, "btn_order_received"), verbOrderDone, o.ID))
+	case order.StatusCompleted:
+		k.row(button(b.label(lang, "rev_btn_leave"), verbReviewWrite, o.ID))
 	}
 	k.row(button(b.label(lang, "btn_orders_back"), verbOrders, 0))
 	return view{text: text, kb: k.markup()}, nil

@@ -107,7 +107,7 @@ func newTestEnv(t *testing.T, opts ...func(*testEnvOptions)) *testEnv {
 		catalog: catalog.NewService(postgres.NewCatalog(pool), clock, o.operators),
 		orders:  order.NewService(postgres.NewOrders(pool), clock),
 		users:   user.NewService(postgres.NewUsers(pool), clock),
-		reviews: review.NewService(postgres.NewReviews(pool), clock),
+		reviews: review.NewService(postgres.NewReviews(pool), clock, o.operators),
 		casts:   broadcast.NewService(postgres.NewBroadcasts(pool), clock),
 		tg:      tg,
 		api:     api,

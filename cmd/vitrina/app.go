@@ -20,6 +20,7 @@ import (
 	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/order"
 	"github.com/vitrina-shop/vitrina/core/postgres"
+	"github.com/vitrina-shop/vitrina/core/review"
 	"github.com/vitrina-shop/vitrina/core/user"
 	"github.com/vitrina-shop/vitrina/workers"
 )
@@ -72,6 +73,7 @@ type app struct {
 	catalog     *catalog.Service
 	orders      *order.Service
 	users       *user.Service
+	reviews     *review.Service
 	api         *telego.Bot
 	botUsername string
 	// sandboxPage is the demo's web client, mounted at /sandbox/ when set (vitrina demo

@@ -98,7 +98,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	}
 	world, err := demo.Seed(ctx, demo.Deps{
 		Sandbox: tg, API: a.api, BotUsername: a.botUsername,
-		Catalog: a.catalog, Orders: a.orders, Users: a.users,
+		Catalog: a.catalog, Orders: a.orders, Users: a.users, Reviews: a.reviews,
 	})
 	if err != nil {
 		ln.Close()

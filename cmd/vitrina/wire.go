@@ -42,6 +42,7 @@ func (a *app) wire(ctx context.Context) error {
 	cat := catalog.NewService(postgres.NewCatalog(a.db), clock, operators(a.cfg.AdminIDs))
 	orders := order.NewService(postgres.NewOrders(a.db), clock)
 	users := user.NewService(postgres.NewUsers(a.db), clock)
+	reviews := review.NewService(postgres.NewReviews(a.db), clock, operators(a.cfg.AdminIDs))
 
 	api, err := telego.NewBot(a.cfg.TelegramToken,
 		telego.WithAPIServer(a.cfg.TelegramAPIURL),
@@ -65,7 +66,7 @@ func (a *app) wire(ctx context.Context) error {
 		Catalog:       cat,
 		Orders:        orders,
 		Users:         users,
-		Reviews:       review.NewService(postgres.NewReviews(a.db), clock),
+		Reviews:       reviews,
 		Broadcasts:    broadcast.NewService(postgres.NewBroadcasts(a.db), clock),
 		Dialogs:       postgres.NewDialogs(a.db),
 		Clock:         clock,
@@ -78,7 +79,7 @@ func (a *app) wire(ctx context.Context) error {
 		return fmt.Errorf("bot: %w", err)
 	}
 
-	a.catalog, a.orders, a.users, a.api, a.botUsername = cat, orders, users, api, me.Username
+	a.catalog, a.orders, a.users, a.reviews, a.api, a.botUsername = cat, orders, users, reviews, api, me.Username
 	// serve: updates arrive by webhook, or by long polling when no webhook URL is set.
 	// inbox.New and workers.New name their component in the log themselves.
 	in := inbox.New(postgres.NewInbox(a.db), bot, a.logger, inbox.Options{
