@@ -206,31 +206,70 @@ func (w *Workers) Track(kind string, t Tracker) {
 // enqueued again. It returns a core.Error for an invalid message, and the queue's
 // error when Redis fails: then the caller's task fails and retries, and the
 // messages enqueued before the failure are not sent twice.
+//
+// Many messages (a page of a broadcast) are enqueued by several goroutines at
+// once: one enqueue is a round trip to Redis, and one after the other they would
+// cap a broadcast at about a thousand messages a second.
 func (w *Workers) Send(ctx context.Context, msgs ...core.Message) error {
 	for _, m := range msgs {
 		if err := m.Validate(); err != nil {
 			return err
 		}
-		if m.Coalesce != "" {
-			if err := w.sendLatest(ctx, m); err != nil {
+	}
+	if len(msgs) <= 4 {
+		for _, m := range msgs {
+			if err := w.enqueueMessage(ctx, m); err != nil {
 				return err
 			}
-			continue
 		}
-		payload, err := json.Marshal(sendTask{Message: m, Enqueued: time.Now().UnixMicro()})
-		if err != nil {
-			return fmt.Errorf("enqueue message %s: %w", m.Key, err)
+		return nil
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	next := make(chan core.Message)
+	var wg sync.WaitGroup
+	for range min(sendEnqueuers, len(msgs)) {
+		wg.Go(func() {
+			for m := range next {
+				if err := w.enqueueMessage(ctx, m); err != nil {
+					cancel(err)
+				}
+			}
+		})
+	}
+	for _, m := range msgs {
+		if ctx.Err() != nil {
+			break
 		}
-		_, err = w.queue.EnqueueContext(ctx, asynq.NewTask(TypeSend, payload),
-			asynq.Queue(w.prefix+queueOf(m.Priority)),
-			asynq.TaskID(w.send.taskIDs+m.Key),
-			asynq.Retention(w.send.opt.KeyLifetime),
-			asynq.MaxRetry(sendMaxRetry),
-			asynq.Timeout(maxInlineWait+sendTimeout+10*time.Second),
-		)
-		if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-			return fmt.Errorf("enqueue message %s: %w", m.Key, err)
-		}
+		next <- m
+	}
+	close(next)
+	wg.Wait()
+	return context.Cause(ctx)
+}
+
+// sendEnqueuers is how many goroutines Send enqueues many messages with.
+const sendEnqueuers = 16
+
+// enqueueMessage puts one message in the queue of its priority, or stores it as
+// the latest state of its Coalesce.
+func (w *Workers) enqueueMessage(ctx context.Context, m core.Message) error {
+	if m.Coalesce != "" {
+		return w.sendLatest(ctx, m)
+	}
+	payload, err := json.Marshal(sendTask{Message: m, Enqueued: time.Now().UnixMicro()})
+	if err != nil {
+		return fmt.Errorf("enqueue message %s: %w", m.Key, err)
+	}
+	_, err = w.queue.EnqueueContext(ctx, asynq.NewTask(TypeSend, payload),
+		asynq.Queue(w.prefix+queueOf(m.Priority)),
+		asynq.TaskID(w.send.taskIDs+m.Key),
+		asynq.Retention(w.send.opt.KeyLifetime),
+		asynq.MaxRetry(sendMaxRetry),
+		asynq.Timeout(maxInlineWait+sendTimeout+10*time.Second),
+	)
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return fmt.Errorf("enqueue message %s: %w", m.Key, err)
 	}
 	return nil
 }

@@ -44,6 +44,9 @@ type app struct {
 	metrics *prometheus.Registry
 	httpm   httpMetrics
 	secrets *secrets // scrubbed from errors of the Bot API client
+	// rateScale multiplies every Telegram limit of the sender: `vitrina bench
+	// broadcast` runs its workers faster against the sandbox. 0 is 1.
+	rateScale float64
 
 	// Set by wire; each may stay nil until its part exists.
 

@@ -43,6 +43,9 @@ Commands:
                             needed: migrates, seeds a demo world, serves the sandbox's web
                             client at /sandbox/; database vitrina_demo and Redis database 1
                             unless VITRINA_DATABASE_URL / VITRINA_REDIS_URL say otherwise
+  bench broadcast [flags]   send a broadcast through the real sender and worker processes to
+                            the sandbox enforcing Telegram's limits, scaled; print the
+                            rate, 429s, per-chat spacing and a payment's wait (README)
   healthcheck [--url URL]   exit 0 if GET URL answers 200 (default: /healthz on
                             VITRINA_HTTP_ADDR); for container health checks
   version                   print the version
@@ -124,6 +127,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = cmdDemo(ctx, e, cmdArgs)
 	case "healthcheck":
 		err = cmdHealthcheck(ctx, e, cmdArgs)
+	case "bench":
+		err = cmdBench(ctx, e, cmdArgs)
 	case "version":
 		err = cmdVersion(e, cmdArgs)
 	case "help", "-h", "-help", "--help":
@@ -259,6 +264,7 @@ func logStopped(logger *slog.Logger, err error) {
 func cmdWorker(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("worker")
 	httpAddr := fs.String("http-addr", "", "also serve /healthz, /readyz and /metrics on this address (default: no HTTP)")
+	rateScale := fs.Float64("rate-scale", 0, "multiply every Telegram rate limit by this (for `vitrina bench` against a sandbox only)")
 	if err := e.parse(fs, args); err != nil {
 		return err
 	}
@@ -272,6 +278,9 @@ func cmdWorker(ctx context.Context, e *env, args []string) error {
 	if err := cfg.requireTelegram(); err != nil {
 		return err
 	}
+	if *rateScale != 0 && (*rateScale < 0 || cfg.TelegramAPIURL == defaultTelegramAPIURL) {
+		return usageError{"--rate-scale must be positive, and is for a sandbox: Telegram itself would answer 429"}
+	}
 	logger := newLogger(cfg, e.stderr)
 	logger.Info("starting", "command", "worker", "version", version, "commit", commitOrUnknown(), "config", cfg)
 
@@ -280,6 +289,7 @@ func cmdWorker(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.close()
+	a.rateScale = *rateScale
 	if err := a.wire(ctx); err != nil {
 		return fmt.Errorf("wire: %w", err)
 	}

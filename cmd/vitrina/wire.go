@@ -134,7 +134,7 @@ func (a *app) wire(ctx context.Context) error {
 		Deleter:    inspector,
 		Instance:   instance,
 		Sender: workers.SenderOptions{
-			Limits:        ratelimit.Limits{Global: a.cfg.SendRate},
+			Limits:        a.sendLimits(),
 			PaidBroadcast: a.cfg.PaidBroadcast,
 		},
 	})
@@ -142,6 +142,16 @@ func (a *app) wire(ctx context.Context) error {
 	a.background = append(a.background, w.RunRelay, w.RunPeriodic)
 	a.closers = append(a.closers, func() { queue.Close() })
 	return nil
+}
+
+// sendLimits are the limits the sender keeps: Telegram's, with the configured
+// global rate, all scaled by rateScale when a benchmark asked for it.
+func (a *app) sendLimits() ratelimit.Limits {
+	limits := ratelimit.Limits{Global: a.cfg.SendRate}
+	if a.rateScale > 0 {
+		limits = limits.Scale(a.rateScale)
+	}
+	return limits
 }
 
 // operators converts the configured operator ids.

@@ -23,12 +23,14 @@ import (
 
 // Telegram's documented limits (Bots FAQ): about 30 messages/s in bulk,
 // about 1 message/s per chat with short bursts, 20 messages/minute per group
-// or channel.
+// or channel. Vitrina takes no burst by default: Telegram does not say how
+// long a burst may be, and messages it sends on its own are never urgent to
+// the second in one chat.
 const (
 	DefaultGlobal        = 30.0
 	DefaultGlobalBurst   = 1
 	DefaultPerChat       = 1.0
-	DefaultPerChatBurst  = 3
+	DefaultPerChatBurst  = 1
 	DefaultPerGroup      = 20.0 / 60.0
 	DefaultPerGroupBurst = 1
 	DefaultKeyPrefix     = "vitrina:ratelimit:"

@@ -133,7 +133,7 @@ func maxGrants(rate float64, burst int, window time.Duration) int64 {
 func TestLimits(t *testing.T) {
 	t.Run("Defaults", func(t *testing.T) {
 		got := ratelimit.DefaultLimits()
-		want := ratelimit.Limits{Global: 30, GlobalBurst: 1, PerChat: 1, PerChatBurst: 3, PerGroup: 20.0 / 60, PerGroupBurst: 1}
+		want := ratelimit.Limits{Global: 30, GlobalBurst: 1, PerChat: 1, PerChatBurst: 1, PerGroup: 20.0 / 60, PerGroupBurst: 1}
 		if got != want {
 			t.Errorf("DefaultLimits() = %+v, want %+v", got, want)
 		}

@@ -1,0 +1,410 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/vitrina-shop/vitrina/bots/sandbox"
+	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/postgres"
+	"github.com/vitrina-shop/vitrina/workers"
+	"github.com/vitrina-shop/vitrina/workers/ratelimit"
+)
+
+// `vitrina bench broadcast` measures the sender the way it runs in production:
+// real worker processes (`vitrina worker`, as many as asked), the real Redis
+// for the queues and the shared rate limits, PostgreSQL, and the sandbox as
+// Telegram, enforcing Telegram's limits with 429s. Every limit is scaled by one
+// factor so that a broadcast of 20,000 messages takes seconds, not minutes.
+
+const benchUsage = `usage: vitrina bench broadcast [flags]
+
+Sends a broadcast through the real sender: worker processes, Redis, PostgreSQL,
+and the sandbox Bot API enforcing Telegram's limits (429 with retry_after when a
+limit is broken), every limit scaled by --scale. It uses (and empties) its own
+database and Redis database, given by the flags.
+`
+
+// benchSandboxToken is the sandbox bot's token: any well-formed one.
+const benchSandboxToken = "777000:BenchBenchBenchBenchBenchBenchBench"
+
+// Chat ids of the benchmark's people.
+const (
+	benchFirstRecipient = 5_000_000
+	benchRegulars       = 20  // chats that get several messages, for the per-chat spacing
+	benchRegularEvery   = 250 // every 250 messages, a regular gets benchRegularRun in a row
+	benchRegularRun     = 5
+	benchPayer          = 4_999_999 // the chat of the payment confirmation sent mid-broadcast
+)
+
+func cmdBench(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 || args[0] != "broadcast" {
+		fmt.Fprint(e.stderr, benchUsage)
+		return usageError{"bench: the one benchmark is \"broadcast\""}
+	}
+	fs := e.flags("bench broadcast")
+	fs.Usage = func() { fmt.Fprint(e.stderr, benchUsage); fs.PrintDefaults() }
+	messages := fs.Int("messages", 20000, "broadcast messages to send")
+	scale := fs.Float64("scale", 20, "multiply every Telegram limit by this (20: 600 messages/s overall, 20/s per chat)")
+	workerCount := fs.Int("workers", 1, "worker processes")
+	concurrency := fs.Int("concurrency", 64, "tasks each worker process runs at once")
+	dbURL := fs.String("database-url", "postgres://postgres@127.0.0.1:5432/vitrina_bench?sslmode=disable", "PostgreSQL database to create anew (its name must start with vitrina_bench)")
+	redisURL := fs.String("redis-url", "redis://127.0.0.1:6379/3", "Redis database to use and empty (not 0)")
+	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this long")
+	if err := e.parse(fs, args[1:]); err != nil {
+		return err
+	}
+	switch {
+	case *messages < 100:
+		return usageError{"--messages must be at least 100"}
+	case !(*scale > 0) || math.IsInf(*scale, 0):
+		return usageError{"--scale must be positive"}
+	case *workerCount < 1 || *workerCount > 16:
+		return usageError{"--workers must be 1-16"}
+	case *concurrency < 1:
+		return usageError{"--concurrency must be positive"}
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	b := &broadcastBench{
+		e: e, messages: *messages, scale: *scale, workers: *workerCount, concurrency: *concurrency,
+		dbURL: *dbURL, redisURL: *redisURL,
+		limits: ratelimit.DefaultLimits().Scale(*scale),
+	}
+	return b.run(ctx)
+}
+
+// broadcastBench is one run of the benchmark.
+type broadcastBench struct {
+	e           *env
+	messages    int
+	scale       float64
+	workers     int
+	concurrency int
+	dbURL       string
+	redisURL    string
+	limits      ratelimit.Limits
+
+	watch *watchingLimiter
+}
+
+func (b *broadcastBench) logf(format string, args ...any) {
+	fmt.Fprintf(b.e.stdout, format+"\n", args...)
+}
+
+func (b *broadcastBench) run(ctx context.Context) error {
+	// Telegram: the sandbox, on its own port, enforcing Telegram's limits scaled.
+	sandboxLimits := sandbox.TelegramRateLimits()
+	sandboxLimits.Scale = b.scale
+	b.watch = &watchingLimiter{inner: sandbox.NewRateLimiter(sandboxLimits), last: map[int64]time.Time{}, minGap: time.Hour}
+	tg := sandbox.New(sandbox.Config{Token: benchSandboxToken, BotUsername: "vitrina_bench_bot", Limiter: b.watch})
+	defer tg.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("sandbox listener: %w", err)
+	}
+	srv := &http.Server{Handler: tg, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	defer srv.Close()
+	apiURL := "http://" + ln.Addr().String()
+	recipients := b.recipients()
+	for _, id := range append(recipients, benchPayer) {
+		tg.NewUser(sandbox.UserSpec{ID: id, FirstName: "Reader " + strconv.FormatInt(id, 10), StartedBot: true})
+	}
+
+	// A database of its own, created anew, and a Redis database emptied.
+	instance, err := b.freshDatabase(ctx)
+	if err != nil {
+		return err
+	}
+	rdb, queue, inspector, err := b.freshRedis(ctx)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	defer queue.Close()
+	defer inspector.Close()
+
+	b.logf("bench broadcast: %d messages, %d worker process(es) x %d, limits x%g: %.0f/s overall, %.3g/s per chat, %.3g/min per group",
+		b.messages, b.workers, b.concurrency, b.scale, b.limits.Global, b.limits.PerChat, b.limits.PerGroup*60)
+
+	stop, err := b.startWorkers(ctx, apiURL)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	if err := waitWorkers(ctx, inspector, b.workers); err != nil {
+		return err
+	}
+
+	// The broadcast goes in through the same sender as a seller's: one task per
+	// message, in the broadcast queue.
+	sender := workers.New(workers.Deps{Queue: queue, Redis: rdb, Instance: instance})
+	start := time.Now()
+	msgs := make([]core.Message, 0, 500)
+	for i, chat := range recipients {
+		msgs = append(msgs, benchMessage(fmt.Sprintf("bench:%d", i), chat, core.PriorityBroadcast))
+		if len(msgs) == cap(msgs) || i == len(recipients)-1 {
+			if err := sender.Send(ctx, msgs...); err != nil {
+				return fmt.Errorf("enqueue the broadcast: %w", err)
+			}
+			msgs = msgs[:0]
+		}
+	}
+	b.logf("enqueued %d messages in %.1f s", b.messages, time.Since(start).Seconds())
+
+	// Halfway through, a payment confirmation: how long does it wait?
+	if err := b.watch.waitFor(ctx, func() bool { return b.watch.sent >= b.messages/2 }); err != nil {
+		return fmt.Errorf("halfway: %w (sent %d)", err, b.watch.sentCount())
+	}
+	b.watch.markPayment(time.Now())
+	if err := sender.Send(ctx, benchMessage("bench:payment", benchPayer, core.PriorityOrder)); err != nil {
+		return fmt.Errorf("enqueue the payment confirmation: %w", err)
+	}
+	if err := b.watch.waitFor(ctx, func() bool { return b.watch.sent >= b.messages+1 }); err != nil {
+		return fmt.Errorf("the end: %w (sent %d of %d)", err, b.watch.sentCount(), b.messages+1)
+	}
+	return b.report()
+}
+
+// recipients are the chats the messages go to, one per message: mostly a chat
+// each, and now and then a run of messages in a row to one of a few regulars,
+// which only the per-chat limit spaces out.
+func (b *broadcastBench) recipients() []int64 {
+	out := make([]int64, b.messages)
+	for i := range out {
+		if i%benchRegularEvery < benchRegularRun {
+			out[i] = benchFirstRecipient + int64(i/benchRegularEvery%benchRegulars)
+			continue
+		}
+		out[i] = benchFirstRecipient + benchRegulars + int64(i)
+	}
+	return out
+}
+
+func benchMessage(key string, chat int64, prio core.Priority) core.Message {
+	params, _ := json.Marshal(map[string]any{"chat_id": chat, "text": "Новинки недели: платья из льна, −15% до воскресенья."})
+	return core.Message{Key: key, Chat: chat, User: core.UserID(chat), Priority: prio, Method: "sendMessage", Params: params}
+}
+
+// freshDatabase drops and creates the benchmark's database, migrates it, and
+// returns its instance id.
+func (b *broadcastBench) freshDatabase(ctx context.Context) (string, error) {
+	u, err := url.Parse(b.dbURL)
+	if err != nil {
+		return "", usageError{"--database-url: not a URL"}
+	}
+	name := strings.TrimPrefix(u.Path, "/")
+	if !strings.HasPrefix(name, "vitrina_bench") {
+		return "", usageError{"--database-url: the database is dropped and created anew, so its name must start with vitrina_bench"}
+	}
+	admin := *u
+	admin.Path = "/postgres"
+	conn, err := pgx.Connect(ctx, admin.String())
+	if err != nil {
+		return "", fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	_, err = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+	conn.Close(ctx)
+	if err != nil {
+		return "", fmt.Errorf("drop %s: %w", name, err)
+	}
+	if err := postgres.EnsureDatabase(ctx, b.dbURL); err != nil {
+		return "", err
+	}
+	if err := postgres.Migrate(ctx, b.dbURL, postgres.MigrateUp, io.Discard); err != nil {
+		return "", err
+	}
+	pool, err := postgres.Open(ctx, b.dbURL)
+	if err != nil {
+		return "", err
+	}
+	defer pool.Close()
+	return postgres.InstanceID(ctx, pool)
+}
+
+// freshRedis connects to the benchmark's Redis database and empties it.
+func (b *broadcastBench) freshRedis(ctx context.Context) (redis.UniversalClient, *asynq.Client, *asynq.Inspector, error) {
+	opt, err := asynq.ParseRedisURI(b.redisURL)
+	if err != nil {
+		return nil, nil, nil, usageError{"--redis-url: not a Redis URL"}
+	}
+	if o, ok := opt.(asynq.RedisClientOpt); !ok || o.DB == 0 {
+		return nil, nil, nil, usageError{"--redis-url: name a database other than 0 (redis://host:6379/3): the benchmark empties it"}
+	}
+	rdb, ok := opt.MakeRedisClient().(redis.UniversalClient)
+	if !ok {
+		return nil, nil, nil, errors.New("redis client of unexpected type")
+	}
+	if err := rdb.FlushDB(ctx).Err(); err != nil {
+		rdb.Close()
+		return nil, nil, nil, fmt.Errorf("empty the benchmark's Redis database: %w", err)
+	}
+	return rdb, asynq.NewClientFromRedisClient(rdb), asynq.NewInspectorFromRedisClient(rdb), nil
+}
+
+// startWorkers starts the worker processes and returns what stops them.
+func (b *broadcastBench) startWorkers(ctx context.Context, apiURL string) (func(), error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("find this binary: %w", err)
+	}
+	env := append(os.Environ(),
+		"VITRINA_DATABASE_URL="+b.dbURL,
+		"VITRINA_REDIS_URL="+b.redisURL,
+		"VITRINA_TELEGRAM_TOKEN="+benchSandboxToken,
+		"VITRINA_TELEGRAM_API_URL="+apiURL,
+		"VITRINA_WORKER_CONCURRENCY="+strconv.Itoa(b.concurrency),
+		"VITRINA_SEND_RATE=30",
+		"VITRINA_PAID_BROADCAST=false",
+		"VITRINA_LOG_LEVEL=warn",
+		"VITRINA_CONFIG=",
+	)
+	var cmds []*exec.Cmd
+	stop := func() {
+		for _, c := range cmds {
+			c.Process.Signal(syscall.SIGTERM)
+		}
+		for _, c := range cmds {
+			c.Wait()
+		}
+	}
+	for range b.workers {
+		c := exec.CommandContext(ctx, self, "worker", "--rate-scale", strconv.FormatFloat(b.scale, 'g', -1, 64))
+		c.Env = env
+		c.Stdout, c.Stderr = b.e.stderr, b.e.stderr
+		c.Cancel = func() error { return c.Process.Signal(syscall.SIGTERM) }
+		c.WaitDelay = 15 * time.Second
+		if err := c.Start(); err != nil {
+			stop()
+			return nil, fmt.Errorf("start a worker: %w", err)
+		}
+		cmds = append(cmds, c)
+	}
+	return stop, nil
+}
+
+// waitWorkers waits until n asynq servers are up.
+func waitWorkers(ctx context.Context, inspector *asynq.Inspector, n int) error {
+	for {
+		servers, err := inspector.Servers()
+		if err == nil && len(servers) >= n {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for %d worker(s) to start: %w", n, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// report prints what the sandbox saw; the last line is for scripts.
+func (b *broadcastBench) report() error {
+	w := b.watch
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	seconds := w.lastAt.Sub(w.firstAt).Seconds()
+	rate := float64(w.sent-1) / seconds // messages after the first, over the time they took
+	fraction := rate / b.limits.Global
+	minGap := w.minGap
+	if minGap == time.Hour {
+		minGap = 0
+	}
+	wait := w.paymentAt.Sub(w.paymentQueued)
+	b.logf("sent %d messages in %.1f s: %.0f/s, %.3f of the global limit of %.0f/s", w.sent, seconds, rate, fraction, b.limits.Global)
+	b.logf("answered 429 (Too Many Requests): %d", w.refused)
+	b.logf("closest two messages to one chat: %d ms apart (the per-chat limit allows %.0f ms)", minGap.Milliseconds(), 1000/b.limits.PerChat)
+	b.logf("a payment confirmation enqueued halfway waited %d ms", wait.Milliseconds())
+	b.logf("broadcast: messages=%d seconds=%.1f rate_fraction=%.3f got_429=%d min_chat_gap_ms=%d payment_wait_ms=%d workers=%d",
+		w.sent, seconds, fraction, w.refused, minGap.Milliseconds(), wait.Milliseconds(), b.workers)
+	return nil
+}
+
+// watchingLimiter is the sandbox's limiter, watched: it counts the sends it let
+// through and refused, and the closest two sends to one chat.
+type watchingLimiter struct {
+	inner sandbox.Limiter
+
+	mu            sync.Mutex
+	sent          int
+	refused       int
+	firstAt       time.Time
+	lastAt        time.Time
+	last          map[int64]time.Time
+	minGap        time.Duration
+	paymentQueued time.Time
+	paymentAt     time.Time
+}
+
+func (w *watchingLimiter) Allow(req sandbox.LimitRequest) (time.Duration, bool) {
+	retry, ok := w.inner.Allow(req)
+	now := time.Now()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !ok {
+		w.refused++
+		return retry, ok
+	}
+	chat := req.Chat.ID
+	if chat == benchPayer {
+		w.paymentAt = now
+	}
+	if w.sent == 0 {
+		w.firstAt = now
+	}
+	w.sent++
+	w.lastAt = now
+	if prev, seen := w.last[chat]; seen && now.Sub(prev) < w.minGap {
+		w.minGap = now.Sub(prev)
+	}
+	w.last[chat] = now
+	return retry, ok
+}
+
+func (w *watchingLimiter) sentCount() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.sent
+}
+
+func (w *watchingLimiter) markPayment(at time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.paymentQueued = at
+}
+
+// waitFor polls cond (under the lock) until it holds or ctx ends.
+func (w *watchingLimiter) waitFor(ctx context.Context, cond func() bool) error {
+	for {
+		w.mu.Lock()
+		ok := cond()
+		w.mu.Unlock()
+		if ok {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// envAsMain makes the test binary act as vitrina itself: the broadcast
+// benchmark starts its worker processes from its own executable, which in a
+// test is this binary.
+const envAsMain = "VITRINA_TEST_AS_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(envAsMain) == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// TestBench_Broadcast runs a small `vitrina bench broadcast` with two worker
+// processes and checks that everything arrived, within the limits, and that it
+// reports in the documented form. How fast is the benchmark's business, not
+// the test's.
+func TestBench_Broadcast(t *testing.T) {
+	t.Setenv(envAsMain, "1") // for the worker processes it starts
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	err := run(ctx, []string{"vitrina", "bench", "broadcast", "--messages", "400", "--workers", "2",
+		"--database-url", "postgres://postgres@127.0.0.1:5432/vitrina_bench_test?sslmode=disable",
+		"--redis-url", "redis://127.0.0.1:6379/12"}, func(string) string { return "" }, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("bench: %v\nstdout:\n%s\nstderr:\n%s", err, &stdout, &stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	last := lines[len(lines)-1]
+	var messages, got429, gap, wait, workers int
+	var seconds, fraction float64
+	if _, err := fmt.Sscanf(last, "broadcast: messages=%d seconds=%g rate_fraction=%g got_429=%d min_chat_gap_ms=%d payment_wait_ms=%d workers=%d",
+		&messages, &seconds, &fraction, &got429, &gap, &wait, &workers); err != nil {
+		t.Fatalf("last line %q: %v", last, err)
+	}
+	if messages != 401 || workers != 2 {
+		t.Errorf("messages=%d workers=%d, want 401 (the broadcast and the payment) and 2", messages, workers)
+	}
+	if got429 != 0 {
+		t.Errorf("the sandbox answered 429 %d times: the limits did not hold across the two workers", got429)
+	}
+	if !(fraction > 0 && fraction <= 1.05) {
+		t.Errorf("rate_fraction=%v: above the global limit", fraction)
+	}
+}
