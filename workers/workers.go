@@ -101,6 +101,10 @@ type Deps struct {
 	// may leave it empty.
 	Instance string
 
+	// Reconciler and Stars run the daily Stars reconciliation; nil skips it.
+	Reconciler Reconciler
+	Stars      StarsTelegram
+
 	// The features' own dependencies, declared in their files.
 	Reminders  ReminderDeps
 	Reviews    ReviewDeps
@@ -118,6 +122,9 @@ type Workers struct {
 	relay    *Relay
 	send     *sender
 	periodic []periodicTask
+
+	reconciler Reconciler
+	stars      StarsTelegram
 
 	reminders  ReminderDeps
 	reviews    ReviewDeps
@@ -142,14 +149,16 @@ func New(deps Deps) *Workers {
 		deps.SweepEvery = DefaultSweepEvery
 	}
 	w := &Workers{
-		orders:   deps.Orders,
-		notifier: deps.Notifier,
-		refunder: deps.Refunder,
-		queue:    deps.Queue,
-		log:      deps.Log.With("component", "workers"),
-		prefix:   deps.QueuePrefix,
-		periodic: []periodicTask{{kind: TypeOrderSweep, every: deps.SweepEvery}},
-		send:     newSender(deps.Redis, deps.Transport, deps.Recipients, deps.Instance, deps.Sender, deps.Registerer),
+		orders:     deps.Orders,
+		notifier:   deps.Notifier,
+		refunder:   deps.Refunder,
+		queue:      deps.Queue,
+		log:        deps.Log.With("component", "workers"),
+		prefix:     deps.QueuePrefix,
+		periodic:   []periodicTask{{kind: TypeOrderSweep, every: deps.SweepEvery}, {kind: TypeStarsReconcile, every: reconcileEvery}},
+		reconciler: deps.Reconciler,
+		stars:      deps.Stars,
+		send:       newSender(deps.Redis, deps.Transport, deps.Recipients, deps.Instance, deps.Sender, deps.Registerer),
 	}
 	w.relay = NewRelay(deps.Outbox, deps.Queue, RelayOptions{
 		QueuePrefix: deps.QueuePrefix,
@@ -173,6 +182,7 @@ func (w *Workers) Register(mux *asynq.ServeMux) {
 	mux.HandleFunc(TypeOrderSweep, w.HandleOrderSweep)
 	mux.HandleFunc(TypeSend, w.HandleSend)
 	mux.HandleFunc(TypeSendLatest, w.HandleSendLatest)
+	mux.HandleFunc(TypeStarsReconcile, w.HandleStarsReconcile)
 	w.registerReminders(mux)
 	w.registerReviews(mux)
 	w.registerBroadcasts(mux)

@@ -111,7 +111,7 @@ func pluralForm(lang string, n int) int {
 // mergeTexts joins the catalogs of the bot's sides; a key in two of them is an error.
 // allTexts is the whole catalog: every file's texts.
 func allTexts() (catalogTexts, error) {
-	return mergeTexts(shopperTexts(), adminTexts(), reviewTexts(), reminderTexts(), broadcastTexts())
+	return mergeTexts(shopperTexts(), adminTexts(), reviewTexts(), reminderTexts(), broadcastTexts(), reconcileTexts())
 }
 
 func mergeTexts(parts ...map[string]text) (catalogTexts, error) {

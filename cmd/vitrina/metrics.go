@@ -1,17 +1,59 @@
 package main
 
 import (
+	"context"
 	"log/slog"
 
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vitrina-shop/vitrina/core/postgres"
 )
 
 // registerQueueMetrics adds the asynq queue metrics to the app's registry. Processes that run
 // the worker call it. The metrics describe the queues in Redis, not this process: every worker
 // reports the same numbers (aggregate with max, not sum).
 func (a *app) registerQueueMetrics() error {
-	return a.metrics.Register(newQueueCollector(asynq.NewInspectorFromRedisClient(a.redis), a.logger))
+	if err := a.metrics.Register(newQueueCollector(asynq.NewInspectorFromRedisClient(a.redis), a.logger)); err != nil {
+		return err
+	}
+	return a.metrics.Register(newOutboxCollector(postgres.NewOutbox(a.db), a.logger))
+}
+
+// outboxCollector reads the outbox's backlog from PostgreSQL at every scrape.
+type outboxCollector struct {
+	outbox  *postgres.Outbox
+	logger  *slog.Logger
+	pending *prometheus.Desc
+	oldest  *prometheus.Desc
+}
+
+func newOutboxCollector(outbox *postgres.Outbox, logger *slog.Logger) *outboxCollector {
+	return &outboxCollector{
+		outbox: outbox,
+		logger: logger,
+		pending: prometheus.NewDesc("vitrina_outbox_backlog",
+			"Outbox jobs not relayed to asynq yet, due or not.", nil, nil),
+		oldest: prometheus.NewDesc("vitrina_outbox_oldest_due_seconds",
+			"How long the oldest due outbox job has waited to be relayed; 0 when none is due.", nil, nil),
+	}
+}
+
+func (c *outboxCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.pending
+	ch <- c.oldest
+}
+
+func (c *outboxCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), readyCheckTimeout)
+	defer cancel()
+	pending, oldest, err := c.outbox.Backlog(ctx)
+	if err != nil {
+		c.logger.Warn("metrics: read the outbox backlog", "error", err)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(c.pending, prometheus.GaugeValue, float64(pending))
+	ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, oldest.Seconds())
 }
 
 // queueCollector reads asynq's queue statistics from Redis at every scrape. It exports the

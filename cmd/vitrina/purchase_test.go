@@ -100,6 +100,10 @@ func TestRun_ServeWithWorker_Purchase(t *testing.T) {
 		`asynq_queue_size{queue="critical"}`,
 		`asynq_tasks_processed_total{queue="critical"}`,
 		`vitrina_asynq_queue_metrics_up 1`,
+		`vitrina_outbox_backlog `,
+		`vitrina_outbox_oldest_due_seconds `,
+		`vitrina_messages_total{outcome="sent",priority="order"}`,
+		`vitrina_message_lag_seconds_count{priority="order"}`,
 	} {
 		if !strings.Contains(body, metric) {
 			t.Errorf("/metrics lacks %s", metric)

@@ -17,6 +17,7 @@ import (
 	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/order"
 	"github.com/vitrina-shop/vitrina/core/postgres"
+	"github.com/vitrina-shop/vitrina/core/reconcile"
 	"github.com/vitrina-shop/vitrina/core/review"
 	"github.com/vitrina-shop/vitrina/core/user"
 	"github.com/vitrina-shop/vitrina/workers"
@@ -133,6 +134,8 @@ func (a *app) wire(ctx context.Context) error {
 		Recipients: users,
 		Deleter:    inspector,
 		Instance:   instance,
+		Reconciler: reconcile.NewService(postgres.NewReconcile(a.db), clock),
+		Stars:      bot,
 		Sender: workers.SenderOptions{
 			Limits:        a.sendLimits(),
 			PaidBroadcast: a.cfg.PaidBroadcast,

@@ -177,3 +177,17 @@ func (o *Outbox) Listen(ctx context.Context, notify func()) error {
 		notify()
 	}
 }
+
+// Backlog returns how many jobs wait to be relayed and how long the oldest of
+// them has been due (0 when none is due): a growing backlog means the relays are
+// down or Redis is.
+func (o *Outbox) Backlog(ctx context.Context) (pending int64, oldestDue time.Duration, err error) {
+	var seconds float64
+	err = o.pool.QueryRow(ctx, `
+		SELECT count(*), coalesce(extract(epoch FROM now() - min(run_at) FILTER (WHERE run_at <= now())), 0)
+		FROM outbox WHERE relayed_at IS NULL`).Scan(&pending, &seconds)
+	if err != nil {
+		return 0, 0, fmt.Errorf("outbox backlog: %w", err)
+	}
+	return pending, time.Duration(seconds * float64(time.Second)), nil
+}
