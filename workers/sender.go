@@ -317,11 +317,18 @@ func (w *Workers) deliver(ctx context.Context, m core.Message, enqueued time.Tim
 	if err != nil {
 		return "", fmt.Errorf("message %s: %w", m.Key, err)
 	}
+	tracker := s.tracker(m.Ref)
 	if n > 0 {
+		// Sent by an earlier run, which may have failed to tell the tracker:
+		// telling it again is harmless (Done is idempotent).
 		s.duplicate.Inc()
+		if tracker != nil {
+			if err := tracker.Done(ctx, m, core.OutcomeSent); err != nil {
+				return core.OutcomeSent, fmt.Errorf("message %s sent: %w", m.Key, err)
+			}
+		}
 		return core.OutcomeSent, nil
 	}
-	tracker := s.tracker(m.Ref)
 	done := func(o core.Outcome) (core.Outcome, error) {
 		s.sent.WithLabelValues(priorityLabel(m.Priority), string(o)).Inc()
 		if tracker != nil {

@@ -44,6 +44,7 @@ func (a *app) wire(ctx context.Context) error {
 	orders := order.NewService(postgres.NewOrders(a.db), clock)
 	users := user.NewService(postgres.NewUsers(a.db), clock)
 	reviews := review.NewService(postgres.NewReviews(a.db), clock, operators(a.cfg.AdminIDs))
+	casts := broadcast.NewService(postgres.NewBroadcasts(a.db), clock)
 
 	api, err := telego.NewBot(a.cfg.TelegramToken,
 		telego.WithAPIServer(a.cfg.TelegramAPIURL),
@@ -68,7 +69,7 @@ func (a *app) wire(ctx context.Context) error {
 		Orders:        orders,
 		Users:         users,
 		Reviews:       reviews,
-		Broadcasts:    broadcast.NewService(postgres.NewBroadcasts(a.db), clock),
+		Broadcasts:    casts,
 		Dialogs:       postgres.NewDialogs(a.db),
 		Clock:         clock,
 		Log:           a.logger.With("component", "bot"),
@@ -136,6 +137,7 @@ func (a *app) wire(ctx context.Context) error {
 		Instance:   instance,
 		Reconciler: reconcile.NewService(postgres.NewReconcile(a.db), clock),
 		Stars:      bot,
+		Broadcasts: workers.BroadcastDeps{Broadcasts: casts, Composer: bot},
 		Sender: workers.SenderOptions{
 			Limits:        a.sendLimits(),
 			PaidBroadcast: a.cfg.PaidBroadcast,
