@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/catalog"
@@ -46,7 +47,10 @@ func (b *Bot) onAdminSettings(ctx context.Context, r *request, shop catalog.Shop
 		button(b.label(lang, "adm_btn_rename"), verbAdminRename, shop.ID),
 		button(b.label(lang, "adm_btn_payment"), verbAdminPayment, shop.ID),
 	)
-	k.row(button(b.label(lang, "adm_btn_reservation"), verbAdminReservation, shop.ID))
+	k.row(
+		button(b.label(lang, "adm_btn_reservation"), verbAdminReservation, shop.ID),
+		button(b.label(lang, "rem_adm_btn_reminders"), verbAdminReminders, shop.ID),
+	)
 	row := []telegoButton{button(b.label(lang, "adm_btn_pickups"), verbAdminPickups, shop.ID)}
 	if shop.PaymentMethod == catalog.PayCard || len(options) > 0 {
 		// Stars invoices carry no shipping (telegram-facts.md).
@@ -322,4 +326,93 @@ func (b *Bot) shippingStep(ctx context.Context, r *request, st dialog.State, in 
 		return b.finishDialog(ctx, r, dialogShipping, b.t(r.lang, "adm_shipping_added", o.Name), screen(verbAdminShipping, data.ShopID))
 	}
 	return b.endDialog(ctx, r)
+}
+
+// --- reminders ---
+
+// The choices of the reminder settings: abandoned carts recalled after so many hours,
+// reviews asked for so many days after completion; 0 is off.
+var (
+	cartReminderHours = []int{0, 1, 3, 24}
+	reviewRequestDays = []int{0, 1, 3, 7}
+)
+
+// onAdminReminders shows the shop's reminder settings with their choices: ns:<shop>.
+func (b *Bot) onAdminReminders(ctx context.Context, r *request, shop catalog.Shop) error {
+	lang := r.lang
+	cart := b.t(lang, "rem_adm_off")
+	if shop.CartReminder > 0 {
+		cart = b.count(lang, "rem_adm_hours", int((shop.CartReminder+time.Hour-1)/time.Hour))
+	}
+	review := b.t(lang, "rem_adm_off")
+	if shop.ReviewRequestDays > 0 {
+		review = b.count(lang, "rem_adm_days", shop.ReviewRequestDays)
+	}
+	text := b.t(lang, "rem_adm_settings", shop.Name, cart, review)
+	k := &keyboard{}
+	var row []telegoButton
+	for _, h := range cartReminderHours {
+		label := b.label(lang, "rem_adm_btn_off")
+		if h > 0 {
+			label = b.label(lang, "rem_adm_btn_hours", h)
+		}
+		if shop.CartReminder == time.Duration(h)*time.Hour {
+			label = "✅ " + label
+		}
+		row = append(row, button(label, verbAdminCartReminder, shop.ID, h))
+	}
+	k.row(button(b.label(lang, "rem_adm_btn_cart"), verbNoop))
+	k.row(row...)
+	row = nil
+	for _, days := range reviewRequestDays {
+		label := b.label(lang, "rem_adm_btn_off")
+		if days > 0 {
+			label = b.label(lang, "rem_adm_btn_days", days)
+		}
+		if shop.ReviewRequestDays == days {
+			label = "✅ " + label
+		}
+		row = append(row, button(label, verbAdminReviewRequest, shop.ID, days))
+	}
+	k.row(button(b.label(lang, "rem_adm_btn_review"), verbNoop))
+	k.row(row...)
+	k.row(button(b.label(lang, "btn_back"), verbAdminSettings, shop.ID))
+	return b.show(ctx, r, view{text: text, kb: k.markup()})
+}
+
+// onAdminCartReminder sets after how many hours an abandoned cart is recalled (0:
+// never): nc:<shop>:<hours>. The owner's alone.
+func (b *Bot) onAdminCartReminder(ctx context.Context, r *request, d callbackData) error {
+	return b.setReminder(ctx, r, d, func(n int64) catalog.ShopSettings {
+		delay := time.Duration(n) * time.Hour
+		return catalog.ShopSettings{CartReminder: &delay}
+	})
+}
+
+// onAdminReviewRequest sets how many days after completion a review is asked for (0:
+// never): nv:<shop>:<days>. The owner's alone.
+func (b *Bot) onAdminReviewRequest(ctx context.Context, r *request, d callbackData) error {
+	return b.setReminder(ctx, r, d, func(n int64) catalog.ShopSettings {
+		days := int(n)
+		return catalog.ShopSettings{ReviewRequestDays: &days}
+	})
+}
+
+// setReminder saves the reminder setting of "<verb>:<shop>:<n>" and shows the
+// settings again. Setting a value is idempotent: a double tap saves it twice.
+func (b *Bot) setReminder(ctx context.Context, r *request, d callbackData, set func(n int64) catalog.ShopSettings) error {
+	a, err := intArgs(d, 2)
+	if err != nil || a[1] < 0 || a[1] > 10_000 {
+		return errStaleButton
+	}
+	shop, err := b.ownerShop(ctx, r, core.ShopID(a[0]))
+	if err != nil {
+		return err
+	}
+	shop, err = b.catalog.UpdateSettings(ctx, r.userID(), shop.ID, set(a[1]))
+	if err != nil {
+		return err
+	}
+	r.answer(b.label(r.lang, "rem_adm_saved"))
+	return b.onAdminReminders(ctx, r, shop)
 }

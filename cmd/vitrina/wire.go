@@ -138,6 +138,7 @@ func (a *app) wire(ctx context.Context) error {
 		Reconciler: reconcile.NewService(postgres.NewReconcile(a.db), clock),
 		Stars:      bot,
 		Broadcasts: workers.BroadcastDeps{Broadcasts: casts, Composer: bot},
+		Reminders:  workers.ReminderDeps{Orders: orders, Catalog: cat, Composer: bot, Clock: clock},
 		Sender: workers.SenderOptions{
 			Limits:        a.sendLimits(),
 			PaidBroadcast: a.cfg.PaidBroadcast,

@@ -25,9 +25,15 @@ type Shop struct {
 	PaymentMethod  PaymentMethod
 	ProviderToken  string // the shop's own card provider token; "" = platform default. A secret: never log it.
 	ReservationTTL time.Duration
-	Blocked        bool
-	CreatedBy      core.UserID
-	CreatedAt      time.Time
+	// CartReminder is how long after a shopper last changed their cart they are
+	// reminded of it, if they did not order; 0: never (the default).
+	CartReminder time.Duration
+	// ReviewRequestDays is how many days after an order is completed its buyer is
+	// asked for a review; 0: never.
+	ReviewRequestDays int
+	Blocked           bool
+	CreatedBy         core.UserID
+	CreatedAt         time.Time
 }
 
 // Role is a staff member's role in a shop.
@@ -77,8 +83,10 @@ type ShopSettings struct {
 	ProviderToken *string // the shop's own token; "" only together with PlatformProvider
 	// PlatformProvider drops the shop's own token: card payments go through the
 	// platform's default provider (see NewShop). false changes nothing.
-	PlatformProvider bool
-	ReservationTTL   *time.Duration
+	PlatformProvider  bool
+	ReservationTTL    *time.Duration
+	CartReminder      *time.Duration // 0: off; else MinCartReminder to MaxCartReminder
+	ReviewRequestDays *int           // 0: off; else 1 to MaxReviewRequestDays
 }
 
 // ShopFilter selects shops for a listing, newest first.
@@ -233,6 +241,11 @@ const (
 	DefaultReservationTTL = 15 * time.Minute // a new shop's reservation time
 	MinReservationTTL     = time.Minute
 	MaxReservationTTL     = 24 * time.Hour
+
+	MinCartReminder          = time.Hour
+	MaxCartReminder          = 7 * 24 * time.Hour
+	DefaultReviewRequestDays = 3 // a new shop asks for reviews 3 days after completion
+	MaxReviewRequestDays     = 60
 )
 
 // Errors the bot explains to people in their language.
@@ -262,6 +275,8 @@ var (
 	ErrLastOwner       = &core.Error{Code: core.ECONFLICT, Message: "the owner cannot be removed"}
 	ErrCategoryName    = &core.Error{Code: core.EINVALID, Message: "a category name is 1 to 64 characters"}
 	ErrReservationTTL  = &core.Error{Code: core.EINVALID, Message: "the reservation time is 1 minute to 24 hours"}
+	ErrCartReminder    = &core.Error{Code: core.EINVALID, Message: "an abandoned cart is recalled after 1 hour to 7 days, or never"}
+	ErrReviewRequest   = &core.Error{Code: core.EINVALID, Message: "a review is asked for 1 to 60 days after completion, or never"}
 
 	ErrPaymentMethod          = &core.Error{Code: core.EINVALID, Message: "choose Stars or a card provider"}
 	ErrCardCurrency           = &core.Error{Code: core.EINVALID, Message: "card payments cannot be in Stars (XTR)"}
@@ -374,6 +389,17 @@ type Store interface {
 	AddVariant(ctx context.Context, product core.ProductID, actor core.UserID, build func(p Product, count int) (Variant, error)) (Variant, error)
 	// Variant returns a variant, archived or not.
 	Variant(ctx context.Context, id core.VariantID) (Variant, error)
+
+	// SubscribeRestock records a subscription; one that exists stays as it is.
+	SubscribeRestock(ctx context.Context, sub RestockSubscription) error
+	UnsubscribeRestock(ctx context.Context, user core.UserID, v core.VariantID) error
+	RestockSubscribed(ctx context.Context, user core.UserID, v core.VariantID) (bool, error)
+	// RestockSubscribers returns up to limit subscribers of v, oldest first, and
+	// whether there are more.
+	RestockSubscribers(ctx context.Context, v core.VariantID, limit int) ([]RestockSubscription, bool, error)
+	// DeleteRestockSubscriptions deletes subscriptions matching user, variant and
+	// creation time.
+	DeleteRestockSubscriptions(ctx context.Context, subs []RestockSubscription) error
 	// UpdateVariant saves the name, SKU and price. ErrSKUTaken.
 	UpdateVariant(ctx context.Context, id core.VariantID, update func(v *Variant) error) (Variant, error)
 

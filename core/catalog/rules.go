@@ -159,12 +159,13 @@ func newShop(owner core.UserID, n NewShop) (Shop, error) {
 		return Shop{}, err
 	}
 	sh := Shop{
-		Name:           name,
-		Currency:       n.Currency,
-		PaymentMethod:  n.PaymentMethod,
-		ProviderToken:  strings.TrimSpace(n.ProviderToken),
-		ReservationTTL: DefaultReservationTTL,
-		CreatedBy:      owner,
+		Name:              name,
+		Currency:          n.Currency,
+		PaymentMethod:     n.PaymentMethod,
+		ProviderToken:     strings.TrimSpace(n.ProviderToken),
+		ReservationTTL:    DefaultReservationTTL,
+		ReviewRequestDays: DefaultReviewRequestDays,
+		CreatedBy:         owner,
 	}
 	if err := validatePayment(sh); err != nil {
 		return Shop{}, err
@@ -253,6 +254,19 @@ func applySettings(sh *Shop, set ShopSettings, hasProducts bool) error {
 			return ErrReservationTTL
 		}
 		next.ReservationTTL = ttl
+	}
+	if set.CartReminder != nil {
+		d := set.CartReminder.Truncate(time.Second)
+		if d != 0 && (d < MinCartReminder || d > MaxCartReminder) {
+			return ErrCartReminder
+		}
+		next.CartReminder = d
+	}
+	if set.ReviewRequestDays != nil {
+		if n := *set.ReviewRequestDays; n < 0 || n > MaxReviewRequestDays {
+			return ErrReviewRequest
+		}
+		next.ReviewRequestDays = *set.ReviewRequestDays
 	}
 	if err := validatePayment(next); err != nil {
 		return err

@@ -81,6 +81,15 @@ type Order struct {
 	CreatedAt        time.Time
 	PaidAt           time.Time
 	UpdatedAt        time.Time
+	// CompletedAt is when the order was completed; zero before.
+	CompletedAt time.Time
+	// RemindAt is when the buyer of an order awaiting payment is reminded to pay,
+	// before the reservation ends; zero: not at all. RemindedAt is when they were:
+	// once per RemindAt.
+	RemindAt   time.Time
+	RemindedAt time.Time
+	// ReviewRequestedAt is when the buyer was asked for a review; zero: not yet.
+	ReviewRequestedAt time.Time
 }
 
 // Line is one variant in an order, with its title and price as they were at checkout.

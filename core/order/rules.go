@@ -130,8 +130,13 @@ func planCheckout(snap CheckoutSnapshot, req CheckoutRequest, now time.Time) (*C
 		Delivery:      delivery,
 		PickupPointID: pickup,
 		ReservedUntil: now.Add(ttl),
+		RemindAt:      remindAt(now.Add(ttl), now),
 		CreatedAt:     now,
 		UpdatedAt:     now,
+	}
+	jobs := []core.Job{expireJob(o)}
+	if !o.RemindAt.IsZero() {
+		jobs = append(jobs, remindJob(o))
 	}
 	return &Change{
 		Order:     o,
@@ -139,7 +144,7 @@ func planCheckout(snap CheckoutSnapshot, req CheckoutRequest, now time.Time) (*C
 		Actor:     req.BuyerID,
 		History:   &HistoryEntry{Status: o.Status},
 		Stock:     moves,
-		Jobs:      []core.Job{expireJob(o)},
+		Jobs:      jobs,
 		ClearCart: snap.FromCart,
 	}, nil
 }
@@ -198,7 +203,14 @@ func planPreCheckout(snap Snapshot, q PreCheckout, now time.Time) (*Change, erro
 	}
 	o.ReservedUntil = hold
 	o.UpdatedAt = now
-	return &Change{Order: o, At: now, Actor: q.BuyerID, Jobs: []core.Job{expireJob(o)}}, nil
+	jobs := []core.Job{expireJob(o)}
+	// The buyer opened the payment form: if they do not finish, they are reminded
+	// before the extended hold ends.
+	if at := remindAt(hold, now); !at.IsZero() {
+		o.RemindAt = at
+		jobs = append(jobs, remindJob(o))
+	}
+	return &Change{Order: o, At: now, Actor: q.BuyerID, Jobs: jobs}, nil
 }
 
 // planPayment decides what a successful payment does. takeStock says whether an
@@ -284,6 +296,7 @@ func planPayment(snap Snapshot, p Payment, now time.Time, takeStock bool) (*Chan
 	}
 	c.History = &HistoryEntry{Status: to}
 	c.Jobs = append(c.Jobs, notifyJob(o.ID, EventPaid, ""))
+	c.Jobs = append(c.Jobs, cancelRemindJobs(o)...)
 	return c, PaymentApplied, nil
 }
 
@@ -307,7 +320,7 @@ func planExpire(snap Snapshot, now time.Time) (*Change, error) {
 	for _, l := range o.Lines {
 		c.Stock = append(c.Stock, StockMove{VariantID: l.VariantID, Kind: catalog.MoveRelease, Reserved: -l.Quantity})
 	}
-	c.Jobs = []core.Job{notifyJob(o.ID, EventExpired, "")}
+	c.Jobs = append([]core.Job{notifyJob(o.ID, EventExpired, "")}, cancelRemindJobs(o)...)
 	return c, nil
 }
 
@@ -357,6 +370,9 @@ func planCancel(snap Snapshot, actor core.UserID, reason string, now time.Time) 
 	c.Order.CancelReason = reason
 	c.Order.UpdatedAt = now
 	c.Jobs = append(c.Jobs, notifyJob(o.ID, EventCancelled, ""))
+	if o.Status == StatusAwaitingPayment {
+		c.Jobs = append(c.Jobs, cancelRemindJobs(o)...)
+	}
 	return c, nil
 }
 
@@ -392,6 +408,12 @@ func planFulfil(snap Snapshot, actor core.UserID, action Action, note string, no
 		c.Order.TrackingNote = note
 	}
 	c.Jobs = []core.Job{notifyJob(o.ID, event, "")}
+	if to == StatusCompleted {
+		c.Order.CompletedAt = now
+		if days := snap.Shop.ReviewRequestDays; days > 0 {
+			c.Jobs = append(c.Jobs, reviewRequestJob(o, days, now))
+		}
+	}
 	return c, nil
 }
 

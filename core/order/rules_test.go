@@ -61,8 +61,12 @@ func TestPlanCheckout(t *testing.T) {
 		if len(c.Stock) != 2 || c.Stock[0] != want[0] || c.Stock[1] != want[1] {
 			t.Errorf("moves = %+v, want %+v", c.Stock, want)
 		}
-		if len(c.Jobs) != 1 || c.Jobs[0].Kind != JobExpire || c.Jobs[0].Key != "order:expire:42" || !c.Jobs[0].RunAt.Equal(o.ReservedUntil) {
-			t.Errorf("jobs = %+v, want one expiry at the reservation's end", c.Jobs)
+		if len(c.Jobs) != 2 || c.Jobs[0].Kind != JobExpire || c.Jobs[0].Key != "order:expire:42" || !c.Jobs[0].RunAt.Equal(o.ReservedUntil) {
+			t.Errorf("jobs = %+v, want an expiry at the reservation's end and a reminder", c.Jobs)
+		}
+		// A 10-minute reservation is recalled 5 minutes before it ends.
+		if r := c.Jobs[len(c.Jobs)-1]; r.Kind != JobRemindUnpaid || r.Key != "order:remind:42" || !r.RunAt.Equal(testNow.Add(5*time.Minute)) || !o.RemindAt.Equal(r.RunAt) {
+			t.Errorf("reminder job = %+v, order remind at %v; want one at now + 5 minutes", r, o.RemindAt)
 		}
 		var p ExpirePayload
 		if err := json.Unmarshal(c.Jobs[0].Payload, &p); err != nil || p.OrderID != 42 {

@@ -40,8 +40,14 @@ type Store interface {
 	Carts(ctx context.Context, buyer core.UserID, shop *core.ShopID) ([]Cart, error)
 	// CartQuantity returns how much of a variant is in the buyer's cart (0: none).
 	CartQuantity(ctx context.Context, buyer core.UserID, v core.VariantID) (int, error)
-	// SetCartItem sets a cart line; a quantity of 0 removes it.
-	SetCartItem(ctx context.Context, buyer core.UserID, shop core.ShopID, v core.VariantID, qty int) error
+	// SetCartItem sets a cart line (a quantity of 0 removes it), records at as when
+	// the buyer's cart in shop changed, and writes jobs to the outbox, in one
+	// transaction.
+	SetCartItem(ctx context.Context, buyer core.UserID, shop core.ShopID, v core.VariantID, qty int, at time.Time, jobs []core.Job) error
+	// RemindCart locks the version of the buyer's cart in shop, reads its CartState
+	// and, if decide returns nil, records now as when the buyer was reminded of it.
+	// It returns the state as read, with decide's error.
+	RemindCart(ctx context.Context, buyer core.UserID, shop core.ShopID, now time.Time, decide func(CartState) error) (CartState, error)
 	// ClearCart empties the buyer's cart in a shop.
 	ClearCart(ctx context.Context, buyer core.UserID, shop core.ShopID) error
 
@@ -110,7 +116,7 @@ func (s *Service) AddToCart(ctx context.Context, buyer core.UserID, v core.Varia
 		return Cart{}, fmt.Errorf("add to cart: %w", err)
 	}
 	n := min(have+qty, st.Available(), MaxQuantity)
-	if err := s.store.SetCartItem(ctx, buyer, st.ShopID, v, n); err != nil {
+	if err := s.cartChanged(ctx, buyer, st.ShopID, v, n); err != nil {
 		return Cart{}, fmt.Errorf("add to cart: %w", err)
 	}
 	return s.Cart(ctx, buyer, st.ShopID)
@@ -130,7 +136,7 @@ func (s *Service) SetCartQuantity(ctx context.Context, buyer core.UserID, v core
 		if err != nil {
 			return Cart{}, fmt.Errorf("remove from cart: %w", err)
 		}
-		if err := s.store.SetCartItem(ctx, buyer, st.ShopID, v, 0); err != nil {
+		if err := s.cartChanged(ctx, buyer, st.ShopID, v, 0); err != nil {
 			return Cart{}, fmt.Errorf("remove from cart: %w", err)
 		}
 		return s.Cart(ctx, buyer, st.ShopID)
@@ -139,7 +145,7 @@ func (s *Service) SetCartQuantity(ctx context.Context, buyer core.UserID, v core
 	if err != nil {
 		return Cart{}, err
 	}
-	if err := s.store.SetCartItem(ctx, buyer, st.ShopID, v, min(qty, st.Available())); err != nil {
+	if err := s.cartChanged(ctx, buyer, st.ShopID, v, min(qty, st.Available())); err != nil {
 		return Cart{}, fmt.Errorf("set cart quantity: %w", err)
 	}
 	return s.Cart(ctx, buyer, st.ShopID)

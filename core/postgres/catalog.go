@@ -33,21 +33,23 @@ const (
 // --- shops ---
 
 const catalogShopColumns = `s.id, s.name, s.currency, s.payment_method, s.provider_token,
-	s.reservation_ttl_seconds, s.blocked_at IS NOT NULL, s.created_by, s.created_at`
+	s.reservation_ttl_seconds, s.cart_reminder_seconds, s.review_request_days, s.blocked_at IS NOT NULL,
+	s.created_by, s.created_at`
 
 // scanShop reads a shop selected with catalogShopColumns (or orderShopColumns), and
 // the columns after them into extra.
 func scanShop(row pgx.Row, extra ...any) (catalog.Shop, error) {
 	var (
-		sh  catalog.Shop
-		ttl int
+		sh        catalog.Shop
+		ttl, cart int
 	)
 	dest := append([]any{&sh.ID, &sh.Name, &sh.Currency, &sh.PaymentMethod, &sh.ProviderToken,
-		&ttl, &sh.Blocked, &sh.CreatedBy, &sh.CreatedAt}, extra...)
+		&ttl, &cart, &sh.ReviewRequestDays, &sh.Blocked, &sh.CreatedBy, &sh.CreatedAt}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return catalog.Shop{}, err
 	}
 	sh.ReservationTTL = time.Duration(ttl) * time.Second
+	sh.CartReminder = time.Duration(cart) * time.Second
 	return sh, nil
 }
 
@@ -69,10 +71,12 @@ func (c *Catalog) CreateShop(ctx context.Context, sh catalog.Shop) (catalog.Shop
 		}
 		var err error
 		out, err = scanShop(tx.QueryRow(ctx, `
-			INSERT INTO shops AS s (name, currency, payment_method, provider_token, reservation_ttl_seconds, created_by)
-			VALUES ($1, $2, $3, $4, $5, $6)
+			INSERT INTO shops AS s (name, currency, payment_method, provider_token, reservation_ttl_seconds,
+				cart_reminder_seconds, review_request_days, created_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 			RETURNING `+catalogShopColumns,
-			sh.Name, sh.Currency, sh.PaymentMethod, sh.ProviderToken, int(sh.ReservationTTL/time.Second), sh.CreatedBy))
+			sh.Name, sh.Currency, sh.PaymentMethod, sh.ProviderToken, int(sh.ReservationTTL/time.Second),
+			int(sh.CartReminder/time.Second), sh.ReviewRequestDays, sh.CreatedBy))
 		if err != nil {
 			return fmt.Errorf("insert shop: %w", err)
 		}
@@ -122,10 +126,12 @@ func (c *Catalog) UpdateShop(ctx context.Context, id core.ShopID, update func(sh
 		out, err = scanShop(tx.QueryRow(ctx, `
 			UPDATE shops AS s SET name = $2, currency = $3, payment_method = $4, provider_token = $5,
 				reservation_ttl_seconds = $6,
-				blocked_at = CASE WHEN $7::boolean THEN coalesce(s.blocked_at, now()) END
+				blocked_at = CASE WHEN $7::boolean THEN coalesce(s.blocked_at, now()) END,
+				cart_reminder_seconds = $8, review_request_days = $9
 			WHERE s.id = $1
 			RETURNING `+catalogShopColumns,
-			id, sh.Name, sh.Currency, sh.PaymentMethod, sh.ProviderToken, int(sh.ReservationTTL/time.Second), sh.Blocked))
+			id, sh.Name, sh.Currency, sh.PaymentMethod, sh.ProviderToken, int(sh.ReservationTTL/time.Second), sh.Blocked,
+			int(sh.CartReminder/time.Second), sh.ReviewRequestDays))
 		if err != nil {
 			return fmt.Errorf("update shop: %w", err)
 		}
@@ -746,6 +752,9 @@ func (c *Catalog) AdjustStock(ctx context.Context, id core.VariantID, change fun
 		if err := catalogInsertMovement(ctx, tx, m); err != nil {
 			return err
 		}
+		if err := restockJobs(ctx, tx, map[core.VariantID]int{id: m.OnHandAfter - v.OnHand}); err != nil {
+			return err
+		}
 		v.OnHand = m.OnHandAfter
 		out = v
 		return nil
@@ -825,10 +834,13 @@ func (c *Catalog) ApplyImport(ctx context.Context, shop core.ShopID, ids []core.
 		if err != nil {
 			return err
 		}
+		gained := make(map[core.VariantID]int, len(writes))
 		for _, w := range writes {
-			if _, ok := locked[w.VariantID]; !ok {
+			before, ok := locked[w.VariantID]
+			if !ok {
 				return fmt.Errorf("import writes variant %d it did not lock", w.VariantID)
 			}
+			gained[w.VariantID] = w.OnHand - before.OnHand
 			if err := catalogSetStock(ctx, tx, w.VariantID, w.Price.Amount, w.OnHand); err != nil {
 				return err
 			}
@@ -840,6 +852,6 @@ func (c *Catalog) ApplyImport(ctx context.Context, shop core.ShopID, ids []core.
 				}
 			}
 		}
-		return nil
+		return restockJobs(ctx, tx, gained)
 	})
 }

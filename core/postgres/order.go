@@ -37,7 +37,8 @@ const orderCheckoutKeyConstraint = "orders_buyer_id_checkout_key_key"
 // orderShopColumns read a shop for the order rules. The provider token is left out:
 // orders never need the secret.
 const orderShopColumns = `s.id, s.name, s.currency, s.payment_method, '',
-	s.reservation_ttl_seconds, s.blocked_at IS NOT NULL, s.created_by, s.created_at`
+	s.reservation_ttl_seconds, s.cart_reminder_seconds, s.review_request_days, s.blocked_at IS NOT NULL,
+	s.created_by, s.created_at`
 
 // Shop returns a shop's settings, without its provider token; catalog.ErrShopNotFound.
 func (s *Orders) Shop(ctx context.Context, id core.ShopID) (catalog.Shop, error) {
@@ -95,7 +96,12 @@ func (s *Orders) ShippingOptions(ctx context.Context, shop core.ShopID) ([]catal
 // Carts returns the buyer's carts, by shop, with their items' current price and
 // stock in the order they were added (Total not set); only shop's when shop is set.
 func (s *Orders) Carts(ctx context.Context, buyer core.UserID, shop *core.ShopID) ([]order.Cart, error) {
-	rows, err := s.pool.Query(ctx, `
+	return orderCarts(ctx, s.pool, buyer, shop)
+}
+
+// orderCarts is Carts on q.
+func orderCarts(ctx context.Context, q querier, buyer core.UserID, shop *core.ShopID) ([]order.Cart, error) {
+	rows, err := q.Query(ctx, `
 		SELECT c.shop_id, c.variant_id, v.product_id, p.title, v.name, c.quantity, v.price, s.currency,
 		       v.on_hand - v.reserved, v.archived_at IS NOT NULL OR p.archived_at IS NOT NULL
 		FROM cart_items c
@@ -141,21 +147,71 @@ func (s *Orders) CartQuantity(ctx context.Context, buyer core.UserID, v core.Var
 	return n, nil
 }
 
-// SetCartItem sets a cart line; a quantity of 0 removes it. A line keeps its place
-// when its quantity changes.
-func (s *Orders) SetCartItem(ctx context.Context, buyer core.UserID, shop core.ShopID, v core.VariantID, qty int) error {
-	var err error
-	if qty == 0 {
-		_, err = s.pool.Exec(ctx, `DELETE FROM cart_items WHERE buyer_id = $1 AND variant_id = $2`, buyer, v)
-	} else {
-		_, err = s.pool.Exec(ctx, `
-			INSERT INTO cart_items (buyer_id, shop_id, variant_id, quantity) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (buyer_id, variant_id) DO UPDATE SET quantity = excluded.quantity`, buyer, shop, v, qty)
-	}
+// SetCartItem sets a cart line (a quantity of 0 removes it), records at as the
+// cart's version, and writes jobs, in one transaction. A line keeps its place when
+// its quantity changes.
+func (s *Orders) SetCartItem(ctx context.Context, buyer core.UserID, shop core.ShopID, v core.VariantID, qty int, at time.Time, jobs []core.Job) error {
+	err := inTx(ctx, s.pool, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		if qty == 0 {
+			b.Queue(`DELETE FROM cart_items WHERE buyer_id = $1 AND variant_id = $2`, buyer, v)
+		} else {
+			b.Queue(`
+				INSERT INTO cart_items (buyer_id, shop_id, variant_id, quantity) VALUES ($1, $2, $3, $4)
+				ON CONFLICT (buyer_id, variant_id) DO UPDATE SET quantity = excluded.quantity`, buyer, shop, v, qty)
+		}
+		b.Queue(`
+			INSERT INTO carts (buyer_id, shop_id, changed_at) VALUES ($1, $2, $3)
+			ON CONFLICT (buyer_id, shop_id) DO UPDATE SET changed_at = greatest(carts.changed_at, excluded.changed_at)`,
+			buyer, shop, at)
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return err
+		}
+		return insertJobs(ctx, tx, jobs)
+	})
 	if err != nil {
 		return fmt.Errorf("set cart item %d: %w", v, err)
 	}
 	return nil
+}
+
+// RemindCart locks the version of the buyer's cart in shop, reads its state and, if
+// decide allows, records now as when the buyer was reminded of it.
+func (s *Orders) RemindCart(ctx context.Context, buyer core.UserID, shop core.ShopID, now time.Time, decide func(order.CartState) error) (order.CartState, error) {
+	var st order.CartState
+	err := inTx(ctx, s.pool, func(tx pgx.Tx) error {
+		var changed, reminded *time.Time
+		err := tx.QueryRow(ctx, `
+			SELECT changed_at, reminded_at,
+				EXISTS (SELECT 1 FROM orders WHERE buyer_id = $1 AND shop_id = $2 AND created_at >= carts.changed_at)
+			FROM carts WHERE buyer_id = $1 AND shop_id = $2 FOR UPDATE`, buyer, shop).Scan(&changed, &reminded, &st.OrderedSince)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("lock cart: %w", err)
+		}
+		if changed != nil {
+			st.ChangedAt = *changed
+		}
+		if reminded != nil {
+			st.RemindedAt = *reminded
+		}
+		if st.Shop, err = scanShop(tx.QueryRow(ctx, `SELECT `+orderShopColumns+` FROM shops s WHERE s.id = $1`, shop)); err != nil {
+			return fmt.Errorf("shop %d: %w", shop, notFound(err, catalog.ErrShopNotFound))
+		}
+		st.Cart = order.Cart{ShopID: shop, BuyerID: buyer, Total: core.Money{Currency: st.Shop.Currency}}
+		carts, err := orderCarts(ctx, tx, buyer, &shop)
+		if err != nil {
+			return err
+		}
+		if len(carts) > 0 {
+			st.Cart = carts[0]
+		}
+		if err := decide(st); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE carts SET reminded_at = $3 WHERE buyer_id = $1 AND shop_id = $2`, buyer, shop, now)
+		return err
+	})
+	return st, err
 }
 
 // ClearCart empties the buyer's cart in a shop.
@@ -462,21 +518,24 @@ func orderApply(ctx context.Context, tx pgx.Tx, c *order.Change, key string) err
 		b.Queue(`
 			INSERT INTO orders (id, shop_id, buyer_id, status, currency, items_total, shipping_total, total, delivery,
 				pickup_point_id, shipping_option_id, shipping_address, contact, checkout_key, reserved_until,
-				created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+				created_at, updated_at, remind_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 			o.ID, o.ShopID, o.BuyerID, o.Status, o.Total.Currency, o.ItemsTotal.Amount, o.ShippingTotal.Amount,
 			o.Total.Amount, o.Delivery, orderNullID(int64(o.PickupPointID)), orderNullID(int64(o.ShippingOptionID)),
-			orderJSON(o.ShippingAddress), orderJSON(o.Contact), key, orderNullTime(o.ReservedUntil), o.CreatedAt, o.UpdatedAt)
+			orderJSON(o.ShippingAddress), orderJSON(o.Contact), key, orderNullTime(o.ReservedUntil), o.CreatedAt, o.UpdatedAt,
+			orderNullTime(o.RemindAt))
 	} else {
 		b.Queue(`
 			UPDATE orders SET status = $2, items_total = $3, shipping_total = $4, total = $5, pickup_point_id = $6,
 				shipping_option_id = $7, shipping_address = $8, contact = $9, reserved_until = $10, tracking_note = $11,
-				cancel_reason = $12, paid_at = $13, updated_at = $14
+				cancel_reason = $12, paid_at = $13, updated_at = $14, completed_at = $15, remind_at = $16,
+				reminded_at = $17, review_requested_at = $18
 			WHERE id = $1`,
 			o.ID, o.Status, o.ItemsTotal.Amount, o.ShippingTotal.Amount, o.Total.Amount,
 			orderNullID(int64(o.PickupPointID)), orderNullID(int64(o.ShippingOptionID)),
 			orderJSON(o.ShippingAddress), orderJSON(o.Contact), orderNullTime(o.ReservedUntil), o.TrackingNote,
-			o.CancelReason, orderNullTime(o.PaidAt), o.UpdatedAt)
+			o.CancelReason, orderNullTime(o.PaidAt), o.UpdatedAt, orderNullTime(o.CompletedAt), orderNullTime(o.RemindAt),
+			orderNullTime(o.RemindedAt), orderNullTime(o.ReviewRequestedAt))
 	}
 	if c.ClearCart {
 		vs := make([]core.VariantID, len(o.Lines))
@@ -575,7 +634,14 @@ func orderMoveStock(ctx context.Context, tx pgx.Tx, c *order.Change, withLines b
 	}
 	err := tx.SendBatch(ctx, b).Close()
 	if err == nil {
-		return nil
+		// Stock released or returned may bring a sold-out variant back.
+		gained := map[core.VariantID]int{}
+		for _, m := range moves {
+			if d := m.OnHand - m.Reserved; d > 0 {
+				gained[m.VariantID] += d
+			}
+		}
+		return restockJobs(ctx, tx, gained)
 	}
 	if refused == nil { // a CHECK of variants too: the WHERE should have refused first
 		return fmt.Errorf("move stock of order %d: %w", c.Order.ID, err)
@@ -599,18 +665,28 @@ func orderMoveStock(ctx context.Context, tx pgx.Tx, c *order.Change, withLines b
 
 const orderColumns = `o.id, o.shop_id, o.buyer_id, o.status, o.currency, o.items_total, o.shipping_total, o.total,
 	o.delivery, coalesce(o.pickup_point_id, 0), coalesce(o.shipping_option_id, 0), o.shipping_address, o.contact,
-	o.reserved_until, o.tracking_note, o.cancel_reason, o.created_at, o.paid_at, o.updated_at`
+	o.reserved_until, o.tracking_note, o.cancel_reason, o.created_at, o.paid_at, o.updated_at, o.completed_at,
+	o.remind_at, o.reminded_at, o.review_requested_at`
 
 func orderScan(row pgx.Row, extra ...any) (order.Order, error) {
 	var o order.Order
 	var cur core.Currency
 	var address, contact []byte
-	var reservedUntil, paidAt *time.Time
+	var reservedUntil, paidAt, completedAt, remindAt, remindedAt, reviewRequestedAt *time.Time
 	dest := append([]any{&o.ID, &o.ShopID, &o.BuyerID, &o.Status, &cur, &o.ItemsTotal.Amount,
 		&o.ShippingTotal.Amount, &o.Total.Amount, &o.Delivery, &o.PickupPointID, &o.ShippingOptionID, &address,
-		&contact, &reservedUntil, &o.TrackingNote, &o.CancelReason, &o.CreatedAt, &paidAt, &o.UpdatedAt}, extra...)
+		&contact, &reservedUntil, &o.TrackingNote, &o.CancelReason, &o.CreatedAt, &paidAt, &o.UpdatedAt,
+		&completedAt, &remindAt, &remindedAt, &reviewRequestedAt}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return order.Order{}, err
+	}
+	for _, t := range []struct {
+		to   *time.Time
+		from *time.Time
+	}{{&o.CompletedAt, completedAt}, {&o.RemindAt, remindAt}, {&o.RemindedAt, remindedAt}, {&o.ReviewRequestedAt, reviewRequestedAt}} {
+		if t.from != nil {
+			*t.to = *t.from
+		}
 	}
 	o.ItemsTotal.Currency, o.ShippingTotal.Currency, o.Total.Currency = cur, cur, cur
 	if reservedUntil != nil {

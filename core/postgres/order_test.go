@@ -555,8 +555,8 @@ func TestOrders_Checkout(t *testing.T) {
 			}
 		}
 		e.wantStock(v, 50, 3)
-		if n := e.count(`SELECT count(*) FROM outbox`); n != 1 {
-			t.Errorf("outbox rows = %d, want the one expiry", n)
+		if n := e.count(`SELECT count(*) FROM outbox`); n != 2 {
+			t.Errorf("outbox rows = %d, want the one expiry and the one reminder", n)
 		}
 		e.checkBooks()
 	})
