@@ -35,6 +35,12 @@ type Message struct {
 	// counter, a broadcast's progress): only the latest message enqueued with the
 	// same Coalesce is sent; older ones not yet sent are dropped.
 	Coalesce string `json:"coalesce,omitempty"`
+	// Rank orders the states of one Coalesce when they are not enqueued in the
+	// order they happened (two workers composing at once): a message ranked lower
+	// than the latest one stored is dropped. A broadcast's progress ranks by how
+	// many are done, its final report above any progress. Zero for all: the last
+	// enqueued wins.
+	Rank int64 `json:"rank,omitempty"`
 	// Ref names what the message is part of ("broadcast:12"), "<kind>:<id>". The
 	// sender asks the tracker of the kind whether it still should go just before
 	// sending, and tells it the outcome.

@@ -27,10 +27,15 @@ const latestKeep = 24 * time.Hour
 // sent (the version sent last).
 func (s *sender) latestKey(name string) string { return s.prefix + "latest:" + name }
 
-// storeLatest writes m as the latest state of its name and returns its version.
+// storeLatest writes m as the latest state of its name and returns its version,
+// unless the stored state ranks higher (ARGV[3], Message.Rank): then it returns 0
+// and writes nothing.
 var storeLatest = redis.NewScript(`
+local rank = tonumber(ARGV[3])
+local stored = tonumber(redis.call('HGET', KEYS[1], 'r') or '-1')
+if rank < stored then return 0 end
 local v = redis.call('HINCRBY', KEYS[1], 'v', 1)
-redis.call('HSET', KEYS[1], 'm', ARGV[1])
+redis.call('HSET', KEYS[1], 'm', ARGV[1], 'r', ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return v`)
 
@@ -54,9 +59,12 @@ func (w *Workers) sendLatest(ctx context.Context, m core.Message) error {
 		return fmt.Errorf("enqueue message %s: %w", m.Key, err)
 	}
 	s := w.send
-	v, err := storeLatest.Run(ctx, s.rdb, []string{s.latestKey(m.Coalesce)}, body, latestKeep.Milliseconds()).Int64()
+	v, err := storeLatest.Run(ctx, s.rdb, []string{s.latestKey(m.Coalesce)}, body, latestKeep.Milliseconds(), m.Rank).Int64()
 	if err != nil {
 		return fmt.Errorf("store latest %s: %w", m.Coalesce, err)
+	}
+	if v == 0 {
+		return nil // a later state is stored already
 	}
 	payload, _ := json.Marshal(latestTask{Coalesce: m.Coalesce})
 	queue := asynq.Queue(w.prefix + queueOf(m.Priority))

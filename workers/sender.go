@@ -53,7 +53,9 @@ type Recipients interface {
 // Tracker follows the messages of one kind of Message.Ref ("broadcast").
 type Tracker interface {
 	// ShouldSend says, just before the send, whether the message still should go
-	// (its broadcast was not cancelled, its recipient did not opt out).
+	// (its broadcast was not cancelled, its recipient did not opt out). It also
+	// says no for a recipient who blocked the bot: the sender does not ask
+	// Recipients about tracked messages.
 	ShouldSend(ctx context.Context, m core.Message) (bool, error)
 	// Done records what became of the message. It is called at least once per
 	// outcome: make it idempotent.
@@ -281,17 +283,51 @@ func (w *Workers) HandleSend(ctx context.Context, t *asynq.Task) error {
 		return badPayload(t.Type(), err)
 	}
 	_, err := w.deliver(ctx, p.Message, time.UnixMicro(p.Enqueued))
+	if err != nil && lastAttempt(ctx, err) {
+		w.giveUp(ctx, p.Message)
+	}
 	return err
 }
 
+// lastAttempt reports whether the task failing with err will not run again.
+func lastAttempt(ctx context.Context, err error) bool {
+	if !isFailure(err) {
+		return false
+	}
+	retried, _ := asynq.GetRetryCount(ctx)
+	maxRetry, _ := asynq.GetMaxRetry(ctx)
+	return errors.Is(err, asynq.SkipRetry) || retried >= maxRetry
+}
+
+// giveUp tells the tracker that a message failed for good, so that what it is
+// part of (a broadcast) can finish.
+func (w *Workers) giveUp(ctx context.Context, m core.Message) {
+	w.send.sent.WithLabelValues(priorityLabel(m.Priority), string(core.OutcomeFailed)).Inc()
+	if tracker := w.send.tracker(m.Ref); tracker != nil {
+		if err := tracker.Done(context.WithoutCancel(ctx), m, core.OutcomeFailed); err != nil {
+			w.log.Warn("record a message given up", "key", m.Key, "error", err)
+		}
+	}
+}
+
 // errRetryIn sends a task back to the queue for a given time (RetryDelay).
+// When wait is set, the task only waits for its rate-limit slot: that is not a
+// failure, and does not use up its retries (isFailure).
 type errRetryIn struct {
 	after time.Duration
+	wait  bool
 	err   error
 }
 
 func (e *errRetryIn) Error() string { return fmt.Sprintf("%v (again in %s)", e.err, e.after) }
 func (e *errRetryIn) Unwrap() error { return e.err }
+
+// isFailure is asynq's IsFailure: a task sent back to wait for its rate-limit
+// slot did not fail.
+func isFailure(err error) bool {
+	r, ok := errors.AsType[*errRetryIn](err)
+	return !ok || !r.wait
+}
 
 // retryDelay is asynq's RetryDelayFunc: a 429 or a long rate-limit wait comes back
 // after exactly the time it named, everything else after asynq's backoff.
@@ -338,7 +374,9 @@ func (w *Workers) deliver(ctx context.Context, m core.Message, enqueued time.Tim
 		}
 		return o, nil
 	}
-	if m.User != 0 && s.users != nil {
+	// A tracked message's tracker knows whether its recipient is reachable
+	// (Tracker.ShouldSend), in the query it makes anyway.
+	if m.User != 0 && s.users != nil && tracker == nil {
 		ok, err := s.users.Reachable(ctx, m.User)
 		if err != nil {
 			return "", fmt.Errorf("message %s: %w", m.Key, err)
@@ -360,7 +398,10 @@ func (w *Workers) deliver(ctx context.Context, m core.Message, enqueued time.Tim
 		return "", err
 	}
 	m.PaidBroadcast = s.opt.PaidBroadcast && m.Priority == core.PriorityBroadcast
-	callCtx, cancel := context.WithTimeout(ctx, sendTimeout)
+	// The call is not cut short by the task's deadline or a shutdown: Telegram may
+	// take a message whose answer we did not wait for, and the retry would send
+	// it again.
+	callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
 	err = s.transport.Deliver(callCtx, m)
 	cancel()
 	if err == nil {
@@ -373,6 +414,9 @@ func (w *Workers) deliver(ctx context.Context, m core.Message, enqueued time.Tim
 	}
 	se, ok := errors.AsType[*core.SendError](err)
 	switch {
+	case !ok && core.ErrorCode(err) == core.EINVALID: // a message the transport cannot make
+		w.log.Warn("message cannot be sent", "chat", m.Chat, "method", m.Method, "error", err)
+		return done(core.OutcomeFailed)
 	case !ok:
 		s.retries.WithLabelValues("error").Inc()
 		return "", fmt.Errorf("message %s: %w", m.Key, err)
@@ -414,7 +458,7 @@ func (w *Workers) waitSlot(ctx context.Context, m core.Message) error {
 			return fmt.Errorf("message %s: %w", m.Key, err)
 		}
 		if !g.OK && g.Wait > maxInlineWait {
-			return &errRetryIn{after: g.Wait, err: fmt.Errorf("message %s waits for its rate limit", m.Key)}
+			return &errRetryIn{after: g.Wait, wait: true, err: fmt.Errorf("message %s waits for its rate limit", m.Key)}
 		}
 		if g.Wait > 0 {
 			timer := time.NewTimer(g.Wait)

@@ -363,3 +363,38 @@ func TestSender_PaymentsOvertakeBroadcasts(t *testing.T) {
 		t.Errorf("the payment message went out %d of %d, behind the broadcast", pos+1, n+1)
 	}
 }
+
+// A state composed earlier but enqueued later (two workers composing at once)
+// does not replace a later one: it ranks lower.
+func TestSender_CoalescedRankKeepsTheLaterState(t *testing.T) {
+	t.Parallel()
+	b := setupSender(t, ratelimit.Limits{})
+	slow, onItsWay := make(chan struct{}), make(chan struct{})
+	b.tr.before = func(m core.Message) {
+		if m.Key == "progress:1" {
+			close(onItsWay)
+			<-slow
+		}
+	}
+	b.serve(t, b.w, nil)
+	edit := func(rank int64) core.Message {
+		m := msg(fmt.Sprintf("progress:%d", rank), 600, core.PriorityOrder)
+		m.Coalesce, m.Rank, m.Method = "bc:1:progress", rank, "editMessageText"
+		return m
+	}
+	if err := b.w.Send(b.ctx, edit(1)); err != nil {
+		t.Fatal(err)
+	}
+	<-onItsWay
+	for _, rank := range []int64{1000, 500} { // the final report, then a late progress
+		if err := b.w.Send(b.ctx, edit(rank)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(slow)
+	waitFor(t, "the final state", func() bool { return slices.Contains(b.tr.keys(), "progress:1000") })
+	time.Sleep(1500 * time.Millisecond)
+	if got, want := b.tr.keys(), []string{"progress:1", "progress:1000"}; !slices.Equal(got, want) {
+		t.Errorf("sent %v, want %v", got, want)
+	}
+}

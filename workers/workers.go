@@ -206,6 +206,7 @@ func (w *Workers) ServerConfig() asynq.Config {
 		Queues:                   w.Queues(),
 		ErrorHandler:             asynq.ErrorHandlerFunc(w.logTaskError),
 		RetryDelayFunc:           retryDelay,
+		IsFailure:                isFailure,
 		DelayedTaskCheckInterval: time.Second,
 	}
 }

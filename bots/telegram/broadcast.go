@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/mymmrac/telego"
@@ -103,8 +104,14 @@ func (b *Bot) BroadcastProgress(ctx context.Context, bc broadcast.Broadcast) ([]
 	}
 	if bc.ProgressMessageID != 0 && bc.ProgressChat != 0 {
 		key := fmt.Sprintf("bc:%d:progress:%s:%d:%d", bc.ID, bc.Status, bc.Done(), bc.Cancelled)
-		return []core.Message{b.editMessage(key, fmt.Sprintf("bc:%d:progress", bc.ID), core.PriorityOrder,
-			bc.ProgressChat, false, bc.ProgressMessageID, false, v)}, nil
+		m := b.editMessage(key, fmt.Sprintf("bc:%d:progress", bc.ID), core.PriorityOrder,
+			bc.ProgressChat, false, bc.ProgressMessageID, false, v)
+		// Progress composed before the end must not replace the final report.
+		m.Rank = int64(bc.Done())
+		if bc.Status != broadcast.StatusRunning {
+			m.Rank = math.MaxInt64
+		}
+		return []core.Message{m}, nil
 	}
 	if bc.Status == broadcast.StatusRunning {
 		return nil, nil

@@ -20,11 +20,15 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/jackc/pgx/v5"
+	"github.com/mymmrac/telego"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/vitrina-shop/vitrina/bots/sandbox"
 	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/broadcast"
+	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/postgres"
+	"github.com/vitrina-shop/vitrina/core/user"
 	"github.com/vitrina-shop/vitrina/workers"
 	"github.com/vitrina-shop/vitrina/workers/ratelimit"
 )
@@ -49,9 +53,10 @@ const benchSandboxToken = "777000:BenchBenchBenchBenchBenchBenchBench"
 // Chat ids of the benchmark's people.
 const (
 	benchFirstRecipient = 5_000_000
-	benchRegulars       = 20  // chats that get several messages, for the per-chat spacing
+	benchRegulars       = 20  // chats that get several messages straight to the sender
 	benchRegularEvery   = 250 // every 250 messages, a regular gets benchRegularRun in a row
 	benchRegularRun     = 5
+	benchSeller         = 4_999_998 // the seller; the broadcast's progress is edited in their chat
 	benchPayer          = 4_999_999 // the chat of the payment confirmation sent mid-broadcast
 )
 
@@ -69,6 +74,7 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	dbURL := fs.String("database-url", "postgres://postgres@127.0.0.1:5432/vitrina_bench?sslmode=disable", "PostgreSQL database to create anew (its name must start with vitrina_bench)")
 	redisURL := fs.String("redis-url", "redis://127.0.0.1:6379/3", "Redis database to use and empty (not 0)")
 	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this long")
+	via := fs.String("via", "sender", `"sender": the messages go straight to the sender; "broadcast": a seller's broadcast to the shop's subscribers (service, recipients, tracker, progress)`)
 	if err := e.parse(fs, args[1:]); err != nil {
 		return err
 	}
@@ -81,12 +87,14 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 		return usageError{"--workers must be 1-16"}
 	case *concurrency < 1:
 		return usageError{"--concurrency must be positive"}
+	case *via != "sender" && *via != "broadcast":
+		return usageError{`--via must be "sender" or "broadcast"`}
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	b := &broadcastBench{
 		e: e, messages: *messages, scale: *scale, workers: *workerCount, concurrency: *concurrency,
-		dbURL: *dbURL, redisURL: *redisURL,
+		dbURL: *dbURL, redisURL: *redisURL, viaBroadcast: *via == "broadcast",
 		limits: ratelimit.DefaultLimits().Scale(*scale),
 	}
 	return b.run(ctx)
@@ -102,6 +110,8 @@ type broadcastBench struct {
 	dbURL       string
 	redisURL    string
 	limits      ratelimit.Limits
+	// viaBroadcast sends a seller's broadcast instead of messages straight to the sender.
+	viaBroadcast bool
 
 	watch *watchingLimiter
 }
@@ -126,7 +136,7 @@ func (b *broadcastBench) run(ctx context.Context) error {
 	defer srv.Close()
 	apiURL := "http://" + ln.Addr().String()
 	recipients := b.recipients()
-	for _, id := range append(recipients, benchPayer) {
+	for _, id := range append(recipients, benchPayer, benchSeller) {
 		tg.NewUser(sandbox.UserSpec{ID: id, FirstName: "Reader " + strconv.FormatInt(id, 10), StartedBot: true})
 	}
 
@@ -143,8 +153,12 @@ func (b *broadcastBench) run(ctx context.Context) error {
 	defer queue.Close()
 	defer inspector.Close()
 
-	b.logf("bench broadcast: %d messages, %d worker process(es) x %d, limits x%g: %.0f/s overall, %.3g/s per chat, %.3g/min per group",
-		b.messages, b.workers, b.concurrency, b.scale, b.limits.Global, b.limits.PerChat, b.limits.PerGroup*60)
+	via := "straight to the sender"
+	if b.viaBroadcast {
+		via = "as a seller's broadcast"
+	}
+	b.logf("bench broadcast: %d messages %s, %d worker process(es) x %d, limits x%g: %.0f/s overall, %.3g/s per chat, %.3g/min per group",
+		b.messages, via, b.workers, b.concurrency, b.scale, b.limits.Global, b.limits.PerChat, b.limits.PerGroup*60)
 
 	stop, err := b.startWorkers(ctx, apiURL)
 	if err != nil {
@@ -155,47 +169,142 @@ func (b *broadcastBench) run(ctx context.Context) error {
 		return err
 	}
 
-	// The broadcast goes in through the same sender as a seller's: one task per
-	// message, in the broadcast queue.
 	sender := workers.New(workers.Deps{Queue: queue, Redis: rdb, Instance: instance})
-	start := time.Now()
-	msgs := make([]core.Message, 0, 500)
-	for i, chat := range recipients {
-		msgs = append(msgs, benchMessage(fmt.Sprintf("bench:%d", i), chat, core.PriorityBroadcast))
-		if len(msgs) == cap(msgs) || i == len(recipients)-1 {
-			if err := sender.Send(ctx, msgs...); err != nil {
-				return fmt.Errorf("enqueue the broadcast: %w", err)
-			}
-			msgs = msgs[:0]
+	if b.viaBroadcast {
+		if err := b.startBroadcast(ctx, apiURL, recipients); err != nil {
+			return err
 		}
+	} else {
+		// The messages go straight to the sender, as a broadcast's pages hand them
+		// over: one task per message, in the broadcast queue.
+		b.watch.start(time.Now())
+		start := time.Now()
+		msgs := make([]core.Message, 0, 500)
+		for i, chat := range recipients {
+			msgs = append(msgs, benchMessage(fmt.Sprintf("bench:%d", i), chat, core.PriorityBroadcast))
+			if len(msgs) == cap(msgs) || i == len(recipients)-1 {
+				if err := sender.Send(ctx, msgs...); err != nil {
+					return fmt.Errorf("enqueue the broadcast: %w", err)
+				}
+				msgs = msgs[:0]
+			}
+		}
+		b.logf("enqueued %d messages in %.1f s", len(recipients), time.Since(start).Seconds())
 	}
-	b.logf("enqueued %d messages in %.1f s", b.messages, time.Since(start).Seconds())
 
 	// Halfway through, a payment confirmation: how long does it wait?
-	if err := b.watch.waitFor(ctx, func() bool { return b.watch.sent >= b.messages/2 }); err != nil {
+	if err := b.watch.waitFor(ctx, func() bool { return b.watch.sent >= len(recipients)/2 }); err != nil {
 		return fmt.Errorf("halfway: %w (sent %d)", err, b.watch.sentCount())
 	}
 	b.watch.markPayment(time.Now())
 	if err := sender.Send(ctx, benchMessage("bench:payment", benchPayer, core.PriorityOrder)); err != nil {
 		return fmt.Errorf("enqueue the payment confirmation: %w", err)
 	}
-	if err := b.watch.waitFor(ctx, func() bool { return b.watch.sent >= b.messages+1 }); err != nil {
-		return fmt.Errorf("the end: %w (sent %d of %d)", err, b.watch.sentCount(), b.messages+1)
+	if err := b.watch.waitFor(ctx, func() bool { return b.watch.sent >= len(recipients)+1 }); err != nil {
+		return fmt.Errorf("the end: %w (sent %d of %d)", err, b.watch.sentCount(), len(recipients)+1)
 	}
 	return b.report()
 }
 
-// recipients are the chats the messages go to, one per message: mostly a chat
-// each, and now and then a run of messages in a row to one of a few regulars,
-// which only the per-chat limit spaces out.
+// startBroadcast makes a shop whose subscribers are the recipients and starts a
+// seller's broadcast to them, as the admin menu does: the workers relay its job,
+// write its recipients, enqueue its pages and send them, ask its tracker before
+// each message and record each outcome, and edit the seller's progress message.
+func (b *broadcastBench) startBroadcast(ctx context.Context, apiURL string, recipients []int64) error {
+	start := time.Now()
+	pool, err := postgres.Open(ctx, b.dbURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	clock := core.SystemClock{}
+	users := user.NewService(postgres.NewUsers(pool), clock)
+	cat := catalog.NewService(postgres.NewCatalog(pool), clock, nil)
+	casts := broadcast.NewService(postgres.NewBroadcasts(pool), clock)
+	if _, err := users.Touch(ctx, user.Seen{ID: benchSeller, FirstName: "Марина", TelegramLang: "ru"}); err != nil {
+		return err
+	}
+	shop, err := cat.CreateShop(ctx, benchSeller, catalog.NewShop{Name: "Лавка Марины", Currency: core.Stars, PaymentMethod: catalog.PayStars})
+	if err != nil {
+		return err
+	}
+	if err := parallel(ctx, recipients, func(ctx context.Context, id int64) error {
+		if _, err := users.Touch(ctx, user.Seen{ID: core.UserID(id), FirstName: "Reader", TelegramLang: "ru"}); err != nil {
+			return err
+		}
+		return casts.Subscribe(ctx, core.UserID(id), shop.ID)
+	}); err != nil {
+		return fmt.Errorf("subscribe the recipients: %w", err)
+	}
+	progress, err := b.progressMessage(ctx, apiURL)
+	if err != nil {
+		return err
+	}
+	b.logf("set up a shop with %d subscribers in %.1f s", len(recipients), time.Since(start).Seconds())
+	b.watch.start(time.Now())
+	if _, err := casts.Start(ctx, benchSeller, broadcast.Draft{
+		Key: "bench", ShopID: shop.ID,
+		Content:      broadcast.Content{Text: "Новинки недели: платья из льна, −15% до воскресенья."},
+		Audience:     broadcast.Audience{Kind: broadcast.AudienceSubscribers},
+		ProgressChat: benchSeller, ProgressMessageID: progress,
+	}); err != nil {
+		return fmt.Errorf("start the broadcast: %w", err)
+	}
+	return nil
+}
+
+// progressMessage sends the seller the message the broadcast's progress is
+// edited into, as the admin menu does when the seller confirms.
+func (b *broadcastBench) progressMessage(ctx context.Context, apiURL string) (int, error) {
+	api, err := telego.NewBot(benchSandboxToken, telego.WithAPIServer(apiURL),
+		telego.WithHTTPClient(&http.Client{Timeout: 10 * time.Second}), telego.WithDiscardLogger())
+	if err != nil {
+		return 0, err
+	}
+	m, err := api.SendMessage(ctx, &telego.SendMessageParams{ChatID: telego.ChatID{ID: benchSeller}, Text: "Рассылка запускается…"})
+	if err != nil {
+		return 0, fmt.Errorf("send the progress message: %w", err)
+	}
+	return m.MessageID, nil
+}
+
+// parallel calls fn for every id from 16 goroutines, and returns the first error.
+func parallel(ctx context.Context, ids []int64, fn func(context.Context, int64) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	next := make(chan int64)
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			for id := range next {
+				if err := fn(ctx, id); err != nil {
+					cancel(err)
+				}
+			}
+		})
+	}
+	for _, id := range ids {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- id
+	}
+	close(next)
+	wg.Wait()
+	return context.Cause(ctx)
+}
+
+// recipients are the chats the messages go to. A seller's broadcast writes to
+// each subscriber once, and edits the seller's progress message often: that
+// chat shows the per-chat limit. Straight to the sender, a few regulars get a
+// run of messages in a row now and then instead.
 func (b *broadcastBench) recipients() []int64 {
 	out := make([]int64, b.messages)
 	for i := range out {
-		if i%benchRegularEvery < benchRegularRun {
-			out[i] = benchFirstRecipient + int64(i/benchRegularEvery%benchRegulars)
-			continue
-		}
 		out[i] = benchFirstRecipient + benchRegulars + int64(i)
+		if !b.viaBroadcast && i%benchRegularEvery < benchRegularRun {
+			out[i] = benchFirstRecipient + int64(i/benchRegularEvery%benchRegulars)
+		}
 	}
 	return out
 }
@@ -323,14 +432,17 @@ func (b *broadcastBench) report() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	seconds := w.lastAt.Sub(w.firstAt).Seconds()
-	rate := float64(w.sent-1) / seconds // messages after the first, over the time they took
+	// Every call after the first, over the time they took: the progress edits take
+	// slots of the global limit too.
+	rate := float64(w.sent+w.editsAfterFirst-1) / seconds
 	fraction := rate / b.limits.Global
 	minGap := w.minGap
 	if minGap == time.Hour {
 		minGap = 0
 	}
 	wait := w.paymentAt.Sub(w.paymentQueued)
-	b.logf("sent %d messages in %.1f s: %.0f/s, %.3f of the global limit of %.0f/s", w.sent, seconds, rate, fraction, b.limits.Global)
+	b.logf("sent %d messages and %d edits of the seller's progress in %.1f s: %.0f/s, %.3f of the global limit of %.0f/s",
+		w.sent, w.edits, seconds, rate, fraction, b.limits.Global)
 	b.logf("answered 429 (Too Many Requests): %d", w.refused)
 	b.logf("closest two messages to one chat: %d ms apart (the per-chat limit allows %.0f ms)", minGap.Milliseconds(), 1000/b.limits.PerChat)
 	b.logf("a payment confirmation enqueued halfway waited %d ms", wait.Milliseconds())
@@ -344,15 +456,18 @@ func (b *broadcastBench) report() error {
 type watchingLimiter struct {
 	inner sandbox.Limiter
 
-	mu            sync.Mutex
-	sent          int
-	refused       int
-	firstAt       time.Time
-	lastAt        time.Time
-	last          map[int64]time.Time
-	minGap        time.Duration
-	paymentQueued time.Time
-	paymentAt     time.Time
+	mu              sync.Mutex
+	sent            int
+	refused         int
+	firstAt         time.Time
+	lastAt          time.Time
+	last            map[int64]time.Time
+	minGap          time.Duration
+	started         bool
+	edits           int // of the seller's progress message
+	editsAfterFirst int // of them, after the broadcast's first message
+	paymentQueued   time.Time
+	paymentAt       time.Time
 }
 
 func (w *watchingLimiter) Allow(req sandbox.LimitRequest) (time.Duration, bool) {
@@ -364,20 +479,42 @@ func (w *watchingLimiter) Allow(req sandbox.LimitRequest) (time.Duration, bool) 
 		w.refused++
 		return retry, ok
 	}
+	if !w.started {
+		return retry, ok
+	}
 	chat := req.Chat.ID
 	if chat == benchPayer {
 		w.paymentAt = now
 	}
+	edit := strings.HasPrefix(req.Method, "edit")
+	if w.sent == 0 && edit {
+		// The progress message says "0 of N" before the first page is composed:
+		// the rate counts from the first message of the broadcast.
+		w.edits++
+		return retry, ok
+	}
 	if w.sent == 0 {
 		w.firstAt = now
 	}
-	w.sent++
+	if edit {
+		w.edits++
+		w.editsAfterFirst++
+	} else {
+		w.sent++
+	}
 	w.lastAt = now
 	if prev, seen := w.last[chat]; seen && now.Sub(prev) < w.minGap {
 		w.minGap = now.Sub(prev)
 	}
 	w.last[chat] = now
 	return retry, ok
+}
+
+// start makes the sends from now on count.
+func (w *watchingLimiter) start(time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.started = true
 }
 
 func (w *watchingLimiter) sentCount() int {

@@ -225,7 +225,14 @@ func (s *Broadcasts) Cancel(ctx context.Context, id broadcast.ID, at time.Time, 
 		changed bool
 	)
 	err := inTx(ctx, s.pool, func(tx pgx.Tx) error {
-		// The recipients first, then the broadcast's row, in one statement.
+		// Wait for a Materialize in progress (it holds the broadcast's row while it
+		// writes the recipients): the statement below must see its recipients, or
+		// they would stay pending under a cancelled broadcast. RecordOutcome never
+		// locks this row, so no deadlock.
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM broadcasts WHERE id = $1 FOR UPDATE`, id); err != nil {
+			return err
+		}
+		// Then the recipients, then the broadcast's row, in one statement.
 		tag, err := tx.Exec(ctx, `
 			WITH r AS (
 				UPDATE broadcast_recipients SET status = 'cancelled', done_at = now()
@@ -320,14 +327,15 @@ func (s *Broadcasts) Recipients(ctx context.Context, id broadcast.ID, after core
 	return list, nil
 }
 
-// ShouldSend reports whether the broadcast runs, user is a pending recipient and
-// did not opt out of the shop.
+// ShouldSend reports whether the broadcast runs, user is a pending recipient,
+// did not opt out of the shop and has not blocked the bot.
 func (s *Broadcasts) ShouldSend(ctx context.Context, id broadcast.ID, user core.UserID) (bool, error) {
 	var ok bool
 	err := s.pool.QueryRow(ctx, `
-		SELECT b.status = 'running' AND r.status = 'pending'
+		SELECT b.status = 'running' AND r.status = 'pending' AND u.unreachable_at IS NULL
 			AND NOT EXISTS (SELECT 1 FROM broadcast_optouts x WHERE x.shop_id = b.shop_id AND x.user_id = r.user_id)
 		FROM broadcast_recipients r JOIN broadcasts b ON b.id = r.broadcast_id
+		LEFT JOIN users u ON u.id = r.user_id
 		WHERE r.broadcast_id = $1 AND r.user_id = $2`, id, user).Scan(&ok)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return false, nil

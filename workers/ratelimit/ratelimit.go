@@ -209,8 +209,9 @@ const (
 
 // Grant is the answer of Take.
 type Grant struct {
-	// OK: the slot is the caller's; send after Wait. Otherwise nothing was taken,
-	// and both buckets would grant in Wait.
+	// OK: the slot is the caller's; send after Wait. Otherwise nothing was taken:
+	// ask again after Wait (the chat is free then, or the global slot within
+	// reach of the lookahead).
 	OK   bool
 	Wait time.Duration
 }

@@ -392,3 +392,33 @@ func BenchmarkReserve(b *testing.B) {
 		run(b, ratelimit.Limits{}, func() int64 { return 1 })
 	})
 }
+
+// A chat with a backlog does not hold the other chats: its future slots are not
+// booked, so the global bucket stays free for everyone else.
+func TestLimiter_BusyChatDoesNotHoldOthers(t *testing.T) {
+	rdb, prefix := setup(t)
+	l := ratelimit.New(rdb, ratelimit.Limits{Global: 100, PerChat: 1}, ratelimit.Options{KeyPrefix: prefix})
+	ctx := context.Background()
+	granted := 0
+	for range 5 {
+		g, err := l.Take(ctx, 42, false, 10*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g.OK {
+			granted++
+		} else if g.Wait <= 0 || g.Wait > time.Second {
+			t.Errorf("busy chat refused with wait %v, want up to its 1 s interval", g.Wait)
+		}
+	}
+	if granted != 1 {
+		t.Errorf("granted %d slots in one chat at once, want 1 (no burst)", granted)
+	}
+	g, err := l.Take(ctx, 43, false, 100*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !g.OK || g.Wait > 20*time.Millisecond {
+		t.Errorf("another chat after the busy one's backlog: %+v, want a slot at once", g)
+	}
+}

@@ -5,8 +5,7 @@
 -- ARGV: global interval, global tolerance, chat interval, chat tolerance,
 -- lookahead; microseconds, fractions allowed.
 -- Returns {1, wait}: the slot is the caller's, to use in wait microseconds; or
--- {0, wait}: refused, both buckets would grant in wait microseconds (nothing is
--- written then).
+-- {0, wait}: refused, ask again in wait microseconds (nothing is written then).
 --
 -- Booking ahead is how priorities work: a payment notification may book a slot a
 -- few seconds ahead, a broadcast only one almost free, so broadcasts never queue
@@ -30,9 +29,18 @@ end
 local gInterval, gTolerance = tonumber(ARGV[1]) * slow, tonumber(ARGV[2]) * slow
 local cInterval, cTolerance = tonumber(ARGV[3]), tonumber(ARGV[4])
 local gTat, cTat = tatOf(KEYS[1]), tatOf(KEYS[2])
-local wait = math.max(gTat - gTolerance - now, cTat - cTolerance - now, 0)
-if wait > tonumber(ARGV[5]) then
-  return {0, math.ceil(wait)}
+-- Only the global bucket is booked ahead. A chat that is not free now refuses:
+-- booking its future slot would drag the global bucket there too, and leave
+-- every other chat's capacity until then unused.
+local cWait = cTat - cTolerance - now
+if cWait > 0 then
+  return {0, math.ceil(cWait)}
+end
+local wait = math.max(gTat - gTolerance - now, 0)
+local ahead = tonumber(ARGV[5])
+if wait > ahead then
+  -- Ask again when the slot comes within the caller's reach.
+  return {0, math.ceil(wait - ahead)}
 end
 
 -- The message goes at now + wait: each bucket's next TAT counts from then.
