@@ -46,6 +46,9 @@ type ReminderOrders interface {
 	// RequestReview is RemindUnpaid for asking the buyer of a completed order for a
 	// review.
 	RequestReview(ctx context.Context, id core.OrderID) (order.Order, error)
+	// LostReminders returns the reminder jobs due more than grace ago that did not
+	// go (their task was lost), up to limit of each kind.
+	LostReminders(ctx context.Context, grace time.Duration, limit int) ([]core.Job, error)
 }
 
 // ReminderCatalog is what back-in-stock alerts need of catalog.Service.
@@ -85,16 +88,50 @@ type ReminderDeps struct {
 	Clock core.Clock
 }
 
+// TypeReminderSweep is the periodic task that runs again the unpaid reminders and
+// review requests PostgreSQL says are due and did not go: their task was lost.
+const TypeReminderSweep = "reminder:sweep"
+
+// Reminder sweep: every 30 s, the reminders due for over 15 s (a reminder to pay
+// may have only a minute or two before the reservation ends).
+const (
+	reminderSweepEvery = 30 * time.Second
+	reminderSweepGrace = 15 * time.Second
+	reminderSweepLimit = 500
+)
+
 // initReminders keeps the deps of reminders and adds their periodic tasks (w.periodic).
 func (w *Workers) initReminders(d ReminderDeps) {
 	if d.Clock == nil {
 		d.Clock = core.SystemClock{}
 	}
 	w.reminders = d
+	w.periodic = append(w.periodic, periodicTask{kind: TypeReminderSweep, every: reminderSweepEvery})
+}
+
+// HandleReminderSweep enqueues the lost reminders again (TypeReminderSweep), each
+// under its own task id: one still scheduled conflicts and is left alone.
+func (w *Workers) HandleReminderSweep(ctx context.Context, t *asynq.Task) error {
+	if w.reminders.Orders == nil {
+		return nil
+	}
+	jobs, err := w.reminders.Orders.LostReminders(ctx, reminderSweepGrace, reminderSweepLimit)
+	if err != nil {
+		return err
+	}
+	for _, j := range jobs {
+		rt := w.route(j.Kind)
+		_, err := w.queue.EnqueueContext(ctx, asynq.NewTask(j.Kind, j.Payload), asynq.Queue(rt.queue), asynq.TaskID(j.Key))
+		if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+			return fmt.Errorf("enqueue lost reminder: %w", err)
+		}
+	}
+	return nil
 }
 
 // registerReminders adds the task handlers of reminders to mux.
 func (w *Workers) registerReminders(mux *asynq.ServeMux) {
+	mux.HandleFunc(TypeReminderSweep, w.HandleReminderSweep)
 	mux.HandleFunc(order.JobRemindUnpaid, w.HandleRemindUnpaid)
 	mux.HandleFunc(order.JobRemindCart, w.HandleRemindCart)
 	mux.HandleFunc(order.JobRequestReview, w.HandleRequestReview)

@@ -385,3 +385,55 @@ func TestReminders_CartEarly(t *testing.T) {
 		t.Errorf("sent %v, want %v", got, want)
 	}
 }
+
+// TestReminders_SweepRunsLostReminders loses an unpaid reminder's task (Redis
+// lost it) and finds the sweep enqueueing it again once it is overdue, under its
+// own task id, and nothing for a reminder that went.
+func TestReminders_SweepRunsLostReminders(t *testing.T) {
+	b := setupReminders(t)
+	_, o := b.checkout(t, false)
+	key := fmt.Sprintf("order:remind:%d", o.ID)
+	sweep := asynq.NewTask(workers.TypeReminderSweep, nil)
+
+	// Not overdue yet: nothing to do.
+	if err := b.w.HandleReminderSweep(b.ctx, sweep); err != nil {
+		t.Fatal(err)
+	}
+	pending := func() []string {
+		tasks, err := b.env.Inspector.ListPendingTasks(b.env.Queue(workers.QueueDefault))
+		if err != nil && !errors.Is(err, asynq.ErrQueueNotFound) {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, task := range tasks {
+			ids = append(ids, task.ID)
+		}
+		return ids
+	}
+	if got := pending(); len(got) != 0 {
+		t.Fatalf("pending %v before the reminder is overdue", got)
+	}
+
+	b.clock.Set(o.RemindAt.Add(20 * time.Second)) // overdue, the reservation not over yet
+	if err := b.w.HandleReminderSweep(b.ctx, sweep); err != nil {
+		t.Fatal(err)
+	}
+	if got := pending(); !slices.Equal(got, []string{key}) {
+		t.Fatalf("pending %v after the sweep, want the lost reminder %s", got, key)
+	}
+	if err := b.w.HandleRemindUnpaid(b.ctx, b.task(t, order.JobRemindUnpaid, key)); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.sent(t); len(got) != 1 {
+		t.Fatalf("sent %v, want the reminder", got)
+	}
+	if _, err := b.env.Inspector.DeleteAllPendingTasks(b.env.Queue(workers.QueueDefault)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.w.HandleReminderSweep(b.ctx, sweep); err != nil {
+		t.Fatal(err)
+	}
+	if got := pending(); len(got) != 0 {
+		t.Errorf("pending %v after the reminder went", got)
+	}
+}

@@ -220,6 +220,25 @@ func (s *Service) RemindUnpaid(ctx context.Context, id core.OrderID) (Order, err
 	return o, nil
 }
 
+// LostReminders returns the reminder jobs that PostgreSQL says were due more than
+// grace ago and did not go (their task was lost with Redis), up to limit of each
+// kind: the jobs to run again. Their handlers decide, as always, whether to send.
+func (s *Service) LostReminders(ctx context.Context, grace time.Duration, limit int) ([]core.Job, error) {
+	unpaid, reviews, err := s.store.LostReminders(ctx, s.now().Add(-grace), limit)
+	if err != nil {
+		return nil, err
+	}
+	jobs := make([]core.Job, 0, len(unpaid)+len(reviews))
+	for _, id := range unpaid {
+		jobs = append(jobs, remindJob(Order{ID: id}))
+	}
+	now := s.now()
+	for _, id := range reviews {
+		jobs = append(jobs, reviewRequestJob(Order{ID: id}, 0, now))
+	}
+	return jobs, nil
+}
+
 // RequestReview decides whether the buyer of completed order id is asked now for a
 // review, and records that they are. ErrNothingToRemind when the order is not
 // completed or the shop asks for no reviews, ErrReminded when they were asked

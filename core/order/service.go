@@ -26,6 +26,9 @@ type Service struct {
 // and the store applies it in that transaction. An error from the closure rolls the
 // transaction back and is returned as is.
 type Store interface {
+	// LostReminders returns up to limit orders of each kind whose unpaid reminder
+	// or review request was due before before and did not go.
+	LostReminders(ctx context.Context, before time.Time, limit int) (unpaid, reviews []core.OrderID, err error)
 	// Shop returns a shop's settings; catalog.ErrShopNotFound.
 	Shop(ctx context.Context, id core.ShopID) (catalog.Shop, error)
 	// Role returns user's role in shop, or "" if they are not its staff.

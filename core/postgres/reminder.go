@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/catalog"
@@ -143,4 +144,36 @@ func restockJobs(ctx context.Context, tx pgx.Tx, gained map[core.VariantID]int) 
 		}
 	}
 	return insertJobs(ctx, tx, jobs)
+}
+
+// LostReminders returns up to limit orders of each kind whose reminder PostgreSQL
+// says was due before before and did not go: unpaid orders still reserved past
+// remind_at and not reminded since, and completed orders of shops that ask for
+// reviews, past the shop's delay and not asked. Oldest first.
+func (o *Orders) LostReminders(ctx context.Context, before time.Time, limit int) (unpaid, reviews []core.OrderID, err error) {
+	unpaid, err = orderIDs(ctx, o.pool, `
+		SELECT id FROM orders
+		WHERE status = 'awaiting_payment' AND remind_at IS NOT NULL AND remind_at < $1
+			AND reserved_until > $1 AND (reminded_at IS NULL OR reminded_at < remind_at)
+		ORDER BY remind_at LIMIT $2`, before, limit)
+	if err != nil {
+		return nil, nil, fmt.Errorf("lost unpaid reminders: %w", err)
+	}
+	reviews, err = orderIDs(ctx, o.pool, `
+		SELECT o.id FROM orders o JOIN shops s ON s.id = o.shop_id
+		WHERE o.status = 'completed' AND o.review_requested_at IS NULL AND s.review_request_days > 0
+			AND s.blocked_at IS NULL AND o.completed_at + s.review_request_days * interval '1 day' < $1
+		ORDER BY o.completed_at LIMIT $2`, before, limit)
+	if err != nil {
+		return nil, nil, fmt.Errorf("lost review requests: %w", err)
+	}
+	return unpaid, reviews, nil
+}
+
+func orderIDs(ctx context.Context, pool *pgxpool.Pool, sql string, args ...any) ([]core.OrderID, error) {
+	rows, err := pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[core.OrderID])
 }
