@@ -374,6 +374,9 @@ func (c Config) LogValue() slog.Value {
 		slog.String("payment_provider_token", redactSecret(c.PaymentProviderToken)),
 		slog.String("log_format", c.LogFormat),
 		slog.String("log_level", c.LogLevel.String()),
+		slog.Float64("send_rate", c.SendRate),
+		slog.Bool("paid_broadcast", c.PaidBroadcast),
+		slog.Int("worker_concurrency", c.WorkerConcurrency),
 	)
 }
 
