@@ -387,6 +387,9 @@ func (b *broadcastBench) startWorkers(ctx context.Context, apiURL string) (func(
 		"VITRINA_LOG_LEVEL=warn",
 		"VITRINA_CONFIG=",
 	)
+	// The workers' output goes to ours, from one copying goroutine per stream
+	// unless ours is a file: one writer at a time.
+	out := &lockedWriter{w: b.e.stderr}
 	var cmds []*exec.Cmd
 	stop := func() {
 		for _, c := range cmds {
@@ -399,7 +402,7 @@ func (b *broadcastBench) startWorkers(ctx context.Context, apiURL string) (func(
 	for range b.workers {
 		c := exec.CommandContext(ctx, self, "worker", "--rate-scale", strconv.FormatFloat(b.scale, 'g', -1, 64))
 		c.Env = env
-		c.Stdout, c.Stderr = b.e.stderr, b.e.stderr
+		c.Stdout, c.Stderr = out, out
 		c.Cancel = func() error { return c.Process.Signal(syscall.SIGTERM) }
 		c.WaitDelay = 15 * time.Second
 		if err := c.Start(); err != nil {
@@ -544,4 +547,16 @@ func (w *watchingLimiter) waitFor(ctx context.Context, cond func() bool) error {
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
+}
+
+// lockedWriter writes to w one Write at a time.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
