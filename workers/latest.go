@@ -2,6 +2,7 @@ package workers
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -81,8 +82,21 @@ func (w *Workers) sendLatest(ctx context.Context, m core.Message) error {
 	return nil
 }
 
+// latestLockFor bounds how long one task holds a name's lock: past it (a worker
+// died) another may send.
+const latestLockFor = maxInlineWait + sendTimeout + 10*time.Second
+
+// unlockLatest deletes a name's lock if it is still the caller's.
+var unlockLatest = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`)
+
 // HandleSendLatest sends the latest state of a coalesced name (TypeSendLatest),
-// again while a newer one arrived during the send.
+// again while a newer one arrived during the send. One task at a time sends a
+// name's states, holding its lock: two at once could both send the latest, or
+// deliver an older one after a newer one. A task that finds the lock taken
+// comes back a second later (the holder sends whatever is newer before it
+// lets go).
 func (w *Workers) HandleSendLatest(ctx context.Context, t *asynq.Task) error {
 	var p latestTask
 	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.Coalesce == "" {
@@ -90,6 +104,15 @@ func (w *Workers) HandleSendLatest(ctx context.Context, t *asynq.Task) error {
 	}
 	s := w.send
 	key := s.latestKey(p.Coalesce)
+	lock, token := key+":lock", rand.Text()
+	ok, err := s.rdb.SetNX(ctx, lock, token, latestLockFor).Result()
+	if err != nil {
+		return fmt.Errorf("lock latest %s: %w", p.Coalesce, err)
+	}
+	if !ok {
+		return &errRetryIn{after: time.Second, wait: true, err: fmt.Errorf("latest %s is being sent", p.Coalesce)}
+	}
+	defer unlockLatest.Run(context.WithoutCancel(ctx), s.rdb, []string{lock}, token)
 	for {
 		vals, err := s.rdb.HMGet(ctx, key, "m", "v", "sent").Result()
 		if err != nil {
