@@ -350,12 +350,29 @@ func (b *browser) waitPage(step, cond string) {
 }
 
 // switchPersona switches to persona with its button and opens its chat with the bot.
+//
+// The persona and chat lists are redrawn live (an unread count changes when a message
+// arrives), so a button found can be gone when it is clicked: Chrome's "Could not find
+// node". The switch is tried again then, as a person would click again.
 func (b *browser) switchPersona(step string, persona int64) {
 	b.t.Helper()
-	b.run(step, chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-testid="persona"][data-persona-id="%d"]`, persona))),
+	actions := []chromedp.Action[chromedp.Void]{
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-testid="persona"][data-persona-id="%d"]`, persona))),
 		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`[data-testid="persona"][data-persona-id="%d"][aria-pressed="true"]`, persona))),
 		chromedp.Poll[chromedp.Void](pageIdle, chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(browserStepTimeout)),
-		chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-testid="chat"][data-chat-id="%d"]`, persona))))
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-testid="chat"][data-chat-id="%d"]`, persona))),
+	}
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := context.WithTimeout(b.ctx, browserStepTimeout)
+		err := chromedp.Do(ctx, actions...)
+		cancel()
+		if err == nil {
+			break
+		}
+		if attempt == 3 || !strings.Contains(err.Error(), "Could not find node") {
+			b.fail(step, err)
+		}
+	}
 	b.waitChat(persona, persona)
 }
 
