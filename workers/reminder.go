@@ -151,19 +151,9 @@ func (w *Workers) HandleRemindUnpaid(ctx context.Context, t *asynq.Task) error {
 	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.OrderID == 0 {
 		return badPayload(t.Type(), err)
 	}
-	d := w.reminders
-	if d.Orders == nil || d.Composer == nil {
-		return errNoReminderDeps
-	}
-	o, err := d.Orders.RemindUnpaid(ctx, p.OrderID)
-	if done, err := w.reminderDue(ctx, t, fmt.Sprintf("%s:%d", t.Type(), p.OrderID), err); done {
-		return err
-	}
-	msgs, err := d.Composer.UnpaidReminder(ctx, o)
-	if err == nil {
-		err = w.Send(ctx, msgs...)
-	}
-	return classify(err)
+	return runReminder(w, ctx, t, fmt.Sprintf("%s:%d", t.Type(), p.OrderID),
+		func(d ReminderDeps) (order.Order, error) { return d.Orders.RemindUnpaid(ctx, p.OrderID) },
+		func(d ReminderDeps, o order.Order) ([]core.Message, error) { return d.Composer.UnpaidReminder(ctx, o) })
 }
 
 // HandleRemindCart reminds a buyer of the cart they left in a shop
@@ -174,19 +164,11 @@ func (w *Workers) HandleRemindCart(ctx context.Context, t *asynq.Task) error {
 	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.BuyerID == 0 || p.ShopID == 0 {
 		return badPayload(t.Type(), err)
 	}
-	d := w.reminders
-	if d.Orders == nil || d.Composer == nil {
-		return errNoReminderDeps
-	}
-	st, err := d.Orders.RemindCart(ctx, p.BuyerID, p.ShopID)
-	if done, err := w.reminderDue(ctx, t, fmt.Sprintf("%s:%d:%d", t.Type(), p.BuyerID, p.ShopID), err); done {
-		return err
-	}
-	msgs, err := d.Composer.CartReminder(ctx, st)
-	if err == nil {
-		err = w.Send(ctx, msgs...)
-	}
-	return classify(err)
+	return runReminder(w, ctx, t, fmt.Sprintf("%s:%d:%d", t.Type(), p.BuyerID, p.ShopID),
+		func(d ReminderDeps) (order.CartState, error) { return d.Orders.RemindCart(ctx, p.BuyerID, p.ShopID) },
+		func(d ReminderDeps, st order.CartState) ([]core.Message, error) {
+			return d.Composer.CartReminder(ctx, st)
+		})
 }
 
 // HandleRequestReview asks the buyer of a completed order for a review, the shop's
@@ -196,15 +178,26 @@ func (w *Workers) HandleRequestReview(ctx context.Context, t *asynq.Task) error 
 	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.OrderID == 0 {
 		return badPayload(t.Type(), err)
 	}
+	return runReminder(w, ctx, t, fmt.Sprintf("%s:%d", t.Type(), p.OrderID),
+		func(d ReminderDeps) (order.Order, error) { return d.Orders.RequestReview(ctx, p.OrderID) },
+		func(d ReminderDeps, o order.Order) ([]core.Message, error) { return d.Composer.ReviewRequest(ctx, o) })
+}
+
+// runReminder is the shape of every reminder's task: check asks the service
+// whether the reminder is due and records it (reminderDue reads its answer, key
+// names the task to schedule again when early), compose makes its messages, and
+// the sender sends them.
+func runReminder[T any](w *Workers, ctx context.Context, t *asynq.Task, key string,
+	check func(ReminderDeps) (T, error), compose func(ReminderDeps, T) ([]core.Message, error)) error {
 	d := w.reminders
 	if d.Orders == nil || d.Composer == nil {
 		return errNoReminderDeps
 	}
-	o, err := d.Orders.RequestReview(ctx, p.OrderID)
-	if done, err := w.reminderDue(ctx, t, fmt.Sprintf("%s:%d", t.Type(), p.OrderID), err); done {
+	state, err := check(d)
+	if done, err := w.reminderDue(ctx, t, key, err); done {
 		return err
 	}
-	msgs, err := d.Composer.ReviewRequest(ctx, o)
+	msgs, err := compose(d, state)
 	if err == nil {
 		err = w.Send(ctx, msgs...)
 	}
