@@ -4,7 +4,9 @@
 // domain services, as a seller and shoppers would, so the demo shows the real product.
 //
 // Seeding is idempotent: a second run finds the shop by its owner and only puts back
-// what the in-memory sandbox forgot (personas, photos, the channel).
+// what the sandbox lacks (personas, photos, the channel). `vitrina demo` restores the
+// sandbox's saved world before seeding, so usually nothing is missing; without it (a
+// saved world lost or unreadable) the seeding still makes a usable one.
 package demo
 
 import (

@@ -143,3 +143,70 @@ func TestSeed(t *testing.T) {
 		t.Error("the channel was not restored in the new sandbox")
 	}
 }
+
+// TestSeed_RestoredSandbox: a restart whose sandbox got the earlier run's world back (as
+// `vitrina demo` restores it from the database) finds everything and makes nothing again:
+// no new photos, no second channel post, the chats' history kept.
+func TestSeed_RestoredSandbox(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, _ := pgtest.NewDB(t)
+	clock := core.SystemClock{}
+	base := demo.Deps{
+		Catalog: catalog.NewService(postgres.NewCatalog(pool), clock, nil),
+		Orders:  order.NewService(postgres.NewOrders(pool), clock),
+		Users:   user.NewService(postgres.NewUsers(pool), clock),
+		Reviews: review.NewService(postgres.NewReviews(pool), clock, nil),
+	}
+	first := newDeps(t, base)
+	w, err := demo.Seed(ctx, first)
+	if err != nil {
+		t.Fatalf("Seed: %v", err)
+	}
+	anya := first.Sandbox.User(demo.Shoppers[0].ID)
+	if _, err := first.API.SendMessage(ctx, &telego.SendMessageParams{ChatID: telego.ChatID{ID: anya.ID()}, Text: "hello from the first run"}); err != nil {
+		t.Fatal(err)
+	}
+	photos := func() map[string]string {
+		out := map[string]string{}
+		products, _, err := base.Catalog.Products(ctx, catalog.ProductFilter{ShopID: w.Shops[0].ID, Limit: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range products {
+			out[p.Title] = strings.Join(p.Photos, ",")
+		}
+		return out
+	}
+	before := photos()
+	snap, err := first.Sandbox.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	second := newDeps(t, base)
+	if err := second.Sandbox.Restore(snap); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := demo.Seed(ctx, second); err != nil {
+		t.Fatalf("second Seed: %v", err)
+	}
+	after := photos()
+	for title, ids := range before {
+		if after[title] != ids {
+			t.Errorf("the photo of %s was made again: %s, was %s", title, after[title], ids)
+		}
+	}
+	if n := len(second.Sandbox.Chat(demo.ChannelID).Messages()); n != 1 {
+		t.Errorf("the channel has %d posts, want the first run's one", n)
+	}
+	if last := second.Sandbox.User(anya.ID()).LastMessage(); last.Text != "hello from the first run" {
+		t.Errorf("Аня's chat lost its history: last %+v", last)
+	}
+	if g := second.Sandbox.Chat(demo.GroupID); g == nil || g.Member(demo.Seller.ID) != sandbox.StatusMember {
+		t.Error("the neighbours' group was lost")
+	}
+	if again, err := second.Sandbox.Snapshot(); err != nil || len(again) != len(snap) {
+		t.Errorf("seeding changed the restored world: %d bytes, was %d (%v)", len(again), len(snap), err)
+	}
+}

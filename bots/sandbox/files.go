@@ -79,6 +79,7 @@ func (s *Server) storeFileLocked(kind, name, mimeType string, data []byte) *stor
 	}
 	s.st.files[f.att.FileID] = f
 	s.st.filePaths[f.path] = f
+	s.st.notifyLocked()
 	return f
 }
 

@@ -277,10 +277,14 @@ type state struct {
 	menuButtons map[int64]json.RawMessage      // by chat id; 0 is the default
 	botTexts    map[string]string              // name, description, short_description by language
 
-	calls   []Call
-	faults  []fault
-	changed chan struct{} // closed and replaced on every change of the model
-	closed  bool
+	calls      []Call
+	faults     []fault              // FailNext, used up in order
+	outages    map[string]*APIError // FailAll, by lower-case method ("" = every method)
+	hangs      []*hang              // Hang, until released
+	hanging    int                  // calls held by a Hang now
+	changed    chan struct{}        // closed and replaced on every change of the model
+	generation uint64               // counts the changes of the model
+	closed     bool
 }
 
 type fault struct {
@@ -305,8 +309,10 @@ func (st *state) init() {
 	st.webhook.maxConnections = 40
 }
 
-// notifyLocked wakes everything waiting for a change of the model (User.WaitMessage).
+// notifyLocked wakes everything waiting for a change of the model (User.WaitMessage) and counts
+// the change (Server.Generation). Every change a Snapshot would show calls it.
 func (st *state) notifyLocked() {
+	st.generation++
 	close(st.changed)
 	st.changed = make(chan struct{})
 }
@@ -420,6 +426,7 @@ func (s *Server) BlockUser(id int64) {
 	defer s.mu.Unlock()
 	if u, ok := s.st.users[id]; ok {
 		u.blocked = true
+		s.st.notifyLocked()
 	}
 }
 
@@ -429,6 +436,7 @@ func (s *Server) UnblockUser(id int64) {
 	defer s.mu.Unlock()
 	if u, ok := s.st.users[id]; ok {
 		u.blocked = false
+		s.st.notifyLocked()
 	}
 }
 
@@ -534,6 +542,7 @@ func (c *Chat) AddMember(userID int64, status MemberStatus) {
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
 	c.s.st.chats[c.id].members[userID] = status
+	c.s.st.notifyLocked()
 }
 
 // Member returns a user's standing in the chat: StatusLeft for a user who is not in it. In a private

@@ -62,6 +62,11 @@ type Config struct {
 	Limiter Limiter
 	// Now is the clock for message dates and rate limits; default time.Now.
 	Now func() time.Time
+	// Delivered, when set, is called with an update's id after the webhook answered it with 2xx
+	// (and the call in its answer body, if any, ran), before the acting call (User.Send, Press,
+	// Pay, SendRawUpdate, ...) returns. Tests use it to wait until the bot has handled the update
+	// when the webhook answers before handling. It runs on the delivering goroutine, no lock held.
+	Delivered func(updateID int)
 }
 
 var tokenPattern = regexp.MustCompile(`^\d+:[\w-]{35}$`)
@@ -125,7 +130,8 @@ func (s *Server) BotName() string { return s.cfg.BotName }
 // Token returns the bot token the server accepts.
 func (s *Server) Token() string { return s.cfg.Token }
 
-// Close ends the server's waits: long polls return, pending queries fail, subscriptions close. It
+// Close ends the server's waits: long polls return, pending queries fail, hung calls go on,
+// subscriptions close. It
 // does not stop an http.Server serving s; the caller owns that.
 func (s *Server) Close() {
 	s.mu.Lock()
@@ -135,7 +141,12 @@ func (s *Server) Close() {
 		q.expireLocked()
 	}
 	s.st.notifyLocked()
+	hangs := s.st.hangs
 	s.mu.Unlock()
+	// Held calls go on, so an HTTP server in front of s can shut down.
+	for _, h := range hangs {
+		h.release(s)
+	}
 
 	s.subsMu.Lock()
 	for id, ch := range s.subs {
@@ -263,27 +274,9 @@ func (s *Server) ResetCalls() {
 // An empty description gets Telegram's wording for the code ("Too Many Requests: retry after N" for
 // 429). Injected failures queue up: two FailNext calls fail the next two matching calls.
 func (s *Server) FailNext(method string, code int, description string, retryAfter int) {
-	if description == "" {
-		switch code {
-		case http.StatusTooManyRequests:
-			description = tooManyRequests(retryAfter).Description
-		case http.StatusBadRequest:
-			description = "Bad Request"
-		case http.StatusUnauthorized:
-			description = "Unauthorized"
-		case http.StatusForbidden:
-			description = "Forbidden"
-		case http.StatusNotFound:
-			description = "Not Found"
-		default:
-			description = http.StatusText(code)
-		}
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.st.faults = append(s.st.faults, fault{method: method, err: &APIError{
-		Code: code, Description: description, RetryAfter: max(retryAfter, 0),
-	}})
+	s.st.faults = append(s.st.faults, fault{method: method, err: faultError(code, description, retryAfter)})
 }
 
 // ServeHTTP serves the Bot API (/bot<token>/<method>) and file downloads (/file/bot<token>/<path>).
@@ -353,6 +346,12 @@ func (s *Server) invoke(ctx context.Context, m method, p params, files map[strin
 		call.Files = append(call.Files, name)
 	}
 
+	if err := s.waitHangs(ctx, m.name); err != nil {
+		// The client gave up on a hung call: nothing happens, as nobody would see the answer.
+		call.Err = &APIError{Code: http.StatusGatewayTimeout, Description: "Gateway Timeout: the request ended while hung"}
+		s.record(call)
+		return nil, "", call.Err
+	}
 	if injected := s.takeFault(m.name); injected != nil {
 		call.Err = injected
 		s.record(call)
@@ -384,7 +383,13 @@ func (s *Server) invoke(ctx context.Context, m method, p params, files map[strin
 	if d, ok := result.(described); ok {
 		result, description = d.value, d.description
 	}
-	raw, merr := json.Marshal(result)
+	var raw json.RawMessage
+	var merr error
+	if r, ok := result.(rawJSON); ok {
+		raw = json.RawMessage(r)
+	} else {
+		raw, merr = json.Marshal(result)
+	}
 	if merr != nil {
 		apiErr := &APIError{Code: http.StatusInternalServerError, Description: "Internal Server Error: encode result: " + merr.Error()}
 		call.Err = apiErr
@@ -394,18 +399,6 @@ func (s *Server) invoke(ctx context.Context, m method, p params, files map[strin
 	call.Result = raw
 	s.record(call)
 	return raw, description, nil
-}
-
-func (s *Server) takeFault(method string) *APIError {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, f := range s.st.faults {
-		if f.method == "" || strings.EqualFold(f.method, method) {
-			s.st.faults = append(s.st.faults[:i:i], s.st.faults[i+1:]...)
-			return f.err
-		}
-	}
-	return nil
 }
 
 // callsLimit bounds the recorded calls, so a long-running demo does not grow without end.
@@ -435,16 +428,24 @@ type described struct {
 	description string
 }
 
-type okBody struct {
-	OK          bool            `json:"ok"`
-	Result      json.RawMessage `json:"result"`
-	Description string          `json:"description,omitempty"`
-}
+// rawJSON is a result written as is: getUpdates passes updates on byte for byte, as Telegram does,
+// where encoding/json would compact them and escape <, > and &.
+type rawJSON []byte
 
+// writeResult writes {"ok":true,"result":...} with result verbatim (encoding/json would rewrite it).
 func writeResult(w http.ResponseWriter, result json.RawMessage, description string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
-	_ = json.NewEncoder(w).Encode(okBody{OK: true, Result: result, Description: description})
+	buf := make([]byte, 0, len(result)+64)
+	buf = append(buf, `{"ok":true,"result":`...)
+	buf = append(buf, result...)
+	if description != "" {
+		d, _ := json.Marshal(description)
+		buf = append(buf, `,"description":`...)
+		buf = append(buf, d...)
+	}
+	buf = append(buf, "}\n"...)
+	_, _ = w.Write(buf)
 }
 
 type errorBody struct {

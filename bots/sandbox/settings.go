@@ -74,6 +74,7 @@ func setMyCommands(s *Server, r *request) (any, error) {
 	} else {
 		s.st.commands[key] = cmds
 	}
+	s.st.notifyLocked()
 	return true, nil
 }
 
@@ -118,6 +119,7 @@ func (s *Server) Commands(userID int64, languageCode string) []telego.BotCommand
 func setBotText(kind string) handlerFunc {
 	return func(s *Server, r *request) (any, error) {
 		s.st.botTexts[kind+"|"+r.p.str("language_code")] = r.p.str(kind)
+		s.st.notifyLocked()
 		return true, nil
 	}
 }
@@ -150,6 +152,7 @@ func setChatMenuButton(s *Server, r *request) (any, error) {
 	} else {
 		s.st.menuButtons[chatID] = button
 	}
+	s.st.notifyLocked()
 	return true, nil
 }
 

@@ -158,6 +158,7 @@ func (s *Server) deliver(ctx context.Context, userID int64, upd telego.Update) e
 		return nil
 	}
 	s.st.updateSeq++
+	s.st.notifyLocked()
 	upd.UpdateID = s.st.updateSeq
 	body, err := json.Marshal(upd)
 	if err != nil {
@@ -211,6 +212,9 @@ func (s *Server) post(ctx context.Context, wh webhookState, su sentUpdate) error
 	s.st.failed = slices.DeleteFunc(s.st.failed, func(f sentUpdate) bool { return f.id == su.id })
 	s.mu.Unlock()
 	s.runWebhookReply(ctx, answer)
+	if s.cfg.Delivered != nil {
+		s.cfg.Delivered(su.id)
+	}
 	return nil
 }
 
@@ -505,11 +509,14 @@ func getUpdates(s *Server, r *request) (any, error) {
 		}
 		if len(s.st.queue) > 0 {
 			n := min(limit, len(s.st.queue))
-			out := make([]json.RawMessage, n)
+			out := []byte{'['}
 			for i := range n {
-				out[i] = s.st.queue[i].body
+				if i > 0 {
+					out = append(out, ',')
+				}
+				out = append(out, s.st.queue[i].body...)
 			}
-			return out, nil
+			return rawJSON(append(out, ']')), nil
 		}
 		if s.st.webhook.url != "" {
 			return nil, errWebhookActive
