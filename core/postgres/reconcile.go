@@ -20,15 +20,20 @@ var _ reconcile.Store = (*Reconcile)(nil)
 // NewReconcile returns the reconciliation store on pool.
 func NewReconcile(pool *pgxpool.Pool) *Reconcile { return &Reconcile{pool: pool} }
 
-// StarsPayments returns the Stars payments recorded in [from, to). A payment
-// is refunded once Telegram confirmed the refund (status refunded); one whose
-// refund is still pending counts as not refunded.
+// StarsPayments returns the Stars payments recorded in [from, to), orphan
+// payments (orphan_payments) included: Vitrina knows them too. A payment is
+// refunded once Telegram confirmed the refund (status refunded); one whose refund
+// is still pending counts as not refunded.
 func (r *Reconcile) StarsPayments(ctx context.Context, from, to time.Time) ([]reconcile.StarPayment, error) {
 	rows, err := r.pool.Query(ctx, `
 		SELECT telegram_payment_charge_id, buyer_id, amount, created_at, status = 'refunded'
 		FROM payments
 		WHERE currency = 'XTR' AND created_at >= $1 AND created_at < $2
-		ORDER BY id`, from, to)
+		UNION ALL
+		SELECT telegram_payment_charge_id, payer_id, amount, received_at, status = 'refunded'
+		FROM orphan_payments
+		WHERE currency = 'XTR' AND received_at >= $1 AND received_at < $2
+		ORDER BY 4, 1`, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("stars payments: %w", err)
 	}
