@@ -240,6 +240,14 @@ func (l *Limiter) Take(ctx context.Context, chat int64, isGroup bool, ahead time
 	return Grant{OK: res[0] == 1, Wait: time.Duration(res[1]) * time.Microsecond}, nil
 }
 
+// TakeSlot is Take with the grant as plain values, so that a package which may
+// not import workers (bots/telegram/throttle, pacing the bot's replies with these
+// same buckets) can declare it in an interface of its own.
+func (l *Limiter) TakeSlot(ctx context.Context, chat int64, isGroup bool, ahead time.Duration) (wait time.Duration, ok bool, err error) {
+	g, err := l.Take(ctx, chat, isGroup, ahead)
+	return g.Wait, g.OK, err
+}
+
 // Backoff records a 429 Telegram answered for chat with retry_after d: no
 // replica sends to the chat before d from now, and the global rate is slowed to
 // SlowFactor for SlowFor. Several replicas reporting one 429 do not add up.

@@ -422,3 +422,31 @@ func TestLimiter_BusyChatDoesNotHoldOthers(t *testing.T) {
 		t.Errorf("another chat after the busy one's backlog: %+v, want a slot at once", g)
 	}
 }
+
+// TakeSlot answers what Take answers, in plain values, and books the same buckets.
+func TestLimiter_TakeSlot(t *testing.T) {
+	rdb, prefix := setup(t)
+	l := ratelimit.New(rdb, ratelimit.Limits{Global: 100, PerChat: 1}, ratelimit.Options{KeyPrefix: prefix})
+	ctx := context.Background()
+	wait, ok, err := l.TakeSlot(ctx, 42, false, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ok {
+		t.Fatalf("first slot in an idle chat refused (wait %v)", wait)
+	}
+	wait, ok, err = l.TakeSlot(ctx, 42, false, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok || wait <= 0 || wait > time.Second {
+		t.Errorf("second slot at once in the chat: ok %v, wait %v; want refused for up to 1 s", ok, wait)
+	}
+	g, err := l.Take(ctx, 42, false, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.OK {
+		t.Error("Take granted a slot TakeSlot had just taken")
+	}
+}
