@@ -32,6 +32,9 @@ type OutboxStore interface {
 	// Listen calls notify whenever jobs are committed, until ctx ends (nil) or the
 	// connection fails (an error).
 	Listen(ctx context.Context, notify func()) error
+	// Backlog returns how many jobs are not relayed yet, and how long the oldest due
+	// one has waited.
+	Backlog(ctx context.Context) (pending int64, oldestDue time.Duration, err error)
 }
 
 // Enqueuer puts tasks in asynq (an *asynq.Client).
@@ -95,6 +98,10 @@ type Relay struct {
 	cancelled *prometheus.CounterVec
 	conflicts *prometheus.CounterVec
 	failures  *prometheus.CounterVec
+
+	// redisDown is when the current run of failed enqueues began (Redis is down, or
+	// refuses); zero while enqueues succeed. Used by Run's goroutine only.
+	redisDown time.Time
 }
 
 // NewRelay returns a relay from store to queue.
@@ -244,13 +251,13 @@ func (r *Relay) relayBatch(ctx context.Context) (int, bool) {
 		if err != nil {
 			failures++
 			r.failures.WithLabelValues(job.Kind).Inc()
-			// Keys may carry payment ids: log the row id instead.
-			r.log.Warn("enqueue outbox job; it stays in the outbox", "kind", job.Kind, "outbox_id", ids[i], "error", err)
+			r.enqueueFailed(job, ids[i], err)
 			if err := r.store.MarkFailed(bg, ids[i], err.Error()); err != nil {
 				r.log.Warn("record outbox job failure", "outbox_id", ids[i], "error", err)
 			}
 			continue
 		}
+		r.enqueued(bg)
 		failures = 0
 		done = append(done, ids[i])
 		r.relayed.WithLabelValues(job.Kind).Inc()
@@ -261,6 +268,41 @@ func (r *Relay) relayBatch(ctx context.Context) (int, bool) {
 		return len(jobs), false
 	}
 	return len(jobs), ok && failures == 0
+}
+
+// enqueueFailed logs a failed enqueue. The first failure after a success is a warning:
+// Redis is likely down, and every job waits in the outbox until it is back. The
+// failures that follow are logged at debug level only: the relay tries every
+// RelayOptions.Every, and a warning each time (several a second) would bury the rest of
+// the log; vitrina_outbox_relay_errors_total counts them and vitrina_outbox_backlog
+// shows the jobs waiting.
+func (r *Relay) enqueueFailed(job core.Job, outboxID int64, err error) {
+	// Keys may carry payment ids: log the row id instead.
+	if r.redisDown.IsZero() {
+		r.redisDown = time.Now()
+		r.log.Warn("cannot enqueue outbox jobs (is Redis down?): they wait in the outbox, tried again until Redis takes them",
+			"kind", job.Kind, "outbox_id", outboxID, "error", err)
+		return
+	}
+	r.log.Debug("enqueue outbox job; it stays in the outbox", "kind", job.Kind, "outbox_id", outboxID, "error", err)
+}
+
+// enqueued ends an outage of Redis, if one was logged, with one line saying how long it
+// lasted and how many jobs wait to be relayed.
+func (r *Relay) enqueued(ctx context.Context) {
+	if r.redisDown.IsZero() {
+		return
+	}
+	lasted := time.Since(r.redisDown).Round(time.Millisecond)
+	r.redisDown = time.Time{}
+	ctx, cancel := context.WithTimeout(ctx, enqueueTimeout)
+	defer cancel()
+	pending, _, err := r.store.Backlog(ctx)
+	if err != nil {
+		r.log.Info("enqueueing outbox jobs again: Redis is back", "outage", lasted.String(), "backlog_error", err)
+		return
+	}
+	r.log.Info("enqueueing outbox jobs again: Redis is back", "outage", lasted.String(), "backlog", pending)
 }
 
 // taskID is the asynq task id of a job. A kind whose succeeded tasks are retained

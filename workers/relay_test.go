@@ -2,7 +2,9 @@ package workers_test
 
 import (
 	"context"
+	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -299,5 +301,81 @@ func TestRelay_SlowRedis(t *testing.T) {
 	}
 	if calls != jobs {
 		t.Errorf("%d enqueues for %d jobs: a claim ran out while its relay was still enqueuing", calls, jobs)
+	}
+}
+
+// logRecords collects the records of a slog logger, for a test to count them.
+type logRecords struct {
+	mu      sync.Mutex
+	records []slog.Record
+}
+
+func (l *logRecords) Enabled(context.Context, slog.Level) bool { return true }
+func (l *logRecords) Handle(_ context.Context, r slog.Record) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.records = append(l.records, r.Clone())
+	return nil
+}
+func (l *logRecords) WithAttrs([]slog.Attr) slog.Handler { return l }
+func (l *logRecords) WithGroup(string) slog.Handler      { return l }
+
+// at returns the messages logged at level.
+func (l *logRecords) at(level slog.Level) []slog.Record {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []slog.Record
+	for _, r := range l.records {
+		if r.Level == level {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// TestRelay_RedisOutageLoggedOnce keeps Redis unreachable through many relay rounds: the
+// outage is one warning, not one per round and job, and its end is one line with how
+// long it lasted and the backlog.
+func TestRelay_RedisOutageLoggedOnce(t *testing.T) {
+	pool, _ := pgtest.NewDB(t)
+	env := asynqtest.New(t)
+	down := asynq.NewClient(asynq.RedisClientOpt{Addr: closedPort(t), DialTimeout: 50 * time.Millisecond})
+	defer down.Close()
+	queue := &switchEnqueuer{to: down}
+	logs := &logRecords{}
+	r := workers.NewRelay(postgres.NewOutbox(pool), queue, workers.RelayOptions{
+		QueuePrefix: env.QueuePrefix, Every: 10 * time.Millisecond, Log: slog.New(logs),
+	})
+	runRelay(t, r)
+
+	for i := range 3 {
+		insertJob(t, pool, order.JobNotify, "order:notify:"+strconv.Itoa(i)+":paid", `{"order_id": 1, "event": "paid"}`, time.Now())
+	}
+	// Every job tried at least five times: many rounds of the relay.
+	waitFor(t, "many failed rounds", func() bool { return countJobs(t, pool, "attempts >= 5") == 3 })
+	if warns := logs.at(slog.LevelWarn); len(warns) != 1 {
+		var msgs []string
+		for _, w := range warns {
+			msgs = append(msgs, w.Message)
+		}
+		t.Errorf("%d warnings during the outage, want 1: %q", len(warns), msgs)
+	}
+	if infos := logs.at(slog.LevelInfo); len(infos) != 0 {
+		t.Errorf("%d info lines during the outage, want none", len(infos))
+	}
+
+	queue.point(env.Client)
+	waitFor(t, "every job relayed", func() bool { return countJobs(t, pool, "relayed_at IS NULL") == 0 })
+	infos := logs.at(slog.LevelInfo)
+	if len(infos) != 1 {
+		t.Fatalf("%d info lines after the outage, want 1 saying Redis is back", len(infos))
+	}
+	attrs := map[string]slog.Value{}
+	infos[0].Attrs(func(a slog.Attr) bool { attrs[a.Key] = a.Value; return true })
+	if _, ok := attrs["outage"]; !ok || attrs["backlog"].Kind() != slog.KindInt64 {
+		t.Errorf("the recovery line %q has attrs %v, want outage and backlog", infos[0].Message, attrs)
+	}
+	if n := len(logs.at(slog.LevelWarn)); n != 1 {
+		t.Errorf("%d warnings in all, want 1", n)
 	}
 }

@@ -56,7 +56,7 @@ var routes = map[string]route{
 }
 
 // featureRoutes are the routes the features declare in their files.
-var featureRoutes = []map[string]route{reminderRoutes, reviewRoutes, broadcastRoutes}
+var featureRoutes = []map[string]route{reminderRoutes, reviewRoutes, broadcastRoutes, orphanRoutes}
 
 // Deps are what the workers need. Orders, Outbox and Queue are required; a nil
 // Notifier or Refunder makes the tasks that need it fail (and retry) until one is
@@ -81,6 +81,11 @@ type Deps struct {
 	// RelayEvery is how often the relay polls the outbox when no notification wakes
 	// it. Default 500 ms.
 	RelayEvery time.Duration
+	// Relay, when set, is the relay RunRelay runs (Outbox, RelayEvery and Deleter are
+	// then its business): built by the caller with NewRelay to start before the rest,
+	// as a worker process relays the outbox while it waits for the Bot API. nil: New
+	// builds one.
+	Relay *Relay
 	// SweepEvery is the period of the order sweep. Default 30 s.
 	SweepEvery time.Duration
 
@@ -109,6 +114,7 @@ type Deps struct {
 	Reminders  ReminderDeps
 	Reviews    ReviewDeps
 	Broadcasts BroadcastDeps
+	Orphans    OrphanDeps
 }
 
 // Workers holds the task handlers and the background loops.
@@ -129,6 +135,7 @@ type Workers struct {
 	reminders  ReminderDeps
 	reviews    ReviewDeps
 	broadcasts BroadcastDeps
+	orphans    OrphanDeps
 }
 
 // Defaults of Deps.
@@ -160,17 +167,21 @@ func New(deps Deps) *Workers {
 		stars:      deps.Stars,
 		send:       newSender(deps.Redis, deps.Transport, deps.Recipients, deps.Instance, deps.Sender, deps.Registerer),
 	}
-	w.relay = NewRelay(deps.Outbox, deps.Queue, RelayOptions{
-		QueuePrefix: deps.QueuePrefix,
-		Every:       deps.RelayEvery,
-		Clock:       deps.Clock,
-		Log:         deps.Log,
-		Registerer:  deps.Registerer,
-		Deleter:     deps.Deleter,
-	})
+	w.relay = deps.Relay
+	if w.relay == nil {
+		w.relay = NewRelay(deps.Outbox, deps.Queue, RelayOptions{
+			QueuePrefix: deps.QueuePrefix,
+			Every:       deps.RelayEvery,
+			Clock:       deps.Clock,
+			Log:         deps.Log,
+			Registerer:  deps.Registerer,
+			Deleter:     deps.Deleter,
+		})
+	}
 	w.initReminders(deps.Reminders)
 	w.initReviews(deps.Reviews)
 	w.initBroadcasts(deps.Broadcasts)
+	w.initOrphans(deps.Orphans)
 	return w
 }
 
@@ -186,6 +197,7 @@ func (w *Workers) Register(mux *asynq.ServeMux) {
 	w.registerReminders(mux)
 	w.registerReviews(mux)
 	w.registerBroadcasts(mux)
+	w.registerOrphans(mux)
 }
 
 // Queues returns the queues to serve with their weights, for asynq.Config.Queues.

@@ -44,6 +44,7 @@ func (b *Bot) showOperatorShops(ctx context.Context, r *request, page int) error
 	}
 	b.prevNext(k, r.lang, page, hasNext, verbOperatorShops)
 	k.row(b.operatorReviewsButton(ctx, r)...)
+	k.row(b.operatorOrphansButton(ctx, r)...)
 	ms, err := b.catalog.Memberships(ctx, r.userID())
 	if err != nil {
 		return err

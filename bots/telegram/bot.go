@@ -27,6 +27,7 @@ import (
 	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/dialog"
 	"github.com/vitrina-shop/vitrina/core/order"
+	"github.com/vitrina-shop/vitrina/core/orphan"
 	"github.com/vitrina-shop/vitrina/core/review"
 	"github.com/vitrina-shop/vitrina/core/user"
 )
@@ -37,6 +38,7 @@ type Deps struct {
 	API        *telego.Bot
 	Catalog    *catalog.Service
 	Orders     *order.Service
+	Orphans    *orphan.Service
 	Users      *user.Service
 	Reviews    *review.Service
 	Broadcasts *broadcast.Service
@@ -57,6 +59,7 @@ type Bot struct {
 	api           *telego.Bot
 	catalog       *catalog.Service
 	orders        *order.Service
+	orphans       *orphan.Service
 	users         *user.Service
 	reviews       *review.Service
 	broadcasts    *broadcast.Service
@@ -77,8 +80,8 @@ func New(d Deps) (*Bot, error) {
 	switch {
 	case d.API == nil:
 		return nil, errors.New("telegram: Deps.API is nil")
-	case d.Catalog == nil, d.Orders == nil, d.Users == nil, d.Reviews == nil, d.Broadcasts == nil:
-		return nil, errors.New("telegram: Deps.Catalog, Orders, Users, Reviews and Broadcasts are required")
+	case d.Catalog == nil, d.Orders == nil, d.Orphans == nil, d.Users == nil, d.Reviews == nil, d.Broadcasts == nil:
+		return nil, errors.New("telegram: Deps.Catalog, Orders, Orphans, Users, Reviews and Broadcasts are required")
 	case d.Dialogs == nil:
 		return nil, errors.New("telegram: Deps.Dialogs is nil")
 	case d.Clock == nil:
@@ -92,6 +95,7 @@ func New(d Deps) (*Bot, error) {
 		api:           d.API,
 		catalog:       d.Catalog,
 		orders:        d.Orders,
+		orphans:       d.Orphans,
 		users:         d.Users,
 		reviews:       d.Reviews,
 		broadcasts:    d.Broadcasts,
@@ -116,6 +120,7 @@ func New(d Deps) (*Bot, error) {
 	b.reviewRoutes(r)
 	b.reminderRoutes(r)
 	b.broadcastRoutes(r)
+	b.orphanRoutes(r)
 	if r.err != nil {
 		return nil, fmt.Errorf("telegram: %w", r.err)
 	}

@@ -1,13 +1,11 @@
 package telegram
 
 import (
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/vitrina-shop/vitrina/bots/sandbox"
-	"github.com/vitrina-shop/vitrina/bots/telegram/inbox"
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/order"
@@ -31,6 +29,7 @@ func (e *testEnv) restartBot(token string) {
 		API:           e.api,
 		Catalog:       e.catalog,
 		Orders:        e.orders,
+		Orphans:       e.orphans,
 		Users:         e.users,
 		Reviews:       e.reviews,
 		Broadcasts:    e.casts,
@@ -45,11 +44,7 @@ func (e *testEnv) restartBot(token string) {
 		e.t.Fatalf("New: %v", err)
 	}
 	e.bot = bot
-	e.inbox = inbox.New(postgres.NewInbox(e.pool), bot, bot.log, inbox.Options{MaxAttempts: 3})
-	webhook := httptest.NewServer(e.inbox.Webhook(testWebhookSecret))
-	e.t.Cleanup(webhook.Close)
-	e.webhook = webhook.URL
-	e.tg.SetWebhook(webhook.URL, testWebhookSecret)
+	e.startInbox(bot, bot.log)
 }
 
 // lastInvoiceToken returns the provider token of the last sendInvoice call.

@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -9,6 +10,7 @@ import (
 
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/order"
+	"github.com/vitrina-shop/vitrina/core/orphan"
 )
 
 // Telegram's payment flow: shipping_query (card invoices with shipping) ->
@@ -127,15 +129,14 @@ func (b *Bot) answerPreCheckout(ctx context.Context, id, errText string) error {
 
 // onSuccessfulPayment records the payment exactly once and confirms it. Any
 // failure to record is returned, so that the update is redelivered: a payment is
-// never dropped.
+// never dropped. A payment whose payload names no order of ours (not our payload,
+// or an order that does not exist) is recorded as an orphan (recordOrphan): no
+// retry can find its order.
 func (b *Bot) onSuccessfulPayment(ctx context.Context, r *request) error {
 	sp := r.msg.SuccessfulPayment
 	id, ok := parseInvoicePayload(sp.InvoicePayload)
 	if !ok {
-		// Not an invoice of ours: nothing to record it against. Retrying cannot help;
-		// the log and /paysupport are the way out.
-		b.log.ErrorContext(ctx, "payment with an unknown invoice payload", "update_id", r.update.UpdateID, "buyer", r.userID())
-		return b.sendText(ctx, r.chatID, b.t(r.lang, "paysupport", b.t(r.lang, "paysupport_contact_none")), nil)
+		return b.recordOrphan(ctx, r, orphan.ReasonPayload)
 	}
 	p := order.Payment{
 		OrderID:          id,
@@ -162,6 +163,9 @@ func (b *Bot) onSuccessfulPayment(ctx context.Context, r *request) error {
 		}
 	}
 	o, outcome, err := b.orders.RecordPayment(ctx, p)
+	if errors.Is(err, order.ErrOrderNotFound) {
+		return b.recordOrphan(ctx, r, orphan.ReasonNoOrder)
+	}
 	if err != nil {
 		// %v, not %w: whatever the service says, the payment is not recorded yet and
 		// the update must come back, so the router must not treat it as the user's

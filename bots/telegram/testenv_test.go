@@ -21,6 +21,7 @@ import (
 	"github.com/vitrina-shop/vitrina/core/broadcast"
 	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/order"
+	"github.com/vitrina-shop/vitrina/core/orphan"
 	"github.com/vitrina-shop/vitrina/core/postgres"
 	"github.com/vitrina-shop/vitrina/core/postgres/pgtest"
 	"github.com/vitrina-shop/vitrina/core/review"
@@ -48,6 +49,7 @@ type testEnv struct {
 	pool    *pgxpool.Pool
 	catalog *catalog.Service
 	orders  *order.Service
+	orphans *orphan.Service
 	users   *user.Service
 	reviews *review.Service
 	casts   *broadcast.Service
@@ -57,6 +59,9 @@ type testEnv struct {
 	inbox   *inbox.Inbox
 	webhook string // the webhook's URL
 	logs    *logRecorder
+
+	// stopInbox stops the inbox's webhook server and background drains.
+	stopInbox func()
 }
 
 // testEnvOptions changes what newTestEnv builds.
@@ -81,7 +86,12 @@ func newTestEnv(t *testing.T, opts ...func(*testEnvOptions)) *testEnv {
 	logs := &logRecorder{}
 	log := slog.New(logs.handler(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelInfo})))
 
-	tg := sandbox.New(sandbox.Config{Token: testToken, BotUsername: testBotUsername})
+	var env *testEnv
+	tg := sandbox.New(sandbox.Config{Token: testToken, BotUsername: testBotUsername,
+		// An acting call (Send, PressButton, ...) returns once the bot handled the update
+		// it made: the webhook answers before handling.
+		Delivered: func(id int) { env.inbox.WaitSettled(ctx, int64(id)) },
+	})
 	apiServer := httptest.NewServer(tg)
 	t.Cleanup(apiServer.Close)
 	t.Cleanup(tg.Close)
@@ -99,13 +109,14 @@ func newTestEnv(t *testing.T, opts ...func(*testEnvOptions)) *testEnv {
 		t.Fatalf("getMe: %v", err)
 	}
 
-	env := &testEnv{
+	env = &testEnv{
 		t:       t,
 		ctx:     ctx,
 		clock:   clock,
 		pool:    pool,
 		catalog: catalog.NewService(postgres.NewCatalog(pool), clock, o.operators),
 		orders:  order.NewService(postgres.NewOrders(pool), clock),
+		orphans: orphan.NewService(postgres.NewOrphans(pool), clock, o.operators),
 		users:   user.NewService(postgres.NewUsers(pool), clock),
 		reviews: review.NewService(postgres.NewReviews(pool), clock, o.operators),
 		casts:   broadcast.NewService(postgres.NewBroadcasts(pool), clock),
@@ -117,6 +128,7 @@ func newTestEnv(t *testing.T, opts ...func(*testEnvOptions)) *testEnv {
 		API:           api,
 		Catalog:       env.catalog,
 		Orders:        env.orders,
+		Orphans:       env.orphans,
 		Users:         env.users,
 		Reviews:       env.reviews,
 		Broadcasts:    env.casts,
@@ -130,12 +142,39 @@ func newTestEnv(t *testing.T, opts ...func(*testEnvOptions)) *testEnv {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	env.inbox = inbox.New(postgres.NewInbox(pool), env.bot, log, inbox.Options{MaxAttempts: 3})
-	webhook := httptest.NewServer(env.inbox.Webhook(testWebhookSecret))
-	t.Cleanup(webhook.Close)
-	env.webhook = webhook.URL
-	tg.SetWebhook(webhook.URL, testWebhookSecret)
+	env.startInbox(env.bot, log)
 	return env
+}
+
+// startInbox serves a new inbox's webhook for h, with its background drains, in place
+// of the one running, until the test ends. Failed updates are not retried in the
+// background (the first sweep runs at the start only), as the tests expect.
+func (e *testEnv) startInbox(h inbox.Handler, log *slog.Logger) {
+	e.t.Helper()
+	if e.stopInbox != nil {
+		e.stopInbox()
+	}
+	in := inbox.New(postgres.NewInbox(e.pool), h, log, inbox.Options{
+		BotID: inbox.BotID(testToken), MaxAttempts: 3, SweepEvery: time.Hour,
+	})
+	ctx, cancel := context.WithCancel(context.WithoutCancel(e.ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		in.RunSweeper(ctx)
+	}()
+	webhook := httptest.NewServer(in.Webhook(testWebhookSecret))
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			webhook.Close()
+			cancel()
+			<-done
+		})
+	}
+	e.t.Cleanup(stop)
+	e.inbox, e.webhook, e.stopInbox = in, webhook.URL, stop
+	e.tg.SetWebhook(webhook.URL, testWebhookSecret)
 }
 
 // deliver sends messages the bot composed (what the sender does, without its
@@ -198,6 +237,12 @@ func (e *testEnv) postUpdate(u telego.Update) int {
 		e.t.Fatalf("post update: %v", err)
 	}
 	resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		// The webhook answers once the update is stored; the bot handles it after.
+		if err := e.inbox.WaitSettled(e.ctx, int64(u.UpdateID)); err != nil {
+			e.t.Fatalf("wait for update %d: %v", u.UpdateID, err)
+		}
+	}
 	return resp.StatusCode
 }
 

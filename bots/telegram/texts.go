@@ -8,6 +8,7 @@ import (
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/order"
+	"github.com/vitrina-shop/vitrina/core/orphan"
 	"github.com/vitrina-shop/vitrina/core/user"
 )
 
@@ -111,7 +112,7 @@ func pluralForm(lang string, n int) int {
 // mergeTexts joins the catalogs of the bot's sides; a key in two of them is an error.
 // allTexts is the whole catalog: every file's texts.
 func allTexts() (catalogTexts, error) {
-	return mergeTexts(shopperTexts(), adminTexts(), reviewTexts(), reminderTexts(), broadcastTexts(), reconcileTexts())
+	return mergeTexts(shopperTexts(), adminTexts(), reviewTexts(), reminderTexts(), broadcastTexts(), reconcileTexts(), orphanTexts())
 }
 
 func mergeTexts(parts ...map[string]text) (catalogTexts, error) {
@@ -221,6 +222,11 @@ var errorKeys = []struct {
 	{core.ErrPriceTooPrecise, "err_price_too_precise"},
 	{core.ErrPriceTooLarge, "err_amount_too_large"},
 	{core.ErrAmountOverflow, "err_amount_too_large"},
+
+	{orphan.ErrNotFound, "err_orphan_not_found"},
+	{orphan.ErrNotStars, "err_orphan_not_stars"},
+	{orphan.ErrSettled, "err_orphan_settled"},
+	{orphan.ErrRefundUnderway, "err_orphan_refund_pending"},
 
 	{user.ErrLanguage, "err_language"},
 	{user.ErrNotFound, "err_not_found"},

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/vitrina-shop/vitrina/bots/telegram"
 	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/order"
 	"github.com/vitrina-shop/vitrina/core/postgres"
@@ -29,7 +30,7 @@ import (
 // (HTTP server, long polling) finishes what is in flight, then the worker. Together they stay
 // under the 30 s a container orchestrator usually waits between SIGTERM and SIGKILL.
 const (
-	httpShutdownTimeout   = 15 * time.Second // in-flight requests (webhook updates) finish within this
+	httpShutdownTimeout   = 15 * time.Second // in-flight requests (storing a webhook update, a scrape) finish within this
 	workerShutdownTimeout = 8 * time.Second  // after the intake stopped, in-flight tasks finish within this, or go back to Redis
 	readyCheckTimeout     = 2 * time.Second
 )
@@ -54,16 +55,20 @@ type app struct {
 	// and answer 200 only once the update is safe. nil: the route answers 503, so Telegram
 	// keeps the update and retries.
 	webhook http.Handler
-	// startBot runs once before serve takes updates: the command menu, and setWebhook
-	// (or deleteWebhook before long polling).
-	startBot func(ctx context.Context) error
+	// gate hands updates to the bot once it exists (see connectBot); until then the
+	// inbox stores them and they wait.
+	gate *botGate
+	// newBot builds the bot and the task handlers (bot, tasks, botUsername) for the
+	// username getMe answered; connectBot calls it once.
+	newBot func(username string) error
 	// poll receives updates by long polling until ctx is canceled; serve runs it when no
 	// webhook URL is configured. It returns nil after a clean stop.
 	poll func(ctx context.Context) error
 	// serveBackground runs in serve processes next to the HTTP server: the inbox's
 	// sweeper of updates left by a crashed replica.
 	serveBackground []func(ctx context.Context) error
-	// tasks are the task handlers and the asynq settings they expect.
+	// tasks are the task handlers and the asynq settings they expect. Set by newBot:
+	// read it only after botReady is closed.
 	tasks *workers.Workers
 	// background runs in worker processes (and serve --with-worker) next to asynq: the outbox
 	// relay, periodic sweeps. Each runs until ctx is canceled and then returns nil; an error
@@ -78,7 +83,11 @@ type app struct {
 	users       *user.Service
 	reviews     *review.Service
 	api         *telego.Bot
+	bot         *telegram.Bot // set by newBot, with botUsername
 	botUsername string
+	// readyWithoutRedis makes /readyz check PostgreSQL only: serve without the worker
+	// stores and handles updates with PostgreSQL alone.
+	readyWithoutRedis bool
 	// sandboxPage is the demo's web client, mounted at /sandbox/ when set (vitrina demo
 	// only: anyone who reaches it can act as any persona).
 	sandboxPage http.Handler
@@ -115,7 +124,9 @@ func newApp(ctx context.Context, cfg Config, logger *slog.Logger) (*app, error) 
 		metrics:  newMetricsRegistry(),
 		secrets:  newSecrets(cfg),
 		stopping: make(chan struct{}),
+		gate:     newBotGate(),
 	}
+	routeRedisLog(logger)
 	a.httpm = newHTTPMetrics(a.metrics)
 
 	pingCtx, cancel := context.WithTimeout(ctx, readyCheckTimeout)

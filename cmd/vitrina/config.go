@@ -26,20 +26,23 @@ import (
 //
 // It holds secrets: log it only as a whole (it redacts itself, see LogValue), never a field.
 type Config struct {
-	DatabaseURL          string  // PostgreSQL URL; `serve` and `migrate up` create the database if missing
-	RedisURL             string  // Redis URL in asynq's syntax (redis://, rediss://, redis-socket://, redis-sentinel://)
-	TelegramToken        string  // bot token from @BotFather
-	TelegramAPIURL       string  // Bot API server; any compatible server (self-hosted, the sandbox) works
-	WebhookURL           string  // public HTTPS URL Telegram posts updates to; empty: long polling
-	WebhookSecret        string  // X-Telegram-Bot-Api-Secret-Token; required with WebhookURL
-	HTTPAddr             string  // listen address of the HTTP server (webhook, health, metrics)
-	AdminIDs             []int64 // Telegram user ids of the platform operators
-	PaymentProviderToken string  // platform default card provider token; a shop may set its own
-	LogFormat            string  // "json", "text", or "" to pick text on a terminal and JSON elsewhere
-	LogLevel             slog.Level
-	SendRate             float64 // messages per second the sender allows itself, all workers together
-	PaidBroadcast        bool    // broadcasts with allow_paid_broadcast (Stars) up to SendRate
-	WorkerConcurrency    int     // tasks one worker process runs at once
+	DatabaseURL    string // PostgreSQL URL; `serve` and `migrate up` create the database if missing
+	RedisURL       string // Redis URL in asynq's syntax (redis://, rediss://, redis-socket://, redis-sentinel://)
+	TelegramToken  string // bot token from @BotFather
+	TelegramAPIURL string // Bot API server; any compatible server (self-hosted, the sandbox) works
+	WebhookURL     string // public HTTPS URL Telegram posts updates to; empty: long polling
+	WebhookSecret  string // X-Telegram-Bot-Api-Secret-Token; required with WebhookURL
+	// WebhookMaxConnections is setWebhook's max_connections: how many webhook requests
+	// Telegram keeps open at once for the bot (1-100).
+	WebhookMaxConnections int
+	HTTPAddr              string  // listen address of the HTTP server (webhook, health, metrics)
+	AdminIDs              []int64 // Telegram user ids of the platform operators
+	PaymentProviderToken  string  // platform default card provider token; a shop may set its own
+	LogFormat             string  // "json", "text", or "" to pick text on a terminal and JSON elsewhere
+	LogLevel              slog.Level
+	SendRate              float64 // messages per second the sender allows itself, all workers together
+	PaidBroadcast         bool    // broadcasts with allow_paid_broadcast (Stars) up to SendRate
+	WorkerConcurrency     int     // tasks one worker process runs at once
 }
 
 // Defaults of the settings that have one.
@@ -48,10 +51,13 @@ const (
 	defaultRedisURL       = "redis://127.0.0.1:6379/0"
 	defaultTelegramAPIURL = "https://api.telegram.org"
 	defaultHTTPAddr       = "127.0.0.1:8080"
-	defaultSendRate       = 30 // Telegram's free bulk rate (Bots FAQ)
-	maxSendRate           = 1000
-	maxFreeSendRate       = 30
-	defaultConcurrency    = 32
+	// Telegram's own default of max_connections; the webhook answers once an update is
+	// stored, so a request holds a connection for milliseconds and 40 go a long way.
+	defaultWebhookMaxConnections = 40
+	defaultSendRate              = 30 // Telegram's free bulk rate (Bots FAQ)
+	maxSendRate                  = 1000
+	maxFreeSendRate              = 30
+	defaultConcurrency           = 32
 )
 
 // envConfigPath names the environment variable holding the YAML file path; --config wins over it.
@@ -108,6 +114,14 @@ var settings = []setting{
 			return errors.New("must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
 		}
 		c.WebhookSecret = v
+		return nil
+	}},
+	{"VITRINA_WEBHOOK_MAX_CONNECTIONS", "webhook_max_connections", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			return errors.New("must be a whole number from 1 to 100 (Telegram's limits for max_connections)")
+		}
+		c.WebhookMaxConnections = n
 		return nil
 	}},
 	{"VITRINA_HTTP_ADDR", "http_addr", func(c *Config, v string) error {
@@ -185,13 +199,14 @@ var (
 // checked too; rules that depend on the command (serve needs a token) are in Config.require*.
 func loadConfig(getenv func(string) string, path string) (Config, error) {
 	cfg := Config{
-		DatabaseURL:       defaultDatabaseURL,
-		RedisURL:          defaultRedisURL,
-		TelegramAPIURL:    defaultTelegramAPIURL,
-		HTTPAddr:          defaultHTTPAddr,
-		LogLevel:          slog.LevelInfo,
-		SendRate:          defaultSendRate,
-		WorkerConcurrency: defaultConcurrency,
+		DatabaseURL:           defaultDatabaseURL,
+		RedisURL:              defaultRedisURL,
+		TelegramAPIURL:        defaultTelegramAPIURL,
+		HTTPAddr:              defaultHTTPAddr,
+		WebhookMaxConnections: defaultWebhookMaxConnections,
+		LogLevel:              slog.LevelInfo,
+		SendRate:              defaultSendRate,
+		WorkerConcurrency:     defaultConcurrency,
 	}
 	values := map[string]string{} // env name -> raw value
 	source := map[string]string{} // env name -> how to name the key in an error
@@ -369,6 +384,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("telegram_api_url", redactURL(c.TelegramAPIURL)),
 		slog.String("webhook_url", redactURL(c.WebhookURL)),
 		slog.String("webhook_secret", redactSecret(c.WebhookSecret)),
+		slog.Int("webhook_max_connections", c.WebhookMaxConnections),
 		slog.String("http_addr", c.HTTPAddr),
 		slog.Any("admin_ids", c.AdminIDs),
 		slog.String("payment_provider_token", redactSecret(c.PaymentProviderToken)),

@@ -36,6 +36,8 @@ func TestLoadConfig(t *testing.T) {
 		LogLevel:          slog.LevelInfo,
 		SendRate:          defaultSendRate,
 		WorkerConcurrency: defaultConcurrency,
+
+		WebhookMaxConnections: defaultWebhookMaxConnections,
 	}
 	with := func(f func(c *Config)) Config {
 		c := defaults
@@ -56,20 +58,21 @@ func TestLoadConfig(t *testing.T) {
 		{
 			name: "EveryEnvironmentVariable",
 			env: map[string]string{
-				"VITRINA_DATABASE_URL":           "postgres://u:p@db:5432/shop?sslmode=require",
-				"VITRINA_REDIS_URL":              "redis://:pw@redis:6379/2",
-				"VITRINA_TELEGRAM_TOKEN":         fakeToken,
-				"VITRINA_TELEGRAM_API_URL":       "http://127.0.0.1:8081/",
-				"VITRINA_WEBHOOK_URL":            "https://shop.example.com/telegram/webhook",
-				"VITRINA_WEBHOOK_SECRET":         "s3cret_-X",
-				"VITRINA_HTTP_ADDR":              ":9000",
-				"VITRINA_ADMIN_IDS":              " 42, 7,,42 ",
-				"VITRINA_PAYMENT_PROVIDER_TOKEN": "284685063:TEST:abc",
-				"VITRINA_LOG_FORMAT":             "text",
-				"VITRINA_LOG_LEVEL":              "debug",
-				"VITRINA_SEND_RATE":              "500",
-				"VITRINA_PAID_BROADCAST":         "true",
-				"VITRINA_WORKER_CONCURRENCY":     "64",
+				"VITRINA_DATABASE_URL":            "postgres://u:p@db:5432/shop?sslmode=require",
+				"VITRINA_REDIS_URL":               "redis://:pw@redis:6379/2",
+				"VITRINA_TELEGRAM_TOKEN":          fakeToken,
+				"VITRINA_TELEGRAM_API_URL":        "http://127.0.0.1:8081/",
+				"VITRINA_WEBHOOK_URL":             "https://shop.example.com/telegram/webhook",
+				"VITRINA_WEBHOOK_SECRET":          "s3cret_-X",
+				"VITRINA_HTTP_ADDR":               ":9000",
+				"VITRINA_ADMIN_IDS":               " 42, 7,,42 ",
+				"VITRINA_PAYMENT_PROVIDER_TOKEN":  "284685063:TEST:abc",
+				"VITRINA_LOG_FORMAT":              "text",
+				"VITRINA_LOG_LEVEL":               "debug",
+				"VITRINA_SEND_RATE":               "500",
+				"VITRINA_PAID_BROADCAST":          "true",
+				"VITRINA_WORKER_CONCURRENCY":      "64",
+				"VITRINA_WEBHOOK_MAX_CONNECTIONS": "100",
 			},
 			want: Config{
 				DatabaseURL:          "postgres://u:p@db:5432/shop?sslmode=require",
@@ -86,6 +89,8 @@ func TestLoadConfig(t *testing.T) {
 				SendRate:             500,
 				PaidBroadcast:        true,
 				WorkerConcurrency:    64,
+
+				WebhookMaxConnections: 100,
 			},
 		},
 		{
@@ -97,8 +102,10 @@ telegram_token: "` + fakeToken + `"
 admin_ids: [1, 2]
 log_level: warn
 webhook_secret: ~
+webhook_max_connections: 5
 `,
 			want: with(func(c *Config) {
+				c.WebhookMaxConnections = 5
 				c.DatabaseURL = "postgres://postgres@127.0.0.1:5432/from_file?sslmode=disable"
 				c.TelegramToken = fakeToken
 				c.AdminIDs = []int64{1, 2}
@@ -196,6 +203,16 @@ func TestLoadConfig_Errors(t *testing.T) {
 			name:     "BadSendSettings",
 			env:      map[string]string{"VITRINA_SEND_RATE": "0", "VITRINA_PAID_BROADCAST": "yes please", "VITRINA_WORKER_CONCURRENCY": "0"},
 			wantErrs: []string{"VITRINA_SEND_RATE: must be a number", "VITRINA_PAID_BROADCAST: must be", "VITRINA_WORKER_CONCURRENCY: must be a whole number"},
+		},
+		{
+			name:     "WebhookMaxConnectionsOutOfRange",
+			env:      map[string]string{"VITRINA_WEBHOOK_MAX_CONNECTIONS": "101"},
+			wantErrs: []string{"VITRINA_WEBHOOK_MAX_CONNECTIONS: must be a whole number from 1 to 100"},
+		},
+		{
+			name:     "WebhookMaxConnectionsZeroInFile",
+			file:     "webhook_max_connections: 0\n",
+			wantErrs: []string{"webhook_max_connections in ", "from 1 to 100"},
 		},
 		{
 			name:     "NegativeAdminID",

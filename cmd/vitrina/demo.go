@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -92,9 +93,18 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.close()
+	states := postgres.NewSandboxStates(a.db)
+	if err := restoreSandbox(ctx, tg, states, logger); err != nil {
+		ln.Close()
+		return err
+	}
 	if err := a.wire(ctx); err != nil {
 		ln.Close()
 		return fmt.Errorf("wire: %w", err)
+	}
+	if err := a.connectBot(ctx); err != nil { // the seeding needs the bot's username
+		ln.Close()
+		return err
 	}
 	world, err := demo.Seed(ctx, demo.Deps{
 		Sandbox: tg, API: a.api, BotUsername: a.botUsername,
@@ -127,11 +137,15 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	}
 	intake = append(intake, a.serveBackground...)
 	work := append([]func(context.Context) error{a.runWorker}, a.background...)
+	// The sandbox's world is saved last, once nothing changes it any more.
+	keep := []func(context.Context) error{func(ctx context.Context) error {
+		return saveSandbox(ctx, tg, states, logger)
+	}}
 
 	fmt.Fprintf(e.stdout, "\nVitrina demo is running. Open http://%s/sandbox/ in a browser.\n"+
 		"You are a shopper (Аня, John, Алия) or the seller (Марина): switch on the left. Ctrl+C stops it.\n\n",
 		localAddr(ln.Addr().String()))
-	err = a.runStages(ctx, intake, work)
+	err = a.runStages(ctx, intake, work, keep)
 	logStopped(logger, err)
 	return err
 }
@@ -145,4 +159,88 @@ func personas(w demo.World) []web.Persona {
 		out = append(out, web.Persona{UserID: p.ID, Name: p.Name, Role: roles[p.Role]})
 	}
 	return out
+}
+
+// sandboxStateName names the demo sandbox's saved world in its database.
+const sandboxStateName = "demo"
+
+// sandboxSaveEvery is how often the demo saves its sandbox's world when it changed: a demo
+// killed without a chance to save loses at most this much of its chat history.
+const sandboxSaveEvery = 2 * time.Second
+
+// sandboxStates is where the demo keeps its sandbox's world between runs.
+type sandboxStates interface {
+	Load(ctx context.Context, name string) ([]byte, bool, error)
+	Save(ctx context.Context, name string, state []byte) error
+	MaxUpdateID(ctx context.Context, botID int64) (int64, error)
+}
+
+// restoreSandbox gives the sandbox the world an earlier run saved (personas, chats and their
+// history, files, payments), so the seeding finds it and a second run looks like the first
+// one went on. Update numbering continues past both the saved world and every update the
+// inbox holds: the inbox takes an id it has seen for a redelivery and drops it. A saved world
+// that cannot be restored (another format) is left behind with a warning: the demo starts
+// with empty chats rather than not at all.
+func restoreSandbox(ctx context.Context, tg *sandbox.Server, states sandboxStates, logger *slog.Logger) error {
+	saved, ok, err := states.Load(ctx, sandboxStateName)
+	if err != nil {
+		return err
+	}
+	if ok {
+		if err := tg.Restore(saved); err != nil {
+			logger.Warn("the sandbox's saved chats cannot be restored; starting with empty chats", "err", err)
+		} else {
+			logger.Info("sandbox restored", "chats", len(tg.Chats()), "bytes", len(saved))
+		}
+	}
+	seen, err := states.MaxUpdateID(ctx, tg.BotID())
+	if err != nil {
+		return err
+	}
+	tg.SetNextUpdateID(int(seen) + 1)
+	return nil
+}
+
+// saveSandbox saves the sandbox's world whenever it changed, every sandboxSaveEvery, and a
+// last time when ctx ends. A failed save is logged once until one succeeds again, and never
+// stops the demo: the next one saves the same and more.
+func saveSandbox(ctx context.Context, tg *sandbox.Server, states sandboxStates, logger *slog.Logger) error {
+	var saved uint64
+	failing := false
+	save := func(ctx context.Context) {
+		gen := tg.Generation()
+		if gen == saved {
+			return
+		}
+		err := func() error {
+			snap, err := tg.Snapshot()
+			if err != nil {
+				return err
+			}
+			return states.Save(ctx, sandboxStateName, snap)
+		}()
+		switch {
+		case err != nil && !failing:
+			logger.Warn("cannot save the sandbox's chats; retrying", "err", err)
+			failing = true
+		case err == nil:
+			if failing {
+				logger.Info("the sandbox's chats are saved again")
+			}
+			failing, saved = false, gen
+		}
+	}
+	tick := time.NewTicker(sandboxSaveEvery)
+	defer tick.Stop()
+	for {
+		save(ctx)
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			final, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			save(final)
+			return nil
+		}
+	}
 }

@@ -52,10 +52,17 @@ func handleHealth(w http.ResponseWriter, _ *http.Request) {
 	fmt.Fprintln(w, "ok")
 }
 
-// handleReady answers 200 when PostgreSQL and Redis both answer a ping within
+// handleReady answers 200 when the process's dependencies answer a ping within
 // readyCheckTimeout, else 503 with one line per dependency saying which failed. It also
 // answers 503 once shutdown has started, so a load balancer stops sending traffic. The
 // failures' details go to the log, not to the response.
+//
+// The dependencies are PostgreSQL for serve, whose webhook stores and handles updates
+// with PostgreSQL alone (jobs wait in the outbox while Redis is down), so that a Redis
+// outage does not take every serve replica out of rotation; PostgreSQL and Redis for
+// processes that run the worker (worker, serve --with-worker, demo). The bot's
+// readiness (getMe) is not checked: updates are stored meanwhile, and handled once the
+// bot is up.
 func (a *app) handleReady(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	if a.draining.Load() {
@@ -65,12 +72,13 @@ func (a *app) handleReady(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), readyCheckTimeout)
 	defer cancel()
-	checks := []struct {
+	type check struct {
 		name string
 		ping func(context.Context) error
-	}{
-		{"postgres", a.db.Ping},
-		{"redis", func(ctx context.Context) error { return a.redis.Ping(ctx).Err() }},
+	}
+	checks := []check{{"postgres", a.db.Ping}}
+	if !a.readyWithoutRedis {
+		checks = append(checks, check{"redis", func(ctx context.Context) error { return a.redis.Ping(ctx).Err() }})
 	}
 	errs := make([]error, len(checks))
 	var wg sync.WaitGroup
@@ -117,15 +125,16 @@ func listenHTTP(addr string) (net.Listener, error) {
 
 // serveHTTP serves h on ln until ctx is canceled, then stops accepting connections and waits
 // up to httpShutdownTimeout for the requests in flight. Requests do not see ctx's
-// cancellation: an update being handled when SIGTERM arrives is finished. It closes ln.
+// cancellation: an update being stored when SIGTERM arrives is answered. It closes ln.
 func (a *app) serveHTTP(ctx context.Context, ln net.Listener, h http.Handler) error {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		// Webhook updates are handled before the answer: leave room for a slow update but
-		// stay under Telegram's own patience.
-		WriteTimeout:   60 * time.Second,
+		// The webhook answers once the update is stored, and the inbox handles it
+		// afterwards: a request lasts as long as one insert, so this only has to cover a
+		// slow PostgreSQL or /metrics, not a slow Bot API or handler.
+		WriteTimeout:   30 * time.Second,
 		IdleTimeout:    120 * time.Second,
 		MaxHeaderBytes: 64 << 10,
 		ErrorLog:       slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),

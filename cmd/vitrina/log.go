@@ -1,10 +1,16 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // newLogger returns the process logger writing to w: JSON lines for log collectors, or text
@@ -50,4 +56,32 @@ func (a asynqLogger) Error(args ...any) { a.l.Error(fmt.Sprint(args...)) }
 func (a asynqLogger) Fatal(args ...any) {
 	a.l.Error(fmt.Sprint(args...))
 	os.Exit(1)
+}
+
+// redisLog is go-redis's logger: the library logs with log.Printf to stderr, which puts
+// plain-text lines ("redis: 2026/11/02 ... failed to dial after 5 attempts") into the
+// JSON log, once per failed dial during a Redis outage. Its logger is one for the whole
+// process (redis.SetLogger), so it is set once and writes to the logger of the app made
+// last: there is one app per process, except in tests.
+var (
+	redisLog     atomic.Pointer[slog.Logger]
+	redisLogOnce sync.Once
+)
+
+// routeRedisLog sends go-redis's log lines to logger, as warnings of component "redis".
+func routeRedisLog(logger *slog.Logger) {
+	redisLog.Store(logger.With("component", "redis"))
+	redisLogOnce.Do(func() { redis.SetLogger(redisLogger{}) })
+}
+
+// redisLogger adapts slog to go-redis's logging interface.
+type redisLogger struct{}
+
+func (redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l := redisLog.Load()
+	if l == nil {
+		return
+	}
+	msg := strings.TrimSpace(strings.TrimPrefix(fmt.Sprintf(format, v...), "redis: "))
+	l.WarnContext(ctx, "redis client", "detail", msg)
 }

@@ -185,7 +185,8 @@ func (e *env) config() (Config, error) {
 }
 
 // cmdServe runs the bot and the HTTP server, and the worker too with --with-worker, until ctx
-// is canceled. It creates the database if it is missing, but does not migrate it.
+// is canceled. It creates the database if it is missing, but does not migrate it. It does
+// not wait for Telegram: see startup.go.
 //
 // On shutdown it first stops taking updates and finishes the ones in flight (HTTP server, long
 // polling, inbox sweeper), then stops the worker (which stops taking new tasks as soon as
@@ -221,21 +222,20 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("wire: %w", err)
 	}
 
+	// The webhook path needs PostgreSQL only; the worker needs Redis too.
+	a.readyWithoutRedis = !*withWorker
+
 	ln, err := listenHTTP(cfg.HTTPAddr)
 	if err != nil {
 		return err
 	}
-	if err := a.startBot(ctx); err != nil {
-		ln.Close()
-		return err
-	}
+	// The HTTP server (health, the webhook storing updates) comes up at once; the bot
+	// comes up beside it, however long Telegram takes to answer (runBot).
 	intake := []func(context.Context) error{
 		func(ctx context.Context) error { return a.serveHTTP(ctx, ln, a.routes(true)) },
+		a.runBot(true),
 	}
 	intake = append(intake, a.serveBackground...)
-	if cfg.WebhookURL == "" {
-		intake = append(intake, a.poll)
-	}
 	stages := [][]func(context.Context) error{intake}
 	if *withWorker {
 		if err := a.registerQueueMetrics(); err != nil {
@@ -296,7 +296,10 @@ func cmdWorker(ctx context.Context, e *env, args []string) error {
 	if err := a.registerQueueMetrics(); err != nil {
 		return err
 	}
-	stages := [][]func(context.Context) error{append([]func(context.Context) error{a.runWorker}, a.background...)}
+	// The relay starts at once; the bot (getMe) comes up beside it, and the task
+	// handlers wait for it (runWorker, afterBot).
+	work := []func(context.Context) error{a.runWorker, a.runBot(false)}
+	stages := [][]func(context.Context) error{append(work, a.background...)}
 	if *httpAddr != "" {
 		ln, err := listenHTTP(*httpAddr)
 		if err != nil {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/vitrina-shop/vitrina/bots/sandbox"
 	"github.com/vitrina-shop/vitrina/core/postgres/pgtest"
@@ -37,9 +38,15 @@ func testRedisURL() string {
 // testEnv returns an environment for run with the test services, a Telegram sandbox (a Bot
 // API server in process, returned for the test to act as users), JSON logs and a free port,
 // plus the given overrides.
+//
+// The webhook answers once an update is stored and handles it afterwards, so the sandbox's
+// acting calls (User.Send, PressButton, Pay, ...) wait, before they return, until the
+// update delivered by webhook is settled in databaseURL (see waitSettled): a test asserts
+// on the bot's answer right after.
 func testEnv(t *testing.T, databaseURL string, overrides map[string]string) (func(string) string, *sandbox.Server) {
 	t.Helper()
-	tg := sandbox.New(sandbox.Config{Token: fakeToken, BotUsername: "vitrina_cmd_test_bot"})
+	settled := newSettledWaiter(t, databaseURL)
+	tg := sandbox.New(sandbox.Config{Token: fakeToken, BotUsername: "vitrina_cmd_test_bot", Delivered: settled.wait})
 	srv := httptest.NewServer(tg)
 	t.Cleanup(func() {
 		tg.Close()
@@ -58,6 +65,66 @@ func testEnv(t *testing.T, databaseURL string, overrides map[string]string) (fun
 		m[k] = v
 	}
 	return mapenv(m), tg
+}
+
+// settledWaiter waits for updates to be settled in a test's database.
+type settledWaiter struct {
+	t           *testing.T
+	databaseURL string
+	mu          sync.Mutex
+	pool        *pgxpool.Pool // opened at the first update
+}
+
+func newSettledWaiter(t *testing.T, databaseURL string) *settledWaiter {
+	w := &settledWaiter{t: t, databaseURL: databaseURL}
+	t.Cleanup(func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if w.pool != nil {
+			w.pool.Close()
+		}
+	})
+	return w
+}
+
+// wait returns once the update's current attempt ended: it is handled, failed for good,
+// or waiting for its retry (the inbox's own backoff, or a bot that is not ready yet). It
+// gives up after a minute (a hang guard): the test then fails on the missing answer.
+func (w *settledWaiter) wait(updateID int) {
+	w.mu.Lock()
+	if w.pool == nil {
+		pool, err := pgxpool.New(context.Background(), w.databaseURL)
+		if err != nil {
+			w.mu.Unlock()
+			w.t.Errorf("settled: connect: %v", err)
+			return
+		}
+		w.pool = pool
+	}
+	pool := w.pool
+	w.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for {
+		var settled bool
+		// No lease on the chat: nobody is handling the update now.
+		err := pool.QueryRow(ctx, `
+			SELECT handled_at IS NOT NULL OR failed_at IS NOT NULL
+				OR (retry_at IS NOT NULL AND NOT EXISTS (
+					SELECT 1 FROM chat_leases l WHERE l.chat_key = u.chat_key AND l.expires_at > now()))
+			FROM telegram_updates u WHERE update_id = $1`, updateID).Scan(&settled)
+		if err == nil && settled {
+			return
+		}
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			w.t.Logf("settled: update %d: %v", updateID, err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 // freshDatabaseURL returns the URL of a database that does not exist yet on the test server,
@@ -310,11 +377,13 @@ func TestRun_Serve(t *testing.T) {
 	s := start(t, env, "serve")
 	addr := s.logs.waitFor(t, "http server listening", s.done)["addr"].(string)
 	base := "http://" + addr
+	s.logs.waitFor(t, "telegram: receiving updates by webhook", s.done)
 
 	if code, body := get(t, base+"/healthz"); code != http.StatusOK || strings.TrimSpace(body) != "ok" {
 		t.Errorf("/healthz = %d %q", code, body)
 	}
-	if code, body := get(t, base+"/readyz"); code != http.StatusOK || body != "postgres: ok\nredis: ok\n" {
+	// serve's readiness is PostgreSQL's: the webhook needs nothing else.
+	if code, body := get(t, base+"/readyz"); code != http.StatusOK || body != "postgres: ok\n" {
 		t.Errorf("/readyz = %d %q", code, body)
 	}
 	code, body := get(t, base+"/metrics")
@@ -332,10 +401,10 @@ func TestRun_Serve(t *testing.T) {
 	}
 	if calls := tg.CallsTo("setWebhook"); len(calls) != 1 || !sameStrings(calls[0].Params["allowed_updates"], allowedUpdates) {
 		t.Errorf("setWebhook calls %+v, want one with allowed_updates %v", calls, allowedUpdates)
+	} else if got := calls[0].Params["max_connections"]; got != float64(defaultWebhookMaxConnections) {
+		t.Errorf("setWebhook max_connections = %v, want %d", got, defaultWebhookMaxConnections)
 	}
-	if len(tg.CallsTo("setMyCommands")) == 0 {
-		t.Error("serve did not set the command menu")
-	}
+	waitUntil(t, "the command menu set", func() bool { return len(tg.CallsTo("setMyCommands")) > 0 })
 	// A webhook request without the secret is refused.
 	resp, err := http.Post(base+"/telegram/webhook", "application/json", strings.NewReader(`{"update_id":1}`))
 	if err != nil {
@@ -458,15 +527,42 @@ func TestRun_Worker(t *testing.T) {
 	}
 }
 
-func TestRun_ReadyzReportsFailure(t *testing.T) {
+// TestRun_ReadyzRedisDown runs each process with Redis down and PostgreSQL up: serve stays
+// ready (its webhook needs PostgreSQL only), the processes that run the worker are not.
+func TestRun_ReadyzRedisDown(t *testing.T) {
 	t.Parallel()
-	_, dbURL := pgtest.NewDB(t)
-	// Nothing listens on port 1: Redis is down, PostgreSQL is up.
-	env, _ := testEnv(t, dbURL, map[string]string{"VITRINA_REDIS_URL": "redis://127.0.0.1:1/0"})
-	s := start(t, env, "serve")
-	addr := s.logs.waitFor(t, "http server listening", s.done)["addr"].(string)
-	code, body := get(t, "http://"+addr+"/readyz")
-	if code != http.StatusServiceUnavailable || body != "postgres: ok\nredis: unreachable\n" {
-		t.Errorf("/readyz = %d %q, want 503 naming redis", code, body)
+	for _, c := range []struct {
+		name string
+		args []string
+		code int
+		body string
+	}{
+		{"Serve", []string{"serve"}, http.StatusOK, "postgres: ok\n"},
+		{"ServeWithWorker", []string{"serve", "--with-worker"}, http.StatusServiceUnavailable, "postgres: ok\nredis: unreachable\n"},
+		{"Worker", []string{"worker", "--http-addr", "127.0.0.1:0"}, http.StatusServiceUnavailable, "postgres: ok\nredis: unreachable\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			_, dbURL := pgtest.NewDB(t)
+			// Nothing listens on port 1: Redis is down, PostgreSQL is up.
+			env, _ := testEnv(t, dbURL, map[string]string{"VITRINA_REDIS_URL": "redis://127.0.0.1:1/0"})
+			s := start(t, env, c.args...)
+			addr := s.logs.waitFor(t, "http server listening", s.done)["addr"].(string)
+			code, body := get(t, "http://"+addr+"/readyz")
+			if code != c.code || body != c.body {
+				t.Errorf("/readyz = %d %q, want %d %q", code, body, c.code, c.body)
+			}
+		})
+	}
+}
+
+// waitUntil polls cond until it holds, failing the test after a minute (a hang guard, not
+// a speed check).
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
 	}
 }

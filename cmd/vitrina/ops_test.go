@@ -88,9 +88,8 @@ func TestRun_ServeLongPolling(t *testing.T) {
 
 	s := start(t, env, "serve")
 	shopper := tg.NewUser(sandbox.UserSpec{ID: 5101, FirstName: "Ivan", LanguageCode: "ru"})
-	// serve deletes the webhook before it serves HTTP: from then on updates wait for
-	// getUpdates.
-	s.logs.waitFor(t, "http server listening", s.done)
+	// serve deletes the webhook, then polls: from then on updates wait for getUpdates.
+	s.logs.waitFor(t, "telegram: receiving updates by long polling (run one serve process only)", s.done)
 	if err := shopper.Send(t.Context(), "/start"); err != nil {
 		t.Fatalf("send /start: %v", err)
 	}

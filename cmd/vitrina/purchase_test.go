@@ -49,6 +49,8 @@ func TestRun_ServeWithWorker_Purchase(t *testing.T) {
 	s := start(t, env, "serve", "--with-worker")
 	addr := s.logs.waitFor(t, "http server listening", s.done)["addr"].(string)
 	s.logs.waitFor(t, "worker started", s.done)
+	// serve set its webhook (to the URL configured); point it at this server instead.
+	s.logs.waitFor(t, "telegram: receiving updates by webhook", s.done)
 	tg.SetWebhook("http://"+addr+"/telegram/webhook", "purchase-secret")
 
 	if err := shopper.Start(ctx, fmt.Sprintf("p_%d", product.ID)); err != nil {

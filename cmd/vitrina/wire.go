@@ -12,10 +12,12 @@ import (
 
 	"github.com/vitrina-shop/vitrina/bots/telegram"
 	"github.com/vitrina-shop/vitrina/bots/telegram/inbox"
+	"github.com/vitrina-shop/vitrina/bots/telegram/throttle"
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/broadcast"
 	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/order"
+	"github.com/vitrina-shop/vitrina/core/orphan"
 	"github.com/vitrina-shop/vitrina/core/postgres"
 	"github.com/vitrina-shop/vitrina/core/reconcile"
 	"github.com/vitrina-shop/vitrina/core/review"
@@ -35,118 +37,121 @@ var allowedUpdates = []string{
 	"shipping_query", "pre_checkout_query", "my_chat_member",
 }
 
-// wire builds the domain services on the app's pools, the bot, the update inbox and
-// the workers, and plugs them into the app. It runs in every process (serve and
-// worker) after newApp and before anything starts.
+// wire builds the domain services on the app's pools, the Bot API client, the update
+// inbox and the outbox relay, and plugs them into the app; the bot and the task
+// handlers need getMe's answer, so it leaves them to a.newBot (see connectBot). It runs
+// in every process (serve and worker) after newApp and before anything starts, and
+// makes no call to Telegram.
 func (a *app) wire(ctx context.Context) error {
 	clock := core.SystemClock{}
 	cat := catalog.NewService(postgres.NewCatalog(a.db), clock, operators(a.cfg.AdminIDs))
 	orders := order.NewService(postgres.NewOrders(a.db), clock)
+	orphans := orphan.NewService(postgres.NewOrphans(a.db), clock, operators(a.cfg.AdminIDs))
 	users := user.NewService(postgres.NewUsers(a.db), clock)
 	reviews := review.NewService(postgres.NewReviews(a.db), clock, operators(a.cfg.AdminIDs))
 	casts := broadcast.NewService(postgres.NewBroadcasts(a.db), clock)
 
+	// Replies to updates take slots in the sender's Redis-shared buckets (same keys),
+	// with a short burst per chat; without Redis they go unpaced.
+	replyLimits := a.sendLimits()
+	replyLimits.PerChatBurst = throttle.ChatBurst
+	replies := throttle.New(ta.HTTPCaller{Client: &http.Client{Timeout: telegramTimeout}},
+		ratelimit.New(a.redis, replyLimits, ratelimit.Options{KeyPrefix: ratelimit.DefaultKeyPrefix}),
+		throttle.Options{Log: a.logger.With("component", "throttle"), Registerer: a.metrics})
 	api, err := telego.NewBot(a.cfg.TelegramToken,
 		telego.WithAPIServer(a.cfg.TelegramAPIURL),
-		// net/http, with a timeout (telego's default fasthttp client has none), behind a
-		// caller that scrubs the token from the URL in its errors.
-		telego.WithAPICaller(redactingCaller{
-			next:    ta.HTTPCaller{Client: &http.Client{Timeout: telegramTimeout}},
-			secrets: a.secrets,
-		}),
+		// net/http, with a timeout (telego's default fasthttp client has none), paced
+		// for replies, behind a caller that scrubs the token from the URL in its errors.
+		telego.WithAPICaller(redactingCaller{next: replies, secrets: a.secrets}),
 		telego.WithDiscardLogger(), // API errors are returned, and logged once where handled
 	)
 	if err != nil {
 		return fmt.Errorf("telegram client: %w", err)
 	}
-	me, err := api.GetMe(ctx)
-	if err != nil {
-		return fmt.Errorf("telegram getMe (is VITRINA_TELEGRAM_TOKEN right?): %w", err)
-	}
-	bot, err := telegram.New(telegram.Deps{
-		API:           api,
-		Catalog:       cat,
-		Orders:        orders,
-		Users:         users,
-		Reviews:       reviews,
-		Broadcasts:    casts,
-		Dialogs:       postgres.NewDialogs(a.db),
-		Clock:         clock,
-		Log:           a.logger.With("component", "bot"),
-		Username:      me.Username,
-		ProviderToken: a.cfg.PaymentProviderToken,
-		Operators:     operators(a.cfg.AdminIDs),
-	})
-	if err != nil {
-		return fmt.Errorf("bot: %w", err)
-	}
+	a.catalog, a.orders, a.users, a.reviews, a.api = cat, orders, users, reviews, api
 
-	a.catalog, a.orders, a.users, a.reviews, a.api, a.botUsername = cat, orders, users, reviews, api, me.Username
 	// serve: updates arrive by webhook, or by long polling when no webhook URL is set.
-	// inbox.New and workers.New name their component in the log themselves.
-	in := inbox.New(postgres.NewInbox(a.db), bot, a.logger, inbox.Options{
+	// The inbox stores them from the start; the gate hands them to the bot once getMe
+	// answered (connectBot). inbox.New and workers.New name their component in the log
+	// themselves.
+	in := inbox.New(postgres.NewInbox(a.db), throttle.Handler(a.gate), a.logger, inbox.Options{
+		BotID:      inbox.BotID(a.cfg.TelegramToken),
 		Registerer: a.metrics,
 	})
 	a.webhook = in.Webhook(a.cfg.WebhookSecret)
-	a.startBot = func(ctx context.Context) error {
-		if err := bot.SetCommands(ctx); err != nil {
-			return fmt.Errorf("set bot commands: %w", err)
-		}
-		if a.cfg.WebhookURL == "" {
-			// Long polling and a webhook exclude each other. Pending updates are kept.
-			if err := api.DeleteWebhook(ctx, &telego.DeleteWebhookParams{}); err != nil {
-				return fmt.Errorf("telegram deleteWebhook: %w", err)
-			}
-			a.logger.Info("telegram: receiving updates by long polling (run one serve process only)", "bot", me.Username)
-			return nil
-		}
-		err := api.SetWebhook(ctx, &telego.SetWebhookParams{
-			URL:            a.cfg.WebhookURL,
-			SecretToken:    a.cfg.WebhookSecret,
-			AllowedUpdates: allowedUpdates,
-		})
-		if err != nil {
-			return fmt.Errorf("telegram setWebhook: %w", err)
-		}
-		a.logger.Info("telegram: receiving updates by webhook", "bot", me.Username, "webhook_url", redactURL(a.cfg.WebhookURL))
-		return nil
-	}
-	a.poll = func(ctx context.Context) error { return in.Poll(ctx, api, allowedUpdates) }
+	// getUpdates' raw answer: one update telego cannot decode must not fail the batch.
+	poller := inbox.BotAPI{Caller: redactingCaller{next: ta.HTTPCaller{Client: &http.Client{Timeout: telegramTimeout}}, secrets: a.secrets},
+		Server: a.cfg.TelegramAPIURL, Token: a.cfg.TelegramToken}
+	a.poll = func(ctx context.Context) error { return in.Poll(ctx, poller, allowedUpdates) }
 	a.serveBackground = append(a.serveBackground, in.RunSweeper)
 
-	// worker: the outbox relay, periodic sweeps and the task handlers.
+	// worker: the outbox relay needs only PostgreSQL and Redis, so it starts at once;
+	// the task handlers and periodic sweeps need the bot, and wait for it.
 	instance, err := postgres.InstanceID(ctx, a.db)
 	if err != nil {
 		return err
 	}
 	queue := asynq.NewClientFromRedisClient(a.redis)
 	inspector := asynq.NewInspectorFromRedisClient(a.redis)
-	w := workers.New(workers.Deps{
-		Orders:     orders,
-		Notifier:   bot,
-		Refunder:   bot,
-		Outbox:     postgres.NewOutbox(a.db),
-		Queue:      queue,
+	a.closers = append(a.closers, func() { queue.Close() })
+	relay := workers.NewRelay(postgres.NewOutbox(a.db), queue, workers.RelayOptions{
 		Clock:      clock,
 		Log:        a.logger,
 		Registerer: a.metrics,
-		Redis:      a.redis,
-		Transport:  bot,
-		Recipients: users,
 		Deleter:    inspector,
-		Instance:   instance,
-		Reconciler: reconcile.NewService(postgres.NewReconcile(a.db), clock),
-		Stars:      bot,
-		Broadcasts: workers.BroadcastDeps{Broadcasts: casts, Composer: bot},
-		Reminders:  workers.ReminderDeps{Orders: orders, Catalog: cat, Composer: bot, Clock: clock},
-		Sender: workers.SenderOptions{
-			Limits:        a.sendLimits(),
-			PaidBroadcast: a.cfg.PaidBroadcast,
-		},
 	})
-	a.tasks = w
-	a.background = append(a.background, w.RunRelay, w.RunPeriodic)
-	a.closers = append(a.closers, func() { queue.Close() })
+	a.background = append(a.background, relay.Run, a.afterBot(func(ctx context.Context) error {
+		return a.tasks.RunPeriodic(ctx)
+	}))
+
+	// newBot builds the bot and the task handlers once getMe told the bot's username.
+	a.newBot = func(username string) error {
+		bot, err := telegram.New(telegram.Deps{
+			API:           api,
+			Catalog:       cat,
+			Orders:        orders,
+			Orphans:       orphans,
+			Users:         users,
+			Reviews:       reviews,
+			Broadcasts:    casts,
+			Dialogs:       postgres.NewDialogs(a.db),
+			Clock:         clock,
+			Log:           a.logger.With("component", "bot"),
+			Username:      username,
+			ProviderToken: a.cfg.PaymentProviderToken,
+			Operators:     operators(a.cfg.AdminIDs),
+		})
+		if err != nil {
+			return fmt.Errorf("bot: %w", err)
+		}
+		a.bot, a.botUsername = bot, username
+		a.tasks = workers.New(workers.Deps{
+			Orders:     orders,
+			Notifier:   bot,
+			Refunder:   bot,
+			Outbox:     postgres.NewOutbox(a.db),
+			Relay:      relay,
+			Queue:      queue,
+			Clock:      clock,
+			Log:        a.logger,
+			Registerer: a.metrics,
+			Redis:      a.redis,
+			Transport:  bot,
+			Recipients: users,
+			Deleter:    inspector,
+			Instance:   instance,
+			Reconciler: reconcile.NewService(postgres.NewReconcile(a.db), clock),
+			Stars:      bot,
+			Broadcasts: workers.BroadcastDeps{Broadcasts: casts, Composer: bot},
+			Reminders:  workers.ReminderDeps{Orders: orders, Catalog: cat, Composer: bot, Clock: clock},
+			Orphans:    workers.OrphanDeps{Orphans: orphans, Composer: bot},
+			Sender: workers.SenderOptions{
+				Limits:        a.sendLimits(),
+				PaidBroadcast: a.cfg.PaidBroadcast,
+			},
+		})
+		return nil
+	}
 	return nil
 }
 

@@ -8,11 +8,19 @@ import (
 	"github.com/hibiken/asynq"
 )
 
-// runWorker processes asynq tasks. When shutdown begins (a.stopping) it stops taking new
-// tasks and lets the ones in flight go on; when ctx is canceled it waits up to
-// workerShutdownTimeout for them; those still running then go back to Redis and run again
-// later (handlers are idempotent).
+// runWorker processes asynq tasks. It starts once the bot exists (the handlers send with
+// it): until then tasks wait in Redis, and jobs in the outbox. When shutdown begins
+// (a.stopping) it stops taking new tasks and lets the ones in flight go on; when ctx is
+// canceled it waits up to workerShutdownTimeout for them; those still running then go
+// back to Redis and run again later (handlers are idempotent).
 func (a *app) runWorker(ctx context.Context) error {
+	select {
+	case <-a.botReady():
+	case <-a.stopping:
+		return nil
+	case <-ctx.Done():
+		return nil
+	}
 	mux := asynq.NewServeMux()
 	a.tasks.Register(mux)
 	logger := a.logger.With("component", "asynq")

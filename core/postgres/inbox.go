@@ -32,16 +32,33 @@ const inboxPruneBatch = 10_000
 // inboxMaxErrorText bounds the error text kept with an update or an outbox job.
 const inboxMaxErrorText = 2000
 
-// SaveUpdate stores an update with the chat whose updates are handled in order with it.
-// It returns false, and changes nothing, when an update with this id is stored already
-// (a redelivery). body must be the update as JSON.
-func (s *Inbox) SaveUpdate(ctx context.Context, updateID, chatKey int64, body []byte) (bool, error) {
+// SaveUpdate stores an update of the bot botID with the chat whose updates are handled
+// in order with it. It returns false, and changes nothing, when the bot's update with
+// this id is stored already (a redelivery). body is kept byte for byte as received:
+// any bytes, valid JSON or not.
+func (s *Inbox) SaveUpdate(ctx context.Context, botID, updateID, chatKey int64, body []byte) (bool, error) {
 	tag, err := s.pool.Exec(ctx, `
-		INSERT INTO telegram_updates (update_id, chat_key, body) VALUES ($1, $2, $3)
-		ON CONFLICT (update_id) DO NOTHING`,
-		updateID, chatKey, body)
+		INSERT INTO telegram_updates (bot_id, update_id, chat_key, body) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (bot_id, update_id) DO NOTHING`,
+		botID, updateID, chatKey, body)
 	if err != nil {
 		return false, fmt.Errorf("save update %d: %w", updateID, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// SaveFailed stores an update that cannot be handled (it does not decode) already set
+// aside as failed, with reason as its error, so that it is kept for an operator and
+// never blocks its chat. Like SaveUpdate, it returns false and changes nothing when
+// the update is stored already.
+func (s *Inbox) SaveFailed(ctx context.Context, botID, updateID, chatKey int64, body []byte, reason string) (bool, error) {
+	tag, err := s.pool.Exec(ctx, `
+		INSERT INTO telegram_updates (bot_id, update_id, chat_key, body, failed_at, last_error)
+		VALUES ($1, $2, $3, $4, now(), $5)
+		ON CONFLICT (bot_id, update_id) DO NOTHING`,
+		botID, updateID, chatKey, body, inboxErrorText(reason))
+	if err != nil {
+		return false, fmt.Errorf("save failed update %d: %w", updateID, err)
 	}
 	return tag.RowsAffected() == 1, nil
 }
@@ -90,16 +107,16 @@ func (s *Inbox) ReleaseLease(ctx context.Context, chatKey int64, holder string) 
 	return nil
 }
 
-// NextUpdate returns the chat's pending update with the lowest id (neither handled nor
-// failed), or found = false when it has none or that update waits for its retry time
-// (then the chat's later updates wait too, to keep their order).
-func (s *Inbox) NextUpdate(ctx context.Context, chatKey int64) (updateID int64, body []byte, found bool, err error) {
+// NextUpdate returns the bot's pending update of the chat with the lowest id (neither
+// handled nor failed), or found = false when it has none or that update waits for its
+// retry time (then the chat's later updates wait too, to keep their order).
+func (s *Inbox) NextUpdate(ctx context.Context, botID, chatKey int64) (updateID int64, body []byte, found bool, err error) {
 	var due bool
 	err = s.pool.QueryRow(ctx, `
 		SELECT update_id, body, coalesce(retry_at <= now(), true) FROM telegram_updates
-		WHERE chat_key = $1 AND handled_at IS NULL AND failed_at IS NULL
+		WHERE bot_id = $1 AND chat_key = $2 AND handled_at IS NULL AND failed_at IS NULL
 		ORDER BY update_id LIMIT 1`,
-		chatKey).Scan(&updateID, &body, &due)
+		botID, chatKey).Scan(&updateID, &body, &due)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, nil, false, nil
 	}
@@ -112,16 +129,16 @@ func (s *Inbox) NextUpdate(ctx context.Context, chatKey int64) (updateID int64, 
 	return updateID, body, true, nil
 }
 
-// HasPending reports whether the chat has an update neither handled nor failed that
-// is due: the one NextUpdate would return.
-func (s *Inbox) HasPending(ctx context.Context, chatKey int64) (bool, error) {
+// HasPending reports whether the bot has an update of the chat neither handled nor
+// failed that is due: the one NextUpdate would return.
+func (s *Inbox) HasPending(ctx context.Context, botID, chatKey int64) (bool, error) {
 	var pending bool
 	err := s.pool.QueryRow(ctx, `
 		SELECT coalesce((
 			SELECT retry_at IS NULL OR retry_at <= now() FROM telegram_updates
-			WHERE chat_key = $1 AND handled_at IS NULL AND failed_at IS NULL
+			WHERE bot_id = $1 AND chat_key = $2 AND handled_at IS NULL AND failed_at IS NULL
 			ORDER BY update_id LIMIT 1), false)`,
-		chatKey).Scan(&pending)
+		botID, chatKey).Scan(&pending)
 	if err != nil {
 		return false, fmt.Errorf("pending updates of chat %d: %w", chatKey, err)
 	}
@@ -130,11 +147,14 @@ func (s *Inbox) HasPending(ctx context.Context, chatKey int64) (bool, error) {
 
 // MarkHandled records that the update was handled. Marking an update handled twice
 // changes nothing.
-func (s *Inbox) MarkHandled(ctx context.Context, updateID int64) error {
+func (s *Inbox) MarkHandled(ctx context.Context, botID, updateID int64) error {
 	// The body goes: de-duplication needs only the id, and an update can carry what a
 	// person typed that should not be kept for the retention period (a seller pasting a
 	// payment provider token into a conversation). Failed updates keep theirs for replay.
-	_, err := s.pool.Exec(ctx, `UPDATE telegram_updates SET handled_at = now(), body = '{}' WHERE update_id = $1 AND handled_at IS NULL`, updateID)
+	_, err := s.pool.Exec(ctx, `
+		UPDATE telegram_updates SET handled_at = now(), body = '', unfinished = 0, retry_at = NULL
+		WHERE bot_id = $1 AND update_id = $2 AND handled_at IS NULL`,
+		botID, updateID)
 	if err != nil {
 		return fmt.Errorf("mark update %d handled: %w", updateID, err)
 	}
@@ -143,67 +163,84 @@ func (s *Inbox) MarkHandled(ctx context.Context, updateID int64) error {
 
 // StartAttempt counts an attempt to handle a pending update before the handler runs,
 // so that an update that kills its process every time (nothing is recorded after it)
-// still uses up its attempts. It returns the attempt's number and run = true; or run
-// = false when the update is no longer pending (attempt 0), or when maxAttempts
-// attempts were started already without one recording its outcome: the update is
-// then marked failed (attempt is how many were made).
-func (s *Inbox) StartAttempt(ctx context.Context, updateID int64, maxAttempts int) (attempt int, run bool, err error) {
+// is noticed. It returns the attempt's number (attempts started so far, this one
+// included), unfinished (attempts started in a row without recording an outcome, this
+// one included), failures (failed attempts that counted toward the attempt limit, see
+// FailAttempt) and the update's age (since it was stored, by the database's clock).
+// An update no longer pending (handled or given up meanwhile) is left alone: attempt
+// is then 0.
+func (s *Inbox) StartAttempt(ctx context.Context, botID, updateID int64) (attempt, unfinished, failures int, age time.Duration, err error) {
+	var ageMillis int64
 	err = s.pool.QueryRow(ctx, `
-		UPDATE telegram_updates
-		SET attempts = CASE WHEN attempts < $2 THEN attempts + 1 ELSE attempts END,
-		    failed_at = CASE WHEN attempts < $2 THEN NULL ELSE now() END,
-		    last_error = CASE WHEN attempts < $2 THEN last_error
-		                      ELSE left('gave up: no attempt finished (did the process die?); last error: ' || last_error, $3) END
-		WHERE update_id = $1 AND handled_at IS NULL AND failed_at IS NULL
-		RETURNING attempts, failed_at IS NULL`,
-		updateID, maxAttempts, inboxMaxErrorText).Scan(&attempt, &run)
+		UPDATE telegram_updates SET attempts = attempts + 1, unfinished = unfinished + 1
+		WHERE bot_id = $1 AND update_id = $2 AND handled_at IS NULL AND failed_at IS NULL
+		RETURNING attempts, unfinished, failures,
+		          (extract(epoch FROM now() - received_at) * 1000)::bigint`,
+		botID, updateID).Scan(&attempt, &unfinished, &failures, &ageMillis)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, false, nil
+		return 0, 0, 0, 0, nil
 	}
 	if err != nil {
-		return 0, false, fmt.Errorf("start attempt on update %d: %w", updateID, err)
+		return 0, 0, 0, 0, fmt.Errorf("start attempt on update %d: %w", updateID, err)
 	}
-	return attempt, run, nil
+	return attempt, unfinished, failures, time.Duration(ageMillis) * time.Millisecond, nil
 }
 
-// FailAttempt records the error of the attempt StartAttempt counted. If that was the
-// maxAttempts-th attempt (or later) the update is marked failed: it is no longer
-// pending, and the chat's later updates go ahead. Otherwise it is due again after
-// retryAfter. An update no longer pending (handled or failed meanwhile) is left alone
-// and reported as not failed.
-func (s *Inbox) FailAttempt(ctx context.Context, updateID int64, errText string, maxAttempts int, retryAfter time.Duration) (failed bool, err error) {
-	err = s.pool.QueryRow(ctx, `
+// FailAttempt records the outcome of an attempt that did not handle the update: its
+// error text, and either giveUp (the update is set aside as failed: no longer pending,
+// the chat's later updates go ahead) or a retry after retryAfter. counted adds the
+// failure to the ones that count toward the attempt limit (StartAttempt's failures).
+// It reports false, changing nothing, when the update is no longer pending (handled
+// or given up meanwhile).
+func (s *Inbox) FailAttempt(ctx context.Context, botID, updateID int64, errText string, counted, giveUp bool, retryAfter time.Duration) (bool, error) {
+	tag, err := s.pool.Exec(ctx, `
 		UPDATE telegram_updates
-		SET last_error = $2,
-		    failed_at = CASE WHEN attempts >= $3 THEN now() END,
-		    retry_at = CASE WHEN attempts < $3 THEN now() + $4::bigint * interval '1 millisecond' END
-		WHERE update_id = $1 AND handled_at IS NULL AND failed_at IS NULL
-		RETURNING failed_at IS NOT NULL`,
-		updateID, inboxErrorText(errText), maxAttempts, retryAfter.Milliseconds()).Scan(&failed)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
-	}
+		SET last_error = $3,
+		    unfinished = 0,
+		    failures = failures + CASE WHEN $4 THEN 1 ELSE 0 END,
+		    failed_at = CASE WHEN $5 THEN now() END,
+		    retry_at = CASE WHEN $5 THEN NULL ELSE now() + $6::bigint * interval '1 millisecond' END
+		WHERE bot_id = $1 AND update_id = $2 AND handled_at IS NULL AND failed_at IS NULL`,
+		botID, updateID, inboxErrorText(errText), counted, giveUp, retryAfter.Milliseconds())
 	if err != nil {
 		return false, fmt.Errorf("record failed attempt on update %d: %w", updateID, err)
 	}
-	return failed, nil
+	return tag.RowsAffected() == 1, nil
 }
 
-// StaleChats returns up to limit chats, oldest pending update first, that have a
-// pending update received more than olderThan ago, none waiting for its retry time,
-// and no live lease: updates whose receiver crashed before handling them, or that
-// failed and are due for a retry.
-func (s *Inbox) StaleChats(ctx context.Context, olderThan time.Duration, limit int) ([]int64, error) {
+// UpdateStatus reports where an update of the bot stands: settled is true once it was
+// handled or given up, or once its last attempt recorded its outcome (it then waits
+// for a retry); false while it was never tried or an attempt is running (or died
+// without recording its outcome). found is false for an update not stored (or pruned).
+func (s *Inbox) UpdateStatus(ctx context.Context, botID, updateID int64) (chatKey int64, settled, found bool, err error) {
+	err = s.pool.QueryRow(ctx, `
+		SELECT chat_key, handled_at IS NOT NULL OR failed_at IS NOT NULL OR (attempts > 0 AND unfinished = 0)
+		FROM telegram_updates WHERE bot_id = $1 AND update_id = $2`,
+		botID, updateID).Scan(&chatKey, &settled)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, false, false, nil
+	}
+	if err != nil {
+		return 0, false, false, fmt.Errorf("status of update %d: %w", updateID, err)
+	}
+	return chatKey, settled, true, nil
+}
+
+// StaleChats returns up to limit chats of the bot, oldest pending update first, that
+// have a pending update received more than olderThan ago, none waiting for its retry
+// time, and no live lease: updates whose receiver crashed before handling them, or
+// that failed and are due for a retry.
+func (s *Inbox) StaleChats(ctx context.Context, botID int64, olderThan time.Duration, limit int) ([]int64, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT u.chat_key FROM telegram_updates u
-		WHERE u.handled_at IS NULL AND u.failed_at IS NULL
+		WHERE u.bot_id = $1 AND u.handled_at IS NULL AND u.failed_at IS NULL
 		  AND NOT EXISTS (SELECT 1 FROM chat_leases l WHERE l.chat_key = u.chat_key AND l.expires_at >= now())
 		GROUP BY u.chat_key
-		HAVING min(u.received_at) < now() - $1::bigint * interval '1 millisecond'
+		HAVING min(u.received_at) < now() - $2::bigint * interval '1 millisecond'
 		   AND bool_and(u.retry_at IS NULL OR u.retry_at <= now())
 		ORDER BY min(u.update_id)
-		LIMIT $2`,
-		olderThan.Milliseconds(), limit)
+		LIMIT $3`,
+		botID, olderThan.Milliseconds(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("stale chats: %w", err)
 	}
@@ -214,18 +251,20 @@ func (s *Inbox) StaleChats(ctx context.Context, olderThan time.Duration, limit i
 	return chats, nil
 }
 
-// Prune deletes up to 10,000 handled updates received more than olderThan ago, and
-// leases that ran out more than an hour ago (left by crashed replicas). It returns how
-// many updates it deleted. Pending updates are never deleted, and neither are failed
-// ones: an update given up on may carry a payment, and is kept for an operator to
-// replay (SET failed_at = NULL, attempts = 0, retry_at = NULL) once its cause is fixed.
+// Prune deletes up to 10,000 handled updates received more than olderThan ago (of
+// every bot), and leases that ran out more than an hour ago (left by crashed
+// replicas). It returns how many updates it deleted. Pending updates are never
+// deleted, and neither are failed ones: an update given up on may carry a payment, and
+// is kept for an operator to replay (SET failed_at = NULL, unfinished = 0, failures =
+// 0, retry_at = NULL, and received_at = now() if it was given up at the end of an
+// outage) once its cause is fixed.
 //
 // olderThan is the de-duplication horizon: a redelivery of a pruned update would be
 // handled again. Telegram keeps undelivered updates for 24 hours.
 func (s *Inbox) Prune(ctx context.Context, olderThan time.Duration) (int64, error) {
 	tag, err := s.pool.Exec(ctx, `
-		DELETE FROM telegram_updates WHERE update_id IN (
-			SELECT update_id FROM telegram_updates
+		DELETE FROM telegram_updates WHERE (bot_id, update_id) IN (
+			SELECT bot_id, update_id FROM telegram_updates
 			WHERE handled_at IS NOT NULL
 			  AND received_at < now() - $1::bigint * interval '1 millisecond'
 			LIMIT $2)`,

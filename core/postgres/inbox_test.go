@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -8,11 +9,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+
 	"github.com/vitrina-shop/vitrina/core/postgres/pgtest"
+	"github.com/vitrina-shop/vitrina/migrations"
 )
 
 // Every package-level name in this file starts with "inbox": other tests share the
 // package.
+
+// inboxBot is the bot whose updates the tests store.
+const inboxBot = 123456
 
 func inboxSetup(t *testing.T) (*Inbox, context.Context) {
 	t.Helper()
@@ -20,27 +29,89 @@ func inboxSetup(t *testing.T) (*Inbox, context.Context) {
 	return NewInbox(pool), context.Background()
 }
 
-// inboxBody is an update's JSON as PostgreSQL returns it.
+// inboxBody is an update's JSON.
 func inboxBody(id int) []byte {
 	return fmt.Appendf(nil, `{"update_id": %d}`, id)
 }
 
+// inboxSave stores updates of inboxBot in chat, failing the test on an error.
+func inboxSave(t *testing.T, s *Inbox, chat int64, ids ...int64) {
+	t.Helper()
+	for _, id := range ids {
+		if _, err := s.SaveUpdate(context.Background(), inboxBot, id, chat, inboxBody(int(id))); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func TestInbox_SaveUpdate(t *testing.T) {
 	s, ctx := inboxSetup(t)
-	fresh, err := s.SaveUpdate(ctx, 10, 1, inboxBody(10))
+	fresh, err := s.SaveUpdate(ctx, inboxBot, 10, 1, inboxBody(10))
 	if err != nil || !fresh {
 		t.Fatalf("first save = %v, %v; want stored", fresh, err)
 	}
-	fresh, err = s.SaveUpdate(ctx, 10, 1, []byte(`{"other": true}`))
+	fresh, err = s.SaveUpdate(ctx, inboxBot, 10, 1, []byte(`{"other": true}`))
 	if err != nil || fresh {
 		t.Fatalf("second save = %v, %v; want a duplicate", fresh, err)
 	}
-	id, body, found, err := s.NextUpdate(ctx, 1)
+	id, body, found, err := s.NextUpdate(ctx, inboxBot, 1)
 	if err != nil || !found || id != 10 || string(body) != string(inboxBody(10)) {
 		t.Errorf("NextUpdate = %d, %s, %v, %v; want the first body", id, body, found, err)
 	}
-	if _, err := s.SaveUpdate(ctx, 11, 1, []byte(`not json`)); err == nil {
-		t.Error("saving a body that is not JSON succeeded")
+
+	t.Run("AnotherBot", func(t *testing.T) {
+		// update_id is unique per bot: a new token numbers from 1 again.
+		fresh, err := s.SaveUpdate(ctx, 999, 10, 1, inboxBody(10))
+		if err != nil || !fresh {
+			t.Errorf("the same update_id of another bot = %v, %v; want stored", fresh, err)
+		}
+		if id, _, found, err := s.NextUpdate(ctx, 999, 1); err != nil || !found || id != 10 {
+			t.Errorf("NextUpdate of the other bot = %d, %v, %v", id, found, err)
+		}
+	})
+	t.Run("ByteForByte", func(t *testing.T) {
+		// What a jsonb column refused: NUL escapes, lone surrogates, invalid UTF-8, and
+		// whatever else arrives.
+		for i, raw := range []string{
+			`{"update_id":20,"message":{"text":"a\u0000b"}}`,
+			`{"update_id":21,"message":{"text":"\ud800"}}`,
+			"{\"update_id\":22,\"message\":{\"text\":\"\xff\xfe\"}}",
+			"not json at all \x00",
+		} {
+			id := int64(20 + i)
+			if fresh, err := s.SaveUpdate(ctx, inboxBot, id, 50+id, []byte(raw)); err != nil || !fresh {
+				t.Fatalf("save %q = %v, %v", raw, fresh, err)
+			}
+			if _, body, _, err := s.NextUpdate(ctx, inboxBot, 50+id); err != nil || !bytes.Equal(body, []byte(raw)) {
+				t.Errorf("stored %q, read back %q (%v)", raw, body, err)
+			}
+		}
+	})
+}
+
+func TestInbox_SaveFailed(t *testing.T) {
+	s, ctx := inboxSetup(t)
+	raw := []byte(`{"update_id":5,"message":{"forward_origin":{"type":"new"}}}`)
+	fresh, err := s.SaveFailed(ctx, inboxBot, 5, 0, raw, "decode: unknown origin \x00")
+	if err != nil || !fresh {
+		t.Fatalf("SaveFailed = %v, %v", fresh, err)
+	}
+	if fresh, err := s.SaveFailed(ctx, inboxBot, 5, 0, raw, "again"); err != nil || fresh {
+		t.Errorf("SaveFailed again = %v, %v; want a duplicate", fresh, err)
+	}
+	if fresh, err := s.SaveUpdate(ctx, inboxBot, 5, 0, raw); err != nil || fresh {
+		t.Errorf("SaveUpdate of a failed update = %v, %v; want a duplicate", fresh, err)
+	}
+	var body []byte
+	var lastError string
+	if err := s.pool.QueryRow(ctx, `SELECT body, last_error FROM telegram_updates WHERE update_id = 5 AND failed_at IS NOT NULL`).Scan(&body, &lastError); err != nil {
+		t.Fatalf("not stored as failed: %v", err)
+	}
+	if !bytes.Equal(body, raw) || lastError != "decode: unknown origin " {
+		t.Errorf("stored %s with %q", body, lastError)
+	}
+	if pending, err := s.HasPending(ctx, inboxBot, 0); err != nil || pending {
+		t.Errorf("HasPending = %v, %v; a failed update is not pending", pending, err)
 	}
 }
 
@@ -49,37 +120,34 @@ func TestInbox_SaveUpdate(t *testing.T) {
 func TestInbox_HandledForgetsBody(t *testing.T) {
 	s, ctx := inboxSetup(t)
 	secret := []byte(`{"update_id": 12, "message": {"text": "381764678:LIVE:provider-secret"}}`)
-	if _, err := s.SaveUpdate(ctx, 12, 1, secret); err != nil {
+	if _, err := s.SaveUpdate(ctx, inboxBot, 12, 1, secret); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.MarkHandled(ctx, 12); err != nil {
+	if err := s.MarkHandled(ctx, inboxBot, 12); err != nil {
 		t.Fatal(err)
 	}
-	var body string
-	if err := s.pool.QueryRow(ctx, `SELECT body::text FROM telegram_updates WHERE update_id = 12`).Scan(&body); err != nil {
+	var body []byte
+	if err := s.pool.QueryRow(ctx, `SELECT body FROM telegram_updates WHERE update_id = 12`).Scan(&body); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(body, "provider-secret") {
-		t.Errorf("a handled update still holds its text: %s", body)
+	if len(body) != 0 {
+		t.Errorf("a handled update still holds its body: %s", body)
 	}
-	if fresh, err := s.SaveUpdate(ctx, 12, 1, secret); err != nil || fresh {
+	if fresh, err := s.SaveUpdate(ctx, inboxBot, 12, 1, secret); err != nil || fresh {
 		t.Errorf("redelivery after handling = %v, %v; want a duplicate", fresh, err)
 	}
 }
 
 func TestInbox_NextUpdate(t *testing.T) {
 	s, ctx := inboxSetup(t)
-	for _, id := range []int64{5, 3, 4} {
-		if _, err := s.SaveUpdate(ctx, id, 7, inboxBody(int(id))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := s.SaveUpdate(ctx, 1, 8, inboxBody(1)); err != nil { // another chat
+	inboxSave(t, s, 7, 5, 3, 4)
+	inboxSave(t, s, 8, 1)                                                 // another chat
+	if _, err := s.SaveUpdate(ctx, 999, 2, 7, inboxBody(2)); err != nil { // another bot
 		t.Fatal(err)
 	}
 	var order []int64
 	for {
-		id, _, found, err := s.NextUpdate(ctx, 7)
+		id, _, found, err := s.NextUpdate(ctx, inboxBot, 7)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -87,24 +155,25 @@ func TestInbox_NextUpdate(t *testing.T) {
 			break
 		}
 		order = append(order, id)
-		if err := s.MarkHandled(ctx, id); err != nil {
+		if err := s.MarkHandled(ctx, inboxBot, id); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if !slices.Equal(order, []int64{3, 4, 5}) {
 		t.Errorf("order %v, want [3 4 5]", order)
 	}
-	if pending, err := s.HasPending(ctx, 7); err != nil || pending {
+	if pending, err := s.HasPending(ctx, inboxBot, 7); err != nil || pending {
 		t.Errorf("HasPending(7) = %v, %v after all were handled", pending, err)
 	}
-	if pending, err := s.HasPending(ctx, 8); err != nil || !pending {
+	if pending, err := s.HasPending(ctx, inboxBot, 8); err != nil || !pending {
 		t.Errorf("HasPending(8) = %v, %v", pending, err)
 	}
 }
 
+// TestInbox_Lease runs leases out in SQL instead of waiting for them.
 func TestInbox_Lease(t *testing.T) {
 	s, ctx := inboxSetup(t)
-	const ttl = 200 * time.Millisecond
+	const ttl = time.Minute
 	inboxAcquire := func(holder string) bool {
 		t.Helper()
 		ok, err := s.AcquireLease(ctx, 1, holder, ttl)
@@ -112,6 +181,12 @@ func TestInbox_Lease(t *testing.T) {
 			t.Fatal(err)
 		}
 		return ok
+	}
+	runOut := func() {
+		t.Helper()
+		if _, err := s.pool.Exec(ctx, `UPDATE chat_leases SET expires_at = now() - interval '1 millisecond' WHERE chat_key = 1`); err != nil {
+			t.Fatal(err)
+		}
 	}
 	t.Run("OneHolderAtATime", func(t *testing.T) {
 		if !inboxAcquire("a") {
@@ -128,11 +203,18 @@ func TestInbox_Lease(t *testing.T) {
 		}
 	})
 	t.Run("Renew", func(t *testing.T) {
-		for range 3 {
-			time.Sleep(ttl / 2)
-			if ok, err := s.RenewLease(ctx, 1, "a", ttl); err != nil || !ok {
-				t.Fatalf("RenewLease = %v, %v", ok, err)
-			}
+		if _, err := s.pool.Exec(ctx, `UPDATE chat_leases SET expires_at = now() + interval '1 second' WHERE chat_key = 1`); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := s.RenewLease(ctx, 1, "a", ttl); err != nil || !ok {
+			t.Fatalf("RenewLease = %v, %v", ok, err)
+		}
+		var left time.Duration
+		if err := s.pool.QueryRow(ctx, `SELECT expires_at - now() FROM chat_leases WHERE chat_key = 1`).Scan(&left); err != nil {
+			t.Fatal(err)
+		}
+		if left < ttl-10*time.Second {
+			t.Errorf("renewed lease runs out in %v, want about %v", left, ttl)
 		}
 		if inboxAcquire("b") {
 			t.Error("b got a renewed lease")
@@ -156,7 +238,7 @@ func TestInbox_Lease(t *testing.T) {
 		}
 	})
 	t.Run("Expiry", func(t *testing.T) {
-		time.Sleep(ttl + 50*time.Millisecond)
+		runOut()
 		if !inboxAcquire("c") {
 			t.Fatal("c did not get a chat whose lease ran out")
 		}
@@ -166,69 +248,109 @@ func TestInbox_Lease(t *testing.T) {
 	})
 }
 
+// inboxStart is StartAttempt's answer.
+type inboxStart struct{ attempt, unfinished, failures int }
+
 func TestInbox_Attempts(t *testing.T) {
 	s, ctx := inboxSetup(t)
-	if _, err := s.SaveUpdate(ctx, 1, 1, inboxBody(1)); err != nil {
+	inboxSave(t, s, 1, 1, 2)
+	start := func(id int64) inboxStart {
+		t.Helper()
+		a, u, f, age, err := s.StartAttempt(ctx, inboxBot, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a > 0 && (age < 0 || age > time.Minute) {
+			t.Errorf("age %v of a fresh update", age)
+		}
+		return inboxStart{a, u, f}
+	}
+	// A counted failure, an outage failure (not counted), two attempts that never
+	// finished, then a counted failure that gives up.
+	if got := start(1); got != (inboxStart{1, 1, 0}) {
+		t.Errorf("attempt 1 = %+v", got)
+	}
+	if ok, err := s.FailAttempt(ctx, inboxBot, 1, "bug", true, false, 0); err != nil || !ok {
+		t.Fatalf("FailAttempt = %v, %v", ok, err)
+	}
+	if got := start(1); got != (inboxStart{2, 1, 1}) {
+		t.Errorf("attempt 2 = %+v", got)
+	}
+	if _, err := s.FailAttempt(ctx, inboxBot, 1, "502", false, false, 0); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.SaveUpdate(ctx, 2, 1, inboxBody(2)); err != nil {
-		t.Fatal(err)
+	start(1)
+	if got := start(1); got != (inboxStart{4, 2, 1}) {
+		t.Errorf("attempt 4, after one that never finished = %+v", got)
 	}
-	for want := 1; want <= 3; want++ {
-		attempt, run, err := s.StartAttempt(ctx, 1, 3)
-		if err != nil || attempt != want || !run {
-			t.Fatalf("StartAttempt %d = %d, %v, %v", want, attempt, run, err)
-		}
-		failed, err := s.FailAttempt(ctx, 1, "boom\x00 \xff", 3, 0)
-		if err != nil || failed != (want == 3) {
-			t.Errorf("FailAttempt %d = %v, %v", want, failed, err)
-		}
+	if ok, err := s.FailAttempt(ctx, inboxBot, 1, "boom\x00 \xff", true, true, 0); err != nil || !ok {
+		t.Fatalf("FailAttempt giving up = %v, %v", ok, err)
 	}
 	var lastError string
-	if err := s.pool.QueryRow(ctx, `SELECT last_error FROM telegram_updates WHERE update_id = 1`).Scan(&lastError); err != nil {
-		t.Fatal(err)
+	var failures, unfinished int
+	if err := s.pool.QueryRow(ctx, `SELECT last_error, failures, unfinished FROM telegram_updates WHERE update_id = 1 AND failed_at IS NOT NULL`).Scan(&lastError, &failures, &unfinished); err != nil {
+		t.Fatalf("update 1 not failed: %v", err)
 	}
-	if lastError != "boom ?" {
-		t.Errorf("last_error %q", lastError)
+	if lastError != "boom ?" || failures != 2 || unfinished != 0 {
+		t.Errorf("last_error %q, failures %d, unfinished %d", lastError, failures, unfinished)
 	}
 	// Failed, it no longer holds the chat back, and is no longer tried.
-	if id, _, found, err := s.NextUpdate(ctx, 1); err != nil || !found || id != 2 {
+	if id, _, found, err := s.NextUpdate(ctx, inboxBot, 1); err != nil || !found || id != 2 {
 		t.Errorf("NextUpdate = %d, %v, %v; want 2", id, found, err)
 	}
-	if attempt, run, err := s.StartAttempt(ctx, 1, 3); err != nil || attempt != 0 || run {
-		t.Errorf("StartAttempt on a failed update = %d, %v, %v; want 0, false", attempt, run, err)
+	if got := start(1); got != (inboxStart{}) {
+		t.Errorf("StartAttempt on a failed update = %+v; want nothing", got)
 	}
-	if failed, err := s.FailAttempt(ctx, 1, "again", 3, 0); err != nil || failed {
-		t.Errorf("a failed update changed: %v, %v", failed, err)
+	if ok, err := s.FailAttempt(ctx, inboxBot, 1, "again", true, true, 0); err != nil || ok {
+		t.Errorf("a failed update changed: %v, %v", ok, err)
 	}
 	long := strings.Repeat("é", inboxMaxErrorText)
-	if _, err := s.FailAttempt(ctx, 2, long, 5, 0); err != nil {
+	if _, err := s.FailAttempt(ctx, inboxBot, 2, long, true, false, 0); err != nil {
 		t.Fatalf("a long error: %v", err)
 	}
 }
 
-// An update whose attempts all started and none recorded its outcome (each killed its
-// process) is given up by the next StartAttempt, without running it again.
-func TestInbox_AttemptsThatNeverFinish(t *testing.T) {
+func TestInbox_AttemptAge(t *testing.T) {
 	s, ctx := inboxSetup(t)
-	if _, err := s.SaveUpdate(ctx, 1, 1, inboxBody(1)); err != nil {
+	inboxSave(t, s, 1, 1)
+	if _, err := s.pool.Exec(ctx, `UPDATE telegram_updates SET received_at = now() - interval '2 hours'`); err != nil {
 		t.Fatal(err)
 	}
-	for want := 1; want <= 2; want++ {
-		if attempt, run, err := s.StartAttempt(ctx, 1, 2); err != nil || attempt != want || !run {
-			t.Fatalf("StartAttempt %d = %d, %v, %v", want, attempt, run, err)
+	_, _, _, age, err := s.StartAttempt(ctx, inboxBot, 1)
+	if err != nil || age < 2*time.Hour || age > 2*time.Hour+time.Minute {
+		t.Errorf("age = %v, %v; want 2 hours", age, err)
+	}
+}
+
+func TestInbox_UpdateStatus(t *testing.T) {
+	s, ctx := inboxSetup(t)
+	inboxSave(t, s, 7, 1)
+	status := func() (settled, found bool) {
+		t.Helper()
+		chat, settled, found, err := s.UpdateStatus(ctx, inboxBot, 1)
+		if err != nil || (found && chat != 7) {
+			t.Fatalf("UpdateStatus = %d, %v", chat, err)
 		}
+		return settled, found
 	}
-	attempt, run, err := s.StartAttempt(ctx, 1, 2)
-	if err != nil || attempt != 2 || run {
-		t.Fatalf("third StartAttempt = %d, %v, %v; want 2 attempts made, given up", attempt, run, err)
+	if settled, found := status(); settled || !found {
+		t.Errorf("never tried: settled %v, found %v", settled, found)
 	}
-	var lastError string
-	if err := s.pool.QueryRow(ctx, `SELECT last_error FROM telegram_updates WHERE update_id = 1 AND failed_at IS NOT NULL`).Scan(&lastError); err != nil {
-		t.Fatalf("update 1 not failed: %v", err)
+	s.StartAttempt(ctx, inboxBot, 1)
+	if settled, _ := status(); settled {
+		t.Error("settled while its attempt runs")
 	}
-	if !strings.Contains(lastError, "no attempt finished") {
-		t.Errorf("last_error %q", lastError)
+	s.FailAttempt(ctx, inboxBot, 1, "x", true, false, time.Hour)
+	if settled, _ := status(); !settled {
+		t.Error("not settled while it waits for a retry")
+	}
+	s.StartAttempt(ctx, inboxBot, 1)
+	s.MarkHandled(ctx, inboxBot, 1)
+	if settled, _ := status(); !settled {
+		t.Error("not settled once handled")
+	}
+	if _, _, found, err := s.UpdateStatus(ctx, inboxBot, 2); err != nil || found {
+		t.Errorf("an update never stored: found %v, %v", found, err)
 	}
 }
 
@@ -236,33 +358,29 @@ func TestInbox_AttemptsThatNeverFinish(t *testing.T) {
 // updates with it: NextUpdate, HasPending and StaleChats see nothing to do until then.
 func TestInbox_RetryAt(t *testing.T) {
 	s, ctx := inboxSetup(t)
-	for _, id := range []int64{1, 2} {
-		if _, err := s.SaveUpdate(ctx, id, 7, inboxBody(int(id))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, _, err := s.StartAttempt(ctx, 1, 5); err != nil {
+	inboxSave(t, s, 7, 1, 2)
+	if _, _, _, _, err := s.StartAttempt(ctx, inboxBot, 1); err != nil {
 		t.Fatal(err)
 	}
-	if failed, err := s.FailAttempt(ctx, 1, "down", 5, time.Hour); err != nil || failed {
-		t.Fatalf("FailAttempt = %v, %v", failed, err)
+	if ok, err := s.FailAttempt(ctx, inboxBot, 1, "down", false, false, time.Hour); err != nil || !ok {
+		t.Fatalf("FailAttempt = %v, %v", ok, err)
 	}
-	if _, _, found, err := s.NextUpdate(ctx, 7); err != nil || found {
+	if _, _, found, err := s.NextUpdate(ctx, inboxBot, 7); err != nil || found {
 		t.Errorf("NextUpdate while update 1 waits = %v, %v; want nothing (2 waits behind it)", found, err)
 	}
-	if pending, err := s.HasPending(ctx, 7); err != nil || pending {
+	if pending, err := s.HasPending(ctx, inboxBot, 7); err != nil || pending {
 		t.Errorf("HasPending while update 1 waits = %v, %v", pending, err)
 	}
-	if chats, err := s.StaleChats(ctx, 0, 10); err != nil || len(chats) != 0 {
+	if chats, err := s.StaleChats(ctx, inboxBot, 0, 10); err != nil || len(chats) != 0 {
 		t.Errorf("StaleChats while update 1 waits = %v, %v", chats, err)
 	}
 	if _, err := s.pool.Exec(ctx, `UPDATE telegram_updates SET retry_at = now() - interval '1 second' WHERE update_id = 1`); err != nil {
 		t.Fatal(err)
 	}
-	if id, _, found, err := s.NextUpdate(ctx, 7); err != nil || !found || id != 1 {
+	if id, _, found, err := s.NextUpdate(ctx, inboxBot, 7); err != nil || !found || id != 1 {
 		t.Errorf("NextUpdate when due = %d, %v, %v; want 1", id, found, err)
 	}
-	if chats, err := s.StaleChats(ctx, 0, 10); err != nil || !slices.Equal(chats, []int64{7}) {
+	if chats, err := s.StaleChats(ctx, inboxBot, 0, 10); err != nil || !slices.Equal(chats, []int64{7}) {
 		t.Errorf("StaleChats when due = %v, %v; want [7]", chats, err)
 	}
 }
@@ -270,21 +388,24 @@ func TestInbox_RetryAt(t *testing.T) {
 func TestInbox_StaleChats(t *testing.T) {
 	s, ctx := inboxSetup(t)
 	for _, u := range []struct{ id, chat int64 }{{1, 10}, {2, 20}, {3, 30}, {4, 10}} {
-		if _, err := s.SaveUpdate(ctx, u.id, u.chat, inboxBody(int(u.id))); err != nil {
-			t.Fatal(err)
-		}
+		inboxSave(t, s, u.chat, u.id)
 	}
-	if err := s.MarkHandled(ctx, 3); err != nil { // chat 30 has nothing pending
+	if _, err := s.SaveUpdate(ctx, 999, 9, 40, inboxBody(9)); err != nil { // another bot's
 		t.Fatal(err)
 	}
-	if chats, err := s.StaleChats(ctx, time.Hour, 10); err != nil || len(chats) != 0 {
+	if err := s.MarkHandled(ctx, inboxBot, 3); err != nil { // chat 30 has nothing pending
+		t.Fatal(err)
+	}
+	if chats, err := s.StaleChats(ctx, inboxBot, time.Hour, 10); err != nil || len(chats) != 0 {
 		t.Errorf("StaleChats(1h) = %v, %v; want none this fresh", chats, err)
 	}
 	if _, err := s.AcquireLease(ctx, 20, "a", time.Minute); err != nil { // chat 20 is being handled
 		t.Fatal(err)
 	}
-	time.Sleep(20 * time.Millisecond)
-	chats, err := s.StaleChats(ctx, 10*time.Millisecond, 10)
+	if _, err := s.pool.Exec(ctx, `UPDATE telegram_updates SET received_at = now() - interval '2 hours'`); err != nil {
+		t.Fatal(err)
+	}
+	chats, err := s.StaleChats(ctx, inboxBot, time.Hour, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,25 +416,21 @@ func TestInbox_StaleChats(t *testing.T) {
 
 func TestInbox_Prune(t *testing.T) {
 	s, ctx := inboxSetup(t)
-	for id := int64(1); id <= 4; id++ {
-		if _, err := s.SaveUpdate(ctx, id, 1, inboxBody(int(id))); err != nil {
-			t.Fatal(err)
-		}
-	}
+	inboxSave(t, s, 1, 1, 2, 3, 4)
 	// 1 handled and 2 failed long ago, 3 pending long ago, 4 handled just now. Failed
 	// updates are kept for an operator to replay.
 	if _, err := s.pool.Exec(ctx, `UPDATE telegram_updates SET received_at = now() - interval '8 days' WHERE update_id IN (1, 2, 3)`); err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range []int64{1, 4} {
-		if err := s.MarkHandled(ctx, id); err != nil {
+		if err := s.MarkHandled(ctx, inboxBot, id); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, _, err := s.StartAttempt(ctx, 2, 1); err != nil {
+	if _, _, _, _, err := s.StartAttempt(ctx, inboxBot, 2); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.FailAttempt(ctx, 2, "x", 1, 0); err != nil {
+	if _, err := s.FailAttempt(ctx, inboxBot, 2, "x", true, true, 0); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.pool.Exec(ctx, `INSERT INTO chat_leases VALUES (5, 'dead', now() - interval '2 hours'), (6, 'alive', now() + interval '1 minute')`); err != nil {
@@ -339,5 +456,64 @@ func TestInbox_Prune(t *testing.T) {
 	var leases int
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM chat_leases`).Scan(&leases); err != nil || leases != 1 {
 		t.Errorf("%d leases left (%v), want the live one", leases, err)
+	}
+}
+
+// TestInbox_MigrationToBytes applies the migrations up to 00011 in a schema of its own,
+// stores updates the old way (jsonb, keyed by update_id), and checks that 00012 keeps
+// them: the body as its JSON text, bot 0, pending ones still pending.
+func TestInbox_MigrationToBytes(t *testing.T) {
+	pool, url := pgtest.NewDB(t)
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, `CREATE SCHEMA old`); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.RuntimeParams["search_path"] = "old"
+	db := stdlib.OpenDB(*cfg)
+	defer db.Close()
+	provider, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := provider.UpTo(ctx, 11); err != nil {
+		t.Fatalf("up to 11: %v", err)
+	}
+	if _, err := db.ExecContext(ctx, `
+		INSERT INTO telegram_updates (update_id, chat_key, body, attempts) VALUES
+			(1, 7, '{"update_id": 1, "message": {"text": "привет"}}', 2),
+			(2, 7, '{}', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `UPDATE telegram_updates SET handled_at = now() WHERE update_id = 2`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := provider.UpTo(ctx, 12); err != nil {
+		t.Fatalf("up to 12: %v", err)
+	}
+	var body []byte
+	var botID int64
+	var failures int
+	if err := db.QueryRowContext(ctx, `SELECT body, bot_id, failures FROM telegram_updates WHERE update_id = 1 AND handled_at IS NULL`).Scan(&body, &botID, &failures); err != nil {
+		t.Fatal(err)
+	}
+	if string(body) != `{"message": {"text": "привет"}, "update_id": 1}` || botID != 0 || failures != 2 {
+		t.Errorf("update 1 became %s, bot %d, failures %d", body, botID, failures)
+	}
+	// The same update_id of another bot is another update.
+	if _, err := db.ExecContext(ctx, `INSERT INTO telegram_updates (bot_id, update_id, chat_key, body) VALUES (5, 1, 7, '\x00')`); err != nil {
+		t.Errorf("update 1 of bot 5: %v", err)
+	}
+	if _, err := provider.DownTo(ctx, 11); err == nil {
+		t.Error("down to 11 converted a body that is not JSON")
+	}
+	if _, err := db.ExecContext(ctx, `DELETE FROM telegram_updates WHERE bot_id = 5`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := provider.DownTo(ctx, 11); err != nil {
+		t.Errorf("down to 11: %v", err)
 	}
 }

@@ -1,17 +1,36 @@
 // Package inbox receives Telegram updates without losing or doubling them.
 //
-// Every update is stored in PostgreSQL, de-duplicated by update_id, before Telegram is
-// told it arrived (the webhook answers 200, long polling moves its offset). Then the
-// updates of its chat are handled one at a time in update_id order by whichever
-// replica holds the chat's lease; different chats run in parallel (a user's shipping
-// and pre-checkout queries count as a chat of their own: see route). A handler error
-// leaves the update pending and it is retried; after Options.MaxAttempts attempts it
-// is marked failed and logged, and the chat's later updates go ahead. A sweeper picks
-// up what a crashed replica left and retries failed attempts, each after a pause that
-// doubles (Options.RetryBackoff), so a few minutes of trouble (the database failing
-// over, the Bot API down) do not use up an update's attempts. An attempt is counted
-// before the handler runs: an update that kills its process every time is given up
-// too. Failed updates are kept (see postgres.Inbox.Prune) for an operator to replay.
+// Every update is stored in PostgreSQL, byte for byte as Telegram sent it and
+// de-duplicated by (bot id, update_id), before Telegram is told it arrived (the webhook
+// answers 200, long polling moves its offset). Then the updates of its chat are handled
+// one at a time in update_id order, in the background, by whichever replica holds the
+// chat's lease; different chats run in parallel (a user's shipping and pre-checkout
+// queries count as a chat of their own: see route). A sweeper picks up what a crashed
+// replica left and retries failed attempts when they are due.
+//
+// What the handler gets: before an update is decoded for the handler, a copy is
+// cleaned in one way (see clean): \u0000 escapes inside JSON strings, escapes of lone
+// UTF-16 surrogates (\ud800) and bytes that are not valid UTF-8 become U+FFFD, the
+// replacement character. Handlers store what users type in PostgreSQL text columns,
+// which refuse NUL, and telego's decoders would otherwise let invalid UTF-8 through. An
+// update that does not decode at all (a type this telego version does not know) is
+// stored and set aside at once as failed ("decode: ...").
+//
+// A handler error is classified (see classify): a 429 or an error marked by RetryAfter
+// is retried after exactly the wait it names; Telegram's or the network's trouble (5xx,
+// timeouts, refused or reset connections) and PostgreSQL unreachable are retried with
+// a pause doubling from Options.RetryBackoff up to Options.MaxOutageBackoff, for
+// Options.OutageWindow from the update's arrival; a 400, 401 or 403 of the Bot API
+// sets the update aside at once; anything else (a bug) is tried Options.MaxAttempts
+// times with a pause doubling from Options.RetryBackoff. Meanwhile the chat's later
+// updates wait; other chats never do. An attempt is counted before the handler runs:
+// an update whose attempts never finish (it kills its process every time) is set aside
+// after Options.MaxAttempts of them in a row.
+//
+// An update set aside as failed is counted in vitrina_telegram_updates_failed_total
+// (labels kind and reason: decode, permanent, attempts, outage, crashed), logged once
+// with its update_id, kind and reason, and kept (see postgres.Inbox.Prune) for an
+// operator to replay. It never blocks other updates or its own chat.
 //
 // Delivery to the handler is at least once: a replica that dies in the middle of an
 // update, or loses its lease, means the update is handled again. Handlers are
@@ -40,6 +59,8 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -49,21 +70,24 @@ import (
 
 // Handler handles updates: the bot.
 type Handler interface {
-	// HandleUpdate handles one update. An error leaves the update pending: it is
-	// retried later, up to Options.MaxAttempts attempts in all, while the chat's later
-	// updates wait. ctx (also u.Context()) ends after Options.HandleTimeout; it is not
-	// cancelled when the request that brought the update ends or the process shuts
-	// down, so an update in progress is finished. A panic counts as an error.
+	// HandleUpdate handles one update. An error leaves the update pending or sets it
+	// aside, as the package documentation tells. ctx (also u.Context()) ends after
+	// Options.HandleTimeout; it is not cancelled when the request that brought the
+	// update ends or the process shuts down, so an update in progress is finished. A
+	// panic counts as an error.
 	HandleUpdate(ctx context.Context, u telego.Update) error
 }
 
 // Store keeps updates and the chats' leases. It is implemented by postgres.Inbox, with
-// builtin types only so that neither package imports the other. Durations are measured
-// by the store's own clock.
+// builtin types only so that neither package imports the other. Updates are keyed by
+// (botID, updateID). Durations and ages are measured by the store's own clock.
 type Store interface {
-	// SaveUpdate stores an update unless one with its id is stored already, and
+	// SaveUpdate stores an update as received unless it is stored already, and
 	// reports whether it stored it.
-	SaveUpdate(ctx context.Context, updateID, chatKey int64, body []byte) (bool, error)
+	SaveUpdate(ctx context.Context, botID, updateID, chatKey int64, body []byte) (bool, error)
+	// SaveFailed stores an update already set aside as failed with reason, unless it
+	// is stored already, and reports whether it stored it.
+	SaveFailed(ctx context.Context, botID, updateID, chatKey int64, body []byte, reason string) (bool, error)
 	// AcquireLease gives the chat to holder for ttl if no one holds it or the last
 	// lease ran out, and reports whether it did; a holder never gets a lease it holds.
 	AcquireLease(ctx context.Context, chatKey int64, holder string, ttl time.Duration) (bool, error)
@@ -73,23 +97,28 @@ type Store interface {
 	ReleaseLease(ctx context.Context, chatKey int64, holder string) error
 	// NextUpdate returns the chat's pending update with the lowest id, if any and
 	// if it is not waiting for its retry time.
-	NextUpdate(ctx context.Context, chatKey int64) (updateID int64, body []byte, found bool, err error)
+	NextUpdate(ctx context.Context, botID, chatKey int64) (updateID int64, body []byte, found bool, err error)
 	// HasPending reports whether the chat has a pending update NextUpdate would
 	// return.
-	HasPending(ctx context.Context, chatKey int64) (bool, error)
-	// MarkHandled records that the update was handled.
-	MarkHandled(ctx context.Context, updateID int64) error
-	// StartAttempt counts an attempt before the handler runs and returns its number;
-	// run is false when the update is no longer pending (attempt 0) or maxAttempts
-	// attempts started already: the update is then marked failed.
-	StartAttempt(ctx context.Context, updateID int64, maxAttempts int) (attempt int, run bool, err error)
-	// FailAttempt records the error of the attempt counted last: the update is marked
-	// failed (no longer pending) if it was the maxAttempts-th, and is otherwise due
-	// again after retryAfter.
-	FailAttempt(ctx context.Context, updateID int64, errText string, maxAttempts int, retryAfter time.Duration) (failed bool, err error)
+	HasPending(ctx context.Context, botID, chatKey int64) (bool, error)
+	// MarkHandled records that the update was handled (and forgets its body).
+	MarkHandled(ctx context.Context, botID, updateID int64) error
+	// StartAttempt counts an attempt before the handler runs. It returns the
+	// attempts started (this one included; 0 when the update is no longer pending),
+	// the attempts started in a row without an outcome (this one included), the
+	// failures that counted toward the attempt limit, and the update's age.
+	StartAttempt(ctx context.Context, botID, updateID int64) (attempt, unfinished, failures int, age time.Duration, err error)
+	// FailAttempt records the outcome of a failed attempt: errText, and the update
+	// given up (no longer pending) or due again after retryAfter; counted counts the
+	// failure toward the limit. It reports false when the update was not pending.
+	FailAttempt(ctx context.Context, botID, updateID int64, errText string, counted, giveUp bool, retryAfter time.Duration) (bool, error)
+	// UpdateStatus returns the update's chat and whether it is settled: handled,
+	// given up, or its last attempt recorded its outcome. found is false for an
+	// update not stored.
+	UpdateStatus(ctx context.Context, botID, updateID int64) (chatKey int64, settled, found bool, err error)
 	// StaleChats returns up to limit chats with a pending update older than
 	// olderThan, none waiting for its retry time, and no live lease.
-	StaleChats(ctx context.Context, olderThan time.Duration, limit int) ([]int64, error)
+	StaleChats(ctx context.Context, botID int64, olderThan time.Duration, limit int) ([]int64, error)
 	// Prune deletes handled updates older than olderThan and returns how many;
 	// failed ones are kept for an operator to replay.
 	Prune(ctx context.Context, olderThan time.Duration) (int64, error)
@@ -97,19 +126,31 @@ type Store interface {
 
 // Options tune an Inbox. Zero fields take the defaults named.
 type Options struct {
+	// BotID is the bot's id, the number before ':' in its token (see BotID): update
+	// ids are unique per bot only. Default 0.
+	BotID int64
 	// Holder names this replica in chat leases: unique per Inbox. Default: host name,
 	// process id and a random suffix.
 	Holder string
 	// LeaseTTL is how long a chat stays with a replica that stopped renewing its lease
 	// (it crashed): its chat waits that long. Renewed every third of it. Default 30 s.
 	LeaseTTL time.Duration
-	// MaxAttempts is how many times an update is tried before it is marked failed.
-	// Default 8: with the default RetryBackoff, about two minutes of trying.
+	// MaxAttempts is how many times an update whose handler fails with an error that
+	// is neither Telegram's nor the network's (a bug) is tried before it is set aside;
+	// also how many attempts in a row may never finish. Default 8: with the default
+	// RetryBackoff, about two minutes of trying.
 	MaxAttempts int
 	// RetryBackoff is the pause before an update that failed is tried again; it
-	// doubles with each attempt, up to 5 minutes. Meanwhile the chat's later
-	// updates wait. Default 1 s.
+	// doubles with each attempt, up to 5 minutes (MaxOutageBackoff for outages).
+	// Meanwhile the chat's later updates wait. Default 1 s.
 	RetryBackoff time.Duration
+	// OutageWindow is how long, from its arrival, an update failing because of
+	// Telegram or the network (or on 429s) is tried again before it is set aside.
+	// Default 3 hours.
+	OutageWindow time.Duration
+	// MaxOutageBackoff caps the pause between two attempts during an outage.
+	// Default 1 min.
+	MaxOutageBackoff time.Duration
 	// SweepEvery is how often RunSweeper looks for pending updates no one is handling.
 	// Default 2 s.
 	SweepEvery time.Duration
@@ -122,9 +163,8 @@ type Options struct {
 	Retention time.Duration
 	// HandleTimeout bounds one call of the handler. Default 1 min.
 	HandleTimeout time.Duration
-	// MaxParallel bounds the chats that Poll and the sweeper, together, drain at
-	// once. Webhook requests drain their own chat and are bounded by the HTTP server.
-	// Default 32.
+	// MaxParallel bounds the chats that RunSweeper (updates from the webhook, and the
+	// sweeps) and Poll drain at once, each. Default 32.
 	MaxParallel int
 	// PollTimeout is the long-polling timeout of getUpdates; the bot's HTTP client
 	// must wait longer than that. Default 25 s.
@@ -135,21 +175,24 @@ type Options struct {
 
 // Defaults of Options.
 const (
-	DefaultLeaseTTL      = 30 * time.Second
-	DefaultMaxAttempts   = 8
-	DefaultRetryBackoff  = time.Second
-	DefaultSweepEvery    = 2 * time.Second
-	DefaultStaleAfter    = time.Second
-	DefaultRetention     = 7 * 24 * time.Hour
-	DefaultHandleTimeout = time.Minute
-	DefaultMaxParallel   = 32
-	DefaultPollTimeout   = 25 * time.Second
+	DefaultLeaseTTL         = 30 * time.Second
+	DefaultMaxAttempts      = 8
+	DefaultRetryBackoff     = time.Second
+	DefaultOutageWindow     = 3 * time.Hour
+	DefaultMaxOutageBackoff = time.Minute
+	DefaultSweepEvery       = 2 * time.Second
+	DefaultStaleAfter       = time.Second
+	DefaultRetention        = 7 * 24 * time.Hour
+	DefaultHandleTimeout    = time.Minute
+	DefaultMaxParallel      = 32
+	DefaultPollTimeout      = 25 * time.Second
 )
 
 // pruneEvery is how often the sweeper deletes handled updates older than Retention.
 const pruneEvery = time.Minute
 
-// maxRetryBackoff bounds the pause between two attempts of an update.
+// maxRetryBackoff bounds the pause between two attempts of an update failing with a
+// bug.
 const maxRetryBackoff = 5 * time.Minute
 
 // staleChatsBatch bounds the chats one sweep picks up.
@@ -171,20 +214,30 @@ type Inbox struct {
 	handler Handler
 	log     *slog.Logger
 	opt     Options
+	policy  policy
 	metrics *metrics
 
-	// locks serializes the drains of a chat inside this process, so that a webhook
-	// request for a chat another request is draining waits for it and then finds its
-	// update handled, instead of finding the lease taken.
+	// locks serializes the drains of a chat inside this process, so that a drain of
+	// a chat another drain holds waits for it and then finds its update handled,
+	// instead of finding the lease taken.
 	locks chatLocks
 
-	// slots bounds the background drains (Poll, sweeper).
+	// slots bounds the background drains (RunSweeper's, and Poll's).
 	slots chan struct{}
 
 	mu sync.Mutex
 	// kicked holds the chats with a background drain queued or running, and whether
 	// it must run once more when it ends (more updates came meanwhile).
 	kicked map[int64]bool
+	// queued holds the chats the webhook stored updates of, for RunSweeper to drain,
+	// in order; inQueue is its set.
+	queued  []int64
+	inQueue map[int64]bool
+	// settled is closed (and replaced) whenever an attempt ends or a drain stops, so
+	// that WaitSettled looks again at once.
+	settled chan struct{}
+	// wake tells RunSweeper that chats were queued.
+	wake chan struct{}
 }
 
 // New returns an Inbox that keeps updates in store and hands them to h.
@@ -200,6 +253,12 @@ func New(store Store, h Handler, log *slog.Logger, opts Options) *Inbox {
 	}
 	if opts.RetryBackoff <= 0 {
 		opts.RetryBackoff = DefaultRetryBackoff
+	}
+	if opts.OutageWindow <= 0 {
+		opts.OutageWindow = DefaultOutageWindow
+	}
+	if opts.MaxOutageBackoff <= 0 {
+		opts.MaxOutageBackoff = DefaultMaxOutageBackoff
 	}
 	if opts.SweepEvery <= 0 {
 		opts.SweepEvery = DefaultSweepEvery
@@ -227,11 +286,31 @@ func New(store Store, h Handler, log *slog.Logger, opts Options) *Inbox {
 		handler: h,
 		log:     log.With("component", "inbox"),
 		opt:     opts,
+		policy: policy{
+			maxAttempts:      opts.MaxAttempts,
+			retryBackoff:     opts.RetryBackoff,
+			outageWindow:     opts.OutageWindow,
+			maxOutageBackoff: opts.MaxOutageBackoff,
+		},
 		metrics: newMetrics(opts.Registerer),
 		locks:   chatLocks{chats: map[int64]*chatLock{}},
 		slots:   make(chan struct{}, opts.MaxParallel),
 		kicked:  map[int64]bool{},
+		inQueue: map[int64]bool{},
+		settled: make(chan struct{}),
+		wake:    make(chan struct{}, 1),
 	}
+}
+
+// BotID returns the bot's id in a bot token ("123456:ABC..." -> 123456), or 0 if the
+// token has none.
+func BotID(token string) int64 {
+	id, _, _ := strings.Cut(token, ":")
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
 }
 
 // defaultHolder names this process uniquely among replicas and restarts.
@@ -246,11 +325,11 @@ func defaultHolder() string {
 }
 
 // Receive stores the update and then handles its chat's pending updates, this one
-// included, if no other replica is handling that chat (that replica then handles it
-// before it lets the chat go). It returns an error only when the update could not be
-// stored: the caller must then let Telegram send it again. A redelivered update is
-// not stored twice nor handled again. A handler error is not returned: the update is
-// safe and the sweeper retries it.
+// included, before it returns, if no other replica is handling that chat (that replica
+// then handles it before it lets the chat go). It returns an error only when the update
+// could not be stored. A redelivered update is not stored twice nor handled again. A
+// handler error is not returned: the update is safe and the sweeper retries it. The
+// webhook and Poll do the same, but handle the updates in the background.
 //
 // When ctx ends, Receive stops after the update in progress; the rest is left to the
 // sweeper.
@@ -259,29 +338,14 @@ func (i *Inbox) Receive(ctx context.Context, u telego.Update) error {
 	if err != nil {
 		return fmt.Errorf("encode update %d: %w", u.UpdateID, err)
 	}
-	chat, err := i.save(ctx, u, body)
+	in, err := i.accept(ctx, body)
 	if err != nil {
 		return err
 	}
-	i.drain(ctx, chat)
+	if in.pending {
+		i.drain(ctx, in.chat)
+	}
 	return nil
-}
-
-// save stores an update as body (its JSON) and returns its chat key.
-func (i *Inbox) save(ctx context.Context, u telego.Update, body []byte) (int64, error) {
-	if u.UpdateID <= 0 {
-		return 0, ErrNoUpdateID
-	}
-	kind, chat := route(u)
-	fresh, err := i.store.SaveUpdate(ctx, int64(u.UpdateID), chat, body)
-	if err != nil {
-		return 0, fmt.Errorf("store update %d: %w", u.UpdateID, err)
-	}
-	i.metrics.received.WithLabelValues(kind).Inc()
-	if !fresh {
-		i.metrics.duplicates.WithLabelValues(kind).Inc()
-	}
-	return chat, nil
 }
 
 // drain handles the chat's pending updates in order while it holds the chat's lease,
@@ -317,7 +381,7 @@ func (i *Inbox) drain(ctx context.Context, chat int64) {
 		}
 		// An update stored while we held the lease found it taken and was left to us:
 		// look again, now that the lease is free for its receiver too.
-		pending, err := i.store.HasPending(ctx, chat)
+		pending, err := i.store.HasPending(ctx, i.opt.BotID, chat)
 		if err != nil {
 			if ctx.Err() == nil {
 				i.log.Warn("look for pending updates", "chat", chat, "error", err)
@@ -337,7 +401,7 @@ func (i *Inbox) drainLeased(ctx context.Context, chat int64, asked time.Time) (e
 	lease, stop := i.keepLease(ctx, chat, asked)
 	defer stop()
 	for ctx.Err() == nil && lease.Err() == nil {
-		id, body, found, err := i.store.NextUpdate(ctx, chat)
+		id, body, found, err := i.store.NextUpdate(ctx, i.opt.BotID, chat)
 		if err != nil {
 			if ctx.Err() == nil {
 				i.log.Warn("read next update", "chat", chat, "error", err)
@@ -404,38 +468,35 @@ func (i *Inbox) keepLease(ctx context.Context, chat int64, asked time.Time) (lea
 }
 
 // handle runs the handler on one update and records the outcome. It reports whether
-// the update is finished (handled, or failed for good) so the chat goes on; false
-// leaves it pending and the chat waits for a retry. The handler's context is
-// derived from lease, which ends when the chat's lease is lost: then nothing is
-// recorded, the new holder takes the update over.
+// the update is finished (handled, or set aside) so the chat goes on; false leaves it
+// pending and the chat waits for a retry. The handler's context is derived from
+// lease, which ends when the chat's lease is lost: then nothing is recorded, the new
+// holder takes the update over.
 func (i *Inbox) handle(ctx, lease context.Context, chat, updateID int64, body []byte) bool {
+	defer i.notifySettled()
 	// Recording the outcome must not be cut short by the end of ctx: the work is done.
 	bg := context.WithoutCancel(ctx)
-	attempt, run, err := i.store.StartAttempt(bg, updateID, i.opt.MaxAttempts)
-	switch {
-	case err != nil:
+	var a attemptState
+	var err error
+	a.attempt, a.unfinished, a.failures, a.age, err = i.store.StartAttempt(bg, i.opt.BotID, updateID)
+	if err != nil {
 		i.log.Warn("start attempt", "update_id", updateID, "chat", chat, "error", err)
 		return false
-	case !run && attempt == 0:
-		return true // handled or given up meanwhile (by a replica that held the chat before)
-	case !run:
-		i.metrics.failed.WithLabelValues("unknown").Inc()
-		i.log.Error("update given up: its attempts never finished", "update_id", updateID, "chat", chat, "attempts", attempt)
-		return true
 	}
-	var u telego.Update
-	if err := json.Unmarshal(body, &u); err != nil {
-		// We stored valid JSON; only a change of telego could make it unreadable, and
-		// trying again will not help: this attempt is the last.
-		if _, err := i.store.FailAttempt(bg, updateID, "decode: "+err.Error(), attempt, 0); err != nil {
-			i.log.Warn("record failed update", "update_id", updateID, "error", err)
-			return false
-		}
-		i.metrics.failed.WithLabelValues("unknown").Inc()
-		i.log.Error("update cannot be decoded: marked failed", "update_id", updateID, "chat", chat, "error", err)
-		return true
+	if a.attempt == 0 {
+		return true // handled or given up meanwhile (by a replica that held the chat before)
+	}
+	u, err := decodeUpdate(body)
+	if err != nil {
+		// It decoded when it was stored; only a change of telego could make it
+		// unreadable, and trying again will not help.
+		return i.giveUp(bg, updateID, kindOf(body), chat, reasonDecode, "decode: "+err.Error(), false)
 	}
 	kind, _ := route(u)
+	if i.policy.crashed(a) {
+		return i.giveUp(bg, updateID, kind, chat, reasonCrashed,
+			fmt.Sprintf("crashed: %d attempts in a row never finished (did the process die?)", a.unfinished-1), false)
+	}
 
 	hctx, cancel := context.WithTimeout(lease, i.opt.HandleTimeout)
 	start := time.Now()
@@ -446,7 +507,7 @@ func (i *Inbox) handle(ctx, lease context.Context, chat, updateID int64, body []
 	if err == nil {
 		// Recorded even if the lease was lost meanwhile: the work is done, and the new
 		// holder need not do it again.
-		if err := i.store.MarkHandled(bg, updateID); err != nil {
+		if err := i.store.MarkHandled(bg, i.opt.BotID, updateID); err != nil {
 			// It will be handled again; handlers are idempotent.
 			i.log.Warn("record handled update", "update_id", updateID, "error", err)
 			return false
@@ -460,31 +521,54 @@ func (i *Inbox) handle(ctx, lease context.Context, chat, updateID int64, body []
 	}
 
 	i.metrics.errors.WithLabelValues(kind).Inc()
-	failed, merr := i.store.FailAttempt(bg, updateID, err.Error(), i.opt.MaxAttempts, i.backoff(attempt))
-	if merr != nil {
-		i.log.Warn("record failed attempt", "update_id", updateID, "kind", kind, "chat", chat, "error", err, "record_error", merr)
+	class, wait := classify(err)
+	v := i.policy.afterFailure(a, class, wait)
+	if v.giveUp {
+		return i.giveUp(bg, updateID, kind, chat, v.reason, err.Error(), v.counted)
+	}
+	if _, ferr := i.store.FailAttempt(bg, i.opt.BotID, updateID, err.Error(), v.counted, false, v.retryAfter); ferr != nil {
+		i.log.Warn("record failed attempt", "update_id", updateID, "kind", kind, "chat", chat, "error", err, "record_error", ferr)
 		return false
 	}
-	if failed {
-		i.metrics.failed.WithLabelValues(kind).Inc()
-		i.log.Error("update failed: giving up", "update_id", updateID, "kind", kind, "chat", chat, "attempts", attempt, "error", err)
-		return true
+	level := slog.LevelWarn
+	if class != classBug && a.attempt > 1 {
+		// An outage fails every update every minute for as long as it lasts: its first
+		// failure is told, the others are counted (the errors metric).
+		level = slog.LevelDebug
 	}
-	i.log.Warn("update failed: will retry", "update_id", updateID, "kind", kind, "chat", chat, "attempts", attempt, "error", err)
+	i.log.Log(bg, level, "update failed: will retry", "update_id", updateID, "kind", kind, "chat", chat,
+		"attempt", a.attempt, "class", class.String(), "retry_in", v.retryAfter, "error", err)
 	return false
 }
 
-// backoff is the pause after the attempt-th attempt failed: RetryBackoff, doubled
-// for each attempt before, at most maxRetryBackoff.
-func (i *Inbox) backoff(attempt int) time.Duration {
-	d := i.opt.RetryBackoff
-	for range attempt - 1 {
-		if d >= maxRetryBackoff/2 {
-			return maxRetryBackoff
-		}
-		d *= 2
+// giveUp sets the update aside as failed for reason (errText is kept with it), counts
+// it and logs it, and reports whether the chat can go on (false: it could not be
+// recorded, the update stays pending).
+func (i *Inbox) giveUp(ctx context.Context, updateID int64, kind string, chat int64, reason, errText string, counted bool) bool {
+	recorded, err := i.store.FailAttempt(ctx, i.opt.BotID, updateID, errText, counted, true, 0)
+	if err != nil {
+		i.log.Warn("record failed update", "update_id", updateID, "kind", kind, "chat", chat, "error", err)
+		return false
 	}
-	return min(d, maxRetryBackoff)
+	if recorded {
+		i.setAside(updateID, kind, chat, reason, errText)
+	}
+	return true
+}
+
+// setAside counts and logs an update set aside as failed.
+func (i *Inbox) setAside(updateID int64, kind string, chat int64, reason, errText string) {
+	i.metrics.failed.WithLabelValues(kind, reason).Inc()
+	i.log.Error("update set aside as failed", "update_id", updateID, "kind", kind, "chat", chat, "reason", reason, "error", errText)
+}
+
+// decodeUpdate decodes a stored update for the handler, after cleaning it.
+func decodeUpdate(body []byte) (telego.Update, error) {
+	var u telego.Update
+	if err := json.Unmarshal(clean(body), &u); err != nil {
+		return telego.Update{}, err
+	}
+	return u, nil
 }
 
 // call runs the handler, turning a panic into an error so that a poison update is
@@ -530,6 +614,7 @@ func (i *Inbox) kick(ctx context.Context, wg *sync.WaitGroup, chat int64) bool {
 				continue
 			}
 			delete(i.kicked, chat)
+			i.notifyLocked()
 			i.mu.Unlock()
 			return
 		}

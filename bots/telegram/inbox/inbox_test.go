@@ -17,6 +17,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/mymmrac/telego"
+	ta "github.com/mymmrac/telego/telegoapi"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vitrina-shop/vitrina/bots/telegram/inbox"
@@ -25,6 +26,9 @@ import (
 )
 
 const secret = "test-secret_123"
+
+// testBot is the bot id of the tests' inboxes.
+const testBot = 123456
 
 // postgres.Inbox is the store the inbox runs on in production.
 var _ inbox.Store = (*postgres.Inbox)(nil)
@@ -126,6 +130,7 @@ func setup(t *testing.T) *testBundle {
 func (b *testBundle) newInbox(t *testing.T, holder string, opts inbox.Options) *inbox.Inbox {
 	t.Helper()
 	opts.Holder = holder
+	opts.BotID = testBot
 	if opts.SweepEvery == 0 {
 		opts.SweepEvery = 20 * time.Millisecond
 	}
@@ -214,7 +219,15 @@ func equalInts(a, b []int) bool {
 
 func TestInbox_Webhook(t *testing.T) {
 	b := setup(t)
+	release := make(chan struct{})
+	b.bot.behave = func(ctx context.Context, u telego.Update, attempt int) error {
+		if u.UpdateID == 7 {
+			<-release
+		}
+		return nil
+	}
 	in := b.newInbox(t, "a", inbox.Options{})
+	runSweeper(t, in)
 	srv := httptest.NewServer(in.Webhook(secret))
 	defer srv.Close()
 
@@ -255,12 +268,29 @@ func TestInbox_Webhook(t *testing.T) {
 			t.Errorf("no update_id: status = %d, want 400", got)
 		}
 	})
-	t.Run("HandledBeforeAnswer", func(t *testing.T) {
-		if got := post(t, srv.URL, secret, messageJSON(7, 10)); got != http.StatusOK {
-			t.Fatalf("status = %d, want 200", got)
+	t.Run("AnsweredOnceStored", func(t *testing.T) {
+		// The handler of update 7 is stuck until the answer came: Telegram's webhook
+		// connections are not held by slow handling.
+		answered := make(chan int, 1)
+		go func() { answered <- post(t, srv.URL, secret, messageJSON(7, 10)) }()
+		select {
+		case got := <-answered:
+			if got != http.StatusOK {
+				t.Fatalf("status = %d, want 200", got)
+			}
+		case <-time.After(waitLimit):
+			close(release)
+			t.Fatal("the webhook waited for the handler")
+		}
+		if n := countRows(t, b.pool, "update_id = 7 AND bot_id = $1", testBot); n != 1 {
+			t.Errorf("update 7 not stored when the answer came")
+		}
+		close(release)
+		if err := in.WaitSettled(context.Background(), 7); err != nil {
+			t.Fatal(err)
 		}
 		if got := b.bot.handled(10); !equalInts(got, []int{7}) {
-			t.Errorf("handled when the answer came = %v, want [7]", got)
+			t.Errorf("handled %v, want [7]", got)
 		}
 		if n := countRows(t, b.pool, "update_id = 7 AND handled_at IS NOT NULL"); n != 1 {
 			t.Errorf("update 7 not recorded as handled")
@@ -279,12 +309,16 @@ func TestInbox_Redelivery(t *testing.T) {
 	b := setup(t)
 	reg := prometheus.NewRegistry()
 	in := b.newInbox(t, "a", inbox.Options{Registerer: reg})
+	runSweeper(t, in)
 	srv := httptest.NewServer(in.Webhook(secret))
 	defer srv.Close()
 
 	for range 3 {
 		if got := post(t, srv.URL, secret, messageJSON(42, 5)); got != http.StatusOK {
 			t.Fatalf("status = %d, want 200", got)
+		}
+		if err := in.WaitSettled(context.Background(), 42); err != nil {
+			t.Fatal(err)
 		}
 	}
 	if err := in.Receive(context.Background(), decode(t, messageJSON(42, 5))); err != nil {
@@ -319,6 +353,7 @@ func TestInbox_ChatOrder(t *testing.T) {
 	replicas := []*inbox.Inbox{b.newInbox(t, "a", inbox.Options{}), b.newInbox(t, "b", inbox.Options{})}
 	var urls []string
 	for _, in := range replicas {
+		runSweeper(t, in)
 		srv := httptest.NewServer(in.Webhook(secret))
 		defer srv.Close()
 		urls = append(urls, srv.URL)
@@ -334,8 +369,8 @@ func TestInbox_ChatOrder(t *testing.T) {
 	var releaseOnce sync.Once
 	unblock := func() { releaseOnce.Do(func() { close(release) }) }
 	defer unblock() // also when the test fails early
-	// The rest are posted all at once, shuffled between the replicas. Requests to the
-	// busy replica wait for its drain; the others find the chat's lease taken.
+	// The rest are posted all at once, shuffled between the replicas. The busy
+	// replica's drain takes them after update 1; the other finds the chat's lease taken.
 	for id := 2; id <= n; id++ {
 		posts.Go(func() {
 			if got := post(t, urls[id%2], secret, messageJSON(id, chat)); got != http.StatusOK {
@@ -366,6 +401,7 @@ func TestInbox_ConcurrentChats(t *testing.T) {
 	replicas := []*inbox.Inbox{b.newInbox(t, "a", inbox.Options{}), b.newInbox(t, "b", inbox.Options{})}
 	var urls []string
 	for _, in := range replicas {
+		runSweeper(t, in)
 		srv := httptest.NewServer(in.Webhook(secret))
 		defer srv.Close()
 		urls = append(urls, srv.URL)
@@ -458,22 +494,9 @@ func TestInbox_Retry(t *testing.T) {
 
 	for _, id := range []int{1, 2} {
 		if got := post(t, srv.URL, secret, messageJSON(id, 9)); got != http.StatusOK {
-			t.Fatalf("update %d: status %d, want 200 even though the handler failed", id, got)
+			t.Fatalf("update %d: status %d, want 200", id, got)
 		}
 	}
-	if got := b.bot.handled(9); len(got) != 0 {
-		t.Fatalf("handled %v while update 1 fails; want the chat to wait", got)
-	}
-	var attempts int
-	var lastError string
-	if err := b.pool.QueryRow(context.Background(), "SELECT attempts, last_error FROM telegram_updates WHERE update_id = 1").Scan(&attempts, &lastError); err != nil {
-		t.Fatal(err)
-	}
-	// Update 2's request tried the chat's head, update 1, again.
-	if attempts != 2 || !strings.Contains(lastError, "temporary trouble 2") {
-		t.Errorf("after two requests: attempts %d, last_error %q; want 2, the second error", attempts, lastError)
-	}
-
 	runSweeper(t, in)
 	waitFor(t, "both updates handled", func() bool { return len(b.bot.handled(9)) == 2 })
 	if got := b.bot.handled(9); !equalInts(got, []int{1, 2}) {
@@ -482,26 +505,36 @@ func TestInbox_Retry(t *testing.T) {
 	if a := b.bot.attemptsOf(1); a != 3 {
 		t.Errorf("update 1 tried %d times, want 3", a)
 	}
+	var attempts, failures int
+	if err := b.pool.QueryRow(context.Background(), "SELECT attempts, failures FROM telegram_updates WHERE update_id = 1").Scan(&attempts, &failures); err != nil {
+		t.Fatal(err)
+	}
+	if attempts != 3 || failures != 2 {
+		t.Errorf("attempts %d, failures %d; want 3, 2", attempts, failures)
+	}
 }
 
 // TestInbox_RetryWaits fails an update once: it waits for its retry time (the pause
 // grows with each attempt) before anyone tries it again, and the chat's later updates
-// wait behind it, even when they arrive by webhook. Once due, the sweeper handles
-// both, in order.
+// wait behind it. Once due, the sweeper handles both, in order.
 func TestInbox_RetryWaits(t *testing.T) {
 	b := setup(t)
 	b.bot.behave = func(ctx context.Context, u telego.Update, attempt int) error {
 		if u.UpdateID == 1 && attempt == 1 {
-			return errors.New("the database is failing over")
+			return errors.New("something unexpected")
 		}
 		return nil
 	}
 	in := b.newInbox(t, "a", inbox.Options{RetryBackoff: 3 * time.Minute})
+	runSweeper(t, in)
 	srv := httptest.NewServer(in.Webhook(secret))
 	defer srv.Close()
 	for _, id := range []int{1, 2} {
 		if got := post(t, srv.URL, secret, messageJSON(id, 9)); got != http.StatusOK {
 			t.Fatalf("update %d: status %d", id, got)
+		}
+		if err := in.WaitSettled(context.Background(), int64(id)); err != nil {
+			t.Fatal(err)
 		}
 	}
 	if got := b.bot.handled(9); len(got) != 0 || b.bot.attemptsOf(1) != 1 {
@@ -510,7 +543,6 @@ func TestInbox_RetryWaits(t *testing.T) {
 	if n := countRows(t, b.pool, "update_id = 1 AND retry_at > now() + interval '2 minutes'"); n != 1 {
 		t.Error("update 1 is not due in 3 minutes")
 	}
-	runSweeper(t, in)
 	if _, err := b.pool.Exec(context.Background(), `UPDATE telegram_updates SET retry_at = now() WHERE update_id = 1`); err != nil {
 		t.Fatal(err)
 	}
@@ -560,7 +592,7 @@ func TestInbox_PoisonUpdate(t *testing.T) {
 	if !strings.Contains(panicText, "broken differently") {
 		t.Errorf("last_error of the panicking update = %q", panicText)
 	}
-	if got := counter(t, reg, "vitrina_telegram_updates_failed_total", "message"); got != 2 {
+	if got := counter(t, reg, "vitrina_telegram_updates_failed_total", "message", "attempts"); got != 2 {
 		t.Errorf("failed counter = %v, want 2", got)
 	}
 }
@@ -571,12 +603,12 @@ func TestInbox_CrashBeforeHandling(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
 	for _, id := range []int{3, 1, 2} {
-		if _, err := b.store.SaveUpdate(ctx, int64(id), 12, messageJSON(id, 12)); err != nil {
+		if _, err := b.store.SaveUpdate(ctx, testBot, int64(id), 12, messageJSON(id, 12)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// And a replica that died while handling one: its lease is still there, for now.
-	if _, err := b.store.SaveUpdate(ctx, 10, 13, messageJSON(10, 13)); err != nil {
+	if _, err := b.store.SaveUpdate(ctx, testBot, 10, 13, messageJSON(10, 13)); err != nil {
 		t.Fatal(err)
 	}
 	if ok, err := b.store.AcquireLease(ctx, 13, "dead", 300*time.Millisecond); err != nil || !ok {
@@ -610,7 +642,7 @@ func TestInbox_LongUpdate(t *testing.T) {
 	// Update 2 is stored while update 1 is handled: the sweeper must not take it.
 	go func() {
 		time.Sleep(ttl)
-		if _, err := b.store.SaveUpdate(context.Background(), 2, 3, messageJSON(2, 3)); err != nil {
+		if _, err := b.store.SaveUpdate(context.Background(), testBot, 2, 3, messageJSON(2, 3)); err != nil {
 			t.Error(err)
 		}
 	}()
@@ -649,11 +681,7 @@ func TestInbox_Poll(t *testing.T) {
 	})
 	srv := httptest.NewServer(api)
 	defer srv.Close()
-	bot, err := telego.NewBot("123456:"+strings.Repeat("A", 35),
-		telego.WithAPIServer(srv.URL), telego.WithHTTPClient(srv.Client()), telego.WithDiscardLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
+	bot := inbox.BotAPI{Caller: ta.HTTPCaller{Client: srv.Client()}, Server: srv.URL, Token: "123456:" + strings.Repeat("A", 35)}
 	in := b.newInbox(t, "a", inbox.Options{PollTimeout: time.Second})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -730,7 +758,7 @@ func (f *fakeGetUpdates) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	json.NewDecoder(r.Body).Decode(&params)
 	f.mu.Lock()
 	f.offset = params.Offset
-	batch := []json.RawMessage{}
+	var batch [][]byte
 	var kept []fakeUpdate
 	for _, u := range f.pending {
 		if u.sent && u.id < params.Offset {
@@ -745,8 +773,9 @@ func (f *fakeGetUpdates) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if len(batch) == 0 {
 		time.Sleep(20 * time.Millisecond)
 	}
+	// Written by hand: the updates go out byte for byte, as Telegram's would.
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]any{"ok": true, "result": batch})
+	fmt.Fprintf(w, `{"ok":true,"result":[%s]}`, bytes.Join(batch, []byte(",")))
 }
 
 func decode(t *testing.T, body []byte) telego.Update {
@@ -758,24 +787,35 @@ func decode(t *testing.T, body []byte) telego.Update {
 	return u
 }
 
-// counter returns the value of the counter name with label kind in reg.
-func counter(t *testing.T, reg *prometheus.Registry, name, kind string) float64 {
+// counter returns the sum of the counters name in reg whose labels include labels
+// (kind, then reason).
+func counter(t *testing.T, reg *prometheus.Registry, name string, labels ...string) float64 {
 	t.Helper()
 	families, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
+	names := []string{"kind", "reason"}
+	var sum float64
 	for _, f := range families {
 		if f.GetName() != name {
 			continue
 		}
+	metrics:
 		for _, m := range f.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "kind" && l.GetValue() == kind {
-					return m.GetCounter().GetValue()
+			for i, want := range labels {
+				found := false
+				for _, l := range m.GetLabel() {
+					if l.GetName() == names[i] && l.GetValue() == want {
+						found = true
+					}
+				}
+				if !found {
+					continue metrics
 				}
 			}
+			sum += m.GetCounter().GetValue()
 		}
 	}
-	return 0
+	return sum
 }

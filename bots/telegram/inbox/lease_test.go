@@ -37,11 +37,18 @@ func (s *dyingStore) check() error {
 	return nil
 }
 
-func (s *dyingStore) SaveUpdate(ctx context.Context, updateID, chatKey int64, body []byte) (bool, error) {
+func (s *dyingStore) SaveUpdate(ctx context.Context, botID, updateID, chatKey int64, body []byte) (bool, error) {
 	if err := s.check(); err != nil {
 		return false, err
 	}
-	return s.Inbox.SaveUpdate(ctx, updateID, chatKey, body)
+	return s.Inbox.SaveUpdate(ctx, botID, updateID, chatKey, body)
+}
+
+func (s *dyingStore) SaveFailed(ctx context.Context, botID, updateID, chatKey int64, body []byte, reason string) (bool, error) {
+	if err := s.check(); err != nil {
+		return false, err
+	}
+	return s.Inbox.SaveFailed(ctx, botID, updateID, chatKey, body, reason)
 }
 
 func (s *dyingStore) AcquireLease(ctx context.Context, chatKey int64, holder string, ttl time.Duration) (bool, error) {
@@ -68,46 +75,53 @@ func (s *dyingStore) ReleaseLease(ctx context.Context, chatKey int64, holder str
 	return s.Inbox.ReleaseLease(ctx, chatKey, holder)
 }
 
-func (s *dyingStore) NextUpdate(ctx context.Context, chatKey int64) (int64, []byte, bool, error) {
+func (s *dyingStore) NextUpdate(ctx context.Context, botID, chatKey int64) (int64, []byte, bool, error) {
 	if err := s.check(); err != nil {
 		return 0, nil, false, err
 	}
-	return s.Inbox.NextUpdate(ctx, chatKey)
+	return s.Inbox.NextUpdate(ctx, botID, chatKey)
 }
 
-func (s *dyingStore) HasPending(ctx context.Context, chatKey int64) (bool, error) {
+func (s *dyingStore) HasPending(ctx context.Context, botID, chatKey int64) (bool, error) {
 	if err := s.check(); err != nil {
 		return false, err
 	}
-	return s.Inbox.HasPending(ctx, chatKey)
+	return s.Inbox.HasPending(ctx, botID, chatKey)
 }
 
-func (s *dyingStore) MarkHandled(ctx context.Context, updateID int64) error {
+func (s *dyingStore) MarkHandled(ctx context.Context, botID, updateID int64) error {
 	if err := s.check(); err != nil {
 		return err
 	}
-	return s.Inbox.MarkHandled(ctx, updateID)
+	return s.Inbox.MarkHandled(ctx, botID, updateID)
 }
 
-func (s *dyingStore) StartAttempt(ctx context.Context, updateID int64, maxAttempts int) (int, bool, error) {
+func (s *dyingStore) StartAttempt(ctx context.Context, botID, updateID int64) (int, int, int, time.Duration, error) {
 	if err := s.check(); err != nil {
-		return 0, false, err
+		return 0, 0, 0, 0, err
 	}
-	return s.Inbox.StartAttempt(ctx, updateID, maxAttempts)
+	return s.Inbox.StartAttempt(ctx, botID, updateID)
 }
 
-func (s *dyingStore) FailAttempt(ctx context.Context, updateID int64, errText string, maxAttempts int, retryAfter time.Duration) (bool, error) {
+func (s *dyingStore) FailAttempt(ctx context.Context, botID, updateID int64, errText string, counted, giveUp bool, retryAfter time.Duration) (bool, error) {
 	if err := s.check(); err != nil {
 		return false, err
 	}
-	return s.Inbox.FailAttempt(ctx, updateID, errText, maxAttempts, retryAfter)
+	return s.Inbox.FailAttempt(ctx, botID, updateID, errText, counted, giveUp, retryAfter)
 }
 
-func (s *dyingStore) StaleChats(ctx context.Context, olderThan time.Duration, limit int) ([]int64, error) {
+func (s *dyingStore) UpdateStatus(ctx context.Context, botID, updateID int64) (int64, bool, bool, error) {
+	if err := s.check(); err != nil {
+		return 0, false, false, err
+	}
+	return s.Inbox.UpdateStatus(ctx, botID, updateID)
+}
+
+func (s *dyingStore) StaleChats(ctx context.Context, botID int64, olderThan time.Duration, limit int) ([]int64, error) {
 	if err := s.check(); err != nil {
 		return nil, err
 	}
-	return s.Inbox.StaleChats(ctx, olderThan, limit)
+	return s.Inbox.StaleChats(ctx, botID, olderThan, limit)
 }
 
 func (s *dyingStore) Prune(ctx context.Context, olderThan time.Duration) (int64, error) {
@@ -131,7 +145,7 @@ func TestInbox_UpdateThatKillsItsReplica(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
 	for _, id := range []int64{1, 2} {
-		if _, err := b.store.SaveUpdate(ctx, id, 9, messageJSON(int(id), 9)); err != nil {
+		if _, err := b.store.SaveUpdate(ctx, testBot, id, 9, messageJSON(int(id), 9)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -152,7 +166,7 @@ func TestInbox_UpdateThatKillsItsReplica(t *testing.T) {
 			handled.Store(true)
 			return nil
 		}), slog.New(slog.DiscardHandler), inbox.Options{
-			Holder: fmt.Sprint("replica-", r), LeaseTTL: 100 * time.Millisecond, MaxAttempts: maxAttempts,
+			BotID: testBot, Holder: fmt.Sprint("replica-", r), LeaseTTL: time.Minute, MaxAttempts: maxAttempts,
 			SweepEvery: 10 * time.Millisecond, StaleAfter: time.Millisecond,
 		})
 		sweepCtx, stop := context.WithCancel(ctx)
@@ -164,6 +178,10 @@ func TestInbox_UpdateThatKillsItsReplica(t *testing.T) {
 		waitFor(t, fmt.Sprint("replica ", r, " to die or go on"), func() bool { return st.dead.Load() || handled.Load() })
 		stop()
 		<-done
+		// The dead replica's lease runs out (here at once, rather than after LeaseTTL).
+		if _, err := b.pool.Exec(ctx, `UPDATE chat_leases SET expires_at = now() - interval '1 millisecond'`); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if !handled.Load() {
 		t.Fatalf("update 1 killed %d replicas in a row and the chat never went on; want it given up after %d attempts",
@@ -201,7 +219,7 @@ func TestInbox_LeaseLostWhileHandling(t *testing.T) {
 				case <-time.After(waitLimit):
 					return errors.New("the handler was never stopped")
 				}
-			}), slog.New(slog.DiscardHandler), inbox.Options{Holder: "a", LeaseTTL: ttl})
+			}), slog.New(slog.DiscardHandler), inbox.Options{BotID: testBot, Holder: "a", LeaseTTL: ttl})
 
 			done := make(chan error, 1)
 			go func() { done <- in.Receive(context.Background(), decode(t, messageJSON(1, 4))) }()
@@ -253,7 +271,7 @@ func TestInbox_PreCheckoutNotHeldBack(t *testing.T) {
 			answered.Store(true)
 		}
 		return nil
-	}), slog.New(slog.DiscardHandler), inbox.Options{Holder: "a"})
+	}), slog.New(slog.DiscardHandler), inbox.Options{BotID: testBot, Holder: "a"})
 	slow := make(chan error, 1)
 	go func() { slow <- in.Receive(context.Background(), decode(t, messageJSON(1, 10))) }()
 	defer func() {

@@ -35,12 +35,14 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, kind),
 		errors: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "vitrina_telegram_update_errors_total",
-			Help: "Failed attempts to handle an update; each is retried until it reaches the attempt limit.",
+			Help: "Failed attempts to handle an update (each is retried, or the update set aside: see vitrina_telegram_updates_failed_total).",
 		}, kind),
 		failed: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "vitrina_telegram_updates_failed_total",
-			Help: "Updates given up on after the attempt limit.",
-		}, kind),
+			Help: "Updates set aside as failed (kept for an operator to replay), by reason: decode (not an update this version reads), " +
+				"permanent (the Bot API answered 400, 401 or 403), attempts (a handler error, every attempt), " +
+				"outage (Telegram or the network failed for the whole outage window), crashed (attempts in a row never finished).",
+		}, []string{"kind", "reason"}),
 		latency: f.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "vitrina_telegram_update_handle_seconds",
 			Help:    "Time the bot took to handle one update (one attempt).",

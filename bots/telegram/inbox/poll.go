@@ -3,15 +3,71 @@ package inbox
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
-	"github.com/mymmrac/telego"
+	ta "github.com/mymmrac/telego/telegoapi"
 )
 
+// UpdatesAPI is the Bot API's getUpdates returning each update as Telegram sent it.
+type UpdatesAPI interface {
+	GetUpdates(ctx context.Context, offset int64, timeout time.Duration, allowedUpdates []string) ([]json.RawMessage, error)
+}
+
+// BotAPI calls getUpdates through a telego API caller (the bot's own, so that its
+// timeouts and the scrubbing of the token from errors apply) and leaves the updates
+// undecoded: telego's Bot.GetUpdates decodes the whole batch at once, so one update it
+// cannot decode would fail every call and stop the bot for everyone.
+type BotAPI struct {
+	// Caller makes the request; nil is telegoapi.DefaultHTTPCaller.
+	Caller ta.Caller
+	// Server is the Bot API server's URL; "" is https://api.telegram.org.
+	Server string
+	// Token is the bot's token.
+	Token string
+}
+
+// GetUpdates calls getUpdates. allowedUpdates nil keeps Telegram's setting.
+func (a BotAPI) GetUpdates(ctx context.Context, offset int64, timeout time.Duration, allowedUpdates []string) ([]json.RawMessage, error) {
+	params, err := json.Marshal(struct {
+		Offset         int64    `json:"offset,omitempty"`
+		Timeout        int      `json:"timeout,omitempty"`
+		AllowedUpdates []string `json:"allowed_updates,omitempty"`
+	}{offset, int(timeout / time.Second), allowedUpdates})
+	if err != nil {
+		return nil, fmt.Errorf("getUpdates: %w", err)
+	}
+	caller, server := a.Caller, a.Server
+	if caller == nil {
+		caller = ta.DefaultHTTPCaller
+	}
+	if server == "" {
+		server = "https://api.telegram.org"
+	}
+	resp, err := caller.Call(ctx, strings.TrimRight(server, "/")+"/bot"+a.Token+"/getUpdates",
+		&ta.RequestData{ContentType: ta.ContentTypeJSON, BodyRaw: params})
+	if err != nil {
+		return nil, fmt.Errorf("getUpdates: %w", err)
+	}
+	if !resp.Ok {
+		if resp.Error != nil {
+			return nil, fmt.Errorf("getUpdates: %w", resp.Error)
+		}
+		return nil, errors.New("getUpdates: not ok")
+	}
+	var updates []json.RawMessage
+	if err := json.Unmarshal(resp.Result, &updates); err != nil {
+		return nil, fmt.Errorf("getUpdates: result: %w", err)
+	}
+	return updates, nil
+}
+
 // Poll receives updates by long polling (getUpdates) until ctx ends, then waits for
-// the drains it started and returns nil. Each batch is stored update by update; the
+// the drains it started and returns nil. Each batch is stored update by update, each
+// as Telegram sent it; one that does not decode is stored set aside as failed. The
 // offset moves past an update only once it is stored, so an update that could not be
 // stored is fetched again. The batch's chats are then drained in the background, at
 // most Options.MaxParallel at once. Errors of getUpdates or of the store are logged
@@ -19,17 +75,13 @@ import (
 //
 // allowedUpdates is passed to getUpdates (nil keeps Telegram's setting). A webhook
 // must not be set: Telegram refuses getUpdates while one is.
-func (i *Inbox) Poll(ctx context.Context, bot *telego.Bot, allowedUpdates []string) error {
+func (i *Inbox) Poll(ctx context.Context, api UpdatesAPI, allowedUpdates []string) error {
 	var drains sync.WaitGroup
 	defer drains.Wait()
 	pause := backoff{min: time.Second, max: 30 * time.Second}
-	offset := 0
+	var offset int64
 	for ctx.Err() == nil {
-		updates, err := bot.GetUpdates(ctx, &telego.GetUpdatesParams{
-			Offset:         offset,
-			Timeout:        int(i.opt.PollTimeout / time.Second),
-			AllowedUpdates: allowedUpdates,
-		})
+		updates, err := api.GetUpdates(ctx, offset, i.opt.PollTimeout, allowedUpdates)
 		if err != nil {
 			if ctx.Err() != nil {
 				break
@@ -41,21 +93,24 @@ func (i *Inbox) Poll(ctx context.Context, bot *telego.Bot, allowedUpdates []stri
 		var chats []int64
 		seen := map[int64]bool{}
 		stored := true
-		for _, u := range updates {
-			chat, err := i.savePolled(ctx, u)
+		for _, raw := range updates {
+			in, err := i.accept(ctx, raw)
+			if errors.Is(err, errNotUpdate) || errors.Is(err, ErrNoUpdateID) {
+				// Telegram never sends one; there is no id to move the offset past.
+				i.log.Warn("poll: skipping what is not an update", "error", err, "size", len(raw))
+				continue
+			}
 			if err != nil {
 				if ctx.Err() == nil {
-					i.log.Warn("poll: update not stored; fetching it again", "update_id", u.UpdateID, "error", err)
+					i.log.Warn("poll: update not stored; fetching it again", "update_id", in.updateID, "error", err)
 				}
 				stored = false
 				break
 			}
-			if u.UpdateID >= offset {
-				offset = u.UpdateID + 1
-			}
-			if !seen[chat] {
-				seen[chat] = true
-				chats = append(chats, chat)
+			offset = max(offset, in.updateID+1)
+			if in.pending && !seen[in.chat] {
+				seen[in.chat] = true
+				chats = append(chats, in.chat)
 			}
 		}
 		for _, chat := range chats {
@@ -70,15 +125,6 @@ func (i *Inbox) Poll(ctx context.Context, bot *telego.Bot, allowedUpdates []stri
 		}
 	}
 	return nil
-}
-
-// savePolled stores an update received by getUpdates.
-func (i *Inbox) savePolled(ctx context.Context, u telego.Update) (int64, error) {
-	body, err := json.Marshal(u)
-	if err != nil {
-		return 0, fmt.Errorf("encode update %d: %w", u.UpdateID, err)
-	}
-	return i.save(ctx, u, body)
 }
 
 // backoff is a pause that doubles on each failure up to max.

@@ -1,14 +1,14 @@
 package inbox
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
-
-	"github.com/mymmrac/telego"
 )
 
 // SecretHeader carries the secret token given to setWebhook in every webhook request.
@@ -24,14 +24,15 @@ const maxUpdateSize = 1 << 20
 //   - 401, storing nothing, when the X-Telegram-Bot-Api-Secret-Token header is missing
 //     or is not secret (compared in constant time); an empty secret refuses every
 //     request;
-//   - 400 when the body is not an update with an update_id, 413 when it is too large;
+//   - 400 when the body is not a JSON object with an update_id, 413 when it is too
+//     large;
 //   - 500 when the update could not be stored: Telegram sends it again;
-//   - 200 once the update is stored and its chat's pending updates were handled by this
-//     request (or are being handled by the replica that holds the chat). A handler
-//     error still answers 200: the update is safe and the sweeper retries it.
+//   - 200 as soon as the update is stored. Its chat is then drained in the background
+//     by RunSweeper (or by the replica holding the chat), so a slow handler never holds
+//     one of the few connections Telegram opens to the webhook. An update that does
+//     not decode is stored already set aside as failed, and answered 200 too.
 //
-// So a test that posts an update sees the bot's calls when the request returns, unless
-// another replica holds the chat.
+// Tests that post an update and look at what the bot did wait with WaitSettled.
 func (i *Inbox) Webhook(secret string) http.Handler {
 	want := sha256.Sum256([]byte(secret))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -48,32 +49,108 @@ func (i *Inbox) Webhook(secret string) http.Handler {
 		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxUpdateSize))
 		if err != nil {
-			var tooLarge *http.MaxBytesError
-			if errors.As(err, &tooLarge) {
+			if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
 				http.Error(w, "update too large", http.StatusRequestEntityTooLarge)
 				return
 			}
 			http.Error(w, "cannot read the update", http.StatusBadRequest)
 			return
 		}
-		var u telego.Update
-		if err := json.Unmarshal(body, &u); err != nil {
+		in, err := i.accept(r.Context(), body)
+		switch {
+		case errors.Is(err, errNotUpdate):
 			http.Error(w, "not an update", http.StatusBadRequest)
 			return
-		}
-		// The body as received is stored: it keeps fields this telego version does not
-		// know.
-		chat, err := i.save(r.Context(), u, body)
-		if errors.Is(err, ErrNoUpdateID) {
+		case errors.Is(err, ErrNoUpdateID):
 			http.Error(w, "update has no update_id", http.StatusBadRequest)
 			return
-		}
-		if err != nil {
-			i.log.Error("webhook: update not stored; Telegram will resend it", "update_id", u.UpdateID, "error", err)
+		case err != nil:
+			i.log.Error("webhook: update not stored; Telegram will resend it", "update_id", in.updateID, "error", err)
 			http.Error(w, "cannot store the update", http.StatusInternalServerError)
 			return
 		}
-		i.drain(r.Context(), chat)
+		if in.pending {
+			i.enqueue(in.chat)
+		}
 		w.WriteHeader(http.StatusOK)
 	})
+}
+
+// errNotUpdate is returned by accept for a body that is not a JSON object.
+var errNotUpdate = errors.New("not a JSON object")
+
+// accepted is what accept did with an update.
+type accepted struct {
+	updateID int64
+	chat     int64
+	// pending is true when the update waits to be handled (stored now or before),
+	// false when it was set aside as failed.
+	pending bool
+}
+
+// accept stores an update as Telegram sent it (body). Only what storing needs is
+// decoded: the update_id, and the chat (route) from the cleaned copy the handler will
+// get. An update that does not decode is stored already set aside as failed. It
+// returns errNotUpdate or ErrNoUpdateID for a body that cannot be stored, and the
+// store's error.
+func (i *Inbox) accept(ctx context.Context, body []byte) (accepted, error) {
+	var head map[string]json.RawMessage
+	if err := json.Unmarshal(body, &head); err != nil || head == nil {
+		return accepted{}, errNotUpdate
+	}
+	var id int64
+	if raw, ok := head["update_id"]; !ok || json.Unmarshal(raw, &id) != nil || id <= 0 {
+		return accepted{}, ErrNoUpdateID
+	}
+	u, err := decodeUpdate(body)
+	if err != nil {
+		kind, reason := kindOfHead(head), "decode: "+err.Error()
+		fresh, err := i.store.SaveFailed(ctx, i.opt.BotID, id, 0, body, reason)
+		if err != nil {
+			return accepted{updateID: id}, fmt.Errorf("store update %d: %w", id, err)
+		}
+		i.counted(kind, fresh)
+		if fresh {
+			i.setAside(id, kind, 0, reasonDecode, reason)
+		}
+		return accepted{updateID: id}, nil
+	}
+	kind, chat := route(u)
+	fresh, err := i.store.SaveUpdate(ctx, i.opt.BotID, id, chat, body)
+	if err != nil {
+		return accepted{updateID: id}, fmt.Errorf("store update %d: %w", id, err)
+	}
+	i.counted(kind, fresh)
+	return accepted{updateID: id, chat: chat, pending: true}, nil
+}
+
+// counted counts an update received, and a redelivery.
+func (i *Inbox) counted(kind string, fresh bool) {
+	i.metrics.received.WithLabelValues(kind).Inc()
+	if !fresh {
+		i.metrics.duplicates.WithLabelValues(kind).Inc()
+	}
+}
+
+// kindOf returns the kind of an update that may not decode: the name of its field
+// other than update_id ("message", ...), or "unknown".
+func kindOf(body []byte) string {
+	var head map[string]json.RawMessage
+	if json.Unmarshal(body, &head) != nil {
+		return "unknown"
+	}
+	return kindOfHead(head)
+}
+
+func kindOfHead(head map[string]json.RawMessage) string {
+	var kinds []string
+	for k := range head {
+		if k != "update_id" {
+			kinds = append(kinds, k)
+		}
+	}
+	if len(kinds) != 1 || len(kinds[0]) > 40 {
+		return "unknown" // a metric label: never whatever a sender made up
+	}
+	return kinds[0]
 }
