@@ -36,8 +36,10 @@ const browserStepTimeout = 30 * time.Second
 // in a headless Chromium. John (a shopper, English) opens the bot, browses Лавка Марины,
 // buys a hoodie with delivery and pays through the payment dialog; Марина (the seller,
 // Russian) hears of the paid order from the worker, opens it and marks it shipped with a
-// tracking note; John hears that it is shipped. The page, the bot, the webhook, the
-// outbox, asynq and the worker are all the real ones.
+// tracking note; John hears that it is shipped. Then Telegram goes down (the page's
+// outage switch): Алия's /start stays unanswered while the bot's calls are refused, and is
+// answered once Telegram is back. The page, the bot, the webhook, the inbox, the outbox,
+// asynq and the worker are all the real ones.
 //
 // It keeps a screenshot of John's chat at the end in the artifacts directory
 // (VITRINA_TEST_ARTIFACTS, default vitrina-artifacts in the temporary directory), and on
@@ -134,6 +136,29 @@ func TestDemo_Browser(t *testing.T) {
 		john.ID, strconv.Quote("Order #"+orderNo+" is shipped")))
 	path := b.screenshot("shopper-chat")
 	t.Logf("John's chat at the end: %s", path)
+
+	// 5. Telegram goes down: Алия writes to the bot and nothing answers, since every call
+	// of the bot's is refused with 500; the page says why. Once Telegram is back, the
+	// inbox's next try answers her.
+	alia := demoPersona(t, "Алия")
+	b.switchPersona("switch to Алия", alia.ID)
+	banner := `document.querySelector('[data-testid="outage-banner"]')`
+	b.run("switch the Telegram outage on", chromedp.Click(chromedp.CSS(`[data-testid="outage-toggle"]`)))
+	b.waitPage("the page says Telegram is down", fmt.Sprintf(
+		`document.body.dataset.outage === 'error' && !%[1]s.hidden && %[1]s.innerText.includes('Telegram is down (simulated)')`, banner))
+	b.start("Алия starts the bot during the outage")
+	mine := b.waitMessage("Алия's /start shows", messageQuery{Sender: "me", Text: []string{"/start"}})
+	// A few of the bot's tries fail (the inbox waits 1 s, then 2 s between them) while her
+	// message is still the chat's last: nothing answered it.
+	b.waitPage("the bot's calls are refused while Алия's message waits", fmt.Sprintf(
+		`Number(%s.dataset.refused) >= 3
+		&& [...document.querySelectorAll('[data-testid="messages"] [data-testid="message"]')].pop()?.dataset.messageId === %s`,
+		banner, strconv.Quote(mine.ID)))
+	path = b.screenshot("telegram-outage")
+	t.Logf("the outage as the page shows it: %s", path)
+	b.run("switch the Telegram outage off", chromedp.Click(chromedp.CSS(`[data-testid="outage-toggle"]`)))
+	b.waitPage("the banner is gone", fmt.Sprintf(`document.body.dataset.outage === 'off' && %s.hidden`, banner))
+	b.waitMessage("the bot answers Алия once Telegram is back", bot("Здравствуйте, Алия").after(mine))
 }
 
 // chromiumPath returns the Chromium to drive. Without one the test is skipped, except in
@@ -406,6 +431,7 @@ type messageQuery struct {
 	Sender string   `json:"sender"` // data-sender: bot, me, user, channel; "" for any
 	Text   []string `json:"text"`   // substrings of the message's visible text
 	Has    []string `json:"has"`    // CSS selectors that must match inside the message
+	After  int      `json:"after"`  // only messages with a greater id; 0 for any
 }
 
 // bot asks for a message from the bot whose text has text ("" for any) and in which every
@@ -426,6 +452,12 @@ func bot(text string, has ...string) messageQuery {
 // withText also asks for text in the message.
 func (q messageQuery) withText(text string) messageQuery {
 	q.Text = append(append([]string(nil), q.Text...), text)
+	return q
+}
+
+// after asks for a message that came after m.
+func (q messageQuery) after(m shownMessage) messageQuery {
+	q.After, _ = strconv.Atoi(m.ID)
 	return q
 }
 
@@ -461,6 +493,7 @@ const findMessage = `(q) => {
 	for (let i = messages.length - 1; i >= 0; i--) {
 		const m = messages[i];
 		if (q.sender && m.dataset.sender !== q.sender) continue;
+		if (q.after && Number(m.dataset.messageId) <= q.after) continue;
 		const text = m.innerText;
 		if (!(q.text || []).every((s) => text.includes(s))) continue;
 		if (!(q.has || []).every((sel) => m.querySelector(sel))) continue;

@@ -36,6 +36,8 @@ type stateView struct {
 	Chats    []chatView    `json:"chats"`
 	// Commands are the bot's command menu for the persona (setMyCommands).
 	Commands []commandView `json:"commands"`
+	// Outage is the simulated Telegram outage (api/outage).
+	Outage outageView `json:"outage"`
 }
 
 type botView struct {
@@ -84,6 +86,7 @@ func (h *Handler) handleState(w http.ResponseWriter, r *http.Request) {
 		Personas: []personaView{},
 		Chats:    []chatView{},
 		Commands: []commandView{},
+		Outage:   h.outageView(),
 	}
 	var current *Persona
 	if raw := r.URL.Query().Get("persona"); raw != "" {

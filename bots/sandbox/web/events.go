@@ -13,7 +13,8 @@ import (
 type eventView struct {
 	// Kind is a sandbox.EventKind the persona is concerned by, or one of the stream's own:
 	// "hello" (the stream is open: after a reconnect, reload), "resync" (events were lost: reload),
-	// "activity" (a chat the persona does not see changed: other personas' unread counts moved).
+	// "activity" (a chat the persona does not see changed: other personas' unread counts moved),
+	// "outage" (the simulated outage was switched, or its counts moved: Outage is its state).
 	Kind    string       `json:"kind"`
 	Seq     int64        `json:"seq,omitempty"`
 	ChatID  int64        `json:"chat_id,omitempty"`
@@ -22,14 +23,19 @@ type eventView struct {
 	Action string `json:"action,omitempty"`
 	// Status, MessageID and TotalText describe a payment of the persona: MessageID is the invoice
 	// message paid (0 for an invoice link or a refund).
-	Status    string `json:"status,omitempty"`
-	MessageID int    `json:"message_id,omitempty"`
-	TotalText string `json:"total_text,omitempty"`
-	Error     string `json:"error,omitempty"`
+	Status    string      `json:"status,omitempty"`
+	MessageID int         `json:"message_id,omitempty"`
+	TotalText string      `json:"total_text,omitempty"`
+	Error     string      `json:"error,omitempty"`
+	Outage    *outageView `json:"outage,omitempty"`
 }
 
 // heartbeat is how often an idle stream sends a comment, so proxies and the browser keep it open.
 const heartbeat = 15 * time.Second
+
+// outageTick is how often a stream looks at the counts of an outage that is on (the bot's calls
+// refused or held), so the page's banner shows the bot trying.
+const outageTick = time.Second
 
 func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request) {
 	personaID, err := int64Param("persona", r.URL.Query().Get("persona"))
@@ -68,6 +74,10 @@ func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		return err == nil
 	}
+	// The page reads the outage's state from api/state after the hello; the stream tells it what
+	// changes from the state before the hello, so a switch in between is not lost.
+	outageChanged := h.outageSignal()
+	lastOutage := h.outageView()
 	// retry: how long the browser waits before reconnecting, in milliseconds.
 	if _, err := fmt.Fprint(w, "retry: 2000\n\n"); err != nil {
 		return
@@ -77,6 +87,8 @@ func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	tick := time.NewTicker(heartbeat)
 	defer tick.Stop()
+	outageTicker := time.NewTicker(outageTick)
+	defer outageTicker.Stop()
 	var last int64
 	for {
 		select {
@@ -87,6 +99,22 @@ func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request) {
 		case <-tick.C:
 			if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil || rc.Flush() != nil {
 				return
+			}
+		case <-outageChanged:
+			outageChanged = h.outageSignal()
+			lastOutage = h.outageView()
+			if !send(eventView{Kind: "outage", Outage: &lastOutage}) {
+				return
+			}
+		case <-outageTicker.C:
+			if !lastOutage.On {
+				continue
+			}
+			if v := h.outageView(); v != lastOutage {
+				lastOutage = v
+				if !send(eventView{Kind: "outage", Outage: &v}) {
+					return
+				}
 			}
 		case ev, ok := <-events:
 			if !ok {

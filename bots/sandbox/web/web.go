@@ -25,6 +25,11 @@
 //	POST api/pay        {persona, chat_id, message_id, quote_id, shipping_option_id, address,
 //	                     name, phone, email, fail_at_provider} pre-checkout, then the payment
 //	POST api/upload     multipart: persona, chat_id, caption, as (photo|document), file
+//	POST api/outage     {on, mode}                              simulates a Telegram outage: while on,
+//	                                                            every Bot API call of the bot answers
+//	                                                            500 (mode "error", the default) or
+//	                                                            hangs (mode "hang"); answers the
+//	                                                            outage's state, also in api/state
 //	GET  api/events?persona=ID        server-sent events (text/event-stream)
 //	GET  files/{file_id}[?download=1] a file's bytes (photos inline, documents as attachments)
 //
@@ -53,6 +58,10 @@
 //	               pay-close
 //	inline-results with inline-result (data-result-id, data-result-title), inline-more
 //	document-viewer with document-table, viewer-download, viewer-close
+//	outage-toggle  the outage switch (a checkbox; checked while Telegram is down), outage-mode (a
+//	               select: error, hang)
+//	outage-banner  shown while the outage is on: data-mode, data-refused (the bot's calls answered
+//	               500 so far), data-held (its calls held now)
 //
 // The body carries data-ready="1" once the first state is shown, data-pending with the number of
 // API requests in flight, and data-event-seq with the last live event's sequence number: a test
@@ -131,6 +140,12 @@ type Handler struct {
 	quotes  *memo[quoteEntry]
 	done    chan struct{}
 	closing bool
+
+	// outageMu serializes switching the outage (the sandbox's faults change with it); h.mu guards
+	// the state read by every request.
+	outageMu      sync.Mutex
+	outage        outageState
+	outageChanged chan struct{} // closed and replaced when the outage is switched
 }
 
 type readKey struct {
@@ -161,6 +176,8 @@ func New(s *sandbox.Server, opts Options) *Handler {
 		inline: newMemo[inlineEntry](256),
 		quotes: newMemo[quoteEntry](256),
 		done:   make(chan struct{}),
+
+		outageChanged: make(chan struct{}),
 	}
 	if h.prefix == "/" {
 		h.prefix = ""
@@ -180,6 +197,7 @@ func New(s *sandbox.Server, opts Options) *Handler {
 	mux.HandleFunc("POST /api/pay/shipping", h.handleShipping)
 	mux.HandleFunc("POST /api/pay", h.handlePay)
 	mux.HandleFunc("POST /api/upload", h.handleUpload)
+	mux.HandleFunc("POST /api/outage", h.handleOutage)
 	mux.HandleFunc("GET /api/events", h.handleEvents)
 	mux.HandleFunc("GET /files/{file}", h.handleFile)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {

@@ -49,6 +49,7 @@
     chatLoad: 0, // increases per chat load, so a late answer for another chat is dropped
     inline: { timer: null, seq: 0, queryId: '', query: '', results: [], nextOffset: '' },
     attachment: null, // {file, asPhoto}
+    outage: { on: false }, // the simulated Telegram outage, as api/state and the events tell it
   };
 
   // API.
@@ -308,6 +309,7 @@
     const state = await api('GET', 'api/state' + (app.persona ? '?persona=' + encodeURIComponent(app.persona) : ''));
     app.state = state;
     if (state.persona) app.persona = state.persona.id;
+    renderOutage(state.outage);
     renderPersonas();
     renderChatList();
     renderComposer();
@@ -1326,6 +1328,54 @@
     }
   }
 
+  // A simulated Telegram outage: while it is on, the sandbox's Bot API fails every call of the bot
+  // (500 Internal Server Error, or no answer at all). The bot keeps the updates and retries with a
+  // backoff that grows to a minute, so its answers come within a minute of the outage's end.
+
+  function plural(n, one, many) {
+    return `${n} ${n === 1 ? one : many}`;
+  }
+
+  function renderOutage(o) {
+    if (!o) return;
+    const was = app.outage.on;
+    app.outage = o;
+    const toggle = $('[data-testid="outage-toggle"]');
+    const mode = $('[data-testid="outage-mode"]');
+    const banner = $('[data-testid="outage-banner"]');
+    toggle.checked = o.on;
+    if (o.on) mode.value = o.mode;
+    document.body.dataset.outage = o.on ? o.mode : 'off';
+    banner.hidden = !o.on;
+    banner.dataset.mode = o.on ? o.mode : '';
+    banner.dataset.refused = String(o.refused || 0);
+    banner.dataset.held = String(o.held || 0);
+    if (o.on) {
+      const hang = o.mode === 'hang';
+      $('[data-testid="outage-detail"]', banner).textContent = (hang
+        ? 'Nothing answers: the Bot API leaves the bot\'s calls without an answer.'
+        : 'Nothing answers: the Bot API refuses the bot\'s calls with 500 Internal Server Error.')
+        + ' The bot keeps your messages and retries; switch the outage off and its answers arrive within a minute.';
+      $('[data-testid="outage-count"]', banner).textContent = hang
+        ? `${plural(o.held, 'call', 'calls')} waiting for an answer.`
+        : `${plural(o.refused, 'call', 'calls')} refused so far.`;
+    }
+    if (was && !o.on) toast('Telegram is back: the bot\'s answers arrive within a minute.');
+  }
+
+  async function setOutage(on, mode) {
+    const toggle = $('[data-testid="outage-toggle"]');
+    toggle.disabled = true;
+    try {
+      renderOutage(await api('POST', 'api/outage', { on, mode }));
+    } catch (err) {
+      toggle.checked = app.outage.on;
+      showError(err);
+    } finally {
+      toggle.disabled = false;
+    }
+  }
+
   // Live updates.
 
   function setConnection(state, text) {
@@ -1438,6 +1488,9 @@
       case 'webhook_failed':
         toast('The bot did not take an update: ' + ev.error, 'error');
         return;
+      case 'outage':
+        renderOutage(ev.outage);
+        return;
       default:
     }
   }
@@ -1474,6 +1527,13 @@
       $('#app').dataset.view = 'list';
     });
     $('[data-testid="alert-ok"]').addEventListener('click', () => $('[data-testid="alert-dialog"]').close());
+    const outageToggle = $('[data-testid="outage-toggle"]');
+    const outageMode = $('[data-testid="outage-mode"]');
+    outageToggle.addEventListener('change', () => setOutage(outageToggle.checked, outageMode.value));
+    outageMode.addEventListener('change', () => {
+      if (app.outage.on) setOutage(true, outageMode.value);
+    });
+    $('[data-testid="outage-end"]').addEventListener('click', () => setOutage(false, outageMode.value));
     window.addEventListener('hashchange', () => {
       const h = readHash();
       if (h.persona && h.persona !== app.persona) switchPersona(h.persona);
