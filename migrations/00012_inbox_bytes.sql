@@ -1,5 +1,12 @@
 -- +goose Up
 
+-- On a large table: ALTER COLUMN ... TYPE rewrites the table and the new primary key is
+-- built, both under an ACCESS EXCLUSIVE lock, so webhook requests wait (and Telegram
+-- retries them) for as long as that takes. The table holds only what the inbox keeps
+-- (handled updates, bodies emptied, for 7 days, and failed ones): seconds for a million
+-- rows. Stop serve first on a larger one. Updates still pending here go to bot 0 and are
+-- adopted by the first sweeper of the bot (postgres.Inbox.AdoptUpdates).
+
 -- An update is kept byte for byte as Telegram sent it. In a jsonb column some could not
 -- be stored at all (a text with \u0000, a lone surrogate such as \ud800, invalid UTF-8),
 -- so the webhook answered 500 to them forever and long polling stopped on them. The
@@ -10,8 +17,8 @@ ALTER TABLE telegram_updates ALTER COLUMN body TYPE bytea USING convert_to(body:
 -- bot, the demo's sandbox starting again) numbers its updates from 1 again, and they
 -- were dropped as already seen. Updates are now keyed by the bot's id (the number
 -- before ':' in its token) too. Rows stored before this belong to bot 0: a
--- redelivery of one of them is handled again, which handlers are ready for (delivery
--- is at least once).
+-- redelivery of a handled one is handled again, which handlers are ready for (delivery
+-- is at least once); pending ones are adopted by the bot's sweeper.
 ALTER TABLE telegram_updates ADD COLUMN bot_id bigint NOT NULL DEFAULT 0;
 ALTER TABLE telegram_updates DROP CONSTRAINT telegram_updates_pkey;
 ALTER TABLE telegram_updates ADD PRIMARY KEY (bot_id, update_id);

@@ -99,9 +99,36 @@ type Relay struct {
 	conflicts *prometheus.CounterVec
 	failures  *prometheus.CounterVec
 
-	// redisDown is when the current run of failed enqueues began (Redis is down, or
-	// refuses); zero while enqueues succeed. Used by Run's goroutine only.
-	redisDown time.Time
+	// redisDown is the current run of failed enqueues (Redis is down, or refuses);
+	// dbDown the current run of failed claims (PostgreSQL is). Run's goroutine only.
+	redisDown, dbDown outage
+}
+
+// outage is a run of failures of one kind, logged when it starts and when it ends
+// only: the relay tries again several times a second, and a warning each time would
+// bury the rest of the log (the metrics count the failures and the backlog).
+type outage struct {
+	since time.Time // zero while the calls succeed
+}
+
+// failed logs a failure: the first of a run as a warning, the others at debug level.
+func (o *outage) failed(log *slog.Logger, msg string, args ...any) {
+	if o.since.IsZero() {
+		o.since = time.Now()
+		log.Warn(msg, args...)
+		return
+	}
+	log.Debug(msg, args...)
+}
+
+// ended reports whether a run of failures just ended, and how long it lasted.
+func (o *outage) ended() (time.Duration, bool) {
+	if o.since.IsZero() {
+		return 0, false
+	}
+	lasted := time.Since(o.since).Round(time.Millisecond)
+	o.since = time.Time{}
+	return lasted, true
 }
 
 // NewRelay returns a relay from store to queue.
@@ -198,12 +225,17 @@ func (r *Relay) listen(ctx context.Context, wake chan<- struct{}) {
 		default: // a wake-up is pending already
 		}
 	}
+	var down outage // a connection that fails at once, again and again: PostgreSQL is down
 	for ctx.Err() == nil {
+		began := time.Now()
 		err := r.store.Listen(ctx, notify)
 		if ctx.Err() != nil {
 			return
 		}
-		r.log.Warn("listen for outbox jobs; polling meanwhile", "error", err)
+		if time.Since(began) > time.Minute {
+			down.ended() // it listened for a while: a new failure
+		}
+		down.failed(r.log, "listen for outbox jobs; polling meanwhile", "error", err)
 		pause := time.NewTimer(time.Second)
 		select {
 		case <-ctx.Done():
@@ -226,9 +258,12 @@ func (r *Relay) relayBatch(ctx context.Context) (int, bool) {
 	ids, jobs, err := r.store.Claim(ctx, r.opt.Batch, r.opt.ClaimFor)
 	if err != nil {
 		if ctx.Err() == nil {
-			r.log.Warn("claim outbox jobs", "error", err)
+			r.dbDown.failed(r.log, "claim outbox jobs (is PostgreSQL down?)", "error", err)
 		}
 		return 0, false
+	}
+	if lasted, ok := r.dbDown.ended(); ok {
+		r.log.Info("claiming outbox jobs again", "outage", lasted.String())
 	}
 	// Recording what happened must survive the end of ctx, or shutting down would
 	// leave jobs claimed (delayed by ClaimFor) or relayed twice.
@@ -278,23 +313,17 @@ func (r *Relay) relayBatch(ctx context.Context) (int, bool) {
 // shows the jobs waiting.
 func (r *Relay) enqueueFailed(job core.Job, outboxID int64, err error) {
 	// Keys may carry payment ids: log the row id instead.
-	if r.redisDown.IsZero() {
-		r.redisDown = time.Now()
-		r.log.Warn("cannot enqueue outbox jobs (is Redis down?): they wait in the outbox, tried again until Redis takes them",
-			"kind", job.Kind, "outbox_id", outboxID, "error", err)
-		return
-	}
-	r.log.Debug("enqueue outbox job; it stays in the outbox", "kind", job.Kind, "outbox_id", outboxID, "error", err)
+	r.redisDown.failed(r.log, "cannot enqueue outbox jobs (is Redis down?): they wait in the outbox, tried again until Redis takes them",
+		"kind", job.Kind, "outbox_id", outboxID, "error", err)
 }
 
 // enqueued ends an outage of Redis, if one was logged, with one line saying how long it
 // lasted and how many jobs wait to be relayed.
 func (r *Relay) enqueued(ctx context.Context) {
-	if r.redisDown.IsZero() {
+	lasted, ok := r.redisDown.ended()
+	if !ok {
 		return
 	}
-	lasted := time.Since(r.redisDown).Round(time.Millisecond)
-	r.redisDown = time.Time{}
 	ctx, cancel := context.WithTimeout(ctx, enqueueTimeout)
 	defer cancel()
 	pending, _, err := r.store.Backlog(ctx)

@@ -2,6 +2,7 @@ package workers_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/order"
 	"github.com/vitrina-shop/vitrina/core/postgres"
 	"github.com/vitrina-shop/vitrina/core/postgres/pgtest"
@@ -377,5 +379,64 @@ func TestRelay_RedisOutageLoggedOnce(t *testing.T) {
 	}
 	if n := len(logs.at(slog.LevelWarn)); n != 1 {
 		t.Errorf("%d warnings in all, want 1", n)
+	}
+}
+
+// downOutbox is an outbox whose PostgreSQL is down while down is set: Claim and Listen
+// fail at once.
+type downOutbox struct {
+	*postgres.Outbox
+	down   atomic.Bool
+	claims atomic.Int64
+}
+
+func (o *downOutbox) Claim(ctx context.Context, limit int, claimFor time.Duration) ([]int64, []core.Job, error) {
+	o.claims.Add(1)
+	if o.down.Load() {
+		return nil, nil, errors.New("dial tcp 127.0.0.1:5432: connect: connection refused")
+	}
+	return o.Outbox.Claim(ctx, limit, claimFor)
+}
+
+func (o *downOutbox) Listen(ctx context.Context, notify func()) error {
+	if o.down.Load() {
+		return errors.New("dial tcp 127.0.0.1:5432: connect: connection refused")
+	}
+	return o.Outbox.Listen(ctx, notify)
+}
+
+// TestRelay_DatabaseOutageLoggedOnce keeps PostgreSQL unreachable through many relay
+// rounds: claiming is warned of once, not twice a second, and its end is told once.
+func TestRelay_DatabaseOutageLoggedOnce(t *testing.T) {
+	pool, _ := pgtest.NewDB(t)
+	env := asynqtest.New(t)
+	store := &downOutbox{Outbox: postgres.NewOutbox(pool)}
+	store.down.Store(true)
+	logs := &logRecords{}
+	r := workers.NewRelay(store, env.Client, workers.RelayOptions{
+		QueuePrefix: env.QueuePrefix, Every: 10 * time.Millisecond, Log: slog.New(logs),
+	})
+	runRelay(t, r)
+	waitFor(t, "many failed claims", func() bool { return store.claims.Load() >= 20 })
+	var claimWarns int
+	for _, w := range logs.at(slog.LevelWarn) {
+		if strings.HasPrefix(w.Message, "claim outbox jobs") {
+			claimWarns++
+		}
+	}
+	if claimWarns != 1 {
+		t.Errorf("%d warnings of failed claims during the outage, want 1", claimWarns)
+	}
+	store.down.Store(false)
+	insertJob(t, pool, order.JobNotify, "order:notify:1:paid", `{"order_id": 1, "event": "paid"}`, time.Now())
+	waitFor(t, "the job relayed", func() bool { return countJobs(t, pool, "relayed_at IS NULL") == 0 })
+	var back int
+	for _, l := range logs.at(slog.LevelInfo) {
+		if strings.HasPrefix(l.Message, "claiming outbox jobs again") {
+			back++
+		}
+	}
+	if back != 1 {
+		t.Errorf("%d lines telling the outage's end, want 1", back)
 	}
 }

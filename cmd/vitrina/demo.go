@@ -104,6 +104,9 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	}
 	if err := a.connectBot(ctx); err != nil { // the seeding needs the bot's username
 		ln.Close()
+		if ctx.Err() != nil {
+			return nil // stopped (Ctrl+C) before the sandbox answered: not a failure
+		}
 		return err
 	}
 	world, err := demo.Seed(ctx, demo.Deps{

@@ -251,6 +251,23 @@ func (s *Inbox) StaleChats(ctx context.Context, botID int64, olderThan time.Dura
 	return chats, nil
 }
 
+// AdoptUpdates gives the bot botID the pending updates stored before updates were
+// keyed by bot (migration 00012 left them to bot 0), unless the bot has an update with
+// the same id, and returns how many it moved. Without it, an update still pending when
+// the migration ran (one waiting through an outage: a successful_payment among them)
+// would never be handled, since every query of the inbox names its bot.
+func (s *Inbox) AdoptUpdates(ctx context.Context, botID int64) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `
+		UPDATE telegram_updates u SET bot_id = $1
+		WHERE u.bot_id = 0 AND u.handled_at IS NULL AND u.failed_at IS NULL
+		  AND NOT EXISTS (SELECT 1 FROM telegram_updates o WHERE o.bot_id = $1 AND o.update_id = u.update_id)`,
+		botID)
+	if err != nil {
+		return 0, fmt.Errorf("adopt updates of bot 0: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
 // Prune deletes up to 10,000 handled updates received more than olderThan ago (of
 // every bot), and leases that ran out more than an hour ago (left by crashed
 // replicas). It returns how many updates it deleted. Pending updates are never

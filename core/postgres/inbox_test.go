@@ -517,3 +517,37 @@ func TestInbox_MigrationToBytes(t *testing.T) {
 		t.Errorf("down to 11: %v", err)
 	}
 }
+
+// TestInbox_AdoptUpdates takes over the pending updates migration 00012 left to bot 0,
+// except one whose id the bot has already, and leaves handled and failed ones alone.
+func TestInbox_AdoptUpdates(t *testing.T) {
+	s, ctx := inboxSetup(t)
+	if _, err := s.pool.Exec(ctx, `
+		INSERT INTO telegram_updates (bot_id, update_id, chat_key, body, handled_at, failed_at) VALUES
+			(0, 1, 7, '\x7b7d', NULL, NULL),
+			(0, 2, 7, '\x7b7d', now(), NULL),
+			(0, 3, 7, '\x7b7d', NULL, now()),
+			(0, 4, 8, '\x7b7d', NULL, NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	inboxSave(t, s, 8, 4) // the bot's own update 4: bot 0's stays behind
+	n, err := s.AdoptUpdates(ctx, inboxBot)
+	if err != nil || n != 1 {
+		t.Fatalf("AdoptUpdates = %d, %v; want 1", n, err)
+	}
+	id, _, found, err := s.NextUpdate(ctx, inboxBot, 7)
+	if err != nil || !found || id != 1 {
+		t.Errorf("NextUpdate of chat 7 = %d, %v, %v; want the adopted update 1", id, found, err)
+	}
+	var left []int64
+	rows, err := s.pool.Query(ctx, `SELECT update_id FROM telegram_updates WHERE bot_id = 0 ORDER BY update_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if left, err = pgx.CollectRows(rows, pgx.RowTo[int64]); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(left, []int64{2, 3, 4}) {
+		t.Errorf("left to bot 0: %v, want [2 3 4]", left)
+	}
+}

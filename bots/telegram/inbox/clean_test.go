@@ -48,7 +48,7 @@ func TestClean(t *testing.T) {
 }
 
 // FuzzClean checks clean's contract on any input: it never fails, its output is valid
-// UTF-8, and when the input is JSON the output is JSON with the same tokens, except
+// UTF-8 and has nothing left to clean, and when the input is JSON the output is JSON with the same tokens, except
 // that NUL characters are U+FFFD.
 func FuzzClean(f *testing.F) {
 	for _, s := range []string{
@@ -65,6 +65,10 @@ func FuzzClean(f *testing.F) {
 		out := clean(in)
 		if !utf8.Valid(out) {
 			t.Fatalf("clean(%q) = %q: not valid UTF-8", in, out)
+		}
+		// Nothing it replaces is left: no NUL escape, lone surrogate or invalid byte.
+		if again := clean(out); !bytes.Equal(again, out) {
+			t.Fatalf("clean(%q) = %q, cleaned again %q: something was left", in, out, again)
 		}
 		if !json.Valid(in) {
 			return

@@ -73,8 +73,9 @@ type Handler interface {
 	// HandleUpdate handles one update. An error leaves the update pending or sets it
 	// aside, as the package documentation tells. ctx (also u.Context()) ends after
 	// Options.HandleTimeout; it is not cancelled when the request that brought the
-	// update ends or the process shuts down, so an update in progress is finished. A
-	// panic counts as an error.
+	// update ends, nor at once when the process shuts down: an update in progress is
+	// finished, if it takes less than Options.ShutdownGrace more. A panic counts as an
+	// error.
 	HandleUpdate(ctx context.Context, u telego.Update) error
 }
 
@@ -119,6 +120,9 @@ type Store interface {
 	// StaleChats returns up to limit chats with a pending update older than
 	// olderThan, none waiting for its retry time, and no live lease.
 	StaleChats(ctx context.Context, botID int64, olderThan time.Duration, limit int) ([]int64, error)
+	// AdoptUpdates moves the pending updates of bot 0 (stored before updates had a
+	// bot) to botID, and returns how many.
+	AdoptUpdates(ctx context.Context, botID int64) (int64, error)
 	// Prune deletes handled updates older than olderThan and returns how many;
 	// failed ones are kept for an operator to replay.
 	Prune(ctx context.Context, olderThan time.Duration) (int64, error)
@@ -163,6 +167,12 @@ type Options struct {
 	Retention time.Duration
 	// HandleTimeout bounds one call of the handler. Default 1 min.
 	HandleTimeout time.Duration
+	// ShutdownGrace is how long an update in progress when the drain's context ends
+	// (RunSweeper's, Poll's or Receive's: the process shuts down) may still run; then
+	// its handler's context ends with cause ErrShuttingDown and the update is left
+	// pending, due at once, the attempt not counted. It keeps a shutdown within a
+	// container's stop timeout (usually 30 s) whatever HandleTimeout is. Default 15 s.
+	ShutdownGrace time.Duration
 	// MaxParallel bounds the chats that RunSweeper (updates from the webhook, and the
 	// sweeps) and Poll drain at once, each. Default 32.
 	MaxParallel int
@@ -184,6 +194,7 @@ const (
 	DefaultStaleAfter       = time.Second
 	DefaultRetention        = 7 * 24 * time.Hour
 	DefaultHandleTimeout    = time.Minute
+	DefaultShutdownGrace    = 15 * time.Second
 	DefaultMaxParallel      = 32
 	DefaultPollTimeout      = 25 * time.Second
 )
@@ -206,6 +217,10 @@ var ErrNoUpdateID = errors.New("update has no update_id")
 // lost its chat's lease while the handler ran: another replica may be handling the
 // chat now (context.Cause tells it from a timeout).
 var ErrLeaseLost = errors.New("the chat's lease was lost: another replica may handle it")
+
+// ErrShuttingDown is the cause of the end of a handler's context when the process
+// shut down and Options.ShutdownGrace ran out before the handler returned.
+var ErrShuttingDown = errors.New("shutting down: the update is tried again later")
 
 // Inbox receives updates, stores them and has them handled. It is safe for concurrent
 // use; run one per process.
@@ -271,6 +286,9 @@ func New(store Store, h Handler, log *slog.Logger, opts Options) *Inbox {
 	}
 	if opts.HandleTimeout <= 0 {
 		opts.HandleTimeout = DefaultHandleTimeout
+	}
+	if opts.ShutdownGrace <= 0 {
+		opts.ShutdownGrace = DefaultShutdownGrace
 	}
 	if opts.MaxParallel <= 0 {
 		opts.MaxParallel = DefaultMaxParallel
@@ -357,6 +375,8 @@ func (i *Inbox) drain(ctx context.Context, chat int64) {
 	}
 	defer i.locks.unlock(chat)
 	bg := context.WithoutCancel(ctx)
+	work, stopWork := i.graceful(ctx)
+	defer stopWork()
 	for ctx.Err() == nil {
 		asked := time.Now() // the lease runs out LeaseTTL after this at the earliest
 		ok, err := i.store.AcquireLease(ctx, chat, i.opt.Holder, i.opt.LeaseTTL)
@@ -371,7 +391,7 @@ func (i *Inbox) drain(ctx context.Context, chat int64) {
 			// it releases the lease, so it handles the one we stored.
 			return
 		}
-		emptied := i.drainLeased(ctx, chat, asked)
+		emptied := i.drainLeased(ctx, work, chat, asked)
 		if err := i.store.ReleaseLease(bg, chat, i.opt.Holder); err != nil {
 			i.log.Warn("release chat lease", "chat", chat, "error", err) // it runs out by itself
 			return
@@ -394,11 +414,32 @@ func (i *Inbox) drain(ctx context.Context, chat int64) {
 	}
 }
 
+// graceful returns the context handlers run in: it outlives ctx by
+// Options.ShutdownGrace, then ends with cause ErrShuttingDown. stop releases it.
+func (i *Inbox) graceful(ctx context.Context) (work context.Context, stop func()) {
+	work, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	go func() {
+		select {
+		case <-work.Done():
+			return
+		case <-ctx.Done():
+		}
+		t := time.NewTimer(i.opt.ShutdownGrace)
+		defer t.Stop()
+		select {
+		case <-work.Done():
+		case <-t.C:
+			cancel(ErrShuttingDown)
+		}
+	}()
+	return work, func() { cancel(nil) }
+}
+
 // drainLeased handles the chat's pending updates in order while the lease, asked for
 // at asked, is held, renewing it, and reports whether it stopped because none was
-// left (or the next waits for its retry time).
-func (i *Inbox) drainLeased(ctx context.Context, chat int64, asked time.Time) (emptied bool) {
-	lease, stop := i.keepLease(ctx, chat, asked)
+// left (or the next waits for its retry time). Handlers run in work (see graceful).
+func (i *Inbox) drainLeased(ctx, work context.Context, chat int64, asked time.Time) (emptied bool) {
+	lease, stop := i.keepLease(ctx, work, chat, asked)
 	defer stop()
 	for ctx.Err() == nil && lease.Err() == nil {
 		id, body, found, err := i.store.NextUpdate(ctx, i.opt.BotID, chat)
@@ -422,9 +463,9 @@ func (i *Inbox) drainLeased(ctx context.Context, chat int64, asked time.Time) (e
 // returned context ends with cause ErrLeaseLost as soon as the lease may belong to
 // another replica: a renewal found it taken, or renewals failed for so long that it
 // may run out before the next one (the last that worked was asked for at asked, or
-// later). It is not cancelled by ctx: an update in progress is finished.
-func (i *Inbox) keepLease(ctx context.Context, chat int64, asked time.Time) (lease context.Context, stop func()) {
-	lease, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+// later). It is derived from work, not ctx: an update in progress is finished.
+func (i *Inbox) keepLease(ctx, work context.Context, chat int64, asked time.Time) (lease context.Context, stop func()) {
+	lease, cancel := context.WithCancelCause(work)
 	every := i.opt.LeaseTTL / 3
 	done := make(chan struct{})
 	var wg sync.WaitGroup
@@ -515,8 +556,18 @@ func (i *Inbox) handle(ctx, lease context.Context, chat, updateID int64, body []
 		i.metrics.handled.WithLabelValues(kind).Inc()
 		return true
 	}
-	if errors.Is(context.Cause(lease), ErrLeaseLost) {
+	switch cause := context.Cause(lease); {
+	case errors.Is(cause, ErrLeaseLost):
 		i.log.Warn("update stopped: the chat's lease was lost; its new holder handles it", "update_id", updateID, "kind", kind, "chat", chat, "error", err)
+		return false
+	case errors.Is(cause, ErrShuttingDown):
+		// Not the update's fault: due again at once (for the next replica to take the
+		// chat), and not counted, nor taken for a crash.
+		if _, ferr := i.store.FailAttempt(bg, i.opt.BotID, updateID, ErrShuttingDown.Error(), false, false, 0); ferr != nil {
+			i.log.Warn("record interrupted attempt", "update_id", updateID, "kind", kind, "chat", chat, "error", ferr)
+		}
+		i.log.Warn("update interrupted by shutdown: it is tried again", "update_id", updateID, "kind", kind, "chat", chat,
+			"grace", i.opt.ShutdownGrace, "error", err)
 		return false
 	}
 
@@ -531,9 +582,10 @@ func (i *Inbox) handle(ctx, lease context.Context, chat, updateID int64, body []
 		return false
 	}
 	level := slog.LevelWarn
-	if class != classBug && a.attempt > 1 {
-		// An outage fails every update every minute for as long as it lasts: its first
-		// failure is told, the others are counted (the errors metric).
+	if class != classBug && a.attempt&(a.attempt-1) != 0 {
+		// An outage fails every update every minute for as long as it lasts: the
+		// attempts numbered by a power of two are told (about ten in OutageWindow, so an
+		// update held for hours stays visible), the others counted (the errors metric).
 		level = slog.LevelDebug
 	}
 	i.log.Log(bg, level, "update failed: will retry", "update_id", updateID, "kind", kind, "chat", chat,

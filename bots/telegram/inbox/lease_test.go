@@ -131,6 +131,13 @@ func (s *dyingStore) Prune(ctx context.Context, olderThan time.Duration) (int64,
 	return s.Inbox.Prune(ctx, olderThan)
 }
 
+func (s *dyingStore) AdoptUpdates(ctx context.Context, botID int64) (int64, error) {
+	if err := s.check(); err != nil {
+		return 0, err
+	}
+	return s.Inbox.AdoptUpdates(ctx, botID)
+}
+
 // handlerFunc is a Handler made of a function.
 type handlerFunc func(ctx context.Context, u telego.Update) error
 

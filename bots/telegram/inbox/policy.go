@@ -112,6 +112,14 @@ func classify(err error) (errClass, time.Duration) {
 	if _, ok := errors.AsType[net.Error](err); ok { // *url.Error, *net.OpError, timeouts
 		return classOutage, 0
 	}
+	// A deadline that ran out (context.DeadlineExceeded: Options.HandleTimeout, or a
+	// query's own) is taken for an outage, though it may be a bug: a query too slow for
+	// one update, every time. Then the update holds its chat, and only its chat, for
+	// Options.OutageWindow (3 hours), one attempt a minute at most, each warned of when
+	// its number is a power of two and counted in vitrina_telegram_update_errors_total.
+	// That is the lesser evil: a PostgreSQL slowed down by a drop, or a Bot API that
+	// hangs, heal, and giving up after a few minutes would drop a successful_payment
+	// or an order's answer for a shop that was only busy.
 	for _, transient := range []error{
 		context.DeadlineExceeded, io.ErrUnexpectedEOF, syscall.ECONNREFUSED, syscall.ECONNRESET, syscall.EPIPE,
 	} {

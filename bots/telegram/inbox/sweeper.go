@@ -12,7 +12,7 @@ import (
 // updates whose replica crashed between storing and handling them (after
 // Options.StaleAfter), whose lease ran out, or whose handler failed and that are due
 // for another attempt. Every minute it also deletes handled updates older than
-// Options.Retention. Run it on every replica that takes updates (and one per Inbox):
+// Options.Retention, and adopts pending updates stored before they were keyed by bot. Run it on every replica that takes updates (and one per Inbox):
 // the leases keep them from handling a chat twice at once.
 //
 // It returns nil when ctx ends, after the drains it started finish their update in
@@ -30,6 +30,7 @@ func (i *Inbox) RunSweeper(ctx context.Context) error {
 			i.sweep(ctx, &drains)
 			if time.Since(pruned) >= pruneEvery && ctx.Err() == nil {
 				pruned = time.Now()
+				i.adopt(ctx)
 				if n, err := i.store.Prune(ctx, i.opt.Retention); err != nil {
 					i.log.Warn("sweeper: prune handled updates", "error", err)
 				} else if n > 0 {
@@ -46,6 +47,22 @@ func (i *Inbox) RunSweeper(ctx context.Context) error {
 		case <-t.C:
 			sweep = true
 		}
+	}
+}
+
+// adopt takes over the pending updates stored before updates were keyed by bot (bot
+// 0, see migration 00012), so that the sweeps find them. It runs with the prunes:
+// first when the sweeper starts, then every minute, which also covers a replica of an
+// older version still storing updates during a rolling deploy.
+func (i *Inbox) adopt(ctx context.Context) {
+	if i.opt.BotID == 0 {
+		return
+	}
+	n, err := i.store.AdoptUpdates(ctx, i.opt.BotID)
+	if err != nil {
+		i.log.Warn("sweeper: adopt updates stored without a bot", "error", err)
+	} else if n > 0 {
+		i.log.Info("sweeper: adopted pending updates stored without a bot", "updates", n)
 	}
 }
 
