@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
 
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/orphan"
@@ -63,8 +65,12 @@ type OrphanDeps struct {
 }
 
 // initOrphans keeps the deps of orphan payments and adds their sweep.
-func (w *Workers) initOrphans(d OrphanDeps) {
+func (w *Workers) initOrphans(d OrphanDeps, reg prometheus.Registerer) {
 	w.orphans = d
+	w.orphansUntold = promauto.With(reg).NewCounter(prometheus.CounterOpts{
+		Name: "vitrina_orphan_payments_untold_total",
+		Help: "Orphan payments (money for an invoice naming no order) that no operator could be told of, since none has started the bot: they wait in /admin.",
+	})
 	if d.Orphans != nil {
 		w.periodic = append(w.periodic, periodicTask{kind: TypeOrphanSweep, every: orphanSweepEvery})
 	}
@@ -92,6 +98,13 @@ func (w *Workers) HandleOrphanNotify(ctx context.Context, t *asynq.Task) error {
 	}
 	if err != nil {
 		return classify(fmt.Errorf("notify orphan %d %s: %w", p.ID, p.Event, err))
+	}
+	if p.Event == orphan.EventReceived && len(msgs) == 0 {
+		// Money nobody will hear of from the bot: the log and the metric are what
+		// leads someone to it.
+		w.orphansUntold.Inc()
+		w.log.WarnContext(ctx, "orphan payment: no operator can be told (none has started the bot); it waits in /admin",
+			"orphan_id", p.ID)
 	}
 	return nil
 }

@@ -1,14 +1,18 @@
 package workers_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/orphan"
@@ -26,12 +30,16 @@ const orphanTestOperator core.UserID = 900
 type orphanComposer struct {
 	mu     sync.Mutex
 	events []string
+	nobody bool // no one to tell: no operator has started the bot
 }
 
 func (c *orphanComposer) OrphanMessages(ctx context.Context, id orphan.ID, ev orphan.Event) ([]core.Message, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.events = append(c.events, fmt.Sprintf("%d:%s", id, ev))
+	if c.nobody {
+		return nil, nil
+	}
 	return []core.Message{testMessage(fmt.Sprintf("orphan:%d:%s", id, ev), core.PriorityOrder)}, nil
 }
 
@@ -176,4 +184,44 @@ func TestWorkers_HandleOrphanNotify(t *testing.T) {
 	if err := b.w.HandleOrphanNotify(b.ctx, asynq.NewTask(orphan.JobNotify, []byte(`{}`))); !errors.Is(err, asynq.SkipRetry) {
 		t.Errorf("a bad payload = %v, want a permanent error", err)
 	}
+}
+
+// An orphan no operator can be told of (none has started the bot) still leads
+// someone to it: a warning and a metric.
+func TestWorkers_HandleOrphanNotify_NoOperator(t *testing.T) {
+	b := setupOrphans(t)
+	reg := prometheus.NewRegistry()
+	var logs bytes.Buffer
+	b.w = workers.New(workers.Deps{
+		Refunder: b.refunder, Outbox: postgres.NewOutbox(b.pool), Queue: b.env.Client, QueuePrefix: b.env.QueuePrefix,
+		Registerer: reg, Log: slog.New(slog.NewJSONHandler(&logs, nil)),
+		Orphans: workers.OrphanDeps{Orphans: b.orphans, Composer: b.composer},
+	})
+	b.composer.nobody = true
+	p := b.record(t, "stx-untold", core.Stars)
+	task := asynq.NewTask(orphan.JobNotify, []byte(fmt.Sprintf(`{"orphan_id":%d,"event":"received"}`, p.ID)))
+	if err := b.w.HandleOrphanNotify(b.ctx, task); err != nil {
+		t.Fatalf("HandleOrphanNotify: %v", err)
+	}
+	if got := counterValue(t, reg, "vitrina_orphan_payments_untold_total"); got != 1 {
+		t.Errorf("untold = %v, want 1", got)
+	}
+	if !strings.Contains(logs.String(), "no operator can be told") || !strings.Contains(logs.String(), fmt.Sprintf(`"orphan_id":%d`, p.ID)) {
+		t.Errorf("log = %s", logs.String())
+	}
+}
+
+// counterValue reads a counter without labels from reg; -1 when it is not there.
+func counterValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name && len(mf.GetMetric()) == 1 {
+			return mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	return -1
 }

@@ -76,7 +76,8 @@ type Deps struct {
 	// QueuePrefix is put before every queue name: "" in production; tests give each
 	// test its own queues on a shared Redis.
 	QueuePrefix string
-	// Registerer receives the relay's metrics; nil registers none.
+	// Registerer receives the metrics of the relay, the sender and orphan payments;
+	// nil registers none.
 	Registerer prometheus.Registerer
 	// RelayEvery is how often the relay polls the outbox when no notification wakes
 	// it. Default 500 ms.
@@ -136,6 +137,8 @@ type Workers struct {
 	reviews    ReviewDeps
 	broadcasts BroadcastDeps
 	orphans    OrphanDeps
+	// orphansUntold counts orphan payments no operator could be told of.
+	orphansUntold prometheus.Counter
 }
 
 // Defaults of Deps.
@@ -181,7 +184,7 @@ func New(deps Deps) *Workers {
 	w.initReminders(deps.Reminders)
 	w.initReviews(deps.Reviews)
 	w.initBroadcasts(deps.Broadcasts)
-	w.initOrphans(deps.Orphans)
+	w.initOrphans(deps.Orphans, deps.Registerer)
 	return w
 }
 

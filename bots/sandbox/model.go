@@ -88,10 +88,12 @@ type Attachment struct {
 
 // Invoice is an invoice message's content (sendInvoice) or an invoice link's (createInvoiceLink).
 type Invoice struct {
-	Title                     string
-	Description               string
-	Payload                   string
-	ProviderToken             string
+	Title       string
+	Description string
+	Payload     string
+	// ProviderToken is checked when the invoice is sent and never shown; it is a payment
+	// provider's secret, so a Snapshot (saved in the demo's database) leaves it out.
+	ProviderToken             string `json:"-"`
 	Currency                  string
 	Prices                    []telego.LabeledPrice
 	MaxTipAmount              int

@@ -216,3 +216,40 @@ func TestServer_SetNextUpdateID(t *testing.T) {
 		t.Fatalf("next update id %d after restoring an older snapshot", b.s.NextUpdateID())
 	}
 }
+
+// A snapshot is saved in the demo's database: it keeps what users see, never the payment
+// provider's token the bot sent with an invoice. A card invoice of the first run can still be
+// paid after the restore.
+func TestServer_SnapshotKeepsNoProviderToken(t *testing.T) {
+	const token = "381764678:LIVE:do-not-store"
+	b := setup(t, sandbox.Config{})
+	ctx := ctxT(t)
+	startedUser(b, 1001)
+	newShopBot(t, b)
+	if _, err := b.bot.SendInvoice(ctx, tu.Invoice(chatID(1001), "Mug", "Red mug", "order:1", token, "RUB",
+		tu.LabeledPrice("Mug", 125000))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.bot.CreateInvoiceLink(ctx, &telego.CreateInvoiceLinkParams{Title: "Mug", Description: "Red mug",
+		Payload: "order:2", ProviderToken: token, Currency: "RUB", Prices: []telego.LabeledPrice{tu.LabeledPrice("Mug", 125000)}}); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := b.s.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(snap, []byte(token)) {
+		t.Fatalf("the snapshot holds the provider token:\n%s", snap)
+	}
+
+	b2 := setupWith(t, sandbox.New(sandbox.Config{Token: testToken, BotUsername: "vitrina_test_bot"}))
+	if err := b2.s.Restore(snap); err != nil {
+		t.Fatal(err)
+	}
+	newShopBot(t, b2)
+	u2 := b2.s.User(1001)
+	res, err := u2.Pay(ctx, u2.LastMessage(), sandbox.PayOptions{})
+	if err != nil || res.Status != sandbox.PayPaid {
+		t.Fatalf("pay the first run's card invoice = %+v, %v", res, err)
+	}
+}

@@ -348,6 +348,9 @@ func TestOrphanPayment_OperatorsOnly(t *testing.T) {
 	for _, data := range []string{
 		fmt.Sprintf("%s:0", verbOrphans),
 		fmt.Sprintf("%s:%d", verbOrphan, p.ID),
+		fmt.Sprintf("%s:%d", verbOrphanNew, p.ID),
+		fmt.Sprintf("%s:%d", verbOrphanRefundAsk, p.ID),
+		fmt.Sprintf("%s:%d", verbOrphanResolveAsk, p.ID),
 		fmt.Sprintf("%s:%d", verbOrphanRefund, p.ID),
 		fmt.Sprintf("%s:%d", verbOrphanResolve, p.ID),
 	} {
@@ -389,4 +392,31 @@ func TestOrphanPayment_PreCheckoutRefused(t *testing.T) {
 		t.Errorf("%d orphans, want none", n)
 	}
 	env.noErrorsLogged()
+}
+
+// A payment whose service message arrives from a group (an invoice forwarded
+// there and paid) is money taken all the same: recorded, and the payer answered in
+// their private chat with the bot, not in the group.
+func TestOrphanPayment_PaidInGroup(t *testing.T) {
+	t.Parallel()
+	env, _ := orphanWorld(t)
+	u := env.shopper("Gleb", "en")
+	env.send(u, "/help")
+	up := orphanUpdate(990601, u, sandbox.Payment{ChargeID: "stx_orphan_group", Currency: "XTR", TotalAmount: 7, Payload: "gift:1"})
+	up.Message.Chat = telego.Chat{ID: -100777, Type: telego.ChatTypeSupergroup, Title: "Neighbours"}
+	if err := env.bot.HandleUpdate(env.ctx, up); err != nil {
+		t.Fatal(err)
+	}
+	list := env.orphanList()
+	if len(list) != 1 || list[0].TelegramChargeID != "stx_orphan_group" || list[0].PayerID != core.UserID(u.ID()) {
+		t.Fatalf("orphans = %+v, want the group's payment", list)
+	}
+	if m := env.lastBot(u).Body(); !strings.Contains(m, "We received your payment (7\u00a0⭐)") {
+		t.Errorf("payer told %q", m)
+	}
+	for _, c := range env.tg.CallsTo("sendMessage") {
+		if c.Param("chat_id") == "-100777" {
+			t.Errorf("the bot wrote to the group: %v", c)
+		}
+	}
 }

@@ -41,6 +41,7 @@ import (
 
 	"github.com/mymmrac/telego"
 
+	"github.com/vitrina-shop/vitrina/bots/telegram/throttle"
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/dialog"
 	"github.com/vitrina-shop/vitrina/core/user"
@@ -208,16 +209,24 @@ func (b *Bot) newRequest(ctx context.Context, u telego.Update, from telego.User)
 
 func (b *Bot) onMessage(ctx context.Context, u telego.Update) error {
 	m := u.Message
+	if m.From == nil {
+		return nil
+	}
 	// Vitrina talks to people in private chats; groups and channels come with live
-	// drops (later).
-	if m.From == nil || m.Chat.Type != telego.ChatTypePrivate {
+	// drops (later). A payment is money taken wherever its invoice was paid (an
+	// invoice forwarded to a group): it is recorded all the same, and the payer is
+	// answered in their private chat with the bot, not in front of the group.
+	if m.Chat.Type != telego.ChatTypePrivate && m.SuccessfulPayment == nil {
 		return nil
 	}
 	r, err := b.newRequest(ctx, u, *m.From)
 	if err != nil {
 		return err
 	}
-	r.chatID, r.msg = m.Chat.ID, m
+	r.msg = m
+	if m.Chat.Type == telego.ChatTypePrivate {
+		r.chatID = m.Chat.ID
+	}
 	return b.finish(ctx, r, b.routeMessage(ctx, r))
 }
 
@@ -325,12 +334,25 @@ func (b *Bot) onCallback(ctx context.Context, u telego.Update) (err error) {
 			r.msg = q.Message.Message()
 		}
 	}
+	// The query is answered once: when the handler returns, or earlier, when a reply
+	// is about to wait for its rate-limit slot (throttle), so that the button does not
+	// spin for the wait. Handlers decide their answer before they show a screen, so
+	// the early answer says the same; only an error after it goes unsaid, and such an
+	// error brings the update back anyway.
+	answered := false
+	answer := func(text string, alert bool) {
+		if !answered {
+			answered = true
+			b.answerCallback(ctx, q.ID, text, alert)
+		}
+	}
+	ctx = throttle.BeforeWait(ctx, func() { answer(r.answerText, r.answerAlert) })
 	defer func() {
 		if p := recover(); p != nil {
-			b.answerCallback(ctx, q.ID, b.t(r.lang, "error_internal"), true)
+			answer(b.t(r.lang, "error_internal"), true)
 			panic(p)
 		}
-		b.answerCallback(ctx, q.ID, r.answerText, r.answerAlert)
+		answer(r.answerText, r.answerAlert)
 	}()
 	return b.finish(ctx, r, b.routeCallback(ctx, r, q.Data))
 }

@@ -95,6 +95,23 @@ func IsReplies(ctx context.Context) bool {
 	return v
 }
 
+type beforeWaitKey struct{}
+
+// BeforeWait returns ctx with fn, which a Caller calls on the reply's goroutine
+// just before a reply made under ctx waits: for its slot, or out a 429's
+// retry_after. The bot answers a pressed button there, so that it does not spin
+// for the wait. fn may be called more than once.
+func BeforeWait(ctx context.Context, fn func()) context.Context {
+	return context.WithValue(ctx, beforeWaitKey{}, fn)
+}
+
+// beforeWait calls the function BeforeWait put in ctx, if any.
+func beforeWait(ctx context.Context) {
+	if fn, ok := ctx.Value(beforeWaitKey{}).(func()); ok && fn != nil {
+		fn()
+	}
+}
+
 // UpdateHandler handles one update (inbox.Handler; *telegram.Bot implements it).
 type UpdateHandler interface {
 	HandleUpdate(ctx context.Context, u telego.Update) error
@@ -202,6 +219,7 @@ func (c *Caller) Call(ctx context.Context, url string, data *ta.RequestData) (*t
 		return resp, err
 	}
 	c.tooMany.WithLabelValues("retried").Inc()
+	beforeWait(ctx)
 	if sleep(ctx, d) != nil {
 		return resp, err
 	}
@@ -234,6 +252,9 @@ func (c *Caller) acquire(ctx context.Context, t target) (*ta.Response, error) {
 		}
 		if time.Now().Add(wait).After(limit) {
 			return tooManyRequests(wait), nil
+		}
+		if wait > 0 {
+			beforeWait(ctx)
 		}
 		if err := sleep(ctx, wait); err != nil {
 			return nil, fmt.Errorf("wait for a reply slot in chat %d: %w", t.chat, err)

@@ -246,7 +246,9 @@ func TestCaller_ManyChats(t *testing.T) {
 
 func TestCaller_429(t *testing.T) {
 	t.Run("ShortRetryAfterIsWaitedAndRetriedOnce", func(t *testing.T) {
-		e := setup(t, envOptions{limits: ratelimit.Limits{PerChatBurst: throttle.ChatBurst}.Scale(10)})
+		// The global rate is far out of reach, so that only the chat's bucket makes a reply
+	// wait (at 300/s, two replies a millisecond apart would wait for the global slot).
+	e := setup(t, envOptions{limits: ratelimit.Limits{Global: 1e6, PerChatBurst: throttle.ChatBurst}.Scale(10)})
 		u := e.users(1)[0]
 		e.srv.FailNext("sendMessage", http.StatusTooManyRequests, "", 1)
 		if err := e.reply(context.Background(), u.ID(), "hello"); err != nil {
@@ -266,7 +268,9 @@ func TestCaller_429(t *testing.T) {
 	})
 
 	t.Run("SecondRefusalIsReturned", func(t *testing.T) {
-		e := setup(t, envOptions{limits: ratelimit.Limits{PerChatBurst: throttle.ChatBurst}.Scale(10)})
+		// The global rate is far out of reach, so that only the chat's bucket makes a reply
+	// wait (at 300/s, two replies a millisecond apart would wait for the global slot).
+	e := setup(t, envOptions{limits: ratelimit.Limits{Global: 1e6, PerChatBurst: throttle.ChatBurst}.Scale(10)})
 		u := e.users(1)[0]
 		e.srv.FailNext("sendMessage", http.StatusTooManyRequests, "", 1)
 		e.srv.FailNext("sendMessage", http.StatusTooManyRequests, "", 30)
@@ -285,7 +289,9 @@ func TestCaller_429(t *testing.T) {
 	})
 
 	t.Run("LongRetryAfterIsReturned", func(t *testing.T) {
-		e := setup(t, envOptions{limits: ratelimit.Limits{PerChatBurst: throttle.ChatBurst}.Scale(10)})
+		// The global rate is far out of reach, so that only the chat's bucket makes a reply
+	// wait (at 300/s, two replies a millisecond apart would wait for the global slot).
+	e := setup(t, envOptions{limits: ratelimit.Limits{Global: 1e6, PerChatBurst: throttle.ChatBurst}.Scale(10)})
 		u := e.users(1)[0]
 		e.srv.FailNext("sendMessage", http.StatusTooManyRequests, "", 30)
 		err := e.reply(context.Background(), u.ID(), "hello")
@@ -605,5 +611,37 @@ func (p *proxy) setDown(down bool) {
 			c.Close()
 		}
 		clear(p.conns)
+	}
+}
+
+// BeforeWait's function runs before a reply waits for its slot (the bot answers a
+// pressed button there), and not for a reply that goes at once.
+func TestCaller_BeforeWait(t *testing.T) {
+	// The global rate is far out of reach, so that only the chat's bucket makes a reply
+	// wait (at 300/s, two replies a millisecond apart would wait for the global slot).
+	e := setup(t, envOptions{limits: ratelimit.Limits{Global: 1e6, PerChatBurst: throttle.ChatBurst}.Scale(10)})
+	u := e.users(1)[0]
+	var calls []int // sendMessage calls Telegram had when fn ran
+	ctx := throttle.BeforeWait(context.Background(), func() {
+		calls = append(calls, len(e.srv.CallsTo("sendMessage")))
+	})
+	// Replies in a row outrun the chat's rate after its burst: one of them waits.
+	for i := 0; len(calls) == 0; i++ {
+		if i == 50 {
+			t.Fatal("no reply waited for its slot")
+		}
+		before := len(e.srv.CallsTo("sendMessage"))
+		if err := e.reply(ctx, u.ID(), fmt.Sprint("reply ", i)); err != nil {
+			t.Fatal(err)
+		}
+		if len(calls) == 0 {
+			continue
+		}
+		if i < throttle.ChatBurst {
+			t.Errorf("reply %d within the burst waited", i)
+		}
+		if len(calls) != 1 || calls[0] != before {
+			t.Errorf("fn ran at %v, want once, before the waiting reply reached Telegram (after %d calls)", calls, before)
+		}
 	}
 }
