@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -44,11 +45,17 @@ func (bcComposer) BroadcastMessages(ctx context.Context, b broadcast.Broadcast, 
 
 func (bcComposer) BroadcastProgress(ctx context.Context, b broadcast.Broadcast) ([]core.Message, error) {
 	text := fmt.Sprintf("%s sent=%d blocked=%d skipped=%d pending=%d", b.Status, b.Sent, b.Blocked, b.Skipped, b.Pending())
+	// Ranked as the bot ranks them: progress composed before the end (by another
+	// worker, enqueued late) must not replace the final report.
+	rank := int64(b.Done())
+	if b.Status != broadcast.StatusRunning {
+		rank = math.MaxInt64
+	}
 	return []core.Message{{
 		Key:  fmt.Sprintf("bc:%d:progress:%s:%d:%d", b.ID, b.Status, b.Done(), b.Cancelled),
 		Chat: b.ProgressChat, Priority: core.PriorityOrder, Method: "editMessageText",
-		Coalesce: fmt.Sprintf("bc:%d:progress", b.ID),
-		Params:   json.RawMessage(fmt.Sprintf(`{"chat_id":%d,"message_id":%d,"text":%q}`, b.ProgressChat, b.ProgressMessageID, text)),
+		Coalesce: fmt.Sprintf("bc:%d:progress", b.ID), Rank: rank,
+		Params: json.RawMessage(fmt.Sprintf(`{"chat_id":%d,"message_id":%d,"text":%q}`, b.ProgressChat, b.ProgressMessageID, text)),
 	}}, nil
 }
 
@@ -214,15 +221,9 @@ func (b *bcBundle) serve(t *testing.T, concurrency int) {
 	mux := asynq.NewServeMux()
 	b.w.Register(mux)
 	cfg := b.w.ServerConfig()
-	cfg.DelayedTaskCheckInterval = 200 * time.Millisecond
-	cfg.LogLevel = asynq.FatalLevel
 	cfg.ShutdownTimeout = 3 * time.Second
 	cfg.Concurrency = concurrency
-	srv := asynq.NewServer(b.env.Redis, cfg)
-	if err := srv.Start(mux); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
+	b.env.Serve(t, cfg, mux)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = b.w.RunRelay(ctx) }()
@@ -290,7 +291,7 @@ func TestBroadcast_SendsEachOnce(t *testing.T) {
 
 	// A page task run again (a retry after a crash) sends nobody twice.
 	b.queueAll(t, bc.ID)
-	time.Sleep(300 * time.Millisecond)
+	b.env.WaitIdle(t, func() bool { return countJobs(t, b.pool, "relayed_at IS NULL") == 0 })
 	if people, twice := b.tr.got(); people != bcPeople-1 || twice {
 		t.Errorf("after the pages ran again: %d people, twice %v", people, twice)
 	}
@@ -325,10 +326,8 @@ func TestBroadcast_CancelMidway(t *testing.T) {
 		}
 	}
 	b.serve(t, 1) // one message at a time: the fourth asks after the cancel
-	bcWait(t, "the queued messages to be done with", func() bool {
-		info, err := b.env.Inspector.GetQueueInfo(b.env.Queue(workers.QueueLow))
-		return err == nil && info.Pending == 0 && info.Active == 0 && info.Retry == 0 && info.Scheduled == 0
-	})
+	// The queued messages done with, and whatever they led to.
+	b.env.WaitIdle(t, func() bool { return countJobs(t, b.pool, "relayed_at IS NULL") == 0 })
 	got := b.broadcast(t, bc.ID)
 	if people, _ := b.tr.got(); people != 3 {
 		t.Errorf("%d people got it after a cancel at the third, want 3", people)

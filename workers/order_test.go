@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -204,20 +206,17 @@ func (b *orderBundle) task(t *testing.T, kind, key string) *asynq.Task {
 	return asynq.NewTask(kind, payload)
 }
 
-// serve runs an asynq server with the workers' handlers until the test ends.
-func (b *orderBundle) serve(t *testing.T) {
+// serve runs an asynq server with the workers' handlers, behind mws, until the
+// test ends.
+func (b *orderBundle) serve(t *testing.T, mws ...asynq.MiddlewareFunc) {
 	t.Helper()
 	mux := asynq.NewServeMux()
 	b.w.Register(mux)
+	mux.Use(mws...)
 	cfg := b.w.ServerConfig()
-	cfg.DelayedTaskCheckInterval = 200 * time.Millisecond
 	cfg.LogLevel = asynq.ErrorLevel
 	cfg.ShutdownTimeout = 5 * time.Second
-	srv := asynq.NewServer(b.env.Redis, cfg)
-	if err := srv.Start(mux); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
+	b.env.Serve(t, cfg, mux)
 }
 
 // run runs fn until the test ends.
@@ -245,6 +244,7 @@ func ceilSecond(t time.Time) time.Time {
 // asynq may: it schedules the expiry again at the reservation's end and succeeds;
 // called when due, it expires the order; called again, it does nothing.
 func TestWorkers_ExpireEarly(t *testing.T) {
+	t.Parallel()
 	b := setupOrders(t)
 	_, o := b.checkout(t, false)
 	key := fmt.Sprintf("order:expire:%d", o.ID)
@@ -286,6 +286,7 @@ func TestWorkers_ExpireEarly(t *testing.T) {
 // scheduled: the new job conflicts with the task, which fires at the old time, finds
 // the order not due, and schedules the expiry at the new time.
 func TestWorkers_ExpireExtended(t *testing.T) {
+	t.Parallel()
 	b := setupOrders(t)
 	run(t, b.w.RunRelay)
 	_, o := b.checkout(t, true)
@@ -338,15 +339,53 @@ func TestWorkers_ExpireExtended(t *testing.T) {
 // TestWorkers_SweepCatchesLostExpiry loses an order's expiry task; the periodic sweep
 // expires the order anyway.
 func TestWorkers_SweepCatchesLostExpiry(t *testing.T) {
+	t.Parallel()
 	b := setupOrders(t)
 	_, o := b.checkout(t, false)
 	b.exec(t, `DELETE FROM outbox`) // the task never reaches asynq
 	b.clock.Set(o.ReservedUntil.Add(time.Second))
 
-	b.serve(t)
+	// The sweeps that ran, by the slot in their task id ("order:sweep@<unix>").
+	var (
+		mu     sync.Mutex
+		sweeps = map[int64]int{}
+		badIDs []string
+	)
+	countSweeps := func(next asynq.Handler) asynq.Handler {
+		return asynq.HandlerFunc(func(ctx context.Context, task *asynq.Task) error {
+			if task.Type() == workers.TypeOrderSweep {
+				id, _ := asynq.GetTaskID(ctx)
+				mu.Lock()
+				if slot, err := strconv.ParseInt(strings.TrimPrefix(id, workers.TypeOrderSweep+"@"), 10, 64); err == nil {
+					sweeps[slot]++
+				} else {
+					badIDs = append(badIDs, id)
+				}
+				mu.Unlock()
+			}
+			return next.ProcessTask(ctx, task)
+		})
+	}
+	b.serve(t, countSweeps)
 	run(t, b.w.RunPeriodic)
 	run(t, b.w.RunPeriodic) // a second worker: still one sweep per slot
 	waitFor(t, "the sweep to expire the order", func() bool { return b.status(t, o.ID) == order.StatusExpired })
+	// The slot both workers start in, and two whose start their timers waited for.
+	waitFor(t, "the sweeps of three slots", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(sweeps)+len(badIDs) >= 3
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if len(badIDs) > 0 {
+		t.Errorf("sweep task ids %q, want %s@<slot start>", badIDs, workers.TypeOrderSweep)
+	}
+	for slot, n := range sweeps {
+		if n != 1 {
+			t.Errorf("%d sweeps in the slot of %v, want one per slot with two workers", n, time.Unix(slot, 0))
+		}
+	}
 }
 
 // TestWorkers_SweepRetriesLostRefund loses the task of a Stars refund (Redis failed
@@ -354,6 +393,7 @@ func TestWorkers_SweepCatchesLostExpiry(t *testing.T) {
 // an hour, and the refund goes through. A card refund, which staff make by hand, and a
 // Stars refund asked for recently are left alone.
 func TestWorkers_SweepRetriesLostRefund(t *testing.T) {
+	t.Parallel()
 	b := setupOrders(t)
 	lost := b.paidAndCancelled(t, true, "ch-lost")
 	b.paidAndCancelled(t, false, "ch-card")
@@ -390,6 +430,7 @@ func TestWorkers_SweepRetriesLostRefund(t *testing.T) {
 // TestWorkers_Notify follows a paid order's notification from the outbox through the
 // relay and asynq to the notifier.
 func TestWorkers_Notify(t *testing.T) {
+	t.Parallel()
 	b := setupOrders(t)
 	b.serve(t)
 	run(t, b.w.RunRelay)
@@ -423,7 +464,9 @@ func (b *orderBundle) paidAndCancelled(t *testing.T, stars bool, charge string) 
 }
 
 func TestWorkers_HandleOrderRefund(t *testing.T) {
+	t.Parallel()
 	t.Run("Stars", func(t *testing.T) {
+		t.Parallel()
 		b := setupOrders(t)
 		o := b.paidAndCancelled(t, true, "ch-stars")
 		task := b.task(t, order.JobRefund, "order:refund:ch-stars")
@@ -449,6 +492,7 @@ func TestWorkers_HandleOrderRefund(t *testing.T) {
 	// Staff cannot mark a Stars refund done by hand: it would make the job skip the
 	// refund, and the buyer would never get the Stars back.
 	t.Run("StarsNotConfirmedByHand", func(t *testing.T) {
+		t.Parallel()
 		b := setupOrders(t)
 		o := b.paidAndCancelled(t, true, "ch-hand")
 		owner := b.owner(t, o.ShopID)
@@ -463,6 +507,7 @@ func TestWorkers_HandleOrderRefund(t *testing.T) {
 		}
 	})
 	t.Run("Card", func(t *testing.T) {
+		t.Parallel()
 		b := setupOrders(t)
 		o := b.paidAndCancelled(t, false, "ch-card")
 		if err := b.w.HandleOrderRefund(b.ctx, b.task(t, order.JobRefund, "order:refund:ch-card")); err != nil {
@@ -483,6 +528,7 @@ func TestWorkers_HandleOrderRefund(t *testing.T) {
 		}
 	})
 	t.Run("Errors", func(t *testing.T) {
+		t.Parallel()
 		b := setupOrders(t)
 		b.paidAndCancelled(t, true, "ch-err")
 		task := b.task(t, order.JobRefund, "order:refund:ch-err")
@@ -504,6 +550,7 @@ func TestWorkers_HandleOrderRefund(t *testing.T) {
 }
 
 func TestWorkers_BadPayload(t *testing.T) {
+	t.Parallel()
 	b := setupOrders(t)
 	handlers := map[string]func(context.Context, *asynq.Task) error{
 		order.JobExpire: b.w.HandleOrderExpire,

@@ -103,7 +103,9 @@ func (b *orphanBundle) refundTask(t *testing.T, p orphan.Payment) *asynq.Task {
 }
 
 func TestWorkers_HandleOrphanRefund(t *testing.T) {
+	t.Parallel()
 	t.Run("Stars", func(t *testing.T) {
+		t.Parallel()
 		b := setupOrphans(t)
 		p := b.record(t, "stx-orphan", core.Stars)
 		if _, err := b.orphans.RequestRefund(b.ctx, orphanTestOperator, p.ID); err != nil {
@@ -136,6 +138,7 @@ func TestWorkers_HandleOrphanRefund(t *testing.T) {
 		}
 	})
 	t.Run("TelegramFails", func(t *testing.T) {
+		t.Parallel()
 		b := setupOrphans(t)
 		p := b.record(t, "stx-fail", core.Stars)
 		if _, err := b.orphans.RequestRefund(b.ctx, orphanTestOperator, p.ID); err != nil {
@@ -151,6 +154,7 @@ func TestWorkers_HandleOrphanRefund(t *testing.T) {
 		}
 	})
 	t.Run("NotAskedFor", func(t *testing.T) {
+		t.Parallel()
 		b := setupOrphans(t)
 		p := b.record(t, "stx-nobody", core.Stars)
 		task := asynq.NewTask(orphan.JobRefund, fmt.Appendf(nil, `{"orphan_id": %d}`, p.ID))
@@ -169,6 +173,7 @@ func TestWorkers_HandleOrphanRefund(t *testing.T) {
 }
 
 func TestWorkers_HandleOrphanNotify(t *testing.T) {
+	t.Parallel()
 	b := setupOrphans(t)
 	p := b.record(t, "stx-new", core.Stars)
 	var payload []byte
@@ -189,6 +194,7 @@ func TestWorkers_HandleOrphanNotify(t *testing.T) {
 // An orphan no operator can be told of (none has started the bot) still leads
 // someone to it: a warning and a metric.
 func TestWorkers_HandleOrphanNotify_NoOperator(t *testing.T) {
+	t.Parallel()
 	b := setupOrphans(t)
 	reg := prometheus.NewRegistry()
 	var logs bytes.Buffer

@@ -14,6 +14,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/order"
@@ -89,6 +90,7 @@ func runRelay(t *testing.T, r *workers.Relay) {
 // payload, queue and due time, and that a notification wakes the relay: it polls only
 // once an hour here.
 func TestRelay_JobBecomesTask(t *testing.T) {
+	t.Parallel()
 	pool, _ := pgtest.NewDB(t)
 	env := asynqtest.New(t)
 	r := workers.NewRelay(postgres.NewOutbox(pool), env.Client, workers.RelayOptions{QueuePrefix: env.QueuePrefix, Every: time.Hour})
@@ -124,6 +126,7 @@ func TestRelay_JobBecomesTask(t *testing.T) {
 // TestRelay_TaskIDConflict relays a job whose key has a task in asynq already (an
 // extended reservation): it counts as relayed, and the task stays as it was.
 func TestRelay_TaskIDConflict(t *testing.T) {
+	t.Parallel()
 	pool, _ := pgtest.NewDB(t)
 	env := asynqtest.New(t)
 	r := workers.NewRelay(postgres.NewOutbox(pool), env.Client, workers.RelayOptions{QueuePrefix: env.QueuePrefix, Every: 20 * time.Millisecond})
@@ -152,6 +155,7 @@ func TestRelay_TaskIDConflict(t *testing.T) {
 // same Redis and order ids start again: the new job is a new task, not a conflict that
 // would silently drop it.
 func TestRelay_RetainedKeyWrittenAgain(t *testing.T) {
+	t.Parallel()
 	pool, _ := pgtest.NewDB(t)
 	env := asynqtest.New(t)
 	r := workers.NewRelay(postgres.NewOutbox(pool), env.Client, workers.RelayOptions{QueuePrefix: env.QueuePrefix, Every: 20 * time.Millisecond})
@@ -204,14 +208,29 @@ func closedPort(t *testing.T) string {
 	return addr
 }
 
+// downRedis returns an asynq client of a Redis that is down: nothing listens at
+// its address. Each enqueue fails as soon as its one dial is refused, where a
+// default client dials five times and retries three, for seconds.
+func downRedis(t *testing.T) *asynq.Client {
+	t.Helper()
+	rdb := redis.NewClient(&redis.Options{
+		Addr: closedPort(t), DialTimeout: 200 * time.Millisecond, DialerRetries: 1, MaxRetries: -1,
+	})
+	down := asynq.NewClientFromRedisClient(rdb)
+	t.Cleanup(func() {
+		down.Close()
+		rdb.Close()
+	})
+	return down
+}
+
 // TestRelay_RedisDown keeps jobs in the outbox while Redis is unreachable, with their
 // failures recorded, and relays them once it is back.
 func TestRelay_RedisDown(t *testing.T) {
+	t.Parallel()
 	pool, _ := pgtest.NewDB(t)
 	env := asynqtest.New(t)
-	down := asynq.NewClient(asynq.RedisClientOpt{Addr: closedPort(t), DialTimeout: 200 * time.Millisecond})
-	defer down.Close()
-	queue := &switchEnqueuer{to: down}
+	queue := &switchEnqueuer{to: downRedis(t)}
 	r := workers.NewRelay(postgres.NewOutbox(pool), queue, workers.RelayOptions{QueuePrefix: env.QueuePrefix, Every: 20 * time.Millisecond})
 	runRelay(t, r)
 
@@ -238,6 +257,7 @@ func TestRelay_RedisDown(t *testing.T) {
 
 // TestRelay_ManyRelays runs three relays on one outbox: every job is enqueued once.
 func TestRelay_ManyRelays(t *testing.T) {
+	t.Parallel()
 	pool, _ := pgtest.NewDB(t)
 	env := asynqtest.New(t)
 	const jobs = 300
@@ -283,11 +303,14 @@ func (s *slowEnqueuer) EnqueueContext(ctx context.Context, task *asynq.Task, opt
 // its claim runs out, so no job is enqueued twice (a kind without retention would
 // run twice).
 func TestRelay_SlowRedis(t *testing.T) {
+	t.Parallel()
 	pool, _ := pgtest.NewDB(t)
 	env := asynqtest.New(t)
-	const jobs = 12
+	const jobs = 8
 	insertNotifyJobs(t, pool, jobs)
-	const claim = 300 * time.Millisecond
+	// Each enqueue takes a quarter of the claim, and may take a third (the relay's
+	// bound): the margin left for Redis itself, 100 ms, holds on a loaded machine.
+	const claim = 1200 * time.Millisecond
 	var relays []*slowEnqueuer
 	for range 2 {
 		q := &slowEnqueuer{to: env.Client, pause: claim / 4}
@@ -339,11 +362,10 @@ func (l *logRecords) at(level slog.Level) []slog.Record {
 // outage is one warning, not one per round and job, and its end is one line with how
 // long it lasted and the backlog.
 func TestRelay_RedisOutageLoggedOnce(t *testing.T) {
+	t.Parallel()
 	pool, _ := pgtest.NewDB(t)
 	env := asynqtest.New(t)
-	down := asynq.NewClient(asynq.RedisClientOpt{Addr: closedPort(t), DialTimeout: 50 * time.Millisecond})
-	defer down.Close()
-	queue := &switchEnqueuer{to: down}
+	queue := &switchEnqueuer{to: downRedis(t)}
 	logs := &logRecords{}
 	r := workers.NewRelay(postgres.NewOutbox(pool), queue, workers.RelayOptions{
 		QueuePrefix: env.QueuePrefix, Every: 10 * time.Millisecond, Log: slog.New(logs),
@@ -408,6 +430,7 @@ func (o *downOutbox) Listen(ctx context.Context, notify func()) error {
 // TestRelay_DatabaseOutageLoggedOnce keeps PostgreSQL unreachable through many relay
 // rounds: claiming is warned of once, not twice a second, and its end is told once.
 func TestRelay_DatabaseOutageLoggedOnce(t *testing.T) {
+	t.Parallel()
 	pool, _ := pgtest.NewDB(t)
 	env := asynqtest.New(t)
 	store := &downOutbox{Outbox: postgres.NewOutbox(pool)}

@@ -150,6 +150,7 @@ func (b *reminderBundle) scheduled(t *testing.T) []string {
 // checkout, pays the order before it is due, and finds the scheduled task deleted
 // by the cancel written with the payment; the handler, run anyway, sends nothing.
 func TestReminders_UnpaidCancelledWhenPaid(t *testing.T) {
+	t.Parallel()
 	b := setupReminders(t)
 	run(t, b.w.RunRelay)
 	_, o := b.checkout(t, true)
@@ -194,6 +195,7 @@ func TestReminders_UnpaidCancelledWhenPaid(t *testing.T) {
 // nothing is sent, it is scheduled again at its time; then it is sent once, however
 // often the task runs.
 func TestReminders_UnpaidEarly(t *testing.T) {
+	t.Parallel()
 	b := setupReminders(t)
 	_, o := b.checkout(t, false)
 	key := fmt.Sprintf("order:remind:%d", o.ID)
@@ -237,6 +239,7 @@ func TestReminders_UnpaidEarly(t *testing.T) {
 // subscriptions removed, and the alerts run again 10 minutes later for the next 5,
 // then the last 2; nothing is scheduled after them.
 func TestReminders_Restock(t *testing.T) {
+	t.Parallel()
 	b := setupReminders(t)
 	owner, _, _, v := b.shop(t, true)
 	b.exec(t, `UPDATE variants SET on_hand = 0 WHERE id = $1`, v)
@@ -310,6 +313,7 @@ func TestReminders_Restock(t *testing.T) {
 // TestReminders_RestockSoldOutAgain stops the alerts when the units are gone before
 // the next round: the subscribers left wait for the next restock.
 func TestReminders_RestockSoldOutAgain(t *testing.T) {
+	t.Parallel()
 	b := setupReminders(t)
 	owner, _, _, v := b.shop(t, true)
 	b.exec(t, `UPDATE variants SET on_hand = 0 WHERE id = $1`, v)
@@ -348,6 +352,7 @@ func TestReminders_RestockSoldOutAgain(t *testing.T) {
 // reminder fires at the first time, finds the cart changed since, and is scheduled
 // again for the shop's delay after the last change, when it is sent once.
 func TestReminders_CartEarly(t *testing.T) {
+	t.Parallel()
 	b := setupReminders(t)
 	_, buyer, shop, v := b.shop(t, true)
 	b.exec(t, `UPDATE shops SET cart_reminder_seconds = 3600 WHERE id = $1`, shop)
@@ -390,6 +395,7 @@ func TestReminders_CartEarly(t *testing.T) {
 // lost it) and finds the sweep enqueueing it again once it is overdue, under its
 // own task id, and nothing for a reminder that went.
 func TestReminders_SweepRunsLostReminders(t *testing.T) {
+	t.Parallel()
 	b := setupReminders(t)
 	_, o := b.checkout(t, false)
 	key := fmt.Sprintf("order:remind:%d", o.ID)

@@ -45,6 +45,7 @@ func inboxSave(t *testing.T, s *Inbox, chat int64, ids ...int64) {
 }
 
 func TestInbox_SaveUpdate(t *testing.T) {
+	t.Parallel()
 	s, ctx := inboxSetup(t)
 	fresh, err := s.SaveUpdate(ctx, inboxBot, 10, 1, inboxBody(10))
 	if err != nil || !fresh {
@@ -90,6 +91,7 @@ func TestInbox_SaveUpdate(t *testing.T) {
 }
 
 func TestInbox_SaveFailed(t *testing.T) {
+	t.Parallel()
 	s, ctx := inboxSetup(t)
 	raw := []byte(`{"update_id":5,"message":{"forward_origin":{"type":"new"}}}`)
 	fresh, err := s.SaveFailed(ctx, inboxBot, 5, 0, raw, "decode: unknown origin \x00")
@@ -118,6 +120,7 @@ func TestInbox_SaveFailed(t *testing.T) {
 // TestInbox_HandledForgetsBody checks that a handled update keeps only what
 // de-duplication needs: what a person typed is not kept for the retention period.
 func TestInbox_HandledForgetsBody(t *testing.T) {
+	t.Parallel()
 	s, ctx := inboxSetup(t)
 	secret := []byte(`{"update_id": 12, "message": {"text": "381764678:LIVE:provider-secret"}}`)
 	if _, err := s.SaveUpdate(ctx, inboxBot, 12, 1, secret); err != nil {
@@ -139,6 +142,7 @@ func TestInbox_HandledForgetsBody(t *testing.T) {
 }
 
 func TestInbox_NextUpdate(t *testing.T) {
+	t.Parallel()
 	s, ctx := inboxSetup(t)
 	inboxSave(t, s, 7, 5, 3, 4)
 	inboxSave(t, s, 8, 1)                                                 // another chat
@@ -170,32 +174,34 @@ func TestInbox_NextUpdate(t *testing.T) {
 	}
 }
 
-// TestInbox_Lease runs leases out in SQL instead of waiting for them.
+// TestInbox_Lease runs leases out in SQL instead of waiting for them. Each subtest
+// has a database of its own, and sets up the leases it starts from.
 func TestInbox_Lease(t *testing.T) {
-	s, ctx := inboxSetup(t)
+	t.Parallel()
 	const ttl = time.Minute
-	inboxAcquire := func(holder string) bool {
+	// setup returns a store, and acquire, which takes chat 1's lease for holder.
+	setup := func(t *testing.T) (s *Inbox, ctx context.Context, acquire func(holder string) bool) {
 		t.Helper()
-		ok, err := s.AcquireLease(ctx, 1, holder, ttl)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ok
-	}
-	runOut := func() {
-		t.Helper()
-		if _, err := s.pool.Exec(ctx, `UPDATE chat_leases SET expires_at = now() - interval '1 millisecond' WHERE chat_key = 1`); err != nil {
-			t.Fatal(err)
+		s, ctx = inboxSetup(t)
+		return s, ctx, func(holder string) bool {
+			t.Helper()
+			ok, err := s.AcquireLease(ctx, 1, holder, ttl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ok
 		}
 	}
 	t.Run("OneHolderAtATime", func(t *testing.T) {
-		if !inboxAcquire("a") {
+		t.Parallel()
+		s, ctx, acquire := setup(t)
+		if !acquire("a") {
 			t.Fatal("a did not get a free chat")
 		}
-		if inboxAcquire("b") {
+		if acquire("b") {
 			t.Error("b got a chat a holds")
 		}
-		if inboxAcquire("a") {
+		if acquire("a") {
 			t.Error("a got the chat twice")
 		}
 		if ok, err := s.AcquireLease(ctx, 2, "b", ttl); err != nil || !ok {
@@ -203,6 +209,12 @@ func TestInbox_Lease(t *testing.T) {
 		}
 	})
 	t.Run("Renew", func(t *testing.T) {
+		t.Parallel()
+		s, ctx, acquire := setup(t)
+		if !acquire("a") {
+			t.Fatal("a did not get a free chat")
+		}
+		// About to run out: the renewal gives it the whole TTL again.
 		if _, err := s.pool.Exec(ctx, `UPDATE chat_leases SET expires_at = now() + interval '1 second' WHERE chat_key = 1`); err != nil {
 			t.Fatal(err)
 		}
@@ -216,7 +228,7 @@ func TestInbox_Lease(t *testing.T) {
 		if left < ttl-10*time.Second {
 			t.Errorf("renewed lease runs out in %v, want about %v", left, ttl)
 		}
-		if inboxAcquire("b") {
+		if acquire("b") {
 			t.Error("b got a renewed lease")
 		}
 		if ok, err := s.RenewLease(ctx, 1, "b", ttl); err != nil || ok {
@@ -224,26 +236,44 @@ func TestInbox_Lease(t *testing.T) {
 		}
 	})
 	t.Run("Release", func(t *testing.T) {
+		t.Parallel()
+		s, ctx, acquire := setup(t)
+		if !acquire("a") {
+			t.Fatal("a did not get a free chat")
+		}
 		if err := s.ReleaseLease(ctx, 1, "b"); err != nil { // not b's: nothing happens
 			t.Fatal(err)
 		}
-		if inboxAcquire("b") {
+		if acquire("b") {
 			t.Error("b released a's lease")
 		}
 		if err := s.ReleaseLease(ctx, 1, "a"); err != nil {
 			t.Fatal(err)
 		}
-		if !inboxAcquire("b") {
+		if !acquire("b") {
 			t.Error("b did not get a released chat")
 		}
 	})
 	t.Run("Expiry", func(t *testing.T) {
-		runOut()
-		if !inboxAcquire("c") {
+		t.Parallel()
+		s, ctx, acquire := setup(t)
+		if !acquire("b") {
+			t.Fatal("b did not get a free chat")
+		}
+		if _, err := s.pool.Exec(ctx, `UPDATE chat_leases SET expires_at = now() - interval '1 second' WHERE chat_key = 1`); err != nil {
+			t.Fatal(err)
+		}
+		if !acquire("c") {
 			t.Fatal("c did not get a chat whose lease ran out")
 		}
 		if ok, err := s.RenewLease(ctx, 1, "b", ttl); err != nil || ok {
 			t.Errorf("b renewed a lease c took: %v, %v", ok, err)
+		}
+		if err := s.ReleaseLease(ctx, 1, "b"); err != nil {
+			t.Fatal(err)
+		}
+		if acquire("d") {
+			t.Error("b released the lease c took")
 		}
 	})
 }
@@ -252,6 +282,7 @@ func TestInbox_Lease(t *testing.T) {
 type inboxStart struct{ attempt, unfinished, failures int }
 
 func TestInbox_Attempts(t *testing.T) {
+	t.Parallel()
 	s, ctx := inboxSetup(t)
 	inboxSave(t, s, 1, 1, 2)
 	start := func(id int64) inboxStart {
@@ -311,6 +342,7 @@ func TestInbox_Attempts(t *testing.T) {
 }
 
 func TestInbox_AttemptAge(t *testing.T) {
+	t.Parallel()
 	s, ctx := inboxSetup(t)
 	inboxSave(t, s, 1, 1)
 	if _, err := s.pool.Exec(ctx, `UPDATE telegram_updates SET received_at = now() - interval '2 hours'`); err != nil {
@@ -323,6 +355,7 @@ func TestInbox_AttemptAge(t *testing.T) {
 }
 
 func TestInbox_UpdateStatus(t *testing.T) {
+	t.Parallel()
 	s, ctx := inboxSetup(t)
 	inboxSave(t, s, 7, 1)
 	status := func() (settled, found bool) {
@@ -357,6 +390,7 @@ func TestInbox_UpdateStatus(t *testing.T) {
 // A failed attempt makes the update wait for its retry time, and the chat's later
 // updates with it: NextUpdate, HasPending and StaleChats see nothing to do until then.
 func TestInbox_RetryAt(t *testing.T) {
+	t.Parallel()
 	s, ctx := inboxSetup(t)
 	inboxSave(t, s, 7, 1, 2)
 	if _, _, _, _, err := s.StartAttempt(ctx, inboxBot, 1); err != nil {
@@ -386,6 +420,7 @@ func TestInbox_RetryAt(t *testing.T) {
 }
 
 func TestInbox_StaleChats(t *testing.T) {
+	t.Parallel()
 	s, ctx := inboxSetup(t)
 	for _, u := range []struct{ id, chat int64 }{{1, 10}, {2, 20}, {3, 30}, {4, 10}} {
 		inboxSave(t, s, u.chat, u.id)
@@ -415,6 +450,7 @@ func TestInbox_StaleChats(t *testing.T) {
 }
 
 func TestInbox_Prune(t *testing.T) {
+	t.Parallel()
 	s, ctx := inboxSetup(t)
 	inboxSave(t, s, 1, 1, 2, 3, 4)
 	// 1 handled and 2 failed long ago, 3 pending long ago, 4 handled just now. Failed
@@ -463,6 +499,7 @@ func TestInbox_Prune(t *testing.T) {
 // stores updates the old way (jsonb, keyed by update_id), and checks that 00012 keeps
 // them: the body as its JSON text, bot 0, pending ones still pending.
 func TestInbox_MigrationToBytes(t *testing.T) {
+	t.Parallel()
 	pool, url := pgtest.NewDB(t)
 	ctx := context.Background()
 	if _, err := pool.Exec(ctx, `CREATE SCHEMA old`); err != nil {
@@ -521,6 +558,7 @@ func TestInbox_MigrationToBytes(t *testing.T) {
 // TestInbox_AdoptUpdates takes over the pending updates migration 00012 left to bot 0,
 // except one whose id the bot has already, and leaves handled and failed ones alone.
 func TestInbox_AdoptUpdates(t *testing.T) {
+	t.Parallel()
 	s, ctx := inboxSetup(t)
 	if _, err := s.pool.Exec(ctx, `
 		INSERT INTO telegram_updates (bot_id, update_id, chat_key, body, handled_at, failed_at) VALUES

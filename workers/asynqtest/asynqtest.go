@@ -13,8 +13,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
@@ -86,18 +88,120 @@ func New(t testing.TB) *Env {
 	return env
 }
 
+// WaitLimit bounds WaitIdle; reaching it fails the test. It is not a claim about
+// speed: it only keeps a broken test from hanging.
+const WaitLimit = 30 * time.Second
+
+// Idle reports whether the test's queues hold no task that is pending, active,
+// scheduled or waiting for a retry: everything enqueued so far has run, and no
+// task is due later (a follow-up scheduled a second ahead, a retry after a 429).
+// Completed and archived tasks do not count.
+//
+// The counts of all the queues are read in one MULTI/EXEC, so they describe one
+// instant: a task that enqueues another before it ends is seen either active or
+// with its successor pending, never as neither. The list of queues is read before
+// and after: a queue created meanwhile makes the answer false, to be asked again.
+// (It reads asynq's keys of a queue, "asynq:{<queue>}:<state>", as deleteQueues
+// does; tasks in aggregation groups are not counted, and Vitrina enqueues none.)
+func (e *Env) Idle(ctx context.Context) (bool, error) {
+	before, err := e.queues()
+	if err != nil {
+		return false, err
+	}
+	if len(before) == 0 {
+		return true, nil
+	}
+	pipe := e.RDB.TxPipeline()
+	var counts []*redis.IntCmd
+	for _, q := range before {
+		key := "asynq:{" + q + "}:"
+		counts = append(counts,
+			pipe.LLen(ctx, key+"pending"), pipe.LLen(ctx, key+"active"),
+			pipe.ZCard(ctx, key+"scheduled"), pipe.ZCard(ctx, key+"retry"))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return false, err
+	}
+	after, err := e.queues()
+	if err != nil {
+		return false, err
+	}
+	if !slices.Equal(before, after) {
+		return false, nil
+	}
+	for _, c := range counts {
+		if c.Val() != 0 {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// WaitIdle waits until the test's queues are idle (Idle) and every cond holds,
+// and fails the test after WaitLimit. Use it before asserting that nothing more
+// happened: once it returns, every task enqueued before has run, and none is
+// due later.
+//
+// A cond covers work that is not in the queues yet, such as outbox rows a relay
+// has still to enqueue. It is asked between two readings of the queues that both
+// find them idle: with no task active at the first, only the test and the loops
+// it runs (relays, periodic tasks) make new work, and what cond found enqueued
+// has run by the second.
+func (e *Env) WaitIdle(t testing.TB, cond ...func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(WaitLimit)
+	for !e.idle(t) || !all(cond) || !e.idle(t) {
+		if time.Now().After(deadline) {
+			t.Fatalf("asynqtest: the test's queues were not idle after %v", WaitLimit)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (e *Env) idle(t testing.TB) bool {
+	t.Helper()
+	idle, err := e.Idle(context.Background())
+	if err != nil {
+		t.Fatalf("asynqtest: read the test's queues: %v", err)
+	}
+	return idle
+}
+
+func all(conds []func() bool) bool {
+	for _, c := range conds {
+		if !c() {
+			return false
+		}
+	}
+	return true
+}
+
+// queues returns the names of the test's queues, sorted.
+func (e *Env) queues() ([]string, error) {
+	all, err := e.Inspector.Queues()
+	if err != nil {
+		return nil, err
+	}
+	var mine []string
+	for _, q := range all {
+		if strings.HasPrefix(q, e.QueuePrefix) {
+			mine = append(mine, q)
+		}
+	}
+	slices.Sort(mine)
+	return mine, nil
+}
+
 // deleteQueues deletes the test's queues and every key asynq keeps for them
 // (Inspector.DeleteQueue leaves completed tasks and statistics behind).
 func (e *Env) deleteQueues() error {
-	queues, err := e.Inspector.Queues()
+	queues, err := e.queues()
 	if err != nil {
 		return err
 	}
 	for _, q := range queues {
-		if strings.HasPrefix(q, e.QueuePrefix) {
-			if err := e.Inspector.DeleteQueue(q, true); err != nil {
-				return fmt.Errorf("queue %s: %w", q, err)
-			}
+		if err := e.Inspector.DeleteQueue(q, true); err != nil {
+			return fmt.Errorf("queue %s: %w", q, err)
 		}
 	}
 	rc, ok := e.Redis.MakeRedisClient().(redis.UniversalClient)
@@ -119,6 +223,27 @@ func (e *Env) deleteQueues() error {
 		}
 	}
 	return nil
+}
+
+// Serve starts an asynq server on the test's Redis with cfg, running h, and shuts
+// it down at cleanup. asynq's polling is made quick for tests, whatever cfg says:
+// new tasks are looked for every 50 ms while the queues are empty (asynq's
+// default is a second), and due scheduled and retry tasks are moved every 100 ms
+// (workers.ServerConfig: a second). Unless cfg sets a LogLevel, messages below
+// Fatal are not logged.
+func (e *Env) Serve(t testing.TB, cfg asynq.Config, h asynq.Handler) *asynq.Server {
+	t.Helper()
+	cfg.TaskCheckInterval = 50 * time.Millisecond
+	cfg.DelayedTaskCheckInterval = 100 * time.Millisecond
+	if cfg.LogLevel == 0 {
+		cfg.LogLevel = asynq.FatalLevel
+	}
+	srv := asynq.NewServer(e.Redis, cfg)
+	if err := srv.Start(h); err != nil {
+		t.Fatalf("asynqtest: start a server: %v", err)
+	}
+	t.Cleanup(srv.Shutdown)
+	return srv
 }
 
 // Queue returns the name of the test's queue called name ("critical").

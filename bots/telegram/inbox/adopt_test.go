@@ -11,6 +11,7 @@ import (
 // migration 00012 keyed updates by bot (it left the row to bot 0): the sweeper adopts
 // it for its bot and handles it, instead of leaving it pending forever.
 func TestInbox_PendingBeforeBotKey(t *testing.T) {
+	t.Parallel()
 	b := setup(t)
 	if _, err := b.pool.Exec(context.Background(),
 		`INSERT INTO telegram_updates (bot_id, update_id, chat_key, body) VALUES (0, 41, 9, $1)`,

@@ -12,6 +12,7 @@ import (
 )
 
 func TestClean(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, in, want string
 	}{
@@ -34,12 +35,14 @@ func TestClean(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			if got := string(clean([]byte(tt.in))); got != tt.want {
 				t.Errorf("clean(%s) = %s, want %s", tt.in, got, tt.want)
 			}
 		})
 	}
 	t.Run("Unchanged", func(t *testing.T) {
+		t.Parallel()
 		in := []byte(`{"update_id":1,"message":{"text":"hi"}}`)
 		if got := clean(in); &got[0] != &in[0] {
 			t.Error("a clean body was copied")

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -217,41 +218,58 @@ func equalInts(a, b []int) bool {
 	return true
 }
 
-func TestInbox_Webhook(t *testing.T) {
+// serveWebhook starts, for one test, an inbox with a sweeper on a database of its
+// own, whose bot runs behave (if set), and serves its webhook; it returns the
+// bundle, the inbox and the webhook's URL.
+func serveWebhook(t *testing.T, behave func(ctx context.Context, u telego.Update, attempt int) error) (*testBundle, *inbox.Inbox, string) {
+	t.Helper()
 	b := setup(t)
-	release := make(chan struct{})
-	b.bot.behave = func(ctx context.Context, u telego.Update, attempt int) error {
-		if u.UpdateID == 7 {
-			<-release
-		}
-		return nil
-	}
+	b.bot.behave = behave
 	in := b.newInbox(t, "a", inbox.Options{})
 	runSweeper(t, in)
 	srv := httptest.NewServer(in.Webhook(secret))
-	defer srv.Close()
+	t.Cleanup(srv.Close)
+	return b, in, srv.URL
+}
 
+// Each subtest has a webhook and a database of its own.
+func TestInbox_Webhook(t *testing.T) {
+	t.Parallel()
 	t.Run("MissingSecret", func(t *testing.T) {
-		if got := post(t, srv.URL, "", messageJSON(1, 10)); got != http.StatusUnauthorized {
+		t.Parallel()
+		_, _, url := serveWebhook(t, nil)
+		if got := post(t, url, "", messageJSON(1, 10)); got != http.StatusUnauthorized {
 			t.Errorf("status = %d, want 401", got)
 		}
 	})
 	t.Run("WrongSecret", func(t *testing.T) {
-		if got := post(t, srv.URL, secret+"x", messageJSON(1, 10)); got != http.StatusUnauthorized {
+		t.Parallel()
+		b, in, url := serveWebhook(t, nil)
+		if got := post(t, url, secret+"x", messageJSON(1, 10)); got != http.StatusUnauthorized {
 			t.Errorf("status = %d, want 401", got)
 		}
-		if got := post(t, srv.URL, "x", messageJSON(1, 10)); got != http.StatusUnauthorized {
+		if got := post(t, url, "x", messageJSON(1, 10)); got != http.StatusUnauthorized {
 			t.Errorf("short secret: status = %d, want 401", got)
 		}
 		if n := countRows(t, b.pool, "true"); n != 0 {
 			t.Errorf("%d updates stored from refused requests", n)
 		}
-		if got := b.bot.handled(10); len(got) != 0 {
-			t.Errorf("bot handled %v from refused requests", got)
+		// The same update with the right secret is stored and handled: the refused
+		// ones were not.
+		if got := post(t, url, secret, messageJSON(1, 10)); got != http.StatusOK {
+			t.Fatalf("right secret: status = %d, want 200", got)
+		}
+		if err := in.WaitSettled(context.Background(), 1); err != nil {
+			t.Fatal(err)
+		}
+		if got := b.bot.handled(10); !equalInts(got, []int{1}) {
+			t.Errorf("bot handled %v, want [1] once", got)
 		}
 	})
 	t.Run("NotPost", func(t *testing.T) {
-		resp, err := http.Get(srv.URL)
+		t.Parallel()
+		_, _, url := serveWebhook(t, nil)
+		resp, err := http.Get(url)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -261,31 +279,43 @@ func TestInbox_Webhook(t *testing.T) {
 		}
 	})
 	t.Run("BadJSON", func(t *testing.T) {
-		if got := post(t, srv.URL, secret, []byte(`{"update_id":`)); got != http.StatusBadRequest {
+		t.Parallel()
+		_, _, url := serveWebhook(t, nil)
+		if got := post(t, url, secret, []byte(`{"update_id":`)); got != http.StatusBadRequest {
 			t.Errorf("status = %d, want 400", got)
 		}
-		if got := post(t, srv.URL, secret, []byte(`{"message":{"chat":{"id":1}}}`)); got != http.StatusBadRequest {
+		if got := post(t, url, secret, []byte(`{"message":{"chat":{"id":1}}}`)); got != http.StatusBadRequest {
 			t.Errorf("no update_id: status = %d, want 400", got)
 		}
 	})
 	t.Run("AnsweredOnceStored", func(t *testing.T) {
+		t.Parallel()
+		release := make(chan struct{})
+		b, in, url := serveWebhook(t, func(ctx context.Context, u telego.Update, attempt int) error {
+			if u.UpdateID == 7 {
+				<-release
+			}
+			return nil
+		})
+		var releaseOnce sync.Once
+		unblock := func() { releaseOnce.Do(func() { close(release) }) }
+		t.Cleanup(unblock) // before the sweeper's cleanup waits for the handler
 		// The handler of update 7 is stuck until the answer came: Telegram's webhook
 		// connections are not held by slow handling.
 		answered := make(chan int, 1)
-		go func() { answered <- post(t, srv.URL, secret, messageJSON(7, 10)) }()
+		go func() { answered <- post(t, url, secret, messageJSON(7, 10)) }()
 		select {
 		case got := <-answered:
 			if got != http.StatusOK {
 				t.Fatalf("status = %d, want 200", got)
 			}
 		case <-time.After(waitLimit):
-			close(release)
 			t.Fatal("the webhook waited for the handler")
 		}
 		if n := countRows(t, b.pool, "update_id = 7 AND bot_id = $1", testBot); n != 1 {
 			t.Errorf("update 7 not stored when the answer came")
 		}
-		close(release)
+		unblock()
 		if err := in.WaitSettled(context.Background(), 7); err != nil {
 			t.Fatal(err)
 		}
@@ -297,15 +327,21 @@ func TestInbox_Webhook(t *testing.T) {
 		}
 	})
 	t.Run("EmptySecretRefusesAll", func(t *testing.T) {
+		t.Parallel()
+		b, in, _ := serveWebhook(t, nil)
 		open := httptest.NewServer(in.Webhook(""))
 		defer open.Close()
 		if got := post(t, open.URL, "", messageJSON(8, 10)); got != http.StatusUnauthorized {
 			t.Errorf("status = %d, want 401", got)
 		}
+		if n := countRows(t, b.pool, "true"); n != 0 {
+			t.Errorf("%d updates stored from a refused request", n)
+		}
 	})
 }
 
 func TestInbox_Redelivery(t *testing.T) {
+	t.Parallel()
 	b := setup(t)
 	reg := prometheus.NewRegistry()
 	in := b.newInbox(t, "a", inbox.Options{Registerer: reg})
@@ -339,6 +375,7 @@ func TestInbox_Redelivery(t *testing.T) {
 // one database (two replicas) while the chat is busy, and checks they are handled
 // once each, one at a time, in update_id order.
 func TestInbox_ChatOrder(t *testing.T) {
+	t.Parallel()
 	b := setup(t)
 	const chat, n = 77, 40
 	first := make(chan struct{})
@@ -397,6 +434,7 @@ func TestInbox_ChatOrder(t *testing.T) {
 // TestInbox_ConcurrentChats posts updates of several chats from many goroutines to two
 // replicas: each is handled exactly once, never two of a chat at once.
 func TestInbox_ConcurrentChats(t *testing.T) {
+	t.Parallel()
 	b := setup(t)
 	replicas := []*inbox.Inbox{b.newInbox(t, "a", inbox.Options{}), b.newInbox(t, "b", inbox.Options{})}
 	var urls []string
@@ -445,6 +483,7 @@ func TestInbox_ConcurrentChats(t *testing.T) {
 // TestInbox_ChatsInParallel holds chat 1's handler until chat 2's update is handled:
 // if chats were handled one after the other, it would never return.
 func TestInbox_ChatsInParallel(t *testing.T) {
+	t.Parallel()
 	b := setup(t)
 	chat2Done := make(chan struct{})
 	b.bot.behave = func(ctx context.Context, u telego.Update, attempt int) error {
@@ -481,6 +520,7 @@ func TestInbox_ChatsInParallel(t *testing.T) {
 // TestInbox_Retry fails an update twice: the webhook still answers 200, the chat's
 // next update waits, and the sweeper retries until it goes through.
 func TestInbox_Retry(t *testing.T) {
+	t.Parallel()
 	b := setup(t)
 	b.bot.behave = func(ctx context.Context, u telego.Update, attempt int) error {
 		if u.UpdateID == 1 && attempt <= 2 {
@@ -518,6 +558,7 @@ func TestInbox_Retry(t *testing.T) {
 // grows with each attempt) before anyone tries it again, and the chat's later updates
 // wait behind it. Once due, the sweeper handles both, in order.
 func TestInbox_RetryWaits(t *testing.T) {
+	t.Parallel()
 	b := setup(t)
 	b.bot.behave = func(ctx context.Context, u telego.Update, attempt int) error {
 		if u.UpdateID == 1 && attempt == 1 {
@@ -555,6 +596,7 @@ func TestInbox_RetryWaits(t *testing.T) {
 // TestInbox_PoisonUpdate fails an update every time (one panics): it is marked failed
 // after MaxAttempts, and the chat goes on.
 func TestInbox_PoisonUpdate(t *testing.T) {
+	t.Parallel()
 	b := setup(t)
 	b.bot.behave = func(ctx context.Context, u telego.Update, attempt int) error {
 		switch u.UpdateID {
@@ -598,8 +640,10 @@ func TestInbox_PoisonUpdate(t *testing.T) {
 }
 
 // TestInbox_CrashBeforeHandling stores updates the way a replica that died right after
-// storing them would leave them: the sweeper handles them, in order.
+// storing them would leave them: the sweeper handles them, in order. A chat whose
+// dead replica's lease still runs waits for it to run out (here: in SQL).
 func TestInbox_CrashBeforeHandling(t *testing.T) {
+	t.Parallel()
 	b := setup(t)
 	ctx := context.Background()
 	for _, id := range []int{3, 1, 2} {
@@ -611,43 +655,108 @@ func TestInbox_CrashBeforeHandling(t *testing.T) {
 	if _, err := b.store.SaveUpdate(ctx, testBot, 10, 13, messageJSON(10, 13)); err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := b.store.AcquireLease(ctx, 13, "dead", 300*time.Millisecond); err != nil || !ok {
+	if ok, err := b.store.AcquireLease(ctx, 13, "dead", time.Hour); err != nil || !ok {
 		t.Fatalf("AcquireLease = %v, %v", ok, err)
 	}
 
 	in := b.newInbox(t, "a", inbox.Options{})
 	runSweeper(t, in)
-	waitFor(t, "the sweeper to handle them", func() bool {
-		return len(b.bot.handled(12)) == 3 && len(b.bot.handled(13)) == 1
-	})
+	waitFor(t, "the sweeper to handle them", func() bool { return len(b.bot.handled(12)) == 3 })
 	if got := b.bot.handled(12); !equalInts(got, []int{1, 2, 3}) {
 		t.Errorf("handled %v, want [1 2 3]", got)
 	}
+	if got := b.bot.handled(13); len(got) != 0 {
+		t.Errorf("handled %v of a chat another replica holds", got)
+	}
+	if _, err := b.pool.Exec(ctx, `UPDATE chat_leases SET expires_at = now() - interval '1 second' WHERE chat_key = 13`); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the sweeper to take the chat once its lease ran out", func() bool { return len(b.bot.handled(13)) == 1 })
+}
+
+// sweepCounter is a replica's store that counts its sweeps (StaleChats calls that
+// returned).
+type sweepCounter struct {
+	*postgres.Inbox
+	sweeps atomic.Int64
+}
+
+func (s *sweepCounter) StaleChats(ctx context.Context, botID int64, olderThan time.Duration, limit int) ([]int64, error) {
+	defer s.sweeps.Add(1)
+	return s.Inbox.StaleChats(ctx, botID, olderThan, limit)
 }
 
 // TestInbox_LongUpdate handles an update for longer than the lease TTL while another
 // replica sweeps eagerly: the renewed lease keeps the chat with the first replica.
+// The handler holds on until the lease as it was when the update started would have
+// run out, and the other replica swept after that.
 func TestInbox_LongUpdate(t *testing.T) {
+	t.Parallel()
 	b := setup(t)
-	// Long enough that renewals (every third) succeed on a loaded CI machine.
-	const ttl = 600 * time.Millisecond
+	// Renewals, every third of it, succeed on a loaded machine.
+	const ttl = 1500 * time.Millisecond
+	other := &sweepCounter{Inbox: b.store}
+	started := make(chan time.Time, 1)
+	// holdOn returns once the database's clock passed expires and the other
+	// replica began a sweep after that.
+	holdOn := func(ctx context.Context, expires time.Time) error {
+		deadline := time.Now().Add(waitLimit)
+		for sweptAt := int64(-1); ; time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				return errors.New("gave up waiting for the lease to outlive its TTL")
+			}
+			if sweptAt >= 0 {
+				if other.sweeps.Load() >= sweptAt+2 {
+					return nil
+				}
+				continue
+			}
+			var past bool
+			if err := b.pool.QueryRow(ctx, `SELECT now() > $1`, expires).Scan(&past); err != nil {
+				return err
+			}
+			if past {
+				sweptAt = other.sweeps.Load()
+			}
+		}
+	}
 	b.bot.behave = func(ctx context.Context, u telego.Update, attempt int) error {
-		if u.UpdateID == 1 {
-			time.Sleep(5 * ttl)
+		if u.UpdateID != 1 {
+			return nil
+		}
+		if attempt > 1 {
+			t.Errorf("update 1 tried again (attempt %d) while a was handling it: the lease was not kept", attempt)
+			return nil
+		}
+		ctx = context.WithoutCancel(ctx)
+		var expires time.Time
+		if err := b.pool.QueryRow(ctx, `SELECT expires_at FROM chat_leases WHERE chat_key = 3 AND holder = 'a'`).Scan(&expires); err != nil {
+			t.Errorf("a's lease while it handles update 1: %v", err)
+			return nil
+		}
+		// Update 2 comes while update 1 is handled: the other replica must leave it.
+		if _, err := b.store.SaveUpdate(ctx, testBot, 2, 3, messageJSON(2, 3)); err != nil {
+			t.Error(err)
+		}
+		started <- expires
+		if err := holdOn(ctx, expires); err != nil {
+			t.Error(err)
 		}
 		return nil
 	}
 	a := b.newInbox(t, "a", inbox.Options{LeaseTTL: ttl})
-	other := b.newInbox(t, "b", inbox.Options{LeaseTTL: ttl, StaleAfter: time.Millisecond, SweepEvery: 10 * time.Millisecond})
-	runSweeper(t, other)
-	// Update 2 is stored while update 1 is handled: the sweeper must not take it.
-	go func() {
-		time.Sleep(ttl)
-		if _, err := b.store.SaveUpdate(context.Background(), testBot, 2, 3, messageJSON(2, 3)); err != nil {
-			t.Error(err)
-		}
-	}()
-	if err := a.Receive(context.Background(), decode(t, messageJSON(1, 3))); err != nil {
+	received := make(chan error, 1)
+	go func() { received <- a.Receive(context.Background(), decode(t, messageJSON(1, 3))) }()
+	select {
+	case <-started:
+	case err := <-received:
+		t.Fatalf("Receive returned %v before update 1 was handled", err)
+	}
+	runSweeper(t, inbox.New(other, b.bot, slog.New(slog.DiscardHandler), inbox.Options{
+		BotID: testBot, Holder: "b", LeaseTTL: ttl, StaleAfter: time.Millisecond, SweepEvery: 10 * time.Millisecond,
+		RetryBackoff: time.Nanosecond,
+	}))
+	if err := <-received; err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "both updates handled", func() bool { return len(b.bot.handled(3)) == 2 })
@@ -660,6 +769,7 @@ func TestInbox_LongUpdate(t *testing.T) {
 }
 
 func TestInbox_StoreDown(t *testing.T) {
+	t.Parallel()
 	b := setup(t)
 	in := b.newInbox(t, "a", inbox.Options{})
 	srv := httptest.NewServer(in.Webhook(secret))
@@ -676,6 +786,7 @@ func TestInbox_StoreDown(t *testing.T) {
 // TestInbox_Poll serves getUpdates from a fake Bot API: every update is handled once,
 // a redelivered one is not handled again, and each request confirms what was stored.
 func TestInbox_Poll(t *testing.T) {
+	t.Parallel()
 	b := setup(t)
 	api := newFakeGetUpdates([][]byte{
 		messageJSON(100, 1), messageJSON(101, 2), messageJSON(102, 1),

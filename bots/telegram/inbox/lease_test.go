@@ -149,6 +149,7 @@ func (f handlerFunc) HandleUpdate(ctx context.Context, u telego.Update) error { 
 // over dies on it in turn; once MaxAttempts attempts have started, the next replica
 // gives the update up without running it, and the chat goes on.
 func TestInbox_UpdateThatKillsItsReplica(t *testing.T) {
+	t.Parallel()
 	b := setup(t)
 	ctx := context.Background()
 	for _, id := range []int64{1, 2} {
@@ -209,8 +210,10 @@ func TestInbox_UpdateThatKillsItsReplica(t *testing.T) {
 // roll back) instead of running alongside the new holder's; the attempt is left to
 // the new holder and not counted.
 func TestInbox_LeaseLostWhileHandling(t *testing.T) {
+	t.Parallel()
 	for _, how := range []string{"TakenOver", "NotRenewed"} {
 		t.Run(how, func(t *testing.T) {
+			t.Parallel()
 			b := setup(t)
 			const ttl = 150 * time.Millisecond
 			st := &dyingStore{Inbox: b.store}
@@ -265,6 +268,7 @@ func preCheckoutJSON(id int, user int64) []byte {
 // comes between a pre-checkout and its payment (Telegram sends the payment only after
 // the answer), so the query is not queued behind the chat.
 func TestInbox_PreCheckoutNotHeldBack(t *testing.T) {
+	t.Parallel()
 	b := setup(t)
 	release := make(chan struct{})
 	started := make(chan struct{})

@@ -22,6 +22,7 @@ func (e pgError) Error() string    { return "pg " + e.state }
 func (e pgError) SQLState() string { return e.state }
 
 func TestClassify(t *testing.T) {
+	t.Parallel()
 	api := func(code, retryAfter int) error {
 		e := &ta.Error{ErrorCode: code, Description: "x"}
 		if retryAfter > 0 {
@@ -59,6 +60,7 @@ func TestClassify(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			class, wait := classify(tt.err)
 			if class != tt.class || wait != tt.wait {
 				t.Errorf("classify(%v) = %v, %v; want %v, %v", tt.err, class, wait, tt.class, tt.wait)
@@ -76,6 +78,7 @@ func (timeoutError) Temporary() bool { return true }
 // TestClassify_PostgresUnreachable classifies what the driver answers when no
 // PostgreSQL listens: an outage.
 func TestClassify_PostgresUnreachable(t *testing.T) {
+	t.Parallel()
 	pool, err := pgxpool.New(context.Background(), "postgres://postgres@127.0.0.1:1/none?connect_timeout=2")
 	if err != nil {
 		t.Fatal(err)
@@ -91,6 +94,7 @@ func TestClassify_PostgresUnreachable(t *testing.T) {
 }
 
 func TestPolicy_AfterFailure(t *testing.T) {
+	t.Parallel()
 	p := policy{maxAttempts: 3, retryBackoff: time.Second, outageWindow: time.Hour, maxOutageBackoff: time.Minute}
 	tests := []struct {
 		name  string
@@ -112,6 +116,7 @@ func TestPolicy_AfterFailure(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			if got := p.afterFailure(tt.a, tt.class, tt.wait); got != tt.want {
 				t.Errorf("afterFailure(%+v, %v) = %+v, want %+v", tt.a, tt.class, got, tt.want)
 			}
@@ -120,6 +125,7 @@ func TestPolicy_AfterFailure(t *testing.T) {
 }
 
 func TestPolicy_Crashed(t *testing.T) {
+	t.Parallel()
 	p := policy{maxAttempts: 3}
 	for _, tt := range []struct {
 		a    attemptState
@@ -136,6 +142,7 @@ func TestPolicy_Crashed(t *testing.T) {
 }
 
 func TestDoubling(t *testing.T) {
+	t.Parallel()
 	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second,
 		32 * time.Second, 64 * time.Second, 128 * time.Second, 256 * time.Second, maxRetryBackoff, maxRetryBackoff}
 	for i, w := range want {
@@ -149,6 +156,7 @@ func TestDoubling(t *testing.T) {
 }
 
 func TestBotID(t *testing.T) {
+	t.Parallel()
 	for token, want := range map[string]int64{
 		"123456:AAbbCCddEEffGGhhIIjjKKllMMnnOOppQQr": 123456,
 		"7000000001:x": 7000000001,

@@ -80,6 +80,7 @@ func (e *echoEnv) send(t *testing.T, text string) *sandbox.User {
 // more attempts than MaxAttempts: the update stays pending (an outage is not a bug),
 // and is answered once Telegram is back.
 func TestInbox_TelegramOutage(t *testing.T) {
+	t.Parallel()
 	e := newEchoEnv(t, inbox.Options{MaxAttempts: 2, RetryBackoff: time.Millisecond, MaxOutageBackoff: 5 * time.Millisecond}, nil)
 	e.tg.FailAll("sendMessage", http.StatusInternalServerError, "", 0)
 	u := e.send(t, "hi")
@@ -97,6 +98,7 @@ func TestInbox_TelegramOutage(t *testing.T) {
 // TestInbox_OutageWindow gives up an update that failed through Telegram's fault for
 // longer than OutageWindow (its arrival is moved back, rather than waited for).
 func TestInbox_OutageWindow(t *testing.T) {
+	t.Parallel()
 	e := newEchoEnv(t, inbox.Options{RetryBackoff: time.Hour, OutageWindow: time.Hour}, nil)
 	e.tg.FailAll("sendMessage", http.StatusBadGateway, "", 0)
 	e.send(t, "hi")
@@ -115,6 +117,7 @@ func TestInbox_OutageWindow(t *testing.T) {
 // TestInbox_PermanentError sets an update aside at once when the Bot API answers 400:
 // it will not heal, and the chat must not wait for it.
 func TestInbox_PermanentError(t *testing.T) {
+	t.Parallel()
 	e := newEchoEnv(t, inbox.Options{MaxAttempts: 5, RetryBackoff: time.Millisecond}, nil)
 	e.tg.FailNext("sendMessage", http.StatusBadRequest, "Bad Request: message text is empty", 0)
 	u := e.send(t, "first")
@@ -135,6 +138,7 @@ func TestInbox_PermanentError(t *testing.T) {
 // TestInbox_TooManyRequests retries an update refused with 429 after exactly its
 // retry_after, not counting it toward MaxAttempts.
 func TestInbox_TooManyRequests(t *testing.T) {
+	t.Parallel()
 	e := newEchoEnv(t, inbox.Options{MaxAttempts: 1, RetryBackoff: time.Millisecond}, nil)
 	e.tg.FailNext("sendMessage", http.StatusTooManyRequests, "", 30)
 	u := e.send(t, "hi")
@@ -156,6 +160,7 @@ func TestInbox_TooManyRequests(t *testing.T) {
 // TestInbox_RetryAfterMarked retries an update whose handler marked its error with
 // RetryAfter after that wait, however many times it fails.
 func TestInbox_RetryAfterMarked(t *testing.T) {
+	t.Parallel()
 	e := newEchoEnv(t, inbox.Options{MaxAttempts: 1}, func(u telego.Update) error {
 		return inbox.RetryAfter(errors.New("the shared rate limit said wait"), 10*time.Minute)
 	})

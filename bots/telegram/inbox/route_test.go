@@ -9,6 +9,7 @@ import (
 )
 
 func TestRoute(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		update   string
@@ -30,6 +31,7 @@ func TestRoute(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			var u telego.Update
 			if err := json.Unmarshal([]byte(tt.update), &u); err != nil {
 				t.Fatalf("decode: %v", err)

@@ -15,6 +15,7 @@ import (
 // ran out, the handler's context ends with cause ErrShuttingDown, and the update stays
 // pending, its attempt neither counted nor taken for a crash, for the next replica.
 func TestInbox_ShutdownGrace(t *testing.T) {
+	t.Parallel()
 	b := setup(t)
 	started := make(chan struct{}, 1)
 	causes := make(chan error, 1)

@@ -88,6 +88,7 @@ var unstorable = []struct{ name, wire, want string }{
 // first are handled with U+FFFD in place of what PostgreSQL refuses, the last is set
 // aside as failed (metric, log line) and the chat goes on.
 func TestInbox_UnstorableUpdates(t *testing.T) {
+	t.Parallel()
 	b := setup(t)
 	ctx := context.Background()
 	bot := &textBot{texts: map[int]string{}}
@@ -149,6 +150,7 @@ func TestInbox_UnstorableUpdates(t *testing.T) {
 // updates telego cannot decode as a batch: each is stored on its own, the bad one set
 // aside, the others handled, and the offset moves past all of them.
 func TestInbox_PollPoisonUpdate(t *testing.T) {
+	t.Parallel()
 	b := setup(t)
 	ctx := context.Background()
 	bot := &textBot{texts: map[int]string{}}
