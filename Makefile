@@ -14,12 +14,16 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 TEST_FLAGS ?= -timeout 5m
 # Fuzzing: how long each Fuzz target runs in `make fuzz`.
 FUZZTIME ?= 15s
+# staticcheck, pinned: `make lint` installs this version into $(GOBIN) (default ~/go/bin)
+# when the one found there is another. 0.8.2 is staticcheck 2026.2.2, built for Go 1.26.
+STATICCHECK_VERSION ?= v0.8.2
+STATICCHECK = $(or $(shell $(GO) env GOBIN),$(shell $(GO) env GOPATH)/bin)/staticcheck
 # `make migrate CMD=status` (or down).
 CMD ?= up
 
 TEST_DATABASE_URL ?= $(or $(VITRINA_TEST_DATABASE_URL),postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable)
 
-.PHONY: help build test vet fmt check-fmt migrate run demo fuzz clean clean-testdb services
+.PHONY: help build test vet lint fmt check-fmt migrate run demo fuzz clean clean-testdb services
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -32,6 +36,11 @@ test: ## run every test (needs PostgreSQL and Redis: `.ci/run services` starts t
 
 vet: ## go vet every package
 	$(GO) vet ./...
+
+lint: ## run staticcheck (installing the pinned version when missing) on every package
+	@$(STATICCHECK) -version 2>/dev/null | grep -q '($(STATICCHECK_VERSION:v%=%))$$' || \
+		$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	$(STATICCHECK) ./...
 
 fmt: ## format every Go file
 	gofmt -w $$(find . -name '*.go' -not -path './.git/*')

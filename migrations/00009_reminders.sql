@@ -1,6 +1,6 @@
 -- +goose Up
 
--- Reminders and alerts (issue 4). Each is an outbox job scheduled by the change that
+-- Reminders and alerts. Each is an outbox job scheduled by the change that
 -- makes it due; its handler re-reads what follows here, so a job fired early, late or
 -- twice sends nothing it should not.
 

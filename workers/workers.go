@@ -29,7 +29,7 @@ import (
 )
 
 // Queues. A worker serves them by weight (6:3:1), so a backlog of low work never
-// starves payments; the sender of issue 4 puts broadcasts in QueueLow.
+// starves payments; the sender puts broadcasts in QueueLow.
 const (
 	QueueCritical = "critical" // payments, refunds, order notifications
 	QueueDefault  = "default"  // reservation expiries, sweeps, anything not listed

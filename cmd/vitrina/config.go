@@ -254,7 +254,7 @@ func loadConfig(getenv func(string) string, path string) (Config, error) {
 // requireTelegram reports a missing bot token, which serve and worker cannot run without.
 func (c Config) requireTelegram() error {
 	if c.TelegramToken == "" {
-		return errors.New("invalid configuration:\nVITRINA_TELEGRAM_TOKEN: required. Vitrina talks to Telegram as a bot (the offline sandbox comes later): " +
+		return errors.New("invalid configuration:\nVITRINA_TELEGRAM_TOKEN: required. serve and worker talk to Telegram as a bot (`make demo` runs Vitrina against a simulated Telegram without a token): " +
 			"in Telegram, open @BotFather (https://t.me/BotFather), send /newbot, pick a name and a username, " +
 			"and set VITRINA_TELEGRAM_TOKEN to the token it answers with (123456789:AA...); README.md has the details")
 	}
@@ -369,9 +369,6 @@ func checkHTTPURL(v string) error {
 	}
 	return nil
 }
-
-// IsAdmin reports whether the Telegram user id is a platform operator.
-func (c Config) IsAdmin(userID int64) bool { return slices.Contains(c.AdminIDs, userID) }
 
 // LogValue renders the configuration for logs with every secret hidden: the bot token keeps
 // only the bot's id (public), the webhook secret and provider token only whether they are set,

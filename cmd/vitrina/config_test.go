@@ -266,6 +266,23 @@ func TestLoadConfig_MissingFile(t *testing.T) {
 	}
 }
 
+// A missing token names the variable, says how to get one, and points at the demo,
+// which runs without one.
+func TestConfig_RequireTelegram(t *testing.T) {
+	err := Config{}.requireTelegram()
+	if err == nil {
+		t.Fatal("no token: nil error")
+	}
+	for _, want := range []string{"VITRINA_TELEGRAM_TOKEN: required", "@BotFather", "`make demo`", "without a token"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q\ndoes not contain %q", err, want)
+		}
+	}
+	if err := (Config{TelegramToken: fakeToken}).requireTelegram(); err != nil {
+		t.Errorf("with a token: %v", err)
+	}
+}
+
 // TestSettingsNaming keeps the YAML keys the environment variables' names without VITRINA_,
 // and the example file documenting every key.
 func TestSettingsNaming(t *testing.T) {

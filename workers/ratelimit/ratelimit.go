@@ -185,9 +185,6 @@ func (l *Limiter) chatKey(chat int64) string {
 	return l.keyPrefix + "chat:" + strconv.FormatInt(chat, 10)
 }
 
-//go:embed penalize.lua
-var penalizeSource string
-
 //go:embed take.lua
 var takeSource string
 
@@ -195,9 +192,8 @@ var takeSource string
 var backoffSource string
 
 var (
-	penalizeScript = redis.NewScript(penalizeSource)
-	takeScript     = redis.NewScript(takeSource)
-	backoffScript  = redis.NewScript(backoffSource)
+	takeScript    = redis.NewScript(takeSource)
+	backoffScript = redis.NewScript(backoffSource)
 )
 
 // After a 429, the global rate runs at SlowFactor of itself for SlowFor: Telegram
@@ -272,47 +268,6 @@ func (l *Limiter) Backoff(ctx context.Context, chat int64, isGroup bool, d time.
 
 // slowKey holds the factor the global interval is multiplied by after a 429.
 func (l *Limiter) slowKey() string { return l.keyPrefix + "slow" }
-
-// Reserve asks for one message slot to chat (isGroup: a group, supergroup or
-// channel, which gets the per-group limit instead of the per-chat one). The
-// global bucket and the chat's bucket are checked together, atomically, in
-// Redis.
-//
-// It returns 0 when the slot is taken: the caller sends now. Otherwise it
-// returns how long until both buckets would grant, and takes nothing, so a
-// refused caller can wait (or re-queue the message) and ask again; another
-// caller may take the slot in between, so the second call can be refused too.
-// It returns an error, and takes nothing, when Redis fails or ctx ends.
-func (l *Limiter) Reserve(ctx context.Context, chat int64, isGroup bool) (time.Duration, error) {
-	g, err := l.Take(ctx, chat, isGroup, 0)
-	if err != nil {
-		return 0, fmt.Errorf("reserve: %w", err)
-	}
-	if g.OK {
-		return 0, nil
-	}
-	return g.Wait, nil
-}
-
-// Penalize holds every replica's global bucket for d from now (as Redis sees
-// it): call it after a 429 with d = retry_after. No grant happens before then,
-// and the bucket restarts empty, at the global rate. Penalties do not add up:
-// several replicas reporting the same 429 hold the bucket once, and a shorter
-// penalty never shortens a longer one already in force. It returns an error
-// when Redis fails or ctx ends, and a non-positive d is an error too.
-func (l *Limiter) Penalize(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return errors.New("penalize: duration must be positive")
-	}
-	err := penalizeScript.Run(ctx, l.rdb,
-		[]string{l.globalKey},
-		strconv.FormatInt(d.Microseconds(), 10), formatMicros(l.global.tolerance),
-	).Err()
-	if err != nil {
-		return fmt.Errorf("penalize %v: %w", d, err)
-	}
-	return nil
-}
 
 // formatMicros keeps fractions of a microsecond: at a scaled global rate of
 // 30,000/s the interval is 33.3 µs, and rounding it would overshoot by 1%.

@@ -76,9 +76,19 @@ func snapshot(t *testing.T, rdb *redis.Client, prefix string) map[string]string 
 	return m
 }
 
-func mustReserve(t *testing.T, l *ratelimit.Limiter, chat int64, isGroup bool) time.Duration {
+// takeNow asks for a slot to chat now (no lookahead): 0 when granted, else how long
+// until one would be.
+func takeNow(ctx context.Context, l *ratelimit.Limiter, chat int64, isGroup bool) (time.Duration, error) {
+	g, err := l.Take(ctx, chat, isGroup, 0)
+	if err != nil || g.OK {
+		return 0, err
+	}
+	return g.Wait, nil
+}
+
+func mustTakeNow(t *testing.T, l *ratelimit.Limiter, chat int64, isGroup bool) time.Duration {
 	t.Helper()
-	wait, err := l.Reserve(context.Background(), chat, isGroup)
+	wait, err := takeNow(context.Background(), l, chat, isGroup)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +96,7 @@ func mustReserve(t *testing.T, l *ratelimit.Limiter, chat int64, isGroup bool) t
 }
 
 // countGrants has each of workers goroutines (spread round-robin over
-// limiters) reserve for fresh chats until window has passed, sleeping out
+// limiters) take slots for fresh chats until window has passed, sleeping out
 // each refusal, and returns the grants and the window actually measured
 // (from before the first call to after the last one returned).
 func countGrants(t *testing.T, limiters []*ratelimit.Limiter, workers int, window time.Duration, chat func() (int64, bool)) (int64, time.Duration) {
@@ -102,7 +112,7 @@ func countGrants(t *testing.T, limiters []*ratelimit.Limiter, workers int, windo
 		wg.Go(func() {
 			for time.Now().Before(deadline) {
 				id, isGroup := chat()
-				wait, err := l.Reserve(ctx, id, isGroup)
+				wait, err := takeNow(ctx, l, id, isGroup)
 				if err != nil {
 					errs <- err
 					return
@@ -159,20 +169,20 @@ func TestLimits(t *testing.T) {
 	})
 }
 
-func TestLimiter_Reserve(t *testing.T) {
+func TestLimiter_Take(t *testing.T) {
 	t.Run("PerChatBurstThenOnePerSecond", func(t *testing.T) {
 		rdb, prefix := setup(t)
 		l := ratelimit.New(rdb, ratelimit.Limits{Global: 1e6, PerChat: 1, PerChatBurst: 3}, ratelimit.Options{KeyPrefix: prefix})
 		for i := range 3 {
-			if wait := mustReserve(t, l, 42, false); wait != 0 {
+			if wait := mustTakeNow(t, l, 42, false); wait != 0 {
 				t.Fatalf("reservation %d of the burst: wait %v, want 0", i+1, wait)
 			}
 		}
-		wait := mustReserve(t, l, 42, false)
+		wait := mustTakeNow(t, l, 42, false)
 		if wait <= 0 || wait > time.Second {
 			t.Fatalf("4th reservation: wait %v, want in (0, 1s]", wait)
 		}
-		if wait := mustReserve(t, l, 43, false); wait != 0 {
+		if wait := mustTakeNow(t, l, 43, false); wait != 0 {
 			t.Errorf("another chat: wait %v, want 0", wait)
 		}
 	})
@@ -191,10 +201,10 @@ func TestLimiter_Reserve(t *testing.T) {
 	t.Run("Group20PerMinute", func(t *testing.T) {
 		rdb, prefix := setup(t)
 		l := ratelimit.New(rdb, ratelimit.Limits{Global: 1000}, ratelimit.Options{KeyPrefix: prefix})
-		if wait := mustReserve(t, l, -1001, true); wait != 0 {
+		if wait := mustTakeNow(t, l, -1001, true); wait != 0 {
 			t.Fatalf("first message to a group: wait %v, want 0", wait)
 		}
-		wait := mustReserve(t, l, -1001, true)
+		wait := mustTakeNow(t, l, -1001, true)
 		if wait <= 2*time.Second || wait > 3*time.Second {
 			t.Errorf("second message to the group: wait %v, want in (2s, 3s] (20/minute)", wait)
 		}
@@ -231,22 +241,22 @@ func TestLimiter_Reserve(t *testing.T) {
 	t.Run("RefusedTakesNothing", func(t *testing.T) {
 		rdb, prefix := setup(t)
 		l := ratelimit.New(rdb, ratelimit.Limits{Global: 1, GlobalBurst: 2, PerChat: 1, PerChatBurst: 1}, ratelimit.Options{KeyPrefix: prefix})
-		if wait := mustReserve(t, l, 1, false); wait != 0 {
+		if wait := mustTakeNow(t, l, 1, false); wait != 0 {
 			t.Fatalf("first reservation: wait %v, want 0", wait)
 		}
 		before := snapshot(t, rdb, prefix)
-		if wait := mustReserve(t, l, 1, false); wait == 0 {
+		if wait := mustTakeNow(t, l, 1, false); wait == 0 {
 			t.Fatal("second reservation to a 1/s chat was granted")
 		}
 		if after := snapshot(t, rdb, prefix); len(after) != len(before) || after[prefix+"{rl}:global"] != before[prefix+"{rl}:global"] || after[prefix+"{rl}:chat:1"] != before[prefix+"{rl}:chat:1"] {
 			t.Fatalf("a refused reservation changed the buckets: before %v, after %v", before, after)
 		}
 		// The refusal by chat 1 left the second global slot for chat 2.
-		if wait := mustReserve(t, l, 2, false); wait != 0 {
+		if wait := mustTakeNow(t, l, 2, false); wait != 0 {
 			t.Fatalf("chat 2: wait %v, want 0 (global burst 2, one slot used)", wait)
 		}
 		// Refused by the global bucket: chat 3's bucket stays untouched.
-		if wait := mustReserve(t, l, 3, false); wait == 0 {
+		if wait := mustTakeNow(t, l, 3, false); wait == 0 {
 			t.Fatal("chat 3 was granted beyond the global burst")
 		}
 		if n, err := rdb.Exists(context.Background(), prefix+"{rl}:chat:3").Result(); err != nil || n != 0 {
@@ -257,7 +267,7 @@ func TestLimiter_Reserve(t *testing.T) {
 	t.Run("KeysExpire", func(t *testing.T) {
 		rdb, prefix := setup(t)
 		l := ratelimit.New(rdb, ratelimit.Limits{Global: 100, PerChat: 20, PerChatBurst: 1}, ratelimit.Options{KeyPrefix: prefix})
-		mustReserve(t, l, 5, false)
+		mustTakeNow(t, l, 5, false)
 		ctx := context.Background()
 		for key, most := range map[string]time.Duration{
 			prefix + "{rl}:global": 10*time.Millisecond + 2*time.Millisecond,
@@ -284,30 +294,32 @@ func TestLimiter_Reserve(t *testing.T) {
 		rdb := redis.NewClient(&redis.Options{Addr: redisAddr})
 		rdb.Close()
 		l := ratelimit.New(rdb, ratelimit.Limits{}, ratelimit.Options{KeyPrefix: prefix})
-		if _, err := l.Reserve(context.Background(), 1, false); err == nil {
-			t.Error("Reserve on a closed client: nil error")
+		if _, err := l.Take(context.Background(), 1, false, 0); err == nil {
+			t.Error("Take on a closed client: nil error")
 		}
-		if err := l.Penalize(context.Background(), time.Second); err == nil {
-			t.Error("Penalize on a closed client: nil error")
+		if err := l.Backoff(context.Background(), 1, false, time.Second); err == nil {
+			t.Error("Backoff on a closed client: nil error")
 		}
 	})
 }
 
-func TestLimiter_Penalize(t *testing.T) {
-	t.Run("DelaysNextGrantOnEveryLimiter", func(t *testing.T) {
+func TestLimiter_Backoff(t *testing.T) {
+	t.Run("HoldsTheChatOnEveryLimiter", func(t *testing.T) {
 		_, prefix := setup(t)
-		limits := ratelimit.Limits{Global: 1000, GlobalBurst: 10}
+		limits := ratelimit.Limits{Global: 1000, GlobalBurst: 10, PerChat: 1000, PerChatBurst: 10}
 		a := ratelimit.New(newClient(t), limits, ratelimit.Options{KeyPrefix: prefix})
 		b := ratelimit.New(newClient(t), limits, ratelimit.Options{KeyPrefix: prefix})
-		if wait := mustReserve(t, a, 1, false); wait != 0 {
-			t.Fatalf("before the penalty: wait %v, want 0", wait)
+		if wait := mustTakeNow(t, a, 1, false); wait != 0 {
+			t.Fatalf("before the 429: wait %v, want 0", wait)
 		}
-		if err := a.Penalize(context.Background(), 2*time.Second); err != nil {
+		if err := a.Backoff(context.Background(), 1, false, 2*time.Second); err != nil {
 			t.Fatal(err)
 		}
-		wait := mustReserve(t, b, 2, false)
-		if wait <= time.Second || wait > 2*time.Second {
-			t.Errorf("other limiter after Penalize(2s): wait %v, want in (1s, 2s]", wait)
+		if wait := mustTakeNow(t, b, 1, false); wait <= time.Second || wait > 2*time.Second {
+			t.Errorf("the chat on another limiter after Backoff(2s): wait %v, want in (1s, 2s]", wait)
+		}
+		if wait := mustTakeNow(t, b, 2, false); wait != 0 {
+			t.Errorf("another chat after the 429: wait %v, want 0", wait)
 		}
 	})
 
@@ -316,25 +328,44 @@ func TestLimiter_Penalize(t *testing.T) {
 		l := ratelimit.New(rdb, ratelimit.Limits{}, ratelimit.Options{KeyPrefix: prefix})
 		ctx := context.Background()
 		for _, d := range []time.Duration{3 * time.Second, 3 * time.Second, time.Second} {
-			if err := l.Penalize(ctx, d); err != nil {
+			if err := l.Backoff(ctx, 1, false, d); err != nil {
 				t.Fatal(err)
 			}
 		}
-		wait := mustReserve(t, l, 1, false)
-		if wait <= 2*time.Second || wait > 3*time.Second {
-			t.Errorf("after Penalize 3s, 3s, 1s: wait %v, want in (2s, 3s]", wait)
+		if wait := mustTakeNow(t, l, 1, false); wait <= 2*time.Second || wait > 3*time.Second {
+			t.Errorf("after Backoff 3s, 3s, 1s: wait %v, want in (2s, 3s]", wait)
 		}
-		ttl, err := rdb.PTTL(ctx, prefix+"{rl}:global").Result()
+		ttl, err := rdb.PTTL(ctx, prefix+"{rl}:chat:1").Result()
 		if err != nil || ttl <= 0 || ttl > 3*time.Second+2*time.Millisecond {
-			t.Errorf("PTTL of the penalized global key = %v (err %v), want in (0, 3s]", ttl, err)
+			t.Errorf("PTTL of the chat's key = %v (err %v), want in (0, 3s]", ttl, err)
+		}
+	})
+
+	t.Run("SlowsTheGlobalRate", func(t *testing.T) {
+		rdb, prefix := setup(t)
+		l := ratelimit.New(rdb, ratelimit.Limits{Global: 1, PerChat: 1}, ratelimit.Options{KeyPrefix: prefix})
+		ctx := context.Background()
+		if err := l.Backoff(ctx, 1, false, time.Second); err != nil {
+			t.Fatal(err)
+		}
+		ttl, err := rdb.PTTL(ctx, prefix+"{rl}:slow").Result()
+		if err != nil || ttl <= 0 || ttl > ratelimit.SlowFor {
+			t.Errorf("PTTL of the slowdown = %v (err %v), want in (0, %v]", ttl, err, ratelimit.SlowFor)
+		}
+		if wait := mustTakeNow(t, l, 2, false); wait != 0 {
+			t.Fatalf("first slot after the 429: wait %v, want 0", wait)
+		}
+		// The global interval of 1 s runs at 1/SlowFactor of itself: 1.25 s.
+		if wait := mustTakeNow(t, l, 3, false); wait <= time.Second || wait > 1250*time.Millisecond {
+			t.Errorf("second slot after the 429: wait %v, want in (1s, 1.25s]", wait)
 		}
 	})
 
 	t.Run("RejectsNonPositive", func(t *testing.T) {
 		rdb, prefix := setup(t)
 		l := ratelimit.New(rdb, ratelimit.Limits{}, ratelimit.Options{KeyPrefix: prefix})
-		if err := l.Penalize(context.Background(), 0); err == nil {
-			t.Error("Penalize(0): nil error")
+		if err := l.Backoff(context.Background(), 1, false, 0); err == nil {
+			t.Error("Backoff(0): nil error")
 		}
 	})
 }
@@ -357,9 +388,9 @@ func TestNew_PanicsOnInvalidLimits(t *testing.T) {
 	ratelimit.New(nil, ratelimit.Limits{PerChat: -1}, ratelimit.Options{})
 }
 
-// BenchmarkReserve measures reservations per second against the real Redis,
+// BenchmarkTake measures slots asked for per second against the real Redis,
 // from 8 callers per CPU sharing one Limiter (a worker runs many handlers).
-func BenchmarkReserve(b *testing.B) {
+func BenchmarkTake(b *testing.B) {
 	run := func(b *testing.B, limits ratelimit.Limits, chat func() int64) {
 		rdb, prefix := setup(b)
 		l := ratelimit.New(rdb, limits, ratelimit.Options{KeyPrefix: prefix})
@@ -369,7 +400,7 @@ func BenchmarkReserve(b *testing.B) {
 		b.ResetTimer()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				wait, err := l.Reserve(ctx, chat(), false)
+				wait, err := takeNow(ctx, l, chat(), false)
 				if err != nil {
 					b.Error(err)
 					return
@@ -379,7 +410,7 @@ func BenchmarkReserve(b *testing.B) {
 				}
 			}
 		})
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "reservations/s")
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "takes/s")
 		b.ReportMetric(float64(granted.Load())/float64(b.N), "granted/op")
 	}
 	b.Run("Granted", func(b *testing.B) {

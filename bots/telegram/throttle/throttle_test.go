@@ -247,8 +247,8 @@ func TestCaller_ManyChats(t *testing.T) {
 func TestCaller_429(t *testing.T) {
 	t.Run("ShortRetryAfterIsWaitedAndRetriedOnce", func(t *testing.T) {
 		// The global rate is far out of reach, so that only the chat's bucket makes a reply
-	// wait (at 300/s, two replies a millisecond apart would wait for the global slot).
-	e := setup(t, envOptions{limits: ratelimit.Limits{Global: 1e6, PerChatBurst: throttle.ChatBurst}.Scale(10)})
+		// wait (at 300/s, two replies a millisecond apart would wait for the global slot).
+		e := setup(t, envOptions{limits: ratelimit.Limits{Global: 1e6, PerChatBurst: throttle.ChatBurst}.Scale(10)})
 		u := e.users(1)[0]
 		e.srv.FailNext("sendMessage", http.StatusTooManyRequests, "", 1)
 		if err := e.reply(context.Background(), u.ID(), "hello"); err != nil {
@@ -269,8 +269,8 @@ func TestCaller_429(t *testing.T) {
 
 	t.Run("SecondRefusalIsReturned", func(t *testing.T) {
 		// The global rate is far out of reach, so that only the chat's bucket makes a reply
-	// wait (at 300/s, two replies a millisecond apart would wait for the global slot).
-	e := setup(t, envOptions{limits: ratelimit.Limits{Global: 1e6, PerChatBurst: throttle.ChatBurst}.Scale(10)})
+		// wait (at 300/s, two replies a millisecond apart would wait for the global slot).
+		e := setup(t, envOptions{limits: ratelimit.Limits{Global: 1e6, PerChatBurst: throttle.ChatBurst}.Scale(10)})
 		u := e.users(1)[0]
 		e.srv.FailNext("sendMessage", http.StatusTooManyRequests, "", 1)
 		e.srv.FailNext("sendMessage", http.StatusTooManyRequests, "", 30)
@@ -290,8 +290,8 @@ func TestCaller_429(t *testing.T) {
 
 	t.Run("LongRetryAfterIsReturned", func(t *testing.T) {
 		// The global rate is far out of reach, so that only the chat's bucket makes a reply
-	// wait (at 300/s, two replies a millisecond apart would wait for the global slot).
-	e := setup(t, envOptions{limits: ratelimit.Limits{Global: 1e6, PerChatBurst: throttle.ChatBurst}.Scale(10)})
+		// wait (at 300/s, two replies a millisecond apart would wait for the global slot).
+		e := setup(t, envOptions{limits: ratelimit.Limits{Global: 1e6, PerChatBurst: throttle.ChatBurst}.Scale(10)})
 		u := e.users(1)[0]
 		e.srv.FailNext("sendMessage", http.StatusTooManyRequests, "", 30)
 		err := e.reply(context.Background(), u.ID(), "hello")
