@@ -172,7 +172,7 @@ func (b *Bot) onOrderPay(ctx context.Context, r *request, d callbackData) error 
 	if err != nil {
 		return err
 	}
-	if err := b.payable(o); err != nil {
+	if err := o.Payable(b.clock.Now()); err != nil {
 		return err
 	}
 	shop, err := b.catalog.Shop(ctx, o.ShopID)

@@ -418,6 +418,11 @@ func shopperTexts() map[string]text {
 			RU: "Нажмите кнопку: товар забронируется за вами и придёт счёт.",
 			EN: "Tap the button to reserve the goods and get the invoice.",
 		},
+		// A second tap on the button that reserved the goods: its invoice was sent.
+		"checkout_invoice_above": {
+			RU: "Заказ №%d уже создан: счёт — выше ⬆️",
+			EN: "Order #%d is already created: its invoice is above ⬆️",
+		},
 		"btn_pickup":       {RU: "📍 Самовывоз: %s", EN: "📍 Pickup: %s"},
 		"btn_shipping":     {RU: "🚚 Доставка (адрес — в счёте)", EN: "🚚 Delivery (address in the invoice)"},
 		"btn_pay_total":    {RU: "💳 Оплатить %s", EN: "💳 Pay %s"},

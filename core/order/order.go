@@ -90,6 +90,42 @@ type Order struct {
 	RemindedAt time.Time
 	// ReviewRequestedAt is when the buyer was asked for a review; zero: not yet.
 	ReviewRequestedAt time.Time
+
+	// Existing is set by Service.Checkout on an order its request's key found: an
+	// earlier checkout with the key made it (a double tap on one button, a
+	// redelivered update) and this one made nothing. It is not stored: false on an
+	// order read any other way.
+	Existing bool
+}
+
+// Payable is the one answer to "may this order be paid now?": nil for an order
+// awaiting payment whose reservation holds at now (now is before ReservedUntil).
+// Otherwise it returns why not, as an error whose text the buyer is shown:
+//
+//   - ErrReservationExpired: the reservation ended. The order expired, or it still
+//     awaits payment but ReservedUntil is at or before now (its expiry has not run
+//     yet): the same answer either side of the expiry, and the one that tells the
+//     buyer what to do (check out again).
+//   - ErrAlreadyPaid: it was paid and is honoured (paid, shipped, ready for pickup,
+//     completed).
+//   - ErrNotPayable: it was called off or its money goes back: cancelled (by the
+//     buyer, or by staff before or after payment), refund_pending (a late payment
+//     found the stock gone), refunded; and any status unknown here.
+//
+// Checkout (an order found by its key), the Pay button of an order, Telegram's
+// shipping and pre-checkout queries ask it. A payment that arrives anyway is
+// honoured or refunded by the payment rule (Service.RecordPayment), which starts
+// from this answer.
+func (o Order) Payable(now time.Time) error {
+	switch {
+	case o.Status == StatusAwaitingPayment && now.Before(o.ReservedUntil):
+		return nil
+	case o.Status == StatusAwaitingPayment, o.Status == StatusExpired:
+		return ErrReservationExpired
+	case isPaid(o.Status):
+		return ErrAlreadyPaid
+	}
+	return ErrNotPayable
 }
 
 // Line is one variant in an order, with its title and price as they were at checkout.

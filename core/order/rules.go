@@ -2,6 +2,7 @@ package order
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -170,24 +171,19 @@ func expectedTotal(snap Snapshot, option core.ShippingOptionID) (total, shipping
 	return core.Money{}, core.Money{}, false
 }
 
-// planPreCheckout answers Telegram's last question before it charges. A passed
-// check keeps the reservation alive at least PaymentHold from now and moves the
+// planPreCheckout answers Telegram's last question before it charges: the buyer's
+// order, payable now (Order.Payable), in a shop not blocked, for the amount it asks
+// with the chosen shipping. A passed check keeps the reservation alive at least PaymentHold from now and moves the
 // expiry job with it.
 func planPreCheckout(snap Snapshot, q PreCheckout, now time.Time) (*Change, error) {
 	o := snap.Order
 	if q.BuyerID != o.BuyerID {
 		return nil, ErrNotBuyer
 	}
-	switch {
-	case isPaid(o.Status):
-		return nil, ErrAlreadyPaid
-	case o.Status == StatusExpired:
-		return nil, ErrReservationExpired
-	case o.Status != StatusAwaitingPayment:
-		return nil, ErrNotPayable
-	case !now.Before(o.ReservedUntil):
-		return nil, ErrReservationExpired
-	case snap.Shop.Blocked:
+	if err := o.Payable(now); err != nil {
+		return nil, err
+	}
+	if snap.Shop.Blocked {
 		return nil, catalog.ErrShopBlocked
 	}
 	want, _, ok := expectedTotal(snap, q.ShippingOptionID)
@@ -243,14 +239,22 @@ func planPayment(snap Snapshot, p Payment, now time.Time, takeStock bool) (*Chan
 		return c, PaymentRefunding, nil
 	}
 
+	// Money that arrived for an order Payable refuses is still honoured, stock
+	// allowing, when the buyer paid in good faith: the reservation ended meanwhile, or
+	// the order was called off before it was paid. Otherwise it goes back.
 	want, shipping, ok := expectedTotal(snap, p.ShippingOptionID)
+	payable := o.Payable(now)
 	switch {
 	case p.BuyerID != o.BuyerID:
 		return refund("paid by someone other than the buyer")
 	case !ok || p.Total != want:
 		return refund(fmt.Sprintf("paid %s, the order asks %s", p.Total, want))
-	case isPaid(o.Status):
+	case payable == nil:
+	case errors.Is(payable, ErrAlreadyPaid):
 		return refund("the order was already paid")
+	case o.Status == StatusAwaitingPayment:
+		// The reservation ended but its expiry has not run: the stock is still
+		// reserved for the order.
 	case o.Status == StatusCancelled && !o.PaidAt.IsZero():
 		// Staff called it off after it was paid (its payment is being refunded): the
 		// shop said it will not deliver, so a later payment does not revive it.
@@ -265,7 +269,7 @@ func planPayment(snap Snapshot, p Payment, now time.Time, takeStock bool) (*Chan
 			c.Order.UpdatedAt = now
 			return refund("the reservation ended and the stock is gone")
 		}
-	case o.Status != StatusAwaitingPayment:
+	default:
 		return refund("the order can no longer be paid")
 	}
 

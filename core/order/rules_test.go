@@ -228,6 +228,33 @@ func TestPlanPayment(t *testing.T) {
 		}
 	})
 
+	t.Run("ReservationEndedNotSwept", func(t *testing.T) {
+		t.Parallel()
+		// Payable refuses it, yet its expiry has not run: the stock is still reserved
+		// for it, and the payment sells it.
+		snap := paySnap()
+		snap.Order.ReservedUntil = testNow
+		c, out, err := planPayment(snap, payment(), testNow, true)
+		if err != nil || out != PaymentApplied || c.Order.Status != StatusPaid {
+			t.Fatalf("= %q, %v", out, err)
+		}
+		want := StockMove{VariantID: 10, Kind: catalog.MoveSale, OnHand: -2, Reserved: -2}
+		if len(c.Stock) != 1 || c.Stock[0] != want {
+			t.Errorf("moves = %+v, want a sale from the reservation: %+v", c.Stock, want)
+		}
+	})
+
+	t.Run("CancelledBeforePayment", func(t *testing.T) {
+		t.Parallel()
+		// The buyer cancelled, then paid the invoice they had: honoured, stock allowing.
+		snap := paySnap()
+		snap.Order.Status = StatusCancelled
+		c, out, err := planPayment(snap, payment(), testNow, true)
+		if err != nil || out != PaymentApplied || c.Order.Status != StatusPaid {
+			t.Fatalf("= %q, %v", out, err)
+		}
+	})
+
 	t.Run("ExpiredWithoutStock", func(t *testing.T) {
 		t.Parallel()
 		snap := paySnap()
@@ -257,6 +284,7 @@ func TestPlanPayment(t *testing.T) {
 		}},
 		{"Shipped", func(s *Snapshot, _ *Payment) { s.Order.Status = StatusShipped }},
 		{"Refunded", func(s *Snapshot, _ *Payment) { s.Order.Status = StatusRefunded }},
+		{"RefundPending", func(s *Snapshot, _ *Payment) { s.Order.Status = StatusRefundPending }},
 		{"SomeoneElse", func(_ *Snapshot, p *Payment) { p.BuyerID = 200 }},
 		// Staff called the order off after it was paid: a new payment must not
 		// bring it back to life (the shop said it cannot deliver).
@@ -327,6 +355,7 @@ func TestPlanPreCheckout(t *testing.T) {
 		{"Paid", func(s *Snapshot, _ *PreCheckout) { s.Order.Status = StatusPaid }, ErrAlreadyPaid},
 		{"Completed", func(s *Snapshot, _ *PreCheckout) { s.Order.Status = StatusCompleted }, ErrAlreadyPaid},
 		{"Cancelled", func(s *Snapshot, _ *PreCheckout) { s.Order.Status = StatusCancelled }, ErrNotPayable},
+		{"RefundPending", func(s *Snapshot, _ *PreCheckout) { s.Order.Status = StatusRefundPending }, ErrNotPayable},
 		{"NotBuyer", func(_ *Snapshot, q *PreCheckout) { q.BuyerID = 200 }, ErrNotBuyer},
 		{"Blocked", func(s *Snapshot, _ *PreCheckout) { s.Shop.Blocked = true }, catalog.ErrShopBlocked},
 	}

@@ -523,6 +523,9 @@ func TestOrders_Checkout(t *testing.T) {
 		if err != nil || again.ID != first.ID {
 			t.Fatalf("second checkout = %d, %v; want order %d", again.ID, err, first.ID)
 		}
+		if first.Existing || !again.Existing {
+			t.Errorf("existing: first %v, again %v; want false, true", first.Existing, again.Existing)
+		}
 		e.wantStock(v, 5, 2)
 		if n := e.count(`SELECT count(*) FROM orders`); n != 1 {
 			t.Errorf("orders = %d, want 1", n)
@@ -538,6 +541,7 @@ func TestOrders_Checkout(t *testing.T) {
 		req := order.CheckoutRequest{Key: "double-tap", BuyerID: buyer, ShopID: shop.ID, Delivery: order.DeliveryShipping,
 			Items: []order.Item{{VariantID: v, Quantity: 3}}}
 		ids := make([]core.OrderID, 10)
+		var made atomic.Int32
 		var wg sync.WaitGroup
 		for i := range ids {
 			wg.Go(func() {
@@ -546,6 +550,9 @@ func TestOrders_Checkout(t *testing.T) {
 					t.Errorf("checkout %d: %v", i, err)
 				}
 				ids[i] = o.ID
+				if !o.Existing {
+					made.Add(1)
+				}
 			})
 		}
 		wg.Wait()
@@ -553,6 +560,9 @@ func TestOrders_Checkout(t *testing.T) {
 			if id != ids[0] || id == 0 {
 				t.Fatalf("order ids = %v, want one order", ids)
 			}
+		}
+		if n := made.Load(); n != 1 {
+			t.Errorf("checkouts that made the order = %d, want 1 (the others found it: Existing)", n)
 		}
 		e.wantStock(v, 50, 3)
 		if n := e.count(`SELECT count(*) FROM outbox`); n != 2 {
