@@ -26,6 +26,7 @@ import (
 
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/catalog"
+	"github.com/vitrina-shop/vitrina/core/shop"
 )
 
 // ID identifies a broadcast.
@@ -190,8 +191,9 @@ type New struct {
 
 // Store is what the broadcast service needs of storage (postgres.Broadcasts).
 type Store interface {
-	// IsStaff reports whether user works for shop.
-	IsStaff(ctx context.Context, shop core.ShopID, user core.UserID) (bool, error)
+	// Role returns user's role in a shop, "" if they are not its staff
+	// (postgres.Roles).
+	shop.Roles
 	// ProductShop returns the shop of an active product; catalog.ErrProductNotFound
 	// for one archived or unknown.
 	ProductShop(ctx context.Context, id core.ProductID) (core.ShopID, error)
@@ -253,16 +255,10 @@ func NewService(store Store, clock core.Clock) *Service {
 	return &Service{store: store, clock: clock}
 }
 
-// requireStaff returns catalog.ErrNotStaff unless actor works for shop.
-func (s *Service) requireStaff(ctx context.Context, shop core.ShopID, actor core.UserID) error {
-	ok, err := s.store.IsStaff(ctx, shop, actor)
-	if err != nil {
-		return fmt.Errorf("check staff of shop %d: %w", shop, err)
-	}
-	if !ok {
-		return catalog.ErrNotStaff
-	}
-	return nil
+// requireStaff returns shop.ErrNotStaff unless actor works for the shop (any role).
+func (s *Service) requireStaff(ctx context.Context, id core.ShopID, actor core.UserID) error {
+	_, err := shop.Require(ctx, s.store, id, actor, shop.RoleManager)
+	return err
 }
 
 // checkAudience returns ErrAudience for an unknown kind, and
@@ -310,7 +306,7 @@ func CheckContent(c Content) error {
 
 // Count returns how many people audience a of a shop reaches now: those it
 // holds, less those who opted out of the shop and those who blocked the bot.
-// catalog.ErrNotStaff, ErrAudience, catalog.ErrProductNotFound.
+// shop.ErrNotStaff, ErrAudience, catalog.ErrProductNotFound.
 func (s *Service) Count(ctx context.Context, actor core.UserID, shop core.ShopID, a Audience) (int, error) {
 	if err := s.requireStaff(ctx, shop, actor); err != nil {
 		return 0, err
@@ -327,7 +323,7 @@ func (s *Service) Count(ctx context.Context, actor core.UserID, shop core.ShopID
 
 // Start records a broadcast and has it sent (a JobStart job). Starting again with
 // the same shop and key returns the broadcast started first, and starts nothing.
-// catalog.ErrNotStaff, ErrNoKey, ErrEmpty, ErrTextTooLong, ErrTooManyButtons,
+// shop.ErrNotStaff, ErrNoKey, ErrEmpty, ErrTextTooLong, ErrTooManyButtons,
 // ErrAudience, catalog.ErrProductNotFound (a product of the audience or of a
 // button not active in the shop), ErrNobody when the audience reaches nobody.
 func (s *Service) Start(ctx context.Context, actor core.UserID, d Draft) (Broadcast, error) {
@@ -392,7 +388,7 @@ func (s *Service) Broadcast(ctx context.Context, actor core.UserID, id ID) (Broa
 	if err != nil {
 		return Broadcast{}, fmt.Errorf("broadcast %d: %w", id, err)
 	}
-	if err := s.requireStaff(ctx, b.ShopID, actor); errors.Is(err, catalog.ErrNotStaff) {
+	if err := s.requireStaff(ctx, b.ShopID, actor); errors.Is(err, shop.ErrNotStaff) {
 		return Broadcast{}, ErrNotFound
 	} else if err != nil {
 		return Broadcast{}, err
@@ -410,7 +406,7 @@ func (s *Service) BroadcastForSystem(ctx context.Context, id ID) (Broadcast, err
 }
 
 // Broadcasts returns up to limit of the shop's latest broadcasts, newest first.
-// catalog.ErrNotStaff.
+// shop.ErrNotStaff.
 func (s *Service) Broadcasts(ctx context.Context, actor core.UserID, shop core.ShopID, limit int) ([]Broadcast, error) {
 	if err := s.requireStaff(ctx, shop, actor); err != nil {
 		return nil, err

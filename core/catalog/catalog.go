@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/shop"
 )
 
 // PaymentMethod is how a shop takes money.
@@ -36,12 +37,13 @@ type Shop struct {
 	CreatedAt         time.Time
 }
 
-// Role is a staff member's role in a shop.
-type Role string
+// Role is a staff member's role in a shop. The roles, and who may do what with
+// them, are core/shop's; the names stay here for the catalog's callers.
+type Role = shop.Role
 
 const (
-	RoleOwner   Role = "owner"   // everything, including staff and settings
-	RoleManager Role = "manager" // products, stock and orders
+	RoleOwner   = shop.RoleOwner   // everything, including staff and settings
+	RoleManager = shop.RoleManager // products, stock and orders
 )
 
 // StaffMember is a person working for a shop.
@@ -250,9 +252,9 @@ const (
 
 // Errors the bot explains to people in their language.
 var (
-	ErrNotStaff        = &core.Error{Code: core.EFORBIDDEN, Message: "only the shop's staff can do this"}
-	ErrNotOwner        = &core.Error{Code: core.EFORBIDDEN, Message: "only the shop's owner can do this"}
-	ErrNotOperator     = &core.Error{Code: core.EFORBIDDEN, Message: "only platform operators can do this"}
+	ErrNotStaff        = shop.ErrNotStaff    // the same value: errors.Is matches either name
+	ErrNotOwner        = shop.ErrNotOwner    // the same value
+	ErrNotOperator     = shop.ErrNotOperator // the same value
 	ErrShopNotFound    = &core.Error{Code: core.ENOTFOUND, Message: "shop not found"}
 	ErrShopBlocked     = &core.Error{Code: core.ECONFLICT, Message: "the shop is blocked"}
 	ErrShopName        = &core.Error{Code: core.EINVALID, Message: "a shop name is 1 to 64 characters"}
@@ -300,21 +302,17 @@ var (
 type Service struct {
 	store     Store
 	clock     core.Clock
-	operators map[core.UserID]bool
+	operators shop.Operators
 }
 
 // NewService returns a Service. operators are the platform operators
 // (VITRINA_ADMIN_IDS): they may block and unblock shops.
 func NewService(store Store, clock core.Clock, operators []core.UserID) *Service {
-	ops := make(map[core.UserID]bool, len(operators))
-	for _, id := range operators {
-		ops[id] = true
-	}
-	return &Service{store: store, clock: clock, operators: ops}
+	return &Service{store: store, clock: clock, operators: shop.NewOperators(operators)}
 }
 
 // IsOperator reports whether id is a platform operator.
-func (s *Service) IsOperator(id core.UserID) bool { return s.operators[id] }
+func (s *Service) IsOperator(id core.UserID) bool { return s.operators.Is(id) }
 
 // StockWrite is one variant change of a bulk import: its new price and on-hand
 // stock, and the ledger movement when the stock changes (nil when only the price does).
@@ -343,8 +341,8 @@ type Store interface {
 	UpdateShop(ctx context.Context, id core.ShopID, update func(sh *Shop, hasProducts bool) error) (Shop, error)
 
 	Memberships(ctx context.Context, user core.UserID) ([]Membership, error)
-	// Role returns user's role in shop; ErrNotStaff if none.
-	Role(ctx context.Context, shop core.ShopID, user core.UserID) (Role, error)
+	// Role returns user's role in a shop, "" if none (postgres.Roles).
+	shop.Roles
 	Staff(ctx context.Context, shop core.ShopID) ([]StaffMember, error)
 	RemoveManager(ctx context.Context, shop core.ShopID, user core.UserID) error
 	CreateInvite(ctx context.Context, inv Invite) error

@@ -3,15 +3,12 @@ package catalog
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"io"
 
 	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/shop"
 )
-
-// API CONTRACT. The bot codes against these signatures. Bodies are filled by the
-// catalog implementer; signatures change only together with their callers.
 
 // --- shops and staff ---
 
@@ -57,8 +54,8 @@ func (s *Service) Shops(ctx context.Context, limit, offset int) ([]Shop, error) 
 // which), newest first, for a platform operator; ErrNotOperator for anyone else.
 // limit is 10 when not positive and at most 50.
 func (s *Service) ShopsForOperator(ctx context.Context, actor core.UserID, limit, offset int) ([]Shop, error) {
-	if !s.IsOperator(actor) {
-		return nil, fmt.Errorf("list shops: %w", ErrNotOperator)
+	if err := s.operators.Require(actor); err != nil {
+		return nil, fmt.Errorf("list shops: %w", err)
 	}
 	limit, offset = page(limit, offset)
 	shops, err := s.store.Shops(ctx, ShopFilter{WithBlocked: true, Limit: limit, Offset: offset})
@@ -79,12 +76,8 @@ func (s *Service) Memberships(ctx context.Context, user core.UserID) ([]Membersh
 }
 
 // Role returns actor's role in shop; ErrNotStaff if none.
-func (s *Service) Role(ctx context.Context, shop core.ShopID, actor core.UserID) (Role, error) {
-	r, err := s.store.Role(ctx, shop, actor)
-	if err != nil {
-		return "", fmt.Errorf("role in shop %d: %w", shop, err)
-	}
-	return r, nil
+func (s *Service) Role(ctx context.Context, id core.ShopID, actor core.UserID) (Role, error) {
+	return s.requireStaff(ctx, id, actor)
 }
 
 // UpdateSettings changes a shop's settings (owner only); ErrNotStaff, ErrNotOwner,
@@ -110,8 +103,8 @@ func (s *Service) UpdateSettings(ctx context.Context, actor core.UserID, shop co
 // SetBlocked blocks or unblocks a shop (operators only); ErrNotOperator,
 // ErrShopNotFound. A blocked shop is hidden from shoppers; its staff still manage it.
 func (s *Service) SetBlocked(ctx context.Context, actor core.UserID, shop core.ShopID, blocked bool) error {
-	if !s.IsOperator(actor) {
-		return fmt.Errorf("block shop: %w", ErrNotOperator)
+	if err := s.operators.Require(actor); err != nil {
+		return fmt.Errorf("block shop: %w", err)
 	}
 	_, err := s.store.UpdateShop(ctx, shop, func(sh *Shop, _ bool) error {
 		sh.Blocked = blocked
@@ -198,13 +191,12 @@ func (s *Service) RemoveStaff(ctx context.Context, actor core.UserID, shop core.
 		return fmt.Errorf("remove staff: %w", err)
 	}
 	role, err := s.store.Role(ctx, shop, user)
-	if errors.Is(err, ErrNotStaff) {
-		return nil
-	}
-	if err != nil {
+	switch {
+	case err != nil:
 		return fmt.Errorf("remove staff: %w", err)
-	}
-	if role == RoleOwner {
+	case role == "":
+		return nil // not staff: nothing to remove
+	case role == RoleOwner:
 		return fmt.Errorf("remove staff: %w", ErrLastOwner)
 	}
 	if err := s.store.RemoveManager(ctx, shop, user); err != nil {
@@ -730,21 +722,15 @@ func WriteStockFile(w io.Writer, rows []StockRow) error { return writeStockFile(
 
 // --- helpers ---
 
-// requireStaff returns actor's role in shop; ErrNotStaff if none.
-func (s *Service) requireStaff(ctx context.Context, shop core.ShopID, actor core.UserID) (Role, error) {
-	return s.store.Role(ctx, shop, actor)
+// requireStaff returns actor's role in the shop; ErrNotStaff if none.
+func (s *Service) requireStaff(ctx context.Context, id core.ShopID, actor core.UserID) (Role, error) {
+	return shop.Require(ctx, s.store, id, actor, shop.RoleManager)
 }
 
-// requireOwner returns ErrNotStaff or ErrNotOwner unless actor owns shop.
-func (s *Service) requireOwner(ctx context.Context, shop core.ShopID, actor core.UserID) error {
-	r, err := s.store.Role(ctx, shop, actor)
-	if err != nil {
-		return err
-	}
-	if r != RoleOwner {
-		return ErrNotOwner
-	}
-	return nil
+// requireOwner returns ErrNotStaff or ErrNotOwner unless actor owns the shop.
+func (s *Service) requireOwner(ctx context.Context, id core.ShopID, actor core.UserID) error {
+	_, err := shop.Require(ctx, s.store, id, actor, shop.RoleOwner)
+	return err
 }
 
 // staffProduct returns a product whose shop actor works for.

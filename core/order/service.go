@@ -8,10 +8,8 @@ import (
 
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/catalog"
+	"github.com/vitrina-shop/vitrina/core/shop"
 )
-
-// API CONTRACT. The bot and workers code against these signatures. Bodies are filled
-// by the order implementer; signatures change only together with their callers.
 
 // Service is the order rules.
 type Service struct {
@@ -31,8 +29,9 @@ type Store interface {
 	LostReminders(ctx context.Context, before time.Time, limit int) (unpaid, reviews []core.OrderID, err error)
 	// Shop returns a shop's settings; catalog.ErrShopNotFound.
 	Shop(ctx context.Context, id core.ShopID) (catalog.Shop, error)
-	// Role returns user's role in shop, or "" if they are not its staff.
-	Role(ctx context.Context, shop core.ShopID, user core.UserID) (catalog.Role, error)
+	// Role returns user's role in a shop, "" if they are not its staff
+	// (postgres.Roles). UpdateOrder reads it itself, in its transaction.
+	shop.Roles
 	// Stock returns a variant with its price and stock; catalog.ErrVariantNotFound.
 	Stock(ctx context.Context, id core.VariantID) (Stock, error)
 	// ShippingOptions returns a shop's shipping options that are not archived.
@@ -241,7 +240,8 @@ func (s *Service) ClearCart(ctx context.Context, buyer core.UserID, shop core.Sh
 // ErrDelivery (a card shop needs pickup or shipping; a Stars shop delivers nothing
 // unless pickup is chosen), catalog.ErrShopNotFound, catalog.ErrVariantNotFound. The
 // order's shipping is priced when it is paid: until then Total is the items' total.
-// A repeated key returns the first order as it is now, whatever the request says.
+// A repeated key returns the first order as it is now, whatever the request says,
+// with Existing set.
 func (s *Service) Checkout(ctx context.Context, req CheckoutRequest) (Order, error) {
 	if req.Key == "" {
 		return Order{}, core.Errorf(core.EINVALID, "checkout without a key")
@@ -254,17 +254,23 @@ func (s *Service) Checkout(ctx context.Context, req CheckoutRequest) (Order, err
 		req.Items = items
 	}
 	now := s.now()
+	var made core.OrderID // the order this call planned; another one is the key's
 	o, err := s.store.Checkout(ctx, req, func(snap CheckoutSnapshot) (*Change, error) {
-		return planCheckout(snap, req, now)
+		c, err := planCheckout(snap, req, now)
+		if c != nil {
+			made = c.Order.ID
+		}
+		return c, err
 	})
 	if err != nil {
 		return Order{}, fmt.Errorf("checkout: %w", err)
 	}
+	o.Existing = o.ID != made
 	return o, nil
 }
 
 // ShippingOptions returns the shipping options the buyer may choose for an order
-// awaiting payment (for Telegram's shipping_query); ErrNotPayable otherwise.
+// payable now (for Telegram's shipping_query); otherwise Order.Payable's error.
 //
 // ErrOrderNotFound, ErrNotBuyer; ErrNotPayable also for an order not shipped.
 func (s *Service) ShippingOptions(ctx context.Context, buyer core.UserID, id core.OrderID) ([]catalog.ShippingOption, error) {
@@ -272,10 +278,13 @@ func (s *Service) ShippingOptions(ctx context.Context, buyer core.UserID, id cor
 	if err != nil {
 		return nil, fmt.Errorf("shipping options of order %d: %w", id, err)
 	}
-	switch {
-	case o.BuyerID != buyer:
+	if o.BuyerID != buyer {
 		return nil, ErrNotBuyer
-	case o.Status != StatusAwaitingPayment || o.Delivery != DeliveryShipping:
+	}
+	if err := o.Payable(s.now()); err != nil {
+		return nil, err
+	}
+	if o.Delivery != DeliveryShipping {
 		return nil, ErrNotPayable
 	}
 	opts, err := s.store.ShippingOptions(ctx, o.ShopID)
@@ -285,11 +294,12 @@ func (s *Service) ShippingOptions(ctx context.Context, buyer core.UserID, id cor
 	return opts, nil
 }
 
-// CheckPreCheckout answers Telegram's pre_checkout_query: nil if the order awaits
-// payment, its reservation is alive, and the total (with the chosen shipping) and
-// currency match. ErrAlreadyPaid, ErrReservationExpired, ErrNotPayable,
-// ErrAmountMismatch, ErrNotBuyer otherwise. A passed check extends the reservation by
-// a few minutes so the payment Telegram is about to make finds it alive.
+// CheckPreCheckout answers Telegram's pre_checkout_query: nil if the order is
+// payable now (Order.Payable: awaiting payment, its reservation alive), and the total
+// (with the chosen shipping) and currency match. Payable's ErrAlreadyPaid,
+// ErrReservationExpired, ErrNotPayable; ErrAmountMismatch, ErrNotBuyer otherwise. A
+// passed check extends the reservation by a few minutes so the payment Telegram is
+// about to make finds it alive.
 //
 // Also ErrOrderNotFound, ErrShippingOption (a shipped order without an option of its
 // shop) and catalog.ErrShopBlocked. The reservation is kept at least PaymentHold
@@ -456,7 +466,7 @@ func (s *Service) MarkRefunded(ctx context.Context, id core.OrderID, telegramCha
 }
 
 // ConfirmRefund is MarkRefunded by a person: staff confirming that they refunded a
-// card payment at the provider. catalog.ErrNotStaff for the buyer,
+// card payment at the provider. shop.ErrNotStaff for the buyer,
 // ErrOrderNotFound for anyone else. ErrStarsRefund for a Stars payment: the refund
 // job gives Stars back through Telegram, and a payment marked refunded by hand
 // would make it skip the refund.
@@ -487,21 +497,18 @@ func (s *Service) Charge(ctx context.Context, telegramChargeID string) (Charge, 
 // ChargeRefundPending is refunded at the provider by staff, who then confirm it with
 // ConfirmRefund; a Stars one is refunded by the worker.
 //
-// catalog.ErrNotStaff for the buyer, ErrOrderNotFound for anyone else.
+// shop.ErrNotStaff for the buyer, ErrOrderNotFound for anyone else.
 func (s *Service) Payments(ctx context.Context, viewer core.UserID, id core.OrderID) ([]Charge, error) {
 	o, err := s.store.Order(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("payments of order %d: %w", id, err)
 	}
-	role, err := s.store.Role(ctx, o.ShopID, viewer)
-	switch {
-	case err != nil:
+	err = s.staffOnly(ctx, o.ShopID, viewer)
+	if errors.Is(err, shop.ErrNotStaff) && o.BuyerID != viewer {
+		err = ErrOrderNotFound // ids cannot be probed
+	}
+	if err != nil {
 		return nil, fmt.Errorf("payments of order %d: %w", id, err)
-	case role != "":
-	case o.BuyerID == viewer:
-		return nil, fmt.Errorf("payments of order %d: %w", id, catalog.ErrNotStaff)
-	default:
-		return nil, fmt.Errorf("payments of order %d: %w", id, ErrOrderNotFound)
 	}
 	chs, err := s.store.Charges(ctx, id)
 	if err != nil {
@@ -578,12 +585,12 @@ func (s *Service) Order(ctx context.Context, viewer core.UserID, id core.OrderID
 	if o.BuyerID == viewer {
 		return o, nil
 	}
-	role, err := s.store.Role(ctx, o.ShopID, viewer)
+	err = s.staffOnly(ctx, o.ShopID, viewer)
+	if errors.Is(err, shop.ErrNotStaff) {
+		err = ErrOrderNotFound // ids cannot be probed
+	}
 	if err != nil {
 		return Order{}, fmt.Errorf("order %d: %w", id, err)
-	}
-	if role == "" {
-		return Order{}, ErrOrderNotFound
 	}
 	return o, nil
 }
@@ -648,7 +655,7 @@ type Totals struct {
 // Totals sums orders paid since the given time (staff only), counting every order
 // that was paid and not refunded.
 //
-// Orders paid and then cancelled do not count. catalog.ErrNotStaff.
+// Orders paid and then cancelled do not count. shop.ErrNotStaff.
 func (s *Service) Totals(ctx context.Context, actor core.UserID, shop core.ShopID, since time.Time) (Totals, error) {
 	if err := s.staffOnly(ctx, shop, actor); err != nil {
 		return Totals{}, err
@@ -660,14 +667,13 @@ func (s *Service) Totals(ctx context.Context, actor core.UserID, shop core.ShopI
 	return t, nil
 }
 
-// staffOnly returns catalog.ErrNotStaff unless user works for shop.
-func (s *Service) staffOnly(ctx context.Context, shop core.ShopID, user core.UserID) error {
-	role, err := s.store.Role(ctx, shop, user)
-	if err != nil {
-		return fmt.Errorf("role in shop %d: %w", shop, err)
-	}
-	if role == "" {
-		return catalog.ErrNotStaff
-	}
-	return nil
+// staffOnly returns shop.ErrNotStaff unless user works for the shop (any role).
+//
+// It reads the role outside any transaction: for reads and listings. A change that
+// depends on the role (cancel, ship, refund) reads it under the order's lock in
+// UpdateOrder's snapshot (Snapshot.ActorRole), in the same transaction as the
+// change, and the rules decide on it there (rules.go, transition.go).
+func (s *Service) staffOnly(ctx context.Context, id core.ShopID, user core.UserID) error {
+	_, err := shop.Require(ctx, s.store, id, user, shop.RoleManager)
+	return err
 }

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/vitrina-shop/vitrina/core"
-	"github.com/vitrina-shop/vitrina/core/catalog"
+	"github.com/vitrina-shop/vitrina/core/shop"
 )
 
 // Store is what orphan payments need from storage. Implemented by core/postgres.
@@ -35,24 +35,20 @@ type Store interface {
 type Service struct {
 	store     Store
 	clock     core.Clock
-	operators map[core.UserID]bool
+	operators shop.Operators
 }
 
 // NewService returns a Service. operators are the platform operators
 // (VITRINA_ADMIN_IDS): only they see orphan payments and act on them.
 func NewService(store Store, clock core.Clock, operators []core.UserID) *Service {
-	ops := make(map[core.UserID]bool, len(operators))
-	for _, id := range operators {
-		ops[id] = true
-	}
-	return &Service{store: store, clock: clock, operators: ops}
+	return &Service{store: store, clock: clock, operators: shop.NewOperators(operators)}
 }
 
 // now is the clock's time at the precision PostgreSQL keeps.
 func (s *Service) now() time.Time { return s.clock.Now().Truncate(time.Microsecond) }
 
 // IsOperator reports whether id is a platform operator.
-func (s *Service) IsOperator(id core.UserID) bool { return s.operators[id] }
+func (s *Service) IsOperator(id core.UserID) bool { return s.operators.Is(id) }
 
 // Record records a payment that names no order, once per Telegram charge id, with
 // the job that tells the operators (JobNotify, EventReceived). It returns the
@@ -77,10 +73,10 @@ func (s *Service) Record(ctx context.Context, r Received) (Payment, bool, error)
 }
 
 // Payments lists orphan payments newest first for an operator, and how many match
-// in all; catalog.ErrNotOperator for anyone else.
+// in all; shop.ErrNotOperator for anyone else.
 func (s *Service) Payments(ctx context.Context, actor core.UserID, f Filter) ([]Payment, int, error) {
-	if !s.IsOperator(actor) {
-		return nil, 0, catalog.ErrNotOperator
+	if err := s.operators.Require(actor); err != nil {
+		return nil, 0, err
 	}
 	switch {
 	case f.Limit <= 0:
@@ -96,11 +92,11 @@ func (s *Service) Payments(ctx context.Context, actor core.UserID, f Filter) ([]
 	return list, n, nil
 }
 
-// Payment returns an orphan payment to an operator; catalog.ErrNotOperator,
+// Payment returns an orphan payment to an operator; shop.ErrNotOperator,
 // ErrNotFound.
 func (s *Service) Payment(ctx context.Context, actor core.UserID, id ID) (Payment, error) {
-	if !s.IsOperator(actor) {
-		return Payment{}, catalog.ErrNotOperator
+	if err := s.operators.Require(actor); err != nil {
+		return Payment{}, err
 	}
 	return s.PaymentForSystem(ctx, id)
 }
@@ -120,12 +116,12 @@ func (s *Service) PaymentForSystem(ctx context.Context, id ID) (Payment, error) 
 // through Telegram, records it and tells the payer.
 //
 // Asking twice (a double tap, two operators at once) writes one job: the second
-// gets ErrRefundUnderway. catalog.ErrNotOperator, ErrNotFound, ErrNotStars for a
+// gets ErrRefundUnderway. shop.ErrNotOperator, ErrNotFound, ErrNotStars for a
 // card payment, ErrSettled for one refunded or resolved. The payment is returned
 // as it is after the call, also with ErrRefundUnderway and ErrSettled.
 func (s *Service) RequestRefund(ctx context.Context, actor core.UserID, id ID) (Payment, error) {
-	if !s.IsOperator(actor) {
-		return Payment{}, catalog.ErrNotOperator
+	if err := s.operators.Require(actor); err != nil {
+		return Payment{}, err
 	}
 	now := s.now()
 	p, err := s.store.Update(ctx, id, func(p Payment) (*Change, error) {
@@ -156,11 +152,11 @@ func (s *Service) MarkRefunded(ctx context.Context, id ID) (Payment, error) {
 
 // Resolve (operators) marks an orphan settled by other means: a card payment
 // refunded at the provider, or a payment matched to goods by hand. Resolving it
-// again changes nothing. catalog.ErrNotOperator, ErrNotFound, ErrRefundUnderway
+// again changes nothing. shop.ErrNotOperator, ErrNotFound, ErrRefundUnderway
 // while a Stars refund is under way, ErrSettled for a refunded one.
 func (s *Service) Resolve(ctx context.Context, actor core.UserID, id ID) (Payment, error) {
-	if !s.IsOperator(actor) {
-		return Payment{}, catalog.ErrNotOperator
+	if err := s.operators.Require(actor); err != nil {
+		return Payment{}, err
 	}
 	now := s.now()
 	p, err := s.store.Update(ctx, id, func(p Payment) (*Change, error) {

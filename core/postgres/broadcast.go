@@ -24,13 +24,16 @@ import (
 // before a counter's (RecordOutcome) or the broadcast's (Cancel), each in one
 // statement whose CTE settles the recipients first.
 type Broadcasts struct {
-	pool *pgxpool.Pool
+	Roles // Role
+	pool  *pgxpool.Pool
 }
 
 var _ broadcast.Store = (*Broadcasts)(nil)
 
 // NewBroadcasts returns the broadcast store on pool.
-func NewBroadcasts(pool *pgxpool.Pool) *Broadcasts { return &Broadcasts{pool: pool} }
+func NewBroadcasts(pool *pgxpool.Pool) *Broadcasts {
+	return &Broadcasts{Roles: NewRoles(pool), pool: pool}
+}
 
 // broadcastSelect reads broadcasts (alias b) with their counters summed.
 const broadcastSelect = `SELECT b.id, b.shop_id, b.created_by, b.text, b.photo, b.product_ids, b.audience,
@@ -111,17 +114,6 @@ func audienceQuery(shop core.ShopID, a broadcast.Audience) (string, []any, error
 		JOIN users u ON u.id = a.user_id AND u.unreachable_at IS NULL
 		WHERE NOT EXISTS (SELECT 1 FROM broadcast_optouts x WHERE x.shop_id = $1 AND x.user_id = a.user_id)`
 	return q, args, nil
-}
-
-// IsStaff reports whether user works for shop.
-func (s *Broadcasts) IsStaff(ctx context.Context, shop core.ShopID, user core.UserID) (bool, error) {
-	var ok bool
-	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM shop_staff WHERE shop_id = $1 AND user_id = $2)`,
-		shop, user).Scan(&ok)
-	if err != nil {
-		return false, fmt.Errorf("staff of shop %d: %w", shop, err)
-	}
-	return ok, nil
 }
 
 // ProductShop returns the shop of an active product; catalog.ErrProductNotFound.

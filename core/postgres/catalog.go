@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -17,10 +16,13 @@ import (
 )
 
 // Catalog stores shops, staff, products, variants and the stock ledger.
-type Catalog struct{ pool *pgxpool.Pool }
+type Catalog struct {
+	Roles // Role
+	pool  *pgxpool.Pool
+}
 
 // NewCatalog returns a Catalog on pool.
-func NewCatalog(pool *pgxpool.Pool) *Catalog { return &Catalog{pool: pool} }
+func NewCatalog(pool *pgxpool.Pool) *Catalog { return &Catalog{Roles: NewRoles(pool), pool: pool} }
 
 var _ catalog.Store = (*Catalog)(nil)
 
@@ -158,17 +160,6 @@ func (c *Catalog) Memberships(ctx context.Context, user core.UserID) ([]catalog.
 	})
 }
 
-// Role returns user's role in shop; ErrNotStaff if none.
-func (c *Catalog) Role(ctx context.Context, shop core.ShopID, user core.UserID) (catalog.Role, error) {
-	return catalogStaffRole(ctx, c.pool, shop, user)
-}
-
-func catalogStaffRole(ctx context.Context, q querier, shop core.ShopID, user core.UserID) (catalog.Role, error) {
-	var r catalog.Role
-	err := q.QueryRow(ctx, `SELECT role FROM shop_staff WHERE shop_id = $1 AND user_id = $2`, shop, user).Scan(&r)
-	return r, notFound(err, catalog.ErrNotStaff)
-}
-
 // Staff lists a shop's staff, the owner first, then by when they joined.
 func (c *Catalog) Staff(ctx context.Context, shop core.ShopID) ([]catalog.StaffMember, error) {
 	rows, err := c.pool.Query(ctx, `
@@ -223,8 +214,10 @@ func (c *Catalog) AcceptInvite(ctx context.Context, token string, user core.User
 		if err != nil {
 			return notFound(err, catalog.ErrInviteInvalid)
 		}
-		current, err := catalogStaffRole(ctx, tx, inv.ShopID, user)
-		if err != nil && !errors.Is(err, catalog.ErrNotStaff) {
+		// The role is read in the transaction, after the invite's lock: a second
+		// accept of the same invite waits here and sees the first one's staff row.
+		current, err := staffRole(ctx, tx, inv.ShopID, user)
+		if err != nil {
 			return err
 		}
 		use, err := decide(inv, current)
@@ -249,8 +242,8 @@ func (c *Catalog) AcceptInvite(ctx context.Context, token string, user core.User
 		if err != nil {
 			return notFound(err, catalog.ErrShopNotFound)
 		}
-		m.Role, err = catalogStaffRole(ctx, tx, inv.ShopID, user)
-		if errors.Is(err, catalog.ErrNotStaff) {
+		m.Role, err = staffRole(ctx, tx, inv.ShopID, user)
+		if err == nil && m.Role == "" {
 			return catalog.ErrInviteInvalid // decide let a non-member through without the invite
 		}
 		return err

@@ -21,13 +21,14 @@ import (
 
 // Orders is the order store: carts, orders, their payments and the stock they move.
 type Orders struct {
-	pool *pgxpool.Pool
+	Roles // Role
+	pool  *pgxpool.Pool
 }
 
 var _ order.Store = (*Orders)(nil)
 
 // NewOrders returns the order store over pool.
-func NewOrders(pool *pgxpool.Pool) *Orders { return &Orders{pool: pool} }
+func NewOrders(pool *pgxpool.Pool) *Orders { return &Orders{Roles: NewRoles(pool), pool: pool} }
 
 // orderCheckoutKeyConstraint is the UNIQUE (buyer_id, checkout_key) of orders.
 const orderCheckoutKeyConstraint = "orders_buyer_id_checkout_key_key"
@@ -47,19 +48,6 @@ func (s *Orders) Shop(ctx context.Context, id core.ShopID) (catalog.Shop, error)
 		return catalog.Shop{}, fmt.Errorf("shop %d: %w", id, notFound(err, catalog.ErrShopNotFound))
 	}
 	return sh, nil
-}
-
-// Role returns user's role in shop, or "" if they are not its staff.
-func (s *Orders) Role(ctx context.Context, shop core.ShopID, user core.UserID) (catalog.Role, error) {
-	var role catalog.Role
-	err := s.pool.QueryRow(ctx, `SELECT role FROM shop_staff WHERE shop_id = $1 AND user_id = $2`, shop, user).Scan(&role)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("role in shop %d: %w", shop, err)
-	}
-	return role, nil
 }
 
 const orderStockSelect = `
@@ -463,6 +451,10 @@ func orderSnapshot(ctx context.Context, tx pgx.Tx, id core.OrderID, actor core.U
 		lines, err = pgx.CollectRows(rows, orderScanLine)
 		return err
 	})
+	// The actor's role is read here, in the transaction and the batch, rather than
+	// with Roles.Role: the rules decide on it under the order's lock, the shop's id
+	// is known only from the order, and a query on the pool would take a second
+	// connection while this one holds the lock. It is staffRole's query, '' for none.
 	b.Queue(`
 		SELECT `+orderShopColumns+`, coalesce((SELECT role FROM shop_staff WHERE shop_id = s.id AND user_id = $2), '')
 		FROM shops s WHERE s.id = (SELECT shop_id FROM orders WHERE id = $1)`, id, actor,

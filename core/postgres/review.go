@@ -12,20 +12,20 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/vitrina-shop/vitrina/core"
-	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/order"
 	"github.com/vitrina-shop/vitrina/core/review"
 )
 
 // Reviews is the PostgreSQL store of reviews.
 type Reviews struct {
-	pool *pgxpool.Pool
+	Roles // Role
+	pool  *pgxpool.Pool
 }
 
 var _ review.Store = (*Reviews)(nil)
 
 // NewReviews returns the review store on pool.
-func NewReviews(pool *pgxpool.Pool) *Reviews { return &Reviews{pool: pool} }
+func NewReviews(pool *pgxpool.Pool) *Reviews { return &Reviews{Roles: NewRoles(pool), pool: pool} }
 
 // reviewLineConstraint is the UNIQUE (order_id, line_no) of reviews.
 const reviewLineConstraint = "reviews_order_id_line_no_key"
@@ -106,19 +106,6 @@ func (s *Reviews) Purchase(ctx context.Context, id core.OrderID) (review.Purchas
 		p.Lines = append(p.Lines, pl)
 	}
 	return p, buyer, status, nil
-}
-
-// Role returns user's role in shop, or "" if they are not its staff.
-func (s *Reviews) Role(ctx context.Context, shop core.ShopID, user core.UserID) (catalog.Role, error) {
-	var role catalog.Role
-	err := s.pool.QueryRow(ctx, `SELECT role FROM shop_staff WHERE shop_id = $1 AND user_id = $2`, shop, user).Scan(&role)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("role in shop %d: %w", shop, err)
-	}
-	return role, nil
 }
 
 // CreateReview saves a new review and returns it as saved; review.ErrAlreadyReviewed

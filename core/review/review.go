@@ -15,8 +15,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/vitrina-shop/vitrina/core"
-	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/order"
+	"github.com/vitrina-shop/vitrina/core/shop"
 )
 
 // ID is a review's id.
@@ -134,8 +134,9 @@ type Store interface {
 	// Purchase returns an order with its lines and the review of each line, hidden
 	// ones included; order.ErrOrderNotFound. status is the order's status.
 	Purchase(ctx context.Context, id core.OrderID) (p Purchase, buyer core.UserID, status order.Status, err error)
-	// Role returns user's role in shop, or "" if they are not its staff.
-	Role(ctx context.Context, shop core.ShopID, user core.UserID) (catalog.Role, error)
+	// Role returns user's role in a shop, "" if they are not its staff
+	// (postgres.Roles).
+	shop.Roles
 	// CreateReview saves a new review (its ID, AuthorName and UpdatedAt are
 	// ignored) and returns it as saved; ErrAlreadyReviewed if its order line has one.
 	CreateReview(ctx context.Context, r Review) (Review, error)
@@ -156,17 +157,13 @@ type Store interface {
 type Service struct {
 	store     Store
 	clock     core.Clock
-	operators map[core.UserID]bool
+	operators shop.Operators
 }
 
 // NewService returns a Service. operators are the platform operators
 // (VITRINA_ADMIN_IDS): they see reported reviews and hide them.
 func NewService(store Store, clock core.Clock, operators []core.UserID) *Service {
-	ops := make(map[core.UserID]bool, len(operators))
-	for _, id := range operators {
-		ops[id] = true
-	}
-	return &Service{store: store, clock: clock, operators: ops}
+	return &Service{store: store, clock: clock, operators: shop.NewOperators(operators)}
 }
 
 // now is the clock's time at the precision PostgreSQL keeps.
@@ -351,7 +348,7 @@ func (s *Service) ShopRating(ctx context.Context, shop core.ShopID) (Rating, err
 // --- the shop's staff ---
 
 // ShopReviews returns a page of a shop's visible reviews, newest first, and how
-// many there are in all, to its staff; catalog.ErrNotStaff.
+// many there are in all, to its staff; shop.ErrNotStaff.
 func (s *Service) ShopReviews(ctx context.Context, actor core.UserID, shop core.ShopID, limit, offset int) ([]Review, int, error) {
 	if err := s.staffOnly(ctx, shop, actor); err != nil {
 		return nil, 0, err
@@ -363,7 +360,7 @@ func (s *Service) ShopReviews(ctx context.Context, actor core.UserID, shop core.
 	return rs, n, nil
 }
 
-// StaffReview returns a visible review of the actor's shop; catalog.ErrNotStaff,
+// StaffReview returns a visible review of the actor's shop; shop.ErrNotStaff,
 // ErrNotFound.
 func (s *Service) StaffReview(ctx context.Context, actor core.UserID, id ID) (Review, error) {
 	r, err := s.Review(ctx, id)
@@ -378,7 +375,7 @@ func (s *Service) StaffReview(ctx context.Context, actor core.UserID, id ID) (Re
 
 // Reply publishes the shop's answer under a review, once.
 //
-// catalog.ErrNotStaff; ErrNotFound (hidden reviews too); ErrAlreadyReplied;
+// shop.ErrNotStaff; ErrNotFound (hidden reviews too); ErrAlreadyReplied;
 // ErrReply for text that is empty, invisible or longer than MaxText.
 func (s *Service) Reply(ctx context.Context, actor core.UserID, id ID, text string) (Review, error) {
 	text = strings.TrimSpace(text)
@@ -395,7 +392,7 @@ func (s *Service) Reply(ctx context.Context, actor core.UserID, id ID, text stri
 }
 
 // Report asks the operators to check a review (abuse, spam, not about the
-// product). catalog.ErrNotStaff; ErrNotFound; ErrAlreadyReported while it waits;
+// product). shop.ErrNotStaff; ErrNotFound; ErrAlreadyReported while it waits;
 // ErrModerated when the operators kept it already.
 func (s *Service) Report(ctx context.Context, actor core.UserID, id ID) (Review, error) {
 	return s.staffUpdate(ctx, actor, id, "report", func(r *Review, now time.Time) error {
@@ -410,17 +407,24 @@ func (s *Service) Report(ctx context.Context, actor core.UserID, id ID) (Review,
 	})
 }
 
-// staffUpdate changes a visible review for the staff of its shop, checking the
-// role under the review's lock.
+// staffUpdate changes a visible review for the staff of its shop.
+//
+// The role is checked before the review is locked, not under the lock: a review
+// never moves to another shop, so the check does not depend on what the lock
+// guards, and the lock does not guard the role (shop_staff is not locked). Reading
+// the role inside UpdateReview's closure, as this once did, asked the pool for a
+// second connection while the transaction held one: enough replies at once would
+// wait on each other until their deadline. What the lock does guard, one reply and
+// one report, is decided under it.
 func (s *Service) staffUpdate(ctx context.Context, actor core.UserID, id ID, what string,
 	change func(r *Review, now time.Time) error) (Review, error) {
+	if _, err := s.StaffReview(ctx, actor, id); err != nil {
+		return Review{}, fmt.Errorf("%s review %d: %w", what, id, err)
+	}
 	now := s.now()
 	r, err := s.store.UpdateReview(ctx, id, func(r Review) (*Review, error) {
 		if r.Hidden() {
-			return nil, ErrNotFound
-		}
-		if err := s.staffOnly(ctx, r.ShopID, actor); err != nil {
-			return nil, err
+			return nil, ErrNotFound // hidden since it was read
 		}
 		if err := change(&r, now); err != nil {
 			return nil, err
@@ -434,27 +438,22 @@ func (s *Service) staffUpdate(ctx context.Context, actor core.UserID, id ID, wha
 	return r, nil
 }
 
-func (s *Service) staffOnly(ctx context.Context, shop core.ShopID, user core.UserID) error {
-	role, err := s.store.Role(ctx, shop, user)
-	if err != nil {
-		return fmt.Errorf("role in shop %d: %w", shop, err)
-	}
-	if role == "" {
-		return catalog.ErrNotStaff
-	}
-	return nil
+// staffOnly returns shop.ErrNotStaff unless user works for the shop (any role).
+func (s *Service) staffOnly(ctx context.Context, id core.ShopID, user core.UserID) error {
+	_, err := shop.Require(ctx, s.store, id, user, shop.RoleManager)
+	return err
 }
 
 // --- operators ---
 
 // IsOperator reports whether id is a platform operator.
-func (s *Service) IsOperator(id core.UserID) bool { return s.operators[id] }
+func (s *Service) IsOperator(id core.UserID) bool { return s.operators.Is(id) }
 
 // Reported returns a page of the reviews waiting for the operators, newest first,
-// and how many wait in all; catalog.ErrNotOperator for anyone but an operator.
+// and how many wait in all; shop.ErrNotOperator for anyone but an operator.
 func (s *Service) Reported(ctx context.Context, actor core.UserID, limit, offset int) ([]Review, int, error) {
-	if !s.IsOperator(actor) {
-		return nil, 0, catalog.ErrNotOperator
+	if err := s.operators.Require(actor); err != nil {
+		return nil, 0, err
 	}
 	rs, n, err := s.store.Reviews(ctx, Filter{Reported: true, Limit: limit, Offset: max(offset, 0)})
 	if err != nil {
@@ -464,7 +463,7 @@ func (s *Service) Reported(ctx context.Context, actor core.UserID, limit, offset
 }
 
 // Hide hides a review from everyone, and from every rating; hiding a hidden
-// review changes nothing. catalog.ErrNotOperator, ErrNotFound.
+// review changes nothing. shop.ErrNotOperator, ErrNotFound.
 func (s *Service) Hide(ctx context.Context, actor core.UserID, id ID) (Review, error) {
 	return s.moderate(ctx, actor, id, "hide", func(r *Review, now time.Time) {
 		if !r.Hidden() {
@@ -474,7 +473,7 @@ func (s *Service) Hide(ctx context.Context, actor core.UserID, id ID) (Review, e
 }
 
 // Keep closes a review's report: the operators found nothing wrong, and the shop
-// cannot report it again. catalog.ErrNotOperator, ErrNotFound.
+// cannot report it again. shop.ErrNotOperator, ErrNotFound.
 func (s *Service) Keep(ctx context.Context, actor core.UserID, id ID) (Review, error) {
 	return s.moderate(ctx, actor, id, "keep", func(r *Review, now time.Time) {
 		if r.ModeratedAt.IsZero() {
@@ -484,8 +483,8 @@ func (s *Service) Keep(ctx context.Context, actor core.UserID, id ID) (Review, e
 }
 
 func (s *Service) moderate(ctx context.Context, actor core.UserID, id ID, what string, change func(r *Review, now time.Time)) (Review, error) {
-	if !s.IsOperator(actor) {
-		return Review{}, catalog.ErrNotOperator
+	if err := s.operators.Require(actor); err != nil {
+		return Review{}, err
 	}
 	now := s.now()
 	r, err := s.store.UpdateReview(ctx, id, func(r Review) (*Review, error) {
