@@ -11,7 +11,6 @@ import (
 	"github.com/mymmrac/telego"
 	tu "github.com/mymmrac/telego/telegoutil"
 
-	"github.com/vitrina-shop/vitrina/bots/telegram/inbox"
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/order"
@@ -240,15 +239,12 @@ func (b *Bot) onConfirmBuy(ctx context.Context, r *request, d callbackData) erro
 // refused before anything is reserved.
 //
 // The button's key may find the order an earlier tap on it made (o.Existing). If
-// that order cannot be paid any more, the shopper is told why (Order.Payable). If it
-// can and this is the update's first attempt, the tap is answered with where the
-// invoice is, and nothing is sent: the inbox handles a chat's updates one at a time,
-// in order, trying a failed one again before the next, so the tap that made the
-// order ran to its end, the invoice. A later attempt (inbox.Attempt > 1: the update
-// that made the order, which failed after it) sends the notice and invoice; so does
-// a call from outside the inbox (Attempt 0). One case is missed: an earlier tap set
-// aside as failed after its checkout sent no invoice, yet this tap points at one
-// (the order's Pay button sends it).
+// that order cannot be paid any more, the shopper is told why (Order.Payable). If its
+// invoice went out (o.InvoiceMessageID), the tap is answered with where it is, and
+// nothing is sent. If none did (the tap that made the order failed before its
+// invoice: it is being tried again, or it was set aside), this tap sends the notice
+// and the invoice. The inbox handles a chat's updates one at a time, so the tap that
+// made the order has ended, one way or the other, before a second tap runs.
 func (b *Bot) checkout(ctx context.Context, r *request, req order.CheckoutRequest) error {
 	shop, err := b.catalog.Shop(ctx, req.ShopID)
 	if err != nil {
@@ -264,7 +260,7 @@ func (b *Bot) checkout(ctx context.Context, r *request, req order.CheckoutReques
 	if err := o.Payable(b.clock.Now()); err != nil {
 		return err
 	}
-	if o.Existing && inbox.Attempt(ctx) == 1 {
+	if o.Existing && o.InvoiceMessageID != 0 {
 		r.answer(b.t(r.lang, "checkout_invoice_above", o.ID))
 		return nil
 	}
@@ -280,7 +276,8 @@ func (b *Bot) checkout(ctx context.Context, r *request, req order.CheckoutReques
 // "o:<order id>"; Stars invoices have exactly one price and no provider token, card
 // invoices the shop's provider token or else the platform's (errNoCardPayments
 // without either), one price per line and, for shipping, ask the address and take
-// flexible shipping options.
+// flexible shipping options. The invoice's message is recorded with the order
+// (order.Service.InvoiceSent): a second tap on the checkout button points at it.
 func (b *Bot) sendInvoice(ctx context.Context, chatID int64, lang string, shop catalog.Shop, o order.Order) error {
 	left := b.duration(lang, o.ReservedUntil.Sub(b.clock.Now()))
 	var items []string
@@ -316,10 +313,11 @@ func (b *Bot) sendInvoice(ctx context.Context, chatID int64, lang string, shop c
 			p.NeedName, p.NeedPhoneNumber = true, true
 		}
 	}
-	if _, err := b.api.SendInvoice(ctx, p); err != nil {
+	msg, err := b.api.SendInvoice(ctx, p)
+	if err != nil {
 		return fmt.Errorf("send invoice: %w", err)
 	}
-	return nil
+	return b.orders.InvoiceSent(ctx, o.ID, o.BuyerID, int64(msg.MessageID))
 }
 
 // invoicePayload is the invoice payload of an order (1-128 bytes, never shown).

@@ -177,6 +177,72 @@ func TestCheckout_DoubleTap(t *testing.T) {
 			t.Errorf("invoices = %d, want 1", n)
 		}
 	})
+
+	// The tap that made the order ended without its invoice, and no retry of it will
+	// come: Telegram refused the invoice with a 400 (the bot logs it, tells the
+	// shopper and the update is handled) or a 401 (the update is set aside as failed).
+	// A second tap on the button sends the invoice; a third points at it.
+	for _, tt := range []struct {
+		name   string
+		code   int
+		logged string
+	}{
+		{"Refused", http.StatusBadRequest, "telegram refused a request"},
+		{"SetAside", http.StatusUnauthorized, "update set aside as failed"},
+	} {
+		t.Run("FailedBeforeInvoice/"+tt.name, func(t *testing.T) {
+			t.Parallel()
+			env := newTestEnv(t)
+			owner, shop := env.starsShop("Sticker Hub")
+			p := env.product(owner, shop, "Cat stickers", "", variant("", 150, 5))
+			u := env.shopper("Anna", "en")
+			summary, pay := env.checkoutSummary(u, p.ID, "Buy now", "Pay")
+
+			env.tg.FailNext("sendInvoice", tt.code, "", 0)
+			env.press(u, summary, "Pay")
+			o := env.buyerOrders(u)[0]
+			if n := countInvoices(u); n != 0 || len(env.buyerOrders(u)) != 1 || env.pendingUpdates() != 0 {
+				t.Fatalf("after the failure: invoices %d, orders %d, pending updates %d; want 0, 1, 0",
+					n, len(env.buyerOrders(u)), env.pendingUpdates())
+			}
+			if errs := env.logs.errorsLogged(); len(errs) != 1 || !strings.Contains(errs[0], tt.logged) {
+				t.Fatalf("errors logged: %q; want %q", errs, tt.logged)
+			}
+
+			if got := env.tapAgain(u, 990001, summary, pay); strings.Contains(got, "invoice is above") {
+				t.Errorf("the tap after the failure answered %q", got)
+			}
+			var invoice sandbox.Message
+			for _, m := range u.Messages() {
+				if m.Invoice != nil {
+					invoice = m
+				}
+			}
+			if n := countInvoices(u); n != 1 {
+				t.Fatalf("invoices = %d, want 1", n)
+			}
+			if got, err := env.orders.OrderForSystem(env.ctx, o.ID); err != nil || got.InvoiceMessageID != int64(invoice.ID) {
+				t.Errorf("order's invoice message = %d, %v; want %d", got.InvoiceMessageID, err, invoice.ID)
+			}
+			if orders := env.buyerOrders(u); len(orders) != 1 {
+				t.Errorf("orders = %d, want 1", len(orders))
+			}
+			if on, res := env.stock(p.Variants[0].ID); on != 5 || res != 1 {
+				t.Errorf("stock: on hand %d, reserved %d; want 5, 1", on, res)
+			}
+
+			want := "Order #" + strconv.FormatInt(int64(o.ID), 10) + " is already created: its invoice is above ⬆️"
+			if got := env.tapAgain(u, 990002, summary, pay); got != want {
+				t.Errorf("third tap answered %q, want %q", got, want)
+			}
+			if n := countInvoices(u); n != 1 {
+				t.Errorf("invoices after the third tap = %d, want 1", n)
+			}
+			if errs := env.logs.errorsLogged(); len(errs) != 1 {
+				t.Errorf("errors logged: %q; want only the first tap's", errs)
+			}
+		})
+	}
 }
 
 // An order the button's key finds, or the order's own Pay button, that can no longer

@@ -90,6 +90,9 @@ type Order struct {
 	RemindedAt time.Time
 	// ReviewRequestedAt is when the buyer was asked for a review; zero: not yet.
 	ReviewRequestedAt time.Time
+	// InvoiceMessageID is the buyer's chat message of the invoice last sent for the
+	// order (Service.InvoiceSent); 0: none was sent yet. Only InvoiceSent changes it.
+	InvoiceMessageID int64
 
 	// Existing is set by Service.Checkout on an order its request's key found: an
 	// earlier checkout with the key made it (a double tap on one button, a

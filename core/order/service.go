@@ -74,6 +74,10 @@ type Store interface {
 	// when it was written. It returns how many.
 	RetryRefunds(ctx context.Context, before, now time.Time, limit int, job func(Charge) core.Job) (int, error)
 
+	// InvoiceSent records messageID as the invoice message of the buyer's order id
+	// unless a later one (a greater id) is recorded. found is false when buyer has no
+	// order id.
+	InvoiceSent(ctx context.Context, id core.OrderID, buyer core.UserID, messageID int64) (found bool, err error)
 	// Order returns an order with its lines; ErrOrderNotFound.
 	Order(ctx context.Context, id core.OrderID) (Order, error)
 	// Orders lists orders by filter newest first, and how many match in all. The
@@ -267,6 +271,25 @@ func (s *Service) Checkout(ctx context.Context, req CheckoutRequest) (Order, err
 	}
 	o.Existing = o.ID != made
 	return o, nil
+}
+
+// InvoiceSent records that the invoice of the buyer's order went out as the chat
+// message messageID (positive), so that a second tap on the checkout button finds it
+// (Order.InvoiceMessageID). Idempotent; of two invoices, the later message is kept.
+// It records what was sent, whatever the order's status now. ErrOrderNotFound when
+// buyer has no order id; core.EINVALID for a message id that is not positive.
+func (s *Service) InvoiceSent(ctx context.Context, id core.OrderID, buyer core.UserID, messageID int64) error {
+	if messageID <= 0 {
+		return core.Errorf(core.EINVALID, "invoice message id %d", messageID)
+	}
+	found, err := s.store.InvoiceSent(ctx, id, buyer, messageID)
+	if err != nil {
+		return fmt.Errorf("record invoice of order %d: %w", id, err)
+	}
+	if !found {
+		return ErrOrderNotFound
+	}
+	return nil
 }
 
 // ShippingOptions returns the shipping options the buyer may choose for an order

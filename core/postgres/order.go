@@ -658,7 +658,7 @@ func orderMoveStock(ctx context.Context, tx pgx.Tx, c *order.Change, withLines b
 const orderColumns = `o.id, o.shop_id, o.buyer_id, o.status, o.currency, o.items_total, o.shipping_total, o.total,
 	o.delivery, coalesce(o.pickup_point_id, 0), coalesce(o.shipping_option_id, 0), o.shipping_address, o.contact,
 	o.reserved_until, o.tracking_note, o.cancel_reason, o.created_at, o.paid_at, o.updated_at, o.completed_at,
-	o.remind_at, o.reminded_at, o.review_requested_at`
+	o.remind_at, o.reminded_at, o.review_requested_at, o.invoice_message_id`
 
 func orderScan(row pgx.Row, extra ...any) (order.Order, error) {
 	var o order.Order
@@ -668,7 +668,7 @@ func orderScan(row pgx.Row, extra ...any) (order.Order, error) {
 	dest := append([]any{&o.ID, &o.ShopID, &o.BuyerID, &o.Status, &cur, &o.ItemsTotal.Amount,
 		&o.ShippingTotal.Amount, &o.Total.Amount, &o.Delivery, &o.PickupPointID, &o.ShippingOptionID, &address,
 		&contact, &reservedUntil, &o.TrackingNote, &o.CancelReason, &o.CreatedAt, &paidAt, &o.UpdatedAt,
-		&completedAt, &remindAt, &remindedAt, &reviewRequestedAt}, extra...)
+		&completedAt, &remindAt, &remindedAt, &reviewRequestedAt, &o.InvoiceMessageID}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return order.Order{}, err
 	}
@@ -757,6 +757,20 @@ func orderReadLines(ctx context.Context, q querier, orders []order.Order) error 
 		o.Lines = append(o.Lines, l.line)
 	}
 	return nil
+}
+
+// InvoiceSent records messageID as the invoice message of the buyer's order id,
+// keeping a later one already recorded (message ids grow in a chat). It leaves
+// updated_at alone: the order itself did not change. found is false when buyer has
+// no order id.
+func (s *Orders) InvoiceSent(ctx context.Context, id core.OrderID, buyer core.UserID, messageID int64) (bool, error) {
+	tag, err := s.pool.Exec(ctx, `
+		UPDATE orders SET invoice_message_id = greatest(invoice_message_id, $3)
+		WHERE id = $1 AND buyer_id = $2`, id, buyer, messageID)
+	if err != nil {
+		return false, err
+	}
+	return tag.RowsAffected() == 1, nil
 }
 
 // Order returns an order with its lines; ErrOrderNotFound.

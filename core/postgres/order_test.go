@@ -1453,3 +1453,66 @@ func TestOrders_Reading(t *testing.T) {
 	_, err = e.svc.Totals(e.ctx, buyer, shop.ID, orderStart)
 	orderWantErr(t, err, catalog.ErrNotStaff)
 }
+
+// The invoice's message is recorded with the buyer's order only, idempotently, the
+// later message winning; the order is read with it, also by a repeated checkout key,
+// and later changes of the order keep it.
+func TestOrders_InvoiceSent(t *testing.T) {
+	t.Parallel()
+	e, shop, buyer, v := orderStarsShop(t)
+	someone := e.user(101)
+	req := order.CheckoutRequest{Key: "kb:1", BuyerID: buyer, ShopID: shop.ID, Delivery: order.DeliveryNone,
+		Items: []order.Item{{VariantID: v, Quantity: 1}}}
+	o, err := e.svc.Checkout(e.ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.InvoiceMessageID != 0 {
+		t.Fatalf("new order's invoice message = %d, want 0", o.InvoiceMessageID)
+	}
+	want := func(what string, id int64) {
+		t.Helper()
+		got, err := e.store.Order(e.ctx, o.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.InvoiceMessageID != id {
+			t.Errorf("%s: invoice message = %d, want %d", what, got.InvoiceMessageID, id)
+		}
+		if !got.UpdatedAt.Equal(o.UpdatedAt) {
+			t.Errorf("%s: updated_at moved from %v to %v", what, o.UpdatedAt, got.UpdatedAt)
+		}
+	}
+
+	if err := e.svc.InvoiceSent(e.ctx, o.ID, buyer, 42); err != nil {
+		t.Fatal(err)
+	}
+	want("sent", 42)
+	if err := e.svc.InvoiceSent(e.ctx, o.ID, buyer, 42); err != nil {
+		t.Fatal(err)
+	}
+	want("recorded twice", 42)
+	orderWantErr(t, e.svc.InvoiceSent(e.ctx, o.ID, someone, 99), order.ErrOrderNotFound)
+	want("someone else's call", 42)
+	orderWantErr(t, e.svc.InvoiceSent(e.ctx, o.ID+1000, buyer, 99), order.ErrOrderNotFound)
+	if err := e.svc.InvoiceSent(e.ctx, o.ID, buyer, 0); core.ErrorCode(err) != core.EINVALID {
+		t.Errorf("message 0: %v, want EINVALID", err)
+	}
+	if err := e.svc.InvoiceSent(e.ctx, o.ID, buyer, 41); err != nil {
+		t.Fatal(err)
+	}
+	want("an earlier message recorded late", 42)
+	if err := e.svc.InvoiceSent(e.ctx, o.ID, buyer, 50); err != nil {
+		t.Fatal(err)
+	}
+	want("a later invoice", 50)
+
+	again, err := e.svc.Checkout(e.ctx, req)
+	if err != nil || !again.Existing || again.ID != o.ID || again.InvoiceMessageID != 50 {
+		t.Errorf("checkout with the key again = order %d existing %v invoice %d, %v; want %d, true, 50",
+			again.ID, again.Existing, again.InvoiceMessageID, err, o.ID)
+	}
+	if paid := e.pay(o, "charge-1"); paid.InvoiceMessageID != 50 {
+		t.Errorf("paid order's invoice message = %d, want 50", paid.InvoiceMessageID)
+	}
+}

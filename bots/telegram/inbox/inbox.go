@@ -539,7 +539,7 @@ func (i *Inbox) handle(ctx, lease context.Context, chat, updateID int64, body []
 			fmt.Sprintf("crashed: %d attempts in a row never finished (did the process die?)", a.unfinished-1), false)
 	}
 
-	hctx, cancel := context.WithTimeout(context.WithValue(lease, attemptKey{}, a.attempt), i.opt.HandleTimeout)
+	hctx, cancel := context.WithTimeout(lease, i.opt.HandleTimeout)
 	start := time.Now()
 	err = i.call(hctx, u.WithContext(hctx))
 	cancel()
@@ -612,18 +612,6 @@ func (i *Inbox) giveUp(ctx context.Context, updateID int64, kind string, chat in
 func (i *Inbox) setAside(updateID int64, kind string, chat int64, reason, errText string) {
 	i.metrics.failed.WithLabelValues(kind, reason).Inc()
 	i.log.Error("update set aside as failed", "update_id", updateID, "kind", kind, "chat", chat, "reason", reason, "error", errText)
-}
-
-type attemptKey struct{}
-
-// Attempt returns which attempt at its update the handler's context ctx belongs to:
-// 1 for the first, more when the update is tried again (after a failure, a lost
-// lease, a shutdown), 0 for a context the inbox did not make. A handler may use it
-// to tell a redelivery of its own update from a later update of the chat, which
-// runs only after this one was handled or set aside.
-func Attempt(ctx context.Context) int {
-	n, _ := ctx.Value(attemptKey{}).(int)
-	return n
 }
 
 // decodeUpdate decodes a stored update for the handler, after cleaning it.
