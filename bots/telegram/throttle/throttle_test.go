@@ -209,12 +209,27 @@ func TestCaller_ManyChats(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, chats*replies)
 	// Every chat at once; in a chat one reply after the other, as the inbox handles
-	// a chat's updates in order and the bot makes an update's calls in turn.
+	// a chat's updates in order and the bot makes an update's calls in turn. A reply
+	// refused with 429 (by Telegram, or by the throttle when its slot is too far off)
+	// is made again after retry_after, as the inbox tries its update again.
 	for _, u := range users {
 		wg.Go(func() {
 			for i := range replies {
-				if err := e.reply(ctx, u.ID(), fmt.Sprintf("reply %d", i)); err != nil {
-					errs <- fmt.Errorf("chat %d reply %d: %w", u.ID(), i, err)
+				for {
+					err := e.reply(ctx, u.ID(), fmt.Sprintf("reply %d", i))
+					apiErr, ok := errors.AsType[*ta.Error](err)
+					if err == nil || !ok || apiErr.ErrorCode != http.StatusTooManyRequests || apiErr.Parameters == nil {
+						if err != nil {
+							errs <- fmt.Errorf("chat %d reply %d: %w", u.ID(), i, err)
+						}
+						break
+					}
+					select {
+					case <-time.After(time.Duration(apiErr.Parameters.RetryAfter) * time.Second):
+					case <-ctx.Done():
+						errs <- fmt.Errorf("chat %d reply %d: %w", u.ID(), i, ctx.Err())
+						return
+					}
 				}
 			}
 		})
