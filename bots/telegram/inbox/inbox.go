@@ -379,7 +379,12 @@ func (i *Inbox) drain(ctx context.Context, chat int64) {
 	defer stopWork()
 	for ctx.Err() == nil {
 		asked := time.Now() // the lease runs out LeaseTTL after this at the earliest
-		ok, err := i.store.AcquireLease(ctx, chat, i.opt.Holder, i.opt.LeaseTTL)
+		// Not cut short by the end of ctx: a query cancelled while under way may still
+		// take the lease, after a release sent at once has found nothing to free, and
+		// the chat would then wait LeaseTTL for every replica.
+		actx, cancel := context.WithTimeout(bg, i.opt.LeaseTTL/3)
+		ok, err := i.store.AcquireLease(actx, chat, i.opt.Holder, i.opt.LeaseTTL)
+		cancel()
 		if err != nil {
 			if ctx.Err() == nil {
 				i.log.Warn("acquire chat lease", "chat", chat, "error", err)
@@ -389,6 +394,12 @@ func (i *Inbox) drain(ctx context.Context, chat int64) {
 		if !ok {
 			// Another replica has the chat. It looks for pending updates again after
 			// it releases the lease, so it handles the one we stored.
+			return
+		}
+		if ctx.Err() != nil {
+			if err := i.store.ReleaseLease(bg, chat, i.opt.Holder); err != nil {
+				i.log.Warn("release chat lease", "chat", chat, "error", err)
+			}
 			return
 		}
 		emptied := i.drainLeased(ctx, work, chat, asked)
