@@ -41,6 +41,8 @@ func (b *Bot) broadcastRoutes(r *router) {
 	r.callback(verbSubscribe, b.onSubscribe)
 	r.callback(verbBroadcastSubscribed, b.onBroadcastSubscribed)
 	r.dialog(dialogBroadcast, b.dialogStep(b.broadcastStep))
+	r.shopRow(b.subscribeRow)
+	r.addTexts(broadcastTexts())
 }
 
 // adminBroadcastsShown is how many past broadcasts the list shows.

@@ -137,7 +137,7 @@ func (b *Bot) onDialogButton(ctx context.Context, r *request, d callbackData) er
 	if err != nil {
 		return fmt.Errorf("get dialog: %w", err)
 	}
-	fn, known := b.adminDialogs()[st.Kind]
+	fn, known := b.routes.steps[st.Kind]
 	conv := conversationOf(st)
 	if !ok || !known || st.Step != d.Str(0) || len(d.Args) == 3 && d.Str(2) != conv {
 		r.alert(b.label(r.lang, "adm_step_over"))

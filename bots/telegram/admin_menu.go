@@ -73,8 +73,7 @@ func (b *Bot) showAdminShops(ctx context.Context, r *request, page int) error {
 	b.pager(k, r.lang, page, pages, verbAdminShops)
 	if isOperator {
 		k.row(button(b.label(r.lang, "adm_btn_operator"), verbOperatorShops, 0))
-		k.row(b.operatorReviewsButton(ctx, r)...)
-		k.row(b.operatorOrphansButton(ctx, r)...)
+		b.operatorRows(ctx, r, k)
 	}
 	return b.show(ctx, r, view{text: b.t(r.lang, "adm_choose_shop"), kb: k.markup()})
 }

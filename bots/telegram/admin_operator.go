@@ -43,8 +43,7 @@ func (b *Bot) showOperatorShops(ctx context.Context, r *request, page int) error
 		k.row(button(b.label(r.lang, key, s.Name, s.ID), verbOperatorShop, s.ID))
 	}
 	b.prevNext(k, r.lang, page, hasNext, verbOperatorShops)
-	k.row(b.operatorReviewsButton(ctx, r)...)
-	k.row(b.operatorOrphansButton(ctx, r)...)
+	b.operatorRows(ctx, r, k)
 	ms, err := b.catalog.Memberships(ctx, r.userID())
 	if err != nil {
 		return err

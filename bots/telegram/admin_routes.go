@@ -125,7 +125,12 @@ func (b *Bot) adminRoutes(r *router) {
 		r.callback(verb, fn)
 	}
 
+	r.callback(verbAdminReminders, b.forOwner(b.onAdminReminders))
+	r.callback(verbAdminCartReminder, b.onAdminCartReminder)
+	r.callback(verbAdminReviewRequest, b.onAdminReviewRequest)
+
 	for kind, step := range b.adminDialogs() {
-		r.dialog(kind, b.dialogStep(step))
+		r.conversation(kind, step, b.dialogStep)
 	}
+	r.addTexts(adminTexts())
 }

@@ -109,12 +109,10 @@ func New(d Deps) (*Bot, error) {
 	for _, id := range d.Operators {
 		b.operators[id] = true
 	}
-	texts, err := allTexts()
-	if err != nil {
-		return nil, fmt.Errorf("telegram: %w", err)
-	}
-	b.texts = texts
 	r := newRouter()
+	r.addTexts(shopperTexts())
+	r.addTexts(reminderTexts())
+	r.addTexts(reconcileTexts())
 	b.shopperRoutes(r)
 	b.adminRoutes(r)
 	b.reviewRoutes(r)
@@ -124,6 +122,11 @@ func New(d Deps) (*Bot, error) {
 	if r.err != nil {
 		return nil, fmt.Errorf("telegram: %w", r.err)
 	}
+	texts, err := mergeTexts(r.texts...)
+	if err != nil {
+		return nil, fmt.Errorf("telegram: %w", err)
+	}
+	b.texts = texts
 	b.routes = r
 	return b, nil
 }

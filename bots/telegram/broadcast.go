@@ -187,7 +187,7 @@ func (b *Bot) onSubscribe(ctx context.Context, r *request, d callbackData) error
 	if err := b.setSubscribed(ctx, r, shop, on); err != nil {
 		return err
 	}
-	return b.showShop(ctx, r, shop.ID)
+	return b.showScreen(ctx, r, screen(verbShop, shop.ID))
 }
 
 // onBroadcastSubscribed is the button under a broadcast: bu:<shop>:<0|1>. It

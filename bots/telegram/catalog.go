@@ -108,12 +108,12 @@ func (b *Bot) showShop(ctx context.Context, r *request, id core.ShopID) error {
 	if err := b.cartRow(ctx, r, k, id); err != nil {
 		return err
 	}
-	if err := b.subscribeRow(ctx, r, k, shop); err != nil {
+	if err := b.shopCardRows(ctx, r, k, shop); err != nil {
 		return err
 	}
 	k.row(button(b.label(r.lang, "btn_shops"), verbShops, 0))
 	text := b.t(r.lang, "shop_front", shop.Name)
-	rating, err := b.shopRatingLine(ctx, r.lang, shop)
+	rating, err := b.shopCardLine(ctx, r.lang, shop)
 	if err != nil {
 		return err
 	}
@@ -202,11 +202,11 @@ func (b *Bot) showProducts(ctx context.Context, r *request, shop catalog.Shop, c
 	}
 	// The shop's front is this list: it has the front's rating and subscription, and
 	// back is the list of shops.
-	if err := b.subscribeRow(ctx, r, k, shop); err != nil {
+	if err := b.shopCardRows(ctx, r, k, shop); err != nil {
 		return err
 	}
 	k.row(button(b.label(r.lang, "btn_shops"), verbShops, 0))
-	rating, err := b.shopRatingLine(ctx, r.lang, shop)
+	rating, err := b.shopCardLine(ctx, r.lang, shop)
 	if err != nil {
 		return err
 	}
@@ -298,7 +298,7 @@ func (b *Bot) productView(ctx context.Context, r *request, id core.ProductID, vi
 	} else {
 		facts = append(facts, b.t(lang, "card_out_of_stock"))
 	}
-	rating, err := b.reviewFacts(ctx, lang, p)
+	rating, err := b.productCardFacts(ctx, lang, p)
 	if err != nil {
 		return view{}, err
 	}
@@ -347,7 +347,7 @@ func (b *Bot) productView(ctx context.Context, r *request, id core.ProductID, vi
 	} else if err := b.restockRow(ctx, r, k, p, chosen); err != nil {
 		return view{}, err
 	}
-	if err := b.reviewsRow(ctx, lang, k, p); err != nil {
+	if err := b.productCardRows(ctx, lang, k, p); err != nil {
 		return view{}, err
 	}
 	if err := b.cartRow(ctx, r, k, p.ShopID); err != nil {

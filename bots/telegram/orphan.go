@@ -50,6 +50,8 @@ func (b *Bot) orphanRoutes(r *router) {
 	} {
 		r.callback(verb, fn)
 	}
+	r.operatorButton(20, b.operatorOrphansButton)
+	r.addTexts(orphanTexts())
 }
 
 // recordOrphan records a successful payment that names no order, and tells the

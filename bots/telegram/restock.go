@@ -26,9 +26,6 @@ const (
 // and back-in-stock alerts.
 func (b *Bot) reminderRoutes(r *router) {
 	r.callback(verbRestock, b.onRestock)
-	r.callback(verbAdminReminders, b.forOwner(b.onAdminReminders))
-	r.callback(verbAdminCartReminder, b.onAdminCartReminder)
-	r.callback(verbAdminReviewRequest, b.onAdminReviewRequest)
 }
 
 // restockRow adds the "notify me" row to the card of a product whose chosen

@@ -79,6 +79,11 @@ func (b *Bot) reviewRoutes(r *router) {
 			return b.explainReview(ctx, r, fn(ctx, r, st))
 		})
 	}
+	r.shopLine(b.shopRatingLine)
+	r.productFact(b.reviewFacts)
+	r.productRow(b.reviewsRow)
+	r.operatorButton(10, b.operatorReviewsButton)
+	r.addTexts(reviewTexts())
 }
 
 // reviewErrorKeys maps the errors of reviews to their texts (errorKeys does the

@@ -35,7 +35,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -43,6 +45,7 @@ import (
 
 	"github.com/vitrina-shop/vitrina/bots/telegram/throttle"
 	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/dialog"
 	"github.com/vitrina-shop/vitrina/core/user"
 )
@@ -69,8 +72,48 @@ type router struct {
 	commands  map[string]commandFunc
 	callbacks map[string]callbackFunc
 	dialogs   map[string]dialogFunc
-	menu      []menuCommand
-	err       error
+	// steps are the step functions of the conversations registered with
+	// conversation, which answer their prompts' step buttons (onDialogButton).
+	steps map[string]stepFunc
+	menu  []menuCommand
+	texts []map[string]text
+
+	// The handlers of the updates that are not commands, buttons or conversation
+	// steps: each registered once, by the feature that owns it.
+	payment     func(ctx context.Context, r *request) error // a successful_payment message
+	preCheckout func(ctx context.Context, u telego.Update) error
+	shipping    func(ctx context.Context, u telego.Update) error
+	inline      func(ctx context.Context, u telego.Update) error
+	text        func(ctx context.Context, r *request, text string) error // any other text (search)
+
+	// What features add to other features' screens, in the order registered.
+	shopLines       []shopLineFunc
+	shopRows        []shopRowFunc
+	productFacts    []productFactsFunc
+	productRows     []productRowFunc
+	operatorButtons []operatorButton
+
+	err error
+}
+
+// Additions to the screens of other features: a feature registers them so that the
+// screen's owner need not know it (the shop card shows the shop's rating, which the
+// reviews feature knows).
+type (
+	// shopLineFunc returns a line of the shop card ("" for none).
+	shopLineFunc func(ctx context.Context, lang string, shop catalog.Shop) (string, error)
+	// shopRowFunc adds a row of buttons to the shop card.
+	shopRowFunc func(ctx context.Context, r *request, k *keyboard, shop catalog.Shop) error
+	// productFactsFunc returns lines of the product card.
+	productFactsFunc func(ctx context.Context, lang string, p catalog.Product) ([]string, error)
+	// productRowFunc adds a row of buttons to the product card.
+	productRowFunc func(ctx context.Context, lang string, k *keyboard, p catalog.Product) error
+)
+
+// operatorButton is a row of the platform operators' menu, placed by rank.
+type operatorButton struct {
+	rank int
+	fn   func(ctx context.Context, r *request) []telegoButton
 }
 
 // menuCommand is an entry of the command menu set by SetCommands.
@@ -84,6 +127,7 @@ func newRouter() *router {
 		commands:  make(map[string]commandFunc),
 		callbacks: make(map[string]callbackFunc),
 		dialogs:   make(map[string]dialogFunc),
+		steps:     make(map[string]stepFunc),
 	}
 }
 
@@ -121,6 +165,76 @@ func (r *router) dialog(kind string, fn dialogFunc) {
 		return
 	}
 	r.dialogs[kind] = fn
+}
+
+// command returns the handler of a command registered by some feature.
+func (b *Bot) command(name string) (commandFunc, bool) {
+	fn, ok := b.routes.commands[name]
+	return fn, ok
+}
+
+// conversation registers a conversation kind made of steps (admin_dialog.go): its
+// messages go to fn through dialogStep, and so do its step buttons.
+func (r *router) conversation(kind string, fn stepFunc, dialogStep func(stepFunc) dialogFunc) {
+	if _, dup := r.steps[kind]; dup {
+		r.fail("conversation %q registered twice", kind)
+		return
+	}
+	r.steps[kind] = fn
+	r.dialog(kind, dialogStep(fn))
+}
+
+// addTexts adds a feature's texts to the catalog; a key defined twice is an error.
+func (r *router) addTexts(t map[string]text) { r.texts = append(r.texts, t) }
+
+// once sets *slot to fn, failing if a feature set it before.
+func once[F any](r *router, slot *F, fn F, what string) {
+	if !reflect.ValueOf(*slot).IsNil() {
+		r.fail("%s registered twice", what)
+		return
+	}
+	*slot = fn
+}
+
+// onPayment registers the handler of successful_payment messages.
+func (r *router) onPayment(fn func(ctx context.Context, r *request) error) {
+	once(r, &r.payment, fn, "the payment handler")
+}
+
+// onPreCheckout registers the handler of pre_checkout_query.
+func (r *router) onPreCheckout(fn func(ctx context.Context, u telego.Update) error) {
+	once(r, &r.preCheckout, fn, "the pre-checkout handler")
+}
+
+// onShipping registers the handler of shipping_query.
+func (r *router) onShipping(fn func(ctx context.Context, u telego.Update) error) {
+	once(r, &r.shipping, fn, "the shipping handler")
+}
+
+// onInline registers the handler of inline_query.
+func (r *router) onInline(fn func(ctx context.Context, u telego.Update) error) {
+	once(r, &r.inline, fn, "the inline handler")
+}
+
+// onText registers the handler of text that is neither a command nor a step of a
+// conversation.
+func (r *router) onText(fn func(ctx context.Context, r *request, text string) error) {
+	once(r, &r.text, fn, "the text handler")
+}
+
+// shopLine, shopRow, productFacts and productRow add to the shopper's cards.
+func (r *router) shopLine(fn shopLineFunc)        { r.shopLines = append(r.shopLines, fn) }
+func (r *router) shopRow(fn shopRowFunc)          { r.shopRows = append(r.shopRows, fn) }
+func (r *router) productFact(fn productFactsFunc) { r.productFacts = append(r.productFacts, fn) }
+func (r *router) productRow(fn productRowFunc)    { r.productRows = append(r.productRows, fn) }
+
+// operatorButton adds a row to the operators' menu; rows go by rank, lowest first.
+func (r *router) operatorButton(rank int, fn func(ctx context.Context, r *request) []telegoButton) {
+	i := len(r.operatorButtons)
+	for i > 0 && r.operatorButtons[i-1].rank > rank {
+		i--
+	}
+	r.operatorButtons = slices.Insert(r.operatorButtons, i, operatorButton{rank: rank, fn: fn})
 }
 
 func (r *router) fail(format string, args ...any) {
@@ -177,16 +291,16 @@ func (b *Bot) HandleUpdate(ctx context.Context, u telego.Update) (err error) {
 		}
 	}()
 	switch {
-	case u.PreCheckoutQuery != nil:
-		return b.onPreCheckout(ctx, u)
-	case u.ShippingQuery != nil:
-		return b.onShippingQuery(ctx, u)
+	case u.PreCheckoutQuery != nil && b.routes.preCheckout != nil:
+		return b.routes.preCheckout(ctx, u)
+	case u.ShippingQuery != nil && b.routes.shipping != nil:
+		return b.routes.shipping(ctx, u)
 	case u.Message != nil:
 		return b.onMessage(ctx, u)
 	case u.CallbackQuery != nil:
 		return b.onCallback(ctx, u)
-	case u.InlineQuery != nil:
-		return b.onInlineQuery(ctx, u)
+	case u.InlineQuery != nil && b.routes.inline != nil:
+		return b.routes.inline(ctx, u)
 	}
 	// Other kinds (edits, chat member changes) are not used yet.
 	return nil
@@ -233,7 +347,10 @@ func (b *Bot) onMessage(ctx context.Context, u telego.Update) error {
 func (b *Bot) routeMessage(ctx context.Context, r *request) error {
 	m := r.msg
 	if m.SuccessfulPayment != nil {
-		return b.onSuccessfulPayment(ctx, r)
+		if b.routes.payment == nil {
+			return errors.New("a successful payment, and no feature takes payments")
+		}
+		return b.routes.payment(ctx, r)
 	}
 	name, arg, isCommand := parseCommand(m.Text, b.username)
 	if isCommand {
@@ -260,8 +377,8 @@ func (b *Bot) routeMessage(ctx context.Context, r *request) error {
 	switch {
 	case isCommand:
 		return b.sendText(ctx, r.chatID, b.t(r.lang, "unknown_command"), nil)
-	case core.Visible(m.Text):
-		return b.search(ctx, r, m.Text)
+	case core.Visible(m.Text) && b.routes.text != nil:
+		return b.routes.text(ctx, r, m.Text)
 	default:
 		return b.sendText(ctx, r.chatID, b.t(r.lang, "send_words"), nil)
 	}

@@ -45,6 +45,12 @@ func (b *Bot) shopperRoutes(r *router) {
 	r.callback(verbOrderDone, b.onOrderDone)
 
 	r.dialog(dialogCartQuantity, b.onCartQuantityTyped)
+
+	r.onPayment(b.onSuccessfulPayment)
+	r.onPreCheckout(b.onPreCheckout)
+	r.onShipping(b.onShippingQuery)
+	r.onInline(b.onInlineQuery)
+	r.onText(b.search)
 }
 
 // cmdStart greets and lists the shops, or opens what a deep link points at.
@@ -66,7 +72,7 @@ func (b *Bot) cmdStart(ctx context.Context, r *request, payload string) error {
 		case linkInvite:
 			// Staff invitations belong to the seller side, which registers the
 			// hidden command inviteCommand; without it the link is unknown here.
-			fn, ok := b.routes.commands[inviteCommand]
+			fn, ok := b.command(inviteCommand)
 			if !ok {
 				err = errDeepLink
 				break
