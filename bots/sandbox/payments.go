@@ -9,296 +9,24 @@ import (
 	"time"
 
 	"github.com/mymmrac/telego"
+
+	"github.com/vitrina-shop/vitrina/bots/sandbox/internal/botapi"
+	"github.com/vitrina-shop/vitrina/bots/sandbox/internal/world"
 )
 
-// starsCurrency is Telegram Stars' currency code.
-const starsCurrency = "XTR"
-
-// currencies Telegram Payments accepts (https://core.telegram.org/bots/payments#supported-currencies),
-// the ones a Vitrina shop is likely to use, plus Stars.
-var currencies = map[string]bool{
-	"AED": true, "AMD": true, "ARS": true, "AUD": true, "AZN": true, "BRL": true, "BYN": true, "CAD": true,
-	"CHF": true, "CNY": true, "CZK": true, "DKK": true, "EUR": true, "GBP": true, "GEL": true, "HKD": true,
-	"IDR": true, "ILS": true, "INR": true, "JPY": true, "KGS": true, "KRW": true, "KZT": true, "MDL": true,
-	"MXN": true, "NOK": true, "PLN": true, "RSD": true, "RUB": true, "SEK": true, "SGD": true, "THB": true,
-	"TJS": true, "TRY": true, "UAH": true, "USD": true, "UZS": true, "VND": true, starsCurrency: true,
-}
-
-// Payment is a payment a user completed.
-type Payment struct {
-	// ChargeID is telegram_payment_charge_id: unique per payment, the key for idempotency and for
-	// refundStarPayment.
-	ChargeID string
-	// ProviderChargeID is provider_payment_charge_id; "" for Stars.
-	ProviderChargeID string
-	UserID           int64
-	// ChatID and MessageID locate the invoice message paid; 0 for an invoice link.
-	ChatID           int64
-	MessageID        int
-	Currency         string
-	TotalAmount      int
-	Payload          string
-	ShippingOptionID string
-	OrderInfo        *telego.OrderInfo
-	Date             time.Time
-	Refunded         bool
-	RefundDate       time.Time
-}
+// Payments as the payer makes them; the bot's side (sendInvoice, the answers to shipping and
+// pre-checkout queries, refunds) is in internal/botapi.
 
 // Payments returns every completed payment, oldest first.
 func (s *Server) Payments() []Payment {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]Payment, len(s.st.payments))
-	for i, p := range s.st.payments {
+	s.w.Lock()
+	defer s.w.Unlock()
+	out := make([]Payment, len(s.w.Payments))
+	for i, p := range s.w.Payments {
 		out[i] = *p
 	}
 	return out
 }
-
-// parseInvoice reads and validates the parameters sendInvoice and createInvoiceLink share.
-func (s *Server) parseInvoice(p params) (*Invoice, error) {
-	inv := &Invoice{
-		Title: p.str("title"), Description: p.str("description"), Payload: p.str("payload"),
-		ProviderToken: p.str("provider_token"), Currency: strings.ToUpper(p.str("currency")),
-		StartParameter: p.str("start_parameter"), ProviderData: p.str("provider_data"),
-		PhotoURL: p.str("photo_url"), NeedName: p.boolean("need_name"),
-		NeedPhoneNumber: p.boolean("need_phone_number"), NeedEmail: p.boolean("need_email"),
-		NeedShippingAddress:       p.boolean("need_shipping_address"),
-		SendPhoneNumberToProvider: p.boolean("send_phone_number_to_provider"),
-		SendEmailToProvider:       p.boolean("send_email_to_provider"), IsFlexible: p.boolean("is_flexible"),
-	}
-	if n := utf16Len(inv.Title); n < 1 || n > 32 {
-		return nil, badRequest("invoice title must be 1-32 characters")
-	}
-	if n := utf16Len(inv.Description); n < 1 || n > 255 {
-		return nil, badRequest("invoice description must be 1-255 characters")
-	}
-	if n := len(inv.Payload); n < 1 || n > 128 {
-		return nil, badRequest("INVOICE_PAYLOAD_INVALID")
-	}
-	if !currencies[inv.Currency] {
-		return nil, badRequest("CURRENCY_INVALID")
-	}
-	if _, err := p.decode("prices", &inv.Prices); err != nil {
-		return nil, err
-	}
-	if len(inv.Prices) == 0 {
-		return nil, badRequest("prices must be non-empty")
-	}
-	var err error
-	if inv.MaxTipAmount, err = p.optInt("max_tip_amount", 0); err != nil {
-		return nil, err
-	}
-	if _, err := p.decode("suggested_tip_amounts", &inv.SuggestedTipAmounts); err != nil {
-		return nil, err
-	}
-	if inv.SubscriptionPeriod, err = p.optInt("subscription_period", 0); err != nil {
-		return nil, err
-	}
-	if inv.Currency == starsCurrency {
-		// Digital goods for Stars: no provider, exactly one price, no tips.
-		if inv.ProviderToken != "" {
-			return nil, badRequest("PAYMENT_PROVIDER_INVALID")
-		}
-		if len(inv.Prices) != 1 || inv.MaxTipAmount != 0 || len(inv.SuggestedTipAmounts) > 0 {
-			return nil, badRequest("STARS_INVOICE_INVALID")
-		}
-	} else {
-		if inv.ProviderToken == "" ||
-			(len(s.cfg.ProviderTokens) > 0 && !slices.Contains(s.cfg.ProviderTokens, inv.ProviderToken)) {
-			return nil, badRequest("PAYMENT_PROVIDER_INVALID")
-		}
-		if inv.SubscriptionPeriod != 0 {
-			return nil, badRequest("SUBSCRIPTION_PERIOD_INVALID")
-		}
-	}
-	if inv.Total() <= 0 {
-		return nil, badRequest("CURRENCY_TOTAL_AMOUNT_INVALID")
-	}
-	if len(inv.SuggestedTipAmounts) > 4 {
-		return nil, badRequest("suggested tip amounts must be at most 4")
-	}
-	for i, tip := range inv.SuggestedTipAmounts {
-		if tip <= 0 || tip > inv.MaxTipAmount || (i > 0 && tip <= inv.SuggestedTipAmounts[i-1]) {
-			return nil, badRequest("suggested tip amounts must be positive, increasing and at most max_tip_amount")
-		}
-	}
-	return inv, nil
-}
-
-func sendInvoice(s *Server, r *request) (any, error) {
-	inv, err := s.parseInvoice(r.p)
-	if err != nil {
-		return nil, err
-	}
-	mk, err := parseMarkup(r.p, "reply_markup")
-	if err != nil {
-		return nil, err
-	}
-	if mk.reply != nil || mk.remove || mk.forceReply {
-		return nil, badRequest("inline keyboard expected")
-	}
-	c, err := s.targetChatLocked(r)
-	if err != nil {
-		return nil, err
-	}
-	replyTo, err := s.replyToLocked(c, r.p)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.limitLocked(r, c); err != nil {
-		return nil, err
-	}
-	m := &Message{From: s.botSender(c), FromBot: true, Invoice: inv, InlineKeyboard: mk.inline, ReplyToID: replyTo}
-	s.appendLocked(c, m)
-	return s.tgMessageLocked(m, true), nil
-}
-
-func createInvoiceLink(s *Server, r *request) (any, error) {
-	inv, err := s.parseInvoice(r.p)
-	if err != nil {
-		return nil, err
-	}
-	inv.Link = "https://t.me/$" + randomHex(12)
-	s.st.invoiceLinks[inv.Link] = inv
-	return inv.Link, nil
-}
-
-// shippingAnswer is the bot's answerShippingQuery.
-type shippingAnswer struct {
-	ok           bool
-	options      []telego.ShippingOption
-	errorMessage string
-}
-
-func answerShippingQuery(s *Server, r *request) (any, error) {
-	id, err := r.p.requireString("shipping_query_id")
-	if err != nil {
-		return nil, err
-	}
-	ans := shippingAnswer{ok: r.p.boolean("ok"), errorMessage: r.p.str("error_message")}
-	if _, err := r.p.decode("shipping_options", &ans.options); err != nil {
-		return nil, err
-	}
-	if ans.ok {
-		if len(ans.options) == 0 {
-			return nil, badRequest("SHIPPING_OPTIONS_EMPTY")
-		}
-		seen := make(map[string]bool)
-		for _, o := range ans.options {
-			if o.ID == "" || o.Title == "" || len(o.Prices) == 0 || seen[o.ID] {
-				return nil, badRequest("SHIPPING_OPTION_INVALID")
-			}
-			seen[o.ID] = true
-		}
-	} else if ans.errorMessage == "" {
-		return nil, badRequest("error_message must be non-empty when ok is false")
-	}
-	q, err := s.openQueryLocked("shipping_query", id)
-	if err != nil {
-		return nil, err
-	}
-	q.answerLocked(ans)
-	return true, nil
-}
-
-// preCheckoutAnswer is the bot's answerPreCheckoutQuery.
-type preCheckoutAnswer struct {
-	ok           bool
-	errorMessage string
-}
-
-func answerPreCheckoutQuery(s *Server, r *request) (any, error) {
-	id, err := r.p.requireString("pre_checkout_query_id")
-	if err != nil {
-		return nil, err
-	}
-	ans := preCheckoutAnswer{ok: r.p.boolean("ok"), errorMessage: r.p.str("error_message")}
-	if !ans.ok && ans.errorMessage == "" {
-		return nil, badRequest("error_message must be non-empty when ok is false")
-	}
-	q, err := s.openQueryLocked("pre_checkout_query", id)
-	if err != nil {
-		return nil, err
-	}
-	q.answerLocked(ans)
-	return true, nil
-}
-
-func refundStarPayment(s *Server, r *request) (any, error) {
-	userID, err := r.p.requireInt("user_id")
-	if err != nil {
-		return nil, err
-	}
-	chargeID, err := r.p.requireString("telegram_payment_charge_id")
-	if err != nil {
-		return nil, err
-	}
-	i := slices.IndexFunc(s.st.payments, func(p *Payment) bool {
-		return p.ChargeID == chargeID && p.UserID == userID && p.Currency == starsCurrency
-	})
-	if i < 0 {
-		return nil, badRequest("CHARGE_NOT_FOUND")
-	}
-	p := s.st.payments[i]
-	if p.Refunded {
-		return nil, badRequest("CHARGE_ALREADY_REFUNDED")
-	}
-	p.Refunded, p.RefundDate = true, s.cfg.Now()
-	s.st.starTxns = append(s.st.starTxns, telego.StarTransaction{
-		ID: p.ChargeID, Amount: p.TotalAmount, Date: p.RefundDate.Unix(),
-		Receiver: &telego.TransactionPartnerUser{Type: "user", TransactionType: "invoice_payment",
-			User: s.tgUserLocked(userID), InvoicePayload: p.Payload},
-	})
-	// The user sees a service message about the refund. Telegram also sends it to the bot as an update;
-	// the sandbox does not, to keep deliveries tied to the acting calls.
-	if c, ok := s.st.chats[userID]; ok {
-		s.appendLocked(c, &Message{From: userID, RefundedPayment: &telego.RefundedPayment{
-			Currency: p.Currency, TotalAmount: p.TotalAmount, InvoicePayload: p.Payload,
-			TelegramPaymentChargeID: p.ChargeID}})
-	}
-	s.publishLocked(Event{Kind: EventPayment, UserID: userID, Payment: ptr(*p), Status: PayRefunded})
-	return true, nil
-}
-
-func getStarTransactions(s *Server, r *request) (any, error) {
-	offset, err := r.p.optInt("offset", 0)
-	if err != nil {
-		return nil, err
-	}
-	limit, err := r.p.optInt("limit", 100)
-	if err != nil {
-		return nil, err
-	}
-	limit = min(max(limit, 1), 100)
-	txns := s.st.starTxns
-	offset = min(max(offset, 0), len(txns))
-	page := slices.Clone(txns[offset:min(offset+limit, len(txns))])
-	if page == nil {
-		page = []telego.StarTransaction{}
-	}
-	return telego.StarTransactions{Transactions: page}, nil
-}
-
-// PayStatus is how a payment attempt ended.
-type PayStatus string
-
-// Payment outcomes.
-const (
-	// PayPaid: the payment went through; the bot got the successful_payment message.
-	PayPaid PayStatus = "paid"
-	// PayDeclined: the bot answered the pre-checkout query with ok=false.
-	PayDeclined PayStatus = "declined"
-	// PayShippingRejected: the bot answered the shipping query with ok=false.
-	PayShippingRejected PayStatus = "shipping_rejected"
-	// PayTimedOut: the bot did not answer the shipping or pre-checkout query in time.
-	PayTimedOut PayStatus = "timed_out"
-	// PayProviderFailed: the provider declined the card after the bot approved the pre-checkout query.
-	PayProviderFailed PayStatus = "provider_failed"
-	// PayRefunded: reported in events when the bot refunds a Stars payment.
-	PayRefunded PayStatus = "refunded"
-)
 
 // ShippingAddress is the address a payer enters in the payment form.
 type ShippingAddress = telego.ShippingAddress
@@ -372,23 +100,23 @@ var ErrAlreadyPaid = errors.New("sandbox: this invoice was already paid")
 // *WebhookError: the money is taken either way.
 func (u *User) Pay(ctx context.Context, invoiceMsg Message, opts PayOptions) (PayResult, error) {
 	s := u.s
-	s.mu.Lock()
+	s.w.Lock()
 	c, m, err := u.visibleMessageLocked(invoiceMsg)
 	if err != nil {
-		s.mu.Unlock()
+		s.w.Unlock()
 		return PayResult{}, err
 	}
 	if m.Invoice == nil {
-		s.mu.Unlock()
-		return PayResult{}, fmt.Errorf("sandbox: message %d in chat %d is not an invoice", m.ID, c.info.ID)
+		s.w.Unlock()
+		return PayResult{}, fmt.Errorf("sandbox: message %d in chat %d is not an invoice", m.ID, c.Info.ID)
 	}
-	if c.info.Type == ChatPrivate && m.Invoice.ReceiptChargeID != "" {
-		s.mu.Unlock()
+	if c.Info.Type == ChatPrivate && m.Invoice.ReceiptChargeID != "" {
+		s.w.Unlock()
 		return PayResult{}, ErrAlreadyPaid
 	}
-	inv := m.clone().Invoice
-	s.mu.Unlock()
-	return u.pay(ctx, inv, c.info.ID, m.ID, opts)
+	inv := world.CopyMessage(m).Invoice
+	s.w.Unlock()
+	return u.pay(ctx, inv, c.Info.ID, m.ID, opts)
 }
 
 // QuoteShipping sends the shipping query a Telegram client sends once the payer of a flexible
@@ -399,26 +127,26 @@ func (u *User) Pay(ctx context.Context, invoiceMsg Message, opts PayOptions) (Pa
 // webhook failure, ctx ending.
 func (u *User) QuoteShipping(ctx context.Context, invoiceMsg Message, addr *ShippingAddress) (ShippingQuote, error) {
 	s := u.s
-	s.mu.Lock()
+	s.w.Lock()
 	c, m, err := u.visibleMessageLocked(invoiceMsg)
 	if err != nil {
-		s.mu.Unlock()
+		s.w.Unlock()
 		return ShippingQuote{}, err
 	}
 	switch {
 	case m.Invoice == nil:
-		err = fmt.Errorf("sandbox: message %d in chat %d is not an invoice", m.ID, c.info.ID)
-	case !m.Invoice.IsFlexible || m.Invoice.Currency == starsCurrency:
-		err = fmt.Errorf("sandbox: the invoice of message %d in chat %d has no shipping options to ask for", m.ID, c.info.ID)
-	case c.info.Type == ChatPrivate && m.Invoice.ReceiptChargeID != "":
+		err = fmt.Errorf("sandbox: message %d in chat %d is not an invoice", m.ID, c.Info.ID)
+	case !m.Invoice.IsFlexible || m.Invoice.Currency == botapi.StarsCurrency:
+		err = fmt.Errorf("sandbox: the invoice of message %d in chat %d has no shipping options to ask for", m.ID, c.Info.ID)
+	case c.Info.Type == ChatPrivate && m.Invoice.ReceiptChargeID != "":
 		err = ErrAlreadyPaid
 	}
 	if err != nil {
-		s.mu.Unlock()
+		s.w.Unlock()
 		return ShippingQuote{}, err
 	}
-	inv, chatID, msgID := m.clone().Invoice, c.info.ID, m.ID
-	s.mu.Unlock()
+	inv, chatID, msgID := world.CopyMessage(m).Invoice, c.Info.ID, m.ID
+	s.w.Unlock()
 	address := defaultAddress
 	if addr != nil {
 		address = *addr
@@ -432,11 +160,11 @@ func (u *User) QuoteShipping(ctx context.Context, invoiceMsg Message, addr *Ship
 func (u *User) askShipping(ctx context.Context, inv *Invoice, address ShippingAddress) (ShippingQuote, error) {
 	s := u.s
 	quote := ShippingQuote{Address: address, userID: u.id, payload: inv.Payload}
-	s.mu.Lock()
-	q := s.newQueryLocked("shipping_query", u.id)
-	sq := &telego.ShippingQuery{ID: q.id, From: s.tgUserLocked(u.id), InvoicePayload: inv.Payload,
+	s.w.Lock()
+	q := s.w.NewQueryLocked("shipping_query", u.id)
+	sq := &telego.ShippingQuery{ID: q.ID, From: s.w.TgUserLocked(u.id), InvoicePayload: inv.Payload,
 		ShippingAddress: address}
-	s.mu.Unlock()
+	s.w.Unlock()
 	ans, err := s.ask(ctx, u.id, q, telego.Update{ShippingQuery: sq}, s.cfg.AnswerTimeout)
 	if errors.Is(err, ErrNotAnswered) {
 		quote.Status = PayTimedOut
@@ -445,10 +173,10 @@ func (u *User) askShipping(ctx context.Context, inv *Invoice, address ShippingAd
 	if err != nil {
 		return quote, err
 	}
-	sa := ans.(shippingAnswer)
-	quote.Options = sa.options
-	if !sa.ok {
-		quote.Status, quote.ErrorMessage = PayShippingRejected, sa.errorMessage
+	sa := ans.(botapi.ShippingAnswer)
+	quote.Options = sa.Options
+	if !sa.OK {
+		quote.Status, quote.ErrorMessage = PayShippingRejected, sa.ErrorMessage
 	}
 	return quote, nil
 }
@@ -456,15 +184,15 @@ func (u *User) askShipping(ctx context.Context, inv *Invoice, address ShippingAd
 // PayLink pays an invoice link from createInvoiceLink; see Pay.
 func (u *User) PayLink(ctx context.Context, link string, opts PayOptions) (PayResult, error) {
 	s := u.s
-	s.mu.Lock()
-	inv, ok := s.st.invoiceLinks[link]
+	s.w.Lock()
+	inv, ok := s.w.InvoiceLinks[link]
 	if !ok {
-		s.mu.Unlock()
+		s.w.Unlock()
 		return PayResult{}, fmt.Errorf("sandbox: unknown invoice link %q", link)
 	}
 	invCopy := *inv
 	invCopy.Prices = slices.Clone(inv.Prices)
-	s.mu.Unlock()
+	s.w.Unlock()
 	return u.pay(ctx, &invCopy, 0, 0, opts)
 }
 
@@ -473,7 +201,7 @@ var defaultAddress = telego.ShippingAddress{CountryCode: "RU", State: "Moscow", 
 	StreetLine1: "Tverskaya 1", StreetLine2: "apt. 1", PostCode: "125009"}
 
 func (u *User) orderInfo(inv *Invoice, opts PayOptions) *telego.OrderInfo {
-	if inv.Currency == starsCurrency {
+	if inv.Currency == botapi.StarsCurrency {
 		return nil // Telegram ignores contact and shipping fields for Stars.
 	}
 	spec := u.Spec()
@@ -522,7 +250,7 @@ func (u *User) pay(ctx context.Context, inv *Invoice, chatID int64, msgID int, o
 	res := PayResult{TotalAmount: inv.Total()}
 	var shippingOptionID string
 
-	if inv.IsFlexible && inv.Currency != starsCurrency {
+	if inv.IsFlexible && inv.Currency != botapi.StarsCurrency {
 		var quote ShippingQuote
 		if opts.Quote != nil {
 			quote = *opts.Quote
@@ -556,75 +284,75 @@ func (u *User) pay(ctx context.Context, inv *Invoice, chatID int64, msgID int, o
 		res.TotalAmount += opts.Tip
 	}
 
-	s.mu.Lock()
-	q := s.newQueryLocked("pre_checkout_query", u.id)
-	pq := &telego.PreCheckoutQuery{ID: q.id, From: s.tgUserLocked(u.id), Currency: inv.Currency,
+	s.w.Lock()
+	q := s.w.NewQueryLocked("pre_checkout_query", u.id)
+	pq := &telego.PreCheckoutQuery{ID: q.ID, From: s.w.TgUserLocked(u.id), Currency: inv.Currency,
 		TotalAmount: res.TotalAmount, InvoicePayload: inv.Payload, ShippingOptionID: shippingOptionID, OrderInfo: info}
-	s.mu.Unlock()
+	s.w.Unlock()
 	ans, err := s.ask(ctx, u.id, q, telego.Update{PreCheckoutQuery: pq}, s.cfg.PreCheckoutTimeout)
 	switch {
 	case errors.Is(err, ErrNotAnswered):
 		res.Status = PayTimedOut
 	case err != nil:
 		return res, err
-	case !ans.(preCheckoutAnswer).ok:
-		res.Status, res.ErrorMessage = PayDeclined, ans.(preCheckoutAnswer).errorMessage
+	case !ans.(botapi.PreCheckoutAnswer).OK:
+		res.Status, res.ErrorMessage = PayDeclined, ans.(botapi.PreCheckoutAnswer).ErrorMessage
 	case opts.FailAtProvider:
 		res.Status = PayProviderFailed
 	}
 	if res.Status != "" {
-		s.mu.Lock()
-		s.publishLocked(Event{Kind: EventPayment, ChatID: chatID, UserID: u.id, Status: res.Status})
-		s.mu.Unlock()
+		s.w.Lock()
+		s.w.PublishLocked(Event{Kind: EventPayment, ChatID: chatID, UserID: u.id, Status: res.Status})
+		s.w.Unlock()
 		return res, nil
 	}
 
-	s.mu.Lock()
+	s.w.Lock()
 	p := &Payment{UserID: u.id, ChatID: chatID, MessageID: msgID, Currency: inv.Currency,
 		TotalAmount: res.TotalAmount, Payload: inv.Payload, ShippingOptionID: shippingOptionID,
 		OrderInfo: info, Date: s.cfg.Now()}
-	if inv.Currency == starsCurrency {
-		p.ChargeID = "stx" + randomHex(24)
-		s.st.starTxns = append(s.st.starTxns, telego.StarTransaction{ID: p.ChargeID, Amount: p.TotalAmount,
+	if inv.Currency == botapi.StarsCurrency {
+		p.ChargeID = "stx" + world.RandomHex(24)
+		s.w.StarTxns = append(s.w.StarTxns, telego.StarTransaction{ID: p.ChargeID, Amount: p.TotalAmount,
 			Date: p.Date.Unix(), Source: &telego.TransactionPartnerUser{Type: "user",
-				TransactionType: "invoice_payment", User: s.tgUserLocked(u.id), InvoicePayload: inv.Payload}})
+				TransactionType: "invoice_payment", User: s.w.TgUserLocked(u.id), InvoicePayload: inv.Payload}})
 	} else {
-		p.ChargeID = "tgpay_" + randomHex(16)
-		p.ProviderChargeID = "prov_" + randomHex(12)
+		p.ChargeID = "tgpay_" + world.RandomHex(16)
+		p.ProviderChargeID = "prov_" + world.RandomHex(12)
 	}
-	s.st.payments = append(s.st.payments, p)
+	s.w.Payments = append(s.w.Payments, p)
 
 	// The successful_payment message lands where the invoice was, or in the private chat for a link
 	// or a private invoice. A payer has talked to the bot: it may write to them from now on.
-	s.st.users[u.id].started = true
-	target := s.st.chats[u.id]
-	if c, ok := s.st.chats[chatID]; ok {
-		if m := c.message(msgID); m != nil && m.Invoice != nil && c.info.Type == ChatPrivate {
+	s.w.Users[u.id].Started = true
+	target := s.w.Chats[u.id]
+	if c, ok := s.w.Chats[chatID]; ok {
+		if m := c.Message(msgID); m != nil && m.Invoice != nil && c.Info.Type == ChatPrivate {
 			m.Invoice.ReceiptChargeID = p.ChargeID
 		}
-		if c.info.Type != ChatChannel {
+		if c.Info.Type != ChatChannel {
 			target = c
 		}
 	}
-	receipt := s.appendLocked(target, &Message{From: u.id, SuccessfulPayment: &telego.SuccessfulPayment{
+	receipt := s.w.AppendLocked(target, &Message{From: u.id, SuccessfulPayment: &telego.SuccessfulPayment{
 		Currency: p.Currency, TotalAmount: p.TotalAmount, InvoicePayload: p.Payload,
 		ShippingOptionID: shippingOptionID, OrderInfo: info, TelegramPaymentChargeID: p.ChargeID,
 		ProviderPaymentChargeID: p.ProviderChargeID}})
-	s.publishLocked(Event{Kind: EventPayment, ChatID: target.info.ID, UserID: u.id, Payment: ptr(*p), Status: PayPaid})
-	upd := telego.Update{Message: s.tgMessageLocked(receipt, false)}
-	res.Status, res.Payment, res.Receipt = PayPaid, ptr(*p), receipt.clone()
-	s.mu.Unlock()
+	s.w.PublishLocked(Event{Kind: EventPayment, ChatID: target.Info.ID, UserID: u.id, Payment: new(*p), Status: PayPaid})
+	upd := telego.Update{Message: s.w.TgMessageLocked(receipt, false)}
+	res.Status, res.Payment, res.Receipt = PayPaid, new(*p), world.CopyMessage(receipt)
+	s.w.Unlock()
 
 	return res, s.deliver(ctx, u.id, upd)
 }
 
 // ask delivers a query's update and waits for the bot's answer until timeout after sending. If
 // the webhook refuses the update the query is void.
-func (s *Server) ask(ctx context.Context, userID int64, q *pendingQuery, upd telego.Update, timeout time.Duration) (any, error) {
+func (s *Server) ask(ctx context.Context, userID int64, q *world.Query, upd telego.Update, timeout time.Duration) (any, error) {
 	deadline := time.Now().Add(timeout)
 	if err := s.deliver(ctx, userID, upd); err != nil {
-		s.takeAnswerNow(q)
+		s.w.TakeAnswer(q)
 		return nil, err
 	}
-	return s.awaitAnswer(ctx, q, deadline)
+	return s.w.AwaitAnswer(ctx, q, deadline)
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+
+	"github.com/vitrina-shop/vitrina/bots/sandbox/internal/world"
 )
 
 // SendRawUpdate delivers body, a JSON object, as an update byte for byte: escapes such as \u0000
@@ -19,10 +21,10 @@ func (s *Server) SendRawUpdate(ctx context.Context, body []byte) (updateID int, 
 	if err != nil {
 		return 0, fmt.Errorf("sandbox: raw update: %w", err)
 	}
-	s.mu.Lock()
-	s.st.updateSeq++
-	s.st.notifyLocked()
-	id := s.st.updateSeq
+	s.w.Lock()
+	s.w.UpdateSeq++
+	s.w.NotifyLocked()
+	id := s.w.UpdateSeq
 	out := make([]byte, 0, len(rest)+24)
 	out = append(out, `{"update_id":`...)
 	out = strconv.AppendInt(out, int64(id), 10)
@@ -31,11 +33,8 @@ func (s *Server) SendRawUpdate(ctx context.Context, body []byte) (updateID int, 
 		out = append(out, inner...)
 	}
 	out = append(out, '}')
-	su := sentUpdate{id: id, body: out}
-	s.st.recent = append(s.st.recent, su)
-	if len(s.st.recent) > recentLimit {
-		s.st.recent = slices.Delete(s.st.recent, 0, len(s.st.recent)-recentLimit)
-	}
+	su := world.SentUpdate{ID: id, Body: out}
+	s.w.RememberLocked(su)
 	return id, s.resendLocked(ctx, su)
 }
 

@@ -11,22 +11,29 @@
 // per update, and the acting call returns when the webhook has answered; without a webhook they are
 // queued for getUpdates. The server is safe for concurrent use and never holds its lock while it
 // talks to the bot, so the bot may call back into it while an update is in flight.
+//
+// The code is in rooms. This package is the server's front (HTTP, recorded calls, injected faults,
+// delivering updates) and the users' side (User, Chat, payments as a payer makes them). The model
+// both sides change, with its one lock, is in internal/world, whose types this package re-exports
+// (types.go); the Bot API methods the bot calls are in internal/botapi, one table; Telegram's HTML
+// parser is in internal/entity.
 package sandbox
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"mime"
 	"net/http"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/mymmrac/telego"
+
+	"github.com/vitrina-shop/vitrina/bots/sandbox/internal/botapi"
+	"github.com/vitrina-shop/vitrina/bots/sandbox/internal/world"
 )
 
 // Config configures a Server. Only Token is required.
@@ -74,14 +81,15 @@ var tokenPattern = regexp.MustCompile(`^\d+:[\w-]{35}$`)
 // Server is a fake Telegram Bot API server. It is an http.Handler; create it with New.
 type Server struct {
 	cfg Config
+	w   *world.World // the model and the one lock
+	api *botapi.API  // the methods the bot calls
 
-	mu sync.Mutex
-	st state // the model (users, chats, messages, files, updates); see model.go
-
-	subsMu   sync.Mutex
-	subs     map[int]chan Event
-	nextSub  int
-	eventSeq int64
+	// The calls recorded and the faults injected, guarded by the world's lock like the world.
+	calls   []Call
+	faults  []fault              // FailNext, used up in order
+	outages map[string]*APIError // FailAll, by lower-case method ("" = every method)
+	hangs   []*hang              // Hang, until released
+	hanging int                  // calls held by a Hang now
 }
 
 // New returns a Server for cfg. It panics if cfg.Token is malformed: that is a programming error in
@@ -113,9 +121,15 @@ func New(cfg Config) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{cfg: cfg, subs: make(map[int]chan Event)}
-	s.st.init()
-	return s
+	w := world.New(world.Bot{ID: cfg.BotID, Username: cfg.BotUsername, Name: cfg.BotName}, cfg.Now)
+	apiCfg := botapi.Config{ProviderTokens: cfg.ProviderTokens, ReadAllGroupMessages: cfg.ReadAllGroupMessages,
+		InlineDisabled: cfg.InlineDisabled, HTTPClient: cfg.HTTPClient}
+	if cfg.Limiter != nil {
+		apiCfg.Limit = func(chat ChatInfo, method string, paidBroadcast bool) (time.Duration, bool) {
+			return cfg.Limiter.Allow(LimitRequest{Chat: chat, Method: method, PaidBroadcast: paidBroadcast, Now: cfg.Now()})
+		}
+	}
+	return &Server{cfg: cfg, w: w, api: botapi.New(w, apiCfg)}
 }
 
 // BotID returns the bot's user id.
@@ -134,66 +148,23 @@ func (s *Server) Token() string { return s.cfg.Token }
 // subscriptions close. It
 // does not stop an http.Server serving s; the caller owns that.
 func (s *Server) Close() {
-	s.mu.Lock()
-	s.st.closed = true
-	s.st.wakePollers()
-	for _, q := range s.st.queries {
-		q.expireLocked()
-	}
-	s.st.notifyLocked()
-	hangs := s.st.hangs
-	s.mu.Unlock()
+	s.w.Lock()
+	s.w.CloseLocked()
+	hangs := s.hangs
+	s.w.Unlock()
 	// Held calls go on, so an HTTP server in front of s can shut down.
 	for _, h := range hangs {
 		h.release(s)
 	}
-
-	s.subsMu.Lock()
-	for id, ch := range s.subs {
-		close(ch)
-		delete(s.subs, id)
-	}
-	s.subsMu.Unlock()
+	s.w.EndSubscriptions()
 }
 
-// APIError is a Bot API error answer: {"ok":false,"error_code":Code,"description":Description,...}.
-type APIError struct {
-	Code        int
-	Description string
-	// RetryAfter is parameters.retry_after in seconds (429 answers).
-	RetryAfter int
-	// MigrateToChatID is parameters.migrate_to_chat_id.
-	MigrateToChatID int64
+// Commands returns the command menu a user sees in the private chat, resolved as Telegram
+// resolves scopes: the chat's own scope, then all private chats, then the default; at each scope
+// the user's language first, then the language-less list.
+func (s *Server) Commands(userID int64, languageCode string) []telego.BotCommand {
+	return s.api.Commands(userID, languageCode)
 }
-
-func (e *APIError) Error() string {
-	return fmt.Sprintf("telegram %d: %s", e.Code, e.Description)
-}
-
-func badRequest(format string, args ...any) *APIError {
-	return &APIError{Code: http.StatusBadRequest, Description: "Bad Request: " + fmt.Sprintf(format, args...)}
-}
-
-func forbidden(description string) *APIError {
-	return &APIError{Code: http.StatusForbidden, Description: "Forbidden: " + description}
-}
-
-func tooManyRequests(retryAfter int) *APIError {
-	if retryAfter < 1 {
-		retryAfter = 1
-	}
-	return &APIError{
-		Code:        http.StatusTooManyRequests,
-		Description: fmt.Sprintf("Too Many Requests: retry after %d", retryAfter),
-		RetryAfter:  retryAfter,
-	}
-}
-
-var (
-	errNotFound     = &APIError{Code: http.StatusNotFound, Description: "Not Found"}
-	errUnauthorized = &APIError{Code: http.StatusUnauthorized, Description: "Unauthorized"}
-	errChatNotFound = badRequest("chat not found")
-)
 
 // Call is one Bot API call the server received, as recorded by Calls.
 type Call struct {
@@ -215,23 +186,23 @@ type Call struct {
 	// ViaWebhookReply is set for a call the bot made in the body of its webhook answer.
 	ViaWebhookReply bool
 
-	raw params
+	raw botapi.Params
 }
 
 // Param returns parameter key as text: a string as is, a number or bool as written, an object as
 // its JSON; "" when absent.
-func (c Call) Param(key string) string { return c.raw.str(key) }
+func (c Call) Param(key string) string { return c.raw.Str(key) }
 
 // Int returns parameter key as an integer; 0 when absent or not a number.
 func (c Call) Int(key string) int64 {
-	v, _, _ := c.raw.integer(key)
+	v, _, _ := c.raw.Integer(key)
 	return v
 }
 
 // Decode decodes parameter key (a JSON value or a string holding JSON) into v. It returns an error
 // when the parameter is absent or does not decode.
 func (c Call) Decode(key string, v any) error {
-	ok, err := c.raw.decode(key, v)
+	ok, err := c.raw.Decode(key, v)
 	if err != nil {
 		return err
 	}
@@ -244,17 +215,17 @@ func (c Call) Decode(key string, v any) error {
 // Calls returns every API call received since the start or the last ResetCalls, in arrival order
 // (the last 10,000 at least; older ones are dropped).
 func (s *Server) Calls() []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Call(nil), s.st.calls...)
+	s.w.Lock()
+	defer s.w.Unlock()
+	return append([]Call(nil), s.calls...)
 }
 
 // CallsTo returns the recorded calls of one method (compared case-insensitively), in arrival order.
 func (s *Server) CallsTo(method string) []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.w.Lock()
+	defer s.w.Unlock()
 	var out []Call
-	for _, c := range s.st.calls {
+	for _, c := range s.calls {
 		if strings.EqualFold(c.Method, method) {
 			out = append(out, c)
 		}
@@ -264,19 +235,9 @@ func (s *Server) CallsTo(method string) []Call {
 
 // ResetCalls forgets the recorded calls.
 func (s *Server) ResetCalls() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.st.calls = nil
-}
-
-// FailNext makes the next call to method (case-insensitive; "" means any method) fail with code and
-// description before it does anything; retryAfter, when positive, goes into parameters.retry_after.
-// An empty description gets Telegram's wording for the code ("Too Many Requests: retry after N" for
-// 429). Injected failures queue up: two FailNext calls fail the next two matching calls.
-func (s *Server) FailNext(method string, code int, description string, retryAfter int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.st.faults = append(s.st.faults, fault{method: method, err: faultError(code, description, retryAfter)})
+	s.w.Lock()
+	defer s.w.Unlock()
+	s.calls = nil
 }
 
 // ServeHTTP serves the Bot API (/bot<token>/<method>) and file downloads (/file/bot<token>/<path>).
@@ -284,11 +245,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
 	switch {
 	case strings.HasPrefix(path, "/file/bot"):
-		s.serveFile(w, r, strings.TrimPrefix(path, "/file/bot"))
+		filePath, apiErr := s.checkToken(strings.TrimPrefix(path, "/file/bot"))
+		if apiErr != nil {
+			botapi.WriteError(w, apiErr)
+			return
+		}
+		s.api.ServeFile(w, r, filePath)
 	case strings.HasPrefix(path, "/bot"):
 		s.serveAPI(w, r, strings.TrimPrefix(path, "/bot"))
 	default:
-		writeError(w, errNotFound)
+		botapi.WriteError(w, botapi.ErrNotFound)
 	}
 }
 
@@ -297,10 +263,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) checkToken(path string) (rest string, apiErr *APIError) {
 	token, rest, ok := strings.Cut(path, "/")
 	if !ok || !tokenPattern.MatchString(token) {
-		return "", errNotFound
+		return "", botapi.ErrNotFound
 	}
 	if token != s.cfg.Token {
-		return "", errUnauthorized
+		return "", botapi.ErrUnauthorized
 	}
 	return rest, nil
 }
@@ -308,90 +274,55 @@ func (s *Server) checkToken(path string) (rest string, apiErr *APIError) {
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, path string) {
 	name, apiErr := s.checkToken(path)
 	if apiErr != nil {
-		writeError(w, apiErr)
+		botapi.WriteError(w, apiErr)
 		return
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		writeError(w, errNotFound)
+		botapi.WriteError(w, botapi.ErrNotFound)
 		return
 	}
-	m, ok := lookupMethod(name)
+	m, ok := botapi.Lookup(name)
 	if !ok {
-		writeError(w, errNotFound)
+		botapi.WriteError(w, botapi.ErrNotFound)
 		return
 	}
-	p, files, err := readParams(r)
-	if err != nil {
-		var apiErr *APIError
-		if !errors.As(err, &apiErr) {
-			apiErr = badRequest("%v", err)
-		}
-		s.record(Call{Method: m.name, Err: apiErr, Time: s.cfg.Now(), raw: p})
-		writeError(w, apiErr)
+	p, files, apiErr := botapi.ReadParams(r)
+	if apiErr != nil {
+		s.record(Call{Method: m.Name, Err: apiErr, Time: s.cfg.Now(), raw: p})
+		botapi.WriteError(w, apiErr)
 		return
 	}
 	result, description, apiErr := s.invoke(r.Context(), m, p, files, false)
 	if apiErr != nil {
-		writeError(w, apiErr)
+		botapi.WriteError(w, apiErr)
 		return
 	}
-	writeResult(w, result, description)
+	botapi.WriteResult(w, result, description)
 }
 
-// invoke runs one method and records the call. It returns the JSON result with the optional
-// description of a successful answer, or the error answer.
-func (s *Server) invoke(ctx context.Context, m method, p params, files map[string]upload, viaWebhook bool) (json.RawMessage, string, *APIError) {
-	call := Call{Method: m.name, Params: p.generic(), Time: s.cfg.Now(), ViaWebhookReply: viaWebhook, raw: p}
+// invoke runs one method, unless a fault injected for it answers first, and records the call. It
+// returns the JSON result with the optional description of a successful answer, or the error
+// answer.
+func (s *Server) invoke(ctx context.Context, m botapi.Method, p botapi.Params, files map[string]botapi.Upload, viaWebhook bool) (json.RawMessage, string, *APIError) {
+	call := Call{Method: m.Name, Params: p.Generic(), Time: s.cfg.Now(), ViaWebhookReply: viaWebhook, raw: p}
 	for name := range files {
 		call.Files = append(call.Files, name)
 	}
 
-	if err := s.waitHangs(ctx, m.name); err != nil {
+	if err := s.waitHangs(ctx, m.Name); err != nil {
 		// The client gave up on a hung call: nothing happens, as nobody would see the answer.
 		call.Err = &APIError{Code: http.StatusGatewayTimeout, Description: "Gateway Timeout: the request ended while hung"}
 		s.record(call)
 		return nil, "", call.Err
 	}
-	if injected := s.takeFault(m.name); injected != nil {
+	if injected := s.takeFault(m.Name); injected != nil {
 		call.Err = injected
 		s.record(call)
 		return nil, "", injected
 	}
 
-	req := &request{ctx: ctx, method: m.name, p: p, files: files}
-	var (
-		result any
-		err    error
-	)
-	if m.selfLocking {
-		result, err = m.fn(s, req)
-	} else {
-		s.mu.Lock()
-		result, err = m.fn(s, req)
-		s.mu.Unlock()
-	}
-	if err != nil {
-		var apiErr *APIError
-		if !errors.As(err, &apiErr) {
-			apiErr = &APIError{Code: http.StatusInternalServerError, Description: "Internal Server Error: " + err.Error()}
-		}
-		call.Err = apiErr
-		s.record(call)
-		return nil, "", apiErr
-	}
-	var description string
-	if d, ok := result.(described); ok {
-		result, description = d.value, d.description
-	}
-	var raw json.RawMessage
-	var merr error
-	if r, ok := result.(rawJSON); ok {
-		raw = json.RawMessage(r)
-	} else {
-		raw, merr = json.Marshal(result)
-	}
-	if merr != nil {
-		apiErr := &APIError{Code: http.StatusInternalServerError, Description: "Internal Server Error: encode result: " + merr.Error()}
+	raw, description, apiErr := s.api.Call(ctx, m, p, files)
+	if apiErr != nil {
 		call.Err = apiErr
 		s.record(call)
 		return nil, "", apiErr
@@ -405,162 +336,10 @@ func (s *Server) invoke(ctx context.Context, m method, p params, files map[strin
 const callsLimit = 10000
 
 func (s *Server) record(c Call) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.st.calls = append(s.st.calls, c)
-	if len(s.st.calls) > callsLimit+callsLimit/10 {
-		s.st.calls = slices.Clone(s.st.calls[len(s.st.calls)-callsLimit:])
+	s.w.Lock()
+	defer s.w.Unlock()
+	s.calls = append(s.calls, c)
+	if len(s.calls) > callsLimit+callsLimit/10 {
+		s.calls = slices.Clone(s.calls[len(s.calls)-callsLimit:])
 	}
-}
-
-// request is one API call being served.
-type request struct {
-	ctx    context.Context
-	method string
-	p      params
-	files  map[string]upload
-}
-
-// described is a successful result with a description, as Telegram answers setWebhook:
-// {"ok":true,"result":true,"description":"Webhook was set"}.
-type described struct {
-	value       any
-	description string
-}
-
-// rawJSON is a result written as is: getUpdates passes updates on byte for byte, as Telegram does,
-// where encoding/json would compact them and escape <, > and &.
-type rawJSON []byte
-
-// writeResult writes {"ok":true,"result":...} with result verbatim (encoding/json would rewrite it).
-func writeResult(w http.ResponseWriter, result json.RawMessage, description string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusOK)
-	buf := make([]byte, 0, len(result)+64)
-	buf = append(buf, `{"ok":true,"result":`...)
-	buf = append(buf, result...)
-	if description != "" {
-		d, _ := json.Marshal(description)
-		buf = append(buf, `,"description":`...)
-		buf = append(buf, d...)
-	}
-	buf = append(buf, "}\n"...)
-	_, _ = w.Write(buf)
-}
-
-type errorBody struct {
-	OK          bool            `json:"ok"`
-	ErrorCode   int             `json:"error_code"`
-	Description string          `json:"description"`
-	Parameters  *errorParameter `json:"parameters,omitempty"`
-}
-
-type errorParameter struct {
-	MigrateToChatID int64 `json:"migrate_to_chat_id,omitempty"`
-	RetryAfter      int   `json:"retry_after,omitempty"`
-}
-
-func writeError(w http.ResponseWriter, e *APIError) {
-	body := errorBody{ErrorCode: e.Code, Description: e.Description}
-	if e.RetryAfter > 0 || e.MigrateToChatID != 0 {
-		body.Parameters = &errorParameter{MigrateToChatID: e.MigrateToChatID, RetryAfter: e.RetryAfter}
-	}
-	w.Header().Set("Content-Type", "application/json")
-	if e.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
-	}
-	w.WriteHeader(e.Code)
-	_ = json.NewEncoder(w).Encode(body)
-}
-
-// upload is a file part of a multipart request.
-type upload struct {
-	filename    string
-	contentType string
-	data        []byte
-}
-
-// maxRequestBytes bounds a request body: Telegram takes uploads up to 50 MB.
-const maxRequestBytes = 50 << 20
-
-// readParams collects a request's parameters from its query string and its body (JSON, URL-encoded
-// or multipart form), as Telegram accepts all of them.
-func readParams(r *http.Request) (params, map[string]upload, error) {
-	p := params{}
-	for k, vs := range r.URL.Query() {
-		if len(vs) > 0 {
-			p.setString(k, vs[0])
-		}
-	}
-	if r.Body == nil {
-		return p, nil, nil
-	}
-	body := http.MaxBytesReader(nil, r.Body, maxRequestBytes+1<<20)
-	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	switch mediaType {
-	case "application/json":
-		data, err := io.ReadAll(body)
-		if err != nil {
-			return p, nil, tooLarge(err)
-		}
-		if len(strings.TrimSpace(string(data))) == 0 {
-			return p, nil, nil
-		}
-		var obj map[string]json.RawMessage
-		if err := json.Unmarshal(data, &obj); err != nil {
-			return p, nil, badRequest("can't parse JSON object")
-		}
-		for k, v := range obj {
-			p[k] = v
-		}
-		return p, nil, nil
-	case "application/x-www-form-urlencoded":
-		r.Body = body
-		if err := r.ParseForm(); err != nil {
-			return p, nil, tooLarge(err)
-		}
-		for k, vs := range r.PostForm {
-			if len(vs) > 0 {
-				p.setString(k, vs[0])
-			}
-		}
-		return p, nil, nil
-	case "multipart/form-data":
-		r.Body = body
-		if err := r.ParseMultipartForm(maxRequestBytes); err != nil {
-			return p, nil, tooLarge(err)
-		}
-		for k, vs := range r.MultipartForm.Value {
-			if len(vs) > 0 {
-				p.setString(k, vs[0])
-			}
-		}
-		files := make(map[string]upload)
-		for k, fhs := range r.MultipartForm.File {
-			if len(fhs) == 0 {
-				continue
-			}
-			f, err := fhs[0].Open()
-			if err != nil {
-				return p, nil, err
-			}
-			data, err := io.ReadAll(f)
-			_ = f.Close()
-			if err != nil {
-				return p, nil, err
-			}
-			files[k] = upload{filename: fhs[0].Filename, contentType: fhs[0].Header.Get("Content-Type"), data: data}
-		}
-		return p, files, nil
-	default:
-		return p, nil, nil
-	}
-}
-
-func tooLarge(err error) error {
-	var maxErr *http.MaxBytesError
-	if errors.As(err, &maxErr) {
-		return &APIError{Code: http.StatusRequestEntityTooLarge, Description: "Request Entity Too Large"}
-	}
-	return badRequest("%v", err)
 }

@@ -1,14 +1,96 @@
 package sandbox
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/mymmrac/telego"
+
+	"github.com/vitrina-shop/vitrina/bots/sandbox/internal/botapi"
+	"github.com/vitrina-shop/vitrina/bots/sandbox/internal/entity"
+	"github.com/vitrina-shop/vitrina/bots/sandbox/internal/world"
 )
+
+// NewUser adds a persona and its private chat with the bot, and returns its handle. A spec whose ID
+// is already known updates that user and returns its handle.
+func (s *Server) NewUser(spec UserSpec) *User {
+	s.w.Lock()
+	defer s.w.Unlock()
+	if spec.ID == 0 {
+		for s.w.Users[s.w.NextUserID] != nil {
+			s.w.NextUserID++
+		}
+		spec.ID = s.w.NextUserID
+		s.w.NextUserID++
+	}
+	if spec.FirstName == "" {
+		spec.FirstName = fmt.Sprintf("User %d", spec.ID)
+	}
+	spec.Username = strings.TrimPrefix(spec.Username, "@")
+	if u, ok := s.w.Users[spec.ID]; ok {
+		u.Spec = spec
+		u.Started = u.Started || spec.StartedBot
+	} else {
+		s.w.Users[spec.ID] = &world.UserState{Spec: spec, Started: spec.StartedBot}
+	}
+	c, ok := s.w.Chats[spec.ID]
+	if !ok {
+		c = &world.ChatState{Members: map[int64]MemberStatus{spec.ID: StatusMember}}
+		s.w.Chats[spec.ID] = c
+	}
+	c.Info = ChatInfo{ID: spec.ID, Type: ChatPrivate, Username: spec.Username, FirstName: spec.FirstName,
+		LastName: spec.LastName, BotStatus: StatusMember}
+	s.w.NotifyLocked()
+	return &User{s: s, id: spec.ID}
+}
+
+// User returns the handle of a known user; nil if there is none with that id.
+func (s *Server) User(id int64) *User {
+	s.w.Lock()
+	defer s.w.Unlock()
+	if _, ok := s.w.Users[id]; !ok {
+		return nil
+	}
+	return &User{s: s, id: id}
+}
+
+// Users returns every persona's profile, ordered by id.
+func (s *Server) Users() []UserSpec {
+	s.w.Lock()
+	defer s.w.Unlock()
+	out := make([]UserSpec, 0, len(s.w.Users))
+	for _, u := range s.w.Users {
+		out = append(out, u.Spec)
+	}
+	slices.SortFunc(out, func(a, b UserSpec) int { return cmp.Compare(a.ID, b.ID) })
+	return out
+}
+
+// BlockUser makes the user block the bot: the bot's further messages to the user fail with 403
+// "Forbidden: bot was blocked by the user". No update is sent; User.Block also tells the bot.
+func (s *Server) BlockUser(id int64) {
+	s.w.Lock()
+	defer s.w.Unlock()
+	if u, ok := s.w.Users[id]; ok {
+		u.Blocked = true
+		s.w.NotifyLocked()
+	}
+}
+
+// UnblockUser undoes BlockUser, silently.
+func (s *Server) UnblockUser(id int64) {
+	s.w.Lock()
+	defer s.w.Unlock()
+	if u, ok := s.w.Users[id]; ok {
+		u.Blocked = false
+		s.w.NotifyLocked()
+	}
+}
 
 // User is the handle of a persona: it acts as the user toward the bot. Every acting method builds
 // the update Telegram would send and delivers it; with a webhook it returns once the webhook has
@@ -24,9 +106,9 @@ func (u *User) ID() int64 { return u.id }
 
 // Spec returns the user's profile.
 func (u *User) Spec() UserSpec {
-	u.s.mu.Lock()
-	defer u.s.mu.Unlock()
-	return u.s.st.users[u.id].spec
+	u.s.w.Lock()
+	defer u.s.w.Unlock()
+	return u.s.w.Users[u.id].Spec
 }
 
 // Chat returns the handle of the user's private chat with the bot.
@@ -42,7 +124,7 @@ func (u *User) Send(ctx context.Context, text string) error {
 // ("/start" for an empty payload). A payload Telegram would not carry (more than 64 characters,
 // or other than A-Z a-z 0-9 _ -) is an error.
 func (u *User) Start(ctx context.Context, payload string) error {
-	if !startPayloadPattern.MatchString(payload) {
+	if !world.StartPayloadPattern.MatchString(payload) {
 		return fmt.Errorf("sandbox: invalid start payload %q", payload)
 	}
 	return u.Send(ctx, strings.TrimSpace("/start "+payload))
@@ -51,7 +133,7 @@ func (u *User) Start(ctx context.Context, payload string) error {
 // OpenLink follows a link to the bot (t.me/<bot>?start=<payload>), as a tap on a URL button or an
 // answerCallbackQuery URL does. Links elsewhere, or with an invalid payload, are an error.
 func (u *User) OpenLink(ctx context.Context, link string) error {
-	payload, ok := u.s.startPayload(link)
+	payload, ok := u.s.w.Bot.StartPayload(link)
 	if !ok {
 		return fmt.Errorf("sandbox: %q is not a link to @%s with a valid start payload", link, u.s.cfg.BotUsername)
 	}
@@ -60,14 +142,14 @@ func (u *User) OpenLink(ctx context.Context, link string) error {
 
 // Reply sends text as a reply to msg, in msg's chat.
 func (u *User) Reply(ctx context.Context, to Message, text string) error {
-	return u.post(ctx, to.ChatID, &Message{Text: text, Entities: userEntities(text), ReplyToID: to.ID})
+	return u.post(ctx, to.ChatID, &Message{Text: text, Entities: entity.FromUser(text), ReplyToID: to.ID})
 }
 
 // SendTo sends text in a chat: the user's private chat with the bot, or a group the user is a
 // member of. In a group, with privacy mode on, the bot receives only commands, mentions of it and
 // replies to its messages; the message is in the chat either way.
 func (u *User) SendTo(ctx context.Context, chatID int64, text string) error {
-	return u.post(ctx, chatID, &Message{Text: text, Entities: userEntities(text)})
+	return u.post(ctx, chatID, &Message{Text: text, Entities: entity.FromUser(text)})
 }
 
 // SendPhoto sends the bot a generated photo (a small PNG the bot can getFile and download) with a
@@ -88,21 +170,21 @@ func (u *User) SendPhotoFile(ctx context.Context, name string, data []byte, capt
 // receives there). Bytes that are no image, a photo over 10 MB and a chat the user may not write
 // in are errors.
 func (u *User) SendPhotoTo(ctx context.Context, chatID int64, name string, data []byte, caption string) error {
-	if len(data) > maxPhotoBytes {
+	if len(data) > botapi.MaxPhotoBytes {
 		return fmt.Errorf("sandbox: photo: %d bytes is over Telegram's 10 MB", len(data))
 	}
-	width, height, err := imageSize(data)
+	width, height, err := world.ImageSize(data)
 	if err != nil {
 		return fmt.Errorf("sandbox: photo: %w", err)
 	}
-	if err := checkCaption(caption); err != nil {
+	if err := botapi.CheckCaption(caption); err != nil {
 		return fmt.Errorf("sandbox: photo: %w", err)
 	}
-	u.s.mu.Lock()
-	f := u.s.storeFileLocked(kindPhoto, name, "image/"+imageFormat(data), data)
-	f.att.Width, f.att.Height = width, height
-	u.s.mu.Unlock()
-	return u.post(ctx, chatID, &Message{Photo: ptr(f.att), Caption: caption})
+	u.s.w.Lock()
+	f := u.s.w.StoreFileLocked(world.KindPhoto, name, "image/"+world.ImageFormat(data), data)
+	f.Att.Width, f.Att.Height = width, height
+	u.s.w.Unlock()
+	return u.post(ctx, chatID, &Message{Photo: new(f.Att), Caption: caption})
 }
 
 // SendDocument sends the bot a file, as a user attaching a document does.
@@ -117,32 +199,32 @@ func (u *User) SendDocumentTo(ctx context.Context, chatID int64, name string, da
 	if len(data) == 0 {
 		return errors.New("sandbox: document: the file is empty")
 	}
-	if err := checkCaption(caption); err != nil {
+	if err := botapi.CheckCaption(caption); err != nil {
 		return fmt.Errorf("sandbox: document: %w", err)
 	}
-	u.s.mu.Lock()
-	f := u.s.storeFileLocked(kindDocument, name, mimeType, data)
-	u.s.mu.Unlock()
-	return u.post(ctx, chatID, &Message{Document: ptr(f.att), Caption: caption})
+	u.s.w.Lock()
+	f := u.s.w.StoreFileLocked(world.KindDocument, name, mimeType, data)
+	u.s.w.Unlock()
+	return u.post(ctx, chatID, &Message{Document: new(f.Att), Caption: caption})
 }
 
 // post adds m from u to a chat and delivers it to the bot.
 func (u *User) post(ctx context.Context, chatID int64, m *Message) error {
 	s := u.s
-	s.mu.Lock()
+	s.w.Lock()
 	c, err := u.writableLocked(chatID)
 	if err != nil {
-		s.mu.Unlock()
+		s.w.Unlock()
 		return err
 	}
-	if c.info.Type == ChatPrivate {
-		s.st.users[u.id].started = true
+	if c.Info.Type == ChatPrivate {
+		s.w.Users[u.id].Started = true
 	}
 	m.From = u.id
-	s.appendLocked(c, m)
+	s.w.AppendLocked(c, m)
 	visible := s.botSeesLocked(c, m)
-	upd := telego.Update{Message: s.tgMessageLocked(m, true)}
-	s.mu.Unlock()
+	upd := telego.Update{Message: s.w.TgMessageLocked(m, true)}
+	s.w.Unlock()
 	if !visible {
 		return nil
 	}
@@ -150,27 +232,27 @@ func (u *User) post(ctx context.Context, chatID int64, m *Message) error {
 }
 
 // writableLocked returns the chat u may write into, or says why not.
-func (u *User) writableLocked(chatID int64) (*chatState, error) {
-	us, ok := u.s.st.users[u.id]
+func (u *User) writableLocked(chatID int64) (*world.ChatState, error) {
+	us, ok := u.s.w.Users[u.id]
 	if !ok {
 		return nil, fmt.Errorf("sandbox: unknown user %d", u.id)
 	}
-	c, ok := u.s.st.chats[chatID]
+	c, ok := u.s.w.Chats[chatID]
 	if !ok {
 		return nil, fmt.Errorf("sandbox: unknown chat %d", chatID)
 	}
-	switch c.info.Type {
+	switch c.Info.Type {
 	case ChatPrivate:
 		if chatID != u.id {
 			return nil, fmt.Errorf("sandbox: chat %d is another user's private chat with the bot", chatID)
 		}
-		if us.blocked {
+		if us.Blocked {
 			return nil, fmt.Errorf("sandbox: user %d has blocked the bot; call Unblock first", u.id)
 		}
 	case ChatChannel:
 		return nil, fmt.Errorf("sandbox: users do not write in channel %d; use Chat.Post", chatID)
 	default:
-		switch c.members[u.id] {
+		switch c.Members[u.id] {
 		case StatusMember, StatusAdministrator, StatusCreator:
 		default:
 			return nil, fmt.Errorf("sandbox: user %d is not a member of chat %d; use Chat.AddMember", u.id, chatID)
@@ -180,14 +262,14 @@ func (u *User) writableLocked(chatID int64) (*chatState, error) {
 }
 
 // botSeesLocked applies the bot's membership and privacy mode to a user's message in c.
-func (s *Server) botSeesLocked(c *chatState, m *Message) bool {
-	switch c.info.Type {
+func (s *Server) botSeesLocked(c *world.ChatState, m *Message) bool {
+	switch c.Info.Type {
 	case ChatPrivate:
 		return true
 	case ChatChannel:
-		return c.info.BotStatus == StatusAdministrator || c.info.BotStatus == StatusCreator
+		return c.Info.BotStatus == StatusAdministrator || c.Info.BotStatus == StatusCreator
 	}
-	switch c.info.BotStatus {
+	switch c.Info.BotStatus {
 	case StatusLeft, StatusKicked:
 		return false
 	case StatusAdministrator, StatusCreator:
@@ -208,7 +290,7 @@ func (s *Server) botSeesLocked(c *chatState, m *Message) bool {
 		return true
 	}
 	if m.ReplyToID != 0 {
-		if r := c.message(m.ReplyToID); r != nil && r.FromBot {
+		if r := c.Message(m.ReplyToID); r != nil && r.FromBot {
 			return true
 		}
 	}
@@ -222,33 +304,43 @@ func (s *Server) botSeesLocked(c *chatState, m *Message) bool {
 // ErrNotAnswered.
 func (u *User) Press(ctx context.Context, msg Message, data string) (CallbackAnswer, error) {
 	s := u.s
-	s.mu.Lock()
+	s.w.Lock()
 	c, m, err := u.visibleMessageLocked(msg)
 	if err != nil {
-		s.mu.Unlock()
+		s.w.Unlock()
 		return CallbackAnswer{}, err
 	}
-	if !m.hasCallbackData(data) {
-		s.mu.Unlock()
+	if !hasCallbackData(m, data) {
+		s.w.Unlock()
 		return CallbackAnswer{}, fmt.Errorf("sandbox: message %d in chat %d has no button with callback data %q",
-			m.ID, c.info.ID, data)
+			m.ID, c.Info.ID, data)
 	}
-	q := s.newQueryLocked("callback_query", u.id)
-	cq := &telego.CallbackQuery{ID: q.id, From: s.tgUserLocked(u.id), Message: s.tgMessageLocked(m, true),
-		ChatInstance: s.chatInstance(c.info.ID), Data: data}
-	s.mu.Unlock()
+	q := s.w.NewQueryLocked("callback_query", u.id)
+	cq := &telego.CallbackQuery{ID: q.ID, From: s.w.TgUserLocked(u.id), Message: s.w.TgMessageLocked(m, true),
+		ChatInstance: s.w.Bot.ChatInstance(c.Info.ID), Data: data}
+	s.w.Unlock()
 
 	deadline := time.Now().Add(s.cfg.AnswerTimeout)
 	if err := s.deliver(ctx, u.id, telego.Update{CallbackQuery: cq}); err != nil {
-		ans, _ := s.takeAnswerNow(q)
+		ans, _ := s.w.TakeAnswer(q)
 		answer, _ := ans.(CallbackAnswer)
 		return answer, err
 	}
-	ans, err := s.awaitAnswer(ctx, q, deadline)
+	ans, err := s.w.AwaitAnswer(ctx, q, deadline)
 	if err != nil {
 		return CallbackAnswer{}, err
 	}
 	return ans.(CallbackAnswer), nil
+}
+
+// hasCallbackData reports whether m has a callback button carrying data.
+func hasCallbackData(m *Message, data string) bool {
+	for _, b := range m.Buttons() {
+		if b.CallbackData == data {
+			return true
+		}
+	}
+	return false
 }
 
 // PressButton presses the callback button labelled label on msg (see Message.Button for matching).
@@ -263,37 +355,25 @@ func (u *User) PressButton(ctx context.Context, msg Message, label string) (Call
 	return u.Press(ctx, msg, b.CallbackData)
 }
 
-// takeAnswerNow returns q's answer if the bot gave one, and expires q otherwise.
-func (s *Server) takeAnswerNow(q *pendingQuery) (any, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.st.queries, q.id)
-	if q.answered {
-		return q.answer, true
-	}
-	q.expireLocked()
-	return nil, false
-}
-
 // visibleMessageLocked finds the current state of msg, if u can see it.
-func (u *User) visibleMessageLocked(msg Message) (*chatState, *Message, error) {
-	c, ok := u.s.st.chats[msg.ChatID]
+func (u *User) visibleMessageLocked(msg Message) (*world.ChatState, *Message, error) {
+	c, ok := u.s.w.Chats[msg.ChatID]
 	if !ok {
 		return nil, nil, fmt.Errorf("sandbox: unknown chat %d", msg.ChatID)
 	}
-	switch c.info.Type {
+	switch c.Info.Type {
 	case ChatPrivate:
-		if c.info.ID != u.id {
-			return nil, nil, fmt.Errorf("sandbox: user %d cannot see user %d's chat", u.id, c.info.ID)
+		if c.Info.ID != u.id {
+			return nil, nil, fmt.Errorf("sandbox: user %d cannot see user %d's chat", u.id, c.Info.ID)
 		}
 	case ChatGroup, ChatSupergroup:
-		switch c.members[u.id] {
+		switch c.Members[u.id] {
 		case StatusMember, StatusAdministrator, StatusCreator:
 		default:
-			return nil, nil, fmt.Errorf("sandbox: user %d is not a member of chat %d", u.id, c.info.ID)
+			return nil, nil, fmt.Errorf("sandbox: user %d is not a member of chat %d", u.id, c.Info.ID)
 		}
 	}
-	m := c.message(msg.ID)
+	m := c.Message(msg.ID)
 	if m == nil || m.Deleted {
 		return nil, nil, fmt.Errorf("sandbox: message %d in chat %d was deleted", msg.ID, msg.ChatID)
 	}
@@ -317,16 +397,16 @@ func (u *User) InlineQueryPage(ctx context.Context, query, offset string) (Inlin
 // chat_type as Telegram does: "sender" in the user's private chat with the bot, the chat's type
 // ("group", "supergroup", "channel") elsewhere. An unknown chat is an error.
 func (u *User) InlineQueryInChat(ctx context.Context, chatID int64, query, offset string) (InlineAnswer, error) {
-	u.s.mu.Lock()
-	c, ok := u.s.st.chats[chatID]
+	u.s.w.Lock()
+	c, ok := u.s.w.Chats[chatID]
 	var chatType string
 	if ok {
-		chatType = string(c.info.Type)
+		chatType = string(c.Info.Type)
 		if chatID == u.id {
 			chatType = "sender"
 		}
 	}
-	u.s.mu.Unlock()
+	u.s.w.Unlock()
 	if !ok {
 		return InlineAnswer{}, fmt.Errorf("sandbox: unknown chat %d", chatID)
 	}
@@ -338,20 +418,20 @@ func (u *User) inlineQuery(ctx context.Context, chatType, query, offset string) 
 	if s.cfg.InlineDisabled {
 		return InlineAnswer{}, errors.New("sandbox: the bot's inline mode is off")
 	}
-	if utf16Len(query) > 256 {
+	if entity.UTF16Len(query) > 256 {
 		return InlineAnswer{}, errors.New("sandbox: an inline query is at most 256 characters")
 	}
-	s.mu.Lock()
-	q := s.newQueryLocked("inline_query", u.id)
-	iq := &telego.InlineQuery{ID: q.id, From: s.tgUserLocked(u.id), Query: query, Offset: offset, ChatType: chatType}
-	s.mu.Unlock()
+	s.w.Lock()
+	q := s.w.NewQueryLocked("inline_query", u.id)
+	iq := &telego.InlineQuery{ID: q.ID, From: s.w.TgUserLocked(u.id), Query: query, Offset: offset, ChatType: chatType}
+	s.w.Unlock()
 
 	deadline := time.Now().Add(s.cfg.AnswerTimeout)
 	if err := s.deliver(ctx, u.id, telego.Update{InlineQuery: iq}); err != nil {
-		s.takeAnswerNow(q)
+		s.w.TakeAnswer(q)
 		return InlineAnswer{}, err
 	}
-	ans, err := s.awaitAnswer(ctx, q, deadline)
+	ans, err := s.w.AwaitAnswer(ctx, q, deadline)
 	if err != nil {
 		return InlineAnswer{}, err
 	}
@@ -371,28 +451,28 @@ func (u *User) Unblock(ctx context.Context) error {
 
 func (u *User) setBlocked(ctx context.Context, blocked bool) error {
 	s := u.s
-	s.mu.Lock()
-	us, ok := s.st.users[u.id]
+	s.w.Lock()
+	us, ok := s.w.Users[u.id]
 	if !ok {
-		s.mu.Unlock()
+		s.w.Unlock()
 		return fmt.Errorf("sandbox: unknown user %d", u.id)
 	}
-	if us.blocked == blocked {
-		s.mu.Unlock()
+	if us.Blocked == blocked {
+		s.w.Unlock()
 		return nil
 	}
-	us.blocked = blocked
-	bot := s.botUser()
+	us.Blocked = blocked
+	bot := s.w.Bot.User()
 	var oldMember, newMember telego.ChatMember = &telego.ChatMemberMember{Status: string(StatusMember), User: bot},
 		&telego.ChatMemberBanned{Status: string(StatusKicked), User: bot}
 	if !blocked {
 		oldMember, newMember = newMember, oldMember
 	}
 	upd := telego.Update{MyChatMember: &telego.ChatMemberUpdated{
-		Chat: tgChat(s.st.chats[u.id].info), From: s.tgUserLocked(u.id), Date: s.cfg.Now().Unix(),
+		Chat: world.TgChat(s.w.Chats[u.id].Info), From: s.w.TgUserLocked(u.id), Date: s.cfg.Now().Unix(),
 		OldChatMember: oldMember, NewChatMember: newMember,
 	}}
-	s.mu.Unlock()
+	s.w.Unlock()
 	return s.deliver(ctx, u.id, upd)
 }
 
@@ -418,48 +498,7 @@ func (u *User) WaitMessage(ctx context.Context, match func(Message) bool) (Messa
 	return u.Chat().WaitMessage(ctx, match)
 }
 
-// WaitMessage waits until the chat holds a message (not deleted, current state) that match accepts;
-// see User.WaitMessage.
-func (c *Chat) WaitMessage(ctx context.Context, match func(Message) bool) (Message, error) {
-	for {
-		c.s.mu.Lock()
-		msgs := c.s.st.chats[c.id].snapshot()
-		changed := c.s.st.changed
-		c.s.mu.Unlock()
-		for _, m := range msgs {
-			if !m.Deleted && match(m) {
-				return m, nil
-			}
-		}
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			return Message{}, ctx.Err()
-		}
-	}
-}
-
 // RedeliverLast sends the last update this user caused again, with the same update_id.
 func (u *User) RedeliverLast(ctx context.Context) error {
 	return u.s.redeliverLast(ctx, u.id)
-}
-
-// Post publishes text in the channel as the channel (an administrator posting), and delivers the
-// channel_post update when the bot is an administrator there.
-func (c *Chat) Post(ctx context.Context, text string) error {
-	s := c.s
-	s.mu.Lock()
-	ch := s.st.chats[c.id]
-	if ch.info.Type != ChatChannel {
-		s.mu.Unlock()
-		return fmt.Errorf("sandbox: chat %d is not a channel", c.id)
-	}
-	m := s.appendLocked(ch, &Message{Text: text})
-	visible := s.botSeesLocked(ch, m)
-	upd := telego.Update{ChannelPost: s.tgMessageLocked(m, true)}
-	s.mu.Unlock()
-	if !visible {
-		return nil
-	}
-	return s.deliver(ctx, 0, upd)
 }

@@ -1,4 +1,8 @@
-package sandbox
+// Package entity parses a bot's formatted text the way Telegram does: Telegram's HTML subset into
+// plain text and message entities, offsets and lengths in UTF-16 code units, white space trimmed
+// with the entities moved along. It is a package of its own because it is a parser with no state:
+// it knows nothing of chats or of the Bot API's errors, and it is tested (and fuzzed) alone.
+package entity
 
 import (
 	"fmt"
@@ -12,43 +16,8 @@ import (
 	"github.com/mymmrac/telego"
 )
 
-// Telegram's limits on text, in UTF-16 code units after entity parsing.
-const (
-	maxTextLength    = 4096
-	maxCaptionLength = 1024
-)
-
-// formatted is text with its entities, parsed the way Telegram parses a bot's text.
-type formatted struct {
-	text      string
-	entities  []telego.MessageEntity
-	parseMode string
-}
-
-// parseFormatted applies parse_mode (or explicit entities) to text and trims it as Telegram does.
-// HTML is parsed into entities; other parse modes keep the text as is. Errors are Telegram's 400s.
-func parseFormatted(text, parseMode string, explicit []telego.MessageEntity) (formatted, error) {
-	out := formatted{text: text, parseMode: parseMode}
-	switch strings.ToLower(parseMode) {
-	case "":
-		out.entities = slices.Clone(explicit)
-	case "html":
-		t, ents, err := parseHTML(text)
-		if err != nil {
-			return formatted{}, badRequest("can't parse entities: %s", err.Error())
-		}
-		out.text, out.entities = t, ents
-	case "markdown", "markdownv2":
-		// Kept as written: the sandbox does not render Markdown (see the package report).
-	default:
-		return formatted{}, badRequest("unsupported parse_mode")
-	}
-	out.text, out.entities = trimText(out.text, out.entities)
-	return out, nil
-}
-
-// utf16Len returns the length of s in UTF-16 code units, Telegram's unit for offsets and limits.
-func utf16Len(s string) int {
+// UTF16Len returns the length of s in UTF-16 code units, Telegram's unit for offsets and limits.
+func UTF16Len(s string) int {
 	n := 0
 	for _, r := range s {
 		n += utf16.RuneLen(r)
@@ -56,12 +25,12 @@ func utf16Len(s string) int {
 	return n
 }
 
-// trimText strips leading and trailing white space as Telegram does, moving entities along.
-func trimText(text string, ents []telego.MessageEntity) (string, []telego.MessageEntity) {
+// Trim strips leading and trailing white space as Telegram does, moving entities along.
+func Trim(text string, ents []telego.MessageEntity) (string, []telego.MessageEntity) {
 	trimmedLeft := strings.TrimLeftFunc(text, unicode.IsSpace)
-	lead := utf16Len(text[:len(text)-len(trimmedLeft)])
+	lead := UTF16Len(text[:len(text)-len(trimmedLeft)])
 	trimmed := strings.TrimRightFunc(trimmedLeft, unicode.IsSpace)
-	limit := utf16Len(trimmed)
+	limit := UTF16Len(trimmed)
 	if lead == 0 && len(trimmed) == len(text) {
 		return text, ents
 	}
@@ -112,9 +81,10 @@ var htmlEntityTypes = map[string]string{
 	"span":       "spoiler",
 }
 
-// parseHTML parses Telegram's HTML subset (https://core.telegram.org/bots/api#html-style) into
-// plain text and entities. Unsupported tags, unclosed and mismatched tags are errors, as on Telegram.
-func parseHTML(src string) (string, []telego.MessageEntity, error) {
+// ParseHTML parses Telegram's HTML subset (https://core.telegram.org/bots/api#html-style) into
+// plain text and entities. Unsupported tags, unclosed and mismatched tags are errors, as on Telegram,
+// in Telegram's wording; the Bot API answers them as "Bad Request: can't parse entities: <error>".
+func ParseHTML(src string) (string, []telego.MessageEntity, error) {
 	var (
 		text  strings.Builder
 		pos   int // UTF-16 offset in text
@@ -374,8 +344,8 @@ func unescapeHTML(s string) string {
 	return b.String()
 }
 
-// userEntities marks what a Telegram client marks in a user's text: a leading bot command.
-func userEntities(text string) []telego.MessageEntity {
+// FromUser returns the entities a Telegram client marks in a user's text: a leading bot command.
+func FromUser(text string) []telego.MessageEntity {
 	if !strings.HasPrefix(text, "/") {
 		return nil
 	}
@@ -386,22 +356,5 @@ func userEntities(text string) []telego.MessageEntity {
 	if end <= 1 {
 		return nil
 	}
-	return []telego.MessageEntity{{Type: "bot_command", Offset: 0, Length: utf16Len(text[:end])}}
-}
-
-// formattedParam reads a text parameter as Telegram does, with its parse mode and explicit
-// entities (text and entities, or caption and caption_entities), and checks its length.
-func formattedParam(p params, field, entitiesField string, check func(string) error) (formatted, error) {
-	var explicit []telego.MessageEntity
-	if _, err := p.decode(entitiesField, &explicit); err != nil {
-		return formatted{}, err
-	}
-	f, err := parseFormatted(p.str(field), p.str("parse_mode"), explicit)
-	if err != nil {
-		return formatted{}, err
-	}
-	if err := check(f.text); err != nil {
-		return formatted{}, err
-	}
-	return f, nil
+	return []telego.MessageEntity{{Type: "bot_command", Offset: 0, Length: UTF16Len(text[:end])}}
 }

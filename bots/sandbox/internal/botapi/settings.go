@@ -1,4 +1,4 @@
-package sandbox
+package botapi
 
 import (
 	"encoding/json"
@@ -7,15 +7,17 @@ import (
 	"strings"
 
 	"github.com/mymmrac/telego"
+
+	"github.com/vitrina-shop/vitrina/bots/sandbox/internal/entity"
 )
 
 // The bot's own settings: profile, command menus, menu buttons.
 
-func getMe(s *Server, _ *request) (any, error) {
-	me := s.botUser()
+func getMe(a *API, _ *request) (any, error) {
+	me := a.w.Bot.User()
 	me.CanJoinGroups = true
-	me.CanReadAllGroupMessages = s.cfg.ReadAllGroupMessages
-	me.SupportsInlineQueries = !s.cfg.InlineDisabled
+	me.CanReadAllGroupMessages = a.cfg.ReadAllGroupMessages
+	me.SupportsInlineQueries = !a.cfg.InlineDisabled
 	return me, nil
 }
 
@@ -27,9 +29,9 @@ type scopeSpec struct {
 }
 
 // commandsKey names the command list a call addresses: its scope and language_code.
-func commandsKey(p params) (string, error) {
+func commandsKey(p Params) (string, error) {
 	scope := scopeSpec{Type: "default"}
-	if _, err := p.decode("scope", &scope); err != nil {
+	if _, err := p.Decode("scope", &scope); err != nil {
 		return "", err
 	}
 	key := scope.Type
@@ -39,7 +41,7 @@ func commandsKey(p params) (string, error) {
 	if scope.UserID != 0 {
 		key += ":" + strconv.FormatInt(scope.UserID, 10)
 	}
-	return key + "|" + p.str("language_code"), nil
+	return key + "|" + p.Str("language_code"), nil
 }
 
 func mustJSON(v any) []byte {
@@ -49,9 +51,9 @@ func mustJSON(v any) []byte {
 
 var commandPattern = regexp.MustCompile(`^[a-z0-9_]{1,32}$`)
 
-func setMyCommands(s *Server, r *request) (any, error) {
+func setMyCommands(a *API, r *request) (any, error) {
 	var cmds []telego.BotCommand
-	if _, err := r.p.decode("commands", &cmds); err != nil {
+	if _, err := r.p.Decode("commands", &cmds); err != nil {
 		return nil, err
 	}
 	if len(cmds) > 100 {
@@ -61,7 +63,7 @@ func setMyCommands(s *Server, r *request) (any, error) {
 		if !commandPattern.MatchString(c.Command) {
 			return nil, badRequest("BOT_COMMAND_INVALID")
 		}
-		if n := utf16Len(c.Description); n < 1 || n > 256 {
+		if n := entity.UTF16Len(c.Description); n < 1 || n > 256 {
 			return nil, badRequest("BOT_COMMAND_DESCRIPTION_INVALID")
 		}
 	}
@@ -70,45 +72,45 @@ func setMyCommands(s *Server, r *request) (any, error) {
 		return nil, err
 	}
 	if len(cmds) == 0 {
-		delete(s.st.commands, key)
+		delete(a.w.Commands, key)
 	} else {
-		s.st.commands[key] = cmds
+		a.w.Commands[key] = cmds
 	}
-	s.st.notifyLocked()
+	a.w.NotifyLocked()
 	return true, nil
 }
 
-func getMyCommands(s *Server, r *request) (any, error) {
+func getMyCommands(a *API, r *request) (any, error) {
 	key, err := commandsKey(r.p)
 	if err != nil {
 		return nil, err
 	}
-	cmds := s.st.commands[key]
+	cmds := a.w.Commands[key]
 	if cmds == nil {
 		cmds = []telego.BotCommand{}
 	}
 	return cmds, nil
 }
 
-func deleteMyCommands(s *Server, r *request) (any, error) {
+func deleteMyCommands(a *API, r *request) (any, error) {
 	key, err := commandsKey(r.p)
 	if err != nil {
 		return nil, err
 	}
-	delete(s.st.commands, key)
+	delete(a.w.Commands, key)
 	return true, nil
 }
 
 // Commands returns the command menu a user sees in the private chat, resolved as Telegram
 // resolves scopes: the chat's own scope, then all private chats, then the default; at each scope
 // the user's language first, then the language-less list.
-func (s *Server) Commands(userID int64, languageCode string) []telego.BotCommand {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (a *API) Commands(userID int64, languageCode string) []telego.BotCommand {
+	a.w.Lock()
+	defer a.w.Unlock()
 	id := strconv.FormatInt(userID, 10)
 	for _, scope := range []string{"chat:" + id, "all_private_chats", "default"} {
 		for _, lang := range []string{languageCode, ""} {
-			if cmds, ok := s.st.commands[scope+"|"+lang]; ok {
+			if cmds, ok := a.w.Commands[scope+"|"+lang]; ok {
 				return append([]telego.BotCommand(nil), cmds...)
 			}
 		}
@@ -117,58 +119,58 @@ func (s *Server) Commands(userID int64, languageCode string) []telego.BotCommand
 }
 
 func setBotText(kind string) handlerFunc {
-	return func(s *Server, r *request) (any, error) {
-		s.st.botTexts[kind+"|"+r.p.str("language_code")] = r.p.str(kind)
-		s.st.notifyLocked()
+	return func(a *API, r *request) (any, error) {
+		a.w.BotTexts[kind+"|"+r.p.Str("language_code")] = r.p.Str(kind)
+		a.w.NotifyLocked()
 		return true, nil
 	}
 }
 
 func getBotText(kind string) handlerFunc {
-	return func(s *Server, r *request) (any, error) {
-		text := s.st.botTexts[kind+"|"+r.p.str("language_code")]
+	return func(a *API, r *request) (any, error) {
+		text := a.w.BotTexts[kind+"|"+r.p.Str("language_code")]
 		if text == "" && kind == "name" {
-			text = s.cfg.BotName
+			text = a.w.Bot.Name
 		}
 		return map[string]string{kind: text}, nil
 	}
 }
 
-func setChatMenuButton(s *Server, r *request) (any, error) {
+func setChatMenuButton(a *API, r *request) (any, error) {
 	var chatID int64
 	if r.p.has("chat_id") {
-		c, err := s.lookupChatLocked(r, "chat_id")
+		c, err := a.lookupChatLocked(r, "chat_id")
 		if err != nil {
 			return nil, err
 		}
-		chatID = c.info.ID
+		chatID = c.Info.ID
 	}
 	var button json.RawMessage
-	if _, err := r.p.decode("menu_button", &button); err != nil {
+	if _, err := r.p.Decode("menu_button", &button); err != nil {
 		return nil, err
 	}
 	if button == nil {
-		delete(s.st.menuButtons, chatID)
+		delete(a.w.MenuButtons, chatID)
 	} else {
-		s.st.menuButtons[chatID] = button
+		a.w.MenuButtons[chatID] = button
 	}
-	s.st.notifyLocked()
+	a.w.NotifyLocked()
 	return true, nil
 }
 
-func getChatMenuButton(s *Server, r *request) (any, error) {
+func getChatMenuButton(a *API, r *request) (any, error) {
 	var chatID int64
 	if r.p.has("chat_id") {
-		c, err := s.lookupChatLocked(r, "chat_id")
+		c, err := a.lookupChatLocked(r, "chat_id")
 		if err != nil {
 			return nil, err
 		}
-		chatID = c.info.ID
+		chatID = c.Info.ID
 	}
-	if b, ok := s.st.menuButtons[chatID]; ok {
+	if b, ok := a.w.MenuButtons[chatID]; ok {
 		return b, nil
 	}
-	if b, ok := s.st.menuButtons[0]; ok {
+	if b, ok := a.w.MenuButtons[0]; ok {
 		return b, nil
 	}
 	return map[string]string{"type": "default"}, nil

@@ -1,4 +1,4 @@
-package sandbox
+package botapi
 
 import (
 	"reflect"
@@ -58,22 +58,4 @@ func TestParseHTML_Errors(t *testing.T) {
 			t.Errorf("%q: got %v, want %s", tt.in, err, tt.want)
 		}
 	}
-}
-
-func FuzzParseHTML(f *testing.F) {
-	for _, seed := range []string{"<b>x</b>", "&lt;", "<a href='u'>l</a>", "🛒<i>я</i>", "<pre><code class=\"language-x\">c</code></pre>"} {
-		f.Add(seed)
-	}
-	f.Fuzz(func(t *testing.T, in string) {
-		text, ents, err := parseHTML(in)
-		if err != nil {
-			return
-		}
-		n := utf16Len(text)
-		for _, e := range ents {
-			if e.Offset < 0 || e.Length <= 0 || e.Offset+e.Length > n {
-				t.Fatalf("entity %+v outside text of %d units (%q)", e, n, in)
-			}
-		}
-	})
 }

@@ -1,4 +1,4 @@
-package sandbox
+package botapi
 
 import (
 	"bytes"
@@ -7,25 +7,25 @@ import (
 	"strings"
 )
 
-// params holds a call's parameters however they were encoded, every value as raw JSON. Query,
+// Params holds a call's parameters however they were encoded, every value as raw JSON. Query,
 // URL-encoded and multipart values, which are always text, are stored as JSON strings. The getters
 // accept a JSON value and a string holding it alike, as Telegram does: "chat_id": 5 and
 // "chat_id": "5" are the same, and reply_markup may be an object or a string of JSON (which is how
 // telego sends it in a multipart request).
-type params map[string]json.RawMessage
+type Params map[string]json.RawMessage
 
-func (p params) setString(key, value string) {
+func (p Params) setString(key, value string) {
 	b, _ := json.Marshal(value)
 	p[key] = b
 }
 
-func (p params) has(key string) bool {
+func (p Params) has(key string) bool {
 	v, ok := p[key]
 	return ok && !bytes.Equal(bytes.TrimSpace(v), []byte("null"))
 }
 
-// str returns key as text: a JSON string unquoted, any other JSON as written, "" when absent.
-func (p params) str(key string) string {
+// Str returns key as text: a JSON string unquoted, any other JSON as written, "" when absent.
+func (p Params) Str(key string) string {
 	raw, ok := p[key]
 	if !ok {
 		return ""
@@ -43,12 +43,12 @@ func (p params) str(key string) string {
 	return string(raw)
 }
 
-// integer returns key as an int64; ok is false when absent; err when present but not an integer.
-func (p params) integer(key string) (v int64, ok bool, err error) {
+// Integer returns key as an int64; ok is false when absent; err when present but not an integer.
+func (p Params) Integer(key string) (v int64, ok bool, err error) {
 	if !p.has(key) {
 		return 0, false, nil
 	}
-	text := strings.TrimSpace(p.str(key))
+	text := strings.TrimSpace(p.Str(key))
 	if text == "" {
 		return 0, false, nil
 	}
@@ -60,16 +60,16 @@ func (p params) integer(key string) (v int64, ok bool, err error) {
 }
 
 // boolean returns key as a bool: true, "true", "True" and "1" are true.
-func (p params) boolean(key string) bool {
-	switch strings.ToLower(strings.TrimSpace(p.str(key))) {
+func (p Params) boolean(key string) bool {
+	switch strings.ToLower(strings.TrimSpace(p.Str(key))) {
 	case "true", "1":
 		return true
 	}
 	return false
 }
 
-// decode decodes key, a JSON value or a string holding JSON, into v. ok is false when absent.
-func (p params) decode(key string, v any) (ok bool, err error) {
+// Decode decodes key, a JSON value or a string holding JSON, into v. ok is false when absent.
+func (p Params) Decode(key string, v any) (ok bool, err error) {
 	raw, present := p[key]
 	if !present || !p.has(key) {
 		return false, nil
@@ -88,8 +88,9 @@ func (p params) decode(key string, v any) (ok bool, err error) {
 	return true, nil
 }
 
-// generic returns the parameters decoded for Call.Params.
-func (p params) generic() map[string]any {
+// Generic returns the parameters decoded into plain Go values, for the record of a call (Call.Params
+// in package sandbox).
+func (p Params) Generic() map[string]any {
 	out := make(map[string]any, len(p))
 	for k, raw := range p {
 		var v any
@@ -112,8 +113,8 @@ func (p params) generic() map[string]any {
 }
 
 // requireString returns key or a 400 naming it when empty.
-func (p params) requireString(key string) (string, error) {
-	v := p.str(key)
+func (p Params) requireString(key string) (string, error) {
+	v := p.Str(key)
 	if v == "" {
 		return "", badRequest("%s is empty", key)
 	}
@@ -121,8 +122,8 @@ func (p params) requireString(key string) (string, error) {
 }
 
 // requireInt returns key or a 400 naming it when absent or malformed.
-func (p params) requireInt(key string) (int64, error) {
-	v, ok, err := p.integer(key)
+func (p Params) requireInt(key string) (int64, error) {
+	v, ok, err := p.Integer(key)
 	if err != nil {
 		return 0, err
 	}
@@ -133,8 +134,8 @@ func (p params) requireInt(key string) (int64, error) {
 }
 
 // optInt returns key as an int, def when absent.
-func (p params) optInt(key string, def int) (int, error) {
-	v, ok, err := p.integer(key)
+func (p Params) optInt(key string, def int) (int, error) {
+	v, ok, err := p.Integer(key)
 	if err != nil {
 		return 0, err
 	}

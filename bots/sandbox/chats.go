@@ -1,0 +1,202 @@
+package sandbox
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mymmrac/telego"
+
+	"github.com/vitrina-shop/vitrina/bots/sandbox/internal/world"
+)
+
+// ChatSpec describes a group or a channel.
+type ChatSpec struct {
+	// ID is the chat's id (negative); 0 lets the server pick one.
+	ID int64
+	// Type is ChatGroup, ChatSupergroup or ChatChannel; default ChatSupergroup.
+	Type  ChatType
+	Title string
+	// Username is the public @username without "@", optional; the bot may address the chat by it.
+	Username string
+	// BotStatus is the bot's standing: default administrator (with the right to post) in a channel,
+	// member in a group. A bot that is not an administrator of a channel cannot post in it.
+	BotStatus MemberStatus
+}
+
+// Chat is the handle of a group or channel (or of a user's private chat).
+type Chat struct {
+	s  *Server
+	id int64
+}
+
+// NewChat adds a group or channel the bot is in and returns its handle. A spec whose ID is known
+// updates that chat. It panics on Type ChatPrivate or a user's id: private chats come with NewUser.
+func (s *Server) NewChat(spec ChatSpec) *Chat {
+	if spec.Type == "" {
+		spec.Type = ChatSupergroup
+	}
+	if spec.Type == ChatPrivate {
+		panic("sandbox: NewChat makes groups and channels; private chats come with NewUser")
+	}
+	if spec.BotStatus == "" {
+		spec.BotStatus = StatusMember
+		if spec.Type == ChatChannel {
+			spec.BotStatus = StatusAdministrator
+		}
+	}
+	s.w.Lock()
+	defer s.w.Unlock()
+	if spec.ID == 0 {
+		for {
+			id := -(1000000 + s.w.NextChatID)
+			if spec.Type != ChatGroup {
+				id = -(1001000000000 + s.w.NextChatID)
+			}
+			s.w.NextChatID++
+			if s.w.Chats[id] == nil {
+				spec.ID = id
+				break
+			}
+		}
+	}
+	if spec.Title == "" {
+		spec.Title = fmt.Sprintf("Chat %d", spec.ID)
+	}
+	c, ok := s.w.Chats[spec.ID]
+	if !ok {
+		c = &world.ChatState{Members: make(map[int64]MemberStatus)}
+		s.w.Chats[spec.ID] = c
+	} else if c.Info.Type == ChatPrivate {
+		panic(fmt.Sprintf("sandbox: chat id %d belongs to a user", spec.ID))
+	}
+	c.Info = ChatInfo{ID: spec.ID, Type: spec.Type, Title: spec.Title,
+		Username: strings.TrimPrefix(spec.Username, "@"), BotStatus: spec.BotStatus}
+	s.w.NotifyLocked()
+	return &Chat{s: s, id: spec.ID}
+}
+
+// Chat returns the handle of a known chat; nil if there is none with that id.
+func (s *Server) Chat(id int64) *Chat {
+	s.w.Lock()
+	defer s.w.Unlock()
+	if _, ok := s.w.Chats[id]; !ok {
+		return nil
+	}
+	return &Chat{s: s, id: id}
+}
+
+// Chats returns every chat, private ones included, ordered by id.
+func (s *Server) Chats() []ChatInfo {
+	s.w.Lock()
+	defer s.w.Unlock()
+	out := make([]ChatInfo, 0, len(s.w.Chats))
+	for _, c := range s.w.Chats {
+		out = append(out, c.Info)
+	}
+	slices.SortFunc(out, func(a, b ChatInfo) int { return cmp.Compare(a.ID, b.ID) })
+	return out
+}
+
+// ID returns the chat's id.
+func (c *Chat) ID() int64 { return c.id }
+
+// Info returns the chat's description.
+func (c *Chat) Info() ChatInfo {
+	c.s.w.Lock()
+	defer c.s.w.Unlock()
+	return c.s.w.Chats[c.id].Info
+}
+
+// Messages returns the chat's messages in order, in their current state, deleted ones marked.
+func (c *Chat) Messages() []Message {
+	c.s.w.Lock()
+	defer c.s.w.Unlock()
+	return c.s.w.Chats[c.id].CopyMessages()
+}
+
+// LastMessage returns the chat's last message that is not deleted; the zero Message if none.
+func (c *Chat) LastMessage() Message {
+	return lastMatching(c.Messages(), func(Message) bool { return true })
+}
+
+// AddMember makes a user a member (or administrator, ...) of the group or channel. No update is
+// sent to the bot.
+func (c *Chat) AddMember(userID int64, status MemberStatus) {
+	c.s.w.Lock()
+	defer c.s.w.Unlock()
+	c.s.w.Chats[c.id].Members[userID] = status
+	c.s.w.NotifyLocked()
+}
+
+// Member returns a user's standing in the chat: StatusLeft for a user who is not in it. In a private
+// chat the user whose chat it is is a member.
+func (c *Chat) Member(userID int64) MemberStatus {
+	c.s.w.Lock()
+	defer c.s.w.Unlock()
+	if status, ok := c.s.w.Chats[c.id].Members[userID]; ok {
+		return status
+	}
+	return StatusLeft
+}
+
+// ChatAction returns the last chat action the bot sent (sendChatAction) and when; "" if none.
+func (c *Chat) ChatAction() (action string, at time.Time) {
+	c.s.w.Lock()
+	defer c.s.w.Unlock()
+	ch := c.s.w.Chats[c.id]
+	return ch.Action, ch.ActionAt
+}
+
+func lastMatching(msgs []Message, match func(Message) bool) Message {
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if !msgs[i].Deleted && match(msgs[i]) {
+			return msgs[i]
+		}
+	}
+	return Message{}
+}
+
+// WaitMessage waits until the chat holds a message (not deleted, current state) that match accepts;
+// see User.WaitMessage.
+func (c *Chat) WaitMessage(ctx context.Context, match func(Message) bool) (Message, error) {
+	for {
+		c.s.w.Lock()
+		msgs := c.s.w.Chats[c.id].CopyMessages()
+		changed := c.s.w.ChangedLocked()
+		c.s.w.Unlock()
+		for _, m := range msgs {
+			if !m.Deleted && match(m) {
+				return m, nil
+			}
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return Message{}, ctx.Err()
+		}
+	}
+}
+
+// Post publishes text in the channel as the channel (an administrator posting), and delivers the
+// channel_post update when the bot is an administrator there.
+func (c *Chat) Post(ctx context.Context, text string) error {
+	s := c.s
+	s.w.Lock()
+	ch := s.w.Chats[c.id]
+	if ch.Info.Type != ChatChannel {
+		s.w.Unlock()
+		return fmt.Errorf("sandbox: chat %d is not a channel", c.id)
+	}
+	m := s.w.AppendLocked(ch, &Message{Text: text})
+	visible := s.botSeesLocked(ch, m)
+	upd := telego.Update{ChannelPost: s.w.TgMessageLocked(m, true)}
+	s.w.Unlock()
+	if !visible {
+		return nil
+	}
+	return s.deliver(ctx, 0, upd)
+}
