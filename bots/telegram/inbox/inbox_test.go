@@ -426,9 +426,8 @@ func TestInbox_ChatOrder(t *testing.T) {
 	if b.bot.overlapped() {
 		t.Error("two updates of the chat were handled at once")
 	}
-	if n := countRows(t, b.pool, "handled_at IS NULL"); n != 0 {
-		t.Errorf("%d updates not recorded as handled", n)
-	}
+	// The handler returns before its update is recorded as handled: wait for that.
+	waitFor(t, "every update recorded as handled", func() bool { return countRows(t, b.pool, "handled_at IS NULL") == 0 })
 }
 
 // TestInbox_ConcurrentChats posts updates of several chats from many goroutines to two
