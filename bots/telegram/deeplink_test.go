@@ -12,30 +12,30 @@ func TestDeepLink(t *testing.T) {
 		payload string
 		want    deepLink
 	}{
-		{"s_12", deepLink{Kind: linkShop, ID: 12, Payload: "s_12"}},
-		{"p_9000", deepLink{Kind: linkProduct, ID: 9000, Payload: "p_9000"}},
-		{"inv_AbC-12_x", deepLink{Kind: linkInvite, Token: "AbC-12_x", Payload: "inv_AbC-12_x"}},
+		{"s_12", deepLink{Kind: LinkShop, ID: 12, Payload: "s_12"}},
+		{"p_9000", deepLink{Kind: LinkProduct, ID: 9000, Payload: "p_9000"}},
+		{"inv_AbC-12_x", deepLink{Kind: LinkInvite, Token: "AbC-12_x", Payload: "inv_AbC-12_x"}},
 	} {
-		got, err := parseDeepLink(tc.payload)
+		got, err := ParseDeepLink(tc.payload)
 		if err != nil || got != tc.want {
 			t.Errorf("parseDeepLink(%q) = %+v, %v; want %+v", tc.payload, got, err, tc.want)
 		}
 	}
 	for _, bad := range []string{"", "s_", "s_0", "s_012", "s_-1", "p_1a", "x_1", "p_99999999999999999999", "s 1", "inv_", "p_1 ", strings.Repeat("a", 65), "s_1_2", "привет"} {
-		if got, err := parseDeepLink(bad); err == nil {
+		if got, err := ParseDeepLink(bad); err == nil {
 			t.Errorf("parseDeepLink(%q) = %+v, want an error", bad, got)
 		}
 	}
-	if p := productLink(42); p != "p_42" {
+	if p := ProductLink(42); p != "p_42" {
 		t.Errorf("productLink = %q", p)
 	}
-	if p := shopLink(7); p != "s_7" {
+	if p := ShopLink(7); p != "s_7" {
 		t.Errorf("shopLink = %q", p)
 	}
-	if _, err := inviteLink("bad token"); err == nil {
+	if _, err := InviteLink("bad token"); err == nil {
 		t.Error("inviteLink accepted a space")
 	}
-	if _, err := inviteLink(strings.Repeat("a", 61)); err == nil {
+	if _, err := InviteLink(strings.Repeat("a", 61)); err == nil {
 		t.Error("inviteLink accepted 65 characters")
 	}
 }
@@ -45,7 +45,7 @@ func FuzzDeepLink(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, payload string) {
-		l, err := parseDeepLink(payload)
+		l, err := ParseDeepLink(payload)
 		if err != nil {
 			return
 		}
@@ -54,12 +54,12 @@ func FuzzDeepLink(f *testing.F) {
 		}
 		var again string
 		switch l.Kind {
-		case linkShop:
-			again = shopLink(core.ShopID(l.ID))
-		case linkProduct:
-			again = productLink(core.ProductID(l.ID))
-		case linkInvite:
-			again, err = inviteLink(l.Token)
+		case LinkShop:
+			again = ShopLink(core.ShopID(l.ID))
+		case LinkProduct:
+			again = ProductLink(core.ProductID(l.ID))
+		case LinkInvite:
+			again, err = InviteLink(l.Token)
 			if err != nil {
 				t.Fatalf("inviteLink(%q): %v", l.Token, err)
 			}

@@ -7,9 +7,9 @@ import (
 	"github.com/vitrina-shop/vitrina/core"
 )
 
-// formatMoney writes an amount the way people of lang read it:
+// FormatMoney writes an amount the way people of lang read it:
 // ru "1 250,50 ₽", en "₽1,250.50" or "1,250.50 KZT"; Stars "150 ⭐" in both.
-func formatMoney(lang string, m core.Money) string {
+func FormatMoney(lang string, m core.Money) string {
 	dec := m.Decimal() // "1250.50", "-3.00", "150"
 	neg := strings.HasPrefix(dec, "-")
 	dec = strings.TrimPrefix(dec, "-")
@@ -82,22 +82,22 @@ func groupThousands(digits, sep string) string {
 // variants differ.
 func formatPriceRange(lang string, lo, hi core.Money) string {
 	if lo.Amount == hi.Amount {
-		return formatMoney(lang, lo)
+		return FormatMoney(lang, lo)
 	}
-	return formatMoney(lang, lo) + " – " + formatMoney(lang, hi)
+	return FormatMoney(lang, lo) + " – " + FormatMoney(lang, hi)
 }
 
-// itoa is strconv.Itoa, short for texts.
-func itoa(n int) string { return strconv.Itoa(n) }
+// Itoa is strconv.Itoa, short for texts.
+func Itoa(n int) string { return strconv.Itoa(n) }
 
-// escape makes user or seller text safe inside an HTML message.
-func escape(s string) string { return htmlEscaper.Replace(s) }
+// Escape makes user or seller text safe inside an HTML message.
+func Escape(s string) string { return htmlEscaper.Replace(s) }
 
 var htmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;")
 
-// plain strips the HTML of a catalog text for places that show plain text
+// Plain strips the HTML of a catalog text for places that show plain text
 // (invoices): the catalog's own tags, and escaped characters back.
-func plain(s string) string {
+func Plain(s string) string {
 	var out strings.Builder
 	inTag := false
 	for _, r := range s {

@@ -14,9 +14,9 @@ var errQuantity = errors.New("not a whole number in range")
 // quantityUnits are words people put after a count; they are ignored.
 var quantityUnits = []string{"шт.", "шт", "pcs.", "pcs", "pc", "x", "х", "×"}
 
-// parseQuantity reads a whole number from min to max: "3", " 3 ", "3 шт", "x3",
+// ParseQuantity reads a whole number from min to max: "3", " 3 ", "3 шт", "x3",
 // "1 000". Signs, fractions and anything else are errQuantity.
-func parseQuantity(s string, min, max int) (int, error) {
+func ParseQuantity(s string, min, max int) (int, error) {
 	s = strings.ToLower(strings.TrimSpace(s))
 	for _, u := range quantityUnits {
 		if strings.HasSuffix(s, u) {

@@ -44,27 +44,27 @@ type photoParams struct {
 	ReplyMarkup *telego.InlineKeyboardMarkup `json:"reply_markup,omitempty"`
 }
 
-// messageTo composes v (a text, or a photo with a caption, and its keyboard) as
+// MessageTo composes v (a text, or a photo with a caption, and its keyboard) as
 // a message to a user's private chat.
-func (b *Bot) messageTo(key string, prio core.Priority, to core.UserID, v view) core.Message {
+func (b *Bot) MessageTo(key string, prio core.Priority, to core.UserID, v View) core.Message {
 	m := b.messageToChat(key, prio, int64(to), false, v)
 	m.User = to
 	return m
 }
 
 // messageToChat composes v as a message to a chat (group: a group or channel).
-func (b *Bot) messageToChat(key string, prio core.Priority, chat int64, group bool, v view) core.Message {
+func (b *Bot) messageToChat(key string, prio core.Priority, chat int64, group bool, v View) core.Message {
 	m := core.Message{Key: key, Chat: chat, Group: group, Priority: prio}
-	if v.photo != "" {
+	if v.Photo != "" {
 		m.Method = methodSendPhoto
 		m.Params = mustJSON(photoParams{
 			SendPhotoParams: telego.SendPhotoParams{
 				ChatID:    tu.ID(chat),
-				Caption:   b.fit(context.Background(), v.text, maxCaptionLen),
+				Caption:   b.Fit(context.Background(), v.Text, MaxCaptionLen),
 				ParseMode: telego.ModeHTML,
 			},
-			Photo:       v.photo,
-			ReplyMarkup: v.kb,
+			Photo:       v.Photo,
+			ReplyMarkup: v.Keyboard,
 		})
 		return m
 	}
@@ -72,29 +72,29 @@ func (b *Bot) messageToChat(key string, prio core.Priority, chat int64, group bo
 	m.Params = mustJSON(textParams{
 		SendMessageParams: telego.SendMessageParams{
 			ChatID:             tu.ID(chat),
-			Text:               b.fit(context.Background(), v.text, maxTextLen),
+			Text:               b.Fit(context.Background(), v.Text, MaxTextLen),
 			ParseMode:          telego.ModeHTML,
 			LinkPreviewOptions: &telego.LinkPreviewOptions{IsDisabled: true},
 		},
-		ReplyMarkup: v.kb,
+		ReplyMarkup: v.Keyboard,
 	})
 	return m
 }
 
-// editMessage composes an edit of a message the bot sent (a channel post's
+// EditMessage composes an edit of a message the bot sent (a channel post's
 // counter, a broadcast's progress) into v: its text, or its caption when photo
 // is set, and its keyboard. The edit is coalesced under coalesce: of several
 // edits not yet sent, only the latest goes.
-func (b *Bot) editMessage(key, coalesce string, prio core.Priority, chat int64, group bool, messageID int, photo bool, v view) core.Message {
+func (b *Bot) EditMessage(key, coalesce string, prio core.Priority, chat int64, group bool, messageID int, photo bool, v View) core.Message {
 	m := core.Message{Key: key, Chat: chat, Group: group, Priority: prio, Coalesce: coalesce}
 	if photo {
 		m.Method = methodEditCaption
 		m.Params = mustJSON(telego.EditMessageCaptionParams{
 			ChatID:      tu.ID(chat),
 			MessageID:   messageID,
-			Caption:     b.fit(context.Background(), v.text, maxCaptionLen),
+			Caption:     b.Fit(context.Background(), v.Text, MaxCaptionLen),
 			ParseMode:   telego.ModeHTML,
-			ReplyMarkup: v.kb,
+			ReplyMarkup: v.Keyboard,
 		})
 		return m
 	}
@@ -102,10 +102,10 @@ func (b *Bot) editMessage(key, coalesce string, prio core.Priority, chat int64, 
 	m.Params = mustJSON(telego.EditMessageTextParams{
 		ChatID:             tu.ID(chat),
 		MessageID:          messageID,
-		Text:               b.fit(context.Background(), v.text, maxTextLen),
+		Text:               b.Fit(context.Background(), v.Text, MaxTextLen),
 		ParseMode:          telego.ModeHTML,
 		LinkPreviewOptions: &telego.LinkPreviewOptions{IsDisabled: true},
-		ReplyMarkup:        v.kb,
+		ReplyMarkup:        v.Keyboard,
 	})
 	return m
 }
@@ -167,7 +167,7 @@ func (b *Bot) Deliver(ctx context.Context, m core.Message) error {
 	default:
 		return core.Errorf(core.EINVALID, "message %s: unknown method %q", m.Key, m.Method)
 	}
-	if err == nil || notModified(err) {
+	if err == nil || NotModified(err) {
 		return nil
 	}
 	return sendError(err)

@@ -2,33 +2,34 @@ package telegram
 
 // Routing. HandleUpdate dispatches by the kind of update:
 //
-//   - a message with successful_payment -> payment.go;
+//   - a message with successful_payment -> the payment handler (OnPayment);
 //   - a command ("/name arg") -> the command registered under that name (it first
 //     ends any conversation the user is in);
 //   - any other message from someone in a conversation -> the step handler of the
 //     conversation's kind (dialog.State.Kind), with the state;
-//   - any other text -> search;
+//   - any other text -> the text handler (OnText: the shopper's search);
 //   - a callback query -> the handler of its verb ("<verb>:<arg>:...", callback.go);
-//     the query is always answered when the handler returns, with r.answer/r.alert
+//     the query is always answered when the handler returns, with r.Answer/r.Alert
 //     text, or the error explained;
-//   - inline, shipping and pre-checkout queries -> inline.go, payment.go.
+//   - inline, shipping and pre-checkout queries -> OnInline, OnShipping,
+//     OnPreCheckout.
 //
-// Extension points for a side of the bot (shopper.go, admin*.go): in its
-// <side>Routes(r) function, called by New,
+// A feature registers with the Router in its Register method, called by New:
 //
-//	r.command("admin", b.cmdAdmin, "cmd_admin")   // "" as menu key keeps it out of the menu
-//	r.callback("am", b.onAdminMenu)               // verbs: 1-4 lowercase letters, unique
-//	r.dialog("product:add", b.onProductAddStep)   // conversation kinds, unique
+//	r.Command("admin", b.cmdAdmin, "cmd_admin")   // "" as menu key keeps it out of the menu
+//	r.Callback("am", b.onAdminMenu)               // verbs: 1-4 lowercase letters, unique
+//	r.Conversation(kind, b.productStep, k.DialogStep) // conversation kinds, unique
+//	r.AddTexts(texts())                           // keys unique across features
+//	r.ShopRow(b.subscribeRow)                     // additions to other features' screens
 //
-// and its texts in <side>Texts() (texts_admin.go for the seller side). A handler
-// returns nil, an application error (explained to the user in their language by
-// errorText), or an infrastructure error (retried by the inbox; handlers must be
-// idempotent). Conversations: b.startDialog / dialogData / b.endDialog; a command
-// ends the one the user is in and says so (leaveDialog). Screens: b.show (edits
-// the pressed message in place; a handler wrapped in fresh sends a new one),
-// b.sendText, keyboard and button.
-// Shared names: verbAdminOrder (the staff notification's button) and
-// inviteCommand ("/start inv_<token>" calls the command registered under it).
+// A name registered twice makes New fail. A handler returns nil, an application
+// error (explained to the user in their language by ErrorText), or an
+// infrastructure error (retried by the inbox; handlers must be idempotent).
+// Conversations: StartDialog / DialogData / EndDialog; a command ends the one the
+// user is in and says so (leaveDialog). Screens: Show (edits the pressed message in
+// place; a handler wrapped in Fresh sends a new one), SendText, Keyboard and
+// Button. Shared names: VerbAdminOrder (the staff notification's button) and
+// InviteCommand ("/start inv_<token>" calls the command registered under it).
 
 import (
 	"context"
@@ -56,35 +57,35 @@ import (
 // retries. A handler must therefore be safe to run twice for one update.
 type (
 	// commandFunc handles "/<command> <arg>" in a private chat.
-	commandFunc func(ctx context.Context, r *request, arg string) error
-	// callbackFunc handles a pressed inline button.
-	callbackFunc func(ctx context.Context, r *request, d callbackData) error
+	commandFunc func(ctx context.Context, r *Request, arg string) error
+	// CallbackFunc handles a pressed inline button.
+	CallbackFunc func(ctx context.Context, r *Request, d CallbackData) error
 	// dialogFunc handles a message from someone in a conversation of its kind: text,
 	// a photo, a document, or a command the router does not know (so a conversation
 	// may take "/skip" or "/done").
-	dialogFunc func(ctx context.Context, r *request, st dialog.State) error
+	dialogFunc func(ctx context.Context, r *Request, st dialog.State) error
 )
 
-// router maps updates to handlers. Each file registers its own with
+// Router maps updates to handlers. Each file registers its own with
 // b.<side>Routes(r), called from New; registering a name twice is an error that New
 // returns.
-type router struct {
+type Router struct {
 	commands  map[string]commandFunc
-	callbacks map[string]callbackFunc
+	callbacks map[string]CallbackFunc
 	dialogs   map[string]dialogFunc
 	// steps are the step functions of the conversations registered with
 	// conversation, which answer their prompts' step buttons (onDialogButton).
-	steps map[string]stepFunc
+	steps map[string]StepFunc
 	menu  []menuCommand
-	texts []map[string]text
+	texts []map[string]Text
 
 	// The handlers of the updates that are not commands, buttons or conversation
 	// steps: each registered once, by the feature that owns it.
-	payment     func(ctx context.Context, r *request) error // a successful_payment message
+	payment     func(ctx context.Context, r *Request) error // a successful_payment message
 	preCheckout func(ctx context.Context, u telego.Update) error
 	shipping    func(ctx context.Context, u telego.Update) error
 	inline      func(ctx context.Context, u telego.Update) error
-	text        func(ctx context.Context, r *request, text string) error // any other text (search)
+	text        func(ctx context.Context, r *Request, text string) error // any other text (search)
 
 	// What features add to other features' screens, in the order registered.
 	shopLines       []shopLineFunc
@@ -103,17 +104,17 @@ type (
 	// shopLineFunc returns a line of the shop card ("" for none).
 	shopLineFunc func(ctx context.Context, lang string, shop catalog.Shop) (string, error)
 	// shopRowFunc adds a row of buttons to the shop card.
-	shopRowFunc func(ctx context.Context, r *request, k *keyboard, shop catalog.Shop) error
+	shopRowFunc func(ctx context.Context, r *Request, k *Keyboard, shop catalog.Shop) error
 	// productFactsFunc returns lines of the product card.
 	productFactsFunc func(ctx context.Context, lang string, p catalog.Product) ([]string, error)
 	// productRowFunc adds a row of buttons to the product card.
-	productRowFunc func(ctx context.Context, lang string, k *keyboard, p catalog.Product) error
+	productRowFunc func(ctx context.Context, lang string, k *Keyboard, p catalog.Product) error
 )
 
 // operatorButton is a row of the platform operators' menu, placed by rank.
 type operatorButton struct {
 	rank int
-	fn   func(ctx context.Context, r *request) []telegoButton
+	fn   func(ctx context.Context, r *Request) []TelegoButton
 }
 
 // menuCommand is an entry of the command menu set by SetCommands.
@@ -122,19 +123,19 @@ type menuCommand struct {
 	descriptionKey string
 }
 
-func newRouter() *router {
-	return &router{
+func newRouter() *Router {
+	return &Router{
 		commands:  make(map[string]commandFunc),
-		callbacks: make(map[string]callbackFunc),
+		callbacks: make(map[string]CallbackFunc),
 		dialogs:   make(map[string]dialogFunc),
-		steps:     make(map[string]stepFunc),
+		steps:     make(map[string]StepFunc),
 	}
 }
 
-// command registers a command by its name without "/" (lowercase). A non-empty
+// Command registers a command by its name without "/" (lowercase). A non-empty
 // menuKey names the text that describes it in the command menu; "" keeps it out of
 // the menu. A registered command ends any conversation the user is in.
-func (r *router) command(name string, fn commandFunc, menuKey string) {
+func (r *Router) Command(name string, fn commandFunc, menuKey string) {
 	if _, dup := r.commands[name]; dup {
 		r.fail("command /%s registered twice", name)
 		return
@@ -145,8 +146,8 @@ func (r *router) command(name string, fn commandFunc, menuKey string) {
 	}
 }
 
-// callback registers the handler of a callback verb (see callback.go).
-func (r *router) callback(verb string, fn callbackFunc) {
+// Callback registers the handler of a callback verb (see callback.go).
+func (r *Router) Callback(verb string, fn CallbackFunc) {
 	if !validVerb(verb) {
 		r.fail("callback verb %q is not 1-4 lowercase letters", verb)
 		return
@@ -158,8 +159,8 @@ func (r *router) callback(verb string, fn callbackFunc) {
 	r.callbacks[verb] = fn
 }
 
-// dialog registers the step handler of a conversation kind (dialog.State.Kind).
-func (r *router) dialog(kind string, fn dialogFunc) {
+// Dialog registers the step handler of a conversation kind (dialog.State.Kind).
+func (r *Router) Dialog(kind string, fn dialogFunc) {
 	if _, dup := r.dialogs[kind]; dup {
 		r.fail("dialog %q registered twice", kind)
 		return
@@ -167,28 +168,28 @@ func (r *router) dialog(kind string, fn dialogFunc) {
 	r.dialogs[kind] = fn
 }
 
-// command returns the handler of a command registered by some feature.
-func (b *Bot) command(name string) (commandFunc, bool) {
+// Command returns the handler of a command registered by some feature.
+func (b *Bot) Command(name string) (commandFunc, bool) {
 	fn, ok := b.routes.commands[name]
 	return fn, ok
 }
 
-// conversation registers a conversation kind made of steps (admin_dialog.go): its
+// Conversation registers a conversation kind made of steps (dialog.go): its
 // messages go to fn through dialogStep, and so do its step buttons.
-func (r *router) conversation(kind string, fn stepFunc, dialogStep func(stepFunc) dialogFunc) {
+func (r *Router) Conversation(kind string, fn StepFunc, dialogStep func(StepFunc) dialogFunc) {
 	if _, dup := r.steps[kind]; dup {
 		r.fail("conversation %q registered twice", kind)
 		return
 	}
 	r.steps[kind] = fn
-	r.dialog(kind, dialogStep(fn))
+	r.Dialog(kind, dialogStep(fn))
 }
 
-// addTexts adds a feature's texts to the catalog; a key defined twice is an error.
-func (r *router) addTexts(t map[string]text) { r.texts = append(r.texts, t) }
+// AddTexts adds a feature's texts to the catalog; a key defined twice is an error.
+func (r *Router) AddTexts(t map[string]Text) { r.texts = append(r.texts, t) }
 
 // once sets *slot to fn, failing if a feature set it before.
-func once[F any](r *router, slot *F, fn F, what string) {
+func once[F any](r *Router, slot *F, fn F, what string) {
 	if !reflect.ValueOf(*slot).IsNil() {
 		r.fail("%s registered twice", what)
 		return
@@ -196,40 +197,43 @@ func once[F any](r *router, slot *F, fn F, what string) {
 	*slot = fn
 }
 
-// onPayment registers the handler of successful_payment messages.
-func (r *router) onPayment(fn func(ctx context.Context, r *request) error) {
+// OnPayment registers the handler of successful_payment messages.
+func (r *Router) OnPayment(fn func(ctx context.Context, r *Request) error) {
 	once(r, &r.payment, fn, "the payment handler")
 }
 
-// onPreCheckout registers the handler of pre_checkout_query.
-func (r *router) onPreCheckout(fn func(ctx context.Context, u telego.Update) error) {
+// OnPreCheckout registers the handler of pre_checkout_query.
+func (r *Router) OnPreCheckout(fn func(ctx context.Context, u telego.Update) error) {
 	once(r, &r.preCheckout, fn, "the pre-checkout handler")
 }
 
-// onShipping registers the handler of shipping_query.
-func (r *router) onShipping(fn func(ctx context.Context, u telego.Update) error) {
+// OnShipping registers the handler of shipping_query.
+func (r *Router) OnShipping(fn func(ctx context.Context, u telego.Update) error) {
 	once(r, &r.shipping, fn, "the shipping handler")
 }
 
-// onInline registers the handler of inline_query.
-func (r *router) onInline(fn func(ctx context.Context, u telego.Update) error) {
+// OnInline registers the handler of inline_query.
+func (r *Router) OnInline(fn func(ctx context.Context, u telego.Update) error) {
 	once(r, &r.inline, fn, "the inline handler")
 }
 
-// onText registers the handler of text that is neither a command nor a step of a
+// OnText registers the handler of text that is neither a command nor a step of a
 // conversation.
-func (r *router) onText(fn func(ctx context.Context, r *request, text string) error) {
+func (r *Router) OnText(fn func(ctx context.Context, r *Request, text string) error) {
 	once(r, &r.text, fn, "the text handler")
 }
 
-// shopLine, shopRow, productFacts and productRow add to the shopper's cards.
-func (r *router) shopLine(fn shopLineFunc)        { r.shopLines = append(r.shopLines, fn) }
-func (r *router) shopRow(fn shopRowFunc)          { r.shopRows = append(r.shopRows, fn) }
-func (r *router) productFact(fn productFactsFunc) { r.productFacts = append(r.productFacts, fn) }
-func (r *router) productRow(fn productRowFunc)    { r.productRows = append(r.productRows, fn) }
+// ShopLine, shopRow, productFacts and productRow add to the shopper's cards.
+func (r *Router) ShopLine(fn shopLineFunc) { r.shopLines = append(r.shopLines, fn) }
 
-// operatorButton adds a row to the operators' menu; rows go by rank, lowest first.
-func (r *router) operatorButton(rank int, fn func(ctx context.Context, r *request) []telegoButton) {
+func (r *Router) ShopRow(fn shopRowFunc) { r.shopRows = append(r.shopRows, fn) }
+
+func (r *Router) ProductFact(fn productFactsFunc) { r.productFacts = append(r.productFacts, fn) }
+
+func (r *Router) ProductRow(fn productRowFunc) { r.productRows = append(r.productRows, fn) }
+
+// OperatorButton adds a row to the operators' menu; rows go by rank, lowest first.
+func (r *Router) OperatorButton(rank int, fn func(ctx context.Context, r *Request) []TelegoButton) {
 	i := len(r.operatorButtons)
 	for i > 0 && r.operatorButtons[i-1].rank > rank {
 		i--
@@ -237,48 +241,48 @@ func (r *router) operatorButton(rank int, fn func(ctx context.Context, r *reques
 	r.operatorButtons = slices.Insert(r.operatorButtons, i, operatorButton{rank: rank, fn: fn})
 }
 
-func (r *router) fail(format string, args ...any) {
+func (r *Router) fail(format string, args ...any) {
 	if r.err == nil {
 		r.err = fmt.Errorf(format, args...)
 	}
 }
 
-// request is one update being handled, with the acting user.
-type request struct {
-	update telego.Update
-	user   user.User
-	lang   string // "ru" or "en"
-	// chatID is the private chat with the user, where answers go. For a private chat
+// Request is one update being handled, with the acting user.
+type Request struct {
+	Update telego.Update
+	User   user.User
+	Lang   string // "ru" or "en"
+	// ChatID is the private chat with the user, where answers go. For a private chat
 	// it equals the user's id, which is also where updates without a chat (inline,
 	// payment queries) are answered.
-	chatID int64
-	// msg is the message the update carries, or the bot's message whose button was
+	ChatID int64
+	// Msg is the message the update carries, or the bot's message whose button was
 	// pressed; nil for inline and payment queries and inaccessible messages.
-	msg      *telego.Message
-	callback *telego.CallbackQuery
+	Msg      *telego.Message
+	Callback *telego.CallbackQuery
 
 	// The answer to the callback query, sent when the handler returns.
 	answerText  string
 	answerAlert bool
 
-	// conv is the id of the conversation being handled, which its step buttons
+	// Conv is the id of the conversation being handled, which its step buttons
 	// carry (stampSteps); "" outside conversations.
-	conv string
-	// left is the kind of the conversation a command ended, "" if none.
-	left string
-	// fresh makes show send a new message instead of editing the pressed one.
-	fresh bool
+	Conv string
+	// Left is the kind of the conversation a command ended, "" if none.
+	Left string
+	// Fresh makes show send a new message instead of editing the pressed one.
+	Fresh bool
 }
 
-// userID returns the acting user's id.
-func (r *request) userID() core.UserID { return r.user.ID }
+// UserID returns the acting user's id.
+func (r *Request) UserID() core.UserID { return r.User.ID }
 
-// answer sets a short notice shown at the top of the chat when the callback is
+// Answer sets a short notice shown at the top of the chat when the callback is
 // answered.
-func (r *request) answer(text string) { r.answerText, r.answerAlert = text, false }
+func (r *Request) Answer(text string) { r.answerText, r.answerAlert = text, false }
 
-// alert sets a notice the user must dismiss, for refusals they need to read.
-func (r *request) alert(text string) { r.answerText, r.answerAlert = text, true }
+// Alert sets a notice the user must dismiss, for refusals they need to read.
+func (r *Request) Alert(text string) { r.answerText, r.answerAlert = text, true }
 
 // HandleUpdate handles one update synchronously: it returns when every reply is
 // sent. It returns an error only for a failure a retry may fix (the database or the
@@ -306,9 +310,9 @@ func (b *Bot) HandleUpdate(ctx context.Context, u telego.Update) (err error) {
 	return nil
 }
 
-// newRequest records that from acted (users.Touch) and returns the request with
+// NewRequest records that from acted (users.Touch) and returns the request with
 // their language.
-func (b *Bot) newRequest(ctx context.Context, u telego.Update, from telego.User) (*request, error) {
+func (b *Bot) NewRequest(ctx context.Context, u telego.Update, from telego.User) (*Request, error) {
 	usr, err := b.users.Touch(ctx, user.Seen{
 		ID:           core.UserID(from.ID),
 		FirstName:    from.FirstName,
@@ -318,7 +322,7 @@ func (b *Bot) newRequest(ctx context.Context, u telego.Update, from telego.User)
 	if err != nil {
 		return nil, fmt.Errorf("touch user: %w", err)
 	}
-	return &request{update: u, user: usr, lang: langOf(usr.Lang()), chatID: from.ID}, nil
+	return &Request{Update: u, User: usr, Lang: LangOf(usr.Lang()), ChatID: from.ID}, nil
 }
 
 func (b *Bot) onMessage(ctx context.Context, u telego.Update) error {
@@ -333,19 +337,19 @@ func (b *Bot) onMessage(ctx context.Context, u telego.Update) error {
 	if m.Chat.Type != telego.ChatTypePrivate && m.SuccessfulPayment == nil {
 		return nil
 	}
-	r, err := b.newRequest(ctx, u, *m.From)
+	r, err := b.NewRequest(ctx, u, *m.From)
 	if err != nil {
 		return err
 	}
-	r.msg = m
+	r.Msg = m
 	if m.Chat.Type == telego.ChatTypePrivate {
-		r.chatID = m.Chat.ID
+		r.ChatID = m.Chat.ID
 	}
 	return b.finish(ctx, r, b.routeMessage(ctx, r))
 }
 
-func (b *Bot) routeMessage(ctx context.Context, r *request) error {
-	m := r.msg
+func (b *Bot) routeMessage(ctx context.Context, r *Request) error {
+	m := r.Msg
 	if m.SuccessfulPayment != nil {
 		if b.routes.payment == nil {
 			return errors.New("a successful payment, and no feature takes payments")
@@ -361,7 +365,7 @@ func (b *Bot) routeMessage(ctx context.Context, r *request) error {
 			return fn(ctx, r, arg)
 		}
 	}
-	st, inDialog, err := b.dialogs.Get(ctx, r.userID(), r.chatID)
+	st, inDialog, err := b.dialogs.Get(ctx, r.UserID(), r.ChatID)
 	if err != nil {
 		return fmt.Errorf("get dialog: %w", err)
 	}
@@ -370,17 +374,17 @@ func (b *Bot) routeMessage(ctx context.Context, r *request) error {
 			return fn(ctx, r, st)
 		}
 		// A conversation of a kind no longer known (an older replica's): end it.
-		if err := b.dialogs.Delete(ctx, r.userID(), r.chatID); err != nil {
+		if err := b.dialogs.Delete(ctx, r.UserID(), r.ChatID); err != nil {
 			return fmt.Errorf("end dialog: %w", err)
 		}
 	}
 	switch {
 	case isCommand:
-		return b.sendText(ctx, r.chatID, b.t(r.lang, "unknown_command"), nil)
+		return b.SendText(ctx, r.ChatID, b.T(r.Lang, "unknown_command"), nil)
 	case core.Visible(m.Text) && b.routes.text != nil:
 		return b.routes.text(ctx, r, m.Text)
 	default:
-		return b.sendText(ctx, r.chatID, b.t(r.lang, "send_words"), nil)
+		return b.SendText(ctx, r.ChatID, b.T(r.Lang, "send_words"), nil)
 	}
 }
 
@@ -389,8 +393,8 @@ func (b *Bot) routeMessage(ctx context.Context, r *request) error {
 // nothing is lost without a word; r.left records its kind. A conversation whose
 // action is done (stepDone) leaves silently. The notice goes before the
 // conversation ends, so that a retried update says it again rather than nothing.
-func (b *Bot) leaveDialog(ctx context.Context, r *request) error {
-	st, ok, err := b.dialogs.Get(ctx, r.userID(), r.chatID)
+func (b *Bot) leaveDialog(ctx context.Context, r *Request) error {
+	st, ok, err := b.dialogs.Get(ctx, r.UserID(), r.ChatID)
 	if err != nil {
 		return fmt.Errorf("get dialog: %w", err)
 	}
@@ -398,16 +402,16 @@ func (b *Bot) leaveDialog(ctx context.Context, r *request) error {
 		return nil
 	}
 	if st.Step != stepDone {
-		r.left = st.Kind
-		notice := b.t(r.lang, "cancel_done")
-		if key := dialogNameKey(st.Kind); b.texts[key] != (text{}) {
-			notice = b.t(r.lang, "dialog_cancelled", htmlText(b.t(r.lang, key)))
+		r.Left = st.Kind
+		notice := b.T(r.Lang, "cancel_done")
+		if key := dialogNameKey(st.Kind); b.texts[key] != (Text{}) {
+			notice = b.T(r.Lang, "dialog_cancelled", HTML(b.T(r.Lang, key)))
 		}
-		if err := b.sendText(ctx, r.chatID, notice, nil); err != nil {
+		if err := b.SendText(ctx, r.ChatID, notice, nil); err != nil {
 			return err
 		}
 	}
-	return b.endDialog(ctx, r)
+	return b.EndDialog(ctx, r)
 }
 
 // dialogNameKey is the key of the text naming a conversation kind ("dialog_" and
@@ -438,17 +442,17 @@ func parseCommand(text, username string) (name, arg string, ok bool) {
 
 func (b *Bot) onCallback(ctx context.Context, u telego.Update) (err error) {
 	q := u.CallbackQuery
-	r, err := b.newRequest(ctx, u, q.From)
+	r, err := b.NewRequest(ctx, u, q.From)
 	if err != nil {
 		// The button spins until answered; answer it even though we cannot do more.
-		b.answerCallback(ctx, q.ID, b.t(langOf(q.From.LanguageCode), "error_internal"), true)
+		b.answerCallback(ctx, q.ID, b.T(LangOf(q.From.LanguageCode), "error_internal"), true)
 		return err
 	}
-	r.callback = q
+	r.Callback = q
 	if q.Message != nil {
-		r.chatID = q.Message.GetChat().ID
+		r.ChatID = q.Message.GetChat().ID
 		if q.Message.IsAccessible() {
-			r.msg = q.Message.Message()
+			r.Msg = q.Message.Message()
 		}
 	}
 	// The query is answered once: when the handler returns, or earlier, when a reply
@@ -466,7 +470,7 @@ func (b *Bot) onCallback(ctx context.Context, u telego.Update) (err error) {
 	ctx = throttle.BeforeWait(ctx, func() { answer(r.answerText, r.answerAlert) })
 	defer func() {
 		if p := recover(); p != nil {
-			answer(b.t(r.lang, "error_internal"), true)
+			answer(b.T(r.Lang, "error_internal"), true)
 			panic(p)
 		}
 		answer(r.answerText, r.answerAlert)
@@ -474,112 +478,110 @@ func (b *Bot) onCallback(ctx context.Context, u telego.Update) (err error) {
 	return b.finish(ctx, r, b.routeCallback(ctx, r, q.Data))
 }
 
-func (b *Bot) routeCallback(ctx context.Context, r *request, data string) error {
+func (b *Bot) routeCallback(ctx context.Context, r *Request, data string) error {
 	d, err := parseCallback(data)
 	if err != nil {
-		return errStaleButton
+		return ErrStaleButton
 	}
 	fn, ok := b.routes.callbacks[d.Verb]
 	if !ok {
-		return errStaleButton
+		return ErrStaleButton
 	}
 	return fn(ctx, r, d)
 }
 
-// fresh makes fn show its screen in a new message, leaving the pressed one as it
+// Fresh makes fn show its screen in a new message, leaving the pressed one as it
 // is: for the buttons of notifications and receipts, which are worth keeping in
 // the chat.
-func fresh(fn callbackFunc) callbackFunc {
-	return func(ctx context.Context, r *request, d callbackData) error {
-		r.fresh = true
+func Fresh(fn CallbackFunc) CallbackFunc {
+	return func(ctx context.Context, r *Request, d CallbackData) error {
+		r.Fresh = true
 		return fn(ctx, r, d)
 	}
 }
 
-// errStaleButton answers a button the bot no longer understands: an old message
+// ErrStaleButton answers a button the bot no longer understands: an old message
 // from before an upgrade, or data the bot did not make.
-var errStaleButton = &core.Error{Code: core.EINVALID, Message: "this button no longer works"}
+var ErrStaleButton = &core.Error{Code: core.EINVALID, Message: "this button no longer works"}
 
 // finish deals with a handler's error: application errors are explained to the
 // user, a user who blocked the bot is marked unreachable, a request Telegram refused
 // for good is logged, and whatever a retry may fix is returned for the inbox.
-func (b *Bot) finish(ctx context.Context, r *request, err error) error {
+func (b *Bot) finish(ctx context.Context, r *Request, err error) error {
 	if err == nil {
 		return nil
 	}
-	if userFacing(err) {
-		return b.tell(ctx, r, b.errorText(r.lang, err))
+	if UserFacing(err) {
+		return b.Tell(ctx, r, b.ErrorText(r.Lang, err))
 	}
-	if code := apiErrorCode(err); code != 0 {
+	if code := APIErrorCode(err); code != 0 {
 		switch {
 		case code == 403:
-			if err := b.users.MarkUnreachable(ctx, r.userID()); err != nil {
+			if err := b.users.MarkUnreachable(ctx, r.UserID()); err != nil {
 				return fmt.Errorf("mark unreachable: %w", err)
 			}
 			return nil
 		case code == 400:
 			// A retry would be refused the same way: a bug to fix, not to retry.
-			b.log.ErrorContext(ctx, "telegram refused a request", "err", err, "update_id", r.update.UpdateID)
-			return b.tell(ctx, r, b.t(r.lang, "error_internal"))
+			b.log.ErrorContext(ctx, "telegram refused a request", "err", err, "update_id", r.Update.UpdateID)
+			return b.Tell(ctx, r, b.T(r.Lang, "error_internal"))
 		}
 	}
-	if r.callback != nil {
-		r.alert(b.t(r.lang, "error_internal"))
+	if r.Callback != nil {
+		r.Alert(b.T(r.Lang, "error_internal"))
 	}
 	return err
 }
 
-// tell shows text to the user: as the callback's answer when there is a callback
+// Tell shows text to the user: as the callback's answer when there is a callback
 // (so nothing is sent twice), else as a message. A failure to send it is returned
 // only when a retry may fix it.
-func (b *Bot) tell(ctx context.Context, r *request, text string) error {
-	if r.callback != nil {
-		r.alert(text)
+func (b *Bot) Tell(ctx context.Context, r *Request, text string) error {
+	if r.Callback != nil {
+		r.Alert(text)
 		return nil
 	}
-	err := b.sendText(ctx, r.chatID, text, nil)
-	if code := apiErrorCode(err); code == 403 || code == 400 {
+	err := b.SendText(ctx, r.ChatID, text, nil)
+	if code := APIErrorCode(err); code == 403 || code == 400 {
 		return nil
 	}
 	return err
 }
 
-// userFacing reports whether err is an application error a user should read, as
+// UserFacing reports whether err is an application error a user should read, as
 // opposed to an infrastructure failure.
-func userFacing(err error) bool {
+func UserFacing(err error) bool {
 	code := core.ErrorCode(err)
 	return code != "" && code != core.EINTERNAL
 }
 
-// --- conversations ---
-
-// startDialog puts the user in a new conversation of kind at step, with data (a
+// StartDialog puts the user in a new conversation of kind at step, with data (a
 // struct that marshals to a JSON object) collected so far. The conversation gets a
 // fresh id (r.conv), which its step buttons carry, so that a button of an earlier
 // conversation answers nothing in this one.
-func (b *Bot) startDialog(ctx context.Context, r *request, kind, step string, data any) error {
-	r.conv = newNonce()
+func (b *Bot) StartDialog(ctx context.Context, r *Request, kind, step string, data any) error {
+	r.Conv = NewNonce()
 	return b.saveDialog(ctx, r, kind, step, data)
 }
 
 // saveDialog saves the user's conversation of kind at step with data, under the
 // conversation id r.conv.
-func (b *Bot) saveDialog(ctx context.Context, r *request, kind, step string, data any) error {
+func (b *Bot) saveDialog(ctx context.Context, r *Request, kind, step string, data any) error {
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return fmt.Errorf("marshal dialog %s: %w", kind, err)
 	}
-	raw = withConversation(raw, r.conv)
-	st := dialog.State{UserID: r.userID(), ChatID: r.chatID, Kind: kind, Step: step, Data: raw, UpdatedAt: b.clock.Now()}
+	raw = withConversation(raw, r.Conv)
+	st := dialog.State{UserID: r.UserID(), ChatID: r.ChatID, Kind: kind, Step: step, Data: raw, UpdatedAt: b.clock.Now()}
 	if err := b.dialogs.Put(ctx, st); err != nil {
 		return fmt.Errorf("put dialog %s: %w", kind, err)
 	}
 	return nil
 }
 
-// endDialog ends the user's conversation in this chat, if any.
-func (b *Bot) endDialog(ctx context.Context, r *request) error {
-	if err := b.dialogs.Delete(ctx, r.userID(), r.chatID); err != nil {
+// EndDialog ends the user's conversation in this chat, if any.
+func (b *Bot) EndDialog(ctx context.Context, r *Request) error {
+	if err := b.dialogs.Delete(ctx, r.UserID(), r.ChatID); err != nil {
 		return fmt.Errorf("end dialog: %w", err)
 	}
 	return nil
@@ -605,9 +607,9 @@ func withConversation(raw []byte, conv string) []byte {
 	return append([]byte("{"+field+","), raw[1:]...)
 }
 
-// conversationOf returns the id of a saved conversation; "" for one saved before
+// ConversationOf returns the id of a saved conversation; "" for one saved before
 // conversations had ids.
-func conversationOf(st dialog.State) string {
+func ConversationOf(st dialog.State) string {
 	var id struct {
 		Conv string `json:"_conv"`
 	}
@@ -617,8 +619,8 @@ func conversationOf(st dialog.State) string {
 	return id.Conv
 }
 
-// dialogData decodes a conversation's data into v.
-func dialogData(st dialog.State, v any) error {
+// DialogData decodes a conversation's data into v.
+func DialogData(st dialog.State, v any) error {
 	if len(st.Data) == 0 {
 		return nil
 	}

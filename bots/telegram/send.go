@@ -15,50 +15,50 @@ import (
 // Every message is HTML (parse mode HTML): texts in the catalog are HTML, and what
 // users and sellers typed is escaped by t (see texts.go) before it enters one.
 
-// view is a screen the bot shows: a text message, or a photo with a caption.
-type view struct {
-	text  string // HTML
-	photo string // a Telegram file id; "" for a text message
-	kb    *telego.InlineKeyboardMarkup
+// View is a screen the bot shows: a text message, or a photo with a caption.
+type View struct {
+	Text     string // HTML
+	Photo    string // a Telegram file id; "" for a text message
+	Keyboard *telego.InlineKeyboardMarkup
 }
 
 // Telegram's limits on a message text and a caption, in characters.
 const (
-	maxTextLen    = 4096
-	maxCaptionLen = 1024
+	MaxTextLen    = 4096
+	MaxCaptionLen = 1024
 )
 
-// show shows v in reply to r: when r is a pressed button on a message of the same
+// Show shows v in reply to r: when r is a pressed button on a message of the same
 // form (text for text, photo for photo), that message is edited in place, so menus
 // do not pile up; otherwise, or when r.fresh asks to keep the pressed message, v is
 // sent as a new message.
 //
 // A photo message is only ever edited into a view of the same product, so editing
 // its caption (not its media) is enough.
-func (b *Bot) show(ctx context.Context, r *request, v view) error {
-	v = stampSteps(r, v)
-	if r.callback != nil && r.msg != nil && !r.fresh {
-		isPhoto := len(r.msg.Photo) > 0
+func (b *Bot) Show(ctx context.Context, r *Request, v View) error {
+	v = StampSteps(r, v)
+	if r.Callback != nil && r.Msg != nil && !r.Fresh {
+		isPhoto := len(r.Msg.Photo) > 0
 		switch {
-		case !isPhoto && v.photo == "" && r.msg.Text != "":
-			return b.editText(ctx, r.chatID, r.msg.MessageID, v.text, v.kb)
-		case isPhoto && v.photo != "":
-			return b.editCaption(ctx, r.chatID, r.msg.MessageID, v.text, v.kb)
+		case !isPhoto && v.Photo == "" && r.Msg.Text != "":
+			return b.editText(ctx, r.ChatID, r.Msg.MessageID, v.Text, v.Keyboard)
+		case isPhoto && v.Photo != "":
+			return b.editCaption(ctx, r.ChatID, r.Msg.MessageID, v.Text, v.Keyboard)
 		}
 	}
-	_, err := b.sendView(ctx, r.chatID, v)
+	_, err := b.SendView(ctx, r.ChatID, v)
 	return err
 }
 
-// sendView sends v as a new message.
-func (b *Bot) sendView(ctx context.Context, chatID int64, v view) (*telego.Message, error) {
-	if v.photo != "" {
+// SendView sends v as a new message.
+func (b *Bot) SendView(ctx context.Context, chatID int64, v View) (*telego.Message, error) {
+	if v.Photo != "" {
 		msg, err := b.api.SendPhoto(ctx, &telego.SendPhotoParams{
 			ChatID:      tu.ID(chatID),
-			Photo:       tu.FileFromID(v.photo),
-			Caption:     b.fit(ctx, v.text, maxCaptionLen),
+			Photo:       tu.FileFromID(v.Photo),
+			Caption:     b.Fit(ctx, v.Text, MaxCaptionLen),
 			ParseMode:   telego.ModeHTML,
-			ReplyMarkup: v.kb,
+			ReplyMarkup: v.Keyboard,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("send photo: %w", err)
@@ -67,10 +67,10 @@ func (b *Bot) sendView(ctx context.Context, chatID int64, v view) (*telego.Messa
 	}
 	msg, err := b.api.SendMessage(ctx, &telego.SendMessageParams{
 		ChatID:             tu.ID(chatID),
-		Text:               b.fit(ctx, v.text, maxTextLen),
+		Text:               b.Fit(ctx, v.Text, MaxTextLen),
 		ParseMode:          telego.ModeHTML,
 		LinkPreviewOptions: &telego.LinkPreviewOptions{IsDisabled: true},
-		ReplyMarkup:        v.kb,
+		ReplyMarkup:        v.Keyboard,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("send message: %w", err)
@@ -78,9 +78,9 @@ func (b *Bot) sendView(ctx context.Context, chatID int64, v view) (*telego.Messa
 	return msg, nil
 }
 
-// sendText sends an HTML text with an optional keyboard.
-func (b *Bot) sendText(ctx context.Context, chatID int64, text string, kb *telego.InlineKeyboardMarkup) error {
-	_, err := b.sendView(ctx, chatID, view{text: text, kb: kb})
+// SendText sends an HTML text with an optional keyboard.
+func (b *Bot) SendText(ctx context.Context, chatID int64, text string, kb *telego.InlineKeyboardMarkup) error {
+	_, err := b.SendView(ctx, chatID, View{Text: text, Keyboard: kb})
 	return err
 }
 
@@ -90,12 +90,12 @@ func (b *Bot) editText(ctx context.Context, chatID int64, messageID int, text st
 	_, err := b.api.EditMessageText(ctx, &telego.EditMessageTextParams{
 		ChatID:             tu.ID(chatID),
 		MessageID:          messageID,
-		Text:               b.fit(ctx, text, maxTextLen),
+		Text:               b.Fit(ctx, text, MaxTextLen),
 		ParseMode:          telego.ModeHTML,
 		LinkPreviewOptions: &telego.LinkPreviewOptions{IsDisabled: true},
 		ReplyMarkup:        kb,
 	})
-	if err != nil && !notModified(err) {
+	if err != nil && !NotModified(err) {
 		return fmt.Errorf("edit message: %w", err)
 	}
 	return nil
@@ -107,22 +107,22 @@ func (b *Bot) editCaption(ctx context.Context, chatID int64, messageID int, capt
 	_, err := b.api.EditMessageCaption(ctx, &telego.EditMessageCaptionParams{
 		ChatID:      tu.ID(chatID),
 		MessageID:   messageID,
-		Caption:     b.fit(ctx, caption, maxCaptionLen),
+		Caption:     b.Fit(ctx, caption, MaxCaptionLen),
 		ParseMode:   telego.ModeHTML,
 		ReplyMarkup: kb,
 	})
-	if err != nil && !notModified(err) {
+	if err != nil && !NotModified(err) {
 		return fmt.Errorf("edit caption: %w", err)
 	}
 	return nil
 }
 
-// fit returns html cut to limit characters (fitHTML), logging a cut: the screen
+// Fit returns html cut to limit characters (fitHTML), logging a cut: the screen
 // that needed one should be made shorter.
-func (b *Bot) fit(ctx context.Context, html string, limit int) string {
+func (b *Bot) Fit(ctx context.Context, html string, limit int) string {
 	out, cut := fitHTML(html, limit)
 	if cut {
-		b.log.WarnContext(ctx, "message cut to fit", "limit", limit, "length", textLen(plain(html)))
+		b.log.WarnContext(ctx, "message cut to fit", "limit", limit, "length", TextLen(Plain(html)))
 	}
 	return out
 }
@@ -135,7 +135,7 @@ func (b *Bot) fit(ctx context.Context, html string, limit int) string {
 // what people typed is escaped, so no tag is cut. Should that not be enough, the
 // text goes as plain text, escaped and cut.
 func fitHTML(html string, limit int) (string, bool) {
-	if textLen(plain(html)) <= limit {
+	if TextLen(Plain(html)) <= limit {
 		return html, false
 	}
 	const tail = 3
@@ -144,12 +144,12 @@ func fitHTML(html string, limit int) (string, bool) {
 		for len(head) > 1 {
 			head = head[:len(head)-1]
 			out := strings.Join(head, "\n") + "\n…\n" + strings.Join(end, "\n")
-			if textLen(plain(out)) <= limit {
+			if TextLen(Plain(out)) <= limit {
 				return out, true
 			}
 		}
 	}
-	return escape(truncate(plain(html), limit)), true
+	return Escape(Truncate(Plain(html), limit)), true
 }
 
 // answerCallback answers a callback query with text rendered by t (HTML, shown as
@@ -159,7 +159,7 @@ func fitHTML(html string, limit int) (string, bool) {
 func (b *Bot) answerCallback(ctx context.Context, id, text string, alert bool) {
 	err := b.api.AnswerCallbackQuery(ctx, &telego.AnswerCallbackQueryParams{
 		CallbackQueryID: id,
-		Text:            truncate(plain(text), 200),
+		Text:            Truncate(Plain(text), 200),
 		ShowAlert:       alert && text != "",
 	})
 	if err != nil {
@@ -167,16 +167,16 @@ func (b *Bot) answerCallback(ctx context.Context, id, text string, alert bool) {
 	}
 }
 
-// notModified reports whether err is Telegram's refusal to edit a message into
+// NotModified reports whether err is Telegram's refusal to edit a message into
 // what it already is.
-func notModified(err error) bool {
+func NotModified(err error) bool {
 	var apiErr *telegoapi.Error
 	return errors.As(err, &apiErr) && strings.Contains(apiErr.Description, "message is not modified")
 }
 
-// apiErrorCode returns the Bot API's error_code in err's chain, or 0 when err is
+// APIErrorCode returns the Bot API's error_code in err's chain, or 0 when err is
 // not an error answer of the Bot API (a network failure, or nil).
-func apiErrorCode(err error) int {
+func APIErrorCode(err error) int {
 	var apiErr *telegoapi.Error
 	if errors.As(err, &apiErr) {
 		return apiErr.ErrorCode
@@ -184,8 +184,8 @@ func apiErrorCode(err error) int {
 	return 0
 }
 
-// apiErrorDescription returns the Bot API's description in err's chain, or "".
-func apiErrorDescription(err error) string {
+// APIErrorDescription returns the Bot API's description in err's chain, or "".
+func APIErrorDescription(err error) string {
 	var apiErr *telegoapi.Error
 	if errors.As(err, &apiErr) {
 		return apiErr.Description
@@ -193,57 +193,55 @@ func apiErrorDescription(err error) string {
 	return ""
 }
 
-// --- keyboards ---
+// TelegoButton is an inline keyboard button.
+type TelegoButton = telego.InlineKeyboardButton
 
-// telegoButton is an inline keyboard button.
-type telegoButton = telego.InlineKeyboardButton
-
-// keyboard builds an inline keyboard row by row.
-type keyboard struct {
+// Keyboard builds an inline keyboard row by row.
+type Keyboard struct {
 	rows [][]telego.InlineKeyboardButton
 }
 
-// row adds a row of buttons; an empty row is skipped.
-func (k *keyboard) row(buttons ...telego.InlineKeyboardButton) *keyboard {
+// Row adds a row of buttons; an empty row is skipped.
+func (k *Keyboard) Row(buttons ...telego.InlineKeyboardButton) *Keyboard {
 	if len(buttons) > 0 {
 		k.rows = append(k.rows, buttons)
 	}
 	return k
 }
 
-// markup returns the keyboard, or nil when it has no buttons.
-func (k *keyboard) markup() *telego.InlineKeyboardMarkup {
+// Markup returns the keyboard, or nil when it has no buttons.
+func (k *Keyboard) Markup() *telego.InlineKeyboardMarkup {
 	if len(k.rows) == 0 {
 		return nil
 	}
 	return &telego.InlineKeyboardMarkup{InlineKeyboard: k.rows}
 }
 
-// button returns a callback button. The verbs and integer arguments the bot uses
+// Button returns a callback button. The verbs and integer arguments the bot uses
 // always fit Telegram's 64 bytes (TestCallbackDataFits checks the longest); a
 // failure is a programming error, so it panics, and HandleUpdate turns the panic
 // into an error.
-func button(text, verb string, args ...any) telego.InlineKeyboardButton {
-	data, err := encodeCallback(verb, args...)
+func Button(text, verb string, args ...any) telego.InlineKeyboardButton {
+	data, err := EncodeCallback(verb, args...)
 	if err != nil {
 		panic(fmt.Sprintf("callback %s %v: %v", verb, args, err))
 	}
 	return telego.InlineKeyboardButton{Text: text, CallbackData: data}
 }
 
-// urlButton returns a button that opens a link.
-func urlButton(text, url string) telego.InlineKeyboardButton {
+// URLButton returns a button that opens a link.
+func URLButton(text, url string) telego.InlineKeyboardButton {
 	return telego.InlineKeyboardButton{Text: text, URL: url}
 }
 
-// truncate cuts s to at most n characters as Telegram counts them (UTF-16 code
+// Truncate cuts s to at most n characters as Telegram counts them (UTF-16 code
 // units: an emoji outside the Basic Multilingual Plane counts two), marking the cut
 // with "…". It never splits a character.
-func truncate(s string, n int) string {
+func Truncate(s string, n int) string {
 	if n <= 0 {
 		return ""
 	}
-	if textLen(s) <= n {
+	if TextLen(s) <= n {
 		return s
 	}
 	used := 1 // the "…"
@@ -260,8 +258,8 @@ func truncate(s string, n int) string {
 	return s
 }
 
-// textLen is the length of s as Telegram limits it: in UTF-16 code units.
-func textLen(s string) int {
+// TextLen is the length of s as Telegram limits it: in UTF-16 code units.
+func TextLen(s string) int {
 	n := 0
 	for _, r := range s {
 		if w := utf16.RuneLen(r); w > 0 {

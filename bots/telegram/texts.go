@@ -3,6 +3,10 @@ package telegram
 import (
 	"errors"
 	"fmt"
+	"log/slog"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/vitrina-shop/vitrina/core"
@@ -17,22 +21,30 @@ import (
 // explicit indexes (%[2]s). TestTexts checks that both languages of a key exist and
 // take the same arguments.
 
-// text is one entry of the catalog.
-type text struct {
+// Text is one entry of the catalog.
+type Text struct {
 	RU, EN string
 }
 
+// Texts is the catalog of every text the bot shows, keyed, in Russian and
+// English, with what renders texts and reads people's answers against them: it
+// knows nothing of Telegram, only of words. Bot embeds it.
+type Texts struct {
+	texts catalogTexts
+	log   *slog.Logger // a missing key is logged
+}
+
 // catalogTexts maps a key to its text.
-type catalogTexts map[string]text
+type catalogTexts map[string]Text
 
-// htmlText is text that is already HTML (a rendered fragment). t inserts it as is;
+// HTML is text that is already HTML (a rendered fragment). t inserts it as is;
 // every other string argument is escaped.
-type htmlText string
+type HTML string
 
-// langOf picks the language Vitrina speaks to someone whose Telegram (or choice)
+// LangOf picks the language Vitrina speaks to someone whose Telegram (or choice)
 // says tag: Russian for Russian and for languages whose speakers commonly read it,
 // English for everyone else.
-func langOf(tag string) string {
+func LangOf(tag string) string {
 	base, _, _ := strings.Cut(strings.ToLower(tag), "-")
 	switch base {
 	case "ru", "be", "kk", "ky":
@@ -41,10 +53,10 @@ func langOf(tag string) string {
 	return "en"
 }
 
-// t renders the text of key in lang with args. String arguments are HTML-escaped
+// T renders the text of key in lang with args. String arguments are HTML-escaped
 // (they may come from users or sellers); htmlText arguments are inserted as is.
 // A missing key renders as the key itself and is logged: a visible bug, not a crash.
-func (b *Bot) t(lang, key string, args ...any) string {
+func (b *Texts) T(lang, key string, args ...any) string {
 	e, ok := b.texts[key]
 	if !ok {
 		b.log.Error("missing text", "key", key)
@@ -60,10 +72,10 @@ func (b *Bot) t(lang, key string, args ...any) string {
 	safe := make([]any, len(args))
 	for i, a := range args {
 		switch v := a.(type) {
-		case htmlText:
+		case HTML:
 			safe[i] = string(v)
 		case string:
-			safe[i] = escape(v)
+			safe[i] = Escape(v)
 		default:
 			safe[i] = a
 		}
@@ -71,19 +83,19 @@ func (b *Bot) t(lang, key string, args ...any) string {
 	return fmt.Sprintf(format, safe...)
 }
 
-// label renders the text of key for a place that shows plain text, not HTML: a
+// Label renders the text of key for a place that shows plain text, not HTML: a
 // button, a callback answer, an invoice. It is t with the HTML taken out, so an
 // argument comes out exactly as given.
-func (b *Bot) label(lang, key string, args ...any) string {
-	return plain(b.t(lang, key, args...))
+func (b *Texts) Label(lang, key string, args ...any) string {
+	return Plain(b.T(lang, key, args...))
 }
 
-// count renders the text of key for the count n. The key's text lists the forms
+// Count renders the text of key for the count n. The key's text lists the forms
 // of the noun, separated by "|", each with %[1]d: Russian has three (1 заказ,
 // 2 заказа, 5 заказов), English two (1 order, 2 orders). A text with fewer forms
 // uses its last for the forms it lacks ("%[1]d шт.").
-func (b *Bot) count(lang, key string, n int) string {
-	forms := strings.Split(b.t(lang, key), "|")
+func (b *Texts) Count(lang, key string, n int) string {
+	forms := strings.Split(b.T(lang, key), "|")
 	return fmt.Sprintf(forms[min(pluralForm(lang, n), len(forms)-1)], n)
 }
 
@@ -110,17 +122,20 @@ func pluralForm(lang string, n int) int {
 }
 
 // mergeTexts joins the catalogs of the bot's sides; a key in two of them is an error.
-// allTexts is the whole catalog: every file's texts.
-func allTexts() (catalogTexts, error) {
-	return mergeTexts(shopperTexts(), adminTexts(), reviewTexts(), reminderTexts(), broadcastTexts(), reconcileTexts(), orphanTexts())
-}
-
-func mergeTexts(parts ...map[string]text) (catalogTexts, error) {
+// mergeTexts makes the catalog of the features' texts, checking each as it goes:
+// a key defined twice, a language missing, placeholders that differ between the
+// languages, or a tag that spans lines (fitHTML drops whole lines) is an error, so a
+// mistake in a text stops the bot at start rather than showing a user a broken
+// message.
+func mergeTexts(parts ...map[string]Text) (catalogTexts, error) {
 	all := make(catalogTexts)
 	for _, p := range parts {
 		for k, v := range p {
 			if _, dup := all[k]; dup {
 				return nil, fmt.Errorf("text %q defined twice", k)
+			}
+			if err := checkText(v); err != nil {
+				return nil, fmt.Errorf("text %q: %w", k, err)
 			}
 			all[k] = v
 		}
@@ -128,19 +143,74 @@ func mergeTexts(parts ...map[string]text) (catalogTexts, error) {
 	return all, nil
 }
 
+// checkText checks one text of the catalog (see mergeTexts).
+func checkText(tx Text) error {
+	if strings.TrimSpace(tx.RU) == "" || strings.TrimSpace(tx.EN) == "" {
+		return errors.New("a language is missing")
+	}
+	if ru, en := placeholders(tx.RU), placeholders(tx.EN); !slices.Equal(ru, en) {
+		return fmt.Errorf("placeholders differ: ru %v, en %v", ru, en)
+	}
+	for _, format := range []string{tx.RU, tx.EN} {
+		for _, line := range strings.Split(format, "\n") {
+			for _, tag := range []string{"b", "i", "s", "u", "code", "pre", "a"} {
+				open := strings.Count(line, "<"+tag+">") + strings.Count(line, "<"+tag+" ")
+				if closed := strings.Count(line, "</"+tag+">"); open != closed {
+					return fmt.Errorf("<%s> spans lines in %q", tag, line)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// verbPattern finds fmt verbs, with an optional explicit argument index.
+var verbPattern = regexp.MustCompile(`%(\[(\d+)\])?[-+# 0]*\d*(\.\d+)?([a-zA-Z%])`)
+
+// placeholders returns "argument:verb" for each verb of format, resolving implicit
+// indexes as fmt does, sorted.
+func placeholders(format string) []string {
+	var out []string
+	next := 1
+	for _, m := range verbPattern.FindAllStringSubmatch(format, -1) {
+		if m[4] == "%" {
+			continue
+		}
+		arg := next
+		if m[2] != "" {
+			arg, _ = strconv.Atoi(m[2])
+		}
+		next = arg + 1
+		out = append(out, fmt.Sprintf("%d:%s", arg, m[4]))
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// HasText reports whether the catalog has a text of key (for tests that check that
+// the keys the code asks for exist).
+func (b *Texts) HasText(key string) bool {
+	_, ok := b.texts[key]
+	return ok
+}
+
+// CommonTexts returns the kernel's own texts: errors, buttons and words every
+// feature uses. Features' tests check their keys against them and their own.
+func CommonTexts() map[string]Text { return kernelTexts() }
+
 // errorKeys maps the errors of core that people meet to their texts, in the order
 // they are checked (errors.Is).
 var errorKeys = []struct {
 	err error
 	key string
 }{
-	{errStaleButton, "err_stale_button"},
+	{ErrStaleButton, "err_stale_button"},
 	{errCallbackTooLong, "err_stale_button"},
 	{errCallbackVerb, "err_stale_button"},
 	{errCallbackArg, "err_stale_button"},
 	{errCallbackArity, "err_stale_button"},
 	{errCallbackInt, "err_stale_button"},
-	{errProductGone, "err_product_gone"},
+	{ErrProductGone, "err_product_gone"},
 
 	{order.ErrOrderNotFound, "err_order_not_found"},
 	{order.ErrSoldOut, "err_sold_out"},
@@ -161,8 +231,8 @@ var errorKeys = []struct {
 	{order.ErrChargeNotFound, "err_charge_not_found"},
 	{order.ErrStarsRefund, "err_stars_refund"},
 	{order.ErrDuplicatePayment, "err_already_paid"},
-	{errNoDelivery, "err_no_delivery"},
-	{errNoCardPayments, "err_no_card_payments"},
+	{ErrNoDelivery, "err_no_delivery"},
+	{ErrNoCardPayments, "err_no_card_payments"},
 
 	{catalog.ErrNotStaff, "err_not_staff"},
 	{catalog.ErrNotOwner, "err_not_owner"},
@@ -232,38 +302,38 @@ var errorKeys = []struct {
 	{user.ErrNotFound, "err_not_found"},
 }
 
-// errorText explains err to a person in lang: a known error by its own text, any
+// ErrorText explains err to a person in lang: a known error by its own text, any
 // other application error by its code, and anything else as "something went wrong"
 // (its details are for the log, not for the user).
-func (b *Bot) errorText(lang string, err error) string {
+func (b *Texts) ErrorText(lang string, err error) string {
 	for _, e := range errorKeys {
 		if errors.Is(err, e.err) {
-			return b.t(lang, e.key)
+			return b.T(lang, e.key)
 		}
 	}
 	switch core.ErrorCode(err) {
 	case core.ENOTFOUND:
-		return b.t(lang, "err_not_found")
+		return b.T(lang, "err_not_found")
 	case core.EFORBIDDEN:
-		return b.t(lang, "err_forbidden")
+		return b.T(lang, "err_forbidden")
 	case core.ECONFLICT:
-		return b.t(lang, "err_conflict")
+		return b.T(lang, "err_conflict")
 	case core.EINVALID:
 		if lang == "en" {
 			// The application's message is English and safe to show.
-			return b.t(lang, "err_invalid_detail", core.ErrorMessage(err))
+			return b.T(lang, "err_invalid_detail", core.ErrorMessage(err))
 		}
-		return b.t(lang, "err_invalid")
+		return b.T(lang, "err_invalid")
 	}
-	return b.t(lang, "error_internal")
+	return b.T(lang, "error_internal")
 }
 
-// errProductGone answers a button of a product that was archived or deleted.
-var errProductGone = &core.Error{Code: core.ENOTFOUND, Message: "this product is gone"}
+// ErrProductGone answers a button of a product that was archived or deleted.
+var ErrProductGone = &core.Error{Code: core.ENOTFOUND, Message: "this product is gone"}
 
-// shopperTexts is the shopper side's catalog.
-func shopperTexts() map[string]text {
-	return map[string]text{
+// kernelTexts is the catalog of the kernel and, for now, of the shopper's side.
+func kernelTexts() map[string]Text {
+	return map[string]Text{
 		// Command menu.
 		"cmd_start":      {RU: "Магазины и каталог", EN: "Shops and catalog"},
 		"cmd_search":     {RU: "Поиск товаров", EN: "Search products"},
@@ -536,6 +606,10 @@ func shopperTexts() map[string]text {
 		// Errors.
 		"error_internal":                {RU: "Что-то пошло не так. Попробуйте чуть позже.", EN: "Something went wrong. Please try again a little later."},
 		"err_stale_button":              {RU: "Эта кнопка устарела. Начните заново: /start", EN: "This button no longer works. Start again: /start"},
+		"err_orphan_not_found":          {RU: "Такой оплаты нет.", EN: "There is no such payment."},
+		"err_orphan_not_stars":          {RU: "Через Telegram возвращают только звёзды; оплату картой возвращают у провайдера.", EN: "Only Stars are refunded through Telegram; a card payment is refunded at the provider."},
+		"err_orphan_settled":            {RU: "Эта оплата уже возвращена или решена.", EN: "This payment is already refunded or resolved."},
+		"err_orphan_refund_pending":     {RU: "Возврат этой оплаты уже идёт.", EN: "The refund of this payment is already under way."},
 		"err_product_gone":              {RU: "Этого товара больше нет.", EN: "This product is gone."},
 		"err_order_not_found":           {RU: "Заказ не найден.", EN: "Order not found."},
 		"err_sold_out":                  {RU: "Увы, товар закончился.", EN: "Sorry, it is sold out."},

@@ -1,8 +1,8 @@
 package telegram
 
 // reminderTexts are the texts of reminders.
-func reminderTexts() map[string]text {
-	return map[string]text{
+func reminderTexts() map[string]Text {
+	return map[string]Text{
 		// The unpaid order reminder.
 		"rem_unpaid_title": {RU: "⏳ <b>Заказ ждёт оплаты</b>", EN: "⏳ <b>Your order is waiting for payment</b>"},
 		"rem_unpaid": {
@@ -48,5 +48,32 @@ func reminderTexts() map[string]text {
 		"rem_adm_btn_hours":  {RU: "%d ч", EN: "%d h"},
 		"rem_adm_btn_days":   {RU: "%d дн", EN: "%d d"},
 		"rem_adm_saved":      {RU: "Сохранено", EN: "Saved"},
+	}
+}
+
+// reconcileTexts are the texts of the Stars reconciliation report.
+func reconcileTexts() map[string]Text {
+	return map[string]Text{
+		"rec_title": {
+			RU: "⚠️ <b>Сверка платежей в Stars</b>\nс %s по %s UTC; платежей у Telegram: %d.",
+			EN: "⚠️ <b>Stars payments reconciliation</b>\nfrom %s to %s UTC; payments at Telegram: %d.",
+		},
+		"rec_unknown_to_vitrina": {
+			RU: "<b>Telegram принял, у Витрины нет записи (%d):</b>",
+			EN: "<b>Telegram took them, Vitrina has no record (%d):</b>",
+		},
+		"rec_unknown_to_telegram": {
+			RU: "<b>У Витрины записаны, Telegram их не знает (%d):</b>",
+			EN: "<b>Recorded by Vitrina, unknown to Telegram (%d):</b>",
+		},
+		"rec_refund_mismatch": {
+			RU: "<b>Возврат отмечен только с одной стороны (%d):</b>",
+			EN: "<b>Refunded on one side only (%d):</b>",
+		},
+		"rec_line": {
+			RU: "• <code>%s</code>, покупатель %d, %d ⭐, %s",
+			EN: "• <code>%s</code>, buyer %d, %d ⭐, %s",
+		},
+		"rec_more": {RU: "…и ещё %d", EN: "…and %d more"},
 	}
 }

@@ -17,7 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/vitrina-shop/vitrina/bots/telegram"
+	tgbot "github.com/vitrina-shop/vitrina/bots/telegram/bot"
 	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/order"
 	"github.com/vitrina-shop/vitrina/core/postgres"
@@ -83,7 +83,7 @@ type app struct {
 	users       *user.Service
 	reviews     *review.Service
 	api         *telego.Bot
-	bot         *telegram.Bot // set by newBot, with botUsername
+	bot         *tgbot.Bot // set by newBot, with botUsername
 	botUsername string
 	// readyWithoutRedis makes /readyz check PostgreSQL only: serve without the worker
 	// stores and handles updates with PostgreSQL alone.

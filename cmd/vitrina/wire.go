@@ -11,6 +11,7 @@ import (
 	ta "github.com/mymmrac/telego/telegoapi"
 
 	"github.com/vitrina-shop/vitrina/bots/telegram"
+	tgbot "github.com/vitrina-shop/vitrina/bots/telegram/bot"
 	"github.com/vitrina-shop/vitrina/bots/telegram/inbox"
 	"github.com/vitrina-shop/vitrina/bots/telegram/throttle"
 	"github.com/vitrina-shop/vitrina/core"
@@ -106,7 +107,7 @@ func (a *app) wire(ctx context.Context) error {
 
 	// newBot builds the bot and the task handlers once getMe told the bot's username.
 	a.newBot = func(username string) error {
-		bot, err := telegram.New(telegram.Deps{
+		bot, err := tgbot.New(telegram.Deps{
 			API:           api,
 			Catalog:       cat,
 			Orders:        orders,
@@ -142,7 +143,7 @@ func (a *app) wire(ctx context.Context) error {
 			Instance:   instance,
 			Reconciler: reconcile.NewService(postgres.NewReconcile(a.db), clock),
 			Stars:      bot,
-			Broadcasts: workers.BroadcastDeps{Broadcasts: casts, Composer: bot},
+			Broadcasts: workers.BroadcastDeps{Broadcasts: casts, Composer: bot.Broadcasts},
 			Reminders:  workers.ReminderDeps{Orders: orders, Catalog: cat, Composer: bot, Clock: clock},
 			Orphans:    workers.OrphanDeps{Orphans: orphans, Composer: bot},
 			Sender: workers.SenderOptions{

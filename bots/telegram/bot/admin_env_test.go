@@ -1,4 +1,4 @@
-package telegram
+package bot
 
 import (
 	"strings"
@@ -7,6 +7,7 @@ import (
 	"github.com/mymmrac/telego"
 
 	"github.com/vitrina-shop/vitrina/bots/sandbox"
+	"github.com/vitrina-shop/vitrina/bots/telegram"
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/catalog"
 )
@@ -37,7 +38,7 @@ func (e *testEnv) forgePress(u *sandbox.User, on sandbox.Message, data string) s
 	spec := u.Spec()
 	id := 900_000_000 + forgedUpdates.Add(1)
 	q := &telego.CallbackQuery{
-		ID:           "forged-" + itoa(int(id)),
+		ID:           "forged-" + telegram.Itoa(int(id)),
 		From:         telego.User{ID: u.ID(), FirstName: spec.FirstName, LanguageCode: spec.LanguageCode},
 		ChatInstance: "forged",
 		Data:         data,

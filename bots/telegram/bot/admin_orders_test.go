@@ -1,4 +1,4 @@
-package telegram
+package bot
 
 import (
 	"strconv"
@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/vitrina-shop/vitrina/bots/sandbox"
+	"github.com/vitrina-shop/vitrina/bots/telegram"
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/order"
@@ -19,7 +20,7 @@ import (
 // else awaiting payment.
 func (e *testEnv) buyNow(u *sandbox.User, p core.ProductID, pay bool) order.Order {
 	e.t.Helper()
-	if err := u.Start(e.ctx, productLink(p)); err != nil {
+	if err := u.Start(e.ctx, telegram.ProductLink(p)); err != nil {
 		e.t.Fatal(err)
 	}
 	e.press(u, e.lastBot(u), "Buy now")
@@ -116,7 +117,7 @@ func TestSeller_ShipsPaidOrder(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if err := u.Start(env.ctx, productLink(p.ID)); err != nil {
+		if err := u.Start(env.ctx, telegram.ProductLink(p.ID)); err != nil {
 			t.Fatal(err)
 		}
 		env.press(u, env.lastBot(u), "Buy now")
@@ -145,7 +146,7 @@ func TestSeller_ShipsPaidOrder(t *testing.T) {
 		if _, err := env.catalog.AddShippingOption(env.ctx, core.UserID(cardOwner.ID()), shippingOption(cardShop.ID, "Courier", 0)); err != nil {
 			t.Fatal(err)
 		}
-		if err := u.Start(env.ctx, productLink(bread.ID)); err != nil {
+		if err := u.Start(env.ctx, telegram.ProductLink(bread.ID)); err != nil {
 			t.Fatal(err)
 		}
 		env.press(u, env.lastBot(u), "Buy now")
@@ -272,7 +273,7 @@ func TestSeller_ConfirmsCardRefund(t *testing.T) {
 	}
 	bread := env.product(owner, shop, "Bread", "", variant("", 12000, 3))
 	u := env.shopper("Anna", "en")
-	if err := u.Start(env.ctx, productLink(bread.ID)); err != nil {
+	if err := u.Start(env.ctx, telegram.ProductLink(bread.ID)); err != nil {
 		t.Fatal(err)
 	}
 	env.press(u, env.lastBot(u), "Buy now")
@@ -392,7 +393,7 @@ func TestBot_RequestCardRefund(t *testing.T) {
 	}
 	bread := env.product(owner, shop, "Bread", "", variant("", 12000, 3))
 	u := env.shopper("Anna", "en")
-	if err := u.Start(env.ctx, productLink(bread.ID)); err != nil {
+	if err := u.Start(env.ctx, telegram.ProductLink(bread.ID)); err != nil {
 		t.Fatal(err)
 	}
 	env.press(u, env.lastBot(u), "Buy now")

@@ -1,10 +1,11 @@
-package telegram
+package bot
 
 import (
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/vitrina-shop/vitrina/bots/telegram"
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/catalog"
 )
@@ -90,7 +91,7 @@ func TestSeller_EditsProduct(t *testing.T) {
 		}
 		env.wantBody(seller, "(archived)")
 		u := env.shopper("Anna", "en")
-		if err := u.Start(env.ctx, productLink(p.ID)); err != nil {
+		if err := u.Start(env.ctx, telegram.ProductLink(p.ID)); err != nil {
 			t.Fatal(err)
 		}
 		env.wantBody(u, "This link is broken or expired")
@@ -100,7 +101,7 @@ func TestSeller_EditsProduct(t *testing.T) {
 		env.press(seller, env.wantBody(seller, "Nothing here yet"), "Archived")
 		env.press(seller, env.lastBot(seller), "Dog stickers")
 		env.press(seller, env.lastBot(seller), "Restore")
-		if err := u.Start(env.ctx, productLink(p.ID)); err != nil {
+		if err := u.Start(env.ctx, telegram.ProductLink(p.ID)); err != nil {
 			t.Fatal(err)
 		}
 		env.wantBody(u, "Dog stickers", "Option: Small")
@@ -211,7 +212,7 @@ func TestSeller_StarsShopCannotAddShipping(t *testing.T) {
 	}
 	env.send(seller, "350")
 	env.wantBody(seller, refusal)
-	if st, ok, _ := env.bot.dialogs.Get(env.ctx, core.UserID(seller.ID()), seller.ID()); ok {
+	if st, ok, _ := env.deps.Dialogs.Get(env.ctx, core.UserID(seller.ID()), seller.ID()); ok {
 		t.Errorf("the conversation goes on: %+v", st)
 	}
 
@@ -228,7 +229,7 @@ func TestSeller_StarsShopCannotAddShipping(t *testing.T) {
 	if got := env.forgePress(seller, screen, "asha:"+strconv.FormatInt(int64(shop.ID), 10)); got != refusal {
 		t.Errorf("add shipping in a Stars shop = %q", got)
 	}
-	if st, ok, _ := env.bot.dialogs.Get(env.ctx, core.UserID(seller.ID()), seller.ID()); ok {
+	if st, ok, _ := env.deps.Dialogs.Get(env.ctx, core.UserID(seller.ID()), seller.ID()); ok {
 		t.Errorf("a conversation started: %+v", st)
 	}
 	if opts, _ := env.catalog.ShippingOptions(env.ctx, shop.ID); len(opts) != 1 {

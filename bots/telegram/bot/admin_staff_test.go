@@ -1,4 +1,4 @@
-package telegram
+package bot
 
 import (
 	"regexp"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/vitrina-shop/vitrina/bots/sandbox"
+	"github.com/vitrina-shop/vitrina/bots/telegram"
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/catalog"
 )
@@ -100,7 +101,7 @@ func TestOperator_BlocksShop(t *testing.T) {
 	owner, shop := env.starsShop("Sticker Hub")
 	p := env.product(owner, shop, "Cat stickers", "", variant("", 150, 5))
 	u := env.shopper("Anna", "en")
-	if err := u.Start(env.ctx, productLink(p.ID)); err != nil {
+	if err := u.Start(env.ctx, telegram.ProductLink(p.ID)); err != nil {
 		t.Fatal(err)
 	}
 	card := env.lastBot(u)

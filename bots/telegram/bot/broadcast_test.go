@@ -1,10 +1,11 @@
-package telegram
+package bot
 
 import (
 	"strings"
 	"testing"
 
 	"github.com/vitrina-shop/vitrina/bots/sandbox"
+	"github.com/vitrina-shop/vitrina/bots/telegram"
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/broadcast"
 	"github.com/vitrina-shop/vitrina/core/catalog"
@@ -28,7 +29,7 @@ func (e *testEnv) runBroadcast(id broadcast.ID) broadcast.Broadcast {
 	if err != nil {
 		e.t.Fatalf("recipients: %v", err)
 	}
-	msgs, err := e.bot.BroadcastMessages(e.ctx, bc, to)
+	msgs, err := e.bot.Broadcasts.BroadcastMessages(e.ctx, bc, to)
 	if err != nil {
 		e.t.Fatalf("compose: %v", err)
 	}
@@ -44,7 +45,7 @@ func (e *testEnv) runBroadcast(id broadcast.ID) broadcast.Broadcast {
 	if bc, _, err = e.casts.Finish(e.ctx, id); err != nil {
 		e.t.Fatalf("finish: %v", err)
 	}
-	progress, err := e.bot.BroadcastProgress(e.ctx, bc)
+	progress, err := e.bot.Broadcasts.BroadcastProgress(e.ctx, bc)
 	if err != nil {
 		e.t.Fatalf("compose progress: %v", err)
 	}
@@ -76,7 +77,7 @@ func TestBroadcast_E2E(t *testing.T) {
 	env.buyNow(anna, honey.ID, true)
 	env.buyNow(boris, honey.ID, true)
 	ivan := env.shopper("Ivan", "ru")
-	if err := ivan.Start(env.ctx, shopLink(shop.ID)); err != nil {
+	if err := ivan.Start(env.ctx, telegram.ShopLink(shop.ID)); err != nil {
 		t.Fatal(err)
 	}
 	card := env.lastBot(ivan)
@@ -207,10 +208,10 @@ func TestBroadcast_E2E(t *testing.T) {
 	})
 
 	t.Run("StrangersKeptOut", func(t *testing.T) {
-		if got := env.forgePress(anna, sandbox.Message{}, "abr:"+itoa(int(shop.ID))); got != "Only the shop's staff can do this." {
+		if got := env.forgePress(anna, sandbox.Message{}, "abr:"+telegram.Itoa(int(shop.ID))); got != "Only the shop's staff can do this." {
 			t.Errorf("a shopper opening broadcasts: %q", got)
 		}
-		if got := env.forgePress(anna, sandbox.Message{}, "abx:"+itoa(int(bc.ID))); !strings.Contains(got, "Not found") {
+		if got := env.forgePress(anna, sandbox.Message{}, "abx:"+telegram.Itoa(int(bc.ID))); !strings.Contains(got, "Not found") {
 			t.Errorf("a shopper stopping a broadcast: %q", got)
 		}
 	})

@@ -1,4 +1,4 @@
-package telegram
+package bot
 
 import (
 	"strconv"
@@ -6,10 +6,10 @@ import (
 	"testing"
 
 	"github.com/vitrina-shop/vitrina/bots/sandbox"
+	"github.com/vitrina-shop/vitrina/bots/telegram"
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/order"
-	"github.com/vitrina-shop/vitrina/core/postgres"
 )
 
 // End-to-end tests of the platform's default card provider: a card shop without a
@@ -21,30 +21,14 @@ import (
 // restarted with VITRINA_PAYMENT_PROVIDER_TOKEN changed.
 func (e *testEnv) restartBot(token string) {
 	e.t.Helper()
-	var operators []core.UserID
-	for id := range e.bot.operators {
-		operators = append(operators, id)
-	}
-	bot, err := New(Deps{
-		API:           e.api,
-		Catalog:       e.catalog,
-		Orders:        e.orders,
-		Orphans:       e.orphans,
-		Users:         e.users,
-		Reviews:       e.reviews,
-		Broadcasts:    e.casts,
-		Dialogs:       postgres.NewDialogs(e.pool),
-		Clock:         e.clock,
-		Log:           e.bot.log,
-		Username:      e.bot.username,
-		ProviderToken: token,
-		Operators:     operators,
-	})
+	d := e.deps
+	d.ProviderToken = token
+	bot, err := New(d)
 	if err != nil {
 		e.t.Fatalf("New: %v", err)
 	}
-	e.bot = bot
-	e.startInbox(bot, bot.log)
+	e.bot, e.deps = bot, d
+	e.startInbox(bot, d.Log)
 }
 
 // lastInvoiceToken returns the provider token of the last sendInvoice call.
@@ -73,7 +57,7 @@ func TestShopper_CardShopOnPlatformProvider(t *testing.T) {
 	// summary walks u from the product to the checkout summary.
 	summary := func() {
 		t.Helper()
-		if err := u.Start(env.ctx, productLink(bread.ID)); err != nil {
+		if err := u.Start(env.ctx, telegram.ProductLink(bread.ID)); err != nil {
 			t.Fatal(err)
 		}
 		env.press(u, env.lastBot(u), "Buy now")
@@ -116,7 +100,7 @@ func TestShopper_CardShopOnPlatformProvider(t *testing.T) {
 
 		env.restartBot("")
 		const refusal = "This shop cannot take card payments right now. Please try again later."
-		if err := u.Start(env.ctx, productLink(bread.ID)); err != nil {
+		if err := u.Start(env.ctx, telegram.ProductLink(bread.ID)); err != nil {
 			t.Fatal(err)
 		}
 		if ans := env.press(u, env.lastBot(u), "Buy now"); ans.Text != refusal {
@@ -165,7 +149,7 @@ func TestShopper_CardShopOnPlatformProvider(t *testing.T) {
 			t.Fatal(err)
 		}
 		bun := env.product(own, ownShop, "Bun", "", variant("", 5000, 5))
-		if err := u.Start(env.ctx, productLink(bun.ID)); err != nil {
+		if err := u.Start(env.ctx, telegram.ProductLink(bun.ID)); err != nil {
 			t.Fatal(err)
 		}
 		env.press(u, env.lastBot(u), "Buy now")

@@ -1,4 +1,4 @@
-package telegram
+package bot
 
 import (
 	"log/slog"
@@ -10,6 +10,7 @@ import (
 	"github.com/mymmrac/telego"
 
 	"github.com/vitrina-shop/vitrina/bots/sandbox"
+	"github.com/vitrina-shop/vitrina/bots/telegram"
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/order"
 )
@@ -21,7 +22,7 @@ import (
 // summary with its button labelled pay.
 func (e *testEnv) checkoutSummary(u *sandbox.User, p core.ProductID, buyNow, pay string) (sandbox.Message, telego.InlineKeyboardButton) {
 	e.t.Helper()
-	if err := u.Start(e.ctx, productLink(p)); err != nil {
+	if err := u.Start(e.ctx, telegram.ProductLink(p)); err != nil {
 		e.t.Fatal(err)
 	}
 	e.press(u, e.lastBot(u), buyNow)

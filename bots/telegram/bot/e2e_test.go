@@ -1,7 +1,8 @@
-package telegram
+package bot
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/mymmrac/telego"
 
 	"github.com/vitrina-shop/vitrina/bots/sandbox"
+	"github.com/vitrina-shop/vitrina/bots/telegram"
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/order"
@@ -214,7 +216,7 @@ func TestShopper_StaleButtons(t *testing.T) {
 	owner, shop := env.starsShop("Sticker Hub")
 	p := env.product(owner, shop, "Cat stickers", "", variant("", 150, 5))
 	u := env.shopper("Anna", "en")
-	if err := u.Start(env.ctx, productLink(p.ID)); err != nil {
+	if err := u.Start(env.ctx, telegram.ProductLink(p.ID)); err != nil {
 		t.Fatal(err)
 	}
 	card := env.lastBot(u)
@@ -278,7 +280,7 @@ func TestShopper_DoubleTapOnBuy(t *testing.T) {
 	owner, shop := env.starsShop("Sticker Hub")
 	p := env.product(owner, shop, "Cat stickers", "", variant("", 150, 5))
 	u := env.shopper("Anna", "en")
-	if err := u.Start(env.ctx, productLink(p.ID)); err != nil {
+	if err := u.Start(env.ctx, telegram.ProductLink(p.ID)); err != nil {
 		t.Fatal(err)
 	}
 	env.press(u, env.lastBot(u), "Buy now")
@@ -317,7 +319,7 @@ func TestShopper_DoublePay(t *testing.T) {
 	owner, shop := env.starsShop("Sticker Hub")
 	p := env.product(owner, shop, "Cat stickers", "", variant("", 150, 5))
 	u := env.shopper("Anna", "en")
-	if err := u.Start(env.ctx, productLink(p.ID)); err != nil {
+	if err := u.Start(env.ctx, telegram.ProductLink(p.ID)); err != nil {
 		t.Fatal(err)
 	}
 	env.press(u, env.lastBot(u), "Buy now")
@@ -356,7 +358,7 @@ func TestShopper_RedeliveredUpdates(t *testing.T) {
 	owner, shop := env.starsShop("Sticker Hub")
 	p := env.product(owner, shop, "Cat stickers", "", variant("", 150, 5))
 	u := env.shopper("Anna", "en")
-	if err := u.Start(env.ctx, productLink(p.ID)); err != nil {
+	if err := u.Start(env.ctx, telegram.ProductLink(p.ID)); err != nil {
 		t.Fatal(err)
 	}
 	env.press(u, env.lastBot(u), "Buy now")
@@ -397,7 +399,7 @@ func latePayment(updateID int, u *sandbox.User, o order.Order, charge string) te
 		Date:      time.Now().Unix(),
 		SuccessfulPayment: &telego.SuccessfulPayment{
 			Currency: string(o.Total.Currency), TotalAmount: int(o.Total.Amount),
-			InvoicePayload: invoicePayload(o.ID), TelegramPaymentChargeID: charge,
+			InvoicePayload: fmt.Sprintf("o:%d", o.ID), TelegramPaymentChargeID: charge,
 		},
 	}}
 }
@@ -410,7 +412,7 @@ func TestShopper_PaymentAfterExpiry(t *testing.T) {
 	u := env.shopper("Anna", "en")
 	checkout := func() order.Order {
 		t.Helper()
-		if err := u.Start(env.ctx, productLink(p.ID)); err != nil {
+		if err := u.Start(env.ctx, telegram.ProductLink(p.ID)); err != nil {
 			t.Fatal(err)
 		}
 		env.press(u, env.lastBot(u), "Buy now")
@@ -459,7 +461,7 @@ func TestShopper_PaymentAfterExpiry(t *testing.T) {
 		expire(o)
 		// Someone else buys the last unit meanwhile.
 		other := env.shopper("Bob", "en")
-		if err := other.Start(env.ctx, productLink(p.ID)); err != nil {
+		if err := other.Start(env.ctx, telegram.ProductLink(p.ID)); err != nil {
 			t.Fatal(err)
 		}
 		env.press(other, env.lastBot(other), "Buy now")
@@ -539,7 +541,7 @@ func TestShopper_ProductWithPhoto(t *testing.T) {
 		t.Fatal(err)
 	}
 	u := env.shopper("Anna", "en")
-	if err := u.Start(env.ctx, productLink(p.ID)); err != nil {
+	if err := u.Start(env.ctx, telegram.ProductLink(p.ID)); err != nil {
 		t.Fatal(err)
 	}
 	card := env.lastBot(u)
@@ -618,7 +620,7 @@ func TestShopper_DeepLinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	u := env.shopper("Anna", "en")
-	if err := u.Start(env.ctx, shopLink(shop.ID)); err != nil {
+	if err := u.Start(env.ctx, telegram.ShopLink(shop.ID)); err != nil {
 		t.Fatal(err)
 	}
 	if m := env.lastBot(u); !strings.Contains(m.Body(), "Sticker Hub") || !strings.Contains(m.Body(), "Choose a section") {
@@ -645,7 +647,7 @@ func TestShopper_OrdersAndCancel(t *testing.T) {
 	if m := env.lastBot(u); !strings.Contains(m.Body(), "Заказов пока нет") {
 		t.Errorf("no orders = %q", m.Body())
 	}
-	if err := u.Start(env.ctx, productLink(p.ID)); err != nil {
+	if err := u.Start(env.ctx, telegram.ProductLink(p.ID)); err != nil {
 		t.Fatal(err)
 	}
 	env.press(u, env.lastBot(u), "Купить сейчас")
@@ -684,7 +686,7 @@ func TestShopper_CartQuantityTyped(t *testing.T) {
 	owner, shop := env.starsShop("Sticker Hub")
 	p := env.product(owner, shop, "Cat stickers", "", variant("", 150, 5))
 	u := env.shopper("Anna", "en")
-	if err := u.Start(env.ctx, productLink(p.ID)); err != nil {
+	if err := u.Start(env.ctx, telegram.ProductLink(p.ID)); err != nil {
 		t.Fatal(err)
 	}
 	env.press(u, env.lastBot(u), "Add to cart")
@@ -714,7 +716,7 @@ func TestShopper_CallbacksAlwaysAnswered(t *testing.T) {
 		env.product(owner, shop, "Sticker "+strconv.Itoa(i), "", variant("", 10, 1))
 	}
 	u := env.shopper("Anna", "en")
-	if err := u.Start(env.ctx, shopLink(shop.ID)); err != nil {
+	if err := u.Start(env.ctx, telegram.ShopLink(shop.ID)); err != nil {
 		t.Fatal(err)
 	}
 	list := env.lastBot(u)
@@ -755,7 +757,7 @@ func TestBot_NotifyOrder(t *testing.T) {
 	}
 	p := env.product(owner, shop, "Cat stickers", "", variant("", 150, 5))
 	u := env.shopper("Anna", "en")
-	if err := u.Start(env.ctx, productLink(p.ID)); err != nil {
+	if err := u.Start(env.ctx, telegram.ProductLink(p.ID)); err != nil {
 		t.Fatal(err)
 	}
 	env.press(u, env.lastBot(u), "Buy now")
@@ -817,7 +819,7 @@ func TestBot_RefundStars(t *testing.T) {
 	owner, shop := env.starsShop("Sticker Hub")
 	p := env.product(owner, shop, "Cat stickers", "", variant("", 150, 5))
 	u := env.shopper("Anna", "en")
-	if err := u.Start(env.ctx, productLink(p.ID)); err != nil {
+	if err := u.Start(env.ctx, telegram.ProductLink(p.ID)); err != nil {
 		t.Fatal(err)
 	}
 	env.press(u, env.lastBot(u), "Buy now")

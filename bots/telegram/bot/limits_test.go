@@ -1,4 +1,4 @@
-package telegram
+package bot
 
 import (
 	"strconv"
@@ -7,6 +7,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/vitrina-shop/vitrina/bots/sandbox"
+	"github.com/vitrina-shop/vitrina/bots/telegram"
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/catalog"
 )
@@ -49,14 +50,14 @@ func TestShopper_ContentAtItsLimits(t *testing.T) {
 	}
 
 	u := env.shopper("Anna", "en")
-	if err := u.Start(env.ctx, productLink(p.ID)); err != nil {
+	if err := u.Start(env.ctx, telegram.ProductLink(p.ID)); err != nil {
 		t.Fatal(err)
 	}
 	card := env.lastBot(u)
 	if card.Photo == nil || !strings.Contains(card.Caption, "Price: ₽999,999.99") || !strings.Contains(card.Caption, "In stock: 999") {
 		t.Fatalf("card = %q (photo %v)", card.Caption, card.Photo != nil)
 	}
-	if n := len(utf16.Encode([]rune(card.Caption))); n > maxCaptionLen {
+	if n := len(utf16.Encode([]rune(card.Caption))); n > telegram.MaxCaptionLen {
 		t.Errorf("caption is %d long", n)
 	}
 	env.press(u, card, "➕")

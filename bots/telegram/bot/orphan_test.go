@@ -1,4 +1,4 @@
-package telegram
+package bot
 
 import (
 	"errors"
@@ -346,13 +346,13 @@ func TestOrphanPayment_OperatorsOnly(t *testing.T) {
 		t.Errorf("/admin of a shopper offers %v", buttonLabels(m))
 	}
 	for _, data := range []string{
-		fmt.Sprintf("%s:0", verbOrphans),
-		fmt.Sprintf("%s:%d", verbOrphan, p.ID),
-		fmt.Sprintf("%s:%d", verbOrphanNew, p.ID),
-		fmt.Sprintf("%s:%d", verbOrphanRefundAsk, p.ID),
-		fmt.Sprintf("%s:%d", verbOrphanResolveAsk, p.ID),
-		fmt.Sprintf("%s:%d", verbOrphanRefund, p.ID),
-		fmt.Sprintf("%s:%d", verbOrphanResolve, p.ID),
+		"aof:0",
+		fmt.Sprintf("aog:%d", p.ID),
+		fmt.Sprintf("aogn:%d", p.ID),
+		fmt.Sprintf("aogr:%d", p.ID),
+		fmt.Sprintf("aogs:%d", p.ID),
+		fmt.Sprintf("aogy:%d", p.ID),
+		fmt.Sprintf("aogz:%d", p.ID),
 	} {
 		if ans := env.forgePress(u, sandbox.Message{}, data); !strings.Contains(ans, "platform operators") {
 			t.Errorf("%s by a shopper answered %q", data, ans)

@@ -1,4 +1,4 @@
-package telegram
+package bot
 
 import (
 	"strings"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/vitrina-shop/vitrina/bots/sandbox"
+	"github.com/vitrina-shop/vitrina/bots/telegram"
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/postgres"
@@ -28,7 +29,7 @@ func TestBot_ReconcileStars(t *testing.T) {
 	}
 	p := env.product(owner, shop, "Cat stickers", "", variant("", 150, 5))
 	u := env.shopper("Anna", "en")
-	if err := u.Start(env.ctx, productLink(p.ID)); err != nil {
+	if err := u.Start(env.ctx, telegram.ProductLink(p.ID)); err != nil {
 		t.Fatal(err)
 	}
 	env.press(u, env.lastBot(u), "Buy now")

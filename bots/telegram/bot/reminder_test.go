@@ -1,4 +1,4 @@
-package telegram
+package bot
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vitrina-shop/vitrina/bots/sandbox"
+	"github.com/vitrina-shop/vitrina/bots/telegram"
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/order"
@@ -20,7 +21,7 @@ func TestRestock_NotifyMe(t *testing.T) {
 	p := env.product(owner, shop, "Desk lamp", "Warm light", variant("", 300, 0))
 	v := p.Variants[0].ID
 	u := env.shopper("Ann", "en")
-	if err := u.Start(env.ctx, productLink(p.ID)); err != nil {
+	if err := u.Start(env.ctx, telegram.ProductLink(p.ID)); err != nil {
 		t.Fatal(err)
 	}
 	card := env.wantBody(u, "Desk lamp", "Out of stock")
@@ -137,7 +138,7 @@ func TestReminders_Messages(t *testing.T) {
 	owner, shop := env.starsShop("Tea House")
 	p := env.product(owner, shop, "Green tea", "", variant("", 150, 5))
 	u := env.shopper("Ann", "en")
-	if err := u.Start(env.ctx, productLink(p.ID)); err != nil {
+	if err := u.Start(env.ctx, telegram.ProductLink(p.ID)); err != nil {
 		t.Fatal(err)
 	}
 	buyer := core.UserID(u.ID())

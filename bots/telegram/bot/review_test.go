@@ -1,4 +1,4 @@
-package telegram
+package bot
 
 import (
 	"strconv"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vitrina-shop/vitrina/bots/sandbox"
+	"github.com/vitrina-shop/vitrina/bots/telegram"
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/order"
@@ -107,7 +108,7 @@ func TestShopper_ReviewsPurchase(t *testing.T) {
 	env.wantBody(anna, "Your review", "Lovely cats")
 
 	// The product card and the shop card show the rating.
-	if err := anna.Start(env.ctx, productLink(p.ID)); err != nil {
+	if err := anna.Start(env.ctx, telegram.ProductLink(p.ID)); err != nil {
 		t.Fatal(err)
 	}
 	card := env.wantBody(anna, "⭐ 4.0 · 1 review")
@@ -175,7 +176,7 @@ func TestShopper_ReviewsPurchase(t *testing.T) {
 	}
 	env.press(op, env.lastBot(op), "🚫 Hide the review")
 	env.wantBody(op, "No reported reviews.")
-	if err := anna.Start(env.ctx, productLink(p.ID)); err != nil {
+	if err := anna.Start(env.ctx, telegram.ProductLink(p.ID)); err != nil {
 		t.Fatal(err)
 	}
 	card = env.lastBot(anna)
@@ -235,7 +236,7 @@ func TestShopper_ReviewsSeveralItems(t *testing.T) {
 	env.press(anna, pick, "⭐ Cat stickers")
 	env.press(anna, env.lastBot(anna), "5⭐")
 	// A stale button of the finished conversation changes nothing.
-	if got := env.forgePress(anna, sandbox.Message{}, "rs:"+stepReviewRating+":1:old"); got != "Этот шаг уже пройден." {
+	if got := env.forgePress(anna, sandbox.Message{}, "rs:rv.rate:1:old"); got != "Этот шаг уже пройден." {
 		t.Errorf("stale step button: %q", got)
 	}
 	env.send(anna, "Отличные!")
@@ -248,7 +249,7 @@ func TestShopper_ReviewsSeveralItems(t *testing.T) {
 	if r, _ := env.reviews.ShopRating(env.ctx, shop.ID); r != (review.Rating{Count: 2, Sum: 7}) || r.Tenths() != 35 {
 		t.Errorf("shop rating = %+v", r)
 	}
-	if err := anna.Start(env.ctx, productLink(cats.ID)); err != nil {
+	if err := anna.Start(env.ctx, telegram.ProductLink(cats.ID)); err != nil {
 		t.Fatal(err)
 	}
 	card := env.wantBody(anna, "⭐ 5,0 · 1 отзыв")

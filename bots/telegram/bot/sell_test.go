@@ -1,4 +1,4 @@
-package telegram
+package bot
 
 import (
 	"strings"
@@ -78,7 +78,7 @@ func TestSeller_OpensStarsShopAndAddsProduct(t *testing.T) {
 	}
 	env.wantBody(seller, "Cat stickers", "Variants:", "on hand 5, reserved 0", "on hand 3, reserved 0")
 	// A second tap on Save (the preview is gone) creates nothing.
-	if got := env.forgePress(seller, preview, "ad:"+stepProductPreview+":"+buttonSave); got != "This step is over." {
+	if got := env.forgePress(seller, preview, "ad:p.preview:save"); got != "This step is over." {
 		t.Errorf("second save = %q", got)
 	}
 

@@ -1,4 +1,4 @@
-package telegram
+package bot
 
 import (
 	"bytes"
@@ -16,6 +16,7 @@ import (
 	"github.com/mymmrac/telego"
 
 	"github.com/vitrina-shop/vitrina/bots/sandbox"
+	"github.com/vitrina-shop/vitrina/bots/telegram"
 	"github.com/vitrina-shop/vitrina/bots/telegram/inbox"
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/broadcast"
@@ -56,6 +57,7 @@ type testEnv struct {
 	tg      *sandbox.Server
 	api     *telego.Bot
 	bot     *Bot
+	deps    telegram.Deps // what bot was made of
 	inbox   *inbox.Inbox
 	webhook string // the webhook's URL
 	logs    *logRecorder
@@ -124,7 +126,7 @@ func newTestEnv(t *testing.T, opts ...func(*testEnvOptions)) *testEnv {
 		api:     api,
 		logs:    logs,
 	}
-	env.bot, err = New(Deps{
+	env.deps = telegram.Deps{
 		API:           api,
 		Catalog:       env.catalog,
 		Orders:        env.orders,
@@ -138,7 +140,8 @@ func newTestEnv(t *testing.T, opts ...func(*testEnvOptions)) *testEnv {
 		Username:      me.Username,
 		ProviderToken: o.providerToken,
 		Operators:     o.operators,
-	})
+	}
+	env.bot, err = New(env.deps)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

@@ -1,0 +1,92 @@
+package reviews
+
+import telegram "github.com/vitrina-shop/vitrina/bots/telegram"
+
+// reviewTexts are the texts of reviews.
+func reviewTexts() map[string]telegram.Text {
+	return map[string]telegram.Text{
+		"adm_btn_reviews": {RU: "⭐ Отзывы", EN: "⭐ Reviews"},
+
+		// The product card, the shop card, the list of a product's reviews.
+		"rev_card_rating":    {RU: "⭐ %s · %s", EN: "⭐ %s · %s"},
+		"rev_n_reviews":      {RU: "%[1]d отзыв|%[1]d отзыва|%[1]d отзывов", EN: "%[1]d review|%[1]d reviews"},
+		"rev_shop_rating":    {RU: "Рейтинг магазина: ⭐ %s · %s", EN: "Shop rating: ⭐ %s · %s"},
+		"rev_btn_reviews":    {RU: "💬 Отзывы (%d)", EN: "💬 Reviews (%d)"},
+		"rev_list_title":     {RU: "💬 <b>Отзывы · %s</b>\n⭐ %s · %s", EN: "💬 <b>Reviews · %s</b>\n⭐ %s · %s"},
+		"rev_list_empty":     {RU: "💬 <b>Отзывы · %s</b>\n\nОтзывов пока нет.", EN: "💬 <b>Reviews · %s</b>\n\nNo reviews yet."},
+		"rev_item_head":      {RU: "%s <b>%s</b> · %s", EN: "%s <b>%s</b> · %s"},
+		"rev_item_title":     {RU: "<i>%s</i>", EN: "<i>%s</i>"},
+		"rev_item_photos":    {RU: "📷 Фото: %d", EN: "📷 Photos: %d"},
+		"rev_item_reply":     {RU: "↳ <i>Ответ магазина:</i> %s", EN: "↳ <i>The shop replied:</i> %s"},
+		"rev_anonymous":      {RU: "Покупатель", EN: "A shopper"},
+		"rev_btn_open":       {RU: "📖 Отзыв %d целиком", EN: "📖 Review %d in full"},
+		"rev_btn_photos":     {RU: "📷 Фото к отзыву %d", EN: "📷 Photos of review %d"},
+		"rev_btn_to_product": {RU: "⬅️ К товару", EN: "⬅️ Back to the product"},
+
+		// Writing a review.
+		"dialog_review_write":  {RU: "отзыв", EN: "the review"},
+		"rev_btn_leave":        {RU: "⭐ Оставить отзыв", EN: "⭐ Leave a review"},
+		"rev_pick_line":        {RU: "⭐ Какой товар из заказа №%d вы хотите оценить?", EN: "⭐ Which item of order #%d would you like to review?"},
+		"rev_btn_line":         {RU: "⭐ %s", EN: "⭐ %s"},
+		"rev_btn_line_done":    {RU: "✅ %s", EN: "✅ %s"},
+		"rev_ask_rating":       {RU: "⭐ Как вам <b>%s</b>? Поставьте оценку:", EN: "⭐ How do you like <b>%s</b>? Rate it:"},
+		"rev_want_rating":      {RU: "оценку: нажмите на звёзды", EN: "a rating: tap the stars"},
+		"rev_err_rating":       {RU: "Оценка — от 1 до 5 звёзд. Нажмите на звёзды ниже.", EN: "A rating is 1 to 5 stars. Tap the stars below."},
+		"rev_ask_text":         {RU: "%s\n\nНапишите пару слов о товаре: что понравилось, что нет (до %d символов). Или пропустите.", EN: "%s\n\nSay a few words about it: what you liked, what you did not (up to %d characters). Or skip."},
+		"rev_ask_text_current": {RU: "Сейчас в отзыве: «%s»", EN: "Your review says now: “%s”"},
+		"rev_want_text":        {RU: "текст отзыва (или «Пропустить»)", EN: "the text of the review (or Skip)"},
+		"rev_err_text":         {RU: "Слишком длинно: в отзыве до 1000 символов. Сократите, пожалуйста.", EN: "That is too long: a review has up to 1000 characters. Please make it shorter."},
+		"rev_btn_keep_text":    {RU: "Оставить текст", EN: "Keep the text"},
+		"rev_btn_no_text":      {RU: "Без текста", EN: "No text"},
+		"rev_ask_photos":       {RU: "📷 Пришлите до %d фото товара — или нажмите «Пропустить».", EN: "📷 Send up to %d photos of it, or tap Skip."},
+		"rev_photo_added":      {RU: "Фото %d из %d добавлено. Пришлите ещё или нажмите «Готово».", EN: "Photo %d of %d added. Send another, or tap Done."},
+		"rev_btn_keep_photos":  {RU: "Оставить прежние фото (%d)", EN: "Keep the photos (%d)"},
+		"rev_btn_no_photos":    {RU: "Без фото", EN: "No photos"},
+		"rev_saved":            {RU: "🙏 Спасибо за отзыв!", EN: "🙏 Thank you for your review!"},
+		"rev_updated":          {RU: "✏️ Отзыв обновлён.", EN: "✏️ Your review is updated."},
+		"rev_mine":             {RU: "<b>Ваш отзыв</b>\n\n%s", EN: "<b>Your review</b>\n\n%s"},
+		"rev_editable_until":   {RU: "Изменить его можно до %s.", EN: "You can change it until %s."},
+		"rev_not_editable":     {RU: "Срок, когда отзыв можно изменить, прошёл.", EN: "It can no longer be changed."},
+		"rev_mine_hidden":      {RU: "🚫 Операторы скрыли этот отзыв: его никто не видит.", EN: "🚫 The operators hid this review: nobody sees it."},
+		"rev_btn_edit":         {RU: "✏️ Изменить", EN: "✏️ Change it"},
+		"rev_btn_other_items":  {RU: "⭐ Другие товары заказа", EN: "⭐ Other items of the order"},
+		"rev_btn_all_reviews":  {RU: "💬 Все отзывы о товаре", EN: "💬 All reviews of the product"},
+
+		// Errors of reviews.
+		"rev_err_not_verified":  {RU: "Отзыв может оставить только покупатель, получивший этот заказ.", EN: "Only the shopper who received this order can review it."},
+		"rev_err_not_completed": {RU: "Отзыв можно оставить, когда заказ получен.", EN: "You can leave a review once you have received the order."},
+		"rev_err_not_author":    {RU: "Изменить отзыв может только его автор.", EN: "Only its author can change a review."},
+		"rev_err_line":          {RU: "Такого товара в заказе нет.", EN: "There is no such item in the order."},
+		"rev_err_already":       {RU: "Этот товар из заказа уже оценён.", EN: "This item is already reviewed."},
+		"rev_err_edit_window":   {RU: "Отзыв можно изменить в течение 7 дней после публикации.", EN: "A review can be changed for 7 days after it is written."},
+		"rev_err_photos":        {RU: "В отзыве не больше 3 фото.", EN: "A review has at most 3 photos."},
+		"rev_err_photo":         {RU: "Это фото не подходит: пришлите другое.", EN: "That photo does not work: please send another."},
+		"rev_err_not_found":     {RU: "Отзыв не найден: возможно, его скрыли.", EN: "Review not found: it may have been hidden."},
+		"rev_err_reply":         {RU: "Ответ — это текст до 1000 символов.", EN: "A reply is text of up to 1000 characters."},
+		"rev_err_replied":       {RU: "Магазин уже ответил на этот отзыв: ответить можно один раз.", EN: "The shop has already replied to this review: one reply per review."},
+		"rev_err_reported":      {RU: "Жалоба на этот отзыв уже у операторов.", EN: "This review is already reported to the operators."},
+		"rev_err_moderated":     {RU: "Операторы уже проверили этот отзыв и оставили его.", EN: "The operators have already checked this review and kept it."},
+
+		// The seller's reviews.
+		"dialog_review_reply": {RU: "ответ на отзыв", EN: "the reply to a review"},
+		"rev_adm_title":       {RU: "⭐ <b>Отзывы · %s</b>\n⭐ %s · %s", EN: "⭐ <b>Reviews · %s</b>\n⭐ %s · %s"},
+		"rev_adm_empty":       {RU: "⭐ <b>Отзывы · %s</b>\n\nОтзывов пока нет: покупатели смогут оценить товары, когда получат заказы.", EN: "⭐ <b>Reviews · %s</b>\n\nNo reviews yet: shoppers can review what they bought once they receive it."},
+		"rev_adm_item":        {RU: "<b>%d.</b> %s", EN: "<b>%d.</b> %s"},
+		"rev_adm_reported":    {RU: "⚠️ Жалоба у операторов", EN: "⚠️ Reported to the operators"},
+		"rev_btn_reply":       {RU: "💬 Ответить на %d", EN: "💬 Reply to %d"},
+		"rev_btn_report":      {RU: "⚠️ Пожаловаться на %d", EN: "⚠️ Report %d"},
+		"rev_ask_reply":       {RU: "💬 <b>Ответ на отзыв</b>\n\n%s\n\nНапишите ответ: его увидят все покупатели под отзывом. Ответить можно один раз, до %d символов.", EN: "💬 <b>Reply to the review</b>\n\n%s\n\nWrite your reply: every shopper will see it under the review. You can reply once, up to %d characters."},
+		"rev_want_reply":      {RU: "текст ответа", EN: "the text of the reply"},
+		"rev_replied":         {RU: "✅ Ответ опубликован.", EN: "✅ Your reply is published."},
+		"rev_report_ask":      {RU: "⚠️ <b>Пожаловаться операторам?</b>\n\n%s\n\nОператоры проверят отзыв и скроют его, если он нарушает правила: оскорбления, спам, не о товаре.", EN: "⚠️ <b>Report it to the operators?</b>\n\n%s\n\nThe operators will check it and hide it if it breaks the rules: abuse, spam, not about the product."},
+		"rev_btn_report_yes":  {RU: "⚠️ Да, пожаловаться", EN: "⚠️ Yes, report it"},
+		"rev_reported":        {RU: "Жалоба отправлена операторам.", EN: "Reported to the operators."},
+		"rev_btn_operator":    {RU: "⚠️ Жалобы на отзывы (%d)", EN: "⚠️ Reported reviews (%d)"},
+		"rev_op_item":         {RU: "⚠️ <b>Жалоба на отзыв</b> · %d из %d\nМагазин: %s\n\n%s", EN: "⚠️ <b>Reported review</b> · %d of %d\nShop: %s\n\n%s"},
+		"rev_op_empty":        {RU: "⚠️ Жалоб на отзывы нет. 👍", EN: "⚠️ No reported reviews. 👍"},
+		"rev_btn_hide":        {RU: "🚫 Скрыть отзыв", EN: "🚫 Hide the review"},
+		"rev_btn_keep":        {RU: "✅ Оставить", EN: "✅ Keep it"},
+		"rev_hidden":          {RU: "Отзыв скрыт.", EN: "The review is hidden."},
+		"rev_kept":            {RU: "Отзыв оставлен.", EN: "The review is kept."},
+	}
+}
