@@ -12,12 +12,7 @@ import (
 // imports no transport or infrastructure, SQL stays in core/postgres, adapters do not
 // reach into each other.
 func TestImportRules(t *testing.T) {
-	rules := []struct {
-		pkgs      string   // a package pattern of `go list`
-		except    []string // package path prefixes of the pattern the rule does not cover
-		forbidden []string // import path prefixes none of them may depend on, even indirectly
-		allowed   []string // import paths (exact) the forbidden prefixes do not cover
-	}{
+	rules := []importRule{
 		{
 			pkgs:      "github.com/vitrina-shop/vitrina/core/...",
 			except:    []string{"github.com/vitrina-shop/vitrina/core/postgres"},
@@ -49,6 +44,26 @@ func TestImportRules(t *testing.T) {
 			forbidden: []string{"github.com/hibiken/asynq", "github.com/jackc/pgx", "github.com/vitrina-shop/vitrina/core/postgres", "github.com/vitrina-shop/vitrina/workers"},
 		},
 	}
+	// The Telegram adapter is a kernel and features (ARCHITECTURE.md): the kernel
+	// knows no feature, and a feature knows the kernel, its own parts and no other
+	// feature; bots/telegram/bot alone puts them together.
+	const tg = "github.com/vitrina-shop/vitrina/bots/telegram"
+	features := []string{tg + "/shopper", tg + "/admin", tg + "/reviews", tg + "/broadcasts", tg + "/outbound"}
+	rules = append(rules, importRule{pkgs: tg, forbidden: append([]string{tg + "/bot"}, features...)})
+	for _, f := range features {
+		var others []string
+		for _, o := range features {
+			if o != f {
+				others = append(others, o)
+			}
+		}
+		rules = append(rules, struct {
+			pkgs      string
+			except    []string
+			forbidden []string
+			allowed   []string
+		}{pkgs: f + "/...", forbidden: append([]string{tg + "/bot"}, others...)})
+	}
 	for _, r := range rules {
 		out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Deps " "}}`, r.pkgs).Output()
 		if err != nil {
@@ -78,6 +93,14 @@ func TestImportRules(t *testing.T) {
 			}
 		}
 	}
+}
+
+// importRule forbids the packages of a pattern some dependencies.
+type importRule struct {
+	pkgs      string   // a package pattern of `go list`
+	except    []string // package path prefixes of the pattern the rule does not cover
+	forbidden []string // import path prefixes none of them may depend on, even indirectly
+	allowed   []string // import paths (exact) the forbidden prefixes do not cover
 }
 
 func hasPrefix(pkg string, prefixes []string) bool {
