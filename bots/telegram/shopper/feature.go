@@ -53,5 +53,6 @@ func New(d telegram.Deps) *Feature {
 func (b *Feature) Register(k *telegram.Bot, r *telegram.Router) {
 	b.k = k
 	b.shopperRoutes(r)
+	r.AddTexts(shopperTexts())
 	b.reminderRoutes(r)
 }
