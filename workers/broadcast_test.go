@@ -60,12 +60,14 @@ func (bcComposer) BroadcastProgress(ctx context.Context, b broadcast.Broadcast) 
 }
 
 // bcTransport is Telegram: it records what it took, refuses chats in blocked
-// with a 403, and calls before (if set) ahead of each send.
+// with a 403 and those in tooMany with a 429 (that many times), and calls
+// before (if set) ahead of each send.
 type bcTransport struct {
 	mu      sync.Mutex
 	sent    map[int64]int // recipient chat -> messages taken
 	edits   []string      // progress texts, in order
 	blocked map[int64]bool
+	tooMany map[int64]int
 	before  func(m core.Message)
 }
 
@@ -77,6 +79,10 @@ func (tr *bcTransport) Deliver(ctx context.Context, m core.Message) error {
 	defer tr.mu.Unlock()
 	if tr.blocked[m.Chat] {
 		return &core.SendError{Code: 403, Description: "Forbidden: bot was blocked by the user"}
+	}
+	if tr.tooMany[m.Chat] > 0 {
+		tr.tooMany[m.Chat]--
+		return &core.SendError{Code: 429, Description: "Too Many Requests: retry after 1", RetryAfter: time.Second}
 	}
 	if m.Method == "editMessageText" {
 		var p struct{ Text string }
@@ -129,16 +135,22 @@ const (
 	bcPeople   = 23 // four pages
 )
 
-func bcSetup(t *testing.T) *bcBundle {
+// bcSetup makes the test's world; opts change the broadcast deps (page size
+// bcPageSize, progress every 5) before the workers are made.
+func bcSetup(t *testing.T, opts ...func(*workers.BroadcastDeps)) *bcBundle {
 	t.Helper()
 	pool, _ := pgtest.NewDB(t)
 	b := &bcBundle{
 		ctx: context.Background(), pool: pool, env: asynqtest.New(t), owner: bcOwner,
-		tr: &bcTransport{sent: map[int64]int{}, blocked: map[int64]bool{}},
+		tr: &bcTransport{sent: map[int64]int{}, blocked: map[int64]bool{}, tooMany: map[int64]int{}},
 	}
 	clock := core.SystemClock{}
 	b.svc = broadcast.NewService(postgres.NewBroadcasts(pool), clock)
 	b.users = user.NewService(postgres.NewUsers(pool), clock)
+	deps := workers.BroadcastDeps{Broadcasts: b.svc, Composer: bcComposer{}, PageSize: bcPageSize, ProgressEvery: 5}
+	for _, opt := range opts {
+		opt(&deps)
+	}
 	b.w = workers.New(workers.Deps{
 		Outbox:      postgres.NewOutbox(pool),
 		Queue:       b.env.Client,
@@ -151,7 +163,7 @@ func bcSetup(t *testing.T) *bcBundle {
 			KeyPrefix: b.env.KeyPrefix,
 			Limits:    ratelimit.Limits{Global: 2000, GlobalBurst: 200, PerChat: 100, PerChatBurst: 10, PerGroup: 100, PerGroupBurst: 10},
 		},
-		Broadcasts: workers.BroadcastDeps{Broadcasts: b.svc, Composer: bcComposer{}, PageSize: bcPageSize, ProgressEvery: 5},
+		Broadcasts: deps,
 	})
 
 	b.exec(t, `INSERT INTO users (id, first_name) SELECT g, 'u' FROM generate_series($1::bigint, $2::bigint) g`,
@@ -190,19 +202,14 @@ func (b *bcBundle) start(t *testing.T) broadcast.Broadcast {
 }
 
 // queueAll runs the start and page tasks of a broadcast by hand, as a worker
-// would, so that all its messages are queued before the sender runs.
+// would: the pages send their messages themselves, but for those they hand to
+// the sender's queue.
 func (b *bcBundle) queueAll(t *testing.T, id broadcast.ID) {
 	t.Helper()
-	payload := fmt.Appendf(nil, `{"broadcast_id":%d}`, id)
-	if err := b.w.HandleBroadcastStart(b.ctx, asynq.NewTask(broadcast.JobStart, payload)); err != nil {
-		t.Fatalf("start task: %v", err)
-	}
+	b.materialize(t, id)
 	after := core.UserID(0)
 	for {
-		p := fmt.Appendf(nil, `{"broadcast_id":%d,"after":%d}`, id, after)
-		if err := b.w.HandleBroadcastPage(b.ctx, asynq.NewTask(workers.TypeBroadcastPage, p)); err != nil {
-			t.Fatalf("page task: %v", err)
-		}
+		b.runPage(t, id, after)
 		rs, err := b.svc.Recipients(b.ctx, id, after, bcPageSize)
 		if err != nil {
 			t.Fatal(err)
@@ -211,6 +218,25 @@ func (b *bcBundle) queueAll(t *testing.T, id broadcast.ID) {
 			return
 		}
 		after = rs[len(rs)-1].UserID
+	}
+}
+
+// materialize runs a broadcast's start task by hand: its recipients are
+// recorded and its first page task waits in the queue.
+func (b *bcBundle) materialize(t *testing.T, id broadcast.ID) {
+	t.Helper()
+	payload := fmt.Appendf(nil, `{"broadcast_id":%d}`, id)
+	if err := b.w.HandleBroadcastStart(b.ctx, asynq.NewTask(broadcast.JobStart, payload)); err != nil {
+		t.Fatalf("start task: %v", err)
+	}
+}
+
+// runPage runs the page task of a broadcast's share above after by hand.
+func (b *bcBundle) runPage(t *testing.T, id broadcast.ID, after core.UserID) {
+	t.Helper()
+	p := fmt.Appendf(nil, `{"broadcast_id":%d,"after":%d}`, id, after)
+	if err := b.w.HandleBroadcastPage(b.ctx, asynq.NewTask(workers.TypeBroadcastPage, p)); err != nil {
+		t.Fatalf("page task: %v", err)
 	}
 }
 
@@ -304,13 +330,15 @@ func TestBroadcast_SendsEachOnce(t *testing.T) {
 	}
 }
 
-// Cancelled after three messages, a broadcast sends no more: the queued messages
-// are skipped, the rest counted not sent, and the report says stopped.
+// Cancelled while its first page is being sent, a broadcast sends nothing past
+// that page (a page's recipients are checked together, before it goes): the
+// rest are counted not sent, and the report says stopped.
 func TestBroadcast_CancelMidway(t *testing.T) {
 	t.Parallel()
-	b := bcSetup(t)
+	// One message at a time: the cancel comes before the page's fourth send.
+	b := bcSetup(t, func(d *workers.BroadcastDeps) { d.Senders = 1 })
 	bc := b.start(t)
-	b.queueAll(t, bc.ID)
+	b.materialize(t, bc.ID)
 	var (
 		mu    sync.Mutex
 		count int
@@ -325,27 +353,33 @@ func TestBroadcast_CancelMidway(t *testing.T) {
 			}
 		}
 	}
-	b.serve(t, 1) // one message at a time: the fourth asks after the cancel
-	// The queued messages done with, and whatever they led to.
-	b.env.WaitIdle(t, func() bool { return countJobs(t, b.pool, "relayed_at IS NULL") == 0 })
-	got := b.broadcast(t, bc.ID)
-	if people, _ := b.tr.got(); people != 3 {
-		t.Errorf("%d people got it after a cancel at the third, want 3", people)
+	b.runPage(t, bc.ID, 0)
+	people, twice := b.tr.got()
+	if people < 3 || people > bcPageSize || twice {
+		t.Errorf("%d people got it (twice: %v) after a cancel at the third, want 3 to %d", people, twice, bcPageSize)
 	}
-	if got.Status != broadcast.StatusCancelled || got.Sent+got.Cancelled != bcPeople {
+	got := b.broadcast(t, bc.ID)
+	if got.Status != broadcast.StatusCancelled || got.Sent+got.Cancelled != bcPeople || got.Sent > people {
 		t.Errorf("cancelled: %+v", got)
+	}
+	// The page task the start queued, and the report the cancel asked for.
+	b.serve(t, 10)
+	b.env.WaitIdle(t, func() bool { return countJobs(t, b.pool, "relayed_at IS NULL") == 0 })
+	if again, _ := b.tr.got(); again != people {
+		t.Errorf("%d people got it once the queued page ran, want %d", again, people)
 	}
 	bcWait(t, "the report after the cancel", func() bool {
 		return b.tr.lastEdit() == fmt.Sprintf("cancelled sent=%d blocked=0 skipped=0 pending=0", got.Sent)
 	})
 }
 
-// Someone who opts out while their message waits in the queue does not get it.
+// Someone who opts out after the broadcast started, before their page is
+// sent, does not get it.
 func TestBroadcast_UnsubscribeHonoredAtOnce(t *testing.T) {
 	t.Parallel()
 	b := bcSetup(t)
 	bc := b.start(t)
-	b.queueAll(t, bc.ID)
+	b.materialize(t, bc.ID)
 	last := bcFirst + bcPeople - 1
 	if err := b.svc.Unsubscribe(b.ctx, last, b.shop); err != nil {
 		t.Fatal(err)
@@ -364,5 +398,77 @@ func TestBroadcast_UnsubscribeHonoredAtOnce(t *testing.T) {
 	}
 	if s := b.recipient(t, bc.ID, last); s != "skipped" {
 		t.Errorf("the opted-out recipient is %s", s)
+	}
+}
+
+// A page run again after its outcomes were lost (a crash before they were
+// recorded) sends nobody twice and counts each once; a message Telegram
+// refused with 429 goes through the sender's queue after retry_after, and a
+// page run again meanwhile leaves it to the queue.
+func TestBroadcast_PageRunAgainSendsNobodyTwice(t *testing.T) {
+	t.Parallel()
+	b := bcSetup(t)
+	held := bcFirst + 9
+	b.tr.tooMany[int64(held)] = 1
+	bc := b.start(t)
+	b.queueAll(t, bc.ID)
+	if people, twice := b.tr.got(); people != bcPeople-1 || twice {
+		t.Fatalf("after the pages: %d people (twice: %v), want all but the one held by a 429", people, twice)
+	}
+	if s := b.recipient(t, bc.ID, held); s != "pending" {
+		t.Fatalf("the recipient held by a 429 is %s, want pending", s)
+	}
+
+	// Every outcome lost, as if the worker died before recording any.
+	b.exec(t, `UPDATE broadcast_recipients SET status = 'pending', done_at = NULL WHERE broadcast_id = $1`, bc.ID)
+	b.exec(t, `DELETE FROM broadcast_counters WHERE broadcast_id = $1`, bc.ID)
+	b.queueAll(t, bc.ID)
+	if people, twice := b.tr.got(); people != bcPeople-1 || twice {
+		t.Errorf("after the pages ran again: %d people (twice: %v)", people, twice)
+	}
+	if got := b.broadcast(t, bc.ID); got.Sent != bcPeople-1 || got.Pending() != 1 {
+		t.Errorf("after the pages ran again: %+v", got)
+	}
+
+	// The queue sends the held message after retry_after, and the broadcast ends.
+	b.serve(t, 10)
+	bcWait(t, "the broadcast to finish", func() bool { return b.broadcast(t, bc.ID).Status == broadcast.StatusFinished })
+	if people, twice := b.tr.got(); people != bcPeople || twice {
+		t.Errorf("at the end: %d people (twice: %v), want %d once each", people, twice, bcPeople)
+	}
+	if got := b.broadcast(t, bc.ID); got.Sent != bcPeople {
+		t.Errorf("finished: %+v", got)
+	}
+	want := fmt.Sprintf("finished sent=%d blocked=0 skipped=0 pending=0", bcPeople)
+	bcWait(t, "the final report", func() bool { return b.tr.lastEdit() == want })
+}
+
+// A broadcast longer than one task's share goes on task after task, the next
+// one starting before the last ends, and reaches everyone once.
+func TestBroadcast_SharesFollowEachOther(t *testing.T) {
+	t.Parallel()
+	b := bcSetup(t, func(d *workers.BroadcastDeps) { d.TaskPages = 1 })
+	b.serve(t, 10)
+	bc := b.start(t)
+	bcWait(t, "the broadcast to finish", func() bool { return b.broadcast(t, bc.ID).Status == broadcast.StatusFinished })
+	if people, twice := b.tr.got(); people != bcPeople || twice {
+		t.Errorf("%d people got it (twice: %v), want %d once each", people, twice, bcPeople)
+	}
+	want := fmt.Sprintf("finished sent=%d blocked=0 skipped=0 pending=0", bcPeople)
+	bcWait(t, "the final report", func() bool { return b.tr.lastEdit() == want })
+	// Four shares of seven: four page tasks, none run twice.
+	b.env.WaitIdle(t)
+	tasks, err := b.env.Inspector.ListCompletedTasks(b.env.QueuePrefix + workers.QueueDefault)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages := 0
+	for _, task := range tasks {
+		if task.Type == workers.TypeBroadcastPage {
+			pages++
+		}
+	}
+	if pages != 4 {
+		t.Errorf("%d page tasks, want 4", pages)
 	}
 }

@@ -19,7 +19,9 @@ import (
 )
 
 // The sender: every message Vitrina writes on its own initiative (core.Message)
-// goes through it, as one asynq task per message, in the queue of its priority.
+// goes through it, as one asynq task per message, in the queue of its priority
+// (a broadcast's page tasks take the same steps for their messages themselves,
+// and hand it only those to try again later: broadcast.go).
 // The task waits for a slot of the rate limits every worker shares through Redis
 // (workers/ratelimit), asks the transport (the bot) to make the Bot API call, and
 // then remembers the message's key for a day, so that neither a second enqueue
@@ -139,6 +141,9 @@ type sender struct {
 	mu       sync.RWMutex
 	trackers map[string]Tracker
 
+	// flights bounds the calls of broadcast pages under way (broadcast.go).
+	flights *flights
+
 	sent      *prometheus.CounterVec
 	tooMany   prometheus.Counter
 	retries   *prometheus.CounterVec
@@ -169,6 +174,7 @@ func newSender(rdb redis.UniversalClient, tr Transport, users Recipients, instan
 	}
 	if rdb != nil {
 		s.limiter = ratelimit.New(rdb, opt.Limits, ratelimit.Options{KeyPrefix: opt.KeyPrefix + "ratelimit:"})
+		s.flights = newFlights(s.limiter.Limits().Global)
 	}
 	f := promauto.With(reg)
 	s.sent = f.NewCounterVec(prometheus.CounterOpts{
@@ -209,9 +215,9 @@ func (w *Workers) Track(kind string, t Tracker) {
 // error when Redis fails: then the caller's task fails and retries, and the
 // messages enqueued before the failure are not sent twice.
 //
-// Many messages (a page of a broadcast) are enqueued by several goroutines at
-// once: one enqueue is a round trip to Redis, and one after the other they would
-// cap a broadcast at about a thousand messages a second.
+// Many messages are enqueued by several goroutines at once: one enqueue is a
+// round trip to Redis, and one after the other they would cap the sender at
+// about a thousand messages a second.
 func (w *Workers) Send(ctx context.Context, msgs ...core.Message) error {
 	for _, m := range msgs {
 		if err := m.Validate(); err != nil {
@@ -259,17 +265,27 @@ func (w *Workers) enqueueMessage(ctx context.Context, m core.Message) error {
 	if m.Coalesce != "" {
 		return w.sendLatest(ctx, m)
 	}
+	return w.enqueueMessageIn(ctx, m, 0)
+}
+
+// enqueueMessageIn puts one message in the queue of its priority, to be sent
+// no sooner than in delay.
+func (w *Workers) enqueueMessageIn(ctx context.Context, m core.Message, delay time.Duration) error {
 	payload, err := json.Marshal(sendTask{Message: m, Enqueued: time.Now().UnixMicro()})
 	if err != nil {
 		return fmt.Errorf("enqueue message %s: %w", m.Key, err)
 	}
-	_, err = w.queue.EnqueueContext(ctx, asynq.NewTask(TypeSend, payload),
-		asynq.Queue(w.prefix+queueOf(m.Priority)),
-		asynq.TaskID(w.send.taskIDs+m.Key),
+	opts := []asynq.Option{
+		asynq.Queue(w.prefix + queueOf(m.Priority)),
+		asynq.TaskID(w.send.taskIDs + m.Key),
 		asynq.Retention(w.send.opt.KeyLifetime),
 		asynq.MaxRetry(sendMaxRetry),
-		asynq.Timeout(maxInlineWait+sendTimeout+10*time.Second),
-	)
+		asynq.Timeout(maxInlineWait + sendTimeout + 10*time.Second),
+	}
+	if delay > 0 {
+		opts = append(opts, asynq.ProcessIn(delay))
+	}
+	_, err = w.queue.EnqueueContext(ctx, asynq.NewTask(TypeSend, payload), opts...)
 	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		return fmt.Errorf("enqueue message %s: %w", m.Key, err)
 	}
@@ -341,6 +357,10 @@ func retryDelay(n int, err error, t *asynq.Task) time.Duration {
 // sentKey is the Redis key that remembers a sent message.
 func (s *sender) sentKey(key string) string { return s.prefix + "sent:" + key }
 
+// queuedKey is the Redis key that remembers a broadcast's message a page task
+// handed to the queue (it then belongs to its TypeSend task).
+func (s *sender) queuedKey(key string) string { return s.prefix + "queued:" + key }
+
 // deliver sends m unless it was sent already, its recipient is unreachable or
 // its tracker says no, waiting for its rate-limit slot first. It returns the
 // outcome, and an error when the task should be retried (or fail for good).
@@ -397,12 +417,29 @@ func (w *Workers) deliver(ctx context.Context, m core.Message, enqueued time.Tim
 	if err := w.waitSlot(ctx, m); err != nil {
 		return "", err
 	}
+	o, err := w.call(ctx, m, enqueued)
+	if err != nil {
+		return "", err
+	}
+	if _, err := done(o); err != nil {
+		return "", err
+	}
+	return o, nil
+}
+
+// call makes the Bot API call of m, whose rate-limit slot is taken, and says
+// what became of it: the outcome when the message is done with (sent, or
+// refused for good), or an error when it should be tried again (an
+// *errRetryIn after a 429, whose pause it has shared with the other workers).
+// A sent message's key is remembered before call returns.
+func (w *Workers) call(ctx context.Context, m core.Message, enqueued time.Time) (core.Outcome, error) {
+	s := w.send
 	m.PaidBroadcast = s.opt.PaidBroadcast && m.Priority == core.PriorityBroadcast
 	// The call is not cut short by the task's deadline or a shutdown: Telegram may
 	// take a message whose answer we did not wait for, and the retry would send
 	// it again.
 	callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
-	err = s.transport.Deliver(callCtx, m)
+	err := s.transport.Deliver(callCtx, m)
 	cancel()
 	if err == nil {
 		// Remembered before anything else can fail: a retry from here on finds it.
@@ -410,13 +447,13 @@ func (w *Workers) deliver(ctx context.Context, m core.Message, enqueued time.Tim
 			w.log.Warn("remember a sent message; a retry could send it again", "key", m.Key, "error", err)
 		}
 		s.lag.WithLabelValues(priorityLabel(m.Priority)).Observe(time.Since(enqueued).Seconds())
-		return done(core.OutcomeSent)
+		return core.OutcomeSent, nil
 	}
 	se, ok := errors.AsType[*core.SendError](err)
 	switch {
 	case !ok && core.ErrorCode(err) == core.EINVALID: // a message the transport cannot make
 		w.log.Warn("message cannot be sent", "chat", m.Chat, "method", m.Method, "error", err)
-		return done(core.OutcomeFailed)
+		return core.OutcomeFailed, nil
 	case !ok:
 		s.retries.WithLabelValues("error").Inc()
 		return "", fmt.Errorf("message %s: %w", m.Key, err)
@@ -434,18 +471,15 @@ func (w *Workers) deliver(ctx context.Context, m core.Message, enqueued time.Tim
 				return "", fmt.Errorf("message %s: mark user unreachable: %w", m.Key, err)
 			}
 		}
-		return done(core.OutcomeBlocked)
+		return core.OutcomeBlocked, nil
 	case se.Gone:
 		w.log.Info("message dropped: its chat or message is gone", "chat", m.Chat, "method", m.Method, "error", err)
-		return done(core.OutcomeGone)
+		return core.OutcomeGone, nil
 	case se.Code >= 500:
 		s.retries.WithLabelValues("error").Inc()
 		return "", fmt.Errorf("message %s: %w", m.Key, err)
 	}
 	w.log.Warn("message refused by Telegram", "chat", m.Chat, "method", m.Method, "error", err)
-	if _, err := done(core.OutcomeFailed); err != nil {
-		return "", err
-	}
 	return core.OutcomeFailed, nil
 }
 

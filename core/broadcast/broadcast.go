@@ -4,11 +4,14 @@
 //
 // A broadcast's life: Start records it running, with a JobStart job in the same
 // transaction. The job's handler materializes the recipients (Materialize: one
-// pending row per person the audience reaches now), then composes and enqueues
-// their messages page by page (Recipients). Just before each message goes, the
-// sender asks ShouldSend (not cancelled, still pending, not opted out), and
-// tells RecordOutcome what became of it; near the end, Finish finishes the
-// broadcast once nothing is pending. Cancel stops it midway.
+// pending row per person the audience reaches now), then the workers compose
+// and send their messages page by page (Page): one query tells which of
+// a page's recipients are still to be sent (Sendable: not cancelled, still
+// pending, not opted out), and their outcomes are recorded in batches
+// (RecordOutcomes). A message that must be tried again later goes through the
+// sender's queue, which asks ShouldSend just before it goes and tells
+// RecordOutcome what became of it. Near the end, Finish finishes the broadcast
+// once nothing is pending. Cancel stops it midway.
 //
 // Opt-outs: a person who taps "unsubscribe" on a broadcast of a shop (or on the
 // shop's card) is left out of every audience of that shop, and skipped by its
@@ -134,6 +137,36 @@ type Recipient struct {
 	Lang   string
 }
 
+// Page is a run of a broadcast's recipients in user id order, whatever their
+// status: what a page task goes through at once.
+type Page struct {
+	// Pending are its recipients whose message has not gone yet.
+	Pending []Recipient
+	// Size is how many recipients it has, Last the last of them.
+	Size int
+	Last core.UserID
+}
+
+// Result is what became of the message to one recipient, to record with others
+// (RecordOutcomes).
+type Result struct {
+	User    core.UserID
+	Outcome Outcome
+}
+
+// Batch is what recording several outcomes at once tells.
+type Batch struct {
+	// Seqs are the places (see Settled.Seq) of the recipients the batch settled;
+	// recipients that were not pending any more are left out.
+	Seqs []int
+	// Remaining is how many recipients were pending as the batch saw them, its
+	// own included (see Settled.Remaining).
+	Remaining int
+	// Running says the broadcast still runs: false once it was cancelled or
+	// finished, when its pages stop.
+	Running bool
+}
+
 // Settled is what recording a recipient's outcome tells.
 type Settled struct {
 	// Seq is the recipient's place among the broadcast's recipients (1, 2, ...,
@@ -224,9 +257,23 @@ type Store interface {
 	// ShouldSend reports whether the broadcast runs, the recipient is pending and
 	// did not opt out of the shop; false for someone not a recipient.
 	ShouldSend(ctx context.Context, id ID, user core.UserID) (bool, error)
+	// Page returns up to limit recipients above after, by id, whatever their
+	// status, with those pending.
+	Page(ctx context.Context, id ID, after core.UserID, limit int) (Page, error)
+	// Sendable is ShouldSend for many recipients in one query: whether the
+	// broadcast runs, and those of users who are pending, reachable and did not
+	// opt out of the shop (none when it does not run). ErrNotFound.
+	Sendable(ctx context.Context, id ID, users []core.UserID) (running bool, send []core.UserID, err error)
+	// RecipientAfter returns the n-th recipient (n >= 1) above after, in user id
+	// order, whatever their status; ok false when fewer than n are above after.
+	RecipientAfter(ctx context.Context, id ID, after core.UserID, n int) (user core.UserID, ok bool, err error)
 	// RecordOutcome settles a pending recipient with o and counts it; changed is
 	// false (nothing written) when the recipient was not pending.
 	RecordOutcome(ctx context.Context, id ID, user core.UserID, o Outcome) (s Settled, changed bool, err error)
+	// RecordOutcomes is RecordOutcome for many recipients in one statement:
+	// those pending are settled and counted, the others left as they are.
+	// ErrNotFound.
+	RecordOutcomes(ctx context.Context, id ID, results []Result) (Batch, error)
 	// Finish finishes a running broadcast at at if nothing is pending; finished
 	// is false (nothing written) otherwise. ErrNotFound.
 	Finish(ctx context.Context, id ID, at time.Time) (b Broadcast, finished bool, err error)
@@ -468,14 +515,78 @@ func (s *Service) ShouldSend(ctx context.Context, id ID, user core.UserID) (bool
 	return ok, nil
 }
 
+// Page returns the next limit recipients above after, in id order, whatever
+// their status, and which of them are still pending: a page task's page. Its
+// recipients are found by their keys alone, so a page costs the same however
+// many of the broadcast's messages went already.
+func (s *Service) Page(ctx context.Context, id ID, after core.UserID, limit int) (Page, error) {
+	p, err := s.store.Page(ctx, id, after, limit)
+	if err != nil {
+		return Page{}, fmt.Errorf("page of broadcast %d after %d: %w", id, after, err)
+	}
+	return p, nil
+}
+
+// Sendable reports, in one query for a page of recipients, whether the
+// broadcast still runs and which of users its messages should still go to:
+// those pending, reachable and not opted out of the shop (see ShouldSend).
+// ErrNotFound.
+func (s *Service) Sendable(ctx context.Context, id ID, users []core.UserID) (running bool, send []core.UserID, err error) {
+	running, send, err = s.store.Sendable(ctx, id, users)
+	if err != nil {
+		return false, nil, fmt.Errorf("sendable recipients of broadcast %d: %w", id, err)
+	}
+	return running, send, nil
+}
+
+// RecipientAfter returns the n-th recipient above after, in user id order,
+// whatever their status: the recipients of a broadcast never change once
+// recorded, so the same arguments always name the same person, and a page task
+// can tell where its share of the broadcast ends. ok is false when fewer than n
+// recipients are above after.
+func (s *Service) RecipientAfter(ctx context.Context, id ID, after core.UserID, n int) (core.UserID, bool, error) {
+	if n < 1 {
+		return 0, false, core.Errorf(core.EINVALID, "recipient after %d: n %d must be positive", after, n)
+	}
+	u, ok, err := s.store.RecipientAfter(ctx, id, after, n)
+	if err != nil {
+		return 0, false, fmt.Errorf("recipient %d after %d of broadcast %d: %w", n, after, id, err)
+	}
+	return u, ok, nil
+}
+
+// RecordOutcomes records what became of several recipients' messages, each
+// once, in one statement (see RecordOutcome): a page's outcomes in a batch.
+// Like RecordOutcome it does not finish the broadcast: Finish does, when
+// Batch.Remaining says the end is near. ErrNotFound.
+func (s *Service) RecordOutcomes(ctx context.Context, id ID, results []Result) (Batch, error) {
+	for _, r := range results {
+		if !r.Outcome.valid() {
+			return Batch{}, core.Errorf(core.EINVALID, "unknown outcome %q", r.Outcome)
+		}
+	}
+	b, err := s.store.RecordOutcomes(ctx, id, results)
+	if err != nil {
+		return Batch{}, fmt.Errorf("record %d outcomes of broadcast %d: %w", len(results), id, err)
+	}
+	return b, nil
+}
+
+// valid reports whether o is one of the outcomes.
+func (o Outcome) valid() bool {
+	switch o {
+	case OutcomeSent, OutcomeBlocked, OutcomeFailed, OutcomeSkipped:
+		return true
+	}
+	return false
+}
+
 // RecordOutcome records what became of the message to user, once: changed is
 // false when it was recorded already (or user is not pending: the broadcast
 // was cancelled). It does not finish the broadcast: Finish does, when
 // s.Remaining says the end is near.
 func (s *Service) RecordOutcome(ctx context.Context, id ID, user core.UserID, o Outcome) (st Settled, changed bool, err error) {
-	switch o {
-	case OutcomeSent, OutcomeBlocked, OutcomeFailed, OutcomeSkipped:
-	default:
+	if !o.valid() {
 		return Settled{}, false, core.Errorf(core.EINVALID, "unknown outcome %q", o)
 	}
 	st, changed, err = s.store.RecordOutcome(ctx, id, user, o)

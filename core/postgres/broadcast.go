@@ -18,11 +18,13 @@ import (
 // subscribers and opt-outs.
 //
 // The per-message path (ShouldSend, RecordOutcome) is one statement each on
-// primary keys. Outcomes are counted in 16 rows per broadcast
-// (broadcast_counters), not on the broadcast's row, whose lock every outcome
-// would otherwise wait for; progress sums them. Lock order: a recipient's row
-// before a counter's (RecordOutcome) or the broadcast's (Cancel), each in one
-// statement whose CTE settles the recipients first.
+// primary keys; a page's (Page, Sendable, RecordOutcomes) one statement for
+// all its recipients, on primary keys too. Outcomes are counted in 16 rows per
+// broadcast (broadcast_counters), not on the broadcast's row, whose lock every
+// outcome would otherwise wait for; progress sums them. Lock order: a
+// recipient's row before a counter's (RecordOutcome, RecordOutcomes: their
+// counters in shard order) or the broadcast's (Cancel), each in one statement
+// whose CTE settles the recipients first.
 type Broadcasts struct {
 	Roles // Role
 	pool  *pgxpool.Pool
@@ -255,7 +257,10 @@ func (s *Broadcasts) Cancel(ctx context.Context, id broadcast.ID, at time.Time, 
 
 // Materialize records the recipients of a running broadcast once, and Total.
 func (s *Broadcasts) Materialize(ctx context.Context, id broadcast.ID, at time.Time) (broadcast.Broadcast, error) {
-	var b broadcast.Broadcast
+	var (
+		b        broadcast.Broadcast
+		recorded int64
+	)
 	err := inTx(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT 1 FROM broadcasts WHERE id = $1 FOR UPDATE`, id); err != nil {
 			return err
@@ -289,13 +294,26 @@ func (s *Broadcasts) Materialize(ctx context.Context, id broadcast.ID, at time.T
 			return err
 		}
 		b, err = broadcastByID(ctx, tx, id)
+		recorded = total
 		return err
 	})
 	if err != nil {
 		return broadcast.Broadcast{}, fmt.Errorf("materialize broadcast %d: %w", id, err)
 	}
+	if recorded >= analyzeAfter {
+		// The new rows can be most of the table: without fresh statistics the
+		// planner takes a page of them for a handful and reads them all.
+		if _, err := s.pool.Exec(ctx, `ANALYZE broadcast_recipients`); err != nil {
+			return broadcast.Broadcast{}, fmt.Errorf("materialize broadcast %d: analyze recipients: %w", id, err)
+		}
+	}
 	return b, nil
 }
+
+// analyzeAfter is how many recipients a broadcast must have for Materialize to
+// refresh the statistics of broadcast_recipients (ANALYZE reads a sample of
+// at most 30,000 rows: tens of milliseconds, once per broadcast).
+const analyzeAfter = 1000
 
 // Recipients returns up to limit pending recipients with ids above after.
 func (s *Broadcasts) Recipients(ctx context.Context, id broadcast.ID, after core.UserID, limit int) ([]broadcast.Recipient, error) {
@@ -336,6 +354,121 @@ func (s *Broadcasts) ShouldSend(ctx context.Context, id broadcast.ID, user core.
 		return false, fmt.Errorf("should broadcast %d go to %d: %w", id, user, err)
 	}
 	return ok, nil
+}
+
+// Page returns up to limit recipients above after, by id, with those pending.
+// The recipients are read in the primary key's order before anything is
+// filtered, and their users looked up one by one (a subquery), so the plan does
+// not depend on how many are still pending, nor on how many users there are.
+func (s *Broadcasts) Page(ctx context.Context, id broadcast.ID, after core.UserID, limit int) (broadcast.Page, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT r.user_id, r.status = 'pending', coalesce((
+			SELECT coalesce(nullif(u.language, ''), u.telegram_lang) FROM users u WHERE u.id = r.user_id), '')
+		FROM (
+			SELECT user_id, status FROM broadcast_recipients
+			WHERE broadcast_id = $1 AND user_id > $2
+			ORDER BY user_id LIMIT $3
+		) r
+		ORDER BY r.user_id`, id, after, limit)
+	if err != nil {
+		return broadcast.Page{}, fmt.Errorf("page of broadcast %d: %w", id, err)
+	}
+	var (
+		p       broadcast.Page
+		rc      broadcast.Recipient
+		pending bool
+	)
+	_, err = pgx.ForEachRow(rows, []any{&rc.UserID, &pending, &rc.Lang}, func() error {
+		p.Size++
+		p.Last = rc.UserID
+		if pending {
+			p.Pending = append(p.Pending, rc)
+		}
+		return nil
+	})
+	if err != nil {
+		return broadcast.Page{}, fmt.Errorf("page of broadcast %d: %w", id, err)
+	}
+	return p, nil
+}
+
+// Sendable reports whether the broadcast runs and which of users are pending
+// recipients, reachable and not opted out of the shop, in one query. Each
+// recipient's user and opt-out are looked up by key (subqueries, which the
+// planner cannot turn into scans of those tables).
+func (s *Broadcasts) Sendable(ctx context.Context, id broadcast.ID, users []core.UserID) (bool, []core.UserID, error) {
+	var (
+		running bool
+		send    []core.UserID
+	)
+	err := s.pool.QueryRow(ctx, `
+		SELECT b.status = 'running', CASE WHEN b.status <> 'running' THEN '{}'::bigint[] ELSE ARRAY(
+			SELECT r.user_id FROM broadcast_recipients r
+			WHERE r.broadcast_id = b.id AND r.user_id = ANY($2::bigint[]) AND r.status = 'pending'
+				AND coalesce((SELECT u.unreachable_at IS NULL FROM users u WHERE u.id = r.user_id), true)
+				AND coalesce((SELECT false FROM broadcast_optouts x WHERE x.shop_id = b.shop_id AND x.user_id = r.user_id), true)
+			ORDER BY r.user_id) END
+		FROM broadcasts b WHERE b.id = $1`, id, users).Scan(&running, &send)
+	if err != nil {
+		return false, nil, fmt.Errorf("sendable recipients of broadcast %d: %w", id, notFound(err, broadcast.ErrNotFound))
+	}
+	return running, send, nil
+}
+
+// RecipientAfter returns the n-th recipient above after, by user id.
+func (s *Broadcasts) RecipientAfter(ctx context.Context, id broadcast.ID, after core.UserID, n int) (core.UserID, bool, error) {
+	var u core.UserID
+	err := s.pool.QueryRow(ctx, `
+		SELECT user_id FROM broadcast_recipients WHERE broadcast_id = $1 AND user_id > $2
+		ORDER BY user_id OFFSET $3 LIMIT 1`, id, after, n-1).Scan(&u)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("recipient %d after %d of broadcast %d: %w", n, after, id, err)
+	}
+	return u, true, nil
+}
+
+// RecordOutcomes settles the pending recipients among results and counts them
+// in their shards of broadcast_counters, in one statement. Like RecordOutcome
+// it takes the recipients' rows first, then the counters' rows, in shard order
+// so that two batches never wait for each other in a circle; the remaining
+// count is read from the snapshot before the batch. The recipients are found
+// by their keys (= ANY), whatever the planner thinks of the table's size.
+func (s *Broadcasts) RecordOutcomes(ctx context.Context, id broadcast.ID, results []broadcast.Result) (broadcast.Batch, error) {
+	users := make([]int64, len(results))
+	outcomes := make([]string, len(results))
+	for i, r := range results {
+		users[i], outcomes[i] = int64(r.User), string(r.Outcome)
+	}
+	var b broadcast.Batch
+	err := s.pool.QueryRow(ctx, `
+		WITH o AS (
+			SELECT DISTINCT ON (user_id) user_id, status FROM unnest($2::bigint[], $3::text[]) AS o(user_id, status)
+		), r AS (
+			UPDATE broadcast_recipients br SET status = o.status, done_at = now()
+			FROM o WHERE br.broadcast_id = $1 AND br.user_id = ANY($2::bigint[]) AND br.user_id = o.user_id
+				AND br.status = 'pending'
+			RETURNING br.user_id, br.seq, br.status
+		), c AS (
+			INSERT INTO broadcast_counters AS k (broadcast_id, shard, sent, blocked, failed, skipped)
+			SELECT $1, (r.user_id % $4)::smallint, count(*) FILTER (WHERE r.status = 'sent'),
+				count(*) FILTER (WHERE r.status = 'blocked'), count(*) FILTER (WHERE r.status = 'failed'),
+				count(*) FILTER (WHERE r.status = 'skipped')
+			FROM r GROUP BY 2 ORDER BY 2
+			ON CONFLICT (broadcast_id, shard) DO UPDATE SET
+				sent = k.sent + excluded.sent, blocked = k.blocked + excluded.blocked,
+				failed = k.failed + excluded.failed, skipped = k.skipped + excluded.skipped
+			RETURNING 1
+		)
+		SELECT b.status = 'running', ARRAY(SELECT seq FROM r ORDER BY seq), b.total - b.cancelled - `+settledSum+`
+		FROM broadcasts b WHERE b.id = $1`,
+		id, users, outcomes, counterShards).Scan(&b.Running, &b.Seqs, &b.Remaining)
+	if err != nil {
+		return broadcast.Batch{}, fmt.Errorf("record %d outcomes of broadcast %d: %w", len(results), id, notFound(err, broadcast.ErrNotFound))
+	}
+	return b, nil
 }
 
 // RecordOutcome settles a pending recipient and counts it in its shard of

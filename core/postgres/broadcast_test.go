@@ -429,3 +429,135 @@ func TestBroadcasts_Cancel(t *testing.T) {
 		t.Errorf("materialize after cancel: %+v", got)
 	}
 }
+
+// A page's recipients are checked in one query, and their outcomes recorded in
+// one statement, each once; the broadcast's end is found by position, whatever
+// the recipients' status.
+func TestBroadcasts_Pages(t *testing.T) {
+	e := bcSetup(t)
+	const n = 10
+	e.exec(`INSERT INTO users (id, first_name) SELECT g, 'u' FROM generate_series(201, 200 + $1) g`, n)
+	e.exec(`INSERT INTO shop_subscribers (shop_id, user_id) SELECT $1, g FROM generate_series(201, 200 + $2) g`, e.shop, n)
+	b := e.start("k", broadcast.Audience{Kind: broadcast.AudienceSubscribers})
+	if _, err := e.svc.Materialize(e.ctx, b.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("RecipientAfter", func(t *testing.T) {
+		for _, tc := range []struct {
+			after core.UserID
+			n     int
+			want  core.UserID
+			ok    bool
+		}{{0, 1, 201, true}, {0, 10, 210, true}, {0, 11, 0, false}, {205, 3, 208, true}, {209, 1, 210, true}, {210, 1, 0, false}} {
+			got, ok, err := e.svc.RecipientAfter(e.ctx, b.ID, tc.after, tc.n)
+			if err != nil || got != tc.want || ok != tc.ok {
+				t.Errorf("RecipientAfter(%d, %d) = %d, %v, %v; want %d, %v", tc.after, tc.n, got, ok, err, tc.want, tc.ok)
+			}
+		}
+	})
+
+	t.Run("Page", func(t *testing.T) {
+		e.exec(`UPDATE users SET language = 'kk' WHERE id = 202`)
+		e.exec(`UPDATE broadcast_recipients SET status = 'sent' WHERE broadcast_id = $1 AND user_id = 203`, b.ID)
+		defer e.exec(`UPDATE broadcast_recipients SET status = 'pending' WHERE broadcast_id = $1 AND user_id = 203`, b.ID)
+		p, err := e.svc.Page(e.ctx, b.ID, 201, 3)
+		if err != nil || p.Size != 3 || p.Last != 204 || fmt.Sprint(p.Pending) != "[{202 kk} {204 }]" {
+			t.Errorf("page after 201: %+v %v", p, err)
+		}
+		if p, err := e.svc.Page(e.ctx, b.ID, 208, 5); err != nil || p.Size != 2 || p.Last != 210 || len(p.Pending) != 2 {
+			t.Errorf("last page: %+v %v", p, err)
+		}
+		if p, err := e.svc.Page(e.ctx, b.ID, 210, 5); err != nil || p.Size != 0 || p.Last != 0 {
+			t.Errorf("past the end: %+v %v", p, err)
+		}
+	})
+
+	// 203 opts out, 204 blocks the bot; 209 is not asked about; 999 is nobody.
+	if err := e.svc.Unsubscribe(e.ctx, 203, e.shop); err != nil {
+		t.Fatal(err)
+	}
+	e.exec(`UPDATE users SET unreachable_at = now() WHERE id = 204`)
+	running, send, err := e.svc.Sendable(e.ctx, b.ID, []core.UserID{201, 202, 203, 204, 205, 999})
+	if err != nil || !running || fmt.Sprint(send) != "[201 202 205]" {
+		t.Fatalf("sendable: %v %v %v", running, send, err)
+	}
+
+	batch, err := e.svc.RecordOutcomes(e.ctx, b.ID, []broadcast.Result{
+		{User: 201, Outcome: broadcast.OutcomeSent}, {User: 202, Outcome: broadcast.OutcomeBlocked},
+		{User: 203, Outcome: broadcast.OutcomeSkipped}, {User: 204, Outcome: broadcast.OutcomeSkipped},
+		{User: 201, Outcome: broadcast.OutcomeSent}, // told twice in one batch
+		{User: 999, Outcome: broadcast.OutcomeSent}, // not a recipient
+	})
+	if err != nil || !batch.Running || batch.Remaining != n || fmt.Sprint(batch.Seqs) != "[1 2 3 4]" {
+		t.Fatalf("first batch: %+v %v", batch, err)
+	}
+	// Told again (a page run again), nothing is counted twice.
+	batch, err = e.svc.RecordOutcomes(e.ctx, b.ID, []broadcast.Result{
+		{User: 201, Outcome: broadcast.OutcomeSent}, {User: 205, Outcome: broadcast.OutcomeFailed},
+	})
+	if err != nil || batch.Remaining != n-4 || fmt.Sprint(batch.Seqs) != "[5]" {
+		t.Fatalf("second batch: %+v %v", batch, err)
+	}
+	got, _ := e.store.Broadcast(e.ctx, b.ID)
+	if got.Sent != 1 || got.Blocked != 1 || got.Skipped != 2 || got.Failed != 1 || got.Pending() != n-5 {
+		t.Errorf("after the batches: %+v", got)
+	}
+	if _, err := e.svc.RecordOutcomes(e.ctx, b.ID, []broadcast.Result{{User: 206, Outcome: "lost"}}); core.ErrorCode(err) != core.EINVALID {
+		t.Errorf("an unknown outcome: %v", err)
+	}
+
+	// Once cancelled, nobody is sendable, a late batch changes nothing and says
+	// the broadcast stopped.
+	if _, err := e.svc.Cancel(e.ctx, e.owner, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	if running, send, err := e.svc.Sendable(e.ctx, b.ID, []core.UserID{206, 207}); err != nil || running || len(send) != 0 {
+		t.Errorf("sendable after the cancel: %v %v %v", running, send, err)
+	}
+	batch, err = e.svc.RecordOutcomes(e.ctx, b.ID, []broadcast.Result{{User: 206, Outcome: broadcast.OutcomeSent}})
+	if err != nil || batch.Running || len(batch.Seqs) != 0 {
+		t.Errorf("a batch after the cancel: %+v %v", batch, err)
+	}
+	if _, _, err := e.svc.Sendable(e.ctx, b.ID+1000, []core.UserID{201}); !errors.Is(err, broadcast.ErrNotFound) {
+		t.Errorf("sendable of no broadcast: %v", err)
+	}
+}
+
+// Batches recorded at once, overlapping and in any order, count each outcome
+// once and never wait for each other in a circle (a deadlock would fail one).
+func TestBroadcasts_ConcurrentBatches(t *testing.T) {
+	e := bcSetup(t)
+	const n = 600
+	e.exec(`INSERT INTO users (id, first_name) SELECT g, 'u' FROM generate_series(5000, 5000 + $1 - 1) g`, n)
+	e.exec(`INSERT INTO shop_subscribers (shop_id, user_id) SELECT $1, g FROM generate_series(5000, 5000 + $2 - 1) g`, e.shop, n)
+	b := e.start("k", broadcast.Audience{Kind: broadcast.AudienceSubscribers})
+	if _, err := e.svc.Materialize(e.ctx, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			// Each goroutine tells every outcome, in batches of 50 that run
+			// backwards in every other goroutine.
+			for i := range n / 50 {
+				if g%2 == 1 {
+					i = n/50 - 1 - i
+				}
+				batch := make([]broadcast.Result, 50)
+				for j := range batch {
+					batch[j] = broadcast.Result{User: core.UserID(5000 + i*50 + j), Outcome: broadcast.OutcomeSent}
+				}
+				if _, err := e.svc.RecordOutcomes(e.ctx, b.ID, batch); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	got, _ := e.store.Broadcast(e.ctx, b.ID)
+	if got.Sent != n || got.Pending() != 0 {
+		t.Errorf("after %d outcomes told 8 times: %+v", n, got)
+	}
+}
