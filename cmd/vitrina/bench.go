@@ -74,7 +74,7 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	dbURL := fs.String("database-url", "postgres://postgres@127.0.0.1:5432/vitrina_bench?sslmode=disable", "PostgreSQL database to create anew (its name must start with vitrina_bench)")
 	redisURL := fs.String("redis-url", "redis://127.0.0.1:6379/3", "Redis database to use and empty (not 0)")
 	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this long")
-	via := fs.String("via", "sender", `"sender": the messages go straight to the sender; "broadcast": a seller's broadcast to the shop's subscribers (service, recipients, tracker, progress)`)
+	via := fs.String("via", "sender", `"sender": the messages go straight to the sender; "broadcast": a seller's broadcast to the shop's subscribers (service, pages of recipients, their checks and outcomes, progress)`)
 	if err := e.parse(fs, args[1:]); err != nil {
 		return err
 	}
@@ -175,8 +175,8 @@ func (b *broadcastBench) run(ctx context.Context) error {
 			return err
 		}
 	} else {
-		// The messages go straight to the sender, as a broadcast's pages hand them
-		// over: one task per message, in the broadcast queue.
+		// The messages go straight to the sender: one task per message, in the
+		// broadcast queue, as a broadcast's messages to try again go.
 		b.watch.start(time.Now())
 		start := time.Now()
 		msgs := make([]core.Message, 0, 500)
@@ -208,8 +208,9 @@ func (b *broadcastBench) run(ctx context.Context) error {
 
 // startBroadcast makes a shop whose subscribers are the recipients and starts a
 // seller's broadcast to them, as the admin menu does: the workers relay its job,
-// write its recipients, enqueue its pages and send them, ask its tracker before
-// each message and record each outcome, and edit the seller's progress message.
+// write its recipients, send them page by page (a check of each page's
+// recipients, the outcomes recorded in batches), and edit the seller's progress
+// message.
 func (b *broadcastBench) startBroadcast(ctx context.Context, apiURL string, recipients []int64) error {
 	start := time.Now()
 	pool, err := postgres.Open(ctx, b.dbURL)
