@@ -72,6 +72,7 @@ func (w *Workers) sendLatest(ctx context.Context, m core.Message) error {
 	_, err = w.queue.EnqueueContext(ctx, asynq.NewTask(TypeSendLatest, payload), queue,
 		asynq.TaskID(w.send.taskIDs+"latest:"+m.Coalesce), asynq.MaxRetry(sendMaxRetry))
 	if errors.Is(err, asynq.ErrTaskIDConflict) {
+		payload, _ := json.Marshal(latestTask{Coalesce: m.Coalesce, Version: v})
 		_, err = w.queue.EnqueueContext(ctx, asynq.NewTask(TypeSendLatest, payload), queue,
 			asynq.TaskID(w.send.taskIDs+"latest:"+m.Coalesce+"@"+strconv.FormatInt(v, 10)),
 			asynq.ProcessIn(time.Second), asynq.MaxRetry(sendMaxRetry))
@@ -104,6 +105,17 @@ func (w *Workers) HandleSendLatest(ctx context.Context, t *asynq.Task) error {
 	}
 	s := w.send
 	key := s.latestKey(p.Coalesce)
+	if p.Version > 0 {
+		// A follow-up: a name whose states change fast (a broadcast's progress,
+		// a lot's counter) has one per state, most of them sent by then.
+		sent, err := s.rdb.HGet(ctx, key, "sent").Int64()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return fmt.Errorf("read latest %s: %w", p.Coalesce, err)
+		}
+		if sent >= p.Version {
+			return nil
+		}
+	}
 	lock, token := key+":lock", rand.Text()
 	ok, err := s.rdb.SetNX(ctx, lock, token, latestLockFor).Result()
 	if err != nil {

@@ -126,6 +126,9 @@ type sendTask struct {
 // latestTask is the payload of TypeSendLatest.
 type latestTask struct {
 	Coalesce string `json:"c"`
+	// Version is the state a follow-up task was enqueued for (0: the name's
+	// own task): once a later one was sent, the follow-up has nothing to do.
+	Version int64 `json:"v,omitempty"`
 }
 
 // sender is the state of the sender in a Workers.
