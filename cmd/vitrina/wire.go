@@ -20,6 +20,7 @@ import (
 	"github.com/vitrina-shop/vitrina/core/order"
 	"github.com/vitrina-shop/vitrina/core/orphan"
 	"github.com/vitrina-shop/vitrina/core/postgres"
+	"github.com/vitrina-shop/vitrina/core/postgres/inboxstore"
 	"github.com/vitrina-shop/vitrina/core/reconcile"
 	"github.com/vitrina-shop/vitrina/core/review"
 	"github.com/vitrina-shop/vitrina/core/user"
@@ -75,7 +76,7 @@ func (a *app) wire(ctx context.Context) error {
 	// The inbox stores them from the start; the gate hands them to the bot once getMe
 	// answered (connectBot). inbox.New and workers.New name their component in the log
 	// themselves.
-	in := inbox.New(postgres.NewInbox(a.db), throttle.Handler(a.gate), a.logger, inbox.Options{
+	in := inbox.New(inboxstore.New(a.db), throttle.Handler(a.gate), a.logger, inbox.Options{
 		BotID:      inbox.BotID(a.cfg.TelegramToken),
 		Registerer: a.metrics,
 	})

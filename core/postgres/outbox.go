@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/postgres/internal/store"
 )
 
 // Outbox is the relay's side of the transactional outbox: services write jobs with
@@ -105,7 +106,7 @@ func (o *Outbox) MarkRelayed(ctx context.Context, ids ...int64) error {
 func (o *Outbox) MarkFailed(ctx context.Context, id int64, errText string) error {
 	_, err := o.pool.Exec(ctx, `
 		UPDATE outbox SET attempts = attempts + 1, last_error = $2, claimed_until = NULL
-		WHERE id = $1 AND relayed_at IS NULL`, id, inboxErrorText(errText))
+		WHERE id = $1 AND relayed_at IS NULL`, id, store.ErrorText(errText))
 	if err != nil {
 		return fmt.Errorf("mark outbox job %d failed: %w", id, err)
 	}

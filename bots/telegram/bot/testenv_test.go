@@ -24,6 +24,7 @@ import (
 	"github.com/vitrina-shop/vitrina/core/order"
 	"github.com/vitrina-shop/vitrina/core/orphan"
 	"github.com/vitrina-shop/vitrina/core/postgres"
+	"github.com/vitrina-shop/vitrina/core/postgres/inboxstore"
 	"github.com/vitrina-shop/vitrina/core/postgres/pgtest"
 	"github.com/vitrina-shop/vitrina/core/review"
 	"github.com/vitrina-shop/vitrina/core/user"
@@ -157,7 +158,7 @@ func (e *testEnv) startInbox(h inbox.Handler, log *slog.Logger) {
 	if e.stopInbox != nil {
 		e.stopInbox()
 	}
-	in := inbox.New(postgres.NewInbox(e.pool), h, log, inbox.Options{
+	in := inbox.New(inboxstore.New(e.pool), h, log, inbox.Options{
 		BotID: inbox.BotID(testToken), MaxAttempts: 3, SweepEvery: time.Hour,
 	})
 	ctx, cancel := context.WithCancel(context.WithoutCancel(e.ctx))

@@ -29,7 +29,7 @@
 //
 // An update set aside as failed is counted in vitrina_telegram_updates_failed_total
 // (labels kind and reason: decode, permanent, attempts, outage, crashed), logged once
-// with its update_id, kind and reason, and kept (see postgres.Inbox.Prune) for an
+// with its update_id, kind and reason, and kept (see inboxstore.Store.Prune) for an
 // operator to replay. It never blocks other updates or its own chat.
 //
 // Delivery to the handler is at least once: a replica that dies in the middle of an
@@ -79,7 +79,7 @@ type Handler interface {
 	HandleUpdate(ctx context.Context, u telego.Update) error
 }
 
-// Store keeps updates and the chats' leases. It is implemented by postgres.Inbox, with
+// Store keeps updates and the chats' leases. It is implemented by inboxstore.Store, with
 // builtin types only so that neither package imports the other. Updates are keyed by
 // (botID, updateID). Durations and ages are measured by the store's own clock.
 type Store interface {

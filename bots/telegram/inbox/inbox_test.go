@@ -22,7 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vitrina-shop/vitrina/bots/telegram/inbox"
-	"github.com/vitrina-shop/vitrina/core/postgres"
+	"github.com/vitrina-shop/vitrina/core/postgres/inboxstore"
 	"github.com/vitrina-shop/vitrina/core/postgres/pgtest"
 )
 
@@ -31,8 +31,8 @@ const secret = "test-secret_123"
 // testBot is the bot id of the tests' inboxes.
 const testBot = 123456
 
-// postgres.Inbox is the store the inbox runs on in production.
-var _ inbox.Store = (*postgres.Inbox)(nil)
+// inboxstore.Store is the store the inbox runs on in production.
+var _ inbox.Store = (*inboxstore.Store)(nil)
 
 // waitLimit bounds every wait for background work; reaching it fails the test. It is
 // not a performance claim: it only keeps a broken test from hanging.
@@ -116,7 +116,7 @@ func messageJSON(id int, chat int64) []byte {
 
 type testBundle struct {
 	pool  *pgxpool.Pool
-	store *postgres.Inbox
+	store *inboxstore.Store
 	bot   *recorder
 }
 
@@ -124,7 +124,7 @@ type testBundle struct {
 func setup(t *testing.T) *testBundle {
 	t.Helper()
 	pool, _ := pgtest.NewDB(t)
-	return &testBundle{pool: pool, store: postgres.NewInbox(pool), bot: newRecorder()}
+	return &testBundle{pool: pool, store: inboxstore.New(pool), bot: newRecorder()}
 }
 
 // newInbox returns an Inbox on the bundle's store and bot, with fast sweeps.
@@ -676,13 +676,13 @@ func TestInbox_CrashBeforeHandling(t *testing.T) {
 // sweepCounter is a replica's store that counts its sweeps (StaleChats calls that
 // returned).
 type sweepCounter struct {
-	*postgres.Inbox
+	*inboxstore.Store
 	sweeps atomic.Int64
 }
 
 func (s *sweepCounter) StaleChats(ctx context.Context, botID int64, olderThan time.Duration, limit int) ([]int64, error) {
 	defer s.sweeps.Add(1)
-	return s.Inbox.StaleChats(ctx, botID, olderThan, limit)
+	return s.Store.StaleChats(ctx, botID, olderThan, limit)
 }
 
 // TestInbox_LongUpdate handles an update for longer than the lease TTL while another
@@ -694,7 +694,7 @@ func TestInbox_LongUpdate(t *testing.T) {
 	b := setup(t)
 	// Renewals, every third of it, succeed on a loaded machine.
 	const ttl = 1500 * time.Millisecond
-	other := &sweepCounter{Inbox: b.store}
+	other := &sweepCounter{Store: b.store}
 	started := make(chan time.Time, 1)
 	// holdOn returns once the database's clock passed expires and the other
 	// replica began a sweep after that.

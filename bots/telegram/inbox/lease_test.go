@@ -13,7 +13,7 @@ import (
 	"github.com/mymmrac/telego"
 
 	"github.com/vitrina-shop/vitrina/bots/telegram/inbox"
-	"github.com/vitrina-shop/vitrina/core/postgres"
+	"github.com/vitrina-shop/vitrina/core/postgres/inboxstore"
 )
 
 // errDead is what the store of a replica that died answers.
@@ -23,7 +23,7 @@ var errDead = errors.New("the replica is gone")
 // call fails, as for a process that crashed (or lost the database) in the middle of
 // an update. renewFails makes only RenewLease fail.
 type dyingStore struct {
-	*postgres.Inbox
+	*inboxstore.Store
 	dead       atomic.Bool
 	renewFails atomic.Bool
 }
@@ -41,21 +41,21 @@ func (s *dyingStore) SaveUpdate(ctx context.Context, botID, updateID, chatKey in
 	if err := s.check(); err != nil {
 		return false, err
 	}
-	return s.Inbox.SaveUpdate(ctx, botID, updateID, chatKey, body)
+	return s.Store.SaveUpdate(ctx, botID, updateID, chatKey, body)
 }
 
 func (s *dyingStore) SaveFailed(ctx context.Context, botID, updateID, chatKey int64, body []byte, reason string) (bool, error) {
 	if err := s.check(); err != nil {
 		return false, err
 	}
-	return s.Inbox.SaveFailed(ctx, botID, updateID, chatKey, body, reason)
+	return s.Store.SaveFailed(ctx, botID, updateID, chatKey, body, reason)
 }
 
 func (s *dyingStore) AcquireLease(ctx context.Context, chatKey int64, holder string, ttl time.Duration) (bool, error) {
 	if err := s.check(); err != nil {
 		return false, err
 	}
-	return s.Inbox.AcquireLease(ctx, chatKey, holder, ttl)
+	return s.Store.AcquireLease(ctx, chatKey, holder, ttl)
 }
 
 func (s *dyingStore) RenewLease(ctx context.Context, chatKey int64, holder string, ttl time.Duration) (bool, error) {
@@ -65,77 +65,77 @@ func (s *dyingStore) RenewLease(ctx context.Context, chatKey int64, holder strin
 	if s.renewFails.Load() {
 		return false, errors.New("connection refused")
 	}
-	return s.Inbox.RenewLease(ctx, chatKey, holder, ttl)
+	return s.Store.RenewLease(ctx, chatKey, holder, ttl)
 }
 
 func (s *dyingStore) ReleaseLease(ctx context.Context, chatKey int64, holder string) error {
 	if err := s.check(); err != nil {
 		return err
 	}
-	return s.Inbox.ReleaseLease(ctx, chatKey, holder)
+	return s.Store.ReleaseLease(ctx, chatKey, holder)
 }
 
 func (s *dyingStore) NextUpdate(ctx context.Context, botID, chatKey int64) (int64, []byte, bool, error) {
 	if err := s.check(); err != nil {
 		return 0, nil, false, err
 	}
-	return s.Inbox.NextUpdate(ctx, botID, chatKey)
+	return s.Store.NextUpdate(ctx, botID, chatKey)
 }
 
 func (s *dyingStore) HasPending(ctx context.Context, botID, chatKey int64) (bool, error) {
 	if err := s.check(); err != nil {
 		return false, err
 	}
-	return s.Inbox.HasPending(ctx, botID, chatKey)
+	return s.Store.HasPending(ctx, botID, chatKey)
 }
 
 func (s *dyingStore) MarkHandled(ctx context.Context, botID, updateID int64) error {
 	if err := s.check(); err != nil {
 		return err
 	}
-	return s.Inbox.MarkHandled(ctx, botID, updateID)
+	return s.Store.MarkHandled(ctx, botID, updateID)
 }
 
 func (s *dyingStore) StartAttempt(ctx context.Context, botID, updateID int64) (int, int, int, time.Duration, error) {
 	if err := s.check(); err != nil {
 		return 0, 0, 0, 0, err
 	}
-	return s.Inbox.StartAttempt(ctx, botID, updateID)
+	return s.Store.StartAttempt(ctx, botID, updateID)
 }
 
 func (s *dyingStore) FailAttempt(ctx context.Context, botID, updateID int64, errText string, counted, giveUp bool, retryAfter time.Duration) (bool, error) {
 	if err := s.check(); err != nil {
 		return false, err
 	}
-	return s.Inbox.FailAttempt(ctx, botID, updateID, errText, counted, giveUp, retryAfter)
+	return s.Store.FailAttempt(ctx, botID, updateID, errText, counted, giveUp, retryAfter)
 }
 
 func (s *dyingStore) UpdateStatus(ctx context.Context, botID, updateID int64) (int64, bool, bool, error) {
 	if err := s.check(); err != nil {
 		return 0, false, false, err
 	}
-	return s.Inbox.UpdateStatus(ctx, botID, updateID)
+	return s.Store.UpdateStatus(ctx, botID, updateID)
 }
 
 func (s *dyingStore) StaleChats(ctx context.Context, botID int64, olderThan time.Duration, limit int) ([]int64, error) {
 	if err := s.check(); err != nil {
 		return nil, err
 	}
-	return s.Inbox.StaleChats(ctx, botID, olderThan, limit)
+	return s.Store.StaleChats(ctx, botID, olderThan, limit)
 }
 
 func (s *dyingStore) Prune(ctx context.Context, olderThan time.Duration) (int64, error) {
 	if err := s.check(); err != nil {
 		return 0, err
 	}
-	return s.Inbox.Prune(ctx, olderThan)
+	return s.Store.Prune(ctx, olderThan)
 }
 
 func (s *dyingStore) AdoptUpdates(ctx context.Context, botID int64) (int64, error) {
 	if err := s.check(); err != nil {
 		return 0, err
 	}
-	return s.Inbox.AdoptUpdates(ctx, botID)
+	return s.Store.AdoptUpdates(ctx, botID)
 }
 
 // handlerFunc is a Handler made of a function.
@@ -164,7 +164,7 @@ func TestInbox_UpdateThatKillsItsReplica(t *testing.T) {
 		if handled.Load() {
 			break
 		}
-		st := &dyingStore{Inbox: b.store}
+		st := &dyingStore{Store: b.store}
 		in := inbox.New(st, handlerFunc(func(ctx context.Context, u telego.Update) error {
 			if u.UpdateID == 1 {
 				crashes.Add(1)
@@ -216,7 +216,7 @@ func TestInbox_LeaseLostWhileHandling(t *testing.T) {
 			t.Parallel()
 			b := setup(t)
 			const ttl = 150 * time.Millisecond
-			st := &dyingStore{Inbox: b.store}
+			st := &dyingStore{Store: b.store}
 			started := make(chan struct{})
 			var once sync.Once
 			var cause atomic.Value

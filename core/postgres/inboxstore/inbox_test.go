@@ -1,4 +1,4 @@
-package postgres
+package inboxstore
 
 import (
 	"bytes"
@@ -23,10 +23,10 @@ import (
 // inboxBot is the bot whose updates the tests store.
 const inboxBot = 123456
 
-func inboxSetup(t *testing.T) (*Inbox, context.Context) {
+func inboxSetup(t *testing.T) (*Store, context.Context) {
 	t.Helper()
 	pool, _ := pgtest.NewDB(t)
-	return NewInbox(pool), context.Background()
+	return New(pool), context.Background()
 }
 
 // inboxBody is an update's JSON.
@@ -35,7 +35,7 @@ func inboxBody(id int) []byte {
 }
 
 // inboxSave stores updates of inboxBot in chat, failing the test on an error.
-func inboxSave(t *testing.T, s *Inbox, chat int64, ids ...int64) {
+func inboxSave(t *testing.T, s *Store, chat int64, ids ...int64) {
 	t.Helper()
 	for _, id := range ids {
 		if _, err := s.SaveUpdate(context.Background(), inboxBot, id, chat, inboxBody(int(id))); err != nil {
@@ -180,7 +180,7 @@ func TestInbox_Lease(t *testing.T) {
 	t.Parallel()
 	const ttl = time.Minute
 	// setup returns a store, and acquire, which takes chat 1's lease for holder.
-	setup := func(t *testing.T) (s *Inbox, ctx context.Context, acquire func(holder string) bool) {
+	setup := func(t *testing.T) (s *Store, ctx context.Context, acquire func(holder string) bool) {
 		t.Helper()
 		s, ctx = inboxSetup(t)
 		return s, ctx, func(holder string) bool {
@@ -335,7 +335,7 @@ func TestInbox_Attempts(t *testing.T) {
 	if ok, err := s.FailAttempt(ctx, inboxBot, 1, "again", true, true, 0); err != nil || ok {
 		t.Errorf("a failed update changed: %v, %v", ok, err)
 	}
-	long := strings.Repeat("é", inboxMaxErrorText)
+	long := strings.Repeat("é", 2000) // longer than a text kept (store.ErrorText)
 	if _, err := s.FailAttempt(ctx, inboxBot, 2, long, true, false, 0); err != nil {
 		t.Fatalf("a long error: %v", err)
 	}

@@ -1,42 +1,43 @@
-package postgres
+// Package inboxstore keeps Telegram updates in PostgreSQL before they are
+// acknowledged, and the per-chat leases that let one replica at a time handle a
+// chat's updates in order: the store of bots/telegram/inbox.
+package inboxstore
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/vitrina-shop/vitrina/core/postgres/internal/store"
 )
 
-// Inbox stores Telegram updates before they are acknowledged, and the per-chat leases
+// Store keeps Telegram updates before they are acknowledged, and the per-chat leases
 // that let one replica at a time handle a chat's updates in order. It implements
 // bots/telegram/inbox.Store with builtin types only, so neither package imports the
 // other.
 //
 // Every time it compares or computes is the database's (now()), so replicas with
 // drifting clocks agree on who holds a lease.
-type Inbox struct {
+type Store struct {
 	pool *pgxpool.Pool
 }
 
-// NewInbox returns an Inbox on pool.
-func NewInbox(pool *pgxpool.Pool) *Inbox { return &Inbox{pool: pool} }
+// New returns a Store on pool.
+func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 
 // inboxPruneBatch bounds one Prune statement, so pruning a large backlog never holds
 // locks or bloats the WAL in one go; the sweeper prunes again a minute later.
 const inboxPruneBatch = 10_000
 
-// inboxMaxErrorText bounds the error text kept with an update or an outbox job.
-const inboxMaxErrorText = 2000
-
 // SaveUpdate stores an update of the bot botID with the chat whose updates are handled
 // in order with it. It returns false, and changes nothing, when the bot's update with
 // this id is stored already (a redelivery). body is kept byte for byte as received:
 // any bytes, valid JSON or not.
-func (s *Inbox) SaveUpdate(ctx context.Context, botID, updateID, chatKey int64, body []byte) (bool, error) {
+func (s *Store) SaveUpdate(ctx context.Context, botID, updateID, chatKey int64, body []byte) (bool, error) {
 	tag, err := s.pool.Exec(ctx, `
 		INSERT INTO telegram_updates (bot_id, update_id, chat_key, body) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (bot_id, update_id) DO NOTHING`,
@@ -51,12 +52,12 @@ func (s *Inbox) SaveUpdate(ctx context.Context, botID, updateID, chatKey int64, 
 // aside as failed, with reason as its error, so that it is kept for an operator and
 // never blocks its chat. Like SaveUpdate, it returns false and changes nothing when
 // the update is stored already.
-func (s *Inbox) SaveFailed(ctx context.Context, botID, updateID, chatKey int64, body []byte, reason string) (bool, error) {
+func (s *Store) SaveFailed(ctx context.Context, botID, updateID, chatKey int64, body []byte, reason string) (bool, error) {
 	tag, err := s.pool.Exec(ctx, `
 		INSERT INTO telegram_updates (bot_id, update_id, chat_key, body, failed_at, last_error)
 		VALUES ($1, $2, $3, $4, now(), $5)
 		ON CONFLICT (bot_id, update_id) DO NOTHING`,
-		botID, updateID, chatKey, body, inboxErrorText(reason))
+		botID, updateID, chatKey, body, store.ErrorText(reason))
 	if err != nil {
 		return false, fmt.Errorf("save failed update %d: %w", updateID, err)
 	}
@@ -66,7 +67,7 @@ func (s *Inbox) SaveFailed(ctx context.Context, botID, updateID, chatKey int64, 
 // AcquireLease gives the chat to holder for ttl if no one holds it or the last holder's
 // lease ran out, and reports whether it did. A holder that holds the lease already does
 // not get it again: each holder is one drain at a time.
-func (s *Inbox) AcquireLease(ctx context.Context, chatKey int64, holder string, ttl time.Duration) (bool, error) {
+func (s *Store) AcquireLease(ctx context.Context, chatKey int64, holder string, ttl time.Duration) (bool, error) {
 	var one int
 	err := s.pool.QueryRow(ctx, `
 		INSERT INTO chat_leases (chat_key, holder, expires_at)
@@ -86,7 +87,7 @@ func (s *Inbox) AcquireLease(ctx context.Context, chatKey int64, holder string, 
 
 // RenewLease extends holder's lease of the chat to ttl from now, and reports false when
 // holder no longer holds it (it ran out and another holder took it).
-func (s *Inbox) RenewLease(ctx context.Context, chatKey int64, holder string, ttl time.Duration) (bool, error) {
+func (s *Store) RenewLease(ctx context.Context, chatKey int64, holder string, ttl time.Duration) (bool, error) {
 	tag, err := s.pool.Exec(ctx, `
 		UPDATE chat_leases SET expires_at = now() + $3::bigint * interval '1 millisecond'
 		WHERE chat_key = $1 AND holder = $2`,
@@ -99,7 +100,7 @@ func (s *Inbox) RenewLease(ctx context.Context, chatKey int64, holder string, tt
 
 // ReleaseLease frees the chat if holder holds it; releasing a lease one does not hold
 // is not an error.
-func (s *Inbox) ReleaseLease(ctx context.Context, chatKey int64, holder string) error {
+func (s *Store) ReleaseLease(ctx context.Context, chatKey int64, holder string) error {
 	_, err := s.pool.Exec(ctx, `DELETE FROM chat_leases WHERE chat_key = $1 AND holder = $2`, chatKey, holder)
 	if err != nil {
 		return fmt.Errorf("release lease of chat %d: %w", chatKey, err)
@@ -110,7 +111,7 @@ func (s *Inbox) ReleaseLease(ctx context.Context, chatKey int64, holder string) 
 // NextUpdate returns the bot's pending update of the chat with the lowest id (neither
 // handled nor failed), or found = false when it has none or that update waits for its
 // retry time (then the chat's later updates wait too, to keep their order).
-func (s *Inbox) NextUpdate(ctx context.Context, botID, chatKey int64) (updateID int64, body []byte, found bool, err error) {
+func (s *Store) NextUpdate(ctx context.Context, botID, chatKey int64) (updateID int64, body []byte, found bool, err error) {
 	var due bool
 	err = s.pool.QueryRow(ctx, `
 		SELECT update_id, body, coalesce(retry_at <= now(), true) FROM telegram_updates
@@ -131,7 +132,7 @@ func (s *Inbox) NextUpdate(ctx context.Context, botID, chatKey int64) (updateID 
 
 // HasPending reports whether the bot has an update of the chat neither handled nor
 // failed that is due: the one NextUpdate would return.
-func (s *Inbox) HasPending(ctx context.Context, botID, chatKey int64) (bool, error) {
+func (s *Store) HasPending(ctx context.Context, botID, chatKey int64) (bool, error) {
 	var pending bool
 	err := s.pool.QueryRow(ctx, `
 		SELECT coalesce((
@@ -147,7 +148,7 @@ func (s *Inbox) HasPending(ctx context.Context, botID, chatKey int64) (bool, err
 
 // MarkHandled records that the update was handled. Marking an update handled twice
 // changes nothing.
-func (s *Inbox) MarkHandled(ctx context.Context, botID, updateID int64) error {
+func (s *Store) MarkHandled(ctx context.Context, botID, updateID int64) error {
 	// The body goes: de-duplication needs only the id, and an update can carry what a
 	// person typed that should not be kept for the retention period (a seller pasting a
 	// payment provider token into a conversation). Failed updates keep theirs for replay.
@@ -169,7 +170,7 @@ func (s *Inbox) MarkHandled(ctx context.Context, botID, updateID int64) error {
 // FailAttempt) and the update's age (since it was stored, by the database's clock).
 // An update no longer pending (handled or given up meanwhile) is left alone: attempt
 // is then 0.
-func (s *Inbox) StartAttempt(ctx context.Context, botID, updateID int64) (attempt, unfinished, failures int, age time.Duration, err error) {
+func (s *Store) StartAttempt(ctx context.Context, botID, updateID int64) (attempt, unfinished, failures int, age time.Duration, err error) {
 	var ageMillis int64
 	err = s.pool.QueryRow(ctx, `
 		UPDATE telegram_updates SET attempts = attempts + 1, unfinished = unfinished + 1
@@ -192,7 +193,7 @@ func (s *Inbox) StartAttempt(ctx context.Context, botID, updateID int64) (attemp
 // failure to the ones that count toward the attempt limit (StartAttempt's failures).
 // It reports false, changing nothing, when the update is no longer pending (handled
 // or given up meanwhile).
-func (s *Inbox) FailAttempt(ctx context.Context, botID, updateID int64, errText string, counted, giveUp bool, retryAfter time.Duration) (bool, error) {
+func (s *Store) FailAttempt(ctx context.Context, botID, updateID int64, errText string, counted, giveUp bool, retryAfter time.Duration) (bool, error) {
 	tag, err := s.pool.Exec(ctx, `
 		UPDATE telegram_updates
 		SET last_error = $3,
@@ -201,7 +202,7 @@ func (s *Inbox) FailAttempt(ctx context.Context, botID, updateID int64, errText 
 		    failed_at = CASE WHEN $5 THEN now() END,
 		    retry_at = CASE WHEN $5 THEN NULL ELSE now() + $6::bigint * interval '1 millisecond' END
 		WHERE bot_id = $1 AND update_id = $2 AND handled_at IS NULL AND failed_at IS NULL`,
-		botID, updateID, inboxErrorText(errText), counted, giveUp, retryAfter.Milliseconds())
+		botID, updateID, store.ErrorText(errText), counted, giveUp, retryAfter.Milliseconds())
 	if err != nil {
 		return false, fmt.Errorf("record failed attempt on update %d: %w", updateID, err)
 	}
@@ -212,7 +213,7 @@ func (s *Inbox) FailAttempt(ctx context.Context, botID, updateID int64, errText 
 // handled or given up, or once its last attempt recorded its outcome (it then waits
 // for a retry); false while it was never tried or an attempt is running (or died
 // without recording its outcome). found is false for an update not stored (or pruned).
-func (s *Inbox) UpdateStatus(ctx context.Context, botID, updateID int64) (chatKey int64, settled, found bool, err error) {
+func (s *Store) UpdateStatus(ctx context.Context, botID, updateID int64) (chatKey int64, settled, found bool, err error) {
 	err = s.pool.QueryRow(ctx, `
 		SELECT chat_key, handled_at IS NOT NULL OR failed_at IS NOT NULL OR (attempts > 0 AND unfinished = 0)
 		FROM telegram_updates WHERE bot_id = $1 AND update_id = $2`,
@@ -230,7 +231,7 @@ func (s *Inbox) UpdateStatus(ctx context.Context, botID, updateID int64) (chatKe
 // have a pending update received more than olderThan ago, none waiting for its retry
 // time, and no live lease: updates whose receiver crashed before handling them, or
 // that failed and are due for a retry.
-func (s *Inbox) StaleChats(ctx context.Context, botID int64, olderThan time.Duration, limit int) ([]int64, error) {
+func (s *Store) StaleChats(ctx context.Context, botID int64, olderThan time.Duration, limit int) ([]int64, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT u.chat_key FROM telegram_updates u
 		WHERE u.bot_id = $1 AND u.handled_at IS NULL AND u.failed_at IS NULL
@@ -256,7 +257,7 @@ func (s *Inbox) StaleChats(ctx context.Context, botID int64, olderThan time.Dura
 // the same id, and returns how many it moved. Without it, an update still pending when
 // the migration ran (one waiting through an outage: a successful_payment among them)
 // would never be handled, since every query of the inbox names its bot.
-func (s *Inbox) AdoptUpdates(ctx context.Context, botID int64) (int64, error) {
+func (s *Store) AdoptUpdates(ctx context.Context, botID int64) (int64, error) {
 	tag, err := s.pool.Exec(ctx, `
 		UPDATE telegram_updates u SET bot_id = $1
 		WHERE u.bot_id = 0 AND u.handled_at IS NULL AND u.failed_at IS NULL
@@ -278,7 +279,7 @@ func (s *Inbox) AdoptUpdates(ctx context.Context, botID int64) (int64, error) {
 //
 // olderThan is the de-duplication horizon: a redelivery of a pruned update would be
 // handled again. Telegram keeps undelivered updates for 24 hours.
-func (s *Inbox) Prune(ctx context.Context, olderThan time.Duration) (int64, error) {
+func (s *Store) Prune(ctx context.Context, olderThan time.Duration) (int64, error) {
 	tag, err := s.pool.Exec(ctx, `
 		DELETE FROM telegram_updates WHERE (bot_id, update_id) IN (
 			SELECT bot_id, update_id FROM telegram_updates
@@ -293,14 +294,4 @@ func (s *Inbox) Prune(ctx context.Context, olderThan time.Duration) (int64, erro
 		return tag.RowsAffected(), fmt.Errorf("prune leases: %w", err)
 	}
 	return tag.RowsAffected(), nil
-}
-
-// inboxErrorText makes an error text storable in a text column (valid UTF-8, no NUL)
-// and bounds its length.
-func inboxErrorText(s string) string {
-	s = strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", ""), "?")
-	if len(s) > inboxMaxErrorText {
-		s = strings.ToValidUTF8(s[:inboxMaxErrorText], "")
-	}
-	return s
 }
