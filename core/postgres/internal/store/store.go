@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -99,4 +100,44 @@ func ErrorText(s string) string {
 		s = strings.ToValidUTF8(s[:maxErrorText], "")
 	}
 	return s
+}
+
+// QueueJobs queues on b one statement that writes jobs to the outbox, as
+// InsertJobs does one by one: for a batch sent with the change that caused them
+// (a drop's claims), in the same round trip. Of two jobs with one key, the later
+// is written.
+func QueueJobs(b *pgx.Batch, jobs []core.Job) {
+	at := make(map[string]int, len(jobs))
+	var kinds, keys []string
+	var payloads []string
+	var runAts []*time.Time
+	var cancels []bool
+	for _, j := range jobs {
+		payload := j.Payload
+		if len(payload) == 0 {
+			payload = []byte("{}")
+		}
+		key := j.Key
+		if key == "" {
+			key = j.Kind + ":" + rand.Text()
+		}
+		var runAt *time.Time
+		if !j.RunAt.IsZero() {
+			runAt = &j.RunAt
+		}
+		if i, ok := at[key]; ok {
+			kinds[i], payloads[i], runAts[i], cancels[i] = j.Kind, string(payload), runAt, j.Cancel
+			continue
+		}
+		at[key] = len(keys)
+		kinds, keys, payloads = append(kinds, j.Kind), append(keys, key), append(payloads, string(payload))
+		runAts, cancels = append(runAts, runAt), append(cancels, j.Cancel)
+	}
+	b.Queue(`
+		INSERT INTO outbox (kind, key, payload, run_at, cancel)
+		SELECT k, key, p::jsonb, coalesce(r, now()), c
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::boolean[]) AS j(k, key, p, r, c)
+		ON CONFLICT (key) WHERE relayed_at IS NULL DO UPDATE
+		SET payload = excluded.payload, run_at = excluded.run_at, cancel = excluded.cancel`,
+		kinds, keys, payloads, runAts, cancels)
 }

@@ -1,0 +1,192 @@
+// Package live holds the rules of live drops: a seller works with KOLs
+// (influencers) who sell the shop's products in their own Telegram channels.
+//
+// A seller invites a KOL with a one-time link at a commission rate (Invite,
+// Accept). The KOL connects a channel by making the bot its administrator
+// (ConnectChannel; losing the rights pauses its lots), and schedules a session
+// there (Schedule) with the seller's products allocated to it: per variant a
+// drop price, a quantity held out of the shop's stock for the session, and a
+// per-buyer limit (Allocate). During the session the KOL drops lots into the
+// channel (Drop): units of one allocated variant at the drop price until an end
+// time. A tap on a lot's Buy button claims a unit for the shopper (Tap), held at
+// that price for the shop's reservation time; a claim not paid in time is
+// released and the unit goes back to the lot (Release).
+//
+// Taps come by the thousand within seconds of a drop, all for one row. A Gate
+// gathers the taps of a lot that arrive while its previous batch is being
+// written and plans them together under one lock of the lot (PlanTaps): the
+// lock is taken once per batch, not once per tap, and nothing is oversold
+// however many replicas tap at once.
+package live
+
+import (
+	"time"
+
+	"github.com/vitrina-shop/vitrina/core"
+)
+
+// Typed ids of live drops' records.
+type (
+	SessionID int64
+	LotID     int64
+	ClaimID   int64
+)
+
+// Commission is a rate in basis points: 1/100 of a percent of the paid amount.
+type Commission int
+
+// MaxCommission is 100 %.
+const MaxCommission Commission = 10_000
+
+// Of returns the commission on amount, rounded down to a minor unit: what a KOL
+// earns is never more than the rate.
+func (c Commission) Of(amount core.Money) core.Money {
+	return core.Money{Amount: amount.Amount * int64(c) / int64(MaxCommission), Currency: amount.Currency}
+}
+
+// Link is a KOL working with a shop.
+type Link struct {
+	Shop       core.ShopID
+	KOL        core.UserID
+	Commission Commission
+	Since      time.Time
+}
+
+// Invite is a one-time invitation of a KOL to work with a shop.
+type Invite struct {
+	Token      string
+	Shop       core.ShopID
+	Commission Commission
+	By         core.UserID
+	Expires    time.Time
+}
+
+// Channel is a Telegram channel a KOL connected.
+type Channel struct {
+	Chat     int64
+	KOL      core.UserID
+	Title    string
+	Username string
+	// CanPost is whether the bot may post and edit there, as Telegram last said.
+	CanPost bool
+}
+
+// SessionStatus is where a session is in its life.
+type SessionStatus string
+
+const (
+	SessionScheduled SessionStatus = "scheduled"
+	SessionLive      SessionStatus = "live"
+	SessionEnded     SessionStatus = "ended"
+	SessionCancelled SessionStatus = "cancelled"
+)
+
+// Session is a drop scheduled in a KOL's channel for one shop.
+type Session struct {
+	ID         SessionID
+	Shop       core.ShopID
+	KOL        core.UserID
+	Channel    int64
+	Title      string
+	StreamURL  string
+	StartsAt   time.Time
+	Status     SessionStatus
+	Currency   core.Currency
+	Commission Commission // the rate when it was scheduled
+	OpenedAt   time.Time  // zero until it opens
+	EndedAt    time.Time
+}
+
+// Allocation is what the seller gave a session of one variant.
+type Allocation struct {
+	Session  SessionID
+	Variant  core.VariantID
+	Price    core.Money
+	Quantity int
+	PerBuyer int
+	Dropped  int // taken by lots so far
+}
+
+// LotStatus is where a lot is in its life. A lot whose units are all claimed is
+// still open (sold out): a released claim puts its unit back.
+type LotStatus string
+
+const (
+	LotOpen      LotStatus = "open"
+	LotEnded     LotStatus = "ended"
+	LotCancelled LotStatus = "cancelled"
+)
+
+// Lot is units of one allocated variant dropped into the channel, at a price
+// that lives until EndsAt.
+type Lot struct {
+	ID        LotID
+	Session   SessionID
+	Variant   core.VariantID
+	Price     core.Money
+	Quantity  int
+	Remaining int
+	PerBuyer  int
+	// Hold is how long a claim holds its unit for the buyer to pay.
+	Hold     time.Duration
+	Status   LotStatus
+	StartsAt time.Time
+	EndsAt   time.Time
+	Extended bool
+	// Post is the lot's message in the channel; 0 until posted.
+	Post int64
+	Taps int64
+}
+
+// SoldOut reports whether every unit is claimed.
+func (l Lot) SoldOut() bool { return l.Remaining == 0 }
+
+// ClaimStatus is where a claim is in its life.
+type ClaimStatus string
+
+const (
+	ClaimHeld     ClaimStatus = "held"     // the unit waits for the buyer's payment
+	ClaimPaid     ClaimStatus = "paid"     // sold
+	ClaimReleased ClaimStatus = "released" // not paid in time, or given up: the unit went back
+)
+
+// Claim is a unit of a lot claimed by a tap.
+type Claim struct {
+	ID        ClaimID
+	Lot       LotID
+	Buyer     core.UserID
+	Tap       string // Telegram's callback query id
+	Status    ClaimStatus
+	HeldUntil time.Time
+	Order     core.OrderID // 0 until an order is made of it
+}
+
+// Errors the bot explains to people in their language.
+var (
+	ErrInviteNotFound  = &core.Error{Code: core.ENOTFOUND, Message: "this invitation does not exist"}
+	ErrInviteUsed      = &core.Error{Code: core.ECONFLICT, Message: "this invitation was used already"}
+	ErrInviteExpired   = &core.Error{Code: core.ECONFLICT, Message: "this invitation has expired"}
+	ErrNotKOL          = &core.Error{Code: core.EFORBIDDEN, Message: "only a KOL working with this shop can do this"}
+	ErrCommission      = &core.Error{Code: core.EINVALID, Message: "a commission is between 0 and 100 %"}
+	ErrCommissionRaise = &core.Error{Code: core.EINVALID, Message: "the new rate must be lower than the current one"}
+	ErrChannelNotFound = &core.Error{Code: core.ENOTFOUND, Message: "this channel is not connected"}
+	ErrChannelNotYours = &core.Error{Code: core.EFORBIDDEN, Message: "this channel was connected by someone else"}
+	ErrCannotPost      = &core.Error{Code: core.ECONFLICT, Message: "the bot may not post in this channel"}
+	ErrSessionNotFound = &core.Error{Code: core.ENOTFOUND, Message: "this session does not exist"}
+	ErrSessionState    = &core.Error{Code: core.ECONFLICT, Message: "the session is not in a state that allows this"}
+	ErrTitle           = &core.Error{Code: core.EINVALID, Message: "a title has 1 to 128 characters"}
+	ErrStartsInPast    = &core.Error{Code: core.EINVALID, Message: "the start time has passed"}
+	ErrAllocation      = &core.Error{Code: core.EINVALID, Message: "an allocation needs a price, a quantity and a per-buyer limit above zero"}
+	ErrNotAllocated    = &core.Error{Code: core.ENOTFOUND, Message: "this product is not allocated to the session"}
+	ErrOverAllocation  = &core.Error{Code: core.ECONFLICT, Message: "not that many units are left of the allocation"}
+	ErrLotNotFound     = &core.Error{Code: core.ENOTFOUND, Message: "this lot does not exist"}
+	ErrLotDuration     = &core.Error{Code: core.EINVALID, Message: "a lot lasts from 1 minute to 2 hours"}
+	ErrLotState        = &core.Error{Code: core.ECONFLICT, Message: "the lot is not in a state that allows this"}
+)
+
+// Limits of a lot's life.
+const (
+	MinLotDuration     = time.Minute
+	MaxLotDuration     = 2 * time.Hour
+	DefaultLotDuration = 5 * time.Minute
+)

@@ -1,0 +1,172 @@
+package live
+
+import (
+	"testing"
+	"time"
+
+	"github.com/vitrina-shop/vitrina/core"
+)
+
+var t0 = time.Date(2026, 12, 7, 19, 0, 0, 0, time.UTC)
+
+func openLot(remaining, perBuyer int) Lot {
+	return Lot{
+		ID: 7, Price: core.Money{Amount: 990, Currency: core.Stars}, Quantity: 10, Remaining: remaining,
+		PerBuyer: perBuyer, Hold: 5 * time.Minute, Status: LotOpen, StartsAt: t0, EndsAt: t0.Add(5 * time.Minute),
+	}
+}
+
+func outcomes(p TapPlan) []TapOutcome {
+	var out []TapOutcome
+	for _, r := range p.Results {
+		out = append(out, r.Outcome)
+	}
+	return out
+}
+
+func TestPlanTaps(t *testing.T) {
+	tests := []struct {
+		name          string
+		lot           Lot
+		held          map[core.UserID]int
+		known         map[string]Claim
+		taps          []Tap
+		at            time.Time
+		want          []TapOutcome
+		wantRemaining int
+	}{
+		{
+			name: "FirstComeUntilSoldOut",
+			lot:  openLot(2, 1),
+			taps: []Tap{{7, 1, "a"}, {7, 2, "b"}, {7, 3, "c"}},
+			at:   t0.Add(time.Second),
+			want: []TapOutcome{TapClaimed, TapClaimed, TapSoldOut}, wantRemaining: 0,
+		},
+		{
+			name: "PerBuyerLimitCountsWhatIsHeld",
+			lot:  openLot(5, 2),
+			held: map[core.UserID]int{1: 1},
+			taps: []Tap{{7, 1, "a"}, {7, 1, "b"}, {7, 2, "c"}},
+			at:   t0,
+			want: []TapOutcome{TapClaimed, TapOverLimit, TapClaimed}, wantRemaining: 3,
+		},
+		{
+			name:  "RedeliveredTapGetsItsClaim",
+			lot:   openLot(0, 1),
+			held:  map[core.UserID]int{1: 1},
+			known: map[string]Claim{"a": {Lot: 7, Buyer: 1, Tap: "a", Status: ClaimHeld}},
+			taps:  []Tap{{7, 1, "a"}},
+			at:    t0.Add(10 * time.Minute), // even after the end
+			want:  []TapOutcome{TapClaimed}, wantRemaining: 0,
+		},
+		{
+			name: "SameTapTwiceInABatch",
+			lot:  openLot(5, 3),
+			taps: []Tap{{7, 1, "a"}, {7, 1, "a"}},
+			at:   t0,
+			want: []TapOutcome{TapClaimed, TapClaimed}, wantRemaining: 4,
+		},
+		{
+			name: "EndedAtItsEndTime",
+			lot:  openLot(5, 1),
+			taps: []Tap{{7, 1, "a"}},
+			at:   t0.Add(5 * time.Minute),
+			want: []TapOutcome{TapEnded}, wantRemaining: 5,
+		},
+		{
+			name: "Cancelled",
+			lot:  func() Lot { l := openLot(5, 1); l.Status = LotCancelled; return l }(),
+			taps: []Tap{{7, 1, "a"}},
+			at:   t0,
+			want: []TapOutcome{TapEnded}, wantRemaining: 5,
+		},
+		{
+			name: "BeforeItsStart",
+			lot:  openLot(5, 1),
+			taps: []Tap{{7, 1, "a"}},
+			at:   t0.Add(-time.Second),
+			want: []TapOutcome{TapNotStarted}, wantRemaining: 5,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := PlanTaps(tt.lot, tt.held, tt.known, tt.taps, tt.at)
+			got := outcomes(p)
+			if len(got) != len(tt.want) {
+				t.Fatalf("outcomes %v, want %v", got, tt.want)
+			}
+			for i := range got {
+				if got[i] != tt.want[i] {
+					t.Fatalf("outcomes %v, want %v", got, tt.want)
+				}
+			}
+			if p.Remaining != tt.wantRemaining {
+				t.Errorf("remaining %d, want %d", p.Remaining, tt.wantRemaining)
+			}
+			claimed := 0
+			for _, r := range p.Results {
+				if r.Remaining != p.Remaining {
+					t.Errorf("a result says %d left, the plan %d", r.Remaining, p.Remaining)
+				}
+				if r.Outcome == TapClaimed && r.Claim.Tap == "" {
+					t.Errorf("a claimed tap without its claim: %+v", r)
+				}
+			}
+			for _, c := range p.New {
+				claimed++
+				if !c.HeldUntil.Equal(tt.at.Add(tt.lot.Hold)) {
+					t.Errorf("claim held until %v, want %v", c.HeldUntil, tt.at.Add(tt.lot.Hold))
+				}
+			}
+			if claimed != tt.lot.Remaining-p.Remaining {
+				t.Errorf("%d new claims for %d units taken", claimed, tt.lot.Remaining-p.Remaining)
+			}
+		})
+	}
+}
+
+func TestPlanLot(t *testing.T) {
+	live := Session{ID: 1, Status: SessionLive, Currency: core.Stars}
+	alloc := Allocation{Session: 1, Variant: 5, Price: core.Money{Amount: 500, Currency: core.Stars}, Quantity: 20, PerBuyer: 2, Dropped: 15}
+	t.Run("DefaultsFromTheAllocation", func(t *testing.T) {
+		l, err := PlanLot(live, alloc, Drop{Session: 1, Variant: 5}, time.Minute, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.Quantity != 5 || l.Remaining != 5 || l.PerBuyer != 2 || l.Price.Amount != 500 || !l.EndsAt.Equal(t0.Add(DefaultLotDuration)) {
+			t.Errorf("lot %+v", l)
+		}
+	})
+	t.Run("PerBuyerAtMostTheQuantity", func(t *testing.T) {
+		l, err := PlanLot(live, alloc, Drop{Quantity: 1, PerBuyer: 3}, time.Minute, t0)
+		if err != nil || l.PerBuyer != 1 {
+			t.Errorf("lot %+v, %v", l, err)
+		}
+	})
+	refusals := []struct {
+		name string
+		sess Session
+		drop Drop
+		want error
+	}{
+		{"MoreThanIsLeft", live, Drop{Quantity: 6}, ErrOverAllocation},
+		{"NotLive", Session{Status: SessionScheduled, Currency: core.Stars}, Drop{}, ErrSessionState},
+		{"TooShort", live, Drop{Duration: 30 * time.Second}, ErrLotDuration},
+		{"TooLong", live, Drop{Duration: 3 * time.Hour}, ErrLotDuration},
+		{"OtherCurrency", live, Drop{Price: core.Money{Amount: 100, Currency: "RUB"}}, core.ErrCurrencyMismatch},
+	}
+	for _, r := range refusals {
+		t.Run(r.name, func(t *testing.T) {
+			if _, err := PlanLot(r.sess, alloc, r.drop, time.Minute, t0); err != r.want {
+				t.Errorf("err %v, want %v", err, r.want)
+			}
+		})
+	}
+}
+
+func TestCommissionOf(t *testing.T) {
+	c := Commission(1250) // 12.5 %
+	if got := c.Of(core.Money{Amount: 99_999, Currency: "RUB"}); got.Amount != 12_499 {
+		t.Errorf("12.5%% of 999.99 = %d, want 12499 (rounded down)", got.Amount)
+	}
+}

@@ -1,0 +1,299 @@
+package live
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/shop"
+)
+
+// Store is what the live service needs of storage (livestore.Store). Methods
+// that change stock, lots or claims do it in one transaction; the closures run
+// with the rows they are given locked.
+type Store interface {
+	shop.Roles
+
+	// CreateInvite records an invitation.
+	CreateInvite(ctx context.Context, inv Invite, now time.Time) error
+	// AcceptInvite locks the invitation, lets check refuse it, marks it used by
+	// kol and makes (or renews, at the invitation's rate) the link.
+	// ErrInviteNotFound.
+	AcceptInvite(ctx context.Context, token string, kol core.UserID, now time.Time, check func(Invite, bool) error) (Link, error)
+	// Link returns the link of a shop and a KOL; ErrNotKOL if there is none.
+	Link(ctx context.Context, id core.ShopID, kol core.UserID) (Link, error)
+	// Links returns the shops a KOL works with.
+	Links(ctx context.Context, kol core.UserID) ([]Link, error)
+	// SetCommission changes a link's rate (sessions keep theirs); ErrNotKOL.
+	SetCommission(ctx context.Context, id core.ShopID, kol core.UserID, c Commission, now time.Time) error
+
+	// SaveChannel records a channel as Telegram describes it now.
+	SaveChannel(ctx context.Context, ch Channel, now time.Time) error
+	// Channel returns a connected channel; ErrChannelNotFound.
+	Channel(ctx context.Context, chat int64) (Channel, error)
+
+	// CreateSession records a scheduled session.
+	CreateSession(ctx context.Context, s Session, now time.Time) (Session, error)
+	// Session returns a session and its allocations; ErrSessionNotFound.
+	Session(ctx context.Context, id SessionID) (Session, []Allocation, error)
+	// UpdateSession locks a session and saves what fn makes of it.
+	UpdateSession(ctx context.Context, id SessionID, fn func(*Session) error) (Session, error)
+	// Allocate holds a.Quantity of the variant's stock for the session (a
+	// reservation in the stock ledger, by actor) and records the allocation;
+	// ErrOverAllocation when the variant has not that many available, and
+	// ErrNotAllocated when the variant is not the session's shop's. An
+	// allocation made already is replaced, the stock held adjusted by the
+	// difference (never below what lots took).
+	Allocate(ctx context.Context, a Allocation, actor core.UserID, now time.Time) error
+
+	// DropLot locks the session and the variant's allocation, lets plan make
+	// the lot, records it and counts its units dropped. ErrNotAllocated.
+	DropLot(ctx context.Context, id SessionID, v core.VariantID, plan func(Session, Allocation) (Lot, error), now time.Time) (Lot, error)
+	// Lot returns a lot; ErrLotNotFound.
+	Lot(ctx context.Context, id LotID) (Lot, error)
+	// ClaimTaps locks the lot, reads what the batch's buyers hold of it and the
+	// claims of its tap ids, lets plan decide, and records the new claims, the
+	// units left and the taps counted, with a job per claim (JobClaim) and one
+	// for the lot's post (JobLotPost). A lot that does not exist: every tap
+	// gets TapNoLot.
+	ClaimTaps(ctx context.Context, id LotID, taps []Tap, plan func(l Lot, held map[core.UserID]int, known map[string]Claim) TapPlan) (TapPlan, error)
+	// ReleaseClaim releases a held claim whose hold ended by now, putting its
+	// unit back in the lot; false when it is not held or its hold has not
+	// ended.
+	ReleaseClaim(ctx context.Context, lot LotID, tap string, now time.Time) (bool, error)
+}
+
+// Jobs live drops write with their changes.
+const (
+	// JobClaim makes a claim's order and sends the buyer its invoice; key
+	// "live:claim:<lot>:<tap>".
+	JobClaim = "live:claim"
+	// JobLotPost brings a lot's post in the channel up to date (the counter,
+	// sold out, ended); key "live:lot:post:<lot>".
+	JobLotPost = "live:lot:post"
+)
+
+// ClaimJob is JobClaim's payload.
+type ClaimJob struct {
+	Lot LotID  `json:"lot"`
+	Tap string `json:"tap"`
+}
+
+// LotPostJob is JobLotPost's payload.
+type LotPostJob struct {
+	Lot LotID `json:"lot"`
+}
+
+// InviteTTL is how long a KOL invitation can be opened.
+const InviteTTL = 7 * 24 * time.Hour
+
+// Service runs live drops.
+type Service struct {
+	store Store
+	clock core.Clock
+	// hold is how long a claim holds its unit for the buyer to pay.
+	hold time.Duration
+}
+
+// DefaultHold is how long a claim holds its unit: a drop moves fast, and an
+// unpaid unit should go to the next buyer soon.
+const DefaultHold = 5 * time.Minute
+
+// NewService returns a Service on store. Claims hold their units for hold
+// (DefaultHold if zero).
+func NewService(store Store, clock core.Clock, hold time.Duration) *Service {
+	if hold == 0 {
+		hold = DefaultHold
+	}
+	return &Service{store: store, clock: clock, hold: hold}
+}
+
+// Invite makes a one-time invitation for a KOL to work with a shop at
+// commission; the actor must be the shop's owner.
+func (s *Service) Invite(ctx context.Context, actor core.UserID, id core.ShopID, c Commission) (Invite, error) {
+	if _, err := shop.Require(ctx, s.store, id, actor, shop.RoleOwner); err != nil {
+		return Invite{}, err
+	}
+	if c < 0 || c > MaxCommission {
+		return Invite{}, ErrCommission
+	}
+	now := s.clock.Now()
+	inv := Invite{Token: strings.ToLower(rand.Text()[:16]), Shop: id, Commission: c, By: actor, Expires: now.Add(InviteTTL)}
+	if err := s.store.CreateInvite(ctx, inv, now); err != nil {
+		return Invite{}, fmt.Errorf("invite a KOL to shop %d: %w", id, err)
+	}
+	return inv, nil
+}
+
+// Accept makes kol a KOL of the invitation's shop. ErrInviteNotFound,
+// ErrInviteUsed (by someone else; the same person opening it again gets the
+// link), ErrInviteExpired.
+func (s *Service) Accept(ctx context.Context, kol core.UserID, token string) (Link, error) {
+	now := s.clock.Now()
+	return s.store.AcceptInvite(ctx, token, kol, now, func(inv Invite, usedBySomeoneElse bool) error {
+		switch {
+		case usedBySomeoneElse:
+			return ErrInviteUsed
+		case !now.Before(inv.Expires):
+			return ErrInviteExpired
+		}
+		return nil
+	})
+}
+
+// LowerCommission lowers a KOL's rate for the sessions scheduled from now on;
+// the actor must be the shop's owner. ErrCommissionRaise: a rate is raised only
+// by a new invitation the KOL accepts.
+func (s *Service) LowerCommission(ctx context.Context, actor core.UserID, id core.ShopID, kol core.UserID, c Commission) (Link, error) {
+	if _, err := shop.Require(ctx, s.store, id, actor, shop.RoleOwner); err != nil {
+		return Link{}, err
+	}
+	link, err := s.store.Link(ctx, id, kol)
+	if err != nil {
+		return Link{}, err
+	}
+	if c < 0 || c > MaxCommission {
+		return Link{}, ErrCommission
+	}
+	if c >= link.Commission {
+		return Link{}, ErrCommissionRaise
+	}
+	if err := s.store.SetCommission(ctx, id, kol, c, s.clock.Now()); err != nil {
+		return Link{}, err
+	}
+	link.Commission = c
+	return link, nil
+}
+
+// ConnectChannel records a channel the bot was made an administrator of by kol,
+// who the caller checked is an administrator of it too. ErrChannelNotYours when
+// another KOL connected it; ErrCannotPost when the bot may not post there.
+func (s *Service) ConnectChannel(ctx context.Context, kol core.UserID, ch Channel) (Channel, error) {
+	if old, err := s.store.Channel(ctx, ch.Chat); err == nil && old.KOL != kol {
+		return Channel{}, ErrChannelNotYours
+	} else if err != nil && core.ErrorCode(err) != core.ENOTFOUND {
+		return Channel{}, err
+	}
+	ch.KOL = kol
+	if err := s.store.SaveChannel(ctx, ch, s.clock.Now()); err != nil {
+		return Channel{}, err
+	}
+	if !ch.CanPost {
+		return ch, ErrCannotPost
+	}
+	return ch, nil
+}
+
+// ChannelRights records what Telegram now says the bot may do in a connected
+// channel (a my_chat_member update): losing the right to post pauses its lots.
+// It returns the channel, and ErrChannelNotFound for one never connected.
+func (s *Service) ChannelRights(ctx context.Context, chat int64, canPost bool) (Channel, error) {
+	ch, err := s.store.Channel(ctx, chat)
+	if err != nil {
+		return Channel{}, err
+	}
+	ch.CanPost = canPost
+	return ch, s.store.SaveChannel(ctx, ch, s.clock.Now())
+}
+
+// Schedule records a session of kol for a shop they work with, in a channel
+// they connected, at the link's commission.
+func (s *Service) Schedule(ctx context.Context, kol core.UserID, sess Session) (Session, error) {
+	link, err := s.store.Link(ctx, sess.Shop, kol)
+	if err != nil {
+		return Session{}, err
+	}
+	ch, err := s.store.Channel(ctx, sess.Channel)
+	if err != nil {
+		return Session{}, err
+	}
+	if ch.KOL != kol {
+		return Session{}, ErrChannelNotYours
+	}
+	if sess.Title, err = checkTitle(sess.Title); err != nil {
+		return Session{}, err
+	}
+	now := s.clock.Now()
+	if !sess.StartsAt.After(now) {
+		return Session{}, ErrStartsInPast
+	}
+	sess.KOL, sess.Status, sess.Commission = kol, SessionScheduled, link.Commission
+	return s.store.CreateSession(ctx, sess, now)
+}
+
+// Allocate gives a session units of a variant of its shop at a drop price with
+// a per-buyer limit, held out of the shop's stock; the actor must be the shop's
+// staff. ErrOverAllocation when the stock is not there.
+func (s *Service) Allocate(ctx context.Context, actor core.UserID, a Allocation) error {
+	sess, _, err := s.store.Session(ctx, a.Session)
+	if err != nil {
+		return err
+	}
+	if _, err := shop.Require(ctx, s.store, sess.Shop, actor, shop.RoleManager); err != nil {
+		return err
+	}
+	if sess.Status == SessionEnded || sess.Status == SessionCancelled {
+		return ErrSessionState
+	}
+	if err := checkAllocation(a, sess.Currency); err != nil {
+		return err
+	}
+	return s.store.Allocate(ctx, a, actor, s.clock.Now())
+}
+
+// Open opens a scheduled session: by its KOL from the bot, or by itself when
+// the channel's video chat starts (kol 0). Opening a live session again is not
+// an error.
+func (s *Service) Open(ctx context.Context, kol core.UserID, id SessionID) (Session, error) {
+	now := s.clock.Now()
+	return s.store.UpdateSession(ctx, id, func(sess *Session) error {
+		if kol != 0 && sess.KOL != kol {
+			return ErrNotKOL
+		}
+		switch sess.Status {
+		case SessionLive:
+			return nil
+		case SessionScheduled:
+			sess.Status, sess.OpenedAt = SessionLive, now
+			return nil
+		}
+		return ErrSessionState
+	})
+}
+
+// Drop posts a lot: units of an allocated variant at the drop price until the
+// drop's end; the actor must be the session's KOL.
+func (s *Service) Drop(ctx context.Context, kol core.UserID, d Drop) (Lot, error) {
+	now := s.clock.Now()
+	return s.store.DropLot(ctx, d.Session, d.Variant, func(sess Session, a Allocation) (Lot, error) {
+		if sess.KOL != kol {
+			return Lot{}, ErrNotKOL
+		}
+		return PlanLot(sess, a, d, s.hold, now)
+	}, now)
+}
+
+// Tap answers a batch of taps on one lot (see Gate, which makes the batches):
+// each claims a unit or is told why not (PlanTaps).
+func (s *Service) Tap(ctx context.Context, id LotID, taps []Tap) ([]TapResult, error) {
+	now := s.clock.Now()
+	plan, err := s.store.ClaimTaps(ctx, id, taps, func(l Lot, held map[core.UserID]int, known map[string]Claim) TapPlan {
+		return PlanTaps(l, held, known, taps, now)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("taps on lot %d: %w", id, err)
+	}
+	return plan.Results, nil
+}
+
+// Release gives a claim's unit back to its lot once its hold has ended unpaid;
+// false when there was nothing to release (paid, released already, or early).
+func (s *Service) Release(ctx context.Context, id LotID, tap string) (bool, error) {
+	return s.store.ReleaseClaim(ctx, id, tap, s.clock.Now())
+}
+
+// Lot returns a lot.
+func (s *Service) Lot(ctx context.Context, id LotID) (Lot, error) { return s.store.Lot(ctx, id) }

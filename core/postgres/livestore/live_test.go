@@ -1,0 +1,405 @@
+package livestore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/catalog"
+	"github.com/vitrina-shop/vitrina/core/live"
+	"github.com/vitrina-shop/vitrina/core/postgres"
+	"github.com/vitrina-shop/vitrina/core/postgres/livestore"
+	"github.com/vitrina-shop/vitrina/core/postgres/pgtest"
+	"github.com/vitrina-shop/vitrina/core/shop"
+	"github.com/vitrina-shop/vitrina/core/user"
+)
+
+const (
+	seller  core.UserID = 100
+	kol     core.UserID = 200
+	other   core.UserID = 300 // another KOL
+	channel int64       = -1001234
+)
+
+var t0 = time.Date(2026, 12, 7, 19, 0, 0, 0, time.UTC)
+
+type bundle struct {
+	ctx     context.Context
+	pool    *pgxpool.Pool
+	url     string
+	clock   *core.FakeClock
+	svc     *live.Service
+	shop    core.ShopID
+	variant core.VariantID
+}
+
+// setup makes a Stars shop of seller with one product of 100 units in stock,
+// and kol and other as users.
+func setup(t testing.TB) *bundle {
+	t.Helper()
+	pool, url := pgtest.NewDB(t)
+	b := &bundle{ctx: context.Background(), pool: pool, url: url, clock: core.NewFakeClock(t0)}
+	users := user.NewService(postgres.NewUsers(pool), b.clock)
+	for _, id := range []core.UserID{seller, kol, other} {
+		if _, err := users.Touch(b.ctx, user.Seen{ID: id, FirstName: fmt.Sprint(id), TelegramLang: "ru"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cat := catalog.NewService(postgres.NewCatalog(pool), b.clock, nil)
+	s, err := cat.CreateShop(b.ctx, seller, catalog.NewShop{Name: "Лавка свечей", Currency: core.Stars, PaymentMethod: catalog.PayStars})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := cat.CreateProduct(b.ctx, seller, catalog.NewProduct{ShopID: s.ID, Title: "Свеча «Хвоя»",
+		Variants: []catalog.NewVariant{{Price: core.Money{Amount: 1500, Currency: core.Stars}, Stock: 100}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.shop, b.variant = s.ID, p.Variants[0].ID
+	b.svc = live.NewService(livestore.New(pool), b.clock, 0)
+	return b
+}
+
+// linked makes kol a KOL of the shop with a connected channel.
+func (b *bundle) linked(t testing.TB) {
+	t.Helper()
+	inv, err := b.svc.Invite(b.ctx, seller, b.shop, 1500)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.svc.Accept(b.ctx, kol, inv.Token); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.svc.ConnectChannel(b.ctx, kol, live.Channel{Chat: channel, Title: "Марина про свечи", CanPost: true}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// liveSession schedules a session of kol, allocates units of the variant to it
+// and opens it.
+func (b *bundle) liveSession(t testing.TB, units, perBuyer int) live.Session {
+	t.Helper()
+	b.linked(t)
+	sess, err := b.svc.Schedule(b.ctx, kol, live.Session{Shop: b.shop, Channel: channel, Title: "Вечерний дроп", StartsAt: t0.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.svc.Allocate(b.ctx, seller, live.Allocation{Session: sess.ID, Variant: b.variant,
+		Price: core.Money{Amount: 990, Currency: core.Stars}, Quantity: units, PerBuyer: perBuyer}); err != nil {
+		t.Fatal(err)
+	}
+	if sess, err = b.svc.Open(b.ctx, 0, sess.ID); err != nil {
+		t.Fatal(err)
+	}
+	return sess
+}
+
+// lot drops a lot of units with the per-buyer limit.
+func (b *bundle) lot(t testing.TB, units, perBuyer int) live.Lot {
+	t.Helper()
+	sess := b.liveSession(t, units, perBuyer)
+	l, err := b.svc.Drop(b.ctx, kol, live.Drop{Session: sess.ID, Variant: b.variant, Duration: 15 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func wantErr(t *testing.T, err, want error) {
+	t.Helper()
+	if !errors.Is(err, want) {
+		t.Fatalf("err %v, want %v", err, want)
+	}
+}
+
+func (b *bundle) count(t testing.TB, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := b.pool.QueryRow(b.ctx, query, args...).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestService_Invite(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	_, err := b.svc.Invite(b.ctx, kol, b.shop, 1000)
+	wantErr(t, err, shop.ErrNotStaff)
+	_, err = b.svc.Invite(b.ctx, seller, b.shop, 10_001)
+	wantErr(t, err, live.ErrCommission)
+
+	inv, err := b.svc.Invite(b.ctx, seller, b.shop, 1500)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, err := b.svc.Accept(b.ctx, kol, inv.Token)
+	if err != nil || link.Commission != 1500 || link.Shop != b.shop {
+		t.Fatalf("accept: %+v, %v", link, err)
+	}
+	t.Run("OpenedAgainBySamePerson", func(t *testing.T) {
+		if again, err := b.svc.Accept(b.ctx, kol, inv.Token); err != nil || again.Commission != 1500 {
+			t.Errorf("again: %+v, %v", again, err)
+		}
+	})
+	t.Run("UsedBySomeoneElse", func(t *testing.T) {
+		_, err := b.svc.Accept(b.ctx, other, inv.Token)
+		wantErr(t, err, live.ErrInviteUsed)
+	})
+	t.Run("Unknown", func(t *testing.T) {
+		_, err := b.svc.Accept(b.ctx, other, "nope")
+		wantErr(t, err, live.ErrInviteNotFound)
+	})
+	t.Run("LowerOnly", func(t *testing.T) {
+		_, err := b.svc.LowerCommission(b.ctx, seller, b.shop, kol, 2000)
+		wantErr(t, err, live.ErrCommissionRaise)
+		if l, err := b.svc.LowerCommission(b.ctx, seller, b.shop, kol, 1000); err != nil || l.Commission != 1000 {
+			t.Errorf("lower: %+v, %v", l, err)
+		}
+		_, err = b.svc.LowerCommission(b.ctx, seller, b.shop, other, 10)
+		wantErr(t, err, live.ErrNotKOL)
+	})
+}
+
+func TestService_InviteExpires(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	inv, err := b.svc.Invite(b.ctx, seller, b.shop, 1500)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.clock.Advance(live.InviteTTL)
+	_, err = b.svc.Accept(b.ctx, kol, inv.Token)
+	wantErr(t, err, live.ErrInviteExpired)
+}
+
+func TestService_Schedule(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.linked(t)
+	sess := live.Session{Shop: b.shop, Channel: channel, Title: "  Вечерний дроп ", StartsAt: t0.Add(time.Hour)}
+	t.Run("NotAKOLOfTheShop", func(t *testing.T) {
+		_, err := b.svc.Schedule(b.ctx, other, sess)
+		wantErr(t, err, live.ErrNotKOL)
+	})
+	t.Run("SomeoneElsesChannel", func(t *testing.T) {
+		_, err := b.svc.ConnectChannel(b.ctx, other, live.Channel{Chat: channel, CanPost: true})
+		wantErr(t, err, live.ErrChannelNotYours)
+	})
+	t.Run("InThePast", func(t *testing.T) {
+		past := sess
+		past.StartsAt = t0
+		_, err := b.svc.Schedule(b.ctx, kol, past)
+		wantErr(t, err, live.ErrStartsInPast)
+	})
+	got, err := b.svc.Schedule(b.ctx, kol, sess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Title != "Вечерний дроп" || got.Status != live.SessionScheduled || got.Commission != 1500 || got.Currency != core.Stars {
+		t.Errorf("session %+v", got)
+	}
+	t.Run("AllocationHoldsStock", func(t *testing.T) {
+		a := live.Allocation{Session: got.ID, Variant: b.variant, Price: core.Money{Amount: 990, Currency: core.Stars}, Quantity: 30, PerBuyer: 2}
+		wantErr(t, b.svc.Allocate(b.ctx, kol, a), shop.ErrNotStaff)
+		if err := b.svc.Allocate(b.ctx, seller, a); err != nil {
+			t.Fatal(err)
+		}
+		if n := b.count(t, `SELECT reserved FROM variants WHERE id = $1`, b.variant); n != 30 {
+			t.Errorf("reserved %d, want 30", n)
+		}
+		a.Quantity = 20 // less: 10 go back
+		if err := b.svc.Allocate(b.ctx, seller, a); err != nil {
+			t.Fatal(err)
+		}
+		if n := b.count(t, `SELECT reserved FROM variants WHERE id = $1`, b.variant); n != 20 {
+			t.Errorf("reserved %d, want 20", n)
+		}
+		if n := b.count(t, `SELECT count(*) FROM stock_movements WHERE variant_id = $1 AND note = $2`, b.variant, fmt.Sprintf("live session %d", got.ID)); n != 2 {
+			t.Errorf("%d ledger movements, want 2", n)
+		}
+		a.Quantity = 200
+		wantErr(t, b.svc.Allocate(b.ctx, seller, a), live.ErrOverAllocation)
+	})
+	t.Run("DropsOnlyWhenLive", func(t *testing.T) {
+		_, err := b.svc.Drop(b.ctx, kol, live.Drop{Session: got.ID, Variant: b.variant})
+		wantErr(t, err, live.ErrSessionState)
+		if _, err := b.svc.Open(b.ctx, other, got.ID); !errors.Is(err, live.ErrNotKOL) {
+			t.Errorf("opened by another: %v", err)
+		}
+		if _, err := b.svc.Open(b.ctx, kol, got.ID); err != nil {
+			t.Fatal(err)
+		}
+		_, err = b.svc.Drop(b.ctx, other, live.Drop{Session: got.ID, Variant: b.variant})
+		wantErr(t, err, live.ErrNotKOL)
+		l, err := b.svc.Drop(b.ctx, kol, live.Drop{Session: got.ID, Variant: b.variant, Quantity: 15})
+		if err != nil || l.Remaining != 15 || l.Price.Amount != 990 || l.PerBuyer != 2 {
+			t.Fatalf("lot %+v, %v", l, err)
+		}
+		_, err = b.svc.Drop(b.ctx, kol, live.Drop{Session: got.ID, Variant: b.variant, Quantity: 6})
+		wantErr(t, err, live.ErrOverAllocation)
+		if n := b.count(t, `SELECT count(*) FROM outbox WHERE key = $1`, fmt.Sprintf("live:lot:post:%d", l.ID)); n != 1 {
+			t.Errorf("%d jobs to post the lot, want 1", n)
+		}
+	})
+}
+
+// Many shoppers tap a lot of few units at once, through two gates (two
+// replicas), with repeated and redelivered taps: exactly the units are
+// claimed, nobody over the limit, and every answer agrees with the record.
+func TestService_TapsNeverOversell(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	const units, perBuyer, buyers, tapsEach = 40, 2, 120, 4
+	l := b.lot(t, units, perBuyer)
+	gates := []*live.Gate{live.NewGate(b.svc.Tap, 0), live.NewGate(b.svc.Tap, 16)}
+
+	var mu sync.Mutex
+	claimedBy := map[string]core.UserID{} // tap id -> buyer, from the answers
+	var wg sync.WaitGroup
+	for i := range buyers {
+		buyer := core.UserID(10_000 + i)
+		wg.Go(func() {
+			for n := range tapsEach {
+				id := fmt.Sprintf("%d-%d", buyer, n/2) // each tap comes twice: a redelivery
+				r, err := gates[(i+n)%2].Tap(b.ctx, live.Tap{Lot: l.ID, Buyer: buyer, ID: id})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if r.Outcome == live.TapClaimed {
+					mu.Lock()
+					claimedBy[id] = buyer
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if len(claimedBy) != units {
+		t.Errorf("%d taps answered claimed, want %d", len(claimedBy), units)
+	}
+	if n := b.count(t, `SELECT count(*) FROM lot_claims WHERE lot_id = $1`, l.ID); n != units {
+		t.Errorf("%d claims recorded, want %d", n, units)
+	}
+	if n := b.count(t, `SELECT count(*) FROM lot_claims WHERE lot_id = $1 AND tap_id = ANY($2)`, l.ID, keys(claimedBy)); n != units {
+		t.Errorf("%d of the answered claims are recorded, want %d", n, units)
+	}
+	if n := b.count(t, `SELECT coalesce(max(c), 0) FROM (SELECT count(*) c FROM lot_claims WHERE lot_id = $1 GROUP BY buyer_id) x`, l.ID); n > perBuyer {
+		t.Errorf("a buyer holds %d, over the limit of %d", n, perBuyer)
+	}
+	got, err := b.svc.Lot(b.ctx, l.ID)
+	if err != nil || got.Remaining != 0 || got.Taps != buyers*tapsEach {
+		t.Errorf("lot %+v, %v; want none left and %d taps", got, err, buyers*tapsEach)
+	}
+	if n := b.count(t, `SELECT count(*) FROM outbox WHERE kind = $1`, live.JobClaim); n != units {
+		t.Errorf("%d claim jobs, want %d", n, units)
+	}
+
+	t.Run("SoldOutThenReleased", func(t *testing.T) {
+		r, err := gates[0].Tap(b.ctx, live.Tap{Lot: l.ID, Buyer: 1, ID: "late"})
+		if err != nil || r.Outcome != live.TapSoldOut {
+			t.Fatalf("a tap on a sold-out lot: %+v, %v", r, err)
+		}
+		var tap string
+		if err := b.pool.QueryRow(b.ctx, `SELECT tap_id FROM lot_claims WHERE lot_id = $1 LIMIT 1`, l.ID).Scan(&tap); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := b.svc.Release(b.ctx, l.ID, tap); err != nil || ok {
+			t.Fatalf("released before the hold ended: %v, %v", ok, err)
+		}
+		b.clock.Advance(live.DefaultHold)
+		if ok, err := b.svc.Release(b.ctx, l.ID, tap); err != nil || !ok {
+			t.Fatalf("release: %v, %v", ok, err)
+		}
+		if ok, err := b.svc.Release(b.ctx, l.ID, tap); err != nil || ok {
+			t.Fatalf("released twice: %v, %v", ok, err)
+		}
+		r, err = gates[1].Tap(b.ctx, live.Tap{Lot: l.ID, Buyer: 1, ID: "later"})
+		if err != nil || r.Outcome != live.TapClaimed || r.Remaining != 0 {
+			t.Fatalf("a tap after a release: %+v, %v", r, err)
+		}
+	})
+	t.Run("Ended", func(t *testing.T) {
+		b.clock.Set(l.EndsAt)
+		r, err := gates[0].Tap(b.ctx, live.Tap{Lot: l.ID, Buyer: 2, ID: "after"})
+		if err != nil || r.Outcome != live.TapEnded {
+			t.Fatalf("a tap after the end: %+v, %v", r, err)
+		}
+	})
+	t.Run("NoSuchLot", func(t *testing.T) {
+		r, err := gates[0].Tap(b.ctx, live.Tap{Lot: l.ID + 100, Buyer: 2, ID: "x"})
+		if err != nil || r.Outcome != live.TapNoLot {
+			t.Fatalf("a tap on no lot: %+v, %v", r, err)
+		}
+	})
+}
+
+func keys(m map[string]core.UserID) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// BenchmarkGate_Tap measures taps on one lot with as many units as taps, every
+// tap claiming, from 64 shoppers at once (b.SetParallelism): the store side of
+// `vitrina bench drop`'s first phase.
+func BenchmarkGate_Tap(b *testing.B) {
+	bb := setup(b)
+	l := bb.lot(b, 100, 100)
+	if _, err := bb.pool.Exec(bb.ctx, `
+		UPDATE lots SET quantity = 10000000, remaining = 10000000, per_buyer_limit = 10000000 WHERE id = $1`, l.ID); err != nil {
+		b.Fatal(err)
+	}
+	gate := live.NewGate(bb.svc.Tap, 0)
+	var next sync.Mutex
+	n := 0
+	b.SetParallelism(32) // x GOMAXPROCS (2 here): 64 shoppers
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			next.Lock()
+			n++
+			id := fmt.Sprint(n)
+			next.Unlock()
+			r, err := gate.Tap(bb.ctx, live.Tap{Lot: l.ID, Buyer: core.UserID(n % 5000), ID: id})
+			if err != nil || r.Outcome != live.TapClaimed {
+				b.Fatalf("tap: %+v, %v", r, err)
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "taps/s")
+}
+
+// BenchmarkHotRow is the naive way BenchmarkGate_Tap is measured against: one
+// statement per tap on the lot's row, 64 clients.
+func BenchmarkHotRow(b *testing.B) {
+	bb := setup(b)
+	l := bb.lot(b, 100, 100)
+	if _, err := bb.pool.Exec(bb.ctx, `UPDATE lots SET quantity = 10000000, remaining = 10000000 WHERE id = $1`, l.ID); err != nil {
+		b.Fatal(err)
+	}
+	pool, err := pgxpool.New(bb.ctx, bb.url+"&pool_max_conns=64")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer pool.Close()
+	b.SetParallelism(32)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := pool.Exec(bb.ctx, `UPDATE lots SET remaining = remaining - 1 WHERE id = $1 AND remaining >= 1`, l.ID); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "taps/s")
+}
