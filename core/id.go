@@ -15,4 +15,7 @@ type (
 	PaymentID        int64
 	PickupPointID    int64
 	ShippingOptionID int64
+	// LotID is a lot of a live drop (core/live): orders name the lot they
+	// came from.
+	LotID int64
 )

@@ -118,5 +118,10 @@ CREATE TABLE lot_claims (
 CREATE INDEX lot_claims_buyer ON lot_claims (lot_id, buyer_id) WHERE status <> 'released';
 CREATE INDEX lot_claims_held ON lot_claims (held_until) WHERE status = 'held';
 
+-- An order made of a claim names its lot: the drop it is attributed to.
+ALTER TABLE orders ADD COLUMN lot_id bigint REFERENCES lots (id);
+CREATE INDEX orders_lot ON orders (lot_id) WHERE lot_id IS NOT NULL;
+
 -- +goose Down
+ALTER TABLE orders DROP COLUMN lot_id;
 DROP TABLE lot_claims, lots, live_allocations, live_sessions, live_channels, kol_invites, kol_links;

@@ -28,7 +28,7 @@ import (
 // Typed ids of live drops' records.
 type (
 	SessionID int64
-	LotID     int64
+	LotID     = core.LotID
 	ClaimID   int64
 )
 
@@ -182,6 +182,8 @@ var (
 	ErrLotNotFound     = &core.Error{Code: core.ENOTFOUND, Message: "this lot does not exist"}
 	ErrLotDuration     = &core.Error{Code: core.EINVALID, Message: "a lot lasts from 1 minute to 2 hours"}
 	ErrLotState        = &core.Error{Code: core.ECONFLICT, Message: "the lot is not in a state that allows this"}
+	ErrClaimNotFound   = &core.Error{Code: core.ENOTFOUND, Message: "this reservation does not exist"}
+	ErrClaimReleased   = &core.Error{Code: core.ECONFLICT, Message: "this reservation has ended"}
 )
 
 // Limits of a lot's life.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/order"
 	"github.com/vitrina-shop/vitrina/core/shop"
 )
 
@@ -60,10 +61,24 @@ type Store interface {
 	// for the lot's post (JobLotPost). A lot that does not exist: every tap
 	// gets TapNoLot.
 	ClaimTaps(ctx context.Context, id LotID, taps []Tap, plan func(l Lot, held map[core.UserID]int, known map[string]Claim) TapPlan) (TapPlan, error)
-	// ReleaseClaim releases a held claim whose hold ended by now, putting its
-	// unit back in the lot; false when it is not held or its hold has not
+	// ReleaseClaim releases a held claim without an order whose hold ended by
+	// now, putting its unit back in the lot; false when it is not held, has an
+	// order (its order's end releases it: ReleaseOrder), or its hold has not
 	// ended.
 	ReleaseClaim(ctx context.Context, lot LotID, tap string, now time.Time) (bool, error)
+	// Claim returns the claim of a tap; ErrClaimNotFound.
+	Claim(ctx context.Context, lot LotID, tap string) (Claim, error)
+	// SetClaimOrder records the order made of a claim.
+	SetClaimOrder(ctx context.Context, lot LotID, tap string, id core.OrderID) error
+	// ReleaseOrder releases the held claim of an order, putting its unit back
+	// in the lot; false when it has none held.
+	ReleaseOrder(ctx context.Context, lot LotID, id core.OrderID) (bool, error)
+}
+
+// Orders is what the live service needs of order.Service: a claim becomes an
+// order the buyer pays like any other.
+type Orders interface {
+	Checkout(ctx context.Context, req order.CheckoutRequest) (order.Order, error)
 }
 
 // Jobs live drops write with their changes.
@@ -92,8 +107,9 @@ const InviteTTL = 7 * 24 * time.Hour
 
 // Service runs live drops.
 type Service struct {
-	store Store
-	clock core.Clock
+	store  Store
+	orders Orders
+	clock  core.Clock
 	// hold is how long a claim holds its unit for the buyer to pay.
 	hold time.Duration
 }
@@ -102,13 +118,13 @@ type Service struct {
 // unpaid unit should go to the next buyer soon.
 const DefaultHold = 5 * time.Minute
 
-// NewService returns a Service on store. Claims hold their units for hold
-// (DefaultHold if zero).
-func NewService(store Store, clock core.Clock, hold time.Duration) *Service {
+// NewService returns a Service on store, making orders of claims with orders.
+// Claims hold their units for hold (DefaultHold if zero).
+func NewService(store Store, orders Orders, clock core.Clock, hold time.Duration) *Service {
 	if hold == 0 {
 		hold = DefaultHold
 	}
-	return &Service{store: store, clock: clock, hold: hold}
+	return &Service{store: store, orders: orders, clock: clock, hold: hold}
 }
 
 // Invite makes a one-time invitation for a KOL to work with a shop at
@@ -293,6 +309,58 @@ func (s *Service) Tap(ctx context.Context, id LotID, taps []Tap) ([]TapResult, e
 // false when there was nothing to release (paid, released already, or early).
 func (s *Service) Release(ctx context.Context, id LotID, tap string) (bool, error) {
 	return s.store.ReleaseClaim(ctx, id, tap, s.clock.Now())
+}
+
+// OrderClaim makes the order of a held claim, for its buyer to pay: one unit
+// at the lot's price, awaiting payment until the claim's hold ends (see
+// order.Held). The same claim always makes the same order (its checkout key);
+// ErrClaimReleased when the claim was released, ErrClaimNotFound.
+func (s *Service) OrderClaim(ctx context.Context, id LotID, tap string) (order.Order, error) {
+	c, err := s.store.Claim(ctx, id, tap)
+	if err != nil {
+		return order.Order{}, err
+	}
+	if c.Status == ClaimReleased {
+		return order.Order{}, ErrClaimReleased
+	}
+	l, err := s.store.Lot(ctx, id)
+	if err != nil {
+		return order.Order{}, err
+	}
+	sess, _, err := s.store.Session(ctx, l.Session)
+	if err != nil {
+		return order.Order{}, err
+	}
+	o, err := s.orders.Checkout(ctx, order.CheckoutRequest{
+		Key:     fmt.Sprintf("lot:%d:%s", id, tap),
+		BuyerID: c.Buyer, ShopID: sess.Shop,
+		Items:    []order.Item{{VariantID: l.Variant, Quantity: 1}},
+		Delivery: order.DeliveryShipping, // a Stars shop delivers nothing: the order says so
+		Held:     &order.Held{Lot: id, Price: l.Price, Until: c.HeldUntil},
+	})
+	if err != nil {
+		return order.Order{}, fmt.Errorf("order of claim %s on lot %d: %w", tap, id, err)
+	}
+	if c.Order == 0 {
+		if err := s.store.SetClaimOrder(ctx, id, tap, o.ID); err != nil {
+			return order.Order{}, err
+		}
+	}
+	return o, nil
+}
+
+// ReleaseOrder gives the unit of a lot's order back to the lot when the order
+// expired or was called off unpaid; false when there was nothing to release.
+func (s *Service) ReleaseOrder(ctx context.Context, o order.Order) (bool, error) {
+	if o.Lot == 0 || o.Status != order.StatusExpired && o.Status != order.StatusCancelled || !o.PaidAt.IsZero() {
+		return false, nil
+	}
+	return s.store.ReleaseOrder(ctx, o.Lot, o.ID)
+}
+
+// Claim returns the claim of a tap; ErrClaimNotFound.
+func (s *Service) Claim(ctx context.Context, id LotID, tap string) (Claim, error) {
+	return s.store.Claim(ctx, id, tap)
 }
 
 // Lot returns a lot.

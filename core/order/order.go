@@ -93,6 +93,9 @@ type Order struct {
 	// InvoiceMessageID is the buyer's chat message of the invoice last sent for the
 	// order (Service.InvoiceSent); 0: none was sent yet. Only InvoiceSent changes it.
 	InvoiceMessageID int64
+	// Lot is the live drop's lot the order came from (a claim: see Held); 0 for
+	// an order from the shop's catalog.
+	Lot core.LotID
 
 	// Existing is set by Service.Checkout on an order its request's key found: an
 	// earlier checkout with the key made it (a double tap on one button, a
@@ -178,6 +181,20 @@ type CheckoutRequest struct {
 	Items         []Item // empty: the buyer's cart in the shop, which is emptied on success
 	Delivery      DeliveryKind
 	PickupPointID core.PickupPointID
+	// Held, if set, says the items' stock is held for the buyer already: by a
+	// live drop's claim. The order then takes it without reserving it again.
+	Held *Held
+}
+
+// Held is stock held for a buyer by a live drop's claim: an order made of it
+// (one item) is priced at the drop price, awaits payment until the claim's hold
+// ends, and reserves nothing of its own. When it expires or is called off
+// unpaid, the unit goes back to its lot, not to the shop (live.Service.Release,
+// on the order's expired or cancelled event); a payment after that is refunded.
+type Held struct {
+	Lot   core.LotID
+	Price core.Money // per unit
+	Until time.Time
 }
 
 // PreCheckout is Telegram's question before it charges: is this order still payable

@@ -80,6 +80,10 @@ func planCheckout(snap CheckoutSnapshot, req CheckoutRequest, now time.Time) (*C
 	itemsTotal := core.Money{Currency: shop.Currency}
 	lines := make([]Line, 0, len(snap.Items))
 	moves := make([]StockMove, 0, len(snap.Items))
+	held := req.Held
+	if held != nil && (len(snap.Items) != 1 || snap.FromCart || held.Price.Currency != shop.Currency || held.Price.Amount <= 0) {
+		return nil, core.Errorf(core.EINVALID, "held stock is one item at a price in the shop's currency")
+	}
 	for i, it := range snap.Items {
 		st, ok := snap.Stock[it.VariantID]
 		if !ok {
@@ -88,10 +92,13 @@ func planCheckout(snap CheckoutSnapshot, req CheckoutRequest, now time.Time) (*C
 		switch {
 		case st.ShopID != shop.ID:
 			return nil, ErrMixedShops
-		case st.Archived:
-			return nil, ErrUnavailable
 		case it.Quantity < 1 || it.Quantity > MaxQuantity:
 			return nil, ErrQuantity
+		case held != nil:
+			// The claim holds the unit: archived or not, it was sold to the buyer.
+			st.Price = held.Price
+		case st.Archived:
+			return nil, ErrUnavailable
 		case st.Available() <= 0:
 			return nil, ErrSoldOut
 		case st.Available() < it.Quantity:
@@ -113,11 +120,18 @@ func planCheckout(snap CheckoutSnapshot, req CheckoutRequest, now time.Time) (*C
 			Quantity:  it.Quantity,
 			UnitPrice: st.Price,
 		})
-		moves = append(moves, StockMove{VariantID: st.VariantID, Kind: catalog.MoveReservation, Reserved: it.Quantity})
+		if held == nil {
+			moves = append(moves, StockMove{VariantID: st.VariantID, Kind: catalog.MoveReservation, Reserved: it.Quantity})
+		}
 	}
 	ttl := shop.ReservationTTL
 	if ttl <= 0 {
 		ttl = defaultReservationTTL
+	}
+	until := now.Add(ttl)
+	var lot core.LotID
+	if held != nil {
+		until, lot = held.Until, held.Lot
 	}
 	o := Order{
 		ID:            snap.OrderID,
@@ -130,10 +144,11 @@ func planCheckout(snap CheckoutSnapshot, req CheckoutRequest, now time.Time) (*C
 		Total:         itemsTotal,
 		Delivery:      delivery,
 		PickupPointID: pickup,
-		ReservedUntil: now.Add(ttl),
-		RemindAt:      remindAt(now.Add(ttl), now),
+		ReservedUntil: until,
+		RemindAt:      remindAt(until, now),
 		CreatedAt:     now,
 		UpdatedAt:     now,
+		Lot:           lot,
 	}
 	jobs := []core.Job{expireJob(o)}
 	if !o.RemindAt.IsZero() {
@@ -260,6 +275,10 @@ func planPayment(snap Snapshot, p Payment, now time.Time, takeStock bool) (*Chan
 		// shop said it will not deliver, so a later payment does not revive it.
 		return refund("the order was cancelled after it was paid")
 	case o.Status == StatusExpired || o.Status == StatusCancelled:
+		if o.Lot != 0 {
+			// Its unit went back to the lot, and maybe to someone else.
+			return refund("the drop's reservation ended")
+		}
 		if !takeStock {
 			to, err := Next(o.Status, ActHoldRefund, PartySystem)
 			if err != nil {
@@ -322,6 +341,9 @@ func planExpire(snap Snapshot, now time.Time) (*Change, error) {
 	c.Order.Status = to
 	c.Order.UpdatedAt = now
 	for _, l := range o.Lines {
+		if o.Lot != 0 {
+			break // the unit goes back to its lot (Held)
+		}
 		c.Stock = append(c.Stock, StockMove{VariantID: l.VariantID, Kind: catalog.MoveRelease, Reserved: -l.Quantity})
 	}
 	c.Jobs = append([]core.Job{notifyJob(o.ID, EventExpired, "")}, cancelRemindJobs(o)...)
@@ -358,6 +380,8 @@ func planCancel(snap Snapshot, actor core.UserID, reason string, now time.Time) 
 		m := StockMove{VariantID: l.VariantID, Kind: catalog.MoveRelease, Reserved: -l.Quantity}
 		if o.Status != StatusAwaitingPayment { // sold: the goods come back on hand
 			m = StockMove{VariantID: l.VariantID, Kind: catalog.MoveReturn, OnHand: l.Quantity}
+		} else if o.Lot != 0 {
+			continue // the unit goes back to its lot (Held)
 		}
 		c.Stock = append(c.Stock, m)
 	}

@@ -503,3 +503,52 @@ func TestPlanConfirmRefund(t *testing.T) {
 		t.Errorf("stranger: %v, want ErrOrderNotFound", err)
 	}
 }
+
+// An order of stock held by a live drop's claim reserves nothing of its own,
+// and gives nothing back to the shop when it ends unpaid: its unit goes back to
+// its lot. Paid late, it is refunded: the unit may be someone else's by then.
+func TestPlanHeld(t *testing.T) {
+	t.Parallel()
+	held := &Held{Lot: 9, Price: rub(990), Until: testNow.Add(5 * time.Minute)}
+	snap := checkoutSnap()
+	snap.Items = []Item{{VariantID: 11, Quantity: 1}}
+	snap.Stock[11] = Stock{VariantID: 11, ProductID: 6, ShopID: 1, Title: "Mug", SKU: "MUG", Price: rub(999), OnHand: 1, Reserved: 1}
+	req := CheckoutRequest{Key: "lot:9:t", BuyerID: 100, ShopID: 1, Delivery: DeliveryShipping, Held: held}
+	c, err := planCheckout(snap, req, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := c.Order
+	if o.Lot != 9 || o.Total != rub(990) || !o.ReservedUntil.Equal(held.Until) || len(c.Stock) != 0 {
+		t.Errorf("order %+v, moves %+v", o, c.Stock)
+	}
+	t.Run("OneItemOnly", func(t *testing.T) {
+		two := checkoutSnap()
+		if _, err := planCheckout(two, req, testNow); core.ErrorCode(err) != core.EINVALID {
+			t.Errorf("two items held: %v", err)
+		}
+	})
+
+	ps := paySnap()
+	ps.Order.Lot = 9
+	t.Run("ExpiresWithoutReleasingStock", func(t *testing.T) {
+		c, err := planExpire(ps, ps.Order.ReservedUntil)
+		if err != nil || c.Order.Status != StatusExpired || len(c.Stock) != 0 {
+			t.Errorf("expire: %+v, %v", c, err)
+		}
+	})
+	t.Run("CancelledWithoutReleasingStock", func(t *testing.T) {
+		c, err := planCancel(ps, 100, "", testNow)
+		if err != nil || c.Order.Status != StatusCancelled || len(c.Stock) != 0 {
+			t.Errorf("cancel: %+v, %v", c, err)
+		}
+	})
+	t.Run("PaidAfterItsEndIsRefunded", func(t *testing.T) {
+		late := ps
+		late.Order.Status = StatusExpired
+		_, outcome, err := planPayment(late, payment(), testNow.Add(time.Hour), true)
+		if err != nil || outcome != PaymentRefunding {
+			t.Errorf("late payment: %v, %v; want a refund", outcome, err)
+		}
+	})
+}

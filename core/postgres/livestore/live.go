@@ -492,7 +492,7 @@ func (s *Store) ReleaseClaim(ctx context.Context, id live.LotID, tap string, now
 		}
 		tag, err := tx.Exec(ctx, `
 			UPDATE lot_claims SET status = 'released'
-			WHERE lot_id = $1 AND tap_id = $2 AND status = 'held' AND held_until <= $3`, id, tap, now)
+			WHERE lot_id = $1 AND tap_id = $2 AND status = 'held' AND held_until <= $3 AND order_id IS NULL`, id, tap, now)
 		if err != nil || tag.RowsAffected() == 0 {
 			return err
 		}
@@ -504,6 +504,52 @@ func (s *Store) ReleaseClaim(ctx context.Context, id live.LotID, tap string, now
 	})
 	if err != nil {
 		return false, fmt.Errorf("release claim %s of lot %d: %w", tap, id, err)
+	}
+	return released, nil
+}
+
+// Claim implements live.Store.
+func (s *Store) Claim(ctx context.Context, id live.LotID, tap string) (live.Claim, error) {
+	c := live.Claim{Lot: id, Tap: tap}
+	err := s.pool.QueryRow(ctx, `
+		SELECT id, buyer_id, status, held_until, coalesce(order_id, 0) FROM lot_claims
+		WHERE lot_id = $1 AND tap_id = $2`, id, tap).Scan(&c.ID, &c.Buyer, &c.Status, &c.HeldUntil, &c.Order)
+	if err != nil {
+		return live.Claim{}, fmt.Errorf("claim %s of lot %d: %w", tap, id, store.NotFound(err, live.ErrClaimNotFound))
+	}
+	return c, nil
+}
+
+// SetClaimOrder implements live.Store.
+func (s *Store) SetClaimOrder(ctx context.Context, id live.LotID, tap string, order core.OrderID) error {
+	_, err := s.pool.Exec(ctx, `UPDATE lot_claims SET order_id = $3 WHERE lot_id = $1 AND tap_id = $2`, id, tap, order)
+	if err != nil {
+		return fmt.Errorf("claim %s of lot %d: record order %d: %w", tap, id, order, err)
+	}
+	return nil
+}
+
+// ReleaseOrder implements live.Store.
+func (s *Store) ReleaseOrder(ctx context.Context, id live.LotID, order core.OrderID) (bool, error) {
+	var released bool
+	err := store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM lots WHERE id = $1 FOR UPDATE`, id); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `
+			UPDATE lot_claims SET status = 'released'
+			WHERE lot_id = $1 AND order_id = $2 AND status = 'held'`, id, order)
+		if err != nil || tag.RowsAffected() == 0 {
+			return err
+		}
+		released = true
+		if _, err := tx.Exec(ctx, `UPDATE lots SET remaining = remaining + $2 WHERE id = $1`, id, tag.RowsAffected()); err != nil {
+			return err
+		}
+		return store.InsertJobs(ctx, tx, []core.Job{lotPostJob(id)})
+	})
+	if err != nil {
+		return false, fmt.Errorf("release order %d of lot %d: %w", order, id, err)
 	}
 	return released, nil
 }

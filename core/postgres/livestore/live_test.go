@@ -13,6 +13,7 @@ import (
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/live"
+	"github.com/vitrina-shop/vitrina/core/order"
 	"github.com/vitrina-shop/vitrina/core/postgres"
 	"github.com/vitrina-shop/vitrina/core/postgres/livestore"
 	"github.com/vitrina-shop/vitrina/core/postgres/pgtest"
@@ -35,6 +36,7 @@ type bundle struct {
 	url     string
 	clock   *core.FakeClock
 	svc     *live.Service
+	orders  *order.Service
 	shop    core.ShopID
 	variant core.VariantID
 }
@@ -62,7 +64,8 @@ func setup(t testing.TB) *bundle {
 		t.Fatal(err)
 	}
 	b.shop, b.variant = s.ID, p.Variants[0].ID
-	b.svc = live.NewService(livestore.New(pool), b.clock, 0)
+	b.orders = order.NewService(postgres.NewOrders(pool), b.clock)
+	b.svc = live.NewService(livestore.New(pool), b.orders, b.clock, 0)
 	return b
 }
 
@@ -337,6 +340,90 @@ func TestService_TapsNeverOversell(t *testing.T) {
 		r, err := gates[0].Tap(b.ctx, live.Tap{Lot: l.ID + 100, Buyer: 2, ID: "x"})
 		if err != nil || r.Outcome != live.TapNoLot {
 			t.Fatalf("a tap on no lot: %+v, %v", r, err)
+		}
+	})
+}
+
+// A claim becomes an order at the drop price that reserves nothing more (the
+// allocation holds the stock); expired, its unit goes back to the lot; paid,
+// it is sold from the allocation.
+func TestService_OrderClaim(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	l := b.lot(t, 5, 1)
+	gate := live.NewGate(b.svc.Tap, 0)
+	tap := func(buyer core.UserID, id string) live.TapResult {
+		t.Helper()
+		if _, err := user.NewService(postgres.NewUsers(b.pool), b.clock).Touch(b.ctx, user.Seen{ID: buyer, FirstName: "Покупатель"}); err != nil {
+			t.Fatal(err)
+		}
+		r, err := gate.Tap(b.ctx, live.Tap{Lot: l.ID, Buyer: buyer, ID: id})
+		if err != nil || r.Outcome != live.TapClaimed {
+			t.Fatalf("tap: %+v, %v", r, err)
+		}
+		return r
+	}
+	reserved := func() int { return b.count(t, `SELECT reserved FROM variants WHERE id = $1`, b.variant) }
+	before := reserved()
+
+	r := tap(501, "t1")
+	o, err := b.svc.OrderClaim(b.ctx, l.ID, "t1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Lot != l.ID || o.Total.Amount != 990 || !o.ReservedUntil.Equal(r.Claim.HeldUntil) || o.Status != order.StatusAwaitingPayment {
+		t.Errorf("order %+v", o)
+	}
+	if again, err := b.svc.OrderClaim(b.ctx, l.ID, "t1"); err != nil || again.ID != o.ID {
+		t.Errorf("a claim ordered again: %d, %v; want order %d", again.ID, err, o.ID)
+	}
+	if c, err := b.svc.Claim(b.ctx, l.ID, "t1"); err != nil || c.Order != o.ID {
+		t.Errorf("claim %+v, %v", c, err)
+	}
+	if got := reserved(); got != before {
+		t.Errorf("reserved %d after the order, want %d: the allocation holds it", got, before)
+	}
+
+	t.Run("ExpiredGoesBackToTheLot", func(t *testing.T) {
+		b.clock.Set(r.Claim.HeldUntil)
+		if ok, err := b.svc.Release(b.ctx, l.ID, "t1"); err != nil || ok {
+			t.Errorf("a claim with an order released by time: %v, %v", ok, err)
+		}
+		exp, err := b.orders.Expire(b.ctx, o.ID)
+		if err != nil || exp.Status != order.StatusExpired {
+			t.Fatalf("expire: %+v, %v", exp, err)
+		}
+		if ok, err := b.svc.ReleaseOrder(b.ctx, exp); err != nil || !ok {
+			t.Fatalf("release the order: %v, %v", ok, err)
+		}
+		if ok, err := b.svc.ReleaseOrder(b.ctx, exp); err != nil || ok {
+			t.Fatalf("released twice: %v, %v", ok, err)
+		}
+		if got, _ := b.svc.Lot(b.ctx, l.ID); got.Remaining != 5 {
+			t.Errorf("%d left, want 5", got.Remaining)
+		}
+		if got := reserved(); got != before {
+			t.Errorf("reserved %d after the expiry, want %d", got, before)
+		}
+		if _, err := b.svc.OrderClaim(b.ctx, l.ID, "t1"); !errors.Is(err, live.ErrClaimReleased) {
+			t.Errorf("a released claim ordered: %v", err)
+		}
+	})
+	t.Run("PaidIsSoldFromTheAllocation", func(t *testing.T) {
+		tap(502, "t2")
+		o, err := b.svc.OrderClaim(b.ctx, l.ID, "t2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		paid, outcome, err := b.orders.RecordPayment(b.ctx, order.Payment{OrderID: o.ID, BuyerID: 502, TelegramChargeID: "ch-1", Total: o.Total})
+		if err != nil || outcome != order.PaymentApplied || paid.Status != order.StatusPaid {
+			t.Fatalf("pay: %+v, %v, %v", paid, outcome, err)
+		}
+		if got := reserved(); got != before-1 {
+			t.Errorf("reserved %d after the sale, want %d", got, before-1)
+		}
+		if n := b.count(t, `SELECT on_hand FROM variants WHERE id = $1`, b.variant); n != 99 {
+			t.Errorf("on hand %d, want 99", n)
 		}
 	})
 }
