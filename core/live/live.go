@@ -141,6 +141,10 @@ type Lot struct {
 // SoldOut reports whether every unit is claimed.
 func (l Lot) SoldOut() bool { return l.Remaining == 0 }
 
+// Over reports whether the lot takes no more taps at now: ended, cancelled or
+// past its end time.
+func (l Lot) Over(now time.Time) bool { return l.Status != LotOpen || !now.Before(l.EndsAt) }
+
 // ClaimStatus is where a claim is in its life.
 type ClaimStatus string
 

@@ -15,6 +15,10 @@ type Tap struct {
 	Buyer core.UserID
 	// ID is Telegram's callback query id: the same for a redelivered tap.
 	ID string
+	// Who tapped, as Telegram names them: a buyer who claims a unit is
+	// recorded as a user (an order needs one), whether or not they have
+	// started the bot.
+	FirstName, Username, Lang string
 }
 
 // TapOutcome is what became of a tap.

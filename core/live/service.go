@@ -55,6 +55,8 @@ type Store interface {
 	DropLot(ctx context.Context, id SessionID, v core.VariantID, plan func(Session, Allocation) (Lot, error), now time.Time) (Lot, error)
 	// Lot returns a lot; ErrLotNotFound.
 	Lot(ctx context.Context, id LotID) (Lot, error)
+	// SetLotPost records the lot's post in its channel, unless one is recorded.
+	SetLotPost(ctx context.Context, id LotID, messageID int64) error
 	// ClaimTaps locks the lot, reads what the batch's buyers hold of it and the
 	// claims of its tap ids, lets plan decide, and records the new claims, the
 	// units left and the taps counted, with a job per claim (JobClaim) and one
@@ -86,8 +88,9 @@ const (
 	// JobClaim makes a claim's order and sends the buyer its invoice; key
 	// "live:claim:<lot>:<tap>".
 	JobClaim = "live:claim"
-	// JobLotPost brings a lot's post in the channel up to date (the counter,
-	// sold out, ended); key "live:lot:post:<lot>".
+	// JobLotPost brings a lot's post in the channel up to date (posts it the
+	// first time; then the counter, sold out, ended); key "live:lot:post:<lot>",
+	// and "live:lot:post:<lot>:end" due at the lot's end.
 	JobLotPost = "live:lot:post"
 )
 
@@ -349,13 +352,11 @@ func (s *Service) OrderClaim(ctx context.Context, id LotID, tap string) (order.O
 	return o, nil
 }
 
-// ReleaseOrder gives the unit of a lot's order back to the lot when the order
-// expired or was called off unpaid; false when there was nothing to release.
-func (s *Service) ReleaseOrder(ctx context.Context, o order.Order) (bool, error) {
-	if o.Lot == 0 || o.Status != order.StatusExpired && o.Status != order.StatusCancelled || !o.PaidAt.IsZero() {
-		return false, nil
-	}
-	return s.store.ReleaseOrder(ctx, o.Lot, o.ID)
+// ReleaseOrder gives the unit of a lot's order back to the lot once the order
+// ended unpaid (order.JobHeldEnded); false when there was nothing to release
+// (released already).
+func (s *Service) ReleaseOrder(ctx context.Context, lot LotID, id core.OrderID) (bool, error) {
+	return s.store.ReleaseOrder(ctx, lot, id)
 }
 
 // Claim returns the claim of a tap; ErrClaimNotFound.
@@ -365,3 +366,17 @@ func (s *Service) Claim(ctx context.Context, id LotID, tap string) (Claim, error
 
 // Lot returns a lot.
 func (s *Service) Lot(ctx context.Context, id LotID) (Lot, error) { return s.store.Lot(ctx, id) }
+
+// Session returns a session and its allocations.
+func (s *Service) Session(ctx context.Context, id SessionID) (Session, []Allocation, error) {
+	return s.store.Session(ctx, id)
+}
+
+// SetLotPost records the message of a lot's post in its channel; a post
+// recorded already stays (the first one is the one edited).
+func (s *Service) SetLotPost(ctx context.Context, id LotID, messageID int64) error {
+	return s.store.SetLotPost(ctx, id, messageID)
+}
+
+// Now is the service's clock: what a lot's post says is decided at this time.
+func (s *Service) Now() time.Time { return s.clock.Now() }

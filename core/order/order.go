@@ -189,8 +189,8 @@ type CheckoutRequest struct {
 // Held is stock held for a buyer by a live drop's claim: an order made of it
 // (one item) is priced at the drop price, awaits payment until the claim's hold
 // ends, and reserves nothing of its own. When it expires or is called off
-// unpaid, the unit goes back to its lot, not to the shop (live.Service.Release,
-// on the order's expired or cancelled event); a payment after that is refunded.
+// unpaid, the unit goes back to its lot, not to the shop (JobHeldEnded:
+// live.Service.ReleaseOrder); a payment after that is refunded.
 type Held struct {
 	Lot   core.LotID
 	Price core.Money // per unit
@@ -246,7 +246,16 @@ const (
 	JobExpire = "order:expire" // payload ExpirePayload, key "order:expire:<id>", due at ReservedUntil
 	JobNotify = "order:notify" // payload NotifyPayload
 	JobRefund = "order:refund" // payload RefundPayload: refund a Stars payment, or tell staff to refund a card
+	// JobHeldEnded gives the unit of an order of held stock (Held) back to its
+	// holder when the order ended unpaid; payload HeldEndedPayload, key
+	// "order:held:<id>".
+	JobHeldEnded = "order:held"
 )
+
+type HeldEndedPayload struct {
+	OrderID core.OrderID `json:"order_id"`
+	Lot     core.LotID   `json:"lot"`
+}
 
 type ExpirePayload struct {
 	OrderID core.OrderID `json:"order_id"`

@@ -347,6 +347,9 @@ func planExpire(snap Snapshot, now time.Time) (*Change, error) {
 		c.Stock = append(c.Stock, StockMove{VariantID: l.VariantID, Kind: catalog.MoveRelease, Reserved: -l.Quantity})
 	}
 	c.Jobs = append([]core.Job{notifyJob(o.ID, EventExpired, "")}, cancelRemindJobs(o)...)
+	if o.Lot != 0 {
+		c.Jobs = append(c.Jobs, heldEndedJob(o))
+	}
 	return c, nil
 }
 
@@ -381,7 +384,8 @@ func planCancel(snap Snapshot, actor core.UserID, reason string, now time.Time) 
 		if o.Status != StatusAwaitingPayment { // sold: the goods come back on hand
 			m = StockMove{VariantID: l.VariantID, Kind: catalog.MoveReturn, OnHand: l.Quantity}
 		} else if o.Lot != 0 {
-			continue // the unit goes back to its lot (Held)
+			c.Jobs = append(c.Jobs, heldEndedJob(o)) // the unit goes back to its lot (Held)
+			continue
 		}
 		c.Stock = append(c.Stock, m)
 	}
@@ -540,6 +544,12 @@ func notifyJob(id core.OrderID, e Event, chargeID string) core.Job {
 		key += ":" + chargeID
 	}
 	return core.Job{Kind: JobNotify, Key: key, Payload: mustJSON(NotifyPayload{OrderID: id, Event: e})}
+}
+
+// heldEndedJob gives the unit of an order of held stock back to its holder.
+func heldEndedJob(o Order) core.Job {
+	return core.Job{Kind: JobHeldEnded, Key: fmt.Sprintf("%s:%d", JobHeldEnded, o.ID),
+		Payload: mustJSON(HeldEndedPayload{OrderID: o.ID, Lot: o.Lot})}
 }
 
 // refundJob gives a charge's money back (Stars) or asks staff to (card).

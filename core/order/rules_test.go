@@ -533,13 +533,13 @@ func TestPlanHeld(t *testing.T) {
 	ps.Order.Lot = 9
 	t.Run("ExpiresWithoutReleasingStock", func(t *testing.T) {
 		c, err := planExpire(ps, ps.Order.ReservedUntil)
-		if err != nil || c.Order.Status != StatusExpired || len(c.Stock) != 0 {
+		if err != nil || c.Order.Status != StatusExpired || len(c.Stock) != 0 || !hasJob(c.Jobs, JobHeldEnded, "order:held:42") {
 			t.Errorf("expire: %+v, %v", c, err)
 		}
 	})
 	t.Run("CancelledWithoutReleasingStock", func(t *testing.T) {
 		c, err := planCancel(ps, 100, "", testNow)
-		if err != nil || c.Order.Status != StatusCancelled || len(c.Stock) != 0 {
+		if err != nil || c.Order.Status != StatusCancelled || len(c.Stock) != 0 || !hasJob(c.Jobs, JobHeldEnded, "order:held:42") {
 			t.Errorf("cancel: %+v, %v", c, err)
 		}
 	})

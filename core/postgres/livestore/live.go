@@ -337,7 +337,9 @@ func (s *Store) DropLot(ctx context.Context, id live.SessionID, v core.VariantID
 			id, v, lot.Quantity); err != nil {
 			return err
 		}
-		return store.InsertJobs(ctx, tx, []core.Job{lotPostJob(lot.ID)})
+		end := lotPostJob(lot.ID)
+		end.Key, end.RunAt = end.Key+":end", lot.EndsAt
+		return store.InsertJobs(ctx, tx, []core.Job{lotPostJob(lot.ID), end})
 	})
 	if err != nil {
 		return live.Lot{}, fmt.Errorf("drop variant %d in session %d: %w", v, id, err)
@@ -465,6 +467,20 @@ func (s *Store) ClaimTaps(ctx context.Context, id live.LotID, taps []live.Tap,
 			id, newBuyers, newTaps, until)
 		jobs = append(jobs, lotPostJob(id))
 		store.QueueJobs(write, jobs)
+		// The buyers become users (an order names one) unless they are already.
+		names, usernames, langs := make([]string, len(p.New)), make([]string, len(p.New)), make([]string, len(p.New))
+		for i, c := range p.New {
+			for _, t := range taps {
+				if t.ID == c.Tap {
+					names[i], usernames[i], langs[i] = t.FirstName, t.Username, t.Lang
+					break
+				}
+			}
+		}
+		write.Queue(`
+			INSERT INTO users (id, first_name, username, telegram_lang)
+			SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[])
+			ON CONFLICT (id) DO NOTHING`, newBuyers, names, usernames, langs)
 	}
 	write.Queue(`UPDATE lots SET remaining = $2, taps = taps + $3 WHERE id = $1`, id, p.Remaining, len(taps))
 	write.Queue(`COMMIT`)
@@ -552,4 +568,13 @@ func (s *Store) ReleaseOrder(ctx context.Context, id live.LotID, order core.Orde
 		return false, fmt.Errorf("release order %d of lot %d: %w", order, id, err)
 	}
 	return released, nil
+}
+
+// SetLotPost implements live.Store.
+func (s *Store) SetLotPost(ctx context.Context, id live.LotID, messageID int64) error {
+	_, err := s.pool.Exec(ctx, `UPDATE lots SET post_message_id = $2 WHERE id = $1 AND post_message_id = 0`, id, messageID)
+	if err != nil {
+		return fmt.Errorf("lot %d: record its post: %w", id, err)
+	}
+	return nil
 }

@@ -354,10 +354,7 @@ func TestService_OrderClaim(t *testing.T) {
 	gate := live.NewGate(b.svc.Tap, 0)
 	tap := func(buyer core.UserID, id string) live.TapResult {
 		t.Helper()
-		if _, err := user.NewService(postgres.NewUsers(b.pool), b.clock).Touch(b.ctx, user.Seen{ID: buyer, FirstName: "Покупатель"}); err != nil {
-			t.Fatal(err)
-		}
-		r, err := gate.Tap(b.ctx, live.Tap{Lot: l.ID, Buyer: buyer, ID: id})
+		r, err := gate.Tap(b.ctx, live.Tap{Lot: l.ID, Buyer: buyer, ID: id, FirstName: "Покупатель", Lang: "ru"})
 		if err != nil || r.Outcome != live.TapClaimed {
 			t.Fatalf("tap: %+v, %v", r, err)
 		}
@@ -383,6 +380,9 @@ func TestService_OrderClaim(t *testing.T) {
 	if got := reserved(); got != before {
 		t.Errorf("reserved %d after the order, want %d: the allocation holds it", got, before)
 	}
+	if n := b.count(t, `SELECT count(*) FROM users WHERE id = 501 AND first_name = 'Покупатель'`); n != 1 {
+		t.Errorf("the buyer is not a user: %d", n)
+	}
 
 	t.Run("ExpiredGoesBackToTheLot", func(t *testing.T) {
 		b.clock.Set(r.Claim.HeldUntil)
@@ -393,10 +393,13 @@ func TestService_OrderClaim(t *testing.T) {
 		if err != nil || exp.Status != order.StatusExpired {
 			t.Fatalf("expire: %+v, %v", exp, err)
 		}
-		if ok, err := b.svc.ReleaseOrder(b.ctx, exp); err != nil || !ok {
+		if n := b.count(t, `SELECT count(*) FROM outbox WHERE key = $1`, fmt.Sprintf("order:held:%d", o.ID)); n != 1 {
+			t.Errorf("%d jobs to give the unit back, want 1", n)
+		}
+		if ok, err := b.svc.ReleaseOrder(b.ctx, exp.Lot, exp.ID); err != nil || !ok {
 			t.Fatalf("release the order: %v, %v", ok, err)
 		}
-		if ok, err := b.svc.ReleaseOrder(b.ctx, exp); err != nil || ok {
+		if ok, err := b.svc.ReleaseOrder(b.ctx, exp.Lot, exp.ID); err != nil || ok {
 			t.Fatalf("released twice: %v, %v", ok, err)
 		}
 		if got, _ := b.svc.Lot(b.ctx, l.ID); got.Remaining != 5 {
