@@ -56,7 +56,7 @@ var routes = map[string]route{
 }
 
 // featureRoutes are the routes the features declare in their files.
-var featureRoutes = []map[string]route{reminderRoutes, reviewRoutes, broadcastRoutes, orphanRoutes}
+var featureRoutes = []map[string]route{reminderRoutes, reviewRoutes, broadcastRoutes, orphanRoutes, liveRoutes}
 
 // Deps are what the workers need. Orders, Outbox and Queue are required; a nil
 // Notifier or Refunder makes the tasks that need it fail (and retry) until one is
@@ -116,6 +116,7 @@ type Deps struct {
 	Reviews    ReviewDeps
 	Broadcasts BroadcastDeps
 	Orphans    OrphanDeps
+	Live       LiveDeps
 }
 
 // Workers holds the task handlers and the background loops.
@@ -137,6 +138,7 @@ type Workers struct {
 	reviews    ReviewDeps
 	broadcasts BroadcastDeps
 	orphans    OrphanDeps
+	live       LiveDeps
 	// orphansUntold counts orphan payments no operator could be told of.
 	orphansUntold prometheus.Counter
 }
@@ -185,6 +187,7 @@ func New(deps Deps) *Workers {
 	w.initReviews(deps.Reviews)
 	w.initBroadcasts(deps.Broadcasts)
 	w.initOrphans(deps.Orphans, deps.Registerer)
+	w.initLive(deps.Live)
 	return w
 }
 
@@ -201,6 +204,7 @@ func (w *Workers) Register(mux *asynq.ServeMux) {
 	w.registerReviews(mux)
 	w.registerBroadcasts(mux)
 	w.registerOrphans(mux)
+	w.registerLive(mux)
 }
 
 // Queues returns the queues to serve with their weights, for asynq.Config.Queues.

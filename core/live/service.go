@@ -28,6 +28,10 @@ type Store interface {
 	Link(ctx context.Context, id core.ShopID, kol core.UserID) (Link, error)
 	// Links returns the shops a KOL works with.
 	Links(ctx context.Context, kol core.UserID) ([]Link, error)
+	// ShopLinks returns the KOLs working with a shop.
+	ShopLinks(ctx context.Context, id core.ShopID) ([]Link, error)
+	// ShopSessions returns a shop's sessions, the latest start first, at most limit.
+	ShopSessions(ctx context.Context, id core.ShopID, limit int) ([]Session, error)
 	// SetCommission changes a link's rate (sessions keep theirs); ErrNotKOL.
 	SetCommission(ctx context.Context, id core.ShopID, kol core.UserID, c Commission, now time.Time) error
 
@@ -35,6 +39,8 @@ type Store interface {
 	SaveChannel(ctx context.Context, ch Channel, now time.Time) error
 	// Channel returns a connected channel; ErrChannelNotFound.
 	Channel(ctx context.Context, chat int64) (Channel, error)
+	// Channels returns the channels a KOL connected.
+	Channels(ctx context.Context, kol core.UserID) ([]Channel, error)
 
 	// CreateSession records a scheduled session.
 	CreateSession(ctx context.Context, s Session, now time.Time) (Session, error)
@@ -68,13 +74,30 @@ type Store interface {
 	// order (its order's end releases it: ReleaseOrder), or its hold has not
 	// ended.
 	ReleaseClaim(ctx context.Context, lot LotID, tap string, now time.Time) (bool, error)
+	// EndSession locks the session, lets fn end it, ends its open lots and
+	// returns to the shop's stock what the session holds unsold: what lots did
+	// not take of each allocation and what is left in its lots (a ledger
+	// movement each). Units still claimed follow their claims: paid, they are
+	// sold; released later, they go back to the shop (ReleaseOrder,
+	// ReleaseClaim) since the session no longer holds them.
+	EndSession(ctx context.Context, id SessionID, actor core.UserID, fn func(*Session) error) (Session, error)
+	// KOLSessions returns a KOL's sessions, the latest start first, at most limit.
+	KOLSessions(ctx context.Context, kol core.UserID, limit int) ([]Session, error)
+	// ShopLots returns the lots of a session, oldest first.
+	SessionLots(ctx context.Context, id SessionID) ([]Lot, error)
 	// Claim returns the claim of a tap; ErrClaimNotFound.
 	Claim(ctx context.Context, lot LotID, tap string) (Claim, error)
+	// BuyerClaims returns a buyer's claims on a lot, oldest first.
+	BuyerClaims(ctx context.Context, lot LotID, buyer core.UserID) ([]Claim, error)
+	// ChannelSessions returns the sessions in a channel of a status that start
+	// within [from, to), soonest first.
+	ChannelSessions(ctx context.Context, chat int64, status SessionStatus, from, to time.Time) ([]Session, error)
 	// SetClaimOrder records the order made of a claim.
 	SetClaimOrder(ctx context.Context, lot LotID, tap string, id core.OrderID) error
 	// ReleaseOrder releases the held claim of an order, putting its unit back
-	// in the lot; false when it has none held.
-	ReleaseOrder(ctx context.Context, lot LotID, id core.OrderID) (bool, error)
+	// in the lot (in the shop's stock once the session ended); false when it
+	// has none held.
+	ReleaseOrder(ctx context.Context, lot LotID, id core.OrderID, now time.Time) (bool, error)
 }
 
 // Orders is what the live service needs of order.Service: a claim becomes an
@@ -356,7 +379,101 @@ func (s *Service) OrderClaim(ctx context.Context, id LotID, tap string) (order.O
 // ended unpaid (order.JobHeldEnded); false when there was nothing to release
 // (released already).
 func (s *Service) ReleaseOrder(ctx context.Context, lot LotID, id core.OrderID) (bool, error) {
-	return s.store.ReleaseOrder(ctx, lot, id)
+	return s.store.ReleaseOrder(ctx, lot, id, s.clock.Now())
+}
+
+// BuyerClaims returns a buyer's claims on a lot, oldest first.
+func (s *Service) BuyerClaims(ctx context.Context, id LotID, buyer core.UserID) ([]Claim, error) {
+	return s.store.BuyerClaims(ctx, id, buyer)
+}
+
+// AutoOpenWindow is how far from its start a session opens by itself when its
+// channel's video chat starts.
+const AutoOpenWindow = 2 * time.Hour
+
+// OpenByChannel opens the session scheduled in a channel nearest to now (within
+// AutoOpenWindow of its start) when the channel's video chat starts; ok is false
+// when there is none.
+func (s *Service) OpenByChannel(ctx context.Context, chat int64) (sess Session, ok bool, err error) {
+	now := s.clock.Now()
+	found, err := s.store.ChannelSessions(ctx, chat, SessionScheduled, now.Add(-AutoOpenWindow), now.Add(AutoOpenWindow))
+	if err != nil || len(found) == 0 {
+		return Session{}, false, err
+	}
+	nearest := found[0]
+	for _, f := range found[1:] {
+		if f.StartsAt.Sub(now).Abs() < nearest.StartsAt.Sub(now).Abs() {
+			nearest = f
+		}
+	}
+	sess, err = s.Open(ctx, 0, nearest.ID)
+	return sess, err == nil, err
+}
+
+// End ends a live or scheduled session of kol. Its lots end, and what it holds
+// unsold goes back to the shop's stock (Store.EndSession). Ending an ended
+// session is not an error.
+func (s *Service) End(ctx context.Context, kol core.UserID, id SessionID) (Session, error) {
+	now := s.clock.Now()
+	return s.store.EndSession(ctx, id, kol, func(sess *Session) error {
+		if sess.KOL != kol {
+			return ErrNotKOL
+		}
+		switch sess.Status {
+		case SessionEnded, SessionCancelled:
+			return nil
+		}
+		sess.Status, sess.EndedAt = SessionEnded, now
+		return nil
+	})
+}
+
+// Channel returns a connected channel; ErrChannelNotFound.
+func (s *Service) Channel(ctx context.Context, chat int64) (Channel, error) {
+	return s.store.Channel(ctx, chat)
+}
+
+// Channels returns the channels a KOL connected.
+func (s *Service) Channels(ctx context.Context, kol core.UserID) ([]Channel, error) {
+	return s.store.Channels(ctx, kol)
+}
+
+// Links returns the shops a KOL works with.
+func (s *Service) Links(ctx context.Context, kol core.UserID) ([]Link, error) {
+	return s.store.Links(ctx, kol)
+}
+
+// ShopKOLs returns the KOLs working with a shop and its latest sessions, for
+// its staff.
+func (s *Service) ShopKOLs(ctx context.Context, actor core.UserID, id core.ShopID, limit int) ([]Link, []Session, error) {
+	if _, err := shop.Require(ctx, s.store, id, actor, shop.RoleManager); err != nil {
+		return nil, nil, err
+	}
+	links, err := s.store.ShopLinks(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	sessions, err := s.store.ShopSessions(ctx, id, limit)
+	return links, sessions, err
+}
+
+// Sessions returns a KOL's latest sessions, the latest start first.
+func (s *Service) Sessions(ctx context.Context, kol core.UserID, limit int) ([]Session, error) {
+	return s.store.KOLSessions(ctx, kol, limit)
+}
+
+// Lots returns the lots of a session, oldest first.
+func (s *Service) Lots(ctx context.Context, id SessionID) ([]Lot, error) {
+	return s.store.SessionLots(ctx, id)
+}
+
+// LiveInChannel returns the session live in a channel, if any.
+func (s *Service) LiveInChannel(ctx context.Context, chat int64) (Session, bool, error) {
+	found, err := s.store.ChannelSessions(ctx, chat, SessionLive, time.Time{}, s.clock.Now().Add(100*365*24*time.Hour))
+	if err != nil || len(found) == 0 {
+		return Session{}, false, err
+	}
+	return found[len(found)-1], true, nil
 }
 
 // Claim returns the claim of a tap; ErrClaimNotFound.

@@ -513,10 +513,7 @@ func (s *Store) ReleaseClaim(ctx context.Context, id live.LotID, tap string, now
 			return err
 		}
 		released = true
-		if _, err := tx.Exec(ctx, `UPDATE lots SET remaining = remaining + 1 WHERE id = $1`, id); err != nil {
-			return err
-		}
-		return store.InsertJobs(ctx, tx, []core.Job{lotPostJob(id)})
+		return giveBack(ctx, tx, id, 1, now)
 	})
 	if err != nil {
 		return false, fmt.Errorf("release claim %s of lot %d: %w", tap, id, err)
@@ -546,7 +543,7 @@ func (s *Store) SetClaimOrder(ctx context.Context, id live.LotID, tap string, or
 }
 
 // ReleaseOrder implements live.Store.
-func (s *Store) ReleaseOrder(ctx context.Context, id live.LotID, order core.OrderID) (bool, error) {
+func (s *Store) ReleaseOrder(ctx context.Context, id live.LotID, order core.OrderID, now time.Time) (bool, error) {
 	var released bool
 	err := store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT 1 FROM lots WHERE id = $1 FOR UPDATE`, id); err != nil {
@@ -559,10 +556,7 @@ func (s *Store) ReleaseOrder(ctx context.Context, id live.LotID, order core.Orde
 			return err
 		}
 		released = true
-		if _, err := tx.Exec(ctx, `UPDATE lots SET remaining = remaining + $2 WHERE id = $1`, id, tag.RowsAffected()); err != nil {
-			return err
-		}
-		return store.InsertJobs(ctx, tx, []core.Job{lotPostJob(id)})
+		return giveBack(ctx, tx, id, int(tag.RowsAffected()), now)
 	})
 	if err != nil {
 		return false, fmt.Errorf("release order %d of lot %d: %w", order, id, err)
@@ -577,4 +571,199 @@ func (s *Store) SetLotPost(ctx context.Context, id live.LotID, messageID int64) 
 		return fmt.Errorf("lot %d: record its post: %w", id, err)
 	}
 	return nil
+}
+
+// BuyerClaims implements live.Store.
+func (s *Store) BuyerClaims(ctx context.Context, id live.LotID, buyer core.UserID) ([]live.Claim, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT id, tap_id, status, held_until, coalesce(order_id, 0) FROM lot_claims
+		WHERE lot_id = $1 AND buyer_id = $2 ORDER BY id`, id, buyer)
+	if err != nil {
+		return nil, fmt.Errorf("claims of %d on lot %d: %w", buyer, id, err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (live.Claim, error) {
+		c := live.Claim{Lot: id, Buyer: buyer}
+		return c, r.Scan(&c.ID, &c.Tap, &c.Status, &c.HeldUntil, &c.Order)
+	})
+}
+
+// ChannelSessions implements live.Store.
+func (s *Store) ChannelSessions(ctx context.Context, chat int64, status live.SessionStatus, from, to time.Time) ([]live.Session, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+sessionColumns+` FROM live_sessions
+		WHERE channel_id = $1 AND status = $2 AND starts_at >= $3 AND starts_at < $4
+		ORDER BY starts_at, id`, chat, status, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("sessions of channel %d: %w", chat, err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (live.Session, error) { return scanSession(r) })
+}
+
+// giveBack returns n released units of a lot (locked by the caller): to the
+// lot while its session runs (its post shows them), else to the shop's stock,
+// which the ended session no longer holds them for.
+func giveBack(ctx context.Context, tx pgx.Tx, id live.LotID, n int, at time.Time) error {
+	var sessionID live.SessionID
+	var status live.SessionStatus
+	var variant core.VariantID
+	err := tx.QueryRow(ctx, `
+		SELECT s.id, s.status, l.variant_id FROM lots l JOIN live_sessions s ON s.id = l.session_id
+		WHERE l.id = $1`, id).Scan(&sessionID, &status, &variant)
+	if err != nil {
+		return err
+	}
+	if status != live.SessionEnded && status != live.SessionCancelled {
+		if _, err := tx.Exec(ctx, `UPDATE lots SET remaining = remaining + $2 WHERE id = $1`, id, n); err != nil {
+			return err
+		}
+		return store.InsertJobs(ctx, tx, []core.Job{lotPostJob(id)})
+	}
+	return returnStock(ctx, tx, sessionID, variant, n, 0, at)
+}
+
+// returnStock gives n units a session held of a variant back to the shop's
+// stock, with a release movement by actor (0: the system).
+func returnStock(ctx context.Context, tx pgx.Tx, id live.SessionID, v core.VariantID, n int, actor core.UserID, at time.Time) error {
+	if n <= 0 {
+		return nil
+	}
+	var onHand, reserved int
+	if err := tx.QueryRow(ctx, `
+		UPDATE variants SET reserved = reserved - $2 WHERE id = $1
+		RETURNING on_hand, reserved`, v, n).Scan(&onHand, &reserved); err != nil {
+		return fmt.Errorf("return %d of variant %d: %w", n, v, err)
+	}
+	_, err := tx.Exec(ctx, `
+		INSERT INTO stock_movements (variant_id, kind, on_hand_before, on_hand_after, reserved_before,
+			reserved_after, actor_id, note, created_at)
+		VALUES ($1, 'release', $2, $2, $3, $4, nullif($5, 0), $6, $7)`,
+		v, onHand, reserved+n, reserved, actor, fmt.Sprintf("live session %d", id), at)
+	return err
+}
+
+// EndSession implements live.Store.
+func (s *Store) EndSession(ctx context.Context, id live.SessionID, actor core.UserID, fn func(*live.Session) error) (live.Session, error) {
+	var sess live.Session
+	err := store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		sess, err = scanSession(tx.QueryRow(ctx, `SELECT `+sessionColumns+` FROM live_sessions WHERE id = $1 FOR UPDATE`, id))
+		if err != nil {
+			return store.NotFound(err, live.ErrSessionNotFound)
+		}
+		was := sess.Status
+		if err := fn(&sess); err != nil {
+			return err
+		}
+		if was == sess.Status || (sess.Status != live.SessionEnded && sess.Status != live.SessionCancelled) {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `UPDATE live_sessions SET status = $2, ended_at = $3 WHERE id = $1`,
+			id, sess.Status, nullTime(sess.EndedAt)); err != nil {
+			return err
+		}
+		// The lots end; what they hold unclaimed, and what no lot took, goes back.
+		rows, err := tx.Query(ctx, `
+			WITH ended AS (
+				UPDATE lots SET status = CASE WHEN status = 'open' THEN 'ended' ELSE status END, remaining = 0
+				WHERE session_id = $1
+				RETURNING id, variant_id
+			)
+			SELECT a.variant_id, a.quantity - a.dropped + coalesce((
+				SELECT sum(l.remaining) FROM lots l WHERE l.session_id = $1 AND l.variant_id = a.variant_id), 0),
+				coalesce((SELECT array_agg(id) FROM ended e WHERE e.variant_id = a.variant_id), '{}')
+			FROM live_allocations a WHERE a.session_id = $1 AND a.returned_at IS NULL`, id)
+		if err != nil {
+			return err
+		}
+		type back struct {
+			v    core.VariantID
+			n    int
+			lots []int64
+		}
+		var backs []back
+		for rows.Next() {
+			var b back
+			if err := rows.Scan(&b.v, &b.n, &b.lots); err != nil {
+				rows.Close()
+				return err
+			}
+			backs = append(backs, b)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		var jobs []core.Job
+		for _, b := range backs {
+			if err := returnStock(ctx, tx, id, b.v, b.n, actor, sess.EndedAt); err != nil {
+				return err
+			}
+			for _, l := range b.lots {
+				jobs = append(jobs, lotPostJob(live.LotID(l)))
+			}
+		}
+		if _, err := tx.Exec(ctx, `UPDATE live_allocations SET returned_at = $2 WHERE session_id = $1`, id, sess.EndedAt); err != nil {
+			return err
+		}
+		return store.InsertJobs(ctx, tx, jobs)
+	})
+	if err != nil {
+		return live.Session{}, fmt.Errorf("end session %d: %w", id, err)
+	}
+	return sess, nil
+}
+
+// KOLSessions implements live.Store.
+func (s *Store) KOLSessions(ctx context.Context, kol core.UserID, limit int) ([]live.Session, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+sessionColumns+` FROM live_sessions
+		WHERE kol_id = $1 ORDER BY starts_at DESC, id DESC LIMIT $2`, kol, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sessions of KOL %d: %w", kol, err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (live.Session, error) { return scanSession(r) })
+}
+
+// SessionLots implements live.Store.
+func (s *Store) SessionLots(ctx context.Context, id live.SessionID) ([]live.Lot, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+lotColumns+` FROM lots WHERE session_id = $1 ORDER BY id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("lots of session %d: %w", id, err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (live.Lot, error) { return scanLot(r) })
+}
+
+// ShopLinks implements live.Store.
+func (s *Store) ShopLinks(ctx context.Context, id core.ShopID) ([]live.Link, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT kol_id, commission_bp, created_at FROM kol_links
+		WHERE shop_id = $1 AND ended_at IS NULL ORDER BY created_at, kol_id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("KOLs of shop %d: %w", id, err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (live.Link, error) {
+		l := live.Link{Shop: id}
+		return l, r.Scan(&l.KOL, &l.Commission, &l.Since)
+	})
+}
+
+// ShopSessions implements live.Store.
+func (s *Store) ShopSessions(ctx context.Context, id core.ShopID, limit int) ([]live.Session, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+sessionColumns+` FROM live_sessions
+		WHERE shop_id = $1 ORDER BY starts_at DESC, id DESC LIMIT $2`, id, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sessions of shop %d: %w", id, err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (live.Session, error) { return scanSession(r) })
+}
+
+// Channels implements live.Store.
+func (s *Store) Channels(ctx context.Context, kol core.UserID) ([]live.Channel, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT chat_id, title, username, can_post FROM live_channels WHERE kol_id = $1 ORDER BY connected_at, chat_id`, kol)
+	if err != nil {
+		return nil, fmt.Errorf("channels of KOL %d: %w", kol, err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (live.Channel, error) {
+		c := live.Channel{KOL: kol}
+		return c, r.Scan(&c.Chat, &c.Title, &c.Username, &c.CanPost)
+	})
 }
