@@ -48,7 +48,7 @@ func TestImportRules(t *testing.T) {
 	// knows no feature, and a feature knows the kernel, its own parts and no other
 	// feature; bots/telegram/bot alone puts them together.
 	const tg = "github.com/vitrina-shop/vitrina/bots/telegram"
-	features := []string{tg + "/shopper", tg + "/admin", tg + "/reviews", tg + "/broadcasts", tg + "/outbound"}
+	features := []string{tg + "/shopper", tg + "/admin", tg + "/reviews", tg + "/broadcasts", tg + "/outbound", tg + "/drops"}
 	rules = append(rules, importRule{pkgs: tg, forbidden: append([]string{tg + "/bot"}, features...)})
 	for _, f := range features {
 		var others []string

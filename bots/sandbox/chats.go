@@ -200,3 +200,75 @@ func (c *Chat) Post(ctx context.Context, text string) error {
 	}
 	return s.deliver(ctx, 0, upd)
 }
+
+// SetBotStatus makes by (an administrator of the chat) change the bot's standing there, and sends
+// the bot the my_chat_member update Telegram sends: how a KOL connects a channel (the bot made an
+// administrator, which in the sandbox may post) or takes it away (demoted to member, or removed:
+// StatusLeft). Nothing is sent when the standing does not change.
+func (c *Chat) SetBotStatus(ctx context.Context, by *User, status MemberStatus) error {
+	s := c.s
+	s.w.Lock()
+	ch := s.w.Chats[c.id]
+	old := ch.Info.BotStatus
+	if old == status {
+		s.w.Unlock()
+		return nil
+	}
+	ch.Info.BotStatus = status
+	bot := s.w.Bot.User()
+	upd := telego.Update{MyChatMember: &telego.ChatMemberUpdated{
+		Chat: world.TgChat(ch.Info), From: s.w.TgUserLocked(by.id), Date: s.cfg.Now().Unix(),
+		OldChatMember: chatMember(old, bot), NewChatMember: chatMember(status, bot),
+	}}
+	s.w.NotifyLocked()
+	s.w.Unlock()
+	return s.deliver(ctx, by.id, upd)
+}
+
+// chatMember is a user's standing as a ChatMember of the Bot API; an administrator of the sandbox
+// has every right.
+func chatMember(status MemberStatus, u telego.User) telego.ChatMember {
+	switch status {
+	case StatusCreator:
+		return &telego.ChatMemberOwner{Status: string(status), User: u}
+	case StatusAdministrator:
+		return &telego.ChatMemberAdministrator{Status: string(status), User: u, CanManageChat: true,
+			CanPostMessages: true, CanEditMessages: true, CanDeleteMessages: true, CanManageVideoChats: true}
+	case StatusKicked:
+		return &telego.ChatMemberBanned{Status: string(status), User: u}
+	case StatusLeft:
+		return &telego.ChatMemberLeft{Status: string(status), User: u}
+	}
+	return &telego.ChatMemberMember{Status: string(StatusMember), User: u}
+}
+
+// VideoChat starts (or ends) the channel's video chat: the service message appears in the channel
+// and the bot, an administrator there, gets it as a channel_post.
+func (c *Chat) VideoChat(ctx context.Context, started bool) error {
+	s := c.s
+	s.w.Lock()
+	ch := s.w.Chats[c.id]
+	if ch.Info.Type != ChatChannel {
+		s.w.Unlock()
+		return fmt.Errorf("sandbox: chat %d is not a channel", c.id)
+	}
+	text := "🎥 Трансляция началась"
+	if !started {
+		text = "🎥 Трансляция завершена"
+	}
+	m := s.w.AppendLocked(ch, &Message{Text: text})
+	visible := s.botSeesLocked(ch, m)
+	tm := s.w.TgMessageLocked(m, true)
+	tm.Text = ""
+	if started {
+		tm.VideoChatStarted = &telego.VideoChatStarted{}
+	} else {
+		tm.VideoChatEnded = &telego.VideoChatEnded{Duration: 3600}
+	}
+	upd := telego.Update{ChannelPost: tm}
+	s.w.Unlock()
+	if !visible {
+		return nil
+	}
+	return s.deliver(ctx, 0, upd)
+}

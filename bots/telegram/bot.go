@@ -30,6 +30,7 @@ import (
 	"github.com/vitrina-shop/vitrina/core/broadcast"
 	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/dialog"
+	"github.com/vitrina-shop/vitrina/core/live"
 	"github.com/vitrina-shop/vitrina/core/order"
 	"github.com/vitrina-shop/vitrina/core/orphan"
 	"github.com/vitrina-shop/vitrina/core/review"
@@ -46,10 +47,14 @@ type Deps struct {
 	Users      *user.Service
 	Reviews    *review.Service
 	Broadcasts *broadcast.Service
-	Dialogs    dialog.Store
-	Clock      core.Clock
-	Log        *slog.Logger
-	Username   string // the bot's username without "@", from getMe: deep links point at it
+	// Live runs live drops, and Taps gathers the taps on their lots into
+	// batches (one per process).
+	Live     *live.Service
+	Taps     *live.Gate
+	Dialogs  dialog.Store
+	Clock    core.Clock
+	Log      *slog.Logger
+	Username string // the bot's username without "@", from getMe: deep links point at it
 
 	// ProviderToken is the platform's default card payment provider token, used for
 	// card shops without their own. A secret: never logged.
@@ -96,8 +101,9 @@ func New(d Deps, features ...Feature) (*Bot, error) {
 	switch {
 	case d.API == nil:
 		return nil, errors.New("telegram: Deps.API is nil")
-	case d.Catalog == nil, d.Orders == nil, d.Orphans == nil, d.Users == nil, d.Reviews == nil, d.Broadcasts == nil:
-		return nil, errors.New("telegram: Deps.Catalog, Orders, Orphans, Users, Reviews and Broadcasts are required")
+	case d.Catalog == nil, d.Orders == nil, d.Orphans == nil, d.Users == nil, d.Reviews == nil, d.Broadcasts == nil,
+		d.Live == nil, d.Taps == nil:
+		return nil, errors.New("telegram: Deps.Catalog, Orders, Orphans, Users, Reviews, Broadcasts, Live and Taps are required")
 	case d.Dialogs == nil:
 		return nil, errors.New("telegram: Deps.Dialogs is nil")
 	case d.Clock == nil:

@@ -48,6 +48,7 @@ import (
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/dialog"
+	"github.com/vitrina-shop/vitrina/core/order"
 	"github.com/vitrina-shop/vitrina/core/user"
 )
 
@@ -86,6 +87,12 @@ type Router struct {
 	shipping    func(ctx context.Context, u telego.Update) error
 	inline      func(ctx context.Context, u telego.Update) error
 	text        func(ctx context.Context, r *Request, text string) error // any other text (search)
+	chatMember  func(ctx context.Context, u telego.Update) error         // my_chat_member: the bot's rights in a chat
+	channelPost func(ctx context.Context, u telego.Update) error         // a channel's post (video chat service messages)
+	invoice     InvoiceFunc
+	// deepLinks are the handlers of "/start <prefix>_<arg>" registered by
+	// features, by prefix.
+	deepLinks map[string]commandFunc
 
 	// What features add to other features' screens, in the order registered.
 	shopLines       []shopLineFunc
@@ -129,6 +136,7 @@ func newRouter() *Router {
 		callbacks: make(map[string]CallbackFunc),
 		dialogs:   make(map[string]dialogFunc),
 		steps:     make(map[string]StepFunc),
+		deepLinks: make(map[string]commandFunc),
 	}
 }
 
@@ -217,6 +225,59 @@ func (r *Router) OnInline(fn func(ctx context.Context, u telego.Update) error) {
 	once(r, &r.inline, fn, "the inline handler")
 }
 
+// OnChatMember registers the handler of my_chat_member updates: the bot's own
+// membership and rights in a chat changed.
+func (r *Router) OnChatMember(fn func(ctx context.Context, u telego.Update) error) {
+	once(r, &r.chatMember, fn, "the chat member handler")
+}
+
+// OnChannelPost registers the handler of channel posts (the bot sees them as a
+// channel's administrator).
+func (r *Router) OnChannelPost(fn func(ctx context.Context, u telego.Update) error) {
+	once(r, &r.channelPost, fn, "the channel post handler")
+}
+
+// InvoiceFunc sends the invoice of an order awaiting payment to a chat, and
+// records it with the order.
+type InvoiceFunc func(ctx context.Context, chatID int64, lang string, shop catalog.Shop, o order.Order) error
+
+// OnInvoice registers what sends invoices (the shopper's checkout), for the
+// features that make orders of their own (live drops) to send theirs the same way.
+func (r *Router) OnInvoice(fn InvoiceFunc) { once(r, &r.invoice, fn, "the invoice sender") }
+
+// DeepLink registers the handler of the deep links "<prefix>_<arg>": "/start
+// <prefix>_<arg>" calls fn with arg. The shopper's /start asks for it
+// (DeepLinkHandler) when the payload is not one of its own.
+func (r *Router) DeepLink(prefix string, fn func(ctx context.Context, r *Request, arg string) error) {
+	if _, dup := r.deepLinks[prefix]; dup {
+		r.fail("deep link prefix %q registered twice", prefix)
+		return
+	}
+	r.deepLinks[prefix] = fn
+}
+
+// DeepLinkHandler returns the handler a feature registered for payload's
+// prefix, with the rest of the payload.
+func (b *Bot) DeepLinkHandler(payload string) (fn func(ctx context.Context, r *Request, arg string) error, arg string, ok bool) {
+	if !validPayload(payload) {
+		return nil, "", false
+	}
+	prefix, rest, found := strings.Cut(payload, "_")
+	h, ok := b.routes.deepLinks[prefix]
+	if !found || rest == "" || !ok {
+		return nil, "", false
+	}
+	return h, rest, true
+}
+
+// SendInvoice sends the invoice of an order awaiting payment (see OnInvoice).
+func (b *Bot) SendInvoice(ctx context.Context, chatID int64, lang string, shop catalog.Shop, o order.Order) error {
+	if b.routes.invoice == nil {
+		return errors.New("telegram: no invoice sender registered")
+	}
+	return b.routes.invoice(ctx, chatID, lang, shop, o)
+}
+
 // OnText registers the handler of text that is neither a command nor a step of a
 // conversation.
 func (r *Router) OnText(fn func(ctx context.Context, r *Request, text string) error) {
@@ -264,6 +325,7 @@ type Request struct {
 	// The answer to the callback query, sent when the handler returns.
 	answerText  string
 	answerAlert bool
+	answerURL   string
 
 	// Conv is the id of the conversation being handled, which its step buttons
 	// carry (stampSteps); "" outside conversations.
@@ -283,6 +345,12 @@ func (r *Request) Answer(text string) { r.answerText, r.answerAlert = text, fals
 
 // Alert sets a notice the user must dismiss, for refusals they need to read.
 func (r *Request) Alert(text string) { r.answerText, r.answerAlert = text, true }
+
+// AnswerLink sets a notice and a link the user's app opens with it: a t.me link
+// into the bot (StartURL), from a button on a channel post.
+func (r *Request) AnswerLink(text, url string) {
+	r.answerText, r.answerAlert, r.answerURL = text, false, url
+}
 
 // HandleUpdate handles one update synchronously: it returns when every reply is
 // sent. It returns an error only for a failure a retry may fix (the database or the
@@ -305,6 +373,10 @@ func (b *Bot) HandleUpdate(ctx context.Context, u telego.Update) (err error) {
 		return b.onCallback(ctx, u)
 	case u.InlineQuery != nil && b.routes.inline != nil:
 		return b.routes.inline(ctx, u)
+	case u.MyChatMember != nil && b.routes.chatMember != nil:
+		return b.routes.chatMember(ctx, u)
+	case u.ChannelPost != nil && b.routes.channelPost != nil:
+		return b.routes.channelPost(ctx, u)
 	}
 	// Other kinds (edits, chat member changes) are not used yet.
 	return nil
@@ -445,7 +517,7 @@ func (b *Bot) onCallback(ctx context.Context, u telego.Update) (err error) {
 	r, err := b.NewRequest(ctx, u, q.From)
 	if err != nil {
 		// The button spins until answered; answer it even though we cannot do more.
-		b.answerCallback(ctx, q.ID, b.T(LangOf(q.From.LanguageCode), "error_internal"), true)
+		b.answerCallback(ctx, q.ID, b.T(LangOf(q.From.LanguageCode), "error_internal"), true, "")
 		return err
 	}
 	r.Callback = q
@@ -464,7 +536,7 @@ func (b *Bot) onCallback(ctx context.Context, u telego.Update) (err error) {
 	answer := func(text string, alert bool) {
 		if !answered {
 			answered = true
-			b.answerCallback(ctx, q.ID, text, alert)
+			b.answerCallback(ctx, q.ID, text, alert, r.answerURL)
 		}
 	}
 	ctx = throttle.BeforeWait(ctx, func() { answer(r.answerText, r.answerAlert) })

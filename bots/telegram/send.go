@@ -156,11 +156,12 @@ func fitHTML(html string, limit int) (string, bool) {
 // plain text). Failures are logged, not returned: the query may be too old or
 // already answered (a retried update), and the action it asked for is done either
 // way.
-func (b *Bot) answerCallback(ctx context.Context, id, text string, alert bool) {
+func (b *Bot) answerCallback(ctx context.Context, id, text string, alert bool, url string) {
 	err := b.api.AnswerCallbackQuery(ctx, &telego.AnswerCallbackQueryParams{
 		CallbackQueryID: id,
 		Text:            Truncate(Plain(text), 200),
 		ShowAlert:       alert && text != "",
+		URL:             url,
 	})
 	if err != nil {
 		b.log.DebugContext(ctx, "answer callback query", "err", err)

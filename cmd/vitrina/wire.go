@@ -17,10 +17,12 @@ import (
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/broadcast"
 	"github.com/vitrina-shop/vitrina/core/catalog"
+	"github.com/vitrina-shop/vitrina/core/live"
 	"github.com/vitrina-shop/vitrina/core/order"
 	"github.com/vitrina-shop/vitrina/core/orphan"
 	"github.com/vitrina-shop/vitrina/core/postgres"
 	"github.com/vitrina-shop/vitrina/core/postgres/inboxstore"
+	"github.com/vitrina-shop/vitrina/core/postgres/livestore"
 	"github.com/vitrina-shop/vitrina/core/reconcile"
 	"github.com/vitrina-shop/vitrina/core/review"
 	"github.com/vitrina-shop/vitrina/core/user"
@@ -36,7 +38,7 @@ const telegramTimeout = 40 * time.Second
 // getUpdates): by default Telegram leaves out some, and sends others we do not use.
 var allowedUpdates = []string{
 	"message", "edited_message", "callback_query", "inline_query",
-	"shipping_query", "pre_checkout_query", "my_chat_member",
+	"shipping_query", "pre_checkout_query", "my_chat_member", "channel_post",
 }
 
 // wire builds the domain services on the app's pools, the Bot API client, the update
@@ -52,6 +54,9 @@ func (a *app) wire(ctx context.Context) error {
 	users := user.NewService(postgres.NewUsers(a.db), clock)
 	reviews := review.NewService(postgres.NewReviews(a.db), clock, operators(a.cfg.AdminIDs))
 	casts := broadcast.NewService(postgres.NewBroadcasts(a.db), clock)
+	drops := live.NewService(livestore.New(a.db), orders, clock, 0)
+	// One gate per process: the taps on a lot that arrive together are written together.
+	taps := live.NewGate(drops.Tap, 0)
 
 	// Replies to updates take slots in the sender's Redis-shared buckets (same keys),
 	// with a short burst per chat; without Redis they go unpaced.
@@ -116,6 +121,8 @@ func (a *app) wire(ctx context.Context) error {
 			Users:         users,
 			Reviews:       reviews,
 			Broadcasts:    casts,
+			Live:          drops,
+			Taps:          taps,
 			Dialogs:       postgres.NewDialogs(a.db),
 			Clock:         clock,
 			Log:           a.logger.With("component", "bot"),
@@ -147,6 +154,7 @@ func (a *app) wire(ctx context.Context) error {
 			Broadcasts: workers.BroadcastDeps{Broadcasts: casts, Composer: bot.Broadcasts},
 			Reminders:  workers.ReminderDeps{Orders: orders, Catalog: cat, Composer: bot, Clock: clock},
 			Orphans:    workers.OrphanDeps{Orphans: orphans, Composer: bot},
+			Live:       workers.LiveDeps{Live: drops, Bot: bot.Drops},
 			Sender: workers.SenderOptions{
 				Limits:        a.sendLimits(),
 				PaidBroadcast: a.cfg.PaidBroadcast,

@@ -100,7 +100,10 @@ func (b *Feature) ShowAdminMenu(ctx context.Context, r *telegram.Request, id cor
 		telegram.Button(b.k.Label(lang, "adm_btn_stock"), verbAdminStock, id),
 		telegram.Button(b.k.Label(lang, "adm_btn_categories"), verbAdminCategories, id),
 	)
-	k.Row(telegram.Button(b.k.Label(lang, "adm_btn_totals"), VerbAdminTotals, id))
+	k.Row(
+		telegram.Button(b.k.Label(lang, "adm_btn_totals"), VerbAdminTotals, id),
+		telegram.Button(b.k.Label(lang, "adm_btn_kols"), telegram.VerbAdminKOLs, id),
+	)
 	k.Row(
 		telegram.Button(b.k.Label(lang, "adm_btn_broadcasts"), telegram.VerbAdminBroadcasts, id),
 		telegram.Button(b.k.Label(lang, "adm_btn_reviews"), telegram.VerbAdminReviews, id),

@@ -21,10 +21,12 @@ import (
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/broadcast"
 	"github.com/vitrina-shop/vitrina/core/catalog"
+	"github.com/vitrina-shop/vitrina/core/live"
 	"github.com/vitrina-shop/vitrina/core/order"
 	"github.com/vitrina-shop/vitrina/core/orphan"
 	"github.com/vitrina-shop/vitrina/core/postgres"
 	"github.com/vitrina-shop/vitrina/core/postgres/inboxstore"
+	"github.com/vitrina-shop/vitrina/core/postgres/livestore"
 	"github.com/vitrina-shop/vitrina/core/postgres/pgtest"
 	"github.com/vitrina-shop/vitrina/core/review"
 	"github.com/vitrina-shop/vitrina/core/user"
@@ -55,6 +57,7 @@ type testEnv struct {
 	users   *user.Service
 	reviews *review.Service
 	casts   *broadcast.Service
+	live    *live.Service
 	tg      *sandbox.Server
 	api     *telego.Bot
 	bot     *Bot
@@ -127,6 +130,7 @@ func newTestEnv(t *testing.T, opts ...func(*testEnvOptions)) *testEnv {
 		api:     api,
 		logs:    logs,
 	}
+	env.live = live.NewService(livestore.New(pool), env.orders, clock, 0)
 	env.deps = telegram.Deps{
 		API:           api,
 		Catalog:       env.catalog,
@@ -135,6 +139,8 @@ func newTestEnv(t *testing.T, opts ...func(*testEnvOptions)) *testEnv {
 		Users:         env.users,
 		Reviews:       env.reviews,
 		Broadcasts:    env.casts,
+		Live:          env.live,
+		Taps:          live.NewGate(env.live.Tap, 0),
 		Dialogs:       postgres.NewDialogs(pool),
 		Clock:         clock,
 		Log:           log,

@@ -40,6 +40,7 @@ func (b *Feature) shopperRoutes(r *telegram.Router) {
 	r.Dialog(dialogCartQuantity, b.onCartQuantityTyped)
 
 	r.OnPayment(b.onSuccessfulPayment)
+	r.OnInvoice(b.SendInvoice)
 	r.OnPreCheckout(b.onPreCheckout)
 	r.OnShipping(b.onShippingQuery)
 	r.OnInline(b.onInlineQuery)
@@ -54,6 +55,10 @@ func (b *Feature) cmdStart(ctx context.Context, r *telegram.Request, payload str
 			return err
 		}
 		return b.k.Show(ctx, r, v)
+	}
+	if fn, arg, ok := b.k.DeepLinkHandler(payload); ok {
+		// A link of another feature (a KOL's invitation, a drop's lot).
+		return fn(ctx, r, arg)
 	}
 	link, err := telegram.ParseDeepLink(payload)
 	if err == nil {

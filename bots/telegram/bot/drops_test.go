@@ -1,0 +1,224 @@
+package bot
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vitrina-shop/vitrina/bots/sandbox"
+	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/order"
+)
+
+// runLotPost does what the lot:post task does: posts the lot in its channel the
+// first time, then brings the post up to date through the sender's delivery.
+func (e *testEnv) runLotPost(id core.LotID) {
+	e.t.Helper()
+	l, err := e.live.Lot(e.ctx, id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if l.Post == 0 {
+		msg, err := e.bot.Drops.PostLot(e.ctx, l)
+		if err != nil {
+			e.t.Fatalf("post lot %d: %v", id, err)
+		}
+		if err := e.live.SetLotPost(e.ctx, id, msg); err != nil {
+			e.t.Fatal(err)
+		}
+		return
+	}
+	m, err := e.bot.Drops.LotPostEdit(e.ctx, l)
+	if err != nil {
+		e.t.Fatalf("edit lot %d: %v", id, err)
+	}
+	e.deliver(m)
+}
+
+// runClaim does what the live:claim task does: the claim's order, and its
+// invoice to the buyer.
+func (e *testEnv) runClaim(id core.LotID, tap string) order.Order {
+	e.t.Helper()
+	o, err := e.live.OrderClaim(e.ctx, id, tap)
+	if err != nil {
+		e.t.Fatalf("order the claim: %v", err)
+	}
+	if err := e.bot.Drops.SendClaimInvoice(e.ctx, o); err != nil {
+		e.t.Fatalf("send the claim's invoice: %v", err)
+	}
+	return o
+}
+
+// A seller invites a KOL, who connects a channel and schedules a session; the
+// seller allocates a product to it; the channel's video chat opens it; the KOL
+// drops a lot in two taps; followers buy from the channel post, one who never
+// started the bot included; the counter falls, the lot sells out and ends.
+func TestDrops_EndToEnd(t *testing.T) {
+	t.Parallel()
+	env := newTestEnv(t)
+	seller, shop := env.starsShop("Лавка свечей")
+	candle := env.product(seller, shop, "Свеча «Хвоя»", "Соевый воск, 40 часов", variant("", 1500, 10))
+
+	// The seller invites a KOL at 15 %.
+	env.send(seller, "/admin")
+	env.press(seller, env.lastBot(seller), "🎥 Блогеры и дропы")
+	env.press(seller, env.lastBot(seller), "➕ Пригласить блогера")
+	env.send(seller, "150") // not a percent
+	env.wantBody(seller, "Комиссия — число от 0 до 100")
+	env.send(seller, "15")
+	invite := env.messageWith(seller, "Приглашение с комиссией 15 %")
+	token := regexp.MustCompile(`start=(kol_\w+)`).FindStringSubmatch(invite.Body())
+	if token == nil {
+		t.Fatalf("no invitation link in %q", invite.Body())
+	}
+
+	kol := env.shopper("Марина", "ru")
+	if err := kol.Start(env.ctx, token[1]); err != nil {
+		t.Fatal(err)
+	}
+	env.messageWith(kol, "Теперь вы блогер магазина «Лавка свечей», комиссия 15 %")
+	if err := env.tg.NewUser(sandbox.UserSpec{FirstName: "Чужой", LanguageCode: "ru"}).Start(env.ctx, token[1]); err != nil {
+		t.Fatal(err)
+	}
+
+	// The KOL makes the bot an administrator of their channel.
+	channel := env.tg.NewChat(sandbox.ChatSpec{Type: sandbox.ChatChannel, Title: "Марина про свечи", BotStatus: sandbox.StatusLeft})
+	channel.AddMember(kol.ID(), sandbox.StatusCreator)
+	if err := channel.SetBotStatus(env.ctx, kol, sandbox.StatusAdministrator); err != nil {
+		t.Fatal(err)
+	}
+	env.waitFor("the channel connected", func() bool {
+		return strings.Contains(kol.LastBotMessage().Body(), "Канал «Марина про свечи» подключён")
+	})
+
+	// The KOL schedules a session an hour from now.
+	env.send(kol, "/kol")
+	env.press(kol, env.lastBot(kol), "➕ Запланировать эфир")
+	env.press(kol, env.lastBot(kol), "Марина про свечи")
+	env.send(kol, "Вечерний дроп свечей")
+	env.send(kol, "вчера")
+	env.wantBody(kol, "Не понял время")
+	start := env.clock.Now().Add(time.Hour).In(time.FixedZone("MSK", 3*3600))
+	env.send(kol, start.Format("02.01 15:04"))
+	env.messageWith(kol, "Эфир «Вечерний дроп свечей» запланирован")
+
+	// The seller allocates 3 candles at 990 ⭐, two per buyer.
+	env.send(seller, "/admin")
+	env.press(seller, env.lastBot(seller), "🎥 Блогеры и дропы")
+	env.press(seller, env.lastBot(seller), "🗓 Вечерний дроп свечей · "+start.Format("02.01 15:04"))
+	env.press(seller, env.lastBot(seller), "➕ Выделить товар")
+	env.press(seller, env.lastBot(seller), "Свеча «Хвоя»")
+	env.send(seller, "990")
+	env.send(seller, "300") // more than in stock
+	env.wantBody(seller, "Столько нет")
+	env.send(seller, "3")
+	if ans := env.press(seller, env.lastBot(seller), "2"); !strings.Contains(ans.Text, "«Свеча «Хвоя»»: выделено 3 шт.") {
+		t.Errorf("the allocation's answer %q", ans.Text)
+	}
+	env.wantBody(seller, "• Свеча «Хвоя» — 990")
+	if onHand, reserved := env.stock(candle.Variants[0].ID); onHand != 10 || reserved != 3 {
+		t.Fatalf("stock %d on hand, %d reserved; want 10, 3 (held for the session)", onHand, reserved)
+	}
+
+	// The channel's stream starts: the session opens by itself.
+	env.clock.Advance(55 * time.Minute)
+	if err := channel.VideoChat(env.ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	env.waitFor("the session opened", func() bool {
+		return strings.Contains(kol.LastBotMessage().Body(), "эфир «Вечерний дроп свечей» открыт")
+	})
+
+	// Two taps: pick the product, confirm.
+	env.press(kol, env.lastBot(kol), "🎥 Открыть эфир")
+	env.press(kol, env.lastBot(kol), "🔥 Выложить лот")
+	env.press(kol, env.lastBot(kol), "Свеча «Хвоя» · осталось 3")
+	env.press(kol, env.lastBot(kol), "✅ Выложить 3 шт. на 5 мин.")
+	env.messageWith(kol, "Лот «Свеча «Хвоя»» (3 шт.) выложен в канал")
+
+	lots, err := env.live.Lots(env.ctx, 1)
+	if err != nil || len(lots) != 1 {
+		t.Fatalf("lots %v, %v", lots, err)
+	}
+	lot := lots[0]
+	env.runLotPost(lot.ID)
+	post := channel.LastMessage()
+	for _, want := range []string{"Свеча «Хвоя»", "990", "1\u00a0500", "Осталось 3 из 3", "Не больше 2 шт."} {
+		if !strings.Contains(post.Body(), want) {
+			t.Errorf("the post %q lacks %q", post.Body(), want)
+		}
+	}
+
+	// A follower who uses the bot buys one.
+	anna := env.shopper("Анна", "ru")
+	env.send(anna, "/start")
+	channel.AddMember(anna.ID(), sandbox.StatusMember)
+	buy := fmt.Sprintf("lb:%d", lot.ID)
+	ans, err := anna.Press(env.ctx, post, buy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(ans.Text, "Забронировано для вас на 5 мин.") || !strings.Contains(ans.URL, fmt.Sprintf("start=lot_%d", lot.ID)) {
+		t.Fatalf("the tap's answer %+v", ans)
+	}
+	claims, err := env.live.BuyerClaims(env.ctx, lot.ID, core.UserID(anna.ID()))
+	if err != nil || len(claims) != 1 {
+		t.Fatalf("claims %v, %v", claims, err)
+	}
+	o := env.runClaim(lot.ID, claims[0].Tap)
+	if o.Total.Amount != 990 || o.Lot != lot.ID {
+		t.Fatalf("order %+v", o)
+	}
+	if res, err := anna.Pay(env.ctx, env.lastInvoice(anna), sandbox.PayOptions{}); err != nil || res.Status != sandbox.PayPaid {
+		t.Fatalf("pay: %+v, %v", res, err)
+	}
+	env.waitFor("the payment recorded", func() bool {
+		got, err := env.orders.OrderForSystem(env.ctx, o.ID)
+		return err == nil && got.Status == order.StatusPaid
+	})
+	env.runLotPost(lot.ID)
+	if body := channel.LastMessage().Body(); !strings.Contains(body, "Осталось 2 из 3") {
+		t.Errorf("the post after a sale: %q", body)
+	}
+
+	// A follower who never started the bot: the answer's link brings them to it.
+	oleg := env.tg.NewUser(sandbox.UserSpec{FirstName: "Олег", LanguageCode: "ru"})
+	channel.AddMember(oleg.ID(), sandbox.StatusMember)
+	post = channel.LastMessage()
+	ans, err = oleg.Press(env.ctx, post, buy)
+	if err != nil || !strings.Contains(ans.Text, "Забронировано") {
+		t.Fatalf("oleg's tap: %+v, %v", ans, err)
+	}
+	claims, _ = env.live.BuyerClaims(env.ctx, lot.ID, core.UserID(oleg.ID()))
+	env.runClaim(lot.ID, claims[0].Tap) // 403: he never started the bot
+	if err := oleg.OpenLink(env.ctx, ans.URL); err != nil {
+		t.Fatal(err)
+	}
+	env.lastInvoice(oleg)
+	// Another tap of his takes the second unit he may have; a third is over his limit.
+	if ans, err = oleg.Press(env.ctx, post, buy); err != nil || !strings.Contains(ans.Text, "Забронировано") {
+		t.Fatalf("oleg's second tap: %+v, %v", ans, err)
+	}
+	env.runLotPost(lot.ID)
+	post = channel.LastMessage()
+	if body := post.Body(); !strings.Contains(body, "Всё разобрали") || len(post.Buttons()) != 0 {
+		t.Errorf("the sold-out post: %q, buttons %v", body, buttonLabels(post))
+	}
+
+	// The lot ends at its end time; the session ends and what is left goes back.
+	env.clock.Set(lot.EndsAt)
+	env.runLotPost(lot.ID)
+	if body := channel.LastMessage().Body(); !strings.Contains(body, "Лот завершён") {
+		t.Errorf("the ended post: %q", body)
+	}
+	if _, err := env.live.End(env.ctx, core.UserID(kol.ID()), lot.Session); err != nil {
+		t.Fatal(err)
+	}
+	// Anna's unit was sold; Oleg's two are still held until his orders end.
+	if onHand, reserved := env.stock(candle.Variants[0].ID); onHand != 9 || reserved != 2 {
+		t.Errorf("stock %d on hand, %d reserved; want 9 and Oleg's 2", onHand, reserved)
+	}
+	env.noErrorsLogged()
+}

@@ -1,0 +1,224 @@
+// Package drops is live drops in the bot: a KOL's invitation and channel, the
+// lots posted in the channel with their Buy button and live counter, a
+// shopper's tap and the invoice of what they claimed, and what the workers make
+// of a lot (PostLot, LotPostEdit, SendClaimInvoice).
+//
+// A tap on a lot's Buy button is answered at once ("reserved for you for 5
+// minutes") with a link that opens the bot, where the invoice waits: the claim
+// is written in a batch with the lot's other taps (live.Gate), and its order
+// and invoice are the workers' (live.JobClaim). Someone who never started the
+// bot gets the invoice when they open it from that link (lot_<lot>).
+package drops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/mymmrac/telego"
+
+	"github.com/vitrina-shop/vitrina/bots/telegram"
+	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/catalog"
+	"github.com/vitrina-shop/vitrina/core/live"
+	"github.com/vitrina-shop/vitrina/core/order"
+	"github.com/vitrina-shop/vitrina/core/user"
+)
+
+// Callback verbs and deep links of live drops.
+const (
+	verbBuy = "lb" // lb:<lot>: a tap on a lot's Buy button, in the channel
+
+	linkKOL = "kol" // kol_<token>: a KOL's invitation
+	linkLot = "lot" // lot_<lot>: the buyer's invoice of a lot
+)
+
+// Feature is live drops in the bot. Create it with New and hand it to
+// telegram.New.
+type Feature struct {
+	k       *telegram.Bot
+	api     *telego.Bot
+	live    *live.Service
+	taps    *live.Gate
+	catalog *catalog.Service
+	orders  *order.Service
+	users   *user.Service
+	clock   core.Clock
+}
+
+// New returns the feature, taking what it needs from d.
+func New(d telegram.Deps) *Feature {
+	return &Feature{api: d.API, live: d.Live, taps: d.Taps, catalog: d.Catalog, orders: d.Orders, users: d.Users, clock: d.Clock}
+}
+
+// Register keeps the kernel and registers the feature with r (telegram.Feature).
+func (b *Feature) Register(k *telegram.Bot, r *telegram.Router) {
+	b.k = k
+	r.Callback(verbBuy, b.onBuy)
+	r.DeepLink(linkKOL, b.acceptInvite)
+	r.DeepLink(linkLot, b.openLot)
+	r.OnChatMember(b.onChatMember)
+	r.OnChannelPost(b.onChannelPost)
+	r.AddTexts(texts())
+	b.kolRoutes(r)
+}
+
+// errorKeys maps the errors of live drops to their texts (the kernel's
+// ErrorText does the same for the rest of the bot).
+var errorKeys = []struct {
+	err error
+	key string
+}{
+	{live.ErrInviteNotFound, "drop_err_invite"},
+	{live.ErrInviteUsed, "drop_err_invite_used"},
+	{live.ErrInviteExpired, "drop_err_invite_expired"},
+	{live.ErrNotKOL, "drop_err_not_kol"},
+	{live.ErrCommission, "drop_err_commission"},
+	{live.ErrCommissionRaise, "drop_err_commission_raise"},
+	{live.ErrChannelNotFound, "drop_err_channel"},
+	{live.ErrChannelNotYours, "drop_err_channel_not_yours"},
+	{live.ErrCannotPost, "drop_err_cannot_post"},
+	{live.ErrSessionNotFound, "drop_err_session"},
+	{live.ErrSessionState, "drop_err_session_state"},
+	{live.ErrTitle, "drop_err_title"},
+	{live.ErrStartsInPast, "drop_err_past"},
+	{live.ErrAllocation, "drop_err_allocation"},
+	{live.ErrNotAllocated, "drop_err_not_allocated"},
+	{live.ErrOverAllocation, "drop_err_over_allocation"},
+	{live.ErrLotNotFound, "drop_err_lot"},
+	{live.ErrLotDuration, "drop_err_duration"},
+	{live.ErrClaimReleased, "drop_err_claim_released"},
+}
+
+// errText explains err in lang.
+func (b *Feature) errText(lang string, err error) string {
+	for _, e := range errorKeys {
+		if errors.Is(err, e.err) {
+			return b.k.T(lang, e.key)
+		}
+	}
+	return b.k.ErrorText(lang, err)
+}
+
+// tell explains err to the user, or returns it when a retry may help.
+func (b *Feature) tell(ctx context.Context, r *telegram.Request, err error) error {
+	if err == nil || !telegram.UserFacing(err) {
+		return err
+	}
+	return b.k.Tell(ctx, r, b.errText(r.Lang, err))
+}
+
+// onBuy claims a unit of a lot for whoever tapped its Buy button, and answers
+// at once: reserved (with the link into the bot, where the invoice waits), or
+// why not.
+func (b *Feature) onBuy(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+	id, err := d.Int(0)
+	if err != nil {
+		return telegram.ErrStaleButton
+	}
+	from := r.Callback.From
+	res, err := b.taps.Tap(ctx, live.Tap{Lot: core.LotID(id), Buyer: core.UserID(from.ID), ID: r.Callback.ID,
+		FirstName: from.FirstName, Username: from.Username, Lang: from.LanguageCode})
+	if err != nil {
+		return err
+	}
+	b.answerTap(r, res)
+	return nil
+}
+
+// answerTap sets the answer to a tap.
+func (b *Feature) answerTap(r *telegram.Request, res live.TapResult) {
+	lang := r.Lang
+	switch res.Outcome {
+	case live.TapClaimed:
+		left := b.k.Duration(lang, res.Claim.HeldUntil.Sub(b.clock.Now()))
+		r.AnswerLink(b.k.Label(lang, "drop_claimed", left), b.k.StartURL(lotLink(res.Lot.ID)))
+	case live.TapOverLimit:
+		r.Alert(b.k.Label(lang, "drop_over_limit", res.Lot.PerBuyer))
+	case live.TapSoldOut:
+		r.Alert(b.k.Label(lang, "drop_sold_out"))
+	case live.TapNotStarted:
+		r.Alert(b.k.Label(lang, "drop_not_started"))
+	case live.TapEnded:
+		r.Alert(b.k.Label(lang, "drop_ended"))
+	default:
+		r.Alert(b.k.Label(lang, "drop_err_lot"))
+	}
+}
+
+// lotLink is the deep link payload of a lot's invoice.
+func lotLink(id core.LotID) string { return linkLot + "_" + strconv.FormatInt(int64(id), 10) }
+
+// openLot shows the buyer what they claimed of a lot, with its invoice: sent
+// now, or pointed at when it went already.
+func (b *Feature) openLot(ctx context.Context, r *telegram.Request, arg string) error {
+	n, err := strconv.ParseInt(arg, 10, 64)
+	if err != nil || n <= 0 {
+		return telegram.ErrDeepLink
+	}
+	id := core.LotID(n)
+	claims, err := b.live.BuyerClaims(ctx, id, r.UserID())
+	if err != nil {
+		return err
+	}
+	sent := 0
+	for _, c := range claims {
+		if c.Status != live.ClaimHeld {
+			continue
+		}
+		o, err := b.live.OrderClaim(ctx, id, c.Tap)
+		if errors.Is(err, live.ErrClaimReleased) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if o.Payable(b.clock.Now()) != nil {
+			continue
+		}
+		sent++
+		if o.InvoiceMessageID != 0 {
+			if err := b.k.SendText(ctx, r.ChatID, b.k.T(r.Lang, "checkout_invoice_above", o.ID), nil); err != nil {
+				return err
+			}
+			continue
+		}
+		shop, err := b.catalog.Shop(ctx, o.ShopID)
+		if err != nil {
+			return err
+		}
+		if err := b.k.SendInvoice(ctx, r.ChatID, r.Lang, shop, o); err != nil {
+			return err
+		}
+	}
+	if sent == 0 {
+		return b.k.SendText(ctx, r.ChatID, b.k.T(r.Lang, "drop_nothing_held"), nil)
+	}
+	return nil
+}
+
+// SendClaimInvoice sends the buyer of a claim's order its invoice, unless one
+// went (workers.LiveBot). A buyer who never started the bot cannot be written to:
+// they get it when they open the bot from the tap's answer.
+func (b *Feature) SendClaimInvoice(ctx context.Context, o order.Order) error {
+	if o.InvoiceMessageID != 0 {
+		return nil
+	}
+	u, err := b.users.User(ctx, o.BuyerID)
+	if err != nil {
+		return err
+	}
+	shop, err := b.catalog.Shop(ctx, o.ShopID)
+	if err != nil {
+		return err
+	}
+	err = b.k.SendInvoice(ctx, int64(o.BuyerID), telegram.LangOf(u.Lang()), shop, o)
+	if code := telegram.APIErrorCode(err); code == 403 || code == 400 {
+		return nil // not started (or blocked): the link in the tap's answer brings them
+	}
+	if err != nil {
+		return fmt.Errorf("invoice of order %d: %w", o.ID, err)
+	}
+	return nil
+}

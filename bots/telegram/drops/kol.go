@@ -1,0 +1,859 @@
+package drops
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mymmrac/telego"
+
+	"github.com/vitrina-shop/vitrina/bots/telegram"
+	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/catalog"
+	"github.com/vitrina-shop/vitrina/core/dialog"
+	"github.com/vitrina-shop/vitrina/core/live"
+)
+
+// The seller's and the KOL's screens. The seller, in the shop's admin menu
+// (🎥 KOLs), invites KOLs at a commission and allocates products to their
+// sessions; the KOL, in /kol, schedules sessions in a connected channel, opens
+// one, drops lots in two taps (pick an allocated product, confirm) and ends it.
+
+// Callback verbs of the seller's and the KOL's screens.
+const (
+	verbShopKOLs    = telegram.VerbAdminKOLs // akl:<shop>: the shop's KOLs and sessions
+	verbKOLInvite   = "aki"                  // aki:<shop>: invite a KOL (the commission conversation)
+	verbShopSession = "aks"                  // aks:<session>: a session's allocations, for the seller
+	verbAllocate    = "aka"                  // aka:<session>: allocate a product (conversation)
+
+	verbKOLMenu    = "km"  // km: the KOL's menu
+	verbKOLNew     = "kn"  // kn: schedule a session (conversation)
+	verbKOLSession = "ks"  // ks:<session>: a session's card
+	verbKOLOpen    = "ko"  // ko:<session>: open it now
+	verbKOLDrop    = "kd"  // kd:<session>: pick what to drop
+	verbKOLDropOne = "kdp" // kdp:<session>:<variant>: the drop's settings, to confirm
+	verbKOLDropGo  = "kdg" // kdg:<session>:<variant>:<quantity>:<minutes>: drop it
+	verbKOLEnd     = "ke"  // ke:<session>: end it
+)
+
+// Conversation kinds of live drops.
+const (
+	dialogInvite   = "drop:invite"
+	dialogSession  = "drop:session"
+	dialogAllocate = "drop:allocate"
+)
+
+// Conversation steps (unique across kinds).
+const (
+	stepInviteRate    = "drop_rate"
+	stepSessionShop   = "drop_shop"
+	stepSessionChan   = "drop_channel"
+	stepSessionTitle  = "drop_title"
+	stepSessionTime   = "drop_time"
+	stepAllocProduct  = "drop_product"
+	stepAllocVariant  = "drop_variant"
+	stepAllocPrice    = "drop_price"
+	stepAllocQuantity = "drop_quantity"
+	stepAllocLimit    = "drop_limit"
+)
+
+// Limits of the screens.
+const (
+	menuSessions  = 6  // sessions listed in a menu
+	allocProducts = 30 // products offered to allocate
+)
+
+func (b *Feature) kolRoutes(r *telegram.Router) {
+	r.Command("kol", b.cmdKOL, "")
+	for verb, fn := range map[string]telegram.CallbackFunc{
+		verbShopKOLs:    b.k.ForStaff(b.onShopKOLs),
+		verbKOLInvite:   b.k.ForOwner(b.onInvite),
+		verbShopSession: b.onShopSession,
+		verbAllocate:    b.onAllocate,
+		verbKOLMenu:     b.onKOLMenu,
+		verbKOLNew:      b.onKOLNew,
+		verbKOLSession:  b.onKOLSession,
+		verbKOLOpen:     b.onKOLOpen,
+		verbKOLDrop:     b.onKOLDrop,
+		verbKOLDropOne:  b.onKOLDropOne,
+		verbKOLDropGo:   b.onKOLDropGo,
+		verbKOLEnd:      b.onKOLEnd,
+	} {
+		r.Callback(verb, fn)
+	}
+	r.Conversation(dialogInvite, b.inviteStep, b.k.DialogStep)
+	r.Conversation(dialogSession, b.sessionStep, b.k.DialogStep)
+	r.Conversation(dialogAllocate, b.allocateStep, b.k.DialogStep)
+}
+
+// --- the seller ---
+
+// onShopKOLs shows a shop's KOLs and their sessions to its staff.
+func (b *Feature) onShopKOLs(ctx context.Context, r *telegram.Request, shop catalog.Shop, role catalog.Role) error {
+	links, sessions, err := b.live.ShopKOLs(ctx, r.UserID(), shop.ID, menuSessions)
+	if err != nil {
+		return err
+	}
+	lang := r.Lang
+	lines := []string{b.k.T(lang, "drop_shop_kols", shop.Name)}
+	for _, l := range links {
+		lines = append(lines, b.k.T(lang, "drop_kol_line", b.k.UserLabel(ctx, l.KOL), telegram.HTML(rate(l.Commission))))
+	}
+	if len(links) == 0 {
+		lines = append(lines, b.k.T(lang, "drop_no_kols"))
+	}
+	k := &telegram.Keyboard{}
+	for _, s := range sessions {
+		k.Row(telegram.Button(b.sessionLabel(lang, s), verbShopSession, int64(s.ID)))
+	}
+	if role == catalog.RoleOwner {
+		k.Row(telegram.Button(b.k.Label(lang, "drop_btn_invite"), verbKOLInvite, int64(shop.ID)))
+	}
+	k.Row(telegram.Button(b.k.Label(lang, "btn_back"), telegram.VerbAdminMenu, int64(shop.ID)))
+	return b.k.Show(ctx, r, telegram.View{Text: strings.Join(lines, "\n"), Keyboard: k.Markup()})
+}
+
+// rate writes a commission as people read it: "15 %", "12,5 %".
+func rate(c live.Commission) string {
+	s := strconv.Itoa(int(c) / 100)
+	if frac := int(c) % 100; frac != 0 {
+		s += "," + strings.TrimRight(fmt.Sprintf("%02d", frac), "0")
+	}
+	return s + " %"
+}
+
+// parseRate reads a commission typed as a percent: "15", "12,5", "12.5 %".
+func parseRate(s string) (live.Commission, bool) {
+	s = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), "%"))
+	m, err := core.ParseMoney(s, "RUB") // two decimals, a comma or a point
+	if err != nil || m.Amount < 0 || m.Amount > int64(live.MaxCommission) {
+		return 0, false
+	}
+	return live.Commission(m.Amount), true
+}
+
+// sessionLabel is a session's button: its state, title and start.
+func (b *Feature) sessionLabel(lang string, s live.Session) string {
+	return b.k.Label(lang, "drop_btn_session_"+string(s.Status), s.Title, s.StartsAt.In(moscow).Format("02.01 15:04"))
+}
+
+// inviteDialog is what the invitation conversation collects.
+type inviteDialog struct {
+	ShopID core.ShopID `json:"shop"`
+}
+
+func (b *Feature) onInvite(ctx context.Context, r *telegram.Request, shop catalog.Shop) error {
+	if err := b.k.StartDialog(ctx, r, dialogInvite, stepInviteRate, inviteDialog{ShopID: shop.ID}); err != nil {
+		return err
+	}
+	return b.k.Show(ctx, r, b.invitePrompt(r.Lang))
+}
+
+func (b *Feature) invitePrompt(lang string) telegram.View {
+	return telegram.View{Text: b.k.T(lang, "drop_ask_rate")}
+}
+
+func (b *Feature) inviteStep(ctx context.Context, r *telegram.Request, st dialog.State, in telegram.Input) error {
+	var data inviteDialog
+	if ok, err := b.k.Decode(ctx, r, st, &data); !ok {
+		return err
+	}
+	again, _ := b.k.StepMoves(ctx, r, st, &data, func(string) (telegram.View, error) { return b.invitePrompt(r.Lang), nil })
+	if in.Text == "" {
+		return again(b.k.WrongInput(r.Lang, in, "drop_want_rate"))
+	}
+	c, ok := parseRate(in.Text)
+	if !ok {
+		return again(b.k.T(r.Lang, "drop_err_commission"))
+	}
+	inv, err := b.live.Invite(ctx, r.UserID(), data.ShopID, c)
+	if err != nil {
+		return err
+	}
+	link := b.k.StartURL(linkKOL + "_" + inv.Token)
+	notice := b.k.T(r.Lang, "drop_invite_made", telegram.HTML(rate(c)), link)
+	return b.k.FinishDialog(ctx, r, dialogInvite, notice, telegram.Screen(verbShopKOLs, int64(data.ShopID)))
+}
+
+// acceptInvite makes whoever opened a KOL invitation a KOL of its shop.
+func (b *Feature) acceptInvite(ctx context.Context, r *telegram.Request, token string) error {
+	link, err := b.live.Accept(ctx, r.UserID(), token)
+	if err != nil {
+		return b.tell(ctx, r, err)
+	}
+	shop, err := b.catalog.Shop(ctx, link.Shop)
+	if err != nil {
+		return err
+	}
+	text := b.k.T(r.Lang, "drop_invite_accepted", shop.Name, telegram.HTML(rate(link.Commission)), b.username())
+	kb := (&telegram.Keyboard{}).Row(telegram.Button(b.k.Label(r.Lang, "drop_btn_kol_menu"), verbKOLMenu)).Markup()
+	return b.k.SendText(ctx, r.ChatID, text, kb)
+}
+
+// username is the bot's, for the texts that name it.
+func (b *Feature) username() string {
+	u := b.k.StartURL("")
+	u = strings.TrimPrefix(u, "https://t.me/")
+	return strings.TrimSuffix(u, "?start=")
+}
+
+// onShopSession shows a session's allocations to the shop's staff, who
+// allocate products to it.
+func (b *Feature) onShopSession(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+	sess, allocs, err := b.sessionArg(ctx, d)
+	if err != nil {
+		return err
+	}
+	if _, _, err := b.k.StaffShop(ctx, r, sess.Shop); err != nil {
+		return err
+	}
+	lines := []string{b.sessionText(ctx, r.Lang, sess), b.allocationsText(ctx, r.Lang, allocs)}
+	k := &telegram.Keyboard{}
+	if sess.Status == live.SessionScheduled || sess.Status == live.SessionLive {
+		k.Row(telegram.Button(b.k.Label(r.Lang, "drop_btn_allocate"), verbAllocate, int64(sess.ID)))
+	}
+	k.Row(telegram.Button(b.k.Label(r.Lang, "btn_back"), verbShopKOLs, int64(sess.Shop)))
+	return b.k.Show(ctx, r, telegram.View{Text: strings.Join(telegram.NonEmpty(lines...), "\n\n"), Keyboard: k.Markup()})
+}
+
+func (b *Feature) sessionArg(ctx context.Context, d telegram.CallbackData) (live.Session, []live.Allocation, error) {
+	id, err := d.Int(0)
+	if err != nil {
+		return live.Session{}, nil, telegram.ErrStaleButton
+	}
+	return b.live.Session(ctx, live.SessionID(id))
+}
+
+// sessionText describes a session.
+func (b *Feature) sessionText(ctx context.Context, lang string, s live.Session) string {
+	ch := telegram.HTML("—")
+	if c, err := b.live.Channel(ctx, s.Channel); err == nil {
+		ch = telegram.HTML(telegram.Escape(c.Title))
+	}
+	shopName := ""
+	if shop, err := b.catalog.Shop(ctx, s.Shop); err == nil {
+		shopName = shop.Name
+	}
+	return b.k.T(lang, "drop_session_card", s.Title, b.k.T(lang, "drop_status_"+string(s.Status)), shopName, ch,
+		s.StartsAt.In(moscow).Format("02.01 15:04"), telegram.HTML(rate(s.Commission)))
+}
+
+// allocationsText lists what a session was allocated.
+func (b *Feature) allocationsText(ctx context.Context, lang string, allocs []live.Allocation) string {
+	if len(allocs) == 0 {
+		return b.k.T(lang, "drop_no_allocations")
+	}
+	lines := []string{b.k.T(lang, "drop_allocations")}
+	for _, a := range allocs {
+		lines = append(lines, b.k.T(lang, "drop_allocation_line", b.variantTitle(ctx, a.Variant),
+			telegram.FormatMoney(lang, a.Price), a.Quantity-a.Dropped, a.Quantity, a.PerBuyer))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// variantTitle is a variant's product title with its name.
+func (b *Feature) variantTitle(ctx context.Context, id core.VariantID) string {
+	v, err := b.catalog.Variant(ctx, id)
+	if err != nil {
+		return "#" + strconv.FormatInt(int64(id), 10)
+	}
+	p, err := b.catalog.Product(ctx, v.ProductID)
+	if err != nil {
+		return v.SKU
+	}
+	return telegram.ItemTitle(p.Title, v.Name)
+}
+
+// allocateDialog is what the allocation conversation collects.
+type allocateDialog struct {
+	Session  live.SessionID `json:"session"`
+	Shop     core.ShopID    `json:"shop"`
+	Currency core.Currency  `json:"cur"`
+	Product  core.ProductID `json:"product,omitempty"`
+	Variant  core.VariantID `json:"variant,omitempty"`
+	Regular  int64          `json:"regular,omitempty"` // the variant's price
+	Price    int64          `json:"price,omitempty"`
+	Quantity int            `json:"qty,omitempty"`
+}
+
+func (b *Feature) onAllocate(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+	sess, _, err := b.sessionArg(ctx, d)
+	if err != nil {
+		return err
+	}
+	if _, _, err := b.k.StaffShop(ctx, r, sess.Shop); err != nil {
+		return err
+	}
+	data := allocateDialog{Session: sess.ID, Shop: sess.Shop, Currency: sess.Currency}
+	if err := b.k.StartDialog(ctx, r, dialogAllocate, stepAllocProduct, data); err != nil {
+		return err
+	}
+	v, err := b.allocatePrompt(ctx, r.Lang, stepAllocProduct, data)
+	if err != nil {
+		return err
+	}
+	return b.k.Show(ctx, r, telegram.StampSteps(r, v))
+}
+
+func (b *Feature) allocatePrompt(ctx context.Context, lang, step string, data allocateDialog) (telegram.View, error) {
+	switch step {
+	case stepAllocProduct:
+		ps, _, err := b.catalog.Products(ctx, catalog.ProductFilter{ShopID: data.Shop, Limit: allocProducts})
+		if err != nil {
+			return telegram.View{}, err
+		}
+		k := &telegram.Keyboard{}
+		for _, p := range ps {
+			k.Row(telegram.StepButton(telegram.Truncate(p.Title, 60), stepAllocProduct, strconv.FormatInt(int64(p.ID), 10)))
+		}
+		return telegram.View{Text: b.k.T(lang, "drop_ask_product"), Keyboard: k.Markup()}, nil
+	case stepAllocVariant:
+		p, err := b.catalog.Product(ctx, data.Product)
+		if err != nil {
+			return telegram.View{}, err
+		}
+		k := &telegram.Keyboard{}
+		for _, v := range p.Variants {
+			k.Row(telegram.StepButton(b.k.Label(lang, "drop_btn_variant", v.Name, v.Available()), stepAllocVariant, strconv.FormatInt(int64(v.ID), 10)))
+		}
+		return telegram.View{Text: b.k.T(lang, "drop_ask_variant", p.Title), Keyboard: k.Markup()}, nil
+	case stepAllocPrice:
+		regular := core.Money{Amount: data.Regular, Currency: data.Currency}
+		return telegram.View{Text: b.k.T(lang, "drop_ask_price", b.variantTitle(ctx, data.Variant), telegram.FormatMoney(lang, regular))}, nil
+	case stepAllocQuantity:
+		free, err := b.allocatable(ctx, data.Session, data.Variant)
+		if err != nil {
+			return telegram.View{}, err
+		}
+		return telegram.View{Text: b.k.T(lang, "drop_ask_quantity", free)}, nil
+	case stepAllocLimit:
+		k := (&telegram.Keyboard{}).Row(
+			telegram.StepButton("1", stepAllocLimit, "1"), telegram.StepButton("2", stepAllocLimit, "2"),
+			telegram.StepButton("3", stepAllocLimit, "3"), telegram.StepButton("5", stepAllocLimit, "5"))
+		return telegram.View{Text: b.k.T(lang, "drop_ask_limit"), Keyboard: k.Markup()}, nil
+	}
+	return telegram.View{}, fmt.Errorf("allocation step %q", step)
+}
+
+func (b *Feature) allocateStep(ctx context.Context, r *telegram.Request, st dialog.State, in telegram.Input) error {
+	var data allocateDialog
+	if ok, err := b.k.Decode(ctx, r, st, &data); !ok {
+		return err
+	}
+	again, next := b.k.StepMoves(ctx, r, st, &data, func(step string) (telegram.View, error) {
+		return b.allocatePrompt(ctx, r.Lang, step, data)
+	})
+	lang := r.Lang
+	switch st.Step {
+	case stepAllocProduct:
+		id, err := strconv.ParseInt(in.Button, 10, 64)
+		if err != nil {
+			return again(b.k.WrongInput(lang, in, "drop_want_product"))
+		}
+		p, err := b.catalog.Product(ctx, core.ProductID(id))
+		if err != nil || p.ShopID != data.Shop || len(p.Variants) == 0 {
+			return again(b.k.T(lang, "err_product_gone"))
+		}
+		data.Product = p.ID
+		if len(p.Variants) > 1 {
+			return next(stepAllocVariant)
+		}
+		data.Variant, data.Regular = p.Variants[0].ID, p.Variants[0].Price.Amount
+		return next(stepAllocPrice)
+	case stepAllocVariant:
+		id, err := strconv.ParseInt(in.Button, 10, 64)
+		if err != nil {
+			return again(b.k.WrongInput(lang, in, "drop_want_variant"))
+		}
+		v, err := b.catalog.Variant(ctx, core.VariantID(id))
+		if err != nil || v.ProductID != data.Product {
+			return again(b.k.T(lang, "err_product_gone"))
+		}
+		data.Variant, data.Regular = v.ID, v.Price.Amount
+		return next(stepAllocPrice)
+	case stepAllocPrice:
+		price, why := b.k.ReadPrice(lang, in, data.Currency)
+		if why != "" {
+			return again(why)
+		}
+		data.Price = price.Amount
+		return next(stepAllocQuantity)
+	case stepAllocQuantity:
+		if in.Text == "" {
+			return again(b.k.WrongInput(lang, in, "drop_want_quantity"))
+		}
+		n, err := telegram.ParseQuantity(in.Text, 1, catalog.MaxStock)
+		if err != nil {
+			return again(b.k.T(lang, "drop_err_quantity"))
+		}
+		free, err := b.allocatable(ctx, data.Session, data.Variant)
+		if err != nil {
+			return err
+		}
+		if n > free {
+			return again(b.k.T(lang, "drop_err_over_allocation"))
+		}
+		data.Quantity = n
+		return next(stepAllocLimit)
+	case stepAllocLimit:
+		text := in.Button
+		if text == "" {
+			text = in.Text
+		}
+		n, err := telegram.ParseQuantity(text, 1, 100)
+		if err != nil {
+			return again(b.k.T(lang, "drop_err_limit"))
+		}
+		err = b.live.Allocate(ctx, r.UserID(), live.Allocation{Session: data.Session, Variant: data.Variant,
+			Price: core.Money{Amount: data.Price, Currency: data.Currency}, Quantity: data.Quantity, PerBuyer: n})
+		if telegram.UserFacing(err) {
+			return again(b.errText(lang, err))
+		}
+		if err != nil {
+			return err
+		}
+		notice := b.k.T(lang, "drop_allocated", b.variantTitle(ctx, data.Variant), data.Quantity)
+		return b.k.FinishDialog(ctx, r, dialogAllocate, notice, telegram.Screen(verbShopSession, int64(data.Session)))
+	}
+	return b.k.EndDialog(ctx, r)
+}
+
+// allocatable is how many units of a variant a session may be allocated: what
+// is free, and what the session holds already (an allocation made again
+// replaces it).
+func (b *Feature) allocatable(ctx context.Context, id live.SessionID, vid core.VariantID) (int, error) {
+	v, err := b.catalog.Variant(ctx, vid)
+	if err != nil {
+		return 0, err
+	}
+	_, allocs, err := b.live.Session(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	free := v.Available()
+	for _, a := range allocs {
+		if a.Variant == vid {
+			free += a.Quantity
+		}
+	}
+	return free, nil
+}
+
+// --- the KOL ---
+
+func (b *Feature) cmdKOL(ctx context.Context, r *telegram.Request, _ string) error {
+	return b.showKOLMenu(ctx, r)
+}
+
+func (b *Feature) onKOLMenu(ctx context.Context, r *telegram.Request, _ telegram.CallbackData) error {
+	return b.showKOLMenu(ctx, r)
+}
+
+// showKOLMenu shows a KOL the shops they work with and their sessions.
+func (b *Feature) showKOLMenu(ctx context.Context, r *telegram.Request) error {
+	lang := r.Lang
+	links, err := b.live.Links(ctx, r.UserID())
+	if err != nil {
+		return err
+	}
+	if len(links) == 0 {
+		return b.k.Show(ctx, r, telegram.View{Text: b.k.T(lang, "drop_not_kol")})
+	}
+	lines := []string{b.k.T(lang, "drop_kol_menu")}
+	for _, l := range links {
+		name := "#" + strconv.FormatInt(int64(l.Shop), 10)
+		if shop, err := b.catalog.Shop(ctx, l.Shop); err == nil {
+			name = shop.Name
+		}
+		lines = append(lines, b.k.T(lang, "drop_kol_shop_line", name, telegram.HTML(rate(l.Commission))))
+	}
+	sessions, err := b.live.Sessions(ctx, r.UserID(), menuSessions)
+	if err != nil {
+		return err
+	}
+	k := &telegram.Keyboard{}
+	for _, s := range sessions {
+		k.Row(telegram.Button(b.sessionLabel(lang, s), verbKOLSession, int64(s.ID)))
+	}
+	k.Row(telegram.Button(b.k.Label(lang, "drop_btn_new_session"), verbKOLNew))
+	lines = append(lines, b.k.T(lang, "drop_kol_connect_hint", b.username()))
+	return b.k.Show(ctx, r, telegram.View{Text: strings.Join(lines, "\n"), Keyboard: k.Markup()})
+}
+
+// sessionDialog is what the scheduling conversation collects.
+type sessionDialog struct {
+	Shop    core.ShopID `json:"shop,omitempty"`
+	Channel int64       `json:"channel,omitempty"`
+	Title   string      `json:"title,omitempty"`
+}
+
+func (b *Feature) onKOLNew(ctx context.Context, r *telegram.Request, _ telegram.CallbackData) error {
+	links, err := b.live.Links(ctx, r.UserID())
+	if err != nil {
+		return err
+	}
+	if len(links) == 0 {
+		return live.ErrNotKOL
+	}
+	var data sessionDialog
+	step := stepSessionShop
+	if len(links) == 1 {
+		data.Shop, step = links[0].Shop, stepSessionChan
+	}
+	if err := b.k.StartDialog(ctx, r, dialogSession, step, data); err != nil {
+		return err
+	}
+	v, err := b.sessionPrompt(ctx, r, step)
+	if err != nil {
+		return err
+	}
+	return b.k.Show(ctx, r, telegram.StampSteps(r, v))
+}
+
+func (b *Feature) sessionPrompt(ctx context.Context, r *telegram.Request, step string) (telegram.View, error) {
+	lang := r.Lang
+	switch step {
+	case stepSessionShop:
+		links, err := b.live.Links(ctx, r.UserID())
+		if err != nil {
+			return telegram.View{}, err
+		}
+		k := &telegram.Keyboard{}
+		for _, l := range links {
+			if shop, err := b.catalog.Shop(ctx, l.Shop); err == nil {
+				k.Row(telegram.StepButton(shop.Name, stepSessionShop, strconv.FormatInt(int64(l.Shop), 10)))
+			}
+		}
+		return telegram.View{Text: b.k.T(lang, "drop_ask_shop"), Keyboard: k.Markup()}, nil
+	case stepSessionChan:
+		chans, err := b.live.Channels(ctx, r.UserID())
+		if err != nil {
+			return telegram.View{}, err
+		}
+		k := &telegram.Keyboard{}
+		for _, c := range chans {
+			if c.CanPost {
+				k.Row(telegram.StepButton(c.Title, stepSessionChan, strconv.FormatInt(c.Chat, 10)))
+			}
+		}
+		return telegram.View{Text: b.k.T(lang, "drop_ask_channel", b.username()), Keyboard: k.Markup()}, nil
+	case stepSessionTitle:
+		return telegram.View{Text: b.k.T(lang, "drop_ask_title")}, nil
+	case stepSessionTime:
+		return telegram.View{Text: b.k.T(lang, "drop_ask_time", b.clock.Now().In(moscow).Add(time.Hour).Format("02.01 15:04"))}, nil
+	}
+	return telegram.View{}, fmt.Errorf("session step %q", step)
+}
+
+func (b *Feature) sessionStep(ctx context.Context, r *telegram.Request, st dialog.State, in telegram.Input) error {
+	var data sessionDialog
+	if ok, err := b.k.Decode(ctx, r, st, &data); !ok {
+		return err
+	}
+	again, next := b.k.StepMoves(ctx, r, st, &data, func(step string) (telegram.View, error) {
+		return b.sessionPrompt(ctx, r, step)
+	})
+	lang := r.Lang
+	switch st.Step {
+	case stepSessionShop:
+		id, err := strconv.ParseInt(in.Button, 10, 64)
+		if err != nil {
+			return again(b.k.WrongInput(lang, in, "drop_want_shop"))
+		}
+		data.Shop = core.ShopID(id)
+		return next(stepSessionChan)
+	case stepSessionChan:
+		id, err := strconv.ParseInt(in.Button, 10, 64)
+		if err != nil {
+			return again(b.k.WrongInput(lang, in, "drop_want_channel"))
+		}
+		data.Channel = id
+		return next(stepSessionTitle)
+	case stepSessionTitle:
+		title, why := b.k.ReadText(lang, in, telegram.TitleField)
+		if why != "" {
+			return again(why)
+		}
+		data.Title = title
+		return next(stepSessionTime)
+	case stepSessionTime:
+		if in.Text == "" {
+			return again(b.k.WrongInput(lang, in, "drop_want_time"))
+		}
+		at, ok := parseStart(in.Text, b.clock.Now())
+		if !ok {
+			return again(b.k.T(lang, "drop_err_time"))
+		}
+		sess, err := b.live.Schedule(ctx, r.UserID(), live.Session{Shop: data.Shop, Channel: data.Channel, Title: data.Title, StartsAt: at})
+		if telegram.UserFacing(err) {
+			return again(b.errText(lang, err))
+		}
+		if err != nil {
+			return err
+		}
+		notice := b.k.T(lang, "drop_session_scheduled", sess.Title, at.In(moscow).Format("02.01 15:04"))
+		return b.k.FinishDialog(ctx, r, dialogSession, notice, telegram.Screen(verbKOLSession, int64(sess.ID)))
+	}
+	return b.k.EndDialog(ctx, r)
+}
+
+// parseStart reads a start time typed in Moscow time: "19:30" (today, or
+// tomorrow once it has passed), "08.12 19:30", "08.12.2026 19:30".
+func parseStart(s string, now time.Time) (time.Time, bool) {
+	s = strings.Join(strings.Fields(s), " ")
+	local := now.In(moscow)
+	if t, err := time.ParseInLocation("15:04", s, moscow); err == nil {
+		at := time.Date(local.Year(), local.Month(), local.Day(), t.Hour(), t.Minute(), 0, 0, moscow)
+		if !at.After(now) {
+			at = at.AddDate(0, 0, 1)
+		}
+		return at, true
+	}
+	for _, layout := range []string{"02.01.2006 15:04", "02.01 15:04"} {
+		t, err := time.ParseInLocation(layout, s, moscow)
+		if err != nil {
+			continue
+		}
+		if layout == "02.01 15:04" {
+			t = time.Date(local.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), 0, 0, moscow)
+			if t.Before(now.Add(-24 * time.Hour)) {
+				t = t.AddDate(1, 0, 0) // a date of early next year typed in December
+			}
+		}
+		return t, true
+	}
+	return time.Time{}, false
+}
+
+// kolSession returns the session of a KOL's button, refusing anyone else.
+func (b *Feature) kolSession(ctx context.Context, r *telegram.Request, d telegram.CallbackData) (live.Session, []live.Allocation, error) {
+	sess, allocs, err := b.sessionArg(ctx, d)
+	if err != nil {
+		return live.Session{}, nil, err
+	}
+	if sess.KOL != r.UserID() {
+		return live.Session{}, nil, live.ErrNotKOL
+	}
+	return sess, allocs, nil
+}
+
+func (b *Feature) onKOLSession(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+	sess, allocs, err := b.kolSession(ctx, r, d)
+	if err != nil {
+		return err
+	}
+	return b.showKOLSession(ctx, r, sess, allocs, "")
+}
+
+// showKOLSession shows a session's card to its KOL, with what they can do now.
+func (b *Feature) showKOLSession(ctx context.Context, r *telegram.Request, sess live.Session, allocs []live.Allocation, notice string) error {
+	lang := r.Lang
+	lots, err := b.live.Lots(ctx, sess.ID)
+	if err != nil {
+		return err
+	}
+	lines := []string{notice, b.sessionText(ctx, lang, sess), b.allocationsText(ctx, lang, allocs)}
+	if len(lots) > 0 {
+		ll := []string{b.k.T(lang, "drop_lots")}
+		for _, l := range lots {
+			ll = append(ll, b.k.T(lang, "drop_lot_line", b.variantTitle(ctx, l.Variant), l.Quantity-l.Remaining, l.Quantity,
+				b.k.T(lang, lotState(l, b.clock.Now()))))
+		}
+		lines = append(lines, strings.Join(ll, "\n"))
+	}
+	k := &telegram.Keyboard{}
+	id := int64(sess.ID)
+	switch sess.Status {
+	case live.SessionScheduled:
+		k.Row(telegram.Button(b.k.Label(lang, "drop_btn_open"), verbKOLOpen, id))
+		k.Row(telegram.Button(b.k.Label(lang, "drop_btn_cancel_session"), verbKOLEnd, id))
+	case live.SessionLive:
+		k.Row(telegram.Button(b.k.Label(lang, "drop_btn_drop"), verbKOLDrop, id))
+		k.Row(telegram.Button(b.k.Label(lang, "drop_btn_end"), verbKOLEnd, id))
+	}
+	k.Row(telegram.Button(b.k.Label(lang, "btn_back"), verbKOLMenu))
+	return b.k.Show(ctx, r, telegram.View{Text: strings.Join(telegram.NonEmpty(lines...), "\n\n"), Keyboard: k.Markup()})
+}
+
+// lotState is the text key of a lot's state at now.
+func lotState(l live.Lot, now time.Time) string {
+	switch {
+	case l.Status == live.LotCancelled:
+		return "drop_lot_cancelled"
+	case l.Over(now):
+		return "drop_lot_ended"
+	case l.SoldOut():
+		return "drop_lot_sold_out"
+	}
+	return "drop_lot_open"
+}
+
+func (b *Feature) onKOLOpen(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+	sess, _, err := b.kolSession(ctx, r, d)
+	if err != nil {
+		return err
+	}
+	sess, err = b.live.Open(ctx, r.UserID(), sess.ID)
+	if err != nil {
+		return err
+	}
+	_, allocs, err := b.live.Session(ctx, sess.ID)
+	if err != nil {
+		return err
+	}
+	return b.showKOLSession(ctx, r, sess, allocs, b.k.T(r.Lang, "drop_session_opened"))
+}
+
+func (b *Feature) onKOLEnd(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+	sess, _, err := b.kolSession(ctx, r, d)
+	if err != nil {
+		return err
+	}
+	sess, err = b.live.End(ctx, r.UserID(), sess.ID)
+	if err != nil {
+		return err
+	}
+	_, allocs, err := b.live.Session(ctx, sess.ID)
+	if err != nil {
+		return err
+	}
+	return b.showKOLSession(ctx, r, sess, allocs, b.k.T(r.Lang, "drop_session_ended"))
+}
+
+// onKOLDrop offers the allocated products with units left to drop.
+func (b *Feature) onKOLDrop(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+	sess, allocs, err := b.kolSession(ctx, r, d)
+	if err != nil {
+		return err
+	}
+	if sess.Status != live.SessionLive {
+		return live.ErrSessionState
+	}
+	k := &telegram.Keyboard{}
+	for _, a := range allocs {
+		if left := a.Quantity - a.Dropped; left > 0 {
+			k.Row(telegram.Button(b.k.Label(r.Lang, "drop_btn_pick", b.variantTitle(ctx, a.Variant), left),
+				verbKOLDropOne, int64(sess.ID), int64(a.Variant)))
+		}
+	}
+	k.Row(telegram.Button(b.k.Label(r.Lang, "btn_back"), verbKOLSession, int64(sess.ID)))
+	text := b.k.T(r.Lang, "drop_pick")
+	if len(k.Markup().InlineKeyboard) == 1 {
+		text = b.k.T(r.Lang, "drop_nothing_left")
+	}
+	return b.k.Show(ctx, r, telegram.View{Text: text, Keyboard: k.Markup()})
+}
+
+// onKOLDropOne shows a drop's settings: all that is left of the allocation,
+// its price and limit, five minutes; the KOL confirms, or picks another
+// quantity or duration.
+func (b *Feature) onKOLDropOne(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+	sess, allocs, err := b.kolSession(ctx, r, d)
+	if err != nil {
+		return err
+	}
+	vid, err := d.Int(1)
+	if err != nil {
+		return telegram.ErrStaleButton
+	}
+	var a live.Allocation
+	for _, x := range allocs {
+		if int64(x.Variant) == vid {
+			a = x
+		}
+	}
+	left := a.Quantity - a.Dropped
+	if left <= 0 {
+		return live.ErrOverAllocation
+	}
+	qty, minutes := left, int64(live.DefaultLotDuration/time.Minute)
+	if n, err := d.Int(2); err == nil && n > 0 && n <= int64(left) {
+		qty = int(n)
+	}
+	if n, err := d.Int(3); err == nil && n > 0 {
+		minutes = n
+	}
+	lang := r.Lang
+	text := b.k.T(lang, "drop_confirm", b.variantTitle(ctx, a.Variant), telegram.FormatMoney(lang, a.Price), qty, left,
+		min(a.PerBuyer, qty), minutes)
+	id, v := int64(sess.ID), int64(a.Variant)
+	k := &telegram.Keyboard{}
+	k.Row(telegram.Button(b.k.Label(lang, "drop_btn_go", qty, minutes), verbKOLDropGo, id, v, qty, minutes))
+	var qtys []int
+	for _, q := range []int{1, 5, 10, left / 2, left} {
+		if q > 0 && q <= left && q != qty && !contains(qtys, q) {
+			qtys = append(qtys, q)
+		}
+	}
+	var qb []telego.InlineKeyboardButton
+	for _, q := range qtys {
+		qb = append(qb, telegram.Button(b.k.Label(lang, "drop_btn_qty", q), verbKOLDropOne, id, v, q, minutes))
+	}
+	if len(qb) > 0 {
+		k.Row(qb...)
+	}
+	var mb []telego.InlineKeyboardButton
+	for _, m := range []int64{1, 3, 5, 10, 15} {
+		if m != minutes {
+			mb = append(mb, telegram.Button(b.k.Label(lang, "drop_btn_minutes", m), verbKOLDropOne, id, v, qty, m))
+		}
+	}
+	k.Row(mb...)
+	k.Row(telegram.Button(b.k.Label(lang, "btn_back"), verbKOLDrop, id))
+	return b.k.Show(ctx, r, telegram.View{Text: text, Keyboard: k.Markup()})
+}
+
+func contains(xs []int, x int) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+// onKOLDropGo drops the lot: the workers post it in the channel.
+func (b *Feature) onKOLDropGo(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+	sess, _, err := b.kolSession(ctx, r, d)
+	if err != nil {
+		return err
+	}
+	if err := d.Want(4); err != nil {
+		return telegram.ErrStaleButton
+	}
+	vid, _ := d.Int(1)
+	qty, _ := d.Int(2)
+	minutes, _ := d.Int(3)
+	l, err := b.live.Drop(ctx, r.UserID(), live.Drop{Session: sess.ID, Variant: core.VariantID(vid), Quantity: int(qty),
+		Duration: time.Duration(minutes) * time.Minute})
+	if err != nil {
+		return err
+	}
+	_, allocs, err := b.live.Session(ctx, sess.ID)
+	if err != nil {
+		return err
+	}
+	notice := b.k.T(r.Lang, "drop_dropped", b.variantTitle(ctx, l.Variant), l.Quantity, l.EndsAt.In(moscow).Format("15:04"))
+	return b.showKOLSession(ctx, r, sess, allocs, notice)
+}
+
+// sendSession sends a KOL their session's card, with a notice, outside any
+// update of theirs (the channel's video chat started or ended).
+func (b *Feature) sendSession(ctx context.Context, kol core.UserID, id live.SessionID, key string) error {
+	sess, _, err := b.live.Session(ctx, id)
+	if err != nil {
+		return err
+	}
+	lang := "ru"
+	if u, err := b.users.User(ctx, kol); err == nil {
+		lang = telegram.LangOf(u.Lang())
+	}
+	kb := (&telegram.Keyboard{}).Row(telegram.Button(b.k.Label(lang, "drop_btn_session"), verbKOLSession, int64(sess.ID))).Markup()
+	err = b.k.SendText(ctx, int64(kol), b.k.T(lang, key, sess.Title), kb)
+	if code := telegram.APIErrorCode(err); code == 403 || code == 400 {
+		return nil
+	}
+	return err
+}
