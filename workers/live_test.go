@@ -1,0 +1,207 @@
+package workers_test
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/catalog"
+	"github.com/vitrina-shop/vitrina/core/live"
+	"github.com/vitrina-shop/vitrina/core/order"
+	"github.com/vitrina-shop/vitrina/core/postgres"
+	"github.com/vitrina-shop/vitrina/core/postgres/livestore"
+	"github.com/vitrina-shop/vitrina/core/postgres/pgtest"
+	"github.com/vitrina-shop/vitrina/core/user"
+	"github.com/vitrina-shop/vitrina/workers"
+	"github.com/vitrina-shop/vitrina/workers/asynqtest"
+)
+
+var _ workers.Live = (*live.Service)(nil)
+
+// liveBot is the bot's side of live drops: it records what it was asked, and
+// records an invoice sent as the bot does.
+type liveBot struct {
+	orders   *order.Service
+	mu       sync.Mutex
+	posts    []core.LotID
+	edits    []core.LotID
+	invoices []core.OrderID
+}
+
+func (lb *liveBot) SendClaimInvoice(ctx context.Context, o order.Order) error {
+	lb.mu.Lock()
+	lb.invoices = append(lb.invoices, o.ID)
+	lb.mu.Unlock()
+	return lb.orders.InvoiceSent(ctx, o.ID, o.BuyerID, 77)
+}
+
+func (lb *liveBot) PostLot(ctx context.Context, l live.Lot) (int64, error) {
+	lb.mu.Lock()
+	defer lb.mu.Unlock()
+	lb.posts = append(lb.posts, l.ID)
+	return 501, nil
+}
+
+func (lb *liveBot) LotPostEdit(ctx context.Context, l live.Lot) (core.Message, error) {
+	lb.mu.Lock()
+	defer lb.mu.Unlock()
+	lb.edits = append(lb.edits, l.ID)
+	m := testMessage("lot:edit", core.PriorityReminder)
+	m.Coalesce, m.Rank = "lot:1", l.Taps
+	return m, nil
+}
+
+type liveBundle struct {
+	ctx    context.Context
+	clock  *core.FakeClock
+	live   *live.Service
+	orders *order.Service
+	bot    *liveBot
+	w      *workers.Workers
+	lot    live.Lot
+}
+
+// setupLive makes a lot of 3 units in a live session, and workers with the
+// live tasks.
+func setupLive(t *testing.T) *liveBundle {
+	t.Helper()
+	pool, _ := pgtest.NewDB(t)
+	ctx := context.Background()
+	clock := core.NewFakeClock(time.Now().Truncate(time.Millisecond))
+	users := user.NewService(postgres.NewUsers(pool), clock)
+	for _, id := range []core.UserID{1, 2} {
+		if _, err := users.Touch(ctx, user.Seen{ID: id, FirstName: "u"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cat := catalog.NewService(postgres.NewCatalog(pool), clock, nil)
+	shop, err := cat.CreateShop(ctx, 1, catalog.NewShop{Name: "Лавка", Currency: core.Stars, PaymentMethod: catalog.PayStars})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := cat.CreateProduct(ctx, 1, catalog.NewProduct{ShopID: shop.ID, Title: "Свеча",
+		Variants: []catalog.NewVariant{{Price: core.Money{Amount: 100, Currency: core.Stars}, Stock: 10}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	orders := order.NewService(postgres.NewOrders(pool), clock)
+	svc := live.NewService(livestore.New(pool), orders, clock, 0)
+	inv, err := svc.Invite(ctx, 1, shop.ID, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Accept(ctx, 2, inv.Token); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.ConnectChannel(ctx, 2, live.Channel{Chat: -100, Title: "Канал", CanPost: true}); err != nil {
+		t.Fatal(err)
+	}
+	sess, err := svc.Schedule(ctx, 2, live.Session{Shop: shop.ID, Channel: -100, Title: "Дроп", StartsAt: clock.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Allocate(ctx, 1, live.Allocation{Session: sess.ID, Variant: p.Variants[0].ID,
+		Price: core.Money{Amount: 90, Currency: core.Stars}, Quantity: 3, PerBuyer: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Open(ctx, 2, sess.ID); err != nil {
+		t.Fatal(err)
+	}
+	lot, err := svc.Drop(ctx, 2, live.Drop{Session: sess.ID, Variant: p.Variants[0].ID, Duration: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := asynqtest.New(t)
+	b := &liveBundle{ctx: ctx, clock: clock, live: svc, orders: orders, bot: &liveBot{orders: orders}, lot: lot}
+	b.w = workers.New(workers.Deps{
+		Outbox: postgres.NewOutbox(pool), Queue: env.Client, QueuePrefix: env.QueuePrefix, Redis: env.RDB,
+		Sender: workers.SenderOptions{KeyPrefix: env.KeyPrefix},
+		Live:   workers.LiveDeps{Live: svc, Bot: b.bot},
+	})
+	return b
+}
+
+func (b *liveBundle) tap(t *testing.T, buyer core.UserID, id string) live.TapResult {
+	t.Helper()
+	res, err := b.live.Tap(b.ctx, b.lot.ID, []live.Tap{{Lot: b.lot.ID, Buyer: buyer, ID: id, FirstName: "Покупатель"}})
+	if err != nil || res[0].Outcome != live.TapClaimed {
+		t.Fatalf("tap: %+v, %v", res, err)
+	}
+	return res[0]
+}
+
+func liveTask(t *testing.T, kind string, payload any) *asynq.Task {
+	t.Helper()
+	body, err := json.Marshal(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return asynq.NewTask(kind, body)
+}
+
+func TestLive_Claim(t *testing.T) {
+	t.Parallel()
+	b := setupLive(t)
+	b.tap(t, 10, "t1")
+	task := liveTask(t, live.JobClaim, live.ClaimJob{Lot: b.lot.ID, Tap: "t1"})
+	for range 2 { // redelivered: one order, one invoice
+		if err := b.w.HandleLiveClaim(b.ctx, task); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := b.live.Claim(b.ctx, b.lot.ID, "t1")
+	if err != nil || c.Order == 0 {
+		t.Fatalf("claim %+v, %v", c, err)
+	}
+	if len(b.bot.invoices) != 1 || b.bot.invoices[0] != c.Order {
+		t.Errorf("invoices %v, want one of order %d", b.bot.invoices, c.Order)
+	}
+
+	t.Run("ExpiredGivesTheUnitBack", func(t *testing.T) {
+		b.clock.Set(c.HeldUntil)
+		o, err := b.orders.Expire(b.ctx, c.Order)
+		if err != nil || o.Status != order.StatusExpired {
+			t.Fatalf("expire: %+v, %v", o, err)
+		}
+		task := liveTask(t, order.JobHeldEnded, order.HeldEndedPayload{OrderID: o.ID, Lot: b.lot.ID})
+		for range 2 {
+			if err := b.w.HandleHeldEnded(b.ctx, task); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if l, _ := b.live.Lot(b.ctx, b.lot.ID); l.Remaining != 3 {
+			t.Errorf("%d left, want all 3 back", l.Remaining)
+		}
+		// The claim's task, run late, finds it released and does nothing.
+		if err := b.w.HandleLiveClaim(b.ctx, liveTask(t, live.JobClaim, live.ClaimJob{Lot: b.lot.ID, Tap: "t1"})); err != nil {
+			t.Fatal(err)
+		}
+		if len(b.bot.invoices) != 1 {
+			t.Errorf("invoices %v after the release", b.bot.invoices)
+		}
+	})
+}
+
+func TestLive_LotPost(t *testing.T) {
+	t.Parallel()
+	b := setupLive(t)
+	task := liveTask(t, live.JobLotPost, live.LotPostJob{Lot: b.lot.ID})
+	if err := b.w.HandleLotPost(b.ctx, task); err != nil {
+		t.Fatal(err)
+	}
+	if l, _ := b.live.Lot(b.ctx, b.lot.ID); l.Post != 501 || len(b.bot.posts) != 1 {
+		t.Fatalf("posted %v, post %d", b.bot.posts, l.Post)
+	}
+	b.tap(t, 10, "t1")
+	if err := b.w.HandleLotPost(b.ctx, task); err != nil {
+		t.Fatal(err)
+	}
+	if len(b.bot.posts) != 1 || len(b.bot.edits) != 1 {
+		t.Errorf("posts %v, edits %v: want the post once, then an edit", b.bot.posts, b.bot.edits)
+	}
+}
