@@ -93,6 +93,9 @@ type Router struct {
 	// deepLinks are the handlers of "/start <prefix>_<arg>" registered by
 	// features, by prefix.
 	deepLinks map[string]commandFunc
+	// express are the callback verbs answered in the webhook's response
+	// (express.go).
+	express map[string]ExpressFunc
 
 	// What features add to other features' screens, in the order registered.
 	shopLines       []shopLineFunc
@@ -137,6 +140,7 @@ func newRouter() *Router {
 		dialogs:   make(map[string]dialogFunc),
 		steps:     make(map[string]StepFunc),
 		deepLinks: make(map[string]commandFunc),
+		express:   make(map[string]ExpressFunc),
 	}
 }
 

@@ -150,6 +150,27 @@ func newBotGate() *botGate {
 	return &botGate{ready: make(chan struct{}), wait: botGateWait, retry: botGateRetry}
 }
 
+// expressHandler answers some webhook updates in the webhook's response
+// (telegram.Bot.Express: a drop's Buy button).
+type expressHandler interface {
+	Express(ctx context.Context, body []byte) ([]byte, bool, error)
+}
+
+// Express is the inbox's express lane (inbox.Options.Express): the bot's, once
+// it exists; until then every update goes to the inbox, which hands it to the
+// bot when it is ready.
+func (g *botGate) Express(ctx context.Context, body []byte) ([]byte, bool, error) {
+	h := g.bot.Load()
+	if h == nil {
+		return nil, false, nil
+	}
+	ex, ok := (*h).(expressHandler)
+	if !ok {
+		return nil, false, nil
+	}
+	return ex.Express(ctx, body)
+}
+
 // open hands updates to h from now on.
 func (g *botGate) open(h updateHandler) {
 	g.once.Do(func() {

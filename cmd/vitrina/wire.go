@@ -84,6 +84,7 @@ func (a *app) wire(ctx context.Context) error {
 	in := inbox.New(inboxstore.New(a.db), throttle.Handler(a.gate), a.logger, inbox.Options{
 		BotID:      inbox.BotID(a.cfg.TelegramToken),
 		Registerer: a.metrics,
+		Express:    a.gate.Express,
 	})
 	a.webhook = in.Webhook(a.cfg.WebhookSecret)
 	// getUpdates' raw answer: one update telego cannot decode must not fail the batch.

@@ -163,6 +163,12 @@ func TestDrops_EndToEnd(t *testing.T) {
 	if !strings.Contains(ans.Text, "Забронировано для вас на 5 мин.") || !strings.Contains(ans.URL, fmt.Sprintf("start=lot_%d", lot.ID)) {
 		t.Fatalf("the tap's answer %+v", ans)
 	}
+	// The tap was answered in the webhook's response, and not stored (the
+	// express lane); the claim is its record.
+	var stored int
+	if err := env.pool.QueryRow(env.ctx, `SELECT count(*) FROM telegram_updates WHERE position('"lb:' in convert_from(body, 'UTF8')) > 0`).Scan(&stored); err != nil || stored != 0 {
+		t.Errorf("%d taps stored in the inbox (%v), want none", stored, err)
+	}
 	claims, err := env.live.BuyerClaims(env.ctx, lot.ID, core.UserID(anna.ID()))
 	if err != nil || len(claims) != 1 {
 		t.Fatalf("claims %v, %v", claims, err)

@@ -164,9 +164,13 @@ func (e *testEnv) startInbox(h inbox.Handler, log *slog.Logger) {
 	if e.stopInbox != nil {
 		e.stopInbox()
 	}
-	in := inbox.New(inboxstore.New(e.pool), h, log, inbox.Options{
-		BotID: inbox.BotID(testToken), MaxAttempts: 3, SweepEvery: time.Hour,
-	})
+	opts := inbox.Options{BotID: inbox.BotID(testToken), MaxAttempts: 3, SweepEvery: time.Hour}
+	if ex, ok := h.(interface {
+		Express(ctx context.Context, body []byte) ([]byte, bool, error)
+	}); ok {
+		opts.Express = ex.Express // as cmd/vitrina wires it
+	}
+	in := inbox.New(inboxstore.New(e.pool), h, log, opts)
 	ctx, cancel := context.WithCancel(context.WithoutCancel(e.ctx))
 	done := make(chan struct{})
 	go func() {

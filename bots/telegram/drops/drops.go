@@ -56,6 +56,7 @@ func New(d telegram.Deps) *Feature {
 func (b *Feature) Register(k *telegram.Bot, r *telegram.Router) {
 	b.k = k
 	r.Callback(verbBuy, b.onBuy)
+	r.Express(verbBuy, b.onBuyExpress)
 	r.DeepLink(linkKOL, b.acceptInvite)
 	r.DeepLink(linkLot, b.openLot)
 	r.OnChatMember(b.onChatMember)
@@ -117,34 +118,56 @@ func (b *Feature) onBuy(ctx context.Context, r *telegram.Request, d telegram.Cal
 	if err != nil {
 		return telegram.ErrStaleButton
 	}
-	from := r.Callback.From
-	res, err := b.taps.Tap(ctx, live.Tap{Lot: core.LotID(id), Buyer: core.UserID(from.ID), ID: r.Callback.ID,
-		FirstName: from.FirstName, Username: from.Username, Lang: from.LanguageCode})
+	a, err := b.tap(ctx, r.Callback, core.LotID(id), r.Lang)
 	if err != nil {
 		return err
 	}
-	b.answerTap(r, res)
+	if a.URL != "" {
+		r.AnswerLink(a.Text, a.URL)
+	} else {
+		r.Alert(a.Text)
+	}
 	return nil
 }
 
-// answerTap sets the answer to a tap.
-func (b *Feature) answerTap(r *telegram.Request, res live.TapResult) {
-	lang := r.Lang
+// onBuyExpress answers a tap on Buy in the webhook's response (the express
+// lane): in the language Telegram says the shopper uses, as nothing else of
+// the update is read.
+func (b *Feature) onBuyExpress(ctx context.Context, q *telego.CallbackQuery, d telegram.CallbackData) (telego.AnswerCallbackQueryParams, error) {
+	id, err := d.Int(0)
+	if err != nil {
+		return telego.AnswerCallbackQueryParams{Text: b.k.Label(telegram.LangOf(q.From.LanguageCode), "drop_err_lot"), ShowAlert: true}, nil
+	}
+	return b.tap(ctx, q, core.LotID(id), telegram.LangOf(q.From.LanguageCode))
+}
+
+// tap claims a unit of a lot for whoever tapped its Buy button, and returns
+// the answer: reserved (with the link into the bot, where the invoice waits),
+// or why not, as an alert.
+func (b *Feature) tap(ctx context.Context, q *telego.CallbackQuery, id core.LotID, lang string) (telego.AnswerCallbackQueryParams, error) {
+	from := q.From
+	res, err := b.taps.Tap(ctx, live.Tap{Lot: id, Buyer: core.UserID(from.ID), ID: q.ID,
+		FirstName: from.FirstName, Username: from.Username, Lang: from.LanguageCode})
+	if err != nil {
+		return telego.AnswerCallbackQueryParams{}, err
+	}
+	alert := func(key string, args ...any) telego.AnswerCallbackQueryParams {
+		return telego.AnswerCallbackQueryParams{Text: b.k.Label(lang, key, args...), ShowAlert: true}
+	}
 	switch res.Outcome {
 	case live.TapClaimed:
 		left := b.k.Duration(lang, res.Claim.HeldUntil.Sub(b.clock.Now()))
-		r.AnswerLink(b.k.Label(lang, "drop_claimed", left), b.k.StartURL(lotLink(res.Lot.ID)))
+		return telego.AnswerCallbackQueryParams{Text: b.k.Label(lang, "drop_claimed", left), URL: b.k.StartURL(lotLink(res.Lot.ID))}, nil
 	case live.TapOverLimit:
-		r.Alert(b.k.Label(lang, "drop_over_limit", res.Lot.PerBuyer))
+		return alert("drop_over_limit", res.Lot.PerBuyer), nil
 	case live.TapSoldOut:
-		r.Alert(b.k.Label(lang, "drop_sold_out"))
+		return alert("drop_sold_out"), nil
 	case live.TapNotStarted:
-		r.Alert(b.k.Label(lang, "drop_not_started"))
+		return alert("drop_not_started"), nil
 	case live.TapEnded:
-		r.Alert(b.k.Label(lang, "drop_ended"))
-	default:
-		r.Alert(b.k.Label(lang, "drop_err_lot"))
+		return alert("drop_ended"), nil
 	}
+	return alert("drop_err_lot"), nil
 }
 
 // lotLink is the deep link payload of a lot's invoice.

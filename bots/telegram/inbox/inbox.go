@@ -181,6 +181,12 @@ type Options struct {
 	PollTimeout time.Duration
 	// Registerer receives the Inbox's metrics; nil registers none.
 	Registerer prometheus.Registerer
+	// Express, if set, is asked first about every webhook update: ok true means
+	// it dealt with the update, which is not stored, and answer (a Bot API call
+	// as JSON, or nil) is the webhook's response; an error makes the webhook
+	// answer 500, for Telegram to send the update again. What it does must be
+	// durable and idempotent by itself. Long polling does not ask it.
+	Express func(ctx context.Context, body []byte) (answer []byte, ok bool, err error)
 }
 
 // Defaults of Options.
@@ -253,6 +259,31 @@ type Inbox struct {
 	settled chan struct{}
 	// wake tells RunSweeper that chats were queued.
 	wake chan struct{}
+	// expressed holds the last updates the express lane answered (never
+	// stored), for WaitSettled; expressedOrder is their order, oldest first.
+	expressed      map[int64]bool
+	expressedOrder []int64
+}
+
+// maxExpressed bounds what the Inbox remembers of expressed updates.
+const maxExpressed = 4096
+
+// markExpressed remembers that the express lane answered update id.
+func (i *Inbox) markExpressed(id int64) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.expressed == nil {
+		i.expressed = make(map[int64]bool)
+	}
+	if i.expressed[id] {
+		return
+	}
+	i.expressed[id] = true
+	i.expressedOrder = append(i.expressedOrder, id)
+	if len(i.expressedOrder) > maxExpressed {
+		delete(i.expressed, i.expressedOrder[0])
+		i.expressedOrder = i.expressedOrder[1:]
+	}
 }
 
 // New returns an Inbox that keeps updates in store and hands them to h.

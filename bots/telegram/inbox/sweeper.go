@@ -154,8 +154,11 @@ const settlePoll = 20 * time.Millisecond
 func (i *Inbox) WaitSettled(ctx context.Context, updateID int64) error {
 	for {
 		i.mu.Lock()
-		woken := i.settled
+		woken, expressed := i.settled, i.expressed[updateID]
 		i.mu.Unlock()
+		if expressed {
+			return nil // answered in the webhook's response, not stored
+		}
 		chat, settled, found, err := i.store.UpdateStatus(ctx, i.opt.BotID, updateID)
 		if err != nil {
 			return err

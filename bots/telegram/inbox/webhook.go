@@ -27,6 +27,7 @@ const maxUpdateSize = 1 << 20
 //   - 400 when the body is not a JSON object with an update_id, 413 when it is too
 //     large;
 //   - 500 when the update could not be stored: Telegram sends it again;
+//   - 200 with the answer as its body, for an update Options.Express dealt with;
 //   - 200 as soon as the update is stored. Its chat is then drained in the background
 //     by RunSweeper (or by the replica holding the chat), so a slow handler never holds
 //     one of the few connections Telegram opens to the webhook. An update that does
@@ -56,6 +57,29 @@ func (i *Inbox) Webhook(secret string) http.Handler {
 			http.Error(w, "cannot read the update", http.StatusBadRequest)
 			return
 		}
+		if i.opt.Express != nil {
+			answer, ok, err := i.opt.Express(r.Context(), body)
+			if err != nil {
+				i.log.Error("webhook: express update failed; Telegram will resend it", "error", err)
+				http.Error(w, "cannot handle the update", http.StatusInternalServerError)
+				return
+			}
+			if ok {
+				i.metrics.received.WithLabelValues(kindExpress).Inc()
+				var head struct {
+					UpdateID int64 `json:"update_id"`
+				}
+				if json.Unmarshal(body, &head) == nil {
+					i.markExpressed(head.UpdateID)
+				}
+				if answer != nil {
+					w.Header().Set("Content-Type", "application/json")
+				}
+				w.WriteHeader(http.StatusOK)
+				w.Write(answer)
+				return
+			}
+		}
 		in, err := i.accept(r.Context(), body)
 		switch {
 		case errors.Is(err, errNotUpdate):
@@ -75,6 +99,9 @@ func (i *Inbox) Webhook(secret string) http.Handler {
 		w.WriteHeader(http.StatusOK)
 	})
 }
+
+// kindExpress labels the updates the express lane answered (Options.Express).
+const kindExpress = "express"
 
 // errNotUpdate is returned by accept for a body that is not a JSON object.
 var errNotUpdate = errors.New("not a JSON object")

@@ -1,0 +1,69 @@
+package inbox_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/vitrina-shop/vitrina/bots/telegram/inbox"
+)
+
+// The express lane answers an update in the webhook's response without
+// storing it; an update it does not take is stored as ever; its failure makes
+// Telegram send the update again.
+func TestInbox_Express(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	in := b.newInbox(t, "a", inbox.Options{Express: func(ctx context.Context, body []byte) ([]byte, bool, error) {
+		switch {
+		case bytes.Contains(body, []byte("express-fail")):
+			return nil, true, errors.New("the database is away")
+		case bytes.Contains(body, []byte("express")):
+			return []byte(`{"method":"answerCallbackQuery","callback_query_id":"q1","text":"ok"}`), true, nil
+		}
+		return nil, false, nil
+	}})
+	runSweeper(t, in)
+	srv := httptest.NewServer(in.Webhook(secret))
+	t.Cleanup(srv.Close)
+
+	send := func(body string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(body))
+		req.Header.Set(inbox.SecretHeader, secret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		answer, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(answer)
+	}
+	code, answer := send(`{"update_id":1,"callback_query":{"id":"q1","from":{"id":5,"is_bot":false,"first_name":"A"},"chat_instance":"c","data":"express"}}`)
+	if code != http.StatusOK || !strings.Contains(answer, `"method":"answerCallbackQuery"`) {
+		t.Errorf("express: %d %q", code, answer)
+	}
+	if err := in.WaitSettled(context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := send(`{"update_id":2,"callback_query":{"id":"q2","from":{"id":5,"is_bot":false,"first_name":"A"},"chat_instance":"c","data":"express-fail"}}`); code != http.StatusInternalServerError {
+		t.Errorf("a failed express update: %d, want 500", code)
+	}
+	if code, _ := send(string(messageJSON(3, 10))); code != http.StatusOK {
+		t.Errorf("a plain update: %d", code)
+	}
+	if err := in.WaitSettled(context.Background(), 3); err != nil {
+		t.Fatal(err)
+	}
+	if n := countRows(t, b.pool, "true"); n != 1 {
+		t.Errorf("%d updates stored, want only the plain one", n)
+	}
+	if got := b.bot.handled(10); !equalInts(got, []int{3}) {
+		t.Errorf("handled %v, want [3]", got)
+	}
+}
