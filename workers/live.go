@@ -83,18 +83,29 @@ func (w *Workers) liveWired() error {
 	return nil
 }
 
-// HandleLiveClaim makes the order of a claimed unit and sends the buyer its
-// invoice (live.JobClaim). A claim released meanwhile is a success with nothing
-// done; the invoice goes once (the sender's key).
+// HandleLiveClaim makes the orders of a batch's claimed units and sends the
+// buyers their invoices (live.JobClaim). Run again, it finds the orders made
+// and the invoices recorded, and does the rest; a claim released meanwhile is
+// skipped.
 func (w *Workers) HandleLiveClaim(ctx context.Context, t *asynq.Task) error {
 	var p live.ClaimJob
-	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.Lot == 0 || p.Tap == "" {
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.Lot == 0 || len(p.Taps) == 0 {
 		return badPayload(t.Type(), err)
 	}
 	if err := w.liveWired(); err != nil {
 		return err
 	}
-	o, err := w.live.Live.OrderClaim(ctx, p.Lot, p.Tap)
+	for _, tap := range p.Taps {
+		if err := w.orderClaim(ctx, p.Lot, tap); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// orderClaim makes the order of one claim and sends its invoice, once.
+func (w *Workers) orderClaim(ctx context.Context, lot core.LotID, tap string) error {
+	o, err := w.live.Live.OrderClaim(ctx, lot, tap)
 	if errors.Is(err, live.ErrClaimReleased) {
 		return nil
 	}
@@ -105,7 +116,7 @@ func (w *Workers) HandleLiveClaim(ctx context.Context, t *asynq.Task) error {
 		return nil // its invoice went when they opened the bot; or it is over
 	}
 	if err := w.live.Bot.SendClaimInvoice(ctx, o); err != nil {
-		return classify(fmt.Errorf("claim %s of lot %d: %w", p.Tap, p.Lot, err))
+		return classify(fmt.Errorf("claim %s of lot %d: %w", tap, lot, err))
 	}
 	return nil
 }

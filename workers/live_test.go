@@ -148,7 +148,7 @@ func TestLive_Claim(t *testing.T) {
 	t.Parallel()
 	b := setupLive(t)
 	b.tap(t, 10, "t1")
-	task := liveTask(t, live.JobClaim, live.ClaimJob{Lot: b.lot.ID, Tap: "t1"})
+	task := liveTask(t, live.JobClaim, live.ClaimJob{Lot: b.lot.ID, Taps: []string{"t1"}})
 	for range 2 { // redelivered: one order, one invoice
 		if err := b.w.HandleLiveClaim(b.ctx, task); err != nil {
 			t.Fatal(err)
@@ -178,7 +178,7 @@ func TestLive_Claim(t *testing.T) {
 			t.Errorf("%d left, want all 3 back", l.Remaining)
 		}
 		// The claim's task, run late, finds it released and does nothing.
-		if err := b.w.HandleLiveClaim(b.ctx, liveTask(t, live.JobClaim, live.ClaimJob{Lot: b.lot.ID, Tap: "t1"})); err != nil {
+		if err := b.w.HandleLiveClaim(b.ctx, liveTask(t, live.JobClaim, live.ClaimJob{Lot: b.lot.ID, Taps: []string{"t1"}})); err != nil {
 			t.Fatal(err)
 		}
 		if len(b.bot.invoices) != 1 {

@@ -61,9 +61,12 @@ const (
 )
 
 func cmdBench(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 && args[0] == "drop" {
+		return cmdBenchDrop(ctx, e, args[1:])
+	}
 	if len(args) == 0 || args[0] != "broadcast" {
-		fmt.Fprint(e.stderr, benchUsage)
-		return usageError{"bench: the one benchmark is \"broadcast\""}
+		fmt.Fprint(e.stderr, benchUsage+"\n"+benchDropUsage)
+		return usageError{"bench: the benchmarks are \"broadcast\" and \"drop\""}
 	}
 	fs := e.flags("bench broadcast")
 	fs.Usage = func() { fmt.Fprint(e.stderr, benchUsage); fs.PrintDefaults() }
@@ -318,7 +321,13 @@ func benchMessage(key string, chat int64, prio core.Priority) core.Message {
 // freshDatabase drops and creates the benchmark's database, migrates it, and
 // returns its instance id.
 func (b *broadcastBench) freshDatabase(ctx context.Context) (string, error) {
-	u, err := url.Parse(b.dbURL)
+	return freshDatabase(ctx, b.dbURL)
+}
+
+// freshDatabase drops the benchmark's database (its name must start with
+// vitrina_bench), creates and migrates it anew, and returns its instance id.
+func freshDatabase(ctx context.Context, dbURL string) (string, error) {
+	u, err := url.Parse(dbURL)
 	if err != nil {
 		return "", usageError{"--database-url: not a URL"}
 	}
@@ -337,13 +346,13 @@ func (b *broadcastBench) freshDatabase(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("drop %s: %w", name, err)
 	}
-	if err := postgres.EnsureDatabase(ctx, b.dbURL); err != nil {
+	if err := postgres.EnsureDatabase(ctx, dbURL); err != nil {
 		return "", err
 	}
-	if err := postgres.Migrate(ctx, b.dbURL, postgres.MigrateUp, io.Discard); err != nil {
+	if err := postgres.Migrate(ctx, dbURL, postgres.MigrateUp, io.Discard); err != nil {
 		return "", err
 	}
-	pool, err := postgres.Open(ctx, b.dbURL)
+	pool, err := postgres.Open(ctx, dbURL)
 	if err != nil {
 		return "", err
 	}

@@ -64,3 +64,36 @@ func benchBroadcast(t *testing.T, via string) {
 		t.Errorf("rate_fraction=%v: above the global limit", fraction)
 	}
 }
+
+// TestBench_Drop runs a small `vitrina bench drop` with two serve processes and
+// checks what must hold whatever the speed: every tap of the first phase
+// claimed, exactly the scarce lot's units reserved, nobody over the limit, no
+// error, and the report in its documented form.
+func TestBench_Drop(t *testing.T) {
+	t.Setenv(envAsMain, "1") // for the serve processes it starts
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	err := run(ctx, []string{"vitrina", "bench", "drop", "--taps", "600", "--units", "40", "--serve", "2",
+		"--shoppers", "16", "--scarce-shoppers", "32", "--hot-row", "300ms",
+		"--database-url", "postgres://postgres@127.0.0.1:5432/vitrina_bench_drop_test?sslmode=disable",
+		"--redis-url", "redis://127.0.0.1:6379/13"}, func(string) string { return "" }, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("bench: %v\nstdout:\n%s\nstderr:\n%s", err, &stdout, &stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	last := lines[len(lines)-1]
+	var rate, p50, p99, hot, ratio float64
+	var reserved, stock, oversold, overLimit, errs int
+	if _, err := fmt.Sscanf(last, "drop: reservations_per_s=%g p50_ms=%g p99_ms=%g hot_row_tps=%g ratio=%g scarce_reserved=%d stock=%d oversold=%d over_limit=%d errors=%d",
+		&rate, &p50, &p99, &hot, &ratio, &reserved, &stock, &oversold, &overLimit, &errs); err != nil {
+		t.Fatalf("last line %q: %v", last, err)
+	}
+	t.Logf("%s", last)
+	if reserved != 40 || stock != 40 || oversold != 0 || overLimit != 0 || errs != 0 {
+		t.Errorf("reserved=%d of %d, oversold=%d, over_limit=%d, errors=%d", reserved, stock, oversold, overLimit, errs)
+	}
+	if !strings.Contains(stdout.String(), "600 claimed, 0 errors") {
+		t.Errorf("not every tap of the first phase claimed:\n%s", &stdout)
+	}
+}

@@ -63,11 +63,11 @@ type Store interface {
 	Lot(ctx context.Context, id LotID) (Lot, error)
 	// SetLotPost records the lot's post in its channel, unless one is recorded.
 	SetLotPost(ctx context.Context, id LotID, messageID int64) error
-	// ClaimTaps locks the lot, reads what the batch's buyers hold of it and the
-	// claims of its tap ids, lets plan decide, and records the new claims, the
-	// units left and the taps counted, with a job per claim (JobClaim) and one
-	// for the lot's post (JobLotPost). A lot that does not exist: every tap
-	// gets TapNoLot.
+	// ClaimTaps records the batch's buyers as users, locks the lot, reads what
+	// the buyers hold of it and the claims of the batch's tap ids, lets plan
+	// decide, and records the new claims, the units left and the taps counted,
+	// with a job for the new claims (JobClaim) and one for the lot's post
+	// (JobLotPost). A lot that does not exist: every tap gets TapNoLot.
 	ClaimTaps(ctx context.Context, id LotID, taps []Tap, plan func(l Lot, held map[core.UserID]int, known map[string]Claim) TapPlan) (TapPlan, error)
 	// ReleaseClaim releases a held claim without an order whose hold ended by
 	// now, putting its unit back in the lot; false when it is not held, has an
@@ -108,8 +108,8 @@ type Orders interface {
 
 // Jobs live drops write with their changes.
 const (
-	// JobClaim makes a claim's order and sends the buyer its invoice; key
-	// "live:claim:<lot>:<tap>".
+	// JobClaim makes the orders of a batch's claims and sends the buyers their
+	// invoices; key "live:claim:<lot>:<first tap>".
 	JobClaim = "live:claim"
 	// JobLotPost brings a lot's post in the channel up to date (posts it the
 	// first time; then the counter, sold out, ended); key "live:lot:post:<lot>",
@@ -117,10 +117,11 @@ const (
 	JobLotPost = "live:lot:post"
 )
 
-// ClaimJob is JobClaim's payload.
+// ClaimJob is JobClaim's payload: the claims a batch of taps made, by tap. One
+// job a batch, not one a claim: the batch's transaction holds the lot's lock.
 type ClaimJob struct {
-	Lot LotID  `json:"lot"`
-	Tap string `json:"tap"`
+	Lot  LotID    `json:"lot"`
+	Taps []string `json:"taps"`
 }
 
 // LotPostJob is JobLotPost's payload.

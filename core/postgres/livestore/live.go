@@ -352,9 +352,14 @@ func lotPostJob(id live.LotID) core.Job {
 	return core.Job{Kind: live.JobLotPost, Key: fmt.Sprintf("%s:%d", live.JobLotPost, id), Payload: payload}
 }
 
-func claimJob(c live.Claim) core.Job {
-	payload, _ := json.Marshal(live.ClaimJob{Lot: c.Lot, Tap: c.Tap})
-	return core.Job{Kind: live.JobClaim, Key: fmt.Sprintf("%s:%d:%s", live.JobClaim, c.Lot, c.Tap), Payload: payload}
+// claimJob is the job of a batch's new claims (at least one).
+func claimJob(id live.LotID, claims []live.Claim) core.Job {
+	taps := make([]string, len(claims))
+	for i, c := range claims {
+		taps[i] = c.Tap
+	}
+	payload, _ := json.Marshal(live.ClaimJob{Lot: id, Taps: taps})
+	return core.Job{Kind: live.JobClaim, Key: fmt.Sprintf("%s:%d:%s", live.JobClaim, id, taps[0]), Payload: payload}
 }
 
 // Lot implements live.Store.
@@ -386,6 +391,16 @@ func (s *Store) ClaimTaps(ctx context.Context, id live.LotID, taps []live.Tap,
 	}
 	read := &pgx.Batch{}
 	read.Queue(`BEGIN`)
+	// The buyers become users (an order names one) unless they are already:
+	// before the lot's lock, which the rest of the batch waits for.
+	names, usernames, langs := make([]string, len(taps)), make([]string, len(taps)), make([]string, len(taps))
+	for i, t := range taps {
+		names[i], usernames[i], langs[i] = t.FirstName, t.Username, t.Lang
+	}
+	read.Queue(`
+		INSERT INTO users (id, first_name, username, telegram_lang)
+		SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[])
+		ON CONFLICT (id) DO NOTHING`, buyers, names, usernames, langs)
 	read.Queue(`SELECT `+lotColumns+` FROM lots WHERE id = $1 FOR UPDATE`, id)
 	// One index lookup per tap and per buyer, whatever the statistics say: a
 	// lot's claims grow by thousands a minute, faster than ANALYZE runs, and a
@@ -399,9 +414,11 @@ func (s *Store) ClaimTaps(ctx context.Context, id live.LotID, taps []live.Tap,
 			WHERE lot_id = $1 AND buyer_id = b.buyer AND status <> 'released')
 		FROM (SELECT DISTINCT buyer FROM unnest($2::bigint[]) AS u(buyer)) b`, id, buyers)
 	br := conn.SendBatch(ctx, read)
-	if _, err := br.Exec(); err != nil {
-		br.Close()
-		return live.TapPlan{}, err
+	for range 2 { // BEGIN, the users
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return live.TapPlan{}, err
+		}
 	}
 	lot, err := scanLot(br.QueryRow())
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -456,31 +473,14 @@ func (s *Store) ClaimTaps(ctx context.Context, id live.LotID, taps []live.Tap,
 		newBuyers := make([]int64, len(p.New))
 		newTaps := make([]string, len(p.New))
 		until := make([]time.Time, len(p.New))
-		jobs := make([]core.Job, 0, len(p.New)+1)
 		for i, c := range p.New {
 			newBuyers[i], newTaps[i], until[i] = int64(c.Buyer), c.Tap, c.HeldUntil
-			jobs = append(jobs, claimJob(c))
 		}
 		write.Queue(`
 			INSERT INTO lot_claims (lot_id, buyer_id, tap_id, status, held_until, created_at)
 			SELECT $1, b, t, 'held', h, now() FROM unnest($2::bigint[], $3::text[], $4::timestamptz[]) AS x(b, t, h)`,
 			id, newBuyers, newTaps, until)
-		jobs = append(jobs, lotPostJob(id))
-		store.QueueJobs(write, jobs)
-		// The buyers become users (an order names one) unless they are already.
-		names, usernames, langs := make([]string, len(p.New)), make([]string, len(p.New)), make([]string, len(p.New))
-		for i, c := range p.New {
-			for _, t := range taps {
-				if t.ID == c.Tap {
-					names[i], usernames[i], langs[i] = t.FirstName, t.Username, t.Lang
-					break
-				}
-			}
-		}
-		write.Queue(`
-			INSERT INTO users (id, first_name, username, telegram_lang)
-			SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[])
-			ON CONFLICT (id) DO NOTHING`, newBuyers, names, usernames, langs)
+		store.QueueJobs(write, []core.Job{claimJob(id, p.New), lotPostJob(id)})
 	}
 	write.Queue(`UPDATE lots SET remaining = $2, taps = taps + $3 WHERE id = $1`, id, p.Remaining, len(taps))
 	write.Queue(`COMMIT`)
