@@ -21,6 +21,7 @@ import (
 	"github.com/vitrina-shop/vitrina/bots/sandbox"
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/catalog"
+	"github.com/vitrina-shop/vitrina/core/live"
 	"github.com/vitrina-shop/vitrina/core/order"
 	"github.com/vitrina-shop/vitrina/core/review"
 	"github.com/vitrina-shop/vitrina/core/user"
@@ -31,7 +32,7 @@ type Persona struct {
 	ID   int64
 	Name string
 	Lang string
-	Role string // "seller", "shopper"
+	Role string // "seller", "shopper", "kol"
 }
 
 // The personas have fixed ids so that a second run finds what the first one made.
@@ -60,6 +61,8 @@ type Deps struct {
 	Users       *user.Service
 	// Reviews seeds the shoppers' reviews of their completed orders; nil seeds none.
 	Reviews *review.Service
+	// Live seeds the KOL, her channel and her session; nil seeds none.
+	Live *live.Service
 }
 
 // World is what Seed made or found.
@@ -78,6 +81,9 @@ const (
 // Seed makes the demo world, or finds the one an earlier run made.
 func Seed(ctx context.Context, d Deps) (World, error) {
 	w := World{Personas: append([]Persona{Seller}, Shoppers...), Channel: ChannelID, Group: GroupID}
+	if d.Live != nil {
+		w.Personas = append(w.Personas, KOL)
+	}
 	for _, p := range w.Personas {
 		d.Sandbox.NewUser(sandbox.UserSpec{ID: p.ID, FirstName: p.Name, LanguageCode: p.Lang, StartedBot: true})
 		if _, err := d.Users.Touch(ctx, user.Seen{ID: core.UserID(p.ID), FirstName: p.Name, TelegramLang: p.Lang}); err != nil {
@@ -104,6 +110,11 @@ func Seed(ctx context.Context, d Deps) (World, error) {
 		return World{}, err
 	}
 	seedGroup(d)
+	if d.Live != nil {
+		if err := seedLive(ctx, d, shops[0]); err != nil {
+			return World{}, err
+		}
+	}
 	return w, nil
 }
 

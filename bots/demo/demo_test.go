@@ -14,8 +14,10 @@ import (
 	"github.com/vitrina-shop/vitrina/bots/sandbox"
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/catalog"
+	"github.com/vitrina-shop/vitrina/core/live"
 	"github.com/vitrina-shop/vitrina/core/order"
 	"github.com/vitrina-shop/vitrina/core/postgres"
+	"github.com/vitrina-shop/vitrina/core/postgres/livestore"
 	"github.com/vitrina-shop/vitrina/core/postgres/pgtest"
 	"github.com/vitrina-shop/vitrina/core/review"
 	"github.com/vitrina-shop/vitrina/core/user"
@@ -51,6 +53,7 @@ func TestSeed(t *testing.T) {
 		Users:   user.NewService(postgres.NewUsers(pool), clock),
 		Reviews: review.NewService(postgres.NewReviews(pool), clock, nil),
 	}
+	base.Live = live.NewService(livestore.New(pool), base.Orders, clock, 0)
 
 	first := newDeps(t, base)
 	w, err := demo.Seed(ctx, first)
@@ -118,6 +121,22 @@ func TestSeed(t *testing.T) {
 		t.Error("the shoppers are not in the group")
 	}
 
+	// Даша works with the shop, her channel connected, a session scheduled
+	// with two products allocated.
+	if links, err := base.Live.Links(ctx, core.UserID(demo.KOL.ID)); err != nil || len(links) != 1 || links[0].Shop != shop {
+		t.Errorf("the KOL's links = %+v, %v", links, err)
+	}
+	sessions, err := base.Live.Sessions(ctx, core.UserID(demo.KOL.ID), 10)
+	if err != nil || len(sessions) != 1 || sessions[0].Status != live.SessionScheduled || sessions[0].Channel != demo.KOLChannelID {
+		t.Fatalf("the KOL's sessions = %+v, %v", sessions, err)
+	}
+	if _, allocs, err := base.Live.Session(ctx, sessions[0].ID); err != nil || len(allocs) != 2 {
+		t.Errorf("allocations = %+v, %v", allocs, err)
+	}
+	if ch := first.Sandbox.Chat(demo.KOLChannelID); ch == nil || ch.Member(demo.KOL.ID) != sandbox.StatusCreator || ch.Member(demo.Shoppers[0].ID) == "" {
+		t.Error("the KOL's channel was not made with her followers")
+	}
+
 	// A restart: a new, empty sandbox over the same database.
 	second := newDeps(t, base)
 	w2, err := demo.Seed(ctx, second)
@@ -141,6 +160,12 @@ func TestSeed(t *testing.T) {
 	}
 	if second.Sandbox.Chat(demo.ChannelID) == nil || len(second.Sandbox.Chat(demo.ChannelID).Messages()) != 1 {
 		t.Error("the channel was not restored in the new sandbox")
+	}
+	if second.Sandbox.Chat(demo.KOLChannelID) == nil {
+		t.Error("the KOL's channel was not restored in the new sandbox")
+	}
+	if again, _ := base.Live.Sessions(ctx, core.UserID(demo.KOL.ID), 10); len(again) != 1 {
+		t.Errorf("the second run scheduled another session: %d", len(again))
 	}
 }
 

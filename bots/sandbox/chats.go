@@ -3,9 +3,11 @@ package sandbox
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mymmrac/telego"
@@ -271,4 +273,56 @@ func (c *Chat) VideoChat(ctx context.Context, started bool) error {
 		return nil
 	}
 	return s.deliver(ctx, 0, upd)
+}
+
+// RushFollowers are the ids the followers of Rush take: a range of their own, so
+// that a second rush reuses them (they tap again) and they never meet real personas.
+const RushFollowers int64 = 900_000_000
+
+// Rush makes n followers of the channel (made members if they are not, none of them
+// having started the bot) tap the callback button carrying data on msg, all at once
+// (32 at a time), as a drop's audience does, and counts the answers by their text
+// ("" for a tap the bot did not answer in time). It returns when every tap was
+// answered.
+func (c *Chat) Rush(ctx context.Context, msg Message, data string, n int) (map[string]int, error) {
+	s := c.s
+	followers := make([]*User, n)
+	for i := range n {
+		id := RushFollowers + int64(i)
+		u := s.User(id)
+		if u == nil {
+			u = s.NewUser(UserSpec{ID: id, FirstName: fmt.Sprintf("Подписчик %d", i+1), LanguageCode: "ru"})
+		}
+		if c.Member(id) == StatusLeft {
+			c.AddMember(id, StatusMember)
+		}
+		followers[i] = u
+	}
+	var mu sync.Mutex
+	counts := map[string]int{}
+	next := make(chan *User)
+	var wg sync.WaitGroup
+	var failed error
+	for range min(32, n) {
+		wg.Go(func() {
+			for u := range next {
+				ans, err := u.Press(ctx, msg, data)
+				mu.Lock()
+				if err != nil && !errors.Is(err, ErrNotAnswered) && failed == nil {
+					failed = err
+				}
+				counts[ans.Text]++
+				mu.Unlock()
+			}
+		})
+	}
+	for _, u := range followers {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- u
+	}
+	close(next)
+	wg.Wait()
+	return counts, failed
 }

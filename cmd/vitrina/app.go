@@ -19,6 +19,7 @@ import (
 
 	tgbot "github.com/vitrina-shop/vitrina/bots/telegram/bot"
 	"github.com/vitrina-shop/vitrina/core/catalog"
+	"github.com/vitrina-shop/vitrina/core/live"
 	"github.com/vitrina-shop/vitrina/core/order"
 	"github.com/vitrina-shop/vitrina/core/postgres"
 	"github.com/vitrina-shop/vitrina/core/review"
@@ -82,6 +83,7 @@ type app struct {
 	orders      *order.Service
 	users       *user.Service
 	reviews     *review.Service
+	live        *live.Service
 	api         *telego.Bot
 	bot         *tgbot.Bot // set by newBot, with botUsername
 	botUsername string

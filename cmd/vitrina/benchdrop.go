@@ -154,7 +154,7 @@ func (b *dropBench) run(ctx context.Context) error {
 	b.logf("bench drop: %d taps a phase, %d serve process(es); throughput: %d shoppers on a lot of %d; scarcity: %d shoppers on %d units, %d per buyer",
 		b.taps, b.serves, b.shoppers, b.taps, b.scarceShoppers, b.units, b.perBuyer)
 
-	webhook, stop, err := b.startServe(ctx, "http://"+apiLn.Addr().String())
+	stop, err := b.startServe(ctx, "http://"+apiLn.Addr().String())
 	if err != nil {
 		return err
 	}
@@ -163,14 +163,14 @@ func (b *dropBench) run(ctx context.Context) error {
 		MaxIdleConnsPerHost: b.scarceShoppers, MaxConnsPerHost: b.scarceShoppers}}
 
 	// Phase 1: every tap claims.
-	p1 := b.phase(ctx, webhook, throughput, b.shoppers, func(i int) int64 { return int64(benchShopper + i) })
+	p1 := b.phase(ctx, throughput, b.shoppers, func(i int) int64 { return int64(benchShopper + i) })
 	rate := float64(p1.claimed) / p1.elapsed.Seconds()
 	b.logf("throughput: %d taps in %.2f s: %.0f reservations/s, p50 %.1f ms, p99 %.1f ms, %d claimed, %d errors",
 		p1.taps, p1.elapsed.Seconds(), rate, ms(p1.quantile(0.5)), ms(p1.quantile(0.99)), p1.claimed, p1.errors)
 
 	// Phase 2: many shoppers, few units, each shopper tapping again and again.
 	buyers := max(b.scarceShoppers*4, b.units)
-	p2 := b.phase(ctx, webhook, scarce, b.scarceShoppers, func(i int) int64 { return int64(benchShopper + 1_000_000 + i%buyers) })
+	p2 := b.phase(ctx, scarce, b.scarceShoppers, func(i int) int64 { return int64(benchShopper + 1_000_000 + i%buyers) })
 	var reserved, overLimit, left int
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM lot_claims WHERE lot_id = $1`, scarce).Scan(&reserved); err != nil {
 		return err
@@ -264,12 +264,13 @@ func (b *dropBench) world(ctx context.Context, pool *pgxpool.Pool) (throughput, 
 	return ids[0], ids[1], ids[2], nil
 }
 
-// startServe starts the serve processes and returns the one address of their
-// webhook (a round-robin proxy in front of several) and what stops them.
-func (b *dropBench) startServe(ctx context.Context, apiURL string) (string, func(), error) {
+// startServe starts the serve processes, keeps the webhook addresses the taps go
+// to (b.webhooks: each process's, or a proxy's in front of them), and returns
+// what stops them.
+func (b *dropBench) startServe(ctx context.Context, apiURL string) (func(), error) {
 	self, err := os.Executable()
 	if err != nil {
-		return "", nil, fmt.Errorf("find this binary: %w", err)
+		return nil, fmt.Errorf("find this binary: %w", err)
 	}
 	var cmds []*exec.Cmd
 	var backends []*url.URL
@@ -290,7 +291,7 @@ func (b *dropBench) startServe(ctx context.Context, apiURL string) (string, func
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			stop()
-			return "", nil, err
+			return nil, err
 		}
 		addr := ln.Addr().String()
 		ln.Close()
@@ -311,7 +312,7 @@ func (b *dropBench) startServe(ctx context.Context, apiURL string) (string, func
 		c.WaitDelay = 15 * time.Second
 		if err := c.Start(); err != nil {
 			stop()
-			return "", nil, fmt.Errorf("start serve: %w", err)
+			return nil, fmt.Errorf("start serve: %w", err)
 		}
 		cmds = append(cmds, c)
 		backends = append(backends, &url.URL{Scheme: "http", Host: addr})
@@ -319,7 +320,7 @@ func (b *dropBench) startServe(ctx context.Context, apiURL string) (string, func
 	for _, u := range backends {
 		if err := waitReady(ctx, u.String()+"/readyz"); err != nil {
 			stop()
-			return "", nil, err
+			return nil, err
 		}
 	}
 	if len(backends) == 1 || !b.proxy {
@@ -328,7 +329,7 @@ func (b *dropBench) startServe(ctx context.Context, apiURL string) (string, func
 			hooks[i] = u.String() + "/telegram/webhook"
 		}
 		b.webhooks = hooks
-		return hooks[0], stop, nil
+		return stop, nil
 	}
 	// A load balancer in front, in this process: on a machine of two cores its
 	// work takes from the serve processes'.
@@ -342,13 +343,13 @@ func (b *dropBench) startServe(ctx context.Context, apiURL string) (string, func
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		stop()
-		return "", nil, err
+		return nil, err
 	}
 	proxy = &http.Server{Handler: rp, ReadHeaderTimeout: 10 * time.Second}
 	go proxy.Serve(ln)
 	hook := "http://" + ln.Addr().String() + "/telegram/webhook"
 	b.webhooks = []string{hook}
-	return hook, stop, nil
+	return stop, nil
 }
 
 // waitReady waits until url answers 200.
@@ -385,7 +386,7 @@ func (p *phaseResult) quantile(q float64) time.Duration {
 
 // phase taps lot b.taps times from shoppers goroutines; shopper(i) is who taps
 // the i-th time.
-func (b *dropBench) phase(ctx context.Context, webhook string, lot core.LotID, shoppers int, shopper func(i int) int64) phaseResult {
+func (b *dropBench) phase(ctx context.Context, lot core.LotID, shoppers int, shopper func(i int) int64) phaseResult {
 	var next atomic.Int64
 	var mu sync.Mutex
 	res := phaseResult{latencies: make([]time.Duration, 0, b.taps)}
@@ -401,7 +402,7 @@ func (b *dropBench) phase(ctx context.Context, webhook string, lot core.LotID, s
 					break
 				}
 				t0 := time.Now()
-				ok, err := b.tap(ctx, webhook, lot, shopper(i))
+				ok, err := b.tap(ctx, lot, shopper(i))
 				lat = append(lat, time.Since(t0))
 				switch {
 				case err != nil:
@@ -424,11 +425,12 @@ func (b *dropBench) phase(ctx context.Context, webhook string, lot core.LotID, s
 	return res
 }
 
-// tap posts one tap on lot's Buy button by buyer, as Telegram would, and
+// tap posts one tap on lot's Buy button by buyer, as Telegram would (to the
+// serve processes in turn), and
 // reports whether the answer says the unit is theirs.
-func (b *dropBench) tap(ctx context.Context, webhook string, lot core.LotID, buyer int64) (bool, error) {
+func (b *dropBench) tap(ctx context.Context, lot core.LotID, buyer int64) (bool, error) {
 	id := b.updateID.Add(1)
-	webhook = b.webhooks[int(id)%len(b.webhooks)]
+	webhook := b.webhooks[int(id)%len(b.webhooks)]
 	u := telego.Update{UpdateID: int(id), CallbackQuery: &telego.CallbackQuery{
 		ID:           "bench-" + strconv.FormatInt(id, 10),
 		From:         telego.User{ID: buyer, FirstName: "Покупатель", LanguageCode: "ru"},

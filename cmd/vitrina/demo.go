@@ -111,7 +111,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	}
 	world, err := demo.Seed(ctx, demo.Deps{
 		Sandbox: tg, API: a.api, BotUsername: a.botUsername,
-		Catalog: a.catalog, Orders: a.orders, Users: a.users, Reviews: a.reviews,
+		Catalog: a.catalog, Orders: a.orders, Users: a.users, Reviews: a.reviews, Live: a.live,
 	})
 	if err != nil {
 		ln.Close()
@@ -146,7 +146,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	}}
 
 	fmt.Fprintf(e.stdout, "\nVitrina demo is running. Open http://%s/sandbox/ in a browser.\n"+
-		"You are a shopper (Аня, John, Алия) or the seller (Марина): switch on the left. Ctrl+C stops it.\n\n",
+		"You are a shopper (Аня, John, Алия), the seller (Марина) or a KOL (Даша, her drop starts in a few minutes): switch on the left. Ctrl+C stops it.\n\n",
 		localAddr(ln.Addr().String()))
 	err = a.runStages(ctx, intake, work, keep)
 	logStopped(logger, err)
@@ -156,7 +156,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 // personas are the sandbox page's people: the seller first, then the shoppers, each seeing
 // their chat with the bot and the shop's channel.
 func personas(w demo.World) []web.Persona {
-	roles := map[string]string{"seller": "Seller", "shopper": "Shopper"}
+	roles := map[string]string{"seller": "Seller", "shopper": "Shopper", "kol": "KOL"}
 	out := make([]web.Persona, 0, len(w.Personas))
 	for _, p := range w.Personas {
 		out = append(out, web.Persona{UserID: p.ID, Name: p.Name, Role: roles[p.Role]})

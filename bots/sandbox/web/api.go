@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -15,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf16"
 
@@ -887,4 +889,77 @@ func (h *Handler) decode(w http.ResponseWriter, r *http.Request, req interface{ 
 		return Persona{}, nil, false
 	}
 	return p, u, true
+}
+
+// Live drops on a channel: its administrator starts or ends its video chat (the bot
+// opens the session scheduled around then), and anyone watching may let a crowd of
+// followers rush a post's button.
+
+// maxRush bounds the followers of one rush.
+const maxRush = 1000
+
+func (h *Handler) handleVideoChat(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		actor
+		Started bool `json:"started"`
+	}
+	p, _, ok := h.decode(w, r, &req)
+	if !ok {
+		return
+	}
+	c, err := h.chatOf(p, req.ChatID)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	if c.Type != sandbox.ChatChannel || !h.canWrite(p, c) {
+		writeErr(w, badRequest("only a channel's administrators start its video chat"))
+		return
+	}
+	ctx, cancel := actionContext(r)
+	defer cancel()
+	if err := h.s.Chat(c.ID).VideoChat(ctx, req.Started); err != nil {
+		writeErr(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+}
+
+func (h *Handler) handleRush(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		actor
+		MessageID int    `json:"message_id"`
+		Data      string `json:"data"`
+		N         int    `json:"n"`
+	}
+	p, _, ok := h.decode(w, r, &req)
+	if !ok {
+		return
+	}
+	c, msg, err := h.message(p, req.ChatID, req.MessageID)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	if c.Type != sandbox.ChatChannel || req.N < 1 || req.N > maxRush {
+		writeErr(w, badRequest("a rush is 1-%d followers tapping a channel post's button", maxRush))
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Minute)
+	defer cancel()
+	counts, err := h.s.Chat(c.ID).Rush(ctx, msg, req.Data, req.N)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	type outcome struct {
+		Answer string `json:"answer"`
+		Taps   int    `json:"taps"`
+	}
+	out := make([]outcome, 0, len(counts))
+	for text, n := range counts {
+		out = append(out, outcome{Answer: text, Taps: n})
+	}
+	slices.SortFunc(out, func(a, b outcome) int { return b.Taps - a.Taps })
+	writeJSON(w, http.StatusOK, map[string]any{"outcomes": out})
 }

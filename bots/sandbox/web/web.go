@@ -198,6 +198,8 @@ func New(s *sandbox.Server, opts Options) *Handler {
 	mux.HandleFunc("POST /api/pay", h.handlePay)
 	mux.HandleFunc("POST /api/upload", h.handleUpload)
 	mux.HandleFunc("POST /api/outage", h.handleOutage)
+	mux.HandleFunc("POST /api/videochat", h.handleVideoChat)
+	mux.HandleFunc("POST /api/rush", h.handleRush)
 	mux.HandleFunc("GET /api/events", h.handleEvents)
 	mux.HandleFunc("GET /files/{file}", h.handleFile)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {

@@ -694,7 +694,11 @@
       bubble.append(el('div', { class: 'text' }, meta));
     }
     wrap.append(bubble);
-    if (m.inline_keyboard && m.inline_keyboard.length) wrap.append(renderInlineKeyboard(m));
+    if (m.inline_keyboard && m.inline_keyboard.length) {
+      wrap.append(renderInlineKeyboard(m));
+      const rushable = app.chat && app.chat.type === 'channel' && m.inline_keyboard.flat().find((b) => b.kind === 'callback');
+      if (rushable) wrap.append(renderRush(m, rushable));
+    }
     return wrap;
   }
 
@@ -723,6 +727,38 @@
       inv.paid
         ? el('span', { class: 'invoice-paid', 'data-testid': 'invoice-paid' }, '✓ Paid')
         : (hasPayButton ? null : el('button', { class: 'pay-button', type: 'button', 'data-testid': 'pay-button', 'data-message-id': m.id, onclick: () => openPayment(m) }, `Pay ${inv.total_text}`)));
+  }
+
+  // A rush: a few hundred followers of the channel tap the post's button at once, as a drop's
+  // audience does; the answers are counted.
+  function renderRush(m, b) {
+    const button = el('button', { class: 'rush-button', type: 'button', 'data-testid': 'rush-button', 'data-message-id': m.id,
+      title: 'Let 300 followers of the channel tap this button at once' }, '⚡ Rush: 300 followers tap');
+    button.addEventListener('click', async () => {
+      if (button.disabled) return;
+      button.disabled = true;
+      button.textContent = '⚡ 300 followers are tapping…';
+      try {
+        const res = await api('POST', 'api/rush', { persona: app.persona, chat_id: m.chat_id, message_id: m.id, data: b.data, n: 300 });
+        const lines = res.outcomes.map((o) => `${o.taps} × ${o.answer || '(no answer)'}`);
+        alertBox('Rush: 300 taps\n\n' + lines.join('\n'));
+      } catch (err) {
+        showError(err);
+      } finally {
+        button.disabled = false;
+        button.textContent = '⚡ Rush: 300 followers tap';
+      }
+    });
+    return el('div', { class: 'rush' }, button);
+  }
+
+  async function setStream(started) {
+    try {
+      await api('POST', 'api/videochat', { persona: app.persona, chat_id: app.chatId, started });
+      toast(started ? 'The stream started' : 'The stream ended');
+    } catch (err) {
+      showError(err);
+    }
   }
 
   function renderInlineKeyboard(m) {
@@ -863,6 +899,9 @@
     readonly.hidden = c.can_write;
     readonly.textContent = c.can_write ? '' : 'You read this channel; its administrators post here.';
     composer.hidden = fresh || !c.can_write;
+    // A channel's administrator starts and ends its video chat: the bot, an administrator
+    // there too, sees the service message (a drop scheduled around then opens).
+    $('[data-testid="stream-bar"]').hidden = !(c.type === 'channel' && c.can_write);
     $('[data-testid="menu-button"]').hidden = !(c.is_bot && app.state.commands.length);
     $('[data-testid="attach-button"]').hidden = c.type === 'channel';
     renderReplyKeyboard();
@@ -1505,6 +1544,8 @@
   async function start() {
     const input = $('[data-testid="message-input"]');
     $('[data-testid="composer"]').addEventListener('submit', (ev) => submitComposer(ev));
+    $('[data-testid="stream-start"]').addEventListener('click', () => setStream(true));
+    $('[data-testid="stream-end"]').addEventListener('click', () => setStream(false));
     input.addEventListener('input', onInput);
     input.addEventListener('keydown', (ev) => {
       if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
