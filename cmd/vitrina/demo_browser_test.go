@@ -159,6 +159,79 @@ func TestDemo_Browser(t *testing.T) {
 	b.run("switch the Telegram outage off", chromedp.Click(chromedp.CSS(`[data-testid="outage-toggle"]`)))
 	b.waitPage("the banner is gone", fmt.Sprintf(`document.body.dataset.outage === 'off' && %s.hidden`, banner))
 	b.waitMessage("the bot answers Алия once Telegram is back", bot("Здравствуйте, Алия").after(mine))
+
+	// 6. A live drop: Даша starts her channel's stream, which opens her session, and drops
+	// a lot in two taps; the worker posts it in the channel; Аня buys one from the post and
+	// pays in the bot; a rush of followers takes the rest.
+	browserDrop(t, b, demoPersona(t, "Аня"))
+}
+
+// openChat opens a chat of the persona the page shows, from the chat list.
+func (b *browser) openChat(step string, persona, chat int64) {
+	b.t.Helper()
+	b.run(step, chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-testid="chat"][data-chat-id="%d"]`, chat))))
+	b.waitChat(persona, chat)
+}
+
+func browserDrop(t *testing.T, b *browser, anya demo.Persona) {
+	dasha := demo.KOL
+	b.switchPersona("switch to Даша", dasha.ID)
+	b.start("Даша starts the bot")
+	b.openChat("Даша opens her channel", dasha.ID, demo.KOLChannelID)
+	b.run("Даша starts the channel's stream", chromedp.Click(chromedp.CSS(`[data-testid="stream-start"]`)))
+	b.openChat("Даша goes back to the bot", dasha.ID, dasha.ID)
+	opened := b.waitMessage("the stream opened her session", bot("эфир «Уют к Новому году: свечи и кружки» открыт", buttonIs("🎥 Открыть эфир")))
+	b.tap("Даша opens the session", opened, buttonIs("🎥 Открыть эфир"))
+	card := b.waitMessage("the session's card", bot("в эфире", buttonIs("🔥 Выложить лот")))
+	b.tap("Даша drops a lot", card, buttonIs("🔥 Выложить лот"))
+	pick := b.waitMessage("what to drop", bot("Что выложить?", buttonStarts("Свеча ароматическая")))
+	b.tap("Даша picks the candle", pick, buttonStarts("Свеча ароматическая"))
+	confirm := b.waitMessage("the drop's settings", bot("Выложить в канал?", buttonStarts("✅ Выложить 4 шт.")))
+	b.tap("Даша confirms", confirm, buttonStarts("✅ Выложить 4 шт."))
+	b.waitMessage("the lot is dropped", bot("выложен в канал"))
+
+	b.switchPersona("switch to Аня", anya.ID)
+	b.openChat("Аня opens Даша's channel", anya.ID, demo.KOLChannelID)
+	post := b.waitMessage("the lot's post in the channel", messageQuery{Text: []string{"Свеча ароматическая (Лаванда)", "Осталось 4 из 4"}, Has: []string{buttonStarts("🛒 Купить")}})
+	b.tap("Аня taps Buy", post, buttonStarts("🛒 Купить"))
+	b.waitChat(anya.ID, anya.ID) // the answer's link opens the bot
+	invoice := b.waitMessage("the invoice waits in the bot", bot("", `[data-testid="invoice"][data-paid="false"]`, `[data-testid="pay-button"]`))
+	b.run("Аня taps Pay", chromedp.Click(chromedp.CSS(inMessage(invoice, `[data-testid="pay-button"]`))))
+	b.run("Аня gives the shipping address",
+		chromedp.Click(chromedp.CSS(`[data-testid="payment-dialog"] [data-testid="pay-continue"]`)))
+	b.run("Аня chooses the post",
+		chromedp.Click(chromedp.CSS(`[data-testid="shipping-option"][data-option-title="Почта России"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="shipping-option"][data-option-title="Почта России"] input:checked`)))
+	b.run("Аня confirms the payment",
+		chromedp.Click(chromedp.CSS(`[data-testid="payment-dialog"] [data-testid="pay-confirm"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="payment-dialog"] [data-testid="pay-success"]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid="payment-dialog"] [data-testid="pay-close"]`)),
+		chromedp.WaitNotVisible(chromedp.CSS(`[data-testid="payment-dialog"]`)))
+	b.waitMessage("the bot confirms Аня's payment", bot("Оплата получена"))
+
+	b.openChat("Аня goes back to the channel", anya.ID, demo.KOLChannelID)
+	post = b.waitMessage("the counter fell", messageQuery{Text: []string{"Свеча ароматическая (Лаванда)", "Осталось 3 из 4"}})
+	// The channel's post is edited as the page settles (an unread line, the counter), and a
+	// click can land as the button moves: a person clicks again, and so does the test.
+	counted := `document.querySelector('[data-testid="alert-dialog"]')?.open
+		&& document.querySelector('[data-testid="alert-text"]').textContent.includes('Rush: 300 taps')`
+	for attempt := 1; ; attempt++ {
+		b.run("300 followers rush the lot", chromedp.Click(chromedp.CSS(inMessage(post, `[data-testid="rush-button"]`))))
+		ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+		_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](pageIdle+" && ("+counted+")",
+			chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second)))
+		cancel()
+		if err == nil {
+			break
+		}
+		if attempt == 3 {
+			b.fail("the rush's answers are counted", err)
+		}
+	}
+	b.run("close the rush's report", chromedp.Click(chromedp.CSS(`[data-testid="alert-ok"]`)))
+	b.waitMessage("the post says it sold out", messageQuery{Text: []string{"Свеча ароматическая (Лаванда)", "Всё разобрали"}})
+	path := b.screenshot("live-drop")
+	t.Logf("the drop's post at the end: %s", path)
 }
 
 // chromiumPath returns the Chromium to drive. Without one the test is skipped, except in

@@ -9,6 +9,7 @@ import (
 
 	"github.com/vitrina-shop/vitrina/bots/sandbox"
 	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/live"
 	"github.com/vitrina-shop/vitrina/core/order"
 )
 
@@ -227,4 +228,60 @@ func TestDrops_EndToEnd(t *testing.T) {
 		t.Errorf("stock %d on hand, %d reserved; want 9 and Oleg's 2", onHand, reserved)
 	}
 	env.noErrorsLogged()
+}
+
+// A crowd of followers who never started the bot rush a lot: as many are
+// answered "reserved" as there are units, the rest "sold out".
+func TestDrops_Rush(t *testing.T) {
+	t.Parallel()
+	env := newTestEnv(t)
+	seller, shop := env.starsShop("Лавка")
+	p := env.product(seller, shop, "Стикеры", "", variant("", 100, 50))
+	kol := env.shopper("Марина", "ru")
+	env.send(kol, "/start")
+	channel := env.tg.NewChat(sandbox.ChatSpec{Type: sandbox.ChatChannel, Title: "Канал"})
+	inv, err := env.live.Invite(env.ctx, core.UserID(seller.ID()), shop.ID, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.live.Accept(env.ctx, core.UserID(kol.ID()), inv.Token); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.live.ConnectChannel(env.ctx, core.UserID(kol.ID()), live.Channel{Chat: channel.ID(), Title: "Канал", CanPost: true}); err != nil {
+		t.Fatal(err)
+	}
+	sess, err := env.live.Schedule(env.ctx, core.UserID(kol.ID()), live.Session{Shop: shop.ID, Channel: channel.ID(), Title: "Дроп", StartsAt: env.clock.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := env.live.Allocate(env.ctx, core.UserID(seller.ID()), live.Allocation{Session: sess.ID, Variant: p.Variants[0].ID,
+		Price: core.Money{Amount: 50, Currency: core.Stars}, Quantity: 5, PerBuyer: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.live.Open(env.ctx, core.UserID(kol.ID()), sess.ID); err != nil {
+		t.Fatal(err)
+	}
+	lot, err := env.live.Drop(env.ctx, core.UserID(kol.ID()), live.Drop{Session: sess.ID, Variant: p.Variants[0].ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.runLotPost(lot.ID)
+	counts, err := channel.Rush(env.ctx, channel.LastMessage(), fmt.Sprintf("lb:%d", lot.ID), 60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claimed, soldOut := 0, 0
+	for text, n := range counts {
+		switch {
+		case strings.Contains(text, "Забронировано"):
+			claimed += n
+		case strings.Contains(text, "Всё разобрали"):
+			soldOut += n
+		default:
+			t.Errorf("%d answers %q", n, text)
+		}
+	}
+	if claimed != 5 || soldOut != 55 {
+		t.Errorf("%d reserved and %d sold out, want 5 and 55 (%v)", claimed, soldOut, counts)
+	}
 }

@@ -56,7 +56,7 @@ func (b *Feature) lotView(ctx context.Context, l live.Lot) (telegram.View, int64
 		state = b.k.T(lang, "drop_post_left", l.Remaining, l.Quantity, l.EndsAt.In(moscow).Format("15:04"))
 	}
 	lines := []string{b.k.T(lang, "drop_post_title", title), telegram.Escape(sess.Title), price, state}
-	if l.PerBuyer < l.Quantity && !l.Over(now) {
+	if l.PerBuyer < l.Quantity && !l.Over(now) && !l.SoldOut() {
 		lines = append(lines, b.k.T(lang, "drop_post_limit", l.PerBuyer))
 	}
 	view := telegram.View{Text: strings.Join(telegram.NonEmpty(lines...), "\n")}
