@@ -121,7 +121,11 @@ CREATE INDEX lot_claims_held ON lot_claims (held_until) WHERE status = 'held';
 -- An order made of a claim names its lot: the drop it is attributed to.
 ALTER TABLE orders ADD COLUMN lot_id bigint REFERENCES lots (id);
 CREATE INDEX orders_lot ON orders (lot_id) WHERE lot_id IS NOT NULL;
+-- Who may send an order's invoice now (order.Service.BeginInvoice): a claim's
+-- invoice has two senders, the worker and the buyer opening the bot.
+ALTER TABLE orders ADD COLUMN invoice_sending_until timestamptz;
 
 -- +goose Down
+ALTER TABLE orders DROP COLUMN invoice_sending_until;
 ALTER TABLE orders DROP COLUMN lot_id;
 DROP TABLE lot_claims, lots, live_allocations, live_sessions, live_channels, kol_invites, kol_links;

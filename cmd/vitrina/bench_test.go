@@ -91,9 +91,35 @@ func TestBench_Drop(t *testing.T) {
 	}
 	t.Logf("%s", last)
 	if reserved != 40 || stock != 40 || oversold != 0 || overLimit != 0 || errs != 0 {
-		t.Errorf("reserved=%d of %d, oversold=%d, over_limit=%d, errors=%d", reserved, stock, oversold, overLimit, errs)
+		t.Errorf("reserved=%d of %d, oversold=%d, over_limit=%d, errors=%d\nthe serve processes said:\n%s",
+			reserved, stock, oversold, overLimit, errs, &stderr)
 	}
 	if !strings.Contains(stdout.String(), "600 claimed, 0 errors") {
 		t.Errorf("not every tap of the first phase claimed:\n%s", &stdout)
+	}
+}
+
+// TestBench_DropKilled kills the serve process (SIGKILL) in the middle of the
+// scarcity phase and starts it again; the taps cut off are sent again, as
+// Telegram does. What PostgreSQL recorded and what the shoppers were answered
+// agree, and no unit is sold twice.
+func TestBench_DropKilled(t *testing.T) {
+	t.Setenv(envAsMain, "1")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	err := run(ctx, []string{"vitrina", "bench", "drop", "--taps", "600", "--units", "40", "--kill-after", "20",
+		"--shoppers", "16", "--scarce-shoppers", "32", "--hot-row", "100ms",
+		"--database-url", "postgres://postgres@127.0.0.1:5432/vitrina_bench_kill_test?sslmode=disable",
+		"--redis-url", "redis://127.0.0.1:6379/14"}, func(string) string { return "" }, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("bench: %v\nstdout:\n%s\nstderr:\n%s", err, &stdout, &stderr)
+	}
+	out := stdout.String()
+	if !strings.Contains(out, "40 claims recorded, 40 taps answered reserved, 0 disagree") {
+		t.Errorf("the record and the answers after the kill:\n%s", out)
+	}
+	if !strings.Contains(out, "scarce_reserved=40 stock=40 oversold=0 over_limit=0 errors=0") {
+		t.Errorf("the last line:\n%s", out)
 	}
 }

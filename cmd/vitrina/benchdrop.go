@@ -21,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/mymmrac/telego"
 
@@ -70,6 +71,7 @@ func cmdBenchDrop(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&b.units, "units", 500, "units of the scarcity phase's lot")
 	fs.IntVar(&b.perBuyer, "per-buyer", 2, "the scarcity phase's per-buyer limit")
 	fs.IntVar(&b.serves, "serve", 1, "serve processes")
+	fs.IntVar(&b.killAfter, "kill-after", 0, "kill every serve process (SIGKILL) after this many taps of the scarcity phase, start them again, and check that the record and the answers agree")
 	fs.BoolVar(&b.proxy, "proxy", false, "with several serve processes, put a round-robin proxy in front of them, in this process")
 	fs.DurationVar(&b.hotRowFor, "hot-row", 5*time.Second, "how long to measure the naive hot-row UPDATE")
 	fs.StringVar(&b.dbURL, "database-url", "postgres://postgres@127.0.0.1:5432/vitrina_bench_drop?sslmode=disable", "PostgreSQL database to create anew (its name must start with vitrina_bench)")
@@ -111,8 +113,15 @@ type dropBench struct {
 	// load balancer elsewhere would.
 	proxy    bool
 	webhooks []string
-	updateID atomic.Int64
-	client   *http.Client
+	// killAfter, when positive, kills every serve process after that many taps
+	// of the scarcity phase, and starts them again.
+	killAfter int
+	apiURL    string
+	out       io.Writer
+	procsMu   sync.Mutex
+	procs     []serveProc
+	updateID  atomic.Int64
+	client    *http.Client
 }
 
 func (b *dropBench) logf(format string, args ...any) { fmt.Fprintf(b.e.stdout, format+"\n", args...) }
@@ -154,7 +163,8 @@ func (b *dropBench) run(ctx context.Context) error {
 	b.logf("bench drop: %d taps a phase, %d serve process(es); throughput: %d shoppers on a lot of %d; scarcity: %d shoppers on %d units, %d per buyer",
 		b.taps, b.serves, b.shoppers, b.taps, b.scarceShoppers, b.units, b.perBuyer)
 
-	stop, err := b.startServe(ctx, "http://"+apiLn.Addr().String())
+	b.apiURL, b.out = "http://"+apiLn.Addr().String(), &lockedWriter{w: b.e.stderr}
+	stop, err := b.startServe(ctx, b.apiURL)
 	if err != nil {
 		return err
 	}
@@ -163,14 +173,14 @@ func (b *dropBench) run(ctx context.Context) error {
 		MaxIdleConnsPerHost: b.scarceShoppers, MaxConnsPerHost: b.scarceShoppers}}
 
 	// Phase 1: every tap claims.
-	p1 := b.phase(ctx, throughput, b.shoppers, func(i int) int64 { return int64(benchShopper + i) })
+	p1, _ := b.phase(ctx, throughput, b.shoppers, func(i int) int64 { return int64(benchShopper + i) }, 0)
 	rate := float64(p1.claimed) / p1.elapsed.Seconds()
 	b.logf("throughput: %d taps in %.2f s: %.0f reservations/s, p50 %.1f ms, p99 %.1f ms, %d claimed, %d errors",
 		p1.taps, p1.elapsed.Seconds(), rate, ms(p1.quantile(0.5)), ms(p1.quantile(0.99)), p1.claimed, p1.errors)
 
 	// Phase 2: many shoppers, few units, each shopper tapping again and again.
 	buyers := max(b.scarceShoppers*4, b.units)
-	p2 := b.phase(ctx, scarce, b.scarceShoppers, func(i int) int64 { return int64(benchShopper + 1_000_000 + i%buyers) })
+	p2, answered := b.phase(ctx, scarce, b.scarceShoppers, func(i int) int64 { return int64(benchShopper + 1_000_000 + i%buyers) }, b.killAfter)
 	var reserved, overLimit, left int
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM lot_claims WHERE lot_id = $1`, scarce).Scan(&reserved); err != nil {
 		return err
@@ -186,6 +196,31 @@ func (b *dropBench) run(ctx context.Context) error {
 	if reserved+left != b.units || p2.claimed != reserved {
 		b.logf("scarcity: the record disagrees: %d claims, %d left, %d answered claimed, %d units", reserved, left, p2.claimed, b.units)
 		p2.errors++
+	}
+	if b.killAfter > 0 {
+		// Every claim in PostgreSQL was answered "reserved" (in the end: a tap whose
+		// answer the kill cut off was sent again and answered then), and no answer
+		// "reserved" lacks its claim.
+		rows, err := pool.Query(ctx, `SELECT tap_id FROM lot_claims WHERE lot_id = $1`, scarce)
+		if err != nil {
+			return err
+		}
+		recorded, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		disagree := len(answered) - len(recorded)
+		if disagree < 0 {
+			disagree = -disagree
+		}
+		for _, id := range recorded {
+			if !answered[id] {
+				disagree++
+			}
+		}
+		b.logf("killed every serve process after %d taps and started them again (%d requests sent again): %d claims recorded, %d taps answered reserved, %d disagree",
+			b.killAfter, p2.resent, len(recorded), len(answered), disagree)
+		p2.errors += disagree
 	}
 	b.logf("scarcity: %d taps in %.2f s, p99 %.1f ms: %d of %d units reserved, %d answered claimed, %d over the limit, %d errors",
 		p2.taps, p2.elapsed.Seconds(), ms(p2.quantile(0.99)), reserved, b.units, p2.claimed, overLimit, p2.errors)
@@ -264,29 +299,32 @@ func (b *dropBench) world(ctx context.Context, pool *pgxpool.Pool) (throughput, 
 	return ids[0], ids[1], ids[2], nil
 }
 
+// serveProc is one serve process of the benchmark, at its address.
+type serveProc struct {
+	addr string
+	cmd  *exec.Cmd
+}
+
 // startServe starts the serve processes, keeps the webhook addresses the taps go
 // to (b.webhooks: each process's, or a proxy's in front of them), and returns
 // what stops them.
 func (b *dropBench) startServe(ctx context.Context, apiURL string) (func(), error) {
-	self, err := os.Executable()
-	if err != nil {
-		return nil, fmt.Errorf("find this binary: %w", err)
-	}
-	var cmds []*exec.Cmd
-	var backends []*url.URL
 	var proxy *http.Server
 	stop := func() {
 		if proxy != nil {
 			proxy.Close()
 		}
-		for _, c := range cmds {
-			c.Process.Signal(syscall.SIGTERM)
+		b.procsMu.Lock()
+		procs := b.procs
+		b.procsMu.Unlock()
+		for _, p := range procs {
+			p.cmd.Process.Signal(syscall.SIGTERM)
 		}
-		for _, c := range cmds {
-			c.Wait()
+		for _, p := range procs {
+			p.cmd.Wait()
 		}
 	}
-	out := &lockedWriter{w: b.e.stderr}
+	var backends []*url.URL
 	for range b.serves {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -295,26 +333,14 @@ func (b *dropBench) startServe(ctx context.Context, apiURL string) (func(), erro
 		}
 		addr := ln.Addr().String()
 		ln.Close()
-		c := exec.CommandContext(ctx, self, "serve")
-		c.Env = append(os.Environ(),
-			"VITRINA_DATABASE_URL="+b.dbURL,
-			"VITRINA_REDIS_URL="+b.redisURL,
-			"VITRINA_TELEGRAM_TOKEN="+benchSandboxToken,
-			"VITRINA_TELEGRAM_API_URL="+apiURL,
-			"VITRINA_WEBHOOK_URL=http://"+addr+"/telegram/webhook",
-			"VITRINA_WEBHOOK_SECRET="+benchDropSecret,
-			"VITRINA_HTTP_ADDR="+addr,
-			"VITRINA_LOG_LEVEL=warn",
-			"VITRINA_CONFIG=",
-		)
-		c.Stdout, c.Stderr = out, out
-		c.Cancel = func() error { return c.Process.Signal(syscall.SIGTERM) }
-		c.WaitDelay = 15 * time.Second
-		if err := c.Start(); err != nil {
+		p, err := b.startOne(ctx, apiURL, addr)
+		if err != nil {
 			stop()
-			return nil, fmt.Errorf("start serve: %w", err)
+			return nil, err
 		}
-		cmds = append(cmds, c)
+		b.procsMu.Lock()
+		b.procs = append(b.procs, p)
+		b.procsMu.Unlock()
 		backends = append(backends, &url.URL{Scheme: "http", Host: addr})
 	}
 	for _, u := range backends {
@@ -352,6 +378,57 @@ func (b *dropBench) startServe(ctx context.Context, apiURL string) (func(), erro
 	return stop, nil
 }
 
+// startOne starts a serve process listening at addr.
+func (b *dropBench) startOne(ctx context.Context, apiURL, addr string) (serveProc, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return serveProc{}, fmt.Errorf("find this binary: %w", err)
+	}
+	c := exec.CommandContext(ctx, self, "serve")
+	c.Env = append(os.Environ(),
+		"VITRINA_DATABASE_URL="+b.dbURL,
+		"VITRINA_REDIS_URL="+b.redisURL,
+		"VITRINA_TELEGRAM_TOKEN="+benchSandboxToken,
+		"VITRINA_TELEGRAM_API_URL="+apiURL,
+		"VITRINA_WEBHOOK_URL=http://"+addr+"/telegram/webhook",
+		"VITRINA_WEBHOOK_SECRET="+benchDropSecret,
+		"VITRINA_HTTP_ADDR="+addr,
+		"VITRINA_LOG_LEVEL=warn",
+		"VITRINA_CONFIG=",
+	)
+	c.Stdout, c.Stderr = b.out, b.out
+	c.Cancel = func() error { return c.Process.Signal(syscall.SIGTERM) }
+	c.WaitDelay = 15 * time.Second
+	if err := c.Start(); err != nil {
+		return serveProc{}, fmt.Errorf("start serve: %w", err)
+	}
+	return serveProc{addr: addr, cmd: c}, nil
+}
+
+// killAndRestart kills every serve process (SIGKILL: no chance to finish what it
+// was doing) and starts each again at its address, as a supervisor would.
+func (b *dropBench) killAndRestart(ctx context.Context, apiURL string) error {
+	b.procsMu.Lock()
+	defer b.procsMu.Unlock()
+	for _, p := range b.procs {
+		p.cmd.Process.Kill()
+	}
+	for i, p := range b.procs {
+		p.cmd.Wait()
+		np, err := b.startOne(ctx, apiURL, p.addr)
+		if err != nil {
+			return err
+		}
+		b.procs[i] = np
+	}
+	for _, p := range b.procs {
+		if err := waitReady(ctx, "http://"+p.addr+"/readyz"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // waitReady waits until url answers 200.
 func waitReady(ctx context.Context, url string) error {
 	for {
@@ -373,6 +450,7 @@ func waitReady(ctx context.Context, url string) error {
 // phaseResult is what a phase measured.
 type phaseResult struct {
 	taps, claimed, errors int
+	resent                int // taps sent again after their request failed
 	elapsed               time.Duration
 	latencies             []time.Duration
 }
@@ -385,36 +463,64 @@ func (p *phaseResult) quantile(q float64) time.Duration {
 }
 
 // phase taps lot b.taps times from shoppers goroutines; shopper(i) is who taps
-// the i-th time.
-func (b *dropBench) phase(ctx context.Context, lot core.LotID, shoppers int, shopper func(i int) int64) phaseResult {
+// the i-th time. A tap whose request fails (a serve process killed) is sent again,
+// as Telegram does, the same update with the same callback query id, until it is
+// answered. With kill set, every serve process is killed after kill taps and
+// started again. claimedTaps are the callback query ids answered "reserved".
+func (b *dropBench) phase(ctx context.Context, lot core.LotID, shoppers int, shopper func(i int) int64, kill int) (phaseResult, map[string]bool) {
 	var next atomic.Int64
 	var mu sync.Mutex
 	res := phaseResult{latencies: make([]time.Duration, 0, b.taps)}
+	claimedTaps := map[string]bool{}
+	var killOnce sync.Once
 	start := time.Now()
 	var wg sync.WaitGroup
 	for range shoppers {
 		wg.Go(func() {
 			var lat []time.Duration
-			var claimed, errs int
+			var errs, resent int
+			var mine []string
 			for {
 				i := int(next.Add(1)) - 1
 				if i >= b.taps || ctx.Err() != nil {
 					break
 				}
-				t0 := time.Now()
-				ok, err := b.tap(ctx, lot, shopper(i))
-				lat = append(lat, time.Since(t0))
-				switch {
-				case err != nil:
-					errs++
-				case ok:
-					claimed++
+				if kill > 0 && i == kill {
+					killOnce.Do(func() {
+						go func() {
+							if err := b.killAndRestart(ctx, b.apiURL); err != nil {
+								b.logf("restart serve: %v", err)
+							}
+						}()
+					})
 				}
+				id := b.updateID.Add(1)
+				t0 := time.Now()
+				for {
+					ok, err := b.tap(ctx, lot, shopper(i), id)
+					if err == nil {
+						if ok {
+							mine = append(mine, tapID(id))
+						}
+						break
+					}
+					if ctx.Err() != nil {
+						errs++
+						break
+					}
+					resent++
+					time.Sleep(20 * time.Millisecond) // Telegram sends it again
+				}
+				lat = append(lat, time.Since(t0))
 			}
 			mu.Lock()
 			res.latencies = append(res.latencies, lat...)
-			res.claimed += claimed
 			res.errors += errs
+			res.resent += resent
+			for _, id := range mine {
+				claimedTaps[id] = true
+			}
+			res.claimed += len(mine)
 			mu.Unlock()
 		})
 	}
@@ -422,17 +528,19 @@ func (b *dropBench) phase(ctx context.Context, lot core.LotID, shoppers int, sho
 	res.elapsed = time.Since(start)
 	res.taps = len(res.latencies)
 	slices.Sort(res.latencies)
-	return res
+	return res, claimedTaps
 }
 
-// tap posts one tap on lot's Buy button by buyer, as Telegram would (to the
-// serve processes in turn), and
-// reports whether the answer says the unit is theirs.
-func (b *dropBench) tap(ctx context.Context, lot core.LotID, buyer int64) (bool, error) {
-	id := b.updateID.Add(1)
+// tapID is the callback query id of the update id.
+func tapID(id int64) string { return "bench-" + strconv.FormatInt(id, 10) }
+
+// tap posts update id, a tap on lot's Buy button by buyer, as Telegram would (to
+// the serve processes in turn), and reports whether the answer says the unit is
+// theirs.
+func (b *dropBench) tap(ctx context.Context, lot core.LotID, buyer, id int64) (bool, error) {
 	webhook := b.webhooks[int(id)%len(b.webhooks)]
 	u := telego.Update{UpdateID: int(id), CallbackQuery: &telego.CallbackQuery{
-		ID:           "bench-" + strconv.FormatInt(id, 10),
+		ID:           tapID(id),
 		From:         telego.User{ID: buyer, FirstName: "Покупатель", LanguageCode: "ru"},
 		ChatInstance: "bench",
 		Data:         "lb:" + strconv.FormatInt(int64(lot), 10),

@@ -78,6 +78,11 @@ type Store interface {
 	// unless a later one (a greater id) is recorded. found is false when buyer has no
 	// order id.
 	InvoiceSent(ctx context.Context, id core.OrderID, buyer core.UserID, messageID int64) (found bool, err error)
+	// BeginInvoice takes the right to send the invoice of the buyer's order id
+	// until until: true when no invoice was sent and nobody else holds it at
+	// now. EndInvoice gives it back when the invoice did not go.
+	BeginInvoice(ctx context.Context, id core.OrderID, buyer core.UserID, now, until time.Time) (bool, error)
+	EndInvoice(ctx context.Context, id core.OrderID) error
 	// Order returns an order with its lines; ErrOrderNotFound.
 	Order(ctx context.Context, id core.OrderID) (Order, error)
 	// Orders lists orders by filter newest first, and how many match in all. The
@@ -290,6 +295,28 @@ func (s *Service) InvoiceSent(ctx context.Context, id core.OrderID, buyer core.U
 		return ErrOrderNotFound
 	}
 	return nil
+}
+
+// InvoiceLease is how long BeginInvoice gives the right to send an invoice: past
+// it (the sender died) another may send.
+const InvoiceLease = 30 * time.Second
+
+// BeginInvoice takes the right to send the invoice of the buyer's order, for
+// the paths that may both send one at once (a drop's claim: the worker, and
+// the buyer opening the bot from the tap's answer): false when an invoice went
+// or is going. Call InvoiceSent once it went, AbortInvoice when it did not.
+func (s *Service) BeginInvoice(ctx context.Context, id core.OrderID, buyer core.UserID) (bool, error) {
+	now := s.now()
+	ok, err := s.store.BeginInvoice(ctx, id, buyer, now, now.Add(InvoiceLease))
+	if err != nil {
+		return false, fmt.Errorf("invoice of order %d: %w", id, err)
+	}
+	return ok, nil
+}
+
+// AbortInvoice gives back the right BeginInvoice took: the invoice did not go.
+func (s *Service) AbortInvoice(ctx context.Context, id core.OrderID) error {
+	return s.store.EndInvoice(ctx, id)
 }
 
 // ShippingOptions returns the shipping options the buyer may choose for an order

@@ -773,6 +773,24 @@ func (s *Orders) InvoiceSent(ctx context.Context, id core.OrderID, buyer core.Us
 	return tag.RowsAffected() == 1, nil
 }
 
+// BeginInvoice implements order.Store.
+func (s *Orders) BeginInvoice(ctx context.Context, id core.OrderID, buyer core.UserID, now, until time.Time) (bool, error) {
+	tag, err := s.pool.Exec(ctx, `
+		UPDATE orders SET invoice_sending_until = $4
+		WHERE id = $1 AND buyer_id = $2 AND invoice_message_id = 0
+			AND (invoice_sending_until IS NULL OR invoice_sending_until <= $3)`, id, buyer, now, until)
+	if err != nil {
+		return false, err
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// EndInvoice implements order.Store.
+func (s *Orders) EndInvoice(ctx context.Context, id core.OrderID) error {
+	_, err := s.pool.Exec(ctx, `UPDATE orders SET invoice_sending_until = NULL WHERE id = $1`, id)
+	return err
+}
+
 // Order returns an order with its lines; ErrOrderNotFound.
 func (s *Orders) Order(ctx context.Context, id core.OrderID) (order.Order, error) {
 	o, err := orderRead(ctx, s.pool, `WHERE o.id = $1`, id)

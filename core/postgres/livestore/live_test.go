@@ -377,6 +377,28 @@ func TestService_OrderClaim(t *testing.T) {
 	if c, err := b.svc.Claim(b.ctx, l.ID, "t1"); err != nil || c.Order != o.ID {
 		t.Errorf("claim %+v, %v", c, err)
 	}
+	// Its invoice has two senders (the worker, the buyer opening the bot): one
+	// at a time may send it, and none once it went.
+	if ok, err := b.orders.BeginInvoice(b.ctx, o.ID, 501); err != nil || !ok {
+		t.Fatalf("first sender: %v, %v", ok, err)
+	}
+	if ok, _ := b.orders.BeginInvoice(b.ctx, o.ID, 501); ok {
+		t.Error("a second sender got the invoice while the first sends it")
+	}
+	if err := b.orders.AbortInvoice(b.ctx, o.ID); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := b.orders.BeginInvoice(b.ctx, o.ID, 501); !ok {
+		t.Error("the invoice could not be sent after the first sender gave up")
+	}
+	if err := b.orders.InvoiceSent(b.ctx, o.ID, 501, 42); err != nil {
+		t.Fatal(err)
+	}
+	b.clock.Advance(order.InvoiceLease)
+	if ok, _ := b.orders.BeginInvoice(b.ctx, o.ID, 501); ok {
+		t.Error("an invoice sent is sent again")
+	}
+	b.clock.Set(t0)
 	if got := reserved(); got != before {
 		t.Errorf("reserved %d after the order, want %d: the allocation holds it", got, before)
 	}
