@@ -56,10 +56,23 @@ CREATE TABLE live_sessions (
     commission_bp  integer NOT NULL CHECK (commission_bp BETWEEN 0 AND 10000),
     opened_at      timestamptz,
     ended_at       timestamptz,
+    -- When followers who asked are reminded: seconds before the start.
+    reminders      integer[] NOT NULL DEFAULT '{86400,900,0}',
+    -- The session's announcement in the channel, once posted.
+    announce_message_id bigint NOT NULL DEFAULT 0,
     created_at     timestamptz NOT NULL
 );
 CREATE INDEX live_sessions_kol ON live_sessions (kol_id, starts_at DESC);
 CREATE INDEX live_sessions_shop ON live_sessions (shop_id, starts_at DESC);
+
+-- Followers who asked to be reminded of a session (t.me/<bot>?start=rsvp_<session>).
+CREATE TABLE live_rsvps (
+    session_id    bigint NOT NULL REFERENCES live_sessions (id) ON DELETE CASCADE,
+    user_id       bigint NOT NULL REFERENCES users (id),
+    created_at    timestamptz NOT NULL,
+    cancelled_at  timestamptz,
+    PRIMARY KEY (session_id, user_id)
+);
 
 -- What the seller allocated to a session: per variant a drop price, a quantity
 -- held out of the shop's stock for the session (a reservation movement in the
@@ -128,4 +141,4 @@ ALTER TABLE orders ADD COLUMN invoice_sending_until timestamptz;
 -- +goose Down
 ALTER TABLE orders DROP COLUMN invoice_sending_until;
 ALTER TABLE orders DROP COLUMN lot_id;
-DROP TABLE lot_claims, lots, live_allocations, live_sessions, live_channels, kol_invites, kol_links;
+DROP TABLE lot_claims, lots, live_allocations, live_rsvps, live_sessions, live_channels, kol_invites, kol_links;

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -23,6 +24,8 @@ import (
 // lot's post job reuses its key on purpose (every change of the lot writes it
 // again): no retention.
 var liveRoutes = map[string]route{
+	live.JobAnnounce:   {queue: QueueDefault, retention: 24 * time.Hour},
+	live.JobRemind:     {queue: QueueDefault, retention: 24 * time.Hour},
 	live.JobClaim:      {queue: QueueCritical, retention: 24 * time.Hour},
 	live.JobLotPost:    {queue: QueueCritical},
 	order.JobHeldEnded: {queue: QueueCritical, retention: 24 * time.Hour},
@@ -39,6 +42,12 @@ type Live interface {
 	Lot(ctx context.Context, id core.LotID) (live.Lot, error)
 	// SetLotPost records the message of a lot's post.
 	SetLotPost(ctx context.Context, id core.LotID, messageID int64) error
+	// Session returns a session and its allocations; live.ErrSessionNotFound.
+	Session(ctx context.Context, id live.SessionID) (live.Session, []live.Allocation, error)
+	// RSVPs returns up to limit users reminded of a session, by id above after.
+	RSVPs(ctx context.Context, id live.SessionID, after core.UserID, limit int) ([]core.UserID, error)
+	// SetAnnouncement records the session's post in its channel.
+	SetAnnouncement(ctx context.Context, id live.SessionID, messageID int64) error
 }
 
 // LiveBot is what the tasks of live drops need of the bot.
@@ -57,6 +66,12 @@ type LiveBot interface {
 	// LotPostEdit composes the edit of a lot's post as the lot is now (the units
 	// left, sold out, ended), coalesced per lot (Message.Coalesce).
 	LotPostEdit(ctx context.Context, l live.Lot) (core.Message, error)
+	// Announce posts a session's announcement in its channel, with the button
+	// that asks to be reminded, and returns the message (a call of its own).
+	Announce(ctx context.Context, s live.Session) (int64, error)
+	// ReminderMessage composes the reminder of a session to a follower who
+	// asked, before its start (0: it starts now).
+	ReminderMessage(ctx context.Context, s live.Session, to core.UserID, before time.Duration) (core.Message, error)
 }
 
 // LiveDeps are what the tasks of live drops need; nil fields make their tasks
@@ -74,6 +89,83 @@ func (w *Workers) registerLive(mux *asynq.ServeMux) {
 	mux.HandleFunc(live.JobClaim, w.HandleLiveClaim)
 	mux.HandleFunc(live.JobLotPost, w.HandleLotPost)
 	mux.HandleFunc(order.JobHeldEnded, w.HandleHeldEnded)
+	mux.HandleFunc(live.JobAnnounce, w.HandleAnnounce)
+	mux.HandleFunc(live.JobRemind, w.HandleLiveRemind)
+}
+
+// HandleAnnounce posts a session's announcement in its channel, once
+// (live.JobAnnounce); a session over by then is not announced.
+func (w *Workers) HandleAnnounce(ctx context.Context, t *asynq.Task) error {
+	var p live.SessionJob
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.Session == 0 {
+		return badPayload(t.Type(), err)
+	}
+	if err := w.liveWired(); err != nil {
+		return err
+	}
+	s, _, err := w.live.Live.Session(ctx, p.Session)
+	if err != nil {
+		return classify(err)
+	}
+	if s.Announcement != 0 || s.Status == live.SessionEnded || s.Status == live.SessionCancelled {
+		return nil
+	}
+	id, err := w.live.Bot.Announce(ctx, s)
+	if err != nil {
+		return classify(fmt.Errorf("announce session %d: %w", s.ID, err))
+	}
+	return classify(w.live.Live.SetAnnouncement(ctx, s.ID, id))
+}
+
+// remindPage is how many followers' reminders one read of the RSVPs composes.
+const remindPage = 500
+
+// HandleLiveRemind reminds the followers who asked of a session (live.JobRemind).
+// It runs RemindLead before the reminder is due and queues every follower's
+// message in the sender, each due at the reminder's time (rounded up to a
+// second: asynq keeps whole seconds, and a reminder never goes early). Run again,
+// the messages' keys keep each to one. A session over, or moved so that this
+// reminder is no longer one of it, is reminded of nothing.
+func (w *Workers) HandleLiveRemind(ctx context.Context, t *asynq.Task) error {
+	var p live.RemindJob
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.Session == 0 || p.Before < 0 {
+		return badPayload(t.Type(), err)
+	}
+	if err := w.liveWired(); err != nil {
+		return err
+	}
+	s, _, err := w.live.Live.Session(ctx, p.Session)
+	if err != nil {
+		return classify(err)
+	}
+	before := time.Duration(p.Before) * time.Second
+	if s.Status == live.SessionEnded || s.Status == live.SessionCancelled || !slices.Contains(s.Reminders, before) {
+		return nil
+	}
+	due := ceilSecond(s.StartsAt.Add(-before))
+	var after core.UserID
+	for {
+		users, err := w.live.Live.RSVPs(ctx, s.ID, after, remindPage)
+		if err != nil {
+			return classify(err)
+		}
+		for _, u := range users {
+			m, err := w.live.Bot.ReminderMessage(ctx, s, u, before)
+			if err != nil {
+				return classify(fmt.Errorf("remind %d of session %d: %w", u, s.ID, err))
+			}
+			if err := m.Validate(); err != nil {
+				return permanent(err)
+			}
+			if err := w.enqueueMessageIn(ctx, m, time.Until(due)); err != nil {
+				return err
+			}
+		}
+		if len(users) < remindPage {
+			return nil
+		}
+		after = users[len(users)-1]
+	}
 }
 
 func (w *Workers) liveWired() error {

@@ -3,6 +3,7 @@ package workers_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -47,6 +48,14 @@ func (lb *liveBot) PostLot(ctx context.Context, l live.Lot) (int64, error) {
 	return 501, nil
 }
 
+func (lb *liveBot) Announce(ctx context.Context, s live.Session) (int64, error) { return 777, nil }
+
+func (lb *liveBot) ReminderMessage(ctx context.Context, s live.Session, to core.UserID, before time.Duration) (core.Message, error) {
+	m := testMessage(fmt.Sprintf("remind:%d:%d:%d", s.ID, before/time.Second, to), core.PriorityReminder)
+	m.Chat, m.User = int64(to), to
+	return m, nil
+}
+
 func (lb *liveBot) LotPostEdit(ctx context.Context, l live.Lot) (core.Message, error) {
 	lb.mu.Lock()
 	defer lb.mu.Unlock()
@@ -57,6 +66,8 @@ func (lb *liveBot) LotPostEdit(ctx context.Context, l live.Lot) (core.Message, e
 }
 
 type liveBundle struct {
+	env    *asynqtest.Env
+	users  *user.Service
 	ctx    context.Context
 	clock  *core.FakeClock
 	live   *live.Service
@@ -117,7 +128,7 @@ func setupLive(t *testing.T) *liveBundle {
 		t.Fatal(err)
 	}
 	env := asynqtest.New(t)
-	b := &liveBundle{ctx: ctx, clock: clock, live: svc, orders: orders, bot: &liveBot{orders: orders}, lot: lot}
+	b := &liveBundle{env: env, users: users, ctx: ctx, clock: clock, live: svc, orders: orders, bot: &liveBot{orders: orders}, lot: lot}
 	b.w = workers.New(workers.Deps{
 		Outbox: postgres.NewOutbox(pool), Queue: env.Client, QueuePrefix: env.QueuePrefix, Redis: env.RDB,
 		Sender: workers.SenderOptions{KeyPrefix: env.KeyPrefix},
@@ -203,5 +214,52 @@ func TestLive_LotPost(t *testing.T) {
 	}
 	if len(b.bot.posts) != 1 || len(b.bot.edits) != 1 {
 		t.Errorf("posts %v, edits %v: want the post once, then an edit", b.bot.posts, b.bot.edits)
+	}
+}
+
+// The followers who asked are reminded: every message queued in the sender due
+// at the reminder's time, never before; one who cancelled is not; the task run
+// again queues nothing more.
+func TestLive_Remind(t *testing.T) {
+	t.Parallel()
+	b := setupLive(t)
+	for _, id := range []core.UserID{10, 11, 12} {
+		if _, err := b.users.Touch(b.ctx, user.Seen{ID: id, FirstName: "Follower"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.live.RSVP(b.ctx, id, b.lot.Session); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := b.live.CancelRSVP(b.ctx, 11, b.lot.Session); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := b.live.CountRSVPs(b.ctx, b.lot.Session); n != 2 {
+		t.Fatalf("%d RSVPs, want 2", n)
+	}
+	// The session started already in setupLive (opened before its time): remind
+	// of a session an hour ahead instead.
+	sess, _, err := b.live.Session(b.ctx, b.lot.Session)
+	if err != nil {
+		t.Fatal(err)
+	}
+	task := liveTask(t, live.JobRemind, live.RemindJob{Session: sess.ID, Before: int64(15 * time.Minute / time.Second)})
+	for range 2 {
+		if err := b.w.HandleLiveRemind(b.ctx, task); err != nil {
+			t.Fatal(err)
+		}
+	}
+	due := sess.StartsAt.Add(-15 * time.Minute)
+	scheduled, err := b.env.Inspector.ListScheduledTasks(b.env.Queue(workers.QueueDefault))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(scheduled) != 2 {
+		t.Fatalf("%d reminders queued, want 2 (the follower who cancelled is not reminded)", len(scheduled))
+	}
+	for _, s := range scheduled {
+		if s.NextProcessAt.Before(due) {
+			t.Errorf("a reminder due at %v is queued for %v: early", due, s.NextProcessAt)
+		}
 	}
 }

@@ -133,6 +133,9 @@ func TestSeed(t *testing.T) {
 	if _, allocs, err := base.Live.Session(ctx, sessions[0].ID); err != nil || len(allocs) != 2 {
 		t.Errorf("allocations = %+v, %v", allocs, err)
 	}
+	if n, err := base.Live.CountRSVPs(ctx, sessions[0].ID); err != nil || n != 2 {
+		t.Errorf("RSVPs = %d, %v; want 2", n, err)
+	}
 	if ch := first.Sandbox.Chat(demo.KOLChannelID); ch == nil || ch.Member(demo.KOL.ID) != sandbox.StatusCreator || ch.Member(demo.Shoppers[0].ID) == "" {
 		t.Error("the KOL's channel was not made with her followers")
 	}

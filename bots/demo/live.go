@@ -59,6 +59,12 @@ func seedLive(ctx context.Context, d Deps, shop catalog.Shop) error {
 	if err != nil {
 		return fmt.Errorf("schedule the demo session: %w", err)
 	}
+	// Two of the followers asked to be reminded.
+	for _, p := range []Persona{Shoppers[0], Shoppers[2]} {
+		if _, err := d.Live.RSVP(ctx, core.UserID(p.ID), sess.ID); err != nil {
+			return fmt.Errorf("RSVP of %s: %w", p.Name, err)
+		}
+	}
 	for _, a := range []struct {
 		title, variant string
 		price          int64

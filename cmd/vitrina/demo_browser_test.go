@@ -212,22 +212,26 @@ func browserDrop(t *testing.T, b *browser, anya demo.Persona) {
 	b.openChat("Аня goes back to the channel", anya.ID, demo.KOLChannelID)
 	post = b.waitMessage("the counter fell", messageQuery{Text: []string{"Свеча ароматическая (Лаванда)", "Осталось 3 из 4"}})
 	// The channel's post is edited as the page settles (an unread line, the counter), and a
-	// click can land as the button moves: a person clicks again, and so does the test.
-	counted := `document.querySelector('[data-testid="alert-dialog"]')?.open
-		&& document.querySelector('[data-testid="alert-text"]').textContent.includes('Rush: 300 taps')`
+	// click can land as the button moves: a person clicks again, and so does the test, until
+	// the rush is under way (its button disabled while the followers tap) or done.
+	started := `document.querySelector('[data-testid="alert-dialog"]')?.open
+		|| document.querySelector('[data-testid="rush-button"]')?.disabled
+		|| !document.querySelector('[data-testid="rush-button"]')`
 	for attempt := 1; ; attempt++ {
 		b.run("300 followers rush the lot", chromedp.Click(chromedp.CSS(inMessage(post, `[data-testid="rush-button"]`))))
-		ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
-		_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](pageIdle+" && ("+counted+")",
-			chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second)))
+		ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+		_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](started,
+			chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(5*time.Second)))
 		cancel()
 		if err == nil {
 			break
 		}
 		if attempt == 3 {
-			b.fail("the rush's answers are counted", err)
+			b.fail("the rush starts", err)
 		}
 	}
+	b.waitPage("the rush's answers are counted", `document.querySelector('[data-testid="alert-dialog"]')?.open
+		&& document.querySelector('[data-testid="alert-text"]').textContent.includes('Rush: 300 taps')`)
 	b.run("close the rush's report", chromedp.Click(chromedp.CSS(`[data-testid="alert-ok"]`)))
 	b.waitMessage("the post says it sold out", messageQuery{Text: []string{"Свеча ароматическая (Лаванда)", "Всё разобрали"}})
 	path := b.screenshot("live-drop")

@@ -95,7 +95,20 @@ type Session struct {
 	Commission Commission // the rate when it was scheduled
 	OpenedAt   time.Time  // zero until it opens
 	EndedAt    time.Time
+	// Reminders are when followers who asked are reminded, before the start.
+	Reminders []time.Duration
+	// Announcement is the session's post in the channel; 0 until posted.
+	Announcement int64
 }
+
+// DefaultReminders remind a day before, a quarter of an hour before, and at the
+// start.
+var DefaultReminders = []time.Duration{24 * time.Hour, 15 * time.Minute, 0}
+
+// RemindLead is how long before a reminder is due its messages are put in the
+// sender's queue, each due at the reminder's time: thousands of them are queued
+// by then, and none goes early.
+const RemindLead = 2 * time.Minute
 
 // Allocation is what the seller gave a session of one variant.
 type Allocation struct {
@@ -188,6 +201,7 @@ var (
 	ErrLotState        = &core.Error{Code: core.ECONFLICT, Message: "the lot is not in a state that allows this"}
 	ErrClaimNotFound   = &core.Error{Code: core.ENOTFOUND, Message: "this reservation does not exist"}
 	ErrClaimReleased   = &core.Error{Code: core.ECONFLICT, Message: "this reservation has ended"}
+	ErrSessionOver     = &core.Error{Code: core.ECONFLICT, Message: "this session is over"}
 )
 
 // Limits of a lot's life.

@@ -3,6 +3,7 @@ package live
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -42,8 +43,18 @@ type Store interface {
 	// Channels returns the channels a KOL connected.
 	Channels(ctx context.Context, kol core.UserID) ([]Channel, error)
 
-	// CreateSession records a scheduled session.
-	CreateSession(ctx context.Context, s Session, now time.Time) (Session, error)
+	// CreateSession records a scheduled session, with the jobs jobs makes of it
+	// (it has its id then), in one transaction.
+	CreateSession(ctx context.Context, s Session, now time.Time, jobs func(Session) []core.Job) (Session, error)
+	// SetRSVP records that user asks to be reminded of a session (on), or no
+	// longer does (off); it reports whether anything changed.
+	SetRSVP(ctx context.Context, id SessionID, user core.UserID, on bool, now time.Time) (bool, error)
+	// RSVPs returns up to limit users reminded of a session, by id above after.
+	RSVPs(ctx context.Context, id SessionID, after core.UserID, limit int) ([]core.UserID, error)
+	// CountRSVPs returns how many ask to be reminded of a session.
+	CountRSVPs(ctx context.Context, id SessionID) (int, error)
+	// SetAnnouncement records the session's post in its channel, unless one is.
+	SetAnnouncement(ctx context.Context, id SessionID, messageID int64) error
 	// Session returns a session and its allocations; ErrSessionNotFound.
 	Session(ctx context.Context, id SessionID) (Session, []Allocation, error)
 	// UpdateSession locks a session and saves what fn makes of it.
@@ -111,6 +122,12 @@ const (
 	// JobClaim makes the orders of a batch's claims and sends the buyers their
 	// invoices; key "live:claim:<lot>:<first tap>".
 	JobClaim = "live:claim"
+	// JobAnnounce posts a session's announcement in its channel, with the
+	// button that asks to be reminded; key "live:announce:<session>".
+	JobAnnounce = "live:announce"
+	// JobRemind reminds the followers who asked of a session, Before its start;
+	// key "live:remind:<session>:<seconds before>", due RemindLead before.
+	JobRemind = "live:remind"
 	// JobLotPost brings a lot's post in the channel up to date (posts it the
 	// first time; then the counter, sold out, ended); key "live:lot:post:<lot>",
 	// and "live:lot:post:<lot>:end" due at the lot's end.
@@ -122,6 +139,17 @@ const (
 type ClaimJob struct {
 	Lot  LotID    `json:"lot"`
 	Taps []string `json:"taps"`
+}
+
+// SessionJob is JobAnnounce's payload.
+type SessionJob struct {
+	Session SessionID `json:"session"`
+}
+
+// RemindJob is JobRemind's payload.
+type RemindJob struct {
+	Session SessionID `json:"session"`
+	Before  int64     `json:"before"` // seconds before the start
 }
 
 // LotPostJob is JobLotPost's payload.
@@ -264,7 +292,87 @@ func (s *Service) Schedule(ctx context.Context, kol core.UserID, sess Session) (
 		return Session{}, ErrStartsInPast
 	}
 	sess.KOL, sess.Status, sess.Commission = kol, SessionScheduled, link.Commission
-	return s.store.CreateSession(ctx, sess, now)
+	if len(sess.Reminders) == 0 {
+		sess.Reminders = DefaultReminders
+	}
+	return s.store.CreateSession(ctx, sess, now, func(made Session) []core.Job {
+		return sessionJobs(made, now)
+	})
+}
+
+// sessionJobs are the jobs of a session scheduled at now: its announcement, and
+// its reminders still to come.
+func sessionJobs(s Session, now time.Time) []core.Job {
+	jobs := []core.Job{{Kind: JobAnnounce, Key: fmt.Sprintf("%s:%d", JobAnnounce, s.ID), Payload: mustJSON(SessionJob{Session: s.ID})}}
+	for _, before := range s.Reminders {
+		at := s.StartsAt.Add(-before)
+		if !at.After(now) {
+			continue
+		}
+		jobs = append(jobs, core.Job{
+			Kind:    JobRemind,
+			Key:     fmt.Sprintf("%s:%d:%d", JobRemind, s.ID, int64(before/time.Second)),
+			RunAt:   maxTime(at.Add(-RemindLead), now),
+			Payload: mustJSON(RemindJob{Session: s.ID, Before: int64(before / time.Second)}),
+		})
+	}
+	return jobs
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// RSVP records that user asks to be reminded of a session, which must not be
+// over; asking again changes nothing. ErrSessionOver.
+func (s *Service) RSVP(ctx context.Context, user core.UserID, id SessionID) (Session, error) {
+	sess, _, err := s.store.Session(ctx, id)
+	if err != nil {
+		return Session{}, err
+	}
+	if sess.Status == SessionEnded || sess.Status == SessionCancelled {
+		return sess, ErrSessionOver
+	}
+	if _, err := s.store.SetRSVP(ctx, id, user, true, s.clock.Now()); err != nil {
+		return Session{}, err
+	}
+	return sess, nil
+}
+
+// CancelRSVP stops reminding user of a session; cancelling again changes nothing.
+func (s *Service) CancelRSVP(ctx context.Context, user core.UserID, id SessionID) (Session, error) {
+	sess, _, err := s.store.Session(ctx, id)
+	if err != nil {
+		return Session{}, err
+	}
+	_, err = s.store.SetRSVP(ctx, id, user, false, s.clock.Now())
+	return sess, err
+}
+
+// RSVPs returns up to limit users reminded of a session, by id above after.
+func (s *Service) RSVPs(ctx context.Context, id SessionID, after core.UserID, limit int) ([]core.UserID, error) {
+	return s.store.RSVPs(ctx, id, after, limit)
+}
+
+// CountRSVPs returns how many ask to be reminded of a session.
+func (s *Service) CountRSVPs(ctx context.Context, id SessionID) (int, error) {
+	return s.store.CountRSVPs(ctx, id)
+}
+
+// SetAnnouncement records the session's post in its channel.
+func (s *Service) SetAnnouncement(ctx context.Context, id SessionID, messageID int64) error {
+	return s.store.SetAnnouncement(ctx, id, messageID)
 }
 
 // Allocate gives a session units of a variant of its shop at a drop price with

@@ -285,3 +285,71 @@ func TestDrops_Rush(t *testing.T) {
 		t.Errorf("%d reserved and %d sold out, want 5 and 55 (%v)", claimed, soldOut, counts)
 	}
 }
+
+// A session is announced in its channel with a "Remind me" link; a follower
+// who opens it is reminded before the start, and can stop the reminders.
+func TestDrops_RSVP(t *testing.T) {
+	t.Parallel()
+	env := newTestEnv(t)
+	seller, shop := env.starsShop("Лавка")
+	p := env.product(seller, shop, "Стикеры", "", variant("", 100, 50))
+	kol := env.shopper("Марина", "ru")
+	env.send(kol, "/start")
+	channel := env.tg.NewChat(sandbox.ChatSpec{Type: sandbox.ChatChannel, Title: "Канал", Username: "marina_live"})
+	inv, err := env.live.Invite(env.ctx, core.UserID(seller.ID()), shop.ID, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.live.Accept(env.ctx, core.UserID(kol.ID()), inv.Token); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.live.ConnectChannel(env.ctx, core.UserID(kol.ID()), live.Channel{Chat: channel.ID(), Title: "Канал", Username: "marina_live", CanPost: true}); err != nil {
+		t.Fatal(err)
+	}
+	sess, err := env.live.Schedule(env.ctx, core.UserID(kol.ID()), live.Session{Shop: shop.ID, Channel: channel.ID(), Title: "Вечерний дроп", StartsAt: env.clock.Now().Add(2 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := env.live.Allocate(env.ctx, core.UserID(seller.ID()), live.Allocation{Session: sess.ID, Variant: p.Variants[0].ID,
+		Price: core.Money{Amount: 50, Currency: core.Stars}, Quantity: 5, PerBuyer: 1}); err != nil {
+		t.Fatal(err)
+	}
+	// The workers' live:announce.
+	msg, err := env.bot.Drops.Announce(env.ctx, sess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := env.live.SetAnnouncement(env.ctx, sess.ID, msg); err != nil {
+		t.Fatal(err)
+	}
+	post := channel.LastMessage()
+	remind, ok := post.Button("🔔 Напомнить")
+	if !ok || !strings.Contains(post.Body(), "Вечерний дроп") || !strings.Contains(post.Body(), "Стикеры — 50") {
+		t.Fatalf("the announcement %q, buttons %v", post.Body(), buttonLabels(post))
+	}
+
+	follower := env.tg.NewUser(sandbox.UserSpec{FirstName: "Олег", LanguageCode: "ru"})
+	channel.AddMember(follower.ID(), sandbox.StatusMember)
+	if err := follower.OpenLink(env.ctx, remind.URL); err != nil {
+		t.Fatal(err)
+	}
+	env.wantBody(follower, "🔔 Напомню об эфире «Вечерний дроп»", "за 1 день, за 15 мин, в начале")
+	if n, _ := env.live.CountRSVPs(env.ctx, sess.ID); n != 1 {
+		t.Fatalf("%d RSVPs, want 1", n)
+	}
+	// The workers' live:remind, 15 minutes before.
+	m, err := env.bot.Drops.ReminderMessage(env.ctx, sess, core.UserID(follower.ID()), 15*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.deliver(m)
+	reminder := env.wantBody(follower, "⏰ Через 15 мин эфир «Вечерний дроп»")
+	if b, ok := reminder.Button("📺 Канал"); !ok || b.URL != "https://t.me/marina_live" {
+		t.Errorf("the reminder's buttons %v", buttonLabels(reminder))
+	}
+	env.press(follower, reminder, "🔕 Не напоминать")
+	env.wantBody(follower, "🔕 Больше не напоминаю об эфире «Вечерний дроп»")
+	if n, _ := env.live.CountRSVPs(env.ctx, sess.ID); n != 0 {
+		t.Errorf("%d RSVPs after cancelling, want 0", n)
+	}
+}

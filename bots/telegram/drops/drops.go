@@ -63,6 +63,7 @@ func (b *Feature) Register(k *telegram.Bot, r *telegram.Router) {
 	r.OnChannelPost(b.onChannelPost)
 	r.AddTexts(texts())
 	b.kolRoutes(r)
+	b.rsvpRoutes(r)
 }
 
 // errorKeys maps the errors of live drops to their texts (the kernel's
@@ -90,6 +91,7 @@ var errorKeys = []struct {
 	{live.ErrLotNotFound, "drop_err_lot"},
 	{live.ErrLotDuration, "drop_err_duration"},
 	{live.ErrClaimReleased, "drop_err_claim_released"},
+	{live.ErrSessionOver, "drop_err_session_over"},
 }
 
 // errText explains err in lang.

@@ -128,6 +128,33 @@ func texts() map[string]telegram.Text {
 		"drop_channel_not_kol":   {RU: "Бот добавлен в канал «%s», но вы пока не блогер ни одного магазина. Попросите продавца прислать приглашение — и добавьте бота снова.", EN: "The bot was added to %s, but you are not a KOL of any shop yet. Ask a seller for an invitation, then add the bot again."},
 		"drop_channel_not_admin": {RU: "Подключить канал «%s» может только его администратор.", EN: "Only an administrator of %s can connect it."},
 
+		// Announcements and reminders.
+		"drop_announce": {
+			RU: "📣 <b>%s</b>\n\nЭфир в канале %s в %s МСК: цены дропа, количество ограничено.",
+			EN: "📣 <b>%s</b>\n\nA live session in this channel on %s at %s MSK: drop prices, limited quantities.",
+		},
+		"drop_announce_hint": {RU: "Нажмите «Напомнить» — бот напишет перед началом.", EN: "Tap Remind me: the bot writes before it starts."},
+		"drop_btn_remind":    {RU: "🔔 Напомнить", EN: "🔔 Remind me"},
+		"drop_rsvp_on": {
+			RU: "🔔 Напомню об эфире «%s» (%s МСК): %s.",
+			EN: "🔔 I will remind you of %s (%s MSK): %s.",
+		},
+		"drop_rsvp_off":        {RU: "🔕 Больше не напоминаю об эфире «%s» (%s МСК).", EN: "🔕 No more reminders of %s (%s MSK)."},
+		"drop_btn_rsvp_cancel": {RU: "🔕 Не напоминать", EN: "🔕 Stop reminders"},
+		"drop_btn_rsvp_again":  {RU: "🔔 Напомнить", EN: "🔔 Remind me"},
+		"drop_remind_before":   {RU: "за %s", EN: "%s before"},
+		"drop_days":            {RU: "%[1]d день|%[1]d дня|%[1]d дней", EN: "%[1]d day|%[1]d days"},
+		"drop_hours":           {RU: "%d ч", EN: "%d h"},
+		"drop_minutes":         {RU: "%d мин", EN: "%d min"},
+		"drop_remind_at_start": {RU: "в начале", EN: "at the start"},
+		"drop_remind_soon": {
+			RU: "⏰ Через %s эфир «%s» (в %s МСК). Лоты появятся в канале — успейте купить!",
+			EN: "⏰ In %s: %s (at %s MSK). The lots appear in the channel: be quick!",
+		},
+		"drop_remind_now":     {RU: "🔴 Эфир «%s» начался! Лоты уже в канале.", EN: "🔴 %s has started! The lots are in the channel."},
+		"drop_btn_to_channel": {RU: "📺 %s", EN: "📺 %s"},
+		"drop_btn_stream":     {RU: "🎥 Трансляция", EN: "🎥 The stream"},
+
 		// Errors.
 		"drop_err_invite":            {RU: "Такого приглашения нет. Попросите продавца прислать новое.", EN: "There is no such invitation. Ask the seller for a new one."},
 		"drop_err_invite_used":       {RU: "Это приглашение уже использовано.", EN: "This invitation was used already."},
@@ -147,5 +174,6 @@ func texts() map[string]telegram.Text {
 		"drop_err_lot":               {RU: "Этого лота больше нет.", EN: "This lot is gone."},
 		"drop_err_duration":          {RU: "Лот длится от 1 минуты до 2 часов.", EN: "A lot lasts from 1 minute to 2 hours."},
 		"drop_err_claim_released":    {RU: "Бронь истекла.", EN: "The reservation has expired."},
+		"drop_err_session_over":      {RU: "Этот эфир уже прошёл.", EN: "This session is over."},
 	}
 }

@@ -152,14 +152,27 @@ func (s *Store) Channel(ctx context.Context, chat int64) (live.Channel, error) {
 }
 
 const sessionColumns = `id, shop_id, kol_id, channel_id, title, stream_url, starts_at, status, currency,
-	commission_bp, coalesce(opened_at, 'epoch'), coalesce(ended_at, 'epoch')`
+	commission_bp, coalesce(opened_at, 'epoch'), coalesce(ended_at, 'epoch'), reminders, announce_message_id`
 
 func scanSession(row pgx.Row) (live.Session, error) {
 	var s live.Session
+	var reminders []int32
 	err := row.Scan(&s.ID, &s.Shop, &s.KOL, &s.Channel, &s.Title, &s.StreamURL, &s.StartsAt, &s.Status, &s.Currency,
-		&s.Commission, &s.OpenedAt, &s.EndedAt)
+		&s.Commission, &s.OpenedAt, &s.EndedAt, &reminders, &s.Announcement)
 	s.OpenedAt, s.EndedAt = unepoch(s.OpenedAt), unepoch(s.EndedAt)
+	for _, r := range reminders {
+		s.Reminders = append(s.Reminders, time.Duration(r)*time.Second)
+	}
 	return s, err
+}
+
+// reminderSeconds are a session's reminders as stored.
+func reminderSeconds(s live.Session) []int32 {
+	out := make([]int32, len(s.Reminders))
+	for i, r := range s.Reminders {
+		out[i] = int32(r / time.Second)
+	}
+	return out
 }
 
 // unepoch turns the epoch a NULL time was read as back into the zero time.
@@ -171,17 +184,67 @@ func unepoch(t time.Time) time.Time {
 }
 
 // CreateSession implements live.Store.
-func (s *Store) CreateSession(ctx context.Context, sess live.Session, now time.Time) (live.Session, error) {
-	out, err := scanSession(s.pool.QueryRow(ctx, `
-		INSERT INTO live_sessions (shop_id, kol_id, channel_id, title, stream_url, starts_at, status, currency,
-			commission_bp, created_at)
-		SELECT $1, $2, $3, $4, $5, $6, $7, currency, $8, $9 FROM shops WHERE id = $1
-		RETURNING `+sessionColumns,
-		sess.Shop, sess.KOL, sess.Channel, sess.Title, sess.StreamURL, sess.StartsAt, sess.Status, sess.Commission, now))
+func (s *Store) CreateSession(ctx context.Context, sess live.Session, now time.Time, jobs func(live.Session) []core.Job) (live.Session, error) {
+	var out live.Session
+	err := store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		out, err = scanSession(tx.QueryRow(ctx, `
+			INSERT INTO live_sessions (shop_id, kol_id, channel_id, title, stream_url, starts_at, status, currency,
+				commission_bp, reminders, created_at)
+			SELECT $1, $2, $3, $4, $5, $6, $7, currency, $8, $9, $10 FROM shops WHERE id = $1
+			RETURNING `+sessionColumns,
+			sess.Shop, sess.KOL, sess.Channel, sess.Title, sess.StreamURL, sess.StartsAt, sess.Status, sess.Commission,
+			reminderSeconds(sess), now))
+		if err != nil {
+			return err
+		}
+		return store.InsertJobs(ctx, tx, jobs(out))
+	})
 	if err != nil {
 		return live.Session{}, fmt.Errorf("create session: %w", err)
 	}
 	return out, nil
+}
+
+// SetRSVP implements live.Store.
+func (s *Store) SetRSVP(ctx context.Context, id live.SessionID, user core.UserID, on bool, now time.Time) (bool, error) {
+	var sql string
+	if on {
+		sql = `INSERT INTO live_rsvps (session_id, user_id, created_at) VALUES ($1, $2, $3)
+			ON CONFLICT (session_id, user_id) DO UPDATE SET cancelled_at = NULL
+			WHERE live_rsvps.cancelled_at IS NOT NULL`
+	} else {
+		sql = `UPDATE live_rsvps SET cancelled_at = $3 WHERE session_id = $1 AND user_id = $2 AND cancelled_at IS NULL`
+	}
+	tag, err := s.pool.Exec(ctx, sql, id, user, now)
+	if err != nil {
+		return false, fmt.Errorf("RSVP of %d to session %d: %w", user, id, err)
+	}
+	return tag.RowsAffected() > 0, nil
+}
+
+// RSVPs implements live.Store.
+func (s *Store) RSVPs(ctx context.Context, id live.SessionID, after core.UserID, limit int) ([]core.UserID, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT user_id FROM live_rsvps WHERE session_id = $1 AND cancelled_at IS NULL AND user_id > $2
+		ORDER BY user_id LIMIT $3`, id, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("RSVPs of session %d: %w", id, err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[core.UserID])
+}
+
+// CountRSVPs implements live.Store.
+func (s *Store) CountRSVPs(ctx context.Context, id live.SessionID) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM live_rsvps WHERE session_id = $1 AND cancelled_at IS NULL`, id).Scan(&n)
+	return n, err
+}
+
+// SetAnnouncement implements live.Store.
+func (s *Store) SetAnnouncement(ctx context.Context, id live.SessionID, messageID int64) error {
+	_, err := s.pool.Exec(ctx, `UPDATE live_sessions SET announce_message_id = $2 WHERE id = $1 AND announce_message_id = 0`, id, messageID)
+	return err
 }
 
 // Session implements live.Store.
