@@ -149,6 +149,10 @@ type Lot struct {
 	// Post is the lot's message in the channel; 0 until posted.
 	Post int64
 	Taps int64
+	// Paused: the bot lost the right to post in the lot's channel (its post
+	// can no longer show what is left), so the lot takes no taps until the
+	// KOL gives it back.
+	Paused bool
 }
 
 // SoldOut reports whether every unit is claimed.

@@ -38,6 +38,8 @@ const (
 	TapNotStarted TapOutcome = "not_started"
 	// TapNoLot: no such lot.
 	TapNoLot TapOutcome = "no_lot"
+	// TapPaused: the lot's channel lost the bot's rights (Lot.Paused).
+	TapPaused TapOutcome = "paused"
 )
 
 // TapResult is the answer to one tap.
@@ -89,6 +91,8 @@ func PlanTaps(lot Lot, held map[core.UserID]int, known map[string]Claim, taps []
 			r.Outcome = TapEnded
 		case now.Before(lot.StartsAt):
 			r.Outcome = TapNotStarted
+		case lot.Paused:
+			r.Outcome = TapPaused
 		case counts[t.Buyer] >= lot.PerBuyer:
 			r.Outcome = TapOverLimit
 		case plan.Remaining == 0:

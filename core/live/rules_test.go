@@ -81,6 +81,13 @@ func TestPlanTaps(t *testing.T) {
 			want: []TapOutcome{TapEnded}, wantRemaining: 5,
 		},
 		{
+			name: "PausedWithoutTheChannel",
+			lot:  func() Lot { l := openLot(5, 1); l.Paused = true; return l }(),
+			taps: []Tap{{Lot: 7, Buyer: 1, ID: "a"}},
+			at:   t0,
+			want: []TapOutcome{TapPaused}, wantRemaining: 5,
+		},
+		{
 			name: "BeforeItsStart",
 			lot:  openLot(5, 1),
 			taps: []Tap{{Lot: 7, Buyer: 1, ID: "a"}},

@@ -235,37 +235,9 @@ func TestDrops_EndToEnd(t *testing.T) {
 func TestDrops_Rush(t *testing.T) {
 	t.Parallel()
 	env := newTestEnv(t)
-	seller, shop := env.starsShop("Лавка")
-	p := env.product(seller, shop, "Стикеры", "", variant("", 100, 50))
-	kol := env.shopper("Марина", "ru")
-	env.send(kol, "/start")
-	channel := env.tg.NewChat(sandbox.ChatSpec{Type: sandbox.ChatChannel, Title: "Канал"})
-	inv, err := env.live.Invite(env.ctx, core.UserID(seller.ID()), shop.ID, 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := env.live.Accept(env.ctx, core.UserID(kol.ID()), inv.Token); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := env.live.ConnectChannel(env.ctx, core.UserID(kol.ID()), live.Channel{Chat: channel.ID(), Title: "Канал", CanPost: true}); err != nil {
-		t.Fatal(err)
-	}
-	sess, err := env.live.Schedule(env.ctx, core.UserID(kol.ID()), live.Session{Shop: shop.ID, Channel: channel.ID(), Title: "Дроп", StartsAt: env.clock.Now().Add(time.Hour)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := env.live.Allocate(env.ctx, core.UserID(seller.ID()), live.Allocation{Session: sess.ID, Variant: p.Variants[0].ID,
-		Price: core.Money{Amount: 50, Currency: core.Stars}, Quantity: 5, PerBuyer: 1}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := env.live.Open(env.ctx, core.UserID(kol.ID()), sess.ID); err != nil {
-		t.Fatal(err)
-	}
-	lot, err := env.live.Drop(env.ctx, core.UserID(kol.ID()), live.Drop{Session: sess.ID, Variant: p.Variants[0].ID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	env.runLotPost(lot.ID)
+	w := env.dropWorld("")
+	lot := env.liveLot(w)
+	channel := w.channel
 	counts, err := channel.Rush(env.ctx, channel.LastMessage(), fmt.Sprintf("lb:%d", lot.ID), 60)
 	if err != nil {
 		t.Fatal(err)
@@ -291,29 +263,8 @@ func TestDrops_Rush(t *testing.T) {
 func TestDrops_RSVP(t *testing.T) {
 	t.Parallel()
 	env := newTestEnv(t)
-	seller, shop := env.starsShop("Лавка")
-	p := env.product(seller, shop, "Стикеры", "", variant("", 100, 50))
-	kol := env.shopper("Марина", "ru")
-	env.send(kol, "/start")
-	channel := env.tg.NewChat(sandbox.ChatSpec{Type: sandbox.ChatChannel, Title: "Канал", Username: "marina_live"})
-	inv, err := env.live.Invite(env.ctx, core.UserID(seller.ID()), shop.ID, 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := env.live.Accept(env.ctx, core.UserID(kol.ID()), inv.Token); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := env.live.ConnectChannel(env.ctx, core.UserID(kol.ID()), live.Channel{Chat: channel.ID(), Title: "Канал", Username: "marina_live", CanPost: true}); err != nil {
-		t.Fatal(err)
-	}
-	sess, err := env.live.Schedule(env.ctx, core.UserID(kol.ID()), live.Session{Shop: shop.ID, Channel: channel.ID(), Title: "Вечерний дроп", StartsAt: env.clock.Now().Add(2 * time.Hour)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := env.live.Allocate(env.ctx, core.UserID(seller.ID()), live.Allocation{Session: sess.ID, Variant: p.Variants[0].ID,
-		Price: core.Money{Amount: 50, Currency: core.Stars}, Quantity: 5, PerBuyer: 1}); err != nil {
-		t.Fatal(err)
-	}
+	w := env.dropWorld("marina_live")
+	sess, channel := w.sess, w.channel
 	// The workers' live:announce.
 	msg, err := env.bot.Drops.Announce(env.ctx, sess)
 	if err != nil {
@@ -351,5 +302,89 @@ func TestDrops_RSVP(t *testing.T) {
 	env.wantBody(follower, "🔕 Больше не напоминаю об эфире «Вечерний дроп»")
 	if n, _ := env.live.CountRSVPs(env.ctx, sess.ID); n != 0 {
 		t.Errorf("%d RSVPs after cancelling, want 0", n)
+	}
+}
+
+// dropWorld is a KOL with a connected channel and a session of a Stars shop
+// with 5 stickers allocated, one per buyer.
+type dropWorld struct {
+	kol     *sandbox.User
+	channel *sandbox.Chat
+	sess    live.Session
+	variant core.VariantID
+}
+
+func (e *testEnv) dropWorld(username string) dropWorld {
+	e.t.Helper()
+	seller, shop := e.starsShop("Лавка")
+	p := e.product(seller, shop, "Стикеры", "", variant("", 100, 50))
+	kol := e.shopper("Марина", "ru")
+	e.send(kol, "/start")
+	channel := e.tg.NewChat(sandbox.ChatSpec{Type: sandbox.ChatChannel, Title: "Канал", Username: username})
+	inv, err := e.live.Invite(e.ctx, core.UserID(seller.ID()), shop.ID, 1000)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.live.Accept(e.ctx, core.UserID(kol.ID()), inv.Token); err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.live.ConnectChannel(e.ctx, core.UserID(kol.ID()), live.Channel{Chat: channel.ID(), Title: "Канал", Username: username, CanPost: true}); err != nil {
+		e.t.Fatal(err)
+	}
+	sess, err := e.live.Schedule(e.ctx, core.UserID(kol.ID()), live.Session{Shop: shop.ID, Channel: channel.ID(), Title: "Вечерний дроп", StartsAt: e.clock.Now().Add(2 * time.Hour)})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.live.Allocate(e.ctx, core.UserID(seller.ID()), live.Allocation{Session: sess.ID, Variant: p.Variants[0].ID,
+		Price: core.Money{Amount: 50, Currency: core.Stars}, Quantity: 5, PerBuyer: 1}); err != nil {
+		e.t.Fatal(err)
+	}
+	return dropWorld{kol: kol, channel: channel, sess: sess, variant: p.Variants[0].ID}
+}
+
+// liveLot opens the world's session and drops its 5 stickers, posted.
+func (e *testEnv) liveLot(w dropWorld) live.Lot {
+	e.t.Helper()
+	if _, err := e.live.Open(e.ctx, core.UserID(w.kol.ID()), w.sess.ID); err != nil {
+		e.t.Fatal(err)
+	}
+	lot, err := e.live.Drop(e.ctx, core.UserID(w.kol.ID()), live.Drop{Session: w.sess.ID, Variant: w.variant})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.runLotPost(lot.ID)
+	return lot
+}
+
+// The bot demoted in the channel: its lots pause (a tap is told so) and the
+// KOL is told what to fix; made an administrator again, sales go on.
+func TestDrops_ChannelRightsLost(t *testing.T) {
+	t.Parallel()
+	env := newTestEnv(t)
+	w := env.dropWorld("")
+	lot := env.liveLot(w)
+	post := w.channel.LastMessage()
+	buy := fmt.Sprintf("lb:%d", lot.ID)
+	follower := env.tg.NewUser(sandbox.UserSpec{FirstName: "Олег", LanguageCode: "ru"})
+	w.channel.AddMember(follower.ID(), sandbox.StatusMember)
+	w.channel.AddMember(w.kol.ID(), sandbox.StatusCreator)
+
+	if err := w.channel.SetBotStatus(env.ctx, w.kol, sandbox.StatusMember); err != nil {
+		t.Fatal(err)
+	}
+	env.waitFor("the KOL told", func() bool {
+		return strings.Contains(w.kol.LastBotMessage().Body(), "Бот больше не может публиковать в канале «Канал»")
+	})
+	if ans, err := follower.Press(env.ctx, post, buy); err != nil || !strings.Contains(ans.Text, "Лот на паузе") {
+		t.Fatalf("a tap on a paused lot: %+v, %v", ans, err)
+	}
+	if err := w.channel.SetBotStatus(env.ctx, w.kol, sandbox.StatusAdministrator); err != nil {
+		t.Fatal(err)
+	}
+	env.waitFor("the KOL told again", func() bool {
+		return strings.Contains(w.kol.LastBotMessage().Body(), "Бот снова может публиковать")
+	})
+	if ans, err := follower.Press(env.ctx, post, buy); err != nil || !strings.Contains(ans.Text, "Забронировано") {
+		t.Fatalf("a tap once the rights are back: %+v, %v", ans, err)
 	}
 }

@@ -168,6 +168,8 @@ func (b *Feature) tap(ctx context.Context, q *telego.CallbackQuery, id core.LotI
 		return alert("drop_not_started"), nil
 	case live.TapEnded:
 		return alert("drop_ended"), nil
+	case live.TapPaused:
+		return alert("drop_paused"), nil
 	}
 	return alert("drop_err_lot"), nil
 }

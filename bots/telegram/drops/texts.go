@@ -17,6 +17,7 @@ func texts() map[string]telegram.Text {
 		"drop_sold_out":     {RU: "Всё разобрали 😔 Если бронь не оплатят, товар вернётся в лот.", EN: "Sold out 😔 If a reservation goes unpaid, the unit comes back to the lot."},
 		"drop_not_started":  {RU: "Лот ещё не начался.", EN: "The lot has not started yet."},
 		"drop_ended":        {RU: "Лот завершён.", EN: "The lot has ended."},
+		"drop_paused":       {RU: "Лот на паузе: продажи скоро продолжатся.", EN: "The lot is paused: sales resume shortly."},
 		"drop_nothing_held": {RU: "У вас нет действующих броней в этом лоте: они оплачены или истекли.", EN: "You hold nothing in this lot now: it was paid or it expired."},
 
 		// The lot's post in the channel.
@@ -123,7 +124,7 @@ func texts() map[string]telegram.Text {
 
 		// The channel.
 		"drop_channel_connected": {RU: "📺 Канал «%s» подключён. Теперь можно планировать эфиры: /kol", EN: "📺 The channel %s is connected. You can schedule sessions now: /kol"},
-		"drop_channel_lost":      {RU: "⚠️ Бот больше не может публиковать в канале «%s»: лоты там не обновятся. Верните боту права администратора с публикацией сообщений.", EN: "⚠️ The bot can no longer post in %s: its lots there will not update. Make the bot an administrator that may post messages again."},
+		"drop_channel_lost":      {RU: "⚠️ Бот больше не может публиковать в канале «%s»: лоты там на паузе, покупки не принимаются. Верните боту права администратора с публикацией сообщений — продажи продолжатся.", EN: "⚠️ The bot can no longer post in %s: its lots there are paused and take no purchases. Make the bot an administrator that may post messages again, and sales resume."},
 		"drop_channel_back":      {RU: "✅ Бот снова может публиковать в канале «%s».", EN: "✅ The bot can post in %s again."},
 		"drop_channel_not_kol":   {RU: "Бот добавлен в канал «%s», но вы пока не блогер ни одного магазина. Попросите продавца прислать приглашение — и добавьте бота снова.", EN: "The bot was added to %s, but you are not a KOL of any shop yet. Ask a seller for an invitation, then add the bot again."},
 		"drop_channel_not_admin": {RU: "Подключить канал «%s» может только его администратор.", EN: "Only an administrator of %s can connect it."},

@@ -355,13 +355,15 @@ func (s *Store) Allocate(ctx context.Context, a live.Allocation, actor core.User
 }
 
 const lotColumns = `id, session_id, variant_id, price, currency, quantity, remaining, per_buyer_limit,
-	hold_seconds, status, starts_at, ends_at, extended, post_message_id, taps`
+	hold_seconds, status, starts_at, ends_at, extended, post_message_id, taps,
+	NOT coalesce((SELECT c.can_post FROM live_sessions s JOIN live_channels c ON c.chat_id = s.channel_id
+		WHERE s.id = lots.session_id), true)`
 
 func scanLot(row pgx.Row) (live.Lot, error) {
 	var l live.Lot
 	var hold int
 	err := row.Scan(&l.ID, &l.Session, &l.Variant, &l.Price.Amount, &l.Price.Currency, &l.Quantity, &l.Remaining,
-		&l.PerBuyer, &hold, &l.Status, &l.StartsAt, &l.EndsAt, &l.Extended, &l.Post, &l.Taps)
+		&l.PerBuyer, &hold, &l.Status, &l.StartsAt, &l.EndsAt, &l.Extended, &l.Post, &l.Taps, &l.Paused)
 	l.Hold = time.Duration(hold) * time.Second
 	return l, err
 }
