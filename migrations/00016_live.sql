@@ -131,6 +131,20 @@ CREATE TABLE lot_claims (
 CREATE INDEX lot_claims_buyer ON lot_claims (lot_id, buyer_id) WHERE status <> 'released';
 CREATE INDEX lot_claims_held ON lot_claims (held_until) WHERE status = 'held';
 
+-- What a seller paid a KOL of the commission their sessions earned, by currency:
+-- the commission itself is derived from the paid orders of their lots (see
+-- livestore.Earnings), so a refund takes it back by itself.
+CREATE TABLE kol_payouts (
+    id          bigserial PRIMARY KEY,
+    shop_id     bigint NOT NULL REFERENCES shops (id),
+    kol_id      bigint NOT NULL REFERENCES users (id),
+    currency    text NOT NULL,
+    amount      bigint NOT NULL CHECK (amount > 0),
+    paid_by     bigint NOT NULL REFERENCES users (id),
+    paid_at     timestamptz NOT NULL
+);
+CREATE INDEX kol_payouts_link ON kol_payouts (shop_id, kol_id);
+
 -- An order made of a claim names its lot: the drop it is attributed to.
 ALTER TABLE orders ADD COLUMN lot_id bigint REFERENCES lots (id);
 CREATE INDEX orders_lot ON orders (lot_id) WHERE lot_id IS NOT NULL;
@@ -141,4 +155,4 @@ ALTER TABLE orders ADD COLUMN invoice_sending_until timestamptz;
 -- +goose Down
 ALTER TABLE orders DROP COLUMN invoice_sending_until;
 ALTER TABLE orders DROP COLUMN lot_id;
-DROP TABLE lot_claims, lots, live_allocations, live_rsvps, live_sessions, live_channels, kol_invites, kol_links;
+DROP TABLE kol_payouts, lot_claims, lots, live_allocations, live_rsvps, live_sessions, live_channels, kol_invites, kol_links;

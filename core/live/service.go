@@ -18,6 +18,7 @@ import (
 // with the rows they are given locked.
 type Store interface {
 	shop.Roles
+	payoutStore
 
 	// CreateInvite records an invitation.
 	CreateInvite(ctx context.Context, inv Invite, now time.Time) error

@@ -227,6 +227,17 @@ func TestDrops_EndToEnd(t *testing.T) {
 	if onHand, reserved := env.stock(candle.Variants[0].ID); onHand != 9 || reserved != 2 {
 		t.Errorf("stock %d on hand, %d reserved; want 9 and Oleg's 2", onHand, reserved)
 	}
+
+	// Anna's order earned the KOL 15 % of 990 ⭐: the seller sees it owed and pays it.
+	env.send(kol, "/kol")
+	env.wantBody(kol, "💰 Лавка свечей: заказов 1 · комиссия 148\u00a0⭐ · выплачено 0\u00a0⭐ · к выплате 148\u00a0⭐")
+	env.send(seller, "/admin")
+	env.press(seller, env.lastBot(seller), "🎥 Блогеры и дропы")
+	screen := env.wantBody(seller, "к выплате 148\u00a0⭐")
+	if ans := env.press(seller, screen, "💸 Марина: выплачено 148\u00a0⭐"); ans.Text != "" && ans.ShowAlert {
+		t.Fatalf("the payout: %+v", ans)
+	}
+	env.wantBody(seller, "✅ Выплата 148\u00a0⭐ блогеру Марина отмечена.", "к выплате 0\u00a0⭐")
 	env.noErrorsLogged()
 }
 

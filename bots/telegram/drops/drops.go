@@ -92,6 +92,7 @@ var errorKeys = []struct {
 	{live.ErrLotDuration, "drop_err_duration"},
 	{live.ErrClaimReleased, "drop_err_claim_released"},
 	{live.ErrSessionOver, "drop_err_session_over"},
+	{live.ErrPayout, "drop_err_payout"},
 }
 
 // errText explains err in lang.

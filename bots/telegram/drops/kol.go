@@ -27,6 +27,7 @@ const (
 	verbKOLInvite   = "aki"                  // aki:<shop>: invite a KOL (the commission conversation)
 	verbShopSession = "aks"                  // aks:<session>: a session's allocations, for the seller
 	verbAllocate    = "aka"                  // aka:<session>: allocate a product (conversation)
+	verbPayout      = "akp"                  // akp:<shop>:<kol>:<currency>:<amount>: mark what is owed paid
 
 	verbKOLMenu    = "km"  // km: the KOL's menu
 	verbKOLNew     = "kn"  // kn: schedule a session (conversation)
@@ -72,6 +73,7 @@ func (b *Feature) kolRoutes(r *telegram.Router) {
 		verbKOLInvite:   b.k.ForOwner(b.onInvite),
 		verbShopSession: b.onShopSession,
 		verbAllocate:    b.onAllocate,
+		verbPayout:      b.onPayout,
 		verbKOLMenu:     b.onKOLMenu,
 		verbKOLNew:      b.onKOLNew,
 		verbKOLSession:  b.onKOLSession,
@@ -92,19 +94,43 @@ func (b *Feature) kolRoutes(r *telegram.Router) {
 
 // onShopKOLs shows a shop's KOLs and their sessions to its staff.
 func (b *Feature) onShopKOLs(ctx context.Context, r *telegram.Request, shop catalog.Shop, role catalog.Role) error {
+	return b.showShopKOLs(ctx, r, shop, role, "")
+}
+
+// showShopKOLs shows a shop's KOLs, what they are owed, and their sessions.
+func (b *Feature) showShopKOLs(ctx context.Context, r *telegram.Request, shop catalog.Shop, role catalog.Role, notice string) error {
 	links, sessions, err := b.live.ShopKOLs(ctx, r.UserID(), shop.ID, menuSessions)
+	if err != nil {
+		return err
+	}
+	earnings, err := b.live.ShopEarnings(ctx, r.UserID(), shop.ID)
 	if err != nil {
 		return err
 	}
 	lang := r.Lang
 	lines := []string{b.k.T(lang, "drop_shop_kols", shop.Name)}
+	if notice != "" {
+		lines = append([]string{notice, ""}, lines...)
+	}
+	k := &telegram.Keyboard{}
 	for _, l := range links {
-		lines = append(lines, b.k.T(lang, "drop_kol_line", b.k.UserLabel(ctx, l.KOL), telegram.HTML(rate(l.Commission))))
+		name := b.k.UserLabel(ctx, l.KOL)
+		lines = append(lines, b.k.T(lang, "drop_kol_line", name, telegram.HTML(rate(l.Commission))))
+		for _, e := range earnings {
+			if e.KOL != l.KOL {
+				continue
+			}
+			lines = append(lines, b.k.T(lang, "drop_kol_earned", e.Orders, telegram.FormatMoney(lang, e.Accrued),
+				telegram.FormatMoney(lang, e.PaidOut), telegram.FormatMoney(lang, e.Owed())))
+			if owed := e.Owed(); owed.Amount > 0 && role == catalog.RoleOwner {
+				k.Row(telegram.Button(b.k.Label(lang, "drop_btn_payout", name, telegram.FormatMoney(lang, owed)),
+					verbPayout, int64(shop.ID), int64(l.KOL), string(owed.Currency), owed.Amount))
+			}
+		}
 	}
 	if len(links) == 0 {
 		lines = append(lines, b.k.T(lang, "drop_no_kols"))
 	}
-	k := &telegram.Keyboard{}
 	for _, s := range sessions {
 		k.Row(telegram.Button(b.sessionLabel(lang, s), verbShopSession, int64(s.ID)))
 	}
@@ -113,6 +139,29 @@ func (b *Feature) onShopKOLs(ctx context.Context, r *telegram.Request, shop cata
 	}
 	k.Row(telegram.Button(b.k.Label(lang, "btn_back"), telegram.VerbAdminMenu, int64(shop.ID)))
 	return b.k.Show(ctx, r, telegram.View{Text: strings.Join(lines, "\n"), Keyboard: k.Markup()})
+}
+
+// onPayout records that the shop's owner paid a KOL what was owed.
+func (b *Feature) onPayout(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+	if err := d.Want(4); err != nil {
+		return telegram.ErrStaleButton
+	}
+	shopID, _ := d.Int(0)
+	kol, _ := d.Int(1)
+	amount, err := d.Int(3)
+	if err != nil {
+		return telegram.ErrStaleButton
+	}
+	shop, role, err := b.k.StaffShop(ctx, r, core.ShopID(shopID))
+	if err != nil {
+		return err
+	}
+	paid := core.Money{Amount: amount, Currency: core.Currency(d.Str(2))}
+	if _, err := b.live.Payout(ctx, r.UserID(), shop.ID, core.UserID(kol), paid); err != nil {
+		return b.tell(ctx, r, err)
+	}
+	notice := b.k.T(r.Lang, "drop_paid_out", telegram.FormatMoney(r.Lang, paid), b.k.UserLabel(ctx, core.UserID(kol)))
+	return b.showShopKOLs(ctx, r, shop, role, notice)
 }
 
 // rate writes a commission as people read it: "15 %", "12,5 %".
@@ -478,6 +527,18 @@ func (b *Feature) showKOLMenu(ctx context.Context, r *telegram.Request) error {
 		k.Row(telegram.Button(b.sessionLabel(lang, s), verbKOLSession, int64(s.ID)))
 	}
 	k.Row(telegram.Button(b.k.Label(lang, "drop_btn_new_session"), verbKOLNew))
+	earnings, err := b.live.Earnings(ctx, r.UserID())
+	if err != nil {
+		return err
+	}
+	for _, e := range earnings {
+		name := "#" + strconv.FormatInt(int64(e.Shop), 10)
+		if shop, err := b.catalog.Shop(ctx, e.Shop); err == nil {
+			name = shop.Name
+		}
+		lines = append(lines, b.k.T(lang, "drop_kol_earning", name, e.Orders, telegram.FormatMoney(lang, e.Accrued),
+			telegram.FormatMoney(lang, e.PaidOut), telegram.FormatMoney(lang, e.Owed())))
+	}
 	lines = append(lines, b.k.T(lang, "drop_kol_connect_hint", b.username()))
 	return b.k.Show(ctx, r, telegram.View{Text: strings.Join(lines, "\n"), Keyboard: k.Markup()})
 }

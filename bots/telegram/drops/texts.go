@@ -31,9 +31,19 @@ func texts() map[string]telegram.Text {
 		"drop_btn_buy":        {RU: "🛒 Купить за %s", EN: "🛒 Buy for %s"},
 
 		// The seller's screens.
-		"adm_btn_kols":               {RU: "🎥 Блогеры и дропы", EN: "🎥 KOLs and drops"},
-		"drop_shop_kols":             {RU: "🎥 <b>Блогеры «%s»</b>\n\nБлогер продаёт ваши товары в своём канале в прямом эфире и получает комиссию с оплаченных заказов.\n", EN: "🎥 <b>KOLs of %s</b>\n\nA KOL sells your products live in their channel and earns a commission on the paid orders.\n"},
-		"drop_kol_line":              {RU: "• %s — %s", EN: "• %s: %s"},
+		"adm_btn_kols":   {RU: "🎥 Блогеры и дропы", EN: "🎥 KOLs and drops"},
+		"drop_shop_kols": {RU: "🎥 <b>Блогеры «%s»</b>\n\nБлогер продаёт ваши товары в своём канале в прямом эфире и получает комиссию с оплаченных заказов.\n", EN: "🎥 <b>KOLs of %s</b>\n\nA KOL sells your products live in their channel and earns a commission on the paid orders.\n"},
+		"drop_kol_line":  {RU: "• %s — %s", EN: "• %s: %s"},
+		"drop_kol_earned": {
+			RU: "  заказов: %d · комиссия %s · выплачено %s · к выплате <b>%s</b>",
+			EN: "  orders: %d · commission %s · paid out %s · owed <b>%s</b>",
+		},
+		"drop_btn_payout": {RU: "💸 %s: выплачено %s", EN: "💸 %s: paid %s"},
+		"drop_paid_out":   {RU: "✅ Выплата %s блогеру %s отмечена.", EN: "✅ The payout of %s to %s is recorded."},
+		"drop_kol_earning": {
+			RU: "💰 %s: заказов %d · комиссия %s · выплачено %s · к выплате %s",
+			EN: "💰 %s: %d orders · commission %s · paid out %s · owed %s",
+		},
 		"drop_no_kols":               {RU: "Пока ни одного блогера.", EN: "No KOLs yet."},
 		"drop_btn_invite":            {RU: "➕ Пригласить блогера", EN: "➕ Invite a KOL"},
 		"drop_btn_session_scheduled": {RU: "🗓 %s · %s", EN: "🗓 %s · %s"},
@@ -176,5 +186,6 @@ func texts() map[string]telegram.Text {
 		"drop_err_duration":          {RU: "Лот длится от 1 минуты до 2 часов.", EN: "A lot lasts from 1 minute to 2 hours."},
 		"drop_err_claim_released":    {RU: "Бронь истекла.", EN: "The reservation has expired."},
 		"drop_err_session_over":      {RU: "Этот эфир уже прошёл.", EN: "This session is over."},
+		"drop_err_payout":            {RU: "Выплата — больше нуля и не больше долга.", EN: "A payout is more than zero and at most what is owed."},
 	}
 }

@@ -832,3 +832,119 @@ func (s *Store) Channels(ctx context.Context, kol core.UserID) ([]live.Channel, 
 		return c, r.Scan(&c.Chat, &c.Title, &c.Username, &c.CanPost)
 	})
 }
+
+// paidStatuses are the statuses of an order whose money is kept: its KOL's
+// commission counts (a refund or a cancellation after payment takes it back).
+var paidStatuses = []string{"paid", "shipped", "ready_for_pickup", "completed"}
+
+// earningsSQL computes the earnings by shop, KOL and currency from the paid
+// orders of lots and the payouts; $1 a shop or 0, $2 a KOL or 0, $3 the paid
+// statuses, $4 a currency or ”.
+const earningsSQL = `
+	WITH paid AS (
+		SELECT s.shop_id, s.kol_id, o.currency, o.items_total,
+			(o.items_total * s.commission_bp) / 10000 AS commission
+		FROM orders o JOIN lots l ON l.id = o.lot_id JOIN live_sessions s ON s.id = l.session_id
+		WHERE o.status = ANY($3::text[]) AND ($1::bigint = 0 OR s.shop_id = $1::bigint)
+			AND ($2::bigint = 0 OR s.kol_id = $2::bigint) AND ($4::text = '' OR o.currency = $4::text)
+	), acc AS (
+		SELECT shop_id, kol_id, currency, count(*) AS orders, sum(items_total) AS revenue, sum(commission) AS accrued
+		FROM paid GROUP BY shop_id, kol_id, currency
+	), payouts AS (
+		SELECT shop_id, kol_id, currency, sum(amount) AS paid_out FROM kol_payouts
+		WHERE ($1::bigint = 0 OR shop_id = $1::bigint) AND ($2::bigint = 0 OR kol_id = $2::bigint)
+			AND ($4::text = '' OR currency = $4::text)
+		GROUP BY shop_id, kol_id, currency
+	)
+	SELECT shop_id, kol_id, currency, coalesce(orders, 0), coalesce(revenue, 0)::bigint,
+		coalesce(accrued, 0)::bigint, coalesce(paid_out, 0)::bigint
+	FROM acc FULL JOIN payouts USING (shop_id, kol_id, currency)
+	ORDER BY shop_id, kol_id, currency`
+
+func earnings(ctx context.Context, q store.Querier, id core.ShopID, kol core.UserID, cur core.Currency) ([]live.Earning, error) {
+	rows, err := q.Query(ctx, earningsSQL, id, kol, paidStatuses, string(cur))
+	if err != nil {
+		return nil, fmt.Errorf("earnings: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (live.Earning, error) {
+		var e live.Earning
+		err := r.Scan(&e.Shop, &e.KOL, &e.Currency, &e.Orders, &e.Revenue.Amount, &e.Accrued.Amount, &e.PaidOut.Amount)
+		e.Revenue.Currency, e.Accrued.Currency, e.PaidOut.Currency = e.Currency, e.Currency, e.Currency
+		return e, err
+	})
+}
+
+// Earnings implements live.Store.
+func (s *Store) Earnings(ctx context.Context, id core.ShopID, kol core.UserID) ([]live.Earning, error) {
+	return earnings(ctx, s.pool, id, kol, "")
+}
+
+// SessionEarnings implements live.Store.
+func (s *Store) SessionEarnings(ctx context.Context, kol core.UserID, limit int) ([]live.SessionEarning, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT `+sessionColumnsOf("s")+`, count(o.id),
+			coalesce(sum(o.items_total), 0)::bigint, coalesce(sum((o.items_total * s.commission_bp) / 10000), 0)::bigint
+		FROM live_sessions s
+		LEFT JOIN lots l ON l.session_id = s.id
+		LEFT JOIN orders o ON o.lot_id = l.id AND o.status = ANY($3)
+		WHERE s.kol_id = $1
+		GROUP BY s.id ORDER BY s.starts_at DESC, s.id DESC LIMIT $2`, kol, limit, paidStatuses)
+	if err != nil {
+		return nil, fmt.Errorf("session earnings of KOL %d: %w", kol, err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (live.SessionEarning, error) {
+		var e live.SessionEarning
+		var reminders []int32
+		sess := &e.Session
+		err := r.Scan(&sess.ID, &sess.Shop, &sess.KOL, &sess.Channel, &sess.Title, &sess.StreamURL, &sess.StartsAt, &sess.Status,
+			&sess.Currency, &sess.Commission, &sess.OpenedAt, &sess.EndedAt, &reminders, &sess.Announcement,
+			&e.Orders, &e.Revenue.Amount, &e.Accrued.Amount)
+		sess.OpenedAt, sess.EndedAt = unepoch(sess.OpenedAt), unepoch(sess.EndedAt)
+		for _, rm := range reminders {
+			sess.Reminders = append(sess.Reminders, time.Duration(rm)*time.Second)
+		}
+		e.Currency = sess.Currency
+		e.Revenue.Currency, e.Accrued.Currency = e.Currency, e.Currency
+		return e, err
+	})
+}
+
+// sessionColumnsOf is sessionColumns of the table aliased alias.
+func sessionColumnsOf(alias string) string {
+	return alias + `.id, ` + alias + `.shop_id, ` + alias + `.kol_id, ` + alias + `.channel_id, ` + alias + `.title, ` +
+		alias + `.stream_url, ` + alias + `.starts_at, ` + alias + `.status, ` + alias + `.currency, ` + alias + `.commission_bp, ` +
+		`coalesce(` + alias + `.opened_at, 'epoch'), coalesce(` + alias + `.ended_at, 'epoch'), ` + alias + `.reminders, ` +
+		alias + `.announce_message_id`
+}
+
+// RecordPayout implements live.Store.
+func (s *Store) RecordPayout(ctx context.Context, id core.ShopID, kol core.UserID, amount core.Money, by core.UserID, at time.Time, check func(live.Earning) error) (live.Earning, error) {
+	var out live.Earning
+	err := store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		// One payout of a link at a time: the check sees the last one.
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM kol_links WHERE shop_id = $1 AND kol_id = $2 FOR UPDATE`, id, kol); err != nil {
+			return err
+		}
+		es, err := earnings(ctx, tx, id, kol, amount.Currency)
+		if err != nil {
+			return err
+		}
+		e := live.Earning{Shop: id, KOL: kol, Currency: amount.Currency,
+			Revenue: core.Money{Currency: amount.Currency}, Accrued: core.Money{Currency: amount.Currency}, PaidOut: core.Money{Currency: amount.Currency}}
+		if len(es) == 1 {
+			e = es[0]
+		}
+		if err := check(e); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO kol_payouts (shop_id, kol_id, currency, amount, paid_by, paid_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+			id, kol, amount.Currency, amount.Amount, by, at); err != nil {
+			return err
+		}
+		e.PaidOut.Amount += amount.Amount
+		out = e
+		return nil
+	})
+	return out, err
+}

@@ -450,6 +450,34 @@ func TestService_OrderClaim(t *testing.T) {
 		if n := b.count(t, `SELECT on_hand FROM variants WHERE id = $1`, b.variant); n != 99 {
 			t.Errorf("on hand %d, want 99", n)
 		}
+
+		// The KOL earns 15 % of 990, rounded down; the seller owes it and pays part.
+		es, err := b.svc.Earnings(b.ctx, kol)
+		if err != nil || len(es) != 1 || es[0].Orders != 1 || es[0].Revenue.Amount != 990 || es[0].Accrued.Amount != 148 || es[0].Currency != core.Stars {
+			t.Fatalf("earnings %+v, %v", es, err)
+		}
+		if _, err := b.svc.ShopEarnings(b.ctx, kol, b.shop); !errors.Is(err, shop.ErrNotStaff) {
+			t.Errorf("the KOL read the shop's earnings: %v", err)
+		}
+		_, err = b.svc.Payout(b.ctx, seller, b.shop, kol, core.Money{Amount: 149, Currency: core.Stars})
+		wantErr(t, err, live.ErrPayout)
+		e, err := b.svc.Payout(b.ctx, seller, b.shop, kol, core.Money{Amount: 100, Currency: core.Stars})
+		if err != nil || e.Owed().Amount != 48 {
+			t.Fatalf("payout: %+v, %v", e, err)
+		}
+		if es, _ := b.svc.ShopEarnings(b.ctx, seller, b.shop); len(es) != 1 || es[0].Owed().Amount != 48 || es[0].PaidOut.Amount != 100 {
+			t.Errorf("the shop's view %+v", es)
+		}
+		if ss, err := b.svc.SessionEarnings(b.ctx, kol, 5); err != nil || len(ss) != 1 || ss[0].Orders != 1 || ss[0].Accrued.Amount != 148 {
+			t.Errorf("session earnings %+v, %v", ss, err)
+		}
+		// A refund takes the commission back: the KOL now owes what was paid out.
+		if _, err := b.pool.Exec(b.ctx, `UPDATE orders SET status = 'refunded' WHERE id = $1`, o.ID); err != nil {
+			t.Fatal(err)
+		}
+		if es, _ := b.svc.Earnings(b.ctx, kol); len(es) != 1 || es[0].Accrued.Amount != 0 || es[0].Owed().Amount != -100 {
+			t.Errorf("earnings after the refund %+v", es)
+		}
 	})
 }
 
