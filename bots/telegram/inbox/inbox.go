@@ -397,6 +397,11 @@ func (i *Inbox) Receive(ctx context.Context, u telego.Update) error {
 	return nil
 }
 
+// acquireFloor is the least time a drain waits for the chat's lease: with the
+// short leases of tests (150 ms), a third of one is less than a loaded machine
+// takes to answer, and the update would wait for the sweeper.
+const acquireFloor = 2 * time.Second
+
 // drain handles the chat's pending updates in order while it holds the chat's lease,
 // and returns when none is left, when another replica holds the lease, when an update
 // fails (the sweeper retries it), or when ctx ends (after the update in progress).
@@ -413,7 +418,9 @@ func (i *Inbox) drain(ctx context.Context, chat int64) {
 		// Not cut short by the end of ctx: a query cancelled while under way may still
 		// take the lease, after a release sent at once has found nothing to free, and
 		// the chat would then wait LeaseTTL for every replica.
-		actx, cancel := context.WithTimeout(bg, i.opt.LeaseTTL/3)
+		// Bounded by a third of the lease, but not below acquireFloor: a loaded
+		// database answering a little late is not a failure.
+		actx, cancel := context.WithTimeout(bg, max(i.opt.LeaseTTL/3, acquireFloor))
 		ok, err := i.store.AcquireLease(actx, chat, i.opt.Holder, i.opt.LeaseTTL)
 		cancel()
 		if err != nil {

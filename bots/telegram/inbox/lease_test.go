@@ -233,7 +233,11 @@ func TestInbox_LeaseLostWhileHandling(t *testing.T) {
 
 			done := make(chan error, 1)
 			go func() { done <- in.Receive(context.Background(), decode(t, messageJSON(1, 4))) }()
-			<-started
+			select {
+			case <-started:
+			case err := <-done:
+				t.Fatalf("Receive returned before the handler ran: %v", err)
+			}
 			switch how {
 			case "TakenOver":
 				if _, err := b.pool.Exec(context.Background(),
