@@ -60,6 +60,8 @@ CREATE TABLE live_sessions (
     reminders      integer[] NOT NULL DEFAULT '{86400,900,0}',
     -- The session's announcement in the channel, once posted.
     announce_message_id bigint NOT NULL DEFAULT 0,
+    -- When the session's report went to its KOL and the shop (live:report).
+    reported_at    timestamptz,
     created_at     timestamptz NOT NULL
 );
 CREATE INDEX live_sessions_kol ON live_sessions (kol_id, starts_at DESC);

@@ -26,6 +26,7 @@ import (
 var liveRoutes = map[string]route{
 	live.JobAnnounce:   {queue: QueueDefault, retention: 24 * time.Hour},
 	live.JobRemind:     {queue: QueueDefault, retention: 24 * time.Hour},
+	live.JobReport:     {queue: QueueDefault, retention: 24 * time.Hour},
 	live.JobClaim:      {queue: QueueCritical, retention: 24 * time.Hour},
 	live.JobLotPost:    {queue: QueueCritical},
 	order.JobHeldEnded: {queue: QueueCritical, retention: 24 * time.Hour},
@@ -48,6 +49,10 @@ type Live interface {
 	RSVPs(ctx context.Context, id live.SessionID, after core.UserID, limit int) ([]core.UserID, error)
 	// SetAnnouncement records the session's post in its channel.
 	SetAnnouncement(ctx context.Context, id live.SessionID, messageID int64) error
+	// Report returns what a session did; MarkReported records that its report
+	// went (false: it had).
+	Report(ctx context.Context, id live.SessionID) (live.Report, error)
+	MarkReported(ctx context.Context, id live.SessionID) (bool, error)
 }
 
 // LiveBot is what the tasks of live drops need of the bot.
@@ -72,6 +77,9 @@ type LiveBot interface {
 	// ReminderMessage composes the reminder of a session to a follower who
 	// asked, before its start (0: it starts now).
 	ReminderMessage(ctx context.Context, s live.Session, to core.UserID, before time.Duration) (core.Message, error)
+	// SendReport sends a session's report (its figures and a chart) to its KOL
+	// and the shop's owners: calls of its own, a photo uploaded.
+	SendReport(ctx context.Context, r live.Report) error
 }
 
 // LiveDeps are what the tasks of live drops need; nil fields make their tasks
@@ -91,6 +99,32 @@ func (w *Workers) registerLive(mux *asynq.ServeMux) {
 	mux.HandleFunc(order.JobHeldEnded, w.HandleHeldEnded)
 	mux.HandleFunc(live.JobAnnounce, w.HandleAnnounce)
 	mux.HandleFunc(live.JobRemind, w.HandleLiveRemind)
+	mux.HandleFunc(live.JobReport, w.HandleLiveReport)
+}
+
+// HandleLiveReport sends a session's report once it ended (live.JobReport), and
+// records that it went: a task run again after that sends nothing. (One that
+// dies between the two sends it again.)
+func (w *Workers) HandleLiveReport(ctx context.Context, t *asynq.Task) error {
+	var p live.SessionJob
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.Session == 0 {
+		return badPayload(t.Type(), err)
+	}
+	if err := w.liveWired(); err != nil {
+		return err
+	}
+	r, err := w.live.Live.Report(ctx, p.Session)
+	if err != nil {
+		return classify(err)
+	}
+	if r.Session.Status != live.SessionEnded || r.Session.Reported {
+		return nil
+	}
+	if err := w.live.Bot.SendReport(ctx, r); err != nil {
+		return classify(fmt.Errorf("report of session %d: %w", p.Session, err))
+	}
+	_, err = w.live.Live.MarkReported(ctx, p.Session)
+	return classify(err)
 }
 
 // HandleAnnounce posts a session's announcement in its channel, once

@@ -30,6 +30,7 @@ type liveBot struct {
 	orders   *order.Service
 	mu       sync.Mutex
 	posts    []core.LotID
+	reports  []live.Report
 	edits    []core.LotID
 	invoices []core.OrderID
 }
@@ -46,6 +47,13 @@ func (lb *liveBot) PostLot(ctx context.Context, l live.Lot) (int64, error) {
 	defer lb.mu.Unlock()
 	lb.posts = append(lb.posts, l.ID)
 	return 501, nil
+}
+
+func (lb *liveBot) SendReport(ctx context.Context, r live.Report) error {
+	lb.mu.Lock()
+	defer lb.mu.Unlock()
+	lb.reports = append(lb.reports, r)
+	return nil
 }
 
 func (lb *liveBot) Announce(ctx context.Context, s live.Session) (int64, error) { return 777, nil }
@@ -261,5 +269,40 @@ func TestLive_Remind(t *testing.T) {
 		if s.NextProcessAt.Before(due) {
 			t.Errorf("a reminder due at %v is queued for %v: early", due, s.NextProcessAt)
 		}
+	}
+}
+
+// An ended session's report goes once, with its figures: the reservation and
+// the paid order of its lot.
+func TestLive_Report(t *testing.T) {
+	t.Parallel()
+	b := setupLive(t)
+	b.tap(t, 10, "t1")
+	if err := b.w.HandleLiveClaim(b.ctx, liveTask(t, live.JobClaim, live.ClaimJob{Lot: b.lot.ID, Taps: []string{"t1"}})); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := b.live.Claim(b.ctx, b.lot.ID, "t1")
+	if _, _, err := b.orders.RecordPayment(b.ctx, order.Payment{OrderID: c.Order, BuyerID: 10, TelegramChargeID: "ch", Total: core.Money{Amount: 90, Currency: core.Stars}}); err != nil {
+		t.Fatal(err)
+	}
+	task := liveTask(t, live.JobReport, live.SessionJob{Session: b.lot.Session})
+	if err := b.w.HandleLiveReport(b.ctx, task); err != nil || len(b.bot.reports) != 0 {
+		t.Fatalf("a report of a session still live: %v, %d sent", err, len(b.bot.reports))
+	}
+	if _, err := b.live.End(b.ctx, 2, b.lot.Session); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := b.w.HandleLiveReport(b.ctx, task); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(b.bot.reports) != 1 {
+		t.Fatalf("%d reports sent, want 1", len(b.bot.reports))
+	}
+	r := b.bot.reports[0]
+	if r.Reservations != 1 || r.PaidOrders != 1 || r.Revenue.Amount != 90 || r.Commission.Amount != 9 || r.Buyers != 1 ||
+		len(r.Lots) != 1 || r.Lots[0].PerMinute[0] != 1 || r.Conversion() != 100 {
+		t.Errorf("report %+v", r)
 	}
 }

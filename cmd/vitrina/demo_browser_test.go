@@ -166,10 +166,23 @@ func TestDemo_Browser(t *testing.T) {
 	browserDrop(t, b, demoPersona(t, "Аня"))
 }
 
-// openChat opens a chat of the persona the page shows, from the chat list.
+// openChat opens a chat of the persona the page shows, from the chat list. The list
+// is redrawn live (a new message moves a chat up), so the clicked node can be gone:
+// the click is tried again then, as in switchPersona.
 func (b *browser) openChat(step string, persona, chat int64) {
 	b.t.Helper()
-	b.run(step, chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-testid="chat"][data-chat-id="%d"]`, chat))))
+	click := chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-testid="chat"][data-chat-id="%d"]`, chat)))
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := context.WithTimeout(b.ctx, browserStepTimeout)
+		err := chromedp.Do(ctx, click)
+		cancel()
+		if err == nil {
+			break
+		}
+		if attempt == 3 || !strings.Contains(err.Error(), "Could not find node") {
+			b.fail(step, err)
+		}
+	}
 	b.waitChat(persona, chat)
 }
 

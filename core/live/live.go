@@ -99,6 +99,8 @@ type Session struct {
 	Reminders []time.Duration
 	// Announcement is the session's post in the channel; 0 until posted.
 	Announcement int64
+	// Reported: its report went (live:report).
+	Reported bool
 }
 
 // DefaultReminders remind a day before, a quarter of an hour before, and at the

@@ -19,6 +19,7 @@ import (
 type Store interface {
 	shop.Roles
 	payoutStore
+	reportStore
 
 	// CreateInvite records an invitation.
 	CreateInvite(ctx context.Context, inv Invite, now time.Time) error

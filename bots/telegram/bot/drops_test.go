@@ -238,6 +238,29 @@ func TestDrops_EndToEnd(t *testing.T) {
 		t.Fatalf("the payout: %+v", ans)
 	}
 	env.wantBody(seller, "✅ Выплата 148\u00a0⭐ блогеру Марина отмечена.", "к выплате 0\u00a0⭐")
+
+	// The report (the workers' live:report): the figures and the chart, to the
+	// KOL and to the shop's owner.
+	r, err := env.live.Report(env.ctx, lot.Session)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := env.bot.Drops.SendReport(env.ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []*sandbox.User{kol, seller} {
+		msgs := u.Messages()
+		chart, text := msgs[len(msgs)-1], msgs[len(msgs)-2]
+		for _, want := range []string{"Итоги эфира «Вечерний дроп свечей»", "Броней: 3, оплачено: 1 (конверсия 33 %)",
+			"Выручка: 990\u00a0⭐, комиссия блогера: 148\u00a0⭐", "забронировано 3 из 3, оплачено 1, разобрали за"} {
+			if !strings.Contains(text.Body(), want) {
+				t.Errorf("%d's report %q lacks %q", u.ID(), text.Body(), want)
+			}
+		}
+		if chart.Photo == nil || !strings.Contains(chart.Body(), "Брони по минутам") {
+			t.Errorf("%d's chart %+v", u.ID(), chart)
+		}
+	}
 	env.noErrorsLogged()
 }
 

@@ -166,6 +166,20 @@ func texts() map[string]telegram.Text {
 		"drop_btn_to_channel": {RU: "📺 %s", EN: "📺 %s"},
 		"drop_btn_stream":     {RU: "🎥 Трансляция", EN: "🎥 The stream"},
 
+		// The report.
+		"drop_report":              {RU: "📊 <b>Итоги эфира «%s»</b>", EN: "📊 <b>How %s went</b>"},
+		"drop_report_rsvps":        {RU: "Просили напомнить: %d", EN: "Asked to be reminded: %d"},
+		"drop_report_taps":         {RU: "Нажатий «Купить»: %d, покупателей с бронью: %d", EN: "Taps on Buy: %d, buyers who reserved: %d"},
+		"drop_report_orders":       {RU: "Броней: %d, оплачено: %d (конверсия %d %%)", EN: "Reservations: %d, paid: %d (conversion %d %%)"},
+		"drop_report_money":        {RU: "Выручка: %s, комиссия блогера: %s", EN: "Revenue: %s, the KOL's commission: %s"},
+		"drop_report_lot":          {RU: "• %s — забронировано %d из %d, оплачено %d, %s", EN: "• %s: %d of %d reserved, %d paid, %s"},
+		"drop_report_sold_out":     {RU: "разобрали за %s", EN: "sold out in %s"},
+		"drop_report_not_sold_out": {RU: "не разобрали", EN: "not sold out"},
+		"drop_chart_title":         {RU: "Брони по минутам: %s", EN: "Reservations per minute: %s"},
+		"drop_chart_x":             {RU: "минута от начала лота", EN: "minute of the lot"},
+		"drop_chart_y":             {RU: "брони", EN: "reservations"},
+		"drop_chart_caption":       {RU: "📈 Брони по минутам каждого лота", EN: "📈 Reservations per minute of each lot"},
+
 		// Errors.
 		"drop_err_invite":            {RU: "Такого приглашения нет. Попросите продавца прислать новое.", EN: "There is no such invitation. Ask the seller for a new one."},
 		"drop_err_invite_used":       {RU: "Это приглашение уже использовано.", EN: "This invitation was used already."},

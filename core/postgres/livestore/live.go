@@ -152,13 +152,14 @@ func (s *Store) Channel(ctx context.Context, chat int64) (live.Channel, error) {
 }
 
 const sessionColumns = `id, shop_id, kol_id, channel_id, title, stream_url, starts_at, status, currency,
-	commission_bp, coalesce(opened_at, 'epoch'), coalesce(ended_at, 'epoch'), reminders, announce_message_id`
+	commission_bp, coalesce(opened_at, 'epoch'), coalesce(ended_at, 'epoch'), reminders, announce_message_id,
+	reported_at IS NOT NULL`
 
 func scanSession(row pgx.Row) (live.Session, error) {
 	var s live.Session
 	var reminders []int32
 	err := row.Scan(&s.ID, &s.Shop, &s.KOL, &s.Channel, &s.Title, &s.StreamURL, &s.StartsAt, &s.Status, &s.Currency,
-		&s.Commission, &s.OpenedAt, &s.EndedAt, &reminders, &s.Announcement)
+		&s.Commission, &s.OpenedAt, &s.EndedAt, &reminders, &s.Announcement, &s.Reported)
 	s.OpenedAt, s.EndedAt = unepoch(s.OpenedAt), unepoch(s.EndedAt)
 	for _, r := range reminders {
 		s.Reminders = append(s.Reminders, time.Duration(r)*time.Second)
@@ -543,8 +544,9 @@ func (s *Store) ClaimTaps(ctx context.Context, id live.LotID, taps []live.Tap,
 		}
 		write.Queue(`
 			INSERT INTO lot_claims (lot_id, buyer_id, tap_id, status, held_until, created_at)
-			SELECT $1, b, t, 'held', h, now() FROM unnest($2::bigint[], $3::text[], $4::timestamptz[]) AS x(b, t, h)`,
-			id, newBuyers, newTaps, until)
+			SELECT $1, b, t, 'held', h, h - $5::bigint * interval '1 microsecond'
+			FROM unnest($2::bigint[], $3::text[], $4::timestamptz[]) AS x(b, t, h)`,
+			id, newBuyers, newTaps, until, lot.Hold.Microseconds())
 		store.QueueJobs(write, []core.Job{claimJob(id, p.New), lotPostJob(id)})
 	}
 	write.Queue(`UPDATE lots SET remaining = $2, taps = taps + $3 WHERE id = $1`, id, p.Remaining, len(taps))
@@ -769,6 +771,13 @@ func (s *Store) EndSession(ctx context.Context, id live.SessionID, actor core.Us
 		if _, err := tx.Exec(ctx, `UPDATE live_allocations SET returned_at = $2 WHERE session_id = $1`, id, sess.EndedAt); err != nil {
 			return err
 		}
+		if sess.Status == live.SessionEnded {
+			payload, _ := json.Marshal(live.SessionJob{Session: id})
+			// A quarter of an hour later: the reservations made at the end are
+			// paid or gone by then, and the report counts them.
+			jobs = append(jobs, core.Job{Kind: live.JobReport, Key: fmt.Sprintf("%s:%d", live.JobReport, id),
+				Payload: payload, RunAt: sess.EndedAt.Add(live.ReportAfter)})
+		}
 		return store.InsertJobs(ctx, tx, jobs)
 	})
 	if err != nil {
@@ -897,7 +906,7 @@ func (s *Store) SessionEarnings(ctx context.Context, kol core.UserID, limit int)
 		var reminders []int32
 		sess := &e.Session
 		err := r.Scan(&sess.ID, &sess.Shop, &sess.KOL, &sess.Channel, &sess.Title, &sess.StreamURL, &sess.StartsAt, &sess.Status,
-			&sess.Currency, &sess.Commission, &sess.OpenedAt, &sess.EndedAt, &reminders, &sess.Announcement,
+			&sess.Currency, &sess.Commission, &sess.OpenedAt, &sess.EndedAt, &reminders, &sess.Announcement, &sess.Reported,
 			&e.Orders, &e.Revenue.Amount, &e.Accrued.Amount)
 		sess.OpenedAt, sess.EndedAt = unepoch(sess.OpenedAt), unepoch(sess.EndedAt)
 		for _, rm := range reminders {
@@ -914,7 +923,7 @@ func sessionColumnsOf(alias string) string {
 	return alias + `.id, ` + alias + `.shop_id, ` + alias + `.kol_id, ` + alias + `.channel_id, ` + alias + `.title, ` +
 		alias + `.stream_url, ` + alias + `.starts_at, ` + alias + `.status, ` + alias + `.currency, ` + alias + `.commission_bp, ` +
 		`coalesce(` + alias + `.opened_at, 'epoch'), coalesce(` + alias + `.ended_at, 'epoch'), ` + alias + `.reminders, ` +
-		alias + `.announce_message_id`
+		alias + `.announce_message_id, ` + alias + `.reported_at IS NOT NULL`
 }
 
 // RecordPayout implements live.Store.
@@ -947,4 +956,83 @@ func (s *Store) RecordPayout(ctx context.Context, id core.ShopID, kol core.UserI
 		return nil
 	})
 	return out, err
+}
+
+// SessionReport implements live.Store.
+func (s *Store) SessionReport(ctx context.Context, id live.SessionID) (live.Report, error) {
+	sess, _, err := s.Session(ctx, id)
+	if err != nil {
+		return live.Report{}, err
+	}
+	r := live.Report{Session: sess, Revenue: core.Money{Currency: sess.Currency}, Commission: core.Money{Currency: sess.Currency}}
+	lots, err := s.SessionLots(ctx, id)
+	if err != nil {
+		return live.Report{}, err
+	}
+	err = s.pool.QueryRow(ctx, `
+		SELECT (SELECT count(*) FROM live_rsvps WHERE session_id = $1 AND cancelled_at IS NULL),
+			(SELECT coalesce(sum(taps), 0)::bigint FROM lots WHERE session_id = $1),
+			(SELECT count(DISTINCT c.buyer_id) FROM lot_claims c JOIN lots l ON l.id = c.lot_id WHERE l.session_id = $1),
+			(SELECT count(*) FROM lot_claims c JOIN lots l ON l.id = c.lot_id WHERE l.session_id = $1),
+			count(o.id), coalesce(sum(o.items_total), 0)::bigint,
+			coalesce(sum((o.items_total * s.commission_bp) / 10000), 0)::bigint
+		FROM live_sessions s
+		LEFT JOIN lots l ON l.session_id = s.id
+		LEFT JOIN orders o ON o.lot_id = l.id AND o.status = ANY($2)
+		WHERE s.id = $1`, id, paidStatuses).
+		Scan(&r.RSVPs, &r.Taps, &r.Buyers, &r.Reservations, &r.PaidOrders, &r.Revenue.Amount, &r.Commission.Amount)
+	if err != nil {
+		return live.Report{}, fmt.Errorf("report of session %d: %w", id, err)
+	}
+	for _, l := range lots {
+		lr := live.LotReport{Lot: l}
+		var soldOut *int64
+		err := s.pool.QueryRow(ctx, `
+			SELECT (SELECT count(*) FROM lot_claims WHERE lot_id = $1),
+				(SELECT count(*) FROM orders WHERE lot_id = $1 AND status = ANY($3)),
+				(SELECT (extract(epoch FROM c.created_at - l.starts_at) * 1000000)::bigint FROM lot_claims c
+					WHERE c.lot_id = $1 ORDER BY c.created_at, c.id OFFSET $2 - 1 LIMIT 1)
+			FROM lots l WHERE l.id = $1`, l.ID, l.Quantity, paidStatuses).
+			Scan(&lr.Reservations, &lr.PaidOrders, &soldOut)
+		if err != nil {
+			return live.Report{}, fmt.Errorf("report of lot %d: %w", l.ID, err)
+		}
+		if soldOut != nil {
+			lr.SoldOut, lr.SoldOutAfter = true, time.Duration(*soldOut)*time.Microsecond
+		}
+		rows, err := s.pool.Query(ctx, `
+			SELECT floor(extract(epoch FROM c.created_at - l.starts_at) / 60)::int, count(*)
+			FROM lot_claims c JOIN lots l ON l.id = c.lot_id
+			WHERE c.lot_id = $1 AND c.created_at >= l.starts_at
+			GROUP BY 1 ORDER BY 1`, l.ID)
+		if err != nil {
+			return live.Report{}, err
+		}
+		for rows.Next() {
+			var minute, n int
+			if err := rows.Scan(&minute, &n); err != nil {
+				rows.Close()
+				return live.Report{}, err
+			}
+			for len(lr.PerMinute) <= minute {
+				lr.PerMinute = append(lr.PerMinute, 0)
+			}
+			lr.PerMinute[minute] = n
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return live.Report{}, err
+		}
+		r.Lots = append(r.Lots, lr)
+	}
+	return r, nil
+}
+
+// MarkReported implements live.Store.
+func (s *Store) MarkReported(ctx context.Context, id live.SessionID, at time.Time) (bool, error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE live_sessions SET reported_at = $2 WHERE id = $1 AND reported_at IS NULL`, id, at)
+	if err != nil {
+		return false, err
+	}
+	return tag.RowsAffected() == 1, nil
 }
