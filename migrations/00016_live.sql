@@ -107,7 +107,7 @@ CREATE TABLE lots (
     hold_seconds     integer NOT NULL CHECK (hold_seconds BETWEEN 60 AND 3600),
     status           text NOT NULL CHECK (status IN ('open', 'ended', 'cancelled')),
     starts_at        timestamptz NOT NULL,
-    ends_at          timestamptz NOT NULL CHECK (ends_at > starts_at),
+    ends_at          timestamptz NOT NULL CHECK (ends_at >= starts_at), -- equal: ended at once by its KOL
     extended         boolean NOT NULL DEFAULT false,
     post_message_id  bigint NOT NULL DEFAULT 0,      -- the lot's post in the channel, once posted
     taps             bigint NOT NULL DEFAULT 0,      -- every tap counted, for the report

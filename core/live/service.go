@@ -74,6 +74,10 @@ type Store interface {
 	DropLot(ctx context.Context, id SessionID, v core.VariantID, plan func(Session, Allocation) (Lot, error), now time.Time) (Lot, error)
 	// Lot returns a lot; ErrLotNotFound.
 	Lot(ctx context.Context, id LotID) (Lot, error)
+	// UpdateLot locks a lot, lets fn change its status, end time and extended
+	// mark (with the session, to check who acts), saves them and has its post
+	// brought up to date (JobLotPost), with the post's update at its end time.
+	UpdateLot(ctx context.Context, id LotID, fn func(*Lot, Session) error) (Lot, error)
 	// SetLotPost records the lot's post in its channel, unless one is recorded.
 	SetLotPost(ctx context.Context, id LotID, messageID int64) error
 	// ClaimTaps records the batch's buyers as users, locks the lot, reads what
@@ -427,6 +431,40 @@ func (s *Service) Drop(ctx context.Context, kol core.UserID, d Drop) (Lot, error
 		}
 		return PlanLot(sess, a, d, s.hold, now)
 	}, now)
+}
+
+// EndLot ends an open lot of kol's session now, before its time: it takes no
+// more taps, and its post says it ended. Ending an ended lot is not an error.
+func (s *Service) EndLot(ctx context.Context, kol core.UserID, id LotID) (Lot, error) {
+	now := s.clock.Now()
+	return s.store.UpdateLot(ctx, id, func(l *Lot, sess Session) error {
+		if sess.KOL != kol {
+			return ErrNotKOL
+		}
+		if l.Over(now) {
+			return nil
+		}
+		l.Status, l.EndsAt = LotEnded, now
+		return nil
+	})
+}
+
+// ExtendLot gives an open lot of kol's session more time, once.
+// ErrLotState for a lot over or extended already.
+func (s *Service) ExtendLot(ctx context.Context, kol core.UserID, id LotID, by time.Duration) (Lot, error) {
+	now := s.clock.Now()
+	return s.store.UpdateLot(ctx, id, func(l *Lot, sess Session) error {
+		switch {
+		case sess.KOL != kol:
+			return ErrNotKOL
+		case l.Over(now) || l.Extended:
+			return ErrLotState
+		case by < MinLotDuration || l.EndsAt.Add(by).Sub(l.StartsAt) > MaxLotDuration:
+			return ErrLotDuration
+		}
+		l.EndsAt, l.Extended = l.EndsAt.Add(by), true
+		return nil
+	})
 }
 
 // Tap answers a batch of taps on one lot (see Gate, which makes the batches):

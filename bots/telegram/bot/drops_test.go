@@ -290,6 +290,18 @@ func TestDrops_Rush(t *testing.T) {
 	if claimed != 5 || soldOut != 55 {
 		t.Errorf("%d reserved and %d sold out, want 5 and 55 (%v)", claimed, soldOut, counts)
 	}
+
+	// The KOL ends the lot from the session's card: the post says so.
+	env.send(w.kol, "/kol")
+	env.press(w.kol, env.lastBot(w.kol), "🔴 Вечерний дроп · "+w.sess.StartsAt.In(time.FixedZone("MSK", 3*3600)).Format("02.01 15:04"))
+	if ans := env.press(w.kol, env.lastBot(w.kol), "⏹ Завершить «Стикеры»"); ans.ShowAlert {
+		t.Fatalf("ending the lot: %+v", ans)
+	}
+	env.wantBody(w.kol, "⏹ Лот «Стикеры» завершён")
+	env.runLotPost(lot.ID)
+	if body := channel.LastMessage().Body(); !strings.Contains(body, "Лот завершён: продано 5 из 5") {
+		t.Errorf("the post after the lot was ended: %q", body)
+	}
 }
 
 // A session is announced in its channel with a "Remind me" link; a follower

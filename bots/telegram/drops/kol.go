@@ -37,6 +37,8 @@ const (
 	verbKOLDropOne = "kdp" // kdp:<session>:<variant>: the drop's settings, to confirm
 	verbKOLDropGo  = "kdg" // kdg:<session>:<variant>:<quantity>:<minutes>: drop it
 	verbKOLEnd     = "ke"  // ke:<session>: end it
+	verbLotEnd     = "kle" // kle:<lot>: end the lot now
+	verbLotExtend  = "klx" // klx:<lot>: five more minutes, once
 )
 
 // Conversation kinds of live drops.
@@ -82,6 +84,8 @@ func (b *Feature) kolRoutes(r *telegram.Router) {
 		verbKOLDropOne:  b.onKOLDropOne,
 		verbKOLDropGo:   b.onKOLDropGo,
 		verbKOLEnd:      b.onKOLEnd,
+		verbLotEnd:      b.onLotEnd,
+		verbLotExtend:   b.onLotExtend,
 	} {
 		r.Callback(verb, fn)
 	}
@@ -731,6 +735,16 @@ func (b *Feature) showKOLSession(ctx context.Context, r *telegram.Request, sess 
 		k.Row(telegram.Button(b.k.Label(lang, "drop_btn_open"), verbKOLOpen, id))
 		k.Row(telegram.Button(b.k.Label(lang, "drop_btn_cancel_session"), verbKOLEnd, id))
 	case live.SessionLive:
+		for _, l := range lots {
+			if l.Over(b.clock.Now()) {
+				continue
+			}
+			row := []telego.InlineKeyboardButton{telegram.Button(b.k.Label(lang, "drop_btn_lot_end", b.variantTitle(ctx, l.Variant)), verbLotEnd, int64(l.ID))}
+			if !l.Extended {
+				row = append(row, telegram.Button(b.k.Label(lang, "drop_btn_lot_extend"), verbLotExtend, int64(l.ID)))
+			}
+			k.Row(row...)
+		}
 		k.Row(telegram.Button(b.k.Label(lang, "drop_btn_drop"), verbKOLDrop, id))
 		k.Row(telegram.Button(b.k.Label(lang, "drop_btn_end"), verbKOLEnd, id))
 	}
@@ -781,6 +795,36 @@ func (b *Feature) onKOLEnd(ctx context.Context, r *telegram.Request, d telegram.
 		return err
 	}
 	return b.showKOLSession(ctx, r, sess, allocs, b.k.T(r.Lang, "drop_session_ended"))
+}
+
+// lotExtension is what "+5 min" gives a lot.
+const lotExtension = 5 * time.Minute
+
+func (b *Feature) onLotEnd(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+	return b.changeLot(ctx, r, d, func(id core.LotID) (live.Lot, error) { return b.live.EndLot(ctx, r.UserID(), id) }, "drop_lot_ended_now")
+}
+
+func (b *Feature) onLotExtend(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+	return b.changeLot(ctx, r, d, func(id core.LotID) (live.Lot, error) {
+		return b.live.ExtendLot(ctx, r.UserID(), id, lotExtension)
+	}, "drop_lot_extended")
+}
+
+// changeLot applies a KOL's change to a lot and shows its session again.
+func (b *Feature) changeLot(ctx context.Context, r *telegram.Request, d telegram.CallbackData, change func(core.LotID) (live.Lot, error), notice string) error {
+	id, err := d.Int(0)
+	if err != nil {
+		return telegram.ErrStaleButton
+	}
+	l, err := change(core.LotID(id))
+	if err != nil {
+		return err
+	}
+	sess, allocs, err := b.live.Session(ctx, l.Session)
+	if err != nil {
+		return err
+	}
+	return b.showKOLSession(ctx, r, sess, allocs, b.k.T(r.Lang, notice, b.variantTitle(ctx, l.Variant), l.EndsAt.In(moscow).Format("15:04")))
 }
 
 // onKOLDrop offers the allocated products with units left to drop.

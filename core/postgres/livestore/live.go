@@ -403,8 +403,7 @@ func (s *Store) DropLot(ctx context.Context, id live.SessionID, v core.VariantID
 			id, v, lot.Quantity); err != nil {
 			return err
 		}
-		end := lotPostJob(lot.ID)
-		end.Key, end.RunAt = end.Key+":end", lot.EndsAt
+		end := lotEndJob(lot)
 		return store.InsertJobs(ctx, tx, []core.Job{lotPostJob(lot.ID), end})
 	})
 	if err != nil {
@@ -419,6 +418,15 @@ func lotPostJob(id live.LotID) core.Job {
 }
 
 // claimJob is the job of a batch's new claims (at least one).
+// lotEndJob brings a lot's post up to date at its end time; its key names the
+// time, so an end moved (a lot ended early, extended) has a job of its own
+// whatever became of the old one.
+func lotEndJob(l live.Lot) core.Job {
+	j := lotPostJob(l.ID)
+	j.Key, j.RunAt = fmt.Sprintf("%s:end:%d", j.Key, l.EndsAt.Unix()), l.EndsAt
+	return j
+}
+
 func claimJob(id live.LotID, claims []live.Claim) core.Job {
 	taps := make([]string, len(claims))
 	for i, c := range claims {
@@ -1035,4 +1043,37 @@ func (s *Store) MarkReported(ctx context.Context, id live.SessionID, at time.Tim
 		return false, err
 	}
 	return tag.RowsAffected() == 1, nil
+}
+
+// UpdateLot implements live.Store.
+func (s *Store) UpdateLot(ctx context.Context, id live.LotID, fn func(*live.Lot, live.Session) error) (live.Lot, error) {
+	var l live.Lot
+	err := store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		l, err = scanLot(tx.QueryRow(ctx, `SELECT `+lotColumns+` FROM lots WHERE id = $1 FOR UPDATE`, id))
+		if err != nil {
+			return store.NotFound(err, live.ErrLotNotFound)
+		}
+		sess, err := scanSession(tx.QueryRow(ctx, `SELECT `+sessionColumns+` FROM live_sessions WHERE id = $1`, l.Session))
+		if err != nil {
+			return err
+		}
+		was := l
+		if err := fn(&l, sess); err != nil {
+			return err
+		}
+		if l.Status == was.Status && l.EndsAt.Equal(was.EndsAt) && l.Extended == was.Extended {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `UPDATE lots SET status = $2, ends_at = $3, extended = $4 WHERE id = $1`,
+			id, l.Status, l.EndsAt, l.Extended); err != nil {
+			return err
+		}
+		end := lotEndJob(l)
+		return store.InsertJobs(ctx, tx, []core.Job{lotPostJob(id), end})
+	})
+	if err != nil {
+		return live.Lot{}, fmt.Errorf("update lot %d: %w", id, err)
+	}
+	return l, nil
 }

@@ -543,3 +543,33 @@ func BenchmarkHotRow(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "taps/s")
 }
+
+// The KOL ends a lot early (taps refused from then on) or extends it once.
+func TestService_EndAndExtendLot(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	l := b.lot(t, 10, 2)
+	_, err := b.svc.ExtendLot(b.ctx, other, l.ID, 5*time.Minute)
+	wantErr(t, err, live.ErrNotKOL)
+	ext, err := b.svc.ExtendLot(b.ctx, kol, l.ID, 5*time.Minute)
+	if err != nil || !ext.EndsAt.Equal(l.EndsAt.Add(5*time.Minute)) || !ext.Extended {
+		t.Fatalf("extend: %+v, %v", ext, err)
+	}
+	_, err = b.svc.ExtendLot(b.ctx, kol, l.ID, 5*time.Minute)
+	wantErr(t, err, live.ErrLotState)
+	if n := b.count(t, `SELECT count(*) FROM outbox WHERE key = $1`, fmt.Sprintf("live:lot:post:%d:end:%d", l.ID, ext.EndsAt.Unix())); n != 1 {
+		t.Errorf("%d jobs for the post at the new end, want 1", n)
+	}
+	b.clock.Advance(time.Minute)
+	ended, err := b.svc.EndLot(b.ctx, kol, l.ID)
+	if err != nil || ended.Status != live.LotEnded || !ended.EndsAt.Equal(b.clock.Now()) {
+		t.Fatalf("end: %+v, %v", ended, err)
+	}
+	if _, err := b.svc.EndLot(b.ctx, kol, l.ID); err != nil {
+		t.Errorf("ended again: %v", err)
+	}
+	res, err := b.svc.Tap(b.ctx, l.ID, []live.Tap{{Lot: l.ID, Buyer: 9, ID: "late"}})
+	if err != nil || res[0].Outcome != live.TapEnded {
+		t.Errorf("a tap after the end: %+v, %v", res, err)
+	}
+}
