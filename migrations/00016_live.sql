@@ -133,6 +133,18 @@ CREATE TABLE lot_claims (
 CREATE INDEX lot_claims_buyer ON lot_claims (lot_id, buyer_id) WHERE status <> 'released';
 CREATE INDEX lot_claims_held ON lot_claims (held_until) WHERE status = 'held';
 
+-- The waiting list of a sold-out lot: a unit that comes back (a reservation not
+-- paid in time) becomes the next one's, with a reservation and an invoice of its own.
+CREATE TABLE lot_waitlist (
+    lot_id     bigint NOT NULL REFERENCES lots (id),
+    user_id    bigint NOT NULL REFERENCES users (id),
+    joined_at  timestamptz NOT NULL,
+    served_at  timestamptz,                          -- a unit became theirs
+    left_at    timestamptz,
+    PRIMARY KEY (lot_id, user_id)
+);
+CREATE INDEX lot_waitlist_next ON lot_waitlist (lot_id, joined_at) WHERE served_at IS NULL AND left_at IS NULL;
+
 -- What a seller paid a KOL of the commission their sessions earned, by currency:
 -- the commission itself is derived from the paid orders of their lots (see
 -- livestore.Earnings), so a refund takes it back by itself.
@@ -157,4 +169,4 @@ ALTER TABLE orders ADD COLUMN invoice_sending_until timestamptz;
 -- +goose Down
 ALTER TABLE orders DROP COLUMN invoice_sending_until;
 ALTER TABLE orders DROP COLUMN lot_id;
-DROP TABLE kol_payouts, lot_claims, lots, live_allocations, live_rsvps, live_sessions, live_channels, kol_invites, kol_links;
+DROP TABLE kol_payouts, lot_waitlist, lot_claims, lots, live_allocations, live_rsvps, live_sessions, live_channels, kol_invites, kol_links;

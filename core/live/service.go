@@ -86,6 +86,12 @@ type Store interface {
 	// with a job for the new claims (JobClaim) and one for the lot's post
 	// (JobLotPost). A lot that does not exist: every tap gets TapNoLot.
 	ClaimTaps(ctx context.Context, id LotID, taps []Tap, plan func(l Lot, held map[core.UserID]int, known map[string]Claim) TapPlan) (TapPlan, error)
+	// JoinWaitlist puts user in a lot's waiting list (again, if they left it)
+	// and returns their place in it, 1 the next served; 0 when a unit from it
+	// became theirs already.
+	JoinWaitlist(ctx context.Context, id LotID, user core.UserID, now time.Time) (int, error)
+	// LeaveWaitlist takes user out of a lot's waiting list.
+	LeaveWaitlist(ctx context.Context, id LotID, user core.UserID, now time.Time) error
 	// ReleaseClaim releases a held claim without an order whose hold ended by
 	// now, putting its unit back in the lot; false when it is not held, has an
 	// order (its order's end releases it: ReleaseOrder), or its hold has not
@@ -431,6 +437,29 @@ func (s *Service) Drop(ctx context.Context, kol core.UserID, d Drop) (Lot, error
 		}
 		return PlanLot(sess, a, d, s.hold, now)
 	}, now)
+}
+
+// JoinWaitlist puts user in the waiting list of an open lot, and returns their
+// place in it (0: a unit from it is theirs already). A unit that comes back
+// while the lot runs goes to the first in it who holds fewer than the per-buyer
+// limit: a reservation of their own, and its invoice. ErrLotState for a lot
+// over.
+func (s *Service) JoinWaitlist(ctx context.Context, user core.UserID, id LotID) (int, Lot, error) {
+	l, err := s.store.Lot(ctx, id)
+	if err != nil {
+		return 0, Lot{}, err
+	}
+	now := s.clock.Now()
+	if l.Over(now) {
+		return 0, l, ErrLotState
+	}
+	n, err := s.store.JoinWaitlist(ctx, id, user, now)
+	return n, l, err
+}
+
+// LeaveWaitlist takes user out of a lot's waiting list.
+func (s *Service) LeaveWaitlist(ctx context.Context, user core.UserID, id LotID) error {
+	return s.store.LeaveWaitlist(ctx, id, user, s.clock.Now())
 }
 
 // EndLot ends an open lot of kol's session now, before its time: it takes no

@@ -388,13 +388,14 @@ func (e *testEnv) dropWorld(username string) dropWorld {
 	return dropWorld{kol: kol, channel: channel, sess: sess, variant: p.Variants[0].ID}
 }
 
-// liveLot opens the world's session and drops its 5 stickers, posted.
+// liveLot opens the world's session and drops its 5 stickers for a quarter of an
+// hour (longer than a reservation holds), posted.
 func (e *testEnv) liveLot(w dropWorld) live.Lot {
 	e.t.Helper()
 	if _, err := e.live.Open(e.ctx, core.UserID(w.kol.ID()), w.sess.ID); err != nil {
 		e.t.Fatal(err)
 	}
-	lot, err := e.live.Drop(e.ctx, core.UserID(w.kol.ID()), live.Drop{Session: w.sess.ID, Variant: w.variant})
+	lot, err := e.live.Drop(e.ctx, core.UserID(w.kol.ID()), live.Drop{Session: w.sess.ID, Variant: w.variant, Duration: 15 * time.Minute})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -433,4 +434,47 @@ func TestDrops_ChannelRightsLost(t *testing.T) {
 	if ans, err := follower.Press(env.ctx, post, buy); err != nil || !strings.Contains(ans.Text, "Забронировано") {
 		t.Fatalf("a tap once the rights are back: %+v, %v", ans, err)
 	}
+}
+
+// A tap on a sold-out lot offers the waiting list in the bot; a unit that comes
+// back becomes the first one's, with the invoice.
+func TestDrops_Waitlist(t *testing.T) {
+	t.Parallel()
+	env := newTestEnv(t)
+	w := env.dropWorld("")
+	lot := env.liveLot(w)
+	post := w.channel.LastMessage()
+	buy := fmt.Sprintf("lb:%d", lot.ID)
+	if _, err := w.channel.Rush(env.ctx, post, buy, 5); err != nil {
+		t.Fatal(err)
+	}
+	late := env.tg.NewUser(sandbox.UserSpec{FirstName: "Олег", LanguageCode: "ru"})
+	w.channel.AddMember(late.ID(), sandbox.StatusMember)
+	ans, err := late.Press(env.ctx, post, buy)
+	if err != nil || !strings.Contains(ans.Text, "Всё разобрали") || !strings.Contains(ans.URL, fmt.Sprintf("start=wait_%d", lot.ID)) {
+		t.Fatalf("a tap on a sold-out lot: %+v, %v", ans, err)
+	}
+	if err := late.OpenLink(env.ctx, ans.URL); err != nil {
+		t.Fatal(err)
+	}
+	offer := env.wantBody(late, "«Стикеры» разобрали. Встать в очередь?")
+	env.press(late, offer, "⏳ Встать в очередь")
+	env.wantBody(late, "⏳ Вы в очереди за «Стикеры»: №1")
+
+	// The first follower's reservation runs out unpaid.
+	first := sandbox.RushFollowers
+	claims, err := env.live.BuyerClaims(env.ctx, lot.ID, core.UserID(first))
+	if err != nil || len(claims) != 1 {
+		t.Fatalf("the first follower's claims %v, %v", claims, err)
+	}
+	env.clock.Set(claims[0].HeldUntil)
+	if ok, err := env.live.Release(env.ctx, lot.ID, claims[0].Tap); err != nil || !ok {
+		t.Fatalf("release: %v, %v", ok, err)
+	}
+	mine, err := env.live.BuyerClaims(env.ctx, lot.ID, core.UserID(late.ID()))
+	if err != nil || len(mine) != 1 || mine[0].Status != live.ClaimHeld {
+		t.Fatalf("the waiting list's unit: %v, %v", mine, err)
+	}
+	env.runClaim(lot.ID, mine[0].Tap)
+	env.lastInvoice(late)
 }

@@ -64,6 +64,7 @@ func (b *Feature) Register(k *telegram.Bot, r *telegram.Router) {
 	r.AddTexts(texts())
 	b.kolRoutes(r)
 	b.rsvpRoutes(r)
+	b.waitlistRoutes(r)
 }
 
 // errorKeys maps the errors of live drops to their texts (the kernel's
@@ -164,7 +165,8 @@ func (b *Feature) tap(ctx context.Context, q *telego.CallbackQuery, id core.LotI
 	case live.TapOverLimit:
 		return alert("drop_over_limit", res.Lot.PerBuyer), nil
 	case live.TapSoldOut:
-		return alert("drop_sold_out"), nil
+		// The link opens the bot, which offers the waiting list.
+		return telego.AnswerCallbackQueryParams{Text: b.k.Label(lang, "drop_sold_out"), URL: b.k.StartURL(waitLink(res.Lot.ID))}, nil
 	case live.TapNotStarted:
 		return alert("drop_not_started"), nil
 	case live.TapEnded:

@@ -680,19 +680,88 @@ func giveBack(ctx context.Context, tx pgx.Tx, id live.LotID, n int, at time.Time
 	var sessionID live.SessionID
 	var status live.SessionStatus
 	var variant core.VariantID
+	var lotStatus live.LotStatus
+	var endsAt time.Time
+	var hold, perBuyer int
 	err := tx.QueryRow(ctx, `
-		SELECT s.id, s.status, l.variant_id FROM lots l JOIN live_sessions s ON s.id = l.session_id
-		WHERE l.id = $1`, id).Scan(&sessionID, &status, &variant)
+		SELECT s.id, s.status, l.variant_id, l.status, l.ends_at, l.hold_seconds, l.per_buyer_limit
+		FROM lots l JOIN live_sessions s ON s.id = l.session_id
+		WHERE l.id = $1`, id).Scan(&sessionID, &status, &variant, &lotStatus, &endsAt, &hold, &perBuyer)
 	if err != nil {
 		return err
 	}
-	if status != live.SessionEnded && status != live.SessionCancelled {
+	if status == live.SessionEnded || status == live.SessionCancelled {
+		return returnStock(ctx, tx, sessionID, variant, n, 0, at)
+	}
+	jobs := []core.Job{lotPostJob(id)}
+	if lotStatus == live.LotOpen && at.Before(endsAt) {
+		// The waiting list first: each unit to the next who may still take one.
+		var served []live.Claim
+		for range n {
+			var user core.UserID
+			err := tx.QueryRow(ctx, `
+				SELECT w.user_id FROM lot_waitlist w
+				WHERE w.lot_id = $1 AND w.served_at IS NULL AND w.left_at IS NULL
+					AND (SELECT count(*) FROM lot_claims c
+						WHERE c.lot_id = $1 AND c.buyer_id = w.user_id AND c.status <> 'released') < $2
+				ORDER BY w.joined_at, w.user_id LIMIT 1`, id, perBuyer).Scan(&user)
+			if errors.Is(err, pgx.ErrNoRows) {
+				break
+			}
+			if err != nil {
+				return err
+			}
+			c := live.Claim{Lot: id, Buyer: user, Tap: fmt.Sprintf("wait:%d:%d", user, at.UnixNano()),
+				Status: live.ClaimHeld, HeldUntil: at.Add(time.Duration(hold) * time.Second)}
+			if _, err := tx.Exec(ctx, `
+				INSERT INTO lot_claims (lot_id, buyer_id, tap_id, status, held_until, created_at)
+				VALUES ($1, $2, $3, 'held', $4, $5)`, id, user, c.Tap, c.HeldUntil, at); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `UPDATE lot_waitlist SET served_at = $3 WHERE lot_id = $1 AND user_id = $2`, id, user, at); err != nil {
+				return err
+			}
+			served = append(served, c)
+		}
+		if len(served) > 0 {
+			jobs = append(jobs, claimJob(id, served))
+		}
+		n -= len(served)
+	}
+	if n > 0 {
 		if _, err := tx.Exec(ctx, `UPDATE lots SET remaining = remaining + $2 WHERE id = $1`, id, n); err != nil {
 			return err
 		}
-		return store.InsertJobs(ctx, tx, []core.Job{lotPostJob(id)})
 	}
-	return returnStock(ctx, tx, sessionID, variant, n, 0, at)
+	return store.InsertJobs(ctx, tx, jobs)
+}
+
+// JoinWaitlist implements live.Store.
+func (s *Store) JoinWaitlist(ctx context.Context, id live.LotID, user core.UserID, now time.Time) (int, error) {
+	var served bool
+	err := s.pool.QueryRow(ctx, `
+		INSERT INTO lot_waitlist (lot_id, user_id, joined_at) VALUES ($1, $2, $3)
+		ON CONFLICT (lot_id, user_id) DO UPDATE SET left_at = NULL, joined_at = CASE
+			WHEN lot_waitlist.left_at IS NOT NULL THEN excluded.joined_at ELSE lot_waitlist.joined_at END
+		RETURNING served_at IS NOT NULL`, id, user, now).Scan(&served)
+	if err != nil {
+		return 0, fmt.Errorf("join the waiting list of lot %d: %w", id, err)
+	}
+	if served {
+		return 0, nil
+	}
+	var place int
+	err = s.pool.QueryRow(ctx, `
+		SELECT count(*) FROM lot_waitlist w, lot_waitlist me
+		WHERE me.lot_id = $1 AND me.user_id = $2 AND w.lot_id = $1 AND w.served_at IS NULL AND w.left_at IS NULL
+			AND (w.joined_at, w.user_id) <= (me.joined_at, me.user_id)`, id, user).Scan(&place)
+	return place, err
+}
+
+// LeaveWaitlist implements live.Store.
+func (s *Store) LeaveWaitlist(ctx context.Context, id live.LotID, user core.UserID, now time.Time) error {
+	_, err := s.pool.Exec(ctx, `UPDATE lot_waitlist SET left_at = $3 WHERE lot_id = $1 AND user_id = $2 AND served_at IS NULL`, id, user, now)
+	return err
 }
 
 // returnStock gives n units a session held of a variant back to the shop's

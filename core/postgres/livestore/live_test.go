@@ -573,3 +573,50 @@ func TestService_EndAndExtendLot(t *testing.T) {
 		t.Errorf("a tap after the end: %+v, %v", res, err)
 	}
 }
+
+// A unit that comes back goes to the waiting list's first, as a reservation of
+// their own with its job; the counter does not move.
+func TestService_Waitlist(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	l := b.lot(t, 1, 1)
+	users := user.NewService(postgres.NewUsers(b.pool), b.clock)
+	for _, id := range []core.UserID{501, 502, 503} {
+		if _, err := users.Touch(b.ctx, user.Seen{ID: id, FirstName: "Подписчик"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := b.svc.Tap(b.ctx, l.ID, []live.Tap{{Lot: l.ID, Buyer: 501, ID: "a"}, {Lot: l.ID, Buyer: 502, ID: "b"}})
+	if err != nil || res[0].Outcome != live.TapClaimed || res[1].Outcome != live.TapSoldOut {
+		t.Fatalf("taps: %+v, %v", res, err)
+	}
+	if n, _, err := b.svc.JoinWaitlist(b.ctx, 502, l.ID); err != nil || n != 1 {
+		t.Fatalf("502 joins: %d, %v", n, err)
+	}
+	if n, _, err := b.svc.JoinWaitlist(b.ctx, 503, l.ID); err != nil || n != 2 {
+		t.Fatalf("503 joins: %d, %v", n, err)
+	}
+	if n, _, _ := b.svc.JoinWaitlist(b.ctx, 502, l.ID); n != 1 {
+		t.Errorf("502 joins again: place %d, want still 1", n)
+	}
+	b.clock.Advance(live.DefaultHold)
+	if ok, err := b.svc.Release(b.ctx, l.ID, "a"); err != nil || !ok {
+		t.Fatalf("release: %v, %v", ok, err)
+	}
+	claims, err := b.svc.BuyerClaims(b.ctx, l.ID, 502)
+	if err != nil || len(claims) != 1 || claims[0].Status != live.ClaimHeld || !claims[0].HeldUntil.Equal(b.clock.Now().Add(live.DefaultHold)) {
+		t.Fatalf("502's claims %+v, %v", claims, err)
+	}
+	if got, _ := b.svc.Lot(b.ctx, l.ID); got.Remaining != 0 {
+		t.Errorf("%d left, want 0: the unit went to the waiting list", got.Remaining)
+	}
+	if n := b.count(t, `SELECT count(*) FROM outbox WHERE kind = $1 AND payload->'taps' ? $2`, live.JobClaim, claims[0].Tap); n != 1 {
+		t.Errorf("%d claim jobs for the waiting list's unit, want 1", n)
+	}
+	if n, _, _ := b.svc.JoinWaitlist(b.ctx, 503, l.ID); n != 1 {
+		t.Errorf("503's place after 502 was served: %d, want 1", n)
+	}
+	if n, _, _ := b.svc.JoinWaitlist(b.ctx, 502, l.ID); n != 0 {
+		t.Errorf("502, served, joins again: place %d, want 0", n)
+	}
+}
