@@ -40,7 +40,26 @@ const (
 	TapNoLot TapOutcome = "no_lot"
 	// TapPaused: the lot's channel lost the bot's rights (Lot.Paused).
 	TapPaused TapOutcome = "paused"
+	// TapStruck: the buyer let MaxStrikes reservations of the session run out
+	// unpaid, and may reserve no more in it.
+	TapStruck TapOutcome = "struck"
 )
+
+// MaxStrikes is how many reservations of a session a buyer may let run out
+// unpaid before they may reserve no more in it: a script that reserves and
+// never pays keeps units from people who would.
+const MaxStrikes = 2
+
+// Standing is what the store knows of a batch's buyers when it plans it.
+type Standing struct {
+	// Held is how many of the lot's units each buyer holds or bought.
+	Held map[core.UserID]int
+	// Strikes is how many of the session's reservations each buyer let run out
+	// unpaid.
+	Strikes map[core.UserID]int
+	// Known are the claims already made by the batch's tap ids (a tap sent again).
+	Known map[string]Claim
+}
 
 // TapResult is the answer to one tap.
 type TapResult struct {
@@ -61,20 +80,19 @@ type TapPlan struct {
 	Remaining int
 }
 
-// PlanTaps decides a batch of taps on lot, in order, at now: who gets a unit.
-// held is how many of the lot's units each buyer of the batch holds or bought
-// already (claims not released); known are the claims already recorded for the
-// batch's tap ids (a redelivered tap), by tap id. It is pure: the store calls it
-// with the lot locked, and records what it returns.
+// PlanTaps decides a batch of taps on lot, in order, at now: who gets a unit,
+// given the buyers' standing. It is pure: the store calls it with the lot
+// locked, and records what it returns.
 //
 // A tap claims one unit while the lot is open (StartsAt <= now < EndsAt), has
 // a unit left, and the buyer holds fewer than the per-buyer limit. A tap
 // redelivered is answered with its claim. Taps are served in the order they
 // came, so a batch is as fair as one tap at a time.
-func PlanTaps(lot Lot, held map[core.UserID]int, known map[string]Claim, taps []Tap, now time.Time) TapPlan {
+func PlanTaps(lot Lot, st Standing, taps []Tap, now time.Time) TapPlan {
 	plan := TapPlan{Results: make([]TapResult, len(taps)), Remaining: lot.Remaining}
 	counts := make(map[core.UserID]int, len(taps))
-	for buyer, n := range held {
+	known := st.Known
+	for buyer, n := range st.Held {
 		counts[buyer] = n
 	}
 	seen := make(map[string]Claim, len(taps))
@@ -93,6 +111,8 @@ func PlanTaps(lot Lot, held map[core.UserID]int, known map[string]Claim, taps []
 			r.Outcome = TapNotStarted
 		case lot.Paused:
 			r.Outcome = TapPaused
+		case st.Strikes[t.Buyer] >= MaxStrikes:
+			r.Outcome = TapStruck
 		case counts[t.Buyer] >= lot.PerBuyer:
 			r.Outcome = TapOverLimit
 		case plan.Remaining == 0:

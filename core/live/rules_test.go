@@ -29,6 +29,7 @@ func TestPlanTaps(t *testing.T) {
 		name          string
 		lot           Lot
 		held          map[core.UserID]int
+		strikes       map[core.UserID]int
 		known         map[string]Claim
 		taps          []Tap
 		at            time.Time
@@ -81,6 +82,14 @@ func TestPlanTaps(t *testing.T) {
 			want: []TapOutcome{TapEnded}, wantRemaining: 5,
 		},
 		{
+			name:    "StruckAfterTwoUnpaid",
+			lot:     openLot(5, 3),
+			strikes: map[core.UserID]int{1: 2, 2: 1},
+			taps:    []Tap{{Lot: 7, Buyer: 1, ID: "a"}, {Lot: 7, Buyer: 2, ID: "b"}},
+			at:      t0,
+			want:    []TapOutcome{TapStruck, TapClaimed}, wantRemaining: 4,
+		},
+		{
 			name: "PausedWithoutTheChannel",
 			lot:  func() Lot { l := openLot(5, 1); l.Paused = true; return l }(),
 			taps: []Tap{{Lot: 7, Buyer: 1, ID: "a"}},
@@ -97,7 +106,7 @@ func TestPlanTaps(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := PlanTaps(tt.lot, tt.held, tt.known, tt.taps, tt.at)
+			p := PlanTaps(tt.lot, Standing{Held: tt.held, Known: tt.known, Strikes: tt.strikes}, tt.taps, tt.at)
 			got := outcomes(p)
 			if len(got) != len(tt.want) {
 				t.Fatalf("outcomes %v, want %v", got, tt.want)

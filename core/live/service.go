@@ -85,7 +85,7 @@ type Store interface {
 	// decide, and records the new claims, the units left and the taps counted,
 	// with a job for the new claims (JobClaim) and one for the lot's post
 	// (JobLotPost). A lot that does not exist: every tap gets TapNoLot.
-	ClaimTaps(ctx context.Context, id LotID, taps []Tap, plan func(l Lot, held map[core.UserID]int, known map[string]Claim) TapPlan) (TapPlan, error)
+	ClaimTaps(ctx context.Context, id LotID, taps []Tap, plan func(l Lot, st Standing) TapPlan) (TapPlan, error)
 	// JoinWaitlist puts user in a lot's waiting list (again, if they left it)
 	// and returns their place in it, 1 the next served; 0 when a unit from it
 	// became theirs already.
@@ -500,8 +500,8 @@ func (s *Service) ExtendLot(ctx context.Context, kol core.UserID, id LotID, by t
 // each claims a unit or is told why not (PlanTaps).
 func (s *Service) Tap(ctx context.Context, id LotID, taps []Tap) ([]TapResult, error) {
 	now := s.clock.Now()
-	plan, err := s.store.ClaimTaps(ctx, id, taps, func(l Lot, held map[core.UserID]int, known map[string]Claim) TapPlan {
-		return PlanTaps(l, held, known, taps, now)
+	plan, err := s.store.ClaimTaps(ctx, id, taps, func(l Lot, st Standing) TapPlan {
+		return PlanTaps(l, st, taps, now)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("taps on lot %d: %w", id, err)

@@ -173,6 +173,8 @@ func (b *Feature) tap(ctx context.Context, q *telego.CallbackQuery, id core.LotI
 		return alert("drop_ended"), nil
 	case live.TapPaused:
 		return alert("drop_paused"), nil
+	case live.TapStruck:
+		return alert("drop_struck", live.MaxStrikes), nil
 	}
 	return alert("drop_err_lot"), nil
 }

@@ -23,6 +23,7 @@ func texts() map[string]telegram.Text {
 		"drop_btn_wait_leave": {RU: "Выйти из очереди", EN: "Leave the waiting list"},
 		"drop_not_started":    {RU: "Лот ещё не начался.", EN: "The lot has not started yet."},
 		"drop_ended":          {RU: "Лот завершён.", EN: "The lot has ended."},
+		"drop_struck":         {RU: "Вы не оплатили брони %d раза за этот эфир — новые брони в нём недоступны.", EN: "You let %d reservations of this session go unpaid: you cannot reserve in it any more."},
 		"drop_paused":         {RU: "Лот на паузе: продажи скоро продолжатся.", EN: "The lot is paused: sales resume shortly."},
 		"drop_nothing_held":   {RU: "У вас нет действующих броней в этом лоте: они оплачены или истекли.", EN: "You hold nothing in this lot now: it was paid or it expired."},
 

@@ -449,7 +449,7 @@ func (s *Store) Lot(ctx context.Context, id live.LotID) (live.Lot, error) {
 // and the commit: the lot is locked and the claims read in one, the claims,
 // the lot and the jobs written with the commit in the other.
 func (s *Store) ClaimTaps(ctx context.Context, id live.LotID, taps []live.Tap,
-	plan func(live.Lot, map[core.UserID]int, map[string]live.Claim) live.TapPlan) (live.TapPlan, error) {
+	plan func(live.Lot, live.Standing) live.TapPlan) (live.TapPlan, error) {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return live.TapPlan{}, err
@@ -475,6 +475,12 @@ func (s *Store) ClaimTaps(ctx context.Context, id live.LotID, taps []live.Tap,
 		INSERT INTO users (id, first_name, username, telegram_lang)
 		SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[])
 		ON CONFLICT (id) DO NOTHING`, buyers, names, usernames, langs)
+	// Strikes change only when a reservation runs out: read before the lock.
+	read.Queue(`
+		SELECT c.buyer_id, count(*) FROM lot_claims c JOIN lots l ON l.id = c.lot_id
+		WHERE l.session_id = (SELECT session_id FROM lots WHERE id = $1) AND c.status = 'released'
+			AND c.buyer_id = ANY($2)
+		GROUP BY c.buyer_id`, id, buyers)
 	read.Queue(`SELECT `+lotColumns+` FROM lots WHERE id = $1 FOR UPDATE`, id)
 	// One index lookup per tap and per buyer, whatever the statistics say: a
 	// lot's claims grow by thousands a minute, faster than ANALYZE runs, and a
@@ -494,6 +500,23 @@ func (s *Store) ClaimTaps(ctx context.Context, id live.LotID, taps []live.Tap,
 			return live.TapPlan{}, err
 		}
 	}
+	strikes := map[core.UserID]int{}
+	srows, err := br.Query()
+	if err != nil {
+		br.Close()
+		return live.TapPlan{}, err
+	}
+	for srows.Next() {
+		var buyer core.UserID
+		var n int
+		if err := srows.Scan(&buyer, &n); err != nil {
+			srows.Close()
+			br.Close()
+			return live.TapPlan{}, err
+		}
+		strikes[buyer] = n
+	}
+	srows.Close()
 	lot, err := scanLot(br.QueryRow())
 	if errors.Is(err, pgx.ErrNoRows) {
 		br.Close()
@@ -541,7 +564,7 @@ func (s *Store) ClaimTaps(ctx context.Context, id live.LotID, taps []live.Tap,
 		return live.TapPlan{}, err
 	}
 
-	p := plan(lot, held, known)
+	p := plan(lot, live.Standing{Held: held, Strikes: strikes, Known: known})
 	write := &pgx.Batch{}
 	if len(p.New) > 0 {
 		newBuyers := make([]int64, len(p.New))

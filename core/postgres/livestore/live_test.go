@@ -620,3 +620,26 @@ func TestService_Waitlist(t *testing.T) {
 		t.Errorf("502, served, joins again: place %d, want 0", n)
 	}
 }
+
+// A buyer who let two reservations of the session run out unpaid may reserve
+// no more in it; others may.
+func TestService_Strikes(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	l := b.lot(t, 10, 5)
+	for i, tap := range []string{"s1", "s2"} {
+		if res, err := b.svc.Tap(b.ctx, l.ID, []live.Tap{{Lot: l.ID, Buyer: 601, ID: tap}}); err != nil || res[0].Outcome != live.TapClaimed {
+			t.Fatalf("tap %d: %+v, %v", i, res, err)
+		}
+	}
+	b.clock.Advance(live.DefaultHold)
+	for _, tap := range []string{"s1", "s2"} {
+		if ok, err := b.svc.Release(b.ctx, l.ID, tap); err != nil || !ok {
+			t.Fatalf("release %s: %v, %v", tap, ok, err)
+		}
+	}
+	res, err := b.svc.Tap(b.ctx, l.ID, []live.Tap{{Lot: l.ID, Buyer: 601, ID: "s3"}, {Lot: l.ID, Buyer: 602, ID: "t1"}})
+	if err != nil || res[0].Outcome != live.TapStruck || res[1].Outcome != live.TapClaimed {
+		t.Errorf("after two unpaid: %+v, %v", res, err)
+	}
+}
