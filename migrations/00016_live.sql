@@ -111,6 +111,11 @@ CREATE TABLE lots (
     extended         boolean NOT NULL DEFAULT false,
     post_message_id  bigint NOT NULL DEFAULT 0,      -- the lot's post in the channel, once posted
     taps             bigint NOT NULL DEFAULT 0,      -- every tap counted, for the report
+    -- A draw: until draw_until taps enter it, then the units are drawn among the
+    -- entrants (drawn_at set); first come otherwise.
+    mode             text NOT NULL DEFAULT 'first_come' CHECK (mode IN ('first_come', 'draw')),
+    draw_until       timestamptz,
+    drawn_at         timestamptz,
     created_at       timestamptz NOT NULL
 );
 CREATE INDEX lots_session ON lots (session_id, id);
@@ -132,6 +137,15 @@ CREATE TABLE lot_claims (
 );
 CREATE INDEX lot_claims_buyer ON lot_claims (lot_id, buyer_id) WHERE status <> 'released';
 CREATE INDEX lot_claims_held ON lot_claims (held_until) WHERE status = 'held';
+
+-- The entries of a lot's draw: one per buyer.
+CREATE TABLE lot_entries (
+    lot_id      bigint NOT NULL REFERENCES lots (id),
+    buyer_id    bigint NOT NULL REFERENCES users (id),
+    tap_id      text NOT NULL,
+    created_at  timestamptz NOT NULL,
+    PRIMARY KEY (lot_id, buyer_id)
+);
 
 -- The waiting list of a sold-out lot: a unit that comes back (a reservation not
 -- paid in time) becomes the next one's, with a reservation and an invoice of its own.
@@ -169,4 +183,4 @@ ALTER TABLE orders ADD COLUMN invoice_sending_until timestamptz;
 -- +goose Down
 ALTER TABLE orders DROP COLUMN invoice_sending_until;
 ALTER TABLE orders DROP COLUMN lot_id;
-DROP TABLE kol_payouts, lot_waitlist, lot_claims, lots, live_allocations, live_rsvps, live_sessions, live_channels, kol_invites, kol_links;
+DROP TABLE kol_payouts, lot_entries, lot_waitlist, lot_claims, lots, live_allocations, live_rsvps, live_sessions, live_channels, kol_invites, kol_links;

@@ -27,6 +27,7 @@ var liveRoutes = map[string]route{
 	live.JobAnnounce:   {queue: QueueDefault, retention: 24 * time.Hour},
 	live.JobRemind:     {queue: QueueDefault, retention: 24 * time.Hour},
 	live.JobReport:     {queue: QueueDefault, retention: 24 * time.Hour},
+	live.JobDraw:       {queue: QueueCritical, retention: 24 * time.Hour},
 	live.JobClaim:      {queue: QueueCritical, retention: 24 * time.Hour},
 	live.JobLotPost:    {queue: QueueCritical},
 	order.JobHeldEnded: {queue: QueueCritical, retention: 24 * time.Hour},
@@ -49,6 +50,9 @@ type Live interface {
 	RSVPs(ctx context.Context, id live.SessionID, after core.UserID, limit int) ([]core.UserID, error)
 	// SetAnnouncement records the session's post in its channel.
 	SetAnnouncement(ctx context.Context, id live.SessionID, messageID int64) error
+	// Draw draws a lot's units among its draw's entrants; false while the
+	// draw's window is open.
+	Draw(ctx context.Context, id core.LotID) (bool, error)
 	// Report returns what a session did; MarkReported records that its report
 	// went (false: it had).
 	Report(ctx context.Context, id live.SessionID) (live.Report, error)
@@ -100,6 +104,32 @@ func (w *Workers) registerLive(mux *asynq.ServeMux) {
 	mux.HandleFunc(live.JobAnnounce, w.HandleAnnounce)
 	mux.HandleFunc(live.JobRemind, w.HandleLiveRemind)
 	mux.HandleFunc(live.JobReport, w.HandleLiveReport)
+	mux.HandleFunc(live.JobDraw, w.HandleDraw)
+}
+
+// drawRecheck is when a draw task that ran before its window closed (asynq
+// keeps whole seconds) comes back.
+const drawRecheck = time.Second
+
+// HandleDraw draws a lot's units among its entrants once its window closed
+// (live.JobDraw); early, it comes back a second later. The claims' job sends
+// the winners their invoices.
+func (w *Workers) HandleDraw(ctx context.Context, t *asynq.Task) error {
+	var p live.LotPostJob
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.Lot == 0 {
+		return badPayload(t.Type(), err)
+	}
+	if err := w.liveWired(); err != nil {
+		return err
+	}
+	drawn, err := w.live.Live.Draw(ctx, p.Lot)
+	if err != nil {
+		return classify(err)
+	}
+	if !drawn {
+		return &errRetryIn{after: drawRecheck, wait: true, err: fmt.Errorf("the draw of lot %d is not due", p.Lot)}
+	}
+	return nil
 }
 
 // HandleLiveReport sends a session's report once it ended (live.JobReport), and

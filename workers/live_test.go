@@ -306,3 +306,35 @@ func TestLive_Report(t *testing.T) {
 		t.Errorf("report %+v", r)
 	}
 }
+
+// A draw's task that runs before its window closed comes back; after it, it
+// draws.
+func TestLive_Draw(t *testing.T) {
+	t.Parallel()
+	b := setupLive(t)
+	sess, allocs, err := b.live.Session(b.ctx, b.lot.Session)
+	if err != nil || len(allocs) != 1 {
+		t.Fatalf("session %+v, %v", allocs, err)
+	}
+	// Three more units for a second lot, a draw.
+	a := allocs[0]
+	a.Quantity += 3
+	if err := b.live.Allocate(b.ctx, 1, a); err != nil {
+		t.Fatal(err)
+	}
+	lot, err := b.live.Drop(b.ctx, 2, live.Drop{Session: sess.ID, Variant: a.Variant, Duration: 10 * time.Minute, Mode: live.Draw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	task := liveTask(t, live.JobDraw, live.LotPostJob{Lot: lot.ID})
+	if err := b.w.HandleDraw(b.ctx, task); err == nil {
+		t.Fatal("a draw ran before its window closed")
+	}
+	b.clock.Set(lot.DrawUntil)
+	if err := b.w.HandleDraw(b.ctx, task); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := b.live.Lot(b.ctx, lot.ID); !got.Drawn {
+		t.Errorf("lot %+v not drawn", got)
+	}
+}

@@ -155,6 +155,31 @@ type Lot struct {
 	// can no longer show what is left), so the lot takes no taps until the
 	// KOL gives it back.
 	Paused bool
+	// Mode is first come or draw; a draw's taps enter it until DrawUntil, and
+	// the units are drawn then (Drawn).
+	Mode      LotMode
+	DrawUntil time.Time
+	Drawn     bool
+}
+
+// LotMode is how a lot's units go to the people who tap.
+type LotMode string
+
+const (
+	// FirstCome: the first taps get the units.
+	FirstCome LotMode = "first_come"
+	// Draw: taps during a short window enter a draw, and the units are drawn at
+	// random among the entrants then: no speed advantage for scripts. The others
+	// join the waiting list.
+	Draw LotMode = "draw"
+)
+
+// DrawWindow is how long a draw takes entries.
+const DrawWindow = 30 * time.Second
+
+// Drawing reports whether the lot's draw takes entries at now.
+func (l Lot) Drawing(now time.Time) bool {
+	return l.Mode == Draw && !l.Drawn && now.Before(l.DrawUntil)
 }
 
 // SoldOut reports whether every unit is claimed.

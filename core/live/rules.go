@@ -43,6 +43,10 @@ const (
 	// TapStruck: the buyer let MaxStrikes reservations of the session run out
 	// unpaid, and may reserve no more in it.
 	TapStruck TapOutcome = "struck"
+	// TapEntered: the tap entered the lot's draw (Entry), drawn at DrawUntil.
+	TapEntered TapOutcome = "entered"
+	// TapDrawPending: the draw's window closed and its units are being drawn.
+	TapDrawPending TapOutcome = "draw_pending"
 )
 
 // MaxStrikes is how many reservations of a session a buyer may let run out
@@ -77,6 +81,7 @@ type TapResult struct {
 type TapPlan struct {
 	Results   []TapResult // one per tap, in order
 	New       []Claim     // claims to record
+	Entries   []Tap       // draw entries to record (one per buyer)
 	Remaining int
 }
 
@@ -96,6 +101,7 @@ func PlanTaps(lot Lot, st Standing, taps []Tap, now time.Time) TapPlan {
 		counts[buyer] = n
 	}
 	seen := make(map[string]Claim, len(taps))
+	entered := make(map[core.UserID]bool)
 	for i, t := range taps {
 		r := TapResult{Lot: lot}
 		claim, again := known[t.ID]
@@ -113,6 +119,14 @@ func PlanTaps(lot Lot, st Standing, taps []Tap, now time.Time) TapPlan {
 			r.Outcome = TapPaused
 		case st.Strikes[t.Buyer] >= MaxStrikes:
 			r.Outcome = TapStruck
+		case lot.Drawing(now):
+			r.Outcome = TapEntered
+			if !entered[t.Buyer] {
+				entered[t.Buyer] = true
+				plan.Entries = append(plan.Entries, t)
+			}
+		case lot.Mode == Draw && !lot.Drawn:
+			r.Outcome = TapDrawPending
 		case counts[t.Buyer] >= lot.PerBuyer:
 			r.Outcome = TapOverLimit
 		case plan.Remaining == 0:
@@ -135,6 +149,17 @@ func PlanTaps(lot Lot, st Standing, taps []Tap, now time.Time) TapPlan {
 	return plan
 }
 
+// DrawWinners picks the winners of a draw: units buyers at most, at random
+// among the entrants, by shuffle (the order of the entries, in which they
+// came, gives no advantage). The rest are returned in the shuffled order, for
+// the waiting list.
+func DrawWinners(entrants []core.UserID, units int, shuffle func(n int, swap func(i, j int))) (winners, rest []core.UserID) {
+	order := append([]core.UserID(nil), entrants...)
+	shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+	k := min(units, len(order))
+	return order[:k], order[k:]
+}
+
 // Drop is what the KOL sets when dropping a lot.
 type Drop struct {
 	Session  SessionID
@@ -143,6 +168,7 @@ type Drop struct {
 	Quantity int        // zero: what is left of the allocation
 	PerBuyer int        // zero: the allocation's limit
 	Duration time.Duration
+	Mode     LotMode // "": first come
 }
 
 // PlanLot checks a drop against its session and allocation at now and returns
@@ -185,11 +211,15 @@ func PlanLot(s Session, a Allocation, d Drop, hold time.Duration, now time.Time)
 	if dur < MinLotDuration || dur > MaxLotDuration {
 		return Lot{}, ErrLotDuration
 	}
-	return Lot{
+	l := Lot{
 		Session: s.ID, Variant: a.Variant, Price: price,
 		Quantity: qty, Remaining: qty, PerBuyer: min(per, qty), Hold: hold,
-		Status: LotOpen, StartsAt: now, EndsAt: now.Add(dur),
-	}, nil
+		Status: LotOpen, StartsAt: now, EndsAt: now.Add(dur), Mode: FirstCome,
+	}
+	if d.Mode == Draw {
+		l.Mode, l.DrawUntil = Draw, now.Add(DrawWindow)
+	}
+	return l, nil
 }
 
 // checkTitle trims a session's title and checks its length.

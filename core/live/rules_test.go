@@ -186,3 +186,38 @@ func TestCommissionOf(t *testing.T) {
 		t.Errorf("12.5%% of 999.99 = %d, want 12499 (rounded down)", got.Amount)
 	}
 }
+
+func TestPlanTaps_Draw(t *testing.T) {
+	lot := openLot(2, 1)
+	lot.Mode, lot.DrawUntil = Draw, t0.Add(DrawWindow)
+	taps := []Tap{{Lot: 7, Buyer: 1, ID: "a"}, {Lot: 7, Buyer: 1, ID: "b"}, {Lot: 7, Buyer: 2, ID: "c"}}
+	p := PlanTaps(lot, Standing{}, taps, t0.Add(time.Second))
+	if got := outcomes(p); got[0] != TapEntered || got[1] != TapEntered || got[2] != TapEntered {
+		t.Errorf("taps in the window: %v", got)
+	}
+	if len(p.Entries) != 2 || len(p.New) != 0 || p.Remaining != 2 {
+		t.Errorf("entries %v, claims %v, %d left: want one entry per buyer and nothing reserved", p.Entries, p.New, p.Remaining)
+	}
+	if got := outcomes(PlanTaps(lot, Standing{}, taps[:1], lot.DrawUntil)); got[0] != TapDrawPending {
+		t.Errorf("a tap after the window, before the draw: %v", got)
+	}
+	lot.Drawn = true
+	if got := outcomes(PlanTaps(lot, Standing{}, taps[:1], lot.DrawUntil)); got[0] != TapClaimed {
+		t.Errorf("a tap after the draw, units left: %v", got)
+	}
+}
+
+func TestDrawWinners(t *testing.T) {
+	reverse := func(n int, swap func(i, j int)) {
+		for i := 0; i < n/2; i++ {
+			swap(i, n-1-i)
+		}
+	}
+	winners, rest := DrawWinners([]core.UserID{1, 2, 3, 4}, 2, reverse)
+	if len(winners) != 2 || winners[0] != 4 || winners[1] != 3 || len(rest) != 2 || rest[0] != 2 {
+		t.Errorf("winners %v, rest %v", winners, rest)
+	}
+	if w, r := DrawWinners([]core.UserID{1}, 3, reverse); len(w) != 1 || len(r) != 0 {
+		t.Errorf("fewer entrants than units: %v, %v", w, r)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	mrand "math/rand/v2"
 	"strings"
 	"time"
 
@@ -74,6 +75,13 @@ type Store interface {
 	DropLot(ctx context.Context, id SessionID, v core.VariantID, plan func(Session, Allocation) (Lot, error), now time.Time) (Lot, error)
 	// Lot returns a lot; ErrLotNotFound.
 	Lot(ctx context.Context, id LotID) (Lot, error)
+	// DrawLot locks a lot and, when its draw's window has closed and it was not
+	// drawn, lets pick choose the winners among its entrants (in the order they
+	// entered) for its units: they get claims (their entry's tap id, so a tap
+	// sent again finds it), the rest join the waiting list in the drawn order,
+	// with the jobs of the claims and the post. drawn is false when the window
+	// is still open at now.
+	DrawLot(ctx context.Context, id LotID, now time.Time, pick func(entrants []core.UserID, units int) (winners, rest []core.UserID)) (drawn bool, err error)
 	// UpdateLot locks a lot, lets fn change its status, end time and extended
 	// mark (with the session, to check who acts), saves them and has its post
 	// brought up to date (JobLotPost), with the post's update at its end time.
@@ -140,6 +148,9 @@ const (
 	// JobRemind reminds the followers who asked of a session, Before its start;
 	// key "live:remind:<session>:<seconds before>", due RemindLead before.
 	JobRemind = "live:remind"
+	// JobDraw draws a lot's units among its draw's entrants when the window
+	// closes; key "live:draw:<lot>", due at the lot's DrawUntil.
+	JobDraw = "live:draw"
 	// JobLotPost brings a lot's post in the channel up to date (posts it the
 	// first time; then the counter, sold out, ended); key "live:lot:post:<lot>",
 	// and "live:lot:post:<lot>:end" due at the lot's end.
@@ -460,6 +471,19 @@ func (s *Service) JoinWaitlist(ctx context.Context, user core.UserID, id LotID) 
 // LeaveWaitlist takes user out of a lot's waiting list.
 func (s *Service) LeaveWaitlist(ctx context.Context, user core.UserID, id LotID) error {
 	return s.store.LeaveWaitlist(ctx, id, user, s.clock.Now())
+}
+
+// Draw draws a lot's units among its draw's entrants once its window closed
+// (JobDraw): the winners get reservations and invoices, the others the waiting
+// list. false when the window is still open (the job comes back then); drawing
+// again does nothing.
+func (s *Service) Draw(ctx context.Context, id LotID) (bool, error) {
+	return s.store.DrawLot(ctx, id, s.clock.Now(), func(entrants []core.UserID, units int) ([]core.UserID, []core.UserID) {
+		var seed [32]byte
+		rand.Read(seed[:])
+		r := mrand.New(mrand.NewChaCha8(seed))
+		return DrawWinners(entrants, units, r.Shuffle)
+	})
 }
 
 // EndLot ends an open lot of kol's session now, before its time: it takes no

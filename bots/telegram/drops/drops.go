@@ -175,6 +175,12 @@ func (b *Feature) tap(ctx context.Context, q *telego.CallbackQuery, id core.LotI
 		return alert("drop_paused"), nil
 	case live.TapStruck:
 		return alert("drop_struck", live.MaxStrikes), nil
+	case live.TapEntered:
+		// The link opens the bot, so that it may send the invoice to a winner.
+		return telego.AnswerCallbackQueryParams{Text: b.k.Label(lang, "drop_entered", res.Lot.DrawUntil.In(moscow).Format("15:04:05")),
+			URL: b.k.StartURL(lotLink(res.Lot.ID))}, nil
+	case live.TapDrawPending:
+		return alert("drop_draw_pending"), nil
 	}
 	return alert("drop_err_lot"), nil
 }
@@ -225,6 +231,10 @@ func (b *Feature) openLot(ctx context.Context, r *telegram.Request, arg string) 
 		}
 	}
 	if sent == 0 {
+		if l, err := b.live.Lot(ctx, id); err == nil && l.Mode == live.Draw && !l.Drawn {
+			return b.k.SendText(ctx, r.ChatID, b.k.T(r.Lang, "drop_in_draw", b.variantTitle(ctx, l.Variant),
+				l.DrawUntil.In(moscow).Format("15:04:05")), nil)
+		}
 		return b.k.SendText(ctx, r.ChatID, b.k.T(r.Lang, "drop_nothing_held"), nil)
 	}
 	return nil

@@ -881,11 +881,16 @@ func (b *Feature) onKOLDropOne(ctx context.Context, r *telegram.Request, d teleg
 		minutes = n
 	}
 	lang := r.Lang
+	mode, _ := d.Int(4) // 1: a draw
+	modeText := b.k.T(lang, "drop_mode_first")
+	if mode == 1 {
+		modeText = b.k.T(lang, "drop_mode_draw")
+	}
 	text := b.k.T(lang, "drop_confirm", b.variantTitle(ctx, a.Variant), telegram.FormatMoney(lang, a.Price), qty, left,
-		min(a.PerBuyer, qty), minutes)
+		min(a.PerBuyer, qty), minutes, telegram.HTML(modeText))
 	id, v := int64(sess.ID), int64(a.Variant)
 	k := &telegram.Keyboard{}
-	k.Row(telegram.Button(b.k.Label(lang, "drop_btn_go", qty, minutes), verbKOLDropGo, id, v, qty, minutes))
+	k.Row(telegram.Button(b.k.Label(lang, "drop_btn_go", qty, minutes), verbKOLDropGo, id, v, qty, minutes, mode))
 	var qtys []int
 	for _, q := range []int{1, 5, 10, left / 2, left} {
 		if q > 0 && q <= left && q != qty && !contains(qtys, q) {
@@ -894,7 +899,7 @@ func (b *Feature) onKOLDropOne(ctx context.Context, r *telegram.Request, d teleg
 	}
 	var qb []telego.InlineKeyboardButton
 	for _, q := range qtys {
-		qb = append(qb, telegram.Button(b.k.Label(lang, "drop_btn_qty", q), verbKOLDropOne, id, v, q, minutes))
+		qb = append(qb, telegram.Button(b.k.Label(lang, "drop_btn_qty", q), verbKOLDropOne, id, v, q, minutes, mode))
 	}
 	if len(qb) > 0 {
 		k.Row(qb...)
@@ -902,10 +907,15 @@ func (b *Feature) onKOLDropOne(ctx context.Context, r *telegram.Request, d teleg
 	var mb []telego.InlineKeyboardButton
 	for _, m := range []int64{1, 3, 5, 10, 15} {
 		if m != minutes {
-			mb = append(mb, telegram.Button(b.k.Label(lang, "drop_btn_minutes", m), verbKOLDropOne, id, v, qty, m))
+			mb = append(mb, telegram.Button(b.k.Label(lang, "drop_btn_minutes", m), verbKOLDropOne, id, v, qty, m, mode))
 		}
 	}
 	k.Row(mb...)
+	if mode == 1 {
+		k.Row(telegram.Button(b.k.Label(lang, "drop_btn_mode_first"), verbKOLDropOne, id, v, qty, minutes, 0))
+	} else {
+		k.Row(telegram.Button(b.k.Label(lang, "drop_btn_mode_draw"), verbKOLDropOne, id, v, qty, minutes, 1))
+	}
 	k.Row(telegram.Button(b.k.Label(lang, "btn_back"), verbKOLDrop, id))
 	return b.k.Show(ctx, r, telegram.View{Text: text, Keyboard: k.Markup()})
 }
@@ -925,14 +935,18 @@ func (b *Feature) onKOLDropGo(ctx context.Context, r *telegram.Request, d telegr
 	if err != nil {
 		return err
 	}
-	if err := d.Want(4); err != nil {
+	if len(d.Args) != 4 && len(d.Args) != 5 { // buttons before draws had no mode
 		return telegram.ErrStaleButton
 	}
 	vid, _ := d.Int(1)
 	qty, _ := d.Int(2)
 	minutes, _ := d.Int(3)
+	mode := live.FirstCome
+	if m, _ := d.Int(4); m == 1 {
+		mode = live.Draw
+	}
 	l, err := b.live.Drop(ctx, r.UserID(), live.Drop{Session: sess.ID, Variant: core.VariantID(vid), Quantity: int(qty),
-		Duration: time.Duration(minutes) * time.Minute})
+		Duration: time.Duration(minutes) * time.Minute, Mode: mode})
 	if err != nil {
 		return err
 	}

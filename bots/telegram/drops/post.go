@@ -52,6 +52,10 @@ func (b *Feature) lotView(ctx context.Context, l live.Lot) (telegram.View, int64
 		state = b.k.T(lang, "drop_post_ended", l.Quantity-l.Remaining, l.Quantity)
 	case l.SoldOut():
 		state = b.k.T(lang, "drop_post_sold_out", l.Quantity)
+	case l.Drawing(now):
+		state = b.k.T(lang, "drop_post_draw", l.Quantity, l.DrawUntil.In(moscow).Format("15:04:05"))
+	case l.Mode == live.Draw && !l.Drawn:
+		state = b.k.T(lang, "drop_post_drawing")
 	default:
 		state = b.k.T(lang, "drop_post_left", l.Remaining, l.Quantity, l.EndsAt.In(moscow).Format("15:04"))
 	}
@@ -64,9 +68,11 @@ func (b *Feature) lotView(ctx context.Context, l live.Lot) (telegram.View, int64
 		view.Photo = p.Photos[0]
 	}
 	if !l.Over(now) && !l.SoldOut() {
-		view.Keyboard = (&telegram.Keyboard{}).Row(
-			telegram.Button(b.k.Label(lang, "drop_btn_buy", telegram.FormatMoney(lang, l.Price)), verbBuy, int64(l.ID)),
-		).Markup()
+		label := b.k.Label(lang, "drop_btn_buy", telegram.FormatMoney(lang, l.Price))
+		if l.Drawing(now) {
+			label = b.k.Label(lang, "drop_btn_enter", telegram.FormatMoney(lang, l.Price))
+		}
+		view.Keyboard = (&telegram.Keyboard{}).Row(telegram.Button(label, verbBuy, int64(l.ID))).Markup()
 	} else {
 		// An empty keyboard takes the Buy button off the post.
 		view.Keyboard = &telego.InlineKeyboardMarkup{InlineKeyboard: [][]telego.InlineKeyboardButton{}}
@@ -107,7 +113,8 @@ func (b *Feature) LotPostEdit(ctx context.Context, l live.Lot) (core.Message, er
 		return core.Message{}, err
 	}
 	// The key names the state shown, so the same state is sent once.
-	key := fmt.Sprintf("lot:%d:post:%d:%s:%t", l.ID, l.Remaining, l.Status, l.Over(b.clock.Now()))
+	key := fmt.Sprintf("lot:%d:post:%d:%s:%t:%t:%d", l.ID, l.Remaining, l.Status, l.Over(b.clock.Now()), l.Drawn,
+		l.EndsAt.Unix())
 	m := b.k.EditMessage(key, fmt.Sprintf("lot:%d", l.ID), core.PriorityReminder, chat, true, int(l.Post), v.Photo != "", v)
 	// The later state ranks higher: an edit composed earlier but stored later
 	// does not replace it (a lot's units left only fall, but for a release).

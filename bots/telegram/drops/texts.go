@@ -36,6 +36,16 @@ func texts() map[string]telegram.Text {
 		"drop_post_cancelled": {RU: "⏹ Лот отменён", EN: "⏹ The lot was cancelled"},
 		"drop_post_limit":     {RU: "Не больше %d шт. в одни руки", EN: "At most %d per person"},
 		"drop_btn_buy":        {RU: "🛒 Купить за %s", EN: "🛒 Buy for %s"},
+		"drop_btn_enter":      {RU: "🎲 Участвовать · %s", EN: "🎲 Enter the draw · %s"},
+		"drop_post_draw":      {RU: "🎲 Розыгрыш %d шт.: нажмите «Участвовать» до %s МСК — победителей выберет жребий", EN: "🎲 A draw of %d: tap Enter until %s MSK; the winners are drawn by lot"},
+		"drop_post_drawing":   {RU: "🎲 Разыгрываем…", EN: "🎲 Drawing…"},
+		"drop_entered":        {RU: "🎲 Вы участвуете! Итоги в %s МСК: если выиграете, счёт придёт в бот.", EN: "🎲 You are in the draw! Results at %s MSK: if you win, the invoice comes to the bot."},
+		"drop_draw_pending":   {RU: "Приём заявок закончился, идёт розыгрыш.", EN: "The draw is closed and being drawn."},
+		"drop_in_draw":        {RU: "🎲 Вы участвуете в розыгрыше «%s». Итоги в %s МСК: если выиграете, пришлю счёт сюда.", EN: "🎲 You are in the draw of %s. Results at %s MSK: if you win, the invoice comes here."},
+		"drop_btn_mode_draw":  {RU: "🎲 Сделать розыгрышем", EN: "🎲 Make it a draw"},
+		"drop_btn_mode_first": {RU: "⚡ Кто первый", EN: "⚡ First come"},
+		"drop_mode_draw":      {RU: "Режим: 🎲 розыгрыш (30 с заявок, затем жребий)", EN: "Mode: 🎲 draw (30 s of entries, then lots are drawn)"},
+		"drop_mode_first":     {RU: "Режим: ⚡ кто первый", EN: "Mode: ⚡ first come"},
 
 		// The seller's screens.
 		"adm_btn_kols":   {RU: "🎥 Блогеры и дропы", EN: "🎥 KOLs and drops"},
@@ -135,8 +145,8 @@ func texts() map[string]telegram.Text {
 		"drop_nothing_left":             {RU: "Все выделенные товары уже выложены.", EN: "Everything allocated has been dropped."},
 		"drop_btn_pick":                 {RU: "%s · осталось %d", EN: "%s · %d left"},
 		"drop_confirm": {
-			RU: "🔥 <b>%s</b>\nЦена дропа: %s\nВ лоте: %d шт. (осталось %d)\nВ одни руки: %d\nДлительность: %d мин.\n\nВыложить в канал?",
-			EN: "🔥 <b>%s</b>\nDrop price: %s\nIn the lot: %d (%d left)\nPer buyer: %d\nDuration: %d min\n\nPost it in the channel?",
+			RU: "🔥 <b>%s</b>\nЦена дропа: %s\nВ лоте: %d шт. (осталось %d)\nВ одни руки: %d\nДлительность: %d мин.\n%s\n\nВыложить в канал?",
+			EN: "🔥 <b>%s</b>\nDrop price: %s\nIn the lot: %d (%d left)\nPer buyer: %d\nDuration: %d min\n%s\n\nPost it in the channel?",
 		},
 		"drop_btn_go":      {RU: "✅ Выложить %d шт. на %d мин.", EN: "✅ Drop %d for %d min"},
 		"drop_btn_qty":     {RU: "%d шт.", EN: "%d pcs"},

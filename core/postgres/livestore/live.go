@@ -358,13 +358,16 @@ func (s *Store) Allocate(ctx context.Context, a live.Allocation, actor core.User
 const lotColumns = `id, session_id, variant_id, price, currency, quantity, remaining, per_buyer_limit,
 	hold_seconds, status, starts_at, ends_at, extended, post_message_id, taps,
 	NOT coalesce((SELECT c.can_post FROM live_sessions s JOIN live_channels c ON c.chat_id = s.channel_id
-		WHERE s.id = lots.session_id), true)`
+		WHERE s.id = lots.session_id), true),
+	mode, coalesce(draw_until, 'epoch'), drawn_at IS NOT NULL`
 
 func scanLot(row pgx.Row) (live.Lot, error) {
 	var l live.Lot
 	var hold int
 	err := row.Scan(&l.ID, &l.Session, &l.Variant, &l.Price.Amount, &l.Price.Currency, &l.Quantity, &l.Remaining,
-		&l.PerBuyer, &hold, &l.Status, &l.StartsAt, &l.EndsAt, &l.Extended, &l.Post, &l.Taps, &l.Paused)
+		&l.PerBuyer, &hold, &l.Status, &l.StartsAt, &l.EndsAt, &l.Extended, &l.Post, &l.Taps, &l.Paused,
+		&l.Mode, &l.DrawUntil, &l.Drawn)
+	l.DrawUntil = unepoch(l.DrawUntil)
 	l.Hold = time.Duration(hold) * time.Second
 	return l, err
 }
@@ -391,11 +394,12 @@ func (s *Store) DropLot(ctx context.Context, id live.SessionID, v core.VariantID
 		}
 		lot, err = scanLot(tx.QueryRow(ctx, `
 			INSERT INTO lots (session_id, variant_id, price, currency, quantity, remaining, per_buyer_limit,
-				hold_seconds, status, starts_at, ends_at, created_at)
-			VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, $11)
+				hold_seconds, status, starts_at, ends_at, created_at, mode, draw_until)
+			VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 			RETURNING `+lotColumns,
 			id, v, planned.Price.Amount, planned.Price.Currency, planned.Quantity, planned.PerBuyer,
-			int(planned.Hold/time.Second), planned.Status, planned.StartsAt, planned.EndsAt, now))
+			int(planned.Hold/time.Second), planned.Status, planned.StartsAt, planned.EndsAt, now,
+			planned.Mode, nullTime(planned.DrawUntil)))
 		if err != nil {
 			return err
 		}
@@ -403,8 +407,13 @@ func (s *Store) DropLot(ctx context.Context, id live.SessionID, v core.VariantID
 			id, v, lot.Quantity); err != nil {
 			return err
 		}
-		end := lotEndJob(lot)
-		return store.InsertJobs(ctx, tx, []core.Job{lotPostJob(lot.ID), end})
+		jobs := []core.Job{lotPostJob(lot.ID), lotEndJob(lot)}
+		if lot.Mode == live.Draw {
+			payload, _ := json.Marshal(live.LotPostJob{Lot: lot.ID})
+			jobs = append(jobs, core.Job{Kind: live.JobDraw, Key: fmt.Sprintf("%s:%d", live.JobDraw, lot.ID),
+				Payload: payload, RunAt: lot.DrawUntil})
+		}
+		return store.InsertJobs(ctx, tx, jobs)
 	})
 	if err != nil {
 		return live.Lot{}, fmt.Errorf("drop variant %d in session %d: %w", v, id, err)
@@ -579,6 +588,17 @@ func (s *Store) ClaimTaps(ctx context.Context, id live.LotID, taps []live.Tap,
 			FROM unnest($2::bigint[], $3::text[], $4::timestamptz[]) AS x(b, t, h)`,
 			id, newBuyers, newTaps, until, lot.Hold.Microseconds())
 		store.QueueJobs(write, []core.Job{claimJob(id, p.New), lotPostJob(id)})
+	}
+	if len(p.Entries) > 0 {
+		entrants := make([]int64, len(p.Entries))
+		entryTaps := make([]string, len(p.Entries))
+		for i, t := range p.Entries {
+			entrants[i], entryTaps[i] = int64(t.Buyer), t.ID
+		}
+		write.Queue(`
+			INSERT INTO lot_entries (lot_id, buyer_id, tap_id, created_at)
+			SELECT $1, b, t, now() FROM unnest($2::bigint[], $3::text[]) AS x(b, t)
+			ON CONFLICT (lot_id, buyer_id) DO NOTHING`, id, entrants, entryTaps)
 	}
 	write.Queue(`UPDATE lots SET remaining = $2, taps = taps + $3 WHERE id = $1`, id, p.Remaining, len(taps))
 	write.Queue(`COMMIT`)
@@ -1168,4 +1188,75 @@ func (s *Store) UpdateLot(ctx context.Context, id live.LotID, fn func(*live.Lot,
 		return live.Lot{}, fmt.Errorf("update lot %d: %w", id, err)
 	}
 	return l, nil
+}
+
+// DrawLot implements live.Store.
+func (s *Store) DrawLot(ctx context.Context, id live.LotID, now time.Time, pick func(entrants []core.UserID, units int) (winners, rest []core.UserID)) (bool, error) {
+	drawn := false
+	err := store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		l, err := scanLot(tx.QueryRow(ctx, `SELECT `+lotColumns+` FROM lots WHERE id = $1 FOR UPDATE`, id))
+		if err != nil {
+			return store.NotFound(err, live.ErrLotNotFound)
+		}
+		if l.Mode != live.Draw || l.Drawn {
+			drawn = true // nothing to draw, or drawn already
+			return nil
+		}
+		if now.Before(l.DrawUntil) {
+			return nil
+		}
+		rows, err := tx.Query(ctx, `SELECT buyer_id, tap_id FROM lot_entries WHERE lot_id = $1 ORDER BY created_at, buyer_id`, id)
+		if err != nil {
+			return err
+		}
+		taps := map[core.UserID]string{}
+		var entrants []core.UserID
+		for rows.Next() {
+			var b core.UserID
+			var tap string
+			if err := rows.Scan(&b, &tap); err != nil {
+				rows.Close()
+				return err
+			}
+			taps[b] = tap
+			entrants = append(entrants, b)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		winners, rest := pick(entrants, l.Remaining)
+		var claims []live.Claim
+		for _, w := range winners {
+			c := live.Claim{Lot: id, Buyer: w, Tap: taps[w], Status: live.ClaimHeld, HeldUntil: now.Add(l.Hold)}
+			if _, err := tx.Exec(ctx, `
+				INSERT INTO lot_claims (lot_id, buyer_id, tap_id, status, held_until, created_at)
+				VALUES ($1, $2, $3, 'held', $4, $5)`, id, w, c.Tap, c.HeldUntil, now); err != nil {
+				return err
+			}
+			claims = append(claims, c)
+		}
+		for i, r := range rest {
+			// The others wait, in the drawn order.
+			if _, err := tx.Exec(ctx, `
+				INSERT INTO lot_waitlist (lot_id, user_id, joined_at) VALUES ($1, $2, $3)
+				ON CONFLICT (lot_id, user_id) DO NOTHING`, id, r, now.Add(time.Duration(i)*time.Microsecond)); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, `UPDATE lots SET drawn_at = $2, remaining = remaining - $3 WHERE id = $1`,
+			id, now, len(claims)); err != nil {
+			return err
+		}
+		jobs := []core.Job{lotPostJob(id)}
+		if len(claims) > 0 {
+			jobs = append(jobs, claimJob(id, claims))
+		}
+		drawn = true
+		return store.InsertJobs(ctx, tx, jobs)
+	})
+	if err != nil {
+		return false, fmt.Errorf("draw lot %d: %w", id, err)
+	}
+	return drawn, nil
 }

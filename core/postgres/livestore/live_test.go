@@ -643,3 +643,61 @@ func TestService_Strikes(t *testing.T) {
 		t.Errorf("after two unpaid: %+v, %v", res, err)
 	}
 }
+
+// A draw: taps in the window enter it, once per buyer; when it closes the units
+// go to entrants drawn at random, the others wait in the waiting list; a
+// winner's tap sent again finds their reservation.
+func TestService_Draw(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	sess := b.liveSession(t, 2, 1)
+	l, err := b.svc.Drop(b.ctx, kol, live.Drop{Session: sess.ID, Variant: b.variant, Duration: 15 * time.Minute, Mode: live.Draw})
+	if err != nil || l.Mode != live.Draw || !l.DrawUntil.Equal(t0.Add(live.DrawWindow)) {
+		t.Fatalf("drop: %+v, %v", l, err)
+	}
+	var taps []live.Tap
+	for i := range 5 {
+		taps = append(taps, live.Tap{Lot: l.ID, Buyer: core.UserID(700 + i), ID: fmt.Sprint("e", i), FirstName: "Подписчик"})
+	}
+	taps = append(taps, live.Tap{Lot: l.ID, Buyer: 700, ID: "again", FirstName: "Подписчик"})
+	res, err := b.svc.Tap(b.ctx, l.ID, taps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Outcome != live.TapEntered {
+			t.Fatalf("a tap in the window: %+v", r)
+		}
+	}
+	if n := b.count(t, `SELECT count(*) FROM lot_entries WHERE lot_id = $1`, l.ID); n != 5 {
+		t.Errorf("%d entries, want 5 (one per buyer)", n)
+	}
+	if drawn, err := b.svc.Draw(b.ctx, l.ID); err != nil || drawn {
+		t.Fatalf("a draw before the window closed: %v, %v", drawn, err)
+	}
+	b.clock.Set(l.DrawUntil)
+	for range 2 {
+		if drawn, err := b.svc.Draw(b.ctx, l.ID); err != nil || !drawn {
+			t.Fatalf("the draw: %v, %v", drawn, err)
+		}
+	}
+	if n := b.count(t, `SELECT count(*) FROM lot_claims WHERE lot_id = $1`, l.ID); n != 2 {
+		t.Errorf("%d claims, want 2 (the units)", n)
+	}
+	if n := b.count(t, `SELECT count(*) FROM lot_waitlist WHERE lot_id = $1`, l.ID); n != 3 {
+		t.Errorf("%d waiting, want the 3 who did not win", n)
+	}
+	got, _ := b.svc.Lot(b.ctx, l.ID)
+	if got.Remaining != 0 || !got.Drawn {
+		t.Errorf("lot after the draw %+v", got)
+	}
+	var winner core.UserID
+	var tap string
+	if err := b.pool.QueryRow(b.ctx, `SELECT buyer_id, tap_id FROM lot_claims WHERE lot_id = $1 LIMIT 1`, l.ID).Scan(&winner, &tap); err != nil {
+		t.Fatal(err)
+	}
+	again, err := b.svc.Tap(b.ctx, l.ID, []live.Tap{{Lot: l.ID, Buyer: winner, ID: tap}})
+	if err != nil || again[0].Outcome != live.TapClaimed {
+		t.Errorf("a winner's entry sent again: %+v, %v", again, err)
+	}
+}
