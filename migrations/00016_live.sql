@@ -137,6 +137,8 @@ CREATE TABLE lot_claims (
 );
 CREATE INDEX lot_claims_buyer ON lot_claims (lot_id, buyer_id) WHERE status <> 'released';
 CREATE INDEX lot_claims_held ON lot_claims (held_until) WHERE status = 'held';
+-- A buyer's reservations let run out unpaid: their strikes.
+CREATE INDEX lot_claims_released ON lot_claims (buyer_id) WHERE status = 'released';
 
 -- The entries of a lot's draw: one per buyer.
 CREATE TABLE lot_entries (
