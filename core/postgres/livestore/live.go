@@ -510,23 +510,11 @@ func (s *Store) ClaimTaps(ctx context.Context, id live.LotID, taps []live.Tap,
 			return live.TapPlan{}, err
 		}
 	}
-	strikes := map[core.UserID]int{}
-	srows, err := br.Query()
+	strikes, err := readCounts(br)
 	if err != nil {
 		br.Close()
 		return live.TapPlan{}, err
 	}
-	for srows.Next() {
-		var buyer core.UserID
-		var n int
-		if err := srows.Scan(&buyer, &n); err != nil {
-			srows.Close()
-			br.Close()
-			return live.TapPlan{}, err
-		}
-		strikes[buyer] = n
-	}
-	srows.Close()
 	lot, err := scanLot(br.QueryRow())
 	if errors.Is(err, pgx.ErrNoRows) {
 		br.Close()
@@ -542,7 +530,6 @@ func (s *Store) ClaimTaps(ctx context.Context, id live.LotID, taps []live.Tap,
 		br.Close()
 		return live.TapPlan{}, err
 	}
-	held := map[core.UserID]int{}
 	known := map[string]live.Claim{}
 	for rows.Next() {
 		c := live.Claim{Lot: id}
@@ -554,22 +541,11 @@ func (s *Store) ClaimTaps(ctx context.Context, id live.LotID, taps []live.Tap,
 		known[c.Tap] = c
 	}
 	rows.Close()
-	rows, err = br.Query()
+	held, err := readCounts(br)
 	if err != nil {
 		br.Close()
 		return live.TapPlan{}, err
 	}
-	for rows.Next() {
-		var buyer core.UserID
-		var n int
-		if err := rows.Scan(&buyer, &n); err != nil {
-			rows.Close()
-			br.Close()
-			return live.TapPlan{}, err
-		}
-		held[buyer] = n
-	}
-	rows.Close()
 	if err := br.Close(); err != nil {
 		return live.TapPlan{}, err
 	}
@@ -607,6 +583,26 @@ func (s *Store) ClaimTaps(ctx context.Context, id live.LotID, taps []live.Tap,
 		return live.TapPlan{}, err
 	}
 	return p, nil
+}
+
+// readCounts reads the next result of br: a count per buyer.
+func readCounts(br pgx.BatchResults) (map[core.UserID]int, error) {
+	rows, err := br.Query()
+	if err != nil {
+		return nil, err
+	}
+	counts := map[core.UserID]int{}
+	for rows.Next() {
+		var buyer core.UserID
+		var n int
+		if err := rows.Scan(&buyer, &n); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		counts[buyer] = n
+	}
+	rows.Close()
+	return counts, rows.Err()
 }
 
 // noLot answers every tap of a lot that does not exist.
