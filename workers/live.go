@@ -93,18 +93,29 @@ type LiveDeps struct {
 	Bot  LiveBot
 }
 
+// LiveTasks are the task handlers of live drops, a part of the workers of their
+// own.
+type LiveTasks struct {
+	w *Workers
+	d LiveDeps
+}
+
 // initLive keeps the deps of live drops.
-func (w *Workers) initLive(d LiveDeps) { w.live = d }
+func (w *Workers) initLive(d LiveDeps) { w.live = &LiveTasks{w: w, d: d} }
+
+// Live returns the task handlers of live drops.
+func (w *Workers) Live() *LiveTasks { return w.live }
 
 // registerLive adds the task handlers of live drops to mux.
 func (w *Workers) registerLive(mux *asynq.ServeMux) {
-	mux.HandleFunc(live.JobClaim, w.HandleLiveClaim)
-	mux.HandleFunc(live.JobLotPost, w.HandleLotPost)
-	mux.HandleFunc(order.JobHeldEnded, w.HandleHeldEnded)
-	mux.HandleFunc(live.JobAnnounce, w.HandleAnnounce)
-	mux.HandleFunc(live.JobRemind, w.HandleLiveRemind)
-	mux.HandleFunc(live.JobReport, w.HandleLiveReport)
-	mux.HandleFunc(live.JobDraw, w.HandleDraw)
+	t := w.live
+	mux.HandleFunc(live.JobClaim, t.HandleLiveClaim)
+	mux.HandleFunc(live.JobLotPost, t.HandleLotPost)
+	mux.HandleFunc(order.JobHeldEnded, t.HandleHeldEnded)
+	mux.HandleFunc(live.JobAnnounce, t.HandleAnnounce)
+	mux.HandleFunc(live.JobRemind, t.HandleLiveRemind)
+	mux.HandleFunc(live.JobReport, t.HandleLiveReport)
+	mux.HandleFunc(live.JobDraw, t.HandleDraw)
 }
 
 // drawRecheck is when a draw task that ran before its window closed (asynq
@@ -114,15 +125,15 @@ const drawRecheck = time.Second
 // HandleDraw draws a lot's units among its entrants once its window closed
 // (live.JobDraw); early, it comes back a second later. The claims' job sends
 // the winners their invoices.
-func (w *Workers) HandleDraw(ctx context.Context, t *asynq.Task) error {
+func (t *LiveTasks) HandleDraw(ctx context.Context, task *asynq.Task) error {
 	var p live.LotPostJob
-	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.Lot == 0 {
-		return badPayload(t.Type(), err)
+	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Lot == 0 {
+		return badPayload(task.Type(), err)
 	}
-	if err := w.liveWired(); err != nil {
+	if err := t.liveWired(); err != nil {
 		return err
 	}
-	drawn, err := w.live.Live.Draw(ctx, p.Lot)
+	drawn, err := t.d.Live.Draw(ctx, p.Lot)
 	if err != nil {
 		return classify(err)
 	}
@@ -135,50 +146,50 @@ func (w *Workers) HandleDraw(ctx context.Context, t *asynq.Task) error {
 // HandleLiveReport sends a session's report once it ended (live.JobReport), and
 // records that it went: a task run again after that sends nothing. (One that
 // dies between the two sends it again.)
-func (w *Workers) HandleLiveReport(ctx context.Context, t *asynq.Task) error {
+func (t *LiveTasks) HandleLiveReport(ctx context.Context, task *asynq.Task) error {
 	var p live.SessionJob
-	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.Session == 0 {
-		return badPayload(t.Type(), err)
+	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Session == 0 {
+		return badPayload(task.Type(), err)
 	}
-	if err := w.liveWired(); err != nil {
+	if err := t.liveWired(); err != nil {
 		return err
 	}
-	r, err := w.live.Live.Report(ctx, p.Session)
+	r, err := t.d.Live.Report(ctx, p.Session)
 	if err != nil {
 		return classify(err)
 	}
 	if r.Session.Status != live.SessionEnded || r.Session.Reported {
 		return nil
 	}
-	if err := w.live.Bot.SendReport(ctx, r); err != nil {
+	if err := t.d.Bot.SendReport(ctx, r); err != nil {
 		return classify(fmt.Errorf("report of session %d: %w", p.Session, err))
 	}
-	_, err = w.live.Live.MarkReported(ctx, p.Session)
+	_, err = t.d.Live.MarkReported(ctx, p.Session)
 	return classify(err)
 }
 
 // HandleAnnounce posts a session's announcement in its channel, once
 // (live.JobAnnounce); a session over by then is not announced.
-func (w *Workers) HandleAnnounce(ctx context.Context, t *asynq.Task) error {
+func (t *LiveTasks) HandleAnnounce(ctx context.Context, task *asynq.Task) error {
 	var p live.SessionJob
-	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.Session == 0 {
-		return badPayload(t.Type(), err)
+	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Session == 0 {
+		return badPayload(task.Type(), err)
 	}
-	if err := w.liveWired(); err != nil {
+	if err := t.liveWired(); err != nil {
 		return err
 	}
-	s, _, err := w.live.Live.Session(ctx, p.Session)
+	s, _, err := t.d.Live.Session(ctx, p.Session)
 	if err != nil {
 		return classify(err)
 	}
 	if s.Announcement != 0 || s.Status == live.SessionEnded || s.Status == live.SessionCancelled {
 		return nil
 	}
-	id, err := w.live.Bot.Announce(ctx, s)
+	id, err := t.d.Bot.Announce(ctx, s)
 	if err != nil {
 		return classify(fmt.Errorf("announce session %d: %w", s.ID, err))
 	}
-	return classify(w.live.Live.SetAnnouncement(ctx, s.ID, id))
+	return classify(t.d.Live.SetAnnouncement(ctx, s.ID, id))
 }
 
 // remindPage is how many followers' reminders one read of the RSVPs composes.
@@ -190,15 +201,15 @@ const remindPage = 500
 // second: asynq keeps whole seconds, and a reminder never goes early). Run again,
 // the messages' keys keep each to one. A session over, or moved so that this
 // reminder is no longer one of it, is reminded of nothing.
-func (w *Workers) HandleLiveRemind(ctx context.Context, t *asynq.Task) error {
+func (t *LiveTasks) HandleLiveRemind(ctx context.Context, task *asynq.Task) error {
 	var p live.RemindJob
-	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.Session == 0 || p.Before < 0 {
-		return badPayload(t.Type(), err)
+	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Session == 0 || p.Before < 0 {
+		return badPayload(task.Type(), err)
 	}
-	if err := w.liveWired(); err != nil {
+	if err := t.liveWired(); err != nil {
 		return err
 	}
-	s, _, err := w.live.Live.Session(ctx, p.Session)
+	s, _, err := t.d.Live.Session(ctx, p.Session)
 	if err != nil {
 		return classify(err)
 	}
@@ -209,19 +220,19 @@ func (w *Workers) HandleLiveRemind(ctx context.Context, t *asynq.Task) error {
 	due := ceilSecond(s.StartsAt.Add(-before))
 	var after core.UserID
 	for {
-		users, err := w.live.Live.RSVPs(ctx, s.ID, after, remindPage)
+		users, err := t.d.Live.RSVPs(ctx, s.ID, after, remindPage)
 		if err != nil {
 			return classify(err)
 		}
 		for _, u := range users {
-			m, err := w.live.Bot.ReminderMessage(ctx, s, u, before)
+			m, err := t.d.Bot.ReminderMessage(ctx, s, u, before)
 			if err != nil {
 				return classify(fmt.Errorf("remind %d of session %d: %w", u, s.ID, err))
 			}
 			if err := m.Validate(); err != nil {
 				return permanent(err)
 			}
-			if err := w.enqueueMessageIn(ctx, m, time.Until(due)); err != nil {
+			if err := t.w.enqueueMessageIn(ctx, m, time.Until(due)); err != nil {
 				return err
 			}
 		}
@@ -232,8 +243,8 @@ func (w *Workers) HandleLiveRemind(ctx context.Context, t *asynq.Task) error {
 	}
 }
 
-func (w *Workers) liveWired() error {
-	if w.live.Live == nil || w.live.Bot == nil {
+func (t *LiveTasks) liveWired() error {
+	if t.d.Live == nil || t.d.Bot == nil {
 		return errors.New("live drops are not wired")
 	}
 	return nil
@@ -243,16 +254,16 @@ func (w *Workers) liveWired() error {
 // buyers their invoices (live.JobClaim). Run again, it finds the orders made
 // and the invoices recorded, and does the rest; a claim released meanwhile is
 // skipped.
-func (w *Workers) HandleLiveClaim(ctx context.Context, t *asynq.Task) error {
+func (t *LiveTasks) HandleLiveClaim(ctx context.Context, task *asynq.Task) error {
 	var p live.ClaimJob
-	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.Lot == 0 || len(p.Taps) == 0 {
-		return badPayload(t.Type(), err)
+	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Lot == 0 || len(p.Taps) == 0 {
+		return badPayload(task.Type(), err)
 	}
-	if err := w.liveWired(); err != nil {
+	if err := t.liveWired(); err != nil {
 		return err
 	}
 	for _, tap := range p.Taps {
-		if err := w.orderClaim(ctx, p.Lot, tap); err != nil {
+		if err := t.orderClaim(ctx, p.Lot, tap); err != nil {
 			return err
 		}
 	}
@@ -260,8 +271,8 @@ func (w *Workers) HandleLiveClaim(ctx context.Context, t *asynq.Task) error {
 }
 
 // orderClaim makes the order of one claim and sends its invoice, once.
-func (w *Workers) orderClaim(ctx context.Context, lot core.LotID, tap string) error {
-	o, err := w.live.Live.OrderClaim(ctx, lot, tap)
+func (t *LiveTasks) orderClaim(ctx context.Context, lot core.LotID, tap string) error {
+	o, err := t.d.Live.OrderClaim(ctx, lot, tap)
 	if errors.Is(err, live.ErrClaimReleased) {
 		return nil
 	}
@@ -271,7 +282,7 @@ func (w *Workers) orderClaim(ctx context.Context, lot core.LotID, tap string) er
 	if o.Status != order.StatusAwaitingPayment || o.InvoiceMessageID != 0 {
 		return nil // its invoice went when they opened the bot; or it is over
 	}
-	if err := w.live.Bot.SendClaimInvoice(ctx, o); err != nil {
+	if err := t.d.Bot.SendClaimInvoice(ctx, o); err != nil {
 		return classify(fmt.Errorf("claim %s of lot %d: %w", tap, lot, err))
 	}
 	return nil
@@ -281,42 +292,42 @@ func (w *Workers) orderClaim(ctx context.Context, lot core.LotID, tap string) er
 // post up to date (live.JobLotPost): the edits are coalesced, so a burst of
 // claims makes a few edits within the channel's limit, the last one showing
 // the lot as it is.
-func (w *Workers) HandleLotPost(ctx context.Context, t *asynq.Task) error {
+func (t *LiveTasks) HandleLotPost(ctx context.Context, task *asynq.Task) error {
 	var p live.LotPostJob
-	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.Lot == 0 {
-		return badPayload(t.Type(), err)
+	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Lot == 0 {
+		return badPayload(task.Type(), err)
 	}
-	if err := w.liveWired(); err != nil {
+	if err := t.liveWired(); err != nil {
 		return err
 	}
-	l, err := w.live.Live.Lot(ctx, p.Lot)
+	l, err := t.d.Live.Lot(ctx, p.Lot)
 	if err != nil {
 		return classify(err)
 	}
 	if l.Post == 0 {
-		id, err := w.live.Bot.PostLot(ctx, l)
+		id, err := t.d.Bot.PostLot(ctx, l)
 		if err != nil {
 			return classify(fmt.Errorf("post lot %d: %w", l.ID, err))
 		}
-		return classify(w.live.Live.SetLotPost(ctx, l.ID, id))
+		return classify(t.d.Live.SetLotPost(ctx, l.ID, id))
 	}
-	m, err := w.live.Bot.LotPostEdit(ctx, l)
+	m, err := t.d.Bot.LotPostEdit(ctx, l)
 	if err != nil {
 		return classify(fmt.Errorf("edit the post of lot %d: %w", l.ID, err))
 	}
-	return classify(w.Send(ctx, m))
+	return classify(t.w.Send(ctx, m))
 }
 
 // HandleHeldEnded gives the unit of a lot's order that ended unpaid back to
 // the lot (order.JobHeldEnded); done already is a success.
-func (w *Workers) HandleHeldEnded(ctx context.Context, t *asynq.Task) error {
+func (t *LiveTasks) HandleHeldEnded(ctx context.Context, task *asynq.Task) error {
 	var p order.HeldEndedPayload
-	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.OrderID == 0 || p.Lot == 0 {
-		return badPayload(t.Type(), err)
+	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.OrderID == 0 || p.Lot == 0 {
+		return badPayload(task.Type(), err)
 	}
-	if err := w.liveWired(); err != nil {
+	if err := t.liveWired(); err != nil {
 		return err
 	}
-	_, err := w.live.Live.ReleaseOrder(ctx, p.Lot, p.OrderID)
+	_, err := t.d.Live.ReleaseOrder(ctx, p.Lot, p.OrderID)
 	return classify(err)
 }

@@ -169,7 +169,7 @@ func TestLive_Claim(t *testing.T) {
 	b.tap(t, 10, "t1")
 	task := liveTask(t, live.JobClaim, live.ClaimJob{Lot: b.lot.ID, Taps: []string{"t1"}})
 	for range 2 { // redelivered: one order, one invoice
-		if err := b.w.HandleLiveClaim(b.ctx, task); err != nil {
+		if err := b.w.Live().HandleLiveClaim(b.ctx, task); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -189,7 +189,7 @@ func TestLive_Claim(t *testing.T) {
 		}
 		task := liveTask(t, order.JobHeldEnded, order.HeldEndedPayload{OrderID: o.ID, Lot: b.lot.ID})
 		for range 2 {
-			if err := b.w.HandleHeldEnded(b.ctx, task); err != nil {
+			if err := b.w.Live().HandleHeldEnded(b.ctx, task); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -197,7 +197,7 @@ func TestLive_Claim(t *testing.T) {
 			t.Errorf("%d left, want all 3 back", l.Remaining)
 		}
 		// The claim's task, run late, finds it released and does nothing.
-		if err := b.w.HandleLiveClaim(b.ctx, liveTask(t, live.JobClaim, live.ClaimJob{Lot: b.lot.ID, Taps: []string{"t1"}})); err != nil {
+		if err := b.w.Live().HandleLiveClaim(b.ctx, liveTask(t, live.JobClaim, live.ClaimJob{Lot: b.lot.ID, Taps: []string{"t1"}})); err != nil {
 			t.Fatal(err)
 		}
 		if len(b.bot.invoices) != 1 {
@@ -210,14 +210,14 @@ func TestLive_LotPost(t *testing.T) {
 	t.Parallel()
 	b := setupLive(t)
 	task := liveTask(t, live.JobLotPost, live.LotPostJob{Lot: b.lot.ID})
-	if err := b.w.HandleLotPost(b.ctx, task); err != nil {
+	if err := b.w.Live().HandleLotPost(b.ctx, task); err != nil {
 		t.Fatal(err)
 	}
 	if l, _ := b.live.Lot(b.ctx, b.lot.ID); l.Post != 501 || len(b.bot.posts) != 1 {
 		t.Fatalf("posted %v, post %d", b.bot.posts, l.Post)
 	}
 	b.tap(t, 10, "t1")
-	if err := b.w.HandleLotPost(b.ctx, task); err != nil {
+	if err := b.w.Live().HandleLotPost(b.ctx, task); err != nil {
 		t.Fatal(err)
 	}
 	if len(b.bot.posts) != 1 || len(b.bot.edits) != 1 {
@@ -253,7 +253,7 @@ func TestLive_Remind(t *testing.T) {
 	}
 	task := liveTask(t, live.JobRemind, live.RemindJob{Session: sess.ID, Before: int64(15 * time.Minute / time.Second)})
 	for range 2 {
-		if err := b.w.HandleLiveRemind(b.ctx, task); err != nil {
+		if err := b.w.Live().HandleLiveRemind(b.ctx, task); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -278,7 +278,7 @@ func TestLive_Report(t *testing.T) {
 	t.Parallel()
 	b := setupLive(t)
 	b.tap(t, 10, "t1")
-	if err := b.w.HandleLiveClaim(b.ctx, liveTask(t, live.JobClaim, live.ClaimJob{Lot: b.lot.ID, Taps: []string{"t1"}})); err != nil {
+	if err := b.w.Live().HandleLiveClaim(b.ctx, liveTask(t, live.JobClaim, live.ClaimJob{Lot: b.lot.ID, Taps: []string{"t1"}})); err != nil {
 		t.Fatal(err)
 	}
 	c, _ := b.live.Claim(b.ctx, b.lot.ID, "t1")
@@ -286,14 +286,14 @@ func TestLive_Report(t *testing.T) {
 		t.Fatal(err)
 	}
 	task := liveTask(t, live.JobReport, live.SessionJob{Session: b.lot.Session})
-	if err := b.w.HandleLiveReport(b.ctx, task); err != nil || len(b.bot.reports) != 0 {
+	if err := b.w.Live().HandleLiveReport(b.ctx, task); err != nil || len(b.bot.reports) != 0 {
 		t.Fatalf("a report of a session still live: %v, %d sent", err, len(b.bot.reports))
 	}
 	if _, err := b.live.End(b.ctx, 2, b.lot.Session); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {
-		if err := b.w.HandleLiveReport(b.ctx, task); err != nil {
+		if err := b.w.Live().HandleLiveReport(b.ctx, task); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -327,11 +327,11 @@ func TestLive_Draw(t *testing.T) {
 		t.Fatal(err)
 	}
 	task := liveTask(t, live.JobDraw, live.LotPostJob{Lot: lot.ID})
-	if err := b.w.HandleDraw(b.ctx, task); err == nil {
+	if err := b.w.Live().HandleDraw(b.ctx, task); err == nil {
 		t.Fatal("a draw ran before its window closed")
 	}
 	b.clock.Set(lot.DrawUntil)
-	if err := b.w.HandleDraw(b.ctx, task); err != nil {
+	if err := b.w.Live().HandleDraw(b.ctx, task); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := b.live.Lot(b.ctx, lot.ID); !got.Drawn {

@@ -138,7 +138,7 @@ type Workers struct {
 	reviews    ReviewDeps
 	broadcasts BroadcastDeps
 	orphans    OrphanDeps
-	live       LiveDeps
+	live       *LiveTasks
 	// orphansUntold counts orphan payments no operator could be told of.
 	orphansUntold prometheus.Counter
 }

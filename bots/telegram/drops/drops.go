@@ -57,12 +57,11 @@ func (b *Feature) Register(k *telegram.Bot, r *telegram.Router) {
 	b.k = k
 	r.Callback(verbBuy, b.onBuy)
 	r.Express(verbBuy, b.onBuyExpress)
-	r.DeepLink(linkKOL, b.acceptInvite)
 	r.DeepLink(linkLot, b.openLot)
 	r.OnChatMember(b.onChatMember)
 	r.OnChannelPost(b.onChannelPost)
 	r.AddTexts(texts())
-	b.kolRoutes(r)
+	(&kolMenus{Feature: b}).routes(r)
 	b.rsvpRoutes(r)
 	b.waitlistRoutes(r)
 }

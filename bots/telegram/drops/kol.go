@@ -16,6 +16,10 @@ import (
 	"github.com/vitrina-shop/vitrina/core/live"
 )
 
+// kolMenus are the seller's and the KOL's screens, a part of the feature of
+// their own (the feature's helpers are theirs through the embedded pointer).
+type kolMenus struct{ *Feature }
+
 // The seller's and the KOL's screens. The seller, in the shop's admin menu
 // (🎥 KOLs), invites KOLs at a commission and allocates products to their
 // sessions; the KOL, in /kol, schedules sessions in a connected channel, opens
@@ -68,7 +72,8 @@ const (
 	allocProducts = 30 // products offered to allocate
 )
 
-func (b *Feature) kolRoutes(r *telegram.Router) {
+func (b *kolMenus) routes(r *telegram.Router) {
+	r.DeepLink(linkKOL, b.acceptInvite)
 	r.Command("kol", b.cmdKOL, "")
 	for verb, fn := range map[string]telegram.CallbackFunc{
 		verbShopKOLs:    b.k.ForStaff(b.onShopKOLs),
@@ -97,12 +102,12 @@ func (b *Feature) kolRoutes(r *telegram.Router) {
 // --- the seller ---
 
 // onShopKOLs shows a shop's KOLs and their sessions to its staff.
-func (b *Feature) onShopKOLs(ctx context.Context, r *telegram.Request, shop catalog.Shop, role catalog.Role) error {
+func (b *kolMenus) onShopKOLs(ctx context.Context, r *telegram.Request, shop catalog.Shop, role catalog.Role) error {
 	return b.showShopKOLs(ctx, r, shop, role, "")
 }
 
 // showShopKOLs shows a shop's KOLs, what they are owed, and their sessions.
-func (b *Feature) showShopKOLs(ctx context.Context, r *telegram.Request, shop catalog.Shop, role catalog.Role, notice string) error {
+func (b *kolMenus) showShopKOLs(ctx context.Context, r *telegram.Request, shop catalog.Shop, role catalog.Role, notice string) error {
 	links, sessions, err := b.live.ShopKOLs(ctx, r.UserID(), shop.ID, menuSessions)
 	if err != nil {
 		return err
@@ -146,7 +151,7 @@ func (b *Feature) showShopKOLs(ctx context.Context, r *telegram.Request, shop ca
 }
 
 // onPayout records that the shop's owner paid a KOL what was owed.
-func (b *Feature) onPayout(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+func (b *kolMenus) onPayout(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
 	if err := d.Want(4); err != nil {
 		return telegram.ErrStaleButton
 	}
@@ -188,7 +193,7 @@ func parseRate(s string) (live.Commission, bool) {
 }
 
 // sessionLabel is a session's button: its state, title and start.
-func (b *Feature) sessionLabel(lang string, s live.Session) string {
+func (b *kolMenus) sessionLabel(lang string, s live.Session) string {
 	return b.k.Label(lang, "drop_btn_session_"+string(s.Status), s.Title, s.StartsAt.In(moscow).Format("02.01 15:04"))
 }
 
@@ -197,18 +202,18 @@ type inviteDialog struct {
 	ShopID core.ShopID `json:"shop"`
 }
 
-func (b *Feature) onInvite(ctx context.Context, r *telegram.Request, shop catalog.Shop) error {
+func (b *kolMenus) onInvite(ctx context.Context, r *telegram.Request, shop catalog.Shop) error {
 	if err := b.k.StartDialog(ctx, r, dialogInvite, stepInviteRate, inviteDialog{ShopID: shop.ID}); err != nil {
 		return err
 	}
 	return b.k.Show(ctx, r, b.invitePrompt(r.Lang))
 }
 
-func (b *Feature) invitePrompt(lang string) telegram.View {
+func (b *kolMenus) invitePrompt(lang string) telegram.View {
 	return telegram.View{Text: b.k.T(lang, "drop_ask_rate")}
 }
 
-func (b *Feature) inviteStep(ctx context.Context, r *telegram.Request, st dialog.State, in telegram.Input) error {
+func (b *kolMenus) inviteStep(ctx context.Context, r *telegram.Request, st dialog.State, in telegram.Input) error {
 	var data inviteDialog
 	if ok, err := b.k.Decode(ctx, r, st, &data); !ok {
 		return err
@@ -231,7 +236,7 @@ func (b *Feature) inviteStep(ctx context.Context, r *telegram.Request, st dialog
 }
 
 // acceptInvite makes whoever opened a KOL invitation a KOL of its shop.
-func (b *Feature) acceptInvite(ctx context.Context, r *telegram.Request, token string) error {
+func (b *kolMenus) acceptInvite(ctx context.Context, r *telegram.Request, token string) error {
 	link, err := b.live.Accept(ctx, r.UserID(), token)
 	if err != nil {
 		return b.tell(ctx, r, err)
@@ -254,7 +259,7 @@ func (b *Feature) username() string {
 
 // onShopSession shows a session's allocations to the shop's staff, who
 // allocate products to it.
-func (b *Feature) onShopSession(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+func (b *kolMenus) onShopSession(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
 	sess, allocs, err := b.sessionArg(ctx, d)
 	if err != nil {
 		return err
@@ -271,7 +276,7 @@ func (b *Feature) onShopSession(ctx context.Context, r *telegram.Request, d tele
 	return b.k.Show(ctx, r, telegram.View{Text: strings.Join(telegram.NonEmpty(lines...), "\n\n"), Keyboard: k.Markup()})
 }
 
-func (b *Feature) sessionArg(ctx context.Context, d telegram.CallbackData) (live.Session, []live.Allocation, error) {
+func (b *kolMenus) sessionArg(ctx context.Context, d telegram.CallbackData) (live.Session, []live.Allocation, error) {
 	id, err := d.Int(0)
 	if err != nil {
 		return live.Session{}, nil, telegram.ErrStaleButton
@@ -280,7 +285,7 @@ func (b *Feature) sessionArg(ctx context.Context, d telegram.CallbackData) (live
 }
 
 // sessionText describes a session.
-func (b *Feature) sessionText(ctx context.Context, lang string, s live.Session) string {
+func (b *kolMenus) sessionText(ctx context.Context, lang string, s live.Session) string {
 	ch := telegram.HTML("—")
 	if c, err := b.live.Channel(ctx, s.Channel); err == nil {
 		ch = telegram.HTML(telegram.Escape(c.Title))
@@ -294,7 +299,7 @@ func (b *Feature) sessionText(ctx context.Context, lang string, s live.Session) 
 }
 
 // allocationsText lists what a session was allocated.
-func (b *Feature) allocationsText(ctx context.Context, lang string, allocs []live.Allocation) string {
+func (b *kolMenus) allocationsText(ctx context.Context, lang string, allocs []live.Allocation) string {
 	if len(allocs) == 0 {
 		return b.k.T(lang, "drop_no_allocations")
 	}
@@ -331,7 +336,7 @@ type allocateDialog struct {
 	Quantity int            `json:"qty,omitempty"`
 }
 
-func (b *Feature) onAllocate(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+func (b *kolMenus) onAllocate(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
 	sess, _, err := b.sessionArg(ctx, d)
 	if err != nil {
 		return err
@@ -350,7 +355,7 @@ func (b *Feature) onAllocate(ctx context.Context, r *telegram.Request, d telegra
 	return b.k.Show(ctx, r, telegram.StampSteps(r, v))
 }
 
-func (b *Feature) allocatePrompt(ctx context.Context, lang, step string, data allocateDialog) (telegram.View, error) {
+func (b *kolMenus) allocatePrompt(ctx context.Context, lang, step string, data allocateDialog) (telegram.View, error) {
 	switch step {
 	case stepAllocProduct:
 		ps, _, err := b.catalog.Products(ctx, catalog.ProductFilter{ShopID: data.Shop, Limit: allocProducts})
@@ -390,7 +395,7 @@ func (b *Feature) allocatePrompt(ctx context.Context, lang, step string, data al
 	return telegram.View{}, fmt.Errorf("allocation step %q", step)
 }
 
-func (b *Feature) allocateStep(ctx context.Context, r *telegram.Request, st dialog.State, in telegram.Input) error {
+func (b *kolMenus) allocateStep(ctx context.Context, r *telegram.Request, st dialog.State, in telegram.Input) error {
 	var data allocateDialog
 	if ok, err := b.k.Decode(ctx, r, st, &data); !ok {
 		return err
@@ -476,7 +481,7 @@ func (b *Feature) allocateStep(ctx context.Context, r *telegram.Request, st dial
 // allocatable is how many units of a variant a session may be allocated: what
 // is free, and what the session holds already (an allocation made again
 // replaces it).
-func (b *Feature) allocatable(ctx context.Context, id live.SessionID, vid core.VariantID) (int, error) {
+func (b *kolMenus) allocatable(ctx context.Context, id live.SessionID, vid core.VariantID) (int, error) {
 	v, err := b.catalog.Variant(ctx, vid)
 	if err != nil {
 		return 0, err
@@ -496,16 +501,16 @@ func (b *Feature) allocatable(ctx context.Context, id live.SessionID, vid core.V
 
 // --- the KOL ---
 
-func (b *Feature) cmdKOL(ctx context.Context, r *telegram.Request, _ string) error {
+func (b *kolMenus) cmdKOL(ctx context.Context, r *telegram.Request, _ string) error {
 	return b.showKOLMenu(ctx, r)
 }
 
-func (b *Feature) onKOLMenu(ctx context.Context, r *telegram.Request, _ telegram.CallbackData) error {
+func (b *kolMenus) onKOLMenu(ctx context.Context, r *telegram.Request, _ telegram.CallbackData) error {
 	return b.showKOLMenu(ctx, r)
 }
 
 // showKOLMenu shows a KOL the shops they work with and their sessions.
-func (b *Feature) showKOLMenu(ctx context.Context, r *telegram.Request) error {
+func (b *kolMenus) showKOLMenu(ctx context.Context, r *telegram.Request) error {
 	lang := r.Lang
 	links, err := b.live.Links(ctx, r.UserID())
 	if err != nil {
@@ -554,7 +559,7 @@ type sessionDialog struct {
 	Title   string      `json:"title,omitempty"`
 }
 
-func (b *Feature) onKOLNew(ctx context.Context, r *telegram.Request, _ telegram.CallbackData) error {
+func (b *kolMenus) onKOLNew(ctx context.Context, r *telegram.Request, _ telegram.CallbackData) error {
 	links, err := b.live.Links(ctx, r.UserID())
 	if err != nil {
 		return err
@@ -577,7 +582,7 @@ func (b *Feature) onKOLNew(ctx context.Context, r *telegram.Request, _ telegram.
 	return b.k.Show(ctx, r, telegram.StampSteps(r, v))
 }
 
-func (b *Feature) sessionPrompt(ctx context.Context, r *telegram.Request, step string) (telegram.View, error) {
+func (b *kolMenus) sessionPrompt(ctx context.Context, r *telegram.Request, step string) (telegram.View, error) {
 	lang := r.Lang
 	switch step {
 	case stepSessionShop:
@@ -612,7 +617,7 @@ func (b *Feature) sessionPrompt(ctx context.Context, r *telegram.Request, step s
 	return telegram.View{}, fmt.Errorf("session step %q", step)
 }
 
-func (b *Feature) sessionStep(ctx context.Context, r *telegram.Request, st dialog.State, in telegram.Input) error {
+func (b *kolMenus) sessionStep(ctx context.Context, r *telegram.Request, st dialog.State, in telegram.Input) error {
 	var data sessionDialog
 	if ok, err := b.k.Decode(ctx, r, st, &data); !ok {
 		return err
@@ -693,7 +698,7 @@ func parseStart(s string, now time.Time) (time.Time, bool) {
 }
 
 // kolSession returns the session of a KOL's button, refusing anyone else.
-func (b *Feature) kolSession(ctx context.Context, r *telegram.Request, d telegram.CallbackData) (live.Session, []live.Allocation, error) {
+func (b *kolMenus) kolSession(ctx context.Context, r *telegram.Request, d telegram.CallbackData) (live.Session, []live.Allocation, error) {
 	sess, allocs, err := b.sessionArg(ctx, d)
 	if err != nil {
 		return live.Session{}, nil, err
@@ -704,7 +709,7 @@ func (b *Feature) kolSession(ctx context.Context, r *telegram.Request, d telegra
 	return sess, allocs, nil
 }
 
-func (b *Feature) onKOLSession(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+func (b *kolMenus) onKOLSession(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
 	sess, allocs, err := b.kolSession(ctx, r, d)
 	if err != nil {
 		return err
@@ -713,7 +718,7 @@ func (b *Feature) onKOLSession(ctx context.Context, r *telegram.Request, d teleg
 }
 
 // showKOLSession shows a session's card to its KOL, with what they can do now.
-func (b *Feature) showKOLSession(ctx context.Context, r *telegram.Request, sess live.Session, allocs []live.Allocation, notice string) error {
+func (b *kolMenus) showKOLSession(ctx context.Context, r *telegram.Request, sess live.Session, allocs []live.Allocation, notice string) error {
 	lang := r.Lang
 	lots, err := b.live.Lots(ctx, sess.ID)
 	if err != nil {
@@ -765,7 +770,7 @@ func lotState(l live.Lot, now time.Time) string {
 	return "drop_lot_open"
 }
 
-func (b *Feature) onKOLOpen(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+func (b *kolMenus) onKOLOpen(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
 	sess, _, err := b.kolSession(ctx, r, d)
 	if err != nil {
 		return err
@@ -781,7 +786,7 @@ func (b *Feature) onKOLOpen(ctx context.Context, r *telegram.Request, d telegram
 	return b.showKOLSession(ctx, r, sess, allocs, b.k.T(r.Lang, "drop_session_opened"))
 }
 
-func (b *Feature) onKOLEnd(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+func (b *kolMenus) onKOLEnd(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
 	sess, _, err := b.kolSession(ctx, r, d)
 	if err != nil {
 		return err
@@ -800,18 +805,18 @@ func (b *Feature) onKOLEnd(ctx context.Context, r *telegram.Request, d telegram.
 // lotExtension is what "+5 min" gives a lot.
 const lotExtension = 5 * time.Minute
 
-func (b *Feature) onLotEnd(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+func (b *kolMenus) onLotEnd(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
 	return b.changeLot(ctx, r, d, func(id core.LotID) (live.Lot, error) { return b.live.EndLot(ctx, r.UserID(), id) }, "drop_lot_ended_now")
 }
 
-func (b *Feature) onLotExtend(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+func (b *kolMenus) onLotExtend(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
 	return b.changeLot(ctx, r, d, func(id core.LotID) (live.Lot, error) {
 		return b.live.ExtendLot(ctx, r.UserID(), id, lotExtension)
 	}, "drop_lot_extended")
 }
 
 // changeLot applies a KOL's change to a lot and shows its session again.
-func (b *Feature) changeLot(ctx context.Context, r *telegram.Request, d telegram.CallbackData, change func(core.LotID) (live.Lot, error), notice string) error {
+func (b *kolMenus) changeLot(ctx context.Context, r *telegram.Request, d telegram.CallbackData, change func(core.LotID) (live.Lot, error), notice string) error {
 	id, err := d.Int(0)
 	if err != nil {
 		return telegram.ErrStaleButton
@@ -828,7 +833,7 @@ func (b *Feature) changeLot(ctx context.Context, r *telegram.Request, d telegram
 }
 
 // onKOLDrop offers the allocated products with units left to drop.
-func (b *Feature) onKOLDrop(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+func (b *kolMenus) onKOLDrop(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
 	sess, allocs, err := b.kolSession(ctx, r, d)
 	if err != nil {
 		return err
@@ -854,7 +859,7 @@ func (b *Feature) onKOLDrop(ctx context.Context, r *telegram.Request, d telegram
 // onKOLDropOne shows a drop's settings: all that is left of the allocation,
 // its price and limit, five minutes; the KOL confirms, or picks another
 // quantity or duration.
-func (b *Feature) onKOLDropOne(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+func (b *kolMenus) onKOLDropOne(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
 	sess, allocs, err := b.kolSession(ctx, r, d)
 	if err != nil {
 		return err
@@ -930,7 +935,7 @@ func contains(xs []int, x int) bool {
 }
 
 // onKOLDropGo drops the lot: the workers post it in the channel.
-func (b *Feature) onKOLDropGo(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+func (b *kolMenus) onKOLDropGo(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
 	sess, _, err := b.kolSession(ctx, r, d)
 	if err != nil {
 		return err
