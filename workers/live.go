@@ -28,6 +28,7 @@ var liveRoutes = map[string]route{
 	live.JobRemind:     {queue: QueueDefault, retention: 24 * time.Hour},
 	live.JobReport:     {queue: QueueDefault, retention: 24 * time.Hour},
 	live.JobDraw:       {queue: QueueCritical, retention: 24 * time.Hour},
+	live.JobCancelled:  {queue: QueueDefault, retention: 24 * time.Hour},
 	live.JobClaim:      {queue: QueueCritical, retention: 24 * time.Hour},
 	live.JobLotPost:    {queue: QueueCritical},
 	order.JobHeldEnded: {queue: QueueCritical, retention: 24 * time.Hour},
@@ -81,6 +82,9 @@ type LiveBot interface {
 	// ReminderMessage composes the reminder of a session to a follower who
 	// asked, before its start (0: it starts now).
 	ReminderMessage(ctx context.Context, s live.Session, to core.UserID, before time.Duration) (core.Message, error)
+	// CancelledMessage composes what tells a follower who asked to be reminded
+	// that the session was cancelled.
+	CancelledMessage(ctx context.Context, s live.Session, to core.UserID) (core.Message, error)
 	// SendReport sends a session's report (its figures and a chart) to its KOL
 	// and the shop's owners: calls of its own, a photo uploaded.
 	SendReport(ctx context.Context, r live.Report) error
@@ -116,6 +120,7 @@ func (w *Workers) registerLive(mux *asynq.ServeMux) {
 	mux.HandleFunc(live.JobRemind, t.HandleLiveRemind)
 	mux.HandleFunc(live.JobReport, t.HandleLiveReport)
 	mux.HandleFunc(live.JobDraw, t.HandleDraw)
+	mux.HandleFunc(live.JobCancelled, t.HandleCancelled)
 }
 
 // drawRecheck is when a draw task that ran before its window closed (asynq
@@ -141,6 +146,47 @@ func (t *LiveTasks) HandleDraw(ctx context.Context, task *asynq.Task) error {
 		return &errRetryIn{after: drawRecheck, wait: true, err: fmt.Errorf("the draw of lot %d is not due", p.Lot)}
 	}
 	return nil
+}
+
+// HandleCancelled tells a cancelled session's followers who asked to be
+// reminded (live.JobCancelled); each message once, by its key.
+func (t *LiveTasks) HandleCancelled(ctx context.Context, task *asynq.Task) error {
+	var p live.SessionJob
+	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Session == 0 {
+		return badPayload(task.Type(), err)
+	}
+	if err := t.liveWired(); err != nil {
+		return err
+	}
+	s, _, err := t.d.Live.Session(ctx, p.Session)
+	if err != nil {
+		return classify(err)
+	}
+	if s.Status != live.SessionCancelled {
+		return nil
+	}
+	var after core.UserID
+	for {
+		users, err := t.d.Live.RSVPs(ctx, s.ID, after, remindPage)
+		if err != nil {
+			return classify(err)
+		}
+		msgs := make([]core.Message, 0, len(users))
+		for _, u := range users {
+			m, err := t.d.Bot.CancelledMessage(ctx, s, u)
+			if err != nil {
+				return classify(err)
+			}
+			msgs = append(msgs, m)
+		}
+		if err := t.w.Send(ctx, msgs...); err != nil {
+			return classify(err)
+		}
+		if len(users) < remindPage {
+			return nil
+		}
+		after = users[len(users)-1]
+	}
 }
 
 // HandleLiveReport sends a session's report once it ended (live.JobReport), and

@@ -3,6 +3,7 @@ package workers_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -47,6 +48,12 @@ func (lb *liveBot) PostLot(ctx context.Context, l live.Lot) (int64, error) {
 	defer lb.mu.Unlock()
 	lb.posts = append(lb.posts, l.ID)
 	return 501, nil
+}
+
+func (lb *liveBot) CancelledMessage(ctx context.Context, s live.Session, to core.UserID) (core.Message, error) {
+	m := testMessage(fmt.Sprintf("cancelled:%d:%d", s.ID, to), core.PriorityReminder)
+	m.Chat, m.User = int64(to), to
+	return m, nil
 }
 
 func (lb *liveBot) SendReport(ctx context.Context, r live.Report) error {
@@ -336,5 +343,47 @@ func TestLive_Draw(t *testing.T) {
 	}
 	if got, _ := b.live.Lot(b.ctx, lot.ID); !got.Drawn {
 		t.Errorf("lot %+v not drawn", got)
+	}
+}
+
+// A scheduled session called off: its allocation goes back to the shop, and
+// the followers who asked to be reminded are told, once each.
+func TestLive_Cancelled(t *testing.T) {
+	t.Parallel()
+	b := setupLive(t)
+	sess, err := b.live.Schedule(b.ctx, 2, live.Session{Shop: 1, Channel: -100, Title: "Завтра", StartsAt: b.clock.Now().Add(24 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []core.UserID{10, 11} {
+		if _, err := b.users.Touch(b.ctx, user.Seen{ID: id, FirstName: "Follower"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.live.RSVP(b.ctx, id, sess.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := b.live.Cancel(b.ctx, 1, sess.ID); !errors.Is(err, live.ErrNotKOL) {
+		t.Errorf("cancelled by someone else: %v", err)
+	}
+	if _, err := b.live.Cancel(b.ctx, 2, b.lot.Session); !errors.Is(err, live.ErrSessionState) {
+		t.Errorf("a live session cancelled: %v", err)
+	}
+	got, err := b.live.Cancel(b.ctx, 2, sess.ID)
+	if err != nil || got.Status != live.SessionCancelled {
+		t.Fatalf("cancel: %+v, %v", got, err)
+	}
+	task := liveTask(t, live.JobCancelled, live.SessionJob{Session: sess.ID})
+	for range 2 {
+		if err := b.w.Live().HandleCancelled(b.ctx, task); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pending, err := b.env.Inspector.ListPendingTasks(b.env.Queue(workers.QueueDefault))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pending) != 2 {
+		t.Errorf("%d messages queued, want one to each of the 2 followers", len(pending))
 	}
 }

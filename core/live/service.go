@@ -148,6 +148,9 @@ const (
 	// JobRemind reminds the followers who asked of a session, Before its start;
 	// key "live:remind:<session>:<seconds before>", due RemindLead before.
 	JobRemind = "live:remind"
+	// JobCancelled tells a cancelled session's followers who asked to be
+	// reminded; key "live:cancelled:<session>".
+	JobCancelled = "live:cancelled"
 	// JobDraw draws a lot's units among its draw's entrants when the window
 	// closes; key "live:draw:<lot>", due at the lot's DrawUntil.
 	JobDraw = "live:draw"
@@ -627,6 +630,27 @@ func (s *Service) End(ctx context.Context, kol core.UserID, id SessionID) (Sessi
 		}
 		sess.Status, sess.EndedAt = SessionEnded, now
 		return nil
+	})
+}
+
+// Cancel calls off a scheduled session of kol: what it was allocated goes back
+// to the shop's stock, and the followers who asked to be reminded are told
+// (JobCancelled) instead. A live session is ended (End), not cancelled:
+// ErrSessionState. Cancelling a cancelled session is not an error.
+func (s *Service) Cancel(ctx context.Context, kol core.UserID, id SessionID) (Session, error) {
+	now := s.clock.Now()
+	return s.store.EndSession(ctx, id, kol, func(sess *Session) error {
+		if sess.KOL != kol {
+			return ErrNotKOL
+		}
+		switch sess.Status {
+		case SessionCancelled:
+			return nil
+		case SessionScheduled:
+			sess.Status, sess.EndedAt = SessionCancelled, now
+			return nil
+		}
+		return ErrSessionState
 	})
 }
 

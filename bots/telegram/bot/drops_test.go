@@ -349,6 +349,19 @@ func TestDrops_RSVP(t *testing.T) {
 	if n, _ := env.live.CountRSVPs(env.ctx, sess.ID); n != 0 {
 		t.Errorf("%d RSVPs after cancelling, want 0", n)
 	}
+
+	// The KOL calls the session off: the follower who asked again is told.
+	env.press(follower, env.lastBot(follower), "🔔 Напомнить")
+	env.send(w.kol, "/kol")
+	env.press(w.kol, env.lastBot(w.kol), "🗓 Вечерний дроп · "+sess.StartsAt.In(time.FixedZone("MSK", 3*3600)).Format("02.01 15:04"))
+	env.press(w.kol, env.lastBot(w.kol), "✖️ Отменить эфир")
+	env.wantBody(w.kol, "✖️ Эфир отменён", "отменён")
+	m, err = env.bot.Drops.CancelledMessage(env.ctx, sess, core.UserID(follower.ID())) // the workers' live:cancelled
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.deliver(m)
+	env.wantBody(follower, "😔 Эфир «Вечерний дроп»", "отменён")
 }
 
 // dropWorld is a KOL with a connected channel and a session of a Stars shop

@@ -791,7 +791,14 @@ func (b *kolMenus) onKOLEnd(ctx context.Context, r *telegram.Request, d telegram
 	if err != nil {
 		return err
 	}
-	sess, err = b.live.End(ctx, r.UserID(), sess.ID)
+	notice := "drop_session_ended"
+	if sess.Status == live.SessionScheduled {
+		// Before it starts it is called off, and whoever asked to be reminded is told.
+		sess, err = b.live.Cancel(ctx, r.UserID(), sess.ID)
+		notice = "drop_session_cancelled"
+	} else {
+		sess, err = b.live.End(ctx, r.UserID(), sess.ID)
+	}
 	if err != nil {
 		return err
 	}
@@ -799,7 +806,7 @@ func (b *kolMenus) onKOLEnd(ctx context.Context, r *telegram.Request, d telegram
 	if err != nil {
 		return err
 	}
-	return b.showKOLSession(ctx, r, sess, allocs, b.k.T(r.Lang, "drop_session_ended"))
+	return b.showKOLSession(ctx, r, sess, allocs, b.k.T(r.Lang, notice))
 }
 
 // lotExtension is what "+5 min" gives a lot.

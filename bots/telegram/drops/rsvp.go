@@ -175,6 +175,14 @@ func (b *Feature) ReminderMessage(ctx context.Context, s live.Session, to core.U
 	return b.k.MessageTo(key, core.PriorityReminder, to, telegram.View{Text: text, Keyboard: k.Markup()}), nil
 }
 
+// CancelledMessage tells a follower who asked to be reminded that a session was
+// cancelled (workers.LiveBot).
+func (b *Feature) CancelledMessage(ctx context.Context, s live.Session, to core.UserID) (core.Message, error) {
+	lang := b.userLang(ctx, to)
+	text := b.k.T(lang, "drop_cancelled_notice", s.Title, s.StartsAt.In(moscow).Format("02.01 15:04"))
+	return b.k.MessageTo(fmt.Sprintf("live:%d:cancelled:%d", s.ID, to), core.PriorityReminder, to, telegram.View{Text: text}), nil
+}
+
 // userLang is the language a user reads, Russian when unknown.
 func (b *Feature) userLang(ctx context.Context, id core.UserID) string {
 	if u, err := b.users.User(ctx, id); err == nil {

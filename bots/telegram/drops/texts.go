@@ -183,9 +183,11 @@ func texts() map[string]telegram.Text {
 			RU: "⏰ Через %s эфир «%s» (в %s МСК). Лоты появятся в канале — успейте купить!",
 			EN: "⏰ In %s: %s (at %s MSK). The lots appear in the channel: be quick!",
 		},
-		"drop_remind_now":     {RU: "🔴 Эфир «%s» начался! Лоты уже в канале.", EN: "🔴 %s has started! The lots are in the channel."},
-		"drop_btn_to_channel": {RU: "📺 %s", EN: "📺 %s"},
-		"drop_btn_stream":     {RU: "🎥 Трансляция", EN: "🎥 The stream"},
+		"drop_cancelled_notice":  {RU: "😔 Эфир «%s» (%s МСК) отменён. Напоминаний не будет.", EN: "😔 %s (%s MSK) is cancelled. There will be no reminders."},
+		"drop_session_cancelled": {RU: "✖️ Эфир отменён: товары вернулись продавцу, подписчикам, просившим напомнить, сообщим.", EN: "✖️ The session is cancelled: the products went back to the seller, and the followers who asked to be reminded are told."},
+		"drop_remind_now":        {RU: "🔴 Эфир «%s» начался! Лоты уже в канале.", EN: "🔴 %s has started! The lots are in the channel."},
+		"drop_btn_to_channel":    {RU: "📺 %s", EN: "📺 %s"},
+		"drop_btn_stream":        {RU: "🎥 Трансляция", EN: "🎥 The stream"},
 
 		// The report.
 		"drop_report":              {RU: "📊 <b>Итоги эфира «%s»</b>", EN: "📊 <b>How %s went</b>"},

@@ -888,6 +888,10 @@ func (s *Store) EndSession(ctx context.Context, id live.SessionID, actor core.Us
 		if _, err := tx.Exec(ctx, `UPDATE live_allocations SET returned_at = $2 WHERE session_id = $1`, id, sess.EndedAt); err != nil {
 			return err
 		}
+		if sess.Status == live.SessionCancelled {
+			payload, _ := json.Marshal(live.SessionJob{Session: id})
+			jobs = append(jobs, core.Job{Kind: live.JobCancelled, Key: fmt.Sprintf("%s:%d", live.JobCancelled, id), Payload: payload})
+		}
 		if sess.Status == live.SessionEnded {
 			payload, _ := json.Marshal(live.SessionJob{Session: id})
 			// A quarter of an hour later: the reservations made at the end are
