@@ -110,3 +110,22 @@ func (b *Feature) tellUser(ctx context.Context, to core.UserID, key string, args
 	}
 	return err
 }
+
+// sendSession sends a KOL their session's card, with a notice, outside any
+// update of theirs (the channel's video chat started or ended).
+func (b *Feature) sendSession(ctx context.Context, kol core.UserID, id live.SessionID, key string) error {
+	sess, _, err := b.live.Session(ctx, id)
+	if err != nil {
+		return err
+	}
+	lang := "ru"
+	if u, err := b.users.User(ctx, kol); err == nil {
+		lang = telegram.LangOf(u.Lang())
+	}
+	kb := (&telegram.Keyboard{}).Row(telegram.Button(b.k.Label(lang, "drop_btn_session"), verbKOLSession, int64(sess.ID))).Markup()
+	err = b.k.SendText(ctx, int64(kol), b.k.T(lang, key, sess.Title), kb)
+	if code := telegram.APIErrorCode(err); code == 403 || code == 400 {
+		return nil
+	}
+	return err
+}

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/mymmrac/telego"
 
@@ -279,4 +280,24 @@ func (b *Feature) sendInvoice(ctx context.Context, chatID int64, lang string, o 
 		return false, err
 	}
 	return true, nil
+}
+
+// variantTitle is a variant's product title with its name.
+func (b *Feature) variantTitle(ctx context.Context, id core.VariantID) string {
+	v, err := b.catalog.Variant(ctx, id)
+	if err != nil {
+		return "#" + strconv.FormatInt(int64(id), 10)
+	}
+	p, err := b.catalog.Product(ctx, v.ProductID)
+	if err != nil {
+		return v.SKU
+	}
+	return telegram.ItemTitle(p.Title, v.Name)
+}
+
+// username is the bot's, for the texts that name it.
+func (b *Feature) username() string {
+	u := b.k.StartURL("")
+	u = strings.TrimPrefix(u, "https://t.me/")
+	return strings.TrimSuffix(u, "?start=")
 }
