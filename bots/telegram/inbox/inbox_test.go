@@ -633,9 +633,9 @@ func TestInbox_PoisonUpdate(t *testing.T) {
 	if !strings.Contains(panicText, "broken differently") {
 		t.Errorf("last_error of the panicking update = %q", panicText)
 	}
-	if got := counter(t, reg, "vitrina_telegram_updates_failed_total", "message", "attempts"); got != 2 {
-		t.Errorf("failed counter = %v, want 2", got)
-	}
+	waitFor(t, "failed{reason=attempts} = 2", func() bool {
+		return counter(t, reg, "vitrina_telegram_updates_failed_total", "message", "attempts") == 2
+	})
 }
 
 // TestInbox_CrashBeforeHandling stores updates the way a replica that died right after

@@ -109,9 +109,10 @@ func TestInbox_OutageWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "the update given up", func() bool { return countRows(t, e.pool, "failed_at IS NOT NULL") == 1 })
-	if got := counter(t, e.reg, "vitrina_telegram_updates_failed_total", "message", "outage"); got != 1 {
-		t.Errorf("failed{reason=outage} = %v, want 1", got)
-	}
+	// The counter moves after the row is marked failed: wait for it too.
+	waitFor(t, "failed{reason=outage} = 1", func() bool {
+		return counter(t, e.reg, "vitrina_telegram_updates_failed_total", "message", "outage") == 1
+	})
 }
 
 // TestInbox_PermanentError sets an update aside at once when the Bot API answers 400:
@@ -124,9 +125,9 @@ func TestInbox_PermanentError(t *testing.T) {
 	if n := countRows(t, e.pool, "attempts = 1 AND failed_at IS NOT NULL AND last_error LIKE '%400%'"); n != 1 {
 		t.Error("the update was not set aside after one attempt")
 	}
-	if got := counter(t, e.reg, "vitrina_telegram_updates_failed_total", "message", "permanent"); got != 1 {
-		t.Errorf("failed{reason=permanent} = %v, want 1", got)
-	}
+	waitFor(t, "failed{reason=permanent} = 1", func() bool {
+		return counter(t, e.reg, "vitrina_telegram_updates_failed_total", "message", "permanent") == 1
+	})
 	if err := u.Send(e.ctx, "second"); err != nil {
 		t.Fatal(err)
 	}
