@@ -165,22 +165,28 @@ func (t *LiveTasks) HandleCancelled(ctx context.Context, task *asynq.Task) error
 	if s.Status != live.SessionCancelled {
 		return nil
 	}
-	var after core.UserID
-	for {
-		users, err := t.d.Live.RSVPs(ctx, s.ID, after, remindPage)
+	return t.eachFollower(ctx, s.ID, func(u core.UserID) error {
+		m, err := t.d.Bot.CancelledMessage(ctx, s, u)
 		if err != nil {
 			return classify(err)
 		}
-		msgs := make([]core.Message, 0, len(users))
-		for _, u := range users {
-			m, err := t.d.Bot.CancelledMessage(ctx, s, u)
-			if err != nil {
-				return classify(err)
-			}
-			msgs = append(msgs, m)
-		}
-		if err := t.w.Send(ctx, msgs...); err != nil {
+		return classify(t.w.Send(ctx, m))
+	})
+}
+
+// eachFollower calls fn for each follower who asked to be reminded of a
+// session, reading them a page at a time.
+func (t *LiveTasks) eachFollower(ctx context.Context, id live.SessionID, fn func(core.UserID) error) error {
+	var after core.UserID
+	for {
+		users, err := t.d.Live.RSVPs(ctx, id, after, remindPage)
+		if err != nil {
 			return classify(err)
+		}
+		for _, u := range users {
+			if err := fn(u); err != nil {
+				return err
+			}
 		}
 		if len(users) < remindPage {
 			return nil
@@ -264,29 +270,16 @@ func (t *LiveTasks) HandleLiveRemind(ctx context.Context, task *asynq.Task) erro
 		return nil
 	}
 	due := ceilSecond(s.StartsAt.Add(-before))
-	var after core.UserID
-	for {
-		users, err := t.d.Live.RSVPs(ctx, s.ID, after, remindPage)
+	return t.eachFollower(ctx, s.ID, func(u core.UserID) error {
+		m, err := t.d.Bot.ReminderMessage(ctx, s, u, before)
 		if err != nil {
-			return classify(err)
+			return classify(fmt.Errorf("remind %d of session %d: %w", u, s.ID, err))
 		}
-		for _, u := range users {
-			m, err := t.d.Bot.ReminderMessage(ctx, s, u, before)
-			if err != nil {
-				return classify(fmt.Errorf("remind %d of session %d: %w", u, s.ID, err))
-			}
-			if err := m.Validate(); err != nil {
-				return permanent(err)
-			}
-			if err := t.w.enqueueMessageIn(ctx, m, time.Until(due)); err != nil {
-				return err
-			}
+		if err := m.Validate(); err != nil {
+			return permanent(err)
 		}
-		if len(users) < remindPage {
-			return nil
-		}
-		after = users[len(users)-1]
-	}
+		return t.w.enqueueMessageIn(ctx, m, time.Until(due))
+	})
 }
 
 func (t *LiveTasks) liveWired() error {

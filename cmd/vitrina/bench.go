@@ -362,7 +362,12 @@ func freshDatabase(ctx context.Context, dbURL string) (string, error) {
 
 // freshRedis connects to the benchmark's Redis database and empties it.
 func (b *broadcastBench) freshRedis(ctx context.Context) (redis.UniversalClient, *asynq.Client, *asynq.Inspector, error) {
-	opt, err := asynq.ParseRedisURI(b.redisURL)
+	return freshRedis(ctx, b.redisURL)
+}
+
+// freshRedis connects to a benchmark's Redis database (not 0) and empties it.
+func freshRedis(ctx context.Context, redisURL string) (redis.UniversalClient, *asynq.Client, *asynq.Inspector, error) {
+	opt, err := asynq.ParseRedisURI(redisURL)
 	if err != nil {
 		return nil, nil, nil, usageError{"--redis-url: not a Redis URL"}
 	}

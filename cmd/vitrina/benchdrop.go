@@ -143,8 +143,7 @@ func (b *dropBench) run(ctx context.Context) error {
 	if _, err := freshDatabase(ctx, b.dbURL); err != nil {
 		return err
 	}
-	rb := &broadcastBench{redisURL: b.redisURL}
-	rdb, queue, inspector, err := rb.freshRedis(ctx)
+	rdb, queue, inspector, err := freshRedis(ctx, b.redisURL)
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/mymmrac/telego"
 
@@ -46,11 +45,14 @@ type Feature struct {
 	orders  *order.Service
 	users   *user.Service
 	clock   core.Clock
+	// username is the bot's, without "@", for the texts that name it.
+	username string
 }
 
 // New returns the feature, taking what it needs from d.
 func New(d telegram.Deps) *Feature {
-	return &Feature{api: d.API, live: d.Live, taps: d.Taps, catalog: d.Catalog, orders: d.Orders, users: d.Users, clock: d.Clock}
+	return &Feature{api: d.API, live: d.Live, taps: d.Taps, catalog: d.Catalog, orders: d.Orders, users: d.Users,
+		clock: d.Clock, username: d.Username}
 }
 
 // Register keeps the kernel and registers the feature with r (telegram.Feature).
@@ -293,11 +295,4 @@ func (b *Feature) variantTitle(ctx context.Context, id core.VariantID) string {
 		return v.SKU
 	}
 	return telegram.ItemTitle(p.Title, v.Name)
-}
-
-// username is the bot's, for the texts that name it.
-func (b *Feature) username() string {
-	u := b.k.StartURL("")
-	u = strings.TrimPrefix(u, "https://t.me/")
-	return strings.TrimSuffix(u, "?start=")
 }

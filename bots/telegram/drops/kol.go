@@ -3,6 +3,7 @@ package drops
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -147,7 +148,7 @@ func (b *kolMenus) showKOLMenu(ctx context.Context, r *telegram.Request) error {
 		lines = append(lines, b.k.T(lang, "drop_kol_earning", name, e.Orders, telegram.FormatMoney(lang, e.Accrued),
 			telegram.FormatMoney(lang, e.PaidOut), telegram.FormatMoney(lang, e.Owed())))
 	}
-	lines = append(lines, b.k.T(lang, "drop_kol_connect_hint", b.username()))
+	lines = append(lines, b.k.T(lang, "drop_kol_connect_hint", b.username))
 	return b.k.Show(ctx, r, telegram.View{Text: strings.Join(lines, "\n"), Keyboard: k.Markup()})
 }
 
@@ -207,7 +208,7 @@ func (b *kolMenus) sessionPrompt(ctx context.Context, r *telegram.Request, step 
 				k.Row(telegram.StepButton(c.Title, stepSessionChan, strconv.FormatInt(c.Chat, 10)))
 			}
 		}
-		return telegram.View{Text: b.k.T(lang, "drop_ask_channel", b.username()), Keyboard: k.Markup()}, nil
+		return telegram.View{Text: b.k.T(lang, "drop_ask_channel", b.username), Keyboard: k.Markup()}, nil
 	case stepSessionTitle:
 		return telegram.View{Text: b.k.T(lang, "drop_ask_title")}, nil
 	case stepSessionTime:
@@ -504,7 +505,7 @@ func (b *kolMenus) onKOLDropOne(ctx context.Context, r *telegram.Request, d tele
 	k.Row(telegram.Button(b.k.Label(lang, "drop_btn_go", qty, minutes), verbKOLDropGo, id, v, qty, minutes, mode))
 	var qtys []int
 	for _, q := range []int{1, 5, 10, left / 2, left} {
-		if q > 0 && q <= left && q != qty && !contains(qtys, q) {
+		if q > 0 && q <= left && q != qty && !slices.Contains(qtys, q) {
 			qtys = append(qtys, q)
 		}
 	}
@@ -529,15 +530,6 @@ func (b *kolMenus) onKOLDropOne(ctx context.Context, r *telegram.Request, d tele
 	}
 	k.Row(telegram.Button(b.k.Label(lang, "btn_back"), verbKOLDrop, id))
 	return b.k.Show(ctx, r, telegram.View{Text: text, Keyboard: k.Markup()})
-}
-
-func contains(xs []int, x int) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 // onKOLDropGo drops the lot: the workers post it in the channel.

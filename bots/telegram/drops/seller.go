@@ -160,7 +160,7 @@ func (b *kolMenus) acceptInvite(ctx context.Context, r *telegram.Request, token 
 	if err != nil {
 		return err
 	}
-	text := b.k.T(r.Lang, "drop_invite_accepted", shop.Name, telegram.HTML(rate(link.Commission)), b.username())
+	text := b.k.T(r.Lang, "drop_invite_accepted", shop.Name, telegram.HTML(rate(link.Commission)), b.username)
 	kb := (&telegram.Keyboard{}).Row(telegram.Button(b.k.Label(r.Lang, "drop_btn_kol_menu"), verbKOLMenu)).Markup()
 	return b.k.SendText(ctx, r.ChatID, text, kb)
 }

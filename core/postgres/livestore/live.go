@@ -155,11 +155,12 @@ const sessionColumns = `id, shop_id, kol_id, channel_id, title, stream_url, star
 	commission_bp, coalesce(opened_at, 'epoch'), coalesce(ended_at, 'epoch'), reminders, announce_message_id,
 	reported_at IS NOT NULL`
 
-func scanSession(row pgx.Row) (live.Session, error) {
+// scanSession reads sessionColumns, then extra.
+func scanSession(row pgx.Row, extra ...any) (live.Session, error) {
 	var s live.Session
 	var reminders []int32
-	err := row.Scan(&s.ID, &s.Shop, &s.KOL, &s.Channel, &s.Title, &s.StreamURL, &s.StartsAt, &s.Status, &s.Currency,
-		&s.Commission, &s.OpenedAt, &s.EndedAt, &reminders, &s.Announcement, &s.Reported)
+	err := row.Scan(append([]any{&s.ID, &s.Shop, &s.KOL, &s.Channel, &s.Title, &s.StreamURL, &s.StartsAt, &s.Status,
+		&s.Currency, &s.Commission, &s.OpenedAt, &s.EndedAt, &reminders, &s.Announcement, &s.Reported}, extra...)...)
 	s.OpenedAt, s.EndedAt = unepoch(s.OpenedAt), unepoch(s.EndedAt)
 	for _, r := range reminders {
 		s.Reminders = append(s.Reminders, time.Duration(r)*time.Second)
@@ -616,24 +617,30 @@ func noLot(taps []live.Tap) live.TapPlan {
 
 // ReleaseClaim implements live.Store.
 func (s *Store) ReleaseClaim(ctx context.Context, id live.LotID, tap string, now time.Time) (bool, error) {
+	released, err := s.release(ctx, id, now, `tap_id = $2 AND held_until <= $3 AND order_id IS NULL`, tap, now)
+	if err != nil {
+		return false, fmt.Errorf("release claim %s of lot %d: %w", tap, id, err)
+	}
+	return released, nil
+}
+
+// release releases the held claims of a lot that cond picks (args from $2), with
+// the lot locked, and gives their units back (giveBack).
+func (s *Store) release(ctx context.Context, id live.LotID, now time.Time, cond string, args ...any) (bool, error) {
 	var released bool
 	err := store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT 1 FROM lots WHERE id = $1 FOR UPDATE`, id); err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, `
-			UPDATE lot_claims SET status = 'released'
-			WHERE lot_id = $1 AND tap_id = $2 AND status = 'held' AND held_until <= $3 AND order_id IS NULL`, id, tap, now)
+		tag, err := tx.Exec(ctx, `UPDATE lot_claims SET status = 'released'
+			WHERE lot_id = $1 AND status = 'held' AND `+cond, append([]any{id}, args...)...)
 		if err != nil || tag.RowsAffected() == 0 {
 			return err
 		}
 		released = true
-		return giveBack(ctx, tx, id, 1, now)
+		return giveBack(ctx, tx, id, int(tag.RowsAffected()), now)
 	})
-	if err != nil {
-		return false, fmt.Errorf("release claim %s of lot %d: %w", tap, id, err)
-	}
-	return released, nil
+	return released, err
 }
 
 // Claim implements live.Store.
@@ -659,20 +666,7 @@ func (s *Store) SetClaimOrder(ctx context.Context, id live.LotID, tap string, or
 
 // ReleaseOrder implements live.Store.
 func (s *Store) ReleaseOrder(ctx context.Context, id live.LotID, order core.OrderID, now time.Time) (bool, error) {
-	var released bool
-	err := store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT 1 FROM lots WHERE id = $1 FOR UPDATE`, id); err != nil {
-			return err
-		}
-		tag, err := tx.Exec(ctx, `
-			UPDATE lot_claims SET status = 'released'
-			WHERE lot_id = $1 AND order_id = $2 AND status = 'held'`, id, order)
-		if err != nil || tag.RowsAffected() == 0 {
-			return err
-		}
-		released = true
-		return giveBack(ctx, tx, id, int(tag.RowsAffected()), now)
-	})
+	released, err := s.release(ctx, id, now, `order_id = $2`, order)
 	if err != nil {
 		return false, fmt.Errorf("release order %d of lot %d: %w", order, id, err)
 	}
@@ -704,11 +698,19 @@ func (s *Store) BuyerClaims(ctx context.Context, id live.LotID, buyer core.UserI
 
 // ChannelSessions implements live.Store.
 func (s *Store) ChannelSessions(ctx context.Context, chat int64, status live.SessionStatus, from, to time.Time) ([]live.Session, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+sessionColumns+` FROM live_sessions
-		WHERE channel_id = $1 AND status = $2 AND starts_at >= $3 AND starts_at < $4
+	out, err := s.sessions(ctx, `WHERE channel_id = $1 AND status = $2 AND starts_at >= $3 AND starts_at < $4
 		ORDER BY starts_at, id`, chat, status, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("sessions of channel %d: %w", chat, err)
+	}
+	return out, nil
+}
+
+// sessions lists the sessions that cond (a WHERE clause and what follows) picks.
+func (s *Store) sessions(ctx context.Context, cond string, args ...any) ([]live.Session, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+sessionColumns+` FROM live_sessions `+cond, args...)
+	if err != nil {
+		return nil, err
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (live.Session, error) { return scanSession(r) })
 }
@@ -909,12 +911,11 @@ func (s *Store) EndSession(ctx context.Context, id live.SessionID, actor core.Us
 
 // KOLSessions implements live.Store.
 func (s *Store) KOLSessions(ctx context.Context, kol core.UserID, limit int) ([]live.Session, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+sessionColumns+` FROM live_sessions
-		WHERE kol_id = $1 ORDER BY starts_at DESC, id DESC LIMIT $2`, kol, limit)
+	out, err := s.sessions(ctx, `WHERE kol_id = $1 ORDER BY starts_at DESC, id DESC LIMIT $2`, kol, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sessions of KOL %d: %w", kol, err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (live.Session, error) { return scanSession(r) })
+	return out, nil
 }
 
 // SessionLots implements live.Store.
@@ -942,12 +943,11 @@ func (s *Store) ShopLinks(ctx context.Context, id core.ShopID) ([]live.Link, err
 
 // ShopSessions implements live.Store.
 func (s *Store) ShopSessions(ctx context.Context, id core.ShopID, limit int) ([]live.Session, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+sessionColumns+` FROM live_sessions
-		WHERE shop_id = $1 ORDER BY starts_at DESC, id DESC LIMIT $2`, id, limit)
+	out, err := s.sessions(ctx, `WHERE shop_id = $1 ORDER BY starts_at DESC, id DESC LIMIT $2`, id, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sessions of shop %d: %w", id, err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (live.Session, error) { return scanSession(r) })
+	return out, nil
 }
 
 // Channels implements live.Store.
@@ -1012,39 +1012,24 @@ func (s *Store) Earnings(ctx context.Context, id core.ShopID, kol core.UserID) (
 // SessionEarnings implements live.Store.
 func (s *Store) SessionEarnings(ctx context.Context, kol core.UserID, limit int) ([]live.SessionEarning, error) {
 	rows, err := s.pool.Query(ctx, `
-		SELECT `+sessionColumnsOf("s")+`, count(o.id),
-			coalesce(sum(o.items_total), 0)::bigint, coalesce(sum((o.items_total * s.commission_bp) / 10000), 0)::bigint
-		FROM live_sessions s
-		LEFT JOIN lots l ON l.session_id = s.id
-		LEFT JOIN orders o ON o.lot_id = l.id AND o.status = ANY($3)
-		WHERE s.kol_id = $1
-		GROUP BY s.id ORDER BY s.starts_at DESC, s.id DESC LIMIT $2`, kol, limit, paidStatuses)
+		SELECT `+sessionColumns+`, e.orders, e.revenue, e.accrued
+		FROM live_sessions, LATERAL (
+			SELECT count(o.id) AS orders, coalesce(sum(o.items_total), 0)::bigint AS revenue,
+				coalesce(sum((o.items_total * live_sessions.commission_bp) / 10000), 0)::bigint AS accrued
+			FROM lots l JOIN orders o ON o.lot_id = l.id AND o.status = ANY($3)
+			WHERE l.session_id = live_sessions.id) e
+		WHERE kol_id = $1 ORDER BY starts_at DESC, id DESC LIMIT $2`, kol, limit, paidStatuses)
 	if err != nil {
 		return nil, fmt.Errorf("session earnings of KOL %d: %w", kol, err)
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (live.SessionEarning, error) {
 		var e live.SessionEarning
-		var reminders []int32
-		sess := &e.Session
-		err := r.Scan(&sess.ID, &sess.Shop, &sess.KOL, &sess.Channel, &sess.Title, &sess.StreamURL, &sess.StartsAt, &sess.Status,
-			&sess.Currency, &sess.Commission, &sess.OpenedAt, &sess.EndedAt, &reminders, &sess.Announcement, &sess.Reported,
-			&e.Orders, &e.Revenue.Amount, &e.Accrued.Amount)
-		sess.OpenedAt, sess.EndedAt = unepoch(sess.OpenedAt), unepoch(sess.EndedAt)
-		for _, rm := range reminders {
-			sess.Reminders = append(sess.Reminders, time.Duration(rm)*time.Second)
-		}
-		e.Currency = sess.Currency
+		var err error
+		e.Session, err = scanSession(r, &e.Orders, &e.Revenue.Amount, &e.Accrued.Amount)
+		e.Currency = e.Session.Currency
 		e.Revenue.Currency, e.Accrued.Currency = e.Currency, e.Currency
 		return e, err
 	})
-}
-
-// sessionColumnsOf is sessionColumns of the table aliased alias.
-func sessionColumnsOf(alias string) string {
-	return alias + `.id, ` + alias + `.shop_id, ` + alias + `.kol_id, ` + alias + `.channel_id, ` + alias + `.title, ` +
-		alias + `.stream_url, ` + alias + `.starts_at, ` + alias + `.status, ` + alias + `.currency, ` + alias + `.commission_bp, ` +
-		`coalesce(` + alias + `.opened_at, 'epoch'), coalesce(` + alias + `.ended_at, 'epoch'), ` + alias + `.reminders, ` +
-		alias + `.announce_message_id, ` + alias + `.reported_at IS NOT NULL`
 }
 
 // RecordPayout implements live.Store.
