@@ -183,10 +183,13 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// Express, if set, is asked first about every webhook update: ok true means
 	// it dealt with the update, which is not stored, and answer (a Bot API call
-	// as JSON, or nil) is the webhook's response; an error makes the webhook
-	// answer 500, for Telegram to send the update again. What it does must be
-	// durable and idempotent by itself. Long polling does not ask it.
+	// as JSON, or nil) is the webhook's response. On an error, or when ctx ends
+	// (ExpressTimeout), the update is stored and handled like any other, so what
+	// Express does must be durable and idempotent by itself, and agree with the
+	// ordinary handler. Long polling does not ask it.
 	Express func(ctx context.Context, body []byte) (answer []byte, ok bool, err error)
+	// ExpressTimeout bounds one call of Express. Default 2 s.
+	ExpressTimeout time.Duration
 }
 
 // Defaults of Options.
@@ -326,6 +329,9 @@ func New(store Store, h Handler, log *slog.Logger, opts Options) *Inbox {
 	}
 	if opts.PollTimeout <= 0 {
 		opts.PollTimeout = DefaultPollTimeout
+	}
+	if opts.ExpressTimeout <= 0 {
+		opts.ExpressTimeout = defaultExpressTimeout
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

@@ -14,6 +14,8 @@ type metrics struct {
 	errors     *prometheus.CounterVec
 	failed     *prometheus.CounterVec
 	latency    *prometheus.HistogramVec
+
+	expressFallbacks prometheus.Counter
 }
 
 // newMetrics creates the metrics and registers them on reg, unless reg is nil.
@@ -48,5 +50,9 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help:    "Time the bot took to handle one update (one attempt).",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, kind),
+		expressFallbacks: f.NewCounter(prometheus.CounterOpts{
+			Name: "vitrina_telegram_express_fallbacks_total",
+			Help: "Updates the express lane failed or was too slow at, handed to the inbox instead.",
+		}),
 	}
 }

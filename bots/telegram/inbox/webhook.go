@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"time"
 )
 
 // SecretHeader carries the secret token given to setWebhook in every webhook request.
@@ -27,7 +28,8 @@ const maxUpdateSize = 1 << 20
 //   - 400 when the body is not a JSON object with an update_id, 413 when it is too
 //     large;
 //   - 500 when the update could not be stored: Telegram sends it again;
-//   - 200 with the answer as its body, for an update Options.Express dealt with;
+//   - 200 with the answer as its body, for an update Options.Express dealt with
+//     within Options.ExpressTimeout (one it failed or was slow at is stored as any other);
 //   - 200 as soon as the update is stored. Its chat is then drained in the background
 //     by RunSweeper (or by the replica holding the chat), so a slow handler never holds
 //     one of the few connections Telegram opens to the webhook. An update that does
@@ -58,11 +60,16 @@ func (i *Inbox) Webhook(secret string) http.Handler {
 			return
 		}
 		if i.opt.Express != nil {
-			answer, ok, err := i.opt.Express(r.Context(), body)
+			ctx, cancel := context.WithTimeout(r.Context(), i.opt.ExpressTimeout)
+			answer, ok, err := i.opt.Express(ctx, body)
+			cancel()
 			if err != nil {
-				i.log.Error("webhook: express update failed; Telegram will resend it", "error", err)
-				http.Error(w, "cannot handle the update", http.StatusInternalServerError)
-				return
+				// Answering 500 would make Telegram hold this bot's later updates
+				// behind this one; the inbox takes it instead, and the verb's
+				// ordinary handler answers it (both are idempotent per tap).
+				i.log.Warn("webhook: express update failed; the inbox takes it", "error", err)
+				i.metrics.expressFallbacks.Inc()
+				ok = false
 			}
 			if ok {
 				i.metrics.received.WithLabelValues(kindExpress).Inc()
@@ -99,6 +106,11 @@ func (i *Inbox) Webhook(secret string) http.Handler {
 		w.WriteHeader(http.StatusOK)
 	})
 }
+
+// defaultExpressTimeout bounds the express lane: a tap is answered there in
+// milliseconds, and one that takes longer (a slow database) goes to the inbox
+// rather than hold one of the few connections Telegram opens to the webhook.
+const defaultExpressTimeout = 2 * time.Second
 
 // kindExpress labels the updates the express lane answered (Options.Express).
 const kindExpress = "express"
