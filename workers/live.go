@@ -29,6 +29,7 @@ var liveRoutes = map[string]route{
 	live.JobReport:     {queue: QueueDefault, retention: 24 * time.Hour},
 	live.JobDraw:       {queue: QueueCritical, retention: 24 * time.Hour},
 	live.JobCancelled:  {queue: QueueDefault, retention: 24 * time.Hour},
+	live.JobCallOff:    {queue: QueueCritical, retention: 24 * time.Hour},
 	live.JobClaim:      {queue: QueueCritical, retention: 24 * time.Hour},
 	live.JobLotPost:    {queue: QueueCritical},
 	order.JobHeldEnded: {queue: QueueCritical, retention: 24 * time.Hour},
@@ -58,6 +59,9 @@ type Live interface {
 	// went (false: it had).
 	Report(ctx context.Context, id live.SessionID) (live.Report, error)
 	MarkReported(ctx context.Context, id live.SessionID) (bool, error)
+	// CallOff calls off the orders of a cancelled session (refunding the paid
+	// ones); orders called off already are skipped.
+	CallOff(ctx context.Context, id live.SessionID) (int, error)
 }
 
 // LiveBot is what the tasks of live drops need of the bot.
@@ -121,6 +125,7 @@ func (w *Workers) registerLive(mux *asynq.ServeMux) {
 	mux.HandleFunc(live.JobReport, t.HandleLiveReport)
 	mux.HandleFunc(live.JobDraw, t.HandleDraw)
 	mux.HandleFunc(live.JobCancelled, t.HandleCancelled)
+	mux.HandleFunc(live.JobCallOff, t.HandleCallOff)
 }
 
 // drawRecheck is when a draw task that ran before its window closed (asynq
@@ -172,6 +177,27 @@ func (t *LiveTasks) HandleCancelled(ctx context.Context, task *asynq.Task) error
 		}
 		return classify(t.w.Send(ctx, m))
 	})
+}
+
+// HandleCallOff calls off the orders of a session cancelled while live
+// (live.JobCallOff): the buyers are told, and paid orders refunded, through the
+// order's own jobs. Run again, it skips what it did.
+func (t *LiveTasks) HandleCallOff(ctx context.Context, task *asynq.Task) error {
+	var p live.SessionJob
+	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Session == 0 {
+		return badPayload(task.Type(), err)
+	}
+	if err := t.liveWired(); err != nil {
+		return err
+	}
+	n, err := t.d.Live.CallOff(ctx, p.Session)
+	if err != nil {
+		return classify(err)
+	}
+	if n > 0 {
+		t.w.log.Info("live session called off", "session", p.Session, "orders", n)
+	}
+	return nil
 }
 
 // eachFollower calls fn for each follower who asked to be reminded of a

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/catalog"
@@ -81,6 +82,7 @@ func (lb *liveBot) LotPostEdit(ctx context.Context, l live.Lot) (core.Message, e
 }
 
 type liveBundle struct {
+	pool   *pgxpool.Pool
 	env    *asynqtest.Env
 	users  *user.Service
 	ctx    context.Context
@@ -143,13 +145,24 @@ func setupLive(t *testing.T) *liveBundle {
 		t.Fatal(err)
 	}
 	env := asynqtest.New(t)
-	b := &liveBundle{env: env, users: users, ctx: ctx, clock: clock, live: svc, orders: orders, bot: &liveBot{orders: orders}, lot: lot}
+	b := &liveBundle{pool: pool, env: env, users: users, ctx: ctx, clock: clock, live: svc, orders: orders, bot: &liveBot{orders: orders}, lot: lot}
 	b.w = workers.New(workers.Deps{
 		Outbox: postgres.NewOutbox(pool), Queue: env.Client, QueuePrefix: env.QueuePrefix, Redis: env.RDB,
 		Sender: workers.SenderOptions{KeyPrefix: env.KeyPrefix},
 		Live:   workers.LiveDeps{Live: svc, Bot: b.bot},
 	})
 	return b
+}
+
+// available is a variant's stock the shop can sell: on hand, less reserved
+// (a session's allocation included).
+func (b *liveBundle) available(t *testing.T, id core.VariantID) int {
+	t.Helper()
+	var n int
+	if err := b.pool.QueryRow(b.ctx, `SELECT on_hand - reserved FROM variants WHERE id = $1`, id).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 func (b *liveBundle) tap(t *testing.T, buyer core.UserID, id string) live.TapResult {
@@ -366,9 +379,6 @@ func TestLive_Cancelled(t *testing.T) {
 	if _, err := b.live.Cancel(b.ctx, 1, sess.ID); !errors.Is(err, live.ErrNotKOL) {
 		t.Errorf("cancelled by someone else: %v", err)
 	}
-	if _, err := b.live.Cancel(b.ctx, 2, b.lot.Session); !errors.Is(err, live.ErrSessionState) {
-		t.Errorf("a live session cancelled: %v", err)
-	}
 	got, err := b.live.Cancel(b.ctx, 2, sess.ID)
 	if err != nil || got.Status != live.SessionCancelled {
 		t.Fatalf("cancel: %+v, %v", got, err)
@@ -385,5 +395,89 @@ func TestLive_Cancelled(t *testing.T) {
 	}
 	if len(pending) != 2 {
 		t.Errorf("%d messages queued, want one to each of the 2 followers", len(pending))
+	}
+}
+
+// A live session called off: the paid order is cancelled with its payment to
+// be refunded, the unpaid one cancelled, a claim not yet an order released;
+// every unit goes back to the shop, once, however often the tasks run.
+func TestLive_CancelledLive(t *testing.T) {
+	t.Parallel()
+	b := setupLive(t)
+	for i, buyer := range []core.UserID{10, 11, 12} {
+		if _, err := b.users.Touch(b.ctx, user.Seen{ID: buyer, FirstName: "Покупатель"}); err != nil {
+			t.Fatal(err)
+		}
+		b.tap(t, buyer, fmt.Sprintf("t%d", i+1))
+	}
+	claim := func(tap string) error {
+		return b.w.Live().HandleLiveClaim(b.ctx, liveTask(t, live.JobClaim, live.ClaimJob{Lot: b.lot.ID, Taps: []string{tap}}))
+	}
+	for _, tap := range []string{"t1", "t2"} {
+		if err := claim(tap); err != nil {
+			t.Fatal(err)
+		}
+	}
+	paid, _ := b.live.Claim(b.ctx, b.lot.ID, "t1")
+	unpaid, _ := b.live.Claim(b.ctx, b.lot.ID, "t2")
+	if _, _, err := b.orders.RecordPayment(b.ctx, order.Payment{OrderID: paid.Order, BuyerID: 10, TelegramChargeID: "ch1",
+		Total: core.Money{Amount: 90, Currency: core.Stars}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.available(t, b.lot.Variant); got != 7 {
+		t.Fatalf("%d available during the session, want 10 less the 3 allocated", got)
+	}
+
+	if _, err := b.live.Cancel(b.ctx, 1, b.lot.Session); !errors.Is(err, live.ErrNotKOL) {
+		t.Errorf("cancelled by someone else: %v", err)
+	}
+	sess, err := b.live.Cancel(b.ctx, 2, b.lot.Session)
+	if err != nil || sess.Status != live.SessionCancelled {
+		t.Fatalf("cancel: %+v, %v", sess, err)
+	}
+	if _, err := b.live.Cancel(b.ctx, 2, b.lot.Session); err != nil {
+		t.Errorf("cancelled again: %v", err)
+	}
+	if l, _ := b.live.Lot(b.ctx, b.lot.ID); !l.Over(b.clock.Now()) {
+		t.Errorf("the lot %+v is still open", l)
+	}
+	task := liveTask(t, live.JobCallOff, live.SessionJob{Session: sess.ID})
+	for range 2 { // run again, as the late run does: nothing more
+		if err := b.w.Live().HandleCallOff(b.ctx, task); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []live.Claim{paid, unpaid} {
+		o, err := b.orders.OrderForSystem(b.ctx, c.Order)
+		if err != nil || o.Status != order.StatusCancelled || o.CancelReason != live.CallOffReason {
+			t.Errorf("order %d: %+v, %v; want cancelled as the session's", c.Order, o, err)
+		}
+	}
+	charges, err := b.orders.Payments(b.ctx, 1, paid.Order)
+	if err != nil || len(charges) != 1 || charges[0].Status != order.ChargeRefundPending {
+		t.Errorf("the paid order's charges %+v, %v; want one to refund", charges, err)
+	}
+	// The unpaid order's unit comes back through its order's end; the claim
+	// that never became an order is released by its claim task.
+	if err := b.w.Live().HandleHeldEnded(b.ctx, liveTask(t, order.JobHeldEnded, order.HeldEndedPayload{OrderID: unpaid.Order, Lot: b.lot.ID})); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := claim("t3"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c, _ := b.live.Claim(b.ctx, b.lot.ID, "t3"); c.Status != live.ClaimReleased || c.Order != 0 {
+		t.Errorf("the claim without an order: %+v", c)
+	}
+	if len(b.bot.invoices) != 2 {
+		t.Errorf("invoices %v: the called-off claim got one", b.bot.invoices)
+	}
+	if got := b.available(t, b.lot.Variant); got != 10 {
+		t.Errorf("%d available after the call-off, want all 10: each of the 3 units back once", got)
+	}
+	var jobs int
+	if err := b.pool.QueryRow(b.ctx, `SELECT count(*) FROM outbox WHERE key LIKE 'live:calloff:%'`).Scan(&jobs); err != nil || jobs != 2 {
+		t.Errorf("%d call-off jobs (%v), want the first and the late one", jobs, err)
 	}
 }

@@ -407,12 +407,13 @@ func kernelTexts() map[string]Text {
 			RU: "⏰ Бронь заказа <b>№%d</b> истекла, товар снова в продаже. Оформить заново можно в любой момент.",
 			EN: "⏰ The reservation of order <b>#%d</b> has ended and the goods are back on sale. You can order again any time.",
 		},
-		"notify_cancelled":      {RU: "✖️ Заказ <b>№%d</b> отменён.", EN: "✖️ Order <b>#%d</b> is cancelled."},
-		"notify_cancel_reason":  {RU: "\nПричина: %s", EN: "\nReason: %s"},
-		"notify_cancel_refund":  {RU: "\nОплата будет возвращена.", EN: "\nThe payment will be refunded."},
-		"notify_refund_pending": {RU: "😔 Заказ <b>№%d</b> выполнить не получится: оплата (%s) возвращается.", EN: "😔 Order <b>#%d</b> cannot be fulfilled: the payment (%s) is being refunded."},
-		"notify_refunded":       {RU: "💸 Оплата заказа <b>№%d</b> (%s) возвращена.", EN: "💸 The payment for order <b>#%d</b> (%s) is refunded."},
-		"btn_open_my_order":     {RU: "Открыть заказ", EN: "Open the order"},
+		"notify_cancelled":                {RU: "✖️ Заказ <b>№%d</b> отменён.", EN: "✖️ Order <b>#%d</b> is cancelled."},
+		"notify_cancel_reason":            {RU: "\nПричина: %s", EN: "\nReason: %s"},
+		"notify_reason_session_cancelled": {RU: "эфир, в котором вы его оформили, отменён", EN: "the live session you ordered it in was cancelled"},
+		"notify_cancel_refund":            {RU: "\nОплата будет возвращена.", EN: "\nThe payment will be refunded."},
+		"notify_refund_pending":           {RU: "😔 Заказ <b>№%d</b> выполнить не получится: оплата (%s) возвращается.", EN: "😔 Order <b>#%d</b> cannot be fulfilled: the payment (%s) is being refunded."},
+		"notify_refunded":                 {RU: "💸 Оплата заказа <b>№%d</b> (%s) возвращена.", EN: "💸 The payment for order <b>#%d</b> (%s) is refunded."},
+		"btn_open_my_order":               {RU: "Открыть заказ", EN: "Open the order"},
 
 		// Notifications to staff.
 		"staff_paid": {

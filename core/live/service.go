@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	mrand "math/rand/v2"
 	"strings"
@@ -105,6 +106,12 @@ type Store interface {
 	// order (its order's end releases it: ReleaseOrder), or its hold has not
 	// ended.
 	ReleaseClaim(ctx context.Context, lot LotID, tap string, now time.Time) (bool, error)
+	// CallOffClaim releases a held claim without an order at once, its hold
+	// ended or not (its session was called off); false as ReleaseClaim.
+	CallOffClaim(ctx context.Context, lot LotID, tap string, now time.Time) (bool, error)
+	// SessionOrders returns up to limit orders of a session's lots awaiting
+	// payment or paid, by id above after.
+	SessionOrders(ctx context.Context, id SessionID, after core.OrderID, limit int) ([]core.OrderID, error)
 	// EndSession locks the session, lets fn end it, ends its open lots and
 	// returns to the shop's stock what the session holds unsold: what lots did
 	// not take of each allocation and what is left in its lots (a ledger
@@ -135,6 +142,9 @@ type Store interface {
 // order the buyer pays like any other.
 type Orders interface {
 	Checkout(ctx context.Context, req order.CheckoutRequest) (order.Order, error)
+	// CallOff cancels an order whose sale was called off, refunding a paid
+	// one; order.ErrTransition for one past that.
+	CallOff(ctx context.Context, id core.OrderID, reason string) (order.Order, error)
 }
 
 // Jobs live drops write with their changes.
@@ -151,6 +161,10 @@ const (
 	// JobCancelled tells a cancelled session's followers who asked to be
 	// reminded; key "live:cancelled:<session>".
 	JobCancelled = "live:cancelled"
+	// JobCallOff calls off the orders of a session cancelled while live (see
+	// Service.CallOff); keys "live:calloff:<session>", at once, and
+	// "live:calloff:<session>:late", CallOffLate later.
+	JobCallOff = "live:calloff"
 	// JobDraw draws a lot's units among its draw's entrants when the window
 	// closes; key "live:draw:<lot>", due at the lot's DrawUntil.
 	JobDraw = "live:draw"
@@ -562,6 +576,13 @@ func (s *Service) OrderClaim(ctx context.Context, id LotID, tap string) (order.O
 	if err != nil {
 		return order.Order{}, err
 	}
+	if sess.Status == SessionCancelled && c.Order == 0 {
+		// The sale was called off before the claim became an order: no order.
+		if _, err := s.store.CallOffClaim(ctx, id, tap, s.clock.Now()); err != nil {
+			return order.Order{}, err
+		}
+		return order.Order{}, ErrClaimReleased
+	}
 	o, err := s.orders.Checkout(ctx, order.CheckoutRequest{
 		Key:     fmt.Sprintf("lot:%d:%s", id, tap),
 		BuyerID: c.Buyer, ShopID: sess.Shop,
@@ -633,10 +654,12 @@ func (s *Service) End(ctx context.Context, kol core.UserID, id SessionID) (Sessi
 	})
 }
 
-// Cancel calls off a scheduled session of kol: what it was allocated goes back
-// to the shop's stock, and the followers who asked to be reminded are told
-// (JobCancelled) instead. A live session is ended (End), not cancelled:
-// ErrSessionState. Cancelling a cancelled session is not an error.
+// Cancel calls off a scheduled or live session of kol: its lots end, what it
+// was allocated and holds unsold goes back to the shop's stock, and the
+// followers who asked to be reminded are told (JobCancelled). A live session's
+// orders are called off too (JobCallOff): reservations released, payments
+// refunded. An ended session is past cancelling: ErrSessionState. Cancelling a
+// cancelled session is not an error.
 func (s *Service) Cancel(ctx context.Context, kol core.UserID, id SessionID) (Session, error) {
 	now := s.clock.Now()
 	return s.store.EndSession(ctx, id, kol, func(sess *Session) error {
@@ -646,13 +669,61 @@ func (s *Service) Cancel(ctx context.Context, kol core.UserID, id SessionID) (Se
 		switch sess.Status {
 		case SessionCancelled:
 			return nil
-		case SessionScheduled:
+		case SessionScheduled, SessionLive:
 			sess.Status, sess.EndedAt = SessionCancelled, now
 			return nil
 		}
 		return ErrSessionState
 	})
 }
+
+// CallOffLate is when CallOff runs a second time after a session is cancelled:
+// a claim job that read the session live just before may make its order after
+// the first run listed them; it has by then.
+const CallOffLate = time.Minute
+
+// callOffPage is how many orders CallOff reads at a time.
+const callOffPage = 100
+
+// CallOff calls off the orders of a cancelled session's lots (JobCallOff):
+// each unpaid one is cancelled, its unit going back to the shop, and each paid
+// one not yet shipped is cancelled and refunded; the buyers are told. Orders
+// called off already are skipped, so it can run again; a session not cancelled
+// is left alone. It returns how many orders it called off.
+func (s *Service) CallOff(ctx context.Context, id SessionID) (int, error) {
+	sess, _, err := s.store.Session(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	if sess.Status != SessionCancelled {
+		return 0, nil
+	}
+	var after core.OrderID
+	n := 0
+	for {
+		ids, err := s.store.SessionOrders(ctx, id, after, callOffPage)
+		if err != nil {
+			return n, err
+		}
+		for _, o := range ids {
+			_, err := s.orders.CallOff(ctx, o, CallOffReason)
+			switch {
+			case err == nil:
+				n++
+			case !errors.Is(err, order.ErrTransition):
+				return n, err
+			}
+		}
+		if len(ids) < callOffPage {
+			return n, nil
+		}
+		after = ids[len(ids)-1]
+	}
+}
+
+// CallOffReason is the reason an order of a cancelled session is cancelled
+// with (order.Order.CancelReason).
+const CallOffReason = "the live session was cancelled"
 
 // Channel returns a connected channel; ErrChannelNotFound.
 func (s *Service) Channel(ctx context.Context, chat int64) (Channel, error) {

@@ -368,11 +368,16 @@ func partyOf(snap Snapshot, actor core.UserID) Party {
 // planCancel calls an order off. A reservation is released; the stock of a paid
 // order returns and every payment kept for it is to be refunded.
 func planCancel(snap Snapshot, actor core.UserID, reason string, now time.Time) (*Change, error) {
-	o := snap.Order
 	by := partyOf(snap, actor)
 	if by == 0 {
 		return nil, ErrOrderNotFound
 	}
+	return planCancelBy(snap, by, actor, reason, now)
+}
+
+// planCancelBy is planCancel for a party already known (PartySystem for CallOff).
+func planCancelBy(snap Snapshot, by Party, actor core.UserID, reason string, now time.Time) (*Change, error) {
+	o := snap.Order
 	to, err := Next(o.Status, ActCancel, by)
 	if err != nil {
 		return nil, err

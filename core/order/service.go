@@ -587,6 +587,22 @@ func (s *Service) Cancel(ctx context.Context, actor core.UserID, id core.OrderID
 	return o, nil
 }
 
+// CallOff cancels an order for the system because the sale it came from was
+// called off (a cancelled live session): a reservation is released, and a paid
+// order not yet shipped or at its pickup point is refunded (Cancel's rules).
+// The buyer is told, with reason. An order past that, or called off already,
+// is left as it is: ErrTransition, which a job that calls again may ignore.
+func (s *Service) CallOff(ctx context.Context, id core.OrderID, reason string) (Order, error) {
+	now := s.now()
+	o, err := s.store.UpdateOrder(ctx, id, 0, func(snap Snapshot) (*Change, error) {
+		return planCancelBy(snap, PartySystem, 0, reason, now)
+	})
+	if err != nil {
+		return Order{}, fmt.Errorf("call off order %d: %w", id, err)
+	}
+	return o, nil
+}
+
 // MarkShipped (staff) moves a paid order to shipped with an optional tracking note.
 //
 // catalog.ErrNotStaff for the buyer, ErrOrderNotFound for anyone else, ErrTransition

@@ -8,7 +8,7 @@ type Action string
 const (
 	ActPay            Action = "pay"              // a payment arrived and is honoured
 	ActExpire         Action = "expire"           // the reservation ran out unpaid
-	ActCancel         Action = "cancel"           // the buyer or staff called it off
+	ActCancel         Action = "cancel"           // the buyer or staff called it off, or the system its sale
 	ActShip           Action = "ship"             // staff sent it
 	ActReadyForPickup Action = "ready_for_pickup" // staff put it at the pickup point
 	ActComplete       Action = "complete"         // the buyer has it
@@ -41,7 +41,9 @@ type transitionRule struct {
 var transitions = map[transitionKey]transitionRule{
 	{StatusAwaitingPayment, ActPay}:    {StatusPaid, PartySystem},
 	{StatusAwaitingPayment, ActExpire}: {StatusExpired, PartySystem},
-	{StatusAwaitingPayment, ActCancel}: {StatusCancelled, PartyBuyer | PartyStaff},
+	// The system calls off the orders of a sale that was called off (a cancelled
+	// live session): unpaid, or paid and not yet on its way.
+	{StatusAwaitingPayment, ActCancel}: {StatusCancelled, PartyBuyer | PartyStaff | PartySystem},
 
 	// A payment that arrives after the reservation ended still pays the order if
 	// stock allows; otherwise it is held for a refund.
@@ -52,7 +54,7 @@ var transitions = map[transitionKey]transitionRule{
 
 	{StatusPaid, ActShip}:           {StatusShipped, PartyStaff},
 	{StatusPaid, ActReadyForPickup}: {StatusReadyForPickup, PartyStaff},
-	{StatusPaid, ActCancel}:         {StatusCancelled, PartyStaff},
+	{StatusPaid, ActCancel}:         {StatusCancelled, PartyStaff | PartySystem},
 	// Goods nobody collected: staff may still call the order off and refund it.
 	{StatusReadyForPickup, ActCancel}: {StatusCancelled, PartyStaff},
 

@@ -25,6 +25,8 @@ func TestNext(t *testing.T) {
 		{StatusAwaitingPayment, ActExpire, system, StatusExpired},
 		{StatusAwaitingPayment, ActCancel, buyer, StatusCancelled},
 		{StatusAwaitingPayment, ActCancel, staff, StatusCancelled},
+		{StatusAwaitingPayment, ActCancel, system, StatusCancelled}, // its sale was called off
+		{StatusPaid, ActCancel, system, StatusCancelled},
 		{StatusExpired, ActPay, system, StatusPaid},
 		{StatusCancelled, ActPay, system, StatusPaid},
 		{StatusExpired, ActHoldRefund, system, StatusRefundPending},
@@ -72,7 +74,8 @@ func TestNext(t *testing.T) {
 		{StatusPaid, ActReadyForPickup, buyer, catalog.ErrNotStaff},
 		{StatusAwaitingPayment, ActPay, buyer, ErrTransition}, // people do not pay by decree
 		{StatusAwaitingPayment, ActExpire, staff, ErrTransition},
-		{StatusAwaitingPayment, ActCancel, system, ErrTransition},
+		{StatusShipped, ActCancel, system, ErrTransition},
+		{StatusReadyForPickup, ActCancel, system, ErrTransition},
 		{StatusPaid, ActShip, 0, catalog.ErrNotStaff},
 	}
 	for _, tt := range refused {

@@ -355,6 +355,7 @@ func TestDrops_RSVP(t *testing.T) {
 	env.send(w.kol, "/kol")
 	env.press(w.kol, env.lastBot(w.kol), "🗓 Вечерний дроп · "+sess.StartsAt.In(time.FixedZone("MSK", 3*3600)).Format("02.01 15:04"))
 	env.press(w.kol, env.lastBot(w.kol), "✖️ Отменить эфир")
+	env.press(w.kol, env.wantBody(w.kol, "Отменить эфир «Вечерний дроп»?"), "✖️ Да, отменить эфир")
 	env.wantBody(w.kol, "✖️ Эфир отменён", "отменён")
 	m, err = env.bot.Drops.CancelledMessage(env.ctx, sess, core.UserID(follower.ID())) // the workers' live:cancelled
 	if err != nil {
@@ -490,4 +491,54 @@ func TestDrops_Waitlist(t *testing.T) {
 	}
 	env.runClaim(lot.ID, mine[0].Tap)
 	env.lastInvoice(late)
+}
+
+// The KOL calls off a session while it is live: the lot's post ends, and a
+// buyer who paid learns, in their language, that the order is cancelled and
+// the money comes back.
+func TestDrops_CancelLive(t *testing.T) {
+	t.Parallel()
+	env := newTestEnv(t)
+	w := env.dropWorld("")
+	lot := env.liveLot(w)
+	post := w.channel.LastMessage()
+	anna := env.shopper("Анна", "ru")
+	env.send(anna, "/start")
+	w.channel.AddMember(anna.ID(), sandbox.StatusMember)
+	if ans, err := anna.Press(env.ctx, post, fmt.Sprintf("lb:%d", lot.ID)); err != nil || !strings.Contains(ans.Text, "Забронировано") {
+		t.Fatalf("the tap: %+v, %v", ans, err)
+	}
+	claims, _ := env.live.BuyerClaims(env.ctx, lot.ID, core.UserID(anna.ID()))
+	o := env.runClaim(lot.ID, claims[0].Tap)
+	if res, err := anna.Pay(env.ctx, env.lastInvoice(anna), sandbox.PayOptions{}); err != nil || res.Status != sandbox.PayPaid {
+		t.Fatalf("pay: %+v, %v", res, err)
+	}
+	env.waitFor("the payment recorded", func() bool {
+		got, err := env.orders.OrderForSystem(env.ctx, o.ID)
+		return err == nil && got.Status == order.StatusPaid
+	})
+
+	env.send(w.kol, "/kol")
+	env.press(w.kol, env.lastBot(w.kol), "🔴 Вечерний дроп · "+w.sess.StartsAt.In(time.FixedZone("MSK", 3*3600)).Format("02.01 15:04"))
+	env.press(w.kol, env.lastBot(w.kol), "✖️ Отменить эфир")
+	confirm := env.wantBody(w.kol, "Отменить идущий эфир «Вечерний дроп»?", "оплаченные заказы вернём")
+	env.press(w.kol, confirm, "✖️ Да, отменить эфир")
+	env.wantBody(w.kol, "✖️ Эфир отменён: лоты закрыты")
+	// A second tap (a double tap, or Telegram sending it again) finds it
+	// cancelled already and says so.
+	env.forgePress(w.kol, env.lastBot(w.kol), fmt.Sprintf("kxy:%d", w.sess.ID))
+	env.wantBody(w.kol, "отменён")
+
+	if n, err := env.live.CallOff(env.ctx, w.sess.ID); err != nil || n != 1 { // the workers' live:calloff
+		t.Fatalf("call off: %d, %v", n, err)
+	}
+	if err := env.notifyOrder(o.ID, order.EventCancelled); err != nil {
+		t.Fatal(err)
+	}
+	env.wantBody(anna, "отменён", "Причина: эфир, в котором вы его оформили, отменён")
+	env.runLotPost(lot.ID)
+	if body := w.channel.LastMessage().Body(); !strings.Contains(body, "Лот завершён") {
+		t.Errorf("the post after the call-off: %q", body)
+	}
+	env.noErrorsLogged()
 }

@@ -41,6 +41,8 @@ const (
 	verbKOLDropOne = "kdp" // kdp:<session>:<variant>: the drop's settings, to confirm
 	verbKOLDropGo  = "kdg" // kdg:<session>:<variant>:<quantity>:<minutes>: drop it
 	verbKOLEnd     = "ke"  // ke:<session>: end it
+	verbKOLCancel  = "kx"  // kx:<session>: cancel it? (a confirmation)
+	verbKOLCancelY = "kxy" // kxy:<session>: cancel it
 	verbLotEnd     = "kle" // kle:<lot>: end the lot now
 	verbLotExtend  = "klx" // klx:<lot>: five more minutes, once
 )
@@ -89,6 +91,8 @@ func (b *kolMenus) routes(r *telegram.Router) {
 		verbKOLDropOne:  b.onKOLDropOne,
 		verbKOLDropGo:   b.onKOLDropGo,
 		verbKOLEnd:      b.onKOLEnd,
+		verbKOLCancel:   b.onKOLCancel,
+		verbKOLCancelY:  b.onKOLCancelYes,
 		verbLotEnd:      b.onLotEnd,
 		verbLotExtend:   b.onLotExtend,
 	} {
@@ -338,7 +342,7 @@ func (b *kolMenus) showKOLSession(ctx context.Context, r *telegram.Request, sess
 	switch sess.Status {
 	case live.SessionScheduled:
 		k.Row(telegram.Button(b.k.Label(lang, "drop_btn_open"), verbKOLOpen, id))
-		k.Row(telegram.Button(b.k.Label(lang, "drop_btn_cancel_session"), verbKOLEnd, id))
+		k.Row(telegram.Button(b.k.Label(lang, "drop_btn_cancel_session"), verbKOLCancel, id))
 	case live.SessionLive:
 		for _, l := range lots {
 			if l.Over(b.clock.Now()) {
@@ -352,6 +356,7 @@ func (b *kolMenus) showKOLSession(ctx context.Context, r *telegram.Request, sess
 		}
 		k.Row(telegram.Button(b.k.Label(lang, "drop_btn_drop"), verbKOLDrop, id))
 		k.Row(telegram.Button(b.k.Label(lang, "drop_btn_end"), verbKOLEnd, id))
+		k.Row(telegram.Button(b.k.Label(lang, "drop_btn_cancel_session"), verbKOLCancel, id))
 	}
 	k.Row(telegram.Button(b.k.Label(lang, "btn_back"), verbKOLMenu))
 	return b.k.Show(ctx, r, telegram.View{Text: strings.Join(telegram.NonEmpty(lines...), "\n\n"), Keyboard: k.Markup()})
@@ -407,6 +412,52 @@ func (b *kolMenus) onKOLEnd(ctx context.Context, r *telegram.Request, d telegram
 		return err
 	}
 	return b.showKOLSession(ctx, r, sess, allocs, b.k.T(r.Lang, notice))
+}
+
+// onKOLCancel asks the KOL to confirm calling a session off, saying what it
+// does: a live one's reservations and payments go back too.
+func (b *kolMenus) onKOLCancel(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+	sess, allocs, err := b.kolSession(ctx, r, d)
+	if err != nil {
+		return err
+	}
+	lang := r.Lang
+	if sess.Status != live.SessionScheduled && sess.Status != live.SessionLive {
+		return b.showKOLSession(ctx, r, sess, allocs, "")
+	}
+	what := "drop_cancel_confirm_scheduled"
+	if sess.Status == live.SessionLive {
+		what = "drop_cancel_confirm_live"
+	}
+	id := int64(sess.ID)
+	k := (&telegram.Keyboard{}).
+		Row(telegram.Button(b.k.Label(lang, "drop_btn_cancel_yes"), verbKOLCancelY, id)).
+		Row(telegram.Button(b.k.Label(lang, "btn_back"), verbKOLSession, id))
+	return b.k.Show(ctx, r, telegram.View{Text: b.k.T(lang, what, telegram.HTML(sess.Title)), Keyboard: k.Markup()})
+}
+
+// onKOLCancelYes calls a session off (live.Service.Cancel); a second tap finds
+// it cancelled and shows it.
+func (b *kolMenus) onKOLCancelYes(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+	sess, _, err := b.kolSession(ctx, r, d)
+	if err != nil {
+		return err
+	}
+	var notice string
+	switch sess.Status {
+	case live.SessionScheduled:
+		notice = b.k.T(r.Lang, "drop_session_cancelled")
+	case live.SessionLive:
+		notice = b.k.T(r.Lang, "drop_session_cancelled_live")
+	}
+	if sess, err = b.live.Cancel(ctx, r.UserID(), sess.ID); err != nil {
+		return err
+	}
+	_, allocs, err := b.live.Session(ctx, sess.ID)
+	if err != nil {
+		return err
+	}
+	return b.showKOLSession(ctx, r, sess, allocs, notice)
 }
 
 // lotExtension is what "+5 min" gives a lot.

@@ -28,6 +28,8 @@ func TestInbox_Express(t *testing.T) {
 		case bytes.Contains(body, []byte("express-slow")):
 			<-ctx.Done()
 			return nil, true, ctx.Err()
+		case bytes.Contains(body, []byte(`\u0000`)):
+			return nil, true, errors.New("a NUL reached the express lane")
 		case bytes.Contains(body, []byte("express")):
 			return []byte(`{"method":"answerCallbackQuery","callback_query_id":"q1","text":"ok"}`), true, nil
 		}
@@ -49,7 +51,7 @@ func TestInbox_Express(t *testing.T) {
 		answer, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(answer)
 	}
-	code, answer := send(`{"update_id":1,"callback_query":{"id":"q1","from":{"id":5,"is_bot":false,"first_name":"A"},"chat_instance":"c","data":"express"}}`)
+	code, answer := send(`{"update_id":1,"callback_query":{"id":"q1","from":{"id":5,"is_bot":false,"first_name":"A\u0000"},"chat_instance":"c","data":"express"}}`)
 	if code != http.StatusOK || !strings.Contains(answer, `"method":"answerCallbackQuery"`) {
 		t.Errorf("express: %d %q", code, answer)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/mymmrac/telego"
 
 	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/live"
 	"github.com/vitrina-shop/vitrina/core/order"
 
 	telegram "github.com/vitrina-shop/vitrina/bots/telegram"
@@ -82,7 +83,11 @@ func (b *Composer) buyerMessages(ctx context.Context, o order.Order, ev order.Ev
 		text = b.k.T(lang, "notify_expired", o.ID)
 	case order.EventCancelled:
 		text = b.k.T(lang, "notify_cancelled", o.ID)
-		if o.CancelReason != "" && o.CancelReason != telegram.BuyerCancelReason && o.CancelReason != telegram.UnpayableCancelReason {
+		switch o.CancelReason {
+		case "", telegram.BuyerCancelReason, telegram.UnpayableCancelReason:
+		case live.CallOffReason: // the system's words, in the buyer's language
+			text += b.k.T(lang, "notify_cancel_reason", b.k.T(lang, "notify_reason_session_cancelled"))
+		default:
 			text += b.k.T(lang, "notify_cancel_reason", o.CancelReason)
 		}
 		if !o.PaidAt.IsZero() {

@@ -2,6 +2,7 @@ package shopper
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -30,9 +31,14 @@ func (b *Feature) recordOrphan(ctx context.Context, r *telegram.Request, reason 
 		Reason:           reason,
 	})
 	if err != nil {
-		// %v: whatever the cause, nothing is recorded and the update must come back,
-		// not be explained to the buyer as their mistake.
-		return fmt.Errorf("record orphan payment: %v", err)
+		// Nothing is recorded and the update must come back, not be explained to
+		// the buyer as their mistake: an application error is hidden (%v). Any
+		// other (the database away) stays visible (%w), so the inbox retries it
+		// for the whole outage window.
+		if _, app := errors.AsType[*core.Error](err); app {
+			return fmt.Errorf("record orphan payment: %v", err)
+		}
+		return fmt.Errorf("record orphan payment: %w", err)
 	}
 	if created {
 		// Not an error: recorded, and the operators are told. Logged for the record.

@@ -624,6 +624,31 @@ func (s *Store) ReleaseClaim(ctx context.Context, id live.LotID, tap string, now
 	return released, nil
 }
 
+// CallOffClaim implements live.Store.
+func (s *Store) CallOffClaim(ctx context.Context, id live.LotID, tap string, now time.Time) (bool, error) {
+	released, err := s.release(ctx, id, now, `tap_id = $2 AND order_id IS NULL`, tap)
+	if err != nil {
+		return false, fmt.Errorf("call off claim %s of lot %d: %w", tap, id, err)
+	}
+	return released, nil
+}
+
+// SessionOrders implements live.Store.
+func (s *Store) SessionOrders(ctx context.Context, id live.SessionID, after core.OrderID, limit int) ([]core.OrderID, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT o.id FROM orders o JOIN lots l ON l.id = o.lot_id
+		WHERE l.session_id = $1 AND o.id > $2 AND o.status IN ('awaiting_payment', 'paid')
+		ORDER BY o.id LIMIT $3`, id, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("orders of session %d: %w", id, err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[core.OrderID])
+	if err != nil {
+		return nil, fmt.Errorf("orders of session %d: %w", id, err)
+	}
+	return ids, nil
+}
+
 // release releases the held claims of a lot that cond picks (args from $2), with
 // the lot locked, and gives their units back (giveBack).
 func (s *Store) release(ctx context.Context, id live.LotID, now time.Time, cond string, args ...any) (bool, error) {
@@ -893,6 +918,12 @@ func (s *Store) EndSession(ctx context.Context, id live.SessionID, actor core.Us
 		if sess.Status == live.SessionCancelled {
 			payload, _ := json.Marshal(live.SessionJob{Session: id})
 			jobs = append(jobs, core.Job{Kind: live.JobCancelled, Key: fmt.Sprintf("%s:%d", live.JobCancelled, id), Payload: payload})
+			if was == live.SessionLive {
+				jobs = append(jobs,
+					core.Job{Kind: live.JobCallOff, Key: fmt.Sprintf("%s:%d", live.JobCallOff, id), Payload: payload},
+					core.Job{Kind: live.JobCallOff, Key: fmt.Sprintf("%s:%d:late", live.JobCallOff, id), Payload: payload,
+						RunAt: sess.EndedAt.Add(live.CallOffLate)})
+			}
 		}
 		if sess.Status == live.SessionEnded {
 			payload, _ := json.Marshal(live.SessionJob{Session: id})
