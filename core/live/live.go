@@ -224,6 +224,7 @@ var (
 	ErrSessionState    = &core.Error{Code: core.ECONFLICT, Message: "the session is not in a state that allows this"}
 	ErrTitle           = &core.Error{Code: core.EINVALID, Message: "a title has 1 to 128 characters"}
 	ErrStartsInPast    = &core.Error{Code: core.EINVALID, Message: "the start time has passed"}
+	ErrReminderPast    = &core.Error{Code: core.EINVALID, Message: "that reminder's time has passed"}
 	ErrAllocation      = &core.Error{Code: core.EINVALID, Message: "an allocation needs a price, a quantity and a per-buyer limit above zero"}
 	ErrNotAllocated    = &core.Error{Code: core.ENOTFOUND, Message: "this product is not allocated to the session"}
 	ErrOverAllocation  = &core.Error{Code: core.ECONFLICT, Message: "not that many units are left of the allocation"}

@@ -16,6 +16,7 @@ type Report struct {
 	Session      Session
 	RSVPs        int
 	Taps         int64 // every tap on its lots' Buy buttons
+	Tappers      int   // different people who tapped them
 	Buyers       int   // different people who reserved a unit
 	Reservations int
 	PaidOrders   int

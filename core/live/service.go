@@ -1,12 +1,14 @@
 package live
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -61,8 +63,9 @@ type Store interface {
 	SetAnnouncement(ctx context.Context, id SessionID, messageID int64) error
 	// Session returns a session and its allocations; ErrSessionNotFound.
 	Session(ctx context.Context, id SessionID) (Session, []Allocation, error)
-	// UpdateSession locks a session and saves what fn makes of it.
-	UpdateSession(ctx context.Context, id SessionID, fn func(*Session) error) (Session, error)
+	// UpdateSession locks a session and saves what fn makes of it (its title,
+	// stream, start, status and reminders), with the jobs fn returns.
+	UpdateSession(ctx context.Context, id SessionID, fn func(*Session) ([]core.Job, error)) (Session, error)
 	// Allocate holds a.Quantity of the variant's stock for the session (a
 	// reservation in the stock ledger, by actor) and records the allocation;
 	// ErrOverAllocation when the variant has not that many available, and
@@ -344,7 +347,14 @@ func (s *Service) Schedule(ctx context.Context, kol core.UserID, sess Session) (
 // its reminders still to come.
 func sessionJobs(s Session, now time.Time) []core.Job {
 	jobs := []core.Job{{Kind: JobAnnounce, Key: fmt.Sprintf("%s:%d", JobAnnounce, s.ID), Payload: mustJSON(SessionJob{Session: s.ID})}}
-	for _, before := range s.Reminders {
+	return append(jobs, remindJobs(s, s.Reminders, now)...)
+}
+
+// remindJobs are the jobs of a session's reminders before its start, those
+// still to come at now.
+func remindJobs(s Session, reminders []time.Duration, now time.Time) []core.Job {
+	var jobs []core.Job
+	for _, before := range reminders {
 		at := s.StartsAt.Add(-before)
 		if !at.After(now) {
 			continue
@@ -440,18 +450,51 @@ func (s *Service) Allocate(ctx context.Context, actor core.UserID, a Allocation)
 // an error.
 func (s *Service) Open(ctx context.Context, kol core.UserID, id SessionID) (Session, error) {
 	now := s.clock.Now()
-	return s.store.UpdateSession(ctx, id, func(sess *Session) error {
+	return s.store.UpdateSession(ctx, id, func(sess *Session) ([]core.Job, error) {
 		if kol != 0 && sess.KOL != kol {
-			return ErrNotKOL
+			return nil, ErrNotKOL
 		}
 		switch sess.Status {
 		case SessionLive:
-			return nil
+			return nil, nil
 		case SessionScheduled:
 			sess.Status, sess.OpenedAt = SessionLive, now
-			return nil
+			return nil, nil
 		}
-		return ErrSessionState
+		return nil, ErrSessionState
+	})
+}
+
+// ReminderChoices are the reminders a KOL may pick for a session, before its
+// start.
+var ReminderChoices = []time.Duration{24 * time.Hour, 3 * time.Hour, time.Hour, 15 * time.Minute, 0}
+
+// ToggleReminder turns one of a scheduled session's reminders (one of
+// ReminderChoices) on or off. A reminder turned on gets its job (the
+// reminder's task skips one turned off again: it reads the session); one whose
+// time has passed cannot be turned on: ErrReminderPast.
+func (s *Service) ToggleReminder(ctx context.Context, kol core.UserID, id SessionID, before time.Duration) (Session, error) {
+	if !slices.Contains(ReminderChoices, before) {
+		return Session{}, ErrReminderPast
+	}
+	now := s.clock.Now()
+	return s.store.UpdateSession(ctx, id, func(sess *Session) ([]core.Job, error) {
+		if sess.KOL != kol {
+			return nil, ErrNotKOL
+		}
+		if sess.Status != SessionScheduled {
+			return nil, ErrSessionState
+		}
+		if i := slices.Index(sess.Reminders, before); i >= 0 {
+			sess.Reminders = slices.Delete(slices.Clone(sess.Reminders), i, i+1)
+			return nil, nil
+		}
+		if !sess.StartsAt.Add(-before).After(now) {
+			return nil, ErrReminderPast
+		}
+		sess.Reminders = append(slices.Clone(sess.Reminders), before)
+		slices.SortFunc(sess.Reminders, func(a, b time.Duration) int { return cmp.Compare(b, a) })
+		return remindJobs(*sess, []time.Duration{before}, now), nil
 	})
 }
 

@@ -3,6 +3,7 @@ package bot
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -541,4 +542,36 @@ func TestDrops_CancelLive(t *testing.T) {
 		t.Errorf("the post after the call-off: %q", body)
 	}
 	env.noErrorsLogged()
+}
+
+// The KOL changes when followers are reminded: a reminder turned off is not
+// sent, one turned on gets its job; one whose time has passed is not offered.
+func TestDrops_Reminders(t *testing.T) {
+	t.Parallel()
+	env := newTestEnv(t)
+	w := env.dropWorld("") // starts in 2 hours
+	env.send(w.kol, "/kol")
+	env.press(w.kol, env.lastBot(w.kol), "🗓 Вечерний дроп · "+w.sess.StartsAt.In(time.FixedZone("MSK", 3*3600)).Format("02.01 15:04"))
+	env.press(w.kol, env.lastBot(w.kol), "🔔 Напоминания")
+	screen := env.wantBody(w.kol, "Когда напомнить подписчикам об эфире «Вечерний дроп»")
+	if got, want := buttonLabels(screen), []string{"✅ За сутки", "⬜️ За час", "✅ За 15 минут", "✅ В начале эфира", "⬅️ Назад"}; !slices.Equal(got, want) {
+		t.Errorf("the reminders' buttons %v, want %v (3 hours before has passed)", got, want)
+	}
+	env.press(w.kol, screen, "⬜️ За час")
+	env.press(w.kol, env.lastBot(w.kol), "✅ В начале эфира")
+	screen = env.lastBot(w.kol)
+	if got, want := buttonLabels(screen), []string{"✅ За сутки", "✅ За час", "✅ За 15 минут", "⬜️ В начале эфира", "⬅️ Назад"}; !slices.Equal(got, want) {
+		t.Errorf("after the toggles %v, want %v", got, want)
+	}
+	sess, _, err := env.live.Session(env.ctx, w.sess.ID)
+	if err != nil || !slices.Equal(sess.Reminders, []time.Duration{24 * time.Hour, time.Hour, 15 * time.Minute}) {
+		t.Errorf("reminders %v, %v", sess.Reminders, err)
+	}
+	if keys := env.outboxKeys(live.JobRemind); !slices.Contains(keys, fmt.Sprintf("%s:%d:3600", live.JobRemind, w.sess.ID)) {
+		t.Errorf("reminder jobs %v lack the hour's", keys)
+	}
+	// A stale button of a reminder whose time has passed is refused.
+	if got := env.forgePress(w.kol, screen, fmt.Sprintf("krt:%d:%d", w.sess.ID, 3*3600)); !strings.Contains(got, "Время этого напоминания уже прошло") {
+		t.Errorf("a past reminder turned on: %q", got)
+	}
 }

@@ -43,6 +43,8 @@ const (
 	verbKOLEnd     = "ke"  // ke:<session>: end it
 	verbKOLCancel  = "kx"  // kx:<session>: cancel it? (a confirmation)
 	verbKOLCancelY = "kxy" // kxy:<session>: cancel it
+	verbKOLRemind  = "kr"  // kr:<session>: the reminders of a scheduled session
+	verbKOLRemindT = "krt" // krt:<session>:<seconds before>: turn one on or off
 	verbLotEnd     = "kle" // kle:<lot>: end the lot now
 	verbLotExtend  = "klx" // klx:<lot>: five more minutes, once
 )
@@ -93,10 +95,12 @@ func (b *kolMenus) routes(r *telegram.Router) {
 		verbKOLEnd:      b.onKOLEnd,
 		verbKOLCancel:   b.onKOLCancel,
 		verbKOLCancelY:  b.onKOLCancelYes,
+		verbKOLRemind:   b.onKOLReminders,
+		verbKOLRemindT:  b.onKOLReminderToggle,
 		verbLotEnd:      b.onLotEnd,
 		verbLotExtend:   b.onLotExtend,
 	} {
-		r.Callback(verb, fn)
+		r.Callback(verb, b.explained(fn))
 	}
 	r.Conversation(dialogInvite, b.inviteStep, b.k.DialogStep)
 	r.Conversation(dialogSession, b.sessionStep, b.k.DialogStep)
@@ -342,6 +346,7 @@ func (b *kolMenus) showKOLSession(ctx context.Context, r *telegram.Request, sess
 	switch sess.Status {
 	case live.SessionScheduled:
 		k.Row(telegram.Button(b.k.Label(lang, "drop_btn_open"), verbKOLOpen, id))
+		k.Row(telegram.Button(b.k.Label(lang, "drop_btn_reminders"), verbKOLRemind, id))
 		k.Row(telegram.Button(b.k.Label(lang, "drop_btn_cancel_session"), verbKOLCancel, id))
 	case live.SessionLive:
 		for _, l := range lots {
@@ -414,6 +419,14 @@ func (b *kolMenus) onKOLEnd(ctx context.Context, r *telegram.Request, d telegram
 	return b.showKOLSession(ctx, r, sess, allocs, b.k.T(r.Lang, notice))
 }
 
+// explained answers fn's errors of live drops with their own texts (errText),
+// not the kernel's generic ones.
+func (b *kolMenus) explained(fn telegram.CallbackFunc) telegram.CallbackFunc {
+	return func(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+		return b.tell(ctx, r, fn(ctx, r, d))
+	}
+}
+
 // onKOLCancel asks the KOL to confirm calling a session off, saying what it
 // does: a live one's reservations and payments go back too.
 func (b *kolMenus) onKOLCancel(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
@@ -458,6 +471,74 @@ func (b *kolMenus) onKOLCancelYes(ctx context.Context, r *telegram.Request, d te
 		return err
 	}
 	return b.showKOLSession(ctx, r, sess, allocs, notice)
+}
+
+// onKOLReminders shows when the followers who asked are reminded of a
+// scheduled session, each choice a toggle.
+func (b *kolMenus) onKOLReminders(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+	sess, allocs, err := b.kolSession(ctx, r, d)
+	if err != nil {
+		return err
+	}
+	if sess.Status != live.SessionScheduled {
+		return b.showKOLSession(ctx, r, sess, allocs, "")
+	}
+	return b.showReminders(ctx, r, sess, "")
+}
+
+func (b *kolMenus) showReminders(ctx context.Context, r *telegram.Request, sess live.Session, notice string) error {
+	lang := r.Lang
+	id := int64(sess.ID)
+	k := &telegram.Keyboard{}
+	now := b.clock.Now()
+	for _, before := range live.ReminderChoices {
+		on := slices.Contains(sess.Reminders, before)
+		if !on && !sess.StartsAt.Add(-before).After(now) {
+			continue // its time has passed: nothing to turn on
+		}
+		mark := "⬜️"
+		if on {
+			mark = "✅"
+		}
+		k.Row(telegram.Button(mark+" "+b.k.Label(lang, reminderKey(before)), verbKOLRemindT, id, int64(before/time.Second)))
+	}
+	k.Row(telegram.Button(b.k.Label(lang, "btn_back"), verbKOLSession, id))
+	text := b.k.T(lang, "drop_reminders", telegram.HTML(sess.Title), sess.StartsAt.In(moscow).Format("02.01 15:04"))
+	return b.k.Show(ctx, r, telegram.View{Text: strings.Join(telegram.NonEmpty(notice, text), "\n\n"), Keyboard: k.Markup()})
+}
+
+// reminderKey is the text key naming a reminder, by how long before the start.
+func reminderKey(before time.Duration) string {
+	switch before {
+	case 24 * time.Hour:
+		return "drop_remind_day"
+	case 3 * time.Hour:
+		return "drop_remind_3h"
+	case time.Hour:
+		return "drop_remind_1h"
+	case 15 * time.Minute:
+		return "drop_remind_15m"
+	}
+	return "drop_remind_start"
+}
+
+func (b *kolMenus) onKOLReminderToggle(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+	sess, allocs, err := b.kolSession(ctx, r, d)
+	if err != nil {
+		return err
+	}
+	secs, err := d.Int(1)
+	if err != nil {
+		return telegram.ErrStaleButton
+	}
+	if sess.Status != live.SessionScheduled {
+		return b.showKOLSession(ctx, r, sess, allocs, "")
+	}
+	sess, err = b.live.ToggleReminder(ctx, r.UserID(), sess.ID, time.Duration(secs)*time.Second)
+	if err != nil {
+		return err
+	}
+	return b.showReminders(ctx, r, sess, "")
 }
 
 // lotExtension is what "+5 min" gives a lot.

@@ -73,7 +73,7 @@ func (b *Feature) reportText(lang string, r live.Report, titles map[core.LotID]s
 	lines := []string{
 		b.k.T(lang, "drop_report", r.Session.Title),
 		b.k.T(lang, "drop_report_rsvps", r.RSVPs),
-		b.k.T(lang, "drop_report_taps", r.Taps, r.Buyers),
+		b.k.T(lang, "drop_report_taps", r.Taps, r.Tappers, r.Buyers),
 		b.k.T(lang, "drop_report_orders", r.Reservations, r.PaidOrders, r.Conversion()),
 		b.k.T(lang, "drop_report_money", telegram.FormatMoney(lang, r.Revenue), telegram.FormatMoney(lang, r.Commission)),
 	}

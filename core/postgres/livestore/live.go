@@ -269,7 +269,7 @@ func (s *Store) Session(ctx context.Context, id live.SessionID) (live.Session, [
 }
 
 // UpdateSession implements live.Store.
-func (s *Store) UpdateSession(ctx context.Context, id live.SessionID, fn func(*live.Session) error) (live.Session, error) {
+func (s *Store) UpdateSession(ctx context.Context, id live.SessionID, fn func(*live.Session) ([]core.Job, error)) (live.Session, error) {
 	var sess live.Session
 	err := store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
@@ -277,15 +277,20 @@ func (s *Store) UpdateSession(ctx context.Context, id live.SessionID, fn func(*l
 		if err != nil {
 			return store.NotFound(err, live.ErrSessionNotFound)
 		}
-		if err := fn(&sess); err != nil {
+		jobs, err := fn(&sess)
+		if err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, `
 			UPDATE live_sessions SET title = $2, stream_url = $3, starts_at = $4, status = $5,
-				opened_at = $6, ended_at = $7
+				opened_at = $6, ended_at = $7, reminders = $8
 			WHERE id = $1`,
-			id, sess.Title, sess.StreamURL, sess.StartsAt, sess.Status, nullTime(sess.OpenedAt), nullTime(sess.EndedAt))
-		return err
+			id, sess.Title, sess.StreamURL, sess.StartsAt, sess.Status, nullTime(sess.OpenedAt), nullTime(sess.EndedAt),
+			reminderSeconds(sess))
+		if err != nil {
+			return err
+		}
+		return store.InsertJobs(ctx, tx, jobs)
 	})
 	if err != nil {
 		return live.Session{}, fmt.Errorf("update session %d: %w", id, err)
@@ -578,6 +583,12 @@ func (s *Store) ClaimTaps(ctx context.Context, id live.LotID, taps []live.Tap,
 			SELECT $1, b, t, now() FROM unnest($2::bigint[], $3::text[]) AS x(b, t)
 			ON CONFLICT (lot_id, buyer_id) DO NOTHING`, id, entrants, entryTaps)
 	}
+	// Unique tappers, for the report: in the order of their ids, so that two
+	// batches never wait for each other's rows crosswise.
+	write.Queue(`
+		INSERT INTO lot_tappers (lot_id, user_id)
+		SELECT DISTINCT $1::bigint, b FROM unnest($2::bigint[]) AS u(b) ORDER BY 2
+		ON CONFLICT DO NOTHING`, id, buyers)
 	write.Queue(`UPDATE lots SET remaining = $2, taps = taps + $3 WHERE id = $1`, id, p.Remaining, len(taps))
 	write.Queue(`COMMIT`)
 	if err := conn.SendBatch(ctx, write).Close(); err != nil {
@@ -1109,6 +1120,7 @@ func (s *Store) SessionReport(ctx context.Context, id live.SessionID) (live.Repo
 	err = s.pool.QueryRow(ctx, `
 		SELECT (SELECT count(*) FROM live_rsvps WHERE session_id = $1 AND cancelled_at IS NULL),
 			(SELECT coalesce(sum(taps), 0)::bigint FROM lots WHERE session_id = $1),
+			(SELECT count(DISTINCT t.user_id) FROM lot_tappers t JOIN lots l ON l.id = t.lot_id WHERE l.session_id = $1),
 			(SELECT count(DISTINCT c.buyer_id) FROM lot_claims c JOIN lots l ON l.id = c.lot_id WHERE l.session_id = $1),
 			(SELECT count(*) FROM lot_claims c JOIN lots l ON l.id = c.lot_id WHERE l.session_id = $1),
 			count(o.id), coalesce(sum(o.items_total), 0)::bigint,
@@ -1117,7 +1129,7 @@ func (s *Store) SessionReport(ctx context.Context, id live.SessionID) (live.Repo
 		LEFT JOIN lots l ON l.session_id = s.id
 		LEFT JOIN orders o ON o.lot_id = l.id AND o.status = ANY($2)
 		WHERE s.id = $1`, id, paidStatuses).
-		Scan(&r.RSVPs, &r.Taps, &r.Buyers, &r.Reservations, &r.PaidOrders, &r.Revenue.Amount, &r.Commission.Amount)
+		Scan(&r.RSVPs, &r.Taps, &r.Tappers, &r.Buyers, &r.Reservations, &r.PaidOrders, &r.Revenue.Amount, &r.Commission.Amount)
 	if err != nil {
 		return live.Report{}, fmt.Errorf("report of session %d: %w", id, err)
 	}

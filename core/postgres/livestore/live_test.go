@@ -301,6 +301,9 @@ func TestService_TapsNeverOversell(t *testing.T) {
 	if err != nil || got.Remaining != 0 || got.Taps != buyers*tapsEach {
 		t.Errorf("lot %+v, %v; want none left and %d taps", got, err, buyers*tapsEach)
 	}
+	if r, err := b.svc.Report(b.ctx, l.Session); err != nil || r.Tappers != buyers || r.Taps != buyers*tapsEach {
+		t.Errorf("report: %d tappers, %d taps (%v); want %d people, %d taps", r.Tappers, r.Taps, err, buyers, buyers*tapsEach)
+	}
 	if n := b.count(t, `SELECT coalesce(sum(jsonb_array_length(payload->'taps')), 0) FROM outbox WHERE kind = $1`, live.JobClaim); n != units {
 		t.Errorf("the claim jobs name %d claims, want %d", n, units)
 	}
