@@ -24,15 +24,16 @@ import (
 // lot's post job reuses its key on purpose (every change of the lot writes it
 // again): no retention.
 var liveRoutes = map[string]route{
-	live.JobAnnounce:   {queue: QueueDefault, retention: 24 * time.Hour},
-	live.JobRemind:     {queue: QueueDefault, retention: 24 * time.Hour},
-	live.JobReport:     {queue: QueueDefault, retention: 24 * time.Hour},
-	live.JobDraw:       {queue: QueueCritical, retention: 24 * time.Hour},
-	live.JobCancelled:  {queue: QueueDefault, retention: 24 * time.Hour},
-	live.JobCallOff:    {queue: QueueCritical, retention: 24 * time.Hour},
-	live.JobClaim:      {queue: QueueCritical, retention: 24 * time.Hour},
-	live.JobLotPost:    {queue: QueueCritical},
-	order.JobHeldEnded: {queue: QueueCritical, retention: 24 * time.Hour},
+	live.JobAnnounce:    {queue: QueueDefault, retention: 24 * time.Hour},
+	live.JobRemind:      {queue: QueueDefault, retention: 24 * time.Hour},
+	live.JobReport:      {queue: QueueDefault, retention: 24 * time.Hour},
+	live.JobDraw:        {queue: QueueCritical, retention: 24 * time.Hour},
+	live.JobCancelled:   {queue: QueueDefault, retention: 24 * time.Hour},
+	live.JobCallOff:     {queue: QueueCritical, retention: 24 * time.Hour},
+	live.JobRateLowered: {queue: QueueDefault, retention: 24 * time.Hour},
+	live.JobClaim:       {queue: QueueCritical, retention: 24 * time.Hour},
+	live.JobLotPost:     {queue: QueueCritical},
+	order.JobHeldEnded:  {queue: QueueCritical, retention: 24 * time.Hour},
 }
 
 // Live is what the tasks of live drops need of live.Service.
@@ -89,6 +90,9 @@ type LiveBot interface {
 	// CancelledMessage composes what tells a follower who asked to be reminded
 	// that the session was cancelled.
 	CancelledMessage(ctx context.Context, s live.Session, to core.UserID) (core.Message, error)
+	// RateLoweredMessage composes what tells a KOL that a shop lowered their
+	// commission.
+	RateLoweredMessage(ctx context.Context, j live.RateJob) (core.Message, error)
 	// SendReport sends a session's report (its figures and a chart) to its KOL
 	// and the shop's owners: calls of its own, a photo uploaded.
 	SendReport(ctx context.Context, r live.Report) error
@@ -126,6 +130,7 @@ func (w *Workers) registerLive(mux *asynq.ServeMux) {
 	mux.HandleFunc(live.JobDraw, t.HandleDraw)
 	mux.HandleFunc(live.JobCancelled, t.HandleCancelled)
 	mux.HandleFunc(live.JobCallOff, t.HandleCallOff)
+	mux.HandleFunc(live.JobRateLowered, t.HandleRateLowered)
 }
 
 // drawRecheck is when a draw task that ran before its window closed (asynq
@@ -198,6 +203,23 @@ func (t *LiveTasks) HandleCallOff(ctx context.Context, task *asynq.Task) error {
 		t.w.log.Info("live session called off", "session", p.Session, "orders", n)
 	}
 	return nil
+}
+
+// HandleRateLowered tells a KOL that a shop lowered their commission
+// (live.JobRateLowered); the message's key keeps it to one.
+func (t *LiveTasks) HandleRateLowered(ctx context.Context, task *asynq.Task) error {
+	var p live.RateJob
+	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.KOL == 0 || p.Shop == 0 {
+		return badPayload(task.Type(), err)
+	}
+	if err := t.liveWired(); err != nil {
+		return err
+	}
+	m, err := t.d.Bot.RateLoweredMessage(ctx, p)
+	if err != nil {
+		return classify(err)
+	}
+	return classify(t.w.Send(ctx, m))
 }
 
 // eachFollower calls fn for each follower who asked to be reminded of a

@@ -57,6 +57,12 @@ func (lb *liveBot) CancelledMessage(ctx context.Context, s live.Session, to core
 	return m, nil
 }
 
+func (lb *liveBot) RateLoweredMessage(ctx context.Context, j live.RateJob) (core.Message, error) {
+	m := testMessage(fmt.Sprintf("rate:%d:%d:%d", j.Shop, j.KOL, j.To), core.PriorityOrder)
+	m.Chat, m.User = int64(j.KOL), j.KOL
+	return m, nil
+}
+
 func (lb *liveBot) SendReport(ctx context.Context, r live.Report) error {
 	lb.mu.Lock()
 	defer lb.mu.Unlock()
@@ -479,5 +485,35 @@ func TestLive_CancelledLive(t *testing.T) {
 	var jobs int
 	if err := b.pool.QueryRow(b.ctx, `SELECT count(*) FROM outbox WHERE key LIKE 'live:calloff:%'`).Scan(&jobs); err != nil || jobs != 2 {
 		t.Errorf("%d call-off jobs (%v), want the first and the late one", jobs, err)
+	}
+}
+
+// A lowered rate is told to the KOL once, however often its task runs.
+func TestLive_RateLowered(t *testing.T) {
+	t.Parallel()
+	b := setupLive(t)
+	if _, err := b.live.LowerCommission(b.ctx, 1, 1, 2, 500); err != nil {
+		t.Fatal(err)
+	}
+	var payload []byte
+	if err := b.pool.QueryRow(b.ctx, `SELECT payload FROM outbox WHERE kind = $1`, live.JobRateLowered).Scan(&payload); err != nil {
+		t.Fatalf("the rate job: %v", err)
+	}
+	var j live.RateJob
+	if err := json.Unmarshal(payload, &j); err != nil || j != (live.RateJob{Shop: 1, KOL: 2, From: 1000, To: 500}) {
+		t.Fatalf("the rate job %+v, %v", j, err)
+	}
+	task := asynq.NewTask(live.JobRateLowered, payload)
+	for range 2 {
+		if err := b.w.Live().HandleRateLowered(b.ctx, task); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pending, err := b.env.Inspector.ListPendingTasks(b.env.Queue(workers.QueueCritical))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pending) != 1 {
+		t.Errorf("%d messages queued, want one to the KOL", len(pending))
 	}
 }

@@ -39,8 +39,9 @@ type Store interface {
 	ShopLinks(ctx context.Context, id core.ShopID) ([]Link, error)
 	// ShopSessions returns a shop's sessions, the latest start first, at most limit.
 	ShopSessions(ctx context.Context, id core.ShopID, limit int) ([]Session, error)
-	// SetCommission changes a link's rate (sessions keep theirs); ErrNotKOL.
-	SetCommission(ctx context.Context, id core.ShopID, kol core.UserID, c Commission, now time.Time) error
+	// SetCommission changes a link's rate (sessions keep theirs), with job;
+	// ErrNotKOL.
+	SetCommission(ctx context.Context, id core.ShopID, kol core.UserID, c Commission, now time.Time, job core.Job) error
 
 	// SaveChannel records a channel as Telegram describes it now.
 	SaveChannel(ctx context.Context, ch Channel, now time.Time) error
@@ -168,6 +169,9 @@ const (
 	// Service.CallOff); keys "live:calloff:<session>", at once, and
 	// "live:calloff:<session>:late", CallOffLate later.
 	JobCallOff = "live:calloff"
+	// JobRateLowered tells a KOL that a shop lowered their commission (RateJob);
+	// key "live:rate:<shop>:<kol>:<when, µs>".
+	JobRateLowered = "live:rate"
 	// JobDraw draws a lot's units among its draw's entrants when the window
 	// closes; key "live:draw:<lot>", due at the lot's DrawUntil.
 	JobDraw = "live:draw"
@@ -182,6 +186,14 @@ const (
 type ClaimJob struct {
 	Lot  LotID    `json:"lot"`
 	Taps []string `json:"taps"`
+}
+
+// RateJob is JobRateLowered's payload.
+type RateJob struct {
+	Shop core.ShopID `json:"shop"`
+	KOL  core.UserID `json:"kol"`
+	From Commission  `json:"from"`
+	To   Commission  `json:"to"`
 }
 
 // SessionJob is JobAnnounce's payload.
@@ -259,7 +271,7 @@ func (s *Service) Accept(ctx context.Context, kol core.UserID, token string) (Li
 }
 
 // LowerCommission lowers a KOL's rate for the sessions scheduled from now on;
-// the actor must be the shop's owner. ErrCommissionRaise: a rate is raised only
+// the actor must be the shop's owner. The KOL is told (JobRateLowered). ErrCommissionRaise: a rate is raised only
 // by a new invitation the KOL accepts.
 func (s *Service) LowerCommission(ctx context.Context, actor core.UserID, id core.ShopID, kol core.UserID, c Commission) (Link, error) {
 	if _, err := shop.Require(ctx, s.store, id, actor, shop.RoleOwner); err != nil {
@@ -275,7 +287,10 @@ func (s *Service) LowerCommission(ctx context.Context, actor core.UserID, id cor
 	if c >= link.Commission {
 		return Link{}, ErrCommissionRaise
 	}
-	if err := s.store.SetCommission(ctx, id, kol, c, s.clock.Now()); err != nil {
+	now := s.clock.Now()
+	job := core.Job{Kind: JobRateLowered, Key: fmt.Sprintf("%s:%d:%d:%d", JobRateLowered, id, kol, now.UnixMicro()),
+		Payload: mustJSON(RateJob{Shop: id, KOL: kol, From: link.Commission, To: c})}
+	if err := s.store.SetCommission(ctx, id, kol, c, now, job); err != nil {
 		return Link{}, err
 	}
 	link.Commission = c

@@ -369,6 +369,7 @@ func TestDrops_RSVP(t *testing.T) {
 // dropWorld is a KOL with a connected channel and a session of a Stars shop
 // with 5 stickers allocated, one per buyer.
 type dropWorld struct {
+	seller  *sandbox.User
 	kol     *sandbox.User
 	channel *sandbox.Chat
 	sess    live.Session
@@ -400,7 +401,7 @@ func (e *testEnv) dropWorld(username string) dropWorld {
 		Price: core.Money{Amount: 50, Currency: core.Stars}, Quantity: 5, PerBuyer: 1}); err != nil {
 		e.t.Fatal(err)
 	}
-	return dropWorld{kol: kol, channel: channel, sess: sess, variant: p.Variants[0].ID}
+	return dropWorld{seller: seller, kol: kol, channel: channel, sess: sess, variant: p.Variants[0].ID}
 }
 
 // liveLot opens the world's session and drops its 5 stickers for a quarter of an
@@ -573,5 +574,40 @@ func TestDrops_Reminders(t *testing.T) {
 	// A stale button of a reminder whose time has passed is refused.
 	if got := env.forgePress(w.kol, screen, fmt.Sprintf("krt:%d:%d", w.sess.ID, 3*3600)); !strings.Contains(got, "Время этого напоминания уже прошло") {
 		t.Errorf("a past reminder turned on: %q", got)
+	}
+}
+
+// The shop's owner lowers a KOL's rate: a higher one is refused, the KOL is
+// told, and a session scheduled before keeps the old rate.
+func TestDrops_LowerRate(t *testing.T) {
+	t.Parallel()
+	env := newTestEnv(t)
+	w := env.dropWorld("") // at 10 %
+	env.send(w.seller, "/admin")
+	env.press(w.seller, env.lastBot(w.seller), "🎥 Блогеры и дропы")
+	env.press(w.seller, env.lastBot(w.seller), "✏️ Снизить ставку: Марина")
+	env.wantBody(w.seller, "Сейчас у блогера Марина ставка 10 %")
+	env.send(w.seller, "12")
+	env.wantBody(w.seller, "Новая комиссия должна быть ниже текущей.", "Сейчас у блогера Марина ставка 10 %")
+	env.send(w.seller, "7,5")
+	env.messageWith(w.seller, "✅ Ставка блогера Марина теперь 7,5 % для новых эфиров")
+	env.wantBody(w.seller, "• Марина — 7,5 %")
+
+	keys := env.outboxKeys(live.JobRateLowered)
+	if len(keys) != 1 {
+		t.Fatalf("rate jobs %v, want one", keys)
+	}
+	var j live.RateJob
+	if err := env.pool.QueryRow(env.ctx, `SELECT payload FROM outbox WHERE key = $1`, keys[0]).Scan(&j); err != nil {
+		t.Fatal(err)
+	}
+	m, err := env.bot.Drops.RateLoweredMessage(env.ctx, j) // the workers' live:rate
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.deliver(m)
+	env.wantBody(w.kol, "«Лавка» снизил вашу комиссию: было 10 %, стало 7,5 %")
+	if sess, _, err := env.live.Session(env.ctx, w.sess.ID); err != nil || sess.Commission != 1000 {
+		t.Errorf("the session scheduled before: %d, %v; want it at 10 %%", sess.Commission, err)
 	}
 }

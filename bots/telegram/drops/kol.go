@@ -32,6 +32,7 @@ const (
 	verbShopSession = "aks"                  // aks:<session>: a session's allocations, for the seller
 	verbAllocate    = "aka"                  // aka:<session>: allocate a product (conversation)
 	verbPayout      = "akp"                  // akp:<shop>:<kol>:<currency>:<amount>: mark what is owed paid
+	verbRate        = "akr"                  // akr:<shop>:<kol>: lower a KOL's rate (conversation)
 
 	verbKOLMenu    = "km"  // km: the KOL's menu
 	verbKOLNew     = "kn"  // kn: schedule a session (conversation)
@@ -54,11 +55,13 @@ const (
 	dialogInvite   = "drop:invite"
 	dialogSession  = "drop:session"
 	dialogAllocate = "drop:allocate"
+	dialogRate     = "drop:rate"
 )
 
 // Conversation steps (unique across kinds).
 const (
 	stepInviteRate    = "drop_rate"
+	stepRate          = "drop_lower_rate"
 	stepSessionShop   = "drop_shop"
 	stepSessionChan   = "drop_channel"
 	stepSessionTitle  = "drop_title"
@@ -85,6 +88,7 @@ func (b *kolMenus) routes(r *telegram.Router) {
 		verbShopSession: b.onShopSession,
 		verbAllocate:    b.onAllocate,
 		verbPayout:      b.onPayout,
+		verbRate:        b.onRate,
 		verbKOLMenu:     b.onKOLMenu,
 		verbKOLNew:      b.onKOLNew,
 		verbKOLSession:  b.onKOLSession,
@@ -105,6 +109,7 @@ func (b *kolMenus) routes(r *telegram.Router) {
 	r.Conversation(dialogInvite, b.inviteStep, b.k.DialogStep)
 	r.Conversation(dialogSession, b.sessionStep, b.k.DialogStep)
 	r.Conversation(dialogAllocate, b.allocateStep, b.k.DialogStep)
+	r.Conversation(dialogRate, b.rateStep, b.k.DialogStep)
 }
 
 // --- the KOL ---

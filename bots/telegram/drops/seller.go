@@ -51,6 +51,9 @@ func (b *kolMenus) showShopKOLs(ctx context.Context, r *telegram.Request, shop c
 					verbPayout, int64(shop.ID), int64(l.KOL), string(owed.Currency), owed.Amount))
 			}
 		}
+		if role == catalog.RoleOwner && l.Commission > 0 {
+			k.Row(telegram.Button(b.k.Label(lang, "drop_btn_lower_rate", name), verbRate, int64(shop.ID), int64(l.KOL)))
+		}
 	}
 	if len(links) == 0 {
 		lines = append(lines, b.k.T(lang, "drop_no_kols"))
@@ -63,6 +66,90 @@ func (b *kolMenus) showShopKOLs(ctx context.Context, r *telegram.Request, shop c
 	}
 	k.Row(telegram.Button(b.k.Label(lang, "btn_back"), telegram.VerbAdminMenu, int64(shop.ID)))
 	return b.k.Show(ctx, r, telegram.View{Text: strings.Join(lines, "\n"), Keyboard: k.Markup()})
+}
+
+// rateDialog is what the conversation lowering a KOL's rate collects.
+type rateDialog struct {
+	ShopID core.ShopID `json:"shop"`
+	KOL    core.UserID `json:"kol"`
+}
+
+// onRate asks the shop's owner for a KOL's new, lower rate.
+func (b *kolMenus) onRate(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+	shopID, err := d.Int(0)
+	if err != nil {
+		return telegram.ErrStaleButton
+	}
+	kol, err := d.Int(1)
+	if err != nil {
+		return telegram.ErrStaleButton
+	}
+	shop, role, err := b.k.StaffShop(ctx, r, core.ShopID(shopID))
+	if err != nil {
+		return err
+	}
+	if role != catalog.RoleOwner {
+		return catalog.ErrNotOwner
+	}
+	data := rateDialog{ShopID: shop.ID, KOL: core.UserID(kol)}
+	if err := b.k.StartDialog(ctx, r, dialogRate, stepRate, data); err != nil {
+		return err
+	}
+	view, err := b.ratePrompt(ctx, r.Lang, data)
+	if err != nil {
+		return err
+	}
+	return b.k.Show(ctx, r, view)
+}
+
+func (b *kolMenus) ratePrompt(ctx context.Context, lang string, data rateDialog) (telegram.View, error) {
+	links, err := b.live.Links(ctx, data.KOL)
+	if err != nil {
+		return telegram.View{}, err
+	}
+	for _, l := range links {
+		if l.Shop == data.ShopID {
+			return telegram.View{Text: b.k.T(lang, "drop_ask_lower_rate", b.k.UserLabel(ctx, data.KOL), telegram.HTML(rate(l.Commission)))}, nil
+		}
+	}
+	return telegram.View{}, live.ErrNotKOL
+}
+
+func (b *kolMenus) rateStep(ctx context.Context, r *telegram.Request, st dialog.State, in telegram.Input) error {
+	var data rateDialog
+	if ok, err := b.k.Decode(ctx, r, st, &data); !ok {
+		return err
+	}
+	again, _ := b.k.StepMoves(ctx, r, st, &data, func(string) (telegram.View, error) { return b.ratePrompt(ctx, r.Lang, data) })
+	if in.Text == "" {
+		return again(b.k.WrongInput(r.Lang, in, "drop_want_rate"))
+	}
+	c, ok := parseRate(in.Text)
+	if !ok {
+		return again(b.k.T(r.Lang, "drop_err_commission"))
+	}
+	if _, err := b.live.LowerCommission(ctx, r.UserID(), data.ShopID, data.KOL, c); err != nil {
+		if telegram.UserFacing(err) {
+			return again(b.errText(r.Lang, err))
+		}
+		return err
+	}
+	notice := b.k.T(r.Lang, "drop_rate_lowered", b.k.UserLabel(ctx, data.KOL), telegram.HTML(rate(c)))
+	return b.k.FinishDialog(ctx, r, dialogRate, notice, telegram.Screen(verbShopKOLs, int64(data.ShopID)))
+}
+
+// RateLoweredMessage composes what tells a KOL that a shop lowered their
+// commission (the workers' live:rate).
+func (b *Feature) RateLoweredMessage(ctx context.Context, j live.RateJob) (core.Message, error) {
+	shop, err := b.catalog.Shop(ctx, j.Shop)
+	if err != nil {
+		return core.Message{}, err
+	}
+	lang := b.userLang(ctx, j.KOL)
+	text := b.k.T(lang, "drop_rate_lowered_notice", shop.Name, telegram.HTML(rate(j.From)), telegram.HTML(rate(j.To)))
+	kb := (&telegram.Keyboard{}).Row(telegram.Button(b.k.Label(lang, "drop_btn_kol_menu"), verbKOLMenu)).Markup()
+	key := fmt.Sprintf("live:rate:%d:%d:%d:%d", j.Shop, j.KOL, j.From, j.To)
+	return b.k.MessageTo(key, core.PriorityOrder, j.KOL, telegram.View{Text: text, Keyboard: kb}), nil
 }
 
 // onPayout records that the shop's owner paid a KOL what was owed.

@@ -112,15 +112,21 @@ func (s *Store) Links(ctx context.Context, kol core.UserID) ([]live.Link, error)
 }
 
 // SetCommission implements live.Store.
-func (s *Store) SetCommission(ctx context.Context, id core.ShopID, kol core.UserID, c live.Commission, now time.Time) error {
-	tag, err := s.pool.Exec(ctx, `
-		UPDATE kol_links SET commission_bp = $3, updated_at = $4
-		WHERE shop_id = $1 AND kol_id = $2 AND ended_at IS NULL`, id, kol, c, now)
+func (s *Store) SetCommission(ctx context.Context, id core.ShopID, kol core.UserID, c live.Commission, now time.Time, job core.Job) error {
+	err := store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `
+			UPDATE kol_links SET commission_bp = $3, updated_at = $4
+			WHERE shop_id = $1 AND kol_id = $2 AND ended_at IS NULL`, id, kol, c, now)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return live.ErrNotKOL
+		}
+		return store.InsertJobs(ctx, tx, []core.Job{job})
+	})
 	if err != nil {
 		return fmt.Errorf("set commission: %w", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return live.ErrNotKOL
 	}
 	return nil
 }
