@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/vitrina-shop/vitrina/bots/telegram/inbox"
 )
 
@@ -21,7 +23,8 @@ import (
 func TestInbox_Express(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	in := b.newInbox(t, "a", inbox.Options{Express: func(ctx context.Context, body []byte) ([]byte, bool, error) {
+	reg := prometheus.NewRegistry()
+	in := b.newInbox(t, "a", inbox.Options{Registerer: reg, Express: func(ctx context.Context, body []byte) ([]byte, bool, error) {
 		switch {
 		case bytes.Contains(body, []byte("express-fail")):
 			return nil, true, errors.New("the database is away")
@@ -35,6 +38,8 @@ func TestInbox_Express(t *testing.T) {
 		}
 		return nil, false, nil
 	}, ExpressTimeout: 50 * time.Millisecond})
+	// The webhook counts a fallback before it answers: read once the answer came.
+	fallbacks := func() float64 { return counter(t, reg, "vitrina_telegram_express_fallbacks_total") }
 	runSweeper(t, in)
 	srv := httptest.NewServer(in.Webhook(secret))
 	t.Cleanup(srv.Close)
@@ -58,14 +63,26 @@ func TestInbox_Express(t *testing.T) {
 	if err := in.WaitSettled(context.Background(), 1); err != nil {
 		t.Fatal(err)
 	}
+	if got := fallbacks(); got != 0 {
+		t.Errorf("fallbacks = %v after an expressed update, want 0", got)
+	}
 	if code, _ := send(`{"update_id":2,"callback_query":{"id":"q2","from":{"id":5,"is_bot":false,"first_name":"A"},"chat_instance":"c","data":"express-fail"}}`); code != http.StatusOK {
 		t.Errorf("a failed express update: %d, want 200 (stored)", code)
+	}
+	if got := fallbacks(); got != 1 {
+		t.Errorf("fallbacks = %v after the express lane failed, want 1", got)
 	}
 	if code, _ := send(string(messageJSON(3, 10))); code != http.StatusOK {
 		t.Errorf("a plain update: %d", code)
 	}
+	if got := fallbacks(); got != 1 {
+		t.Errorf("fallbacks = %v after an update the express lane declined, want 1 (a decline is no fallback)", got)
+	}
 	if code, _ := send(`{"update_id":4,"callback_query":{"id":"q4","from":{"id":5,"is_bot":false,"first_name":"A"},"chat_instance":"c","data":"express-slow"}}`); code != http.StatusOK {
 		t.Errorf("a slow express update: %d, want 200 (stored)", code)
+	}
+	if got := fallbacks(); got != 2 {
+		t.Errorf("fallbacks = %v after the express lane was too slow, want 2", got)
 	}
 	for _, id := range []int64{2, 3, 4} {
 		if err := in.WaitSettled(context.Background(), id); err != nil {
