@@ -63,6 +63,10 @@ type Deps struct {
 	Reviews *review.Service
 	// Live seeds the KOL, her channel and her session; nil seeds none.
 	Live *live.Service
+	// LiveAt returns the services of live drops and orders on another clock:
+	// the KOL's past session, with its taps, orders and payments, happened
+	// yesterday. Nil seeds no past session.
+	LiveAt func(core.Clock) (*live.Service, *order.Service)
 }
 
 // World is what Seed made or found.

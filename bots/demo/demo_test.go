@@ -54,6 +54,10 @@ func TestSeed(t *testing.T) {
 		Reviews: review.NewService(postgres.NewReviews(pool), clock, nil),
 	}
 	base.Live = live.NewService(livestore.New(pool), base.Orders, clock, 0)
+	base.LiveAt = func(c core.Clock) (*live.Service, *order.Service) {
+		orders := order.NewService(postgres.NewOrders(pool), c)
+		return live.NewService(livestore.New(pool), orders, c, 0), orders
+	}
 
 	first := newDeps(t, base)
 	w, err := demo.Seed(ctx, first)
@@ -87,7 +91,9 @@ func TestSeed(t *testing.T) {
 	}
 	states := map[order.Status]int{}
 	for _, o := range orders {
-		states[o.Status]++
+		if o.Lot == 0 { // the live session's are below
+			states[o.Status]++
+		}
 	}
 	for _, s := range []order.Status{order.StatusShipped, order.StatusPaid, order.StatusReadyForPickup} {
 		if states[s] != 1 {
@@ -127,8 +133,18 @@ func TestSeed(t *testing.T) {
 		t.Errorf("the KOL's links = %+v, %v", links, err)
 	}
 	sessions, err := base.Live.Sessions(ctx, core.UserID(demo.KOL.ID), 10)
-	if err != nil || len(sessions) != 1 || sessions[0].Status != live.SessionScheduled || sessions[0].Channel != demo.KOLChannelID {
+	if err != nil || len(sessions) != 2 || sessions[0].Status != live.SessionScheduled || sessions[0].Channel != demo.KOLChannelID {
 		t.Fatalf("the KOL's sessions = %+v, %v", sessions, err)
+	}
+	// Yesterday's session: ended, its report due, with its figures.
+	past := sessions[1]
+	if past.Status != live.SessionEnded || time.Since(past.EndedAt) < 24*time.Hour {
+		t.Errorf("the past session %+v", past)
+	}
+	r, err := base.Live.Report(ctx, past.ID)
+	if err != nil || r.RSVPs != 9 || r.Tappers != 13 || r.Reservations != 5 || r.PaidOrders != 4 || len(r.Lots) != 2 ||
+		!r.Lots[0].SoldOut || r.Revenue.Amount != (2*890+2*1690)*100 || r.Commission.Amount != (2*890+2*1690)*15 {
+		t.Errorf("the past session's report %+v, %v", r, err)
 	}
 	if _, allocs, err := base.Live.Session(ctx, sessions[0].ID); err != nil || len(allocs) != 2 {
 		t.Errorf("allocations = %+v, %v", allocs, err)
@@ -167,7 +183,7 @@ func TestSeed(t *testing.T) {
 	if second.Sandbox.Chat(demo.KOLChannelID) == nil {
 		t.Error("the KOL's channel was not restored in the new sandbox")
 	}
-	if again, _ := base.Live.Sessions(ctx, core.UserID(demo.KOL.ID), 10); len(again) != 1 {
+	if again, _ := base.Live.Sessions(ctx, core.UserID(demo.KOL.ID), 10); len(again) != 2 {
 		t.Errorf("the second run scheduled another session: %d", len(again))
 	}
 }

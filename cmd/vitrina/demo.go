@@ -13,7 +13,11 @@ import (
 	"github.com/vitrina-shop/vitrina/bots/demo"
 	"github.com/vitrina-shop/vitrina/bots/sandbox"
 	"github.com/vitrina-shop/vitrina/bots/sandbox/web"
+	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/live"
+	"github.com/vitrina-shop/vitrina/core/order"
 	"github.com/vitrina-shop/vitrina/core/postgres"
+	"github.com/vitrina-shop/vitrina/core/postgres/livestore"
 )
 
 // The demo bot's identity. The token only has to look like one: the sandbox is its Telegram.
@@ -112,6 +116,10 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	world, err := demo.Seed(ctx, demo.Deps{
 		Sandbox: tg, API: a.api, BotUsername: a.botUsername,
 		Catalog: a.catalog, Orders: a.orders, Users: a.users, Reviews: a.reviews, Live: a.live,
+		LiveAt: func(c core.Clock) (*live.Service, *order.Service) {
+			orders := order.NewService(postgres.NewOrders(a.db), c)
+			return live.NewService(livestore.New(a.db), orders, c, 0), orders
+		},
 	})
 	if err != nil {
 		ln.Close()

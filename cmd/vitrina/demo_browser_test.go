@@ -193,6 +193,8 @@ func browserDrop(t *testing.T, b *browser, anya demo.Persona) {
 	b.openChat("Даша opens her channel", dasha.ID, demo.KOLChannelID)
 	b.run("Даша starts the channel's stream", chromedp.Click(chromedp.CSS(`[data-testid="stream-start"]`)))
 	b.openChat("Даша goes back to the bot", dasha.ID, dasha.ID)
+	b.waitMessage("yesterday's session's report waits in the bot", bot("Итоги эфира «Зимний вечер: свечи и термосы»"))
+	b.waitMessage("with its chart", bot("Брони по минутам", `[data-testid="message-photo"]`))
 	opened := b.waitMessage("the stream opened her session", bot("эфир «Уют к Новому году: свечи и кружки» открыт", buttonIs("🎥 Открыть эфир")))
 	b.tap("Даша opens the session", opened, buttonIs("🎥 Открыть эфир"))
 	card := b.waitMessage("the session's card", bot("в эфире", buttonIs("🔥 Выложить лот")))
@@ -471,23 +473,23 @@ func (b *browser) waitPage(step, cond string) {
 // node". The switch is tried again then, as a person would click again.
 func (b *browser) switchPersona(step string, persona int64) {
 	b.t.Helper()
-	actions := []chromedp.Action[chromedp.Void]{
-		chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-testid="persona"][data-persona-id="%d"]`, persona))),
-		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`[data-testid="persona"][data-persona-id="%d"][aria-pressed="true"]`, persona))),
-		chromedp.Poll[chromedp.Void](pageIdle, chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(browserStepTimeout)),
-		chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-testid="chat"][data-chat-id="%d"]`, persona))),
-	}
+	pressed := fmt.Sprintf(`[data-testid="persona"][data-persona-id="%d"][aria-pressed="true"]`, persona)
+	// The chips are drawn again as notifications arrive (their badges): a click can
+	// meet one being replaced, and a person clicks again.
 	for attempt := 1; ; attempt++ {
-		ctx, cancel := context.WithTimeout(b.ctx, browserStepTimeout)
-		err := chromedp.Do(ctx, actions...)
+		b.click(step, fmt.Sprintf(`[data-testid="persona"][data-persona-id="%d"]`, persona))
+		ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+		err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(pressed)))
 		cancel()
 		if err == nil {
 			break
 		}
-		if attempt == 3 || !strings.Contains(err.Error(), "Could not find node") {
+		if attempt == 3 {
 			b.fail(step, err)
 		}
 	}
+	b.run(step, chromedp.Poll[chromedp.Void](pageIdle, chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(browserStepTimeout)))
+	b.click(step, fmt.Sprintf(`[data-testid="chat"][data-chat-id="%d"]`, persona))
 	b.waitChat(persona, persona)
 }
 
@@ -609,7 +611,25 @@ func (b *browser) waitMessage(step string, q messageQuery) shownMessage {
 // tap taps the inline button sel of message m.
 func (b *browser) tap(step string, m shownMessage, sel string) {
 	b.t.Helper()
-	b.run(step, chromedp.Click(chromedp.CSS(inMessage(m, sel))))
+	b.click(step, inMessage(m, sel))
+}
+
+// click clicks the element sel (it must be there) in the page's script, not with a
+// mouse event at its place: a photo that finishes loading moves the chat, and the
+// page draws parts again as events arrive, so a mouse click can land on whatever
+// moved under it, or on a node being replaced.
+func (b *browser) click(step, sel string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, browserStepTimeout)
+	defer cancel()
+	found, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(
+		`(() => { const el = document.querySelector(%q); if (!el) return false; el.click(); return true; })()`, sel)))
+	if err == nil && !found {
+		err = fmt.Errorf("nothing matches %s", sel)
+	}
+	if err != nil {
+		b.fail(step, err)
+	}
 }
 
 // nextFrame waits until the page has painted twice, so that a screenshot shows the last

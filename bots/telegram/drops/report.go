@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"image/color"
+	"math"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/vitrina-shop/vitrina/bots/telegram"
 	"github.com/vitrina-shop/vitrina/core"
@@ -96,8 +98,10 @@ var lotColors = []color.RGBA{
 	{R: 0x8e, G: 0x44, B: 0xad, A: 0xff}, {R: 0xd4, G: 0xa0, B: 0x17, A: 0xff},
 }
 
-// salesChart draws the reservations per minute of each lot, from its start, as
-// a PNG.
+// salesChart draws the reservations per minute of the session, a line with
+// points for each lot from the minute before it started to the minute after its
+// last reservation (a lot sold out within a minute is a spike, not a lone
+// point), as a PNG.
 func salesChart(title, xLabel, yLabel string, r live.Report, titles map[core.LotID]string) ([]byte, error) {
 	p := plot.New()
 	p.Title.Text = title
@@ -105,23 +109,36 @@ func salesChart(title, xLabel, yLabel string, r live.Report, titles map[core.Lot
 	p.Y.Label.Text = yLabel
 	p.Add(plotter.NewGrid())
 	p.Legend.Top = true
+	opened := r.Session.OpenedAt
+	if opened.IsZero() {
+		opened = r.Session.StartsAt
+	}
+	last, most := 1.0, 1.0
 	for i, l := range r.Lots {
 		if len(l.PerMinute) == 0 {
 			continue
 		}
-		pts := make(plotter.XYs, 0, len(l.PerMinute)+1)
+		from := math.Floor(l.Lot.StartsAt.Sub(opened).Minutes())
+		pts := plotter.XYs{{X: from - 1, Y: 0}}
 		for m, n := range l.PerMinute {
-			pts = append(pts, plotter.XY{X: float64(m), Y: float64(n)})
+			pts = append(pts, plotter.XY{X: from + float64(m), Y: float64(n)})
+			most = max(most, float64(n))
 		}
-		line, err := plotter.NewLine(pts)
+		pts = append(pts, plotter.XY{X: from + float64(len(l.PerMinute)), Y: 0})
+		last = max(last, pts[len(pts)-1].X)
+		line, points, err := plotter.NewLinePoints(pts)
 		if err != nil {
 			return nil, err
 		}
-		line.Color = lotColors[i%len(lotColors)]
+		c := lotColors[i%len(lotColors)]
+		line.Color, points.Color = c, c
 		line.Width = vg.Points(2)
-		p.Add(line)
-		p.Legend.Add(titles[l.Lot.ID], line)
+		points.Shape = draw.CircleGlyph{}
+		p.Add(line, points)
+		p.Legend.Add(titles[l.Lot.ID], line, points)
 	}
+	p.X.Min, p.X.Max = 0, last+1
+	p.Y.Min, p.Y.Max = 0, most+1
 	w, err := p.WriterTo(8*vg.Inch, 4*vg.Inch, "png")
 	if err != nil {
 		return nil, err

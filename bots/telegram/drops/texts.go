@@ -203,9 +203,9 @@ func texts() map[string]telegram.Text {
 		"drop_report_sold_out":     {RU: "разобрали за %s", EN: "sold out in %s"},
 		"drop_report_not_sold_out": {RU: "не разобрали", EN: "not sold out"},
 		"drop_chart_title":         {RU: "Брони по минутам: %s", EN: "Reservations per minute: %s"},
-		"drop_chart_x":             {RU: "минута от начала лота", EN: "minute of the lot"},
+		"drop_chart_x":             {RU: "минута эфира", EN: "minute of the session"},
 		"drop_chart_y":             {RU: "брони", EN: "reservations"},
-		"drop_chart_caption":       {RU: "📈 Брони по минутам каждого лота", EN: "📈 Reservations per minute of each lot"},
+		"drop_chart_caption":       {RU: "📈 Брони по минутам эфира, по лотам", EN: "📈 Reservations per minute of the session, by lot"},
 
 		// Errors.
 		"drop_err_invite":            {RU: "Такого приглашения нет. Попросите продавца прислать новое.", EN: "There is no such invitation. Ask the seller for a new one."},

@@ -609,6 +609,7 @@ func (i *Inbox) handle(ctx, lease context.Context, chat, updateID int64, body []
 			return false
 		}
 		i.metrics.handled.WithLabelValues(kind).Inc()
+		i.log.Debug("update handled", "update_id", updateID, "kind", kind, "chat", chat, "took", time.Since(start))
 		return true
 	}
 	switch cause := context.Cause(lease); {

@@ -105,6 +105,7 @@ func (i *Inbox) Webhook(secret string) http.Handler {
 		if in.pending {
 			i.enqueue(in.chat)
 		}
+		i.log.Debug("webhook: update stored", "update_id", in.updateID, "chat", in.chat, "pending", in.pending)
 		w.WriteHeader(http.StatusOK)
 	})
 }
