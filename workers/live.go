@@ -390,6 +390,9 @@ func (t *LiveTasks) HandleLotPost(ctx context.Context, task *asynq.Task) error {
 		return err
 	}
 	l, err := t.d.Live.Lot(ctx, p.Lot)
+	if err == nil && l.Group != 0 {
+		l, err = t.d.Live.Lot(ctx, l.Group) // the group's post shows this lot
+	}
 	if err != nil {
 		return classify(err)
 	}

@@ -160,6 +160,17 @@ type Lot struct {
 	Mode      LotMode
 	DrawUntil time.Time
 	Drawn     bool
+	// Group is the lot whose post this lot shares, a product's variants
+	// dropped together; 0 for a lot with a post of its own, or the group's.
+	Group LotID
+}
+
+// PostLot is the lot whose post shows this lot: its group's, or its own.
+func (l Lot) PostLot() LotID {
+	if l.Group != 0 {
+		return l.Group
+	}
+	return l.ID
 }
 
 // LotMode is how a lot's units go to the people who tap.

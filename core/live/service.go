@@ -75,9 +75,14 @@ type Store interface {
 	// difference (never below what lots took).
 	Allocate(ctx context.Context, a Allocation, actor core.UserID, now time.Time) error
 
-	// DropLot locks the session and the variant's allocation, lets plan make
-	// the lot, records it and counts its units dropped. ErrNotAllocated.
-	DropLot(ctx context.Context, id SessionID, v core.VariantID, plan func(Session, Allocation) (Lot, error), now time.Time) (Lot, error)
+	// DropLots locks the session and the variants' allocations, lets plan
+	// make a lot of each, records them and counts their units dropped, with
+	// their posts' jobs. The lots after the first are of the first's group
+	// (Lot.Group): one post shows them all. ErrNotAllocated.
+	DropLots(ctx context.Context, id SessionID, vs []core.VariantID, plan func(Session, Allocation) (Lot, error), now time.Time) ([]Lot, error)
+	// GroupLots returns a group's lots, the first (id) first; a lot of its
+	// own is a group of one.
+	GroupLots(ctx context.Context, id LotID) ([]Lot, error)
 	// Lot returns a lot; ErrLotNotFound.
 	Lot(ctx context.Context, id LotID) (Lot, error)
 	// DrawLot locks a lot and, when its draw's window has closed and it was not
@@ -516,13 +521,43 @@ func (s *Service) ToggleReminder(ctx context.Context, kol core.UserID, id Sessio
 // Drop posts a lot: units of an allocated variant at the drop price until the
 // drop's end; the actor must be the session's KOL.
 func (s *Service) Drop(ctx context.Context, kol core.UserID, d Drop) (Lot, error) {
+	lots, err := s.DropVariants(ctx, kol, d, []core.VariantID{d.Variant})
+	if err != nil {
+		return Lot{}, err
+	}
+	return lots[0], nil
+}
+
+// maxGroup bounds the variants dropped in one post: a button each, and
+// Telegram's keyboards are for thumbs.
+const maxGroup = 12
+
+// DropVariants posts variants of one product together, a lot each under one
+// post with a Buy button per variant (sizes, colours): each lot takes what is
+// left of its allocation at its own drop price and limit, for d's duration and
+// mode (d.Variant, Quantity, Price and PerBuyer are not read). The actor must
+// be the session's KOL. ErrNotAllocated, ErrAllocation for no variants or more
+// than twelve.
+func (s *Service) DropVariants(ctx context.Context, kol core.UserID, d Drop, vs []core.VariantID) ([]Lot, error) {
+	if len(vs) == 0 || len(vs) > maxGroup {
+		return nil, ErrAllocation
+	}
 	now := s.clock.Now()
-	return s.store.DropLot(ctx, d.Session, d.Variant, func(sess Session, a Allocation) (Lot, error) {
+	return s.store.DropLots(ctx, d.Session, vs, func(sess Session, a Allocation) (Lot, error) {
 		if sess.KOL != kol {
 			return Lot{}, ErrNotKOL
 		}
-		return PlanLot(sess, a, d, s.hold, now)
+		one := d
+		if len(vs) > 1 {
+			one.Quantity, one.Price, one.PerBuyer = 0, core.Money{}, 0
+		}
+		return PlanLot(sess, a, one, s.hold, now)
 	}, now)
+}
+
+// GroupLots returns the lots of a lot's post: its group's, the first first.
+func (s *Service) GroupLots(ctx context.Context, id LotID) ([]Lot, error) {
+	return s.store.GroupLots(ctx, id)
 }
 
 // JoinWaitlist puts user in the waiting list of an open lot, and returns their

@@ -19,9 +19,13 @@ import (
 func (e *testEnv) runLotPost(id core.LotID) {
 	e.t.Helper()
 	l, err := e.live.Lot(e.ctx, id)
+	if err == nil && l.Group != 0 {
+		l, err = e.live.Lot(e.ctx, l.Group)
+	}
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	id = l.ID
 	if l.Post == 0 {
 		msg, err := e.bot.Drops.PostLot(e.ctx, l)
 		if err != nil {
@@ -610,4 +614,76 @@ func TestDrops_LowerRate(t *testing.T) {
 	if sess, _, err := env.live.Session(env.ctx, w.sess.ID); err != nil || sess.Commission != 1000 {
 		t.Errorf("the session scheduled before: %d, %v; want it at 10 %%", sess.Commission, err)
 	}
+}
+
+// A product's variants dropped together are one post with a Buy button per
+// variant: each has its own counter, and a tap reserves the variant tapped.
+func TestDrops_Variants(t *testing.T) {
+	t.Parallel()
+	env := newTestEnv(t)
+	w := env.dropWorld("")
+	shop := env.shopOf(w.seller)
+	hoodie := env.product(w.seller, shop, "Худи", "", variant("S", 100, 5), variant("M", 100, 5))
+	for i, qty := range []int{2, 3} {
+		if err := env.live.Allocate(env.ctx, core.UserID(w.seller.ID()), live.Allocation{Session: w.sess.ID, Variant: hoodie.Variants[i].ID,
+			Price: core.Money{Amount: 80, Currency: core.Stars}, Quantity: qty, PerBuyer: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := env.live.Open(env.ctx, core.UserID(w.kol.ID()), w.sess.ID); err != nil {
+		t.Fatal(err)
+	}
+	env.send(w.kol, "/kol")
+	env.press(w.kol, env.lastBot(w.kol), "🔴 Вечерний дроп · "+w.sess.StartsAt.In(time.FixedZone("MSK", 3*3600)).Format("02.01 15:04"))
+	env.press(w.kol, env.lastBot(w.kol), "🔥 Выложить лот")
+	env.press(w.kol, env.lastBot(w.kol), "🧩 Худи: 2 варианта одним постом · 5 шт.")
+	confirm := env.wantBody(w.kol, "Худи одним постом, кнопка на каждый вариант", "• S — 80\u00a0⭐, 2 шт., до 1 в одни руки", "• M — 80\u00a0⭐, 3 шт.")
+	env.press(w.kol, confirm, "✅ Выложить 5 шт. на 5 мин.")
+	env.wantBody(w.kol, "🔥 Лот «Худи» (5 шт.) выложен в канал")
+
+	lots, err := env.live.Lots(env.ctx, w.sess.ID)
+	if err != nil || len(lots) != 2 || lots[1].Group != lots[0].ID {
+		t.Fatalf("lots %+v, %v; want two of one post", lots, err)
+	}
+	env.runLotPost(lots[1].ID) // a lot of the group posts the group's post
+	post := w.channel.LastMessage()
+	if got, want := buttonLabels(post), []string{"🛒 S · 80\u00a0⭐", "🛒 M · 80\u00a0⭐"}; !slices.Equal(got, want) {
+		t.Fatalf("the post's buttons %v, want %v", got, want)
+	}
+	for _, want := range []string{"🔥 Худи", "• S — 80\u00a0⭐ вместо 100\u00a0⭐ · осталось 2 из 2", "• M — 80\u00a0⭐ вместо 100\u00a0⭐ · осталось 3 из 3"} {
+		if !strings.Contains(post.Body(), want) {
+			t.Errorf("the post %q lacks %q", post.Body(), want)
+		}
+	}
+	if l, _ := env.live.Lot(env.ctx, lots[1].ID); l.Post != 0 {
+		t.Errorf("the second lot has a post of its own: %d", l.Post)
+	}
+
+	follower := env.tg.NewUser(sandbox.UserSpec{FirstName: "Олег", LanguageCode: "ru"})
+	w.channel.AddMember(follower.ID(), sandbox.StatusMember)
+	if ans, err := follower.Press(env.ctx, post, fmt.Sprintf("lb:%d", lots[1].ID)); err != nil || !strings.Contains(ans.Text, "Забронировано") {
+		t.Fatalf("a tap on M: %+v, %v", ans, err)
+	}
+	if _, err := w.channel.Rush(env.ctx, post, fmt.Sprintf("lb:%d", lots[0].ID), 4); err != nil {
+		t.Fatal(err)
+	}
+	env.runLotPost(lots[1].ID)
+	post = w.channel.LastMessage()
+	for _, want := range []string{"• S — 80\u00a0⭐ вместо 100\u00a0⭐ · ❌ разобрали", "• M — 80\u00a0⭐ вместо 100\u00a0⭐ · осталось 2 из 3"} {
+		if !strings.Contains(post.Body(), want) {
+			t.Errorf("the post after the taps %q lacks %q", post.Body(), want)
+		}
+	}
+	if got, want := buttonLabels(post), []string{"🛒 M · 80\u00a0⭐"}; !slices.Equal(got, want) {
+		t.Errorf("the buttons once S sold out %v, want %v", got, want)
+	}
+	claims, _ := env.live.BuyerClaims(env.ctx, lots[1].ID, core.UserID(follower.ID()))
+	if len(claims) != 1 {
+		t.Fatalf("Oleg's claims on M: %v", claims)
+	}
+	o := env.runClaim(lots[1].ID, claims[0].Tap)
+	if len(o.Lines) != 1 || o.Lines[0].VariantID != hoodie.Variants[1].ID {
+		t.Errorf("Oleg's order %+v, want the M hoodie", o.Lines)
+	}
+	env.noErrorsLogged()
 }

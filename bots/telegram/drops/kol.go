@@ -12,6 +12,7 @@ import (
 
 	"github.com/vitrina-shop/vitrina/bots/telegram"
 	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/dialog"
 	"github.com/vitrina-shop/vitrina/core/live"
 )
@@ -34,20 +35,22 @@ const (
 	verbPayout      = "akp"                  // akp:<shop>:<kol>:<currency>:<amount>: mark what is owed paid
 	verbRate        = "akr"                  // akr:<shop>:<kol>: lower a KOL's rate (conversation)
 
-	verbKOLMenu    = "km"  // km: the KOL's menu
-	verbKOLNew     = "kn"  // kn: schedule a session (conversation)
-	verbKOLSession = "ks"  // ks:<session>: a session's card
-	verbKOLOpen    = "ko"  // ko:<session>: open it now
-	verbKOLDrop    = "kd"  // kd:<session>: pick what to drop
-	verbKOLDropOne = "kdp" // kdp:<session>:<variant>: the drop's settings, to confirm
-	verbKOLDropGo  = "kdg" // kdg:<session>:<variant>:<quantity>:<minutes>: drop it
-	verbKOLEnd     = "ke"  // ke:<session>: end it
-	verbKOLCancel  = "kx"  // kx:<session>: cancel it? (a confirmation)
-	verbKOLCancelY = "kxy" // kxy:<session>: cancel it
-	verbKOLRemind  = "kr"  // kr:<session>: the reminders of a scheduled session
-	verbKOLRemindT = "krt" // krt:<session>:<seconds before>: turn one on or off
-	verbLotEnd     = "kle" // kle:<lot>: end the lot now
-	verbLotExtend  = "klx" // klx:<lot>: five more minutes, once
+	verbKOLMenu      = "km"  // km: the KOL's menu
+	verbKOLNew       = "kn"  // kn: schedule a session (conversation)
+	verbKOLSession   = "ks"  // ks:<session>: a session's card
+	verbKOLOpen      = "ko"  // ko:<session>: open it now
+	verbKOLDrop      = "kd"  // kd:<session>: pick what to drop
+	verbKOLDropOne   = "kdp" // kdp:<session>:<variant>: the drop's settings, to confirm
+	verbKOLDropGo    = "kdg" // kdg:<session>:<variant>:<quantity>:<minutes>: drop it
+	verbKOLDropAll   = "kdv" // kdv:<session>:<product>:<minutes>:<mode>: a product's variants in one post, to confirm
+	verbKOLDropAllGo = "kdw" // kdw:<session>:<product>:<minutes>:<mode>: drop them
+	verbKOLEnd       = "ke"  // ke:<session>: end it
+	verbKOLCancel    = "kx"  // kx:<session>: cancel it? (a confirmation)
+	verbKOLCancelY   = "kxy" // kxy:<session>: cancel it
+	verbKOLRemind    = "kr"  // kr:<session>: the reminders of a scheduled session
+	verbKOLRemindT   = "krt" // krt:<session>:<seconds before>: turn one on or off
+	verbLotEnd       = "kle" // kle:<lot>: end the lot now
+	verbLotExtend    = "klx" // klx:<lot>: five more minutes, once
 )
 
 // Conversation kinds of live drops.
@@ -83,26 +86,28 @@ func (b *kolMenus) routes(r *telegram.Router) {
 	r.DeepLink(linkKOL, b.acceptInvite)
 	r.Command("kol", b.cmdKOL, "")
 	for verb, fn := range map[string]telegram.CallbackFunc{
-		verbShopKOLs:    b.k.ForStaff(b.onShopKOLs),
-		verbKOLInvite:   b.k.ForOwner(b.onInvite),
-		verbShopSession: b.onShopSession,
-		verbAllocate:    b.onAllocate,
-		verbPayout:      b.onPayout,
-		verbRate:        b.onRate,
-		verbKOLMenu:     b.onKOLMenu,
-		verbKOLNew:      b.onKOLNew,
-		verbKOLSession:  b.onKOLSession,
-		verbKOLOpen:     b.onKOLOpen,
-		verbKOLDrop:     b.onKOLDrop,
-		verbKOLDropOne:  b.onKOLDropOne,
-		verbKOLDropGo:   b.onKOLDropGo,
-		verbKOLEnd:      b.onKOLEnd,
-		verbKOLCancel:   b.onKOLCancel,
-		verbKOLCancelY:  b.onKOLCancelYes,
-		verbKOLRemind:   b.onKOLReminders,
-		verbKOLRemindT:  b.onKOLReminderToggle,
-		verbLotEnd:      b.onLotEnd,
-		verbLotExtend:   b.onLotExtend,
+		verbShopKOLs:     b.k.ForStaff(b.onShopKOLs),
+		verbKOLInvite:    b.k.ForOwner(b.onInvite),
+		verbShopSession:  b.onShopSession,
+		verbAllocate:     b.onAllocate,
+		verbPayout:       b.onPayout,
+		verbRate:         b.onRate,
+		verbKOLMenu:      b.onKOLMenu,
+		verbKOLNew:       b.onKOLNew,
+		verbKOLSession:   b.onKOLSession,
+		verbKOLOpen:      b.onKOLOpen,
+		verbKOLDrop:      b.onKOLDrop,
+		verbKOLDropOne:   b.onKOLDropOne,
+		verbKOLDropGo:    b.onKOLDropGo,
+		verbKOLDropAll:   b.onKOLDropAll,
+		verbKOLDropAllGo: b.onKOLDropAllGo,
+		verbKOLEnd:       b.onKOLEnd,
+		verbKOLCancel:    b.onKOLCancel,
+		verbKOLCancelY:   b.onKOLCancelYes,
+		verbKOLRemind:    b.onKOLReminders,
+		verbKOLRemindT:   b.onKOLReminderToggle,
+		verbLotEnd:       b.onLotEnd,
+		verbLotExtend:    b.onLotExtend,
 	} {
 		r.Callback(verb, b.explained(fn))
 	}
@@ -592,6 +597,11 @@ func (b *kolMenus) onKOLDrop(ctx context.Context, r *telegram.Request, d telegra
 				verbKOLDropOne, int64(sess.ID), int64(a.Variant)))
 		}
 	}
+	// A product with several variants left can go in one post, a button each.
+	for _, g := range b.variantGroups(ctx, allocs) {
+		k.Row(telegram.Button(b.k.Label(r.Lang, "drop_btn_pick_all", g.product.Title, b.k.Count(r.Lang, "drop_variants", len(g.allocs)), g.units()),
+			verbKOLDropAll, int64(sess.ID), int64(g.product.ID), int64(live.DefaultLotDuration/time.Minute), 0))
+	}
 	k.Row(telegram.Button(b.k.Label(r.Lang, "btn_back"), verbKOLSession, int64(sess.ID)))
 	text := b.k.T(r.Lang, "drop_pick")
 	if len(k.Markup().InlineKeyboard) == 1 {
@@ -667,6 +677,139 @@ func (b *kolMenus) onKOLDropOne(ctx context.Context, r *telegram.Request, d tele
 	}
 	k.Row(telegram.Button(b.k.Label(lang, "btn_back"), verbKOLDrop, id))
 	return b.k.Show(ctx, r, telegram.View{Text: text, Keyboard: k.Markup()})
+}
+
+// variantGroup is a product's allocations with units left.
+type variantGroup struct {
+	product catalog.Product
+	allocs  []live.Allocation
+}
+
+func (g variantGroup) units() int {
+	n := 0
+	for _, a := range g.allocs {
+		n += a.Quantity - a.Dropped
+	}
+	return n
+}
+
+// variantGroups returns the products of which two or more variants have units
+// left to drop, in the allocations' order.
+func (b *kolMenus) variantGroups(ctx context.Context, allocs []live.Allocation) []variantGroup {
+	var groups []variantGroup
+	at := map[core.ProductID]int{}
+	for _, a := range allocs {
+		if a.Quantity-a.Dropped <= 0 {
+			continue
+		}
+		v, err := b.catalog.Variant(ctx, a.Variant)
+		if err != nil {
+			continue
+		}
+		i, ok := at[v.ProductID]
+		if !ok {
+			p, err := b.catalog.Product(ctx, v.ProductID)
+			if err != nil {
+				continue
+			}
+			i = len(groups)
+			at[v.ProductID] = i
+			groups = append(groups, variantGroup{product: p})
+		}
+		groups[i].allocs = append(groups[i].allocs, a)
+	}
+	return slices.DeleteFunc(groups, func(g variantGroup) bool { return len(g.allocs) < 2 })
+}
+
+// dropGroupArgs reads a product's group drop from a button:
+// <session>:<product>:<minutes>:<mode>.
+func (b *kolMenus) dropGroupArgs(ctx context.Context, r *telegram.Request, d telegram.CallbackData) (live.Session, variantGroup, int64, live.LotMode, error) {
+	sess, allocs, err := b.kolSession(ctx, r, d)
+	if err != nil {
+		return live.Session{}, variantGroup{}, 0, "", err
+	}
+	if err := d.Want(4); err != nil {
+		return live.Session{}, variantGroup{}, 0, "", telegram.ErrStaleButton
+	}
+	pid, _ := d.Int(1)
+	minutes, _ := d.Int(2)
+	mode := live.FirstCome
+	if m, _ := d.Int(3); m == 1 {
+		mode = live.Draw
+	}
+	for _, g := range b.variantGroups(ctx, allocs) {
+		if int64(g.product.ID) == pid {
+			return sess, g, minutes, mode, nil
+		}
+	}
+	return live.Session{}, variantGroup{}, 0, "", live.ErrOverAllocation // dropped meanwhile
+}
+
+// onKOLDropAll shows a product's variants to drop in one post: each at its
+// drop price, all its units left; the KOL confirms, or picks another duration
+// or the mode.
+func (b *kolMenus) onKOLDropAll(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+	sess, g, minutes, mode, err := b.dropGroupArgs(ctx, r, d)
+	if err != nil {
+		return err
+	}
+	lang := r.Lang
+	var lines []string
+	for _, a := range g.allocs {
+		v, err := b.catalog.Variant(ctx, a.Variant)
+		if err != nil {
+			return err
+		}
+		lines = append(lines, b.k.T(lang, "drop_all_line", v.Name, telegram.FormatMoney(lang, a.Price), a.Quantity-a.Dropped, a.PerBuyer))
+	}
+	modeText, m := b.k.T(lang, "drop_mode_first"), int64(0)
+	if mode == live.Draw {
+		modeText, m = b.k.T(lang, "drop_mode_draw"), 1
+	}
+	text := b.k.T(lang, "drop_all_confirm", g.product.Title, telegram.HTML(strings.Join(lines, "\n")), minutes, telegram.HTML(modeText))
+	id, pid := int64(sess.ID), int64(g.product.ID)
+	k := &telegram.Keyboard{}
+	k.Row(telegram.Button(b.k.Label(lang, "drop_btn_go_all", g.units(), minutes), verbKOLDropAllGo, id, pid, minutes, m))
+	var mb []telego.InlineKeyboardButton
+	for _, x := range []int64{1, 3, 5, 10, 15} {
+		if x != minutes {
+			mb = append(mb, telegram.Button(b.k.Label(lang, "drop_btn_minutes", x), verbKOLDropAll, id, pid, x, m))
+		}
+	}
+	k.Row(mb...)
+	if mode == live.Draw {
+		k.Row(telegram.Button(b.k.Label(lang, "drop_btn_mode_first"), verbKOLDropAll, id, pid, minutes, 0))
+	} else {
+		k.Row(telegram.Button(b.k.Label(lang, "drop_btn_mode_draw"), verbKOLDropAll, id, pid, minutes, 1))
+	}
+	k.Row(telegram.Button(b.k.Label(lang, "btn_back"), verbKOLDrop, id))
+	return b.k.Show(ctx, r, telegram.View{Text: text, Keyboard: k.Markup()})
+}
+
+// onKOLDropAllGo drops a product's variants in one post.
+func (b *kolMenus) onKOLDropAllGo(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+	sess, g, minutes, mode, err := b.dropGroupArgs(ctx, r, d)
+	if err != nil {
+		return err
+	}
+	vs := make([]core.VariantID, len(g.allocs))
+	for i, a := range g.allocs {
+		vs[i] = a.Variant
+	}
+	lots, err := b.live.DropVariants(ctx, r.UserID(), live.Drop{Session: sess.ID, Duration: time.Duration(minutes) * time.Minute, Mode: mode}, vs)
+	if err != nil {
+		return err
+	}
+	_, allocs, err := b.live.Session(ctx, sess.ID)
+	if err != nil {
+		return err
+	}
+	units := 0
+	for _, l := range lots {
+		units += l.Quantity
+	}
+	notice := b.k.T(r.Lang, "drop_dropped", g.product.Title, units, lots[0].EndsAt.In(moscow).Format("15:04"))
+	return b.showKOLSession(ctx, r, sess, allocs, notice)
 }
 
 // onKOLDropGo drops the lot: the workers post it in the channel.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/vitrina-shop/vitrina/bots/telegram"
 	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/live"
 )
 
@@ -20,11 +21,19 @@ import (
 // channel is theirs), posted once (PostLot) and edited as units go
 // (LotPostEdit, coalesced by the sender within the channel's limit).
 
-// lotView renders a lot's post as the lot is at now.
+// lotView renders a lot's post as the lot is at now: a lot of its own, or the
+// lots of its group (l is the group's first).
 func (b *Feature) lotView(ctx context.Context, l live.Lot) (telegram.View, int64, error) {
 	sess, _, err := b.live.Session(ctx, l.Session)
 	if err != nil {
 		return telegram.View{}, 0, err
+	}
+	group, err := b.live.GroupLots(ctx, l.ID)
+	if err != nil {
+		return telegram.View{}, 0, err
+	}
+	if len(group) > 1 {
+		return b.groupView(ctx, sess, group)
 	}
 	v, err := b.catalog.Variant(ctx, l.Variant)
 	if err != nil {
@@ -80,6 +89,84 @@ func (b *Feature) lotView(ctx context.Context, l live.Lot) (telegram.View, int64
 	return view, sess.Channel, nil
 }
 
+// groupView renders the post of a product's variants dropped together: the
+// product, then a line per variant (its price, what is left or its end), and a
+// Buy button per variant still on sale.
+func (b *Feature) groupView(ctx context.Context, sess live.Session, lots []live.Lot) (telegram.View, int64, error) {
+	lang := "ru"
+	if kol, err := b.users.User(ctx, sess.KOL); err == nil {
+		lang = telegram.LangOf(kol.Lang())
+	}
+	now := b.clock.Now()
+	var p catalog.Product
+	lines := []string{"", telegram.Escape(sess.Title)}
+	k := &telegram.Keyboard{}
+	var row []telego.InlineKeyboardButton
+	perBuyer, open := 0, false
+	for _, l := range lots {
+		v, err := b.catalog.Variant(ctx, l.Variant)
+		if err != nil {
+			return telegram.View{}, 0, err
+		}
+		if p.ID == 0 {
+			if p, err = b.catalog.Product(ctx, v.ProductID); err != nil {
+				return telegram.View{}, 0, err
+			}
+		}
+		price := telegram.FormatMoney(lang, l.Price)
+		if v.Price.Amount > l.Price.Amount {
+			price = b.k.T(lang, "drop_group_price", telegram.HTML(price), telegram.FormatMoney(lang, v.Price))
+		}
+		var state string
+		switch {
+		case l.Status == live.LotCancelled:
+			state = b.k.T(lang, "drop_group_cancelled")
+		case l.Over(now):
+			state = b.k.T(lang, "drop_group_ended", l.Quantity-l.Remaining, l.Quantity)
+		case l.SoldOut():
+			state = b.k.T(lang, "drop_group_sold_out")
+		case l.Mode == live.Draw && !l.Drawn && !l.Drawing(now):
+			state = b.k.T(lang, "drop_post_drawing")
+		default:
+			state = b.k.T(lang, "drop_group_left", l.Remaining, l.Quantity)
+			open, perBuyer = true, max(perBuyer, l.PerBuyer)
+			label := b.k.Label(lang, "drop_btn_buy_variant", v.Name, telegram.FormatMoney(lang, l.Price))
+			if l.Drawing(now) {
+				label = b.k.Label(lang, "drop_btn_enter_variant", v.Name)
+			}
+			if row = append(row, telegram.Button(label, verbBuy, int64(l.ID))); len(row) == 2 {
+				k.Row(row...)
+				row = nil
+			}
+		}
+		lines = append(lines, b.k.T(lang, "drop_group_line", v.Name, telegram.HTML(price), telegram.HTML(state)))
+	}
+	if len(row) > 0 {
+		k.Row(row...)
+	}
+	lines[0] = b.k.T(lang, "drop_post_title", p.Title)
+	first := lots[0]
+	switch {
+	case open && first.Drawing(now):
+		lines = append(lines, b.k.T(lang, "drop_group_draw", first.DrawUntil.In(moscow).Format("15:04:05")))
+	case open:
+		lines = append(lines, b.k.T(lang, "drop_group_until", first.EndsAt.In(moscow).Format("15:04")))
+		if perBuyer > 0 {
+			lines = append(lines, b.k.T(lang, "drop_post_limit", perBuyer))
+		}
+	}
+	view := telegram.View{Text: strings.Join(telegram.NonEmpty(lines...), "\n")}
+	if len(p.Photos) > 0 {
+		view.Photo = p.Photos[0]
+	}
+	view.Keyboard = k.Markup()
+	if !open {
+		// An empty keyboard takes the Buy buttons off the post.
+		view.Keyboard = &telego.InlineKeyboardMarkup{InlineKeyboard: [][]telego.InlineKeyboardButton{}}
+	}
+	return view, sess.Channel, nil
+}
+
 // PostLot posts a lot in its session's channel and returns the message
 // (workers.LiveBot).
 func (b *Feature) PostLot(ctx context.Context, l live.Lot) (int64, error) {
@@ -112,13 +199,21 @@ func (b *Feature) LotPostEdit(ctx context.Context, l live.Lot) (core.Message, er
 	if err != nil {
 		return core.Message{}, err
 	}
-	// The key names the state shown, so the same state is sent once.
-	key := fmt.Sprintf("lot:%d:post:%d:%s:%t:%t:%d", l.ID, l.Remaining, l.Status, l.Over(b.clock.Now()), l.Drawn,
-		l.EndsAt.Unix())
+	group, err := b.live.GroupLots(ctx, l.ID)
+	if err != nil {
+		return core.Message{}, err
+	}
+	// The key names the state shown, so the same state is sent once; the
+	// later state ranks higher, so an edit composed earlier but stored later
+	// does not replace it (units left only fall, but for a release).
+	key := fmt.Sprintf("lot:%d:post", l.ID)
+	var rank int64
+	for _, g := range group {
+		key += fmt.Sprintf(":%d:%s:%t:%t:%d", g.Remaining, g.Status, g.Over(b.clock.Now()), g.Drawn, g.EndsAt.Unix())
+		rank += g.Taps
+	}
 	m := b.k.EditMessage(key, fmt.Sprintf("lot:%d", l.ID), core.PriorityReminder, chat, true, int(l.Post), v.Photo != "", v)
-	// The later state ranks higher: an edit composed earlier but stored later
-	// does not replace it (a lot's units left only fall, but for a release).
-	m.Rank = l.Taps
+	m.Rank = rank
 	return m, nil
 }
 

@@ -371,66 +371,89 @@ const lotColumns = `id, session_id, variant_id, price, currency, quantity, remai
 	hold_seconds, status, starts_at, ends_at, extended, post_message_id, taps,
 	NOT coalesce((SELECT c.can_post FROM live_sessions s JOIN live_channels c ON c.chat_id = s.channel_id
 		WHERE s.id = lots.session_id), true),
-	mode, coalesce(draw_until, 'epoch'), drawn_at IS NOT NULL`
+	mode, coalesce(draw_until, 'epoch'), drawn_at IS NOT NULL, coalesce(group_id, 0)`
 
 func scanLot(row pgx.Row) (live.Lot, error) {
 	var l live.Lot
 	var hold int
 	err := row.Scan(&l.ID, &l.Session, &l.Variant, &l.Price.Amount, &l.Price.Currency, &l.Quantity, &l.Remaining,
 		&l.PerBuyer, &hold, &l.Status, &l.StartsAt, &l.EndsAt, &l.Extended, &l.Post, &l.Taps, &l.Paused,
-		&l.Mode, &l.DrawUntil, &l.Drawn)
+		&l.Mode, &l.DrawUntil, &l.Drawn, &l.Group)
 	l.DrawUntil = unepoch(l.DrawUntil)
 	l.Hold = time.Duration(hold) * time.Second
 	return l, err
 }
 
-// DropLot implements live.Store.
-func (s *Store) DropLot(ctx context.Context, id live.SessionID, v core.VariantID, plan func(live.Session, live.Allocation) (live.Lot, error), now time.Time) (live.Lot, error) {
-	var lot live.Lot
+// DropLots implements live.Store.
+func (s *Store) DropLots(ctx context.Context, id live.SessionID, vs []core.VariantID, plan func(live.Session, live.Allocation) (live.Lot, error), now time.Time) ([]live.Lot, error) {
+	var lots []live.Lot
 	err := store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		lots = lots[:0]
 		sess, err := scanSession(tx.QueryRow(ctx, `SELECT `+sessionColumns+` FROM live_sessions WHERE id = $1 FOR UPDATE`, id))
 		if err != nil {
 			return store.NotFound(err, live.ErrSessionNotFound)
 		}
-		a := live.Allocation{Session: id, Variant: v, Price: core.Money{Currency: sess.Currency}}
-		err = tx.QueryRow(ctx, `
-			SELECT price, quantity, per_buyer_limit, dropped FROM live_allocations
-			WHERE session_id = $1 AND variant_id = $2 FOR UPDATE`, id, v).
-			Scan(&a.Price.Amount, &a.Quantity, &a.PerBuyer, &a.Dropped)
-		if err != nil {
-			return store.NotFound(err, live.ErrNotAllocated)
-		}
-		planned, err := plan(sess, a)
-		if err != nil {
-			return err
-		}
-		lot, err = scanLot(tx.QueryRow(ctx, `
-			INSERT INTO lots (session_id, variant_id, price, currency, quantity, remaining, per_buyer_limit,
-				hold_seconds, status, starts_at, ends_at, created_at, mode, draw_until)
-			VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-			RETURNING `+lotColumns,
-			id, v, planned.Price.Amount, planned.Price.Currency, planned.Quantity, planned.PerBuyer,
-			int(planned.Hold/time.Second), planned.Status, planned.StartsAt, planned.EndsAt, now,
-			planned.Mode, nullTime(planned.DrawUntil)))
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE live_allocations SET dropped = dropped + $3 WHERE session_id = $1 AND variant_id = $2`,
-			id, v, lot.Quantity); err != nil {
-			return err
-		}
-		jobs := []core.Job{lotPostJob(lot.ID), lotEndJob(lot)}
-		if lot.Mode == live.Draw {
-			payload, _ := json.Marshal(live.LotPostJob{Lot: lot.ID})
-			jobs = append(jobs, core.Job{Kind: live.JobDraw, Key: fmt.Sprintf("%s:%d", live.JobDraw, lot.ID),
-				Payload: payload, RunAt: lot.DrawUntil})
+		var jobs []core.Job
+		for _, v := range vs {
+			a := live.Allocation{Session: id, Variant: v, Price: core.Money{Currency: sess.Currency}}
+			err = tx.QueryRow(ctx, `
+				SELECT price, quantity, per_buyer_limit, dropped FROM live_allocations
+				WHERE session_id = $1 AND variant_id = $2 FOR UPDATE`, id, v).
+				Scan(&a.Price.Amount, &a.Quantity, &a.PerBuyer, &a.Dropped)
+			if err != nil {
+				return store.NotFound(err, live.ErrNotAllocated)
+			}
+			planned, err := plan(sess, a)
+			if err != nil {
+				return err
+			}
+			var group *live.LotID
+			if len(lots) > 0 {
+				group = &lots[0].ID
+			}
+			lot, err := scanLot(tx.QueryRow(ctx, `
+				INSERT INTO lots (session_id, variant_id, price, currency, quantity, remaining, per_buyer_limit,
+					hold_seconds, status, starts_at, ends_at, created_at, mode, draw_until, group_id)
+				VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+				RETURNING `+lotColumns,
+				id, v, planned.Price.Amount, planned.Price.Currency, planned.Quantity, planned.PerBuyer,
+				int(planned.Hold/time.Second), planned.Status, planned.StartsAt, planned.EndsAt, now,
+				planned.Mode, nullTime(planned.DrawUntil), group))
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `UPDATE live_allocations SET dropped = dropped + $3 WHERE session_id = $1 AND variant_id = $2`,
+				id, v, lot.Quantity); err != nil {
+				return err
+			}
+			// The group's post is posted once, by its first lot's job.
+			jobs = append(jobs, lotPostJob(lot.PostLot()), lotEndJob(lot))
+			if lot.Mode == live.Draw {
+				payload, _ := json.Marshal(live.LotPostJob{Lot: lot.ID})
+				jobs = append(jobs, core.Job{Kind: live.JobDraw, Key: fmt.Sprintf("%s:%d", live.JobDraw, lot.ID),
+					Payload: payload, RunAt: lot.DrawUntil})
+			}
+			lots = append(lots, lot)
 		}
 		return store.InsertJobs(ctx, tx, jobs)
 	})
 	if err != nil {
-		return live.Lot{}, fmt.Errorf("drop variant %d in session %d: %w", v, id, err)
+		return nil, fmt.Errorf("drop %d variants in session %d: %w", len(vs), id, err)
 	}
-	return lot, nil
+	return lots, nil
+}
+
+// GroupLots implements live.Store.
+func (s *Store) GroupLots(ctx context.Context, id live.LotID) ([]live.Lot, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+lotColumns+` FROM lots WHERE id = $1 OR group_id = $1 ORDER BY id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("lots of group %d: %w", id, err)
+	}
+	lots, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (live.Lot, error) { return scanLot(r) })
+	if err != nil {
+		return nil, fmt.Errorf("lots of group %d: %w", id, err)
+	}
+	return lots, nil
 }
 
 func lotPostJob(id live.LotID) core.Job {
