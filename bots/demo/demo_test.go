@@ -146,7 +146,7 @@ func TestSeed(t *testing.T) {
 		!r.Lots[0].SoldOut || r.Revenue.Amount != (2*890+2*1690)*100 || r.Commission.Amount != (2*890+2*1690)*15 {
 		t.Errorf("the past session's report %+v, %v", r, err)
 	}
-	if _, allocs, err := base.Live.Session(ctx, sessions[0].ID); err != nil || len(allocs) != 2 {
+	if _, allocs, err := base.Live.Session(ctx, sessions[0].ID); err != nil || len(allocs) != 3 {
 		t.Errorf("allocations = %+v, %v", allocs, err)
 	}
 	if n, err := base.Live.CountRSVPs(ctx, sessions[0].ID); err != nil || n != 2 {

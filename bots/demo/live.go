@@ -78,6 +78,7 @@ func seedLive(ctx context.Context, d Deps, shop catalog.Shop) error {
 		qty, perBuyer  int
 	}{
 		{"Свеча ароматическая", "Лаванда", rub(990), 4, 2},
+		{"Свеча ароматическая", "Кедр", rub(990), 2, 1},
 		{"Кружка керамическая", "", rub(590), 6, 2},
 	} {
 		ps, _, err := d.Catalog.Products(ctx, catalog.ProductFilter{ShopID: shop.ID, Query: a.title, Limit: 1})

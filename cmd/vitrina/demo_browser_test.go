@@ -199,16 +199,18 @@ func browserDrop(t *testing.T, b *browser, anya demo.Persona) {
 	b.tap("Даша opens the session", opened, buttonIs("🎥 Открыть эфир"))
 	card := b.waitMessage("the session's card", bot("в эфире", buttonIs("🔥 Выложить лот")))
 	b.tap("Даша drops a lot", card, buttonIs("🔥 Выложить лот"))
-	pick := b.waitMessage("what to drop", bot("Что выложить?", buttonStarts("Свеча ароматическая")))
-	b.tap("Даша picks the candle", pick, buttonStarts("Свеча ароматическая"))
-	confirm := b.waitMessage("the drop's settings", bot("Выложить в канал?", buttonStarts("✅ Выложить 4 шт.")))
-	b.tap("Даша confirms", confirm, buttonStarts("✅ Выложить 4 шт."))
+	pick := b.waitMessage("what to drop", bot("Что выложить?", buttonStarts("🧩 Свеча ароматическая")))
+	b.tap("Даша picks both candles, for one post", pick, buttonStarts("🧩 Свеча ароматическая"))
+	confirm := b.waitMessage("the drop's settings", bot("одним постом, кнопка на каждый вариант", buttonStarts("✅ Выложить 6 шт.")))
+	b.tap("Даша confirms", confirm, buttonStarts("✅ Выложить 6 шт."))
 	b.waitMessage("the lot is dropped", bot("выложен в канал"))
 
 	b.switchPersona("switch to Аня", anya.ID)
 	b.openChat("Аня opens Даша's channel", anya.ID, demo.KOLChannelID)
-	post := b.waitMessage("the lot's post in the channel", messageQuery{Text: []string{"Свеча ароматическая (Лаванда)", "Осталось 4 из 4"}, Has: []string{buttonStarts("🛒 Купить")}})
-	b.tap("Аня taps Buy", post, buttonStarts("🛒 Купить"))
+	post := b.waitMessage("the lot's post in the channel", messageQuery{
+		Text: []string{"Свеча ароматическая", "Лаванда", "осталось 4 из 4", "Кедр", "осталось 2 из 2"},
+		Has:  []string{buttonStarts("🛒 Лаванда"), buttonStarts("🛒 Кедр")}})
+	b.tap("Аня taps Buy on lavender", post, buttonStarts("🛒 Лаванда"))
 	b.waitChat(anya.ID, anya.ID) // the answer's link opens the bot
 	invoice := b.waitMessage("the invoice waits in the bot", bot("", `[data-testid="invoice"][data-paid="false"]`, `[data-testid="pay-button"]`))
 	b.run("Аня taps Pay", chromedp.Click(chromedp.CSS(inMessage(invoice, `[data-testid="pay-button"]`))))
@@ -225,7 +227,7 @@ func browserDrop(t *testing.T, b *browser, anya demo.Persona) {
 	b.waitMessage("the bot confirms Аня's payment", bot("Оплата получена"))
 
 	b.openChat("Аня goes back to the channel", anya.ID, demo.KOLChannelID)
-	post = b.waitMessage("the counter fell", messageQuery{Text: []string{"Свеча ароматическая (Лаванда)", "Осталось 3 из 4"}})
+	post = b.waitMessage("the counter fell", messageQuery{Text: []string{"Лаванда", "осталось 3 из 4", "Кедр", "осталось 2 из 2"}})
 	// The channel's post is edited as the page settles (an unread line, the counter), and a
 	// click can land as the button moves: a person clicks again, and so does the test, until
 	// the rush is under way (its button disabled while the followers tap) or done.
@@ -248,7 +250,8 @@ func browserDrop(t *testing.T, b *browser, anya demo.Persona) {
 	b.waitPage("the rush's answers are counted", `document.querySelector('[data-testid="alert-dialog"]')?.open
 		&& document.querySelector('[data-testid="alert-text"]').textContent.includes('Rush: 300 taps')`)
 	b.run("close the rush's report", chromedp.Click(chromedp.CSS(`[data-testid="alert-ok"]`)))
-	b.waitMessage("the post says it sold out", messageQuery{Text: []string{"Свеча ароматическая (Лаванда)", "Всё разобрали"}})
+	b.waitMessage("the post says lavender sold out, cedar is left", messageQuery{
+		Text: []string{"Лаванда", "❌ разобрали", "Кедр", "осталось 2 из 2"}, Has: []string{buttonStarts("🛒 Кедр")}})
 	path := b.screenshot("live-drop")
 	t.Logf("the drop's post at the end: %s", path)
 }
