@@ -2,6 +2,7 @@ package live
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -229,6 +230,20 @@ func checkTitle(title string) (string, error) {
 		return "", ErrTitle
 	}
 	return title, nil
+}
+
+// checkStream checks a session's stream link: empty (the channel's own video
+// chat), or an https link of at most 512 characters (it becomes a button).
+func checkStream(link string) (string, error) {
+	link = strings.TrimSpace(link)
+	if link == "" {
+		return "", nil
+	}
+	u, err := url.Parse(link)
+	if err != nil || u.Scheme != "https" || u.Host == "" || len(link) > 512 {
+		return "", ErrStreamURL
+	}
+	return link, nil
 }
 
 // checkAllocation checks what a seller allocates of a variant to a session.

@@ -350,6 +350,9 @@ func (s *Service) Schedule(ctx context.Context, kol core.UserID, sess Session) (
 	if sess.Title, err = checkTitle(sess.Title); err != nil {
 		return Session{}, err
 	}
+	if sess.StreamURL, err = checkStream(sess.StreamURL); err != nil {
+		return Session{}, err
+	}
 	now := s.clock.Now()
 	if !sess.StartsAt.After(now) {
 		return Session{}, ErrStartsInPast

@@ -108,7 +108,14 @@ func TestDrops_EndToEnd(t *testing.T) {
 	env.wantBody(kol, "Не понял время")
 	start := env.clock.Now().Add(time.Hour).In(time.FixedZone("MSK", 3*3600))
 	env.send(kol, start.Format("02.01 15:04"))
+	env.wantBody(kol, "Ссылка на трансляцию")
+	env.send(kol, "youtube.com/live") // not a link
+	env.wantBody(kol, "нужна ссылка, начинающаяся с https://")
+	env.send(kol, "https://youtube.com/live/candles")
 	env.messageWith(kol, "Эфир «Вечерний дроп свечей» запланирован")
+	if ss, err := env.live.Sessions(env.ctx, core.UserID(kol.ID()), 1); err != nil || len(ss) != 1 || ss[0].StreamURL != "https://youtube.com/live/candles" {
+		t.Errorf("the session's stream link: %+v, %v", ss, err)
+	}
 
 	// The seller allocates 3 candles at 990 ⭐, two per buyer.
 	env.send(seller, "/admin")

@@ -89,6 +89,7 @@ var errorKeys = []struct {
 	{live.ErrTitle, "drop_err_title"},
 	{live.ErrStartsInPast, "drop_err_past"},
 	{live.ErrReminderPast, "drop_err_reminder_past"},
+	{live.ErrStreamURL, "drop_err_stream"},
 	{live.ErrAllocation, "drop_err_allocation"},
 	{live.ErrNotAllocated, "drop_err_not_allocated"},
 	{live.ErrOverAllocation, "drop_err_over_allocation"},

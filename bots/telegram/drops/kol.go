@@ -2,6 +2,7 @@ package drops
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -69,12 +70,17 @@ const (
 	stepSessionChan   = "drop_channel"
 	stepSessionTitle  = "drop_title"
 	stepSessionTime   = "drop_time"
+	stepSessionStream = "drop_stream"
 	stepAllocProduct  = "drop_product"
 	stepAllocVariant  = "drop_variant"
 	stepAllocPrice    = "drop_price"
 	stepAllocQuantity = "drop_quantity"
 	stepAllocLimit    = "drop_limit"
 )
+
+// noStream is the stream step's button for a session without a link: the
+// channel's own video chat.
+const noStream = "-"
 
 // Limits of the screens.
 const (
@@ -175,6 +181,7 @@ type sessionDialog struct {
 	Shop    core.ShopID `json:"shop,omitempty"`
 	Channel int64       `json:"channel,omitempty"`
 	Title   string      `json:"title,omitempty"`
+	Start   time.Time   `json:"start,omitzero"`
 }
 
 func (b *kolMenus) onKOLNew(ctx context.Context, r *telegram.Request, _ telegram.CallbackData) error {
@@ -231,6 +238,9 @@ func (b *kolMenus) sessionPrompt(ctx context.Context, r *telegram.Request, step 
 		return telegram.View{Text: b.k.T(lang, "drop_ask_title")}, nil
 	case stepSessionTime:
 		return telegram.View{Text: b.k.T(lang, "drop_ask_time", b.clock.Now().In(moscow).Add(time.Hour).Format("02.01 15:04"))}, nil
+	case stepSessionStream:
+		k := (&telegram.Keyboard{}).Row(telegram.StepButton(b.k.Label(lang, "drop_btn_no_stream"), stepSessionStream, noStream))
+		return telegram.View{Text: b.k.T(lang, "drop_ask_stream"), Keyboard: k.Markup()}, nil
 	}
 	return telegram.View{}, fmt.Errorf("session step %q", step)
 }
@@ -274,14 +284,30 @@ func (b *kolMenus) sessionStep(ctx context.Context, r *telegram.Request, st dial
 		if !ok {
 			return again(b.k.T(lang, "drop_err_time"))
 		}
-		sess, err := b.live.Schedule(ctx, r.UserID(), live.Session{Shop: data.Shop, Channel: data.Channel, Title: data.Title, StartsAt: at})
+		data.Start = at
+		return next(stepSessionStream)
+	case stepSessionStream:
+		var stream string
+		switch {
+		case in.Button == noStream:
+		case in.Text == "":
+			return again(b.k.WrongInput(lang, in, "drop_want_stream"))
+		default:
+			stream = strings.TrimSpace(in.Text)
+		}
+		sess, err := b.live.Schedule(ctx, r.UserID(), live.Session{Shop: data.Shop, Channel: data.Channel, Title: data.Title,
+			StartsAt: data.Start, StreamURL: stream})
+		if errors.Is(err, live.ErrStartsInPast) {
+			// Time went by while the link was typed: ask for the time again.
+			return next(stepSessionTime)
+		}
 		if telegram.UserFacing(err) {
 			return again(b.errText(lang, err))
 		}
 		if err != nil {
 			return err
 		}
-		notice := b.k.T(lang, "drop_session_scheduled", sess.Title, at.In(moscow).Format("02.01 15:04"))
+		notice := b.k.T(lang, "drop_session_scheduled", sess.Title, sess.StartsAt.In(moscow).Format("02.01 15:04"))
 		return b.k.FinishDialog(ctx, r, dialogSession, notice, telegram.Screen(verbKOLSession, int64(sess.ID)))
 	}
 	return b.k.EndDialog(ctx, r)
