@@ -202,7 +202,7 @@ func PlanLot(s Session, a Allocation, d Drop, hold time.Duration, now time.Time)
 	if per == 0 {
 		per = a.PerBuyer
 	}
-	if per < 0 {
+	if per < 0 || per > a.PerBuyer { // the seller's limit is the most a lot may allow
 		return Lot{}, ErrAllocation
 	}
 	dur := d.Duration

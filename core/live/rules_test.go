@@ -154,7 +154,7 @@ func TestPlanLot(t *testing.T) {
 		}
 	})
 	t.Run("PerBuyerAtMostTheQuantity", func(t *testing.T) {
-		l, err := PlanLot(live, alloc, Drop{Quantity: 1, PerBuyer: 3}, time.Minute, t0)
+		l, err := PlanLot(live, alloc, Drop{Quantity: 1, PerBuyer: 2}, time.Minute, t0)
 		if err != nil || l.PerBuyer != 1 {
 			t.Errorf("lot %+v, %v", l, err)
 		}
@@ -170,6 +170,7 @@ func TestPlanLot(t *testing.T) {
 		{"TooShort", live, Drop{Duration: 30 * time.Second}, ErrLotDuration},
 		{"TooLong", live, Drop{Duration: 3 * time.Hour}, ErrLotDuration},
 		{"OtherCurrency", live, Drop{Price: core.Money{Amount: 100, Currency: "RUB"}}, core.ErrCurrencyMismatch},
+		{"OverTheSellersLimit", live, Drop{PerBuyer: 3}, ErrAllocation},
 	}
 	for _, r := range refusals {
 		t.Run(r.name, func(t *testing.T) {

@@ -694,3 +694,41 @@ func TestDrops_Variants(t *testing.T) {
 	}
 	env.noErrorsLogged()
 }
+
+// The KOL changes a drop's price and per-buyer limit before posting it; a
+// price that is not one is refused and asked again.
+func TestDrops_DropSettings(t *testing.T) {
+	t.Parallel()
+	env := newTestEnv(t)
+	w := env.dropWorld("")
+	shop := env.shopOf(w.seller)
+	cards := env.product(w.seller, shop, "Открытки", "", variant("", 100, 20))
+	if err := env.live.Allocate(env.ctx, core.UserID(w.seller.ID()), live.Allocation{Session: w.sess.ID, Variant: cards.Variants[0].ID,
+		Price: core.Money{Amount: 90, Currency: core.Stars}, Quantity: 10, PerBuyer: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.live.Open(env.ctx, core.UserID(w.kol.ID()), w.sess.ID); err != nil {
+		t.Fatal(err)
+	}
+	env.send(w.kol, "/kol")
+	env.press(w.kol, env.lastBot(w.kol), "🔴 Вечерний дроп · "+w.sess.StartsAt.In(time.FixedZone("MSK", 3*3600)).Format("02.01 15:04"))
+	env.press(w.kol, env.lastBot(w.kol), "🔥 Выложить лот")
+	env.press(w.kol, env.lastBot(w.kol), "Открытки · осталось 10")
+	screen := env.wantBody(w.kol, "Цена дропа: 90\u00a0⭐", "В одни руки: 3")
+	if _, ok := screen.Button("По 5 в руки"); ok {
+		t.Errorf("a limit above the seller's is offered: %v", buttonLabels(screen))
+	}
+	env.press(w.kol, screen, "По 2 в руки")
+	env.press(w.kol, env.wantBody(w.kol, "В одни руки: 2"), "✏️ Изменить цену")
+	env.wantBody(w.kol, "Цена дропа для «Открытки» — сейчас 90\u00a0⭐")
+	env.send(w.kol, "дёшево")
+	env.wantBody(w.kol, "Не понял цену")
+	env.send(w.kol, "75")
+	screen = env.wantBody(w.kol, "Цена дропа: 75\u00a0⭐", "В одни руки: 2", "В лоте: 10 шт.")
+	env.press(w.kol, screen, "✅ Выложить 10 шт. на 5 мин.")
+	env.wantBody(w.kol, "🔥 Лот «Открытки» (10 шт.) выложен в канал")
+	lots, err := env.live.Lots(env.ctx, w.sess.ID)
+	if err != nil || len(lots) != 1 || lots[0].Price.Amount != 75 || lots[0].PerBuyer != 2 || lots[0].Quantity != 10 {
+		t.Errorf("the lot %+v, %v; want 10 at 75 ⭐, 2 per buyer", lots, err)
+	}
+}

@@ -42,7 +42,8 @@ const (
 	verbKOLOpen      = "ko"  // ko:<session>: open it now
 	verbKOLDrop      = "kd"  // kd:<session>: pick what to drop
 	verbKOLDropOne   = "kdp" // kdp:<session>:<variant>: the drop's settings, to confirm
-	verbKOLDropGo    = "kdg" // kdg:<session>:<variant>:<quantity>:<minutes>: drop it
+	verbKOLDropGo    = "kdg" // kdg:<session>:<variant>:<quantity>:<minutes>:<mode>:<per buyer>:<price>: drop it
+	verbKOLDropPrice = "kdc" // kdc:<session>:<variant>:...: change the drop's price (conversation)
 	verbKOLDropAll   = "kdv" // kdv:<session>:<product>:<minutes>:<mode>: a product's variants in one post, to confirm
 	verbKOLDropAllGo = "kdw" // kdw:<session>:<product>:<minutes>:<mode>: drop them
 	verbKOLEnd       = "ke"  // ke:<session>: end it
@@ -56,16 +57,18 @@ const (
 
 // Conversation kinds of live drops.
 const (
-	dialogInvite   = "drop:invite"
-	dialogSession  = "drop:session"
-	dialogAllocate = "drop:allocate"
-	dialogRate     = "drop:rate"
+	dialogInvite    = "drop:invite"
+	dialogSession   = "drop:session"
+	dialogAllocate  = "drop:allocate"
+	dialogRate      = "drop:rate"
+	dialogDropPrice = "drop:price"
 )
 
 // Conversation steps (unique across kinds).
 const (
 	stepInviteRate    = "drop_rate"
 	stepRate          = "drop_lower_rate"
+	stepDropPrice     = "drop_lot_price"
 	stepSessionShop   = "drop_shop"
 	stepSessionChan   = "drop_channel"
 	stepSessionTitle  = "drop_title"
@@ -105,6 +108,7 @@ func (b *kolMenus) routes(r *telegram.Router) {
 		verbKOLDrop:      b.onKOLDrop,
 		verbKOLDropOne:   b.onKOLDropOne,
 		verbKOLDropGo:    b.onKOLDropGo,
+		verbKOLDropPrice: b.onKOLDropPrice,
 		verbKOLDropAll:   b.onKOLDropAll,
 		verbKOLDropAllGo: b.onKOLDropAllGo,
 		verbKOLEnd:       b.onKOLEnd,
@@ -121,6 +125,7 @@ func (b *kolMenus) routes(r *telegram.Router) {
 	r.Conversation(dialogSession, b.sessionStep, b.k.DialogStep)
 	r.Conversation(dialogAllocate, b.allocateStep, b.k.DialogStep)
 	r.Conversation(dialogRate, b.rateStep, b.k.DialogStep)
+	r.Conversation(dialogDropPrice, b.dropPriceStep, b.k.DialogStep)
 }
 
 // --- the KOL ---
@@ -636,73 +641,195 @@ func (b *kolMenus) onKOLDrop(ctx context.Context, r *telegram.Request, d telegra
 	return b.k.Show(ctx, r, telegram.View{Text: text, Keyboard: k.Markup()})
 }
 
-// onKOLDropOne shows a drop's settings: all that is left of the allocation,
-// its price and limit, five minutes; the KOL confirms, or picks another
-// quantity or duration.
-func (b *kolMenus) onKOLDropOne(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+// dropSettings are a single drop's settings as its buttons carry them:
+// <session>:<variant>[:<quantity>:<minutes>:<mode>[:<per buyer>:<price>]]; a
+// zero takes the allocation's (and five minutes, first come).
+type dropSettings struct {
+	session        live.SessionID
+	variant        core.VariantID
+	qty, per       int
+	minutes, price int64
+	draw           bool
+}
+
+// args are the settings as callback arguments.
+func (s dropSettings) args() []any {
+	mode := 0
+	if s.draw {
+		mode = 1
+	}
+	return []any{int64(s.session), int64(s.variant), s.qty, s.minutes, mode, s.per, s.price}
+}
+
+// with returns the settings changed by fn.
+func (s dropSettings) with(fn func(*dropSettings)) dropSettings {
+	fn(&s)
+	return s
+}
+
+// readDropSettings reads a drop's settings from its button and finds the
+// allocation, filling in its defaults: what is left, its limit and price.
+func (b *kolMenus) readDropSettings(ctx context.Context, r *telegram.Request, d telegram.CallbackData) (live.Session, live.Allocation, dropSettings, error) {
 	sess, allocs, err := b.kolSession(ctx, r, d)
 	if err != nil {
-		return err
+		return live.Session{}, live.Allocation{}, dropSettings{}, err
 	}
 	vid, err := d.Int(1)
 	if err != nil {
-		return telegram.ErrStaleButton
+		return live.Session{}, live.Allocation{}, dropSettings{}, telegram.ErrStaleButton
 	}
+	set := dropSettings{session: sess.ID, variant: core.VariantID(vid)}
 	var a live.Allocation
 	for _, x := range allocs {
-		if int64(x.Variant) == vid {
+		if x.Variant == set.variant {
 			a = x
 		}
 	}
 	left := a.Quantity - a.Dropped
 	if left <= 0 {
-		return live.ErrOverAllocation
+		return live.Session{}, live.Allocation{}, dropSettings{}, live.ErrOverAllocation
 	}
-	qty, minutes := left, int64(live.DefaultLotDuration/time.Minute)
-	if n, err := d.Int(2); err == nil && n > 0 && n <= int64(left) {
-		qty = int(n)
+	arg := func(i int) int64 { n, _ := d.Int(i); return max(n, 0) }
+	set.qty, set.minutes, set.draw, set.per, set.price = int(arg(2)), arg(3), arg(4) == 1, int(arg(5)), arg(6)
+	if set.qty == 0 || set.qty > left {
+		set.qty = left
 	}
-	if n, err := d.Int(3); err == nil && n > 0 {
-		minutes = n
+	if set.minutes == 0 {
+		set.minutes = int64(live.DefaultLotDuration / time.Minute)
 	}
+	if set.per == 0 {
+		set.per = a.PerBuyer
+	}
+	if set.price == 0 {
+		set.price = a.Price.Amount
+	}
+	return sess, a, set, nil
+}
+
+// onKOLDropOne shows a drop's settings: all that is left of the allocation,
+// its price and limit, five minutes, first come; the KOL confirms, or changes
+// the quantity, the limit, the duration, the mode or the price.
+func (b *kolMenus) onKOLDropOne(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+	_, a, set, err := b.readDropSettings(ctx, r, d)
+	if err != nil {
+		return err
+	}
+	return b.showDropSettings(ctx, r, a, set)
+}
+
+func (b *kolMenus) showDropSettings(ctx context.Context, r *telegram.Request, a live.Allocation, set dropSettings) error {
 	lang := r.Lang
-	mode, _ := d.Int(4) // 1: a draw
+	left := a.Quantity - a.Dropped
 	modeText := b.k.T(lang, "drop_mode_first")
-	if mode == 1 {
+	if set.draw {
 		modeText = b.k.T(lang, "drop_mode_draw")
 	}
-	text := b.k.T(lang, "drop_confirm", b.variantTitle(ctx, a.Variant), telegram.FormatMoney(lang, a.Price), qty, left,
-		min(a.PerBuyer, qty), minutes, telegram.HTML(modeText))
-	id, v := int64(sess.ID), int64(a.Variant)
+	price := core.Money{Amount: set.price, Currency: a.Price.Currency}
+	text := b.k.T(lang, "drop_confirm", b.variantTitle(ctx, a.Variant), telegram.FormatMoney(lang, price), set.qty, left,
+		min(set.per, set.qty), set.minutes, telegram.HTML(modeText))
+	button := func(label string, verb string, s dropSettings) telego.InlineKeyboardButton {
+		return telegram.Button(label, verb, s.args()...)
+	}
 	k := &telegram.Keyboard{}
-	k.Row(telegram.Button(b.k.Label(lang, "drop_btn_go", qty, minutes), verbKOLDropGo, id, v, qty, minutes, mode))
+	k.Row(button(b.k.Label(lang, "drop_btn_go", set.qty, set.minutes), verbKOLDropGo, set))
+	var row []telego.InlineKeyboardButton
 	var qtys []int
 	for _, q := range []int{1, 5, 10, left / 2, left} {
-		if q > 0 && q <= left && q != qty && !slices.Contains(qtys, q) {
+		if q > 0 && q <= left && q != set.qty && !slices.Contains(qtys, q) {
 			qtys = append(qtys, q)
+			row = append(row, button(b.k.Label(lang, "drop_btn_qty", q), verbKOLDropOne, set.with(func(s *dropSettings) { s.qty = q })))
 		}
 	}
-	var qb []telego.InlineKeyboardButton
-	for _, q := range qtys {
-		qb = append(qb, telegram.Button(b.k.Label(lang, "drop_btn_qty", q), verbKOLDropOne, id, v, q, minutes, mode))
+	if len(row) > 0 {
+		k.Row(row...)
 	}
-	if len(qb) > 0 {
-		k.Row(qb...)
+	row = nil
+	for _, n := range []int{1, 2, 3, 5} {
+		if n != set.per && n <= set.qty && n <= a.PerBuyer { // the seller's limit caps the lot's
+			row = append(row, button(b.k.Label(lang, "drop_btn_per", n), verbKOLDropOne, set.with(func(s *dropSettings) { s.per = n })))
+		}
 	}
-	var mb []telego.InlineKeyboardButton
+	if len(row) > 0 {
+		k.Row(row...)
+	}
+	row = nil
 	for _, m := range []int64{1, 3, 5, 10, 15} {
-		if m != minutes {
-			mb = append(mb, telegram.Button(b.k.Label(lang, "drop_btn_minutes", m), verbKOLDropOne, id, v, qty, m, mode))
+		if m != set.minutes {
+			row = append(row, button(b.k.Label(lang, "drop_btn_minutes", m), verbKOLDropOne, set.with(func(s *dropSettings) { s.minutes = m })))
 		}
 	}
-	k.Row(mb...)
-	if mode == 1 {
-		k.Row(telegram.Button(b.k.Label(lang, "drop_btn_mode_first"), verbKOLDropOne, id, v, qty, minutes, 0))
+	k.Row(row...)
+	if set.draw {
+		k.Row(button(b.k.Label(lang, "drop_btn_mode_first"), verbKOLDropOne, set.with(func(s *dropSettings) { s.draw = false })))
 	} else {
-		k.Row(telegram.Button(b.k.Label(lang, "drop_btn_mode_draw"), verbKOLDropOne, id, v, qty, minutes, 1))
+		k.Row(button(b.k.Label(lang, "drop_btn_mode_draw"), verbKOLDropOne, set.with(func(s *dropSettings) { s.draw = true })))
 	}
-	k.Row(telegram.Button(b.k.Label(lang, "btn_back"), verbKOLDrop, id))
+	k.Row(button(b.k.Label(lang, "drop_btn_price"), verbKOLDropPrice, set))
+	k.Row(telegram.Button(b.k.Label(lang, "btn_back"), verbKOLDrop, int64(set.session)))
 	return b.k.Show(ctx, r, telegram.View{Text: text, Keyboard: k.Markup()})
+}
+
+// dropPriceDialog is what the conversation changing a drop's price keeps: the
+// drop's other settings, to show them again with the new price.
+type dropPriceDialog struct {
+	Session  live.SessionID `json:"session"`
+	Variant  core.VariantID `json:"variant"`
+	Currency core.Currency  `json:"cur"`
+	Qty      int            `json:"qty"`
+	Per      int            `json:"per"`
+	Minutes  int64          `json:"min"`
+	Draw     bool           `json:"draw,omitempty"`
+}
+
+// onKOLDropPrice asks the KOL for the drop's price.
+func (b *kolMenus) onKOLDropPrice(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+	_, a, set, err := b.readDropSettings(ctx, r, d)
+	if err != nil {
+		return err
+	}
+	data := dropPriceDialog{Session: set.session, Variant: set.variant, Currency: a.Price.Currency, Qty: set.qty, Per: set.per,
+		Minutes: set.minutes, Draw: set.draw}
+	if err := b.k.StartDialog(ctx, r, dialogDropPrice, stepDropPrice, data); err != nil {
+		return err
+	}
+	return b.k.Show(ctx, r, b.dropPricePrompt(ctx, r.Lang, a))
+}
+
+func (b *kolMenus) dropPricePrompt(ctx context.Context, lang string, a live.Allocation) telegram.View {
+	return telegram.View{Text: b.k.T(lang, "drop_ask_lot_price", b.variantTitle(ctx, a.Variant), telegram.FormatMoney(lang, a.Price))}
+}
+
+func (b *kolMenus) dropPriceStep(ctx context.Context, r *telegram.Request, st dialog.State, in telegram.Input) error {
+	var data dropPriceDialog
+	if ok, err := b.k.Decode(ctx, r, st, &data); !ok {
+		return err
+	}
+	sess, allocs, err := b.live.Session(ctx, data.Session)
+	if err != nil {
+		return err
+	}
+	var a live.Allocation
+	for _, x := range allocs {
+		if x.Variant == data.Variant {
+			a = x
+		}
+	}
+	again, _ := b.k.StepMoves(ctx, r, st, &data, func(string) (telegram.View, error) { return b.dropPricePrompt(ctx, r.Lang, a), nil })
+	if in.Text == "" {
+		return again(b.k.WrongInput(r.Lang, in, "drop_want_price"))
+	}
+	price, err := core.ParseMoney(in.Text, data.Currency)
+	if err != nil || price.Amount <= 0 {
+		return again(b.k.T(r.Lang, "drop_err_price"))
+	}
+	if err := b.k.EndDialog(ctx, r); err != nil {
+		return err
+	}
+	if sess.Status != live.SessionLive || sess.KOL != r.UserID() {
+		return live.ErrSessionState
+	}
+	return b.showDropSettings(ctx, r, a, dropSettings{session: data.Session, variant: data.Variant, qty: data.Qty, per: data.Per,
+		minutes: data.Minutes, price: price.Amount, draw: data.Draw})
 }
 
 // variantGroup is a product's allocations with units left.
@@ -840,22 +967,20 @@ func (b *kolMenus) onKOLDropAllGo(ctx context.Context, r *telegram.Request, d te
 
 // onKOLDropGo drops the lot: the workers post it in the channel.
 func (b *kolMenus) onKOLDropGo(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
-	sess, _, err := b.kolSession(ctx, r, d)
+	sess, a, set, err := b.readDropSettings(ctx, r, d)
 	if err != nil {
 		return err
 	}
-	if len(d.Args) != 4 && len(d.Args) != 5 { // buttons before draws had no mode
+	if len(d.Args) < 4 { // every Go button names its quantity and minutes
 		return telegram.ErrStaleButton
 	}
-	vid, _ := d.Int(1)
-	qty, _ := d.Int(2)
-	minutes, _ := d.Int(3)
 	mode := live.FirstCome
-	if m, _ := d.Int(4); m == 1 {
+	if set.draw {
 		mode = live.Draw
 	}
-	l, err := b.live.Drop(ctx, r.UserID(), live.Drop{Session: sess.ID, Variant: core.VariantID(vid), Quantity: int(qty),
-		Duration: time.Duration(minutes) * time.Minute, Mode: mode})
+	l, err := b.live.Drop(ctx, r.UserID(), live.Drop{Session: sess.ID, Variant: set.variant, Quantity: set.qty,
+		Duration: time.Duration(set.minutes) * time.Minute, Mode: mode, PerBuyer: set.per,
+		Price: core.Money{Amount: set.price, Currency: a.Price.Currency}})
 	if err != nil {
 		return err
 	}
