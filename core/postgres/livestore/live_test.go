@@ -474,11 +474,21 @@ func TestService_OrderClaim(t *testing.T) {
 		if ss, err := b.svc.SessionEarnings(b.ctx, kol, 5); err != nil || len(ss) != 1 || ss[0].Orders != 1 || ss[0].Accrued.Amount != 148 {
 			t.Errorf("session earnings %+v, %v", ss, err)
 		}
-		// A refund takes the commission back: the KOL now owes what was paid out.
-		if _, err := b.pool.Exec(b.ctx, `UPDATE orders SET status = 'refunded' WHERE id = $1`, o.ID); err != nil {
-			t.Fatal(err)
+		// The seller calls the order off and its money goes back: the commission
+		// goes with it as soon as the order is cancelled, and stays gone once
+		// the refund is made; the KOL now owes what was paid out.
+		cancelled, err := b.orders.Cancel(b.ctx, seller, o.ID, "out of stock")
+		if err != nil || cancelled.Status != order.StatusCancelled {
+			t.Fatalf("cancel: %+v, %v", cancelled, err)
 		}
 		if es, _ := b.svc.Earnings(b.ctx, kol); len(es) != 1 || es[0].Accrued.Amount != 0 || es[0].Owed().Amount != -100 {
+			t.Errorf("earnings once the paid order is cancelled %+v", es)
+		}
+		refunded, err := b.orders.MarkRefunded(b.ctx, o.ID, "ch-1")
+		if err != nil || refunded.Status != order.StatusRefunded {
+			t.Fatalf("refund: %+v, %v", refunded, err)
+		}
+		if es, _ := b.svc.Earnings(b.ctx, kol); len(es) != 1 || es[0].Orders != 0 || es[0].Accrued.Amount != 0 || es[0].Owed().Amount != -100 {
 			t.Errorf("earnings after the refund %+v", es)
 		}
 	})
