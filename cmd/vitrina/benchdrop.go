@@ -276,7 +276,9 @@ func (b *dropBench) world(ctx context.Context, pool *pgxpool.Pool) (throughput, 
 	}
 	v := p.Variants[0].ID
 	if err := drops.Allocate(ctx, benchDropSeller, live.Allocation{Session: sess.ID, Variant: v,
-		Price: core.Money{Amount: 990, Currency: core.Stars}, Quantity: stock, PerBuyer: b.perBuyer}); err != nil {
+		// The seller's limit caps a lot's: the throughput lot lets a shopper take
+		// every unit, the scarce one b.perBuyer.
+		Price: core.Money{Amount: 990, Currency: core.Stars}, Quantity: stock, PerBuyer: max(b.taps, b.perBuyer)}); err != nil {
 		return 0, 0, 0, err
 	}
 	if _, err := drops.Open(ctx, benchDropKOL, sess.ID); err != nil {
