@@ -90,6 +90,8 @@ const (
 var (
 	ErrTiers = &core.Error{Code: core.EINVALID,
 		Message: "price tiers start at 1 unit, rise in units and fall in price, in one currency, at most 6"}
+	ErrTitle          = &core.Error{Code: core.EINVALID, Message: "a title is 1 to 128 characters"}
+	ErrPayMode        = &core.Error{Code: core.EINVALID, Message: "a purchase is paid after STOP or to join"}
 	ErrMinimum        = &core.Error{Code: core.EINVALID, Message: "the minimum must be above zero"}
 	ErrFee            = &core.Error{Code: core.EINVALID, Message: "the organizer's fee is 0-50 %"}
 	ErrDeadline       = &core.Error{Code: core.EINVALID, Message: "the deadline must be in the future"}

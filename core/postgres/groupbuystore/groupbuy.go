@@ -1,0 +1,265 @@
+// Package groupbuystore is the PostgreSQL store of group buys (core/groupbuy):
+// purchases and their participants' places.
+package groupbuystore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/groupbuy"
+	"github.com/vitrina-shop/vitrina/core/postgres"
+	"github.com/vitrina-shop/vitrina/core/postgres/internal/store"
+)
+
+// Store implements groupbuy.Store.
+type Store struct {
+	postgres.Roles
+	pool *pgxpool.Pool
+}
+
+var _ groupbuy.Store = (*Store)(nil)
+
+// New returns a Store on pool.
+func New(pool *pgxpool.Pool) *Store { return &Store{Roles: postgres.NewRoles(pool), pool: pool} }
+
+// tier is a tier as stored in group_buys.tiers.
+type tier struct {
+	From  int   `json:"from"`
+	Price int64 `json:"price"`
+}
+
+const purchaseColumns = `id, shop_id, organizer_id, product_id, variant_ids, title, currency, tiers, min_kind, min_value,
+	fee_bp, pickup_point_ids, shipping, deadline, pay_mode, pay_window_seconds, status, units, coalesce(price, 0),
+	coalesce(stopped_at, 'epoch'), created_at`
+
+func scanPurchase(row pgx.Row) (groupbuy.Purchase, error) {
+	var p groupbuy.Purchase
+	var cur core.Currency
+	var tiers []tier
+	var window int
+	var price int64
+	err := row.Scan(&p.ID, &p.Shop, &p.Organizer, &p.Product, &p.Variants, &p.Title, &cur, &tiers, &p.Minimum.Kind,
+		&p.Minimum.Value, &p.FeeBP, &p.Pickup, &p.Shipping, &p.Deadline, &p.PayMode, &window, &p.Status, &p.Totals.Units,
+		&price, &p.StoppedAt, &p.CreatedAt)
+	if err != nil {
+		return groupbuy.Purchase{}, err
+	}
+	for _, t := range tiers {
+		p.Tiers = append(p.Tiers, groupbuy.Tier{From: t.From, Price: core.Money{Amount: t.Price, Currency: cur}})
+	}
+	p.PayWindow = time.Duration(window) * time.Second
+	if price > 0 {
+		p.Price = core.Money{Amount: price, Currency: cur}
+	}
+	if p.StoppedAt.Equal(time.Unix(0, 0)) {
+		p.StoppedAt = time.Time{}
+	}
+	return p, nil
+}
+
+// CreatePurchase implements groupbuy.Store.
+func (s *Store) CreatePurchase(ctx context.Context, p groupbuy.Purchase) (groupbuy.Purchase, error) {
+	tiers := make([]tier, len(p.Tiers))
+	for i, t := range p.Tiers {
+		tiers[i] = tier{From: t.From, Price: t.Price.Amount}
+	}
+	body, err := json.Marshal(tiers)
+	if err != nil {
+		return groupbuy.Purchase{}, err
+	}
+	var made groupbuy.Purchase
+	err = store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		var offered, points int
+		err := tx.QueryRow(ctx, `
+			SELECT (SELECT count(*) FROM variants v JOIN products pr ON pr.id = v.product_id
+					WHERE v.id = ANY($3) AND v.product_id = $2 AND pr.shop_id = $1 AND pr.archived_at IS NULL),
+				(SELECT count(*) FROM pickup_points WHERE id = ANY($4) AND shop_id = $1 AND archived_at IS NULL)`,
+			p.Shop, p.Product, p.Variants, p.Pickup).Scan(&offered, &points)
+		switch {
+		case err != nil:
+			return err
+		case offered != len(p.Variants):
+			return groupbuy.ErrNotOffered
+		case points != len(p.Pickup):
+			return groupbuy.ErrPickup
+		}
+		made, err = scanPurchase(tx.QueryRow(ctx, `
+			INSERT INTO group_buys (shop_id, organizer_id, product_id, variant_ids, title, currency, tiers, min_kind,
+				min_value, fee_bp, pickup_point_ids, shipping, deadline, pay_mode, pay_window_seconds, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+			RETURNING `+purchaseColumns,
+			p.Shop, p.Organizer, p.Product, p.Variants, p.Title, p.Currency(), body, p.Minimum.Kind, p.Minimum.Value,
+			p.FeeBP, p.Pickup, p.Shipping, p.Deadline, p.PayMode, int(p.PayWindow/time.Second), p.CreatedAt))
+		return err
+	})
+	if err != nil {
+		return groupbuy.Purchase{}, fmt.Errorf("create group buy: %w", err)
+	}
+	made.Totals.PerVariant = map[core.VariantID]int{}
+	return made, nil
+}
+
+// Purchase implements groupbuy.Store.
+func (s *Store) Purchase(ctx context.Context, id groupbuy.ID) (groupbuy.Purchase, error) {
+	p, err := readPurchase(ctx, s.pool, id, false)
+	if err != nil {
+		return groupbuy.Purchase{}, fmt.Errorf("group buy %d: %w", id, err)
+	}
+	return p, nil
+}
+
+// readPurchase reads a purchase and its units per variant, locking its row
+// when lock is set (q is then a transaction).
+func readPurchase(ctx context.Context, q store.Querier, id groupbuy.ID, lock bool) (groupbuy.Purchase, error) {
+	sql := `SELECT ` + purchaseColumns + ` FROM group_buys WHERE id = $1`
+	if lock {
+		sql += ` FOR UPDATE`
+	}
+	p, err := scanPurchase(q.QueryRow(ctx, sql, id))
+	if err != nil {
+		return groupbuy.Purchase{}, store.NotFound(err, groupbuy.ErrNotFound)
+	}
+	if p.Totals.PerVariant, err = perVariant(ctx, q, id); err != nil {
+		return groupbuy.Purchase{}, err
+	}
+	return p, nil
+}
+
+// perVariant counts the units joined of each variant of a purchase.
+func perVariant(ctx context.Context, q store.Querier, id groupbuy.ID) (map[core.VariantID]int, error) {
+	rows, err := q.Query(ctx, `
+		SELECT variant_id, sum(quantity)::int FROM group_buy_places
+		WHERE purchase_id = $1 AND status = 'joined' GROUP BY variant_id`, id)
+	if err != nil {
+		return nil, err
+	}
+	per := map[core.VariantID]int{}
+	for rows.Next() {
+		var v core.VariantID
+		var n int
+		if err := rows.Scan(&v, &n); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		per[v] = n
+	}
+	rows.Close()
+	return per, rows.Err()
+}
+
+// ChangePlace implements groupbuy.Store.
+func (s *Store) ChangePlace(ctx context.Context, id groupbuy.ID, buyer core.UserID, v core.VariantID, now time.Time,
+	fn func(groupbuy.Purchase, groupbuy.Place) (groupbuy.Place, error)) (groupbuy.Purchase, groupbuy.Place, error) {
+	var p groupbuy.Purchase
+	var place groupbuy.Place
+	err := store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		// The purchase's row is the lock every join of it takes: the units and
+		// the tier they make are never counted from a stale total.
+		var err error
+		p, err = scanPurchase(tx.QueryRow(ctx, `SELECT `+purchaseColumns+` FROM group_buys WHERE id = $1 FOR UPDATE`, id))
+		if err != nil {
+			return store.NotFound(err, groupbuy.ErrNotFound)
+		}
+		was := groupbuy.Place{Purchase: id, Buyer: buyer, Variant: v}
+		var status string
+		err = tx.QueryRow(ctx, `
+			SELECT id, quantity, coalesce(pickup_point_id, 0), joined_at, status FROM group_buy_places
+			WHERE purchase_id = $1 AND buyer_id = $2 AND variant_id = $3`, id, buyer, v).
+			Scan(&was.ID, &was.Quantity, &was.Pickup, &was.JoinedAt, &status)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		if status == "left" {
+			was.Quantity = 0
+		}
+		place, err = fn(p, was)
+		if err != nil {
+			return err
+		}
+		var pickup *core.PickupPointID
+		if place.Pickup != 0 {
+			pickup = &place.Pickup
+		}
+		switch {
+		case place.Quantity == 0 && was.ID != 0:
+			_, err = tx.Exec(ctx, `UPDATE group_buy_places SET status = 'left', updated_at = $2 WHERE id = $1`, was.ID, now)
+		case place.Quantity > 0:
+			err = tx.QueryRow(ctx, `
+				INSERT INTO group_buy_places (purchase_id, buyer_id, variant_id, quantity, pickup_point_id, status, joined_at, updated_at)
+				VALUES ($1, $2, $3, $4, $5, 'joined', $6, $7)
+				ON CONFLICT (purchase_id, buyer_id, variant_id) DO UPDATE
+				SET quantity = excluded.quantity, pickup_point_id = excluded.pickup_point_id, status = 'joined',
+					joined_at = excluded.joined_at, updated_at = excluded.updated_at
+				RETURNING id`, id, buyer, v, place.Quantity, pickup, place.JoinedAt, now).Scan(&place.ID)
+		}
+		if err != nil {
+			return err
+		}
+		if delta := place.Quantity - was.Quantity; delta != 0 {
+			if err := tx.QueryRow(ctx, `UPDATE group_buys SET units = units + $2 WHERE id = $1 RETURNING units`, id, delta).
+				Scan(&p.Totals.Units); err != nil {
+				return err
+			}
+		}
+		p.Totals.PerVariant, err = perVariant(ctx, tx, id)
+		return err
+	})
+	if err != nil {
+		return groupbuy.Purchase{}, groupbuy.Place{}, fmt.Errorf("place of %d in group buy %d: %w", buyer, id, err)
+	}
+	return p, place, nil
+}
+
+// BuyerPlaces implements groupbuy.Store.
+func (s *Store) BuyerPlaces(ctx context.Context, id groupbuy.ID, buyer core.UserID) ([]groupbuy.Place, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT id, variant_id, quantity, coalesce(pickup_point_id, 0), joined_at FROM group_buy_places
+		WHERE purchase_id = $1 AND buyer_id = $2 AND status = 'joined' ORDER BY id`, id, buyer)
+	if err != nil {
+		return nil, fmt.Errorf("places of %d in group buy %d: %w", buyer, id, err)
+	}
+	places, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (groupbuy.Place, error) {
+		pl := groupbuy.Place{Purchase: id, Buyer: buyer}
+		return pl, r.Scan(&pl.ID, &pl.Variant, &pl.Quantity, &pl.Pickup, &pl.JoinedAt)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("places of %d in group buy %d: %w", buyer, id, err)
+	}
+	return places, nil
+}
+
+// UpdatePurchase implements groupbuy.Store.
+func (s *Store) UpdatePurchase(ctx context.Context, id groupbuy.ID, fn func(*groupbuy.Purchase) error) (groupbuy.Purchase, error) {
+	var p groupbuy.Purchase
+	err := store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		if p, err = readPurchase(ctx, tx, id, true); err != nil {
+			return err
+		}
+		if err := fn(&p); err != nil {
+			return err
+		}
+		var price *int64
+		if p.Price.Amount > 0 {
+			price = &p.Price.Amount
+		}
+		var stopped *time.Time
+		if !p.StoppedAt.IsZero() {
+			stopped = &p.StoppedAt
+		}
+		_, err = tx.Exec(ctx, `UPDATE group_buys SET status = $2, price = $3, stopped_at = $4 WHERE id = $1`,
+			id, p.Status, price, stopped)
+		return err
+	})
+	if err != nil {
+		return groupbuy.Purchase{}, fmt.Errorf("update group buy %d: %w", id, err)
+	}
+	return p, nil
+}

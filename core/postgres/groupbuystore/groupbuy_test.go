@@ -1,0 +1,257 @@
+package groupbuystore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/catalog"
+	"github.com/vitrina-shop/vitrina/core/groupbuy"
+	"github.com/vitrina-shop/vitrina/core/postgres"
+	"github.com/vitrina-shop/vitrina/core/postgres/groupbuystore"
+	"github.com/vitrina-shop/vitrina/core/postgres/pgtest"
+	"github.com/vitrina-shop/vitrina/core/shop"
+	"github.com/vitrina-shop/vitrina/core/user"
+)
+
+const (
+	seller   core.UserID = 1
+	stranger core.UserID = 2
+	shoppers             = 1000 // users 1000, 1001, ... are shoppers
+)
+
+var t0 = time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+
+type bundle struct {
+	ctx    context.Context
+	pool   *pgxpool.Pool
+	clock  *core.FakeClock
+	svc    *groupbuy.Service
+	shop   core.ShopID
+	prod   core.ProductID
+	sizes  []core.VariantID
+	pickup core.PickupPointID
+}
+
+// setup makes a rouble shop of seller with shoes in sizes 36-41 and a pickup
+// point, and n shoppers.
+func setup(t *testing.T, n int) *bundle {
+	t.Helper()
+	pool, _ := pgtest.NewDB(t)
+	b := &bundle{ctx: context.Background(), pool: pool, clock: core.NewFakeClock(t0)}
+	users := user.NewService(postgres.NewUsers(pool), b.clock)
+	ids := []core.UserID{seller, stranger}
+	for i := range n {
+		ids = append(ids, core.UserID(shoppers+i))
+	}
+	for _, id := range ids {
+		if _, err := users.Touch(b.ctx, user.Seen{ID: id, FirstName: fmt.Sprint(id), TelegramLang: "ru"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cat := catalog.NewService(postgres.NewCatalog(pool), b.clock, nil)
+	s, err := cat.CreateShop(b.ctx, seller, catalog.NewShop{Name: "Обувь оптом", Currency: "RUB", PaymentMethod: catalog.PayCard, ProviderToken: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vs []catalog.NewVariant
+	for size := 36; size <= 41; size++ {
+		vs = append(vs, catalog.NewVariant{Name: fmt.Sprint(size), Price: rub(1200)})
+	}
+	p, err := cat.CreateProduct(b.ctx, seller, catalog.NewProduct{ShopID: s.ID, Title: "Кеды", Variants: vs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pp, err := cat.AddPickupPoint(b.ctx, seller, catalog.PickupPoint{ShopID: s.ID, Name: "У метро", Address: "Тверская, 1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.shop, b.prod, b.pickup = s.ID, p.ID, pp.ID
+	for _, v := range p.Variants {
+		b.sizes = append(b.sizes, v.ID)
+	}
+	b.svc = groupbuy.NewService(groupbuystore.New(pool), b.clock)
+	return b
+}
+
+func rub(n int64) core.Money { return core.Money{Amount: n * 100, Currency: "RUB"} }
+
+// purchase opens the issue's example: 1-19 at 1,000 ₽, 20-49 at 900 ₽, 50+ at
+// 800 ₽, 20 units at least, a 15 % fee, for a day.
+func (b *bundle) purchase(t *testing.T, min groupbuy.Minimum) groupbuy.Purchase {
+	t.Helper()
+	p, err := b.svc.Create(b.ctx, seller, groupbuy.Purchase{
+		Shop: b.shop, Product: b.prod, Variants: b.sizes, Title: "Кеды оптом",
+		Tiers:   groupbuy.Tiers{{From: 1, Price: rub(1000)}, {From: 20, Price: rub(900)}, {From: 50, Price: rub(800)}},
+		Minimum: min, FeeBP: 1500, Pickup: []core.PickupPointID{b.pickup}, Deadline: t0.Add(24 * time.Hour),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestCreate(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 0)
+	p := b.purchase(t, groupbuy.Minimum{Kind: groupbuy.MinUnits, Value: 20})
+	if p.ID == 0 || p.Status != groupbuy.StatusOpen || p.PayMode != groupbuy.PayAfterStop || p.PayWindow != groupbuy.DefaultPayWindow ||
+		p.Organizer != seller || p.Currency() != "RUB" {
+		t.Fatalf("created %+v", p)
+	}
+	got, err := b.svc.Purchase(b.ctx, p.ID)
+	if err != nil || got.Title != "Кеды оптом" || len(got.Tiers) != 3 || got.Tiers[2].Price != rub(800) || len(got.Variants) != 6 ||
+		!got.Deadline.Equal(p.Deadline) || got.Minimum != p.Minimum || got.FeeBP != 1500 {
+		t.Fatalf("read back %+v, %v", got, err)
+	}
+
+	base := groupbuy.Purchase{Shop: b.shop, Product: b.prod, Variants: b.sizes, Title: "Кеды",
+		Tiers: groupbuy.Tiers{{From: 1, Price: rub(1000)}}, Minimum: groupbuy.Minimum{Kind: groupbuy.MinUnits, Value: 5},
+		Pickup: []core.PickupPointID{b.pickup}, Deadline: t0.Add(time.Hour)}
+	for name, tc := range map[string]struct {
+		actor  core.UserID
+		change func(*groupbuy.Purchase)
+		want   error
+	}{
+		"a stranger":        {stranger, func(*groupbuy.Purchase) {}, shop.ErrNotStaff},
+		"tiers rising":      {seller, func(p *groupbuy.Purchase) { p.Tiers = append(p.Tiers, groupbuy.Tier{From: 5, Price: rub(1100)}) }, groupbuy.ErrTiers},
+		"no minimum":        {seller, func(p *groupbuy.Purchase) { p.Minimum.Value = 0 }, groupbuy.ErrMinimum},
+		"a fee of 60 %":     {seller, func(p *groupbuy.Purchase) { p.FeeBP = 6000 }, groupbuy.ErrFee},
+		"a past deadline":   {seller, func(p *groupbuy.Purchase) { p.Deadline = t0 }, groupbuy.ErrDeadline},
+		"no delivery":       {seller, func(p *groupbuy.Purchase) { p.Pickup = nil }, groupbuy.ErrNoDelivery},
+		"another's variant": {seller, func(p *groupbuy.Purchase) { p.Variants = []core.VariantID{999} }, groupbuy.ErrNotOffered},
+		"another's point":   {seller, func(p *groupbuy.Purchase) { p.Pickup = []core.PickupPointID{999} }, groupbuy.ErrPickup},
+		"no title":          {seller, func(p *groupbuy.Purchase) { p.Title = "  " }, groupbuy.ErrTitle},
+	} {
+		p := base
+		p.Tiers = append(groupbuy.Tiers(nil), base.Tiers...)
+		tc.change(&p)
+		if _, err := b.svc.Create(b.ctx, tc.actor, p); !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", name, err, tc.want)
+		}
+	}
+}
+
+// Joining, changing the quantity, leaving and joining again keep the units and
+// the tier right; what is not offered, a wrong point and a closed purchase are
+// refused.
+func TestJoinChangeLeave(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 3)
+	p := b.purchase(t, groupbuy.Minimum{Kind: groupbuy.MinRows, Value: 1})
+	anna, boris := core.UserID(shoppers), core.UserID(shoppers+1)
+	got, place, err := b.svc.Join(b.ctx, anna, p.ID, b.sizes[2], 2, b.pickup)
+	if err != nil || got.Totals.Units != 2 || got.Totals.PerVariant[b.sizes[2]] != 2 || place.Quantity != 2 || place.ID == 0 {
+		t.Fatalf("join: %+v, %+v, %v", got.Totals, place, err)
+	}
+	if got, _, err = b.svc.Join(b.ctx, anna, p.ID, b.sizes[2], 5, b.pickup); err != nil || got.Totals.Units != 5 {
+		t.Fatalf("change to 5: %+v, %v", got.Totals, err)
+	}
+	if got, _, err = b.svc.Join(b.ctx, boris, p.ID, b.sizes[0], 1, b.pickup); err != nil || got.Totals.Units != 6 {
+		t.Fatalf("boris joins: %+v, %v", got.Totals, err)
+	}
+	if full, missing := groupbuy.Rows(got.Variants, got.Totals.PerVariant); full != 0 || len(missing) != 4 {
+		t.Errorf("rows %d, missing %v; want none, 4 sizes missing", full, missing)
+	}
+	if got, err = b.svc.Leave(b.ctx, anna, p.ID, b.sizes[2]); err != nil || got.Totals.Units != 1 || got.Totals.PerVariant[b.sizes[2]] != 0 {
+		t.Fatalf("anna leaves: %+v, %v", got.Totals, err)
+	}
+	if _, err = b.svc.Leave(b.ctx, anna, p.ID, b.sizes[2]); !errors.Is(err, groupbuy.ErrNotParticipant) {
+		t.Errorf("leaving twice: %v", err)
+	}
+	if got, _, err = b.svc.Join(b.ctx, anna, p.ID, b.sizes[2], 1, b.pickup); err != nil || got.Totals.Units != 2 {
+		t.Fatalf("anna joins again: %+v, %v", got.Totals, err)
+	}
+	if places, err := b.svc.Places(b.ctx, p.ID, anna); err != nil || len(places) != 1 || places[0].Quantity != 1 {
+		t.Errorf("anna's places %+v, %v", places, err)
+	}
+
+	for name, tc := range map[string]struct {
+		v      core.VariantID
+		qty    int
+		pickup core.PickupPointID
+		want   error
+	}{
+		"a variant not offered": {999, 1, b.pickup, groupbuy.ErrNotOffered},
+		"no quantity":           {b.sizes[0], 0, b.pickup, groupbuy.ErrQuantity},
+		"too many":              {b.sizes[0], 100, b.pickup, groupbuy.ErrQuantity},
+		"no pickup point":       {b.sizes[0], 1, 0, groupbuy.ErrPickup},
+		"another point":         {b.sizes[0], 1, 999, groupbuy.ErrPickup},
+	} {
+		if _, _, err := b.svc.Join(b.ctx, boris, p.ID, tc.v, tc.qty, tc.pickup); !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", name, err, tc.want)
+		}
+	}
+	if _, _, err := b.svc.Join(b.ctx, boris, p.ID+100, b.sizes[0], 1, b.pickup); !errors.Is(err, groupbuy.ErrNotFound) {
+		t.Errorf("no such purchase: %v", err)
+	}
+	b.clock.Set(p.Deadline)
+	if _, _, err := b.svc.Join(b.ctx, boris, p.ID, b.sizes[1], 1, b.pickup); !errors.Is(err, groupbuy.ErrClosed) {
+		t.Errorf("a join at the deadline: %v", err)
+	}
+	if _, err := b.svc.Leave(b.ctx, boris, p.ID, b.sizes[0]); !errors.Is(err, groupbuy.ErrClosed) {
+		t.Errorf("leaving at the deadline: %v", err)
+	}
+}
+
+// Many shoppers joining at once, some changing their minds, across a tier's
+// threshold: the units are every place's quantity, never a stale sum.
+func TestJoinsRace(t *testing.T) {
+	t.Parallel()
+	const n = 60
+	b := setup(t, n)
+	p := b.purchase(t, groupbuy.Minimum{Kind: groupbuy.MinUnits, Value: 20})
+	var wg sync.WaitGroup
+	for i := range n {
+		buyer := core.UserID(shoppers + i)
+		wg.Go(func() {
+			v := b.sizes[i%len(b.sizes)]
+			if _, _, err := b.svc.Join(b.ctx, buyer, p.ID, v, 1+i%3, b.pickup); err != nil {
+				t.Error(err)
+				return
+			}
+			switch i % 4 {
+			case 1: // a double tap
+				if _, _, err := b.svc.Join(b.ctx, buyer, p.ID, v, 1+i%3, b.pickup); err != nil {
+					t.Error(err)
+				}
+			case 2: // changed their mind
+				if _, err := b.svc.Leave(b.ctx, buyer, p.ID, v); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	got, err := b.svc.Purchase(b.ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	for i := range n {
+		if i%4 != 2 {
+			want += 1 + i%3
+		}
+	}
+	var sum int
+	if err := b.pool.QueryRow(b.ctx, `SELECT coalesce(sum(quantity), 0) FROM group_buy_places WHERE purchase_id = $1 AND status = 'joined'`,
+		p.ID).Scan(&sum); err != nil {
+		t.Fatal(err)
+	}
+	var perVariant int
+	for _, q := range got.Totals.PerVariant {
+		perVariant += q
+	}
+	if got.Totals.Units != want || sum != want || perVariant != want {
+		t.Errorf("units %d, places %d, per variant %d; want %d", got.Totals.Units, sum, perVariant, want)
+	}
+	if got.Current().Price != rub(800) || !got.MinimumMet() {
+		t.Errorf("at %d units: %v, minimum met %v; want 800 ₽ and met", got.Totals.Units, got.Current().Price, got.MinimumMet())
+	}
+}
