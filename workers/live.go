@@ -62,6 +62,8 @@ type Live interface {
 	MarkReported(ctx context.Context, id live.SessionID) (bool, error)
 	// Now is the live drops' clock.
 	Now() time.Time
+	// GroupLots returns the lots of a lot's post, its own first.
+	GroupLots(ctx context.Context, id core.LotID) ([]live.Lot, error)
 	// CallOff calls off the orders of a cancelled session (refunding the paid
 	// ones); orders called off already are skipped.
 	CallOff(ctx context.Context, id live.SessionID) (int, error)
@@ -397,9 +399,14 @@ func (t *LiveTasks) HandleLotPost(ctx context.Context, task *asynq.Task) error {
 		return classify(err)
 	}
 	if l.Post == 0 {
-		if l.Over(t.d.Live.Now()) {
-			// Never posted while it ran (the workers were away, or it was
-			// seeded over): a post now would only say it ended.
+		group, err := t.d.Live.GroupLots(ctx, l.ID)
+		if err != nil {
+			return classify(err)
+		}
+		now := t.d.Live.Now()
+		if !slices.ContainsFunc(group, func(g live.Lot) bool { return !g.Over(now) }) {
+			// Never posted while any of it ran (the workers were away, or it
+			// was seeded over): a post now would only say it ended.
 			return nil
 		}
 		id, err := t.d.Bot.PostLot(ctx, l)

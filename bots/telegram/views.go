@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/live"
 	"github.com/vitrina-shop/vitrina/core/order"
 )
 
@@ -115,6 +116,23 @@ const (
 	// longer take payment for (errNoCardPayments), and was told why.
 	UnpayableCancelReason = "the shop could not take card payments"
 )
+
+// CancelReason is the reason an order was cancelled with, in lang: the
+// system's and the bot's own reasons (English words in the order's record) in
+// the reader's language, a person's as they wrote it.
+func (b *Texts) CancelReason(lang, reason string) string {
+	switch reason {
+	case BuyerCancelReason:
+		return b.T(lang, "reason_buyer")
+	case UnpayableCancelReason:
+		return b.T(lang, "reason_unpayable")
+	case live.CallOffReason:
+		return b.T(lang, "notify_reason_session_cancelled")
+	case live.ClaimEndedReason:
+		return b.T(lang, "notify_reason_claim_ended")
+	}
+	return reason
+}
 
 // ErrNoDelivery refuses checkout in a card shop that has neither pickup points nor
 // shipping options.

@@ -236,7 +236,9 @@ var (
 	ErrTitle           = &core.Error{Code: core.EINVALID, Message: "a title has 1 to 128 characters"}
 	ErrStartsInPast    = &core.Error{Code: core.EINVALID, Message: "the start time has passed"}
 	ErrReminderPast    = &core.Error{Code: core.EINVALID, Message: "that reminder's time has passed"}
+	ErrReminder        = &core.Error{Code: core.EINVALID, Message: "that is not one of the reminders offered"}
 	ErrStreamURL       = &core.Error{Code: core.EINVALID, Message: "a stream link is an https:// link"}
+	ErrPriceBelow      = &core.Error{Code: core.EINVALID, Message: "a drop's price is at least the seller's price for it"}
 	ErrAllocation      = &core.Error{Code: core.EINVALID, Message: "an allocation needs a price, a quantity and a per-buyer limit above zero"}
 	ErrNotAllocated    = &core.Error{Code: core.ENOTFOUND, Message: "this product is not allocated to the session"}
 	ErrOverAllocation  = &core.Error{Code: core.ECONFLICT, Message: "not that many units are left of the allocation"}

@@ -184,6 +184,11 @@ func PlanLot(s Session, a Allocation, d Drop, hold time.Duration, now time.Time)
 	if price.IsZero() {
 		price = a.Price
 	}
+	if price.Currency == a.Price.Currency && price.Amount < a.Price.Amount {
+		// The seller agreed to the allocation's price: the KOL may ask more,
+		// not give the seller's goods away for less.
+		return Lot{}, ErrPriceBelow
+	}
 	if price.Currency != s.Currency {
 		return Lot{}, core.ErrCurrencyMismatch
 	}

@@ -139,8 +139,9 @@ type Store interface {
 	// ChannelSessions returns the sessions in a channel of a status that start
 	// within [from, to), soonest first.
 	ChannelSessions(ctx context.Context, chat int64, status SessionStatus, from, to time.Time) ([]Session, error)
-	// SetClaimOrder records the order made of a claim.
-	SetClaimOrder(ctx context.Context, lot LotID, tap string, id core.OrderID) error
+	// SetClaimOrder records the order made of a claim; false when the claim
+	// was released meanwhile (or names another order).
+	SetClaimOrder(ctx context.Context, lot LotID, tap string, id core.OrderID) (bool, error)
 	// ReleaseOrder releases the held claim of an order, putting its unit back
 	// in the lot (in the shop's stock once the session ended); false when it
 	// has none held.
@@ -171,8 +172,8 @@ const (
 	// reminded; key "live:cancelled:<session>".
 	JobCancelled = "live:cancelled"
 	// JobCallOff calls off the orders of a session cancelled while live (see
-	// Service.CallOff); keys "live:calloff:<session>", at once, and
-	// "live:calloff:<session>:late", CallOffLate later.
+	// Service.CallOff); key "live:calloff:<session>". An order a claim makes
+	// while the session is being cancelled is called off by OrderClaim.
 	JobCallOff = "live:calloff"
 	// JobRateLowered tells a KOL that a shop lowered their commission (RateJob);
 	// key "live:rate:<shop>:<kol>:<when, µs>".
@@ -199,6 +200,7 @@ type RateJob struct {
 	KOL  core.UserID `json:"kol"`
 	From Commission  `json:"from"`
 	To   Commission  `json:"to"`
+	At   int64       `json:"at"` // when, µs: each change is told once
 }
 
 // SessionJob is JobAnnounce's payload.
@@ -294,7 +296,7 @@ func (s *Service) LowerCommission(ctx context.Context, actor core.UserID, id cor
 	}
 	now := s.clock.Now()
 	job := core.Job{Kind: JobRateLowered, Key: fmt.Sprintf("%s:%d:%d:%d", JobRateLowered, id, kol, now.UnixMicro()),
-		Payload: mustJSON(RateJob{Shop: id, KOL: kol, From: link.Commission, To: c})}
+		Payload: mustJSON(RateJob{Shop: id, KOL: kol, From: link.Commission, To: c, At: now.UnixMicro()})}
 	if err := s.store.SetCommission(ctx, id, kol, c, now, job); err != nil {
 		return Link{}, err
 	}
@@ -498,7 +500,7 @@ var ReminderChoices = []time.Duration{24 * time.Hour, 3 * time.Hour, time.Hour, 
 // time has passed cannot be turned on: ErrReminderPast.
 func (s *Service) ToggleReminder(ctx context.Context, kol core.UserID, id SessionID, before time.Duration) (Session, error) {
 	if !slices.Contains(ReminderChoices, before) {
-		return Session{}, ErrReminderPast
+		return Session{}, ErrReminder
 	}
 	now := s.clock.Now()
 	return s.store.UpdateSession(ctx, id, func(sess *Session) ([]core.Job, error) {
@@ -689,10 +691,27 @@ func (s *Service) OrderClaim(ctx context.Context, id LotID, tap string) (order.O
 	if err != nil {
 		return order.Order{}, fmt.Errorf("order of claim %s on lot %d: %w", tap, id, err)
 	}
-	if c.Order == 0 {
-		if err := s.store.SetClaimOrder(ctx, id, tap, o.ID); err != nil {
+	recorded, err := s.store.SetClaimOrder(ctx, id, tap, o.ID)
+	if err != nil {
+		return order.Order{}, err
+	}
+	// The session read again after the order was made: cancelled since, the
+	// order is called off here; cancelled later, its call-off (JobCallOff,
+	// written with the cancel) finds the order, made before. A claim released
+	// meanwhile (the same claim called off by a run of this that saw the
+	// cancel) leaves the order without its unit: called off too.
+	if sess, _, err = s.store.Session(ctx, l.Session); err != nil {
+		return order.Order{}, err
+	}
+	if !recorded || sess.Status == SessionCancelled {
+		reason := CallOffReason
+		if sess.Status != SessionCancelled {
+			reason = ClaimEndedReason
+		}
+		if _, err := s.orders.CallOff(ctx, o.ID, reason); err != nil && !errors.Is(err, order.ErrTransition) {
 			return order.Order{}, err
 		}
+		return order.Order{}, ErrClaimReleased
 	}
 	return o, nil
 }
@@ -773,11 +792,6 @@ func (s *Service) Cancel(ctx context.Context, kol core.UserID, id SessionID) (Se
 	})
 }
 
-// CallOffLate is when CallOff runs a second time after a session is cancelled:
-// a claim job that read the session live just before may make its order after
-// the first run listed them; it has by then.
-const CallOffLate = time.Minute
-
 // callOffPage is how many orders CallOff reads at a time.
 const callOffPage = 100
 
@@ -817,9 +831,14 @@ func (s *Service) CallOff(ctx context.Context, id SessionID) (int, error) {
 	}
 }
 
-// CallOffReason is the reason an order of a cancelled session is cancelled
-// with (order.Order.CancelReason).
-const CallOffReason = "the live session was cancelled"
+// Reasons the system cancels a lot's order with (order.Order.CancelReason);
+// the bot tells them in the buyer's language.
+const (
+	// CallOffReason: the order's session was cancelled.
+	CallOffReason = "the live session was cancelled"
+	// ClaimEndedReason: the claim's hold ran out before its order was made.
+	ClaimEndedReason = "the drop's reservation ended"
+)
 
 // Channel returns a connected channel; ErrChannelNotFound.
 func (s *Service) Channel(ctx context.Context, chat int64) (Channel, error) {

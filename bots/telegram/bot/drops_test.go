@@ -550,7 +550,7 @@ func TestDrops_CancelLive(t *testing.T) {
 	}
 	env.wantBody(anna, "отменён", "Причина: эфир, в котором вы его оформили, отменён")
 	env.runLotPost(lot.ID)
-	if body := w.channel.LastMessage().Body(); !strings.Contains(body, "Лот завершён") {
+	if body := w.channel.LastMessage().Body(); !strings.Contains(body, "⏹ Лот отменён") {
 		t.Errorf("the post after the call-off: %q", body)
 	}
 	env.noErrorsLogged()
@@ -657,7 +657,7 @@ func TestDrops_Variants(t *testing.T) {
 	if got, want := buttonLabels(post), []string{"🛒 S · 80\u00a0⭐", "🛒 M · 80\u00a0⭐"}; !slices.Equal(got, want) {
 		t.Fatalf("the post's buttons %v, want %v", got, want)
 	}
-	for _, want := range []string{"🔥 Худи", "• S — 80\u00a0⭐ вместо 100\u00a0⭐ · осталось 2 из 2", "• M — 80\u00a0⭐ вместо 100\u00a0⭐ · осталось 3 из 3"} {
+	for _, want := range []string{"🔥 Худи", "• S — 80\u00a0⭐ вместо 100\u00a0⭐ · осталось 2 из 2, до 1 в руки", "• M — 80\u00a0⭐ вместо 100\u00a0⭐ · осталось 3 из 3, до 1 в руки"} {
 		if !strings.Contains(post.Body(), want) {
 			t.Errorf("the post %q lacks %q", post.Body(), want)
 		}
@@ -683,6 +683,15 @@ func TestDrops_Variants(t *testing.T) {
 	}
 	if got, want := buttonLabels(post), []string{"🛒 M · 80\u00a0⭐"}; !slices.Equal(got, want) {
 		t.Errorf("the buttons once S sold out %v, want %v", got, want)
+	}
+	// The KOL gives M five more minutes: the post says until when M sells.
+	extended, err := env.live.ExtendLot(env.ctx, core.UserID(w.kol.ID()), lots[1].ID, 5*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.runLotPost(lots[1].ID)
+	if body, want := w.channel.LastMessage().Body(), "До "+extended.EndsAt.In(time.FixedZone("MSK", 3*3600)).Format("15:04")+" МСК"; !strings.Contains(body, want) {
+		t.Errorf("the post after M was extended %q lacks %q", body, want)
 	}
 	claims, _ := env.live.BuyerClaims(env.ctx, lots[1].ID, core.UserID(follower.ID()))
 	if len(claims) != 1 {
@@ -723,12 +732,21 @@ func TestDrops_DropSettings(t *testing.T) {
 	env.wantBody(w.kol, "Цена дропа для «Открытки» — сейчас 90\u00a0⭐")
 	env.send(w.kol, "дёшево")
 	env.wantBody(w.kol, "Не понял цену")
-	env.send(w.kol, "75")
-	screen = env.wantBody(w.kol, "Цена дропа: 75\u00a0⭐", "В одни руки: 2", "В лоте: 10 шт.")
+	env.send(w.kol, "75") // below the seller's price
+	env.wantBody(w.kol, "не может быть ниже цены, которую назначил продавец: 90\u00a0⭐")
+	env.send(w.kol, "120")
+	screen = env.wantBody(w.kol, "Цена дропа: 120\u00a0⭐", "В одни руки: 2", "В лоте: 10 шт.")
 	env.press(w.kol, screen, "✅ Выложить 10 шт. на 5 мин.")
 	env.wantBody(w.kol, "🔥 Лот «Открытки» (10 шт.) выложен в канал")
 	lots, err := env.live.Lots(env.ctx, w.sess.ID)
-	if err != nil || len(lots) != 1 || lots[0].Price.Amount != 75 || lots[0].PerBuyer != 2 || lots[0].Quantity != 10 {
-		t.Errorf("the lot %+v, %v; want 10 at 75 ⭐, 2 per buyer", lots, err)
+	if err != nil || len(lots) != 1 || lots[0].Price.Amount != 120 || lots[0].PerBuyer != 2 || lots[0].Quantity != 10 {
+		t.Errorf("the lot %+v, %v; want 10 at 120 ⭐, 2 per buyer", lots, err)
+	}
+	// The same Drop button again (a double tap) does not post what is left.
+	if got := env.forgePress(w.kol, screen, fmt.Sprintf("kdg:%d:%d:10:5:0:2:120", w.sess.ID, cards.Variants[0].ID)); !strings.Contains(got, "Столько нет") {
+		t.Errorf("a second tap on Drop is answered %q", got)
+	}
+	if lots, _ := env.live.Lots(env.ctx, w.sess.ID); len(lots) != 1 {
+		t.Errorf("%d lots after a second tap on Drop, want 1", len(lots))
 	}
 }

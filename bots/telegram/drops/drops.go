@@ -90,6 +90,7 @@ var errorKeys = []struct {
 	{live.ErrStartsInPast, "drop_err_past"},
 	{live.ErrReminderPast, "drop_err_reminder_past"},
 	{live.ErrStreamURL, "drop_err_stream"},
+	{live.ErrPriceBelow, "drop_err_price_below"},
 	{live.ErrAllocation, "drop_err_allocation"},
 	{live.ErrNotAllocated, "drop_err_not_allocated"},
 	{live.ErrOverAllocation, "drop_err_over_allocation"},

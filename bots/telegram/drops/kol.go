@@ -487,7 +487,7 @@ func (b *kolMenus) onKOLCancel(ctx context.Context, r *telegram.Request, d teleg
 	k := (&telegram.Keyboard{}).
 		Row(telegram.Button(b.k.Label(lang, "drop_btn_cancel_yes"), verbKOLCancelY, id)).
 		Row(telegram.Button(b.k.Label(lang, "btn_back"), verbKOLSession, id))
-	return b.k.Show(ctx, r, telegram.View{Text: b.k.T(lang, what, telegram.HTML(sess.Title)), Keyboard: k.Markup()})
+	return b.k.Show(ctx, r, telegram.View{Text: b.k.T(lang, what, sess.Title), Keyboard: k.Markup()})
 }
 
 // onKOLCancelYes calls a session off (live.Service.Cancel); a second tap finds
@@ -544,7 +544,7 @@ func (b *kolMenus) showReminders(ctx context.Context, r *telegram.Request, sess 
 		k.Row(telegram.Button(mark+" "+b.k.Label(lang, reminderKey(before)), verbKOLRemindT, id, int64(before/time.Second)))
 	}
 	k.Row(telegram.Button(b.k.Label(lang, "btn_back"), verbKOLSession, id))
-	text := b.k.T(lang, "drop_reminders", telegram.HTML(sess.Title), sess.StartsAt.In(moscow).Format("02.01 15:04"))
+	text := b.k.T(lang, "drop_reminders", sess.Title, sess.StartsAt.In(moscow).Format("02.01 15:04"))
 	return b.k.Show(ctx, r, telegram.View{Text: strings.Join(telegram.NonEmpty(notice, text), "\n\n"), Keyboard: k.Markup()})
 }
 
@@ -691,19 +691,34 @@ func (b *kolMenus) readDropSettings(ctx context.Context, r *telegram.Request, d 
 	}
 	arg := func(i int) int64 { n, _ := d.Int(i); return max(n, 0) }
 	set.qty, set.minutes, set.draw, set.per, set.price = int(arg(2)), arg(3), arg(4) == 1, int(arg(5)), arg(6)
-	if set.qty == 0 || set.qty > left {
+	switch {
+	case set.qty > left:
+		// A button made when more was left: a second tap on Drop after the
+		// first posted the lot, say. It must not post what is left instead.
+		return live.Session{}, live.Allocation{}, dropSettings{}, live.ErrOverAllocation
+	case set.qty == 0:
 		set.qty = left
 	}
 	if set.minutes == 0 {
 		set.minutes = int64(live.DefaultLotDuration / time.Minute)
 	}
-	if set.per == 0 {
-		set.per = a.PerBuyer
-	}
-	if set.price == 0 {
-		set.price = a.Price.Amount
-	}
 	return sess, a, set, nil
+}
+
+// perBuyer and price are what a drop takes: the KOL's, or the allocation's
+// (0 in the buttons, so that a seller's later change of them holds).
+func (s dropSettings) perBuyer(a live.Allocation) int {
+	if s.per == 0 {
+		return a.PerBuyer
+	}
+	return s.per
+}
+
+func (s dropSettings) priceOf(a live.Allocation) core.Money {
+	if s.price == 0 {
+		return a.Price
+	}
+	return core.Money{Amount: s.price, Currency: a.Price.Currency}
 }
 
 // onKOLDropOne shows a drop's settings: all that is left of the allocation,
@@ -724,9 +739,9 @@ func (b *kolMenus) showDropSettings(ctx context.Context, r *telegram.Request, a 
 	if set.draw {
 		modeText = b.k.T(lang, "drop_mode_draw")
 	}
-	price := core.Money{Amount: set.price, Currency: a.Price.Currency}
-	text := b.k.T(lang, "drop_confirm", b.variantTitle(ctx, a.Variant), telegram.FormatMoney(lang, price), set.qty, left,
-		min(set.per, set.qty), set.minutes, telegram.HTML(modeText))
+	per := set.perBuyer(a)
+	text := b.k.T(lang, "drop_confirm", b.variantTitle(ctx, a.Variant), telegram.FormatMoney(lang, set.priceOf(a)), set.qty, left,
+		min(per, set.qty), set.minutes, telegram.HTML(modeText))
 	button := func(label string, verb string, s dropSettings) telego.InlineKeyboardButton {
 		return telegram.Button(label, verb, s.args()...)
 	}
@@ -745,7 +760,7 @@ func (b *kolMenus) showDropSettings(ctx context.Context, r *telegram.Request, a 
 	}
 	row = nil
 	for _, n := range []int{1, 2, 3, 5} {
-		if n != set.per && n <= set.qty && n <= a.PerBuyer { // the seller's limit caps the lot's
+		if n != per && n <= set.qty && n <= a.PerBuyer { // the seller's limit caps the lot's
 			row = append(row, button(b.k.Label(lang, "drop_btn_per", n), verbKOLDropOne, set.with(func(s *dropSettings) { s.per = n })))
 		}
 	}
@@ -821,6 +836,9 @@ func (b *kolMenus) dropPriceStep(ctx context.Context, r *telegram.Request, st di
 	price, err := core.ParseMoney(in.Text, data.Currency)
 	if err != nil || price.Amount <= 0 {
 		return again(b.k.T(r.Lang, "drop_err_price"))
+	}
+	if price.Amount < a.Price.Amount {
+		return again(b.k.T(r.Lang, "drop_err_price_min", telegram.FormatMoney(r.Lang, a.Price)))
 	}
 	if err := b.k.EndDialog(ctx, r); err != nil {
 		return err
@@ -978,9 +996,12 @@ func (b *kolMenus) onKOLDropGo(ctx context.Context, r *telegram.Request, d teleg
 	if set.draw {
 		mode = live.Draw
 	}
-	l, err := b.live.Drop(ctx, r.UserID(), live.Drop{Session: sess.ID, Variant: set.variant, Quantity: set.qty,
-		Duration: time.Duration(set.minutes) * time.Minute, Mode: mode, PerBuyer: set.per,
-		Price: core.Money{Amount: set.price, Currency: a.Price.Currency}})
+	d2 := live.Drop{Session: sess.ID, Variant: set.variant, Quantity: set.qty,
+		Duration: time.Duration(set.minutes) * time.Minute, Mode: mode, PerBuyer: set.per}
+	if set.price != 0 {
+		d2.Price = set.priceOf(a)
+	}
+	l, err := b.live.Drop(ctx, r.UserID(), d2)
 	if err != nil {
 		return err
 	}

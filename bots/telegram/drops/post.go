@@ -21,27 +21,41 @@ import (
 // channel is theirs), posted once (PostLot) and edited as units go
 // (LotPostEdit, coalesced by the sender within the channel's limit).
 
-// lotView renders a lot's post as the lot is at now: a lot of its own, or the
-// lots of its group (l is the group's first).
-func (b *Feature) lotView(ctx context.Context, l live.Lot) (telegram.View, int64, error) {
-	sess, _, err := b.live.Session(ctx, l.Session)
+// lotView renders the post of a lot (its group's first, or a lot of its own)
+// as its lots are now, read once: the text, the edit's key and its rank must
+// all tell of the same state, or a stale text could go out under a newer
+// state's key, and the newer text be taken for sent already. It returns the
+// view, the channel and the lots it read, the post's own first.
+func (b *Feature) lotView(ctx context.Context, id core.LotID) (telegram.View, int64, []live.Lot, error) {
+	group, err := b.live.GroupLots(ctx, id)
 	if err != nil {
-		return telegram.View{}, 0, err
+		return telegram.View{}, 0, nil, err
 	}
-	group, err := b.live.GroupLots(ctx, l.ID)
+	if len(group) == 0 {
+		return telegram.View{}, 0, nil, live.ErrLotNotFound
+	}
+	sess, _, err := b.live.Session(ctx, group[0].Session)
 	if err != nil {
-		return telegram.View{}, 0, err
+		return telegram.View{}, 0, nil, err
 	}
+	var v telegram.View
 	if len(group) > 1 {
-		return b.groupView(ctx, sess, group)
+		v, err = b.groupView(ctx, sess, group)
+	} else {
+		v, err = b.singleView(ctx, sess, group[0])
 	}
+	return v, sess.Channel, group, err
+}
+
+// singleView renders the post of a lot of its own.
+func (b *Feature) singleView(ctx context.Context, sess live.Session, l live.Lot) (telegram.View, error) {
 	v, err := b.catalog.Variant(ctx, l.Variant)
 	if err != nil {
-		return telegram.View{}, 0, err
+		return telegram.View{}, err
 	}
 	p, err := b.catalog.Product(ctx, v.ProductID)
 	if err != nil {
-		return telegram.View{}, 0, err
+		return telegram.View{}, err
 	}
 	lang := "ru"
 	if kol, err := b.users.User(ctx, sess.KOL); err == nil {
@@ -86,13 +100,13 @@ func (b *Feature) lotView(ctx context.Context, l live.Lot) (telegram.View, int64
 		// An empty keyboard takes the Buy button off the post.
 		view.Keyboard = &telego.InlineKeyboardMarkup{InlineKeyboard: [][]telego.InlineKeyboardButton{}}
 	}
-	return view, sess.Channel, nil
+	return view, nil
 }
 
 // groupView renders the post of a product's variants dropped together: the
 // product, then a line per variant (its price, what is left or its end), and a
 // Buy button per variant still on sale.
-func (b *Feature) groupView(ctx context.Context, sess live.Session, lots []live.Lot) (telegram.View, int64, error) {
+func (b *Feature) groupView(ctx context.Context, sess live.Session, lots []live.Lot) (telegram.View, error) {
 	lang := "ru"
 	if kol, err := b.users.User(ctx, sess.KOL); err == nil {
 		lang = telegram.LangOf(kol.Lang())
@@ -102,15 +116,16 @@ func (b *Feature) groupView(ctx context.Context, sess live.Session, lots []live.
 	lines := []string{"", telegram.Escape(sess.Title)}
 	k := &telegram.Keyboard{}
 	var row []telego.InlineKeyboardButton
-	perBuyer, open := 0, false
+	var open bool
+	var until, drawUntil time.Time
 	for _, l := range lots {
 		v, err := b.catalog.Variant(ctx, l.Variant)
 		if err != nil {
-			return telegram.View{}, 0, err
+			return telegram.View{}, err
 		}
 		if p.ID == 0 {
 			if p, err = b.catalog.Product(ctx, v.ProductID); err != nil {
-				return telegram.View{}, 0, err
+				return telegram.View{}, err
 			}
 		}
 		price := telegram.FormatMoney(lang, l.Price)
@@ -129,7 +144,18 @@ func (b *Feature) groupView(ctx context.Context, sess live.Session, lots []live.
 			state = b.k.T(lang, "drop_post_drawing")
 		default:
 			state = b.k.T(lang, "drop_group_left", l.Remaining, l.Quantity)
-			open, perBuyer = true, max(perBuyer, l.PerBuyer)
+			if l.PerBuyer < l.Quantity {
+				state += b.k.T(lang, "drop_group_limit", l.PerBuyer)
+			}
+			open = true
+			// The post says until when anything of it sells: the latest end of
+			// the lots still on sale (one may have been ended or extended).
+			if l.EndsAt.After(until) {
+				until = l.EndsAt
+			}
+			if l.Drawing(now) && l.DrawUntil.After(drawUntil) {
+				drawUntil = l.DrawUntil
+			}
 			label := b.k.Label(lang, "drop_btn_buy_variant", v.Name, telegram.FormatMoney(lang, l.Price))
 			if l.Drawing(now) {
 				label = b.k.Label(lang, "drop_btn_enter_variant", v.Name)
@@ -145,15 +171,11 @@ func (b *Feature) groupView(ctx context.Context, sess live.Session, lots []live.
 		k.Row(row...)
 	}
 	lines[0] = b.k.T(lang, "drop_post_title", p.Title)
-	first := lots[0]
 	switch {
-	case open && first.Drawing(now):
-		lines = append(lines, b.k.T(lang, "drop_group_draw", first.DrawUntil.In(moscow).Format("15:04:05")))
+	case !drawUntil.IsZero():
+		lines = append(lines, b.k.T(lang, "drop_group_draw", drawUntil.In(moscow).Format("15:04:05")))
 	case open:
-		lines = append(lines, b.k.T(lang, "drop_group_until", first.EndsAt.In(moscow).Format("15:04")))
-		if perBuyer > 0 {
-			lines = append(lines, b.k.T(lang, "drop_post_limit", perBuyer))
-		}
+		lines = append(lines, b.k.T(lang, "drop_group_until", until.In(moscow).Format("15:04")))
 	}
 	view := telegram.View{Text: strings.Join(telegram.NonEmpty(lines...), "\n")}
 	if len(p.Photos) > 0 {
@@ -164,13 +186,13 @@ func (b *Feature) groupView(ctx context.Context, sess live.Session, lots []live.
 		// An empty keyboard takes the Buy buttons off the post.
 		view.Keyboard = &telego.InlineKeyboardMarkup{InlineKeyboard: [][]telego.InlineKeyboardButton{}}
 	}
-	return view, sess.Channel, nil
+	return view, nil
 }
 
 // PostLot posts a lot in its session's channel and returns the message
 // (workers.LiveBot).
 func (b *Feature) PostLot(ctx context.Context, l live.Lot) (int64, error) {
-	v, chat, err := b.lotView(ctx, l)
+	v, chat, _, err := b.lotView(ctx, l.ID)
 	if err != nil {
 		return 0, err
 	}
@@ -192,14 +214,10 @@ func (b *Feature) PostLot(ctx context.Context, l live.Lot) (int64, error) {
 }
 
 // LotPostEdit composes the edit of a lot's post as the lot is now
-// (workers.LiveBot): coalesced per lot, so of the edits a burst of taps makes
+// (workers.LiveBot): coalesced per post, so of the edits a burst of taps makes
 // only the latest waits for the channel's turn.
 func (b *Feature) LotPostEdit(ctx context.Context, l live.Lot) (core.Message, error) {
-	v, chat, err := b.lotView(ctx, l)
-	if err != nil {
-		return core.Message{}, err
-	}
-	group, err := b.live.GroupLots(ctx, l.ID)
+	v, chat, group, err := b.lotView(ctx, l.ID)
 	if err != nil {
 		return core.Message{}, err
 	}
@@ -208,11 +226,12 @@ func (b *Feature) LotPostEdit(ctx context.Context, l live.Lot) (core.Message, er
 	// does not replace it (units left only fall, but for a release).
 	key := fmt.Sprintf("lot:%d:post", l.ID)
 	var rank int64
+	now := b.clock.Now()
 	for _, g := range group {
-		key += fmt.Sprintf(":%d:%s:%t:%t:%d", g.Remaining, g.Status, g.Over(b.clock.Now()), g.Drawn, g.EndsAt.Unix())
+		key += fmt.Sprintf(":%d:%s:%t:%t:%d", g.Remaining, g.Status, g.Over(now), g.Drawn, g.EndsAt.Unix())
 		rank += g.Taps
 	}
-	m := b.k.EditMessage(key, fmt.Sprintf("lot:%d", l.ID), core.PriorityReminder, chat, true, int(l.Post), v.Photo != "", v)
+	m := b.k.EditMessage(key, fmt.Sprintf("lot:%d", l.ID), core.PriorityReminder, chat, true, int(group[0].Post), v.Photo != "", v)
 	m.Rank = rank
 	return m, nil
 }

@@ -148,7 +148,7 @@ func (b *Feature) RateLoweredMessage(ctx context.Context, j live.RateJob) (core.
 	lang := b.userLang(ctx, j.KOL)
 	text := b.k.T(lang, "drop_rate_lowered_notice", shop.Name, telegram.HTML(rate(j.From)), telegram.HTML(rate(j.To)))
 	kb := (&telegram.Keyboard{}).Row(telegram.Button(b.k.Label(lang, "drop_btn_kol_menu"), verbKOLMenu)).Markup()
-	key := fmt.Sprintf("live:rate:%d:%d:%d:%d", j.Shop, j.KOL, j.From, j.To)
+	key := fmt.Sprintf("live:rate:%d:%d:%d", j.Shop, j.KOL, j.At)
 	return b.k.MessageTo(key, core.PriorityOrder, j.KOL, telegram.View{Text: text, Keyboard: kb}), nil
 }
 

@@ -8,7 +8,6 @@ import (
 	"github.com/mymmrac/telego"
 
 	"github.com/vitrina-shop/vitrina/core"
-	"github.com/vitrina-shop/vitrina/core/live"
 	"github.com/vitrina-shop/vitrina/core/order"
 
 	telegram "github.com/vitrina-shop/vitrina/bots/telegram"
@@ -84,11 +83,9 @@ func (b *Composer) buyerMessages(ctx context.Context, o order.Order, ev order.Ev
 	case order.EventCancelled:
 		text = b.k.T(lang, "notify_cancelled", o.ID)
 		switch o.CancelReason {
-		case "", telegram.BuyerCancelReason, telegram.UnpayableCancelReason:
-		case live.CallOffReason: // the system's words, in the buyer's language
-			text += b.k.T(lang, "notify_cancel_reason", b.k.T(lang, "notify_reason_session_cancelled"))
+		case "", telegram.BuyerCancelReason, telegram.UnpayableCancelReason: // the buyer was there
 		default:
-			text += b.k.T(lang, "notify_cancel_reason", o.CancelReason)
+			text += b.k.T(lang, "notify_cancel_reason", b.k.CancelReason(lang, o.CancelReason))
 		}
 		if !o.PaidAt.IsZero() {
 			text += b.k.T(lang, "notify_cancel_refund")

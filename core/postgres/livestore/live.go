@@ -721,12 +721,14 @@ func (s *Store) Claim(ctx context.Context, id live.LotID, tap string) (live.Clai
 }
 
 // SetClaimOrder implements live.Store.
-func (s *Store) SetClaimOrder(ctx context.Context, id live.LotID, tap string, order core.OrderID) error {
-	_, err := s.pool.Exec(ctx, `UPDATE lot_claims SET order_id = $3 WHERE lot_id = $1 AND tap_id = $2`, id, tap, order)
+func (s *Store) SetClaimOrder(ctx context.Context, id live.LotID, tap string, order core.OrderID) (bool, error) {
+	tag, err := s.pool.Exec(ctx, `
+		UPDATE lot_claims SET order_id = $3
+		WHERE lot_id = $1 AND tap_id = $2 AND (order_id = $3 OR order_id IS NULL AND status = 'held')`, id, tap, order)
 	if err != nil {
-		return fmt.Errorf("claim %s of lot %d: record order %d: %w", tap, id, order, err)
+		return false, fmt.Errorf("claim %s of lot %d: record order %d: %w", tap, id, order, err)
 	}
-	return nil
+	return tag.RowsAffected() == 1, nil
 }
 
 // ReleaseOrder implements live.Store.
@@ -911,17 +913,29 @@ func (s *Store) EndSession(ctx context.Context, id live.SessionID, actor core.Us
 			id, sess.Status, nullTime(sess.EndedAt)); err != nil {
 			return err
 		}
-		// The lots end; what they hold unclaimed, and what no lot took, goes back.
+		// The lots' locks first, in a statement of their own: a batch of taps
+		// holding one commits before this goes on, and the next statement's
+		// snapshot counts what it took (one statement would wait for the lock
+		// but sum the lots as they were when it began).
+		if _, err := tx.Exec(ctx, `SELECT id FROM lots WHERE session_id = $1 ORDER BY id FOR UPDATE`, id); err != nil {
+			return err
+		}
+		// The lots end (a cancelled session's are cancelled: nothing of them
+		// is sold); what they hold unclaimed, and what no lot took, goes back.
+		ended := "ended"
+		if sess.Status == live.SessionCancelled {
+			ended = "cancelled"
+		}
 		rows, err := tx.Query(ctx, `
 			WITH ended AS (
-				UPDATE lots SET status = CASE WHEN status = 'open' THEN 'ended' ELSE status END, remaining = 0
+				UPDATE lots SET status = CASE WHEN status = 'open' THEN $2 ELSE status END, remaining = 0
 				WHERE session_id = $1
 				RETURNING id, variant_id
 			)
 			SELECT a.variant_id, a.quantity - a.dropped + coalesce((
 				SELECT sum(l.remaining) FROM lots l WHERE l.session_id = $1 AND l.variant_id = a.variant_id), 0),
 				coalesce((SELECT array_agg(id) FROM ended e WHERE e.variant_id = a.variant_id), '{}')
-			FROM live_allocations a WHERE a.session_id = $1 AND a.returned_at IS NULL`, id)
+			FROM live_allocations a WHERE a.session_id = $1 AND a.returned_at IS NULL`, id, ended)
 		if err != nil {
 			return err
 		}
@@ -959,10 +973,7 @@ func (s *Store) EndSession(ctx context.Context, id live.SessionID, actor core.Us
 			payload, _ := json.Marshal(live.SessionJob{Session: id})
 			jobs = append(jobs, core.Job{Kind: live.JobCancelled, Key: fmt.Sprintf("%s:%d", live.JobCancelled, id), Payload: payload})
 			if was == live.SessionLive {
-				jobs = append(jobs,
-					core.Job{Kind: live.JobCallOff, Key: fmt.Sprintf("%s:%d", live.JobCallOff, id), Payload: payload},
-					core.Job{Kind: live.JobCallOff, Key: fmt.Sprintf("%s:%d:late", live.JobCallOff, id), Payload: payload,
-						RunAt: sess.EndedAt.Add(live.CallOffLate)})
+				jobs = append(jobs, core.Job{Kind: live.JobCallOff, Key: fmt.Sprintf("%s:%d", live.JobCallOff, id), Payload: payload})
 			}
 		}
 		if sess.Status == live.SessionEnded {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/vitrina-shop/vitrina/core"
@@ -712,5 +713,75 @@ func TestService_Draw(t *testing.T) {
 	again, err := b.svc.Tap(b.ctx, l.ID, []live.Tap{{Lot: l.ID, Buyer: winner, ID: tap}})
 	if err != nil || again[0].Outcome != live.TapClaimed {
 		t.Errorf("a winner's entry sent again: %+v, %v", again, err)
+	}
+}
+
+// A session ended (or cancelled) while taps are being written: the units the
+// batches took stay theirs, the rest go back to the shop, and once every
+// claim is released each unit is back exactly once.
+func TestService_EndDuringTaps(t *testing.T) {
+	t.Parallel()
+	for _, cancel := range []bool{false, true} {
+		t.Run(fmt.Sprintf("cancel=%v", cancel), func(t *testing.T) {
+			t.Parallel()
+			b := setup(t)
+			available := func() int {
+				return b.count(t, `SELECT on_hand - reserved FROM variants WHERE id = $1`, b.variant)
+			}
+			before := available()
+			l := b.lot(t, 60, 1)
+			gate := live.NewGate(b.svc.Tap, 0)
+			var wg sync.WaitGroup
+			started := make(chan struct{})
+			for i := range 8 {
+				wg.Go(func() {
+					for n := range 10 {
+						if i == 0 && n == 3 {
+							close(started)
+						}
+						if _, err := gate.Tap(b.ctx, live.Tap{Lot: l.ID, Buyer: core.UserID(20_000 + i*10 + n), ID: fmt.Sprintf("%d-%d", i, n)}); err != nil {
+							t.Error(err)
+							return
+						}
+					}
+				})
+			}
+			<-started
+			var err error
+			if cancel {
+				_, err = b.svc.Cancel(b.ctx, kol, l.Session)
+			} else {
+				_, err = b.svc.End(b.ctx, kol, l.Session)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			wg.Wait()
+			held := b.count(t, `SELECT count(*) FROM lot_claims WHERE lot_id = $1 AND status = 'held'`, l.ID)
+			if got := available(); got != before-held {
+				t.Errorf("%d available with %d units claimed, want %d", got, held, before-held)
+			}
+			// Every claim runs out: each unit comes back once.
+			b.clock.Advance(live.DefaultHold)
+			rows, err := b.pool.Query(b.ctx, `SELECT tap_id FROM lot_claims WHERE lot_id = $1 AND status = 'held'`, l.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			taps, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, tap := range taps {
+				if _, err := b.svc.Release(b.ctx, l.ID, tap); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := available(); got != before {
+				t.Errorf("%d available once every claim ran out, want all %d back", got, before)
+			}
+			if got, _ := b.svc.Lot(b.ctx, l.ID); cancel != (got.Status == live.LotCancelled) {
+				t.Errorf("the lot is %s after the session was cancelled=%v", got.Status, cancel)
+			}
+		})
 	}
 }

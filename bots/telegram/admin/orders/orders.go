@@ -204,7 +204,7 @@ func (b *Feature) adminOrderView(ctx context.Context, r *telegram.Request, o ord
 		lines = append(lines, b.k.T(lang, "order_tracking", o.TrackingNote))
 	}
 	if o.CancelReason != "" {
-		lines = append(lines, b.k.T(lang, "adm_order_cancel_reason", o.CancelReason))
+		lines = append(lines, b.k.T(lang, "adm_order_cancel_reason", b.k.CancelReason(lang, o.CancelReason)))
 	}
 	if !o.PaidAt.IsZero() && (o.Status == order.StatusCancelled || o.Status == order.StatusRefundPending) {
 		if o.Total.Currency == core.Stars {
