@@ -56,7 +56,7 @@ var routes = map[string]route{
 }
 
 // featureRoutes are the routes the features declare in their files.
-var featureRoutes = []map[string]route{reminderRoutes, reviewRoutes, broadcastRoutes, orphanRoutes, liveRoutes}
+var featureRoutes = []map[string]route{reminderRoutes, reviewRoutes, broadcastRoutes, orphanRoutes, liveRoutes, groupBuyRoutes}
 
 // Deps are what the workers need. Orders, Outbox and Queue are required; a nil
 // Notifier or Refunder makes the tasks that need it fail (and retry) until one is
@@ -117,6 +117,8 @@ type Deps struct {
 	Broadcasts BroadcastDeps
 	Orphans    OrphanDeps
 	Live       LiveDeps
+	// GroupBuys runs group buys' tasks; nil makes them fail (and retry) until wired.
+	GroupBuys GroupBuys
 }
 
 // Workers holds the task handlers and the background loops.
@@ -139,6 +141,7 @@ type Workers struct {
 	broadcasts BroadcastDeps
 	orphans    OrphanDeps
 	live       *LiveTasks
+	groupBuys  *GroupBuyTasks
 	// orphansUntold counts orphan payments no operator could be told of.
 	orphansUntold prometheus.Counter
 }
@@ -188,6 +191,7 @@ func New(deps Deps) *Workers {
 	w.initBroadcasts(deps.Broadcasts)
 	w.initOrphans(deps.Orphans, deps.Registerer)
 	w.initLive(deps.Live)
+	w.initGroupBuys(deps.GroupBuys)
 	return w
 }
 
@@ -205,6 +209,7 @@ func (w *Workers) Register(mux *asynq.ServeMux) {
 	w.registerBroadcasts(mux)
 	w.registerOrphans(mux)
 	w.registerLive(mux)
+	w.registerGroupBuys(mux)
 }
 
 // Queues returns the queues to serve with their weights, for asynq.Config.Queues.

@@ -17,10 +17,12 @@ import (
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/broadcast"
 	"github.com/vitrina-shop/vitrina/core/catalog"
+	"github.com/vitrina-shop/vitrina/core/groupbuy"
 	"github.com/vitrina-shop/vitrina/core/live"
 	"github.com/vitrina-shop/vitrina/core/order"
 	"github.com/vitrina-shop/vitrina/core/orphan"
 	"github.com/vitrina-shop/vitrina/core/postgres"
+	"github.com/vitrina-shop/vitrina/core/postgres/groupbuystore"
 	"github.com/vitrina-shop/vitrina/core/postgres/inboxstore"
 	"github.com/vitrina-shop/vitrina/core/postgres/livestore"
 	"github.com/vitrina-shop/vitrina/core/reconcile"
@@ -156,6 +158,7 @@ func (a *app) wire(ctx context.Context) error {
 			Reminders:  workers.ReminderDeps{Orders: orders, Catalog: cat, Composer: bot, Clock: clock},
 			Orphans:    workers.OrphanDeps{Orphans: orphans, Composer: bot},
 			Live:       workers.LiveDeps{Live: drops, Bot: bot.Drops},
+			GroupBuys:  groupbuy.NewService(groupbuystore.New(a.db), clock),
 			Sender: workers.SenderOptions{
 				Limits:        a.sendLimits(),
 				PaidBroadcast: a.cfg.PaidBroadcast,

@@ -2,6 +2,8 @@ package groupbuy
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -14,10 +16,10 @@ import (
 // Store is what group buys need of storage.
 type Store interface {
 	shop.Roles
-	// CreatePurchase records a purchase and returns it with its id; the
-	// product's variants must be p.Variants (ErrNotOffered otherwise), and its
-	// pickup points the shop's (ErrPickup).
-	CreatePurchase(ctx context.Context, p Purchase) (Purchase, error)
+	// CreatePurchase records a purchase and returns it with its id, with the
+	// jobs jobs makes of it; the product's variants must be p.Variants
+	// (ErrNotOffered otherwise), and its pickup points the shop's (ErrPickup).
+	CreatePurchase(ctx context.Context, p Purchase, jobs func(Purchase) []core.Job) (Purchase, error)
 	// Purchase returns a purchase with its totals; ErrNotFound.
 	Purchase(ctx context.Context, id ID) (Purchase, error)
 	// ChangePlace locks the purchase, reads the buyer's place of the variant
@@ -28,9 +30,9 @@ type Store interface {
 		fn func(p Purchase, place Place) (Place, error)) (Purchase, Place, error)
 	// BuyerPlaces returns a buyer's places in a purchase, joined ones only.
 	BuyerPlaces(ctx context.Context, id ID, buyer core.UserID) ([]Place, error)
-	// UpdatePurchase locks a purchase and saves its status, price and stop
-	// time as fn leaves them.
-	UpdatePurchase(ctx context.Context, id ID, fn func(*Purchase) error) (Purchase, error)
+	// UpdatePurchase locks a purchase (with its totals) and saves its status,
+	// price and stop time as fn leaves them, with the jobs fn returns.
+	UpdatePurchase(ctx context.Context, id ID, fn func(*Purchase) ([]core.Job, error)) (Purchase, error)
 }
 
 // Place is a participant's place in a purchase: a variant and a quantity.
@@ -98,7 +100,92 @@ func (s *Service) Create(ctx context.Context, actor core.UserID, p Purchase) (Pu
 	p.Organizer, p.Status, p.CreatedAt = actor, StatusOpen, now
 	p.Totals = Totals{}
 	p.Price, p.StoppedAt = core.Money{}, time.Time{}
-	return s.store.CreatePurchase(ctx, p)
+	return s.store.CreatePurchase(ctx, p, func(made Purchase) []core.Job {
+		return []core.Job{closeJob(made.ID, made.Deadline)}
+	})
+}
+
+// Jobs group buys write with their changes.
+const (
+	// JobClose closes a purchase at its deadline (Service.Close); key
+	// "groupbuy:close:<purchase>", due at the deadline.
+	JobClose = "groupbuy:close"
+)
+
+// CloseJob is JobClose's payload.
+type CloseJob struct {
+	Purchase ID `json:"purchase"`
+}
+
+func closeJob(id ID, at time.Time) core.Job {
+	payload, _ := json.Marshal(CloseJob{Purchase: id})
+	return core.Job{Kind: JobClose, Key: fmt.Sprintf("%s:%d", JobClose, id), Payload: payload, RunAt: at}
+}
+
+// Close closes a purchase whose deadline has come (JobClose), re-checking
+// the deadline and the totals under the purchase's lock: with its minimum
+// met it stops at the tier its units reached (StatusStopped, the price fixed
+// for everyone); without, it fails. due is false before the deadline (a job
+// run early: nothing changes); a purchase closed already is left as it is,
+// so the job can run again.
+func (s *Service) Close(ctx context.Context, id ID) (p Purchase, due bool, err error) {
+	now := s.clock.Now()
+	due = true
+	p, err = s.store.UpdatePurchase(ctx, id, func(p *Purchase) ([]core.Job, error) {
+		if p.Status != StatusOpen {
+			return nil, nil
+		}
+		if now.Before(p.Deadline) {
+			due = false
+			return nil, nil
+		}
+		if p.MinimumMet() {
+			stop(p, now)
+		} else {
+			p.Status = StatusFailed
+		}
+		return nil, nil
+	})
+	return p, due, err
+}
+
+// Stop is the organizer's STOP before the deadline, once the minimum is met:
+// the purchase stops at its current tier. The actor must be the organizer or
+// the shop's staff. ErrMinimumNotMet, ErrClosed; stopping a stopped purchase
+// is not an error.
+func (s *Service) Stop(ctx context.Context, actor core.UserID, id ID) (Purchase, error) {
+	now := s.clock.Now()
+	return s.store.UpdatePurchase(ctx, id, func(p *Purchase) ([]core.Job, error) {
+		if err := s.organizer(ctx, actor, *p); err != nil {
+			return nil, err
+		}
+		switch {
+		case p.Status == StatusStopped:
+			return nil, nil
+		case p.Status != StatusOpen:
+			return nil, ErrClosed
+		case !p.MinimumMet():
+			return nil, ErrMinimumNotMet
+		}
+		stop(p, now)
+		return nil, nil
+	})
+}
+
+// stop fixes a purchase's price at the tier its units reached.
+func stop(p *Purchase, now time.Time) {
+	p.Status, p.Price, p.StoppedAt = StatusStopped, p.Current().Price, now
+}
+
+// organizer refuses anyone but the purchase's organizer and its shop's staff.
+func (s *Service) organizer(ctx context.Context, actor core.UserID, p Purchase) error {
+	if actor == p.Organizer {
+		return nil
+	}
+	if _, err := shop.Require(ctx, s.store, p.Shop, actor, shop.RoleManager); err != nil {
+		return ErrNotOrganizer
+	}
+	return nil
 }
 
 // Purchase returns a purchase with its totals; ErrNotFound.

@@ -65,7 +65,7 @@ func scanPurchase(row pgx.Row) (groupbuy.Purchase, error) {
 }
 
 // CreatePurchase implements groupbuy.Store.
-func (s *Store) CreatePurchase(ctx context.Context, p groupbuy.Purchase) (groupbuy.Purchase, error) {
+func (s *Store) CreatePurchase(ctx context.Context, p groupbuy.Purchase, jobs func(groupbuy.Purchase) []core.Job) (groupbuy.Purchase, error) {
 	tiers := make([]tier, len(p.Tiers))
 	for i, t := range p.Tiers {
 		tiers[i] = tier{From: t.From, Price: t.Price.Amount}
@@ -73,6 +73,9 @@ func (s *Store) CreatePurchase(ctx context.Context, p groupbuy.Purchase) (groupb
 	body, err := json.Marshal(tiers)
 	if err != nil {
 		return groupbuy.Purchase{}, err
+	}
+	if p.Pickup == nil {
+		p.Pickup = []core.PickupPointID{} // a shipping-only purchase: an empty list, not NULL
 	}
 	var made groupbuy.Purchase
 	err = store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
@@ -97,7 +100,10 @@ func (s *Store) CreatePurchase(ctx context.Context, p groupbuy.Purchase) (groupb
 			RETURNING `+purchaseColumns,
 			p.Shop, p.Organizer, p.Product, p.Variants, p.Title, p.Currency(), body, p.Minimum.Kind, p.Minimum.Value,
 			p.FeeBP, p.Pickup, p.Shipping, p.Deadline, p.PayMode, int(p.PayWindow/time.Second), p.CreatedAt))
-		return err
+		if err != nil {
+			return err
+		}
+		return store.InsertJobs(ctx, tx, jobs(made))
 	})
 	if err != nil {
 		return groupbuy.Purchase{}, fmt.Errorf("create group buy: %w", err)
@@ -236,14 +242,18 @@ func (s *Store) BuyerPlaces(ctx context.Context, id groupbuy.ID, buyer core.User
 }
 
 // UpdatePurchase implements groupbuy.Store.
-func (s *Store) UpdatePurchase(ctx context.Context, id groupbuy.ID, fn func(*groupbuy.Purchase) error) (groupbuy.Purchase, error) {
+func (s *Store) UpdatePurchase(ctx context.Context, id groupbuy.ID, fn func(*groupbuy.Purchase) ([]core.Job, error)) (groupbuy.Purchase, error) {
 	var p groupbuy.Purchase
 	err := store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
 		if p, err = readPurchase(ctx, tx, id, true); err != nil {
 			return err
 		}
-		if err := fn(&p); err != nil {
+		jobs, err := fn(&p)
+		if err != nil {
+			return err
+		}
+		if err := store.InsertJobs(ctx, tx, jobs); err != nil {
 			return err
 		}
 		var price *int64

@@ -255,3 +255,122 @@ func TestJoinsRace(t *testing.T) {
 		t.Errorf("at %d units: %v, minimum met %v; want 800 ₽ and met", got.Totals.Units, got.Current().Price, got.MinimumMet())
 	}
 }
+
+// joinN puts n shoppers (from shopper first) in a purchase with one unit each.
+func (b *bundle) joinN(t *testing.T, id groupbuy.ID, first, n int) {
+	t.Helper()
+	for i := range n {
+		if _, _, err := b.svc.Join(b.ctx, core.UserID(shoppers+first+i), id, b.sizes[i%len(b.sizes)], 1, b.pickup); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// The organizer's STOP: only theirs, only with the minimum met; it fixes the
+// price at the tier reached, and nobody joins or leaves after it.
+func TestStop(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 25)
+	p := b.purchase(t, groupbuy.Minimum{Kind: groupbuy.MinUnits, Value: 20})
+	b.joinN(t, p.ID, 0, 19)
+	if _, err := b.svc.Stop(b.ctx, seller, p.ID); !errors.Is(err, groupbuy.ErrMinimumNotMet) {
+		t.Errorf("STOP at 19 of 20: %v", err)
+	}
+	b.joinN(t, p.ID, 19, 1)
+	if _, err := b.svc.Stop(b.ctx, stranger, p.ID); !errors.Is(err, groupbuy.ErrNotOrganizer) {
+		t.Errorf("STOP by a stranger: %v", err)
+	}
+	got, err := b.svc.Stop(b.ctx, seller, p.ID)
+	if err != nil || got.Status != groupbuy.StatusStopped || got.Price != rub(900) || !got.StoppedAt.Equal(t0) || got.Totals.Units != 20 {
+		t.Fatalf("STOP: %+v, %v", got, err)
+	}
+	if again, err := b.svc.Stop(b.ctx, seller, p.ID); err != nil || again.Price != rub(900) {
+		t.Errorf("STOP again: %+v, %v", again, err)
+	}
+	if _, _, err := b.svc.Join(b.ctx, core.UserID(shoppers+21), p.ID, b.sizes[0], 1, b.pickup); !errors.Is(err, groupbuy.ErrClosed) {
+		t.Errorf("a join after STOP: %v", err)
+	}
+	if _, err := b.svc.Leave(b.ctx, core.UserID(shoppers), p.ID, b.sizes[0]); !errors.Is(err, groupbuy.ErrClosed) {
+		t.Errorf("leaving after STOP: %v", err)
+	}
+	// The deadline's job, later, leaves a stopped purchase as it is.
+	b.clock.Set(p.Deadline)
+	if closed, due, err := b.svc.Close(b.ctx, p.ID); err != nil || !due || closed.Status != groupbuy.StatusStopped || closed.Price != rub(900) {
+		t.Errorf("the deadline after STOP: %+v, %v, %v", closed, due, err)
+	}
+}
+
+// At the deadline (its job, which may run early or twice) a purchase stops at
+// the tier reached if its minimum is met, and fails if not.
+func TestClose(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 52)
+	met := b.purchase(t, groupbuy.Minimum{Kind: groupbuy.MinUnits, Value: 20})
+	short := b.purchase(t, groupbuy.Minimum{Kind: groupbuy.MinRows, Value: 1})
+	b.joinN(t, met.ID, 0, 52)
+	b.joinN(t, short.ID, 0, 5) // five of six sizes: no full row
+	var jobs int
+	if err := b.pool.QueryRow(b.ctx, `SELECT count(*) FROM outbox WHERE kind = $1 AND run_at = $2`, groupbuy.JobClose, met.Deadline).
+		Scan(&jobs); err != nil || jobs != 2 {
+		t.Fatalf("%d close jobs due at the deadline (%v), want one a purchase", jobs, err)
+	}
+	b.clock.Set(met.Deadline.Add(-time.Second))
+	if got, due, err := b.svc.Close(b.ctx, met.ID); err != nil || due || got.Status != groupbuy.StatusOpen {
+		t.Fatalf("closed early: %+v, %v, %v", got, due, err)
+	}
+	b.clock.Set(met.Deadline)
+	for range 2 {
+		got, due, err := b.svc.Close(b.ctx, met.ID)
+		if err != nil || !due || got.Status != groupbuy.StatusStopped || got.Price != rub(800) || got.Totals.Units != 52 {
+			t.Fatalf("close with the minimum met: %+v, %v, %v", got, due, err)
+		}
+		got, due, err = b.svc.Close(b.ctx, short.ID)
+		if err != nil || !due || got.Status != groupbuy.StatusFailed || !got.Price.IsZero() {
+			t.Fatalf("close without a full row: %+v, %v, %v", got, due, err)
+		}
+	}
+}
+
+// Joins racing STOP: each either counts in the fixed price or is refused;
+// nothing joins after.
+func TestJoinsRaceStop(t *testing.T) {
+	t.Parallel()
+	const n = 40
+	b := setup(t, n)
+	p := b.purchase(t, groupbuy.Minimum{Kind: groupbuy.MinUnits, Value: 5})
+	b.joinN(t, p.ID, 0, 5)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	joined := 5
+	for i := 5; i < n; i++ {
+		wg.Go(func() {
+			_, _, err := b.svc.Join(b.ctx, core.UserID(shoppers+i), p.ID, b.sizes[0], 1, b.pickup)
+			switch {
+			case err == nil:
+				mu.Lock()
+				joined++
+				mu.Unlock()
+			case !errors.Is(err, groupbuy.ErrClosed):
+				t.Error(err)
+			}
+		})
+		if i == 20 {
+			wg.Go(func() {
+				if _, err := b.svc.Stop(b.ctx, seller, p.ID); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	got, err := b.svc.Purchase(b.ctx, p.ID)
+	if err != nil || got.Status != groupbuy.StatusStopped {
+		t.Fatalf("after the race: %+v, %v", got, err)
+	}
+	if got.Totals.Units != joined {
+		t.Errorf("%d units, %d joins answered yes", got.Totals.Units, joined)
+	}
+	if want := got.Tiers.At(joined).Price; got.Price != want {
+		t.Errorf("price %v fixed with %d joined, want %v", got.Price, joined, want)
+	}
+}
