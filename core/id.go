@@ -18,4 +18,7 @@ type (
 	// LotID is a lot of a live drop (core/live): orders name the lot they
 	// came from.
 	LotID int64
+	// GroupBuyID is a group buy (core/groupbuy): orders name the purchase
+	// they pay a place of.
+	GroupBuyID int64
 )

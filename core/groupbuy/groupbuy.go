@@ -12,8 +12,8 @@ import (
 	"github.com/vitrina-shop/vitrina/core"
 )
 
-// ID identifies a purchase.
-type ID int64
+// ID identifies a purchase; orders name it (order.Order.GroupBuy).
+type ID = core.GroupBuyID
 
 // PlaceID identifies a participant's place in a purchase.
 type PlaceID int64

@@ -96,6 +96,10 @@ type Order struct {
 	// Lot is the live drop's lot the order came from (a claim: see Held); 0 for
 	// an order from the shop's catalog.
 	Lot core.LotID
+	// GroupBuy is the group buy whose place the order pays (see Group); 0
+	// for any other. Fee is its organizer's fee, in Total; zero for others.
+	GroupBuy core.GroupBuyID
+	Fee      core.Money
 
 	// Existing is set by Service.Checkout on an order its request's key found: an
 	// earlier checkout with the key made it (a double tap on one button, a
@@ -184,6 +188,20 @@ type CheckoutRequest struct {
 	// Held, if set, says the items' stock is held for the buyer already: by a
 	// live drop's claim. The order then takes it without reserving it again.
 	Held *Held
+	// Group, if set, makes the order of a group buy's place (see Group).
+	Group *Group
+}
+
+// Group is a place in a group buy, to pay at the purchase's final price: the
+// order's items are priced at Price each, its organizer's Fee comes on top,
+// and it awaits payment until Until (the purchase's payment deadline). It
+// takes no stock of the shop's, now or when paid, cancelled or expired: the
+// organizer buys the group's goods from the supplier.
+type Group struct {
+	Purchase core.GroupBuyID
+	Price    core.Money // per unit
+	Fee      core.Money
+	Until    time.Time
 }
 
 // Held is stock held for a buyer by a live drop's claim: an order made of it

@@ -80,9 +80,13 @@ func planCheckout(snap CheckoutSnapshot, req CheckoutRequest, now time.Time) (*C
 	itemsTotal := core.Money{Currency: shop.Currency}
 	lines := make([]Line, 0, len(snap.Items))
 	moves := make([]StockMove, 0, len(snap.Items))
-	held := req.Held
+	held, group := req.Held, req.Group
 	if held != nil && (len(snap.Items) != 1 || snap.FromCart || held.Price.Currency != shop.Currency || held.Price.Amount <= 0) {
 		return nil, core.Errorf(core.EINVALID, "held stock is one item at a price in the shop's currency")
+	}
+	if group != nil && (held != nil || snap.FromCart || group.Price.Currency != shop.Currency || group.Price.Amount <= 0 ||
+		group.Fee.Currency != shop.Currency || group.Fee.Amount < 0 || !group.Until.After(now)) {
+		return nil, core.Errorf(core.EINVALID, "a group buy's place is priced in the shop's currency, with a fee, payable until later")
 	}
 	for i, it := range snap.Items {
 		st, ok := snap.Stock[it.VariantID]
@@ -97,6 +101,9 @@ func planCheckout(snap CheckoutSnapshot, req CheckoutRequest, now time.Time) (*C
 		case held != nil:
 			// The claim holds the unit: archived or not, it was sold to the buyer.
 			st.Price = held.Price
+		case group != nil:
+			// The group's goods come from the supplier, not the shop's stock.
+			st.Price = group.Price
 		case st.Archived:
 			return nil, ErrUnavailable
 		case st.Available() <= 0:
@@ -120,7 +127,7 @@ func planCheckout(snap CheckoutSnapshot, req CheckoutRequest, now time.Time) (*C
 			Quantity:  it.Quantity,
 			UnitPrice: st.Price,
 		})
-		if held == nil {
+		if held == nil && group == nil {
 			moves = append(moves, StockMove{VariantID: st.VariantID, Kind: catalog.MoveReservation, Reserved: it.Quantity})
 		}
 	}
@@ -133,6 +140,14 @@ func planCheckout(snap CheckoutSnapshot, req CheckoutRequest, now time.Time) (*C
 	if held != nil {
 		until, lot = held.Until, held.Lot
 	}
+	total, fee := itemsTotal, core.Money{Currency: shop.Currency}
+	var purchase core.GroupBuyID
+	if group != nil {
+		until, purchase, fee = group.Until, group.Purchase, group.Fee
+		if total, err = total.Add(fee); err != nil {
+			return nil, err
+		}
+	}
 	o := Order{
 		ID:            snap.OrderID,
 		ShopID:        shop.ID,
@@ -141,7 +156,9 @@ func planCheckout(snap CheckoutSnapshot, req CheckoutRequest, now time.Time) (*C
 		Lines:         lines,
 		ItemsTotal:    itemsTotal,
 		ShippingTotal: core.Money{Currency: shop.Currency},
-		Total:         itemsTotal,
+		Total:         total,
+		Fee:           fee,
+		GroupBuy:      purchase,
 		Delivery:      delivery,
 		PickupPointID: pickup,
 		ReservedUntil: until,
@@ -171,12 +188,20 @@ func planCheckout(snap CheckoutSnapshot, req CheckoutRequest, now time.Time) (*C
 func expectedTotal(snap Snapshot, option core.ShippingOptionID) (total, shipping core.Money, ok bool) {
 	o := snap.Order
 	shipping = core.Money{Currency: o.ItemsTotal.Currency}
+	// The items and a group buy's fee (zero for other orders).
+	base := o.ItemsTotal
+	if o.Fee.Amount > 0 {
+		var err error
+		if base, err = base.Add(o.Fee); err != nil {
+			return core.Money{}, core.Money{}, false
+		}
+	}
 	if o.Delivery != DeliveryShipping {
-		return o.ItemsTotal, shipping, true
+		return base, shipping, true
 	}
 	for _, so := range snap.ShippingOptions {
 		if so.ID == option && option != 0 && so.ShopID == o.ShopID {
-			total, err := o.ItemsTotal.Add(so.Price)
+			total, err := base.Add(so.Price)
 			if err != nil {
 				return core.Money{}, core.Money{}, false
 			}
@@ -279,6 +304,10 @@ func planPayment(snap Snapshot, p Payment, now time.Time, takeStock bool) (*Chan
 			// Its unit went back to the lot, and maybe to someone else.
 			return refund("the drop's reservation ended")
 		}
+		if o.GroupBuy != 0 {
+			// The place went to the waiting list, or was given up.
+			return refund("the group buy's payment deadline passed")
+		}
 		if !takeStock {
 			to, err := Next(o.Status, ActHoldRefund, PartySystem)
 			if err != nil {
@@ -297,6 +326,9 @@ func planPayment(snap Snapshot, p Payment, now time.Time, takeStock bool) (*Chan
 		return nil, "", err
 	}
 	for _, l := range o.Lines {
+		if o.GroupBuy != 0 {
+			break // the supplier's goods, not the shop's stock
+		}
 		m := StockMove{VariantID: l.VariantID, Kind: catalog.MoveSale, OnHand: -l.Quantity, Reserved: -l.Quantity}
 		if o.Status != StatusAwaitingPayment { // the reservation is gone: sell from what is available
 			m.Reserved = 0
@@ -341,8 +373,8 @@ func planExpire(snap Snapshot, now time.Time) (*Change, error) {
 	c.Order.Status = to
 	c.Order.UpdatedAt = now
 	for _, l := range o.Lines {
-		if o.Lot != 0 {
-			break // the unit goes back to its lot (Held)
+		if o.Lot != 0 || o.GroupBuy != 0 {
+			break // the unit goes back to its lot (Held); a group's took no stock (Group)
 		}
 		c.Stock = append(c.Stock, StockMove{VariantID: l.VariantID, Kind: catalog.MoveRelease, Reserved: -l.Quantity})
 	}
@@ -385,6 +417,9 @@ func planCancelBy(snap Snapshot, by Party, actor core.UserID, reason string, now
 	reason = clipNote(reason)
 	c := &Change{Order: o, At: now, Actor: actor, History: &HistoryEntry{Status: to, Note: reason}}
 	for _, l := range o.Lines {
+		if o.GroupBuy != 0 {
+			break // a group's order took no stock (Group)
+		}
 		m := StockMove{VariantID: l.VariantID, Kind: catalog.MoveRelease, Reserved: -l.Quantity}
 		if o.Status != StatusAwaitingPayment { // sold: the goods come back on hand
 			m = StockMove{VariantID: l.VariantID, Kind: catalog.MoveReturn, OnHand: l.Quantity}

@@ -294,6 +294,9 @@ func (b *Feature) SendInvoice(ctx context.Context, chatID int64, lang string, sh
 			label := telegram.Truncate(b.k.Label(lang, "invoice_item", l.Title, l.Quantity), 64)
 			p.Prices = append(p.Prices, telego.LabeledPrice{Label: label, Amount: int(sum.Amount)})
 		}
+		if o.Fee.Amount > 0 { // a group buy's organizer's fee, on its own line
+			p.Prices = append(p.Prices, telego.LabeledPrice{Label: b.k.Label(lang, "invoice_fee"), Amount: int(o.Fee.Amount)})
+		}
 		switch o.Delivery {
 		case order.DeliveryShipping:
 			p.NeedName, p.NeedPhoneNumber, p.NeedShippingAddress, p.IsFlexible = true, true, true, true

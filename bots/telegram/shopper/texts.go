@@ -141,6 +141,7 @@ func shopperTexts() map[string]telegram.Text {
 		"invoice_title":       {RU: "Заказ №%d", EN: "Order #%d"},
 		"invoice_description": {RU: "%s: %s. Бронь — %s.", EN: "%s: %s. Reserved for %s."},
 		"invoice_item":        {RU: "%s × %d", EN: "%s × %d"},
+		"invoice_fee":         {RU: "Сбор организатора", EN: "Organizer's fee"},
 		"shipping_unavailable": {
 			RU: "Извините, этот магазин не может доставить этот заказ.",
 			EN: "Sorry, this shop cannot deliver this order.",
