@@ -10,29 +10,49 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/vitrina-shop/vitrina/core/groupbuy"
+	"github.com/vitrina-shop/vitrina/core/order"
 )
 
-// Group buys' tasks: a purchase closes at its deadline (groupbuy.JobClose).
+// Group buys' tasks: a purchase closes at its deadline (groupbuy.JobClose);
+// a stopped one's places get their orders and invoices (groupbuy.JobInvoices).
 
 // groupBuyRoutes maps the job kinds of group buys to their queue (see routes).
 var groupBuyRoutes = map[string]route{
-	groupbuy.JobClose: {queue: QueueCritical, retention: 24 * time.Hour},
+	groupbuy.JobClose:    {queue: QueueCritical, retention: 24 * time.Hour},
+	groupbuy.JobInvoices: {queue: QueueCritical, retention: 24 * time.Hour},
 }
 
 // GroupBuys is what the tasks of group buys need of groupbuy.Service.
 type GroupBuys interface {
 	// Close closes a purchase whose deadline has come; due is false before.
 	Close(ctx context.Context, id groupbuy.ID) (groupbuy.Purchase, bool, error)
+	// OrderPlaces makes a page of a stopped purchase's places' orders, from
+	// the place after, calling send with each awaiting its invoice.
+	OrderPlaces(ctx context.Context, id groupbuy.ID, after groupbuy.PlaceID, send func(order.Order) error) (groupbuy.PlaceID, bool, error)
+}
+
+// GroupBuyBot is what the tasks of group buys need of the bot.
+type GroupBuyBot interface {
+	// SendPlaceInvoice sends a participant the invoice of their place's
+	// order, once.
+	SendPlaceInvoice(ctx context.Context, o order.Order) error
+}
+
+// GroupBuyDeps are what the tasks of group buys need; nil fields make their
+// tasks fail (and retry) until wired.
+type GroupBuyDeps struct {
+	GroupBuys GroupBuys
+	Bot       GroupBuyBot
 }
 
 // GroupBuyTasks are the task handlers of group buys.
 type GroupBuyTasks struct {
 	w *Workers
-	g GroupBuys
+	d GroupBuyDeps
 }
 
-// initGroupBuys keeps the service of group buys.
-func (w *Workers) initGroupBuys(g GroupBuys) { w.groupBuys = &GroupBuyTasks{w: w, g: g} }
+// initGroupBuys keeps the deps of group buys.
+func (w *Workers) initGroupBuys(d GroupBuyDeps) { w.groupBuys = &GroupBuyTasks{w: w, d: d} }
 
 // GroupBuys returns the task handlers of group buys.
 func (w *Workers) GroupBuys() *GroupBuyTasks { return w.groupBuys }
@@ -40,6 +60,7 @@ func (w *Workers) GroupBuys() *GroupBuyTasks { return w.groupBuys }
 // registerGroupBuys adds the task handlers of group buys to mux.
 func (w *Workers) registerGroupBuys(mux *asynq.ServeMux) {
 	mux.HandleFunc(groupbuy.JobClose, w.groupBuys.HandleClose)
+	mux.HandleFunc(groupbuy.JobInvoices, w.groupBuys.HandleInvoices)
 }
 
 // closeRecheck is when a close task that ran before the deadline (asynq keeps
@@ -54,10 +75,10 @@ func (t *GroupBuyTasks) HandleClose(ctx context.Context, task *asynq.Task) error
 	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Purchase == 0 {
 		return badPayload(task.Type(), err)
 	}
-	if t.g == nil {
+	if t.d.GroupBuys == nil {
 		return errors.New("group buys are not wired")
 	}
-	got, due, err := t.g.Close(ctx, p.Purchase)
+	got, due, err := t.d.GroupBuys.Close(ctx, p.Purchase)
 	if err != nil {
 		return classify(err)
 	}
@@ -66,4 +87,30 @@ func (t *GroupBuyTasks) HandleClose(ctx context.Context, task *asynq.Task) error
 		return &errRetryIn{after: wait, wait: true, err: fmt.Errorf("group buy %d closes at %s", p.Purchase, got.Deadline)}
 	}
 	return nil
+}
+
+// HandleInvoices makes the orders of a stopped purchase's places and sends
+// their invoices (groupbuy.JobInvoices), a page at a time; the sender's rate
+// limits pace the invoices' messages. Run again, it sends only what did not go.
+func (t *GroupBuyTasks) HandleInvoices(ctx context.Context, task *asynq.Task) error {
+	var p groupbuy.CloseJob
+	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Purchase == 0 {
+		return badPayload(task.Type(), err)
+	}
+	if t.d.GroupBuys == nil || t.d.Bot == nil {
+		return errors.New("group buys are not wired")
+	}
+	var after groupbuy.PlaceID
+	for {
+		last, more, err := t.d.GroupBuys.OrderPlaces(ctx, p.Purchase, after, func(o order.Order) error {
+			return t.d.Bot.SendPlaceInvoice(ctx, o)
+		})
+		if err != nil {
+			return classify(err)
+		}
+		if !more {
+			return nil
+		}
+		after = last
+	}
 }

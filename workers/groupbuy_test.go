@@ -12,6 +12,7 @@ import (
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/groupbuy"
+	"github.com/vitrina-shop/vitrina/core/order"
 	"github.com/vitrina-shop/vitrina/core/postgres"
 	"github.com/vitrina-shop/vitrina/core/postgres/groupbuystore"
 	"github.com/vitrina-shop/vitrina/core/postgres/pgtest"
@@ -43,7 +44,8 @@ func TestGroupBuy_Close(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := groupbuy.NewService(groupbuystore.New(pool), clock)
+	orders := order.NewService(postgres.NewOrders(pool), clock)
+	svc := groupbuy.NewService(groupbuystore.New(pool), orders, clock)
 	gb, err := svc.Create(ctx, 1, groupbuy.Purchase{Shop: shop.ID, Product: p.ID, Variants: []core.VariantID{p.Variants[0].ID},
 		Title: "Стикеры вместе", Tiers: groupbuy.Tiers{{From: 1, Price: core.Money{Amount: 100, Currency: core.Stars}}, {From: 3, Price: core.Money{Amount: 80, Currency: core.Stars}}},
 		Minimum: groupbuy.Minimum{Kind: groupbuy.MinUnits, Value: 2}, Shipping: true, Deadline: clock.Now().Add(time.Hour)})
@@ -54,8 +56,9 @@ func TestGroupBuy_Close(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := asynqtest.New(t)
+	bot := &placeInvoices{orders: orders}
 	w := workers.New(workers.Deps{Outbox: postgres.NewOutbox(pool), Queue: env.Client, QueuePrefix: env.QueuePrefix, Redis: env.RDB,
-		Sender: workers.SenderOptions{KeyPrefix: env.KeyPrefix}, GroupBuys: svc})
+		Sender: workers.SenderOptions{KeyPrefix: env.KeyPrefix}, GroupBuys: workers.GroupBuyDeps{GroupBuys: svc, Bot: bot}})
 	task := asynq.NewTask(groupbuy.JobClose, []byte(fmt.Sprintf(`{"purchase":%d}`, gb.ID)))
 	if err := w.GroupBuys().HandleClose(ctx, task); err == nil || !strings.Contains(err.Error(), "closes at") {
 		t.Fatalf("an early run: %v, want to come back at the deadline", err)
@@ -70,4 +73,27 @@ func TestGroupBuy_Close(t *testing.T) {
 	if err != nil || got.Status != groupbuy.StatusStopped || got.Price.Amount != 80 {
 		t.Errorf("after the close task: %+v, %v", got, err)
 	}
+
+	// The stop wrote the invoices' task: the place's order once, its invoice once.
+	invoices := asynq.NewTask(groupbuy.JobInvoices, []byte(fmt.Sprintf(`{"purchase":%d}`, gb.ID)))
+	for range 2 {
+		if err := w.GroupBuys().HandleInvoices(ctx, invoices); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(bot.sent) != 1 || bot.sent[0].Total.Amount != 240 || bot.sent[0].BuyerID != 10 {
+		t.Errorf("invoices sent %+v, want one of 3 × 80 ⭐", bot.sent)
+	}
+}
+
+// placeInvoices is the bot's side of group buys' invoices: it records an
+// invoice sent as the bot does.
+type placeInvoices struct {
+	orders *order.Service
+	sent   []order.Order
+}
+
+func (p *placeInvoices) SendPlaceInvoice(ctx context.Context, o order.Order) error {
+	p.sent = append(p.sent, o)
+	return p.orders.InvoiceSent(ctx, o.ID, o.BuyerID, 7)
 }

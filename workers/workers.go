@@ -117,8 +117,7 @@ type Deps struct {
 	Broadcasts BroadcastDeps
 	Orphans    OrphanDeps
 	Live       LiveDeps
-	// GroupBuys runs group buys' tasks; nil makes them fail (and retry) until wired.
-	GroupBuys GroupBuys
+	GroupBuys  GroupBuyDeps
 }
 
 // Workers holds the task handlers and the background loops.

@@ -158,7 +158,7 @@ func (a *app) wire(ctx context.Context) error {
 			Reminders:  workers.ReminderDeps{Orders: orders, Catalog: cat, Composer: bot, Clock: clock},
 			Orphans:    workers.OrphanDeps{Orphans: orphans, Composer: bot},
 			Live:       workers.LiveDeps{Live: drops, Bot: bot.Drops},
-			GroupBuys:  groupbuy.NewService(groupbuystore.New(a.db), clock),
+			GroupBuys:  workers.GroupBuyDeps{GroupBuys: groupbuy.NewService(groupbuystore.New(a.db), orders, clock), Bot: bot.GroupBuys},
 			Sender: workers.SenderOptions{
 				Limits:        a.sendLimits(),
 				PaidBroadcast: a.cfg.PaidBroadcast,

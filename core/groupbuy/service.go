@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/order"
 	"github.com/vitrina-shop/vitrina/core/shop"
 )
 
@@ -33,6 +34,21 @@ type Store interface {
 	// UpdatePurchase locks a purchase (with its totals) and saves its status,
 	// price and stop time as fn leaves them, with the jobs fn returns.
 	UpdatePurchase(ctx context.Context, id ID, fn func(*Purchase) ([]core.Job, error)) (Purchase, error)
+	// SettlePurchase is UpdatePurchase that also gives fn the joined places,
+	// oldest first, and records the shares (Goods, Fee) of those it returns.
+	SettlePurchase(ctx context.Context, id ID, fn func(*Purchase, []Place) ([]Place, []core.Job, error)) (Purchase, error)
+	// ToInvoice returns up to limit joined places of a purchase, by id above
+	// after, that have no order yet or whose order awaits payment with no
+	// invoice sent.
+	ToInvoice(ctx context.Context, id ID, after PlaceID, limit int) ([]Place, error)
+	// SetPlaceOrder records the order a place is paid with.
+	SetPlaceOrder(ctx context.Context, place PlaceID, o core.OrderID) error
+}
+
+// Orders is what group buys need of order.Service: a place becomes an order
+// the participant pays like any other.
+type Orders interface {
+	Checkout(ctx context.Context, req order.CheckoutRequest) (order.Order, error)
 }
 
 // Place is a participant's place in a purchase: a variant and a quantity.
@@ -44,6 +60,10 @@ type Place struct {
 	Quantity int // 0 when the buyer left
 	Pickup   core.PickupPointID
 	JoinedAt time.Time
+	// Goods and Fee are the place's share, fixed at STOP (Bill); Order is the
+	// order it is paid with, once made.
+	Goods, Fee core.Money
+	Order      core.OrderID
 }
 
 // MaxQuantity bounds one place.
@@ -51,13 +71,15 @@ const MaxQuantity = 99
 
 // Service runs group buys.
 type Service struct {
-	store Store
-	clock core.Clock
+	store  Store
+	orders Orders
+	clock  core.Clock
 }
 
-// NewService returns a Service on store.
-func NewService(store Store, clock core.Clock) *Service {
-	return &Service{store: store, clock: clock}
+// NewService returns a Service on store, making the orders of places with
+// orders.
+func NewService(store Store, orders Orders, clock core.Clock) *Service {
+	return &Service{store: store, orders: orders, clock: clock}
 }
 
 // Create opens a purchase of a shop's product: the actor must be the shop's
@@ -110,9 +132,12 @@ const (
 	// JobClose closes a purchase at its deadline (Service.Close); key
 	// "groupbuy:close:<purchase>", due at the deadline.
 	JobClose = "groupbuy:close"
+	// JobInvoices makes the orders of a stopped purchase's places and sends
+	// their invoices (Service.OrderPlaces); key "groupbuy:invoices:<purchase>".
+	JobInvoices = "groupbuy:invoices"
 )
 
-// CloseJob is JobClose's payload.
+// CloseJob is the payload of a purchase's jobs.
 type CloseJob struct {
 	Purchase ID `json:"purchase"`
 }
@@ -131,20 +156,19 @@ func closeJob(id ID, at time.Time) core.Job {
 func (s *Service) Close(ctx context.Context, id ID) (p Purchase, due bool, err error) {
 	now := s.clock.Now()
 	due = true
-	p, err = s.store.UpdatePurchase(ctx, id, func(p *Purchase) ([]core.Job, error) {
+	p, err = s.store.SettlePurchase(ctx, id, func(p *Purchase, places []Place) ([]Place, []core.Job, error) {
 		if p.Status != StatusOpen {
-			return nil, nil
+			return nil, nil, nil
 		}
 		if now.Before(p.Deadline) {
 			due = false
-			return nil, nil
+			return nil, nil, nil
 		}
 		if p.MinimumMet() {
-			stop(p, now)
-		} else {
-			p.Status = StatusFailed
+			return stop(p, places, now)
 		}
-		return nil, nil
+		p.Status = StatusFailed
+		return nil, nil, nil
 	})
 	return p, due, err
 }
@@ -155,26 +179,85 @@ func (s *Service) Close(ctx context.Context, id ID) (p Purchase, due bool, err e
 // is not an error.
 func (s *Service) Stop(ctx context.Context, actor core.UserID, id ID) (Purchase, error) {
 	now := s.clock.Now()
-	return s.store.UpdatePurchase(ctx, id, func(p *Purchase) ([]core.Job, error) {
+	return s.store.SettlePurchase(ctx, id, func(p *Purchase, places []Place) ([]Place, []core.Job, error) {
 		if err := s.organizer(ctx, actor, *p); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		switch {
 		case p.Status == StatusStopped:
-			return nil, nil
+			return nil, nil, nil
 		case p.Status != StatusOpen:
-			return nil, ErrClosed
+			return nil, nil, ErrClosed
 		case !p.MinimumMet():
-			return nil, ErrMinimumNotMet
+			return nil, nil, ErrMinimumNotMet
 		}
-		stop(p, now)
-		return nil, nil
+		return stop(p, places, now)
 	})
 }
 
-// stop fixes a purchase's price at the tier its units reached.
-func stop(p *Purchase, now time.Time) {
+// stop fixes a purchase's price at the tier its units reached and every
+// place's share of the bill (Bill: the organizer's fee split so that the parts
+// add up exactly), with the job that makes their orders.
+func stop(p *Purchase, places []Place, now time.Time) ([]Place, []core.Job, error) {
 	p.Status, p.Price, p.StoppedAt = StatusStopped, p.Current().Price, now
+	qty := make([]int, len(places))
+	for i, pl := range places {
+		qty[i] = pl.Quantity
+	}
+	for i, share := range Bill(p.Price, p.FeeBP, core.Money{Currency: p.Currency()}, qty) {
+		places[i].Goods, places[i].Fee = share.Goods, share.Fee
+	}
+	payload, _ := json.Marshal(CloseJob{Purchase: p.ID})
+	return places, []core.Job{{Kind: JobInvoices, Key: fmt.Sprintf("%s:%d", JobInvoices, p.ID), Payload: payload}}, nil
+}
+
+// invoicePage is how many places OrderPlaces orders at a time.
+const invoicePage = 200
+
+// OrderPlaces makes the orders of a stopped purchase's places and has their
+// invoices sent (JobInvoices), a page of places by id above after: each order
+// at the final price with the place's share of the fee, payable for the
+// purchase's pay window from STOP, collected at its pickup point. send is
+// called with each order awaiting its invoice. It returns the last place done
+// and whether more may follow. Run again from 0, it skips the places whose
+// invoice went (the order, and its invoice, are made once each).
+func (s *Service) OrderPlaces(ctx context.Context, id ID, after PlaceID, send func(order.Order) error) (last PlaceID, more bool, err error) {
+	p, err := s.store.Purchase(ctx, id)
+	if err != nil || p.Status != StatusStopped {
+		return after, false, err
+	}
+	places, err := s.store.ToInvoice(ctx, id, after, invoicePage)
+	if err != nil {
+		return after, false, err
+	}
+	for _, pl := range places {
+		req := order.CheckoutRequest{
+			Key:     fmt.Sprintf("gb:%d:%d", id, pl.ID),
+			BuyerID: pl.Buyer, ShopID: p.Shop,
+			Items:    []order.Item{{VariantID: pl.Variant, Quantity: pl.Quantity}},
+			Delivery: order.DeliveryPickup, PickupPointID: pl.Pickup,
+			Group: &order.Group{Purchase: id, Price: p.Price, Fee: pl.Fee, Until: p.StoppedAt.Add(p.PayWindow)},
+		}
+		if pl.Pickup == 0 {
+			req.Delivery = order.DeliveryShipping
+		}
+		o, err := s.orders.Checkout(ctx, req)
+		if err != nil {
+			return after, false, fmt.Errorf("order of place %d: %w", pl.ID, err)
+		}
+		if pl.Order == 0 {
+			if err := s.store.SetPlaceOrder(ctx, pl.ID, o.ID); err != nil {
+				return after, false, err
+			}
+		}
+		if o.Status == order.StatusAwaitingPayment && o.InvoiceMessageID == 0 {
+			if err := send(o); err != nil {
+				return after, false, err
+			}
+		}
+		after = pl.ID
+	}
+	return after, len(places) == invoicePage, nil
 }
 
 // organizer refuses anyone but the purchase's organizer and its shop's staff.

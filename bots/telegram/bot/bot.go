@@ -12,6 +12,7 @@ import (
 	"github.com/vitrina-shop/vitrina/bots/telegram/admin/settings"
 	"github.com/vitrina-shop/vitrina/bots/telegram/broadcasts"
 	"github.com/vitrina-shop/vitrina/bots/telegram/drops"
+	"github.com/vitrina-shop/vitrina/bots/telegram/groupbuys"
 	"github.com/vitrina-shop/vitrina/bots/telegram/outbound"
 	"github.com/vitrina-shop/vitrina/bots/telegram/reviews"
 	"github.com/vitrina-shop/vitrina/bots/telegram/shopper"
@@ -27,16 +28,18 @@ type Bot struct {
 	Broadcasts *broadcasts.Feature
 	// Drops posts live drops' lots and sends their invoices (workers.LiveBot).
 	Drops *drops.Feature
+	// GroupBuys sends the invoices of group buys' places (workers.GroupBuyBot).
+	GroupBuys *groupbuys.Feature
 }
 
 // New returns the bot with every feature. It fails as telegram.New does.
 func New(d telegram.Deps) (*Bot, error) {
-	out, casts, lots := outbound.New(d), broadcasts.New(d), drops.New(d)
+	out, casts, lots, groups := outbound.New(d), broadcasts.New(d), drops.New(d), groupbuys.New(d)
 	seller, buyer := admin.New(d), shopper.New(d)
 	k, err := telegram.New(d, buyer, purchases.New(d, buyer), seller, settings.New(d, seller), orders.New(d, seller),
-		operator.New(d, seller), reviews.New(d), casts, lots, out)
+		operator.New(d, seller), reviews.New(d), casts, lots, groups, out)
 	if err != nil {
 		return nil, err
 	}
-	return &Bot{Bot: k, Composer: out, Broadcasts: casts, Drops: lots}, nil
+	return &Bot{Bot: k, Composer: out, Broadcasts: casts, Drops: lots, GroupBuys: groups}, nil
 }

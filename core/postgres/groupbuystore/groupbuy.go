@@ -241,17 +241,103 @@ func (s *Store) BuyerPlaces(ctx context.Context, id groupbuy.ID, buyer core.User
 	return places, nil
 }
 
+// SettlePurchase implements groupbuy.Store.
+func (s *Store) SettlePurchase(ctx context.Context, id groupbuy.ID,
+	fn func(*groupbuy.Purchase, []groupbuy.Place) ([]groupbuy.Place, []core.Job, error)) (groupbuy.Purchase, error) {
+	return s.update(ctx, id, nil, fn)
+}
+
+// placeColumns are a place's, its share and order.
+const placeColumns = `id, buyer_id, variant_id, quantity, coalesce(pickup_point_id, 0), joined_at, coalesce(goods, 0),
+	coalesce(fee, 0), coalesce(order_id, 0)`
+
+func scanPlace(row pgx.Row, id groupbuy.ID, cur core.Currency) (groupbuy.Place, error) {
+	pl := groupbuy.Place{Purchase: id}
+	err := row.Scan(&pl.ID, &pl.Buyer, &pl.Variant, &pl.Quantity, &pl.Pickup, &pl.JoinedAt, &pl.Goods.Amount,
+		&pl.Fee.Amount, &pl.Order)
+	pl.Goods.Currency, pl.Fee.Currency = cur, cur
+	return pl, err
+}
+
+// ToInvoice implements groupbuy.Store.
+func (s *Store) ToInvoice(ctx context.Context, id groupbuy.ID, after groupbuy.PlaceID, limit int) ([]groupbuy.Place, error) {
+	var cur core.Currency
+	if err := s.pool.QueryRow(ctx, `SELECT currency FROM group_buys WHERE id = $1`, id).Scan(&cur); err != nil {
+		return nil, fmt.Errorf("group buy %d: %w", id, store.NotFound(err, groupbuy.ErrNotFound))
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT `+placeColumns+` FROM group_buy_places p
+		WHERE p.purchase_id = $1 AND p.status = 'joined' AND p.id > $2
+			AND (p.order_id IS NULL OR EXISTS (SELECT 1 FROM orders o WHERE o.id = p.order_id
+				AND o.status = 'awaiting_payment' AND o.invoice_message_id = 0))
+		ORDER BY p.id LIMIT $3`, id, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("places to invoice of group buy %d: %w", id, err)
+	}
+	places, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (groupbuy.Place, error) { return scanPlace(r, id, cur) })
+	if err != nil {
+		return nil, fmt.Errorf("places to invoice of group buy %d: %w", id, err)
+	}
+	return places, nil
+}
+
+// SetPlaceOrder implements groupbuy.Store.
+func (s *Store) SetPlaceOrder(ctx context.Context, place groupbuy.PlaceID, o core.OrderID) error {
+	if _, err := s.pool.Exec(ctx, `UPDATE group_buy_places SET order_id = $2 WHERE id = $1 AND order_id IS NULL`, place, o); err != nil {
+		return fmt.Errorf("order of place %d: %w", place, err)
+	}
+	return nil
+}
+
 // UpdatePurchase implements groupbuy.Store.
 func (s *Store) UpdatePurchase(ctx context.Context, id groupbuy.ID, fn func(*groupbuy.Purchase) ([]core.Job, error)) (groupbuy.Purchase, error) {
+	return s.update(ctx, id, fn, nil)
+}
+
+// update locks a purchase and lets fn change it, or settle change it and
+// its joined places' shares (one of the two is given).
+func (s *Store) update(ctx context.Context, id groupbuy.ID, fn func(*groupbuy.Purchase) ([]core.Job, error),
+	settle func(*groupbuy.Purchase, []groupbuy.Place) ([]groupbuy.Place, []core.Job, error)) (groupbuy.Purchase, error) {
 	var p groupbuy.Purchase
 	err := store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
 		if p, err = readPurchase(ctx, tx, id, true); err != nil {
 			return err
 		}
-		jobs, err := fn(&p)
-		if err != nil {
-			return err
+		var jobs []core.Job
+		if fn != nil {
+			if jobs, err = fn(&p); err != nil {
+				return err
+			}
+		} else {
+			rows, err := tx.Query(ctx, `SELECT `+placeColumns+` FROM group_buy_places
+				WHERE purchase_id = $1 AND status = 'joined' ORDER BY id`, id)
+			if err != nil {
+				return err
+			}
+			places, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (groupbuy.Place, error) {
+				return scanPlace(r, id, p.Currency())
+			})
+			if err != nil {
+				return err
+			}
+			settled, js, err := settle(&p, places)
+			if err != nil {
+				return err
+			}
+			jobs = js
+			if len(settled) > 0 {
+				ids, goods, fees := make([]int64, len(settled)), make([]int64, len(settled)), make([]int64, len(settled))
+				for i, pl := range settled {
+					ids[i], goods[i], fees[i] = int64(pl.ID), pl.Goods.Amount, pl.Fee.Amount
+				}
+				if _, err := tx.Exec(ctx, `
+					UPDATE group_buy_places p SET goods = x.goods, fee = x.fee
+					FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS x(id, goods, fee) WHERE p.id = x.id`,
+					ids, goods, fees); err != nil {
+					return err
+				}
+			}
 		}
 		if err := store.InsertJobs(ctx, tx, jobs); err != nil {
 			return err

@@ -13,6 +13,7 @@ import (
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/groupbuy"
+	"github.com/vitrina-shop/vitrina/core/order"
 	"github.com/vitrina-shop/vitrina/core/postgres"
 	"github.com/vitrina-shop/vitrina/core/postgres/groupbuystore"
 	"github.com/vitrina-shop/vitrina/core/postgres/pgtest"
@@ -33,6 +34,7 @@ type bundle struct {
 	pool   *pgxpool.Pool
 	clock  *core.FakeClock
 	svc    *groupbuy.Service
+	orders *order.Service
 	shop   core.ShopID
 	prod   core.ProductID
 	sizes  []core.VariantID
@@ -76,7 +78,8 @@ func setup(t *testing.T, n int) *bundle {
 	for _, v := range p.Variants {
 		b.sizes = append(b.sizes, v.ID)
 	}
-	b.svc = groupbuy.NewService(groupbuystore.New(pool), b.clock)
+	b.orders = order.NewService(postgres.NewOrders(pool), b.clock)
+	b.svc = groupbuy.NewService(groupbuystore.New(pool), b.orders, b.clock)
 	return b
 }
 
@@ -372,5 +375,66 @@ func TestJoinsRaceStop(t *testing.T) {
 	}
 	if want := got.Tiers.At(joined).Price; got.Price != want {
 		t.Errorf("price %v fixed with %d joined, want %v", got.Price, joined, want)
+	}
+}
+
+// At STOP every place's share is fixed, the fee split to add up exactly; the
+// invoices' job makes each place's order once (the final price, its share of
+// the fee, payable for the pay window) and sends its invoice once, going on
+// where a failed run stopped.
+func TestOrderPlaces(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 3)
+	p := b.purchase(t, groupbuy.Minimum{Kind: groupbuy.MinUnits, Value: 3}) // a 15 % fee
+	for i, qty := range []int{1, 2, 4} {
+		if _, _, err := b.svc.Join(b.ctx, core.UserID(shoppers+i), p.ID, b.sizes[i], qty, b.pickup); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stopped, err := b.svc.Stop(b.ctx, seller, p.ID)
+	if err != nil || stopped.Price != rub(1000) {
+		t.Fatalf("STOP: %+v, %v", stopped, err)
+	}
+	var jobs int
+	if err := b.pool.QueryRow(b.ctx, `SELECT count(*) FROM outbox WHERE kind = $1`, groupbuy.JobInvoices).Scan(&jobs); err != nil || jobs != 1 {
+		t.Fatalf("%d invoice jobs (%v), want one", jobs, err)
+	}
+
+	var sent []order.Order
+	failOn := core.UserID(shoppers + 1)
+	send := func(o order.Order) error {
+		if o.BuyerID == failOn {
+			return errors.New("telegram is down")
+		}
+		sent = append(sent, o)
+		return b.orders.InvoiceSent(b.ctx, o.ID, o.BuyerID, int64(100+len(sent)))
+	}
+	if _, _, err := b.svc.OrderPlaces(b.ctx, p.ID, 0, send); err == nil {
+		t.Fatal("a failed send is not reported")
+	}
+	failOn = 0
+	for range 2 { // the job again, and once more: nothing sent twice
+		if _, more, err := b.svc.OrderPlaces(b.ctx, p.ID, 0, send); err != nil || more {
+			t.Fatalf("order places: %v, %v", more, err)
+		}
+	}
+	if len(sent) != 3 {
+		t.Fatalf("%d invoices sent, want one a place", len(sent))
+	}
+	var fees, goods int64
+	for _, o := range sent {
+		fees += o.Fee.Amount
+		goods += o.ItemsTotal.Amount
+		if o.Total.Amount != o.ItemsTotal.Amount+o.Fee.Amount || o.GroupBuy != p.ID || !o.ReservedUntil.Equal(t0.Add(groupbuy.DefaultPayWindow)) ||
+			o.PickupPointID != b.pickup || o.Lines[0].UnitPrice != rub(1000) {
+			t.Errorf("order %+v", o)
+		}
+	}
+	if goods != rub(7000).Amount || fees != groupbuy.FeeOf(goods, 1500) {
+		t.Errorf("goods %d, fees %d; want 7,000 ₽ and 15 %% of it exactly", goods, fees)
+	}
+	var ordered int
+	if err := b.pool.QueryRow(b.ctx, `SELECT count(order_id) FROM group_buy_places WHERE purchase_id = $1`, p.ID).Scan(&ordered); err != nil || ordered != 3 {
+		t.Errorf("%d places know their order (%v)", ordered, err)
 	}
 }
