@@ -9,6 +9,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/groupbuy"
 	"github.com/vitrina-shop/vitrina/core/order"
 )
@@ -20,6 +21,7 @@ import (
 var groupBuyRoutes = map[string]route{
 	groupbuy.JobClose:    {queue: QueueCritical, retention: 24 * time.Hour},
 	groupbuy.JobInvoices: {queue: QueueCritical, retention: 24 * time.Hour},
+	groupbuy.JobFailed:   {queue: QueueDefault, retention: 24 * time.Hour},
 }
 
 // GroupBuys is what the tasks of group buys need of groupbuy.Service.
@@ -29,6 +31,10 @@ type GroupBuys interface {
 	// OrderPlaces makes a page of a stopped purchase's places' orders, from
 	// the place after, calling send with each awaiting its invoice.
 	OrderPlaces(ctx context.Context, id groupbuy.ID, after groupbuy.PlaceID, send func(order.Order) error) (groupbuy.PlaceID, bool, error)
+	// Purchase returns a purchase.
+	Purchase(ctx context.Context, id groupbuy.ID) (groupbuy.Purchase, error)
+	// Participants returns up to limit participants, by id above after.
+	Participants(ctx context.Context, id groupbuy.ID, after core.UserID, limit int) ([]core.UserID, error)
 }
 
 // GroupBuyBot is what the tasks of group buys need of the bot.
@@ -36,6 +42,8 @@ type GroupBuyBot interface {
 	// SendPlaceInvoice sends a participant the invoice of their place's
 	// order, once.
 	SendPlaceInvoice(ctx context.Context, o order.Order) error
+	// FailedMessage composes what tells a participant that a purchase failed.
+	FailedMessage(ctx context.Context, p groupbuy.Purchase, to core.UserID) (core.Message, error)
 }
 
 // GroupBuyDeps are what the tasks of group buys need; nil fields make their
@@ -61,6 +69,7 @@ func (w *Workers) GroupBuys() *GroupBuyTasks { return w.groupBuys }
 func (w *Workers) registerGroupBuys(mux *asynq.ServeMux) {
 	mux.HandleFunc(groupbuy.JobClose, w.groupBuys.HandleClose)
 	mux.HandleFunc(groupbuy.JobInvoices, w.groupBuys.HandleInvoices)
+	mux.HandleFunc(groupbuy.JobFailed, w.groupBuys.HandleFailed)
 }
 
 // closeRecheck is when a close task that ran before the deadline (asynq keeps
@@ -112,5 +121,44 @@ func (t *GroupBuyTasks) HandleInvoices(ctx context.Context, task *asynq.Task) er
 			return nil
 		}
 		after = last
+	}
+}
+
+// HandleFailed tells every participant of a purchase that failed
+// (groupbuy.JobFailed), through the sender; each message once, by its key.
+func (t *GroupBuyTasks) HandleFailed(ctx context.Context, task *asynq.Task) error {
+	var p groupbuy.CloseJob
+	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Purchase == 0 {
+		return badPayload(task.Type(), err)
+	}
+	if t.d.GroupBuys == nil || t.d.Bot == nil {
+		return errors.New("group buys are not wired")
+	}
+	gb, err := t.d.GroupBuys.Purchase(ctx, p.Purchase)
+	if err != nil {
+		return classify(err)
+	}
+	if gb.Status != groupbuy.StatusFailed {
+		return nil
+	}
+	var after core.UserID
+	for {
+		users, err := t.d.GroupBuys.Participants(ctx, gb.ID, after, remindPage)
+		if err != nil {
+			return classify(err)
+		}
+		for _, u := range users {
+			m, err := t.d.Bot.FailedMessage(ctx, gb, u)
+			if err != nil {
+				return classify(err)
+			}
+			if err := t.w.Send(ctx, m); err != nil {
+				return classify(err)
+			}
+		}
+		if len(users) < remindPage {
+			return nil
+		}
+		after = users[len(users)-1]
 	}
 }

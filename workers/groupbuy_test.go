@@ -60,6 +60,16 @@ func TestGroupBuy_Close(t *testing.T) {
 	w := workers.New(workers.Deps{Outbox: postgres.NewOutbox(pool), Queue: env.Client, QueuePrefix: env.QueuePrefix, Redis: env.RDB,
 		Sender: workers.SenderOptions{KeyPrefix: env.KeyPrefix}, GroupBuys: workers.GroupBuyDeps{GroupBuys: svc, Bot: bot}})
 	task := asynq.NewTask(groupbuy.JobClose, []byte(fmt.Sprintf(`{"purchase":%d}`, gb.ID)))
+	// A second purchase that will not reach its minimum.
+	short, err := svc.Create(ctx, 1, groupbuy.Purchase{Shop: shop.ID, Product: p.ID, Variants: []core.VariantID{p.Variants[0].ID},
+		Title: "Мало", Tiers: groupbuy.Tiers{{From: 1, Price: core.Money{Amount: 100, Currency: core.Stars}}},
+		Minimum: groupbuy.Minimum{Kind: groupbuy.MinUnits, Value: 10}, Shipping: true, Deadline: gb.Deadline})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := svc.Join(ctx, 10, short.ID, p.Variants[0].ID, 1, 0); err != nil {
+		t.Fatal(err)
+	}
 	if err := w.GroupBuys().HandleClose(ctx, task); err == nil || !strings.Contains(err.Error(), "closes at") {
 		t.Fatalf("an early run: %v, want to come back at the deadline", err)
 	}
@@ -72,6 +82,20 @@ func TestGroupBuy_Close(t *testing.T) {
 	got, err := svc.Purchase(ctx, gb.ID)
 	if err != nil || got.Status != groupbuy.StatusStopped || got.Price.Amount != 80 {
 		t.Errorf("after the close task: %+v, %v", got, err)
+	}
+
+	// The short one failed: its participant is told, once.
+	if err := w.GroupBuys().HandleClose(ctx, asynq.NewTask(groupbuy.JobClose, []byte(fmt.Sprintf(`{"purchase":%d}`, short.ID)))); err != nil {
+		t.Fatal(err)
+	}
+	failed := asynq.NewTask(groupbuy.JobFailed, []byte(fmt.Sprintf(`{"purchase":%d}`, short.ID)))
+	for range 2 {
+		if err := w.GroupBuys().HandleFailed(ctx, failed); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if pending, err := env.Inspector.ListPendingTasks(env.Queue(workers.QueueDefault)); err != nil || len(pending) != 1 {
+		t.Errorf("%d messages queued (%v), want one to the participant", len(pending), err)
 	}
 
 	// The stop wrote the invoices' task: the place's order once, its invoice once.
@@ -91,6 +115,12 @@ func TestGroupBuy_Close(t *testing.T) {
 type placeInvoices struct {
 	orders *order.Service
 	sent   []order.Order
+}
+
+func (p *placeInvoices) FailedMessage(ctx context.Context, gb groupbuy.Purchase, to core.UserID) (core.Message, error) {
+	m := testMessage(fmt.Sprintf("failed:%d:%d", gb.ID, to), core.PriorityReminder)
+	m.Chat, m.User = int64(to), to
+	return m, nil
 }
 
 func (p *placeInvoices) SendPlaceInvoice(ctx context.Context, o order.Order) error {

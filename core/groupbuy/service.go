@@ -43,6 +43,9 @@ type Store interface {
 	ToInvoice(ctx context.Context, id ID, after PlaceID, limit int) ([]Place, error)
 	// SetPlaceOrder records the order a place is paid with.
 	SetPlaceOrder(ctx context.Context, place PlaceID, o core.OrderID) error
+	// Participants returns up to limit buyers with a joined place in a
+	// purchase, by id above after.
+	Participants(ctx context.Context, id ID, after core.UserID, limit int) ([]core.UserID, error)
 }
 
 // Orders is what group buys need of order.Service: a place becomes an order
@@ -135,6 +138,9 @@ const (
 	// JobInvoices makes the orders of a stopped purchase's places and sends
 	// their invoices (Service.OrderPlaces); key "groupbuy:invoices:<purchase>".
 	JobInvoices = "groupbuy:invoices"
+	// JobFailed tells the participants of a purchase that failed (its
+	// minimum not met by the deadline); key "groupbuy:failed:<purchase>".
+	JobFailed = "groupbuy:failed"
 )
 
 // CloseJob is the payload of a purchase's jobs.
@@ -168,9 +174,16 @@ func (s *Service) Close(ctx context.Context, id ID) (p Purchase, due bool, err e
 			return stop(p, places, now)
 		}
 		p.Status = StatusFailed
-		return nil, nil, nil
+		payload, _ := json.Marshal(CloseJob{Purchase: p.ID})
+		return nil, []core.Job{{Kind: JobFailed, Key: fmt.Sprintf("%s:%d", JobFailed, p.ID), Payload: payload}}, nil
 	})
 	return p, due, err
+}
+
+// Participants returns up to limit buyers with a place in a purchase, by id
+// above after.
+func (s *Service) Participants(ctx context.Context, id ID, after core.UserID, limit int) ([]core.UserID, error) {
+	return s.store.Participants(ctx, id, after, limit)
 }
 
 // Stop is the organizer's STOP before the deadline, once the minimum is met:

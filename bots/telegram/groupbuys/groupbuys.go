@@ -7,12 +7,14 @@ package groupbuys
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
 	"github.com/vitrina-shop/vitrina/bots/telegram"
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/catalog"
+	"github.com/vitrina-shop/vitrina/core/groupbuy"
 	"github.com/vitrina-shop/vitrina/core/order"
 	"github.com/vitrina-shop/vitrina/core/user"
 )
@@ -84,6 +86,18 @@ func (b *Feature) sendPlaceInvoice(ctx context.Context, o order.Order) error {
 	return b.k.SendInvoice(ctx, int64(o.BuyerID), lang, shop, o)
 }
 
+// FailedMessage composes what tells a participant that a purchase failed:
+// its minimum was not met by the deadline, and nothing is to be paid
+// (workers.GroupBuyBot).
+func (b *Feature) FailedMessage(ctx context.Context, p groupbuy.Purchase, to core.UserID) (core.Message, error) {
+	lang := "ru"
+	if u, err := b.users.User(ctx, to); err == nil {
+		lang = telegram.LangOf(u.Lang())
+	}
+	text := b.k.T(lang, "gb_failed", p.Title)
+	return b.k.MessageTo(fmt.Sprintf("groupbuy:%d:failed:%d", p.ID, to), core.PriorityReminder, to, telegram.View{Text: text}), nil
+}
+
 // moscow is the time zone of the times group buys show, labelled "МСК", as
 // live drops' (a shop's own zone is a setting to come).
 var moscow = time.FixedZone("MSK", 3*60*60)
@@ -92,6 +106,10 @@ var moscow = time.FixedZone("MSK", 3*60*60)
 func texts() map[string]telegram.Text {
 	return map[string]telegram.Text{
 		"gb_item": {RU: "%s × %d", EN: "%s × %d"},
+		"gb_failed": {
+			RU: "😔 Совместная покупка «%s» не состоялась: к сроку не набралось нужное количество. Платить ничего не нужно.",
+			EN: "😔 The group buy %s did not go ahead: not enough joined by the deadline. There is nothing to pay.",
+		},
 		"gb_stopped": {
 			RU: "🎉 Совместная покупка состоялась: %s по итоговой цене %s за шт., сбор организатора %s. К оплате: <b>%s</b> до %s МСК — счёт ниже.",
 			EN: "🎉 The group buy goes ahead: %s at the final price of %s each, organizer's fee %s. To pay: <b>%s</b> by %s MSK; the invoice is below.",

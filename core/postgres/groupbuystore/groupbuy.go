@@ -281,6 +281,21 @@ func (s *Store) ToInvoice(ctx context.Context, id groupbuy.ID, after groupbuy.Pl
 	return places, nil
 }
 
+// Participants implements groupbuy.Store.
+func (s *Store) Participants(ctx context.Context, id groupbuy.ID, after core.UserID, limit int) ([]core.UserID, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT DISTINCT buyer_id FROM group_buy_places
+		WHERE purchase_id = $1 AND status = 'joined' AND buyer_id > $2 ORDER BY buyer_id LIMIT $3`, id, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("participants of group buy %d: %w", id, err)
+	}
+	users, err := pgx.CollectRows(rows, pgx.RowTo[core.UserID])
+	if err != nil {
+		return nil, fmt.Errorf("participants of group buy %d: %w", id, err)
+	}
+	return users, nil
+}
+
 // SetPlaceOrder implements groupbuy.Store.
 func (s *Store) SetPlaceOrder(ctx context.Context, place groupbuy.PlaceID, o core.OrderID) error {
 	if _, err := s.pool.Exec(ctx, `UPDATE group_buy_places SET order_id = $2 WHERE id = $1 AND order_id IS NULL`, place, o); err != nil {
