@@ -30,6 +30,7 @@ import (
 	"github.com/vitrina-shop/vitrina/core/broadcast"
 	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/dialog"
+	"github.com/vitrina-shop/vitrina/core/groupbuy"
 	"github.com/vitrina-shop/vitrina/core/live"
 	"github.com/vitrina-shop/vitrina/core/order"
 	"github.com/vitrina-shop/vitrina/core/orphan"
@@ -49,12 +50,14 @@ type Deps struct {
 	Broadcasts *broadcast.Service
 	// Live runs live drops, and Taps gathers the taps on their lots into
 	// batches (one per process).
-	Live     *live.Service
-	Taps     *live.Gate
-	Dialogs  dialog.Store
-	Clock    core.Clock
-	Log      *slog.Logger
-	Username string // the bot's username without "@", from getMe: deep links point at it
+	Live *live.Service
+	Taps *live.Gate
+	// GroupBuys runs group buys.
+	GroupBuys *groupbuy.Service
+	Dialogs   dialog.Store
+	Clock     core.Clock
+	Log       *slog.Logger
+	Username  string // the bot's username without "@", from getMe: deep links point at it
 
 	// ProviderToken is the platform's default card payment provider token, used for
 	// card shops without their own. A secret: never logged.

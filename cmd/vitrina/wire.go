@@ -59,6 +59,7 @@ func (a *app) wire(ctx context.Context) error {
 	drops := live.NewService(livestore.New(a.db), orders, clock, 0)
 	// One gate per process: the taps on a lot that arrive together are written together.
 	taps := live.NewGate(drops.Tap, 0)
+	groups := groupbuy.NewService(groupbuystore.New(a.db), orders, clock)
 
 	// Replies to updates take slots in the sender's Redis-shared buckets (same keys),
 	// with a short burst per chat; without Redis they go unpaced.
@@ -125,6 +126,7 @@ func (a *app) wire(ctx context.Context) error {
 			Reviews:       reviews,
 			Broadcasts:    casts,
 			Live:          drops,
+			GroupBuys:     groups,
 			Taps:          taps,
 			Dialogs:       postgres.NewDialogs(a.db),
 			Clock:         clock,
@@ -158,7 +160,7 @@ func (a *app) wire(ctx context.Context) error {
 			Reminders:  workers.ReminderDeps{Orders: orders, Catalog: cat, Composer: bot, Clock: clock},
 			Orphans:    workers.OrphanDeps{Orphans: orphans, Composer: bot},
 			Live:       workers.LiveDeps{Live: drops, Bot: bot.Drops},
-			GroupBuys:  workers.GroupBuyDeps{GroupBuys: groupbuy.NewService(groupbuystore.New(a.db), orders, clock), Bot: bot.GroupBuys},
+			GroupBuys:  workers.GroupBuyDeps{GroupBuys: groups, Bot: bot.GroupBuys},
 			Sender: workers.SenderOptions{
 				Limits:        a.sendLimits(),
 				PaidBroadcast: a.cfg.PaidBroadcast,

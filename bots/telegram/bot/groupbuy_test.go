@@ -1,6 +1,9 @@
 package bot
 
 import (
+	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -9,7 +12,6 @@ import (
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/groupbuy"
 	"github.com/vitrina-shop/vitrina/core/order"
-	"github.com/vitrina-shop/vitrina/core/postgres/groupbuystore"
 )
 
 // A group buy that stopped: each participant is told it goes ahead and gets
@@ -20,7 +22,7 @@ func TestGroupBuy_Invoices(t *testing.T) {
 	env := newTestEnv(t)
 	seller, shop := env.starsShop("Стикеры оптом")
 	p := env.product(seller, shop, "Стикерпак", "", variant("", 100, 0))
-	svc := groupbuy.NewService(groupbuystore.New(env.pool), env.orders, env.clock)
+	svc := env.groups
 	gb, err := svc.Create(env.ctx, core.UserID(seller.ID()), groupbuy.Purchase{Shop: shop.ID, Product: p.ID,
 		Variants: []core.VariantID{p.Variants[0].ID}, Title: "Стикеры вместе",
 		Tiers:   groupbuy.Tiers{{From: 1, Price: core.Money{Amount: 100, Currency: core.Stars}}, {From: 3, Price: core.Money{Amount: 80, Currency: core.Stars}}},
@@ -68,4 +70,63 @@ func TestGroupBuy_Invoices(t *testing.T) {
 		t.Errorf("after paying: %q", env.lastBot(anna).Body())
 	}
 	env.noErrorsLogged()
+}
+
+// A shopper opens a size-row purchase's card from its link, joins a size,
+// changes the quantity and leaves; the card shows the tier, the way to the
+// next one and the sizes the open row lacks; after STOP nobody joins.
+func TestGroupBuy_Card(t *testing.T) {
+	t.Parallel()
+	env := newTestEnv(t)
+	seller, shop := env.starsShop("Кеды оптом")
+	p := env.product(seller, shop, "Кеды", "", variant("36", 100, 0), variant("37", 100, 0), variant("38", 100, 0))
+	sizes := []core.VariantID{p.Variants[0].ID, p.Variants[1].ID, p.Variants[2].ID}
+	gb, err := env.groups.Create(env.ctx, core.UserID(seller.ID()), groupbuy.Purchase{Shop: shop.ID, Product: p.ID, Variants: sizes,
+		Title: "Кеды рядами", Tiers: groupbuy.Tiers{{From: 1, Price: core.Money{Amount: 100, Currency: core.Stars}}, {From: 3, Price: core.Money{Amount: 80, Currency: core.Stars}}},
+		Minimum: groupbuy.Minimum{Kind: groupbuy.MinRows, Value: 1}, FeeBP: 1000, Shipping: true, Deadline: env.clock.Now().Add(24 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	anna, boris := env.shopper("Анна", "ru"), env.shopper("Борис", "ru")
+	env.send(anna, fmt.Sprintf("/start gb_%d", gb.ID))
+	card := env.wantBody(anna, "🤝 Кеды рядами", "Цена сейчас: 100\u00a0⭐ за шт. + сбор организатора 10 %",
+		"1–2 шт. — 100\u00a0⭐ · от 3 шт. — 80\u00a0⭐", "Набрано: 0 шт. Ещё 3 — и цена 80\u00a0⭐",
+		"Полных рядов: 0 из 1", "В открытом ряду не хватает: 36, 37, 38", "Сбор до ")
+	if got := buttonLabels(card); !slices.Equal(got, []string{"➕ 36", "➕ 37", "➕ 38", "📤 Позвать друзей"}) {
+		t.Errorf("the card's buttons %v", got)
+	}
+	env.press(anna, card, "➕ 37")
+	card = env.wantBody(anna, "🎉 Вы в деле!", "Набрано: 1 шт. Ещё 2", "не хватает: 36, 38", "Вы участвуете:\n• 37 × 1")
+	env.press(anna, card, "➕")
+	card = env.wantBody(anna, "Набрано: 2 шт. Ещё 1 — и цена 80\u00a0⭐", "• 37 × 2")
+
+	env.send(boris, fmt.Sprintf("/start gb_%d", gb.ID))
+	env.press(boris, env.lastBot(boris), "➕ 36")
+	env.press(boris, env.lastBot(boris), "➕ 38")
+	env.wantBody(boris, "Цена сейчас: 80\u00a0⭐", "Набрано: 4 шт. — самая низкая цена", "Полных рядов: 1 из 1 ✅", "• 36 × 1\n• 38 × 1")
+
+	// Anna takes one back, then leaves; her card shows it.
+	env.press(anna, card, "➖")
+	card = env.wantBody(anna, "Набрано: 3 шт.", "• 37 × 1")
+	env.press(anna, card, "➖")
+	card = env.wantBody(anna, "Набрано: 2 шт.", "В открытом ряду не хватает: 37")
+	if strings.Contains(card.Body(), "Вы участвуете") {
+		t.Errorf("Anna left but her card shows her place: %q", card.Body())
+	}
+
+	if _, err := env.groups.Stop(env.ctx, core.UserID(seller.ID()), gb.ID); !errors.Is(err, groupbuy.ErrMinimumNotMet) {
+		t.Fatalf("STOP without a full row: %v", err)
+	}
+	env.press(anna, card, "➕ 37")
+	if _, err := env.groups.Stop(env.ctx, core.UserID(seller.ID()), gb.ID); err != nil {
+		t.Fatal(err)
+	}
+	env.press(anna, env.lastBot(anna), "37 × 1") // the card again
+	card = env.wantBody(anna, "✅ Сбор закрыт: 3 шт. по итоговой цене 80\u00a0⭐ + сбор организатора 10 %")
+	if got := buttonLabels(card); len(got) != 0 {
+		t.Errorf("a closed card offers %v", got)
+	}
+	if got := env.forgePress(boris, env.lastBot(boris), fmt.Sprintf("gbj:%d:%d", gb.ID, sizes[1])); !strings.Contains(got, "Сбор уже закрыт") {
+		t.Errorf("a join after STOP is answered %q", got)
+	}
 }

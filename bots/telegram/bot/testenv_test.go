@@ -21,10 +21,12 @@ import (
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/broadcast"
 	"github.com/vitrina-shop/vitrina/core/catalog"
+	"github.com/vitrina-shop/vitrina/core/groupbuy"
 	"github.com/vitrina-shop/vitrina/core/live"
 	"github.com/vitrina-shop/vitrina/core/order"
 	"github.com/vitrina-shop/vitrina/core/orphan"
 	"github.com/vitrina-shop/vitrina/core/postgres"
+	"github.com/vitrina-shop/vitrina/core/postgres/groupbuystore"
 	"github.com/vitrina-shop/vitrina/core/postgres/inboxstore"
 	"github.com/vitrina-shop/vitrina/core/postgres/livestore"
 	"github.com/vitrina-shop/vitrina/core/postgres/pgtest"
@@ -58,6 +60,7 @@ type testEnv struct {
 	reviews *review.Service
 	casts   *broadcast.Service
 	live    *live.Service
+	groups  *groupbuy.Service
 	tg      *sandbox.Server
 	api     *telego.Bot
 	bot     *Bot
@@ -131,7 +134,9 @@ func newTestEnv(t *testing.T, opts ...func(*testEnvOptions)) *testEnv {
 		logs:    logs,
 	}
 	env.live = live.NewService(livestore.New(pool), env.orders, clock, 0)
+	env.groups = groupbuy.NewService(groupbuystore.New(pool), env.orders, clock)
 	env.deps = telegram.Deps{
+		GroupBuys:     env.groups,
 		API:           api,
 		Catalog:       env.catalog,
 		Orders:        env.orders,
