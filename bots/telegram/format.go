@@ -3,6 +3,7 @@ package telegram
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/vitrina-shop/vitrina/core"
 )
@@ -114,3 +115,36 @@ func Plain(s string) string {
 }
 
 var htmlUnescaper = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&quot;", `"`, "&#39;", "'", "&amp;", "&")
+
+// Moscow is the time zone of the times the bot shows and reads, labelled
+// "МСК" wherever shown: most sellers and shoppers Vitrina serves live in it. A
+// shop's own zone (Kazakhstan is UTC+5) is a setting to come.
+var Moscow = time.FixedZone("MSK", 3*60*60)
+
+// ParseMoscowTime reads a time a person typed in Moscow time: "19:30" (today, or
+// tomorrow once it has passed), "08.12 19:30", "08.12.2026 19:30".
+func ParseMoscowTime(s string, now time.Time) (time.Time, bool) {
+	s = strings.Join(strings.Fields(s), " ")
+	local := now.In(Moscow)
+	if t, err := time.ParseInLocation("15:04", s, Moscow); err == nil {
+		at := time.Date(local.Year(), local.Month(), local.Day(), t.Hour(), t.Minute(), 0, 0, Moscow)
+		if !at.After(now) {
+			at = at.AddDate(0, 0, 1)
+		}
+		return at, true
+	}
+	for _, layout := range []string{"02.01.2006 15:04", "02.01 15:04"} {
+		t, err := time.ParseInLocation(layout, s, Moscow)
+		if err != nil {
+			continue
+		}
+		if layout == "02.01 15:04" {
+			t = time.Date(local.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), 0, 0, Moscow)
+			if t.Before(now.Add(-24 * time.Hour)) {
+				t = t.AddDate(1, 0, 0) // a date of early next year typed in December
+			}
+		}
+		return t, true
+	}
+	return time.Time{}, false
+}

@@ -46,6 +46,10 @@ type Store interface {
 	// Participants returns up to limit buyers with a joined place in a
 	// purchase, by id above after.
 	Participants(ctx context.Context, id ID, after core.UserID, limit int) ([]core.UserID, error)
+	// CountParticipants counts the buyers with a joined place in a purchase.
+	CountParticipants(ctx context.Context, id ID) (int, error)
+	// ShopPurchases returns a shop's purchases, the latest first, at most limit.
+	ShopPurchases(ctx context.Context, shop core.ShopID, limit int) ([]Purchase, error)
 }
 
 // Orders is what group buys need of order.Service: a place becomes an order
@@ -178,6 +182,25 @@ func (s *Service) Close(ctx context.Context, id ID) (p Purchase, due bool, err e
 		return nil, []core.Job{{Kind: JobFailed, Key: fmt.Sprintf("%s:%d", JobFailed, p.ID), Payload: payload}}, nil
 	})
 	return p, due, err
+}
+
+// ShopPurchases returns a shop's purchases, the latest first, to its staff.
+func (s *Service) ShopPurchases(ctx context.Context, actor core.UserID, id core.ShopID, limit int) ([]Purchase, error) {
+	if _, err := shop.Require(ctx, s.store, id, actor, shop.RoleManager); err != nil {
+		return nil, err
+	}
+	return s.store.ShopPurchases(ctx, id, limit)
+}
+
+// CountParticipants counts the people with a place in a purchase.
+func (s *Service) CountParticipants(ctx context.Context, id ID) (int, error) {
+	return s.store.CountParticipants(ctx, id)
+}
+
+// Organizes reports whether actor may run a purchase: its organizer or its
+// shop's staff (ErrNotOrganizer otherwise).
+func (s *Service) Organizes(ctx context.Context, actor core.UserID, p Purchase) error {
+	return s.organizer(ctx, actor, p)
 }
 
 // Participants returns up to limit buyers with a place in a purchase, by id

@@ -130,3 +130,59 @@ func TestGroupBuy_Card(t *testing.T) {
 		t.Errorf("a join after STOP is answered %q", got)
 	}
 }
+
+// The seller opens a group buy from the admin menu, refused wrong answers
+// kept in the conversation; shoppers join from its link; STOP once the
+// minimum is met, the organizer's alone.
+func TestGroupBuy_Organizer(t *testing.T) {
+	t.Parallel()
+	env := newTestEnv(t)
+	seller, shop := env.starsShop("Стикеры оптом")
+	env.product(seller, shop, "Стикерпак", "", variant("", 100, 0))
+	env.send(seller, "/admin")
+	env.press(seller, env.lastBot(seller), "🤝 Совместные покупки")
+	env.press(seller, env.wantBody(seller, "Пока ни одной."), "➕ Новая совместная покупка")
+	env.press(seller, env.wantBody(seller, "Какой товар покупаем вместе?"), "Стикерпак")
+	env.send(seller, "100; 3: 120") // the price rises
+	env.wantBody(seller, "Не понял ступени")
+	env.send(seller, "100; 3: 80")
+	env.press(seller, env.wantBody(seller, "Что считаем минимумом"), "Количество штук")
+	env.send(seller, "ноль")
+	env.wantBody(seller, "Нужно целое число больше нуля.")
+	env.send(seller, "3")
+	env.send(seller, "60")
+	env.wantBody(seller, "Сбор — от 0 до 50 %.")
+	env.send(seller, "10")
+	env.send(seller, "когда-нибудь")
+	env.wantBody(seller, "Не понял время")
+	deadline := env.clock.Now().Add(48 * time.Hour).In(time.FixedZone("MSK", 3*3600))
+	env.send(seller, deadline.Format("02.01 15:04"))
+	env.messageWith(seller, "✅ Совместная покупка «Стикерпак» открыта.")
+	screen := env.wantBody(seller, "🤝 Стикерпак", "Цена сейчас: 100\u00a0⭐ за шт. + сбор организатора 10 %", "Участников: 0",
+		"Ссылка для участников: https://t.me/")
+	if _, ok := screen.Button("⏹ STOP: закрыть сбор по 100\u00a0⭐"); ok {
+		t.Errorf("STOP offered before the minimum: %v", buttonLabels(screen))
+	}
+	list, err := env.groups.ShopPurchases(env.ctx, core.UserID(seller.ID()), shop.ID, 5)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("purchases %+v, %v", list, err)
+	}
+	gb := list[0]
+
+	anna := env.shopper("Анна", "ru")
+	env.send(anna, fmt.Sprintf("/start gb_%d", gb.ID))
+	env.press(anna, env.lastBot(anna), "➕ Стикерпак")
+	env.press(anna, env.lastBot(anna), "➕")
+	env.press(anna, env.lastBot(anna), "➕")
+	env.wantBody(anna, "Набрано: 3 шт. — самая низкая цена", "Минимум 3 шт. набран ✅")
+
+	if got := env.forgePress(anna, env.lastBot(anna), fmt.Sprintf("ags:%d", gb.ID)); !strings.Contains(got, "Это может только организатор") {
+		t.Errorf("STOP by a participant: %q", got)
+	}
+	env.press(seller, screen, "🔄 Обновить")
+	env.press(seller, env.wantBody(seller, "Участников: 1"), "⏹ STOP: закрыть сбор по 80\u00a0⭐")
+	env.wantBody(seller, "⏹ Сбор закрыт по 80\u00a0⭐ за шт.", "✅ Сбор закрыт: 3 шт. по итоговой цене 80\u00a0⭐")
+	if keys := env.outboxKeys(groupbuy.JobInvoices); len(keys) != 1 {
+		t.Errorf("invoice jobs %v, want one", keys)
+	}
+}

@@ -285,7 +285,7 @@ func (b *kolMenus) sessionStep(ctx context.Context, r *telegram.Request, st dial
 		if in.Text == "" {
 			return again(b.k.WrongInput(lang, in, "drop_want_time"))
 		}
-		at, ok := parseStart(in.Text, b.clock.Now())
+		at, ok := telegram.ParseMoscowTime(in.Text, b.clock.Now())
 		if !ok {
 			return again(b.k.T(lang, "drop_err_time"))
 		}
@@ -316,34 +316,6 @@ func (b *kolMenus) sessionStep(ctx context.Context, r *telegram.Request, st dial
 		return b.k.FinishDialog(ctx, r, dialogSession, notice, telegram.Screen(verbKOLSession, int64(sess.ID)))
 	}
 	return b.k.EndDialog(ctx, r)
-}
-
-// parseStart reads a start time typed in Moscow time: "19:30" (today, or
-// tomorrow once it has passed), "08.12 19:30", "08.12.2026 19:30".
-func parseStart(s string, now time.Time) (time.Time, bool) {
-	s = strings.Join(strings.Fields(s), " ")
-	local := now.In(moscow)
-	if t, err := time.ParseInLocation("15:04", s, moscow); err == nil {
-		at := time.Date(local.Year(), local.Month(), local.Day(), t.Hour(), t.Minute(), 0, 0, moscow)
-		if !at.After(now) {
-			at = at.AddDate(0, 0, 1)
-		}
-		return at, true
-	}
-	for _, layout := range []string{"02.01.2006 15:04", "02.01 15:04"} {
-		t, err := time.ParseInLocation(layout, s, moscow)
-		if err != nil {
-			continue
-		}
-		if layout == "02.01 15:04" {
-			t = time.Date(local.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), 0, 0, moscow)
-			if t.Before(now.Add(-24 * time.Hour)) {
-				t = t.AddDate(1, 0, 0) // a date of early next year typed in December
-			}
-		}
-		return t, true
-	}
-	return time.Time{}, false
 }
 
 // kolSession returns the session of a KOL's button, refusing anyone else.

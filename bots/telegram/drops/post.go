@@ -236,7 +236,5 @@ func (b *Feature) LotPostEdit(ctx context.Context, l live.Lot) (core.Message, er
 	return m, nil
 }
 
-// moscow is the time zone of the times a drop shows and reads, labelled "МСК"
-// wherever shown: most KOLs and followers Vitrina serves live in it. A KOL's own
-// zone (Kazakhstan is UTC+5) is a setting to come.
-var moscow = time.FixedZone("MSK", 3*60*60)
+// moscow is the time zone a drop's times are shown and read in.
+var moscow = telegram.Moscow

@@ -1,8 +1,9 @@
 // Package groupbuys is group buys ("совместные покупки") in the bot: a
 // purchase's card, where shoppers join, change their quantity or leave until
-// STOP; and, for the workers, each participant's invoice once a purchase
-// stopped (SendPlaceInvoice) and the message of one that failed. The
-// organizer's screens come to it next.
+// STOP; the organizer's screens in the shop's admin menu (a new purchase,
+// its participants and link, STOP); and, for the workers, each participant's
+// invoice once a purchase stopped (SendPlaceInvoice) and the message of one
+// that failed.
 package groupbuys
 
 import (
@@ -10,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/vitrina-shop/vitrina/bots/telegram"
 	"github.com/vitrina-shop/vitrina/core"
@@ -41,6 +41,7 @@ func (b *Feature) Register(k *telegram.Bot, r *telegram.Router) {
 	b.k = k
 	r.AddTexts(texts())
 	b.cardRoutes(r)
+	b.organizerRoutes(r)
 }
 
 // errorKeys maps the errors of group buys to their texts.
@@ -54,6 +55,10 @@ var errorKeys = []struct {
 	{groupbuy.ErrNotOffered, "gb_err_not_offered"},
 	{groupbuy.ErrPickup, "gb_err_pickup"},
 	{groupbuy.ErrNotParticipant, "gb_err_not_participant"},
+	{groupbuy.ErrNotOrganizer, "gb_err_not_organizer"},
+	{groupbuy.ErrMinimumNotMet, "gb_err_minimum"},
+	{groupbuy.ErrDeadline, "gb_err_deadline_past"},
+	{groupbuy.ErrNoDelivery, "gb_err_no_delivery"},
 }
 
 // errText explains err in lang.
@@ -125,9 +130,8 @@ func (b *Feature) FailedMessage(ctx context.Context, p groupbuy.Purchase, to cor
 	return b.k.MessageTo(fmt.Sprintf("groupbuy:%d:failed:%d", p.ID, to), core.PriorityReminder, to, telegram.View{Text: text}), nil
 }
 
-// moscow is the time zone of the times group buys show, labelled "МСК", as
-// live drops' (a shop's own zone is a setting to come).
-var moscow = time.FixedZone("MSK", 3*60*60)
+// moscow is the time zone a group buy's times are shown and read in.
+var moscow = telegram.Moscow
 
 // texts are the texts of group buys.
 func texts() map[string]telegram.Text {
@@ -164,12 +168,50 @@ func texts() map[string]telegram.Text {
 		"gb_left":           {RU: "Вы вышли из этой позиции.", EN: "You left that place."},
 		"gb_ask_pickup":     {RU: "Где заберёте товар?", EN: "Where will you collect the goods?"},
 
-		"gb_err_not_found":       {RU: "Такой совместной покупки нет.", EN: "There is no such group buy."},
-		"gb_err_closed":          {RU: "Сбор уже закрыт: присоединиться или изменить участие нельзя.", EN: "Joining has closed: you can no longer join or change your place."},
-		"gb_err_quantity":        {RU: "Можно взять от 1 до 99 шт.", EN: "Take 1 to 99."},
-		"gb_err_not_offered":     {RU: "Этого варианта в покупке нет.", EN: "That variant is not in this group buy."},
-		"gb_err_pickup":          {RU: "Выберите один из пунктов выдачи этой покупки.", EN: "Pick one of this group buy's pickup points."},
-		"gb_err_not_participant": {RU: "Вы не участвуете в этой позиции.", EN: "You have not joined with that."},
+		// The organizer's screens.
+		"adm_btn_group_buys":        {RU: "🤝 Совместные покупки", EN: "🤝 Group buys"},
+		"gb_shop":                   {RU: "🤝 Совместные покупки «%s»\n\nОрганизатор собирает заказы, пока не наберётся минимум; чем больше участников, тем ниже цена для всех. После STOP каждому приходит счёт.", EN: "🤝 Group buys of %s\n\nThe organizer gathers orders until the minimum is met; the more join, the lower the price for everyone. After STOP everyone gets an invoice."},
+		"gb_shop_none":              {RU: "Пока ни одной.", EN: "None yet."},
+		"gb_btn_new":                {RU: "➕ Новая совместная покупка", EN: "➕ New group buy"},
+		"gb_btn_purchase_open":      {RU: "🟢 %s · %d шт.", EN: "🟢 %s · %d"},
+		"gb_btn_purchase_stopped":   {RU: "✅ %s · %d шт.", EN: "✅ %s · %d"},
+		"gb_btn_purchase_failed":    {RU: "😔 %s · %d шт.", EN: "😔 %s · %d"},
+		"gb_btn_purchase_cancelled": {RU: "✖️ %s · %d шт.", EN: "✖️ %s · %d"},
+		"gb_btn_purchase_arrived":   {RU: "📦 %s · %d шт.", EN: "📦 %s · %d"},
+		"gb_btn_purchase_closed":    {RU: "🏁 %s · %d шт.", EN: "🏁 %s · %d"},
+		"gb_ask_product":            {RU: "Какой товар покупаем вместе? Участники выберут размер или вариант.", EN: "Which product is bought together? Participants pick a size or variant."},
+		"gb_want_product":           {RU: "товар (кнопкой)", EN: "a product (a button)"},
+		"gb_ask_tiers":              {RU: "Ступени цены, через «;» или с новой строки: сначала цена от 1 шт., потом «сколько штук: цена». Например: <code>1000; 20: 900; 50: 800</code>", EN: "The price tiers, separated by \";\" or a line each: the price from 1 unit first, then \"units: price\". For example: <code>1000; 20: 900; 50: 800</code>"},
+		"gb_want_tiers":             {RU: "ступени цены", EN: "price tiers"},
+		"gb_err_tiers":              {RU: "Не понял ступени: первая — цена от 1 шт., дальше количество растёт, а цена падает (не больше 6 ступеней).", EN: "Those are not tiers: the first is the price from 1 unit, then units rise and the price falls (at most 6 tiers)."},
+		"gb_ask_min_kind":           {RU: "Что считаем минимумом для выкупа?", EN: "What makes the minimum?"},
+		"gb_btn_min_units":          {RU: "Количество штук", EN: "A number of units"},
+		"gb_btn_min_rows":           {RU: "Полные размерные ряды", EN: "Full size rows"},
+		"gb_want_min_kind":          {RU: "вид минимума (кнопкой)", EN: "a kind of minimum (a button)"},
+		"gb_ask_min_units":          {RU: "Минимум, штук: например, 20.", EN: "The minimum, in units: say 20."},
+		"gb_ask_min_rows":           {RU: "Сколько полных рядов (по одной вещи каждого размера) нужно поставщику? Например, 2.", EN: "How many full rows (one of every size) does the supplier need? Say 2."},
+		"gb_err_min":                {RU: "Нужно целое число больше нуля.", EN: "A whole number above zero, please."},
+		"gb_ask_fee":                {RU: "Сбор организатора в процентах (0–50): например, 15. Его увидят отдельно на карточке и в счёте.", EN: "The organizer's fee in percent (0-50): say 15. It is shown apart on the card and the invoice."},
+		"gb_err_fee":                {RU: "Сбор — от 0 до 50 %.", EN: "The fee is 0-50 %."},
+		"gb_ask_deadline":           {RU: "До какого времени собираем (МСК)? Например, %s.", EN: "Until when does it gather (MSK)? Say %s."},
+		"gb_want_deadline":          {RU: "дату и время", EN: "a date and time"},
+		"gb_err_deadline":           {RU: "Не понял время. Напишите, например, 10.12 20:00.", EN: "That is not a time. Send, say, 10.12 20:00."},
+		"gb_created":                {RU: "✅ Совместная покупка «%s» открыта. Отправьте ссылку участникам.", EN: "✅ The group buy %s is open. Send its link to people."},
+		"gb_org_people":             {RU: "Участников: %d", EN: "Participants: %d"},
+		"gb_org_link":               {RU: "Ссылка для участников: %s", EN: "The participants' link: %s"},
+		"gb_btn_stop":               {RU: "⏹ STOP: закрыть сбор по %s", EN: "⏹ STOP at %s"},
+		"gb_btn_refresh":            {RU: "🔄 Обновить", EN: "🔄 Refresh"},
+		"gb_org_stopped":            {RU: "⏹ Сбор закрыт по %s за шт. Участникам уходят счета.", EN: "⏹ Closed at %s each. Participants are getting their invoices."},
+		"gb_err_not_found":          {RU: "Такой совместной покупки нет.", EN: "There is no such group buy."},
+		"gb_err_closed":             {RU: "Сбор уже закрыт: присоединиться или изменить участие нельзя.", EN: "Joining has closed: you can no longer join or change your place."},
+		"gb_err_quantity":           {RU: "Можно взять от 1 до 99 шт.", EN: "Take 1 to 99."},
+		"gb_err_not_offered":        {RU: "Этого варианта в покупке нет.", EN: "That variant is not in this group buy."},
+		"gb_err_pickup":             {RU: "Выберите один из пунктов выдачи этой покупки.", EN: "Pick one of this group buy's pickup points."},
+		"gb_err_not_participant":    {RU: "Вы не участвуете в этой позиции.", EN: "You have not joined with that."},
+		"gb_err_not_organizer":      {RU: "Это может только организатор.", EN: "Only the organizer can do this."},
+		"gb_err_minimum":            {RU: "STOP можно нажать, когда минимум набран.", EN: "STOP needs the minimum met."},
+		"gb_err_deadline_past":      {RU: "Это время уже прошло. Укажите время в будущем.", EN: "That time has passed. Give a time in the future."},
+		"gb_err_no_delivery":        {RU: "Добавьте магазину пункт выдачи или доставку: участникам нужно где-то забрать товар.", EN: "Give the shop a pickup point or shipping: participants need somewhere to collect."},
 		"gb_failed": {
 			RU: "😔 Совместная покупка «%s» не состоялась: к сроку не набралось нужное количество. Платить ничего не нужно.",
 			EN: "😔 The group buy %s did not go ahead: not enough joined by the deadline. There is nothing to pay.",

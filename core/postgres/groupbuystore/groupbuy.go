@@ -296,6 +296,29 @@ func (s *Store) Participants(ctx context.Context, id groupbuy.ID, after core.Use
 	return users, nil
 }
 
+// CountParticipants implements groupbuy.Store.
+func (s *Store) CountParticipants(ctx context.Context, id groupbuy.ID) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(DISTINCT buyer_id) FROM group_buy_places WHERE purchase_id = $1 AND status = 'joined'`, id).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("participants of group buy %d: %w", id, err)
+	}
+	return n, nil
+}
+
+// ShopPurchases implements groupbuy.Store.
+func (s *Store) ShopPurchases(ctx context.Context, shop core.ShopID, limit int) ([]groupbuy.Purchase, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+purchaseColumns+` FROM group_buys WHERE shop_id = $1 ORDER BY id DESC LIMIT $2`, shop, limit)
+	if err != nil {
+		return nil, fmt.Errorf("group buys of shop %d: %w", shop, err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (groupbuy.Purchase, error) { return scanPurchase(r) })
+	if err != nil {
+		return nil, fmt.Errorf("group buys of shop %d: %w", shop, err)
+	}
+	return out, nil
+}
+
 // SetPlaceOrder implements groupbuy.Store.
 func (s *Store) SetPlaceOrder(ctx context.Context, place groupbuy.PlaceID, o core.OrderID) error {
 	if _, err := s.pool.Exec(ctx, `UPDATE group_buy_places SET order_id = $2 WHERE id = $1 AND order_id IS NULL`, place, o); err != nil {

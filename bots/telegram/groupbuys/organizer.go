@@ -1,0 +1,344 @@
+package groupbuys
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vitrina-shop/vitrina/bots/telegram"
+	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/catalog"
+	"github.com/vitrina-shop/vitrina/core/dialog"
+	"github.com/vitrina-shop/vitrina/core/groupbuy"
+)
+
+// The organizer's screens, in the shop's admin menu (🤝 Group buys): the
+// shop's purchases, a new one in a short conversation (the product, the
+// tiers, the minimum, the fee, the deadline), and a purchase's screen with
+// its participants, its link and STOP.
+
+// Callback verbs and the conversation of the organizer.
+const (
+	verbShopGroupBuys = telegram.VerbAdminGroupBuys // agl:<shop>: the shop's purchases
+	verbNew           = "agn"                       // agn:<shop>: a new purchase (conversation)
+	verbOrganize      = "agp"                       // agp:<purchase>: its screen
+	verbStop          = "ags"                       // ags:<purchase>: STOP
+
+	dialogNew = "groupbuy:new"
+
+	stepProduct  = "gb_product"
+	stepTiers    = "gb_tiers"
+	stepMinKind  = "gb_min_kind"
+	stepMinValue = "gb_min_value"
+	stepFee      = "gb_fee"
+	stepDeadline = "gb_deadline"
+)
+
+// Limits of the screens.
+const (
+	menuPurchases = 8  // purchases listed
+	menuProducts  = 30 // products offered for a new purchase
+)
+
+func (b *Feature) organizerRoutes(r *telegram.Router) {
+	r.Callback(verbShopGroupBuys, b.explained(b.k.ForStaff(b.onShopGroupBuys)))
+	r.Callback(verbNew, b.explained(b.k.ForStaff(b.onNew)))
+	r.Callback(verbOrganize, b.explained(b.onOrganize))
+	r.Callback(verbStop, b.explained(b.onStop))
+	r.Conversation(dialogNew, b.newStep, b.k.DialogStep)
+}
+
+// onShopGroupBuys lists a shop's purchases to its staff.
+func (b *Feature) onShopGroupBuys(ctx context.Context, r *telegram.Request, shop catalog.Shop, _ catalog.Role) error {
+	return b.showShopGroupBuys(ctx, r, shop)
+}
+
+func (b *Feature) showShopGroupBuys(ctx context.Context, r *telegram.Request, shop catalog.Shop) error {
+	lang := r.Lang
+	list, err := b.groups.ShopPurchases(ctx, r.UserID(), shop.ID, menuPurchases)
+	if err != nil {
+		return err
+	}
+	k := &telegram.Keyboard{}
+	for _, p := range list {
+		k.Row(telegram.Button(b.k.Label(lang, "gb_btn_purchase_"+string(p.Status), p.Title, p.Totals.Units), verbOrganize, int64(p.ID)))
+	}
+	k.Row(telegram.Button(b.k.Label(lang, "gb_btn_new"), verbNew, int64(shop.ID)))
+	k.Row(telegram.Button(b.k.Label(lang, "btn_back"), telegram.VerbAdminMenu, int64(shop.ID)))
+	text := b.k.T(lang, "gb_shop", shop.Name)
+	if len(list) == 0 {
+		text += "\n\n" + b.k.T(lang, "gb_shop_none")
+	}
+	return b.k.Show(ctx, r, telegram.View{Text: text, Keyboard: k.Markup()})
+}
+
+// organized returns the purchase of a button (argument 0), refusing anyone
+// but its organizer and its shop's staff.
+func (b *Feature) organized(ctx context.Context, r *telegram.Request, d telegram.CallbackData) (groupbuy.Purchase, error) {
+	p, err := b.purchaseArg(ctx, d)
+	if err != nil {
+		return groupbuy.Purchase{}, err
+	}
+	return p, b.groups.Organizes(ctx, r.UserID(), p)
+}
+
+func (b *Feature) onOrganize(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+	p, err := b.organized(ctx, r, d)
+	if err != nil {
+		return err
+	}
+	return b.showOrganize(ctx, r, p, "")
+}
+
+// showOrganize shows a purchase to its organizer: the card as shoppers see
+// it, the participants, its link, and STOP once the minimum is met.
+func (b *Feature) showOrganize(ctx context.Context, r *telegram.Request, p groupbuy.Purchase, notice string) error {
+	lang := r.Lang
+	prod, err := b.catalog.Product(ctx, p.Product)
+	if err != nil {
+		return err
+	}
+	names := map[core.VariantID]string{}
+	for _, v := range prod.Variants {
+		names[v.ID] = v.Name
+	}
+	people, err := b.groups.CountParticipants(ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	link := b.k.StartURL(fmt.Sprintf("%s_%d", linkCard, p.ID))
+	lines := []string{notice, b.cardText(lang, p, prod, names), b.k.T(lang, "gb_org_people", people),
+		b.k.T(lang, "gb_org_link", link)}
+	k := &telegram.Keyboard{}
+	id := int64(p.ID)
+	if p.Status == groupbuy.StatusOpen && p.MinimumMet() {
+		k.Row(telegram.Button(b.k.Label(lang, "gb_btn_stop", telegram.FormatMoney(lang, p.Current().Price)), verbStop, id))
+	}
+	k.Row(telegram.Button(b.k.Label(lang, "gb_btn_refresh"), verbOrganize, id))
+	k.Row(telegram.Button(b.k.Label(lang, "btn_back"), verbShopGroupBuys, int64(p.Shop)))
+	return b.k.Show(ctx, r, telegram.View{Text: strings.Join(telegram.NonEmpty(lines...), "\n\n"), Keyboard: k.Markup()})
+}
+
+// onStop is the organizer's STOP: the price is fixed and the invoices go.
+func (b *Feature) onStop(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+	p, err := b.organized(ctx, r, d)
+	if err != nil {
+		return err
+	}
+	if p, err = b.groups.Stop(ctx, r.UserID(), p.ID); err != nil {
+		return err
+	}
+	return b.showOrganize(ctx, r, p, b.k.T(r.Lang, "gb_org_stopped", telegram.FormatMoney(r.Lang, p.Price)))
+}
+
+// newDialog is what the conversation of a new purchase collects.
+type newDialog struct {
+	Shop    core.ShopID    `json:"shop"`
+	Product core.ProductID `json:"product,omitempty"`
+	Tiers   []tierInput    `json:"tiers,omitempty"`
+	MinKind string         `json:"min_kind,omitempty"`
+	Min     int64          `json:"min,omitempty"`
+	FeeBP   int            `json:"fee_bp"`
+}
+
+// tierInput is a tier as the conversation keeps it.
+type tierInput struct {
+	From  int   `json:"from"`
+	Price int64 `json:"price"`
+}
+
+func (b *Feature) onNew(ctx context.Context, r *telegram.Request, shop catalog.Shop, _ catalog.Role) error {
+	if err := b.k.StartDialog(ctx, r, dialogNew, stepProduct, newDialog{Shop: shop.ID}); err != nil {
+		return err
+	}
+	v, err := b.newPrompt(ctx, r, newDialog{Shop: shop.ID}, stepProduct)
+	if err != nil {
+		return err
+	}
+	return b.k.Show(ctx, r, telegram.StampSteps(r, v))
+}
+
+func (b *Feature) newPrompt(ctx context.Context, r *telegram.Request, data newDialog, step string) (telegram.View, error) {
+	lang := r.Lang
+	switch step {
+	case stepProduct:
+		ps, _, err := b.catalog.Products(ctx, catalog.ProductFilter{ShopID: data.Shop, Limit: menuProducts})
+		if err != nil {
+			return telegram.View{}, err
+		}
+		k := &telegram.Keyboard{}
+		for _, p := range ps {
+			k.Row(telegram.StepButton(p.Title, stepProduct, strconv.FormatInt(int64(p.ID), 10)))
+		}
+		return telegram.View{Text: b.k.T(lang, "gb_ask_product"), Keyboard: k.Markup()}, nil
+	case stepTiers:
+		return telegram.View{Text: b.k.T(lang, "gb_ask_tiers")}, nil
+	case stepMinKind:
+		k := (&telegram.Keyboard{}).
+			Row(telegram.StepButton(b.k.Label(lang, "gb_btn_min_units"), stepMinKind, string(groupbuy.MinUnits))).
+			Row(telegram.StepButton(b.k.Label(lang, "gb_btn_min_rows"), stepMinKind, string(groupbuy.MinRows)))
+		return telegram.View{Text: b.k.T(lang, "gb_ask_min_kind"), Keyboard: k.Markup()}, nil
+	case stepMinValue:
+		if data.MinKind == string(groupbuy.MinRows) {
+			return telegram.View{Text: b.k.T(lang, "gb_ask_min_rows")}, nil
+		}
+		return telegram.View{Text: b.k.T(lang, "gb_ask_min_units")}, nil
+	case stepFee:
+		return telegram.View{Text: b.k.T(lang, "gb_ask_fee")}, nil
+	case stepDeadline:
+		return telegram.View{Text: b.k.T(lang, "gb_ask_deadline", b.clock.Now().In(moscow).Add(72*time.Hour).Format("02.01 15:04"))}, nil
+	}
+	return telegram.View{}, fmt.Errorf("group buy step %q", step)
+}
+
+func (b *Feature) newStep(ctx context.Context, r *telegram.Request, st dialog.State, in telegram.Input) error {
+	var data newDialog
+	if ok, err := b.k.Decode(ctx, r, st, &data); !ok {
+		return err
+	}
+	again, next := b.k.StepMoves(ctx, r, st, &data, func(step string) (telegram.View, error) {
+		return b.newPrompt(ctx, r, data, step)
+	})
+	lang := r.Lang
+	switch st.Step {
+	case stepProduct:
+		id, err := strconv.ParseInt(in.Button, 10, 64)
+		if err != nil {
+			return again(b.k.WrongInput(lang, in, "gb_want_product"))
+		}
+		data.Product = core.ProductID(id)
+		return next(stepTiers)
+	case stepTiers:
+		shop, err := b.catalog.Shop(ctx, data.Shop)
+		if err != nil {
+			return err
+		}
+		if in.Text == "" {
+			return again(b.k.WrongInput(lang, in, "gb_want_tiers"))
+		}
+		tiers, ok := parseTiers(in.Text, shop.Currency)
+		if !ok || tiers.Check() != nil {
+			return again(b.k.T(lang, "gb_err_tiers"))
+		}
+		data.Tiers = nil
+		for _, t := range tiers {
+			data.Tiers = append(data.Tiers, tierInput{From: t.From, Price: t.Price.Amount})
+		}
+		return next(stepMinKind)
+	case stepMinKind:
+		if in.Button != string(groupbuy.MinUnits) && in.Button != string(groupbuy.MinRows) {
+			return again(b.k.WrongInput(lang, in, "gb_want_min_kind"))
+		}
+		data.MinKind = in.Button
+		return next(stepMinValue)
+	case stepMinValue:
+		n, err := strconv.ParseInt(strings.TrimSpace(in.Text), 10, 64)
+		if err != nil || n < 1 || n > 100_000 {
+			return again(b.k.T(lang, "gb_err_min"))
+		}
+		data.Min = n
+		return next(stepFee)
+	case stepFee:
+		fee, ok := parsePercent(in.Text)
+		if !ok || fee > groupbuy.MaxFeeBP {
+			return again(b.k.T(lang, "gb_err_fee"))
+		}
+		data.FeeBP = fee
+		return next(stepDeadline)
+	case stepDeadline:
+		if in.Text == "" {
+			return again(b.k.WrongInput(lang, in, "gb_want_deadline"))
+		}
+		at, ok := telegram.ParseMoscowTime(in.Text, b.clock.Now())
+		if !ok {
+			return again(b.k.T(lang, "gb_err_deadline"))
+		}
+		p, err := b.create(ctx, r, data, at)
+		if telegram.UserFacing(err) {
+			return again(b.errText(lang, err))
+		}
+		if err != nil {
+			return err
+		}
+		notice := b.k.T(lang, "gb_created", p.Title)
+		return b.k.FinishDialog(ctx, r, dialogNew, notice, telegram.Screen(verbOrganize, int64(p.ID)))
+	}
+	return b.k.EndDialog(ctx, r)
+}
+
+// create opens the purchase the conversation gathered: every variant of the
+// product, every pickup point of the shop (and shipping when the shop ships,
+// or sells digital goods).
+func (b *Feature) create(ctx context.Context, r *telegram.Request, data newDialog, deadline time.Time) (groupbuy.Purchase, error) {
+	shop, err := b.catalog.Shop(ctx, data.Shop)
+	if err != nil {
+		return groupbuy.Purchase{}, err
+	}
+	prod, err := b.catalog.Product(ctx, data.Product)
+	if err != nil {
+		return groupbuy.Purchase{}, err
+	}
+	points, err := b.catalog.PickupPoints(ctx, shop.ID)
+	if err != nil {
+		return groupbuy.Purchase{}, err
+	}
+	options, err := b.catalog.ShippingOptions(ctx, shop.ID)
+	if err != nil {
+		return groupbuy.Purchase{}, err
+	}
+	p := groupbuy.Purchase{Shop: shop.ID, Product: prod.ID, Title: prod.Title, FeeBP: data.FeeBP, Deadline: deadline,
+		Minimum:  groupbuy.Minimum{Kind: groupbuy.MinimumKind(data.MinKind), Value: data.Min},
+		Shipping: len(options) > 0 || shop.Currency == core.Stars}
+	for _, v := range prod.Variants {
+		p.Variants = append(p.Variants, v.ID)
+	}
+	for _, pp := range points {
+		p.Pickup = append(p.Pickup, pp.ID)
+	}
+	for _, t := range data.Tiers {
+		p.Tiers = append(p.Tiers, groupbuy.Tier{From: t.From, Price: core.Money{Amount: t.Price, Currency: shop.Currency}})
+	}
+	return b.groups.Create(ctx, r.UserID(), p)
+}
+
+// parseTiers reads the tiers a seller types, one a line or separated by ";":
+// the first a price alone (from 1 unit), the others "units: price" ("1000;
+// 20: 900; 50: 800").
+func parseTiers(s string, cur core.Currency) (groupbuy.Tiers, bool) {
+	var tiers groupbuy.Tiers
+	for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == ';' }) {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		from, price := 1, part
+		if i := strings.IndexAny(part, ":—-"); i > 0 && len(tiers) > 0 {
+			n, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(part[:i]), "шт.")))
+			if err != nil {
+				return nil, false
+			}
+			from, price = n, part[i+len(string([]rune(part[i:])[0])):]
+		} else if len(tiers) > 0 {
+			return nil, false
+		}
+		m, err := core.ParseMoney(strings.TrimSpace(price), cur)
+		if err != nil {
+			return nil, false
+		}
+		tiers = append(tiers, groupbuy.Tier{From: from, Price: m})
+	}
+	return tiers, len(tiers) > 0
+}
+
+// parsePercent reads a percent typed as "15", "12,5", "12.5 %" into basis
+// points.
+func parsePercent(s string) (int, bool) {
+	s = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), "%"))
+	m, err := core.ParseMoney(s, "RUB") // two decimals, a comma or a point
+	if err != nil || m.Amount < 0 {
+		return 0, false
+	}
+	return int(m.Amount), true
+}
