@@ -21,6 +21,7 @@ import (
 	"github.com/vitrina-shop/vitrina/bots/sandbox"
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/catalog"
+	"github.com/vitrina-shop/vitrina/core/groupbuy"
 	"github.com/vitrina-shop/vitrina/core/live"
 	"github.com/vitrina-shop/vitrina/core/order"
 	"github.com/vitrina-shop/vitrina/core/review"
@@ -63,6 +64,8 @@ type Deps struct {
 	Reviews *review.Service
 	// Live seeds the KOL, her channel and her session; nil seeds none.
 	Live *live.Service
+	// GroupBuys seeds the shop's group buys; nil seeds none.
+	GroupBuys *groupbuy.Service
 	// LiveAt returns the services of live drops and orders on another clock:
 	// the KOL's past session, with its taps, orders and payments, happened
 	// yesterday. Nil seeds no past session.
@@ -114,6 +117,11 @@ func Seed(ctx context.Context, d Deps) (World, error) {
 		return World{}, err
 	}
 	seedGroup(d)
+	if d.GroupBuys != nil {
+		if err := seedGroupBuys(ctx, d, shops[0]); err != nil {
+			return World{}, err
+		}
+	}
 	if d.Live != nil {
 		if err := seedLive(ctx, d, shops[0]); err != nil {
 			return World{}, err

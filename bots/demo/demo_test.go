@@ -14,9 +14,11 @@ import (
 	"github.com/vitrina-shop/vitrina/bots/sandbox"
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/catalog"
+	"github.com/vitrina-shop/vitrina/core/groupbuy"
 	"github.com/vitrina-shop/vitrina/core/live"
 	"github.com/vitrina-shop/vitrina/core/order"
 	"github.com/vitrina-shop/vitrina/core/postgres"
+	"github.com/vitrina-shop/vitrina/core/postgres/groupbuystore"
 	"github.com/vitrina-shop/vitrina/core/postgres/livestore"
 	"github.com/vitrina-shop/vitrina/core/postgres/pgtest"
 	"github.com/vitrina-shop/vitrina/core/review"
@@ -54,6 +56,7 @@ func TestSeed(t *testing.T) {
 		Reviews: review.NewService(postgres.NewReviews(pool), clock, nil),
 	}
 	base.Live = live.NewService(livestore.New(pool), base.Orders, clock, 0)
+	base.GroupBuys = groupbuy.NewService(groupbuystore.New(pool), base.Orders, clock)
 	base.LiveAt = func(c core.Clock) (*live.Service, *order.Service) {
 		orders := order.NewService(postgres.NewOrders(pool), c)
 		return live.NewService(livestore.New(pool), orders, c, 0), orders
@@ -116,9 +119,42 @@ func TestSeed(t *testing.T) {
 			t.Errorf("reviews of the hoodie = %+v, %d, %v", list, n, err)
 		}
 	}
-	post := first.Sandbox.Chat(demo.ChannelID).LastMessage()
-	if b, ok := post.Button("Купить в боте"); !ok || !strings.HasPrefix(b.URL, "https://t.me/vitrina_demo_bot?start=p_") || post.Photo == nil {
+	msgs := first.Sandbox.Chat(demo.ChannelID).Messages()
+	if len(msgs) < 2 {
+		t.Fatalf("%d channel posts, want the hoodie's and the group buy's", len(msgs))
+	}
+	if post := msgs[0]; func() bool {
+		b, ok := post.Button("Купить в боте")
+		return !ok || !strings.HasPrefix(b.URL, "https://t.me/vitrina_demo_bot?start=p_") || post.Photo == nil
+	}() {
 		t.Errorf("channel post = %+v", post)
+	}
+	// The thermoses' group buy, three units from its next tier, posted in the
+	// neighbours' chat and the channel; the shoes a size short of two rows;
+	// the beanies stopped.
+	for _, chat := range []int64{demo.GroupID, demo.ChannelID} {
+		post := first.Sandbox.Chat(chat).LastMessage()
+		if b, ok := post.Button("🤝 Присоединиться"); !ok || !strings.HasPrefix(b.URL, "https://t.me/vitrina_demo_bot?start=gb_") {
+			t.Errorf("the group buy's post in chat %d = %+v", chat, post)
+		}
+	}
+	gbs, err := base.GroupBuys.ShopPurchases(ctx, core.UserID(demo.Seller.ID), shop, 10)
+	if err != nil || len(gbs) != 3 {
+		t.Fatalf("group buys %+v, %v", gbs, err)
+	}
+	thermos, beanies := gbs[2], gbs[0]
+	shoes, err := base.GroupBuys.Purchase(ctx, gbs[1].ID) // with its units per size
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, more, ok := thermos.Tiers.Next(thermos.Totals.Units); thermos.Status != groupbuy.StatusOpen || !ok || more != 3 {
+		t.Errorf("the thermoses %+v: %d to the next tier, want 3", thermos, more)
+	}
+	if full, missing := groupbuy.Rows(shoes.Variants, shoes.Totals.PerVariant); full != 1 || len(missing) != 1 || shoes.MinimumMet() {
+		t.Errorf("the shoes: %d rows, missing %v", full, missing)
+	}
+	if beanies.Status != groupbuy.StatusStopped || beanies.Price.IsZero() {
+		t.Errorf("the beanies %+v, want stopped", beanies)
 	}
 
 	if g := first.Sandbox.Chat(demo.GroupID); g == nil || g.Info().Type != sandbox.ChatSupergroup {

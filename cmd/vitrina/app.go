@@ -19,6 +19,7 @@ import (
 
 	tgbot "github.com/vitrina-shop/vitrina/bots/telegram/bot"
 	"github.com/vitrina-shop/vitrina/core/catalog"
+	"github.com/vitrina-shop/vitrina/core/groupbuy"
 	"github.com/vitrina-shop/vitrina/core/live"
 	"github.com/vitrina-shop/vitrina/core/order"
 	"github.com/vitrina-shop/vitrina/core/postgres"
@@ -84,6 +85,7 @@ type app struct {
 	users       *user.Service
 	reviews     *review.Service
 	live        *live.Service
+	groupBuys   *groupbuy.Service
 	api         *telego.Bot
 	bot         *tgbot.Bot // set by newBot, with botUsername
 	botUsername string

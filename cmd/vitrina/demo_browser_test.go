@@ -86,7 +86,7 @@ func TestDemo_Browser(t *testing.T) {
 	b.tap("John chooses delivery", summary, buttonWith("Delivery"))
 	b.waitMessage("the bot reserves the hoodie", bot("is created. The goods are reserved for you"))
 	invoice := b.waitMessage("the bot sends the invoice", bot("", `[data-testid="invoice"][data-paid="false"]`, `[data-testid="pay-button"]`))
-	b.run("John taps the invoice's Pay button", chromedp.Click(chromedp.CSS(inMessage(invoice, `[data-testid="pay-button"]`))))
+	b.click("John taps the invoice's Pay button", inMessage(invoice, `[data-testid="pay-button"]`))
 	b.run("John gives the shipping address",
 		chromedp.Click(chromedp.CSS(`[data-testid="payment-dialog"] [data-testid="pay-continue"]`)))
 	b.run("John chooses the post",
@@ -164,6 +164,49 @@ func TestDemo_Browser(t *testing.T) {
 	// a lot in two taps; the worker posts it in the channel; Аня buys one from the post and
 	// pays in the bot; a rush of followers takes the rest.
 	browserDrop(t, b, demoPersona(t, "Аня"))
+
+	// 7. A group buy: John joins the thermoses from the neighbours' chat, picking
+	// where to collect them; Марина calls STOP; John pays his place.
+	browserGroupBuy(t, b, john, marina)
+}
+
+func browserGroupBuy(t *testing.T, b *browser, john, marina demo.Persona) {
+	b.switchPersona("switch to John", john.ID)
+	b.openChat("John opens the neighbours' chat", john.ID, demo.GroupID)
+	post := b.waitMessage("the group buy in the neighbours' chat", messageQuery{Text: []string{"Совместная покупка: Термос 0,5 л"},
+		Has: []string{buttonStarts("🤝 Присоединиться")}})
+	b.tap("John taps Join", post, buttonStarts("🤝 Присоединиться"))
+	b.waitChat(john.ID, john.ID) // the link opens the bot
+	card := b.waitMessage("the purchase's card", bot("3 more and the price drops to", buttonStarts("➕ Термос")))
+	b.tap("John joins with a thermos", card, buttonStarts("➕ Термос"))
+	where := b.waitMessage("the bot asks where to collect it", bot("Where will you collect the goods?", buttonStarts("Пункт на Тверской")))
+	b.tap("John picks the point on Tverskaya", where, buttonStarts("Пункт на Тверской"))
+	b.waitMessage("John is in", bot("You are in!").withText("Joined: 8"))
+
+	b.switchPersona("switch to Марина", marina.ID)
+	b.send("Марина opens the admin menu", "/admin")
+	shops := b.waitMessage("her shops", bot("Выберите магазин", buttonStarts("Лавка Марины")))
+	b.tap("Марина opens her shop", shops, buttonStarts("Лавка Марины"))
+	menu := b.waitMessage("the admin menu", bot("", buttonIs("🤝 Совместные покупки")))
+	b.tap("Марина opens the group buys", menu, buttonIs("🤝 Совместные покупки"))
+	list := b.waitMessage("the shop's group buys", bot("Совместные покупки", buttonStarts("🟢 Термос 0,5 л · 8 шт.")))
+	b.tap("Марина opens the thermoses", list, buttonStarts("🟢 Термос 0,5 л"))
+	screen := b.waitMessage("the purchase's screen", bot("Участников: 6", buttonStarts("⏹ STOP")))
+	b.tap("Марина calls STOP", screen, buttonStarts("⏹ STOP"))
+	b.waitMessage("the purchase is closed", bot("Сбор закрыт"))
+
+	b.switchPersona("switch to John", john.ID)
+	b.waitMessage("John hears it goes ahead", bot("The group buy goes ahead: Термос 0,5 л × 1"))
+	invoice := b.waitMessage("the invoice of John's place", bot("Термос", `[data-testid="invoice"][data-paid="false"]`, `[data-testid="pay-button"]`))
+	b.click("John taps Pay", inMessage(invoice, `[data-testid="pay-button"]`))
+	b.run("John pays his place",
+		chromedp.Click(chromedp.CSS(`[data-testid="payment-dialog"] [data-testid="pay-confirm"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="payment-dialog"] [data-testid="pay-success"]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid="payment-dialog"] [data-testid="pay-close"]`)),
+		chromedp.WaitNotVisible(chromedp.CSS(`[data-testid="payment-dialog"]`)))
+	b.waitMessage("the bot confirms John's payment", bot("Payment received").after(invoice))
+	path := b.screenshot("group-buy")
+	t.Logf("the group buy paid: %s", path)
 }
 
 // openChat opens a chat of the persona the page shows, from the chat list. The list
@@ -212,8 +255,10 @@ func browserDrop(t *testing.T, b *browser, anya demo.Persona) {
 		Has:  []string{buttonStarts("🛒 Лаванда"), buttonStarts("🛒 Кедр")}})
 	b.tap("Аня taps Buy on lavender", post, buttonStarts("🛒 Лаванда"))
 	b.waitChat(anya.ID, anya.ID) // the answer's link opens the bot
-	invoice := b.waitMessage("the invoice waits in the bot", bot("", `[data-testid="invoice"][data-paid="false"]`, `[data-testid="pay-button"]`))
-	b.run("Аня taps Pay", chromedp.Click(chromedp.CSS(inMessage(invoice, `[data-testid="pay-button"]`))))
+	// Her invoice of the lot (an invoice of her place in the beanies' group buy is
+	// there too, since the demo started).
+	invoice := b.waitMessage("the invoice waits in the bot", bot("Свеча ароматическая", `[data-testid="invoice"][data-paid="false"]`, `[data-testid="pay-button"]`))
+	b.click("Аня taps Pay", inMessage(invoice, `[data-testid="pay-button"]`))
 	b.run("Аня gives the shipping address",
 		chromedp.Click(chromedp.CSS(`[data-testid="payment-dialog"] [data-testid="pay-continue"]`)))
 	b.run("Аня chooses the post",

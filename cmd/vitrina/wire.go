@@ -78,7 +78,7 @@ func (a *app) wire(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("telegram client: %w", err)
 	}
-	a.catalog, a.orders, a.users, a.reviews, a.live, a.api = cat, orders, users, reviews, drops, api
+	a.catalog, a.orders, a.users, a.reviews, a.live, a.groupBuys, a.api = cat, orders, users, reviews, drops, groups, api
 
 	// serve: updates arrive by webhook, or by long polling when no webhook URL is set.
 	// The inbox stores them from the start; the gate hands them to the bot once getMe

@@ -237,7 +237,10 @@ func (b *Feature) cardText(lang string, p groupbuy.Purchase, prod catalog.Produc
 	if p.FeeBP > 0 {
 		fee = b.k.T(lang, "gb_fee", percent(p.FeeBP))
 	}
-	lines := []string{b.k.T(lang, "gb_title", p.Title), telegram.Escape(prod.Title)}
+	lines := []string{b.k.T(lang, "gb_title", p.Title)}
+	if prod.Title != p.Title {
+		lines = append(lines, telegram.Escape(prod.Title))
+	}
 	var tiers []string
 	for i, t := range p.Tiers {
 		if i+1 < len(p.Tiers) {

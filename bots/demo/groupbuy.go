@@ -1,0 +1,136 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/mymmrac/telego"
+
+	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/catalog"
+	"github.com/vitrina-shop/vitrina/core/groupbuy"
+	"github.com/vitrina-shop/vitrina/core/user"
+)
+
+// The group buys of the demo, in Марина's shop: thermoses three units from
+// the next tier, posted in the neighbours' chat and the shop's channel;
+// canvas shoes gathered in size rows, one size short of a second row; and
+// beanies stopped, their invoices out, waiting for payments.
+
+// neighbours are the people of the neighbours' chat who joined the group buys
+// before the demo starts (not sandbox users: nobody writes to them).
+var neighbours = []string{"Галина", "Сергей", "Вера", "Тимур", "Зоя", "Руслан"}
+
+// neighbourIDs start here.
+const neighbourIDs = 700400
+
+// seedGroupBuys opens the demo's group buys and has people join them, unless
+// an earlier run did.
+func seedGroupBuys(ctx context.Context, d Deps, shop catalog.Shop) error {
+	owner := core.UserID(Seller.ID)
+	have, err := d.GroupBuys.ShopPurchases(ctx, owner, shop.ID, 1)
+	if err != nil || len(have) > 0 {
+		return err
+	}
+	for i, name := range neighbours {
+		if _, err := d.Users.Touch(ctx, user.Seen{ID: core.UserID(neighbourIDs + i), FirstName: name, TelegramLang: "ru"}); err != nil {
+			return err
+		}
+	}
+	points, err := d.Catalog.PickupPoints(ctx, shop.ID)
+	if err != nil || len(points) == 0 {
+		return fmt.Errorf("the shop's pickup points: %v, %w", points, err)
+	}
+	var pickup []core.PickupPointID
+	for _, pp := range points {
+		pickup = append(pickup, pp.ID)
+	}
+	day := time.Now().In(moscowZone).AddDate(0, 0, 3)
+	deadline := time.Date(day.Year(), day.Month(), day.Day(), 20, 0, 0, 0, moscowZone)
+	type join struct {
+		who     core.UserID
+		variant string
+		qty     int
+	}
+	ann, alia := core.UserID(Shoppers[0].ID), core.UserID(Shoppers[2].ID)
+	n := func(i int) core.UserID { return core.UserID(neighbourIDs + i) }
+	for _, g := range []struct {
+		product string
+		tiers   []int64 // prices in roubles from 1, then at each of from
+		from    []int
+		min     groupbuy.Minimum
+		joins   []join
+		stop    bool
+		post    bool
+	}{
+		{"Термос 0,5 л", []int64{1990, 1790, 1590}, []int{1, 5, 10}, groupbuy.Minimum{Kind: groupbuy.MinUnits, Value: 5},
+			[]join{{ann, "", 2}, {alia, "", 1}, {n(0), "", 1}, {n(1), "", 2}, {n(2), "", 1}}, false, true},
+		{"Кеды канвас", []int64{3590, 3290}, []int{1, 6}, groupbuy.Minimum{Kind: groupbuy.MinRows, Value: 2},
+			[]join{{n(3), "37", 2}, {n(4), "38", 1}, {alia, "38", 1}, {n(5), "39", 1}}, false, false},
+		{"Шапка бини", []int64{890, 790}, []int{1, 4}, groupbuy.Minimum{Kind: groupbuy.MinUnits, Value: 3},
+			[]join{{ann, "Серая", 1}, {n(0), "Синяя", 2}, {n(3), "Серая", 1}}, true, false},
+	} {
+		ps, _, err := d.Catalog.Products(ctx, catalog.ProductFilter{ShopID: shop.ID, Query: g.product, Limit: 1})
+		if err != nil || len(ps) == 0 {
+			return fmt.Errorf("find %s for a group buy: %w", g.product, err)
+		}
+		prod := ps[0]
+		p := groupbuy.Purchase{Shop: shop.ID, Product: prod.ID, Title: prod.Title, FeeBP: 1000, Pickup: pickup,
+			Minimum: g.min, Deadline: deadline}
+		for _, v := range prod.Variants {
+			p.Variants = append(p.Variants, v.ID)
+		}
+		for i, price := range g.tiers {
+			p.Tiers = append(p.Tiers, groupbuy.Tier{From: g.from[i], Price: core.Money{Amount: rub(price), Currency: shop.Currency}})
+		}
+		if p, err = d.GroupBuys.Create(ctx, owner, p); err != nil {
+			return fmt.Errorf("open the group buy of %s: %w", g.product, err)
+		}
+		for i, j := range g.joins {
+			var v core.VariantID
+			for _, pv := range prod.Variants {
+				if pv.Name == j.variant {
+					v = pv.ID
+				}
+			}
+			if _, _, err := d.GroupBuys.Join(ctx, j.who, p.ID, v, j.qty, pickup[i%len(pickup)]); err != nil {
+				return fmt.Errorf("join the group buy of %s: %w", g.product, err)
+			}
+		}
+		if g.stop {
+			if _, err := d.GroupBuys.Stop(ctx, owner, p.ID); err != nil {
+				return fmt.Errorf("STOP the group buy of %s: %w", g.product, err)
+			}
+		}
+		if g.post {
+			if err := postGroupBuy(ctx, d, p, prod); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// postGroupBuy posts a purchase's invitation in the neighbours' chat and the
+// shop's channel, as the organizer shares it: the tiers, and a button into the
+// bot, where its card shows where it stands.
+func postGroupBuy(ctx context.Context, d Deps, p groupbuy.Purchase, prod catalog.Product) error {
+	link := fmt.Sprintf("https://t.me/%s?start=gb_%d", d.BotUsername, p.ID)
+	caption := fmt.Sprintf("🤝 <b>Совместная покупка: %s</b>\n\nЧем больше нас, тем дешевле для всех: 1 990 ₽ → от 5 шт. 1 790 ₽ → от 10 шт. 1 590 ₽ (+ сбор 10 %%).\nСбор до %s МСК, забираем в пункте выдачи. Присоединяйтесь!",
+		prod.Title, p.Deadline.In(moscowZone).Format("02.01 15:04"))
+	kb := &telego.InlineKeyboardMarkup{InlineKeyboard: [][]telego.InlineKeyboardButton{{{Text: "🤝 Присоединиться", URL: link}}}}
+	for _, chat := range []int64{GroupID, ChannelID} {
+		params := &telego.SendPhotoParams{ChatID: telego.ChatID{ID: chat}, Caption: caption, ParseMode: telego.ModeHTML, ReplyMarkup: kb}
+		if len(prod.Photos) > 0 {
+			params.Photo = telego.InputFile{FileID: prod.Photos[0]}
+		}
+		if _, err := d.API.SendPhoto(ctx, params); err != nil {
+			return fmt.Errorf("post the group buy in chat %d: %w", chat, err)
+		}
+	}
+	return nil
+}
+
+// moscowZone is the time zone the demo's times are in.
+var moscowZone = time.FixedZone("MSK", 3*60*60)
