@@ -22,6 +22,7 @@ var groupBuyRoutes = map[string]route{
 	groupbuy.JobClose:    {queue: QueueCritical, retention: 24 * time.Hour},
 	groupbuy.JobInvoices: {queue: QueueCritical, retention: 24 * time.Hour},
 	groupbuy.JobFailed:   {queue: QueueDefault, retention: 24 * time.Hour},
+	groupbuy.JobCut:      {queue: QueueDefault, retention: 24 * time.Hour},
 }
 
 // GroupBuys is what the tasks of group buys need of groupbuy.Service.
@@ -35,6 +36,8 @@ type GroupBuys interface {
 	Purchase(ctx context.Context, id groupbuy.ID) (groupbuy.Purchase, error)
 	// Participants returns up to limit participants, by id above after.
 	Participants(ctx context.Context, id groupbuy.ID, after core.UserID, limit int) ([]core.UserID, error)
+	// CutPlaces returns the places STOP cut to full size rows.
+	CutPlaces(ctx context.Context, id groupbuy.ID) ([]groupbuy.Place, error)
 }
 
 // GroupBuyBot is what the tasks of group buys need of the bot.
@@ -44,6 +47,9 @@ type GroupBuyBot interface {
 	SendPlaceInvoice(ctx context.Context, o order.Order) error
 	// FailedMessage composes what tells a participant that a purchase failed.
 	FailedMessage(ctx context.Context, p groupbuy.Purchase, to core.UserID) (core.Message, error)
+	// CutMessage composes what tells a participant what of their place STOP
+	// cut, beyond the purchase's full size rows.
+	CutMessage(ctx context.Context, p groupbuy.Purchase, place groupbuy.Place) (core.Message, error)
 }
 
 // GroupBuyDeps are what the tasks of group buys need; nil fields make their
@@ -70,6 +76,7 @@ func (w *Workers) registerGroupBuys(mux *asynq.ServeMux) {
 	mux.HandleFunc(groupbuy.JobClose, w.groupBuys.HandleClose)
 	mux.HandleFunc(groupbuy.JobInvoices, w.groupBuys.HandleInvoices)
 	mux.HandleFunc(groupbuy.JobFailed, w.groupBuys.HandleFailed)
+	mux.HandleFunc(groupbuy.JobCut, w.groupBuys.HandleCut)
 }
 
 // closeRecheck is when a close task that ran before the deadline (asynq keeps
@@ -161,4 +168,35 @@ func (t *GroupBuyTasks) HandleFailed(ctx context.Context, task *asynq.Task) erro
 		}
 		after = users[len(users)-1]
 	}
+}
+
+// HandleCut tells the participants whose places STOP cut to the purchase's
+// full size rows what was cut, and that they do not pay for it
+// (groupbuy.JobCut); each message once, by its key.
+func (t *GroupBuyTasks) HandleCut(ctx context.Context, task *asynq.Task) error {
+	var p groupbuy.CloseJob
+	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Purchase == 0 {
+		return badPayload(task.Type(), err)
+	}
+	if t.d.GroupBuys == nil || t.d.Bot == nil {
+		return errors.New("group buys are not wired")
+	}
+	gb, err := t.d.GroupBuys.Purchase(ctx, p.Purchase)
+	if err != nil {
+		return classify(err)
+	}
+	places, err := t.d.GroupBuys.CutPlaces(ctx, gb.ID)
+	if err != nil {
+		return classify(err)
+	}
+	for _, pl := range places {
+		m, err := t.d.Bot.CutMessage(ctx, gb, pl)
+		if err != nil {
+			return classify(err)
+		}
+		if err := t.w.Send(ctx, m); err != nil {
+			return classify(err)
+		}
+	}
+	return nil
 }

@@ -123,6 +123,12 @@ func (p *placeInvoices) FailedMessage(ctx context.Context, gb groupbuy.Purchase,
 	return m, nil
 }
 
+func (p *placeInvoices) CutMessage(ctx context.Context, gb groupbuy.Purchase, pl groupbuy.Place) (core.Message, error) {
+	m := testMessage(fmt.Sprintf("cut:%d:%d", gb.ID, pl.ID), core.PriorityOrder)
+	m.Chat, m.User = int64(pl.Buyer), pl.Buyer
+	return m, nil
+}
+
 func (p *placeInvoices) SendPlaceInvoice(ctx context.Context, o order.Order) error {
 	p.sent = append(p.sent, o)
 	return p.orders.InvoiceSent(ctx, o.ID, o.BuyerID, 7)

@@ -106,6 +106,32 @@ func Rows(variants []core.VariantID, per map[core.VariantID]int) (full int, miss
 	return full, missing
 }
 
+// CutToRows trims places (in the order they joined) to what fills the full
+// rows of variants: each variant goes ahead with as many units as there are
+// full rows, the earliest places first; a later place keeps what is left of
+// its variant's, or nothing. It returns the places with Quantity trimmed and
+// Cut the units taken off.
+func CutToRows(variants []core.VariantID, places []Place) []Place {
+	per := map[core.VariantID]int{}
+	for _, pl := range places {
+		per[pl.Variant] += pl.Quantity
+	}
+	full, _ := Rows(variants, per)
+	room := map[core.VariantID]int{}
+	for _, v := range variants {
+		room[v] = full
+	}
+	out := make([]Place, len(places))
+	for i, pl := range places {
+		keep := min(pl.Quantity, room[pl.Variant])
+		room[pl.Variant] -= keep
+		pl.Cut += pl.Quantity - keep
+		pl.Quantity = keep
+		out[i] = pl
+	}
+	return out
+}
+
 // Met reports whether totals meet the minimum at the tiers' price; variants
 // are the purchase's, for rows.
 func (m Minimum) Met(tiers Tiers, variants []core.VariantID, t Totals) bool {

@@ -189,3 +189,26 @@ func TestFeeOf(t *testing.T) {
 		}
 	}
 }
+
+func TestCutToRows(t *testing.T) {
+	t.Parallel()
+	sizes := []core.VariantID{37, 38, 39}
+	places := []Place{
+		{ID: 1, Variant: 37, Quantity: 2},
+		{ID: 2, Variant: 38, Quantity: 1},
+		{ID: 3, Variant: 39, Quantity: 1},
+		{ID: 4, Variant: 37, Quantity: 1},
+		{ID: 5, Variant: 38, Quantity: 2},
+	}
+	// Rows: 37 has 3, 38 has 3, 39 has 1: one full row. The earliest places keep.
+	got := CutToRows(sizes, places)
+	want := []struct{ qty, cut int }{{1, 1}, {1, 0}, {1, 0}, {0, 1}, {0, 2}}
+	for i, w := range want {
+		if got[i].Quantity != w.qty || got[i].Cut != w.cut {
+			t.Errorf("place %d: %d kept, %d cut; want %d, %d", got[i].ID, got[i].Quantity, got[i].Cut, w.qty, w.cut)
+		}
+	}
+	if places[0].Quantity != 2 {
+		t.Error("CutToRows changed its argument")
+	}
+}

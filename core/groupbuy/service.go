@@ -35,7 +35,9 @@ type Store interface {
 	// price and stop time as fn leaves them, with the jobs fn returns.
 	UpdatePurchase(ctx context.Context, id ID, fn func(*Purchase) ([]core.Job, error)) (Purchase, error)
 	// SettlePurchase is UpdatePurchase that also gives fn the joined places,
-	// oldest first, and records the shares (Goods, Fee) of those it returns.
+	// oldest first, and records what it returns of them: their quantity and
+	// cut (a place cut whole is no longer joined), their shares (Goods, Fee),
+	// and the purchase's units.
 	SettlePurchase(ctx context.Context, id ID, fn func(*Purchase, []Place) ([]Place, []core.Job, error)) (Purchase, error)
 	// ToInvoice returns up to limit joined places of a purchase, by id above
 	// after, that have no order yet or whose order awaits payment with no
@@ -50,6 +52,8 @@ type Store interface {
 	CountParticipants(ctx context.Context, id ID) (int, error)
 	// ShopPurchases returns a shop's purchases, the latest first, at most limit.
 	ShopPurchases(ctx context.Context, shop core.ShopID, limit int) ([]Purchase, error)
+	// CutPlaces returns the places of a purchase that STOP cut.
+	CutPlaces(ctx context.Context, id ID) ([]Place, error)
 }
 
 // Orders is what group buys need of order.Service: a place becomes an order
@@ -71,6 +75,9 @@ type Place struct {
 	// order it is paid with, once made.
 	Goods, Fee core.Money
 	Order      core.OrderID
+	// Cut is what STOP took off the place: units beyond the purchase's full
+	// size rows (CutToRows). A place cut whole has Quantity 0.
+	Cut int
 }
 
 // MaxQuantity bounds one place.
@@ -145,6 +152,9 @@ const (
 	// JobFailed tells the participants of a purchase that failed (its
 	// minimum not met by the deadline); key "groupbuy:failed:<purchase>".
 	JobFailed = "groupbuy:failed"
+	// JobCut tells the participants whose places STOP cut to full size rows;
+	// key "groupbuy:cut:<purchase>".
+	JobCut = "groupbuy:cut"
 )
 
 // CloseJob is the payload of a purchase's jobs.
@@ -235,6 +245,22 @@ func (s *Service) Stop(ctx context.Context, actor core.UserID, id ID) (Purchase,
 // place's share of the bill (Bill: the organizer's fee split so that the parts
 // add up exactly), with the job that makes their orders.
 func stop(p *Purchase, places []Place, now time.Time) ([]Place, []core.Job, error) {
+	payload, _ := json.Marshal(CloseJob{Purchase: p.ID})
+	var jobs []core.Job
+	if p.Minimum.Kind == MinRows {
+		// Only whole rows go ahead: the supplier sells nothing else.
+		places = CutToRows(p.Variants, places)
+		p.Totals = Totals{PerVariant: map[core.VariantID]int{}}
+		cut := false
+		for _, pl := range places {
+			p.Totals.Units += pl.Quantity
+			p.Totals.PerVariant[pl.Variant] += pl.Quantity
+			cut = cut || pl.Cut > 0
+		}
+		if cut {
+			jobs = append(jobs, core.Job{Kind: JobCut, Key: fmt.Sprintf("%s:%d", JobCut, p.ID), Payload: payload})
+		}
+	}
 	p.Status, p.Price, p.StoppedAt = StatusStopped, p.Current().Price, now
 	qty := make([]int, len(places))
 	for i, pl := range places {
@@ -243,8 +269,14 @@ func stop(p *Purchase, places []Place, now time.Time) ([]Place, []core.Job, erro
 	for i, share := range Bill(p.Price, p.FeeBP, core.Money{Currency: p.Currency()}, qty) {
 		places[i].Goods, places[i].Fee = share.Goods, share.Fee
 	}
-	payload, _ := json.Marshal(CloseJob{Purchase: p.ID})
-	return places, []core.Job{{Kind: JobInvoices, Key: fmt.Sprintf("%s:%d", JobInvoices, p.ID), Payload: payload}}, nil
+	jobs = append(jobs, core.Job{Kind: JobInvoices, Key: fmt.Sprintf("%s:%d", JobInvoices, p.ID), Payload: payload})
+	return places, jobs, nil
+}
+
+// CutPlaces returns the places STOP cut (in part or whole), for telling
+// their participants.
+func (s *Service) CutPlaces(ctx context.Context, id ID) ([]Place, error) {
+	return s.store.CutPlaces(ctx, id)
 }
 
 // invoicePage is how many places OrderPlaces orders at a time.

@@ -118,9 +118,26 @@ func TestGroupBuy_Card(t *testing.T) {
 		t.Fatalf("STOP without a full row: %v", err)
 	}
 	env.press(anna, card, "➕ 37")
+	// A late size 36 beyond the one full row: STOP cuts it, and its buyer is told.
+	vera := env.shopper("Вера", "ru")
+	env.send(vera, "/start")
+	if _, _, err := env.groups.Join(env.ctx, core.UserID(vera.ID()), gb.ID, sizes[0], 1, 0); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := env.groups.Stop(env.ctx, core.UserID(seller.ID()), gb.ID); err != nil {
 		t.Fatal(err)
 	}
+	cut, err := env.groups.CutPlaces(env.ctx, gb.ID)
+	if err != nil || len(cut) != 1 {
+		t.Fatalf("cut places %+v, %v", cut, err)
+	}
+	stopped, _ := env.groups.Purchase(env.ctx, gb.ID)
+	m, err := env.bot.GroupBuys.CutMessage(env.ctx, stopped, cut[0]) // the workers' groupbuy:cut
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.deliver(m)
+	env.wantBody(vera, "«Кеды рядами»: размер 36 × 1 не вошёл в полные ряды", "Платить ничего не нужно.")
 	env.press(anna, env.lastBot(anna), "37 × 1") // the card again
 	card = env.wantBody(anna, "✅ Сбор закрыт: 3 шт. по итоговой цене 80\u00a0⭐ + сбор организатора 10 %")
 	if got := buttonLabels(card); len(got) != 0 {

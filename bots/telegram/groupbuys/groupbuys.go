@@ -130,6 +130,26 @@ func (b *Feature) FailedMessage(ctx context.Context, p groupbuy.Purchase, to cor
 	return b.k.MessageTo(fmt.Sprintf("groupbuy:%d:failed:%d", p.ID, to), core.PriorityReminder, to, telegram.View{Text: text}), nil
 }
 
+// CutMessage composes what tells a participant what STOP cut of their place:
+// the units beyond the purchase's full size rows, not bought and not paid
+// (workers.GroupBuyBot).
+func (b *Feature) CutMessage(ctx context.Context, p groupbuy.Purchase, place groupbuy.Place) (core.Message, error) {
+	lang := "ru"
+	if u, err := b.users.User(ctx, place.Buyer); err == nil {
+		lang = telegram.LangOf(u.Lang())
+	}
+	name := ""
+	if v, err := b.catalog.Variant(ctx, place.Variant); err == nil {
+		name = v.Name
+	}
+	key := "gb_cut_part"
+	if place.Quantity == 0 {
+		key = "gb_cut_whole"
+	}
+	text := b.k.T(lang, key, p.Title, name, place.Cut)
+	return b.k.MessageTo(fmt.Sprintf("groupbuy:%d:cut:%d", p.ID, place.ID), core.PriorityOrder, place.Buyer, telegram.View{Text: text}), nil
+}
+
 // moscow is the time zone a group buy's times are shown and read in.
 var moscow = telegram.Moscow
 
@@ -212,6 +232,14 @@ func texts() map[string]telegram.Text {
 		"gb_err_minimum":            {RU: "STOP можно нажать, когда минимум набран.", EN: "STOP needs the minimum met."},
 		"gb_err_deadline_past":      {RU: "Это время уже прошло. Укажите время в будущем.", EN: "That time has passed. Give a time in the future."},
 		"gb_err_no_delivery":        {RU: "Добавьте магазину пункт выдачи или доставку: участникам нужно где-то забрать товар.", EN: "Give the shop a pickup point or shipping: participants need somewhere to collect."},
+		"gb_cut_part": {
+			RU: "«%s»: размер %s × %d не вошёл в полные ряды — поставщик продаёт только целые ряды. Эту часть покупать и оплачивать не нужно, остальное — в счёте.",
+			EN: "%s: size %s × %d did not fit in full rows (the supplier sells whole rows only). You do not buy or pay for that part; the rest is in your invoice.",
+		},
+		"gb_cut_whole": {
+			RU: "«%s»: размер %s × %d не вошёл в полные ряды — поставщик продаёт только целые ряды. Платить ничего не нужно.",
+			EN: "%s: size %s × %d did not fit in full rows (the supplier sells whole rows only). There is nothing to pay.",
+		},
 		"gb_failed": {
 			RU: "😔 Совместная покупка «%s» не состоялась: к сроку не набралось нужное количество. Платить ничего не нужно.",
 			EN: "😔 The group buy %s did not go ahead: not enough joined by the deadline. There is nothing to pay.",

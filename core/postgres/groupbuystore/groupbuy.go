@@ -248,13 +248,14 @@ func (s *Store) SettlePurchase(ctx context.Context, id groupbuy.ID,
 }
 
 // placeColumns are a place's, its share and order.
-const placeColumns = `id, buyer_id, variant_id, quantity, coalesce(pickup_point_id, 0), joined_at, coalesce(goods, 0),
-	coalesce(fee, 0), coalesce(order_id, 0)`
+// A place cut whole keeps what was asked in quantity, and keeps none of it.
+const placeColumns = `id, buyer_id, variant_id, CASE WHEN status = 'cut' THEN 0 ELSE quantity END,
+	coalesce(pickup_point_id, 0), joined_at, coalesce(goods, 0), coalesce(fee, 0), coalesce(order_id, 0), cut`
 
 func scanPlace(row pgx.Row, id groupbuy.ID, cur core.Currency) (groupbuy.Place, error) {
 	pl := groupbuy.Place{Purchase: id}
 	err := row.Scan(&pl.ID, &pl.Buyer, &pl.Variant, &pl.Quantity, &pl.Pickup, &pl.JoinedAt, &pl.Goods.Amount,
-		&pl.Fee.Amount, &pl.Order)
+		&pl.Fee.Amount, &pl.Order, &pl.Cut)
 	pl.Goods.Currency, pl.Fee.Currency = cur, cur
 	return pl, err
 }
@@ -319,6 +320,23 @@ func (s *Store) ShopPurchases(ctx context.Context, shop core.ShopID, limit int) 
 	return out, nil
 }
 
+// CutPlaces implements groupbuy.Store.
+func (s *Store) CutPlaces(ctx context.Context, id groupbuy.ID) ([]groupbuy.Place, error) {
+	var cur core.Currency
+	if err := s.pool.QueryRow(ctx, `SELECT currency FROM group_buys WHERE id = $1`, id).Scan(&cur); err != nil {
+		return nil, fmt.Errorf("group buy %d: %w", id, store.NotFound(err, groupbuy.ErrNotFound))
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+placeColumns+` FROM group_buy_places WHERE purchase_id = $1 AND cut > 0 ORDER BY id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("cut places of group buy %d: %w", id, err)
+	}
+	places, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (groupbuy.Place, error) { return scanPlace(r, id, cur) })
+	if err != nil {
+		return nil, fmt.Errorf("cut places of group buy %d: %w", id, err)
+	}
+	return places, nil
+}
+
 // SetPlaceOrder implements groupbuy.Store.
 func (s *Store) SetPlaceOrder(ctx context.Context, place groupbuy.PlaceID, o core.OrderID) error {
 	if _, err := s.pool.Exec(ctx, `UPDATE group_buy_places SET order_id = $2 WHERE id = $1 AND order_id IS NULL`, place, o); err != nil {
@@ -365,14 +383,22 @@ func (s *Store) update(ctx context.Context, id groupbuy.ID, fn func(*groupbuy.Pu
 			}
 			jobs = js
 			if len(settled) > 0 {
-				ids, goods, fees := make([]int64, len(settled)), make([]int64, len(settled)), make([]int64, len(settled))
+				n := len(settled)
+				ids, qty, cut, goods, fees := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
 				for i, pl := range settled {
-					ids[i], goods[i], fees[i] = int64(pl.ID), pl.Goods.Amount, pl.Fee.Amount
+					ids[i], qty[i], cut[i], goods[i], fees[i] = int64(pl.ID), int64(pl.Quantity), int64(pl.Cut), pl.Goods.Amount, pl.Fee.Amount
 				}
+				// A place cut whole keeps its quantity on record (what was asked)
+				// and is no longer joined.
 				if _, err := tx.Exec(ctx, `
-					UPDATE group_buy_places p SET goods = x.goods, fee = x.fee
-					FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS x(id, goods, fee) WHERE p.id = x.id`,
-					ids, goods, fees); err != nil {
+					UPDATE group_buy_places p SET goods = x.goods, fee = x.fee, cut = x.cut,
+						quantity = CASE WHEN x.qty > 0 THEN x.qty ELSE p.quantity END,
+						status = CASE WHEN x.qty > 0 THEN p.status ELSE 'cut' END
+					FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[]) AS x(id, qty, cut, goods, fee)
+					WHERE p.id = x.id`, ids, qty, cut, goods, fees); err != nil {
+					return err
+				}
+				if _, err := tx.Exec(ctx, `UPDATE group_buys SET units = $2 WHERE id = $1`, id, p.Totals.Units); err != nil {
 					return err
 				}
 			}

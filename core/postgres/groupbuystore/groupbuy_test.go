@@ -438,3 +438,55 @@ func TestOrderPlaces(t *testing.T) {
 		t.Errorf("%d places know their order (%v)", ordered, err)
 	}
 }
+
+// A purchase of full size rows stops with what fills whole rows: later places
+// beyond them are cut (in part, or whole), their participants are to be told,
+// and only what goes ahead is billed and invoiced.
+func TestStopCutsToRows(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 8)
+	p := b.purchase(t, groupbuy.Minimum{Kind: groupbuy.MinRows, Value: 1})
+	// Sizes 36-41: one of each from shoppers 0-5, then 2 more of 36 and one of 37.
+	for i := range 6 {
+		if _, _, err := b.svc.Join(b.ctx, core.UserID(shoppers+i), p.ID, b.sizes[i], 1, b.pickup); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := b.svc.Join(b.ctx, core.UserID(shoppers+6), p.ID, b.sizes[0], 2, b.pickup); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := b.svc.Join(b.ctx, core.UserID(shoppers+7), p.ID, b.sizes[1], 1, b.pickup); err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.svc.Stop(b.ctx, seller, p.ID)
+	if err != nil || got.Totals.Units != 6 || got.Price != rub(1000) {
+		t.Fatalf("STOP: %+v, %v; want the one full row of 6 at 1,000 ₽", got.Totals, err)
+	}
+	cut, err := b.svc.CutPlaces(b.ctx, p.ID)
+	if err != nil || len(cut) != 2 || cut[0].Buyer != core.UserID(shoppers+6) || cut[0].Cut != 2 || cut[0].Quantity != 0 ||
+		cut[1].Buyer != core.UserID(shoppers+7) || cut[1].Cut != 1 {
+		t.Fatalf("cut places %+v, %v", cut, err)
+	}
+	var jobs int
+	if err := b.pool.QueryRow(b.ctx, `SELECT count(*) FROM outbox WHERE kind = $1`, groupbuy.JobCut).Scan(&jobs); err != nil || jobs != 1 {
+		t.Errorf("%d cut jobs (%v), want one", jobs, err)
+	}
+	if again, _ := b.svc.Purchase(b.ctx, p.ID); again.Totals.Units != 6 {
+		t.Errorf("%d units read back, want 6", again.Totals.Units)
+	}
+	var sent []order.Order
+	if _, _, err := b.svc.OrderPlaces(b.ctx, p.ID, 0, func(o order.Order) error {
+		sent = append(sent, o)
+		return b.orders.InvoiceSent(b.ctx, o.ID, o.BuyerID, int64(100+len(sent)))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(sent) != 6 {
+		t.Errorf("%d invoices, want one for each of the row's six", len(sent))
+	}
+	for _, o := range sent {
+		if o.BuyerID == core.UserID(shoppers+6) || o.BuyerID == core.UserID(shoppers+7) {
+			t.Errorf("a cut place was invoiced: %+v", o)
+		}
+	}
+}
