@@ -20,6 +20,8 @@ CREATE TABLE group_buys (
     pickup_point_ids   bigint[] NOT NULL DEFAULT '{}',
     shipping           boolean NOT NULL DEFAULT false,
     deadline           timestamptz NOT NULL,
+    -- The organizer may move the deadline later once.
+    extended           boolean NOT NULL DEFAULT false,
     pay_mode           text NOT NULL CHECK (pay_mode IN ('after_stop', 'to_join')),
     pay_window_seconds integer NOT NULL CHECK (pay_window_seconds > 0),
     status             text NOT NULL DEFAULT 'open'

@@ -19,10 +19,12 @@ import (
 
 // groupBuyRoutes maps the job kinds of group buys to their queue (see routes).
 var groupBuyRoutes = map[string]route{
-	groupbuy.JobClose:    {queue: QueueCritical, retention: 24 * time.Hour},
-	groupbuy.JobInvoices: {queue: QueueCritical, retention: 24 * time.Hour},
-	groupbuy.JobFailed:   {queue: QueueDefault, retention: 24 * time.Hour},
-	groupbuy.JobCut:      {queue: QueueDefault, retention: 24 * time.Hour},
+	groupbuy.JobClose:     {queue: QueueCritical, retention: 24 * time.Hour},
+	groupbuy.JobInvoices:  {queue: QueueCritical, retention: 24 * time.Hour},
+	groupbuy.JobFailed:    {queue: QueueDefault, retention: 24 * time.Hour},
+	groupbuy.JobCut:       {queue: QueueDefault, retention: 24 * time.Hour},
+	groupbuy.JobExtended:  {queue: QueueDefault, retention: 24 * time.Hour},
+	groupbuy.JobCancelled: {queue: QueueCritical, retention: 24 * time.Hour},
 }
 
 // GroupBuys is what the tasks of group buys need of groupbuy.Service.
@@ -38,6 +40,10 @@ type GroupBuys interface {
 	Participants(ctx context.Context, id groupbuy.ID, after core.UserID, limit int) ([]core.UserID, error)
 	// CutPlaces returns the places STOP cut to full size rows.
 	CutPlaces(ctx context.Context, id groupbuy.ID) ([]groupbuy.Place, error)
+	// CallOffOrders calls off the orders of a cancelled purchase's places.
+	CallOffOrders(ctx context.Context, id groupbuy.ID) (int, error)
+	// Now is group buys' clock.
+	Now() time.Time
 }
 
 // GroupBuyBot is what the tasks of group buys need of the bot.
@@ -45,8 +51,9 @@ type GroupBuyBot interface {
 	// SendPlaceInvoice sends a participant the invoice of their place's
 	// order, once.
 	SendPlaceInvoice(ctx context.Context, o order.Order) error
-	// FailedMessage composes what tells a participant that a purchase failed.
-	FailedMessage(ctx context.Context, p groupbuy.Purchase, to core.UserID) (core.Message, error)
+	// PurchaseNotice composes what tells a participant of an event of a
+	// purchase: it failed, its deadline moved, it was cancelled.
+	PurchaseNotice(ctx context.Context, p groupbuy.Purchase, to core.UserID, ev groupbuy.Event) (core.Message, error)
 	// CutMessage composes what tells a participant what of their place STOP
 	// cut, beyond the purchase's full size rows.
 	CutMessage(ctx context.Context, p groupbuy.Purchase, place groupbuy.Place) (core.Message, error)
@@ -77,6 +84,8 @@ func (w *Workers) registerGroupBuys(mux *asynq.ServeMux) {
 	mux.HandleFunc(groupbuy.JobInvoices, w.groupBuys.HandleInvoices)
 	mux.HandleFunc(groupbuy.JobFailed, w.groupBuys.HandleFailed)
 	mux.HandleFunc(groupbuy.JobCut, w.groupBuys.HandleCut)
+	mux.HandleFunc(groupbuy.JobExtended, w.groupBuys.HandleExtended)
+	mux.HandleFunc(groupbuy.JobCancelled, w.groupBuys.HandleCancelled)
 }
 
 // closeRecheck is when a close task that ran before the deadline (asynq keeps
@@ -99,8 +108,11 @@ func (t *GroupBuyTasks) HandleClose(ctx context.Context, task *asynq.Task) error
 		return classify(err)
 	}
 	if !due {
-		wait := min(max(time.Until(got.Deadline), time.Second), closeRecheck)
-		return &errRetryIn{after: wait, wait: true, err: fmt.Errorf("group buy %d closes at %s", p.Purchase, got.Deadline)}
+		left := got.Deadline.Sub(t.d.GroupBuys.Now())
+		if left > closeRecheck {
+			return nil // the deadline moved later: its own job closes it (groupbuy.Service.Extend)
+		}
+		return &errRetryIn{after: max(left, time.Second), wait: true, err: fmt.Errorf("group buy %d closes at %s", p.Purchase, got.Deadline)}
 	}
 	return nil
 }
@@ -132,8 +144,31 @@ func (t *GroupBuyTasks) HandleInvoices(ctx context.Context, task *asynq.Task) er
 }
 
 // HandleFailed tells every participant of a purchase that failed
-// (groupbuy.JobFailed), through the sender; each message once, by its key.
+// (groupbuy.JobFailed).
 func (t *GroupBuyTasks) HandleFailed(ctx context.Context, task *asynq.Task) error {
+	return t.tell(ctx, task, groupbuy.EventFailed, groupbuy.StatusFailed, nil)
+}
+
+// HandleExtended tells every participant that the deadline moved
+// (groupbuy.JobExtended).
+func (t *GroupBuyTasks) HandleExtended(ctx context.Context, task *asynq.Task) error {
+	return t.tell(ctx, task, groupbuy.EventExtended, groupbuy.StatusOpen, nil)
+}
+
+// HandleCancelled calls off the orders of a cancelled purchase's places
+// (paid ones refunded by the orders' own jobs) and tells every participant
+// (groupbuy.JobCancelled).
+func (t *GroupBuyTasks) HandleCancelled(ctx context.Context, task *asynq.Task) error {
+	return t.tell(ctx, task, groupbuy.EventCancelled, groupbuy.StatusCancelled, func(id groupbuy.ID) error {
+		_, err := t.d.GroupBuys.CallOffOrders(ctx, id)
+		return err
+	})
+}
+
+// tell tells every participant of a purchase in status of ev, after first
+// (when set), through the sender: each message once, by its key. A purchase
+// in another status by now is left alone.
+func (t *GroupBuyTasks) tell(ctx context.Context, task *asynq.Task, ev groupbuy.Event, status groupbuy.Status, first func(groupbuy.ID) error) error {
 	var p groupbuy.CloseJob
 	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Purchase == 0 {
 		return badPayload(task.Type(), err)
@@ -145,8 +180,13 @@ func (t *GroupBuyTasks) HandleFailed(ctx context.Context, task *asynq.Task) erro
 	if err != nil {
 		return classify(err)
 	}
-	if gb.Status != groupbuy.StatusFailed {
+	if gb.Status != status {
 		return nil
+	}
+	if first != nil {
+		if err := first(gb.ID); err != nil {
+			return classify(err)
+		}
 	}
 	var after core.UserID
 	for {
@@ -155,7 +195,7 @@ func (t *GroupBuyTasks) HandleFailed(ctx context.Context, task *asynq.Task) erro
 			return classify(err)
 		}
 		for _, u := range users {
-			m, err := t.d.Bot.FailedMessage(ctx, gb, u)
+			m, err := t.d.Bot.PurchaseNotice(ctx, gb, u, ev)
 			if err != nil {
 				return classify(err)
 			}

@@ -117,8 +117,8 @@ type placeInvoices struct {
 	sent   []order.Order
 }
 
-func (p *placeInvoices) FailedMessage(ctx context.Context, gb groupbuy.Purchase, to core.UserID) (core.Message, error) {
-	m := testMessage(fmt.Sprintf("failed:%d:%d", gb.ID, to), core.PriorityReminder)
+func (p *placeInvoices) PurchaseNotice(ctx context.Context, gb groupbuy.Purchase, to core.UserID, ev groupbuy.Event) (core.Message, error) {
+	m := testMessage(fmt.Sprintf("%s:%d:%d", ev, gb.ID, to), core.PriorityReminder)
 	m.Chat, m.User = int64(to), to
 	return m, nil
 }

@@ -411,6 +411,7 @@ func kernelTexts() map[string]Text {
 		"notify_cancel_reason":            {RU: "\nПричина: %s", EN: "\nReason: %s"},
 		"notify_reason_session_cancelled": {RU: "эфир, в котором вы его оформили, отменён", EN: "the live session you ordered it in was cancelled"},
 		"notify_reason_claim_ended":       {RU: "бронь дропа истекла", EN: "the drop's reservation ended"},
+		"notify_reason_group_cancelled":   {RU: "организатор отменил совместную покупку", EN: "the organizer called off the group buy"},
 		"reason_buyer":                    {RU: "покупатель отменил заказ", EN: "the buyer cancelled it"},
 		"reason_unpayable":                {RU: "магазин не мог принять оплату картой", EN: "the shop could not take card payments"},
 		"notify_cancel_refund":            {RU: "\nОплата будет возвращена.", EN: "\nThe payment will be refunded."},

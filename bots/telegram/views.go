@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/groupbuy"
 	"github.com/vitrina-shop/vitrina/core/live"
 	"github.com/vitrina-shop/vitrina/core/order"
 )
@@ -130,6 +131,8 @@ func (b *Texts) CancelReason(lang, reason string) string {
 		return b.T(lang, "notify_reason_session_cancelled")
 	case live.ClaimEndedReason:
 		return b.T(lang, "notify_reason_claim_ended")
+	case groupbuy.CancelReason:
+		return b.T(lang, "notify_reason_group_cancelled")
 	}
 	return reason
 }

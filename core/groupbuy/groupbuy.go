@@ -60,6 +60,8 @@ type Purchase struct {
 	Pickup   []core.PickupPointID
 	Shipping bool
 	Deadline time.Time
+	// Extended is set once the organizer moved the deadline (once only).
+	Extended bool
 	PayMode  PayMode
 	// PayWindow is how long after STOP a participant has to pay.
 	PayWindow time.Duration
@@ -105,4 +107,5 @@ var (
 	ErrNotOrganizer   = &core.Error{Code: core.EFORBIDDEN, Message: "only the organizer can do this"}
 	ErrMinimumNotMet  = &core.Error{Code: core.ECONFLICT, Message: "STOP needs the minimum met"}
 	ErrNotParticipant = &core.Error{Code: core.ENOTFOUND, Message: "you have not joined this group buy"}
+	ErrExtended       = &core.Error{Code: core.ECONFLICT, Message: "the deadline was extended once already"}
 )

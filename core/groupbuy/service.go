@@ -3,6 +3,7 @@ package groupbuy
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -54,12 +55,17 @@ type Store interface {
 	ShopPurchases(ctx context.Context, shop core.ShopID, limit int) ([]Purchase, error)
 	// CutPlaces returns the places of a purchase that STOP cut.
 	CutPlaces(ctx context.Context, id ID) ([]Place, error)
+	// OrderedPlaces returns the orders made of a purchase's places.
+	OrderedPlaces(ctx context.Context, id ID) ([]core.OrderID, error)
 }
 
 // Orders is what group buys need of order.Service: a place becomes an order
 // the participant pays like any other.
 type Orders interface {
 	Checkout(ctx context.Context, req order.CheckoutRequest) (order.Order, error)
+	// CallOff cancels an order whose sale was called off, refunding a paid
+	// one; order.ErrTransition for one past that.
+	CallOff(ctx context.Context, id core.OrderID, reason string) (order.Order, error)
 }
 
 // Place is a participant's place in a purchase: a variant and a quantity.
@@ -141,6 +147,15 @@ func (s *Service) Create(ctx context.Context, actor core.UserID, p Purchase) (Pu
 	})
 }
 
+// Event is what happened to a purchase that its participants are told of.
+type Event string
+
+const (
+	EventFailed    Event = "failed"    // its minimum was not met by the deadline
+	EventExtended  Event = "extended"  // the organizer moved the deadline
+	EventCancelled Event = "cancelled" // the organizer called it off
+)
+
 // Jobs group buys write with their changes.
 const (
 	// JobClose closes a purchase at its deadline (Service.Close); key
@@ -155,6 +170,13 @@ const (
 	// JobCut tells the participants whose places STOP cut to full size rows;
 	// key "groupbuy:cut:<purchase>".
 	JobCut = "groupbuy:cut"
+	// JobExtended tells the participants that the deadline moved; key
+	// "groupbuy:extended:<purchase>".
+	JobExtended = "groupbuy:extended"
+	// JobCancelled calls off the orders of a cancelled purchase's places
+	// (refunding the paid ones) and tells its participants; key
+	// "groupbuy:cancelled:<purchase>".
+	JobCancelled = "groupbuy:cancelled"
 )
 
 // CloseJob is the payload of a purchase's jobs.
@@ -162,9 +184,89 @@ type CloseJob struct {
 	Purchase ID `json:"purchase"`
 }
 
+// closeJob closes a purchase at its deadline; its key names the deadline, so
+// a deadline moved has a job of its own (the old one finds nothing due).
 func closeJob(id ID, at time.Time) core.Job {
 	payload, _ := json.Marshal(CloseJob{Purchase: id})
-	return core.Job{Kind: JobClose, Key: fmt.Sprintf("%s:%d", JobClose, id), Payload: payload, RunAt: at}
+	return core.Job{Kind: JobClose, Key: fmt.Sprintf("%s:%d:%d", JobClose, id, at.Unix()), Payload: payload, RunAt: at}
+}
+
+// purchaseJob is a job of a purchase's with its id as the payload.
+func purchaseJob(kind string, id ID) core.Job {
+	payload, _ := json.Marshal(CloseJob{Purchase: id})
+	return core.Job{Kind: kind, Key: fmt.Sprintf("%s:%d", kind, id), Payload: payload}
+}
+
+// Extend moves an open purchase's deadline later, once; the actor must be
+// its organizer or its shop's staff. The participants are told
+// (JobExtended). ErrExtended, ErrDeadline, ErrClosed.
+func (s *Service) Extend(ctx context.Context, actor core.UserID, id ID, deadline time.Time) (Purchase, error) {
+	now := s.clock.Now()
+	return s.store.UpdatePurchase(ctx, id, func(p *Purchase) ([]core.Job, error) {
+		if err := s.organizer(ctx, actor, *p); err != nil {
+			return nil, err
+		}
+		switch {
+		case p.Status != StatusOpen || !now.Before(p.Deadline):
+			return nil, ErrClosed
+		case p.Extended:
+			return nil, ErrExtended
+		case !deadline.After(p.Deadline):
+			return nil, ErrDeadline
+		}
+		p.Deadline, p.Extended = deadline, true
+		return []core.Job{closeJob(p.ID, deadline), purchaseJob(JobExtended, p.ID)}, nil
+	})
+}
+
+// Cancel calls a purchase off, open or stopped; the actor must be its
+// organizer or its shop's staff. The orders of its places are called off
+// (paid ones refunded) and its participants told (JobCancelled).
+// Cancelling a cancelled purchase is not an error; one that failed or whose
+// goods arrived is past it (ErrClosed).
+func (s *Service) Cancel(ctx context.Context, actor core.UserID, id ID) (Purchase, error) {
+	return s.store.UpdatePurchase(ctx, id, func(p *Purchase) ([]core.Job, error) {
+		if err := s.organizer(ctx, actor, *p); err != nil {
+			return nil, err
+		}
+		switch p.Status {
+		case StatusCancelled:
+			return nil, nil
+		case StatusOpen, StatusStopped:
+			p.Status = StatusCancelled
+			return []core.Job{purchaseJob(JobCancelled, p.ID)}, nil
+		}
+		return nil, ErrClosed
+	})
+}
+
+// CancelReason is the reason a cancelled purchase's orders are cancelled
+// with (order.Order.CancelReason).
+const CancelReason = "the group buy was cancelled"
+
+// CallOffOrders calls off the orders of a cancelled purchase's places
+// (JobCancelled): unpaid ones cancelled, paid ones cancelled and refunded.
+// Orders called off already are skipped, so it can run again.
+func (s *Service) CallOffOrders(ctx context.Context, id ID) (int, error) {
+	p, err := s.store.Purchase(ctx, id)
+	if err != nil || p.Status != StatusCancelled {
+		return 0, err
+	}
+	ids, err := s.store.OrderedPlaces(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, o := range ids {
+		_, err := s.orders.CallOff(ctx, o, CancelReason)
+		switch {
+		case err == nil:
+			n++
+		case !errors.Is(err, order.ErrTransition):
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // Close closes a purchase whose deadline has come (JobClose), re-checking
@@ -313,6 +415,16 @@ func (s *Service) OrderPlaces(ctx context.Context, id ID, after PlaceID, send fu
 		if err != nil {
 			return after, false, fmt.Errorf("order of place %d: %w", pl.ID, err)
 		}
+		// Cancelled meanwhile: the cancel's call-off (JobCancelled) may have
+		// listed the orders before this one was made; it is called off here.
+		if now, err := s.store.Purchase(ctx, id); err != nil {
+			return after, false, err
+		} else if now.Status == StatusCancelled {
+			if _, err := s.orders.CallOff(ctx, o.ID, CancelReason); err != nil && !errors.Is(err, order.ErrTransition) {
+				return after, false, err
+			}
+			return after, false, nil
+		}
 		if pl.Order == 0 {
 			if err := s.store.SetPlaceOrder(ctx, pl.ID, o.ID); err != nil {
 				return after, false, err
@@ -338,6 +450,9 @@ func (s *Service) organizer(ctx context.Context, actor core.UserID, p Purchase) 
 	}
 	return nil
 }
+
+// Now is the service's clock.
+func (s *Service) Now() time.Time { return s.clock.Now() }
 
 // Purchase returns a purchase with its totals; ErrNotFound.
 func (s *Service) Purchase(ctx context.Context, id ID) (Purchase, error) {

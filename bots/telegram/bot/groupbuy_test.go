@@ -203,3 +203,59 @@ func TestGroupBuy_Organizer(t *testing.T) {
 		t.Errorf("invoice jobs %v, want one", keys)
 	}
 }
+
+// The organizer extends the deadline once and then cancels; a participant
+// is told of each, in their language.
+func TestGroupBuy_ExtendCancel(t *testing.T) {
+	t.Parallel()
+	env := newTestEnv(t)
+	seller, shop := env.starsShop("Стикеры оптом")
+	p := env.product(seller, shop, "Стикерпак", "", variant("", 100, 0))
+	gb, err := env.groups.Create(env.ctx, core.UserID(seller.ID()), groupbuy.Purchase{Shop: shop.ID, Product: p.ID,
+		Variants: []core.VariantID{p.Variants[0].ID}, Title: "Стикеры вместе",
+		Tiers:    groupbuy.Tiers{{From: 1, Price: core.Money{Amount: 100, Currency: core.Stars}}},
+		Minimum:  groupbuy.Minimum{Kind: groupbuy.MinUnits, Value: 5}, Shipping: true, Deadline: env.clock.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	oleg := env.shopper("Oleg", "en")
+	env.send(oleg, "/start")
+	if _, _, err := env.groups.Join(env.ctx, core.UserID(oleg.ID()), gb.ID, p.Variants[0].ID, 1, 0); err != nil {
+		t.Fatal(err)
+	}
+	notice := func(ev groupbuy.Event) { // the workers' groupbuy:extended and :cancelled
+		t.Helper()
+		got, err := env.groups.Purchase(env.ctx, gb.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := env.bot.GroupBuys.PurchaseNotice(env.ctx, got, core.UserID(oleg.ID()), ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env.deliver(m)
+	}
+
+	env.send(seller, "/admin")
+	env.press(seller, env.lastBot(seller), "🤝 Совместные покупки")
+	env.press(seller, env.lastBot(seller), "🟢 Стикеры вместе · 1 шт.")
+	env.press(seller, env.lastBot(seller), "⏳ Продлить сбор")
+	env.wantBody(seller, "До какого времени продлить?")
+	env.send(seller, env.clock.Now().Add(-2*time.Hour).In(time.FixedZone("MSK", 3*3600)).Format("02.01 15:04")) // earlier
+	env.wantBody(seller, "Это время уже прошло")
+	later := env.clock.Now().Add(26 * time.Hour).In(time.FixedZone("MSK", 3*3600))
+	env.send(seller, later.Format("02.01 15:04"))
+	env.messageWith(seller, "⏳ Сбор продлён до "+later.Format("02.01 15:04")+" МСК")
+	screen := env.lastBot(seller)
+	if _, ok := screen.Button("⏳ Продлить сбор"); ok {
+		t.Errorf("extending offered twice: %v", buttonLabels(screen))
+	}
+	notice(groupbuy.EventExtended)
+	env.wantBody(oleg, "⏳ The group buy Стикеры вместе gathers until "+later.Format("02.01 15:04")+" MSK")
+
+	env.press(seller, screen, "✖️ Отменить покупку")
+	env.press(seller, env.wantBody(seller, "Отменить совместную покупку «Стикеры вместе»?"), "✖️ Да, отменить")
+	env.wantBody(seller, "✖️ Покупка отменена", "Организатор отменил эту покупку.")
+	notice(groupbuy.EventCancelled)
+	env.wantBody(oleg, "✖️ The organizer called off the group buy Стикеры вместе.")
+}

@@ -59,6 +59,7 @@ var errorKeys = []struct {
 	{groupbuy.ErrMinimumNotMet, "gb_err_minimum"},
 	{groupbuy.ErrDeadline, "gb_err_deadline_past"},
 	{groupbuy.ErrNoDelivery, "gb_err_no_delivery"},
+	{groupbuy.ErrExtended, "gb_err_extended"},
 }
 
 // errText explains err in lang.
@@ -118,16 +119,28 @@ func (b *Feature) sendPlaceInvoice(ctx context.Context, o order.Order) error {
 	return b.k.SendInvoice(ctx, int64(o.BuyerID), lang, shop, o)
 }
 
-// FailedMessage composes what tells a participant that a purchase failed:
-// its minimum was not met by the deadline, and nothing is to be paid
-// (workers.GroupBuyBot).
-func (b *Feature) FailedMessage(ctx context.Context, p groupbuy.Purchase, to core.UserID) (core.Message, error) {
+// PurchaseNotice composes what tells a participant of an event of a
+// purchase: it failed (nothing to pay), its deadline moved, or the organizer
+// cancelled it (anything paid comes back) (workers.GroupBuyBot).
+func (b *Feature) PurchaseNotice(ctx context.Context, p groupbuy.Purchase, to core.UserID, ev groupbuy.Event) (core.Message, error) {
 	lang := "ru"
 	if u, err := b.users.User(ctx, to); err == nil {
 		lang = telegram.LangOf(u.Lang())
 	}
-	text := b.k.T(lang, "gb_failed", p.Title)
-	return b.k.MessageTo(fmt.Sprintf("groupbuy:%d:failed:%d", p.ID, to), core.PriorityReminder, to, telegram.View{Text: text}), nil
+	var text string
+	switch ev {
+	case groupbuy.EventFailed:
+		text = b.k.T(lang, "gb_failed", p.Title)
+	case groupbuy.EventExtended:
+		text = b.k.T(lang, "gb_extended", p.Title, p.Deadline.In(moscow).Format("02.01 15:04"))
+	case groupbuy.EventCancelled:
+		text = b.k.T(lang, "gb_cancelled", p.Title)
+	default:
+		return core.Message{}, fmt.Errorf("group buy event %q", ev)
+	}
+	kb := (&telegram.Keyboard{}).Row(telegram.Button(b.k.Label(lang, "gb_btn_open_card"), verbCard, int64(p.ID))).Markup()
+	key := fmt.Sprintf("groupbuy:%d:%s:%d:%d", p.ID, ev, p.Deadline.Unix(), to)
+	return b.k.MessageTo(key, core.PriorityReminder, to, telegram.View{Text: text, Keyboard: kb}), nil
 }
 
 // CutMessage composes what tells a participant what STOP cut of their place:
@@ -220,6 +233,13 @@ func texts() map[string]telegram.Text {
 		"gb_org_people":             {RU: "Участников: %d", EN: "Participants: %d"},
 		"gb_org_link":               {RU: "Ссылка для участников: %s", EN: "The participants' link: %s"},
 		"gb_btn_stop":               {RU: "⏹ STOP: закрыть сбор по %s", EN: "⏹ STOP at %s"},
+		"gb_btn_extend":             {RU: "⏳ Продлить сбор", EN: "⏳ Extend the deadline"},
+		"gb_ask_extend":             {RU: "Сейчас сбор до %s МСК. До какого времени продлить? Например, %s. Продлить можно один раз; участникам сообщим.", EN: "It gathers until %s MSK now. Until when? Say %s. It can be extended once; participants are told."},
+		"gb_extended_notice":        {RU: "⏳ Сбор продлён до %s МСК. Участникам сообщаем.", EN: "⏳ Extended until %s MSK. Participants are being told."},
+		"gb_btn_cancel":             {RU: "✖️ Отменить покупку", EN: "✖️ Cancel the group buy"},
+		"gb_cancel_confirm":         {RU: "Отменить совместную покупку «%s»? Заказы участников отменятся, оплаченные — с возвратом денег; всем сообщим. Вернуть это нельзя.", EN: "Cancel the group buy %s? Participants' orders are cancelled, paid ones refunded, and everyone is told. This cannot be undone."},
+		"gb_btn_cancel_yes":         {RU: "✖️ Да, отменить", EN: "✖️ Yes, cancel it"},
+		"gb_cancelled_notice":       {RU: "✖️ Покупка отменена: заказы отменяются, оплаченные — с возвратом, участникам сообщаем.", EN: "✖️ Cancelled: orders are being called off, paid ones refunded, and participants told."},
 		"gb_btn_refresh":            {RU: "🔄 Обновить", EN: "🔄 Refresh"},
 		"gb_org_stopped":            {RU: "⏹ Сбор закрыт по %s за шт. Участникам уходят счета.", EN: "⏹ Closed at %s each. Participants are getting their invoices."},
 		"gb_err_not_found":          {RU: "Такой совместной покупки нет.", EN: "There is no such group buy."},
@@ -231,6 +251,7 @@ func texts() map[string]telegram.Text {
 		"gb_err_not_organizer":      {RU: "Это может только организатор.", EN: "Only the organizer can do this."},
 		"gb_err_minimum":            {RU: "STOP можно нажать, когда минимум набран.", EN: "STOP needs the minimum met."},
 		"gb_err_deadline_past":      {RU: "Это время уже прошло. Укажите время в будущем.", EN: "That time has passed. Give a time in the future."},
+		"gb_err_extended":           {RU: "Сбор уже продлевали: продлить можно один раз.", EN: "It was extended once already: once is all."},
 		"gb_err_no_delivery":        {RU: "Добавьте магазину пункт выдачи или доставку: участникам нужно где-то забрать товар.", EN: "Give the shop a pickup point or shipping: participants need somewhere to collect."},
 		"gb_cut_part": {
 			RU: "«%s»: размер %s × %d не вошёл в полные ряды — поставщик продаёт только целые ряды. Эту часть покупать и оплачивать не нужно, остальное — в счёте.",
@@ -240,6 +261,15 @@ func texts() map[string]telegram.Text {
 			RU: "«%s»: размер %s × %d не вошёл в полные ряды — поставщик продаёт только целые ряды. Платить ничего не нужно.",
 			EN: "%s: size %s × %d did not fit in full rows (the supplier sells whole rows only). There is nothing to pay.",
 		},
+		"gb_extended": {
+			RU: "⏳ Сбор совместной покупки «%s» продлён до %s МСК: ещё есть время позвать друзей.",
+			EN: "⏳ The group buy %s gathers until %s MSK now: there is time to invite friends.",
+		},
+		"gb_cancelled": {
+			RU: "✖️ Организатор отменил совместную покупку «%s». Если вы уже оплатили, деньги вернутся.",
+			EN: "✖️ The organizer called off the group buy %s. If you paid, the money comes back.",
+		},
+		"gb_btn_open_card": {RU: "🤝 Открыть покупку", EN: "🤝 Open the group buy"},
 		"gb_failed": {
 			RU: "😔 Совместная покупка «%s» не состоялась: к сроку не набралось нужное количество. Платить ничего не нужно.",
 			EN: "😔 The group buy %s did not go ahead: not enough joined by the deadline. There is nothing to pay.",

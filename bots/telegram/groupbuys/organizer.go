@@ -25,8 +25,12 @@ const (
 	verbNew           = "agn"                       // agn:<shop>: a new purchase (conversation)
 	verbOrganize      = "agp"                       // agp:<purchase>: its screen
 	verbStop          = "ags"                       // ags:<purchase>: STOP
+	verbExtend        = "agx"                       // agx:<purchase>: a later deadline (conversation)
+	verbCancel        = "agc"                       // agc:<purchase>: cancel it? (a confirmation)
+	verbCancelYes     = "agy"                       // agy:<purchase>: cancel it
 
-	dialogNew = "groupbuy:new"
+	dialogNew    = "groupbuy:new"
+	dialogExtend = "groupbuy:extend"
 
 	stepProduct  = "gb_product"
 	stepTiers    = "gb_tiers"
@@ -34,6 +38,7 @@ const (
 	stepMinValue = "gb_min_value"
 	stepFee      = "gb_fee"
 	stepDeadline = "gb_deadline"
+	stepExtend   = "gb_extend"
 )
 
 // Limits of the screens.
@@ -47,7 +52,11 @@ func (b *Feature) organizerRoutes(r *telegram.Router) {
 	r.Callback(verbNew, b.explained(b.k.ForStaff(b.onNew)))
 	r.Callback(verbOrganize, b.explained(b.onOrganize))
 	r.Callback(verbStop, b.explained(b.onStop))
+	r.Callback(verbExtend, b.explained(b.onExtend))
+	r.Callback(verbCancel, b.explained(b.onCancel))
+	r.Callback(verbCancelYes, b.explained(b.onCancelYes))
 	r.Conversation(dialogNew, b.newStep, b.k.DialogStep)
+	r.Conversation(dialogExtend, b.extendStep, b.k.DialogStep)
 }
 
 // onShopGroupBuys lists a shop's purchases to its staff.
@@ -116,6 +125,12 @@ func (b *Feature) showOrganize(ctx context.Context, r *telegram.Request, p group
 	if p.Status == groupbuy.StatusOpen && p.MinimumMet() {
 		k.Row(telegram.Button(b.k.Label(lang, "gb_btn_stop", telegram.FormatMoney(lang, p.Current().Price)), verbStop, id))
 	}
+	if p.Status == groupbuy.StatusOpen && !p.Extended {
+		k.Row(telegram.Button(b.k.Label(lang, "gb_btn_extend"), verbExtend, id))
+	}
+	if p.Status == groupbuy.StatusOpen || p.Status == groupbuy.StatusStopped {
+		k.Row(telegram.Button(b.k.Label(lang, "gb_btn_cancel"), verbCancel, id))
+	}
 	k.Row(telegram.Button(b.k.Label(lang, "gb_btn_refresh"), verbOrganize, id))
 	k.Row(telegram.Button(b.k.Label(lang, "btn_back"), verbShopGroupBuys, int64(p.Shop)))
 	return b.k.Show(ctx, r, telegram.View{Text: strings.Join(telegram.NonEmpty(lines...), "\n\n"), Keyboard: k.Markup()})
@@ -131,6 +146,83 @@ func (b *Feature) onStop(ctx context.Context, r *telegram.Request, d telegram.Ca
 		return err
 	}
 	return b.showOrganize(ctx, r, p, b.k.T(r.Lang, "gb_org_stopped", telegram.FormatMoney(r.Lang, p.Price)))
+}
+
+// extendDialog is what the conversation of a later deadline keeps.
+type extendDialog struct {
+	Purchase groupbuy.ID `json:"purchase"`
+}
+
+// onExtend asks the organizer for a later deadline (once per purchase).
+func (b *Feature) onExtend(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+	p, err := b.organized(ctx, r, d)
+	if err != nil {
+		return err
+	}
+	if p.Extended {
+		return groupbuy.ErrExtended
+	}
+	if err := b.k.StartDialog(ctx, r, dialogExtend, stepExtend, extendDialog{Purchase: p.ID}); err != nil {
+		return err
+	}
+	return b.k.Show(ctx, r, b.extendPrompt(r.Lang, p))
+}
+
+func (b *Feature) extendPrompt(lang string, p groupbuy.Purchase) telegram.View {
+	return telegram.View{Text: b.k.T(lang, "gb_ask_extend", p.Deadline.In(moscow).Format("02.01 15:04"),
+		p.Deadline.In(moscow).Add(48*time.Hour).Format("02.01 15:04"))}
+}
+
+func (b *Feature) extendStep(ctx context.Context, r *telegram.Request, st dialog.State, in telegram.Input) error {
+	var data extendDialog
+	if ok, err := b.k.Decode(ctx, r, st, &data); !ok {
+		return err
+	}
+	p, err := b.groups.Purchase(ctx, data.Purchase)
+	if err != nil {
+		return err
+	}
+	again, _ := b.k.StepMoves(ctx, r, st, &data, func(string) (telegram.View, error) { return b.extendPrompt(r.Lang, p), nil })
+	if in.Text == "" {
+		return again(b.k.WrongInput(r.Lang, in, "gb_want_deadline"))
+	}
+	at, ok := telegram.ParseMoscowTime(in.Text, b.clock.Now())
+	if !ok {
+		return again(b.k.T(r.Lang, "gb_err_deadline"))
+	}
+	p, err = b.groups.Extend(ctx, r.UserID(), p.ID, at)
+	if telegram.UserFacing(err) {
+		return again(b.errText(r.Lang, err))
+	}
+	if err != nil {
+		return err
+	}
+	notice := b.k.T(r.Lang, "gb_extended_notice", p.Deadline.In(moscow).Format("02.01 15:04"))
+	return b.k.FinishDialog(ctx, r, dialogExtend, notice, telegram.Screen(verbOrganize, int64(p.ID)))
+}
+
+// onCancel asks the organizer to confirm calling the purchase off.
+func (b *Feature) onCancel(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+	p, err := b.organized(ctx, r, d)
+	if err != nil {
+		return err
+	}
+	id := int64(p.ID)
+	k := (&telegram.Keyboard{}).
+		Row(telegram.Button(b.k.Label(r.Lang, "gb_btn_cancel_yes"), verbCancelYes, id)).
+		Row(telegram.Button(b.k.Label(r.Lang, "btn_back"), verbOrganize, id))
+	return b.k.Show(ctx, r, telegram.View{Text: b.k.T(r.Lang, "gb_cancel_confirm", p.Title), Keyboard: k.Markup()})
+}
+
+func (b *Feature) onCancelYes(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+	p, err := b.organized(ctx, r, d)
+	if err != nil {
+		return err
+	}
+	if p, err = b.groups.Cancel(ctx, r.UserID(), p.ID); err != nil {
+		return err
+	}
+	return b.showOrganize(ctx, r, p, b.k.T(r.Lang, "gb_cancelled_notice"))
 }
 
 // newDialog is what the conversation of a new purchase collects.

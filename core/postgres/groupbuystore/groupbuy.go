@@ -37,7 +37,7 @@ type tier struct {
 
 const purchaseColumns = `id, shop_id, organizer_id, product_id, variant_ids, title, currency, tiers, min_kind, min_value,
 	fee_bp, pickup_point_ids, shipping, deadline, pay_mode, pay_window_seconds, status, units, coalesce(price, 0),
-	coalesce(stopped_at, 'epoch'), created_at`
+	coalesce(stopped_at, 'epoch'), created_at, extended`
 
 func scanPurchase(row pgx.Row) (groupbuy.Purchase, error) {
 	var p groupbuy.Purchase
@@ -47,7 +47,7 @@ func scanPurchase(row pgx.Row) (groupbuy.Purchase, error) {
 	var price int64
 	err := row.Scan(&p.ID, &p.Shop, &p.Organizer, &p.Product, &p.Variants, &p.Title, &cur, &tiers, &p.Minimum.Kind,
 		&p.Minimum.Value, &p.FeeBP, &p.Pickup, &p.Shipping, &p.Deadline, &p.PayMode, &window, &p.Status, &p.Totals.Units,
-		&price, &p.StoppedAt, &p.CreatedAt)
+		&price, &p.StoppedAt, &p.CreatedAt, &p.Extended)
 	if err != nil {
 		return groupbuy.Purchase{}, err
 	}
@@ -297,6 +297,19 @@ func (s *Store) Participants(ctx context.Context, id groupbuy.ID, after core.Use
 	return users, nil
 }
 
+// OrderedPlaces implements groupbuy.Store.
+func (s *Store) OrderedPlaces(ctx context.Context, id groupbuy.ID) ([]core.OrderID, error) {
+	rows, err := s.pool.Query(ctx, `SELECT order_id FROM group_buy_places WHERE purchase_id = $1 AND order_id IS NOT NULL ORDER BY id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("orders of group buy %d: %w", id, err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[core.OrderID])
+	if err != nil {
+		return nil, fmt.Errorf("orders of group buy %d: %w", id, err)
+	}
+	return ids, nil
+}
+
 // CountParticipants implements groupbuy.Store.
 func (s *Store) CountParticipants(ctx context.Context, id groupbuy.ID) (int, error) {
 	var n int
@@ -414,8 +427,8 @@ func (s *Store) update(ctx context.Context, id groupbuy.ID, fn func(*groupbuy.Pu
 		if !p.StoppedAt.IsZero() {
 			stopped = &p.StoppedAt
 		}
-		_, err = tx.Exec(ctx, `UPDATE group_buys SET status = $2, price = $3, stopped_at = $4 WHERE id = $1`,
-			id, p.Status, price, stopped)
+		_, err = tx.Exec(ctx, `UPDATE group_buys SET status = $2, price = $3, stopped_at = $4, deadline = $5, extended = $6 WHERE id = $1`,
+			id, p.Status, price, stopped, p.Deadline, p.Extended)
 		return err
 	})
 	if err != nil {

@@ -490,3 +490,72 @@ func TestStopCutsToRows(t *testing.T) {
 		}
 	}
 }
+
+// The organizer moves the deadline later, once; its close job follows it.
+// Cancelling calls the places' orders off, the paid ones to be refunded.
+func TestExtendAndCancel(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 3)
+	p := b.purchase(t, groupbuy.Minimum{Kind: groupbuy.MinUnits, Value: 2})
+	later := p.Deadline.Add(48 * time.Hour)
+	if _, err := b.svc.Extend(b.ctx, stranger, p.ID, later); !errors.Is(err, groupbuy.ErrNotOrganizer) {
+		t.Errorf("extended by a stranger: %v", err)
+	}
+	if _, err := b.svc.Extend(b.ctx, seller, p.ID, p.Deadline.Add(-time.Hour)); !errors.Is(err, groupbuy.ErrDeadline) {
+		t.Errorf("extended to an earlier time: %v", err)
+	}
+	got, err := b.svc.Extend(b.ctx, seller, p.ID, later)
+	if err != nil || !got.Deadline.Equal(later) || !got.Extended {
+		t.Fatalf("extend: %+v, %v", got, err)
+	}
+	if _, err := b.svc.Extend(b.ctx, seller, p.ID, later.Add(time.Hour)); !errors.Is(err, groupbuy.ErrExtended) {
+		t.Errorf("extended twice: %v", err)
+	}
+	var jobs int
+	if err := b.pool.QueryRow(b.ctx, `SELECT count(*) FROM outbox WHERE kind = $1 AND run_at = $2`, groupbuy.JobClose, later).Scan(&jobs); err != nil || jobs != 1 {
+		t.Errorf("%d close jobs at the new deadline (%v)", jobs, err)
+	}
+	b.clock.Set(p.Deadline) // the old deadline: nothing closes
+	if closed, due, err := b.svc.Close(b.ctx, p.ID); err != nil || due || closed.Status != groupbuy.StatusOpen {
+		t.Errorf("closed at the old deadline: %+v, %v, %v", closed, due, err)
+	}
+
+	for i := range 2 {
+		if _, _, err := b.svc.Join(b.ctx, core.UserID(shoppers+i), p.ID, b.sizes[0], 1, b.pickup); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := b.svc.Stop(b.ctx, seller, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	var orders []order.Order
+	if _, _, err := b.svc.OrderPlaces(b.ctx, p.ID, 0, func(o order.Order) error {
+		orders = append(orders, o)
+		return b.orders.InvoiceSent(b.ctx, o.ID, o.BuyerID, int64(100+len(orders)))
+	}); err != nil || len(orders) != 2 {
+		t.Fatalf("orders %v, %v", orders, err)
+	}
+	paid := orders[0]
+	if _, _, err := b.orders.RecordPayment(b.ctx, order.Payment{OrderID: paid.ID, BuyerID: paid.BuyerID, TelegramChargeID: "ch",
+		ProviderChargeID: "pr", Total: paid.Total}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := b.svc.Cancel(b.ctx, seller, p.ID); err != nil || got.Status != groupbuy.StatusCancelled {
+		t.Fatalf("cancel: %+v, %v", got, err)
+	}
+	for range 2 {
+		if _, err := b.svc.CallOffOrders(b.ctx, p.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, o := range orders {
+		got, err := b.orders.OrderForSystem(b.ctx, o.ID)
+		if err != nil || got.Status != order.StatusCancelled || got.CancelReason != groupbuy.CancelReason {
+			t.Errorf("order %d after the cancel: %+v, %v", o.ID, got, err)
+		}
+	}
+	charges, err := b.orders.Payments(b.ctx, seller, paid.ID)
+	if err != nil || len(charges) != 1 || charges[0].Status != order.ChargeRefundPending {
+		t.Errorf("the paid place's charges %+v, %v; want one to refund", charges, err)
+	}
+}
