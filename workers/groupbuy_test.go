@@ -70,8 +70,18 @@ func TestGroupBuy_Close(t *testing.T) {
 	if _, _, err := svc.Join(ctx, 10, short.ID, p.Variants[0].ID, 1, 0); err != nil {
 		t.Fatal(err)
 	}
+	// Run an hour early (the deadline moved later, say): nothing to do, its
+	// own job closes it. Run a little early (asynq keeps whole seconds): it
+	// comes back at the deadline.
+	if err := w.GroupBuys().HandleClose(ctx, task); err != nil {
+		t.Fatalf("a run an hour early: %v", err)
+	}
+	clock.Set(gb.Deadline.Add(-30 * time.Second))
 	if err := w.GroupBuys().HandleClose(ctx, task); err == nil || !strings.Contains(err.Error(), "closes at") {
 		t.Fatalf("an early run: %v, want to come back at the deadline", err)
+	}
+	if got, _ := svc.Purchase(ctx, gb.ID); got.Status != groupbuy.StatusOpen {
+		t.Fatalf("closed early: %+v", got)
 	}
 	clock.Set(gb.Deadline)
 	for range 2 {

@@ -213,8 +213,8 @@ func TestGroupBuy_ExtendCancel(t *testing.T) {
 	p := env.product(seller, shop, "Стикерпак", "", variant("", 100, 0))
 	gb, err := env.groups.Create(env.ctx, core.UserID(seller.ID()), groupbuy.Purchase{Shop: shop.ID, Product: p.ID,
 		Variants: []core.VariantID{p.Variants[0].ID}, Title: "Стикеры вместе",
-		Tiers:    groupbuy.Tiers{{From: 1, Price: core.Money{Amount: 100, Currency: core.Stars}}},
-		Minimum:  groupbuy.Minimum{Kind: groupbuy.MinUnits, Value: 5}, Shipping: true, Deadline: env.clock.Now().Add(time.Hour)})
+		Tiers:   groupbuy.Tiers{{From: 1, Price: core.Money{Amount: 100, Currency: core.Stars}}},
+		Minimum: groupbuy.Minimum{Kind: groupbuy.MinUnits, Value: 5}, Shipping: true, Deadline: env.clock.Now().Add(time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
