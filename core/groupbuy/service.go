@@ -57,6 +57,15 @@ type Store interface {
 	CutPlaces(ctx context.Context, id ID) ([]Place, error)
 	// OrderedPlaces returns the orders made of a purchase's places.
 	OrderedPlaces(ctx context.Context, id ID) ([]core.OrderID, error)
+	// Roster returns up to limit joined places of a purchase, oldest first,
+	// each with its order's status ("" before STOP).
+	Roster(ctx context.Context, id ID, limit int) ([]RosterLine, error)
+}
+
+// RosterLine is a place as the organizer's list of participants shows it.
+type RosterLine struct {
+	Place
+	OrderStatus order.Status
 }
 
 // Orders is what group buys need of order.Service: a place becomes an order
@@ -302,6 +311,19 @@ func (s *Service) ShopPurchases(ctx context.Context, actor core.UserID, id core.
 		return nil, err
 	}
 	return s.store.ShopPurchases(ctx, id, limit)
+}
+
+// Roster returns a purchase's places with their orders' statuses, to its
+// organizer or its shop's staff (ErrNotOrganizer otherwise).
+func (s *Service) Roster(ctx context.Context, actor core.UserID, id ID, limit int) ([]RosterLine, error) {
+	p, err := s.store.Purchase(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.organizer(ctx, actor, p); err != nil {
+		return nil, err
+	}
+	return s.store.Roster(ctx, id, limit)
 }
 
 // CountParticipants counts the people with a place in a purchase.

@@ -202,6 +202,16 @@ func TestGroupBuy_Organizer(t *testing.T) {
 	if keys := env.outboxKeys(groupbuy.JobInvoices); len(keys) != 1 {
 		t.Errorf("invoice jobs %v, want one", keys)
 	}
+	if _, _, err := env.groups.OrderPlaces(env.ctx, gb.ID, 0, func(o order.Order) error { // the workers' groupbuy:invoices
+		return env.bot.GroupBuys.SendPlaceInvoice(env.ctx, o)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	env.press(seller, env.lastBot(seller), "👥 Участники")
+	env.wantBody(seller, "👥 Участники «Стикерпак»:", "• Анна — Стикерпак × 3 · ждёт оплаты 264\u00a0⭐")
+	if got := env.forgePress(anna, env.lastBot(anna), fmt.Sprintf("agr:%d", gb.ID)); !strings.Contains(got, "Это может только организатор") {
+		t.Errorf("the roster shown to a participant: %q", got)
+	}
 }
 
 // The organizer extends the deadline once and then cancels; a participant

@@ -12,6 +12,7 @@ import (
 	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/dialog"
 	"github.com/vitrina-shop/vitrina/core/groupbuy"
+	"github.com/vitrina-shop/vitrina/core/order"
 )
 
 // The organizer's screens, in the shop's admin menu (🤝 Group buys): the
@@ -28,6 +29,7 @@ const (
 	verbExtend        = "agx"                       // agx:<purchase>: a later deadline (conversation)
 	verbCancel        = "agc"                       // agc:<purchase>: cancel it? (a confirmation)
 	verbCancelYes     = "agy"                       // agy:<purchase>: cancel it
+	verbRoster        = "agr"                       // agr:<purchase>: its participants
 
 	dialogNew    = "groupbuy:new"
 	dialogExtend = "groupbuy:extend"
@@ -55,6 +57,7 @@ func (b *Feature) organizerRoutes(r *telegram.Router) {
 	r.Callback(verbExtend, b.explained(b.onExtend))
 	r.Callback(verbCancel, b.explained(b.onCancel))
 	r.Callback(verbCancelYes, b.explained(b.onCancelYes))
+	r.Callback(verbRoster, b.explained(b.onRoster))
 	r.Conversation(dialogNew, b.newStep, b.k.DialogStep)
 	r.Conversation(dialogExtend, b.extendStep, b.k.DialogStep)
 }
@@ -125,6 +128,9 @@ func (b *Feature) showOrganize(ctx context.Context, r *telegram.Request, p group
 	if p.Status == groupbuy.StatusOpen && p.MinimumMet() {
 		k.Row(telegram.Button(b.k.Label(lang, "gb_btn_stop", telegram.FormatMoney(lang, p.Current().Price)), verbStop, id))
 	}
+	if people > 0 {
+		k.Row(telegram.Button(b.k.Label(lang, "gb_btn_roster"), verbRoster, id))
+	}
 	if p.Status == groupbuy.StatusOpen && !p.Extended {
 		k.Row(telegram.Button(b.k.Label(lang, "gb_btn_extend"), verbExtend, id))
 	}
@@ -146,6 +152,50 @@ func (b *Feature) onStop(ctx context.Context, r *telegram.Request, d telegram.Ca
 		return err
 	}
 	return b.showOrganize(ctx, r, p, b.k.T(r.Lang, "gb_org_stopped", telegram.FormatMoney(r.Lang, p.Price)))
+}
+
+// rosterSize bounds the participants listed on one screen.
+const rosterSize = 40
+
+// onRoster lists a purchase's participants to its organizer: who took what,
+// and, after STOP, whether they paid.
+func (b *Feature) onRoster(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+	p, err := b.organized(ctx, r, d)
+	if err != nil {
+		return err
+	}
+	lang := r.Lang
+	lines, err := b.groups.Roster(ctx, r.UserID(), p.ID, rosterSize)
+	if err != nil {
+		return err
+	}
+	prod, err := b.catalog.Product(ctx, p.Product)
+	if err != nil {
+		return err
+	}
+	names := map[core.VariantID]string{}
+	for _, v := range prod.Variants {
+		names[v.ID] = v.Name
+		if v.Name == "" {
+			names[v.ID] = prod.Title
+		}
+	}
+	text := []string{b.k.T(lang, "gb_roster", p.Title)}
+	for _, l := range lines {
+		state := ""
+		switch l.OrderStatus {
+		case "":
+		case order.StatusAwaitingPayment:
+			state = b.k.T(lang, "gb_roster_unpaid", telegram.FormatMoney(lang, core.Money{Amount: l.Goods.Amount + l.Fee.Amount, Currency: l.Goods.Currency}))
+		case order.StatusExpired, order.StatusCancelled, order.StatusRefundPending, order.StatusRefunded:
+			state = b.k.T(lang, "gb_roster_gone")
+		default:
+			state = b.k.T(lang, "gb_roster_paid")
+		}
+		text = append(text, b.k.T(lang, "gb_roster_line", b.k.UserLabel(ctx, l.Buyer), names[l.Variant], l.Quantity, telegram.HTML(state)))
+	}
+	k := (&telegram.Keyboard{}).Row(telegram.Button(b.k.Label(lang, "btn_back"), verbOrganize, int64(p.ID)))
+	return b.k.Show(ctx, r, telegram.View{Text: strings.Join(text, "\n"), Keyboard: k.Markup()})
 }
 
 // extendDialog is what the conversation of a later deadline keeps.

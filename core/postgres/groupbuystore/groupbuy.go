@@ -310,6 +310,31 @@ func (s *Store) OrderedPlaces(ctx context.Context, id groupbuy.ID) ([]core.Order
 	return ids, nil
 }
 
+// Roster implements groupbuy.Store.
+func (s *Store) Roster(ctx context.Context, id groupbuy.ID, limit int) ([]groupbuy.RosterLine, error) {
+	var cur core.Currency
+	if err := s.pool.QueryRow(ctx, `SELECT currency FROM group_buys WHERE id = $1`, id).Scan(&cur); err != nil {
+		return nil, fmt.Errorf("group buy %d: %w", id, store.NotFound(err, groupbuy.ErrNotFound))
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT `+placeColumns+`, coalesce((SELECT o.status FROM orders o WHERE o.id = p.order_id), '')
+		FROM group_buy_places p WHERE p.purchase_id = $1 AND p.status = 'joined' ORDER BY p.id LIMIT $2`, id, limit)
+	if err != nil {
+		return nil, fmt.Errorf("roster of group buy %d: %w", id, err)
+	}
+	lines, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (groupbuy.RosterLine, error) {
+		var l groupbuy.RosterLine
+		err := r.Scan(&l.ID, &l.Buyer, &l.Variant, &l.Quantity, &l.Pickup, &l.JoinedAt, &l.Goods.Amount, &l.Fee.Amount,
+			&l.Order, &l.Cut, &l.OrderStatus)
+		l.Purchase, l.Goods.Currency, l.Fee.Currency = id, cur, cur
+		return l, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("roster of group buy %d: %w", id, err)
+	}
+	return lines, nil
+}
+
 // CountParticipants implements groupbuy.Store.
 func (s *Store) CountParticipants(ctx context.Context, id groupbuy.ID) (int, error) {
 	var n int
