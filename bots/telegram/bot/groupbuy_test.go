@@ -69,6 +69,14 @@ func TestGroupBuy_Invoices(t *testing.T) {
 	if !strings.Contains(env.lastBot(anna).Body(), "Оплата получена") {
 		t.Errorf("after paying: %q", env.lastBot(anna).Body())
 	}
+	// Each one's record on the card: Anna paid, Oleg is to pay.
+	env.send(anna, fmt.Sprintf("/start gb_%d", gb.ID))
+	card := env.wantBody(anna, "✅ Сбор закрыт: 3 шт. по итоговой цене 80\u00a0⭐", "• Стикерпак × 1 · оплачено ✅")
+	if len(buttonLabels(card)) != 1 {
+		t.Errorf("Anna's card's buttons %v, want her order's", buttonLabels(card))
+	}
+	env.send(oleg, fmt.Sprintf("/start gb_%d", gb.ID))
+	env.wantBody(oleg, "• Стикерпак × 2 · to pay 176\u00a0⭐ by")
 	env.noErrorsLogged()
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/groupbuy"
+	"github.com/vitrina-shop/vitrina/core/order"
 )
 
 // A purchase's card in the bot chat: the product, the price now and its
@@ -191,14 +192,23 @@ func (b *Feature) showCard(ctx context.Context, r *telegram.Request, p groupbuy.
 		return err
 	}
 	lines := []string{notice, b.cardText(lang, p, prod, names)}
+	// The shopper's own record: what they joined with and, after STOP, what
+	// they pay or paid and where they collect.
 	var mine []string
+	k := &telegram.Keyboard{}
 	for _, pl := range places {
-		mine = append(mine, b.k.T(lang, "gb_mine_line", names[pl.Variant], pl.Quantity))
+		line := b.k.T(lang, "gb_mine_line", names[pl.Variant], pl.Quantity)
+		if pl.Order != 0 {
+			if o, err := b.orders.Order(ctx, r.UserID(), pl.Order); err == nil {
+				line += b.orderState(ctx, lang, o)
+				k.Row(telegram.Button(b.k.Label(lang, "gb_btn_order", o.ID), telegram.VerbOrderNew, int64(o.ID)))
+			}
+		}
+		mine = append(mine, line)
 	}
 	if len(mine) > 0 {
 		lines = append(lines, b.k.T(lang, "gb_mine")+"\n"+strings.Join(mine, "\n"))
 	}
-	k := &telegram.Keyboard{}
 	id := int64(p.ID)
 	if p.Status == groupbuy.StatusOpen && b.clock.Now().Before(p.Deadline) {
 		var joinRow []telego.InlineKeyboardButton
@@ -228,6 +238,21 @@ func (b *Feature) showCard(ctx context.Context, r *telegram.Request, p groupbuy.
 		v.Photo = prod.Photos[0]
 	}
 	return b.k.Show(ctx, r, v)
+}
+
+// orderState says where a place's order is: to pay (how much, by when),
+// paid (and where to collect), or not paid in time.
+func (b *Feature) orderState(ctx context.Context, lang string, o order.Order) string {
+	switch o.Status {
+	case order.StatusAwaitingPayment:
+		return b.k.T(lang, "gb_mine_to_pay", telegram.FormatMoney(lang, o.Total), o.ReservedUntil.In(moscow).Format("02.01 15:04"))
+	case order.StatusPaid, order.StatusReadyForPickup, order.StatusShipped, order.StatusCompleted:
+		if place, err := b.k.PickupPlace(ctx, lang, o); err == nil && place != "" {
+			return b.k.T(lang, "gb_mine_paid_at", telegram.HTML(place))
+		}
+		return b.k.T(lang, "gb_mine_paid")
+	}
+	return b.k.T(lang, "gb_mine_gone")
 }
 
 // cardText describes a purchase as it stands: the price now and its tiers,

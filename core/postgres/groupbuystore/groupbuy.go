@@ -226,14 +226,18 @@ func (s *Store) ChangePlace(ctx context.Context, id groupbuy.ID, buyer core.User
 // BuyerPlaces implements groupbuy.Store.
 func (s *Store) BuyerPlaces(ctx context.Context, id groupbuy.ID, buyer core.UserID) ([]groupbuy.Place, error) {
 	rows, err := s.pool.Query(ctx, `
-		SELECT id, variant_id, quantity, coalesce(pickup_point_id, 0), joined_at FROM group_buy_places
+		SELECT `+placeColumns+`, (SELECT currency FROM group_buys WHERE id = $1) FROM group_buy_places
 		WHERE purchase_id = $1 AND buyer_id = $2 AND status = 'joined' ORDER BY id`, id, buyer)
 	if err != nil {
 		return nil, fmt.Errorf("places of %d in group buy %d: %w", buyer, id, err)
 	}
 	places, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (groupbuy.Place, error) {
-		pl := groupbuy.Place{Purchase: id, Buyer: buyer}
-		return pl, r.Scan(&pl.ID, &pl.Variant, &pl.Quantity, &pl.Pickup, &pl.JoinedAt)
+		pl := groupbuy.Place{Purchase: id}
+		var cur core.Currency
+		err := r.Scan(&pl.ID, &pl.Buyer, &pl.Variant, &pl.Quantity, &pl.Pickup, &pl.JoinedAt, &pl.Goods.Amount,
+			&pl.Fee.Amount, &pl.Order, &pl.Cut, &cur)
+		pl.Goods.Currency, pl.Fee.Currency = cur, cur
+		return pl, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("places of %d in group buy %d: %w", buyer, id, err)

@@ -43,7 +43,7 @@ type bundle struct {
 
 // setup makes a rouble shop of seller with shoes in sizes 36-41 and a pickup
 // point, and n shoppers.
-func setup(t *testing.T, n int) *bundle {
+func setup(t testing.TB, n int) *bundle {
 	t.Helper()
 	pool, _ := pgtest.NewDB(t)
 	b := &bundle{ctx: context.Background(), pool: pool, clock: core.NewFakeClock(t0)}
@@ -87,7 +87,7 @@ func rub(n int64) core.Money { return core.Money{Amount: n * 100, Currency: "RUB
 
 // purchase opens the issue's example: 1-19 at 1,000 ₽, 20-49 at 900 ₽, 50+ at
 // 800 ₽, 20 units at least, a 15 % fee, for a day.
-func (b *bundle) purchase(t *testing.T, min groupbuy.Minimum) groupbuy.Purchase {
+func (b *bundle) purchase(t testing.TB, min groupbuy.Minimum) groupbuy.Purchase {
 	t.Helper()
 	p, err := b.svc.Create(b.ctx, seller, groupbuy.Purchase{
 		Shop: b.shop, Product: b.prod, Variants: b.sizes, Title: "Кеды оптом",
@@ -557,5 +557,58 @@ func TestExtendAndCancel(t *testing.T) {
 	charges, err := b.orders.Payments(b.ctx, seller, paid.ID)
 	if err != nil || len(charges) != 1 || charges[0].Status != order.ChargeRefundPending {
 		t.Errorf("the paid place's charges %+v, %v; want one to refund", charges, err)
+	}
+}
+
+// BenchmarkJoinAndStop measures the issue's figure: 2,000 participants
+// joining one purchase (64 at a time: each join takes the purchase's row
+// lock), then STOP and the orders of every place (without Telegram: the
+// invoices' messages go at Telegram's limits, through the sender). Run:
+// go test ./core/postgres/groupbuystore/ -run '^$' -bench JoinAndStop -benchtime 1x
+func BenchmarkJoinAndStop(b *testing.B) {
+	const participants, clients = 2000, 64
+	for range b.N {
+		b.StopTimer()
+		env := setup(b, participants)
+		p := env.purchase(b, groupbuy.Minimum{Kind: groupbuy.MinUnits, Value: 20})
+		b.StartTimer()
+		start := time.Now()
+		next := make(chan int)
+		var wg sync.WaitGroup
+		for range clients {
+			wg.Go(func() {
+				for i := range next {
+					if _, _, err := env.svc.Join(env.ctx, core.UserID(shoppers+i), p.ID, env.sizes[i%len(env.sizes)], 1+i%2, env.pickup); err != nil {
+						b.Error(err)
+					}
+				}
+			})
+		}
+		for i := range participants {
+			next <- i
+		}
+		close(next)
+		wg.Wait()
+		joins := time.Since(start)
+		stop := time.Now()
+		if _, err := env.svc.Stop(env.ctx, seller, p.ID); err != nil {
+			b.Fatal(err)
+		}
+		orders := 0
+		for after, more := groupbuy.PlaceID(0), true; more; {
+			var err error
+			after, more, err = env.svc.OrderPlaces(env.ctx, p.ID, after, func(o order.Order) error {
+				orders++
+				return env.orders.InvoiceSent(env.ctx, o.ID, o.BuyerID, int64(orders))
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		if orders != participants {
+			b.Fatalf("%d orders, want %d", orders, participants)
+		}
+		b.ReportMetric(float64(participants)/joins.Seconds(), "joins/s")
+		b.ReportMetric(float64(time.Since(stop).Milliseconds()), "stop_to_orders_ms")
 	}
 }
