@@ -25,6 +25,7 @@ var groupBuyRoutes = map[string]route{
 	groupbuy.JobCut:       {queue: QueueDefault, retention: 24 * time.Hour},
 	groupbuy.JobExtended:  {queue: QueueDefault, retention: 24 * time.Hour},
 	groupbuy.JobCancelled: {queue: QueueCritical, retention: 24 * time.Hour},
+	groupbuy.JobArrived:   {queue: QueueDefault, retention: 24 * time.Hour},
 }
 
 // GroupBuys is what the tasks of group buys need of groupbuy.Service.
@@ -44,6 +45,10 @@ type GroupBuys interface {
 	CallOffOrders(ctx context.Context, id groupbuy.ID) (int, error)
 	// Now is group buys' clock.
 	Now() time.Time
+	// CodesToSend returns the places whose pickup code has not gone yet;
+	// CodeSent records one that went.
+	CodesToSend(ctx context.Context, id groupbuy.ID) ([]groupbuy.Place, error)
+	CodeSent(ctx context.Context, place groupbuy.PlaceID) error
 }
 
 // GroupBuyBot is what the tasks of group buys need of the bot.
@@ -57,6 +62,10 @@ type GroupBuyBot interface {
 	// CutMessage composes what tells a participant what of their place STOP
 	// cut, beyond the purchase's full size rows.
 	CutMessage(ctx context.Context, p groupbuy.Purchase, place groupbuy.Place) (core.Message, error)
+	// SendPickupCode sends a participant where to collect their place and
+	// its pickup code, as text and as a QR image (calls of its own: a photo
+	// uploaded).
+	SendPickupCode(ctx context.Context, p groupbuy.Purchase, place groupbuy.Place) error
 }
 
 // GroupBuyDeps are what the tasks of group buys need; nil fields make their
@@ -86,6 +95,7 @@ func (w *Workers) registerGroupBuys(mux *asynq.ServeMux) {
 	mux.HandleFunc(groupbuy.JobCut, w.groupBuys.HandleCut)
 	mux.HandleFunc(groupbuy.JobExtended, w.groupBuys.HandleExtended)
 	mux.HandleFunc(groupbuy.JobCancelled, w.groupBuys.HandleCancelled)
+	mux.HandleFunc(groupbuy.JobArrived, w.groupBuys.HandleArrived)
 }
 
 // closeRecheck is when a close task that ran before the deadline (asynq keeps
@@ -235,6 +245,37 @@ func (t *GroupBuyTasks) HandleCut(ctx context.Context, task *asynq.Task) error {
 			return classify(err)
 		}
 		if err := t.w.Send(ctx, m); err != nil {
+			return classify(err)
+		}
+	}
+	return nil
+}
+
+// HandleArrived sends each paid place's participant their pickup code once the
+// goods arrived (groupbuy.JobArrived), and records each that went: run again,
+// it sends only the codes that did not go. (One whose worker dies between the
+// send and the record is sent again.)
+func (t *GroupBuyTasks) HandleArrived(ctx context.Context, task *asynq.Task) error {
+	var p groupbuy.CloseJob
+	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Purchase == 0 {
+		return badPayload(task.Type(), err)
+	}
+	if t.d.GroupBuys == nil || t.d.Bot == nil {
+		return errors.New("group buys are not wired")
+	}
+	gb, err := t.d.GroupBuys.Purchase(ctx, p.Purchase)
+	if err != nil {
+		return classify(err)
+	}
+	places, err := t.d.GroupBuys.CodesToSend(ctx, gb.ID)
+	if err != nil {
+		return classify(err)
+	}
+	for _, pl := range places {
+		if err := t.d.Bot.SendPickupCode(ctx, gb, pl); err != nil {
+			return classify(err)
+		}
+		if err := t.d.GroupBuys.CodeSent(ctx, pl.ID); err != nil {
 			return classify(err)
 		}
 	}

@@ -125,6 +125,7 @@ func TestGroupBuy_Close(t *testing.T) {
 type placeInvoices struct {
 	orders *order.Service
 	sent   []order.Order
+	codes  []string
 }
 
 func (p *placeInvoices) PurchaseNotice(ctx context.Context, gb groupbuy.Purchase, to core.UserID, ev groupbuy.Event) (core.Message, error) {
@@ -137,6 +138,11 @@ func (p *placeInvoices) CutMessage(ctx context.Context, gb groupbuy.Purchase, pl
 	m := testMessage(fmt.Sprintf("cut:%d:%d", gb.ID, pl.ID), core.PriorityOrder)
 	m.Chat, m.User = int64(pl.Buyer), pl.Buyer
 	return m, nil
+}
+
+func (p *placeInvoices) SendPickupCode(ctx context.Context, gb groupbuy.Purchase, pl groupbuy.Place) error {
+	p.codes = append(p.codes, pl.Code)
+	return nil
 }
 
 func (p *placeInvoices) SendPlaceInvoice(ctx context.Context, o order.Order) error {

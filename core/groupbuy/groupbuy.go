@@ -108,4 +108,6 @@ var (
 	ErrMinimumNotMet  = &core.Error{Code: core.ECONFLICT, Message: "STOP needs the minimum met"}
 	ErrNotParticipant = &core.Error{Code: core.ENOTFOUND, Message: "you have not joined this group buy"}
 	ErrExtended       = &core.Error{Code: core.ECONFLICT, Message: "the deadline was extended once already"}
+	ErrCode           = &core.Error{Code: core.ENOTFOUND, Message: "no place has this pickup code"}
+	ErrCollected      = &core.Error{Code: core.ECONFLICT, Message: "this place was collected already"}
 )

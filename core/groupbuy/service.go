@@ -2,9 +2,11 @@ package groupbuy
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
 	"slices"
 	"strings"
 	"time"
@@ -60,6 +62,17 @@ type Store interface {
 	// Roster returns up to limit joined places of a purchase, oldest first,
 	// each with its order's status ("" before STOP).
 	Roster(ctx context.Context, id ID, limit int) ([]RosterLine, error)
+	// GiveCodes gives each paid place of a purchase without a pickup code one
+	// (code makes them; a clash with another place's is made again) and
+	// returns those places.
+	GiveCodes(ctx context.Context, id ID, code func() string) ([]Place, error)
+	// CodesToSend returns the places with a pickup code not sent yet.
+	CodesToSend(ctx context.Context, id ID) ([]Place, error)
+	// CodeSent records that a place's code went to its participant.
+	CodeSent(ctx context.Context, place PlaceID, at time.Time) error
+	// Collect finds the place of a purchase with a pickup code, locked, and
+	// lets fn collect it (recording when); ErrCode for no such code.
+	Collect(ctx context.Context, id ID, code string, at time.Time, fn func(Place) error) (Place, error)
 }
 
 // RosterLine is a place as the organizer's list of participants shows it.
@@ -69,8 +82,11 @@ type RosterLine struct {
 }
 
 // Orders is what group buys need of order.Service: a place becomes an order
-// the participant pays like any other.
+// the participant pays like any other, and is ready for pickup and collected
+// like any other.
 type Orders interface {
+	MarkReadyForPickup(ctx context.Context, actor core.UserID, id core.OrderID) (order.Order, error)
+	Complete(ctx context.Context, actor core.UserID, id core.OrderID) (order.Order, error)
 	Checkout(ctx context.Context, req order.CheckoutRequest) (order.Order, error)
 	// CallOff cancels an order whose sale was called off, refunding a paid
 	// one; order.ErrTransition for one past that.
@@ -93,6 +109,10 @@ type Place struct {
 	// Cut is what STOP took off the place: units beyond the purchase's full
 	// size rows (CutToRows). A place cut whole has Quantity 0.
 	Cut int
+	// Code is the place's pickup code, given when the goods arrived;
+	// Collected is when it was collected with it.
+	Code      string
+	Collected time.Time
 }
 
 // MaxQuantity bounds one place.
@@ -311,6 +331,93 @@ func (s *Service) ShopPurchases(ctx context.Context, actor core.UserID, id core.
 		return nil, err
 	}
 	return s.store.ShopPurchases(ctx, id, limit)
+}
+
+// JobArrived sends each paid place's participant their pickup code, a text
+// and a QR image; key "groupbuy:arrived:<purchase>".
+const JobArrived = "groupbuy:arrived"
+
+// Arrive records that a stopped purchase's goods are at its pickup points:
+// each paid place gets a pickup code, its order is ready for pickup (the
+// participant is told where, by the order's own message) and the codes go
+// out (JobArrived). The actor must be the organizer or the shop's staff.
+// Places not paid by then keep no code; arriving again gives codes to those
+// paid since. ErrClosed for a purchase not stopped or arrived.
+func (s *Service) Arrive(ctx context.Context, actor core.UserID, id ID) (Purchase, error) {
+	p, err := s.store.Purchase(ctx, id)
+	if err != nil {
+		return Purchase{}, err
+	}
+	if err := s.organizer(ctx, actor, p); err != nil {
+		return Purchase{}, err
+	}
+	if p.Status != StatusStopped && p.Status != StatusArrived {
+		return Purchase{}, ErrClosed
+	}
+	// The codes and the orders first: the job that sends the codes is written
+	// with the status, after them.
+	places, err := s.store.GiveCodes(ctx, id, pickupCode)
+	if err != nil {
+		return Purchase{}, err
+	}
+	for _, pl := range places {
+		if _, err := s.orders.MarkReadyForPickup(ctx, actor, pl.Order); err != nil && !errors.Is(err, order.ErrTransition) {
+			return Purchase{}, err
+		}
+	}
+	return s.store.UpdatePurchase(ctx, id, func(p *Purchase) ([]core.Job, error) {
+		switch p.Status {
+		case StatusStopped, StatusArrived:
+			p.Status = StatusArrived
+			return []core.Job{purchaseJob(JobArrived, p.ID)}, nil
+		}
+		return nil, ErrClosed
+	})
+}
+
+// pickupCode makes a pickup code: six digits, from crypto/rand (a code is
+// what hands the goods over).
+func pickupCode() string {
+	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	if err != nil {
+		panic(err) // crypto/rand does not fail on the systems Vitrina runs on
+	}
+	return fmt.Sprintf("%06d", n.Int64())
+}
+
+// CodesToSend returns the places whose pickup code has not gone yet
+// (JobArrived); CodeSent records one that went.
+func (s *Service) CodesToSend(ctx context.Context, id ID) ([]Place, error) {
+	return s.store.CodesToSend(ctx, id)
+}
+
+// CodeSent records that a place's pickup code went to its participant.
+func (s *Service) CodeSent(ctx context.Context, place PlaceID) error {
+	return s.store.CodeSent(ctx, place, s.clock.Now())
+}
+
+// Collect hands a place over at a pickup point by its code: the actor (the
+// organizer or the shop's staff) types the code the participant shows; the
+// place's order is completed. A code collected already is ErrCollected; an
+// unknown one ErrCode.
+func (s *Service) Collect(ctx context.Context, actor core.UserID, id ID, code string) (Place, error) {
+	p, err := s.store.Purchase(ctx, id)
+	if err != nil {
+		return Place{}, err
+	}
+	if err := s.organizer(ctx, actor, p); err != nil {
+		return Place{}, err
+	}
+	now := s.clock.Now()
+	return s.store.Collect(ctx, id, strings.TrimSpace(code), now, func(pl Place) error {
+		if !pl.Collected.IsZero() {
+			return ErrCollected
+		}
+		if _, err := s.orders.Complete(ctx, actor, pl.Order); err != nil && !errors.Is(err, order.ErrTransition) {
+			return err
+		}
+		return nil
+	})
 }
 
 // Roster returns a purchase's places with their orders' statuses, to its

@@ -10,6 +10,7 @@ import (
 
 	"github.com/vitrina-shop/vitrina/bots/sandbox"
 	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/groupbuy"
 	"github.com/vitrina-shop/vitrina/core/order"
 )
@@ -276,4 +277,75 @@ func TestGroupBuy_ExtendCancel(t *testing.T) {
 	env.wantBody(seller, "✖️ Покупка отменена", "Организатор отменил эту покупку.")
 	notice(groupbuy.EventCancelled)
 	env.wantBody(oleg, "✖️ The organizer called off the group buy Стикеры вместе.")
+}
+
+// The goods arrive: a participant who paid gets the pickup point and a code,
+// as text and a QR image; at the point the organizer types the code, once.
+func TestGroupBuy_Pickup(t *testing.T) {
+	t.Parallel()
+	env := newTestEnv(t)
+	seller, shop := env.cardShop("Пекарня")
+	if _, err := env.catalog.AddPickupPoint(env.ctx, core.UserID(seller.ID()), catalog.PickupPoint{
+		ShopID: shop.ID, Name: "Киоск", Address: "Ленина, 5", Hours: "10–20",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	points, _ := env.catalog.PickupPoints(env.ctx, shop.ID)
+	bread := env.product(seller, shop, "Хлеб", "", variant("", 12000, 0))
+	gb, err := env.groups.Create(env.ctx, core.UserID(seller.ID()), groupbuy.Purchase{Shop: shop.ID, Product: bread.ID,
+		Variants: []core.VariantID{bread.Variants[0].ID}, Title: "Хлеб на неделю",
+		Tiers:   groupbuy.Tiers{{From: 1, Price: core.Money{Amount: 10000, Currency: "RUB"}}},
+		Minimum: groupbuy.Minimum{Kind: groupbuy.MinUnits, Value: 1}, Pickup: []core.PickupPointID{points[0].ID},
+		Deadline: env.clock.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	anna := env.shopper("Анна", "ru")
+	env.send(anna, fmt.Sprintf("/start gb_%d", gb.ID))
+	env.press(anna, env.lastBot(anna), "➕ Хлеб")
+	if _, err := env.groups.Stop(env.ctx, core.UserID(seller.ID()), gb.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := env.groups.OrderPlaces(env.ctx, gb.ID, 0, func(o order.Order) error {
+		return env.bot.GroupBuys.SendPlaceInvoice(env.ctx, o)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := anna.Pay(env.ctx, env.lastInvoice(anna), sandbox.PayOptions{}); err != nil || res.Status != sandbox.PayPaid {
+		t.Fatalf("pay: %+v, %v", res, err)
+	}
+	env.waitFor("Anna's place paid", func() bool {
+		os := env.buyerOrders(anna)
+		return len(os) == 1 && os[0].Status == order.StatusPaid
+	})
+
+	env.send(seller, "/admin")
+	env.press(seller, env.lastBot(seller), "🤝 Совместные покупки")
+	env.press(seller, env.lastBot(seller), "✅ Хлеб на неделю · 1 шт.")
+	env.press(seller, env.lastBot(seller), "📦 Товар приехал")
+	env.wantBody(seller, "Оплатившим участникам уходят коды выдачи")
+	codes, err := env.groups.CodesToSend(env.ctx, gb.ID)
+	if err != nil || len(codes) != 1 {
+		t.Fatalf("codes %+v, %v", codes, err)
+	}
+	stopped, _ := env.groups.Purchase(env.ctx, gb.ID)
+	if err := env.bot.GroupBuys.SendPickupCode(env.ctx, stopped, codes[0]); err != nil { // the workers' groupbuy:arrived
+		t.Fatal(err)
+	}
+	code := env.wantBody(anna, "Товар совместной покупки «Хлеб на неделю» приехал!", "Киоск", "Ленина, 5", "Ваш код выдачи: "+codes[0].Code)
+	if code.Photo == nil {
+		t.Errorf("the code came without its QR image: %+v", code)
+	}
+
+	env.press(seller, env.lastBot(seller), "🎫 Выдать по коду")
+	env.wantBody(seller, "введите код выдачи")
+	env.send(seller, "123")
+	env.wantBody(seller, "Такого кода нет в этой покупке")
+	env.send(seller, codes[0].Code)
+	env.wantBody(seller, "✅ Выдано: Анна — Хлеб на неделю × 1. Следующий код?")
+	env.send(seller, codes[0].Code)
+	env.wantBody(seller, "Этот код уже использован")
+	if os := env.buyerOrders(anna); len(os) != 1 || os[0].Status != order.StatusCompleted {
+		t.Errorf("Anna's order after the handing over: %+v", os)
+	}
 }

@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/mymmrac/telego"
+
 	"github.com/vitrina-shop/vitrina/bots/telegram"
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/catalog"
@@ -24,6 +26,7 @@ import (
 // telegram.New.
 type Feature struct {
 	k       *telegram.Bot
+	api     *telego.Bot
 	groups  *groupbuy.Service
 	catalog *catalog.Service
 	orders  *order.Service
@@ -33,7 +36,7 @@ type Feature struct {
 
 // New returns the feature, taking what it needs from d.
 func New(d telegram.Deps) *Feature {
-	return &Feature{groups: d.GroupBuys, catalog: d.Catalog, orders: d.Orders, users: d.Users, clock: d.Clock}
+	return &Feature{api: d.API, groups: d.GroupBuys, catalog: d.Catalog, orders: d.Orders, users: d.Users, clock: d.Clock}
 }
 
 // Register keeps the kernel and registers the feature with r (telegram.Feature).
@@ -42,6 +45,7 @@ func (b *Feature) Register(k *telegram.Bot, r *telegram.Router) {
 	r.AddTexts(texts())
 	b.cardRoutes(r)
 	b.organizerRoutes(r)
+	b.pickupRoutes(r)
 }
 
 // errorKeys maps the errors of group buys to their texts.
@@ -60,6 +64,8 @@ var errorKeys = []struct {
 	{groupbuy.ErrDeadline, "gb_err_deadline_past"},
 	{groupbuy.ErrNoDelivery, "gb_err_no_delivery"},
 	{groupbuy.ErrExtended, "gb_err_extended"},
+	{groupbuy.ErrCode, "gb_err_code"},
+	{groupbuy.ErrCollected, "gb_err_collected"},
 }
 
 // errText explains err in lang.
@@ -238,6 +244,14 @@ func texts() map[string]telegram.Text {
 		"gb_org_people":             {RU: "Участников: %d", EN: "Participants: %d"},
 		"gb_org_link":               {RU: "Ссылка для участников: %s", EN: "The participants' link: %s"},
 		"gb_btn_stop":               {RU: "⏹ STOP: закрыть сбор по %s", EN: "⏹ STOP at %s"},
+		"gb_btn_arrived":            {RU: "📦 Товар приехал", EN: "📦 The goods arrived"},
+		"gb_arrived_notice":         {RU: "📦 Отмечено: товар на пунктах выдачи. Оплатившим участникам уходят коды выдачи.", EN: "📦 Done: the goods are at the pickup points. Paid participants are getting their pickup codes."},
+		"gb_btn_collect":            {RU: "🎫 Выдать по коду", EN: "🎫 Hand over by code"},
+		"gb_ask_code":               {RU: "«%s»: введите код выдачи, который покажет участник (6 цифр). Можно вводить коды подряд.", EN: "%s: type the pickup code the participant shows (6 digits). Codes can follow one another."},
+		"gb_want_code":              {RU: "код выдачи", EN: "a pickup code"},
+		"gb_btn_collect_done":       {RU: "✅ Готово", EN: "✅ Done"},
+		"gb_collected":              {RU: "✅ Выдано: %s — %s × %d. Следующий код?", EN: "✅ Handed over: %s, %s × %d. Next code?"},
+		"gb_pickup_code":            {RU: "📦 Товар совместной покупки «%s» приехал!\nЗабрать: %s\nВаш код выдачи: <b>%s</b> — покажите его или этот QR.", EN: "📦 The goods of the group buy %s arrived!\nCollect at: %s\nYour pickup code: <b>%s</b>; show it or this QR."},
 		"gb_btn_roster":             {RU: "👥 Участники", EN: "👥 Participants"},
 		"gb_roster":                 {RU: "👥 Участники «%s»:", EN: "👥 Participants of %s:"},
 		"gb_roster_line":            {RU: "• %s — %s × %d%s", EN: "• %s: %s × %d%s"},
@@ -262,6 +276,8 @@ func texts() map[string]telegram.Text {
 		"gb_err_not_organizer":      {RU: "Это может только организатор.", EN: "Only the organizer can do this."},
 		"gb_err_minimum":            {RU: "STOP можно нажать, когда минимум набран.", EN: "STOP needs the minimum met."},
 		"gb_err_deadline_past":      {RU: "Это время уже прошло. Укажите время в будущем.", EN: "That time has passed. Give a time in the future."},
+		"gb_err_code":               {RU: "Такого кода нет в этой покупке. Проверьте цифры.", EN: "No place of this group buy has that code. Check the digits."},
+		"gb_err_collected":          {RU: "Этот код уже использован: товар выдан.", EN: "That code was used: the goods were handed over."},
 		"gb_err_extended":           {RU: "Сбор уже продлевали: продлить можно один раз.", EN: "It was extended once already: once is all."},
 		"gb_err_no_delivery":        {RU: "Добавьте магазину пункт выдачи или доставку: участникам нужно где-то забрать товар.", EN: "Give the shop a pickup point or shipping: participants need somewhere to collect."},
 		"gb_cut_part": {

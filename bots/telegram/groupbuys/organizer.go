@@ -128,6 +128,12 @@ func (b *Feature) showOrganize(ctx context.Context, r *telegram.Request, p group
 	if p.Status == groupbuy.StatusOpen && p.MinimumMet() {
 		k.Row(telegram.Button(b.k.Label(lang, "gb_btn_stop", telegram.FormatMoney(lang, p.Current().Price)), verbStop, id))
 	}
+	switch p.Status {
+	case groupbuy.StatusStopped:
+		k.Row(telegram.Button(b.k.Label(lang, "gb_btn_arrived"), verbArrived, id))
+	case groupbuy.StatusArrived:
+		k.Row(telegram.Button(b.k.Label(lang, "gb_btn_collect"), verbCollect, id))
+	}
 	if people > 0 {
 		k.Row(telegram.Button(b.k.Label(lang, "gb_btn_roster"), verbRoster, id))
 	}

@@ -235,7 +235,10 @@ func (s *Store) BuyerPlaces(ctx context.Context, id groupbuy.ID, buyer core.User
 		pl := groupbuy.Place{Purchase: id}
 		var cur core.Currency
 		err := r.Scan(&pl.ID, &pl.Buyer, &pl.Variant, &pl.Quantity, &pl.Pickup, &pl.JoinedAt, &pl.Goods.Amount,
-			&pl.Fee.Amount, &pl.Order, &pl.Cut, &cur)
+			&pl.Fee.Amount, &pl.Order, &pl.Cut, &pl.Code, &pl.Collected, &cur)
+		if pl.Collected.Equal(time.Unix(0, 0)) {
+			pl.Collected = time.Time{}
+		}
 		pl.Goods.Currency, pl.Fee.Currency = cur, cur
 		return pl, err
 	})
@@ -254,13 +257,17 @@ func (s *Store) SettlePurchase(ctx context.Context, id groupbuy.ID,
 // placeColumns are a place's, its share and order.
 // A place cut whole keeps what was asked in quantity, and keeps none of it.
 const placeColumns = `id, buyer_id, variant_id, CASE WHEN status = 'cut' THEN 0 ELSE quantity END,
-	coalesce(pickup_point_id, 0), joined_at, coalesce(goods, 0), coalesce(fee, 0), coalesce(order_id, 0), cut`
+	coalesce(pickup_point_id, 0), joined_at, coalesce(goods, 0), coalesce(fee, 0), coalesce(order_id, 0), cut,
+	coalesce(code, ''), coalesce(collected_at, 'epoch')`
 
 func scanPlace(row pgx.Row, id groupbuy.ID, cur core.Currency) (groupbuy.Place, error) {
 	pl := groupbuy.Place{Purchase: id}
 	err := row.Scan(&pl.ID, &pl.Buyer, &pl.Variant, &pl.Quantity, &pl.Pickup, &pl.JoinedAt, &pl.Goods.Amount,
-		&pl.Fee.Amount, &pl.Order, &pl.Cut)
+		&pl.Fee.Amount, &pl.Order, &pl.Cut, &pl.Code, &pl.Collected)
 	pl.Goods.Currency, pl.Fee.Currency = cur, cur
+	if pl.Collected.Equal(time.Unix(0, 0)) {
+		pl.Collected = time.Time{}
+	}
 	return pl, err
 }
 
@@ -329,7 +336,10 @@ func (s *Store) Roster(ctx context.Context, id groupbuy.ID, limit int) ([]groupb
 	lines, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (groupbuy.RosterLine, error) {
 		var l groupbuy.RosterLine
 		err := r.Scan(&l.ID, &l.Buyer, &l.Variant, &l.Quantity, &l.Pickup, &l.JoinedAt, &l.Goods.Amount, &l.Fee.Amount,
-			&l.Order, &l.Cut, &l.OrderStatus)
+			&l.Order, &l.Cut, &l.Code, &l.Collected, &l.OrderStatus)
+		if l.Collected.Equal(time.Unix(0, 0)) {
+			l.Collected = time.Time{}
+		}
 		l.Purchase, l.Goods.Currency, l.Fee.Currency = id, cur, cur
 		return l, err
 	})
@@ -337,6 +347,112 @@ func (s *Store) Roster(ctx context.Context, id groupbuy.ID, limit int) ([]groupb
 		return nil, fmt.Errorf("roster of group buy %d: %w", id, err)
 	}
 	return lines, nil
+}
+
+// GiveCodes implements groupbuy.Store.
+func (s *Store) GiveCodes(ctx context.Context, id groupbuy.ID, code func() string) ([]groupbuy.Place, error) {
+	var out []groupbuy.Place
+	err := store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		cur, err := currency(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `
+			SELECT `+placeColumns+` FROM group_buy_places p
+			WHERE p.purchase_id = $1 AND p.status = 'joined' AND p.code IS NULL
+				AND EXISTS (SELECT 1 FROM orders o WHERE o.id = p.order_id AND o.status = 'paid')
+			ORDER BY p.id FOR UPDATE`, id)
+		if err != nil {
+			return err
+		}
+		places, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (groupbuy.Place, error) { return scanPlace(r, id, cur) })
+		if err != nil {
+			return err
+		}
+		for _, pl := range places {
+			// A code taken by another place of the purchase is made again.
+			for {
+				c := code()
+				tag, err := tx.Exec(ctx, `
+					UPDATE group_buy_places SET code = $2 WHERE id = $1
+					AND NOT EXISTS (SELECT 1 FROM group_buy_places WHERE purchase_id = $3 AND code = $2)`, pl.ID, c, id)
+				if err != nil {
+					return err
+				}
+				if tag.RowsAffected() == 1 {
+					pl.Code = c
+					break
+				}
+			}
+			out = append(out, pl)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pickup codes of group buy %d: %w", id, err)
+	}
+	return out, nil
+}
+
+// currency reads a purchase's currency.
+func currency(ctx context.Context, q store.Querier, id groupbuy.ID) (core.Currency, error) {
+	var cur core.Currency
+	if err := q.QueryRow(ctx, `SELECT currency FROM group_buys WHERE id = $1`, id).Scan(&cur); err != nil {
+		return "", store.NotFound(err, groupbuy.ErrNotFound)
+	}
+	return cur, nil
+}
+
+// CodesToSend implements groupbuy.Store.
+func (s *Store) CodesToSend(ctx context.Context, id groupbuy.ID) ([]groupbuy.Place, error) {
+	cur, err := currency(ctx, s.pool, id)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+placeColumns+` FROM group_buy_places
+		WHERE purchase_id = $1 AND code IS NOT NULL AND code_sent_at IS NULL ORDER BY id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("codes to send of group buy %d: %w", id, err)
+	}
+	places, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (groupbuy.Place, error) { return scanPlace(r, id, cur) })
+	if err != nil {
+		return nil, fmt.Errorf("codes to send of group buy %d: %w", id, err)
+	}
+	return places, nil
+}
+
+// CodeSent implements groupbuy.Store.
+func (s *Store) CodeSent(ctx context.Context, place groupbuy.PlaceID, at time.Time) error {
+	if _, err := s.pool.Exec(ctx, `UPDATE group_buy_places SET code_sent_at = $2 WHERE id = $1 AND code_sent_at IS NULL`, place, at); err != nil {
+		return fmt.Errorf("code of place %d sent: %w", place, err)
+	}
+	return nil
+}
+
+// Collect implements groupbuy.Store.
+func (s *Store) Collect(ctx context.Context, id groupbuy.ID, code string, at time.Time, fn func(groupbuy.Place) error) (groupbuy.Place, error) {
+	var pl groupbuy.Place
+	err := store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		cur, err := currency(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		pl, err = scanPlace(tx.QueryRow(ctx, `SELECT `+placeColumns+` FROM group_buy_places
+			WHERE purchase_id = $1 AND code = $2 FOR UPDATE`, id, code), id, cur)
+		if err != nil {
+			return store.NotFound(err, groupbuy.ErrCode)
+		}
+		if err := fn(pl); err != nil {
+			return err
+		}
+		pl.Collected = at
+		_, err = tx.Exec(ctx, `UPDATE group_buy_places SET collected_at = $2 WHERE id = $1`, pl.ID, at)
+		return err
+	})
+	if err != nil {
+		return groupbuy.Place{}, fmt.Errorf("collect with code in group buy %d: %w", id, err)
+	}
+	return pl, nil
 }
 
 // CountParticipants implements groupbuy.Store.

@@ -612,3 +612,69 @@ func BenchmarkJoinAndStop(b *testing.B) {
 		b.ReportMetric(float64(time.Since(stop).Milliseconds()), "stop_to_orders_ms")
 	}
 }
+
+// The goods arrive: each paid place gets a pickup code and its order is
+// ready for pickup; a code collects its place once, completing the order.
+func TestArriveAndCollect(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 3)
+	p := b.purchase(t, groupbuy.Minimum{Kind: groupbuy.MinUnits, Value: 2})
+	for i := range 3 {
+		if _, _, err := b.svc.Join(b.ctx, core.UserID(shoppers+i), p.ID, b.sizes[0], 1, b.pickup); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := b.svc.Stop(b.ctx, seller, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	var orders []order.Order
+	if _, _, err := b.svc.OrderPlaces(b.ctx, p.ID, 0, func(o order.Order) error {
+		orders = append(orders, o)
+		return b.orders.InvoiceSent(b.ctx, o.ID, o.BuyerID, int64(100+len(orders)))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range orders[:2] { // the third does not pay
+		if _, _, err := b.orders.RecordPayment(b.ctx, order.Payment{OrderID: o.ID, BuyerID: o.BuyerID, Total: o.Total,
+			TelegramChargeID: fmt.Sprint("ch", i), ProviderChargeID: fmt.Sprint("pr", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := b.svc.Arrive(b.ctx, stranger, p.ID); !errors.Is(err, groupbuy.ErrNotOrganizer) {
+		t.Errorf("arrival marked by a stranger: %v", err)
+	}
+	got, err := b.svc.Arrive(b.ctx, seller, p.ID)
+	if err != nil || got.Status != groupbuy.StatusArrived {
+		t.Fatalf("arrive: %+v, %v", got, err)
+	}
+	codes, err := b.svc.CodesToSend(b.ctx, p.ID)
+	if err != nil || len(codes) != 2 || codes[0].Code == codes[1].Code || len(codes[0].Code) != 6 {
+		t.Fatalf("codes %+v, %v; want two different ones, for the paid places", codes, err)
+	}
+	if o, _ := b.orders.OrderForSystem(b.ctx, codes[0].Order); o.Status != order.StatusReadyForPickup {
+		t.Errorf("the order of a coded place is %s, want ready for pickup", o.Status)
+	}
+	if err := b.svc.CodeSent(b.ctx, codes[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := b.svc.CodesToSend(b.ctx, p.ID); len(left) != 1 {
+		t.Errorf("%d codes left to send, want 1", len(left))
+	}
+	if _, err := b.svc.Arrive(b.ctx, seller, p.ID); err != nil { // again: nothing new
+		t.Fatal(err)
+	}
+
+	if _, err := b.svc.Collect(b.ctx, seller, p.ID, "000000x"); !errors.Is(err, groupbuy.ErrCode) {
+		t.Errorf("a wrong code: %v", err)
+	}
+	pl, err := b.svc.Collect(b.ctx, seller, p.ID, " "+codes[1].Code+" ")
+	if err != nil || pl.ID != codes[1].ID || pl.Collected.IsZero() {
+		t.Fatalf("collect: %+v, %v", pl, err)
+	}
+	if o, _ := b.orders.OrderForSystem(b.ctx, pl.Order); o.Status != order.StatusCompleted {
+		t.Errorf("the collected place's order is %s, want completed", o.Status)
+	}
+	if _, err := b.svc.Collect(b.ctx, seller, p.ID, codes[1].Code); !errors.Is(err, groupbuy.ErrCollected) {
+		t.Errorf("collected twice: %v", err)
+	}
+}

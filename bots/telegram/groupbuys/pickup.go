@@ -1,0 +1,125 @@
+package groupbuys
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/mymmrac/telego"
+	tu "github.com/mymmrac/telego/telegoutil"
+	qrcode "github.com/skip2/go-qrcode"
+
+	"github.com/vitrina-shop/vitrina/bots/telegram"
+	"github.com/vitrina-shop/vitrina/core/dialog"
+	"github.com/vitrina-shop/vitrina/core/groupbuy"
+)
+
+// The handing over ("раздача"): when the goods arrive the organizer says so,
+// each paid place gets a pickup code, sent with where and when to collect it,
+// as text and as a QR image; at the pickup point the organizer (or the shop's
+// staff) types the code the participant shows, and the place is collected.
+
+// Callback verbs and the conversation of the handing over.
+const (
+	verbArrived = "aga" // aga:<purchase>: the goods arrived
+	verbCollect = "agk" // agk:<purchase>: collect places by their codes (conversation)
+
+	dialogCollect = "groupbuy:collect"
+	stepCode      = "gb_code"
+)
+
+func (b *Feature) pickupRoutes(r *telegram.Router) {
+	r.Callback(verbArrived, b.explained(b.onArrived))
+	r.Callback(verbCollect, b.explained(b.onCollect))
+	r.Conversation(dialogCollect, b.collectStep, b.k.DialogStep)
+}
+
+func (b *Feature) onArrived(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+	p, err := b.organized(ctx, r, d)
+	if err != nil {
+		return err
+	}
+	if p, err = b.groups.Arrive(ctx, r.UserID(), p.ID); err != nil {
+		return err
+	}
+	return b.showOrganize(ctx, r, p, b.k.T(r.Lang, "gb_arrived_notice"))
+}
+
+// collectDialog is what the conversation of collecting keeps.
+type collectDialog struct {
+	Purchase groupbuy.ID `json:"purchase"`
+}
+
+func (b *Feature) onCollect(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+	p, err := b.organized(ctx, r, d)
+	if err != nil {
+		return err
+	}
+	if err := b.k.StartDialog(ctx, r, dialogCollect, stepCode, collectDialog{Purchase: p.ID}); err != nil {
+		return err
+	}
+	return b.k.Show(ctx, r, b.collectPrompt(r.Lang, p))
+}
+
+func (b *Feature) collectPrompt(lang string, p groupbuy.Purchase) telegram.View {
+	k := (&telegram.Keyboard{}).Row(telegram.Button(b.k.Label(lang, "gb_btn_collect_done"), verbOrganize, int64(p.ID)))
+	return telegram.View{Text: b.k.T(lang, "gb_ask_code", p.Title), Keyboard: k.Markup()}
+}
+
+// collectStep collects the place whose code was typed, and asks for the next
+// code: a pickup point hands over one after another.
+func (b *Feature) collectStep(ctx context.Context, r *telegram.Request, st dialog.State, in telegram.Input) error {
+	var data collectDialog
+	if ok, err := b.k.Decode(ctx, r, st, &data); !ok {
+		return err
+	}
+	p, err := b.groups.Purchase(ctx, data.Purchase)
+	if err != nil {
+		return err
+	}
+	again, _ := b.k.StepMoves(ctx, r, st, &data, func(string) (telegram.View, error) { return b.collectPrompt(r.Lang, p), nil })
+	if in.Text == "" {
+		return again(b.k.WrongInput(r.Lang, in, "gb_want_code"))
+	}
+	pl, err := b.groups.Collect(ctx, r.UserID(), p.ID, in.Text)
+	if telegram.UserFacing(err) {
+		return again(b.errText(r.Lang, err))
+	}
+	if err != nil {
+		return err
+	}
+	name := ""
+	if v, err := b.catalog.Variant(ctx, pl.Variant); err == nil {
+		name = telegram.ItemTitle(p.Title, v.Name)
+	}
+	return again(b.k.T(r.Lang, "gb_collected", b.k.UserLabel(ctx, pl.Buyer), name, pl.Quantity))
+}
+
+// SendPickupCode sends a participant where and when to collect their place,
+// and its pickup code as text and as a QR image (workers.GroupBuyBot).
+func (b *Feature) SendPickupCode(ctx context.Context, p groupbuy.Purchase, place groupbuy.Place) error {
+	lang := "ru"
+	if u, err := b.users.User(ctx, place.Buyer); err == nil {
+		lang = telegram.LangOf(u.Lang())
+	}
+	o, err := b.orders.OrderForSystem(ctx, place.Order)
+	if err != nil {
+		return err
+	}
+	where, err := b.k.PickupPlace(ctx, lang, o)
+	if err != nil {
+		return err
+	}
+	png, err := qrcode.Encode(fmt.Sprintf("vitrina:groupbuy:%d:%s", p.ID, place.Code), qrcode.Medium, 512)
+	if err != nil {
+		return fmt.Errorf("QR of a pickup code: %w", err)
+	}
+	caption := b.k.T(lang, "gb_pickup_code", p.Title, telegram.HTML(where), place.Code)
+	_, err = b.api.SendPhoto(ctx, &telego.SendPhotoParams{
+		ChatID: tu.ID(int64(place.Buyer)), Photo: tu.FileFromBytes(png, "pickup-code.png"),
+		Caption: caption, ParseMode: telego.ModeHTML,
+	})
+	if code := telegram.APIErrorCode(err); code == 403 || code == 400 {
+		return nil // blocked: the organizer hands over by the participant's name
+	}
+	return err
+}
