@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"fmt"
+	"html"
 	"time"
 
 	"github.com/mymmrac/telego"
@@ -118,7 +119,7 @@ func seedGroupBuys(ctx context.Context, d Deps, shop catalog.Shop) error {
 func postGroupBuy(ctx context.Context, d Deps, p groupbuy.Purchase, prod catalog.Product) error {
 	link := fmt.Sprintf("https://t.me/%s?start=gb_%d", d.BotUsername, p.ID)
 	caption := fmt.Sprintf("🤝 <b>Совместная покупка: %s</b>\n\nЧем больше нас, тем дешевле для всех: 1 990 ₽ → от 5 шт. 1 790 ₽ → от 10 шт. 1 590 ₽ (+ сбор 10 %%).\nСбор до %s МСК, забираем в пункте выдачи. Присоединяйтесь!",
-		prod.Title, p.Deadline.In(moscowZone).Format("02.01 15:04"))
+		html.EscapeString(prod.Title), p.Deadline.In(moscowZone).Format("02.01 15:04"))
 	kb := &telego.InlineKeyboardMarkup{InlineKeyboard: [][]telego.InlineKeyboardButton{{{Text: "🤝 Присоединиться", URL: link}}}}
 	for _, chat := range []int64{GroupID, ChannelID} {
 		params := &telego.SendPhotoParams{ChatID: telego.ChatID{ID: chat}, Caption: caption, ParseMode: telego.ModeHTML, ReplyMarkup: kb}

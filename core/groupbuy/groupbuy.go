@@ -110,4 +110,5 @@ var (
 	ErrExtended       = &core.Error{Code: core.ECONFLICT, Message: "the deadline was extended once already"}
 	ErrCode           = &core.Error{Code: core.ENOTFOUND, Message: "no place has this pickup code"}
 	ErrCollected      = &core.Error{Code: core.ECONFLICT, Message: "this place was collected already"}
+	ErrNotReady       = &core.Error{Code: core.ECONFLICT, Message: "this place's order is not ready for pickup (not paid, or cancelled)"}
 )

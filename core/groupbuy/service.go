@@ -64,7 +64,8 @@ type Store interface {
 	Roster(ctx context.Context, id ID, limit int) ([]RosterLine, error)
 	// GiveCodes gives each paid place of a purchase without a pickup code one
 	// (code makes them; a clash with another place's is made again) and
-	// returns those places.
+	// returns every coded place whose order is still only paid (not yet
+	// ready for pickup).
 	GiveCodes(ctx context.Context, id ID, code func() string) ([]Place, error)
 	// CodesToSend returns the places with a pickup code not sent yet.
 	CodesToSend(ctx context.Context, id ID) ([]Place, error)
@@ -230,11 +231,14 @@ func purchaseJob(kind string, id ID) core.Job {
 // its organizer or its shop's staff. The participants are told
 // (JobExtended). ErrExtended, ErrDeadline, ErrClosed.
 func (s *Service) Extend(ctx context.Context, actor core.UserID, id ID, deadline time.Time) (Purchase, error) {
+	// Who may is checked before the purchase's lock is taken: a query of its
+	// own inside that transaction would wait for a connection the joins queued
+	// on the lock hold.
+	if err := s.organizes(ctx, actor, id); err != nil {
+		return Purchase{}, err
+	}
 	now := s.clock.Now()
 	return s.store.UpdatePurchase(ctx, id, func(p *Purchase) ([]core.Job, error) {
-		if err := s.organizer(ctx, actor, *p); err != nil {
-			return nil, err
-		}
 		switch {
 		case p.Status != StatusOpen || !now.Before(p.Deadline):
 			return nil, ErrClosed
@@ -254,10 +258,13 @@ func (s *Service) Extend(ctx context.Context, actor core.UserID, id ID, deadline
 // Cancelling a cancelled purchase is not an error; one that failed or whose
 // goods arrived is past it (ErrClosed).
 func (s *Service) Cancel(ctx context.Context, actor core.UserID, id ID) (Purchase, error) {
+	// Who may is checked before the purchase's lock is taken: a query of its
+	// own inside that transaction would wait for a connection the joins queued
+	// on the lock hold.
+	if err := s.organizes(ctx, actor, id); err != nil {
+		return Purchase{}, err
+	}
 	return s.store.UpdatePurchase(ctx, id, func(p *Purchase) ([]core.Job, error) {
-		if err := s.organizer(ctx, actor, *p); err != nil {
-			return nil, err
-		}
 		switch p.Status {
 		case StatusCancelled:
 			return nil, nil
@@ -409,14 +416,22 @@ func (s *Service) Collect(ctx context.Context, actor core.UserID, id ID, code st
 		return Place{}, err
 	}
 	now := s.clock.Now()
-	return s.store.Collect(ctx, id, strings.TrimSpace(code), now, func(pl Place) error {
+	code = strings.TrimSpace(code)
+	// The QR image holds "vitrina:groupbuy:<purchase>:<code>": a scanner types that.
+	if rest, ok := strings.CutPrefix(code, fmt.Sprintf("vitrina:groupbuy:%d:", id)); ok {
+		code = rest
+	}
+	return s.store.Collect(ctx, id, code, now, func(pl Place) error {
 		if !pl.Collected.IsZero() {
 			return ErrCollected
 		}
-		if _, err := s.orders.Complete(ctx, actor, pl.Order); err != nil && !errors.Is(err, order.ErrTransition) {
-			return err
+		// Only an order ready for pickup is handed over: one cancelled and
+		// refunded since must not also give the goods.
+		_, err := s.orders.Complete(ctx, actor, pl.Order)
+		if errors.Is(err, order.ErrTransition) {
+			return ErrNotReady
 		}
-		return nil
+		return err
 	})
 }
 
@@ -455,11 +470,14 @@ func (s *Service) Participants(ctx context.Context, id ID, after core.UserID, li
 // the shop's staff. ErrMinimumNotMet, ErrClosed; stopping a stopped purchase
 // is not an error.
 func (s *Service) Stop(ctx context.Context, actor core.UserID, id ID) (Purchase, error) {
+	// Who may is checked before the purchase's lock is taken: a query of its
+	// own inside that transaction would wait for a connection the joins queued
+	// on the lock hold.
+	if err := s.organizes(ctx, actor, id); err != nil {
+		return Purchase{}, err
+	}
 	now := s.clock.Now()
 	return s.store.SettlePurchase(ctx, id, func(p *Purchase, places []Place) ([]Place, []core.Job, error) {
-		if err := s.organizer(ctx, actor, *p); err != nil {
-			return nil, nil, err
-		}
 		switch {
 		case p.Status == StatusStopped:
 			return nil, nil, nil
@@ -541,11 +559,24 @@ func (s *Service) OrderPlaces(ctx context.Context, id ID, after PlaceID, send fu
 			req.Delivery = order.DeliveryShipping
 		}
 		o, err := s.orders.Checkout(ctx, req)
+		if _, app := errors.AsType[*core.Error](err); app {
+			// This place cannot be ordered (its pickup point archived, its
+			// variant gone, the shop unable to take payment): the others go
+			// on; the organizer's roster shows it without an order.
+			after = pl.ID
+			continue
+		}
 		if err != nil {
 			return after, false, fmt.Errorf("order of place %d: %w", pl.ID, err)
 		}
-		// Cancelled meanwhile: the cancel's call-off (JobCancelled) may have
-		// listed the orders before this one was made; it is called off here.
+		// Linked first, then the purchase read again: a cancel that commits
+		// after the read lists this order in its call-off (JobCancelled); one
+		// that committed before is seen here, and the order called off.
+		if pl.Order == 0 {
+			if err := s.store.SetPlaceOrder(ctx, pl.ID, o.ID); err != nil {
+				return after, false, err
+			}
+		}
 		if now, err := s.store.Purchase(ctx, id); err != nil {
 			return after, false, err
 		} else if now.Status == StatusCancelled {
@@ -553,11 +584,6 @@ func (s *Service) OrderPlaces(ctx context.Context, id ID, after PlaceID, send fu
 				return after, false, err
 			}
 			return after, false, nil
-		}
-		if pl.Order == 0 {
-			if err := s.store.SetPlaceOrder(ctx, pl.ID, o.ID); err != nil {
-				return after, false, err
-			}
 		}
 		if o.Status == order.StatusAwaitingPayment && o.InvoiceMessageID == 0 {
 			if err := send(o); err != nil {
@@ -569,11 +595,18 @@ func (s *Service) OrderPlaces(ctx context.Context, id ID, after PlaceID, send fu
 	return after, len(places) == invoicePage, nil
 }
 
-// organizer refuses anyone but the purchase's organizer and its shop's staff.
-func (s *Service) organizer(ctx context.Context, actor core.UserID, p Purchase) error {
-	if actor == p.Organizer {
-		return nil
+// organizes refuses anyone who may not run purchase id (organizer).
+func (s *Service) organizes(ctx context.Context, actor core.UserID, id ID) error {
+	p, err := s.store.Purchase(ctx, id)
+	if err != nil {
+		return err
 	}
+	return s.organizer(ctx, actor, p)
+}
+
+// organizer refuses anyone but the shop's staff: the organizer opened the
+// purchase as staff, and one who left the staff runs it no more.
+func (s *Service) organizer(ctx context.Context, actor core.UserID, p Purchase) error {
 	if _, err := shop.Require(ctx, s.store, p.Shop, actor, shop.RoleManager); err != nil {
 		return ErrNotOrganizer
 	}

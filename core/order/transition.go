@@ -56,7 +56,7 @@ var transitions = map[transitionKey]transitionRule{
 	{StatusPaid, ActReadyForPickup}: {StatusReadyForPickup, PartyStaff},
 	{StatusPaid, ActCancel}:         {StatusCancelled, PartyStaff | PartySystem},
 	// Goods nobody collected: staff may still call the order off and refund it.
-	{StatusReadyForPickup, ActCancel}: {StatusCancelled, PartyStaff},
+	{StatusReadyForPickup, ActCancel}: {StatusCancelled, PartyStaff | PartySystem},
 
 	{StatusShipped, ActComplete}:        {StatusCompleted, PartyBuyer | PartyStaff},
 	{StatusReadyForPickup, ActComplete}: {StatusCompleted, PartyBuyer | PartyStaff},

@@ -66,6 +66,7 @@ var errorKeys = []struct {
 	{groupbuy.ErrExtended, "gb_err_extended"},
 	{groupbuy.ErrCode, "gb_err_code"},
 	{groupbuy.ErrCollected, "gb_err_collected"},
+	{groupbuy.ErrNotReady, "gb_err_not_ready"},
 }
 
 // errText explains err in lang.
@@ -246,6 +247,7 @@ func texts() map[string]telegram.Text {
 		"gb_btn_stop":               {RU: "⏹ STOP: закрыть сбор по %s", EN: "⏹ STOP at %s"},
 		"gb_btn_arrived":            {RU: "📦 Товар приехал", EN: "📦 The goods arrived"},
 		"gb_arrived_notice":         {RU: "📦 Отмечено: товар на пунктах выдачи. Оплатившим участникам уходят коды выдачи.", EN: "📦 Done: the goods are at the pickup points. Paid participants are getting their pickup codes."},
+		"gb_btn_arrived_again":      {RU: "📦 Коды оплатившим позже", EN: "📦 Codes for later payers"},
 		"gb_btn_collect":            {RU: "🎫 Выдать по коду", EN: "🎫 Hand over by code"},
 		"gb_ask_code":               {RU: "«%s»: введите код выдачи, который покажет участник (6 цифр). Можно вводить коды подряд.", EN: "%s: type the pickup code the participant shows (6 digits). Codes can follow one another."},
 		"gb_want_code":              {RU: "код выдачи", EN: "a pickup code"},
@@ -278,6 +280,7 @@ func texts() map[string]telegram.Text {
 		"gb_err_deadline_past":      {RU: "Это время уже прошло. Укажите время в будущем.", EN: "That time has passed. Give a time in the future."},
 		"gb_err_code":               {RU: "Такого кода нет в этой покупке. Проверьте цифры.", EN: "No place of this group buy has that code. Check the digits."},
 		"gb_err_collected":          {RU: "Этот код уже использован: товар выдан.", EN: "That code was used: the goods were handed over."},
+		"gb_err_not_ready":          {RU: "Заказ по этому коду не готов к выдаче: не оплачен или отменён. Товар не выдавайте.", EN: "This code's order is not ready for pickup: unpaid or cancelled. Do not hand the goods over."},
 		"gb_err_extended":           {RU: "Сбор уже продлевали: продлить можно один раз.", EN: "It was extended once already: once is all."},
 		"gb_err_no_delivery":        {RU: "Добавьте магазину пункт выдачи или доставку: участникам нужно где-то забрать товар.", EN: "Give the shop a pickup point or shipping: participants need somewhere to collect."},
 		"gb_cut_part": {

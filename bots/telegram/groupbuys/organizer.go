@@ -133,6 +133,8 @@ func (b *Feature) showOrganize(ctx context.Context, r *telegram.Request, p group
 		k.Row(telegram.Button(b.k.Label(lang, "gb_btn_arrived"), verbArrived, id))
 	case groupbuy.StatusArrived:
 		k.Row(telegram.Button(b.k.Label(lang, "gb_btn_collect"), verbCollect, id))
+		// Someone who pays after the arrival gets a code this way.
+		k.Row(telegram.Button(b.k.Label(lang, "gb_btn_arrived_again"), verbArrived, id))
 	}
 	if people > 0 {
 		k.Row(telegram.Button(b.k.Label(lang, "gb_btn_roster"), verbRoster, id))

@@ -384,9 +384,19 @@ func (s *Store) GiveCodes(ctx context.Context, id groupbuy.ID, code func() strin
 					break
 				}
 			}
-			out = append(out, pl)
 		}
-		return nil
+		// Every coded place whose order is still only paid: those coded just
+		// now, and those an earlier, interrupted arrival coded.
+		rows, err = tx.Query(ctx, `
+			SELECT `+placeColumns+` FROM group_buy_places p
+			WHERE p.purchase_id = $1 AND p.status = 'joined' AND p.code IS NOT NULL
+				AND EXISTS (SELECT 1 FROM orders o WHERE o.id = p.order_id AND o.status = 'paid')
+			ORDER BY p.id`, id)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (groupbuy.Place, error) { return scanPlace(r, id, cur) })
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("pickup codes of group buy %d: %w", id, err)

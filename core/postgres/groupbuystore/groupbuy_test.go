@@ -677,4 +677,12 @@ func TestArriveAndCollect(t *testing.T) {
 	if _, err := b.svc.Collect(b.ctx, seller, p.ID, codes[1].Code); !errors.Is(err, groupbuy.ErrCollected) {
 		t.Errorf("collected twice: %v", err)
 	}
+	// The other order is cancelled and refunded by staff: its code hands
+	// nothing over. (The QR's text is taken as the code.)
+	if _, err := b.orders.Cancel(b.ctx, seller, codes[0].Order, "damaged"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.svc.Collect(b.ctx, seller, p.ID, fmt.Sprintf("vitrina:groupbuy:%d:%s", p.ID, codes[0].Code)); !errors.Is(err, groupbuy.ErrNotReady) {
+		t.Errorf("a refunded place collected: %v", err)
+	}
 }
