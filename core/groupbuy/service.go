@@ -74,6 +74,8 @@ type Store interface {
 	// Collect finds the place of a purchase with a pickup code, locked, and
 	// lets fn collect it (recording when); ErrCode for no such code.
 	Collect(ctx context.Context, id ID, code string, at time.Time, fn func(Place) error) (Place, error)
+	// PlaceByCode returns the place of a purchase with a pickup code; ErrCode.
+	PlaceByCode(ctx context.Context, id ID, code string) (Place, error)
 }
 
 // RosterLine is a place as the organizer's list of participants shows it.
@@ -403,6 +405,30 @@ func (s *Service) CodeSent(ctx context.Context, place PlaceID) error {
 	return s.store.CodeSent(ctx, place, s.clock.Now())
 }
 
+// PlaceByCode finds the place a pickup code names, for the organizer to see
+// whose it is before handing it over (a mistyped code can name another's).
+// ErrCode, ErrCollected.
+func (s *Service) PlaceByCode(ctx context.Context, actor core.UserID, id ID, code string) (Place, error) {
+	if err := s.organizes(ctx, actor, id); err != nil {
+		return Place{}, err
+	}
+	pl, err := s.store.PlaceByCode(ctx, id, codeOf(id, code))
+	if err == nil && !pl.Collected.IsZero() {
+		err = ErrCollected
+	}
+	return pl, err
+}
+
+// codeOf is the pickup code typed, trimmed; a QR's text
+// ("vitrina:groupbuy:<purchase>:<code>") gives its code.
+func codeOf(id ID, typed string) string {
+	code := strings.TrimSpace(typed)
+	if rest, ok := strings.CutPrefix(code, fmt.Sprintf("vitrina:groupbuy:%d:", id)); ok {
+		return rest
+	}
+	return code
+}
+
 // Collect hands a place over at a pickup point by its code: the actor (the
 // organizer or the shop's staff) types the code the participant shows; the
 // place's order is completed. A code collected already is ErrCollected; an
@@ -416,12 +442,7 @@ func (s *Service) Collect(ctx context.Context, actor core.UserID, id ID, code st
 		return Place{}, err
 	}
 	now := s.clock.Now()
-	code = strings.TrimSpace(code)
-	// The QR image holds "vitrina:groupbuy:<purchase>:<code>": a scanner types that.
-	if rest, ok := strings.CutPrefix(code, fmt.Sprintf("vitrina:groupbuy:%d:", id)); ok {
-		code = rest
-	}
-	return s.store.Collect(ctx, id, code, now, func(pl Place) error {
+	return s.store.Collect(ctx, id, codeOf(id, code), now, func(pl Place) error {
 		if !pl.Collected.IsZero() {
 			return ErrCollected
 		}

@@ -342,9 +342,17 @@ func TestGroupBuy_Pickup(t *testing.T) {
 	env.send(seller, "123")
 	env.wantBody(seller, "Такого кода нет в этой покупке")
 	env.send(seller, codes[0].Code)
-	env.wantBody(seller, "✅ Выдано: Анна — Хлеб на неделю × 1. Следующий код?")
+	confirm := env.wantBody(seller, "Код верный: Анна — Хлеб на неделю × 1. Выдать?")
+	if os := env.buyerOrders(anna); os[0].Status == order.StatusCompleted {
+		t.Error("handed over before the organizer confirmed")
+	}
+	env.press(seller, confirm, "✅ Выдать")
+	env.wantBody(seller, "✅ Выдано: Анна — Хлеб на неделю × 1.", "введите код выдачи")
 	env.send(seller, codes[0].Code)
 	env.wantBody(seller, "Этот код уже использован")
+	if got := env.forgePress(seller, confirm, fmt.Sprintf("agh:%d:%s", gb.ID, codes[0].Code)); !strings.Contains(got, "Этот код уже использован") {
+		t.Errorf("the confirmation tapped again: %q", got)
+	}
 	if os := env.buyerOrders(anna); len(os) != 1 || os[0].Status != order.StatusCompleted {
 		t.Errorf("Anna's order after the handing over: %+v", os)
 	}

@@ -20,8 +20,9 @@ import (
 
 // Callback verbs and the conversation of the handing over.
 const (
-	verbArrived = "aga" // aga:<purchase>: the goods arrived
-	verbCollect = "agk" // agk:<purchase>: collect places by their codes (conversation)
+	verbArrived  = "aga" // aga:<purchase>: the goods arrived
+	verbCollect  = "agk" // agk:<purchase>: collect places by their codes (conversation)
+	verbHandOver = "agh" // agh:<purchase>:<code>: hand the place of a code over (after seeing whose it is)
 
 	dialogCollect = "groupbuy:collect"
 	stepCode      = "gb_code"
@@ -30,6 +31,7 @@ const (
 func (b *Feature) pickupRoutes(r *telegram.Router) {
 	r.Callback(verbArrived, b.explained(b.onArrived))
 	r.Callback(verbCollect, b.explained(b.onCollect))
+	r.Callback(verbHandOver, b.explained(b.onHandOver))
 	r.Conversation(dialogCollect, b.collectStep, b.k.DialogStep)
 }
 
@@ -65,8 +67,10 @@ func (b *Feature) collectPrompt(lang string, p groupbuy.Purchase) telegram.View 
 	return telegram.View{Text: b.k.T(lang, "gb_ask_code", p.Title), Keyboard: k.Markup()}
 }
 
-// collectStep collects the place whose code was typed, and asks for the next
-// code: a pickup point hands over one after another.
+// collectStep shows whose place the typed code names, with the button that
+// hands it over: a mistyped code names another's place, and the organizer
+// sees the name before giving anything. The conversation stays, for the next
+// code.
 func (b *Feature) collectStep(ctx context.Context, r *telegram.Request, st dialog.State, in telegram.Input) error {
 	var data collectDialog
 	if ok, err := b.k.Decode(ctx, r, st, &data); !ok {
@@ -80,18 +84,41 @@ func (b *Feature) collectStep(ctx context.Context, r *telegram.Request, st dialo
 	if in.Text == "" {
 		return again(b.k.WrongInput(r.Lang, in, "gb_want_code"))
 	}
-	pl, err := b.groups.Collect(ctx, r.UserID(), p.ID, in.Text)
+	pl, err := b.groups.PlaceByCode(ctx, r.UserID(), p.ID, in.Text)
 	if telegram.UserFacing(err) {
 		return again(b.errText(r.Lang, err))
 	}
 	if err != nil {
 		return err
 	}
-	name := ""
-	if v, err := b.catalog.Variant(ctx, pl.Variant); err == nil {
-		name = telegram.ItemTitle(p.Title, v.Name)
+	k := (&telegram.Keyboard{}).
+		Row(telegram.Button(b.k.Label(r.Lang, "gb_btn_hand_over"), verbHandOver, int64(p.ID), pl.Code)).
+		Row(telegram.Button(b.k.Label(r.Lang, "gb_btn_collect_done"), verbOrganize, int64(p.ID)))
+	text := b.k.T(r.Lang, "gb_hand_over", b.k.UserLabel(ctx, pl.Buyer), b.placeTitle(ctx, p, pl), pl.Quantity)
+	return b.k.Show(ctx, r, telegram.View{Text: text, Keyboard: k.Markup()})
+}
+
+// onHandOver hands over the place of a code the organizer saw.
+func (b *Feature) onHandOver(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+	p, err := b.organized(ctx, r, d)
+	if err != nil {
+		return err
 	}
-	return again(b.k.T(r.Lang, "gb_collected", b.k.UserLabel(ctx, pl.Buyer), name, pl.Quantity))
+	pl, err := b.groups.Collect(ctx, r.UserID(), p.ID, d.Str(1))
+	if err != nil {
+		return err
+	}
+	v := b.collectPrompt(r.Lang, p)
+	v.Text = b.k.T(r.Lang, "gb_collected", b.k.UserLabel(ctx, pl.Buyer), b.placeTitle(ctx, p, pl), pl.Quantity) + "\n\n" + v.Text
+	return b.k.Show(ctx, r, v)
+}
+
+// placeTitle names what a place holds: the product and its variant.
+func (b *Feature) placeTitle(ctx context.Context, p groupbuy.Purchase, pl groupbuy.Place) string {
+	if v, err := b.catalog.Variant(ctx, pl.Variant); err == nil {
+		return telegram.ItemTitle(p.Title, v.Name)
+	}
+	return p.Title
 }
 
 // SendPickupCode sends a participant where and when to collect their place,

@@ -465,6 +465,19 @@ func (s *Store) Collect(ctx context.Context, id groupbuy.ID, code string, at tim
 	return pl, nil
 }
 
+// PlaceByCode implements groupbuy.Store.
+func (s *Store) PlaceByCode(ctx context.Context, id groupbuy.ID, code string) (groupbuy.Place, error) {
+	cur, err := currency(ctx, s.pool, id)
+	if err != nil {
+		return groupbuy.Place{}, err
+	}
+	pl, err := scanPlace(s.pool.QueryRow(ctx, `SELECT `+placeColumns+` FROM group_buy_places WHERE purchase_id = $1 AND code = $2`, id, code), id, cur)
+	if err != nil {
+		return groupbuy.Place{}, fmt.Errorf("place with a code in group buy %d: %w", id, store.NotFound(err, groupbuy.ErrCode))
+	}
+	return pl, nil
+}
+
 // CountParticipants implements groupbuy.Store.
 func (s *Store) CountParticipants(ctx context.Context, id groupbuy.ID) (int, error) {
 	var n int
