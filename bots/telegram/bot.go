@@ -145,7 +145,12 @@ func New(d Deps, features ...Feature) (*Bot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("telegram: %w", err)
 	}
-	b.Texts = &Texts{texts: texts, log: d.Log}
+	for _, e := range r.errors {
+		if _, ok := texts[e.Key]; !ok {
+			return nil, fmt.Errorf("telegram: error %v: no text %q", e.Err, e.Key)
+		}
+	}
+	b.Texts = &Texts{texts: texts, errors: r.errors, log: d.Log}
 	b.routes = r
 	return b, nil
 }

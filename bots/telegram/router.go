@@ -79,6 +79,8 @@ type Router struct {
 	steps map[string]StepFunc
 	menu  []menuCommand
 	texts []map[string]Text
+	// errors are the features' error texts (AddErrors).
+	errors []ErrorKey
 
 	// The handlers of the updates that are not commands, buttons or conversation
 	// steps: each registered once, by the feature that owns it.
@@ -199,6 +201,11 @@ func (r *Router) Conversation(kind string, fn StepFunc, dialogStep func(StepFunc
 
 // AddTexts adds a feature's texts to the catalog; a key defined twice is an error.
 func (r *Router) AddTexts(t map[string]Text) { r.texts = append(r.texts, t) }
+
+// AddErrors adds a feature's error texts: a handler's error that wraps one of
+// them is told with its text (Bot.ErrorText, and so every handler's error
+// through finish), before the kernel's own. A key without a text is an error.
+func (r *Router) AddErrors(keys ...ErrorKey) { r.errors = append(r.errors, keys...) }
 
 // once sets *slot to fn, failing if a feature set it before.
 func once[F any](r *Router, slot *F, fn F, what string) {

@@ -31,7 +31,10 @@ type Text struct {
 // knows nothing of Telegram, only of words. Bot embeds it.
 type Texts struct {
 	texts catalogTexts
-	log   *slog.Logger // a missing key is logged
+	// errors are the features' error texts (Router.AddErrors), checked
+	// before the kernel's.
+	errors []ErrorKey
+	log    *slog.Logger // a missing key is logged
 }
 
 // catalogTexts maps a key to its text.
@@ -198,12 +201,16 @@ func (b *Texts) HasText(key string) bool {
 // feature uses. Features' tests check their keys against them and their own.
 func CommonTexts() map[string]Text { return kernelTexts() }
 
+// ErrorKey names the text that explains an error to people: an error err
+// wraps (errors.Is) is told with the text of Key.
+type ErrorKey struct {
+	Err error
+	Key string
+}
+
 // errorKeys maps the errors of core that people meet to their texts, in the order
-// they are checked (errors.Is).
-var errorKeys = []struct {
-	err error
-	key string
-}{
+// they are checked (errors.Is), after the features' own (Router.AddErrors).
+var errorKeys = []ErrorKey{
 	{ErrStaleButton, "err_stale_button"},
 	{errCallbackTooLong, "err_stale_button"},
 	{errCallbackVerb, "err_stale_button"},
@@ -306,9 +313,11 @@ var errorKeys = []struct {
 // other application error by its code, and anything else as "something went wrong"
 // (its details are for the log, not for the user).
 func (b *Texts) ErrorText(lang string, err error) string {
-	for _, e := range errorKeys {
-		if errors.Is(err, e.err) {
-			return b.T(lang, e.key)
+	for _, keys := range [][]ErrorKey{b.errors, errorKeys} {
+		for _, e := range keys {
+			if errors.Is(err, e.Err) {
+				return b.T(lang, e.Key)
+			}
 		}
 	}
 	switch core.ErrorCode(err) {

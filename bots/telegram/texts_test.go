@@ -16,8 +16,8 @@ import (
 func TestErrorTexts(t *testing.T) {
 	b := &Texts{texts: mustTexts(t), log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	for _, e := range errorKeys {
-		if _, ok := b.texts[e.key]; !ok {
-			t.Errorf("error %v: no text %q", e.err, e.key)
+		if _, ok := b.texts[e.Key]; !ok {
+			t.Errorf("error %v: no text %q", e.Err, e.Key)
 		}
 	}
 	for _, tc := range []struct {

@@ -64,51 +64,39 @@ func (b *Feature) Register(k *telegram.Bot, r *telegram.Router) {
 	r.OnChatMember(b.onChatMember)
 	r.OnChannelPost(b.onChannelPost)
 	r.AddTexts(texts())
+	r.AddErrors(errorKeys...)
 	(&kolMenus{Feature: b}).routes(r)
 	b.rsvpRoutes(r)
 	b.waitlistRoutes(r)
 }
 
-// errorKeys maps the errors of live drops to their texts (the kernel's
-// ErrorText does the same for the rest of the bot).
-var errorKeys = []struct {
-	err error
-	key string
-}{
-	{live.ErrInviteNotFound, "drop_err_invite"},
-	{live.ErrInviteUsed, "drop_err_invite_used"},
-	{live.ErrInviteExpired, "drop_err_invite_expired"},
-	{live.ErrNotKOL, "drop_err_not_kol"},
-	{live.ErrCommission, "drop_err_commission"},
-	{live.ErrCommissionRaise, "drop_err_commission_raise"},
-	{live.ErrChannelNotFound, "drop_err_channel"},
-	{live.ErrChannelNotYours, "drop_err_channel_not_yours"},
-	{live.ErrCannotPost, "drop_err_cannot_post"},
-	{live.ErrSessionNotFound, "drop_err_session"},
-	{live.ErrSessionState, "drop_err_session_state"},
-	{live.ErrTitle, "drop_err_title"},
-	{live.ErrStartsInPast, "drop_err_past"},
-	{live.ErrReminderPast, "drop_err_reminder_past"},
-	{live.ErrStreamURL, "drop_err_stream"},
-	{live.ErrPriceBelow, "drop_err_price_below"},
-	{live.ErrAllocation, "drop_err_allocation"},
-	{live.ErrNotAllocated, "drop_err_not_allocated"},
-	{live.ErrOverAllocation, "drop_err_over_allocation"},
-	{live.ErrLotNotFound, "drop_err_lot"},
-	{live.ErrLotDuration, "drop_err_duration"},
-	{live.ErrClaimReleased, "drop_err_claim_released"},
-	{live.ErrSessionOver, "drop_err_session_over"},
-	{live.ErrPayout, "drop_err_payout"},
-}
-
-// errText explains err in lang.
-func (b *Feature) errText(lang string, err error) string {
-	for _, e := range errorKeys {
-		if errors.Is(err, e.err) {
-			return b.k.T(lang, e.key)
-		}
-	}
-	return b.k.ErrorText(lang, err)
+// errorKeys maps the errors of live drops to their texts, registered with
+// the kernel (Router.AddErrors): every handler's error is told with them.
+var errorKeys = []telegram.ErrorKey{
+	{Err: live.ErrInviteNotFound, Key: "drop_err_invite"},
+	{Err: live.ErrInviteUsed, Key: "drop_err_invite_used"},
+	{Err: live.ErrInviteExpired, Key: "drop_err_invite_expired"},
+	{Err: live.ErrNotKOL, Key: "drop_err_not_kol"},
+	{Err: live.ErrCommission, Key: "drop_err_commission"},
+	{Err: live.ErrCommissionRaise, Key: "drop_err_commission_raise"},
+	{Err: live.ErrChannelNotFound, Key: "drop_err_channel"},
+	{Err: live.ErrChannelNotYours, Key: "drop_err_channel_not_yours"},
+	{Err: live.ErrCannotPost, Key: "drop_err_cannot_post"},
+	{Err: live.ErrSessionNotFound, Key: "drop_err_session"},
+	{Err: live.ErrSessionState, Key: "drop_err_session_state"},
+	{Err: live.ErrTitle, Key: "drop_err_title"},
+	{Err: live.ErrStartsInPast, Key: "drop_err_past"},
+	{Err: live.ErrReminderPast, Key: "drop_err_reminder_past"},
+	{Err: live.ErrStreamURL, Key: "drop_err_stream"},
+	{Err: live.ErrPriceBelow, Key: "drop_err_price_below"},
+	{Err: live.ErrAllocation, Key: "drop_err_allocation"},
+	{Err: live.ErrNotAllocated, Key: "drop_err_not_allocated"},
+	{Err: live.ErrOverAllocation, Key: "drop_err_over_allocation"},
+	{Err: live.ErrLotNotFound, Key: "drop_err_lot"},
+	{Err: live.ErrLotDuration, Key: "drop_err_duration"},
+	{Err: live.ErrClaimReleased, Key: "drop_err_claim_released"},
+	{Err: live.ErrSessionOver, Key: "drop_err_session_over"},
+	{Err: live.ErrPayout, Key: "drop_err_payout"},
 }
 
 // tell explains err to the user, or returns it when a retry may help.
@@ -116,7 +104,7 @@ func (b *Feature) tell(ctx context.Context, r *telegram.Request, err error) erro
 	if err == nil || !telegram.UserFacing(err) {
 		return err
 	}
-	return b.k.Tell(ctx, r, b.errText(r.Lang, err))
+	return b.k.Tell(ctx, r, b.k.ErrorText(r.Lang, err))
 }
 
 // onBuy claims a unit of a lot for whoever tapped its Buy button, and answers

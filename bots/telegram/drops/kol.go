@@ -119,7 +119,7 @@ func (b *kolMenus) routes(r *telegram.Router) {
 		verbLotEnd:       b.onLotEnd,
 		verbLotExtend:    b.onLotExtend,
 	} {
-		r.Callback(verb, b.explained(fn))
+		r.Callback(verb, fn)
 	}
 	r.Conversation(dialogInvite, b.inviteStep, b.k.DialogStep)
 	r.Conversation(dialogSession, b.sessionStep, b.k.DialogStep)
@@ -307,7 +307,7 @@ func (b *kolMenus) sessionStep(ctx context.Context, r *telegram.Request, st dial
 			return next(stepSessionTime)
 		}
 		if telegram.UserFacing(err) {
-			return again(b.errText(lang, err))
+			return again(b.k.ErrorText(lang, err))
 		}
 		if err != nil {
 			return err
@@ -430,14 +430,6 @@ func (b *kolMenus) onKOLEnd(ctx context.Context, r *telegram.Request, d telegram
 		return err
 	}
 	return b.showKOLSession(ctx, r, sess, allocs, b.k.T(r.Lang, notice))
-}
-
-// explained answers fn's errors of live drops with their own texts (errText),
-// not the kernel's generic ones.
-func (b *kolMenus) explained(fn telegram.CallbackFunc) telegram.CallbackFunc {
-	return func(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
-		return b.tell(ctx, r, fn(ctx, r, d))
-	}
 }
 
 // onKOLCancel asks the KOL to confirm calling a session off, saying what it

@@ -130,7 +130,7 @@ func (b *kolMenus) rateStep(ctx context.Context, r *telegram.Request, st dialog.
 	}
 	if _, err := b.live.LowerCommission(ctx, r.UserID(), data.ShopID, data.KOL, c); err != nil {
 		if telegram.UserFacing(err) {
-			return again(b.errText(r.Lang, err))
+			return again(b.k.ErrorText(r.Lang, err))
 		}
 		return err
 	}
@@ -449,7 +449,7 @@ func (b *kolMenus) allocateStep(ctx context.Context, r *telegram.Request, st dia
 		err = b.live.Allocate(ctx, r.UserID(), live.Allocation{Session: data.Session, Variant: data.Variant,
 			Price: core.Money{Amount: data.Price, Currency: data.Currency}, Quantity: data.Quantity, PerBuyer: n})
 		if telegram.UserFacing(err) {
-			return again(b.errText(lang, err))
+			return again(b.k.ErrorText(lang, err))
 		}
 		if err != nil {
 			return err

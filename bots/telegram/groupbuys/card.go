@@ -35,21 +35,10 @@ const (
 
 func (b *Feature) cardRoutes(r *telegram.Router) {
 	r.DeepLink(linkCard, b.openCard)
-	r.Callback(verbCard, b.explained(b.onCard))
-	r.Callback(verbJoin, b.explained(b.onJoin))
-	r.Callback(verbAmount, b.explained(b.onAmount))
-	r.Callback(verbLeave, b.explained(b.onLeave))
-}
-
-// explained answers fn's errors of group buys with their own texts.
-func (b *Feature) explained(fn telegram.CallbackFunc) telegram.CallbackFunc {
-	return func(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
-		err := fn(ctx, r, d)
-		if err == nil || !telegram.UserFacing(err) {
-			return err
-		}
-		return b.k.Tell(ctx, r, b.errText(r.Lang, err))
-	}
+	r.Callback(verbCard, b.onCard)
+	r.Callback(verbJoin, b.onJoin)
+	r.Callback(verbAmount, b.onAmount)
+	r.Callback(verbLeave, b.onLeave)
 }
 
 func (b *Feature) openCard(ctx context.Context, r *telegram.Request, arg string) error {
@@ -60,7 +49,7 @@ func (b *Feature) openCard(ctx context.Context, r *telegram.Request, arg string)
 	p, err := b.groups.Purchase(ctx, groupbuy.ID(n))
 	if err != nil {
 		if telegram.UserFacing(err) {
-			return b.k.Tell(ctx, r, b.errText(r.Lang, err))
+			return b.k.Tell(ctx, r, b.k.ErrorText(r.Lang, err))
 		}
 		return err
 	}

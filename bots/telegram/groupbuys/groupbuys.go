@@ -43,40 +43,29 @@ func New(d telegram.Deps) *Feature {
 func (b *Feature) Register(k *telegram.Bot, r *telegram.Router) {
 	b.k = k
 	r.AddTexts(texts())
+	r.AddErrors(errorKeys...)
 	b.cardRoutes(r)
 	b.organizerRoutes(r)
 	b.pickupRoutes(r)
 }
 
-// errorKeys maps the errors of group buys to their texts.
-var errorKeys = []struct {
-	err error
-	key string
-}{
-	{groupbuy.ErrNotFound, "gb_err_not_found"},
-	{groupbuy.ErrClosed, "gb_err_closed"},
-	{groupbuy.ErrQuantity, "gb_err_quantity"},
-	{groupbuy.ErrNotOffered, "gb_err_not_offered"},
-	{groupbuy.ErrPickup, "gb_err_pickup"},
-	{groupbuy.ErrNotParticipant, "gb_err_not_participant"},
-	{groupbuy.ErrNotOrganizer, "gb_err_not_organizer"},
-	{groupbuy.ErrMinimumNotMet, "gb_err_minimum"},
-	{groupbuy.ErrDeadline, "gb_err_deadline_past"},
-	{groupbuy.ErrNoDelivery, "gb_err_no_delivery"},
-	{groupbuy.ErrExtended, "gb_err_extended"},
-	{groupbuy.ErrCode, "gb_err_code"},
-	{groupbuy.ErrCollected, "gb_err_collected"},
-	{groupbuy.ErrNotReady, "gb_err_not_ready"},
-}
-
-// errText explains err in lang.
-func (b *Feature) errText(lang string, err error) string {
-	for _, e := range errorKeys {
-		if errors.Is(err, e.err) {
-			return b.k.T(lang, e.key)
-		}
-	}
-	return b.k.ErrorText(lang, err)
+// errorKeys maps the errors of group buys to their texts, registered with
+// the kernel (Router.AddErrors): every handler's error is told with them.
+var errorKeys = []telegram.ErrorKey{
+	{Err: groupbuy.ErrNotFound, Key: "gb_err_not_found"},
+	{Err: groupbuy.ErrClosed, Key: "gb_err_closed"},
+	{Err: groupbuy.ErrQuantity, Key: "gb_err_quantity"},
+	{Err: groupbuy.ErrNotOffered, Key: "gb_err_not_offered"},
+	{Err: groupbuy.ErrPickup, Key: "gb_err_pickup"},
+	{Err: groupbuy.ErrNotParticipant, Key: "gb_err_not_participant"},
+	{Err: groupbuy.ErrNotOrganizer, Key: "gb_err_not_organizer"},
+	{Err: groupbuy.ErrMinimumNotMet, Key: "gb_err_minimum"},
+	{Err: groupbuy.ErrDeadline, Key: "gb_err_deadline_past"},
+	{Err: groupbuy.ErrNoDelivery, Key: "gb_err_no_delivery"},
+	{Err: groupbuy.ErrExtended, Key: "gb_err_extended"},
+	{Err: groupbuy.ErrCode, Key: "gb_err_code"},
+	{Err: groupbuy.ErrCollected, Key: "gb_err_collected"},
+	{Err: groupbuy.ErrNotReady, Key: "gb_err_not_ready"},
 }
 
 // SendPlaceInvoice tells a participant of a stopped purchase that it goes

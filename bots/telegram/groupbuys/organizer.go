@@ -50,14 +50,14 @@ const (
 )
 
 func (b *Feature) organizerRoutes(r *telegram.Router) {
-	r.Callback(verbShopGroupBuys, b.explained(b.k.ForStaff(b.onShopGroupBuys)))
-	r.Callback(verbNew, b.explained(b.k.ForStaff(b.onNew)))
-	r.Callback(verbOrganize, b.explained(b.onOrganize))
-	r.Callback(verbStop, b.explained(b.onStop))
-	r.Callback(verbExtend, b.explained(b.onExtend))
-	r.Callback(verbCancel, b.explained(b.onCancel))
-	r.Callback(verbCancelYes, b.explained(b.onCancelYes))
-	r.Callback(verbRoster, b.explained(b.onRoster))
+	r.Callback(verbShopGroupBuys, b.k.ForStaff(b.onShopGroupBuys))
+	r.Callback(verbNew, b.k.ForStaff(b.onNew))
+	r.Callback(verbOrganize, b.onOrganize)
+	r.Callback(verbStop, b.onStop)
+	r.Callback(verbExtend, b.onExtend)
+	r.Callback(verbCancel, b.onCancel)
+	r.Callback(verbCancelYes, b.onCancelYes)
+	r.Callback(verbRoster, b.onRoster)
 	r.Conversation(dialogNew, b.newStep, b.k.DialogStep)
 	r.Conversation(dialogExtend, b.extendStep, b.k.DialogStep)
 }
@@ -250,7 +250,7 @@ func (b *Feature) extendStep(ctx context.Context, r *telegram.Request, st dialog
 	}
 	p, err = b.groups.Extend(ctx, r.UserID(), p.ID, at)
 	if telegram.UserFacing(err) {
-		return again(b.errText(r.Lang, err))
+		return again(b.k.ErrorText(r.Lang, err))
 	}
 	if err != nil {
 		return err
@@ -407,7 +407,7 @@ func (b *Feature) newStep(ctx context.Context, r *telegram.Request, st dialog.St
 		}
 		p, err := b.create(ctx, r, data, at)
 		if telegram.UserFacing(err) {
-			return again(b.errText(lang, err))
+			return again(b.k.ErrorText(lang, err))
 		}
 		if err != nil {
 			return err

@@ -29,9 +29,9 @@ const (
 )
 
 func (b *Feature) pickupRoutes(r *telegram.Router) {
-	r.Callback(verbArrived, b.explained(b.onArrived))
-	r.Callback(verbCollect, b.explained(b.onCollect))
-	r.Callback(verbHandOver, b.explained(b.onHandOver))
+	r.Callback(verbArrived, b.onArrived)
+	r.Callback(verbCollect, b.onCollect)
+	r.Callback(verbHandOver, b.onHandOver)
 	r.Conversation(dialogCollect, b.collectStep, b.k.DialogStep)
 }
 
@@ -86,7 +86,7 @@ func (b *Feature) collectStep(ctx context.Context, r *telegram.Request, st dialo
 	}
 	pl, err := b.groups.PlaceByCode(ctx, r.UserID(), p.ID, in.Text)
 	if telegram.UserFacing(err) {
-		return again(b.errText(r.Lang, err))
+		return again(b.k.ErrorText(r.Lang, err))
 	}
 	if err != nil {
 		return err
