@@ -98,6 +98,20 @@ func (w *Workers) registerGroupBuys(mux *asynq.ServeMux) {
 	mux.HandleFunc(groupbuy.JobArrived, w.groupBuys.HandleArrived)
 }
 
+// purchaseOf reads the purchase a group buy's task names (every payload is a
+// groupbuy.CloseJob), and checks that the tasks are wired, the bot too when
+// bot is set.
+func (t *GroupBuyTasks) purchaseOf(task *asynq.Task, bot bool) (groupbuy.CloseJob, error) {
+	var p groupbuy.CloseJob
+	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Purchase == 0 {
+		return p, badPayload(task.Type(), err)
+	}
+	if t.d.GroupBuys == nil || bot && t.d.Bot == nil {
+		return p, errors.New("group buys are not wired")
+	}
+	return p, nil
+}
+
 // closeRecheck is when a close task that ran before the deadline (asynq keeps
 // whole seconds, and a deadline may have been moved) looks again, at most.
 const closeRecheck = time.Minute
@@ -106,12 +120,9 @@ const closeRecheck = time.Minute
 // service re-checks the deadline and the totals under the purchase's lock,
 // so a task run twice, or early, changes nothing it should not.
 func (t *GroupBuyTasks) HandleClose(ctx context.Context, task *asynq.Task) error {
-	var p groupbuy.CloseJob
-	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Purchase == 0 {
-		return badPayload(task.Type(), err)
-	}
-	if t.d.GroupBuys == nil {
-		return errors.New("group buys are not wired")
+	p, err := t.purchaseOf(task, false)
+	if err != nil {
+		return err
 	}
 	got, due, err := t.d.GroupBuys.Close(ctx, p.Purchase)
 	if err != nil {
@@ -131,12 +142,9 @@ func (t *GroupBuyTasks) HandleClose(ctx context.Context, task *asynq.Task) error
 // their invoices (groupbuy.JobInvoices), a page at a time; the sender's rate
 // limits pace the invoices' messages. Run again, it sends only what did not go.
 func (t *GroupBuyTasks) HandleInvoices(ctx context.Context, task *asynq.Task) error {
-	var p groupbuy.CloseJob
-	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Purchase == 0 {
-		return badPayload(task.Type(), err)
-	}
-	if t.d.GroupBuys == nil || t.d.Bot == nil {
-		return errors.New("group buys are not wired")
+	p, err := t.purchaseOf(task, true)
+	if err != nil {
+		return err
 	}
 	var after groupbuy.PlaceID
 	for {
@@ -179,12 +187,9 @@ func (t *GroupBuyTasks) HandleCancelled(ctx context.Context, task *asynq.Task) e
 // (when set), through the sender: each message once, by its key. A purchase
 // in another status by now is left alone.
 func (t *GroupBuyTasks) tell(ctx context.Context, task *asynq.Task, ev groupbuy.Event, status groupbuy.Status, first func(groupbuy.ID) error) error {
-	var p groupbuy.CloseJob
-	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Purchase == 0 {
-		return badPayload(task.Type(), err)
-	}
-	if t.d.GroupBuys == nil || t.d.Bot == nil {
-		return errors.New("group buys are not wired")
+	p, err := t.purchaseOf(task, true)
+	if err != nil {
+		return err
 	}
 	gb, err := t.d.GroupBuys.Purchase(ctx, p.Purchase)
 	if err != nil {
@@ -224,12 +229,9 @@ func (t *GroupBuyTasks) tell(ctx context.Context, task *asynq.Task, ev groupbuy.
 // full size rows what was cut, and that they do not pay for it
 // (groupbuy.JobCut); each message once, by its key.
 func (t *GroupBuyTasks) HandleCut(ctx context.Context, task *asynq.Task) error {
-	var p groupbuy.CloseJob
-	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Purchase == 0 {
-		return badPayload(task.Type(), err)
-	}
-	if t.d.GroupBuys == nil || t.d.Bot == nil {
-		return errors.New("group buys are not wired")
+	p, err := t.purchaseOf(task, true)
+	if err != nil {
+		return err
 	}
 	gb, err := t.d.GroupBuys.Purchase(ctx, p.Purchase)
 	if err != nil {
@@ -256,12 +258,9 @@ func (t *GroupBuyTasks) HandleCut(ctx context.Context, task *asynq.Task) error {
 // it sends only the codes that did not go. (One whose worker dies between the
 // send and the record is sent again.)
 func (t *GroupBuyTasks) HandleArrived(ctx context.Context, task *asynq.Task) error {
-	var p groupbuy.CloseJob
-	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Purchase == 0 {
-		return badPayload(task.Type(), err)
-	}
-	if t.d.GroupBuys == nil || t.d.Bot == nil {
-		return errors.New("group buys are not wired")
+	p, err := t.purchaseOf(task, true)
+	if err != nil {
+		return err
 	}
 	gb, err := t.d.GroupBuys.Purchase(ctx, p.Purchase)
 	if err != nil {
