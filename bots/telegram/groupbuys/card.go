@@ -169,13 +169,7 @@ func (b *Feature) showCard(ctx context.Context, r *telegram.Request, p groupbuy.
 	if err != nil {
 		return err
 	}
-	names := map[core.VariantID]string{}
-	for _, v := range prod.Variants {
-		names[v.ID] = v.Name
-		if v.Name == "" {
-			names[v.ID] = prod.Title
-		}
-	}
+	names := variantNames(prod)
 	places, err := b.groups.Places(ctx, p.ID, r.UserID())
 	if err != nil {
 		return err
@@ -227,6 +221,19 @@ func (b *Feature) showCard(ctx context.Context, r *telegram.Request, p groupbuy.
 		v.Photo = prod.Photos[0]
 	}
 	return b.k.Show(ctx, r, v)
+}
+
+// variantNames names a product's variants as the card shows them: a variant
+// without a name (a product of one) by the product's title.
+func variantNames(prod catalog.Product) map[core.VariantID]string {
+	names := make(map[core.VariantID]string, len(prod.Variants))
+	for _, v := range prod.Variants {
+		names[v.ID] = v.Name
+		if v.Name == "" {
+			names[v.ID] = prod.Title
+		}
+	}
+	return names
 }
 
 // orderState says where a place's order is: to pay (how much, by when),

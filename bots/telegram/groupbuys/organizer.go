@@ -112,10 +112,7 @@ func (b *Feature) showOrganize(ctx context.Context, r *telegram.Request, p group
 	if err != nil {
 		return err
 	}
-	names := map[core.VariantID]string{}
-	for _, v := range prod.Variants {
-		names[v.ID] = v.Name
-	}
+	names := variantNames(prod)
 	people, err := b.groups.CountParticipants(ctx, p.ID)
 	if err != nil {
 		return err
@@ -181,13 +178,7 @@ func (b *Feature) onRoster(ctx context.Context, r *telegram.Request, d telegram.
 	if err != nil {
 		return err
 	}
-	names := map[core.VariantID]string{}
-	for _, v := range prod.Variants {
-		names[v.ID] = v.Name
-		if v.Name == "" {
-			names[v.ID] = prod.Title
-		}
-	}
+	names := variantNames(prod)
 	text := []string{b.k.T(lang, "gb_roster", p.Title)}
 	for _, l := range lines {
 		state := ""
