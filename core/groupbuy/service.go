@@ -26,6 +26,8 @@ type Store interface {
 	CreatePurchase(ctx context.Context, p Purchase, jobs func(Purchase) []core.Job) (Purchase, error)
 	// Purchase returns a purchase with its totals; ErrNotFound.
 	Purchase(ctx context.Context, id ID) (Purchase, error)
+	// PurchaseStatus returns a purchase's status alone; ErrNotFound.
+	PurchaseStatus(ctx context.Context, id ID) (Status, error)
 	// ChangePlace locks the purchase, reads the buyer's place of the variant
 	// (zero if none), lets fn decide its quantity and pickup point (0: the
 	// buyer leaves), records it at now with the purchase's units, and returns
@@ -598,9 +600,9 @@ func (s *Service) OrderPlaces(ctx context.Context, id ID, after PlaceID, send fu
 				return after, false, err
 			}
 		}
-		if now, err := s.store.Purchase(ctx, id); err != nil {
+		if status, err := s.store.PurchaseStatus(ctx, id); err != nil {
 			return after, false, err
-		} else if now.Status == StatusCancelled {
+		} else if status == StatusCancelled {
 			if _, err := s.orders.CallOff(ctx, o.ID, CancelReason); err != nil && !errors.Is(err, order.ErrTransition) {
 				return after, false, err
 			}

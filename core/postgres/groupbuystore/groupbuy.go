@@ -121,6 +121,15 @@ func (s *Store) Purchase(ctx context.Context, id groupbuy.ID) (groupbuy.Purchase
 	return p, nil
 }
 
+// PurchaseStatus implements groupbuy.Store.
+func (s *Store) PurchaseStatus(ctx context.Context, id groupbuy.ID) (groupbuy.Status, error) {
+	var st groupbuy.Status
+	if err := s.pool.QueryRow(ctx, `SELECT status FROM group_buys WHERE id = $1`, id).Scan(&st); err != nil {
+		return "", fmt.Errorf("group buy %d: %w", id, store.NotFound(err, groupbuy.ErrNotFound))
+	}
+	return st, nil
+}
+
 // readPurchase reads a purchase and its units per variant, locking its row
 // when lock is set (q is then a transaction).
 func readPurchase(ctx context.Context, q store.Querier, id groupbuy.ID, lock bool) (groupbuy.Purchase, error) {
