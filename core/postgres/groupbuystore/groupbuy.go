@@ -14,6 +14,7 @@ import (
 
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/groupbuy"
+	"github.com/vitrina-shop/vitrina/core/order"
 	"github.com/vitrina-shop/vitrina/core/postgres"
 	"github.com/vitrina-shop/vitrina/core/postgres/internal/store"
 )
@@ -234,27 +235,11 @@ func (s *Store) ChangePlace(ctx context.Context, id groupbuy.ID, buyer core.User
 
 // BuyerPlaces implements groupbuy.Store.
 func (s *Store) BuyerPlaces(ctx context.Context, id groupbuy.ID, buyer core.UserID) ([]groupbuy.Place, error) {
-	rows, err := s.pool.Query(ctx, `
-		SELECT `+placeColumns+`, (SELECT currency FROM group_buys WHERE id = $1) FROM group_buy_places
-		WHERE purchase_id = $1 AND buyer_id = $2 AND status = 'joined' ORDER BY id`, id, buyer)
+	out, err := places(ctx, s.pool, id, `p.buyer_id = $2 AND p.status = 'joined' ORDER BY p.id`, buyer)
 	if err != nil {
 		return nil, fmt.Errorf("places of %d in group buy %d: %w", buyer, id, err)
 	}
-	places, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (groupbuy.Place, error) {
-		pl := groupbuy.Place{Purchase: id}
-		var cur core.Currency
-		err := r.Scan(&pl.ID, &pl.Buyer, &pl.Variant, &pl.Quantity, &pl.Pickup, &pl.JoinedAt, &pl.Goods.Amount,
-			&pl.Fee.Amount, &pl.Order, &pl.Cut, &pl.Code, &pl.Collected, &cur)
-		if pl.Collected.Equal(time.Unix(0, 0)) {
-			pl.Collected = time.Time{}
-		}
-		pl.Goods.Currency, pl.Fee.Currency = cur, cur
-		return pl, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("places of %d in group buy %d: %w", buyer, id, err)
-	}
-	return places, nil
+	return out, nil
 }
 
 // SettlePurchase implements groupbuy.Store.
@@ -269,10 +254,10 @@ const placeColumns = `id, buyer_id, variant_id, CASE WHEN status = 'cut' THEN 0 
 	coalesce(pickup_point_id, 0), joined_at, coalesce(goods, 0), coalesce(fee, 0), coalesce(order_id, 0), cut,
 	coalesce(code, ''), coalesce(collected_at, 'epoch')`
 
-func scanPlace(row pgx.Row, id groupbuy.ID, cur core.Currency) (groupbuy.Place, error) {
+func scanPlace(row pgx.Row, id groupbuy.ID, cur core.Currency, extra ...any) (groupbuy.Place, error) {
 	pl := groupbuy.Place{Purchase: id}
-	err := row.Scan(&pl.ID, &pl.Buyer, &pl.Variant, &pl.Quantity, &pl.Pickup, &pl.JoinedAt, &pl.Goods.Amount,
-		&pl.Fee.Amount, &pl.Order, &pl.Cut, &pl.Code, &pl.Collected)
+	err := row.Scan(append([]any{&pl.ID, &pl.Buyer, &pl.Variant, &pl.Quantity, &pl.Pickup, &pl.JoinedAt, &pl.Goods.Amount,
+		&pl.Fee.Amount, &pl.Order, &pl.Cut, &pl.Code, &pl.Collected}, extra...)...)
 	pl.Goods.Currency, pl.Fee.Currency = cur, cur
 	if pl.Collected.Equal(time.Unix(0, 0)) {
 		pl.Collected = time.Time{}
@@ -280,26 +265,32 @@ func scanPlace(row pgx.Row, id groupbuy.ID, cur core.Currency) (groupbuy.Place, 
 	return pl, err
 }
 
+// places reads, in q, the places of purchase id that cond picks (its
+// arguments from $2; it may order and limit them), with their money in the
+// purchase's currency.
+func places(ctx context.Context, q store.Querier, id groupbuy.ID, cond string, args ...any) ([]groupbuy.Place, error) {
+	cur, err := currency(ctx, q, id)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := q.Query(ctx, `SELECT `+placeColumns+` FROM group_buy_places p WHERE p.purchase_id = $1 AND `+cond,
+		append([]any{id}, args...)...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (groupbuy.Place, error) { return scanPlace(r, id, cur) })
+}
+
 // ToInvoice implements groupbuy.Store.
 func (s *Store) ToInvoice(ctx context.Context, id groupbuy.ID, after groupbuy.PlaceID, limit int) ([]groupbuy.Place, error) {
-	var cur core.Currency
-	if err := s.pool.QueryRow(ctx, `SELECT currency FROM group_buys WHERE id = $1`, id).Scan(&cur); err != nil {
-		return nil, fmt.Errorf("group buy %d: %w", id, store.NotFound(err, groupbuy.ErrNotFound))
-	}
-	rows, err := s.pool.Query(ctx, `
-		SELECT `+placeColumns+` FROM group_buy_places p
-		WHERE p.purchase_id = $1 AND p.status = 'joined' AND p.id > $2
-			AND (p.order_id IS NULL OR EXISTS (SELECT 1 FROM orders o WHERE o.id = p.order_id
-				AND o.status = 'awaiting_payment' AND o.invoice_message_id = 0))
-		ORDER BY p.id LIMIT $3`, id, after, limit)
+	out, err := places(ctx, s.pool, id, `p.status = 'joined' AND p.id > $2
+		AND (p.order_id IS NULL OR EXISTS (SELECT 1 FROM orders o WHERE o.id = p.order_id
+			AND o.status = 'awaiting_payment' AND o.invoice_message_id = 0))
+		ORDER BY p.id LIMIT $3`, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("places to invoice of group buy %d: %w", id, err)
 	}
-	places, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (groupbuy.Place, error) { return scanPlace(r, id, cur) })
-	if err != nil {
-		return nil, fmt.Errorf("places to invoice of group buy %d: %w", id, err)
-	}
-	return places, nil
+	return out, nil
 }
 
 // Participants implements groupbuy.Store.
@@ -332,9 +323,9 @@ func (s *Store) OrderedPlaces(ctx context.Context, id groupbuy.ID) ([]core.Order
 
 // Roster implements groupbuy.Store.
 func (s *Store) Roster(ctx context.Context, id groupbuy.ID, limit int) ([]groupbuy.RosterLine, error) {
-	var cur core.Currency
-	if err := s.pool.QueryRow(ctx, `SELECT currency FROM group_buys WHERE id = $1`, id).Scan(&cur); err != nil {
-		return nil, fmt.Errorf("group buy %d: %w", id, store.NotFound(err, groupbuy.ErrNotFound))
+	cur, err := currency(ctx, s.pool, id)
+	if err != nil {
+		return nil, fmt.Errorf("group buy %d: %w", id, err)
 	}
 	rows, err := s.pool.Query(ctx, `
 		SELECT `+placeColumns+`, coalesce((SELECT o.status FROM orders o WHERE o.id = p.order_id), '')
@@ -343,14 +334,9 @@ func (s *Store) Roster(ctx context.Context, id groupbuy.ID, limit int) ([]groupb
 		return nil, fmt.Errorf("roster of group buy %d: %w", id, err)
 	}
 	lines, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (groupbuy.RosterLine, error) {
-		var l groupbuy.RosterLine
-		err := r.Scan(&l.ID, &l.Buyer, &l.Variant, &l.Quantity, &l.Pickup, &l.JoinedAt, &l.Goods.Amount, &l.Fee.Amount,
-			&l.Order, &l.Cut, &l.Code, &l.Collected, &l.OrderStatus)
-		if l.Collected.Equal(time.Unix(0, 0)) {
-			l.Collected = time.Time{}
-		}
-		l.Purchase, l.Goods.Currency, l.Fee.Currency = id, cur, cur
-		return l, err
+		var status order.Status
+		pl, err := scanPlace(r, id, cur, &status)
+		return groupbuy.RosterLine{Place: pl, OrderStatus: status}, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("roster of group buy %d: %w", id, err)
@@ -362,49 +348,36 @@ func (s *Store) Roster(ctx context.Context, id groupbuy.ID, limit int) ([]groupb
 func (s *Store) GiveCodes(ctx context.Context, id groupbuy.ID, code func() string) ([]groupbuy.Place, error) {
 	var out []groupbuy.Place
 	err := store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		cur, err := currency(ctx, tx, id)
-		if err != nil {
-			return err
-		}
 		rows, err := tx.Query(ctx, `
-			SELECT `+placeColumns+` FROM group_buy_places p
+			SELECT p.id FROM group_buy_places p
 			WHERE p.purchase_id = $1 AND p.status = 'joined' AND p.code IS NULL
 				AND EXISTS (SELECT 1 FROM orders o WHERE o.id = p.order_id AND o.status = 'paid')
 			ORDER BY p.id FOR UPDATE`, id)
 		if err != nil {
 			return err
 		}
-		places, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (groupbuy.Place, error) { return scanPlace(r, id, cur) })
+		uncoded, err := pgx.CollectRows(rows, pgx.RowTo[groupbuy.PlaceID])
 		if err != nil {
 			return err
 		}
-		for _, pl := range places {
+		for _, place := range uncoded {
 			// A code taken by another place of the purchase is made again.
 			for {
-				c := code()
 				tag, err := tx.Exec(ctx, `
 					UPDATE group_buy_places SET code = $2 WHERE id = $1
-					AND NOT EXISTS (SELECT 1 FROM group_buy_places WHERE purchase_id = $3 AND code = $2)`, pl.ID, c, id)
+					AND NOT EXISTS (SELECT 1 FROM group_buy_places WHERE purchase_id = $3 AND code = $2)`, place, code(), id)
 				if err != nil {
 					return err
 				}
 				if tag.RowsAffected() == 1 {
-					pl.Code = c
 					break
 				}
 			}
 		}
 		// Every coded place whose order is still only paid: those coded just
 		// now, and those an earlier, interrupted arrival coded.
-		rows, err = tx.Query(ctx, `
-			SELECT `+placeColumns+` FROM group_buy_places p
-			WHERE p.purchase_id = $1 AND p.status = 'joined' AND p.code IS NOT NULL
-				AND EXISTS (SELECT 1 FROM orders o WHERE o.id = p.order_id AND o.status = 'paid')
-			ORDER BY p.id`, id)
-		if err != nil {
-			return err
-		}
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (groupbuy.Place, error) { return scanPlace(r, id, cur) })
+		out, err = places(ctx, tx, id, `p.status = 'joined' AND p.code IS NOT NULL
+			AND EXISTS (SELECT 1 FROM orders o WHERE o.id = p.order_id AND o.status = 'paid') ORDER BY p.id`)
 		return err
 	})
 	if err != nil {
@@ -424,20 +397,11 @@ func currency(ctx context.Context, q store.Querier, id groupbuy.ID) (core.Curren
 
 // CodesToSend implements groupbuy.Store.
 func (s *Store) CodesToSend(ctx context.Context, id groupbuy.ID) ([]groupbuy.Place, error) {
-	cur, err := currency(ctx, s.pool, id)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := s.pool.Query(ctx, `SELECT `+placeColumns+` FROM group_buy_places
-		WHERE purchase_id = $1 AND code IS NOT NULL AND code_sent_at IS NULL ORDER BY id`, id)
+	out, err := places(ctx, s.pool, id, `p.code IS NOT NULL AND p.code_sent_at IS NULL ORDER BY p.id`)
 	if err != nil {
 		return nil, fmt.Errorf("codes to send of group buy %d: %w", id, err)
 	}
-	places, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (groupbuy.Place, error) { return scanPlace(r, id, cur) })
-	if err != nil {
-		return nil, fmt.Errorf("codes to send of group buy %d: %w", id, err)
-	}
-	return places, nil
+	return out, nil
 }
 
 // CodeSent implements groupbuy.Store.
@@ -512,19 +476,11 @@ func (s *Store) ShopPurchases(ctx context.Context, shop core.ShopID, limit int) 
 
 // CutPlaces implements groupbuy.Store.
 func (s *Store) CutPlaces(ctx context.Context, id groupbuy.ID) ([]groupbuy.Place, error) {
-	var cur core.Currency
-	if err := s.pool.QueryRow(ctx, `SELECT currency FROM group_buys WHERE id = $1`, id).Scan(&cur); err != nil {
-		return nil, fmt.Errorf("group buy %d: %w", id, store.NotFound(err, groupbuy.ErrNotFound))
-	}
-	rows, err := s.pool.Query(ctx, `SELECT `+placeColumns+` FROM group_buy_places WHERE purchase_id = $1 AND cut > 0 ORDER BY id`, id)
+	out, err := places(ctx, s.pool, id, `p.cut > 0 ORDER BY p.id`)
 	if err != nil {
 		return nil, fmt.Errorf("cut places of group buy %d: %w", id, err)
 	}
-	places, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (groupbuy.Place, error) { return scanPlace(r, id, cur) })
-	if err != nil {
-		return nil, fmt.Errorf("cut places of group buy %d: %w", id, err)
-	}
-	return places, nil
+	return out, nil
 }
 
 // SetPlaceOrder implements groupbuy.Store.
@@ -556,18 +512,11 @@ func (s *Store) update(ctx context.Context, id groupbuy.ID, fn func(*groupbuy.Pu
 				return err
 			}
 		} else {
-			rows, err := tx.Query(ctx, `SELECT `+placeColumns+` FROM group_buy_places
-				WHERE purchase_id = $1 AND status = 'joined' ORDER BY id`, id)
+			joined, err := places(ctx, tx, id, `p.status = 'joined' ORDER BY p.id`)
 			if err != nil {
 				return err
 			}
-			places, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (groupbuy.Place, error) {
-				return scanPlace(r, id, p.Currency())
-			})
-			if err != nil {
-				return err
-			}
-			settled, js, err := settle(&p, places)
+			settled, js, err := settle(&p, joined)
 			if err != nil {
 				return err
 			}
