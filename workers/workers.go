@@ -116,8 +116,6 @@ type Deps struct {
 	Reviews    ReviewDeps
 	Broadcasts BroadcastDeps
 	Orphans    OrphanDeps
-	Live       LiveDeps
-	GroupBuys  GroupBuyDeps
 }
 
 // Workers holds the task handlers and the background loops.
@@ -139,8 +137,7 @@ type Workers struct {
 	reviews    ReviewDeps
 	broadcasts BroadcastDeps
 	orphans    OrphanDeps
-	live       *LiveTasks
-	groupBuys  *GroupBuyTasks
+	features   []Feature
 	// orphansUntold counts orphan payments no operator could be told of.
 	orphansUntold prometheus.Counter
 }
@@ -189,12 +186,10 @@ func New(deps Deps) *Workers {
 	w.initReviews(deps.Reviews)
 	w.initBroadcasts(deps.Broadcasts)
 	w.initOrphans(deps.Orphans, deps.Registerer)
-	w.initLive(deps.Live)
-	w.initGroupBuys(deps.GroupBuys)
 	return w
 }
 
-// Register adds the task handlers to mux.
+// Register adds the task handlers to mux, the features' (Add) too.
 func (w *Workers) Register(mux *asynq.ServeMux) {
 	mux.HandleFunc(order.JobExpire, w.HandleOrderExpire)
 	mux.HandleFunc(order.JobNotify, w.HandleOrderNotify)
@@ -207,8 +202,9 @@ func (w *Workers) Register(mux *asynq.ServeMux) {
 	w.registerReviews(mux)
 	w.registerBroadcasts(mux)
 	w.registerOrphans(mux)
-	w.registerLive(mux)
-	w.registerGroupBuys(mux)
+	for _, f := range w.features {
+		f.Register(mux)
+	}
 }
 
 // Queues returns the queues to serve with their weights, for asynq.Config.Queues.

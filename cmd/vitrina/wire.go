@@ -29,6 +29,8 @@ import (
 	"github.com/vitrina-shop/vitrina/core/review"
 	"github.com/vitrina-shop/vitrina/core/user"
 	"github.com/vitrina-shop/vitrina/workers"
+	droptasks "github.com/vitrina-shop/vitrina/workers/drops"
+	groupbuytasks "github.com/vitrina-shop/vitrina/workers/groupbuys"
 	"github.com/vitrina-shop/vitrina/workers/ratelimit"
 )
 
@@ -159,13 +161,15 @@ func (a *app) wire(ctx context.Context) error {
 			Broadcasts: workers.BroadcastDeps{Broadcasts: casts, Composer: bot.Broadcasts},
 			Reminders:  workers.ReminderDeps{Orders: orders, Catalog: cat, Composer: bot, Clock: clock},
 			Orphans:    workers.OrphanDeps{Orphans: orphans, Composer: bot},
-			Live:       workers.LiveDeps{Live: drops, Bot: bot.Drops},
-			GroupBuys:  workers.GroupBuyDeps{GroupBuys: groups, Bot: bot.GroupBuys},
 			Sender: workers.SenderOptions{
 				Limits:        a.sendLimits(),
 				PaidBroadcast: a.cfg.PaidBroadcast,
 			},
 		})
+		a.tasks.Add(
+			droptasks.New(droptasks.Deps{Live: drops, Bot: bot.Drops, Sender: a.tasks, Log: a.logger}),
+			groupbuytasks.New(groupbuytasks.Deps{GroupBuys: groups, Bot: bot.GroupBuys, Sender: a.tasks}),
+		)
 		return nil
 	}
 	return nil

@@ -26,9 +26,9 @@ type Bot struct {
 	*outbound.Composer
 	// Broadcasts composes the messages of sellers' broadcasts and their progress.
 	Broadcasts *broadcasts.Feature
-	// Drops posts live drops' lots and sends their invoices (workers.LiveBot).
+	// Drops posts live drops' lots and sends their invoices (workers/drops.Bot).
 	Drops *drops.Feature
-	// GroupBuys sends the invoices of group buys' places (workers.GroupBuyBot).
+	// GroupBuys sends the invoices of group buys' places (workers/groupbuys.Bot).
 	GroupBuys *groupbuys.Feature
 }
 

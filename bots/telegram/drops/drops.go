@@ -234,7 +234,7 @@ func (b *Feature) openLot(ctx context.Context, r *telegram.Request, arg string) 
 }
 
 // SendClaimInvoice sends the buyer of a claim's order its invoice, unless one
-// went (workers.LiveBot). A buyer who never started the bot cannot be written to:
+// went (workers/drops.Bot). A buyer who never started the bot cannot be written to:
 // they get it when they open the bot from the tap's answer.
 func (b *Feature) SendClaimInvoice(ctx context.Context, o order.Order) error {
 	if o.InvoiceMessageID != 0 {

@@ -190,7 +190,7 @@ func (b *Feature) groupView(ctx context.Context, sess live.Session, lots []live.
 }
 
 // PostLot posts a lot in its session's channel and returns the message
-// (workers.LiveBot).
+// (workers/drops.Bot).
 func (b *Feature) PostLot(ctx context.Context, l live.Lot) (int64, error) {
 	v, chat, _, err := b.lotView(ctx, l.ID)
 	if err != nil {
@@ -214,7 +214,7 @@ func (b *Feature) PostLot(ctx context.Context, l live.Lot) (int64, error) {
 }
 
 // LotPostEdit composes the edit of a lot's post as the lot is now
-// (workers.LiveBot): coalesced per post, so of the edits a burst of taps makes
+// (workers/drops.Bot): coalesced per post, so of the edits a burst of taps makes
 // only the latest waits for the channel's turn.
 func (b *Feature) LotPostEdit(ctx context.Context, l live.Lot) (core.Message, error) {
 	v, chat, group, err := b.lotView(ctx, l.ID)

@@ -27,7 +27,7 @@ import (
 // minute of each lot, drawn with gonum/plot.
 
 // SendReport sends a session's report to its KOL and the shop's owners
-// (workers.LiveBot). Someone who cannot be written to is skipped.
+// (workers/drops.Bot). Someone who cannot be written to is skipped.
 func (b *Feature) SendReport(ctx context.Context, r live.Report) error {
 	to := []core.UserID{r.Session.KOL}
 	staff, err := b.catalog.StaffOf(ctx, r.Session.Shop)

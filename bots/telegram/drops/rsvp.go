@@ -136,7 +136,7 @@ func (b *Feature) announcementView(ctx context.Context, s live.Session, allocs [
 	return telegram.View{Text: text, Keyboard: kb}
 }
 
-// Announce posts a session's announcement in its channel (workers.LiveBot).
+// Announce posts a session's announcement in its channel (workers/drops.Bot).
 func (b *Feature) Announce(ctx context.Context, s live.Session) (int64, error) {
 	_, allocs, err := b.live.Session(ctx, s.ID)
 	if err != nil {
@@ -152,7 +152,7 @@ func (b *Feature) Announce(ctx context.Context, s live.Session) (int64, error) {
 	return int64(msg.MessageID), nil
 }
 
-// ReminderMessage composes a session's reminder to a follower (workers.LiveBot):
+// ReminderMessage composes a session's reminder to a follower (workers/drops.Bot):
 // before its start, or as it starts, with a link to the channel.
 func (b *Feature) ReminderMessage(ctx context.Context, s live.Session, to core.UserID, before time.Duration) (core.Message, error) {
 	lang := b.userLang(ctx, to)
@@ -176,7 +176,7 @@ func (b *Feature) ReminderMessage(ctx context.Context, s live.Session, to core.U
 }
 
 // CancelledMessage tells a follower who asked to be reminded that a session was
-// cancelled (workers.LiveBot).
+// cancelled (workers/drops.Bot).
 func (b *Feature) CancelledMessage(ctx context.Context, s live.Session, to core.UserID) (core.Message, error) {
 	lang := b.userLang(ctx, to)
 	text := b.k.T(lang, "drop_cancelled_notice", s.Title, s.StartsAt.In(moscow).Format("02.01 15:04"))

@@ -117,7 +117,7 @@ func (b *Feature) sendPlaceInvoice(ctx context.Context, o order.Order) error {
 
 // PurchaseNotice composes what tells a participant of an event of a
 // purchase: it failed (nothing to pay), its deadline moved, or the organizer
-// cancelled it (anything paid comes back) (workers.GroupBuyBot).
+// cancelled it (anything paid comes back) (workers/groupbuys.Bot).
 func (b *Feature) PurchaseNotice(ctx context.Context, p groupbuy.Purchase, to core.UserID, ev groupbuy.Event) (core.Message, error) {
 	lang := "ru"
 	if u, err := b.users.User(ctx, to); err == nil {
@@ -141,7 +141,7 @@ func (b *Feature) PurchaseNotice(ctx context.Context, p groupbuy.Purchase, to co
 
 // CutMessage composes what tells a participant what STOP cut of their place:
 // the units beyond the purchase's full size rows, not bought and not paid
-// (workers.GroupBuyBot).
+// (workers/groupbuys.Bot).
 func (b *Feature) CutMessage(ctx context.Context, p groupbuy.Purchase, place groupbuy.Place) (core.Message, error) {
 	lang := "ru"
 	if u, err := b.users.User(ctx, place.Buyer); err == nil {

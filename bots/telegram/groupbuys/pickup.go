@@ -122,7 +122,7 @@ func (b *Feature) placeTitle(ctx context.Context, p groupbuy.Purchase, pl groupb
 }
 
 // SendPickupCode sends a participant where and when to collect their place,
-// and its pickup code as text and as a QR image (workers.GroupBuyBot).
+// and its pickup code as text and as a QR image (workers/groupbuys.Bot).
 func (b *Feature) SendPickupCode(ctx context.Context, p groupbuy.Purchase, place groupbuy.Place) error {
 	lang := "ru"
 	if u, err := b.users.User(ctx, place.Buyer); err == nil {

@@ -1,4 +1,8 @@
-package workers
+// Package groupbuys holds the tasks of group buys: a purchase closes at its
+// deadline (groupbuy.JobClose); a stopped one's places get their orders and
+// invoices (groupbuy.JobInvoices); participants are told what happened to
+// their purchase; the pickup codes go out when the goods arrive.
+package groupbuys
 
 import (
 	"context"
@@ -12,21 +16,8 @@ import (
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/groupbuy"
 	"github.com/vitrina-shop/vitrina/core/order"
+	"github.com/vitrina-shop/vitrina/workers"
 )
-
-// Group buys' tasks: a purchase closes at its deadline (groupbuy.JobClose);
-// a stopped one's places get their orders and invoices (groupbuy.JobInvoices).
-
-// groupBuyRoutes maps the job kinds of group buys to their queue (see routes).
-var groupBuyRoutes = map[string]route{
-	groupbuy.JobClose:     {queue: QueueCritical, retention: 24 * time.Hour},
-	groupbuy.JobInvoices:  {queue: QueueCritical, retention: 24 * time.Hour},
-	groupbuy.JobFailed:    {queue: QueueDefault, retention: 24 * time.Hour},
-	groupbuy.JobCut:       {queue: QueueDefault, retention: 24 * time.Hour},
-	groupbuy.JobExtended:  {queue: QueueDefault, retention: 24 * time.Hour},
-	groupbuy.JobCancelled: {queue: QueueCritical, retention: 24 * time.Hour},
-	groupbuy.JobArrived:   {queue: QueueDefault, retention: 24 * time.Hour},
-}
 
 // GroupBuys is what the tasks of group buys need of groupbuy.Service.
 type GroupBuys interface {
@@ -51,8 +42,8 @@ type GroupBuys interface {
 	CodeSent(ctx context.Context, place groupbuy.PlaceID) error
 }
 
-// GroupBuyBot is what the tasks of group buys need of the bot.
-type GroupBuyBot interface {
+// Bot is what the tasks of group buys need of the bot.
+type Bot interface {
 	// SendPlaceInvoice sends a participant the invoice of their place's
 	// order, once.
 	SendPlaceInvoice(ctx context.Context, o order.Order) error
@@ -68,45 +59,50 @@ type GroupBuyBot interface {
 	SendPickupCode(ctx context.Context, p groupbuy.Purchase, place groupbuy.Place) error
 }
 
-// GroupBuyDeps are what the tasks of group buys need; nil fields make their
-// tasks fail (and retry) until wired.
-type GroupBuyDeps struct {
+// Sender is what the tasks need of the workers' sender (*workers.Workers).
+type Sender interface {
+	Send(ctx context.Context, msgs ...core.Message) error
+}
+
+// Deps are what the tasks of group buys need; nil fields make their tasks
+// fail (and retry) until wired.
+type Deps struct {
 	GroupBuys GroupBuys
-	Bot       GroupBuyBot
+	Bot       Bot
+	Sender    Sender
 }
 
-// GroupBuyTasks are the task handlers of group buys.
-type GroupBuyTasks struct {
-	w *Workers
-	d GroupBuyDeps
+// Tasks are the task handlers of group buys.
+type Tasks struct {
+	d Deps
 }
 
-// initGroupBuys keeps the deps of group buys.
-func (w *Workers) initGroupBuys(d GroupBuyDeps) { w.groupBuys = &GroupBuyTasks{w: w, d: d} }
+// New returns the task handlers of group buys.
+func New(d Deps) *Tasks { return &Tasks{d: d} }
 
-// GroupBuys returns the task handlers of group buys.
-func (w *Workers) GroupBuys() *GroupBuyTasks { return w.groupBuys }
-
-// registerGroupBuys adds the task handlers of group buys to mux.
-func (w *Workers) registerGroupBuys(mux *asynq.ServeMux) {
-	mux.HandleFunc(groupbuy.JobClose, w.groupBuys.HandleClose)
-	mux.HandleFunc(groupbuy.JobInvoices, w.groupBuys.HandleInvoices)
-	mux.HandleFunc(groupbuy.JobFailed, w.groupBuys.HandleFailed)
-	mux.HandleFunc(groupbuy.JobCut, w.groupBuys.HandleCut)
-	mux.HandleFunc(groupbuy.JobExtended, w.groupBuys.HandleExtended)
-	mux.HandleFunc(groupbuy.JobCancelled, w.groupBuys.HandleCancelled)
-	mux.HandleFunc(groupbuy.JobArrived, w.groupBuys.HandleArrived)
+// Register adds the task handlers of group buys to mux.
+func (t *Tasks) Register(mux *asynq.ServeMux) {
+	mux.HandleFunc(groupbuy.JobClose, t.HandleClose)
+	mux.HandleFunc(groupbuy.JobInvoices, t.HandleInvoices)
+	mux.HandleFunc(groupbuy.JobFailed, t.HandleFailed)
+	mux.HandleFunc(groupbuy.JobCut, t.HandleCut)
+	mux.HandleFunc(groupbuy.JobExtended, t.HandleExtended)
+	mux.HandleFunc(groupbuy.JobCancelled, t.HandleCancelled)
+	mux.HandleFunc(groupbuy.JobArrived, t.HandleArrived)
 }
+
+// page is how many participants one read composes messages for.
+const page = 500
 
 // purchaseOf reads the purchase a group buy's task names (every payload is a
 // groupbuy.CloseJob), and checks that the tasks are wired, the bot too when
 // bot is set.
-func (t *GroupBuyTasks) purchaseOf(task *asynq.Task, bot bool) (groupbuy.CloseJob, error) {
+func (t *Tasks) purchaseOf(task *asynq.Task, bot bool) (groupbuy.CloseJob, error) {
 	var p groupbuy.CloseJob
 	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Purchase == 0 {
-		return p, badPayload(task.Type(), err)
+		return p, workers.BadPayload(task.Type(), err)
 	}
-	if t.d.GroupBuys == nil || bot && t.d.Bot == nil {
+	if t.d.GroupBuys == nil || bot && (t.d.Bot == nil || t.d.Sender == nil) {
 		return p, errors.New("group buys are not wired")
 	}
 	return p, nil
@@ -119,21 +115,21 @@ const closeRecheck = time.Minute
 // HandleClose closes a purchase at its deadline (groupbuy.JobClose): the
 // service re-checks the deadline and the totals under the purchase's lock,
 // so a task run twice, or early, changes nothing it should not.
-func (t *GroupBuyTasks) HandleClose(ctx context.Context, task *asynq.Task) error {
+func (t *Tasks) HandleClose(ctx context.Context, task *asynq.Task) error {
 	p, err := t.purchaseOf(task, false)
 	if err != nil {
 		return err
 	}
 	got, due, err := t.d.GroupBuys.Close(ctx, p.Purchase)
 	if err != nil {
-		return classify(err)
+		return workers.Classify(err)
 	}
 	if !due {
 		left := got.Deadline.Sub(t.d.GroupBuys.Now())
 		if left > closeRecheck {
 			return nil // the deadline moved later: its own job closes it (groupbuy.Service.Extend)
 		}
-		return &errRetryIn{after: max(left, time.Second), wait: true, err: fmt.Errorf("group buy %d closes at %s", p.Purchase, got.Deadline)}
+		return workers.RetryIn(max(left, time.Second), fmt.Errorf("group buy %d closes at %s", p.Purchase, got.Deadline))
 	}
 	return nil
 }
@@ -141,7 +137,7 @@ func (t *GroupBuyTasks) HandleClose(ctx context.Context, task *asynq.Task) error
 // HandleInvoices makes the orders of a stopped purchase's places and sends
 // their invoices (groupbuy.JobInvoices), a page at a time; the sender's rate
 // limits pace the invoices' messages. Run again, it sends only what did not go.
-func (t *GroupBuyTasks) HandleInvoices(ctx context.Context, task *asynq.Task) error {
+func (t *Tasks) HandleInvoices(ctx context.Context, task *asynq.Task) error {
 	p, err := t.purchaseOf(task, true)
 	if err != nil {
 		return err
@@ -152,7 +148,7 @@ func (t *GroupBuyTasks) HandleInvoices(ctx context.Context, task *asynq.Task) er
 			return t.d.Bot.SendPlaceInvoice(ctx, o)
 		})
 		if err != nil {
-			return classify(err)
+			return workers.Classify(err)
 		}
 		if !more {
 			return nil
@@ -163,20 +159,20 @@ func (t *GroupBuyTasks) HandleInvoices(ctx context.Context, task *asynq.Task) er
 
 // HandleFailed tells every participant of a purchase that failed
 // (groupbuy.JobFailed).
-func (t *GroupBuyTasks) HandleFailed(ctx context.Context, task *asynq.Task) error {
+func (t *Tasks) HandleFailed(ctx context.Context, task *asynq.Task) error {
 	return t.tell(ctx, task, groupbuy.EventFailed, groupbuy.StatusFailed, nil)
 }
 
 // HandleExtended tells every participant that the deadline moved
 // (groupbuy.JobExtended).
-func (t *GroupBuyTasks) HandleExtended(ctx context.Context, task *asynq.Task) error {
+func (t *Tasks) HandleExtended(ctx context.Context, task *asynq.Task) error {
 	return t.tell(ctx, task, groupbuy.EventExtended, groupbuy.StatusOpen, nil)
 }
 
 // HandleCancelled calls off the orders of a cancelled purchase's places
 // (paid ones refunded by the orders' own jobs) and tells every participant
 // (groupbuy.JobCancelled).
-func (t *GroupBuyTasks) HandleCancelled(ctx context.Context, task *asynq.Task) error {
+func (t *Tasks) HandleCancelled(ctx context.Context, task *asynq.Task) error {
 	return t.tell(ctx, task, groupbuy.EventCancelled, groupbuy.StatusCancelled, func(id groupbuy.ID) error {
 		_, err := t.d.GroupBuys.CallOffOrders(ctx, id)
 		return err
@@ -186,39 +182,39 @@ func (t *GroupBuyTasks) HandleCancelled(ctx context.Context, task *asynq.Task) e
 // tell tells every participant of a purchase in status of ev, after first
 // (when set), through the sender: each message once, by its key. A purchase
 // in another status by now is left alone.
-func (t *GroupBuyTasks) tell(ctx context.Context, task *asynq.Task, ev groupbuy.Event, status groupbuy.Status, first func(groupbuy.ID) error) error {
+func (t *Tasks) tell(ctx context.Context, task *asynq.Task, ev groupbuy.Event, status groupbuy.Status, first func(groupbuy.ID) error) error {
 	p, err := t.purchaseOf(task, true)
 	if err != nil {
 		return err
 	}
 	gb, err := t.d.GroupBuys.Purchase(ctx, p.Purchase)
 	if err != nil {
-		return classify(err)
+		return workers.Classify(err)
 	}
 	if gb.Status != status {
 		return nil
 	}
 	if first != nil {
 		if err := first(gb.ID); err != nil {
-			return classify(err)
+			return workers.Classify(err)
 		}
 	}
 	var after core.UserID
 	for {
-		users, err := t.d.GroupBuys.Participants(ctx, gb.ID, after, remindPage)
+		users, err := t.d.GroupBuys.Participants(ctx, gb.ID, after, page)
 		if err != nil {
-			return classify(err)
+			return workers.Classify(err)
 		}
 		for _, u := range users {
 			m, err := t.d.Bot.PurchaseNotice(ctx, gb, u, ev)
 			if err != nil {
-				return classify(err)
+				return workers.Classify(err)
 			}
-			if err := t.w.Send(ctx, m); err != nil {
-				return classify(err)
+			if err := t.d.Sender.Send(ctx, m); err != nil {
+				return workers.Classify(err)
 			}
 		}
-		if len(users) < remindPage {
+		if len(users) < page {
 			return nil
 		}
 		after = users[len(users)-1]
@@ -228,26 +224,26 @@ func (t *GroupBuyTasks) tell(ctx context.Context, task *asynq.Task, ev groupbuy.
 // HandleCut tells the participants whose places STOP cut to the purchase's
 // full size rows what was cut, and that they do not pay for it
 // (groupbuy.JobCut); each message once, by its key.
-func (t *GroupBuyTasks) HandleCut(ctx context.Context, task *asynq.Task) error {
+func (t *Tasks) HandleCut(ctx context.Context, task *asynq.Task) error {
 	p, err := t.purchaseOf(task, true)
 	if err != nil {
 		return err
 	}
 	gb, err := t.d.GroupBuys.Purchase(ctx, p.Purchase)
 	if err != nil {
-		return classify(err)
+		return workers.Classify(err)
 	}
 	places, err := t.d.GroupBuys.CutPlaces(ctx, gb.ID)
 	if err != nil {
-		return classify(err)
+		return workers.Classify(err)
 	}
 	for _, pl := range places {
 		m, err := t.d.Bot.CutMessage(ctx, gb, pl)
 		if err != nil {
-			return classify(err)
+			return workers.Classify(err)
 		}
-		if err := t.w.Send(ctx, m); err != nil {
-			return classify(err)
+		if err := t.d.Sender.Send(ctx, m); err != nil {
+			return workers.Classify(err)
 		}
 	}
 	return nil
@@ -257,25 +253,25 @@ func (t *GroupBuyTasks) HandleCut(ctx context.Context, task *asynq.Task) error {
 // goods arrived (groupbuy.JobArrived), and records each that went: run again,
 // it sends only the codes that did not go. (One whose worker dies between the
 // send and the record is sent again.)
-func (t *GroupBuyTasks) HandleArrived(ctx context.Context, task *asynq.Task) error {
+func (t *Tasks) HandleArrived(ctx context.Context, task *asynq.Task) error {
 	p, err := t.purchaseOf(task, true)
 	if err != nil {
 		return err
 	}
 	gb, err := t.d.GroupBuys.Purchase(ctx, p.Purchase)
 	if err != nil {
-		return classify(err)
+		return workers.Classify(err)
 	}
 	places, err := t.d.GroupBuys.CodesToSend(ctx, gb.ID)
 	if err != nil {
-		return classify(err)
+		return workers.Classify(err)
 	}
 	for _, pl := range places {
 		if err := t.d.Bot.SendPickupCode(ctx, gb, pl); err != nil {
-			return classify(err)
+			return workers.Classify(err)
 		}
 		if err := t.d.GroupBuys.CodeSent(ctx, pl.ID); err != nil {
-			return classify(err)
+			return workers.Classify(err)
 		}
 	}
 	return nil

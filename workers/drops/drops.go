@@ -1,10 +1,16 @@
-package workers
+// Package drops holds the tasks of live drops: a claim becomes an order whose
+// invoice goes to the buyer (live.JobClaim); a lot's post in its channel is
+// made, then kept up to date (live.JobLotPost); an order of a lot that ended
+// unpaid gives its unit back (order.JobHeldEnded); a session is announced,
+// reminded of, reported on, cancelled and called off.
+package drops
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -13,28 +19,8 @@ import (
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/live"
 	"github.com/vitrina-shop/vitrina/core/order"
+	"github.com/vitrina-shop/vitrina/workers"
 )
-
-// Live drops' tasks: a claim becomes an order whose invoice goes to the buyer
-// (live.JobClaim); a lot's post in its channel is made, then kept up to date
-// (live.JobLotPost); an order of a lot that ended unpaid gives its unit back
-// (order.JobHeldEnded).
-
-// liveRoutes maps the job kinds of live drops to their queue (see routes). A
-// lot's post job reuses its key on purpose (every change of the lot writes it
-// again): no retention.
-var liveRoutes = map[string]route{
-	live.JobAnnounce:    {queue: QueueDefault, retention: 24 * time.Hour},
-	live.JobRemind:      {queue: QueueDefault, retention: 24 * time.Hour},
-	live.JobReport:      {queue: QueueDefault, retention: 24 * time.Hour},
-	live.JobDraw:        {queue: QueueCritical, retention: 24 * time.Hour},
-	live.JobCancelled:   {queue: QueueDefault, retention: 24 * time.Hour},
-	live.JobCallOff:     {queue: QueueCritical, retention: 24 * time.Hour},
-	live.JobRateLowered: {queue: QueueDefault, retention: 24 * time.Hour},
-	live.JobClaim:       {queue: QueueCritical, retention: 24 * time.Hour},
-	live.JobLotPost:     {queue: QueueCritical},
-	order.JobHeldEnded:  {queue: QueueCritical, retention: 24 * time.Hour},
-}
 
 // Live is what the tasks of live drops need of live.Service.
 type Live interface {
@@ -69,8 +55,8 @@ type Live interface {
 	CallOff(ctx context.Context, id live.SessionID) (int, error)
 }
 
-// LiveBot is what the tasks of live drops need of the bot.
-type LiveBot interface {
+// Bot is what the tasks of live drops need of the bot.
+type Bot interface {
 	// SendClaimInvoice sends the buyer of a claim's order the invoice to pay
 	// it, unless one was sent (order.Order.InvoiceMessageID), and records it. A
 	// call of its own, not a message of the sender: the invoice's message is
@@ -102,29 +88,37 @@ type LiveBot interface {
 	SendReport(ctx context.Context, r live.Report) error
 }
 
-// LiveDeps are what the tasks of live drops need; nil fields make their tasks
+// Sender is what the tasks need of the workers' sender (*workers.Workers).
+type Sender interface {
+	Send(ctx context.Context, msgs ...core.Message) error
+	SendIn(ctx context.Context, m core.Message, delay time.Duration) error
+}
+
+// Deps are what the tasks of live drops need; nil fields make their tasks
 // fail (and retry) until wired.
-type LiveDeps struct {
-	Live Live
-	Bot  LiveBot
+type Deps struct {
+	Live   Live
+	Bot    Bot
+	Sender Sender
+	// Log is where the tasks tell of what they did; default discard.
+	Log *slog.Logger
 }
 
-// LiveTasks are the task handlers of live drops, a part of the workers of their
-// own.
-type LiveTasks struct {
-	w *Workers
-	d LiveDeps
+// Tasks are the task handlers of live drops.
+type Tasks struct {
+	d Deps
 }
 
-// initLive keeps the deps of live drops.
-func (w *Workers) initLive(d LiveDeps) { w.live = &LiveTasks{w: w, d: d} }
+// New returns the task handlers of live drops.
+func New(d Deps) *Tasks {
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Tasks{d: d}
+}
 
-// Live returns the task handlers of live drops.
-func (w *Workers) Live() *LiveTasks { return w.live }
-
-// registerLive adds the task handlers of live drops to mux.
-func (w *Workers) registerLive(mux *asynq.ServeMux) {
-	t := w.live
+// Register adds the task handlers of live drops to mux.
+func (t *Tasks) Register(mux *asynq.ServeMux) {
 	mux.HandleFunc(live.JobClaim, t.HandleLiveClaim)
 	mux.HandleFunc(live.JobLotPost, t.HandleLotPost)
 	mux.HandleFunc(order.JobHeldEnded, t.HandleHeldEnded)
@@ -144,37 +138,37 @@ const drawRecheck = time.Second
 // HandleDraw draws a lot's units among its entrants once its window closed
 // (live.JobDraw); early, it comes back a second later. The claims' job sends
 // the winners their invoices.
-func (t *LiveTasks) HandleDraw(ctx context.Context, task *asynq.Task) error {
+func (t *Tasks) HandleDraw(ctx context.Context, task *asynq.Task) error {
 	var p live.LotPostJob
 	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Lot == 0 {
-		return badPayload(task.Type(), err)
+		return workers.BadPayload(task.Type(), err)
 	}
 	if err := t.liveWired(); err != nil {
 		return err
 	}
 	drawn, err := t.d.Live.Draw(ctx, p.Lot)
 	if err != nil {
-		return classify(err)
+		return workers.Classify(err)
 	}
 	if !drawn {
-		return &errRetryIn{after: drawRecheck, wait: true, err: fmt.Errorf("the draw of lot %d is not due", p.Lot)}
+		return workers.RetryIn(drawRecheck, fmt.Errorf("the draw of lot %d is not due", p.Lot))
 	}
 	return nil
 }
 
 // HandleCancelled tells a cancelled session's followers who asked to be
 // reminded (live.JobCancelled); each message once, by its key.
-func (t *LiveTasks) HandleCancelled(ctx context.Context, task *asynq.Task) error {
+func (t *Tasks) HandleCancelled(ctx context.Context, task *asynq.Task) error {
 	var p live.SessionJob
 	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Session == 0 {
-		return badPayload(task.Type(), err)
+		return workers.BadPayload(task.Type(), err)
 	}
 	if err := t.liveWired(); err != nil {
 		return err
 	}
 	s, _, err := t.d.Live.Session(ctx, p.Session)
 	if err != nil {
-		return classify(err)
+		return workers.Classify(err)
 	}
 	if s.Status != live.SessionCancelled {
 		return nil
@@ -182,58 +176,58 @@ func (t *LiveTasks) HandleCancelled(ctx context.Context, task *asynq.Task) error
 	return t.eachFollower(ctx, s.ID, func(u core.UserID) error {
 		m, err := t.d.Bot.CancelledMessage(ctx, s, u)
 		if err != nil {
-			return classify(err)
+			return workers.Classify(err)
 		}
-		return classify(t.w.Send(ctx, m))
+		return workers.Classify(t.d.Sender.Send(ctx, m))
 	})
 }
 
 // HandleCallOff calls off the orders of a session cancelled while live
 // (live.JobCallOff): the buyers are told, and paid orders refunded, through the
 // order's own jobs. Run again, it skips what it did.
-func (t *LiveTasks) HandleCallOff(ctx context.Context, task *asynq.Task) error {
+func (t *Tasks) HandleCallOff(ctx context.Context, task *asynq.Task) error {
 	var p live.SessionJob
 	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Session == 0 {
-		return badPayload(task.Type(), err)
+		return workers.BadPayload(task.Type(), err)
 	}
 	if err := t.liveWired(); err != nil {
 		return err
 	}
 	n, err := t.d.Live.CallOff(ctx, p.Session)
 	if err != nil {
-		return classify(err)
+		return workers.Classify(err)
 	}
 	if n > 0 {
-		t.w.log.Info("live session called off", "session", p.Session, "orders", n)
+		t.d.Log.Info("live session called off", "session", p.Session, "orders", n)
 	}
 	return nil
 }
 
 // HandleRateLowered tells a KOL that a shop lowered their commission
 // (live.JobRateLowered); the message's key keeps it to one.
-func (t *LiveTasks) HandleRateLowered(ctx context.Context, task *asynq.Task) error {
+func (t *Tasks) HandleRateLowered(ctx context.Context, task *asynq.Task) error {
 	var p live.RateJob
 	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.KOL == 0 || p.Shop == 0 {
-		return badPayload(task.Type(), err)
+		return workers.BadPayload(task.Type(), err)
 	}
 	if err := t.liveWired(); err != nil {
 		return err
 	}
 	m, err := t.d.Bot.RateLoweredMessage(ctx, p)
 	if err != nil {
-		return classify(err)
+		return workers.Classify(err)
 	}
-	return classify(t.w.Send(ctx, m))
+	return workers.Classify(t.d.Sender.Send(ctx, m))
 }
 
 // eachFollower calls fn for each follower who asked to be reminded of a
 // session, reading them a page at a time.
-func (t *LiveTasks) eachFollower(ctx context.Context, id live.SessionID, fn func(core.UserID) error) error {
+func (t *Tasks) eachFollower(ctx context.Context, id live.SessionID, fn func(core.UserID) error) error {
 	var after core.UserID
 	for {
 		users, err := t.d.Live.RSVPs(ctx, id, after, remindPage)
 		if err != nil {
-			return classify(err)
+			return workers.Classify(err)
 		}
 		for _, u := range users {
 			if err := fn(u); err != nil {
@@ -250,50 +244,50 @@ func (t *LiveTasks) eachFollower(ctx context.Context, id live.SessionID, fn func
 // HandleLiveReport sends a session's report once it ended (live.JobReport), and
 // records that it went: a task run again after that sends nothing. (One that
 // dies between the two sends it again.)
-func (t *LiveTasks) HandleLiveReport(ctx context.Context, task *asynq.Task) error {
+func (t *Tasks) HandleLiveReport(ctx context.Context, task *asynq.Task) error {
 	var p live.SessionJob
 	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Session == 0 {
-		return badPayload(task.Type(), err)
+		return workers.BadPayload(task.Type(), err)
 	}
 	if err := t.liveWired(); err != nil {
 		return err
 	}
 	r, err := t.d.Live.Report(ctx, p.Session)
 	if err != nil {
-		return classify(err)
+		return workers.Classify(err)
 	}
 	if r.Session.Status != live.SessionEnded || r.Session.Reported {
 		return nil
 	}
 	if err := t.d.Bot.SendReport(ctx, r); err != nil {
-		return classify(fmt.Errorf("report of session %d: %w", p.Session, err))
+		return workers.Classify(fmt.Errorf("report of session %d: %w", p.Session, err))
 	}
 	_, err = t.d.Live.MarkReported(ctx, p.Session)
-	return classify(err)
+	return workers.Classify(err)
 }
 
 // HandleAnnounce posts a session's announcement in its channel, once
 // (live.JobAnnounce); a session over by then is not announced.
-func (t *LiveTasks) HandleAnnounce(ctx context.Context, task *asynq.Task) error {
+func (t *Tasks) HandleAnnounce(ctx context.Context, task *asynq.Task) error {
 	var p live.SessionJob
 	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Session == 0 {
-		return badPayload(task.Type(), err)
+		return workers.BadPayload(task.Type(), err)
 	}
 	if err := t.liveWired(); err != nil {
 		return err
 	}
 	s, _, err := t.d.Live.Session(ctx, p.Session)
 	if err != nil {
-		return classify(err)
+		return workers.Classify(err)
 	}
 	if s.Announcement != 0 || s.Status == live.SessionEnded || s.Status == live.SessionCancelled {
 		return nil
 	}
 	id, err := t.d.Bot.Announce(ctx, s)
 	if err != nil {
-		return classify(fmt.Errorf("announce session %d: %w", s.ID, err))
+		return workers.Classify(fmt.Errorf("announce session %d: %w", s.ID, err))
 	}
-	return classify(t.d.Live.SetAnnouncement(ctx, s.ID, id))
+	return workers.Classify(t.d.Live.SetAnnouncement(ctx, s.ID, id))
 }
 
 // remindPage is how many followers' reminders one read of the RSVPs composes.
@@ -305,37 +299,34 @@ const remindPage = 500
 // second: asynq keeps whole seconds, and a reminder never goes early). Run again,
 // the messages' keys keep each to one. A session over, or moved so that this
 // reminder is no longer one of it, is reminded of nothing.
-func (t *LiveTasks) HandleLiveRemind(ctx context.Context, task *asynq.Task) error {
+func (t *Tasks) HandleLiveRemind(ctx context.Context, task *asynq.Task) error {
 	var p live.RemindJob
 	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Session == 0 || p.Before < 0 {
-		return badPayload(task.Type(), err)
+		return workers.BadPayload(task.Type(), err)
 	}
 	if err := t.liveWired(); err != nil {
 		return err
 	}
 	s, _, err := t.d.Live.Session(ctx, p.Session)
 	if err != nil {
-		return classify(err)
+		return workers.Classify(err)
 	}
 	before := time.Duration(p.Before) * time.Second
 	if s.Status == live.SessionEnded || s.Status == live.SessionCancelled || !slices.Contains(s.Reminders, before) {
 		return nil
 	}
-	due := ceilSecond(s.StartsAt.Add(-before))
+	due := workers.CeilSecond(s.StartsAt.Add(-before))
 	return t.eachFollower(ctx, s.ID, func(u core.UserID) error {
 		m, err := t.d.Bot.ReminderMessage(ctx, s, u, before)
 		if err != nil {
-			return classify(fmt.Errorf("remind %d of session %d: %w", u, s.ID, err))
+			return workers.Classify(fmt.Errorf("remind %d of session %d: %w", u, s.ID, err))
 		}
-		if err := m.Validate(); err != nil {
-			return permanent(err)
-		}
-		return t.w.enqueueMessageIn(ctx, m, time.Until(due))
+		return t.d.Sender.SendIn(ctx, m, time.Until(due))
 	})
 }
 
-func (t *LiveTasks) liveWired() error {
-	if t.d.Live == nil || t.d.Bot == nil {
+func (t *Tasks) liveWired() error {
+	if t.d.Live == nil || t.d.Bot == nil || t.d.Sender == nil {
 		return errors.New("live drops are not wired")
 	}
 	return nil
@@ -345,10 +336,10 @@ func (t *LiveTasks) liveWired() error {
 // buyers their invoices (live.JobClaim). Run again, it finds the orders made
 // and the invoices recorded, and does the rest; a claim released meanwhile is
 // skipped.
-func (t *LiveTasks) HandleLiveClaim(ctx context.Context, task *asynq.Task) error {
+func (t *Tasks) HandleLiveClaim(ctx context.Context, task *asynq.Task) error {
 	var p live.ClaimJob
 	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Lot == 0 || len(p.Taps) == 0 {
-		return badPayload(task.Type(), err)
+		return workers.BadPayload(task.Type(), err)
 	}
 	if err := t.liveWired(); err != nil {
 		return err
@@ -362,19 +353,19 @@ func (t *LiveTasks) HandleLiveClaim(ctx context.Context, task *asynq.Task) error
 }
 
 // orderClaim makes the order of one claim and sends its invoice, once.
-func (t *LiveTasks) orderClaim(ctx context.Context, lot core.LotID, tap string) error {
+func (t *Tasks) orderClaim(ctx context.Context, lot core.LotID, tap string) error {
 	o, err := t.d.Live.OrderClaim(ctx, lot, tap)
 	if errors.Is(err, live.ErrClaimReleased) {
 		return nil
 	}
 	if err != nil {
-		return classify(err)
+		return workers.Classify(err)
 	}
 	if o.Status != order.StatusAwaitingPayment || o.InvoiceMessageID != 0 {
 		return nil // its invoice went when they opened the bot; or it is over
 	}
 	if err := t.d.Bot.SendClaimInvoice(ctx, o); err != nil {
-		return classify(fmt.Errorf("claim %s of lot %d: %w", tap, lot, err))
+		return workers.Classify(fmt.Errorf("claim %s of lot %d: %w", tap, lot, err))
 	}
 	return nil
 }
@@ -383,10 +374,10 @@ func (t *LiveTasks) orderClaim(ctx context.Context, lot core.LotID, tap string) 
 // post up to date (live.JobLotPost): the edits are coalesced, so a burst of
 // claims makes a few edits within the channel's limit, the last one showing
 // the lot as it is.
-func (t *LiveTasks) HandleLotPost(ctx context.Context, task *asynq.Task) error {
+func (t *Tasks) HandleLotPost(ctx context.Context, task *asynq.Task) error {
 	var p live.LotPostJob
 	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Lot == 0 {
-		return badPayload(task.Type(), err)
+		return workers.BadPayload(task.Type(), err)
 	}
 	if err := t.liveWired(); err != nil {
 		return err
@@ -396,12 +387,12 @@ func (t *LiveTasks) HandleLotPost(ctx context.Context, task *asynq.Task) error {
 		l, err = t.d.Live.Lot(ctx, l.Group) // the group's post shows this lot
 	}
 	if err != nil {
-		return classify(err)
+		return workers.Classify(err)
 	}
 	if l.Post == 0 {
 		group, err := t.d.Live.GroupLots(ctx, l.ID)
 		if err != nil {
-			return classify(err)
+			return workers.Classify(err)
 		}
 		now := t.d.Live.Now()
 		if !slices.ContainsFunc(group, func(g live.Lot) bool { return !g.Over(now) }) {
@@ -411,27 +402,27 @@ func (t *LiveTasks) HandleLotPost(ctx context.Context, task *asynq.Task) error {
 		}
 		id, err := t.d.Bot.PostLot(ctx, l)
 		if err != nil {
-			return classify(fmt.Errorf("post lot %d: %w", l.ID, err))
+			return workers.Classify(fmt.Errorf("post lot %d: %w", l.ID, err))
 		}
-		return classify(t.d.Live.SetLotPost(ctx, l.ID, id))
+		return workers.Classify(t.d.Live.SetLotPost(ctx, l.ID, id))
 	}
 	m, err := t.d.Bot.LotPostEdit(ctx, l)
 	if err != nil {
-		return classify(fmt.Errorf("edit the post of lot %d: %w", l.ID, err))
+		return workers.Classify(fmt.Errorf("edit the post of lot %d: %w", l.ID, err))
 	}
-	return classify(t.w.Send(ctx, m))
+	return workers.Classify(t.d.Sender.Send(ctx, m))
 }
 
 // HandleHeldEnded gives the unit of a lot's order that ended unpaid back to
 // the lot (order.JobHeldEnded); done already is a success.
-func (t *LiveTasks) HandleHeldEnded(ctx context.Context, task *asynq.Task) error {
+func (t *Tasks) HandleHeldEnded(ctx context.Context, task *asynq.Task) error {
 	var p order.HeldEndedPayload
 	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.OrderID == 0 || p.Lot == 0 {
-		return badPayload(task.Type(), err)
+		return workers.BadPayload(task.Type(), err)
 	}
 	if err := t.liveWired(); err != nil {
 		return err
 	}
 	_, err := t.d.Live.ReleaseOrder(ctx, p.Lot, p.OrderID)
-	return classify(err)
+	return workers.Classify(err)
 }

@@ -1,4 +1,4 @@
-package workers_test
+package groupbuys_test
 
 import (
 	"context"
@@ -19,6 +19,7 @@ import (
 	"github.com/vitrina-shop/vitrina/core/user"
 	"github.com/vitrina-shop/vitrina/workers"
 	"github.com/vitrina-shop/vitrina/workers/asynqtest"
+	"github.com/vitrina-shop/vitrina/workers/groupbuys"
 )
 
 // A purchase's close task run early comes back; at the deadline it closes the
@@ -58,7 +59,8 @@ func TestGroupBuy_Close(t *testing.T) {
 	env := asynqtest.New(t)
 	bot := &placeInvoices{orders: orders}
 	w := workers.New(workers.Deps{Outbox: postgres.NewOutbox(pool), Queue: env.Client, QueuePrefix: env.QueuePrefix, Redis: env.RDB,
-		Sender: workers.SenderOptions{KeyPrefix: env.KeyPrefix}, GroupBuys: workers.GroupBuyDeps{GroupBuys: svc, Bot: bot}})
+		Sender: workers.SenderOptions{KeyPrefix: env.KeyPrefix}})
+	tasks := groupbuys.New(groupbuys.Deps{GroupBuys: svc, Bot: bot, Sender: w})
 	task := asynq.NewTask(groupbuy.JobClose, []byte(fmt.Sprintf(`{"purchase":%d}`, gb.ID)))
 	// A second purchase that will not reach its minimum.
 	short, err := svc.Create(ctx, 1, groupbuy.Purchase{Shop: shop.ID, Product: p.ID, Variants: []core.VariantID{p.Variants[0].ID},
@@ -73,11 +75,11 @@ func TestGroupBuy_Close(t *testing.T) {
 	// Run an hour early (the deadline moved later, say): nothing to do, its
 	// own job closes it. Run a little early (asynq keeps whole seconds): it
 	// comes back at the deadline.
-	if err := w.GroupBuys().HandleClose(ctx, task); err != nil {
+	if err := tasks.HandleClose(ctx, task); err != nil {
 		t.Fatalf("a run an hour early: %v", err)
 	}
 	clock.Set(gb.Deadline.Add(-30 * time.Second))
-	if err := w.GroupBuys().HandleClose(ctx, task); err == nil || !strings.Contains(err.Error(), "closes at") {
+	if err := tasks.HandleClose(ctx, task); err == nil || !strings.Contains(err.Error(), "closes at") {
 		t.Fatalf("an early run: %v, want to come back at the deadline", err)
 	}
 	if got, _ := svc.Purchase(ctx, gb.ID); got.Status != groupbuy.StatusOpen {
@@ -85,7 +87,7 @@ func TestGroupBuy_Close(t *testing.T) {
 	}
 	clock.Set(gb.Deadline)
 	for range 2 {
-		if err := w.GroupBuys().HandleClose(ctx, task); err != nil {
+		if err := tasks.HandleClose(ctx, task); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -95,12 +97,12 @@ func TestGroupBuy_Close(t *testing.T) {
 	}
 
 	// The short one failed: its participant is told, once.
-	if err := w.GroupBuys().HandleClose(ctx, asynq.NewTask(groupbuy.JobClose, []byte(fmt.Sprintf(`{"purchase":%d}`, short.ID)))); err != nil {
+	if err := tasks.HandleClose(ctx, asynq.NewTask(groupbuy.JobClose, []byte(fmt.Sprintf(`{"purchase":%d}`, short.ID)))); err != nil {
 		t.Fatal(err)
 	}
 	failed := asynq.NewTask(groupbuy.JobFailed, []byte(fmt.Sprintf(`{"purchase":%d}`, short.ID)))
 	for range 2 {
-		if err := w.GroupBuys().HandleFailed(ctx, failed); err != nil {
+		if err := tasks.HandleFailed(ctx, failed); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -111,7 +113,7 @@ func TestGroupBuy_Close(t *testing.T) {
 	// The stop wrote the invoices' task: the place's order once, its invoice once.
 	invoices := asynq.NewTask(groupbuy.JobInvoices, []byte(fmt.Sprintf(`{"purchase":%d}`, gb.ID)))
 	for range 2 {
-		if err := w.GroupBuys().HandleInvoices(ctx, invoices); err != nil {
+		if err := tasks.HandleInvoices(ctx, invoices); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -148,4 +150,9 @@ func (p *placeInvoices) SendPickupCode(ctx context.Context, gb groupbuy.Purchase
 func (p *placeInvoices) SendPlaceInvoice(ctx context.Context, o order.Order) error {
 	p.sent = append(p.sent, o)
 	return p.orders.InvoiceSent(ctx, o.ID, o.BuyerID, 7)
+}
+
+// testMessage is a message of the sender with key and priority.
+func testMessage(key string, prio core.Priority) core.Message {
+	return core.Message{Key: key, Chat: 1, Priority: prio, Method: "sendMessage", Params: []byte(`{"chat_id":1,"text":"hi"}`)}
 }

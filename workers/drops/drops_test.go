@@ -1,4 +1,4 @@
-package workers_test
+package drops_test
 
 import (
 	"context"
@@ -22,9 +22,10 @@ import (
 	"github.com/vitrina-shop/vitrina/core/user"
 	"github.com/vitrina-shop/vitrina/workers"
 	"github.com/vitrina-shop/vitrina/workers/asynqtest"
+	"github.com/vitrina-shop/vitrina/workers/drops"
 )
 
-var _ workers.Live = (*live.Service)(nil)
+var _ drops.Live = (*live.Service)(nil)
 
 // liveBot is the bot's side of live drops: it records what it was asked, and
 // records an invoice sent as the bot does.
@@ -97,6 +98,7 @@ type liveBundle struct {
 	orders *order.Service
 	bot    *liveBot
 	w      *workers.Workers
+	tasks  *drops.Tasks
 	lot    live.Lot
 }
 
@@ -155,8 +157,9 @@ func setupLive(t *testing.T) *liveBundle {
 	b.w = workers.New(workers.Deps{
 		Outbox: postgres.NewOutbox(pool), Queue: env.Client, QueuePrefix: env.QueuePrefix, Redis: env.RDB,
 		Sender: workers.SenderOptions{KeyPrefix: env.KeyPrefix},
-		Live:   workers.LiveDeps{Live: svc, Bot: b.bot},
 	})
+	b.tasks = drops.New(drops.Deps{Live: svc, Bot: b.bot, Sender: b.w})
+	b.w.Add(b.tasks)
 	return b
 }
 
@@ -195,7 +198,7 @@ func TestLive_Claim(t *testing.T) {
 	b.tap(t, 10, "t1")
 	task := liveTask(t, live.JobClaim, live.ClaimJob{Lot: b.lot.ID, Taps: []string{"t1"}})
 	for range 2 { // redelivered: one order, one invoice
-		if err := b.w.Live().HandleLiveClaim(b.ctx, task); err != nil {
+		if err := b.tasks.HandleLiveClaim(b.ctx, task); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -215,7 +218,7 @@ func TestLive_Claim(t *testing.T) {
 		}
 		task := liveTask(t, order.JobHeldEnded, order.HeldEndedPayload{OrderID: o.ID, Lot: b.lot.ID})
 		for range 2 {
-			if err := b.w.Live().HandleHeldEnded(b.ctx, task); err != nil {
+			if err := b.tasks.HandleHeldEnded(b.ctx, task); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -223,7 +226,7 @@ func TestLive_Claim(t *testing.T) {
 			t.Errorf("%d left, want all 3 back", l.Remaining)
 		}
 		// The claim's task, run late, finds it released and does nothing.
-		if err := b.w.Live().HandleLiveClaim(b.ctx, liveTask(t, live.JobClaim, live.ClaimJob{Lot: b.lot.ID, Taps: []string{"t1"}})); err != nil {
+		if err := b.tasks.HandleLiveClaim(b.ctx, liveTask(t, live.JobClaim, live.ClaimJob{Lot: b.lot.ID, Taps: []string{"t1"}})); err != nil {
 			t.Fatal(err)
 		}
 		if len(b.bot.invoices) != 1 {
@@ -236,14 +239,14 @@ func TestLive_LotPost(t *testing.T) {
 	t.Parallel()
 	b := setupLive(t)
 	task := liveTask(t, live.JobLotPost, live.LotPostJob{Lot: b.lot.ID})
-	if err := b.w.Live().HandleLotPost(b.ctx, task); err != nil {
+	if err := b.tasks.HandleLotPost(b.ctx, task); err != nil {
 		t.Fatal(err)
 	}
 	if l, _ := b.live.Lot(b.ctx, b.lot.ID); l.Post != 501 || len(b.bot.posts) != 1 {
 		t.Fatalf("posted %v, post %d", b.bot.posts, l.Post)
 	}
 	b.tap(t, 10, "t1")
-	if err := b.w.Live().HandleLotPost(b.ctx, task); err != nil {
+	if err := b.tasks.HandleLotPost(b.ctx, task); err != nil {
 		t.Fatal(err)
 	}
 	if len(b.bot.posts) != 1 || len(b.bot.edits) != 1 {
@@ -279,7 +282,7 @@ func TestLive_Remind(t *testing.T) {
 	}
 	task := liveTask(t, live.JobRemind, live.RemindJob{Session: sess.ID, Before: int64(15 * time.Minute / time.Second)})
 	for range 2 {
-		if err := b.w.Live().HandleLiveRemind(b.ctx, task); err != nil {
+		if err := b.tasks.HandleLiveRemind(b.ctx, task); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -304,7 +307,7 @@ func TestLive_Report(t *testing.T) {
 	t.Parallel()
 	b := setupLive(t)
 	b.tap(t, 10, "t1")
-	if err := b.w.Live().HandleLiveClaim(b.ctx, liveTask(t, live.JobClaim, live.ClaimJob{Lot: b.lot.ID, Taps: []string{"t1"}})); err != nil {
+	if err := b.tasks.HandleLiveClaim(b.ctx, liveTask(t, live.JobClaim, live.ClaimJob{Lot: b.lot.ID, Taps: []string{"t1"}})); err != nil {
 		t.Fatal(err)
 	}
 	c, _ := b.live.Claim(b.ctx, b.lot.ID, "t1")
@@ -312,14 +315,14 @@ func TestLive_Report(t *testing.T) {
 		t.Fatal(err)
 	}
 	task := liveTask(t, live.JobReport, live.SessionJob{Session: b.lot.Session})
-	if err := b.w.Live().HandleLiveReport(b.ctx, task); err != nil || len(b.bot.reports) != 0 {
+	if err := b.tasks.HandleLiveReport(b.ctx, task); err != nil || len(b.bot.reports) != 0 {
 		t.Fatalf("a report of a session still live: %v, %d sent", err, len(b.bot.reports))
 	}
 	if _, err := b.live.End(b.ctx, 2, b.lot.Session); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {
-		if err := b.w.Live().HandleLiveReport(b.ctx, task); err != nil {
+		if err := b.tasks.HandleLiveReport(b.ctx, task); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -353,11 +356,11 @@ func TestLive_Draw(t *testing.T) {
 		t.Fatal(err)
 	}
 	task := liveTask(t, live.JobDraw, live.LotPostJob{Lot: lot.ID})
-	if err := b.w.Live().HandleDraw(b.ctx, task); err == nil {
+	if err := b.tasks.HandleDraw(b.ctx, task); err == nil {
 		t.Fatal("a draw ran before its window closed")
 	}
 	b.clock.Set(lot.DrawUntil)
-	if err := b.w.Live().HandleDraw(b.ctx, task); err != nil {
+	if err := b.tasks.HandleDraw(b.ctx, task); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := b.live.Lot(b.ctx, lot.ID); !got.Drawn {
@@ -391,7 +394,7 @@ func TestLive_Cancelled(t *testing.T) {
 	}
 	task := liveTask(t, live.JobCancelled, live.SessionJob{Session: sess.ID})
 	for range 2 {
-		if err := b.w.Live().HandleCancelled(b.ctx, task); err != nil {
+		if err := b.tasks.HandleCancelled(b.ctx, task); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -417,7 +420,7 @@ func TestLive_CancelledLive(t *testing.T) {
 		b.tap(t, buyer, fmt.Sprintf("t%d", i+1))
 	}
 	claim := func(tap string) error {
-		return b.w.Live().HandleLiveClaim(b.ctx, liveTask(t, live.JobClaim, live.ClaimJob{Lot: b.lot.ID, Taps: []string{tap}}))
+		return b.tasks.HandleLiveClaim(b.ctx, liveTask(t, live.JobClaim, live.ClaimJob{Lot: b.lot.ID, Taps: []string{tap}}))
 	}
 	for _, tap := range []string{"t1", "t2"} {
 		if err := claim(tap); err != nil {
@@ -449,7 +452,7 @@ func TestLive_CancelledLive(t *testing.T) {
 	}
 	task := liveTask(t, live.JobCallOff, live.SessionJob{Session: sess.ID})
 	for range 2 { // run again, as the late run does: nothing more
-		if err := b.w.Live().HandleCallOff(b.ctx, task); err != nil {
+		if err := b.tasks.HandleCallOff(b.ctx, task); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -470,7 +473,7 @@ func TestLive_CancelledLive(t *testing.T) {
 		order.JobHeldEnded, fmt.Sprint(unpaid.Order)).Scan(&held); err != nil {
 		t.Fatalf("the unpaid order's held-ended job: %v", err)
 	}
-	if err := b.w.Live().HandleHeldEnded(b.ctx, asynq.NewTask(order.JobHeldEnded, held)); err != nil {
+	if err := b.tasks.HandleHeldEnded(b.ctx, asynq.NewTask(order.JobHeldEnded, held)); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {
@@ -510,7 +513,7 @@ func TestLive_RateLowered(t *testing.T) {
 	}
 	task := asynq.NewTask(live.JobRateLowered, payload)
 	for range 2 {
-		if err := b.w.Live().HandleRateLowered(b.ctx, task); err != nil {
+		if err := b.tasks.HandleRateLowered(b.ctx, task); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -521,4 +524,9 @@ func TestLive_RateLowered(t *testing.T) {
 	if len(pending) != 1 {
 		t.Errorf("%d messages queued, want one to the KOL", len(pending))
 	}
+}
+
+// testMessage is a message of the sender with key and priority.
+func testMessage(key string, prio core.Priority) core.Message {
+	return core.Message{Key: key, Chat: 1, Priority: prio, Method: "sendMessage", Params: []byte(`{"chat_id":1,"text":"hi"}`)}
 }
