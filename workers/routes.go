@@ -36,4 +36,7 @@ var groupBuyRoutes = map[string]route{
 	groupbuy.JobExtended:  {queue: QueueDefault, retention: 24 * time.Hour},
 	groupbuy.JobCancelled: {queue: QueueCritical, retention: 24 * time.Hour},
 	groupbuy.JobArrived:   {queue: QueueDefault, retention: 24 * time.Hour},
+	groupbuy.JobOffer:     {queue: QueueDefault, retention: 24 * time.Hour},
+	groupbuy.JobOfferEnd:  {queue: QueueDefault, retention: 24 * time.Hour},
+	order.JobGroupEnded:   {queue: QueueDefault, retention: 24 * time.Hour},
 }

@@ -34,7 +34,8 @@ type Store interface {
 	// both.
 	ChangePlace(ctx context.Context, id ID, buyer core.UserID, v core.VariantID, now time.Time,
 		fn func(p Purchase, place Place) (Place, error)) (Purchase, Place, error)
-	// BuyerPlaces returns a buyer's places in a purchase, joined ones only.
+	// BuyerPlaces returns a buyer's places in a purchase: joined, and given
+	// up unpaid (their record).
 	BuyerPlaces(ctx context.Context, id ID, buyer core.UserID) ([]Place, error)
 	// UpdatePurchase locks a purchase (with its totals) and saves its status,
 	// price and stop time as fn leaves them, with the jobs fn returns.
@@ -78,6 +79,23 @@ type Store interface {
 	Collect(ctx context.Context, id ID, code string, at time.Time, fn func(Place) error) (Place, error)
 	// PlaceByCode returns the place of a purchase with a pickup code; ErrCode.
 	PlaceByCode(ctx context.Context, id ID, code string) (Place, error)
+	// Place returns a place of a purchase, whatever its state;
+	// ErrNotParticipant.
+	Place(ctx context.Context, id ID, place PlaceID) (Place, error)
+
+	// Waitlist locks a purchase, frees (if it keeps a waiting list) the
+	// joined places whose orders expired or were cancelled, reads its
+	// waiting list (Held for buyer, when not 0), lets fn change it, and
+	// saves the waiters, the places passed on and taken, and fn's jobs.
+	Waitlist(ctx context.Context, id ID, buyer core.UserID, now time.Time, fn func(*Waitlist) ([]core.Job, error)) (Waitlist, error)
+	// BuyerWaits returns buyer's entries on a purchase's waiting list,
+	// waiting or offered, with their positions in their variants' queues.
+	BuyerWaits(ctx context.Context, id ID, buyer core.UserID) ([]Waiter, error)
+	// Waiter returns an entry of a waiting list; ErrOfferGone.
+	Waiter(ctx context.Context, id WaiterID) (Waiter, error)
+	// WaitlistSize counts the people waiting or offered in a purchase's
+	// waiting list, and its free places.
+	WaitlistSize(ctx context.Context, id ID) (waiting, free int, err error)
 }
 
 // RosterLine is a place as the organizer's list of participants shows it.
@@ -118,6 +136,10 @@ type Place struct {
 	// Collected is when it was collected with it.
 	Code      string
 	Collected time.Time
+	// From is the place given up unpaid that a waiter took as this one, and
+	// PayUntil the payment deadline of its own (zero: the purchase's).
+	From     PlaceID
+	PayUntil time.Time
 }
 
 // MaxQuantity bounds one place.
@@ -471,6 +493,12 @@ func (s *Service) Roster(ctx context.Context, actor core.UserID, id ID, limit in
 	return s.store.Roster(ctx, id, limit)
 }
 
+// WaitlistSize counts the people on a purchase's waiting list and its free
+// places, for its organizer.
+func (s *Service) WaitlistSize(ctx context.Context, id ID) (waiting, free int, err error) {
+	return s.store.WaitlistSize(ctx, id)
+}
+
 // CountParticipants counts the people with a place in a purchase.
 func (s *Service) CountParticipants(ctx context.Context, id ID) (int, error) {
 	return s.store.CountParticipants(ctx, id)
@@ -563,8 +591,8 @@ const invoicePage = 200
 // invoice went (the order, and its invoice, are made once each).
 func (s *Service) OrderPlaces(ctx context.Context, id ID, after PlaceID, send func(order.Order) error) (last PlaceID, more bool, err error) {
 	p, err := s.store.Purchase(ctx, id)
-	if err != nil || p.Status != StatusStopped {
-		return after, false, err
+	if err != nil || !waitable(p) {
+		return after, false, err // (places taken from the waiting list are invoiced after arrival too)
 	}
 	places, err := s.store.ToInvoice(ctx, id, after, invoicePage)
 	if err != nil {
@@ -577,6 +605,9 @@ func (s *Service) OrderPlaces(ctx context.Context, id ID, after PlaceID, send fu
 			Items:    []order.Item{{VariantID: pl.Variant, Quantity: pl.Quantity}},
 			Delivery: order.DeliveryPickup, PickupPointID: pl.Pickup,
 			Group: &order.Group{Purchase: id, Price: p.Price, Fee: pl.Fee, Until: p.StoppedAt.Add(p.PayWindow)},
+		}
+		if !pl.PayUntil.IsZero() {
+			req.Group.Until = pl.PayUntil
 		}
 		if pl.Pickup == 0 {
 			req.Delivery = order.DeliveryShipping

@@ -268,7 +268,16 @@ const (
 	// holder when the order ended unpaid; payload HeldEndedPayload, key
 	// "order:held:<id>".
 	JobHeldEnded = "order:held"
+	// JobGroupEnded tells a group buy that the order of one of its places
+	// ended (expired unpaid, or cancelled): the place may go to the waiting
+	// list; payload GroupEndedPayload, key "order:group:<id>".
+	JobGroupEnded = "order:group"
 )
+
+type GroupEndedPayload struct {
+	OrderID  core.OrderID    `json:"order_id"`
+	GroupBuy core.GroupBuyID `json:"group_buy"`
+}
 
 type HeldEndedPayload struct {
 	OrderID core.OrderID `json:"order_id"`

@@ -382,6 +382,9 @@ func planExpire(snap Snapshot, now time.Time) (*Change, error) {
 	if o.Lot != 0 {
 		c.Jobs = append(c.Jobs, heldEndedJob(o))
 	}
+	if o.GroupBuy != 0 {
+		c.Jobs = append(c.Jobs, groupEndedJob(o))
+	}
 	return c, nil
 }
 
@@ -444,6 +447,9 @@ func planCancelBy(snap Snapshot, by Party, actor core.UserID, reason string, now
 	c.Jobs = append(c.Jobs, notifyJob(o.ID, EventCancelled, ""))
 	if o.Status == StatusAwaitingPayment {
 		c.Jobs = append(c.Jobs, cancelRemindJobs(o)...)
+	}
+	if o.GroupBuy != 0 {
+		c.Jobs = append(c.Jobs, groupEndedJob(o))
 	}
 	return c, nil
 }
@@ -590,6 +596,12 @@ func notifyJob(id core.OrderID, e Event, chargeID string) core.Job {
 func heldEndedJob(o Order) core.Job {
 	return core.Job{Kind: JobHeldEnded, Key: fmt.Sprintf("%s:%d", JobHeldEnded, o.ID),
 		Payload: mustJSON(HeldEndedPayload{OrderID: o.ID, Lot: o.Lot})}
+}
+
+// groupEndedJob tells an order's group buy that the order ended.
+func groupEndedJob(o Order) core.Job {
+	return core.Job{Kind: JobGroupEnded, Key: fmt.Sprintf("%s:%d", JobGroupEnded, o.ID),
+		Payload: mustJSON(GroupEndedPayload{OrderID: o.ID, GroupBuy: o.GroupBuy})}
 }
 
 // refundJob gives a charge's money back (Stars) or asks staff to (card).

@@ -40,6 +40,11 @@ type GroupBuys interface {
 	// CodeSent records one that went.
 	CodesToSend(ctx context.Context, id groupbuy.ID) ([]groupbuy.Place, error)
 	CodeSent(ctx context.Context, place groupbuy.PlaceID) error
+	// Settle settles a purchase's waiting list: places whose orders ended
+	// are freed, lapsed offers end, free places are offered.
+	Settle(ctx context.Context, id groupbuy.ID) error
+	// Waiter returns an entry of a waiting list.
+	Waiter(ctx context.Context, id groupbuy.WaiterID) (groupbuy.Waiter, error)
 }
 
 // Bot is what the tasks of group buys need of the bot.
@@ -57,6 +62,9 @@ type Bot interface {
 	// its pickup code, as text and as a QR image (calls of its own: a photo
 	// uploaded).
 	SendPickupCode(ctx context.Context, p groupbuy.Purchase, place groupbuy.Place) error
+	// OfferMessage composes what offers a waiter the place that came free,
+	// with the buttons to take it or pass.
+	OfferMessage(ctx context.Context, p groupbuy.Purchase, w groupbuy.Waiter) (core.Message, error)
 }
 
 // Sender is what the tasks need of the workers' sender (*workers.Workers).
@@ -89,6 +97,9 @@ func (t *Tasks) Register(mux *asynq.ServeMux) {
 	mux.HandleFunc(groupbuy.JobExtended, t.HandleExtended)
 	mux.HandleFunc(groupbuy.JobCancelled, t.HandleCancelled)
 	mux.HandleFunc(groupbuy.JobArrived, t.HandleArrived)
+	mux.HandleFunc(groupbuy.JobOffer, t.HandleOffer)
+	mux.HandleFunc(groupbuy.JobOfferEnd, t.HandleOfferEnd)
+	mux.HandleFunc(order.JobGroupEnded, t.HandleGroupEnded)
 }
 
 // page is how many participants one read composes messages for.
@@ -275,4 +286,69 @@ func (t *Tasks) HandleArrived(ctx context.Context, task *asynq.Task) error {
 		}
 	}
 	return nil
+}
+
+// offerOf reads an offer's job and checks the wiring.
+func (t *Tasks) offerOf(task *asynq.Task) (groupbuy.OfferJob, error) {
+	var p groupbuy.OfferJob
+	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Purchase == 0 || p.Waiter == 0 {
+		return p, workers.BadPayload(task.Type(), err)
+	}
+	if t.d.GroupBuys == nil || t.d.Bot == nil || t.d.Sender == nil {
+		return p, errors.New("group buys are not wired")
+	}
+	return p, nil
+}
+
+// HandleOffer tells a waiter that a place came free for them
+// (groupbuy.JobOffer), if the offer still stands; its key keeps it to one.
+func (t *Tasks) HandleOffer(ctx context.Context, task *asynq.Task) error {
+	p, err := t.offerOf(task)
+	if err != nil {
+		return err
+	}
+	w, err := t.d.GroupBuys.Waiter(ctx, p.Waiter)
+	if err != nil {
+		return workers.Classify(err)
+	}
+	if w.Status != groupbuy.WaitOffered || !w.OfferUntil.Equal(p.Until) {
+		return nil // taken, passed or lapsed by now
+	}
+	gb, err := t.d.GroupBuys.Purchase(ctx, p.Purchase)
+	if err != nil {
+		return workers.Classify(err)
+	}
+	m, err := t.d.Bot.OfferMessage(ctx, gb, w)
+	if err != nil {
+		return workers.Classify(err)
+	}
+	return workers.Classify(t.d.Sender.Send(ctx, m))
+}
+
+// HandleOfferEnd settles a waiting list when an offer runs out
+// (groupbuy.JobOfferEnd): the place goes to the next waiter. Early (asynq
+// keeps whole seconds), it comes back at the end.
+func (t *Tasks) HandleOfferEnd(ctx context.Context, task *asynq.Task) error {
+	p, err := t.offerOf(task)
+	if err != nil {
+		return err
+	}
+	if left := p.Until.Sub(t.d.GroupBuys.Now()); left > 0 {
+		return workers.RetryIn(max(left, time.Second), fmt.Errorf("the offer to waiter %d ends at %s", p.Waiter, p.Until))
+	}
+	return workers.Classify(t.d.GroupBuys.Settle(ctx, p.Purchase))
+}
+
+// HandleGroupEnded settles the waiting list of a purchase one of whose
+// places' orders ended, unpaid or cancelled (order.JobGroupEnded): the place
+// is offered to the next waiter.
+func (t *Tasks) HandleGroupEnded(ctx context.Context, task *asynq.Task) error {
+	var p order.GroupEndedPayload
+	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.GroupBuy == 0 {
+		return workers.BadPayload(task.Type(), err)
+	}
+	if t.d.GroupBuys == nil {
+		return errors.New("group buys are not wired")
+	}
+	return workers.Classify(t.d.GroupBuys.Settle(ctx, p.GroupBuy))
 }

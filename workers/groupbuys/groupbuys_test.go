@@ -30,7 +30,7 @@ func TestGroupBuy_Close(t *testing.T) {
 	ctx := context.Background()
 	clock := core.NewFakeClock(time.Now().Truncate(time.Second))
 	users := user.NewService(postgres.NewUsers(pool), clock)
-	for _, id := range []core.UserID{1, 10} {
+	for _, id := range []core.UserID{1, 10, 11} {
 		if _, err := users.Touch(ctx, user.Seen{ID: id, FirstName: "u"}); err != nil {
 			t.Fatal(err)
 		}
@@ -118,7 +118,55 @@ func TestGroupBuy_Close(t *testing.T) {
 		}
 	}
 	if len(bot.sent) != 1 || bot.sent[0].Total.Amount != 240 || bot.sent[0].BuyerID != 10 {
-		t.Errorf("invoices sent %+v, want one of 3 × 80 ⭐", bot.sent)
+		t.Fatalf("invoices sent %+v, want one of 3 × 80 ⭐", bot.sent)
+	}
+
+	// 11 waits; 10 does not pay: the order's end offers 11 the place, once,
+	// and the offer's end, not before it is due, lets it lapse.
+	if _, err := svc.Wait(ctx, 11, gb.ID, p.Variants[0].ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	clock.Set(bot.sent[0].ReservedUntil)
+	if _, err := orders.Expire(ctx, bot.sent[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	ended := asynq.NewTask(order.JobGroupEnded, []byte(fmt.Sprintf(`{"order_id":%d,"group_buy":%d}`, bot.sent[0].ID, gb.ID)))
+	for range 2 {
+		if err := tasks.HandleGroupEnded(ctx, ended); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waits, err := svc.Waits(ctx, gb.ID, 11)
+	if err != nil || len(waits) != 1 || waits[0].Status != groupbuy.WaitOffered {
+		t.Fatalf("11's waits %+v, %v", waits, err)
+	}
+	offer := asynq.NewTask(groupbuy.JobOffer, []byte(fmt.Sprintf(`{"purchase":%d,"waiter":%d,"until":%q}`,
+		gb.ID, waits[0].ID, waits[0].OfferUntil.Format(time.RFC3339Nano))))
+	for range 2 {
+		if err := tasks.HandleOffer(ctx, offer); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(bot.offers) != 2 { // composed each time; sent once by its key
+		t.Fatalf("offers composed %v", bot.offers)
+	}
+	if pending, err := env.Inspector.ListPendingTasks(env.Queue(workers.QueueCritical)); err != nil || len(pending) != 1 {
+		t.Errorf("%d messages queued (%v), want the offer", len(pending), err)
+	}
+	end := asynq.NewTask(groupbuy.JobOfferEnd, offer.Payload())
+	clock.Set(waits[0].OfferUntil.Add(-500 * time.Millisecond))
+	if err := tasks.HandleOfferEnd(ctx, end); err == nil || !strings.Contains(err.Error(), "ends at") {
+		t.Fatalf("an early offer end: %v", err)
+	}
+	clock.Set(waits[0].OfferUntil)
+	if err := tasks.HandleOfferEnd(ctx, end); err != nil {
+		t.Fatal(err)
+	}
+	if waits, err := svc.Waits(ctx, gb.ID, 11); err != nil || len(waits) != 0 {
+		t.Fatalf("11 after the offer lapsed: %+v, %v", waits, err)
+	}
+	if err := tasks.HandleOffer(ctx, offer); err != nil || len(bot.offers) != 2 {
+		t.Fatalf("a lapsed offer sent: %v, %v", bot.offers, err)
 	}
 }
 
@@ -128,6 +176,14 @@ type placeInvoices struct {
 	orders *order.Service
 	sent   []order.Order
 	codes  []string
+	offers []groupbuy.WaiterID
+}
+
+func (p *placeInvoices) OfferMessage(ctx context.Context, gb groupbuy.Purchase, w groupbuy.Waiter) (core.Message, error) {
+	p.offers = append(p.offers, w.ID)
+	m := testMessage(fmt.Sprintf("offer:%d:%d", w.ID, w.OfferUntil.Unix()), core.PriorityOrder)
+	m.Chat, m.User = int64(w.Buyer), w.Buyer
+	return m, nil
 }
 
 func (p *placeInvoices) PurchaseNotice(ctx context.Context, gb groupbuy.Purchase, to core.UserID, ev groupbuy.Event) (core.Message, error) {

@@ -357,3 +357,95 @@ func TestGroupBuy_Pickup(t *testing.T) {
 		t.Errorf("Anna's order after the handing over: %+v", os)
 	}
 }
+
+// After STOP a shopper joins the waiting list from the card; a participant
+// who does not pay gives their place up, and it is offered to the waiter, who
+// takes it from the offer and pays; a stale Take is refused.
+func TestGroupBuy_Waitlist(t *testing.T) {
+	t.Parallel()
+	env := newTestEnv(t)
+	seller, shop := env.starsShop("Стикеры оптом")
+	p := env.product(seller, shop, "Стикерпак", "", variant("", 100, 0))
+	svc := env.groups
+	gb, err := svc.Create(env.ctx, core.UserID(seller.ID()), groupbuy.Purchase{Shop: shop.ID, Product: p.ID,
+		Variants: []core.VariantID{p.Variants[0].ID}, Title: "Стикеры вместе",
+		Tiers:   groupbuy.Tiers{{From: 1, Price: core.Money{Amount: 100, Currency: core.Stars}}},
+		Minimum: groupbuy.Minimum{Kind: groupbuy.MinUnits, Value: 1}, FeeBP: 1000, Shipping: true, Deadline: env.clock.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	anna, boris := env.shopper("Анна", "ru"), env.shopper("Boris", "en")
+	env.send(anna, "/start")
+	if _, _, err := svc.Join(env.ctx, core.UserID(anna.ID()), gb.ID, p.Variants[0].ID, 2, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Stop(env.ctx, core.UserID(seller.ID()), gb.ID); err != nil {
+		t.Fatal(err)
+	}
+	sendInvoices := func() {
+		t.Helper()
+		if _, _, err := svc.OrderPlaces(env.ctx, gb.ID, 0, func(o order.Order) error {
+			return env.bot.GroupBuys.SendPlaceInvoice(env.ctx, o)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sendInvoices()
+
+	env.send(boris, fmt.Sprintf("/start gb_%d", gb.ID))
+	card := env.wantBody(boris, "Joining has closed, but places come free")
+	env.press(boris, card, "⏳ Wait for Стикерпак")
+	card = env.wantBody(boris, "You are on the waiting list. When a place comes free", "number 1 in line")
+	if got := buttonLabels(card); !slices.Equal(got, []string{"✖️ Stop waiting for Стикерпак"}) {
+		t.Errorf("the waiter's buttons %v", got)
+	}
+
+	// Anna does not pay: her order expires (order:expire), which settles
+	// the list (order:group); the offer goes out (groupbuy:offer).
+	annas := env.buyerOrders(anna)[0]
+	env.clock.Set(annas.ReservedUntil)
+	if _, err := env.orders.Expire(env.ctx, annas.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Settle(env.ctx, gb.ID); err != nil {
+		t.Fatal(err)
+	}
+	waits, err := svc.Waits(env.ctx, gb.ID, core.UserID(boris.ID()))
+	if err != nil || len(waits) != 1 || waits[0].Status != groupbuy.WaitOffered {
+		t.Fatalf("Boris's waits %+v, %v", waits, err)
+	}
+	stopped, _ := svc.Purchase(env.ctx, gb.ID)
+	m, err := env.bot.GroupBuys.OfferMessage(env.ctx, stopped, waits[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.deliver(m)
+	offer := env.wantBody(boris, "🎟 A place came free in the group buy Стикеры вместе: Стикерпак × 2 at 100\u00a0⭐ each + organizer's fee 20\u00a0⭐, 220\u00a0⭐ in all")
+	env.press(boris, card, "✖️ Stop waiting for Стикерпак") // on the card, edited in place
+	if got := env.refresh(boris, card).Body(); !strings.Contains(got, "You left the waiting list.") {
+		t.Errorf("the card after leaving the list: %q", got)
+	}
+	if got := env.forgePress(boris, offer, fmt.Sprintf("gbt:%d:%d", gb.ID, p.Variants[0].ID)); !strings.Contains(got, "no longer open") {
+		t.Errorf("taking an offer given up is answered %q", got)
+	}
+	// Back in line: the free place is his at once, and he takes it.
+	env.send(boris, fmt.Sprintf("/start gb_%d", gb.ID))
+	env.press(boris, env.lastBot(boris), "⏳ Wait for Стикерпак")
+	card = env.wantBody(boris, "🎟 A place came free")
+	env.press(boris, card, "✅ Take the place")
+	env.wantBody(boris, "✅ The place is yours! The invoice follows.")
+	sendInvoices()
+	if res, err := boris.Pay(env.ctx, env.lastInvoice(boris), sandbox.PayOptions{}); err != nil || res.Status != sandbox.PayPaid || res.Payment.TotalAmount != 220 {
+		t.Fatalf("pay: %+v, %v", res, err)
+	}
+	env.waitFor("Boris's place paid", func() bool {
+		os := env.buyerOrders(boris)
+		return len(os) == 1 && os[0].Status == order.StatusPaid && os[0].GroupBuy == gb.ID
+	})
+	// Anna's record says what became of her place.
+	env.send(anna, fmt.Sprintf("/start gb_%d", gb.ID))
+	env.wantBody(anna, "• Стикерпак × 2 · не оплачено в срок")
+	if waiting, free, err := svc.WaitlistSize(env.ctx, gb.ID); err != nil || waiting != 0 || free != 0 {
+		t.Errorf("waiting %d, free %d (%v)", waiting, free, err)
+	}
+}

@@ -89,29 +89,13 @@ func (b *Feature) onJoin(ctx context.Context, r *telegram.Request, d telegram.Ca
 		pickup = int64(p.Pickup[0])
 	}
 	if pickup == 0 && len(p.Pickup) > 1 {
-		return b.askPickup(ctx, r, p, core.VariantID(v))
+		return b.askPickupFor(ctx, r, p, core.VariantID(v), verbJoin)
 	}
 	p, _, err = b.groups.Join(ctx, r.UserID(), p.ID, core.VariantID(v), 1, core.PickupPointID(pickup))
 	if err != nil {
 		return err
 	}
 	return b.showCard(ctx, r, p, b.k.T(r.Lang, "gb_joined"))
-}
-
-// askPickup asks where the shopper will collect the goods.
-func (b *Feature) askPickup(ctx context.Context, r *telegram.Request, p groupbuy.Purchase, v core.VariantID) error {
-	points, err := b.catalog.PickupPoints(ctx, p.Shop)
-	if err != nil {
-		return err
-	}
-	k := &telegram.Keyboard{}
-	for _, pp := range points {
-		if slices.Contains(p.Pickup, pp.ID) {
-			k.Row(telegram.Button(pp.Name+" · "+pp.Address, verbJoin, int64(p.ID), int64(v), int64(pp.ID)))
-		}
-	}
-	k.Row(telegram.Button(b.k.Label(r.Lang, "btn_back"), verbCard, int64(p.ID)))
-	return b.k.Show(ctx, r, telegram.View{Text: b.k.T(r.Lang, "gb_ask_pickup"), Keyboard: k.Markup()})
 }
 
 // onAmount sets the quantity of the shopper's place of a variant.
@@ -193,6 +177,13 @@ func (b *Feature) showCard(ctx context.Context, r *telegram.Request, p groupbuy.
 		lines = append(lines, b.k.T(lang, "gb_mine")+"\n"+strings.Join(mine, "\n"))
 	}
 	id := int64(p.ID)
+	if p.Status == groupbuy.StatusStopped || p.Status == groupbuy.StatusArrived {
+		more, err := b.waitlistSection(ctx, lang, p, r.UserID(), names, places, k)
+		if err != nil {
+			return err
+		}
+		lines = append(lines, more...)
+	}
 	if p.Status == groupbuy.StatusOpen && b.clock.Now().Before(p.Deadline) {
 		var joinRow []telego.InlineKeyboardButton
 		for _, v := range p.Variants {

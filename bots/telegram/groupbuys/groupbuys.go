@@ -43,8 +43,10 @@ func New(d telegram.Deps) *Feature {
 func (b *Feature) Register(k *telegram.Bot, r *telegram.Router) {
 	b.k = k
 	r.AddTexts(texts())
+	r.AddTexts(waitlistTexts())
 	r.AddErrors(errorKeys...)
 	b.cardRoutes(r)
+	b.waitlistRoutes(r)
 	b.organizerRoutes(r)
 	b.pickupRoutes(r)
 }
@@ -66,6 +68,9 @@ var errorKeys = []telegram.ErrorKey{
 	{Err: groupbuy.ErrCode, Key: "gb_err_code"},
 	{Err: groupbuy.ErrCollected, Key: "gb_err_collected"},
 	{Err: groupbuy.ErrNotReady, Key: "gb_err_not_ready"},
+	{Err: groupbuy.ErrNoWaitlist, Key: "gb_err_waitlist"},
+	{Err: groupbuy.ErrHasPlace, Key: "gb_err_has_place"},
+	{Err: groupbuy.ErrOfferGone, Key: "gb_err_offer"},
 }
 
 // SendPlaceInvoice tells a participant of a stopped purchase that it goes

@@ -120,6 +120,13 @@ func (b *Feature) showOrganize(ctx context.Context, r *telegram.Request, p group
 	link := b.k.StartURL(fmt.Sprintf("%s_%d", linkCard, p.ID))
 	lines := []string{notice, b.cardText(lang, p, prod, names), b.k.T(lang, "gb_org_people", people),
 		b.k.T(lang, "gb_org_link", link)}
+	if p.Status == groupbuy.StatusStopped || p.Status == groupbuy.StatusArrived {
+		waiting, free, err := b.groups.WaitlistSize(ctx, p.ID)
+		if err != nil {
+			return err
+		}
+		lines = append(lines, b.k.T(lang, "gb_org_waitlist", waiting, free))
+	}
 	k := &telegram.Keyboard{}
 	id := int64(p.ID)
 	if p.Status == groupbuy.StatusOpen && p.MinimumMet() {

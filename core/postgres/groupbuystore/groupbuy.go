@@ -59,9 +59,7 @@ func scanPurchase(row pgx.Row) (groupbuy.Purchase, error) {
 	if price > 0 {
 		p.Price = core.Money{Amount: price, Currency: cur}
 	}
-	if p.StoppedAt.Equal(time.Unix(0, 0)) {
-		p.StoppedAt = time.Time{}
-	}
+	p.StoppedAt = unepoch(p.StoppedAt)
 	return p, nil
 }
 
@@ -235,7 +233,7 @@ func (s *Store) ChangePlace(ctx context.Context, id groupbuy.ID, buyer core.User
 
 // BuyerPlaces implements groupbuy.Store.
 func (s *Store) BuyerPlaces(ctx context.Context, id groupbuy.ID, buyer core.UserID) ([]groupbuy.Place, error) {
-	out, err := places(ctx, s.pool, id, `p.buyer_id = $2 AND p.status = 'joined' ORDER BY p.id`, buyer)
+	out, err := places(ctx, s.pool, id, `p.buyer_id = $2 AND p.status IN ('joined', 'released', 'passed') ORDER BY p.id`, buyer)
 	if err != nil {
 		return nil, fmt.Errorf("places of %d in group buy %d: %w", buyer, id, err)
 	}
@@ -252,17 +250,23 @@ func (s *Store) SettlePurchase(ctx context.Context, id groupbuy.ID,
 // A place cut whole keeps what was asked in quantity, and keeps none of it.
 const placeColumns = `id, buyer_id, variant_id, CASE WHEN status = 'cut' THEN 0 ELSE quantity END,
 	coalesce(pickup_point_id, 0), joined_at, coalesce(goods, 0), coalesce(fee, 0), coalesce(order_id, 0), cut,
-	coalesce(code, ''), coalesce(collected_at, 'epoch')`
+	coalesce(code, ''), coalesce(collected_at, 'epoch'), coalesce(from_place_id, 0), coalesce(pay_until, 'epoch')`
 
 func scanPlace(row pgx.Row, id groupbuy.ID, cur core.Currency, extra ...any) (groupbuy.Place, error) {
 	pl := groupbuy.Place{Purchase: id}
 	err := row.Scan(append([]any{&pl.ID, &pl.Buyer, &pl.Variant, &pl.Quantity, &pl.Pickup, &pl.JoinedAt, &pl.Goods.Amount,
-		&pl.Fee.Amount, &pl.Order, &pl.Cut, &pl.Code, &pl.Collected}, extra...)...)
+		&pl.Fee.Amount, &pl.Order, &pl.Cut, &pl.Code, &pl.Collected, &pl.From, &pl.PayUntil}, extra...)...)
 	pl.Goods.Currency, pl.Fee.Currency = cur, cur
-	if pl.Collected.Equal(time.Unix(0, 0)) {
-		pl.Collected = time.Time{}
-	}
+	pl.Collected, pl.PayUntil = unepoch(pl.Collected), unepoch(pl.PayUntil)
 	return pl, err
+}
+
+// unepoch makes the epoch a query wrote for NULL the zero time.
+func unepoch(t time.Time) time.Time {
+	if t.Equal(time.Unix(0, 0)) {
+		return time.Time{}
+	}
+	return t
 }
 
 // places reads, in q, the places of purchase id that cond picks (its
@@ -329,7 +333,7 @@ func (s *Store) Roster(ctx context.Context, id groupbuy.ID, limit int) ([]groupb
 	}
 	rows, err := s.pool.Query(ctx, `
 		SELECT `+placeColumns+`, coalesce((SELECT o.status FROM orders o WHERE o.id = p.order_id), '')
-		FROM group_buy_places p WHERE p.purchase_id = $1 AND p.status = 'joined' ORDER BY p.id LIMIT $2`, id, limit)
+		FROM group_buy_places p WHERE p.purchase_id = $1 AND p.status IN ('joined', 'released', 'passed') ORDER BY p.id LIMIT $2`, id, limit)
 	if err != nil {
 		return nil, fmt.Errorf("roster of group buy %d: %w", id, err)
 	}
