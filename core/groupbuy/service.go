@@ -140,7 +140,19 @@ type Place struct {
 	// PayUntil the payment deadline of its own (zero: the purchase's).
 	From     PlaceID
 	PayUntil time.Time
+	Status   PlaceStatus
 }
+
+// PlaceStatus is where a place is.
+type PlaceStatus string
+
+const (
+	PlaceJoined   PlaceStatus = "joined"
+	PlaceLeft     PlaceStatus = "left"     // its buyer left before STOP
+	PlaceCut      PlaceStatus = "cut"      // STOP cut it whole (CutToRows)
+	PlaceReleased PlaceStatus = "released" // given up unpaid: free for the waiting list
+	PlacePassed   PlaceStatus = "passed"   // taken by a waiter, whose place names it (From)
+)
 
 // MaxQuantity bounds one place.
 const MaxQuantity = 99

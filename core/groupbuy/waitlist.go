@@ -176,7 +176,7 @@ func (w *Waitlist) take(i int, now time.Time) (Place, error) {
 	}
 	was := w.Free[j]
 	pl := Place{Purchase: was.Purchase, Buyer: wt.Buyer, Variant: was.Variant, Quantity: was.Quantity, Pickup: wt.Pickup,
-		JoinedAt: now, Goods: was.Goods, Fee: was.Fee, From: was.ID, PayUntil: now.Add(OfferWindow)}
+		JoinedAt: now, Goods: was.Goods, Fee: was.Fee, From: was.ID, PayUntil: now.Add(OfferWindow), Status: PlaceJoined}
 	wt.Status = WaitTook
 	w.Free = slices.Delete(w.Free, j, j+1)
 	w.Passed = append(w.Passed, was.ID)

@@ -1,12 +1,15 @@
 package bot
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 
 	"github.com/vitrina-shop/vitrina/bots/sandbox"
 	"github.com/vitrina-shop/vitrina/core"
@@ -164,7 +167,7 @@ func TestGroupBuy_Organizer(t *testing.T) {
 	t.Parallel()
 	env := newTestEnv(t)
 	seller, shop := env.starsShop("Стикеры оптом")
-	env.product(seller, shop, "Стикерпак", "", variant("", 100, 0))
+	stickers := env.product(seller, shop, "Стикерпак", "", variant("", 100, 0))
 	env.send(seller, "/admin")
 	env.press(seller, env.lastBot(seller), "🤝 Совместные покупки")
 	env.press(seller, env.wantBody(seller, "Пока ни одной."), "➕ Новая совместная покупка")
@@ -220,6 +223,42 @@ func TestGroupBuy_Organizer(t *testing.T) {
 	env.wantBody(seller, "👥 Участники «Стикерпак»:", "• Анна — Стикерпак × 3 · ждёт оплаты 264\u00a0⭐")
 	if got := env.forgePress(anna, env.lastBot(anna), fmt.Sprintf("agr:%d", gb.ID)); !strings.Contains(got, "Это может только организатор") {
 		t.Errorf("the roster shown to a participant: %q", got)
+	}
+
+	// The supplier's order, as CSV and XLSX; the organizer's alone.
+	env.press(seller, env.lastBot(seller), "⬅️ Назад")
+	env.press(seller, env.lastBot(seller), "📄 Заказ поставщику (CSV, XLSX)")
+	files := map[string][]byte{}
+	for _, m := range seller.Messages() {
+		if m.Document != nil {
+			data, _, ok := env.tg.FileData(m.Document.FileID)
+			if !ok {
+				t.Fatalf("document %s has no data", m.Document.FileName)
+			}
+			files[m.Document.FileName] = data
+		}
+	}
+	name := fmt.Sprintf("groupbuy-%d", gb.ID)
+	csvText := string(files[name+".csv"])
+	for _, want := range []string{"\ufeffИтоги\n", "Вариант;Артикул;Шт.\n", "Стикерпак;" + stickers.Variants[0].SKU + ";3\n", "Всего;;3\n",
+		"№;Участник;Вариант;Шт.;Товар;Сбор;Итого;Статус;Выдача\n", "1;Анна;Стикерпак;3;240;24;264;ждёт оплаты;Доставка\n"} {
+		if !strings.Contains(csvText, want) {
+			t.Errorf("the CSV lacks %q:\n%s", want, csvText)
+		}
+	}
+	book, err := excelize.OpenReader(bytes.NewReader(files[name+".xlsx"]))
+	if err != nil {
+		t.Fatalf("the XLSX: %v", err)
+	}
+	defer book.Close()
+	if got := book.GetSheetList(); !slices.Equal(got, []string{"Итоги", "Участники"}) {
+		t.Errorf("sheets %v", got)
+	}
+	if rows, err := book.GetRows("Участники"); err != nil || len(rows) != 2 || !slices.Equal(rows[1][:4], []string{"1", "Анна", "Стикерпак", "3"}) || rows[1][6] != "264.00" {
+		t.Errorf("the participants' sheet %q, %v", rows, err)
+	}
+	if got := env.forgePress(anna, env.lastBot(anna), fmt.Sprintf("age:%d", gb.ID)); !strings.Contains(got, "Это может только организатор") {
+		t.Errorf("the export for a participant: %q", got)
 	}
 }
 

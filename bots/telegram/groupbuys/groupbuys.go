@@ -44,6 +44,7 @@ func (b *Feature) Register(k *telegram.Bot, r *telegram.Router) {
 	b.k = k
 	r.AddTexts(texts())
 	r.AddTexts(waitlistTexts())
+	r.AddTexts(exportTexts())
 	r.AddErrors(errorKeys...)
 	b.cardRoutes(r)
 	b.waitlistRoutes(r)

@@ -58,6 +58,7 @@ func (b *Feature) organizerRoutes(r *telegram.Router) {
 	r.Callback(verbCancel, b.onCancel)
 	r.Callback(verbCancelYes, b.onCancelYes)
 	r.Callback(verbRoster, b.onRoster)
+	r.Callback(verbExport, b.onExport)
 	r.Conversation(dialogNew, b.newStep, b.k.DialogStep)
 	r.Conversation(dialogExtend, b.extendStep, b.k.DialogStep)
 }
@@ -142,6 +143,7 @@ func (b *Feature) showOrganize(ctx context.Context, r *telegram.Request, p group
 	}
 	if people > 0 {
 		k.Row(telegram.Button(b.k.Label(lang, "gb_btn_roster"), verbRoster, id))
+		k.Row(telegram.Button(b.k.Label(lang, "gb_btn_export"), verbExport, id))
 	}
 	if p.Status == groupbuy.StatusOpen && !p.Extended {
 		k.Row(telegram.Button(b.k.Label(lang, "gb_btn_extend"), verbExtend, id))

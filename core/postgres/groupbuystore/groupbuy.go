@@ -250,12 +250,12 @@ func (s *Store) SettlePurchase(ctx context.Context, id groupbuy.ID,
 // A place cut whole keeps what was asked in quantity, and keeps none of it.
 const placeColumns = `id, buyer_id, variant_id, CASE WHEN status = 'cut' THEN 0 ELSE quantity END,
 	coalesce(pickup_point_id, 0), joined_at, coalesce(goods, 0), coalesce(fee, 0), coalesce(order_id, 0), cut,
-	coalesce(code, ''), coalesce(collected_at, 'epoch'), coalesce(from_place_id, 0), coalesce(pay_until, 'epoch')`
+	coalesce(code, ''), coalesce(collected_at, 'epoch'), coalesce(from_place_id, 0), coalesce(pay_until, 'epoch'), status`
 
 func scanPlace(row pgx.Row, id groupbuy.ID, cur core.Currency, extra ...any) (groupbuy.Place, error) {
 	pl := groupbuy.Place{Purchase: id}
 	err := row.Scan(append([]any{&pl.ID, &pl.Buyer, &pl.Variant, &pl.Quantity, &pl.Pickup, &pl.JoinedAt, &pl.Goods.Amount,
-		&pl.Fee.Amount, &pl.Order, &pl.Cut, &pl.Code, &pl.Collected, &pl.From, &pl.PayUntil}, extra...)...)
+		&pl.Fee.Amount, &pl.Order, &pl.Cut, &pl.Code, &pl.Collected, &pl.From, &pl.PayUntil, &pl.Status}, extra...)...)
 	pl.Goods.Currency, pl.Fee.Currency = cur, cur
 	pl.Collected, pl.PayUntil = unepoch(pl.Collected), unepoch(pl.PayUntil)
 	return pl, err
