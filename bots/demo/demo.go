@@ -64,8 +64,11 @@ type Deps struct {
 	Reviews *review.Service
 	// Live seeds the KOL, her channel and her session; nil seeds none.
 	Live *live.Service
-	// GroupBuys seeds the shop's group buys; nil seeds none.
+	// GroupBuys seeds the shop's group buys; nil seeds none. PostCard posts a
+	// purchase's public card in a chat, kept up to date as people join (the
+	// bot's groupbuys.Feature.PostCard); nil posts none.
 	GroupBuys *groupbuy.Service
+	PostCard  func(ctx context.Context, p groupbuy.Purchase, chat int64, lang string) (groupbuy.Card, error)
 	// LiveAt returns the services of live drops and orders on another clock:
 	// the KOL's past session, with its taps, orders and payments, happened
 	// yesterday. Nil seeds no past session.

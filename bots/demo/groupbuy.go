@@ -3,10 +3,7 @@ package demo
 import (
 	"context"
 	"fmt"
-	"html"
 	"time"
-
-	"github.com/mymmrac/telego"
 
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/catalog"
@@ -105,7 +102,7 @@ func seedGroupBuys(ctx context.Context, d Deps, shop catalog.Shop) error {
 			}
 		}
 		if g.post {
-			if err := postGroupBuy(ctx, d, p, prod); err != nil {
+			if err := postGroupBuy(ctx, d, p); err != nil {
 				return err
 			}
 		}
@@ -113,20 +110,14 @@ func seedGroupBuys(ctx context.Context, d Deps, shop catalog.Shop) error {
 	return nil
 }
 
-// postGroupBuy posts a purchase's invitation in the neighbours' chat and the
-// shop's channel, as the organizer shares it: the tiers, and a button into the
-// bot, where its card shows where it stands.
-func postGroupBuy(ctx context.Context, d Deps, p groupbuy.Purchase, prod catalog.Product) error {
-	link := fmt.Sprintf("https://t.me/%s?start=gb_%d", d.BotUsername, p.ID)
-	caption := fmt.Sprintf("🤝 <b>Совместная покупка: %s</b>\n\nЧем больше нас, тем дешевле для всех: 1 990 ₽ → от 5 шт. 1 790 ₽ → от 10 шт. 1 590 ₽ (+ сбор 10 %%).\nСбор до %s МСК, забираем в пункте выдачи. Присоединяйтесь!",
-		html.EscapeString(prod.Title), p.Deadline.In(moscowZone).Format("02.01 15:04"))
-	kb := &telego.InlineKeyboardMarkup{InlineKeyboard: [][]telego.InlineKeyboardButton{{{Text: "🤝 Присоединиться", URL: link}}}}
+// postGroupBuy posts a purchase's card in the neighbours' chat and the shop's
+// channel, as the organizer shares it; the bot keeps both up to date.
+func postGroupBuy(ctx context.Context, d Deps, p groupbuy.Purchase) error {
+	if d.PostCard == nil {
+		return nil
+	}
 	for _, chat := range []int64{GroupID, ChannelID} {
-		params := &telego.SendPhotoParams{ChatID: telego.ChatID{ID: chat}, Caption: caption, ParseMode: telego.ModeHTML, ReplyMarkup: kb}
-		if len(prod.Photos) > 0 {
-			params.Photo = telego.InputFile{FileID: prod.Photos[0]}
-		}
-		if _, err := d.API.SendPhoto(ctx, params); err != nil {
+		if _, err := d.PostCard(ctx, p, chat, "ru"); err != nil {
 			return fmt.Errorf("post the group buy in chat %d: %w", chat, err)
 		}
 	}

@@ -14,7 +14,8 @@ import (
 // client does: from the user, marked via the bot, with the result's text (or photo and caption) and
 // keyboard. The bot receives it in its private chat and in the groups it is in, since privacy mode
 // lets messages sent via the bot through. Telegram's chosen_inline_result update is sent only to bots
-// with inline feedback turned on in BotFather, which the sandbox does not model: it is not sent.
+// with inline feedback turned on in BotFather (Config.InlineFeedback); a message with an inline
+// keyboard gets an inline_message_id, which the update carries and the bot's edits may name.
 // Errors: a chat the user may not write in, a result with nothing the sandbox can send (a photo whose
 // URL cannot be fetched, a result type other than a text or a photo), a webhook failure.
 func (u *User) SendInlineResult(ctx context.Context, chatID int64, res InlineResult) error {
@@ -38,5 +39,25 @@ func (u *User) SendInlineResult(ctx context.Context, chatID int64, res InlineRes
 	default:
 		return fmt.Errorf("sandbox: inline result %q of type %q has no message the sandbox can send", res.ID, res.Type)
 	}
-	return u.post(ctx, chatID, m)
+	inlineID := ""
+	if m.InlineKeyboard != nil {
+		u.s.w.Lock()
+		u.s.w.InlineSeq++
+		inlineID = fmt.Sprintf("AgAAAInline%06d", u.s.w.InlineSeq)
+		u.s.w.Unlock()
+	}
+	err := u.post(ctx, chatID, m, func() {
+		if inlineID != "" {
+			u.s.w.InlineMessages[inlineID] = world.InlineRef{ChatID: chatID, MessageID: m.ID}
+		}
+	})
+	if err != nil || !u.s.cfg.InlineFeedback {
+		return err
+	}
+	u.s.w.Lock()
+	from := u.s.w.TgUserLocked(u.id)
+	u.s.w.Unlock()
+	return u.s.deliver(ctx, u.id, telego.Update{ChosenInlineResult: &telego.ChosenInlineResult{
+		ResultID: res.ID, From: from, InlineMessageID: inlineID,
+	}})
 }

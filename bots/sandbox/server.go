@@ -49,6 +49,10 @@ type Config struct {
 	BotName string
 	// InlineDisabled turns the bot's inline mode off: getMe says so and User.InlineQuery fails.
 	InlineDisabled bool
+	// InlineFeedback turns on what BotFather's /setinlinefeedback does: a result a user sends is
+	// reported to the bot as a chosen_inline_result update, with its inline_message_id when the
+	// message has an inline keyboard.
+	InlineFeedback bool
 	// ReadAllGroupMessages turns the bot's privacy mode off. With privacy mode on (Telegram's default)
 	// the bot receives only commands, replies to its messages and mentions from groups.
 	ReadAllGroupMessages bool

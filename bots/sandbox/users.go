@@ -209,7 +209,7 @@ func (u *User) SendDocumentTo(ctx context.Context, chatID int64, name string, da
 }
 
 // post adds m from u to a chat and delivers it to the bot.
-func (u *User) post(ctx context.Context, chatID int64, m *Message) error {
+func (u *User) post(ctx context.Context, chatID int64, m *Message, appended ...func()) error {
 	s := u.s
 	s.w.Lock()
 	c, err := u.writableLocked(chatID)
@@ -222,6 +222,9 @@ func (u *User) post(ctx context.Context, chatID int64, m *Message) error {
 	}
 	m.From = u.id
 	s.w.AppendLocked(c, m)
+	for _, fn := range appended {
+		fn()
+	}
 	visible := s.botSeesLocked(c, m)
 	upd := telego.Update{Message: s.w.TgMessageLocked(m, true)}
 	s.w.Unlock()

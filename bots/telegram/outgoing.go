@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strings"
 	"time"
 
@@ -108,6 +109,42 @@ func (b *Bot) EditMessage(key, coalesce string, prio core.Priority, chat int64, 
 		ReplyMarkup:        v.Keyboard,
 	})
 	return m
+}
+
+// EditInline composes an edit of a message sent through inline mode (a card
+// shared into any chat), named by its inline_message_id: like EditMessage,
+// coalesced. Telegram does not say which chat such a message is in, so its
+// edits are paced as a group's of its own (InlineChat).
+func (b *Bot) EditInline(key, coalesce string, prio core.Priority, inlineID string, photo bool, v View) core.Message {
+	m := core.Message{Key: key, Chat: InlineChat(inlineID), Group: true, Priority: prio, Coalesce: coalesce}
+	if photo {
+		m.Method = methodEditCaption
+		m.Params = mustJSON(telego.EditMessageCaptionParams{
+			InlineMessageID: inlineID,
+			Caption:         b.Fit(context.Background(), v.Text, MaxCaptionLen),
+			ParseMode:       telego.ModeHTML,
+			ReplyMarkup:     v.Keyboard,
+		})
+		return m
+	}
+	m.Method = methodEditMessageText
+	m.Params = mustJSON(telego.EditMessageTextParams{
+		InlineMessageID:    inlineID,
+		Text:               b.Fit(context.Background(), v.Text, MaxTextLen),
+		ParseMode:          telego.ModeHTML,
+		LinkPreviewOptions: &telego.LinkPreviewOptions{IsDisabled: true},
+		ReplyMarkup:        v.Keyboard,
+	})
+	return m
+}
+
+// InlineChat is the chat the sender paces an inline message's edits in: a
+// number of its own, below any real chat's id (channels' and supergroups'
+// are above -10^13), made from the message's id.
+func InlineChat(inlineID string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(inlineID))
+	return -(1<<62 + int64(h.Sum64()>>2))
 }
 
 // mustJSON marshals Bot API parameters, which always marshal.

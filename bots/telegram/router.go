@@ -88,6 +88,11 @@ type Router struct {
 	preCheckout func(ctx context.Context, u telego.Update) error
 	shipping    func(ctx context.Context, u telego.Update) error
 	inline      func(ctx context.Context, u telego.Update) error
+	// inlines are the handlers of inline queries that start with a prefix
+	// ("gb_12": a group buy's card), and chosen the handlers of the results
+	// chosen whose ids start with one; both by prefix.
+	inlines     map[string]func(ctx context.Context, u telego.Update) error
+	chosen      map[string]func(ctx context.Context, u telego.Update) error
 	text        func(ctx context.Context, r *Request, text string) error // any other text (search)
 	chatMember  func(ctx context.Context, u telego.Update) error         // my_chat_member: the bot's rights in a chat
 	channelPost func(ctx context.Context, u telego.Update) error         // a channel's post (video chat service messages)
@@ -236,6 +241,57 @@ func (r *Router) OnInline(fn func(ctx context.Context, u telego.Update) error) {
 	once(r, &r.inline, fn, "the inline handler")
 }
 
+// InlinePrefix registers the handler of the inline queries that start with
+// prefix (a share button's switch_inline_query: "gb_12"); other queries go to
+// OnInline's.
+func (r *Router) InlinePrefix(prefix string, fn func(ctx context.Context, u telego.Update) error) {
+	if overlaps(r.inlines, prefix) {
+		r.fail("inline prefix %q empty, or one of another", prefix)
+		return
+	}
+	if r.inlines == nil {
+		r.inlines = map[string]func(ctx context.Context, u telego.Update) error{}
+	}
+	r.inlines[prefix] = fn
+}
+
+// OnChosenInline registers the handler of chosen_inline_result updates for
+// the results whose ids start with prefix: a message sent through inline mode,
+// with its inline_message_id when it has an inline keyboard. Telegram sends
+// them only to a bot with inline feedback turned on (BotFather,
+// /setinlinefeedback).
+func (r *Router) OnChosenInline(prefix string, fn func(ctx context.Context, u telego.Update) error) {
+	if overlaps(r.chosen, prefix) {
+		r.fail("chosen inline prefix %q empty, or one of another", prefix)
+		return
+	}
+	if r.chosen == nil {
+		r.chosen = map[string]func(ctx context.Context, u telego.Update) error{}
+	}
+	r.chosen[prefix] = fn
+}
+
+// overlaps reports whether prefix is empty, or one prefix of handlers starts
+// another (which would make byPrefix's choice a matter of chance).
+func overlaps(handlers map[string]func(ctx context.Context, u telego.Update) error, prefix string) bool {
+	for p := range handlers {
+		if strings.HasPrefix(p, prefix) || strings.HasPrefix(prefix, p) {
+			return true
+		}
+	}
+	return prefix == ""
+}
+
+// byPrefix returns the handler of handlers whose prefix s starts with.
+func byPrefix(handlers map[string]func(ctx context.Context, u telego.Update) error, s string) func(ctx context.Context, u telego.Update) error {
+	for prefix, fn := range handlers {
+		if strings.HasPrefix(s, prefix) {
+			return fn
+		}
+	}
+	return nil
+}
+
 // OnChatMember registers the handler of my_chat_member updates: the bot's own
 // membership and rights in a chat changed.
 func (r *Router) OnChatMember(fn func(ctx context.Context, u telego.Update) error) {
@@ -382,8 +438,17 @@ func (b *Bot) HandleUpdate(ctx context.Context, u telego.Update) (err error) {
 		return b.onMessage(ctx, u)
 	case u.CallbackQuery != nil:
 		return b.onCallback(ctx, u)
-	case u.InlineQuery != nil && b.routes.inline != nil:
-		return b.routes.inline(ctx, u)
+	case u.InlineQuery != nil:
+		if fn := byPrefix(b.routes.inlines, strings.TrimSpace(u.InlineQuery.Query)); fn != nil {
+			return fn(ctx, u)
+		}
+		if b.routes.inline != nil {
+			return b.routes.inline(ctx, u)
+		}
+	case u.ChosenInlineResult != nil:
+		if fn := byPrefix(b.routes.chosen, u.ChosenInlineResult.ResultID); fn != nil {
+			return fn(ctx, u)
+		}
 	case u.MyChatMember != nil && b.routes.chatMember != nil:
 		return b.routes.chatMember(ctx, u)
 	case u.ChannelPost != nil && b.routes.channelPost != nil:

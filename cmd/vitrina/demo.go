@@ -59,7 +59,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 		cfg.RedisURL = demoRedisURL
 	}
 
-	tg := sandbox.New(sandbox.Config{Token: demoToken, BotUsername: demoBotUsername, BotName: "Vitrina Demo"})
+	tg := sandbox.New(sandbox.Config{Token: demoToken, BotUsername: demoBotUsername, BotName: "Vitrina Demo", InlineFeedback: true})
 	defer tg.Close()
 	apiLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -116,6 +116,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	world, err := demo.Seed(ctx, demo.Deps{
 		Sandbox: tg, API: a.api, BotUsername: a.botUsername,
 		Catalog: a.catalog, Orders: a.orders, Users: a.users, Reviews: a.reviews, Live: a.live, GroupBuys: a.groupBuys,
+		PostCard: a.bot.GroupBuys.PostCard,
 		LiveAt: func(c core.Clock) (*live.Service, *order.Service) {
 			orders := order.NewService(postgres.NewOrders(a.db), c)
 			return live.NewService(livestore.New(a.db), orders, c, 0), orders

@@ -173,7 +173,7 @@ func TestDemo_Browser(t *testing.T) {
 func browserGroupBuy(t *testing.T, b *browser, john, marina demo.Persona) {
 	b.switchPersona("switch to John", john.ID)
 	b.openChat("John opens the neighbours' chat", john.ID, demo.GroupID)
-	post := b.waitMessage("the group buy in the neighbours' chat", messageQuery{Text: []string{"Совместная покупка: Термос 0,5 л"},
+	post := b.waitMessage("the group buy's card in the neighbours' chat", messageQuery{Text: []string{"🤝 Термос 0,5 л", "Ещё 3 — и цена"},
 		Has: []string{buttonStarts("🤝 Присоединиться")}})
 	b.tap("John taps Join", post, buttonStarts("🤝 Присоединиться"))
 	b.waitChat(john.ID, john.ID) // the link opens the bot
@@ -182,6 +182,9 @@ func browserGroupBuy(t *testing.T, b *browser, john, marina demo.Persona) {
 	where := b.waitMessage("the bot asks where to collect it", bot("Where will you collect the goods?", buttonStarts("Пункт на Тверской")))
 	b.tap("John picks the point on Tverskaya", where, buttonStarts("Пункт на Тверской"))
 	b.waitMessage("John is in", bot("You are in!").withText("Joined: 8"))
+	// The card in the neighbours' chat follows: the workers edit it.
+	b.openChat("John looks at the neighbours' chat again", john.ID, demo.GroupID)
+	b.waitMessage("the card there counts him", messageQuery{Text: []string{"🤝 Термос 0,5 л", "Набрано: 8 шт."}})
 
 	b.switchPersona("switch to Марина", marina.ID)
 	b.send("Марина opens the admin menu", "/admin")

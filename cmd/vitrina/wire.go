@@ -40,8 +40,10 @@ const telegramTimeout = 40 * time.Second
 
 // allowedUpdates are the update kinds the bot asks Telegram for (setWebhook,
 // getUpdates): by default Telegram leaves out some, and sends others we do not use.
+// chosen_inline_result comes only to a bot with inline feedback on (BotFather,
+// /setinlinefeedback): it records the group buy cards shared, to keep them current.
 var allowedUpdates = []string{
-	"message", "edited_message", "callback_query", "inline_query",
+	"message", "edited_message", "callback_query", "inline_query", "chosen_inline_result",
 	"shipping_query", "pre_checkout_query", "my_chat_member", "channel_post",
 }
 

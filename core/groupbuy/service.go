@@ -32,8 +32,9 @@ type Store interface {
 	// (zero if none), lets fn decide its quantity and pickup point (0: the
 	// buyer leaves), records it at now with the purchase's units, and returns
 	// both.
+	// jobs are written with the change.
 	ChangePlace(ctx context.Context, id ID, buyer core.UserID, v core.VariantID, now time.Time,
-		fn func(p Purchase, place Place) (Place, error)) (Purchase, Place, error)
+		fn func(p Purchase, place Place) (Place, error), jobs ...core.Job) (Purchase, Place, error)
 	// BuyerPlaces returns a buyer's places in a purchase: joined, and given
 	// up unpaid (their record).
 	BuyerPlaces(ctx context.Context, id ID, buyer core.UserID) ([]Place, error)
@@ -96,6 +97,12 @@ type Store interface {
 	// WaitlistSize counts the people waiting or offered in a purchase's
 	// waiting list, and its free places.
 	WaitlistSize(ctx context.Context, id ID) (waiting, free int, err error)
+
+	// AddCard records a card (once: the same post or inline message again
+	// returns the one recorded).
+	AddCard(ctx context.Context, c Card) (Card, error)
+	// Cards returns a purchase's latest cards, at most limit.
+	Cards(ctx context.Context, id ID, limit int) ([]Card, error)
 }
 
 // RosterLine is a place as the organizer's list of participants shows it.
@@ -286,7 +293,7 @@ func (s *Service) Extend(ctx context.Context, actor core.UserID, id ID, deadline
 			return nil, ErrDeadline
 		}
 		p.Deadline, p.Extended = deadline, true
-		return []core.Job{closeJob(p.ID, deadline), purchaseJob(JobExtended, p.ID)}, nil
+		return []core.Job{closeJob(p.ID, deadline), purchaseJob(JobExtended, p.ID), cardsJob(p.ID)}, nil
 	})
 }
 
@@ -308,7 +315,7 @@ func (s *Service) Cancel(ctx context.Context, actor core.UserID, id ID) (Purchas
 			return nil, nil
 		case StatusOpen, StatusStopped:
 			p.Status = StatusCancelled
-			return []core.Job{purchaseJob(JobCancelled, p.ID)}, nil
+			return []core.Job{purchaseJob(JobCancelled, p.ID), cardsJob(p.ID)}, nil
 		}
 		return nil, ErrClosed
 	})
@@ -365,7 +372,7 @@ func (s *Service) Close(ctx context.Context, id ID) (p Purchase, due bool, err e
 		}
 		p.Status = StatusFailed
 		payload, _ := json.Marshal(CloseJob{Purchase: p.ID})
-		return nil, []core.Job{{Kind: JobFailed, Key: fmt.Sprintf("%s:%d", JobFailed, p.ID), Payload: payload}}, nil
+		return nil, []core.Job{{Kind: JobFailed, Key: fmt.Sprintf("%s:%d", JobFailed, p.ID), Payload: payload}, cardsJob(p.ID)}, nil
 	})
 	return p, due, err
 }
@@ -414,7 +421,7 @@ func (s *Service) Arrive(ctx context.Context, actor core.UserID, id ID) (Purchas
 		switch p.Status {
 		case StatusStopped, StatusArrived:
 			p.Status = StatusArrived
-			return []core.Job{purchaseJob(JobArrived, p.ID)}, nil
+			return []core.Job{purchaseJob(JobArrived, p.ID), cardsJob(p.ID)}, nil
 		}
 		return nil, ErrClosed
 	})
@@ -581,7 +588,7 @@ func stop(p *Purchase, places []Place, now time.Time) ([]Place, []core.Job, erro
 	for i, share := range Bill(p.Price, p.FeeBP, core.Money{Currency: p.Currency()}, qty) {
 		places[i].Goods, places[i].Fee = share.Goods, share.Fee
 	}
-	jobs = append(jobs, core.Job{Kind: JobInvoices, Key: fmt.Sprintf("%s:%d", JobInvoices, p.ID), Payload: payload})
+	jobs = append(jobs, core.Job{Kind: JobInvoices, Key: fmt.Sprintf("%s:%d", JobInvoices, p.ID), Payload: payload}, cardsJob(p.ID))
 	return places, jobs, nil
 }
 
@@ -712,7 +719,7 @@ func (s *Service) Join(ctx context.Context, buyer core.UserID, id ID, v core.Var
 		}
 		place.Quantity, place.Pickup = quantity, pickup
 		return place, nil
-	})
+	}, cardsJob(id))
 }
 
 // Leave takes buyer's place of a variant out of an open purchase. Leaving a
@@ -728,7 +735,7 @@ func (s *Service) Leave(ctx context.Context, buyer core.UserID, id ID, v core.Va
 		}
 		place.Quantity = 0
 		return place, nil
-	})
+	}, cardsJob(id))
 	return p, err
 }
 

@@ -45,6 +45,8 @@ type GroupBuys interface {
 	Settle(ctx context.Context, id groupbuy.ID) error
 	// Waiter returns an entry of a waiting list.
 	Waiter(ctx context.Context, id groupbuy.WaiterID) (groupbuy.Waiter, error)
+	// Cards returns a purchase's latest public cards.
+	Cards(ctx context.Context, id groupbuy.ID) ([]groupbuy.Card, error)
 }
 
 // Bot is what the tasks of group buys need of the bot.
@@ -65,6 +67,9 @@ type Bot interface {
 	// OfferMessage composes what offers a waiter the place that came free,
 	// with the buttons to take it or pass.
 	OfferMessage(ctx context.Context, p groupbuy.Purchase, w groupbuy.Waiter) (core.Message, error)
+	// CardEdit composes the edit of a public card into the purchase as it
+	// is now, coalesced per card.
+	CardEdit(ctx context.Context, p groupbuy.Purchase, c groupbuy.Card) (core.Message, error)
 }
 
 // Sender is what the tasks need of the workers' sender (*workers.Workers).
@@ -100,6 +105,7 @@ func (t *Tasks) Register(mux *asynq.ServeMux) {
 	mux.HandleFunc(groupbuy.JobOffer, t.HandleOffer)
 	mux.HandleFunc(groupbuy.JobOfferEnd, t.HandleOfferEnd)
 	mux.HandleFunc(order.JobGroupEnded, t.HandleGroupEnded)
+	mux.HandleFunc(groupbuy.JobCards, t.HandleCards)
 }
 
 // page is how many participants one read composes messages for.
@@ -351,4 +357,32 @@ func (t *Tasks) HandleGroupEnded(ctx context.Context, task *asynq.Task) error {
 		return errors.New("group buys are not wired")
 	}
 	return workers.Classify(t.d.GroupBuys.Settle(ctx, p.GroupBuy))
+}
+
+// HandleCards brings every public card of a purchase up to date
+// (groupbuy.JobCards): the edits go through the sender, coalesced per card,
+// so a burst of joins makes a few edits of each within its chat's limit, the
+// last one showing the purchase as it is.
+func (t *Tasks) HandleCards(ctx context.Context, task *asynq.Task) error {
+	p, err := t.purchaseOf(task, true)
+	if err != nil {
+		return err
+	}
+	gb, err := t.d.GroupBuys.Purchase(ctx, p.Purchase)
+	if err != nil {
+		return workers.Classify(err)
+	}
+	cards, err := t.d.GroupBuys.Cards(ctx, gb.ID)
+	if err != nil || len(cards) == 0 {
+		return workers.Classify(err)
+	}
+	msgs := make([]core.Message, 0, len(cards))
+	for _, c := range cards {
+		m, err := t.d.Bot.CardEdit(ctx, gb, c)
+		if err != nil {
+			return workers.Classify(err)
+		}
+		msgs = append(msgs, m)
+	}
+	return workers.Classify(t.d.Sender.Send(ctx, msgs...))
 }

@@ -179,6 +179,12 @@ type placeInvoices struct {
 	offers []groupbuy.WaiterID
 }
 
+func (p *placeInvoices) CardEdit(ctx context.Context, gb groupbuy.Purchase, c groupbuy.Card) (core.Message, error) {
+	m := testMessage(fmt.Sprintf("card:%d:%d", c.ID, gb.Totals.Units), core.PriorityReminder)
+	m.Chat, m.Group, m.Coalesce = c.Chat, true, fmt.Sprintf("card:%d", c.ID)
+	return m, nil
+}
+
 func (p *placeInvoices) OfferMessage(ctx context.Context, gb groupbuy.Purchase, w groupbuy.Waiter) (core.Message, error) {
 	p.offers = append(p.offers, w.ID)
 	m := testMessage(fmt.Sprintf("offer:%d:%d", w.ID, w.OfferUntil.Unix()), core.PriorityOrder)

@@ -488,3 +488,84 @@ func TestGroupBuy_Waitlist(t *testing.T) {
 		t.Errorf("waiting %d, free %d (%v)", waiting, free, err)
 	}
 }
+
+// A purchase's card shared into a group through inline mode and posted by the
+// bot in a channel is edited as people join: the tier falls on every card.
+func TestGroupBuy_SharedCards(t *testing.T) {
+	t.Parallel()
+	env := newTestEnv(t)
+	seller, shop := env.starsShop("Стикеры оптом")
+	p := env.product(seller, shop, "Стикерпак", "", variant("", 100, 0))
+	svc := env.groups
+	gb, err := svc.Create(env.ctx, core.UserID(seller.ID()), groupbuy.Purchase{Shop: shop.ID, Product: p.ID,
+		Variants: []core.VariantID{p.Variants[0].ID}, Title: "Стикеры вместе",
+		Tiers:   groupbuy.Tiers{{From: 1, Price: core.Money{Amount: 100, Currency: core.Stars}}, {From: 2, Price: core.Money{Amount: 80, Currency: core.Stars}}},
+		Minimum: groupbuy.Minimum{Kind: groupbuy.MinUnits, Value: 2}, Shipping: true, Deadline: env.clock.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	anna, boris := env.shopper("Анна", "ru"), env.shopper("Борис", "ru")
+	group := env.tg.NewChat(sandbox.ChatSpec{Type: sandbox.ChatSupergroup, Title: "Соседи"})
+	group.AddMember(anna.ID(), sandbox.StatusMember)
+	channel := env.tg.NewChat(sandbox.ChatSpec{Type: sandbox.ChatChannel, Title: "Стикеры оптом"})
+
+	// Anna shares the card from her card's button (it types "gb_<id>").
+	env.send(anna, fmt.Sprintf("/start gb_%d", gb.ID))
+	share, ok := env.lastBot(anna).Button("📤 Позвать друзей")
+	if !ok || share.SwitchInlineQuery == nil || *share.SwitchInlineQuery != fmt.Sprintf("gb_%d", gb.ID) {
+		t.Fatalf("the share button %+v", share)
+	}
+	results, err := anna.InlineQuery(env.ctx, *share.SwitchInlineQuery)
+	if err != nil || len(results) != 1 || !strings.Contains(results[0].MessageText, "Ещё 2 — и цена 80") {
+		t.Fatalf("inline results %+v, %v", results, err)
+	}
+	if err := anna.SendInlineResult(env.ctx, group.ID(), results[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.bot.GroupBuys.PostCard(env.ctx, gb, channel.ID(), "ru"); err != nil {
+		t.Fatal(err)
+	}
+	var cards []groupbuy.Card
+	env.waitFor("the shared card recorded", func() bool {
+		cards, err = svc.Cards(env.ctx, gb.ID)
+		return err == nil && len(cards) == 2
+	})
+
+	// Boris joins: the workers' groupbuy:cards edits both; run twice, the
+	// second edit changes nothing and is no error.
+	env.send(boris, "/start")
+	if _, _, err := svc.Join(env.ctx, core.UserID(boris.ID()), gb.ID, p.Variants[0].ID, 2, 0); err != nil {
+		t.Fatal(err)
+	}
+	if keys := env.outboxKeys(groupbuy.JobCards); len(keys) != 1 {
+		t.Errorf("card jobs %v, want one, reused", keys)
+	}
+	now, _ := svc.Purchase(env.ctx, gb.ID)
+	for range 2 {
+		for _, c := range cards {
+			m, err := env.bot.GroupBuys.CardEdit(env.ctx, now, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			env.deliver(m)
+		}
+	}
+	for name, msgs := range map[string][]sandbox.Message{"group": group.Messages(), "channel": channel.Messages()} {
+		if len(msgs) != 1 || !strings.Contains(msgs[0].Body(), "Цена сейчас: 80\u00a0⭐") || !strings.Contains(msgs[0].Body(), "Набрано: 2 шт. — самая низкая цена") {
+			t.Errorf("the %s's card: %+v", name, msgs)
+		}
+		if b, ok := msgs[0].Button("🤝 Присоединиться"); !ok || !strings.Contains(b.URL, fmt.Sprintf("start=gb_%d", gb.ID)) {
+			t.Errorf("the %s's card's button %+v", name, b)
+		}
+	}
+	inline := 0
+	for _, c := range env.tg.CallsTo("editMessageText") {
+		if c.Param("inline_message_id") != "" {
+			inline++
+		}
+	}
+	if inline != 2 { // the second said "not modified", which is no error
+		t.Errorf("%d edits by inline_message_id, want two", inline)
+	}
+	env.noErrorsLogged()
+}

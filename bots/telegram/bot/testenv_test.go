@@ -96,7 +96,7 @@ func newTestEnv(t *testing.T, opts ...func(*testEnvOptions)) *testEnv {
 	log := slog.New(logs.handler(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelInfo})))
 
 	var env *testEnv
-	tg := sandbox.New(sandbox.Config{Token: testToken, BotUsername: testBotUsername,
+	tg := sandbox.New(sandbox.Config{Token: testToken, BotUsername: testBotUsername, InlineFeedback: true,
 		// An acting call (Send, PressButton, ...) returns once the bot handled the update
 		// it made: the webhook answers before handling.
 		Delivered: func(id int) { env.inbox.WaitSettled(ctx, int64(id)) },

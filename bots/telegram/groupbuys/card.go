@@ -3,7 +3,6 @@ package groupbuys
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -203,9 +202,7 @@ func (b *Feature) showCard(ctx context.Context, r *telegram.Request, p groupbuy.
 		if len(joinRow) > 0 {
 			k.Row(joinRow...)
 		}
-		link := b.k.StartURL(fmt.Sprintf("%s_%d", linkCard, p.ID))
-		share := "https://t.me/share/url?url=" + url.QueryEscape(link) + "&text=" + url.QueryEscape(b.k.Label(lang, "gb_share_text", p.Title))
-		k.Row(telegram.URLButton(b.k.Label(lang, "gb_btn_share"), share))
+		k.Row(b.shareButton(lang, p.ID))
 	}
 	v := telegram.View{Text: strings.Join(telegram.NonEmpty(lines...), "\n\n"), Keyboard: k.Markup()}
 	if len(prod.Photos) > 0 {

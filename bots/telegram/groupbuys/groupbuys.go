@@ -45,9 +45,11 @@ func (b *Feature) Register(k *telegram.Bot, r *telegram.Router) {
 	r.AddTexts(texts())
 	r.AddTexts(waitlistTexts())
 	r.AddTexts(exportTexts())
+	r.AddTexts(shareTexts())
 	r.AddErrors(errorKeys...)
 	b.cardRoutes(r)
 	b.waitlistRoutes(r)
+	b.shareRoutes(r)
 	b.organizerRoutes(r)
 	b.pickupRoutes(r)
 }
@@ -203,7 +205,6 @@ func texts() map[string]telegram.Text {
 		"gb_btn_join":       {RU: "➕ %s", EN: "➕ %s"},
 		"gb_btn_place":      {RU: "%s × %d", EN: "%s × %d"},
 		"gb_btn_share":      {RU: "📤 Позвать друзей", EN: "📤 Invite friends"},
-		"gb_share_text":     {RU: "Присоединяйтесь к совместной покупке «%s»: чем больше нас, тем ниже цена для всех!", EN: "Join the group buy %s: the more of us, the lower the price for everyone!"},
 		"gb_joined":         {RU: "🎉 Вы в деле! Чем больше участников, тем ниже цена — позовите друзей.", EN: "🎉 You are in! The more join, the lower the price: invite friends."},
 		"gb_left":           {RU: "Вы вышли из этой позиции.", EN: "You left that place."},
 		"gb_ask_pickup":     {RU: "Где заберёте товар?", EN: "Where will you collect the goods?"},

@@ -151,6 +151,7 @@ func (b *Feature) showOrganize(ctx context.Context, r *telegram.Request, p group
 	if p.Status == groupbuy.StatusOpen || p.Status == groupbuy.StatusStopped {
 		k.Row(telegram.Button(b.k.Label(lang, "gb_btn_cancel"), verbCancel, id))
 	}
+	k.Row(b.shareButton(lang, p.ID))
 	k.Row(telegram.Button(b.k.Label(lang, "gb_btn_refresh"), verbOrganize, id))
 	k.Row(telegram.Button(b.k.Label(lang, "btn_back"), verbShopGroupBuys, int64(p.Shop)))
 	return b.k.Show(ctx, r, telegram.View{Text: strings.Join(telegram.NonEmpty(lines...), "\n\n"), Keyboard: k.Markup()})

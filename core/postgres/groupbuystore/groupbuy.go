@@ -170,7 +170,7 @@ func perVariant(ctx context.Context, q store.Querier, id groupbuy.ID) (map[core.
 
 // ChangePlace implements groupbuy.Store.
 func (s *Store) ChangePlace(ctx context.Context, id groupbuy.ID, buyer core.UserID, v core.VariantID, now time.Time,
-	fn func(groupbuy.Purchase, groupbuy.Place) (groupbuy.Place, error)) (groupbuy.Purchase, groupbuy.Place, error) {
+	fn func(groupbuy.Purchase, groupbuy.Place) (groupbuy.Place, error), jobs ...core.Job) (groupbuy.Purchase, groupbuy.Place, error) {
 	var p groupbuy.Purchase
 	var place groupbuy.Place
 	err := store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
@@ -222,8 +222,10 @@ func (s *Store) ChangePlace(ctx context.Context, id groupbuy.ID, buyer core.User
 				return err
 			}
 		}
-		p.Totals.PerVariant, err = perVariant(ctx, tx, id)
-		return err
+		if p.Totals.PerVariant, err = perVariant(ctx, tx, id); err != nil {
+			return err
+		}
+		return store.InsertJobs(ctx, tx, jobs)
 	})
 	if err != nil {
 		return groupbuy.Purchase{}, groupbuy.Place{}, fmt.Errorf("place of %d in group buy %d: %w", buyer, id, err)

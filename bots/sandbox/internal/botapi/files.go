@@ -347,7 +347,7 @@ func editMessageMedia(a *API, r *request) (any, error) {
 		m.Document = new(f.Att)
 	}
 	m.Caption, m.CaptionEntities, m.ParseMode, m.InlineKeyboard = pm.caption.text, pm.caption.entities, pm.caption.parseMode, kb
-	return a.editedLocked(m), nil
+	return a.editedLocked(r, m), nil
 }
 
 func getFile(a *API, r *request) (any, error) {

@@ -72,8 +72,21 @@ const notModified = "message is not modified: specified new message content and 
 // editTargetLocked finds the bot's message an edit method names.
 func (a *API) editTargetLocked(r *request) (*world.ChatState, *world.Message, error) {
 	if r.p.has("inline_message_id") {
-		// Messages sent via inline mode are not modelled.
-		return nil, nil, badRequest("MESSAGE_ID_INVALID")
+		// A message a user sent through the bot's inline mode: the bot may edit
+		// it, though it is the user's.
+		ref, ok := a.w.InlineMessages[r.p.Str("inline_message_id")]
+		if !ok {
+			return nil, nil, badRequest("MESSAGE_ID_INVALID")
+		}
+		c := a.w.Chats[ref.ChatID]
+		if c == nil {
+			return nil, nil, badRequest("MESSAGE_ID_INVALID")
+		}
+		m := c.Message(ref.MessageID)
+		if m == nil || m.Deleted || !m.ViaBot {
+			return nil, nil, badRequest("MESSAGE_ID_INVALID")
+		}
+		return c, m, nil
 	}
 	if !r.p.has("chat_id") || !r.p.has("message_id") {
 		return nil, nil, badRequest("message identifier is not specified")
@@ -123,9 +136,12 @@ func sameEntities(a, b []telego.MessageEntity) bool {
 	return reflect.DeepEqual(a, b)
 }
 
-func (a *API) editedLocked(m *world.Message) any {
+func (a *API) editedLocked(r *request, m *world.Message) any {
 	m.EditDate = a.w.Now()
 	a.w.PublishLocked(world.Event{Kind: world.EventMessageEdited, ChatID: m.ChatID, Message: new(world.CopyMessage(m))})
+	if r.p.has("inline_message_id") {
+		return true // as Telegram answers the edit of an inline message
+	}
 	return a.w.TgMessageLocked(m, true)
 }
 
@@ -152,7 +168,7 @@ func editMessageText(a *API, r *request) (any, error) {
 		return nil, err
 	}
 	m.Text, m.Entities, m.ParseMode, m.InlineKeyboard = f.text, f.entities, f.parseMode, kb
-	return a.editedLocked(m), nil
+	return a.editedLocked(r, m), nil
 }
 
 func editMessageCaption(a *API, r *request) (any, error) {
@@ -178,7 +194,7 @@ func editMessageCaption(a *API, r *request) (any, error) {
 		return nil, err
 	}
 	m.Caption, m.CaptionEntities, m.ParseMode, m.InlineKeyboard = f.text, f.entities, f.parseMode, kb
-	return a.editedLocked(m), nil
+	return a.editedLocked(r, m), nil
 }
 
 func editMessageReplyMarkup(a *API, r *request) (any, error) {
@@ -197,7 +213,7 @@ func editMessageReplyMarkup(a *API, r *request) (any, error) {
 		return nil, err
 	}
 	m.InlineKeyboard = kb
-	return a.editedLocked(m), nil
+	return a.editedLocked(r, m), nil
 }
 
 func (a *API) deleteLocked(c *world.ChatState, m *world.Message) error {

@@ -47,8 +47,12 @@ type World struct {
 	querySeq int
 
 	InvoiceLinks map[string]*Invoice
-	Payments     []*Payment
-	StarTxns     []telego.StarTransaction
+	// InlineMessages are the messages users sent through the bot's inline mode
+	// with an inline keyboard, by inline_message_id: the bot edits them so.
+	InlineMessages map[string]InlineRef
+	InlineSeq      int
+	Payments       []*Payment
+	StarTxns       []telego.StarTransaction
 
 	Commands    map[string][]telego.BotCommand // by scope and language
 	MenuButtons map[int64]json.RawMessage      // by chat id; 0 is the default
@@ -66,23 +70,24 @@ type World struct {
 // New returns an empty world for bot, with now as its clock.
 func New(bot Bot, now func() time.Time) *World {
 	return &World{
-		Bot:          bot,
-		Now:          now,
-		Users:        make(map[int64]*UserState),
-		Chats:        make(map[int64]*ChatState),
-		NextUserID:   1000001,
-		NextChatID:   1,
-		Files:        make(map[string]*File),
-		FilePaths:    make(map[string]*File),
-		QueueWake:    make(chan struct{}),
-		Webhook:      Webhook{MaxConnections: 40},
-		Queries:      make(map[string]*Query),
-		InvoiceLinks: make(map[string]*Invoice),
-		Commands:     make(map[string][]telego.BotCommand),
-		MenuButtons:  make(map[int64]json.RawMessage),
-		BotTexts:     make(map[string]string),
-		changed:      make(chan struct{}),
-		subs:         subscribers{chans: make(map[int]chan Event)},
+		Bot:            bot,
+		Now:            now,
+		Users:          make(map[int64]*UserState),
+		Chats:          make(map[int64]*ChatState),
+		NextUserID:     1000001,
+		NextChatID:     1,
+		Files:          make(map[string]*File),
+		FilePaths:      make(map[string]*File),
+		QueueWake:      make(chan struct{}),
+		Webhook:        Webhook{MaxConnections: 40},
+		Queries:        make(map[string]*Query),
+		InvoiceLinks:   make(map[string]*Invoice),
+		InlineMessages: make(map[string]InlineRef),
+		Commands:       make(map[string][]telego.BotCommand),
+		MenuButtons:    make(map[int64]json.RawMessage),
+		BotTexts:       make(map[string]string),
+		changed:        make(chan struct{}),
+		subs:           subscribers{chans: make(map[int]chan Event)},
 	}
 }
 
@@ -163,4 +168,10 @@ func (w *World) AppendLocked(c *ChatState, m *Message) *Message {
 	c.Messages = append(c.Messages, m)
 	w.PublishLocked(Event{Kind: EventMessageNew, ChatID: c.Info.ID, Message: new(CopyMessage(m))})
 	return m
+}
+
+// InlineRef is where a message sent through inline mode is.
+type InlineRef struct {
+	ChatID    int64
+	MessageID int
 }
