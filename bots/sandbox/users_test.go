@@ -454,3 +454,52 @@ func TestUser_SendFilesToGroup(t *testing.T) {
 		t.Error("bytes that are no image must fail")
 	}
 }
+
+// With inline feedback on, a result with a keyboard sent into a chat comes back
+// to the bot as chosen_inline_result with its inline_message_id, by which the
+// bot edits it (answered true); an unknown id is refused.
+func TestUser_InlineFeedback(t *testing.T) {
+	b := setup(t, sandbox.Config{InlineFeedback: true})
+	ctx := ctxT(t)
+	anna := b.s.NewUser(sandbox.UserSpec{ID: 1001, FirstName: "Anna"})
+	group := b.s.NewChat(sandbox.ChatSpec{Title: "Friends"})
+	group.AddMember(1001, sandbox.StatusMember)
+	kb := tu.InlineKeyboard(tu.InlineKeyboardRow(tu.InlineKeyboardButton("Join").WithURL("https://t.me/vitrina_test_bot?start=gb_1")))
+	wh := b.serveWebhook(t, "", func(ctx context.Context, upd telego.Update) {
+		if upd.InlineQuery != nil {
+			_ = b.bot.AnswerInlineQuery(ctx, tu.InlineQuery(upd.InlineQuery.ID,
+				tu.ResultArticle("gb1", "Mugs", tu.TextMessage("7 joined")).WithReplyMarkup(kb),
+				tu.ResultArticle("plain", "Plain", tu.TextMessage("no keyboard"))))
+		}
+	})
+	ans, err := anna.InlineQueryInChat(ctx, group.ID(), "gb_1", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, res := range ans.Results {
+		if err := anna.SendInlineResult(ctx, group.ID(), res); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var chosen []*telego.ChosenInlineResult
+	for _, u := range wh.received() {
+		if u.ChosenInlineResult != nil {
+			chosen = append(chosen, u.ChosenInlineResult)
+		}
+	}
+	if len(chosen) != 2 || chosen[0].ResultID != "gb1" || chosen[0].InlineMessageID == "" || chosen[0].From.ID != 1001 ||
+		chosen[1].InlineMessageID != "" {
+		t.Fatalf("chosen results %+v", chosen)
+	}
+	msg, err := b.bot.EditMessageText(ctx, &telego.EditMessageTextParams{InlineMessageID: chosen[0].InlineMessageID, Text: "8 joined", ReplyMarkup: kb})
+	if err != nil || msg != nil && msg.MessageID != 0 { // true, which telego reads as no message
+		t.Fatalf("edit by inline_message_id: %+v, %v", msg, err)
+	}
+	if got := group.Messages()[0]; got.Text != "8 joined" || !got.ViaBot {
+		t.Errorf("the shared message is %+v", got)
+	}
+	if _, err := b.bot.EditMessageText(ctx, &telego.EditMessageTextParams{InlineMessageID: "nope", Text: "x"}); err == nil ||
+		!strings.Contains(err.Error(), "MESSAGE_ID_INVALID") {
+		t.Errorf("an unknown inline message: %v", err)
+	}
+}
