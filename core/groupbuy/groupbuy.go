@@ -110,5 +110,6 @@ var (
 	ErrExtended       = &core.Error{Code: core.ECONFLICT, Message: "the deadline was extended once already"}
 	ErrCode           = &core.Error{Code: core.ENOTFOUND, Message: "no place has this pickup code"}
 	ErrCollected      = &core.Error{Code: core.ECONFLICT, Message: "this place was collected already"}
+	ErrNotFailed      = &core.Error{Code: core.ECONFLICT, Message: "only a group buy that did not go ahead can be reopened"}
 	ErrNotReady       = &core.Error{Code: core.ECONFLICT, Message: "this place's order is not ready for pickup (not paid, or cancelled)"}
 )

@@ -229,6 +229,7 @@ const (
 	EventFailed    Event = "failed"    // its minimum was not met by the deadline
 	EventExtended  Event = "extended"  // the organizer moved the deadline
 	EventCancelled Event = "cancelled" // the organizer called it off
+	EventReopened  Event = "reopened"  // the organizer reopened it after it failed
 )
 
 // Jobs group buys write with their changes.
@@ -252,6 +253,9 @@ const (
 	// (refunding the paid ones) and tells its participants; key
 	// "groupbuy:cancelled:<purchase>".
 	JobCancelled = "groupbuy:cancelled"
+	// JobReopened tells the participants that a failed purchase gathers
+	// again; key "groupbuy:reopened:<purchase>:<deadline>".
+	JobReopened = "groupbuy:reopened"
 )
 
 // CloseJob is the payload of a purchase's jobs.
@@ -294,6 +298,28 @@ func (s *Service) Extend(ctx context.Context, actor core.UserID, id ID, deadline
 		}
 		p.Deadline, p.Extended = deadline, true
 		return []core.Job{closeJob(p.ID, deadline), purchaseJob(JobExtended, p.ID), cardsJob(p.ID)}, nil
+	})
+}
+
+// Reopen opens a purchase that failed again, gathering until deadline; its
+// participants keep their places and are told (JobReopened). The actor must
+// be its organizer or the shop's staff. ErrNotFailed, ErrDeadline.
+func (s *Service) Reopen(ctx context.Context, actor core.UserID, id ID, deadline time.Time) (Purchase, error) {
+	if err := s.organizes(ctx, actor, id); err != nil {
+		return Purchase{}, err
+	}
+	now := s.clock.Now()
+	return s.store.UpdatePurchase(ctx, id, func(p *Purchase) ([]core.Job, error) {
+		switch {
+		case p.Status != StatusFailed:
+			return nil, ErrNotFailed
+		case !deadline.After(now):
+			return nil, ErrDeadline
+		}
+		p.Status, p.Deadline = StatusOpen, deadline
+		told := purchaseJob(JobReopened, p.ID)
+		told.Key = fmt.Sprintf("%s:%d:%d", JobReopened, p.ID, deadline.Unix())
+		return []core.Job{closeJob(p.ID, deadline), told, cardsJob(p.ID)}, nil
 	})
 }
 

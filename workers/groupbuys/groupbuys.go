@@ -106,6 +106,7 @@ func (t *Tasks) Register(mux *asynq.ServeMux) {
 	mux.HandleFunc(groupbuy.JobOfferEnd, t.HandleOfferEnd)
 	mux.HandleFunc(order.JobGroupEnded, t.HandleGroupEnded)
 	mux.HandleFunc(groupbuy.JobCards, t.HandleCards)
+	mux.HandleFunc(groupbuy.JobReopened, t.HandleReopened)
 }
 
 // page is how many participants one read composes messages for.
@@ -184,6 +185,12 @@ func (t *Tasks) HandleFailed(ctx context.Context, task *asynq.Task) error {
 // (groupbuy.JobExtended).
 func (t *Tasks) HandleExtended(ctx context.Context, task *asynq.Task) error {
 	return t.tell(ctx, task, groupbuy.EventExtended, groupbuy.StatusOpen, nil)
+}
+
+// HandleReopened tells every participant that a failed purchase gathers
+// again (groupbuy.JobReopened).
+func (t *Tasks) HandleReopened(ctx context.Context, task *asynq.Task) error {
+	return t.tell(ctx, task, groupbuy.EventReopened, groupbuy.StatusOpen, nil)
 }
 
 // HandleCancelled calls off the orders of a cancelled purchase's places

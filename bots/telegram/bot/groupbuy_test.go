@@ -569,3 +569,58 @@ func TestGroupBuy_SharedCards(t *testing.T) {
 	}
 	env.noErrorsLogged()
 }
+
+// A purchase that fell short is reopened by its organizer with a new
+// deadline: its participants keep their places and are told; joining works
+// again.
+func TestGroupBuy_Reopen(t *testing.T) {
+	t.Parallel()
+	env := newTestEnv(t)
+	seller, shop := env.starsShop("Стикеры оптом")
+	p := env.product(seller, shop, "Стикерпак", "", variant("", 100, 0))
+	svc := env.groups
+	gb, err := svc.Create(env.ctx, core.UserID(seller.ID()), groupbuy.Purchase{Shop: shop.ID, Product: p.ID,
+		Variants: []core.VariantID{p.Variants[0].ID}, Title: "Стикеры вместе",
+		Tiers:   groupbuy.Tiers{{From: 1, Price: core.Money{Amount: 100, Currency: core.Stars}}},
+		Minimum: groupbuy.Minimum{Kind: groupbuy.MinUnits, Value: 3}, Shipping: true, Deadline: env.clock.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	anna := env.shopper("Анна", "ru")
+	env.send(anna, "/start")
+	if _, _, err := svc.Join(env.ctx, core.UserID(anna.ID()), gb.ID, p.Variants[0].ID, 1, 0); err != nil {
+		t.Fatal(err)
+	}
+	env.clock.Set(gb.Deadline)
+	if got, _, err := svc.Close(env.ctx, gb.ID); err != nil || got.Status != groupbuy.StatusFailed {
+		t.Fatalf("close: %+v, %v", got, err)
+	}
+	if got := env.forgePress(anna, env.lastBot(anna), fmt.Sprintf("ago:%d", gb.ID)); !strings.Contains(got, "Это может только организатор") {
+		t.Errorf("a participant reopening: %q", got)
+	}
+	env.send(seller, "/admin")
+	env.press(seller, env.lastBot(seller), "🤝 Совместные покупки")
+	env.press(seller, env.lastBot(seller), "😔 Стикеры вместе · 1 шт.")
+	env.press(seller, env.wantBody(seller, "😔 Не состоялась"), "🔄 Открыть сбор заново")
+	env.wantBody(seller, "До какого времени собираем заново")
+	env.send(seller, env.clock.Now().Add(-time.Hour).In(time.FixedZone("MSK", 3*3600)).Format("02.01 15:04"))
+	env.wantBody(seller, "Это время уже прошло")
+	env.send(seller, env.clock.Now().Add(48*time.Hour).In(time.FixedZone("MSK", 3*3600)).Format("02.01 15:04"))
+	env.messageWith(seller, "🔄 Сбор открыт заново до")
+	reopened, err := svc.Purchase(env.ctx, gb.ID)
+	if err != nil || reopened.Status != groupbuy.StatusOpen || reopened.Totals.Units != 1 {
+		t.Fatalf("reopened: %+v, %v", reopened, err)
+	}
+	if keys := env.outboxKeys(groupbuy.JobReopened); len(keys) != 1 {
+		t.Errorf("reopened jobs %v", keys)
+	}
+	m, err := env.bot.GroupBuys.PurchaseNotice(env.ctx, reopened, core.UserID(anna.ID()), groupbuy.EventReopened) // the workers' groupbuy:reopened
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.deliver(m)
+	env.wantBody(anna, "🔄 Совместная покупка «Стикеры вместе» снова собирается", "Ваше место за вами")
+	env.press(anna, env.lastBot(anna), "🤝 Открыть покупку")
+	env.press(anna, env.wantBody(anna, "Набрано: 1 шт.", "Вы участвуете:"), "➕")
+	env.wantBody(anna, "Набрано: 2 шт.")
+}

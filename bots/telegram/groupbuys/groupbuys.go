@@ -71,6 +71,7 @@ var errorKeys = []telegram.ErrorKey{
 	{Err: groupbuy.ErrCode, Key: "gb_err_code"},
 	{Err: groupbuy.ErrCollected, Key: "gb_err_collected"},
 	{Err: groupbuy.ErrNotReady, Key: "gb_err_not_ready"},
+	{Err: groupbuy.ErrNotFailed, Key: "gb_err_not_failed"},
 	{Err: groupbuy.ErrNoWaitlist, Key: "gb_err_waitlist"},
 	{Err: groupbuy.ErrHasPlace, Key: "gb_err_has_place"},
 	{Err: groupbuy.ErrOfferGone, Key: "gb_err_offer"},
@@ -139,6 +140,8 @@ func (b *Feature) PurchaseNotice(ctx context.Context, p groupbuy.Purchase, to co
 		text = b.k.T(lang, "gb_extended", p.Title, p.Deadline.In(moscow).Format("02.01 15:04"))
 	case groupbuy.EventCancelled:
 		text = b.k.T(lang, "gb_cancelled", p.Title)
+	case groupbuy.EventReopened:
+		text = b.k.T(lang, "gb_reopened", p.Title, p.Deadline.In(moscow).Format("02.01 15:04"))
 	default:
 		return core.Message{}, fmt.Errorf("group buy event %q", ev)
 	}
@@ -296,6 +299,14 @@ func texts() map[string]telegram.Text {
 		"gb_cancelled": {
 			RU: "✖️ Организатор отменил совместную покупку «%s». Если вы уже оплатили, деньги вернутся.",
 			EN: "✖️ The organizer called off the group buy %s. If you paid, the money comes back.",
+		},
+		"gb_btn_reopen":      {RU: "🔄 Открыть сбор заново", EN: "🔄 Gather again"},
+		"gb_ask_reopen":      {RU: "Покупка не набрала минимум. До какого времени собираем заново (МСК)? Например, %s. Участники останутся в деле, мы им сообщим.", EN: "The group buy fell short of its minimum. Until when does it gather again (MSK)? Say %s. Participants keep their places and are told."},
+		"gb_reopened_notice": {RU: "🔄 Сбор открыт заново до %s МСК. Участникам сообщаем.", EN: "🔄 Gathering again until %s MSK. Participants are being told."},
+		"gb_err_not_failed":  {RU: "Открыть заново можно только покупку, которая не состоялась.", EN: "Only a group buy that did not go ahead can be reopened."},
+		"gb_reopened": {
+			RU: "🔄 Совместная покупка «%s» снова собирается — до %s МСК. Ваше место за вами; изменить его или выйти можно на карточке. Позовите друзей, чтобы набрать минимум!",
+			EN: "🔄 The group buy %s gathers again, until %s MSK. Your place is still yours; change it or leave on the card. Invite friends to reach the minimum!",
 		},
 		"gb_btn_open_card": {RU: "🤝 Открыть покупку", EN: "🤝 Open the group buy"},
 		"gb_failed": {

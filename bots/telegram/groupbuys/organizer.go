@@ -30,6 +30,7 @@ const (
 	verbCancel        = "agc"                       // agc:<purchase>: cancel it? (a confirmation)
 	verbCancelYes     = "agy"                       // agy:<purchase>: cancel it
 	verbRoster        = "agr"                       // agr:<purchase>: its participants
+	verbReopen        = "ago"                       // ago:<purchase>: gather again after failing (conversation)
 
 	dialogNew    = "groupbuy:new"
 	dialogExtend = "groupbuy:extend"
@@ -59,6 +60,7 @@ func (b *Feature) organizerRoutes(r *telegram.Router) {
 	r.Callback(verbCancelYes, b.onCancelYes)
 	r.Callback(verbRoster, b.onRoster)
 	r.Callback(verbExport, b.onExport)
+	r.Callback(verbReopen, b.onReopen)
 	r.Conversation(dialogNew, b.newStep, b.k.DialogStep)
 	r.Conversation(dialogExtend, b.extendStep, b.k.DialogStep)
 }
@@ -148,6 +150,9 @@ func (b *Feature) showOrganize(ctx context.Context, r *telegram.Request, p group
 	if p.Status == groupbuy.StatusOpen && !p.Extended {
 		k.Row(telegram.Button(b.k.Label(lang, "gb_btn_extend"), verbExtend, id))
 	}
+	if p.Status == groupbuy.StatusFailed {
+		k.Row(telegram.Button(b.k.Label(lang, "gb_btn_reopen"), verbReopen, id))
+	}
 	if p.Status == groupbuy.StatusOpen || p.Status == groupbuy.StatusStopped {
 		k.Row(telegram.Button(b.k.Label(lang, "gb_btn_cancel"), verbCancel, id))
 	}
@@ -207,9 +212,11 @@ func (b *Feature) onRoster(ctx context.Context, r *telegram.Request, d telegram.
 	return b.k.Show(ctx, r, telegram.View{Text: strings.Join(text, "\n"), Keyboard: k.Markup()})
 }
 
-// extendDialog is what the conversation of a later deadline keeps.
+// extendDialog is what the conversation of a later deadline keeps: of an
+// open purchase (once), or of a failed one that gathers again (Reopen).
 type extendDialog struct {
 	Purchase groupbuy.ID `json:"purchase"`
+	Reopen   bool        `json:"reopen,omitempty"`
 }
 
 // onExtend asks the organizer for a later deadline (once per purchase).
@@ -224,10 +231,28 @@ func (b *Feature) onExtend(ctx context.Context, r *telegram.Request, d telegram.
 	if err := b.k.StartDialog(ctx, r, dialogExtend, stepExtend, extendDialog{Purchase: p.ID}); err != nil {
 		return err
 	}
-	return b.k.Show(ctx, r, b.extendPrompt(r.Lang, p))
+	return b.k.Show(ctx, r, b.extendPrompt(r.Lang, p, false))
 }
 
-func (b *Feature) extendPrompt(lang string, p groupbuy.Purchase) telegram.View {
+// onReopen asks the organizer until when a failed purchase gathers again.
+func (b *Feature) onReopen(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+	p, err := b.organized(ctx, r, d)
+	if err != nil {
+		return err
+	}
+	if p.Status != groupbuy.StatusFailed {
+		return groupbuy.ErrNotFailed
+	}
+	if err := b.k.StartDialog(ctx, r, dialogExtend, stepExtend, extendDialog{Purchase: p.ID, Reopen: true}); err != nil {
+		return err
+	}
+	return b.k.Show(ctx, r, b.extendPrompt(r.Lang, p, true))
+}
+
+func (b *Feature) extendPrompt(lang string, p groupbuy.Purchase, reopen bool) telegram.View {
+	if reopen {
+		return telegram.View{Text: b.k.T(lang, "gb_ask_reopen", b.clock.Now().In(moscow).Add(72*time.Hour).Format("02.01 15:04"))}
+	}
 	return telegram.View{Text: b.k.T(lang, "gb_ask_extend", p.Deadline.In(moscow).Format("02.01 15:04"),
 		p.Deadline.In(moscow).Add(48*time.Hour).Format("02.01 15:04"))}
 }
@@ -241,7 +266,7 @@ func (b *Feature) extendStep(ctx context.Context, r *telegram.Request, st dialog
 	if err != nil {
 		return err
 	}
-	again, _ := b.k.StepMoves(ctx, r, st, &data, func(string) (telegram.View, error) { return b.extendPrompt(r.Lang, p), nil })
+	again, _ := b.k.StepMoves(ctx, r, st, &data, func(string) (telegram.View, error) { return b.extendPrompt(r.Lang, p, data.Reopen), nil })
 	if in.Text == "" {
 		return again(b.k.WrongInput(r.Lang, in, "gb_want_deadline"))
 	}
@@ -249,14 +274,20 @@ func (b *Feature) extendStep(ctx context.Context, r *telegram.Request, st dialog
 	if !ok {
 		return again(b.k.T(r.Lang, "gb_err_deadline"))
 	}
-	p, err = b.groups.Extend(ctx, r.UserID(), p.ID, at)
+	key := "gb_extended_notice"
+	if data.Reopen {
+		p, err = b.groups.Reopen(ctx, r.UserID(), p.ID, at)
+		key = "gb_reopened_notice"
+	} else {
+		p, err = b.groups.Extend(ctx, r.UserID(), p.ID, at)
+	}
 	if telegram.UserFacing(err) {
 		return again(b.k.ErrorText(r.Lang, err))
 	}
 	if err != nil {
 		return err
 	}
-	notice := b.k.T(r.Lang, "gb_extended_notice", p.Deadline.In(moscow).Format("02.01 15:04"))
+	notice := b.k.T(r.Lang, key, p.Deadline.In(moscow).Format("02.01 15:04"))
 	return b.k.FinishDialog(ctx, r, dialogExtend, notice, telegram.Screen(verbOrganize, int64(p.ID)))
 }
 
