@@ -40,5 +40,6 @@ var groupBuyRoutes = map[string]route{
 	groupbuy.JobOfferEnd:  {queue: QueueDefault, retention: 24 * time.Hour},
 	order.JobGroupEnded:   {queue: QueueDefault, retention: 24 * time.Hour},
 	groupbuy.JobReopened:  {queue: QueueDefault, retention: 24 * time.Hour},
+	groupbuy.JobUncollected: {queue: QueueDefault, retention: 24 * time.Hour},
 	groupbuy.JobCards:     {queue: QueueDefault}, // its key comes back with every change
 }

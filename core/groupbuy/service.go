@@ -71,6 +71,9 @@ type Store interface {
 	// returns every coded place whose order is still only paid (not yet
 	// ready for pickup).
 	GiveCodes(ctx context.Context, id ID, code func() string) ([]Place, error)
+	// Uncollected returns the joined places whose pickup code went and which
+	// are not collected.
+	Uncollected(ctx context.Context, id ID) ([]Place, error)
 	// CodesToSend returns the places with a pickup code not sent yet.
 	CodesToSend(ctx context.Context, id ID) ([]Place, error)
 	// CodeSent records that a place's code went to its participant.
@@ -261,6 +264,8 @@ const (
 // CloseJob is the payload of a purchase's jobs.
 type CloseJob struct {
 	Purchase ID `json:"purchase"`
+	// Reminder is which of UncollectedReminders a JobUncollected is.
+	Reminder int `json:"reminder,omitempty"`
 }
 
 // closeJob closes a purchase at its deadline; its key names the deadline, so
@@ -443,14 +448,42 @@ func (s *Service) Arrive(ctx context.Context, actor core.UserID, id ID) (Purchas
 			return Purchase{}, err
 		}
 	}
+	now := s.clock.Now()
 	return s.store.UpdatePurchase(ctx, id, func(p *Purchase) ([]core.Job, error) {
+		// Keyed by the time: arriving again sends the codes of those paid
+		// since (an earlier task's id would be taken still).
+		codes := purchaseJob(JobArrived, p.ID)
+		codes.Key = fmt.Sprintf("%s:%d:%d", JobArrived, p.ID, now.Unix())
+		jobs := []core.Job{codes, cardsJob(p.ID)}
 		switch p.Status {
-		case StatusStopped, StatusArrived:
+		case StatusStopped:
 			p.Status = StatusArrived
-			return []core.Job{purchaseJob(JobArrived, p.ID), cardsJob(p.ID)}, nil
+			for i, after := range UncollectedReminders {
+				payload, _ := json.Marshal(CloseJob{Purchase: p.ID, Reminder: i})
+				jobs = append(jobs, core.Job{Kind: JobUncollected, Key: fmt.Sprintf("%s:%d:%d", JobUncollected, p.ID, i),
+					Payload: payload, RunAt: now.Add(after)})
+			}
+			return jobs, nil
+		case StatusArrived:
+			return jobs, nil
 		}
 		return nil, ErrClosed
 	})
+}
+
+// JobUncollected reminds the participants whose goods wait at the pickup
+// point (Uncollected); key "groupbuy:uncollected:<purchase>:<n>", due
+// UncollectedReminders[n] after the arrival.
+const JobUncollected = "groupbuy:uncollected"
+
+// UncollectedReminders are when, after the goods arrived, those who have not
+// collected them are reminded.
+var UncollectedReminders = []time.Duration{3 * 24 * time.Hour, 7 * 24 * time.Hour}
+
+// Uncollected returns the places whose pickup code went and whose goods are
+// not collected yet.
+func (s *Service) Uncollected(ctx context.Context, id ID) ([]Place, error) {
+	return s.store.Uncollected(ctx, id)
 }
 
 // pickupCode makes a pickup code: six digits, from crypto/rand (a code is

@@ -45,6 +45,8 @@ type GroupBuys interface {
 	Settle(ctx context.Context, id groupbuy.ID) error
 	// Waiter returns an entry of a waiting list.
 	Waiter(ctx context.Context, id groupbuy.WaiterID) (groupbuy.Waiter, error)
+	// Uncollected returns the places whose goods wait at the pickup point.
+	Uncollected(ctx context.Context, id groupbuy.ID) ([]groupbuy.Place, error)
 	// Cards returns a purchase's latest public cards.
 	Cards(ctx context.Context, id groupbuy.ID) ([]groupbuy.Card, error)
 }
@@ -67,6 +69,9 @@ type Bot interface {
 	// OfferMessage composes what offers a waiter the place that came free,
 	// with the buttons to take it or pass.
 	OfferMessage(ctx context.Context, p groupbuy.Purchase, w groupbuy.Waiter) (core.Message, error)
+	// UncollectedMessage composes the reminder that a place's goods wait at
+	// its pickup point, with its code (n: the reminder's number).
+	UncollectedMessage(ctx context.Context, p groupbuy.Purchase, place groupbuy.Place, n int) (core.Message, error)
 	// CardEdit composes the edit of a public card into the purchase as it
 	// is now, coalesced per card.
 	CardEdit(ctx context.Context, p groupbuy.Purchase, c groupbuy.Card) (core.Message, error)
@@ -107,6 +112,7 @@ func (t *Tasks) Register(mux *asynq.ServeMux) {
 	mux.HandleFunc(order.JobGroupEnded, t.HandleGroupEnded)
 	mux.HandleFunc(groupbuy.JobCards, t.HandleCards)
 	mux.HandleFunc(groupbuy.JobReopened, t.HandleReopened)
+	mux.HandleFunc(groupbuy.JobUncollected, t.HandleUncollected)
 }
 
 // page is how many participants one read composes messages for.
@@ -386,6 +392,36 @@ func (t *Tasks) HandleCards(ctx context.Context, task *asynq.Task) error {
 	msgs := make([]core.Message, 0, len(cards))
 	for _, c := range cards {
 		m, err := t.d.Bot.CardEdit(ctx, gb, c)
+		if err != nil {
+			return workers.Classify(err)
+		}
+		msgs = append(msgs, m)
+	}
+	return workers.Classify(t.d.Sender.Send(ctx, msgs...))
+}
+
+// HandleUncollected reminds the participants whose goods wait at the pickup
+// point of an arrived purchase (groupbuy.JobUncollected); each message once,
+// by its key.
+func (t *Tasks) HandleUncollected(ctx context.Context, task *asynq.Task) error {
+	p, err := t.purchaseOf(task, true)
+	if err != nil {
+		return err
+	}
+	gb, err := t.d.GroupBuys.Purchase(ctx, p.Purchase)
+	if err != nil {
+		return workers.Classify(err)
+	}
+	if gb.Status != groupbuy.StatusArrived {
+		return nil
+	}
+	places, err := t.d.GroupBuys.Uncollected(ctx, gb.ID)
+	if err != nil {
+		return workers.Classify(err)
+	}
+	msgs := make([]core.Message, 0, len(places))
+	for _, pl := range places {
+		m, err := t.d.Bot.UncollectedMessage(ctx, gb, pl, p.Reminder)
 		if err != nil {
 			return workers.Classify(err)
 		}

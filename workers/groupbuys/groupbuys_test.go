@@ -185,6 +185,12 @@ func (p *placeInvoices) CardEdit(ctx context.Context, gb groupbuy.Purchase, c gr
 	return m, nil
 }
 
+func (p *placeInvoices) UncollectedMessage(ctx context.Context, gb groupbuy.Purchase, pl groupbuy.Place, n int) (core.Message, error) {
+	m := testMessage(fmt.Sprintf("uncollected:%d:%d", pl.ID, n), core.PriorityReminder)
+	m.Chat, m.User = int64(pl.Buyer), pl.Buyer
+	return m, nil
+}
+
 func (p *placeInvoices) OfferMessage(ctx context.Context, gb groupbuy.Purchase, w groupbuy.Waiter) (core.Message, error) {
 	p.offers = append(p.offers, w.ID)
 	m := testMessage(fmt.Sprintf("offer:%d:%d", w.ID, w.OfferUntil.Unix()), core.PriorityOrder)

@@ -375,6 +375,26 @@ func TestGroupBuy_Pickup(t *testing.T) {
 	if code.Photo == nil {
 		t.Errorf("the code came without its QR image: %+v", code)
 	}
+	if err := env.groups.CodeSent(env.ctx, codes[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if keys := env.outboxKeys(groupbuy.JobUncollected); len(keys) != len(groupbuy.UncollectedReminders) {
+		t.Errorf("uncollected reminders %v", keys)
+	}
+	// Three days on, her goods still wait: the workers' groupbuy:uncollected.
+	waiting, err := env.groups.Uncollected(env.ctx, gb.ID)
+	if err != nil || len(waiting) != 1 {
+		t.Fatalf("uncollected %+v, %v", waiting, err)
+	}
+	reminder, err := env.bot.GroupBuys.UncollectedMessage(env.ctx, stopped, waiting[0], 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.deliver(reminder)
+	env.wantBody(anna, "📦 Напоминаем: товар совместной покупки «Хлеб на неделю» ждёт вас.", "Киоск", "Код выдачи: "+codes[0].Code)
+	env.press(seller, env.lastBot(seller), "👥 Участники")
+	env.wantBody(seller, "• Анна — Хлеб × 1 · оплачено, ждёт выдачи")
+	env.press(seller, env.lastBot(seller), "⬅️ Назад")
 
 	env.press(seller, env.lastBot(seller), "🎫 Выдать по коду")
 	env.wantBody(seller, "введите код выдачи")

@@ -206,6 +206,12 @@ func (b *Feature) onRoster(ctx context.Context, r *telegram.Request, d telegram.
 		default:
 			state = b.k.T(lang, "gb_roster_paid")
 		}
+		switch {
+		case !l.Collected.IsZero():
+			state = b.k.T(lang, "gb_roster_collected")
+		case l.Code != "" && l.OrderStatus == order.StatusReadyForPickup:
+			state = b.k.T(lang, "gb_roster_waiting")
+		}
 		text = append(text, b.k.T(lang, "gb_roster_line", b.k.UserLabel(ctx, l.Buyer), names[l.Variant], l.Quantity, telegram.HTML(state)))
 	}
 	k := (&telegram.Keyboard{}).Row(telegram.Button(b.k.Label(lang, "btn_back"), verbOrganize, int64(p.ID)))

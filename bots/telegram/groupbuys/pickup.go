@@ -9,6 +9,7 @@ import (
 	qrcode "github.com/skip2/go-qrcode"
 
 	"github.com/vitrina-shop/vitrina/bots/telegram"
+	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/dialog"
 	"github.com/vitrina-shop/vitrina/core/groupbuy"
 )
@@ -149,4 +150,26 @@ func (b *Feature) SendPickupCode(ctx context.Context, p groupbuy.Purchase, place
 		return nil // blocked: the organizer hands over by the participant's name
 	}
 	return err
+}
+
+// UncollectedMessage composes the reminder that a place's goods wait at its
+// pickup point, with its code (workers/groupbuys.Bot); n is the reminder's
+// number, in its key.
+func (b *Feature) UncollectedMessage(ctx context.Context, p groupbuy.Purchase, place groupbuy.Place, n int) (core.Message, error) {
+	lang := "ru"
+	if u, err := b.users.User(ctx, place.Buyer); err == nil {
+		lang = telegram.LangOf(u.Lang())
+	}
+	o, err := b.orders.OrderForSystem(ctx, place.Order)
+	if err != nil {
+		return core.Message{}, err
+	}
+	where, err := b.k.PickupPlace(ctx, lang, o)
+	if err != nil {
+		return core.Message{}, err
+	}
+	text := b.k.T(lang, "gb_uncollected", p.Title, telegram.HTML(where), place.Code)
+	kb := (&telegram.Keyboard{}).Row(telegram.Button(b.k.Label(lang, "gb_btn_open_card"), verbCard, int64(p.ID))).Markup()
+	key := fmt.Sprintf("groupbuy:%d:uncollected:%d:%d", p.ID, place.ID, n)
+	return b.k.MessageTo(key, core.PriorityReminder, place.Buyer, telegram.View{Text: text, Keyboard: kb}), nil
 }

@@ -410,6 +410,15 @@ func (s *Store) CodesToSend(ctx context.Context, id groupbuy.ID) ([]groupbuy.Pla
 	return out, nil
 }
 
+// Uncollected implements groupbuy.Store.
+func (s *Store) Uncollected(ctx context.Context, id groupbuy.ID) ([]groupbuy.Place, error) {
+	out, err := places(ctx, s.pool, id, `p.status = 'joined' AND p.code_sent_at IS NOT NULL AND p.collected_at IS NULL ORDER BY p.id`)
+	if err != nil {
+		return nil, fmt.Errorf("uncollected places of group buy %d: %w", id, err)
+	}
+	return out, nil
+}
+
 // CodeSent implements groupbuy.Store.
 func (s *Store) CodeSent(ctx context.Context, place groupbuy.PlaceID, at time.Time) error {
 	if _, err := s.pool.Exec(ctx, `UPDATE group_buy_places SET code_sent_at = $2 WHERE id = $1 AND code_sent_at IS NULL`, place, at); err != nil {
