@@ -29,17 +29,19 @@ var liveRoutes = map[string]route{
 
 // groupBuyRoutes maps the job kinds of group buys to their queue (see routes).
 var groupBuyRoutes = map[string]route{
-	groupbuy.JobClose:       {queue: QueueCritical, retention: 24 * time.Hour},
-	groupbuy.JobInvoices:    {queue: QueueCritical, retention: 24 * time.Hour},
-	groupbuy.JobFailed:      {queue: QueueDefault, retention: 24 * time.Hour},
-	groupbuy.JobCut:         {queue: QueueDefault, retention: 24 * time.Hour},
-	groupbuy.JobExtended:    {queue: QueueDefault, retention: 24 * time.Hour},
-	groupbuy.JobCancelled:   {queue: QueueCritical, retention: 24 * time.Hour},
-	groupbuy.JobArrived:     {queue: QueueDefault, retention: 24 * time.Hour},
-	groupbuy.JobOffer:       {queue: QueueDefault, retention: 24 * time.Hour},
-	groupbuy.JobOfferEnd:    {queue: QueueDefault, retention: 24 * time.Hour},
-	order.JobGroupEnded:     {queue: QueueDefault, retention: 24 * time.Hour},
-	groupbuy.JobReopened:    {queue: QueueDefault, retention: 24 * time.Hour},
-	groupbuy.JobUncollected: {queue: QueueDefault, retention: 24 * time.Hour},
-	groupbuy.JobCards:       {queue: QueueDefault}, // its key comes back with every change
+	groupbuy.JobClose:         {queue: QueueCritical, retention: 24 * time.Hour},
+	groupbuy.JobInvoices:      {queue: QueueCritical, retention: 24 * time.Hour},
+	groupbuy.JobFailed:        {queue: QueueDefault, retention: 24 * time.Hour},
+	groupbuy.JobCut:           {queue: QueueDefault, retention: 24 * time.Hour},
+	groupbuy.JobExtended:      {queue: QueueDefault, retention: 24 * time.Hour},
+	groupbuy.JobCancelled:     {queue: QueueCritical, retention: 24 * time.Hour},
+	groupbuy.JobArrived:       {queue: QueueDefault, retention: 24 * time.Hour},
+	groupbuy.JobOffer:         {queue: QueueDefault, retention: 24 * time.Hour},
+	groupbuy.JobOfferEnd:      {queue: QueueDefault, retention: 24 * time.Hour},
+	order.JobGroupEnded:       {queue: QueueDefault, retention: 24 * time.Hour},
+	groupbuy.JobReopened:      {queue: QueueDefault, retention: 24 * time.Hour},
+	groupbuy.JobUncollected:   {queue: QueueDefault, retention: 24 * time.Hour},
+	groupbuy.JobHandoverAsked: {queue: QueueDefault, retention: 24 * time.Hour},
+	groupbuy.JobHandedOver:    {queue: QueueCritical, retention: 24 * time.Hour},
+	groupbuy.JobCards:         {queue: QueueDefault}, // its key comes back with every change
 }

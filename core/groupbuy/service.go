@@ -101,6 +101,22 @@ type Store interface {
 	// waiting list, and its free places.
 	WaitlistSize(ctx context.Context, id ID) (waiting, free int, err error)
 
+	// InviteHandover locks a purchase, finds buyer's joined place of a
+	// variant (ErrNotParticipant) and its order's status, lets check refuse,
+	// and returns the place's open handover, or records a new one with token.
+	InviteHandover(ctx context.Context, id ID, buyer core.UserID, v core.VariantID, token string, now time.Time,
+		check func(Purchase, Place, order.Status) error) (Handover, error)
+	// HandoverByToken returns the handover of an invite link and its place;
+	// ErrHandoverGone.
+	HandoverByToken(ctx context.Context, token string) (Handover, Place, error)
+	// Handover returns a handover; ErrHandoverGone.
+	Handover(ctx context.Context, id HandoverID) (Handover, error)
+	// ChangeHandover locks a handover's purchase and the handover, reads its
+	// place and order status (and what the replacement to, or else its To,
+	// holds), lets fn change it, and saves it, the place fn takes (the old
+	// one passed), and fn's jobs.
+	ChangeHandover(ctx context.Context, id HandoverID, to core.UserID, fn func(*HandoverChange) ([]core.Job, error)) (Handover, error)
+
 	// AddCard records a card (once: the same post or inline message again
 	// returns the one recorded).
 	AddCard(ctx context.Context, c Card) (Card, error)

@@ -47,6 +47,10 @@ type GroupBuys interface {
 	Waiter(ctx context.Context, id groupbuy.WaiterID) (groupbuy.Waiter, error)
 	// Uncollected returns the places whose goods wait at the pickup point.
 	Uncollected(ctx context.Context, id groupbuy.ID) ([]groupbuy.Place, error)
+	// Handover returns a handover; FinishHandover calls off the order of a
+	// place passed on.
+	Handover(ctx context.Context, id groupbuy.HandoverID) (groupbuy.Handover, error)
+	FinishHandover(ctx context.Context, id groupbuy.HandoverID) (groupbuy.Handover, groupbuy.Place, error)
 	// Cards returns a purchase's latest public cards.
 	Cards(ctx context.Context, id groupbuy.ID) ([]groupbuy.Card, error)
 }
@@ -72,6 +76,12 @@ type Bot interface {
 	// UncollectedMessage composes the reminder that a place's goods wait at
 	// its pickup point, with its code (n: the reminder's number).
 	UncollectedMessage(ctx context.Context, p groupbuy.Purchase, place groupbuy.Place, n int) (core.Message, error)
+	// HandoverAskedMessage composes what asks the organizer to approve a
+	// replacement for a place.
+	HandoverAskedMessage(ctx context.Context, p groupbuy.Purchase, h groupbuy.Handover) (core.Message, error)
+	// HandedOverMessages compose what tells both sides of a decided
+	// handover (the replacement alone when declined).
+	HandedOverMessages(ctx context.Context, p groupbuy.Purchase, h groupbuy.Handover, old groupbuy.Place) ([]core.Message, error)
 	// CardEdit composes the edit of a public card into the purchase as it
 	// is now, coalesced per card.
 	CardEdit(ctx context.Context, p groupbuy.Purchase, c groupbuy.Card) (core.Message, error)
@@ -113,6 +123,8 @@ func (t *Tasks) Register(mux *asynq.ServeMux) {
 	mux.HandleFunc(groupbuy.JobCards, t.HandleCards)
 	mux.HandleFunc(groupbuy.JobReopened, t.HandleReopened)
 	mux.HandleFunc(groupbuy.JobUncollected, t.HandleUncollected)
+	mux.HandleFunc(groupbuy.JobHandoverAsked, t.HandleHandoverAsked)
+	mux.HandleFunc(groupbuy.JobHandedOver, t.HandleHandedOver)
 }
 
 // page is how many participants one read composes messages for.
@@ -426,6 +438,66 @@ func (t *Tasks) HandleUncollected(ctx context.Context, task *asynq.Task) error {
 			return workers.Classify(err)
 		}
 		msgs = append(msgs, m)
+	}
+	return workers.Classify(t.d.Sender.Send(ctx, msgs...))
+}
+
+// handoverOf reads a handover's job and checks the wiring.
+func (t *Tasks) handoverOf(task *asynq.Task) (groupbuy.HandoverJob, error) {
+	var p groupbuy.HandoverJob
+	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Handover == 0 {
+		return p, workers.BadPayload(task.Type(), err)
+	}
+	if t.d.GroupBuys == nil || t.d.Bot == nil || t.d.Sender == nil {
+		return p, errors.New("group buys are not wired")
+	}
+	return p, nil
+}
+
+// HandleHandoverAsked asks the organizer to approve a replacement for a
+// place (groupbuy.JobHandoverAsked), while the ask stands.
+func (t *Tasks) HandleHandoverAsked(ctx context.Context, task *asynq.Task) error {
+	p, err := t.handoverOf(task)
+	if err != nil {
+		return err
+	}
+	h, err := t.d.GroupBuys.Handover(ctx, p.Handover)
+	if err != nil {
+		return workers.Classify(err)
+	}
+	if h.Status != groupbuy.HandoverRequested {
+		return nil
+	}
+	gb, err := t.d.GroupBuys.Purchase(ctx, h.Purchase)
+	if err != nil {
+		return workers.Classify(err)
+	}
+	m, err := t.d.Bot.HandoverAskedMessage(ctx, gb, h)
+	if err != nil {
+		return workers.Classify(err)
+	}
+	return workers.Classify(t.d.Sender.Send(ctx, m))
+}
+
+// HandleHandedOver finishes a decided handover (groupbuy.JobHandedOver): the
+// old place's order is called off (a payment that beat it is refunded by the
+// order's jobs), and both sides are told, each once by its key.
+func (t *Tasks) HandleHandedOver(ctx context.Context, task *asynq.Task) error {
+	p, err := t.handoverOf(task)
+	if err != nil {
+		return err
+	}
+	h, old, err := t.d.GroupBuys.FinishHandover(ctx, p.Handover)
+	if err != nil {
+		return workers.Classify(err)
+	}
+	gb, err := t.d.GroupBuys.Purchase(ctx, h.Purchase)
+	if err != nil {
+		return workers.Classify(err)
+	}
+	msgs, err := t.d.Bot.HandedOverMessages(ctx, gb, h, old)
+	if err != nil {
+		return workers.Classify(err)
 	}
 	return workers.Classify(t.d.Sender.Send(ctx, msgs...))
 }

@@ -191,6 +191,18 @@ func (p *placeInvoices) UncollectedMessage(ctx context.Context, gb groupbuy.Purc
 	return m, nil
 }
 
+func (p *placeInvoices) HandoverAskedMessage(ctx context.Context, gb groupbuy.Purchase, h groupbuy.Handover) (core.Message, error) {
+	m := testMessage(fmt.Sprintf("handover:%d", h.ID), core.PriorityOrder)
+	m.Chat, m.User = int64(gb.Organizer), gb.Organizer
+	return m, nil
+}
+
+func (p *placeInvoices) HandedOverMessages(ctx context.Context, gb groupbuy.Purchase, h groupbuy.Handover, old groupbuy.Place) ([]core.Message, error) {
+	m := testMessage(fmt.Sprintf("handed:%d", h.ID), core.PriorityOrder)
+	m.Chat, m.User = int64(h.To), h.To
+	return []core.Message{m}, nil
+}
+
 func (p *placeInvoices) OfferMessage(ctx context.Context, gb groupbuy.Purchase, w groupbuy.Waiter) (core.Message, error) {
 	p.offers = append(p.offers, w.ID)
 	m := testMessage(fmt.Sprintf("offer:%d:%d", w.ID, w.OfferUntil.Unix()), core.PriorityOrder)

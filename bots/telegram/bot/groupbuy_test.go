@@ -644,3 +644,94 @@ func TestGroupBuy_Reopen(t *testing.T) {
 	env.press(anna, env.wantBody(anna, "Набрано: 1 шт.", "Вы участвуете:"), "➕")
 	env.wantBody(anna, "Набрано: 2 шт.")
 }
+
+// Anna passes her unpaid place on from her card; Boris opens her link and
+// asks; the organizer approves from the message; Boris gets the invoice and
+// pays, Anna's invoice is cancelled and her record says so.
+func TestGroupBuy_Handover(t *testing.T) {
+	t.Parallel()
+	env := newTestEnv(t)
+	seller, shop := env.starsShop("Стикеры оптом")
+	p := env.product(seller, shop, "Стикерпак", "", variant("", 100, 0))
+	svc := env.groups
+	gb, err := svc.Create(env.ctx, core.UserID(seller.ID()), groupbuy.Purchase{Shop: shop.ID, Product: p.ID,
+		Variants: []core.VariantID{p.Variants[0].ID}, Title: "Стикеры вместе",
+		Tiers:   groupbuy.Tiers{{From: 1, Price: core.Money{Amount: 100, Currency: core.Stars}}},
+		Minimum: groupbuy.Minimum{Kind: groupbuy.MinUnits, Value: 1}, FeeBP: 1000, Shipping: true, Deadline: env.clock.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	anna, boris := env.shopper("Анна", "ru"), env.shopper("Борис", "ru")
+	env.send(seller, "/start")
+	env.send(anna, "/start")
+	if _, _, err := svc.Join(env.ctx, core.UserID(anna.ID()), gb.ID, p.Variants[0].ID, 2, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Stop(env.ctx, core.UserID(seller.ID()), gb.ID); err != nil {
+		t.Fatal(err)
+	}
+	sendInvoices := func() {
+		t.Helper()
+		if _, _, err := svc.OrderPlaces(env.ctx, gb.ID, 0, func(o order.Order) error {
+			return env.bot.GroupBuys.SendPlaceInvoice(env.ctx, o)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sendInvoices()
+
+	env.send(anna, fmt.Sprintf("/start gb_%d", gb.ID))
+	env.press(anna, env.lastBot(anna), "🔁 Пристроить место: Стикерпак")
+	linkMsg := env.wantBody(anna, "Чтобы пристроить место в «Стикеры вместе»", "https://t.me/")
+	body := linkMsg.Body()
+	i := strings.Index(body, "start=gbh_")
+	if i < 0 {
+		t.Fatalf("no link in %q", body)
+	}
+	token := body[i+len("start=gbh_") : i+len("start=gbh_")+16]
+	env.send(boris, "/start gbh_"+token)
+	offer := env.wantBody(boris, "🔁 Анна отдаёт своё место: «Стикеры вместе», Стикерпак × 2 — 220\u00a0⭐ со сбором организатора")
+	env.press(boris, offer, "🤝 Забрать место")
+	env.wantBody(boris, "Запрос отправлен организатору")
+
+	h, _, err := svc.HandoverByToken(env.ctx, token)
+	if err != nil || h.Status != groupbuy.HandoverRequested {
+		t.Fatalf("handover %+v, %v", h, err)
+	}
+	stopped, _ := svc.Purchase(env.ctx, gb.ID)
+	ask, err := env.bot.GroupBuys.HandoverAskedMessage(env.ctx, stopped, h) // the workers' groupbuy:handover
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.deliver(ask)
+	askMsg := env.wantBody(seller, "🔁 Анна пристраивает место", "Забрать хочет: Борис")
+	if got := env.forgePress(boris, env.lastBot(boris), fmt.Sprintf("agv:%d", h.ID)); !strings.Contains(got, "Это может только организатор") {
+		t.Errorf("Boris approves himself: %q", got)
+	}
+	env.press(seller, askMsg, "✅ Подтвердить")
+	env.wantBody(seller, "✅ Передача подтверждена: место Анна → Борис")
+
+	done, old, err := svc.FinishHandover(env.ctx, h.ID) // the workers' groupbuy:handed
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := env.bot.GroupBuys.HandedOverMessages(env.ctx, stopped, done, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.deliver(msgs...)
+	env.wantBody(anna, "🔁 Ваше место передано", "Ваш счёт отменён")
+	sendInvoices()
+	if res, err := boris.Pay(env.ctx, env.lastInvoice(boris), sandbox.PayOptions{}); err != nil || res.Status != sandbox.PayPaid || res.Payment.TotalAmount != 220 {
+		t.Fatalf("Boris pays: %+v, %v", res, err)
+	}
+	env.waitFor("Boris's place paid", func() bool {
+		os := env.buyerOrders(boris)
+		return len(os) == 1 && os[0].Status == order.StatusPaid
+	})
+	if os := env.buyerOrders(anna); len(os) != 1 || os[0].Status != order.StatusCancelled {
+		t.Errorf("Anna's orders %+v", os)
+	}
+	env.send(anna, fmt.Sprintf("/start gb_%d", gb.ID))
+	env.wantBody(anna, "• Стикерпак × 2 · место передано другому участнику")
+}

@@ -166,8 +166,15 @@ func (b *Feature) showCard(ctx context.Context, r *telegram.Request, p groupbuy.
 		line := b.k.T(lang, "gb_mine_line", names[pl.Variant], pl.Quantity)
 		if pl.Order != 0 {
 			if o, err := b.orders.Order(ctx, r.UserID(), pl.Order); err == nil {
-				line += b.orderState(ctx, lang, o)
+				if pl.Status == groupbuy.PlacePassed && o.Status != order.StatusExpired {
+					line += b.k.T(lang, "gb_mine_passed") // handed over (a place not paid in time says so)
+				} else {
+					line += b.orderState(ctx, lang, o)
+				}
 				k.Row(telegram.Button(b.k.Label(lang, "gb_btn_order", o.ID), telegram.VerbOrderNew, int64(o.ID)))
+				if o.Status == order.StatusAwaitingPayment && pl.Status == groupbuy.PlaceJoined {
+					k.Row(telegram.Button(b.k.Label(lang, "gb_btn_pass_on", names[pl.Variant]), verbPassOn, int64(p.ID), int64(pl.Variant)))
+				}
 			}
 		}
 		mine = append(mine, line)

@@ -46,10 +46,12 @@ func (b *Feature) Register(k *telegram.Bot, r *telegram.Router) {
 	r.AddTexts(waitlistTexts())
 	r.AddTexts(exportTexts())
 	r.AddTexts(shareTexts())
+	r.AddTexts(handoverTexts())
 	r.AddErrors(errorKeys...)
 	b.cardRoutes(r)
 	b.waitlistRoutes(r)
 	b.shareRoutes(r)
+	b.handoverRoutes(r)
 	b.organizerRoutes(r)
 	b.pickupRoutes(r)
 }
@@ -72,6 +74,9 @@ var errorKeys = []telegram.ErrorKey{
 	{Err: groupbuy.ErrCollected, Key: "gb_err_collected"},
 	{Err: groupbuy.ErrNotReady, Key: "gb_err_not_ready"},
 	{Err: groupbuy.ErrNotFailed, Key: "gb_err_not_failed"},
+	{Err: groupbuy.ErrHandoverGone, Key: "gb_err_handover_gone"},
+	{Err: groupbuy.ErrHandoverPaid, Key: "gb_err_handover_paid"},
+	{Err: groupbuy.ErrHandoverSelf, Key: "gb_err_handover_self"},
 	{Err: groupbuy.ErrNoWaitlist, Key: "gb_err_waitlist"},
 	{Err: groupbuy.ErrHasPlace, Key: "gb_err_has_place"},
 	{Err: groupbuy.ErrOfferGone, Key: "gb_err_offer"},
