@@ -195,7 +195,8 @@ func asInt64(a any) (int64, bool) {
 const (
 	VerbAdminBroadcasts = "abr" // abr:<shop>: the shop's broadcasts in the admin menu
 	VerbAdminKOLs       = "akl" // akl:<shop>: the shop's KOLs and live drops in the admin menu
-	VerbAdminGroupBuys  = "agl" // agl:<shop>: the shop's group buys in the admin menu
+	VerbAdminGroupBuys  = "agl" // agl:<shop>: the shop's group buys in the admin menu (a KOL's too)
+	VerbKOLMenu         = "km"  // km: a KOL's menu
 )
 
 // Shared callback verbs of the seller side. Arguments

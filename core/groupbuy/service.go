@@ -57,8 +57,11 @@ type Store interface {
 	Participants(ctx context.Context, id ID, after core.UserID, limit int) ([]core.UserID, error)
 	// CountParticipants counts the buyers with a joined place in a purchase.
 	CountParticipants(ctx context.Context, id ID) (int, error)
-	// ShopPurchases returns a shop's purchases, the latest first, at most limit.
-	ShopPurchases(ctx context.Context, shop core.ShopID, limit int) ([]Purchase, error)
+	// ShopPurchases returns a shop's purchases, the latest first, at most
+	// limit; only those organizer organizes, when not 0.
+	ShopPurchases(ctx context.Context, shop core.ShopID, organizer core.UserID, limit int) ([]Purchase, error)
+	// WorksWith reports whether user is a KOL working with a shop now.
+	WorksWith(ctx context.Context, shop core.ShopID, user core.UserID) (bool, error)
 	// CutPlaces returns the places of a purchase that STOP cut.
 	CutPlaces(ctx context.Context, id ID) ([]Place, error)
 	// OrderedPlaces returns the orders made of a purchase's places.
@@ -202,7 +205,7 @@ func NewService(store Store, orders Orders, clock core.Clock) *Service {
 // or shipping. The pay window defaults to three days, the mode to paying
 // after STOP.
 func (s *Service) Create(ctx context.Context, actor core.UserID, p Purchase) (Purchase, error) {
-	if _, err := shop.Require(ctx, s.store, p.Shop, actor, shop.RoleManager); err != nil {
+	if _, err := s.mayOrganize(ctx, actor, p.Shop); err != nil {
 		return Purchase{}, err
 	}
 	now := s.clock.Now()
@@ -426,10 +429,33 @@ func (s *Service) Close(ctx context.Context, id ID) (p Purchase, due bool, err e
 
 // ShopPurchases returns a shop's purchases, the latest first, to its staff.
 func (s *Service) ShopPurchases(ctx context.Context, actor core.UserID, id core.ShopID, limit int) ([]Purchase, error) {
-	if _, err := shop.Require(ctx, s.store, id, actor, shop.RoleManager); err != nil {
+	staff, err := s.mayOrganize(ctx, actor, id)
+	if err != nil {
 		return nil, err
 	}
-	return s.store.ShopPurchases(ctx, id, limit)
+	var only core.UserID // a KOL sees the purchases they organize
+	if !staff {
+		only = actor
+	}
+	return s.store.ShopPurchases(ctx, id, only, limit)
+}
+
+// mayOrganize refuses anyone but a shop's staff (staff) and the KOLs working
+// with it.
+func (s *Service) mayOrganize(ctx context.Context, actor core.UserID, id core.ShopID) (staff bool, err error) {
+	if _, err := shop.Require(ctx, s.store, id, actor, shop.RoleManager); err == nil {
+		return true, nil
+	} else if core.ErrorCode(err) != core.EFORBIDDEN && core.ErrorCode(err) != core.ENOTFOUND {
+		return false, err
+	}
+	kol, err := s.store.WorksWith(ctx, id, actor)
+	if err != nil {
+		return false, err
+	}
+	if !kol {
+		return false, ErrNotOrganizer
+	}
+	return false, nil
 }
 
 // JobArrived sends each paid place's participant their pickup code, a text
@@ -752,10 +778,15 @@ func (s *Service) organizes(ctx context.Context, actor core.UserID, id ID) error
 	return s.organizer(ctx, actor, p)
 }
 
-// organizer refuses anyone but the shop's staff: the organizer opened the
-// purchase as staff, and one who left the staff runs it no more.
+// organizer refuses anyone but the shop's staff and the purchase's own
+// organizer while a KOL working with the shop: one who left the staff, or
+// whose work with the shop ended, runs it no more.
 func (s *Service) organizer(ctx context.Context, actor core.UserID, p Purchase) error {
-	if _, err := shop.Require(ctx, s.store, p.Shop, actor, shop.RoleManager); err != nil {
+	staff, err := s.mayOrganize(ctx, actor, p.Shop)
+	switch {
+	case err != nil && core.ErrorCode(err) != core.EFORBIDDEN:
+		return err
+	case err != nil, !staff && actor != p.Organizer:
 		return ErrNotOrganizer
 	}
 	return nil

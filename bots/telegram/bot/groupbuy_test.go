@@ -735,3 +735,52 @@ func TestGroupBuy_Handover(t *testing.T) {
 	env.send(anna, fmt.Sprintf("/start gb_%d", gb.ID))
 	env.wantBody(anna, "• Стикерпак × 2 · место передано другому участнику")
 }
+
+// A KOL working with a shop opens a group buy from their /kol menu, sees it
+// in their list (not the staff's others), and runs it; a shopper cannot
+// reach the list.
+func TestGroupBuy_KOLOrganizer(t *testing.T) {
+	t.Parallel()
+	env := newTestEnv(t)
+	seller, shop := env.starsShop("Стикеры оптом")
+	env.product(seller, shop, "Стикерпак", "", variant("", 100, 0))
+	kol, anna := env.shopper("Марина", "ru"), env.shopper("Анна", "ru")
+	env.send(kol, "/start")
+	env.send(anna, "/start")
+	inv, err := env.live.Invite(env.ctx, core.UserID(seller.ID()), shop.ID, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.live.Accept(env.ctx, core.UserID(kol.ID()), inv.Token); err != nil {
+		t.Fatal(err)
+	}
+	env.send(kol, "/kol")
+	env.press(kol, env.lastBot(kol), "🤝 Совместные покупки «Стикеры оптом»")
+	env.press(kol, env.wantBody(kol, "Пока ни одной."), "➕ Новая совместная покупка")
+	env.press(kol, env.wantBody(kol, "Какой товар покупаем вместе?"), "Стикерпак")
+	env.send(kol, "100; 3: 80")
+	env.press(kol, env.wantBody(kol, "Что считаем минимумом"), "Количество штук")
+	env.send(kol, "1")
+	env.send(kol, "5")
+	env.send(kol, env.clock.Now().Add(48*time.Hour).In(time.FixedZone("MSK", 3*3600)).Format("02.01 15:04"))
+	env.messageWith(kol, "✅ Совместная покупка «Стикерпак» открыта.")
+	list, err := env.groups.ShopPurchases(env.ctx, core.UserID(kol.ID()), shop.ID, 5)
+	if err != nil || len(list) != 1 || list[0].Organizer != core.UserID(kol.ID()) {
+		t.Fatalf("the KOL's purchases %+v, %v", list, err)
+	}
+	if got := env.forgePress(anna, env.lastBot(anna), fmt.Sprintf("agl:%d", shop.ID)); !strings.Contains(got, "Это может только организатор") {
+		t.Errorf("a shopper opens the shop's group buys: %q", got)
+	}
+	if _, _, err := env.groups.Join(env.ctx, core.UserID(anna.ID()), list[0].ID, list[0].Variants[0], 1, 0); err != nil {
+		t.Fatal(err)
+	}
+	env.send(kol, "/kol")
+	env.press(kol, env.lastBot(kol), "🤝 Совместные покупки «Стикеры оптом»")
+	env.press(kol, env.lastBot(kol), "🟢 Стикерпак · 1 шт.")
+	env.press(kol, env.wantBody(kol, "Участников: 1"), "⏹ STOP: закрыть сбор по 100\u00a0⭐")
+	env.wantBody(kol, "⏹ Сбор закрыт по 100\u00a0⭐ за шт.")
+	env.press(kol, env.lastBot(kol), "⬅️ Назад")
+	if _, ok := env.lastBot(kol).Button("⬅️ Назад"); !ok {
+		t.Errorf("the KOL's list has no way back: %v", buttonLabels(env.lastBot(kol)))
+	}
+}

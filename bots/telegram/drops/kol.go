@@ -36,23 +36,23 @@ const (
 	verbPayout      = "akp"                  // akp:<shop>:<kol>:<currency>:<amount>: mark what is owed paid
 	verbRate        = "akr"                  // akr:<shop>:<kol>: lower a KOL's rate (conversation)
 
-	verbKOLMenu      = "km"  // km: the KOL's menu
-	verbKOLNew       = "kn"  // kn: schedule a session (conversation)
-	verbKOLSession   = "ks"  // ks:<session>: a session's card
-	verbKOLOpen      = "ko"  // ko:<session>: open it now
-	verbKOLDrop      = "kd"  // kd:<session>: pick what to drop
-	verbKOLDropOne   = "kdp" // kdp:<session>:<variant>: the drop's settings, to confirm
-	verbKOLDropGo    = "kdg" // kdg:<session>:<variant>:<quantity>:<minutes>:<mode>:<per buyer>:<price>: drop it
-	verbKOLDropPrice = "kdc" // kdc:<session>:<variant>:...: change the drop's price (conversation)
-	verbKOLDropAll   = "kdv" // kdv:<session>:<product>:<minutes>:<mode>: a product's variants in one post, to confirm
-	verbKOLDropAllGo = "kdw" // kdw:<session>:<product>:<minutes>:<mode>: drop them
-	verbKOLEnd       = "ke"  // ke:<session>: end it
-	verbKOLCancel    = "kx"  // kx:<session>: cancel it? (a confirmation)
-	verbKOLCancelY   = "kxy" // kxy:<session>: cancel it
-	verbKOLRemind    = "kr"  // kr:<session>: the reminders of a scheduled session
-	verbKOLRemindT   = "krt" // krt:<session>:<seconds before>: turn one on or off
-	verbLotEnd       = "kle" // kle:<lot>: end the lot now
-	verbLotExtend    = "klx" // klx:<lot>: five more minutes, once
+	verbKOLMenu      = telegram.VerbKOLMenu // km: the KOL's menu
+	verbKOLNew       = "kn"                 // kn: schedule a session (conversation)
+	verbKOLSession   = "ks"                 // ks:<session>: a session's card
+	verbKOLOpen      = "ko"                 // ko:<session>: open it now
+	verbKOLDrop      = "kd"                 // kd:<session>: pick what to drop
+	verbKOLDropOne   = "kdp"                // kdp:<session>:<variant>: the drop's settings, to confirm
+	verbKOLDropGo    = "kdg"                // kdg:<session>:<variant>:<quantity>:<minutes>:<mode>:<per buyer>:<price>: drop it
+	verbKOLDropPrice = "kdc"                // kdc:<session>:<variant>:...: change the drop's price (conversation)
+	verbKOLDropAll   = "kdv"                // kdv:<session>:<product>:<minutes>:<mode>: a product's variants in one post, to confirm
+	verbKOLDropAllGo = "kdw"                // kdw:<session>:<product>:<minutes>:<mode>: drop them
+	verbKOLEnd       = "ke"                 // ke:<session>: end it
+	verbKOLCancel    = "kx"                 // kx:<session>: cancel it? (a confirmation)
+	verbKOLCancelY   = "kxy"                // kxy:<session>: cancel it
+	verbKOLRemind    = "kr"                 // kr:<session>: the reminders of a scheduled session
+	verbKOLRemindT   = "krt"                // krt:<session>:<seconds before>: turn one on or off
+	verbLotEnd       = "kle"                // kle:<lot>: end the lot now
+	verbLotExtend    = "klx"                // klx:<lot>: five more minutes, once
 )
 
 // Conversation kinds of live drops.
@@ -165,6 +165,14 @@ func (b *kolMenus) showKOLMenu(ctx context.Context, r *telegram.Request) error {
 		k.Row(telegram.Button(b.sessionLabel(lang, s), verbKOLSession, int64(s.ID)))
 	}
 	k.Row(telegram.Button(b.k.Label(lang, "drop_btn_new_session"), verbKOLNew))
+	// Group buys the KOL organizes with each shop (bots/telegram/groupbuys).
+	for _, l := range links {
+		name := "#" + strconv.FormatInt(int64(l.Shop), 10)
+		if shop, err := b.catalog.Shop(ctx, l.Shop); err == nil {
+			name = shop.Name
+		}
+		k.Row(telegram.Button(b.k.Label(lang, "drop_btn_group_buys", name), telegram.VerbAdminGroupBuys, int64(l.Shop)))
+	}
 	earnings, err := b.live.Earnings(ctx, r.UserID())
 	if err != nil {
 		return err

@@ -114,6 +114,7 @@ func texts() map[string]telegram.Text {
 		},
 		"drop_btn_kol_menu":             {RU: "🎥 Мои эфиры", EN: "🎥 My sessions"},
 		"drop_not_kol":                  {RU: "Вы пока не работаете ни с одним магазином. Попросите продавца прислать приглашение.", EN: "You do not work with any shop yet. Ask a seller for an invitation."},
+		"drop_btn_group_buys":           {RU: "🤝 Совместные покупки «%s»", EN: "🤝 Group buys of %s"},
 		"drop_kol_menu":                 {RU: "🎥 <b>Мои эфиры</b>\n", EN: "🎥 <b>My sessions</b>\n"},
 		"drop_kol_shop_line":            {RU: "• %s — комиссия %s", EN: "• %s at %s"},
 		"drop_kol_connect_hint":         {RU: "\nЧтобы подключить канал, добавьте @%s в администраторы канала с правом публиковать сообщения.", EN: "\nTo connect a channel, add @%s as its administrator that may post messages."},

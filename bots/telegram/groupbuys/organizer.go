@@ -51,8 +51,8 @@ const (
 )
 
 func (b *Feature) organizerRoutes(r *telegram.Router) {
-	r.Callback(verbShopGroupBuys, b.k.ForStaff(b.onShopGroupBuys))
-	r.Callback(verbNew, b.k.ForStaff(b.onNew))
+	r.Callback(verbShopGroupBuys, telegram.WithID(b.onShopGroupBuys))
+	r.Callback(verbNew, telegram.WithID(b.onNew))
 	r.Callback(verbOrganize, b.onOrganize)
 	r.Callback(verbStop, b.onStop)
 	r.Callback(verbExtend, b.onExtend)
@@ -66,7 +66,13 @@ func (b *Feature) organizerRoutes(r *telegram.Router) {
 }
 
 // onShopGroupBuys lists a shop's purchases to its staff.
-func (b *Feature) onShopGroupBuys(ctx context.Context, r *telegram.Request, shop catalog.Shop, _ catalog.Role) error {
+// onShopGroupBuys lists a shop's group buys: all of them to its staff, their
+// own to a KOL working with it (the service says who may).
+func (b *Feature) onShopGroupBuys(ctx context.Context, r *telegram.Request, id core.ShopID) error {
+	shop, err := b.catalog.Shop(ctx, id)
+	if err != nil {
+		return groupbuy.ErrNotOrganizer // a shop that does not exist is not told apart
+	}
 	return b.showShopGroupBuys(ctx, r, shop)
 }
 
@@ -76,12 +82,16 @@ func (b *Feature) showShopGroupBuys(ctx context.Context, r *telegram.Request, sh
 	if err != nil {
 		return err
 	}
+	back := telegram.Button(b.k.Label(lang, "btn_back"), telegram.VerbAdminMenu, int64(shop.ID))
+	if _, _, err := b.k.StaffShop(ctx, r, shop.ID); err != nil {
+		back = telegram.Button(b.k.Label(lang, "btn_back"), telegram.VerbKOLMenu) // a KOL's
+	}
 	k := &telegram.Keyboard{}
 	for _, p := range list {
 		k.Row(telegram.Button(b.k.Label(lang, "gb_btn_purchase_"+string(p.Status), p.Title, p.Totals.Units), verbOrganize, int64(p.ID)))
 	}
 	k.Row(telegram.Button(b.k.Label(lang, "gb_btn_new"), verbNew, int64(shop.ID)))
-	k.Row(telegram.Button(b.k.Label(lang, "btn_back"), telegram.VerbAdminMenu, int64(shop.ID)))
+	k.Row(back)
 	text := b.k.T(lang, "gb_shop", shop.Name)
 	if len(list) == 0 {
 		text += "\n\n" + b.k.T(lang, "gb_shop_none")
@@ -337,11 +347,16 @@ type tierInput struct {
 	Price int64 `json:"price"`
 }
 
-func (b *Feature) onNew(ctx context.Context, r *telegram.Request, shop catalog.Shop, _ catalog.Role) error {
-	if err := b.k.StartDialog(ctx, r, dialogNew, stepProduct, newDialog{Shop: shop.ID}); err != nil {
+// onNew begins a new purchase, for the shop's staff and the KOLs working
+// with it.
+func (b *Feature) onNew(ctx context.Context, r *telegram.Request, id core.ShopID) error {
+	if _, err := b.groups.ShopPurchases(ctx, r.UserID(), id, 1); err != nil {
+		return err // not one who may organize here
+	}
+	if err := b.k.StartDialog(ctx, r, dialogNew, stepProduct, newDialog{Shop: id}); err != nil {
 		return err
 	}
-	v, err := b.newPrompt(ctx, r, newDialog{Shop: shop.ID}, stepProduct)
+	v, err := b.newPrompt(ctx, r, newDialog{Shop: id}, stepProduct)
 	if err != nil {
 		return err
 	}

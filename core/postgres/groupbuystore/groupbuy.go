@@ -477,8 +477,9 @@ func (s *Store) CountParticipants(ctx context.Context, id groupbuy.ID) (int, err
 }
 
 // ShopPurchases implements groupbuy.Store.
-func (s *Store) ShopPurchases(ctx context.Context, shop core.ShopID, limit int) ([]groupbuy.Purchase, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+purchaseColumns+` FROM group_buys WHERE shop_id = $1 ORDER BY id DESC LIMIT $2`, shop, limit)
+func (s *Store) ShopPurchases(ctx context.Context, shop core.ShopID, organizer core.UserID, limit int) ([]groupbuy.Purchase, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+purchaseColumns+` FROM group_buys
+		WHERE shop_id = $1 AND ($3 = 0 OR organizer_id = $3) ORDER BY id DESC LIMIT $2`, shop, limit, organizer)
 	if err != nil {
 		return nil, fmt.Errorf("group buys of shop %d: %w", shop, err)
 	}
@@ -487,6 +488,16 @@ func (s *Store) ShopPurchases(ctx context.Context, shop core.ShopID, limit int) 
 		return nil, fmt.Errorf("group buys of shop %d: %w", shop, err)
 	}
 	return out, nil
+}
+
+// WorksWith implements groupbuy.Store.
+func (s *Store) WorksWith(ctx context.Context, shop core.ShopID, user core.UserID) (bool, error) {
+	var ok bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM kol_links WHERE shop_id = $1 AND kol_id = $2 AND ended_at IS NULL)`, shop, user).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("KOL %d of shop %d: %w", user, shop, err)
+	}
+	return ok, nil
 }
 
 // CutPlaces implements groupbuy.Store.

@@ -17,7 +17,6 @@ import (
 	"github.com/vitrina-shop/vitrina/core/postgres"
 	"github.com/vitrina-shop/vitrina/core/postgres/groupbuystore"
 	"github.com/vitrina-shop/vitrina/core/postgres/pgtest"
-	"github.com/vitrina-shop/vitrina/core/shop"
 	"github.com/vitrina-shop/vitrina/core/user"
 )
 
@@ -122,7 +121,7 @@ func TestCreate(t *testing.T) {
 		change func(*groupbuy.Purchase)
 		want   error
 	}{
-		"a stranger":        {stranger, func(*groupbuy.Purchase) {}, shop.ErrNotStaff},
+		"a stranger":        {stranger, func(*groupbuy.Purchase) {}, groupbuy.ErrNotOrganizer},
 		"tiers rising":      {seller, func(p *groupbuy.Purchase) { p.Tiers = append(p.Tiers, groupbuy.Tier{From: 5, Price: rub(1100)}) }, groupbuy.ErrTiers},
 		"no minimum":        {seller, func(p *groupbuy.Purchase) { p.Minimum.Value = 0 }, groupbuy.ErrMinimum},
 		"a fee of 60 %":     {seller, func(p *groupbuy.Purchase) { p.FeeBP = 6000 }, groupbuy.ErrFee},

@@ -3,6 +3,7 @@ package groupbuystore_test
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/groupbuy"
@@ -82,5 +83,49 @@ func TestHandover(t *testing.T) {
 	}
 	if mine, err := b.svc.Places(b.ctx, p.ID, boris); err != nil || len(mine) != 1 || mine[0].From != old.ID {
 		t.Fatalf("Boris's places %+v, %v", mine, err)
+	}
+}
+
+// A KOL working with the shop organizes a purchase of its products: they see
+// and run their own, not the staff's; when their work with the shop ends, they
+// run it no more (the staff do).
+func TestKOLOrganizer(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 2)
+	kol, other := core.UserID(shoppers), core.UserID(shoppers+1)
+	if _, err := b.pool.Exec(b.ctx, `INSERT INTO kol_links (shop_id, kol_id, commission_bp, created_at, updated_at)
+		VALUES ($1, $2, 1000, now(), now())`, b.shop, kol); err != nil {
+		t.Fatal(err)
+	}
+	staffs := b.purchase(t, groupbuy.Minimum{Kind: groupbuy.MinUnits, Value: 1})
+	mine, err := b.svc.Create(b.ctx, kol, groupbuy.Purchase{Shop: b.shop, Product: b.prod, Variants: b.sizes, Title: "Кеды от блогера",
+		Tiers: groupbuy.Tiers{{From: 1, Price: rub(900)}}, Minimum: groupbuy.Minimum{Kind: groupbuy.MinUnits, Value: 1},
+		Pickup: []core.PickupPointID{b.pickup}, Deadline: t0.Add(time.Hour)})
+	if err != nil || mine.Organizer != kol {
+		t.Fatalf("the KOL's purchase: %+v, %v", mine, err)
+	}
+	if _, err := b.svc.Create(b.ctx, other, mine); !errors.Is(err, groupbuy.ErrNotOrganizer) {
+		t.Fatalf("a stranger creates: %v", err)
+	}
+	if list, err := b.svc.ShopPurchases(b.ctx, kol, b.shop, 10); err != nil || len(list) != 1 || list[0].ID != mine.ID {
+		t.Fatalf("the KOL's list %+v, %v", list, err)
+	}
+	if list, err := b.svc.ShopPurchases(b.ctx, seller, b.shop, 10); err != nil || len(list) != 2 {
+		t.Fatalf("the staff's list %+v, %v", list, err)
+	}
+	if _, err := b.svc.Extend(b.ctx, kol, staffs.ID, t0.Add(48*time.Hour)); !errors.Is(err, groupbuy.ErrNotOrganizer) {
+		t.Fatalf("the KOL runs the staff's purchase: %v", err)
+	}
+	if _, err := b.svc.Extend(b.ctx, kol, mine.ID, t0.Add(2*time.Hour)); err != nil {
+		t.Fatalf("the KOL extends their own: %v", err)
+	}
+	if _, err := b.pool.Exec(b.ctx, `UPDATE kol_links SET ended_at = now() WHERE kol_id = $1`, kol); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.svc.Cancel(b.ctx, kol, mine.ID); !errors.Is(err, groupbuy.ErrNotOrganizer) {
+		t.Fatalf("a KOL no longer working with the shop cancels: %v", err)
+	}
+	if _, err := b.svc.Cancel(b.ctx, seller, mine.ID); err != nil {
+		t.Fatalf("the staff cancel the KOL's: %v", err)
 	}
 }
