@@ -21,4 +21,7 @@ type (
 	// GroupBuyID is a group buy (core/groupbuy): orders name the purchase
 	// they pay a place of.
 	GroupBuyID int64
+	// TeamID is a team buy (core/teambuy): orders name the team they are
+	// part of.
+	TeamID int64
 )

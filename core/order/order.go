@@ -100,6 +100,8 @@ type Order struct {
 	// for any other. Fee is its organizer's fee, in Total; zero for others.
 	GroupBuy core.GroupBuyID
 	Fee      core.Money
+	// Team is the team buy the order is part of (see Team); 0 for others.
+	Team core.TeamID
 
 	// Existing is set by Service.Checkout on an order its request's key found: an
 	// earlier checkout with the key made it (a double tap on one button, a
@@ -190,6 +192,20 @@ type CheckoutRequest struct {
 	Held *Held
 	// Group, if set, makes the order of a group buy's place (see Group).
 	Group *Group
+	// Team, if set, makes a team buy member's order (see Team).
+	Team *Team
+}
+
+// Team is a member's part in a team buy: the item is priced at the team's
+// Price, its stock reserved as any order's, and it awaits payment until the
+// shop's reservation ends or the team's time does (Until), whichever is
+// first. Its payment, expiry and cancel tell the team (JobTeam); paid late,
+// after it ended, it is refunded: the team's members are the ones who paid
+// in time.
+type Team struct {
+	ID    core.TeamID
+	Price core.Money // per unit
+	Until time.Time
 }
 
 // Group is a place in a group buy, to pay at the purchase's final price: the
@@ -272,7 +288,15 @@ const (
 	// ended (expired unpaid, or cancelled): the place may go to the waiting
 	// list; payload GroupEndedPayload, key "order:group:<id>".
 	JobGroupEnded = "order:group"
+	// JobTeam tells a team buy that a member's order was paid, expired or
+	// was cancelled; payload TeamPayload, key "order:team:<id>:<status>".
+	JobTeam = "order:team"
 )
+
+type TeamPayload struct {
+	OrderID core.OrderID `json:"order_id"`
+	Team    core.TeamID  `json:"team"`
+}
 
 type GroupEndedPayload struct {
 	OrderID  core.OrderID    `json:"order_id"`

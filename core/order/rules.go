@@ -80,9 +80,13 @@ func planCheckout(snap CheckoutSnapshot, req CheckoutRequest, now time.Time) (*C
 	itemsTotal := core.Money{Currency: shop.Currency}
 	lines := make([]Line, 0, len(snap.Items))
 	moves := make([]StockMove, 0, len(snap.Items))
-	held, group := req.Held, req.Group
+	held, group, team := req.Held, req.Group, req.Team
 	if held != nil && (len(snap.Items) != 1 || snap.FromCart || held.Price.Currency != shop.Currency || held.Price.Amount <= 0) {
 		return nil, core.Errorf(core.EINVALID, "held stock is one item at a price in the shop's currency")
+	}
+	if team != nil && (held != nil || group != nil || snap.FromCart || len(snap.Items) != 1 || team.Price.Currency != shop.Currency ||
+		team.Price.Amount <= 0 || !team.Until.After(now)) {
+		return nil, core.Errorf(core.EINVALID, "a team buy's order is one item at the team's price, payable until later")
 	}
 	if group != nil && (held != nil || snap.FromCart || group.Price.Currency != shop.Currency || group.Price.Amount <= 0 ||
 		group.Fee.Currency != shop.Currency || group.Fee.Amount < 0 || !group.Until.After(now)) {
@@ -106,6 +110,8 @@ func planCheckout(snap CheckoutSnapshot, req CheckoutRequest, now time.Time) (*C
 			st.Price = group.Price
 		case st.Archived:
 			return nil, ErrUnavailable
+		case team != nil && st.Available() >= it.Quantity:
+			st.Price = team.Price
 		case st.Available() <= 0:
 			return nil, ErrSoldOut
 		case st.Available() < it.Quantity:
@@ -141,6 +147,13 @@ func planCheckout(snap CheckoutSnapshot, req CheckoutRequest, now time.Time) (*C
 		until, lot = held.Until, held.Lot
 	}
 	total, fee := itemsTotal, core.Money{Currency: shop.Currency}
+	var teamID core.TeamID
+	if team != nil {
+		teamID = team.ID
+		if team.Until.Before(until) {
+			until = team.Until
+		}
+	}
 	var purchase core.GroupBuyID
 	if group != nil {
 		until, purchase, fee = group.Until, group.Purchase, group.Fee
@@ -159,6 +172,7 @@ func planCheckout(snap CheckoutSnapshot, req CheckoutRequest, now time.Time) (*C
 		Total:         total,
 		Fee:           fee,
 		GroupBuy:      purchase,
+		Team:          teamID,
 		Delivery:      delivery,
 		PickupPointID: pickup,
 		ReservedUntil: until,
@@ -308,6 +322,10 @@ func planPayment(snap Snapshot, p Payment, now time.Time, takeStock bool) (*Chan
 			// The place went to the waiting list, or was given up.
 			return refund("the group buy's payment deadline passed")
 		}
+		if o.Team != 0 {
+			// The team goes ahead with those who paid in time, or failed.
+			return refund("the team buy's time to pay passed")
+		}
 		if !takeStock {
 			to, err := Next(o.Status, ActHoldRefund, PartySystem)
 			if err != nil {
@@ -351,6 +369,9 @@ func planPayment(snap Snapshot, p Payment, now time.Time, takeStock bool) (*Chan
 	}
 	c.History = &HistoryEntry{Status: to}
 	c.Jobs = append(c.Jobs, notifyJob(o.ID, EventPaid, ""))
+	if o.Team != 0 {
+		c.Jobs = append(c.Jobs, teamJob(o, StatusPaid))
+	}
 	c.Jobs = append(c.Jobs, cancelRemindJobs(o)...)
 	return c, PaymentApplied, nil
 }
@@ -384,6 +405,9 @@ func planExpire(snap Snapshot, now time.Time) (*Change, error) {
 	}
 	if o.GroupBuy != 0 {
 		c.Jobs = append(c.Jobs, groupEndedJob(o))
+	}
+	if o.Team != 0 {
+		c.Jobs = append(c.Jobs, teamJob(o, c.Order.Status))
 	}
 	return c, nil
 }
@@ -450,6 +474,9 @@ func planCancelBy(snap Snapshot, by Party, actor core.UserID, reason string, now
 	}
 	if o.GroupBuy != 0 {
 		c.Jobs = append(c.Jobs, groupEndedJob(o))
+	}
+	if o.Team != 0 {
+		c.Jobs = append(c.Jobs, teamJob(o, c.Order.Status))
 	}
 	return c, nil
 }
@@ -602,6 +629,12 @@ func heldEndedJob(o Order) core.Job {
 func groupEndedJob(o Order) core.Job {
 	return core.Job{Kind: JobGroupEnded, Key: fmt.Sprintf("%s:%d", JobGroupEnded, o.ID),
 		Payload: mustJSON(GroupEndedPayload{OrderID: o.ID, GroupBuy: o.GroupBuy})}
+}
+
+// teamJob tells an order's team that the order became status.
+func teamJob(o Order, status Status) core.Job {
+	return core.Job{Kind: JobTeam, Key: fmt.Sprintf("%s:%d:%s", JobTeam, o.ID, status),
+		Payload: mustJSON(TeamPayload{OrderID: o.ID, Team: o.Team})}
 }
 
 // refundJob gives a charge's money back (Stars) or asks staff to (card).

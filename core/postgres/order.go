@@ -510,12 +510,12 @@ func orderApply(ctx context.Context, tx pgx.Tx, c *order.Change, key string) err
 		b.Queue(`
 			INSERT INTO orders (id, shop_id, buyer_id, status, currency, items_total, shipping_total, total, delivery,
 				pickup_point_id, shipping_option_id, shipping_address, contact, checkout_key, reserved_until,
-				created_at, updated_at, remind_at, lot_id, fee_total, group_buy_id)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
+				created_at, updated_at, remind_at, lot_id, fee_total, group_buy_id, team_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
 			o.ID, o.ShopID, o.BuyerID, o.Status, o.Total.Currency, o.ItemsTotal.Amount, o.ShippingTotal.Amount,
 			o.Total.Amount, o.Delivery, orderNullID(int64(o.PickupPointID)), orderNullID(int64(o.ShippingOptionID)),
 			orderJSON(o.ShippingAddress), orderJSON(o.Contact), key, orderNullTime(o.ReservedUntil), o.CreatedAt, o.UpdatedAt,
-			orderNullTime(o.RemindAt), orderNullID(int64(o.Lot)), o.Fee.Amount, orderNullID(int64(o.GroupBuy)))
+			orderNullTime(o.RemindAt), orderNullID(int64(o.Lot)), o.Fee.Amount, orderNullID(int64(o.GroupBuy)), orderNullID(int64(o.Team)))
 	} else {
 		b.Queue(`
 			UPDATE orders SET status = $2, items_total = $3, shipping_total = $4, total = $5, pickup_point_id = $6,
@@ -659,7 +659,7 @@ const orderColumns = `o.id, o.shop_id, o.buyer_id, o.status, o.currency, o.items
 	o.delivery, coalesce(o.pickup_point_id, 0), coalesce(o.shipping_option_id, 0), o.shipping_address, o.contact,
 	o.reserved_until, o.tracking_note, o.cancel_reason, o.created_at, o.paid_at, o.updated_at, o.completed_at,
 	o.remind_at, o.reminded_at, o.review_requested_at, o.invoice_message_id, coalesce(o.lot_id, 0), o.fee_total,
-	coalesce(o.group_buy_id, 0)`
+	coalesce(o.group_buy_id, 0), coalesce(o.team_id, 0)`
 
 func orderScan(row pgx.Row, extra ...any) (order.Order, error) {
 	var o order.Order
@@ -669,7 +669,7 @@ func orderScan(row pgx.Row, extra ...any) (order.Order, error) {
 	dest := append([]any{&o.ID, &o.ShopID, &o.BuyerID, &o.Status, &cur, &o.ItemsTotal.Amount,
 		&o.ShippingTotal.Amount, &o.Total.Amount, &o.Delivery, &o.PickupPointID, &o.ShippingOptionID, &address,
 		&contact, &reservedUntil, &o.TrackingNote, &o.CancelReason, &o.CreatedAt, &paidAt, &o.UpdatedAt,
-		&completedAt, &remindAt, &remindedAt, &reviewRequestedAt, &o.InvoiceMessageID, &o.Lot, &o.Fee.Amount, &o.GroupBuy}, extra...)
+		&completedAt, &remindAt, &remindedAt, &reviewRequestedAt, &o.InvoiceMessageID, &o.Lot, &o.Fee.Amount, &o.GroupBuy, &o.Team}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return order.Order{}, err
 	}
