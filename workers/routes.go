@@ -6,10 +6,12 @@ import (
 	"github.com/vitrina-shop/vitrina/core/groupbuy"
 	"github.com/vitrina-shop/vitrina/core/live"
 	"github.com/vitrina-shop/vitrina/core/order"
+	"github.com/vitrina-shop/vitrina/core/teambuy"
 )
 
 // The routes of the features whose tasks live in packages of their own
-// (workers/drops, workers/groupbuys): the relay routes their jobs too.
+// (workers/drops, workers/groupbuys, workers/teams): the relay routes their
+// jobs too.
 
 // liveRoutes maps the job kinds of live drops to their queue (see routes). A
 // lot's post job reuses its key on purpose (every change of the lot writes it
@@ -44,4 +46,12 @@ var groupBuyRoutes = map[string]route{
 	groupbuy.JobHandoverAsked: {queue: QueueDefault, retention: 24 * time.Hour},
 	groupbuy.JobHandedOver:    {queue: QueueCritical, retention: 24 * time.Hour},
 	groupbuy.JobCards:         {queue: QueueDefault}, // its key comes back with every change
+}
+
+// teamRoutes maps the job kinds of team buys to their queue (see routes).
+var teamRoutes = map[string]route{
+	order.JobTeam:     {queue: QueueCritical, retention: 24 * time.Hour},
+	teambuy.JobExpire: {queue: QueueCritical, retention: 24 * time.Hour},
+	teambuy.JobFilled: {queue: QueueDefault, retention: 24 * time.Hour},
+	teambuy.JobFailed: {queue: QueueCritical, retention: 24 * time.Hour},
 }

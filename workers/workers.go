@@ -56,7 +56,7 @@ var routes = map[string]route{
 }
 
 // featureRoutes are the routes the features declare in their files.
-var featureRoutes = []map[string]route{reminderRoutes, reviewRoutes, broadcastRoutes, orphanRoutes, liveRoutes, groupBuyRoutes}
+var featureRoutes = []map[string]route{reminderRoutes, reviewRoutes, broadcastRoutes, orphanRoutes, liveRoutes, groupBuyRoutes, teamRoutes}
 
 // Deps are what the workers need. Orders, Outbox and Queue are required; a nil
 // Notifier or Refunder makes the tasks that need it fail (and retry) until one is

@@ -35,6 +35,7 @@ import (
 	"github.com/vitrina-shop/vitrina/core/order"
 	"github.com/vitrina-shop/vitrina/core/orphan"
 	"github.com/vitrina-shop/vitrina/core/review"
+	"github.com/vitrina-shop/vitrina/core/teambuy"
 	"github.com/vitrina-shop/vitrina/core/user"
 )
 
@@ -52,8 +53,9 @@ type Deps struct {
 	// batches (one per process).
 	Live *live.Service
 	Taps *live.Gate
-	// GroupBuys runs group buys.
+	// GroupBuys runs group buys, Teams team buys.
 	GroupBuys *groupbuy.Service
+	Teams     *teambuy.Service
 	Dialogs   dialog.Store
 	Clock     core.Clock
 	Log       *slog.Logger

@@ -197,6 +197,7 @@ const (
 	VerbAdminKOLs       = "akl" // akl:<shop>: the shop's KOLs and live drops in the admin menu
 	VerbAdminGroupBuys  = "agl" // agl:<shop>: the shop's group buys in the admin menu (a KOL's too)
 	VerbKOLMenu         = "km"  // km: a KOL's menu
+	VerbAdminTeams      = "atl" // atl:<shop>: the shop's team prices in the admin menu
 )
 
 // Shared callback verbs of the seller side. Arguments

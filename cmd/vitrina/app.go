@@ -24,6 +24,7 @@ import (
 	"github.com/vitrina-shop/vitrina/core/order"
 	"github.com/vitrina-shop/vitrina/core/postgres"
 	"github.com/vitrina-shop/vitrina/core/review"
+	"github.com/vitrina-shop/vitrina/core/teambuy"
 	"github.com/vitrina-shop/vitrina/core/user"
 	"github.com/vitrina-shop/vitrina/workers"
 )
@@ -86,6 +87,7 @@ type app struct {
 	reviews     *review.Service
 	live        *live.Service
 	groupBuys   *groupbuy.Service
+	teams       *teambuy.Service
 	api         *telego.Bot
 	bot         *tgbot.Bot // set by newBot, with botUsername
 	botUsername string

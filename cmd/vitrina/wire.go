@@ -25,13 +25,16 @@ import (
 	"github.com/vitrina-shop/vitrina/core/postgres/groupbuystore"
 	"github.com/vitrina-shop/vitrina/core/postgres/inboxstore"
 	"github.com/vitrina-shop/vitrina/core/postgres/livestore"
+	"github.com/vitrina-shop/vitrina/core/postgres/teamstore"
 	"github.com/vitrina-shop/vitrina/core/reconcile"
 	"github.com/vitrina-shop/vitrina/core/review"
+	"github.com/vitrina-shop/vitrina/core/teambuy"
 	"github.com/vitrina-shop/vitrina/core/user"
 	"github.com/vitrina-shop/vitrina/workers"
 	droptasks "github.com/vitrina-shop/vitrina/workers/drops"
 	groupbuytasks "github.com/vitrina-shop/vitrina/workers/groupbuys"
 	"github.com/vitrina-shop/vitrina/workers/ratelimit"
+	teamtasks "github.com/vitrina-shop/vitrina/workers/teams"
 )
 
 // telegramTimeout bounds one Bot API call. It is longer than the long-polling timeout
@@ -64,6 +67,7 @@ func (a *app) wire(ctx context.Context) error {
 	// One gate per process: the taps on a lot that arrive together are written together.
 	taps := live.NewGate(drops.Tap, 0)
 	groups := groupbuy.NewService(groupbuystore.New(a.db), orders, clock)
+	teams := teambuy.NewService(teamstore.New(a.db), orders, cat, clock)
 
 	// Replies to updates take slots in the sender's Redis-shared buckets (same keys),
 	// with a short burst per chat; without Redis they go unpaced.
@@ -83,6 +87,7 @@ func (a *app) wire(ctx context.Context) error {
 		return fmt.Errorf("telegram client: %w", err)
 	}
 	a.catalog, a.orders, a.users, a.reviews, a.live, a.groupBuys, a.api = cat, orders, users, reviews, drops, groups, api
+	a.teams = teams
 
 	// serve: updates arrive by webhook, or by long polling when no webhook URL is set.
 	// The inbox stores them from the start; the gate hands them to the bot once getMe
@@ -131,6 +136,7 @@ func (a *app) wire(ctx context.Context) error {
 			Broadcasts:    casts,
 			Live:          drops,
 			GroupBuys:     groups,
+			Teams:         teams,
 			Taps:          taps,
 			Dialogs:       postgres.NewDialogs(a.db),
 			Clock:         clock,
@@ -171,6 +177,7 @@ func (a *app) wire(ctx context.Context) error {
 		a.tasks.Add(
 			droptasks.New(droptasks.Deps{Live: drops, Bot: bot.Drops, Sender: a.tasks, Log: a.logger}),
 			groupbuytasks.New(groupbuytasks.Deps{GroupBuys: groups, Bot: bot.GroupBuys, Sender: a.tasks}),
+			teamtasks.New(teamtasks.Deps{Teams: teams, Bot: bot.Teams, Sender: a.tasks}),
 		)
 		return nil
 	}

@@ -108,7 +108,8 @@ func (b *Feature) ShowAdminMenu(ctx context.Context, r *telegram.Request, id cor
 		telegram.Button(b.k.Label(lang, "adm_btn_broadcasts"), telegram.VerbAdminBroadcasts, id),
 		telegram.Button(b.k.Label(lang, "adm_btn_reviews"), telegram.VerbAdminReviews, id),
 	)
-	k.Row(telegram.Button(b.k.Label(lang, "adm_btn_group_buys"), telegram.VerbAdminGroupBuys, id))
+	k.Row(telegram.Button(b.k.Label(lang, "adm_btn_group_buys"), telegram.VerbAdminGroupBuys, id),
+		telegram.Button(b.k.Label(lang, "adm_btn_teams"), telegram.VerbAdminTeams, id))
 	if role == catalog.RoleOwner {
 		k.Row(
 			telegram.Button(b.k.Label(lang, "adm_btn_settings"), VerbAdminSettings, id),

@@ -17,6 +17,7 @@ import (
 	"github.com/vitrina-shop/vitrina/bots/telegram/reviews"
 	"github.com/vitrina-shop/vitrina/bots/telegram/shopper"
 	"github.com/vitrina-shop/vitrina/bots/telegram/shopper/purchases"
+	"github.com/vitrina-shop/vitrina/bots/telegram/teams"
 )
 
 // Bot is the whole bot: the kernel takes updates (HandleUpdate) and delivers
@@ -30,16 +31,18 @@ type Bot struct {
 	Drops *drops.Feature
 	// GroupBuys sends the invoices of group buys' places (workers/groupbuys.Bot).
 	GroupBuys *groupbuys.Feature
+	// Teams tells team buys' members how their team ended (workers/teams.Bot).
+	Teams *teams.Feature
 }
 
 // New returns the bot with every feature. It fails as telegram.New does.
 func New(d telegram.Deps) (*Bot, error) {
-	out, casts, lots, groups := outbound.New(d), broadcasts.New(d), drops.New(d), groupbuys.New(d)
+	out, casts, lots, groups, team := outbound.New(d), broadcasts.New(d), drops.New(d), groupbuys.New(d), teams.New(d)
 	seller, buyer := admin.New(d), shopper.New(d)
 	k, err := telegram.New(d, buyer, purchases.New(d, buyer), seller, settings.New(d, seller), orders.New(d, seller),
-		operator.New(d, seller), reviews.New(d), casts, lots, groups, out)
+		operator.New(d, seller), reviews.New(d), casts, lots, groups, team, out)
 	if err != nil {
 		return nil, err
 	}
-	return &Bot{Bot: k, Composer: out, Broadcasts: casts, Drops: lots, GroupBuys: groups}, nil
+	return &Bot{Bot: k, Composer: out, Broadcasts: casts, Drops: lots, GroupBuys: groups, Teams: team}, nil
 }

@@ -30,7 +30,9 @@ import (
 	"github.com/vitrina-shop/vitrina/core/postgres/inboxstore"
 	"github.com/vitrina-shop/vitrina/core/postgres/livestore"
 	"github.com/vitrina-shop/vitrina/core/postgres/pgtest"
+	"github.com/vitrina-shop/vitrina/core/postgres/teamstore"
 	"github.com/vitrina-shop/vitrina/core/review"
+	"github.com/vitrina-shop/vitrina/core/teambuy"
 	"github.com/vitrina-shop/vitrina/core/user"
 )
 
@@ -61,6 +63,7 @@ type testEnv struct {
 	casts   *broadcast.Service
 	live    *live.Service
 	groups  *groupbuy.Service
+	teams   *teambuy.Service
 	tg      *sandbox.Server
 	api     *telego.Bot
 	bot     *Bot
@@ -135,8 +138,10 @@ func newTestEnv(t *testing.T, opts ...func(*testEnvOptions)) *testEnv {
 	}
 	env.live = live.NewService(livestore.New(pool), env.orders, clock, 0)
 	env.groups = groupbuy.NewService(groupbuystore.New(pool), env.orders, clock)
+	env.teams = teambuy.NewService(teamstore.New(pool), env.orders, env.catalog, clock)
 	env.deps = telegram.Deps{
 		GroupBuys:     env.groups,
+		Teams:         env.teams,
 		API:           api,
 		Catalog:       env.catalog,
 		Orders:        env.orders,
