@@ -25,6 +25,7 @@ import (
 	"github.com/vitrina-shop/vitrina/core/live"
 	"github.com/vitrina-shop/vitrina/core/order"
 	"github.com/vitrina-shop/vitrina/core/review"
+	"github.com/vitrina-shop/vitrina/core/teambuy"
 	"github.com/vitrina-shop/vitrina/core/user"
 )
 
@@ -69,6 +70,8 @@ type Deps struct {
 	// bot's groupbuys.Feature.PostCard); nil posts none.
 	GroupBuys *groupbuy.Service
 	PostCard  func(ctx context.Context, p groupbuy.Purchase, chat int64, lang string) (groupbuy.Card, error)
+	// Teams seeds a team price and an open team buy; nil seeds none.
+	Teams *teambuy.Service
 	// LiveAt returns the services of live drops and orders on another clock:
 	// the KOL's past session, with its taps, orders and payments, happened
 	// yesterday. Nil seeds no past session.
@@ -122,6 +125,11 @@ func Seed(ctx context.Context, d Deps) (World, error) {
 	seedGroup(d)
 	if d.GroupBuys != nil {
 		if err := seedGroupBuys(ctx, d, shops[0]); err != nil {
+			return World{}, err
+		}
+	}
+	if d.Teams != nil {
+		if err := seedTeams(ctx, d, shops[1]); err != nil {
 			return World{}, err
 		}
 	}

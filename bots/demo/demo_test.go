@@ -22,7 +22,9 @@ import (
 	"github.com/vitrina-shop/vitrina/core/postgres/groupbuystore"
 	"github.com/vitrina-shop/vitrina/core/postgres/livestore"
 	"github.com/vitrina-shop/vitrina/core/postgres/pgtest"
+	"github.com/vitrina-shop/vitrina/core/postgres/teamstore"
 	"github.com/vitrina-shop/vitrina/core/review"
+	"github.com/vitrina-shop/vitrina/core/teambuy"
 	"github.com/vitrina-shop/vitrina/core/user"
 )
 
@@ -58,6 +60,7 @@ func TestSeed(t *testing.T) {
 	}
 	base.Live = live.NewService(livestore.New(pool), base.Orders, clock, 0)
 	base.GroupBuys = groupbuy.NewService(groupbuystore.New(pool), base.Orders, clock)
+	base.Teams = teambuy.NewService(teamstore.New(pool), base.Orders, base.Catalog, clock)
 	base.LiveAt = func(c core.Clock) (*live.Service, *order.Service) {
 		orders := order.NewService(postgres.NewOrders(pool), c)
 		return live.NewService(livestore.New(pool), orders, c, 0), orders
@@ -209,6 +212,13 @@ func TestSeed(t *testing.T) {
 	}
 	if w2.Shops[0].ID != w.Shops[0].ID || w2.Shops[1].ID != w.Shops[1].ID {
 		t.Errorf("the second run made new shops: %+v", w2.Shops)
+	}
+	// Алия's open team of the sticker pack, made once, her place paid.
+	var teams, paid int
+	if err := pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE o.status = 'paid')
+		FROM teams t JOIN team_members m ON m.team_id = t.id JOIN orders o ON o.id = m.order_id
+		WHERE t.status = 'forming'`).Scan(&teams, &paid); err != nil || teams != 1 || paid != 1 {
+		t.Errorf("open teams %d, paid places %d (%v); want Алия's", teams, paid, err)
 	}
 	products, total, err = base.Catalog.Products(ctx, catalog.ProductFilter{ShopID: w.Shops[0].ID, Limit: 50})
 	if err != nil || total != 12 {

@@ -116,7 +116,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) error {
 	world, err := demo.Seed(ctx, demo.Deps{
 		Sandbox: tg, API: a.api, BotUsername: a.botUsername,
 		Catalog: a.catalog, Orders: a.orders, Users: a.users, Reviews: a.reviews, Live: a.live, GroupBuys: a.groupBuys,
-		PostCard: a.bot.GroupBuys.PostCard,
+		PostCard: a.bot.GroupBuys.PostCard, Teams: a.teams,
 		LiveAt: func(c core.Clock) (*live.Service, *order.Service) {
 			orders := order.NewService(postgres.NewOrders(a.db), c)
 			return live.NewService(livestore.New(a.db), orders, c, 0), orders

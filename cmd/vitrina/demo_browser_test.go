@@ -168,6 +168,10 @@ func TestDemo_Browser(t *testing.T) {
 	// 7. A group buy: John joins the thermoses from the neighbours' chat, picking
 	// where to collect them; Марина calls STOP; John pays his place.
 	browserGroupBuy(t, b, john, marina)
+
+	// 8. A team buy: John finds the sticker pack, starts a team of three at
+	// the team price and pays his place.
+	browserTeamBuy(t, b, john)
 }
 
 func browserGroupBuy(t *testing.T, b *browser, john, marina demo.Persona) {
@@ -210,6 +214,28 @@ func browserGroupBuy(t *testing.T, b *browser, john, marina demo.Persona) {
 	b.waitMessage("the bot confirms John's payment", bot("Payment received").after(invoice))
 	path := b.screenshot("group-buy")
 	t.Logf("the group buy paid: %s", path)
+}
+
+func browserTeamBuy(t *testing.T, b *browser, john demo.Persona) {
+	b.switchPersona("switch to John", john.ID)
+	b.openChat("John opens the bot", john.ID, john.ID)
+	b.send("John searches for the stickers", "Котики")
+	found := b.waitMessage("the search finds them", bot("", buttonStarts("Стикерпак «Котики»")))
+	b.tap("John opens the sticker pack", found, buttonStarts("Стикерпак «Котики»"))
+	card := b.waitMessage("its card offers a team", bot("As a team of 3", buttonStarts("👥 Start a team of 3")))
+	b.tap("John starts a team", card, buttonStarts("👥 Start a team of 3"))
+	team := b.waitMessage("the team's card", bot("Team buy").withText("Paid: 0 of 3"))
+	invoice := b.waitMessage("the invoice of his place", bot("Котики", `[data-testid="invoice"][data-paid="false"]`, `[data-testid="pay-button"]`))
+	b.click("John taps Pay", inMessage(invoice, `[data-testid="pay-button"]`))
+	b.run("John pays his place in the team",
+		chromedp.Click(chromedp.CSS(`[data-testid="payment-dialog"] [data-testid="pay-confirm"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="payment-dialog"] [data-testid="pay-success"]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid="payment-dialog"] [data-testid="pay-close"]`)),
+		chromedp.WaitNotVisible(chromedp.CSS(`[data-testid="payment-dialog"]`)))
+	b.waitMessage("the bot confirms it", bot("Payment received").after(invoice))
+	b.tap("John refreshes the team's card", team, buttonStarts("🔄 Refresh"))
+	b.waitMessage("the card counts him", bot("Team buy").withText("Paid: 1 of 3"))
+	t.Logf("the team buy started: %s", b.screenshot("team-buy"))
 }
 
 // openChat opens a chat of the persona the page shows, from the chat list. The list
