@@ -17,8 +17,11 @@ import (
 // restart finds the offer.
 func seedTeams(ctx context.Context, d Deps, stars catalog.Shop) error {
 	products, _, err := d.Catalog.Products(ctx, catalog.ProductFilter{ShopID: stars.ID, Query: "Котики", Limit: 1})
-	if err != nil || len(products) == 0 {
-		return fmt.Errorf("find the sticker pack: %w (%d found)", err, len(products))
+	if err != nil {
+		return fmt.Errorf("find the sticker pack: %w", err)
+	}
+	if len(products) == 0 {
+		return errors.New("the Stars shop has no sticker pack")
 	}
 	p := products[0]
 	if _, err := d.Teams.Offer(ctx, p.ID); err == nil {
