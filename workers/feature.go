@@ -2,6 +2,7 @@ package workers
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -54,3 +55,13 @@ func RetryIn(after time.Duration, err error) error {
 
 // CeilSecond rounds t up to a whole second (see ceilSecond).
 func CeilSecond(t time.Time) time.Time { return ceilSecond(t) }
+
+// Payload reads a task's JSON payload into a T. One that does not read, or
+// that valid refuses (a required field missing), is BadPayload.
+func Payload[T any](task *asynq.Task, valid func(T) bool) (T, error) {
+	var p T
+	if err := json.Unmarshal(task.Payload(), &p); err != nil || !valid(p) {
+		return p, BadPayload(task.Type(), err)
+	}
+	return p, nil
+}

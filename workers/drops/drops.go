@@ -7,7 +7,6 @@ package drops
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -139,9 +138,9 @@ const drawRecheck = time.Second
 // (live.JobDraw); early, it comes back a second later. The claims' job sends
 // the winners their invoices.
 func (t *Tasks) HandleDraw(ctx context.Context, task *asynq.Task) error {
-	var p live.LotPostJob
-	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Lot == 0 {
-		return workers.BadPayload(task.Type(), err)
+	p, err := workers.Payload(task, func(p live.LotPostJob) bool { return p.Lot != 0 })
+	if err != nil {
+		return err
 	}
 	if err := t.liveWired(); err != nil {
 		return err
@@ -159,9 +158,9 @@ func (t *Tasks) HandleDraw(ctx context.Context, task *asynq.Task) error {
 // HandleCancelled tells a cancelled session's followers who asked to be
 // reminded (live.JobCancelled); each message once, by its key.
 func (t *Tasks) HandleCancelled(ctx context.Context, task *asynq.Task) error {
-	var p live.SessionJob
-	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Session == 0 {
-		return workers.BadPayload(task.Type(), err)
+	p, err := workers.Payload(task, func(p live.SessionJob) bool { return p.Session != 0 })
+	if err != nil {
+		return err
 	}
 	if err := t.liveWired(); err != nil {
 		return err
@@ -186,9 +185,9 @@ func (t *Tasks) HandleCancelled(ctx context.Context, task *asynq.Task) error {
 // (live.JobCallOff): the buyers are told, and paid orders refunded, through the
 // order's own jobs. Run again, it skips what it did.
 func (t *Tasks) HandleCallOff(ctx context.Context, task *asynq.Task) error {
-	var p live.SessionJob
-	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Session == 0 {
-		return workers.BadPayload(task.Type(), err)
+	p, err := workers.Payload(task, func(p live.SessionJob) bool { return p.Session != 0 })
+	if err != nil {
+		return err
 	}
 	if err := t.liveWired(); err != nil {
 		return err
@@ -206,9 +205,9 @@ func (t *Tasks) HandleCallOff(ctx context.Context, task *asynq.Task) error {
 // HandleRateLowered tells a KOL that a shop lowered their commission
 // (live.JobRateLowered); the message's key keeps it to one.
 func (t *Tasks) HandleRateLowered(ctx context.Context, task *asynq.Task) error {
-	var p live.RateJob
-	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.KOL == 0 || p.Shop == 0 {
-		return workers.BadPayload(task.Type(), err)
+	p, err := workers.Payload(task, func(p live.RateJob) bool { return p.KOL != 0 && p.Shop != 0 })
+	if err != nil {
+		return err
 	}
 	if err := t.liveWired(); err != nil {
 		return err
@@ -245,9 +244,9 @@ func (t *Tasks) eachFollower(ctx context.Context, id live.SessionID, fn func(cor
 // records that it went: a task run again after that sends nothing. (One that
 // dies between the two sends it again.)
 func (t *Tasks) HandleLiveReport(ctx context.Context, task *asynq.Task) error {
-	var p live.SessionJob
-	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Session == 0 {
-		return workers.BadPayload(task.Type(), err)
+	p, err := workers.Payload(task, func(p live.SessionJob) bool { return p.Session != 0 })
+	if err != nil {
+		return err
 	}
 	if err := t.liveWired(); err != nil {
 		return err
@@ -269,9 +268,9 @@ func (t *Tasks) HandleLiveReport(ctx context.Context, task *asynq.Task) error {
 // HandleAnnounce posts a session's announcement in its channel, once
 // (live.JobAnnounce); a session over by then is not announced.
 func (t *Tasks) HandleAnnounce(ctx context.Context, task *asynq.Task) error {
-	var p live.SessionJob
-	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Session == 0 {
-		return workers.BadPayload(task.Type(), err)
+	p, err := workers.Payload(task, func(p live.SessionJob) bool { return p.Session != 0 })
+	if err != nil {
+		return err
 	}
 	if err := t.liveWired(); err != nil {
 		return err
@@ -300,9 +299,9 @@ const remindPage = 500
 // the messages' keys keep each to one. A session over, or moved so that this
 // reminder is no longer one of it, is reminded of nothing.
 func (t *Tasks) HandleLiveRemind(ctx context.Context, task *asynq.Task) error {
-	var p live.RemindJob
-	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Session == 0 || p.Before < 0 {
-		return workers.BadPayload(task.Type(), err)
+	p, err := workers.Payload(task, func(p live.RemindJob) bool { return p.Session != 0 && p.Before >= 0 })
+	if err != nil {
+		return err
 	}
 	if err := t.liveWired(); err != nil {
 		return err
@@ -337,9 +336,9 @@ func (t *Tasks) liveWired() error {
 // and the invoices recorded, and does the rest; a claim released meanwhile is
 // skipped.
 func (t *Tasks) HandleLiveClaim(ctx context.Context, task *asynq.Task) error {
-	var p live.ClaimJob
-	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Lot == 0 || len(p.Taps) == 0 {
-		return workers.BadPayload(task.Type(), err)
+	p, err := workers.Payload(task, func(p live.ClaimJob) bool { return p.Lot != 0 && len(p.Taps) != 0 })
+	if err != nil {
+		return err
 	}
 	if err := t.liveWired(); err != nil {
 		return err
@@ -375,9 +374,9 @@ func (t *Tasks) orderClaim(ctx context.Context, lot core.LotID, tap string) erro
 // claims makes a few edits within the channel's limit, the last one showing
 // the lot as it is.
 func (t *Tasks) HandleLotPost(ctx context.Context, task *asynq.Task) error {
-	var p live.LotPostJob
-	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Lot == 0 {
-		return workers.BadPayload(task.Type(), err)
+	p, err := workers.Payload(task, func(p live.LotPostJob) bool { return p.Lot != 0 })
+	if err != nil {
+		return err
 	}
 	if err := t.liveWired(); err != nil {
 		return err
@@ -416,13 +415,13 @@ func (t *Tasks) HandleLotPost(ctx context.Context, task *asynq.Task) error {
 // HandleHeldEnded gives the unit of a lot's order that ended unpaid back to
 // the lot (order.JobHeldEnded); done already is a success.
 func (t *Tasks) HandleHeldEnded(ctx context.Context, task *asynq.Task) error {
-	var p order.HeldEndedPayload
-	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.OrderID == 0 || p.Lot == 0 {
-		return workers.BadPayload(task.Type(), err)
+	p, err := workers.Payload(task, func(p order.HeldEndedPayload) bool { return p.OrderID != 0 && p.Lot != 0 })
+	if err != nil {
+		return err
 	}
 	if err := t.liveWired(); err != nil {
 		return err
 	}
-	_, err := t.d.Live.ReleaseOrder(ctx, p.Lot, p.OrderID)
+	_, err = t.d.Live.ReleaseOrder(ctx, p.Lot, p.OrderID)
 	return workers.Classify(err)
 }

@@ -6,7 +6,6 @@ package groupbuys
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -134,14 +133,20 @@ const page = 500
 // groupbuy.CloseJob), and checks that the tasks are wired, the bot too when
 // bot is set.
 func (t *Tasks) purchaseOf(task *asynq.Task, bot bool) (groupbuy.CloseJob, error) {
-	var p groupbuy.CloseJob
-	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Purchase == 0 {
-		return p, workers.BadPayload(task.Type(), err)
+	p, err := workers.Payload(task, func(p groupbuy.CloseJob) bool { return p.Purchase != 0 })
+	if err != nil {
+		return p, err
 	}
+	return p, t.wired(bot)
+}
+
+// wired checks that the tasks are wired, the bot and the sender too when bot
+// is set.
+func (t *Tasks) wired(bot bool) error {
 	if t.d.GroupBuys == nil || bot && (t.d.Bot == nil || t.d.Sender == nil) {
-		return p, errors.New("group buys are not wired")
+		return errors.New("group buys are not wired")
 	}
-	return p, nil
+	return nil
 }
 
 // closeRecheck is when a close task that ran before the deadline (asynq keeps
@@ -321,14 +326,11 @@ func (t *Tasks) HandleArrived(ctx context.Context, task *asynq.Task) error {
 
 // offerOf reads an offer's job and checks the wiring.
 func (t *Tasks) offerOf(task *asynq.Task) (groupbuy.OfferJob, error) {
-	var p groupbuy.OfferJob
-	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Purchase == 0 || p.Waiter == 0 {
-		return p, workers.BadPayload(task.Type(), err)
+	p, err := workers.Payload(task, func(p groupbuy.OfferJob) bool { return p.Purchase != 0 && p.Waiter != 0 })
+	if err != nil {
+		return p, err
 	}
-	if t.d.GroupBuys == nil || t.d.Bot == nil || t.d.Sender == nil {
-		return p, errors.New("group buys are not wired")
-	}
-	return p, nil
+	return p, t.wired(true)
 }
 
 // HandleOffer tells a waiter that a place came free for them
@@ -374,12 +376,12 @@ func (t *Tasks) HandleOfferEnd(ctx context.Context, task *asynq.Task) error {
 // places' orders ended, unpaid or cancelled (order.JobGroupEnded): the place
 // is offered to the next waiter.
 func (t *Tasks) HandleGroupEnded(ctx context.Context, task *asynq.Task) error {
-	var p order.GroupEndedPayload
-	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.GroupBuy == 0 {
-		return workers.BadPayload(task.Type(), err)
+	p, err := workers.Payload(task, func(p order.GroupEndedPayload) bool { return p.GroupBuy != 0 })
+	if err != nil {
+		return err
 	}
-	if t.d.GroupBuys == nil {
-		return errors.New("group buys are not wired")
+	if err := t.wired(false); err != nil {
+		return err
 	}
 	return workers.Classify(t.d.GroupBuys.Settle(ctx, p.GroupBuy))
 }
@@ -444,14 +446,11 @@ func (t *Tasks) HandleUncollected(ctx context.Context, task *asynq.Task) error {
 
 // handoverOf reads a handover's job and checks the wiring.
 func (t *Tasks) handoverOf(task *asynq.Task) (groupbuy.HandoverJob, error) {
-	var p groupbuy.HandoverJob
-	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Handover == 0 {
-		return p, workers.BadPayload(task.Type(), err)
+	p, err := workers.Payload(task, func(p groupbuy.HandoverJob) bool { return p.Handover != 0 })
+	if err != nil {
+		return p, err
 	}
-	if t.d.GroupBuys == nil || t.d.Bot == nil || t.d.Sender == nil {
-		return p, errors.New("group buys are not wired")
-	}
-	return p, nil
+	return p, t.wired(true)
 }
 
 // HandleHandoverAsked asks the organizer to approve a replacement for a

@@ -6,7 +6,6 @@ package teams
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -70,24 +69,21 @@ func (t *Tasks) wired(bot bool) error {
 }
 
 func teamOf(task *asynq.Task) (teambuy.ID, error) {
-	var p teambuy.TeamJob
-	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Team == 0 {
-		return 0, workers.BadPayload(task.Type(), err)
-	}
-	return p.Team, nil
+	p, err := workers.Payload(task, func(p teambuy.TeamJob) bool { return p.Team != 0 })
+	return p.Team, err
 }
 
 // HandleOrder settles a team whose member's order was paid, expired or
 // cancelled (order.JobTeam).
 func (t *Tasks) HandleOrder(ctx context.Context, task *asynq.Task) error {
-	var p order.TeamPayload
-	if err := json.Unmarshal(task.Payload(), &p); err != nil || p.Team == 0 {
-		return workers.BadPayload(task.Type(), err)
+	p, err := workers.Payload(task, func(p order.TeamPayload) bool { return p.Team != 0 })
+	if err != nil {
+		return err
 	}
 	if err := t.wired(false); err != nil {
 		return err
 	}
-	_, err := t.d.Teams.Settle(ctx, p.Team)
+	_, err = t.d.Teams.Settle(ctx, p.Team)
 	return workers.Classify(err)
 }
 
