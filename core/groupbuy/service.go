@@ -74,6 +74,8 @@ type Store interface {
 	// returns every coded place whose order is still only paid (not yet
 	// ready for pickup).
 	GiveCodes(ctx context.Context, id ID, code func() string) ([]Place, error)
+	// Unpaid returns the joined places whose orders await payment.
+	Unpaid(ctx context.Context, id ID) ([]Place, error)
 	// Uncollected returns the joined places whose pickup code went and which
 	// are not collected.
 	Uncollected(ctx context.Context, id ID) ([]Place, error)
@@ -513,6 +515,20 @@ func (s *Service) Arrive(ctx context.Context, actor core.UserID, id ID) (Purchas
 	})
 }
 
+// JobPayReminder reminds the participants who have not paid for their
+// places PayReminderLead before the payment deadline; key
+// "groupbuy:payreminder:<purchase>".
+const JobPayReminder = "groupbuy:payreminder"
+
+// PayReminderLead is how long before the payment deadline the unpaid are
+// reminded.
+const PayReminderLead = 24 * time.Hour
+
+// Unpaid returns the joined places of a purchase whose orders await payment.
+func (s *Service) Unpaid(ctx context.Context, id ID) ([]Place, error) {
+	return s.store.Unpaid(ctx, id)
+}
+
 // JobUncollected reminds the participants whose goods wait at the pickup
 // point (Uncollected); key "groupbuy:uncollected:<purchase>:<n>", due
 // UncollectedReminders[n] after the arrival.
@@ -690,6 +706,12 @@ func stop(p *Purchase, places []Place, now time.Time) ([]Place, []core.Job, erro
 		places[i].Goods, places[i].Fee = share.Goods, share.Fee
 	}
 	jobs = append(jobs, core.Job{Kind: JobInvoices, Key: fmt.Sprintf("%s:%d", JobInvoices, p.ID), Payload: payload}, cardsJob(p.ID))
+	if p.PayWindow > 2*PayReminderLead {
+		// A day before the deadline those who have not paid are reminded
+		// (their order's own reminder comes minutes before it).
+		jobs = append(jobs, core.Job{Kind: JobPayReminder, Key: fmt.Sprintf("%s:%d", JobPayReminder, p.ID), Payload: payload,
+			RunAt: now.Add(p.PayWindow - PayReminderLead)})
+	}
 	return places, jobs, nil
 }
 

@@ -44,6 +44,8 @@ type GroupBuys interface {
 	Settle(ctx context.Context, id groupbuy.ID) error
 	// Waiter returns an entry of a waiting list.
 	Waiter(ctx context.Context, id groupbuy.WaiterID) (groupbuy.Waiter, error)
+	// Unpaid returns the places whose orders await payment.
+	Unpaid(ctx context.Context, id groupbuy.ID) ([]groupbuy.Place, error)
 	// Uncollected returns the places whose goods wait at the pickup point.
 	Uncollected(ctx context.Context, id groupbuy.ID) ([]groupbuy.Place, error)
 	// Handover returns a handover; FinishHandover calls off the order of a
@@ -72,6 +74,9 @@ type Bot interface {
 	// OfferMessage composes what offers a waiter the place that came free,
 	// with the buttons to take it or pass.
 	OfferMessage(ctx context.Context, p groupbuy.Purchase, w groupbuy.Waiter) (core.Message, error)
+	// PayReminderMessage composes the reminder that a place's order is to be
+	// paid by its deadline.
+	PayReminderMessage(ctx context.Context, p groupbuy.Purchase, place groupbuy.Place) (core.Message, error)
 	// UncollectedMessage composes the reminder that a place's goods wait at
 	// its pickup point, with its code (n: the reminder's number).
 	UncollectedMessage(ctx context.Context, p groupbuy.Purchase, place groupbuy.Place, n int) (core.Message, error)
@@ -122,6 +127,7 @@ func (t *Tasks) Register(mux *asynq.ServeMux) {
 	mux.HandleFunc(groupbuy.JobCards, t.HandleCards)
 	mux.HandleFunc(groupbuy.JobReopened, t.HandleReopened)
 	mux.HandleFunc(groupbuy.JobUncollected, t.HandleUncollected)
+	mux.HandleFunc(groupbuy.JobPayReminder, t.HandlePayReminder)
 	mux.HandleFunc(groupbuy.JobHandoverAsked, t.HandleHandoverAsked)
 	mux.HandleFunc(groupbuy.JobHandedOver, t.HandleHandedOver)
 }
@@ -497,6 +503,36 @@ func (t *Tasks) HandleHandedOver(ctx context.Context, task *asynq.Task) error {
 	msgs, err := t.d.Bot.HandedOverMessages(ctx, gb, h, old)
 	if err != nil {
 		return workers.Classify(err)
+	}
+	return workers.Classify(t.d.Sender.Send(ctx, msgs...))
+}
+
+// HandlePayReminder reminds the participants who have not paid for their
+// places, a day before the payment deadline (groupbuy.JobPayReminder); each
+// message once, by its key.
+func (t *Tasks) HandlePayReminder(ctx context.Context, task *asynq.Task) error {
+	p, err := t.purchaseOf(task, true)
+	if err != nil {
+		return err
+	}
+	gb, err := t.d.GroupBuys.Purchase(ctx, p.Purchase)
+	if err != nil {
+		return workers.Classify(err)
+	}
+	if gb.Status != groupbuy.StatusStopped && gb.Status != groupbuy.StatusArrived {
+		return nil
+	}
+	places, err := t.d.GroupBuys.Unpaid(ctx, gb.ID)
+	if err != nil {
+		return workers.Classify(err)
+	}
+	msgs := make([]core.Message, 0, len(places))
+	for _, pl := range places {
+		m, err := t.d.Bot.PayReminderMessage(ctx, gb, pl)
+		if err != nil {
+			return workers.Classify(err)
+		}
+		msgs = append(msgs, m)
 	}
 	return workers.Classify(t.d.Sender.Send(ctx, msgs...))
 }

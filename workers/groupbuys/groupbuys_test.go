@@ -203,6 +203,12 @@ func (p *placeInvoices) HandedOverMessages(ctx context.Context, gb groupbuy.Purc
 	return []core.Message{m}, nil
 }
 
+func (p *placeInvoices) PayReminderMessage(ctx context.Context, gb groupbuy.Purchase, pl groupbuy.Place) (core.Message, error) {
+	m := testMessage(fmt.Sprintf("pay:%d", pl.ID), core.PriorityReminder)
+	m.Chat, m.User = int64(pl.Buyer), pl.Buyer
+	return m, nil
+}
+
 func (p *placeInvoices) OfferMessage(ctx context.Context, gb groupbuy.Purchase, w groupbuy.Waiter) (core.Message, error) {
 	p.offers = append(p.offers, w.ID)
 	m := testMessage(fmt.Sprintf("offer:%d:%d", w.ID, w.OfferUntil.Unix()), core.PriorityOrder)

@@ -81,6 +81,25 @@ func TestGroupBuy_Invoices(t *testing.T) {
 	}
 	env.send(oleg, fmt.Sprintf("/start gb_%d", gb.ID))
 	env.wantBody(oleg, "• Стикерпак × 2 · to pay 176\u00a0⭐ by")
+	// A day before the deadline Oleg, who has not paid, is reminded (the
+	// workers' groupbuy:payreminder); Anna is not.
+	if keys := env.outboxKeys(groupbuy.JobPayReminder); len(keys) != 1 {
+		t.Errorf("pay reminders %v", keys)
+	}
+	unpaid, err := svc.Unpaid(env.ctx, gb.ID)
+	if err != nil || len(unpaid) != 1 || unpaid[0].Buyer != core.UserID(oleg.ID()) {
+		t.Fatalf("unpaid %+v, %v", unpaid, err)
+	}
+	stopped, _ := svc.Purchase(env.ctx, gb.ID)
+	m, err := env.bot.GroupBuys.PayReminderMessage(env.ctx, stopped, unpaid[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.deliver(m)
+	reminder := env.wantBody(oleg, "⏰ The group buy Стикеры вместе: your place is still to pay, 176\u00a0⭐ by")
+	if _, ok := reminder.Button("📦 Order #" + fmt.Sprint(unpaid[0].Order)); !ok {
+		t.Errorf("the reminder's buttons %v", buttonLabels(reminder))
+	}
 	env.noErrorsLogged()
 }
 

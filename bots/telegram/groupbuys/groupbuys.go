@@ -305,6 +305,10 @@ func texts() map[string]telegram.Text {
 			RU: "✖️ Организатор отменил совместную покупку «%s». Если вы уже оплатили, деньги вернутся.",
 			EN: "✖️ The organizer called off the group buy %s. If you paid, the money comes back.",
 		},
+		"gb_pay_reminder": {
+			RU: "⏰ Совместная покупка «%s»: осталось оплатить место — %s до %s МСК. Не оплатите — место уйдёт следующему в листе ожидания.",
+			EN: "⏰ The group buy %s: your place is still to pay, %s by %s MSK. Unpaid, it goes to the next on the waiting list.",
+		},
 		"gb_uncollected": {
 			RU: "📦 Напоминаем: товар совместной покупки «%s» ждёт вас.\nЗабрать: %s\nКод выдачи: <b>%s</b>",
 			EN: "📦 A reminder: the goods of the group buy %s wait for you.\nCollect at: %s\nPickup code: <b>%s</b>",

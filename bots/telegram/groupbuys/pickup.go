@@ -173,3 +173,17 @@ func (b *Feature) UncollectedMessage(ctx context.Context, p groupbuy.Purchase, p
 	key := fmt.Sprintf("groupbuy:%d:uncollected:%d:%d", p.ID, place.ID, n)
 	return b.k.MessageTo(key, core.PriorityReminder, place.Buyer, telegram.View{Text: text, Keyboard: kb}), nil
 }
+
+// PayReminderMessage composes the reminder that a place's order is to be paid
+// by its deadline (workers/groupbuys.Bot), with the button to its order.
+func (b *Feature) PayReminderMessage(ctx context.Context, p groupbuy.Purchase, place groupbuy.Place) (core.Message, error) {
+	lang := b.langOf(ctx, place.Buyer)
+	o, err := b.orders.OrderForSystem(ctx, place.Order)
+	if err != nil {
+		return core.Message{}, err
+	}
+	text := b.k.T(lang, "gb_pay_reminder", p.Title, telegram.FormatMoney(lang, o.Total), o.ReservedUntil.In(moscow).Format("02.01 15:04"))
+	kb := (&telegram.Keyboard{}).Row(telegram.Button(b.k.Label(lang, "gb_btn_order", o.ID), telegram.VerbOrderNew, int64(o.ID))).Markup()
+	key := fmt.Sprintf("groupbuy:%d:payreminder:%d", p.ID, place.ID)
+	return b.k.MessageTo(key, core.PriorityReminder, place.Buyer, telegram.View{Text: text, Keyboard: kb}), nil
+}

@@ -410,6 +410,16 @@ func (s *Store) CodesToSend(ctx context.Context, id groupbuy.ID) ([]groupbuy.Pla
 	return out, nil
 }
 
+// Unpaid implements groupbuy.Store.
+func (s *Store) Unpaid(ctx context.Context, id groupbuy.ID) ([]groupbuy.Place, error) {
+	out, err := places(ctx, s.pool, id, `p.status = 'joined'
+		AND EXISTS (SELECT 1 FROM orders o WHERE o.id = p.order_id AND o.status = 'awaiting_payment') ORDER BY p.id`)
+	if err != nil {
+		return nil, fmt.Errorf("unpaid places of group buy %d: %w", id, err)
+	}
+	return out, nil
+}
+
 // Uncollected implements groupbuy.Store.
 func (s *Store) Uncollected(ctx context.Context, id groupbuy.ID) ([]groupbuy.Place, error) {
 	out, err := places(ctx, s.pool, id, `p.status = 'joined' AND p.code_sent_at IS NOT NULL AND p.collected_at IS NULL ORDER BY p.id`)
