@@ -21,4 +21,9 @@ type Job struct {
 	// A job running already is not stopped; its handler re-reads the state and finds
 	// nothing to do, which is what makes a cancel safe to lose.
 	Cancel bool
+	// Pending makes a job whose key waits in the outbox already (not yet
+	// relayed) leave that one as it is, instead of updating it: for work that
+	// reads the state when it runs (bring a card up to date), where a burst of
+	// changes needs one job, and a row written once instead of at every change.
+	Pending bool
 }

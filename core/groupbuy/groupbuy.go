@@ -62,7 +62,9 @@ type Purchase struct {
 	Deadline time.Time
 	// Extended is set once the organizer moved the deadline (once only).
 	Extended bool
-	PayMode  PayMode
+	// Cards is set once the purchase has a public card to keep up to date.
+	Cards   bool
+	PayMode PayMode
 	// PayWindow is how long after STOP a participant has to pay.
 	PayWindow time.Duration
 	Status    Status

@@ -32,9 +32,9 @@ type Store interface {
 	// (zero if none), lets fn decide its quantity and pickup point (0: the
 	// buyer leaves), records it at now with the purchase's units, and returns
 	// both.
-	// jobs are written with the change.
+	// The jobs jobs makes of the purchase are written with the change.
 	ChangePlace(ctx context.Context, id ID, buyer core.UserID, v core.VariantID, now time.Time,
-		fn func(p Purchase, place Place) (Place, error), jobs ...core.Job) (Purchase, Place, error)
+		fn func(p Purchase, place Place) (Place, error), jobs func(Purchase) []core.Job) (Purchase, Place, error)
 	// BuyerPlaces returns a buyer's places in a purchase: joined, and given
 	// up unpaid (their record).
 	BuyerPlaces(ctx context.Context, id ID, buyer core.UserID) ([]Place, error)
@@ -847,7 +847,7 @@ func (s *Service) Join(ctx context.Context, buyer core.UserID, id ID, v core.Var
 		}
 		place.Quantity, place.Pickup = quantity, pickup
 		return place, nil
-	}, cardsJob(id))
+	}, cardJobs)
 }
 
 // Leave takes buyer's place of a variant out of an open purchase. Leaving a
@@ -863,7 +863,7 @@ func (s *Service) Leave(ctx context.Context, buyer core.UserID, id ID, v core.Va
 		}
 		place.Quantity = 0
 		return place, nil
-	}, cardsJob(id))
+	}, cardJobs)
 	return p, err
 }
 

@@ -26,6 +26,11 @@ func (s *Store) AddCard(ctx context.Context, c groupbuy.Card) (groupbuy.Card, er
 	} else {
 		chat, msg = &c.Chat, &c.Message
 	}
+	// The purchase is marked as having cards first: a join after this commits
+	// writes the card job (core/groupbuy: Purchase.Cards).
+	if _, err := s.pool.Exec(ctx, `UPDATE group_buys SET cards = true WHERE id = $1 AND NOT cards`, c.Purchase); err != nil {
+		return groupbuy.Card{}, fmt.Errorf("card of group buy %d: %w", c.Purchase, err)
+	}
 	// The same card again (a chosen result redelivered) keeps the first.
 	got, err := scanCard(s.pool.QueryRow(ctx, `
 		WITH added AS (

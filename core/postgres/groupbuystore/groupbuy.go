@@ -38,7 +38,7 @@ type tier struct {
 
 const purchaseColumns = `id, shop_id, organizer_id, product_id, variant_ids, title, currency, tiers, min_kind, min_value,
 	fee_bp, pickup_point_ids, shipping, deadline, pay_mode, pay_window_seconds, status, units, coalesce(price, 0),
-	coalesce(stopped_at, 'epoch'), created_at, extended`
+	coalesce(stopped_at, 'epoch'), created_at, extended, cards`
 
 func scanPurchase(row pgx.Row) (groupbuy.Purchase, error) {
 	var p groupbuy.Purchase
@@ -48,7 +48,7 @@ func scanPurchase(row pgx.Row) (groupbuy.Purchase, error) {
 	var price int64
 	err := row.Scan(&p.ID, &p.Shop, &p.Organizer, &p.Product, &p.Variants, &p.Title, &cur, &tiers, &p.Minimum.Kind,
 		&p.Minimum.Value, &p.FeeBP, &p.Pickup, &p.Shipping, &p.Deadline, &p.PayMode, &window, &p.Status, &p.Totals.Units,
-		&price, &p.StoppedAt, &p.CreatedAt, &p.Extended)
+		&price, &p.StoppedAt, &p.CreatedAt, &p.Extended, &p.Cards)
 	if err != nil {
 		return groupbuy.Purchase{}, err
 	}
@@ -146,31 +146,37 @@ func readPurchase(ctx context.Context, q store.Querier, id groupbuy.ID, lock boo
 	return p, nil
 }
 
+// perVariantSQL counts the units joined of each variant of a purchase ($1).
+const perVariantSQL = `SELECT variant_id, sum(quantity)::int FROM group_buy_places
+	WHERE purchase_id = $1 AND status = 'joined' GROUP BY variant_id`
+
 // perVariant counts the units joined of each variant of a purchase.
 func perVariant(ctx context.Context, q store.Querier, id groupbuy.ID) (map[core.VariantID]int, error) {
-	rows, err := q.Query(ctx, `
-		SELECT variant_id, sum(quantity)::int FROM group_buy_places
-		WHERE purchase_id = $1 AND status = 'joined' GROUP BY variant_id`, id)
+	rows, err := q.Query(ctx, perVariantSQL, id)
 	if err != nil {
 		return nil, err
 	}
+	defer rows.Close()
+	return scanPerVariant(rows)
+}
+
+// scanPerVariant reads perVariantSQL's rows.
+func scanPerVariant(rows pgx.Rows) (map[core.VariantID]int, error) {
 	per := map[core.VariantID]int{}
 	for rows.Next() {
 		var v core.VariantID
 		var n int
 		if err := rows.Scan(&v, &n); err != nil {
-			rows.Close()
 			return nil, err
 		}
 		per[v] = n
 	}
-	rows.Close()
 	return per, rows.Err()
 }
 
 // ChangePlace implements groupbuy.Store.
 func (s *Store) ChangePlace(ctx context.Context, id groupbuy.ID, buyer core.UserID, v core.VariantID, now time.Time,
-	fn func(groupbuy.Purchase, groupbuy.Place) (groupbuy.Place, error), jobs ...core.Job) (groupbuy.Purchase, groupbuy.Place, error) {
+	fn func(groupbuy.Purchase, groupbuy.Place) (groupbuy.Place, error), jobs func(groupbuy.Purchase) []core.Job) (groupbuy.Purchase, groupbuy.Place, error) {
 	var p groupbuy.Purchase
 	var place groupbuy.Place
 	err := store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
@@ -201,31 +207,34 @@ func (s *Store) ChangePlace(ctx context.Context, id groupbuy.ID, buyer core.User
 		if place.Pickup != 0 {
 			pickup = &place.Pickup
 		}
+		// The place, the units, their count per variant and the jobs in one
+		// round trip: every join of the purchase waits for its lock meanwhile.
+		b := &pgx.Batch{}
 		switch {
 		case place.Quantity == 0 && was.ID != 0:
-			_, err = tx.Exec(ctx, `UPDATE group_buy_places SET status = 'left', updated_at = $2 WHERE id = $1`, was.ID, now)
+			b.Queue(`UPDATE group_buy_places SET status = 'left', updated_at = $2 WHERE id = $1`, was.ID, now)
 		case place.Quantity > 0:
-			err = tx.QueryRow(ctx, `
+			b.Queue(`
 				INSERT INTO group_buy_places (purchase_id, buyer_id, variant_id, quantity, pickup_point_id, status, joined_at, updated_at)
 				VALUES ($1, $2, $3, $4, $5, 'joined', $6, $7)
 				ON CONFLICT (purchase_id, buyer_id, variant_id) DO UPDATE
 				SET quantity = excluded.quantity, pickup_point_id = excluded.pickup_point_id, status = 'joined',
 					joined_at = excluded.joined_at, updated_at = excluded.updated_at
-				RETURNING id`, id, buyer, v, place.Quantity, pickup, place.JoinedAt, now).Scan(&place.ID)
-		}
-		if err != nil {
-			return err
+				RETURNING id`, id, buyer, v, place.Quantity, pickup, place.JoinedAt, now).
+				QueryRow(func(row pgx.Row) error { return row.Scan(&place.ID) })
 		}
 		if delta := place.Quantity - was.Quantity; delta != 0 {
-			if err := tx.QueryRow(ctx, `UPDATE group_buys SET units = units + $2 WHERE id = $1 RETURNING units`, id, delta).
-				Scan(&p.Totals.Units); err != nil {
-				return err
-			}
+			b.Queue(`UPDATE group_buys SET units = units + $2 WHERE id = $1 RETURNING units`, id, delta).
+				QueryRow(func(row pgx.Row) error { return row.Scan(&p.Totals.Units) })
 		}
-		if p.Totals.PerVariant, err = perVariant(ctx, tx, id); err != nil {
+		b.Queue(perVariantSQL, id).Query(func(rows pgx.Rows) error {
+			p.Totals.PerVariant, err = scanPerVariant(rows)
 			return err
+		})
+		if js := jobs(p); len(js) > 0 {
+			store.QueueJobs(b, js)
 		}
-		return store.InsertJobs(ctx, tx, jobs)
+		return tx.SendBatch(ctx, b).Close()
 	})
 	if err != nil {
 		return groupbuy.Purchase{}, groupbuy.Place{}, fmt.Errorf("place of %d in group buy %d: %w", buyer, id, err)

@@ -565,11 +565,23 @@ func TestExtendAndCancel(t *testing.T) {
 // invoices' messages go at Telegram's limits, through the sender). Run:
 // go test ./core/postgres/groupbuystore/ -run '^$' -bench JoinAndStop -benchtime 1x
 func BenchmarkJoinAndStop(b *testing.B) {
+	b.Run("no card", func(b *testing.B) { benchJoinAndStop(b, false) })
+	// With a card shared somewhere, every join also writes (or finds waiting)
+	// the job that brings the cards up to date.
+	b.Run("a card", func(b *testing.B) { benchJoinAndStop(b, true) })
+}
+
+func benchJoinAndStop(b *testing.B, card bool) {
 	const participants, clients = 2000, 64
 	for range b.N {
 		b.StopTimer()
 		env := setup(b, participants)
 		p := env.purchase(b, groupbuy.Minimum{Kind: groupbuy.MinUnits, Value: 20})
+		if card {
+			if _, err := env.svc.AddCard(env.ctx, groupbuy.Card{Purchase: p.ID, Inline: "bench", Lang: "ru"}); err != nil {
+				b.Fatal(err)
+			}
+		}
 		b.StartTimer()
 		start := time.Now()
 		next := make(chan int)

@@ -76,11 +76,14 @@ func InsertJobs(ctx context.Context, tx pgx.Tx, jobs []core.Job) error {
 		if !j.RunAt.IsZero() {
 			runAt = j.RunAt
 		}
+		onConflict := `DO UPDATE SET payload = excluded.payload, run_at = excluded.run_at, cancel = excluded.cancel`
+		if j.Pending {
+			onConflict = `DO NOTHING` // the waiting one does the work (core.Job.Pending)
+		}
 		_, err := tx.Exec(ctx, `
 			INSERT INTO outbox (kind, key, payload, run_at, cancel)
 			VALUES ($1, $2, $3, coalesce($4, now()), $5)
-			ON CONFLICT (key) WHERE relayed_at IS NULL DO UPDATE
-			SET payload = excluded.payload, run_at = excluded.run_at, cancel = excluded.cancel`,
+			ON CONFLICT (key) WHERE relayed_at IS NULL `+onConflict,
 			j.Kind, key, payload, runAt, j.Cancel)
 		if err != nil {
 			return fmt.Errorf("insert outbox job %s: %w", j.Kind, err)
@@ -107,6 +110,25 @@ func ErrorText(s string) string {
 // (a drop's claims), in the same round trip. Of two jobs with one key, the later
 // is written.
 func QueueJobs(b *pgx.Batch, jobs []core.Job) {
+	var pending, rest []core.Job
+	for _, j := range jobs {
+		if j.Pending {
+			pending = append(pending, j)
+		} else {
+			rest = append(rest, j)
+		}
+	}
+	if len(rest) > 0 {
+		queueJobs(b, rest, `DO UPDATE SET payload = excluded.payload, run_at = excluded.run_at, cancel = excluded.cancel`)
+	}
+	if len(pending) > 0 {
+		queueJobs(b, pending, `DO NOTHING`) // the waiting one does the work (core.Job.Pending)
+	}
+}
+
+// queueJobs queues the statement that writes jobs, onConflict deciding what a
+// job whose key waits already does.
+func queueJobs(b *pgx.Batch, jobs []core.Job, onConflict string) {
 	at := make(map[string]int, len(jobs))
 	var kinds, keys []string
 	var payloads []string
@@ -137,7 +159,6 @@ func QueueJobs(b *pgx.Batch, jobs []core.Job) {
 		INSERT INTO outbox (kind, key, payload, run_at, cancel)
 		SELECT k, key, p::jsonb, coalesce(r, now()), c
 		FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::boolean[]) AS j(k, key, p, r, c)
-		ON CONFLICT (key) WHERE relayed_at IS NULL DO UPDATE
-		SET payload = excluded.payload, run_at = excluded.run_at, cancel = excluded.cancel`,
+		ON CONFLICT (key) WHERE relayed_at IS NULL `+onConflict,
 		kinds, keys, payloads, runAts, cancels)
 }
