@@ -168,7 +168,12 @@ func TestGroupBuy_Card(t *testing.T) {
 		t.Fatal(err)
 	}
 	env.deliver(m)
-	env.wantBody(vera, "«Кеды рядами»: размер 36 × 1 не вошёл в полные ряды", "Платить ничего не нужно.")
+	cutMsg := env.wantBody(vera, "«Кеды рядами»: размер 36 × 1 не вошёл в полные ряды", "Платить ничего не нужно.", "Хотите другой размер?")
+	if got := buttonLabels(cutMsg); !slices.Equal(got, []string{"⏳ Ждать 37", "⏳ Ждать 38"}) {
+		t.Errorf("the cut message's buttons %v", got)
+	}
+	env.press(vera, cutMsg, "⏳ Ждать 38")
+	env.wantBody(vera, "Вы в листе ожидания: 38, №1 в очереди.")
 	env.press(anna, env.lastBot(anna), "37 × 1") // the card again
 	card = env.wantBody(anna, "✅ Сбор закрыт: 3 шт. по итоговой цене 80\u00a0⭐ + сбор организатора 10 %")
 	if got := buttonLabels(card); len(got) != 0 {

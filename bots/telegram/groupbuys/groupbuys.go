@@ -163,16 +163,36 @@ func (b *Feature) CutMessage(ctx context.Context, p groupbuy.Purchase, place gro
 	if u, err := b.users.User(ctx, place.Buyer); err == nil {
 		lang = telegram.LangOf(u.Lang())
 	}
-	name := ""
-	if v, err := b.catalog.Variant(ctx, place.Variant); err == nil {
-		name = v.Name
+	prod, err := b.catalog.Product(ctx, p.Product)
+	if err != nil {
+		return core.Message{}, err
 	}
+	names := variantNames(prod)
 	key := "gb_cut_part"
 	if place.Quantity == 0 {
 		key = "gb_cut_whole"
 	}
-	text := b.k.T(lang, key, p.Title, name, place.Cut)
-	return b.k.MessageTo(fmt.Sprintf("groupbuy:%d:cut:%d", p.ID, place.ID), core.PriorityOrder, place.Buyer, telegram.View{Text: text}), nil
+	v := telegram.View{Text: b.k.T(lang, key, p.Title, names[place.Variant], place.Cut)}
+	if place.Quantity == 0 && len(p.Variants) > 1 {
+		// Cut whole: a place of another size may come free (the waiting list).
+		v.Text += "\n\n" + b.k.T(lang, "gb_cut_other_size")
+		k := &telegram.Keyboard{}
+		var row []telego.InlineKeyboardButton
+		for _, other := range p.Variants {
+			if other == place.Variant {
+				continue
+			}
+			if row = append(row, telegram.Button(b.k.Label(lang, "gb_btn_wait", names[other]), verbWait, int64(p.ID), int64(other))); len(row) == 3 {
+				k.Row(row...)
+				row = nil
+			}
+		}
+		if len(row) > 0 {
+			k.Row(row...)
+		}
+		v.Keyboard = k.Markup()
+	}
+	return b.k.MessageTo(fmt.Sprintf("groupbuy:%d:cut:%d", p.ID, place.ID), core.PriorityOrder, place.Buyer, v), nil
 }
 
 // moscow is the time zone a group buy's times are shown and read in.
@@ -292,6 +312,10 @@ func texts() map[string]telegram.Text {
 		"gb_cut_part": {
 			RU: "«%s»: размер %s × %d не вошёл в полные ряды — поставщик продаёт только целые ряды. Эту часть покупать и оплачивать не нужно, остальное — в счёте.",
 			EN: "%s: size %s × %d did not fit in full rows (the supplier sells whole rows only). You do not buy or pay for that part; the rest is in your invoice.",
+		},
+		"gb_cut_other_size": {
+			RU: "Хотите другой размер? Встаньте в лист ожидания: если кто-то не оплатит своё место, его предложат вам.",
+			EN: "Want another size? Join its waiting list: if someone does not pay for their place, it is offered to you.",
 		},
 		"gb_cut_whole": {
 			RU: "«%s»: размер %s × %d не вошёл в полные ряды — поставщик продаёт только целые ряды. Платить ничего не нужно.",
