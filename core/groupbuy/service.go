@@ -53,7 +53,7 @@ type Store interface {
 	// SetPlaceOrder records the order a place is paid with.
 	SetPlaceOrder(ctx context.Context, place PlaceID, o core.OrderID) error
 	// Participants returns up to limit buyers with a joined place in a
-	// purchase, by id above after.
+	// purchase, or on its waiting list, by id above after.
 	Participants(ctx context.Context, id ID, after core.UserID, limit int) ([]core.UserID, error)
 	// CountParticipants counts the buyers with a joined place in a purchase.
 	CountParticipants(ctx context.Context, id ID) (int, error)

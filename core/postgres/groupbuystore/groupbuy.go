@@ -310,9 +310,13 @@ func (s *Store) ToInvoice(ctx context.Context, id groupbuy.ID, after groupbuy.Pl
 
 // Participants implements groupbuy.Store.
 func (s *Store) Participants(ctx context.Context, id groupbuy.ID, after core.UserID, limit int) ([]core.UserID, error) {
+	// Those on the waiting list are told too (a stopped purchase cancelled):
+	// only a stopped one has them.
 	rows, err := s.pool.Query(ctx, `
-		SELECT DISTINCT buyer_id FROM group_buy_places
-		WHERE purchase_id = $1 AND status = 'joined' AND buyer_id > $2 ORDER BY buyer_id LIMIT $3`, id, after, limit)
+		SELECT buyer_id FROM group_buy_places WHERE purchase_id = $1 AND status = 'joined' AND buyer_id > $2
+		UNION
+		SELECT buyer_id FROM group_buy_waiters WHERE purchase_id = $1 AND status IN ('waiting', 'offered') AND buyer_id > $2
+		ORDER BY buyer_id LIMIT $3`, id, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("participants of group buy %d: %w", id, err)
 	}

@@ -2,6 +2,7 @@ package groupbuystore_test
 
 import (
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -155,5 +156,9 @@ func TestWaitlist(t *testing.T) {
 	}
 	if _, err := b.svc.Wait(b.ctx, vera, p.ID, b.sizes[0], b.pickup); !errors.Is(err, groupbuy.ErrHasPlace) {
 		t.Fatalf("Vera waits for the size she holds: %v", err)
+	}
+	// Those to tell of the purchase: its participants and Dina, who waits.
+	if told, err := b.svc.Participants(b.ctx, p.ID, 0, 10); err != nil || !slices.Equal(told, []core.UserID{boris, vera, dina}) {
+		t.Fatalf("participants to tell %v, %v", told, err)
 	}
 }
