@@ -65,7 +65,9 @@ func (s *Service) AddCard(ctx context.Context, c Card) (Card, error) {
 		return Card{}, core.Errorf(core.EINVALID, "a card is a post or an inline message of a purchase")
 	}
 	c.CreatedAt = s.clock.Now()
-	return s.store.AddCard(ctx, c)
+	// A card is written as the purchase stood a moment ago: a join in between
+	// is shown by the job that brings every card up to date.
+	return s.store.AddCard(ctx, c, []core.Job{cardsJob(c.Purchase)})
 }
 
 // Cards returns a purchase's latest cards, at most MaxCards.

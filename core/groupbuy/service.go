@@ -123,8 +123,9 @@ type Store interface {
 	ChangeHandover(ctx context.Context, id HandoverID, to core.UserID, fn func(*HandoverChange) ([]core.Job, error)) (Handover, error)
 
 	// AddCard records a card (once: the same post or inline message again
-	// returns the one recorded).
-	AddCard(ctx context.Context, c Card) (Card, error)
+	// returns the one recorded), marks the purchase as having cards, and
+	// writes jobs.
+	AddCard(ctx context.Context, c Card, jobs []core.Job) (Card, error)
 	// Cards returns a purchase's latest cards, at most limit.
 	Cards(ctx context.Context, id ID, limit int) ([]Card, error)
 }

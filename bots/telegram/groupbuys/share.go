@@ -145,6 +145,10 @@ func (b *Feature) onChosenCard(ctx context.Context, u telego.Update) error {
 // PostCard posts a purchase's card in a chat (a channel or a group the bot
 // may write in), in lang, and records it to keep it up to date.
 func (b *Feature) PostCard(ctx context.Context, p groupbuy.Purchase, chat int64, lang string) (groupbuy.Card, error) {
+	p, err := b.groups.Purchase(ctx, p.ID) // as it stands now
+	if err != nil {
+		return groupbuy.Card{}, err
+	}
 	v, err := b.publicCard(ctx, lang, p)
 	if err != nil {
 		return groupbuy.Card{}, err
