@@ -163,8 +163,18 @@ func (s *Service) DecideHandover(ctx context.Context, actor core.UserID, hid Han
 			h.Status = HandoverDeclined
 			return []core.Job{done}, nil
 		}
-		if c.OrderStatus != order.StatusAwaitingPayment {
+		switch c.OrderStatus {
+		case order.StatusAwaitingPayment:
+		case order.StatusExpired, order.StatusCancelled:
+			// Not paid in time: the place went to the waiting list, not to
+			// the replacement, who is told.
+			h.Status = HandoverDeclined
+			return []core.Job{done}, nil
+		default:
 			return nil, ErrHandoverPaid
+		}
+		if slices.Contains(c.ToHolds, c.Place.Variant) {
+			return nil, ErrHasPlace
 		}
 		was := c.Place
 		c.Taken = &Place{Purchase: was.Purchase, Buyer: h.To, Variant: was.Variant, Quantity: was.Quantity, Pickup: was.Pickup,

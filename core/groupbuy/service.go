@@ -100,8 +100,9 @@ type Store interface {
 	// BuyerWaits returns buyer's entries on a purchase's waiting list,
 	// waiting or offered, with their positions in their variants' queues.
 	BuyerWaits(ctx context.Context, id ID, buyer core.UserID) ([]Waiter, error)
-	// Waiter returns an entry of a waiting list; ErrOfferGone.
-	Waiter(ctx context.Context, id WaiterID) (Waiter, error)
+	// Waiter returns buyer's entry on a purchase's waiting list for a
+	// variant; ErrOfferGone.
+	Waiter(ctx context.Context, id ID, buyer core.UserID, v core.VariantID) (Waiter, error)
 	// WaitlistSize counts the people waiting or offered in a purchase's
 	// waiting list, and its free places.
 	WaitlistSize(ctx context.Context, id ID) (waiting, free int, err error)

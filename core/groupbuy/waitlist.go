@@ -70,6 +70,9 @@ type Waitlist struct {
 	// Held are the variants of which the buyer the list was read for has a
 	// place on record (joined, cut, given up): a waiter may not wait for one.
 	Held []core.VariantID
+	// Holds are the variants each waiter has a place of since they began to
+	// wait (one handed over to them): such a place is not offered to them.
+	Holds map[core.UserID][]core.VariantID
 	// Passed are free places taken by waiters, and Taken the places made of
 	// them (From set), saved as such.
 	Passed []PlaceID
@@ -91,10 +94,13 @@ const (
 )
 
 // OfferJob is the payload of an offer's jobs.
+// It names the waiter by buyer and variant: a waiter new to the list has no
+// id until the list is saved, after its jobs are made.
 type OfferJob struct {
-	Purchase ID        `json:"purchase"`
-	Waiter   WaiterID  `json:"waiter"`
-	Until    time.Time `json:"until"`
+	Purchase ID             `json:"purchase"`
+	Buyer    core.UserID    `json:"buyer"`
+	Variant  core.VariantID `json:"variant"`
+	Until    time.Time      `json:"until"`
 }
 
 // Errors of the waiting list.
@@ -134,7 +140,9 @@ func (w *Waitlist) settle(now time.Time) []core.Job {
 		if held[pl.ID] {
 			continue
 		}
-		i := slices.IndexFunc(w.Waiters, func(wt Waiter) bool { return wt.Status == WaitWaiting && wt.Variant == pl.Variant })
+		i := slices.IndexFunc(w.Waiters, func(wt Waiter) bool {
+			return wt.Status == WaitWaiting && wt.Variant == pl.Variant && !slices.Contains(w.Holds[wt.Buyer], pl.Variant)
+		})
 		if i < 0 {
 			continue
 		}
@@ -149,7 +157,7 @@ func (w *Waitlist) settle(now time.Time) []core.Job {
 // offerJobs are an offer's message and its end; keyed by the offer's end, as
 // a waiter offered again later is told again.
 func offerJobs(wt Waiter) []core.Job {
-	payload, _ := json.Marshal(OfferJob{Purchase: wt.Purchase, Waiter: wt.ID, Until: wt.OfferUntil})
+	payload, _ := json.Marshal(OfferJob{Purchase: wt.Purchase, Buyer: wt.Buyer, Variant: wt.Variant, Until: wt.OfferUntil})
 	at := wt.OfferUntil.Unix()
 	return []core.Job{
 		{Kind: JobOffer, Key: fmt.Sprintf("%s:%d:%d:%d", JobOffer, wt.Purchase, wt.Buyer, at), Payload: payload},
@@ -288,9 +296,9 @@ func (s *Service) Waits(ctx context.Context, id ID, buyer core.UserID) ([]Waiter
 	return s.store.BuyerWaits(ctx, id, buyer)
 }
 
-// Waiter returns an entry of a waiting list.
-func (s *Service) Waiter(ctx context.Context, id WaiterID) (Waiter, error) {
-	return s.store.Waiter(ctx, id)
+// Waiter returns buyer's entry on a purchase's waiting list for a variant.
+func (s *Service) Waiter(ctx context.Context, id ID, buyer core.UserID, v core.VariantID) (Waiter, error) {
+	return s.store.Waiter(ctx, id, buyer, v)
 }
 
 // FreePlace returns a place of a purchase (one offered to a waiter).

@@ -42,8 +42,8 @@ type GroupBuys interface {
 	// Settle settles a purchase's waiting list: places whose orders ended
 	// are freed, lapsed offers end, free places are offered.
 	Settle(ctx context.Context, id groupbuy.ID) error
-	// Waiter returns an entry of a waiting list.
-	Waiter(ctx context.Context, id groupbuy.WaiterID) (groupbuy.Waiter, error)
+	// Waiter returns buyer's entry on a purchase's waiting list for a variant.
+	Waiter(ctx context.Context, id groupbuy.ID, buyer core.UserID, v core.VariantID) (groupbuy.Waiter, error)
 	// Unpaid returns the places whose orders await payment.
 	Unpaid(ctx context.Context, id groupbuy.ID) ([]groupbuy.Place, error)
 	// Uncollected returns the places whose goods wait at the pickup point.
@@ -332,7 +332,7 @@ func (t *Tasks) HandleArrived(ctx context.Context, task *asynq.Task) error {
 
 // offerOf reads an offer's job and checks the wiring.
 func (t *Tasks) offerOf(task *asynq.Task) (groupbuy.OfferJob, error) {
-	p, err := workers.Payload(task, func(p groupbuy.OfferJob) bool { return p.Purchase != 0 && p.Waiter != 0 })
+	p, err := workers.Payload(task, func(p groupbuy.OfferJob) bool { return p.Purchase != 0 && p.Buyer != 0 && p.Variant != 0 })
 	if err != nil {
 		return p, err
 	}
@@ -346,7 +346,7 @@ func (t *Tasks) HandleOffer(ctx context.Context, task *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	w, err := t.d.GroupBuys.Waiter(ctx, p.Waiter)
+	w, err := t.d.GroupBuys.Waiter(ctx, p.Purchase, p.Buyer, p.Variant)
 	if err != nil {
 		return workers.Classify(err)
 	}
@@ -373,7 +373,7 @@ func (t *Tasks) HandleOfferEnd(ctx context.Context, task *asynq.Task) error {
 		return err
 	}
 	if left := p.Until.Sub(t.d.GroupBuys.Now()); left > 0 {
-		return workers.RetryIn(max(left, time.Second), fmt.Errorf("the offer to waiter %d ends at %s", p.Waiter, p.Until))
+		return workers.RetryIn(max(left, time.Second), fmt.Errorf("the offer to %d ends at %s", p.Buyer, p.Until))
 	}
 	return workers.Classify(t.d.GroupBuys.Settle(ctx, p.Purchase))
 }

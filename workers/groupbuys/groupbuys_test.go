@@ -140,8 +140,8 @@ func TestGroupBuy_Close(t *testing.T) {
 	if err != nil || len(waits) != 1 || waits[0].Status != groupbuy.WaitOffered {
 		t.Fatalf("11's waits %+v, %v", waits, err)
 	}
-	offer := asynq.NewTask(groupbuy.JobOffer, []byte(fmt.Sprintf(`{"purchase":%d,"waiter":%d,"until":%q}`,
-		gb.ID, waits[0].ID, waits[0].OfferUntil.Format(time.RFC3339Nano))))
+	offer := asynq.NewTask(groupbuy.JobOffer, []byte(fmt.Sprintf(`{"purchase":%d,"buyer":11,"variant":%d,"until":%q}`,
+		gb.ID, p.Variants[0].ID, waits[0].OfferUntil.Format(time.RFC3339Nano))))
 	for range 2 {
 		if err := tasks.HandleOffer(ctx, offer); err != nil {
 			t.Fatal(err)

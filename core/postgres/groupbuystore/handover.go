@@ -139,12 +139,18 @@ func (s *Store) ChangeHandover(ctx context.Context, id groupbuy.HandoverID, to c
 			if err := tx.QueryRow(ctx, `
 				INSERT INTO group_buy_places (purchase_id, buyer_id, variant_id, quantity, pickup_point_id, status, joined_at,
 					updated_at, goods, fee, from_place_id, pay_until)
-				VALUES ($1, $2, $3, $4, $5, 'joined', $6, $6, $7, $8, $9, $10) RETURNING id`,
+				VALUES ($1, $2, $3, $4, $5, 'joined', $6, $6, $7, $8, $9, $10) `+reuseLeft+` RETURNING id`,
 				pl.Purchase, pl.Buyer, pl.Variant, pl.Quantity, pickup, pl.JoinedAt, pl.Goods.Amount, pl.Fee.Amount, pl.From, pl.PayUntil).
 				Scan(&pl.ID); err != nil {
-				return err
+				return store.NotFound(err, groupbuy.ErrHasPlace) // a place of theirs in another state
 			}
 			h.NewPlace = pl.ID
+			// Waiting for this size no more: they hold a place of it now.
+			if _, err := tx.Exec(ctx, `UPDATE group_buy_waiters SET status = 'left'
+				WHERE purchase_id = $1 AND buyer_id = $2 AND variant_id = $3 AND status IN ('waiting', 'offered')`,
+				pl.Purchase, pl.Buyer, pl.Variant); err != nil {
+				return err
+			}
 		}
 		var toArg *core.UserID
 		if h.To != 0 {

@@ -40,6 +40,13 @@ func (s *Store) Waitlist(ctx context.Context, id groupbuy.ID, buyer core.UserID,
 					AND o.status IN ('expired', 'cancelled')`, id, now); err != nil {
 				return err
 			}
+			// A place taken from the list (or handed over) that never got its
+			// order (its invoices' task came after its payment deadline).
+			if _, err := tx.Exec(ctx, `
+				UPDATE group_buy_places SET status = 'released', updated_at = $2
+				WHERE purchase_id = $1 AND status = 'joined' AND order_id IS NULL AND pay_until < $2`, id, now); err != nil {
+				return err
+			}
 		}
 		rows, err := tx.Query(ctx, `SELECT `+waiterColumns+` FROM group_buy_waiters
 			WHERE purchase_id = $1 AND (status IN ('waiting', 'offered') OR buyer_id = $2) ORDER BY queued_at, id`, id, buyer)
@@ -50,6 +57,27 @@ func (s *Store) Waitlist(ctx context.Context, id groupbuy.ID, buyer core.UserID,
 			return err
 		}
 		if w.Free, err = places(ctx, tx, id, `p.status = 'released' ORDER BY p.id`); err != nil {
+			return err
+		}
+		rows, err = tx.Query(ctx, `
+			SELECT DISTINCT p.buyer_id, p.variant_id FROM group_buy_places p JOIN group_buy_waiters w
+				ON w.purchase_id = p.purchase_id AND w.buyer_id = p.buyer_id AND w.status IN ('waiting', 'offered')
+			WHERE p.purchase_id = $1 AND p.status <> 'left'`, id)
+		if err != nil {
+			return err
+		}
+		w.Holds = map[core.UserID][]core.VariantID{}
+		for rows.Next() {
+			var b core.UserID
+			var v core.VariantID
+			if err := rows.Scan(&b, &v); err != nil {
+				rows.Close()
+				return err
+			}
+			w.Holds[b] = append(w.Holds[b], v)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
 			return err
 		}
 		if buyer != 0 {
@@ -76,6 +104,15 @@ func (s *Store) Waitlist(ctx context.Context, id groupbuy.ID, buyer core.UserID,
 	return w, nil
 }
 
+// reuseLeft makes a place taken (from the list, or handed over) reuse the
+// taker's row of the variant if they left it before STOP: one row a buyer and
+// variant. A row in any other state is theirs still (no row comes back).
+const reuseLeft = `ON CONFLICT (purchase_id, buyer_id, variant_id) DO UPDATE
+	SET quantity = excluded.quantity, pickup_point_id = excluded.pickup_point_id, status = 'joined',
+		joined_at = excluded.joined_at, updated_at = excluded.updated_at, goods = excluded.goods, fee = excluded.fee,
+		from_place_id = excluded.from_place_id, pay_until = excluded.pay_until, order_id = NULL, cut = 0
+	WHERE group_buy_places.status = 'left'`
+
 // saveWaitlist writes what a change of a waiting list left: the places
 // passed on and taken, then the waiters (a taker's names their new place).
 func saveWaitlist(ctx context.Context, tx pgx.Tx, w *groupbuy.Waitlist, now time.Time) error {
@@ -94,9 +131,10 @@ func saveWaitlist(ctx context.Context, tx pgx.Tx, w *groupbuy.Waitlist, now time
 			INSERT INTO group_buy_places (purchase_id, buyer_id, variant_id, quantity, pickup_point_id, status, joined_at,
 				updated_at, goods, fee, from_place_id, pay_until)
 			VALUES ($1, $2, $3, $4, $5, 'joined', $6, $6, $7, $8, $9, $10)
+			`+reuseLeft+`
 			RETURNING id`, pl.Purchase, pl.Buyer, pl.Variant, pl.Quantity, pickup, pl.JoinedAt, pl.Goods.Amount, pl.Fee.Amount,
 			pl.From, pl.PayUntil).Scan(&w.Taken[i].ID); err != nil {
-			return err
+			return store.NotFound(err, groupbuy.ErrHasPlace) // a place of theirs in another state
 		}
 		taken[pl.From] = w.Taken[i].ID
 	}
@@ -162,10 +200,11 @@ func (s *Store) BuyerWaits(ctx context.Context, id groupbuy.ID, buyer core.UserI
 }
 
 // Waiter implements groupbuy.Store.
-func (s *Store) Waiter(ctx context.Context, id groupbuy.WaiterID) (groupbuy.Waiter, error) {
-	w, err := scanWaiter(s.pool.QueryRow(ctx, `SELECT `+waiterColumns+` FROM group_buy_waiters WHERE id = $1`, id))
+func (s *Store) Waiter(ctx context.Context, id groupbuy.ID, buyer core.UserID, v core.VariantID) (groupbuy.Waiter, error) {
+	w, err := scanWaiter(s.pool.QueryRow(ctx, `SELECT `+waiterColumns+` FROM group_buy_waiters
+		WHERE purchase_id = $1 AND buyer_id = $2 AND variant_id = $3`, id, buyer, v))
 	if err != nil {
-		return groupbuy.Waiter{}, fmt.Errorf("waiter %d: %w", id, store.NotFound(err, groupbuy.ErrOfferGone))
+		return groupbuy.Waiter{}, fmt.Errorf("waiter %d of group buy %d: %w", buyer, id, store.NotFound(err, groupbuy.ErrOfferGone))
 	}
 	return w, nil
 }

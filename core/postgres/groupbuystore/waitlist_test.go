@@ -1,6 +1,7 @@
 package groupbuystore_test
 
 import (
+	"encoding/json"
 	"errors"
 	"slices"
 	"sync"
@@ -160,5 +161,61 @@ func TestWaitlist(t *testing.T) {
 	// Those to tell of the purchase: its participants and Dina, who waits.
 	if told, err := b.svc.Participants(b.ctx, p.ID, 0, 10); err != nil || !slices.Equal(told, []core.UserID{boris, vera, dina}) {
 		t.Fatalf("participants to tell %v, %v", told, err)
+	}
+}
+
+// Gleb joined a size and left before STOP: he may wait for it, and take the
+// place Anna gives up (his old row is reused); the offer's jobs name him, as
+// he was offered it the moment he began to wait.
+func TestWaitlistLeftBeforeStop(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 2)
+	anna, gleb := core.UserID(shoppers), core.UserID(shoppers+1)
+	p := b.purchase(t, groupbuy.Minimum{Kind: groupbuy.MinUnits, Value: 2})
+	if _, _, err := b.svc.Join(b.ctx, gleb, p.ID, b.sizes[0], 1, b.pickup); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.svc.Leave(b.ctx, gleb, p.ID, b.sizes[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := b.svc.Join(b.ctx, anna, p.ID, b.sizes[0], 2, b.pickup); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.svc.Stop(b.ctx, seller, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	var annas order.Order
+	if _, _, err := b.svc.OrderPlaces(b.ctx, p.ID, 0, func(o order.Order) error {
+		annas = o
+		return b.orders.InvoiceSent(b.ctx, o.ID, o.BuyerID, 1)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	b.clock.Set(annas.ReservedUntil)
+	if _, err := b.orders.Expire(b.ctx, annas.ID); err != nil {
+		t.Fatal(err)
+	}
+	w, err := b.svc.Wait(b.ctx, gleb, p.ID, b.sizes[0], b.pickup)
+	if err != nil || w.Status != groupbuy.WaitOffered {
+		t.Fatalf("Gleb waits: %+v, %v", w, err)
+	}
+	var payload []byte
+	if err := b.pool.QueryRow(b.ctx, `SELECT payload FROM outbox WHERE kind = $1`, groupbuy.JobOffer).Scan(&payload); err != nil {
+		t.Fatal(err)
+	}
+	var job groupbuy.OfferJob
+	if err := json.Unmarshal(payload, &job); err != nil || job.Buyer != gleb || job.Variant != b.sizes[0] || !job.Until.Equal(w.OfferUntil) {
+		t.Fatalf("the offer's job %s, %v", payload, err)
+	}
+	took, err := b.svc.Take(b.ctx, gleb, p.ID, b.sizes[0])
+	if err != nil || took.Quantity != 2 {
+		t.Fatalf("Gleb takes the place: %+v, %v", took, err)
+	}
+	var sent []order.Order
+	if _, _, err := b.svc.OrderPlaces(b.ctx, p.ID, 0, func(o order.Order) error {
+		sent = append(sent, o)
+		return b.orders.InvoiceSent(b.ctx, o.ID, o.BuyerID, 2)
+	}); err != nil || len(sent) != 1 || sent[0].BuyerID != gleb {
+		t.Fatalf("Gleb's invoice %+v, %v", sent, err)
 	}
 }
