@@ -144,7 +144,8 @@ type Store interface {
 	SetOffer(ctx context.Context, o Offer, now time.Time) error
 	Offer(ctx context.Context, product core.ProductID) (Offer, error)
 	// CreateTeam records a team with its leader as its first member, and
-	// the jobs jobs makes of it.
+	// the jobs jobs makes of it; the leader's team of the variant forming
+	// already is returned instead.
 	CreateTeam(ctx context.Context, t Team, jobs func(Team) []core.Job) (Team, error)
 	// ChangeTeam locks a team, reads its members (with their orders'
 	// statuses), lets fn change its status and add (ID 0) or drop members,
@@ -248,6 +249,9 @@ func (s *Service) Join(ctx context.Context, buyer core.UserID, id ID) (Team, ord
 		}
 		held := 0
 		for _, m := range *members {
+			if m.Buyer == buyer && m.Order == 0 {
+				return nil, nil // their order was not made (a failure on the way): make it now
+			}
 			if m.Buyer == buyer {
 				return nil, ErrMember
 			}
@@ -333,6 +337,18 @@ func (s *Service) Expire(ctx context.Context, id ID) (t Team, due bool, err erro
 		if now.Before(t.ExpiresAt) {
 			due = false
 			return nil, nil
+		}
+		paid := 0
+		for _, m := range *members {
+			if m.Paid() {
+				paid++
+			}
+		}
+		if paid >= t.Size {
+			// Every place paid in time; the last payment's own job has not
+			// settled the team yet.
+			t.Status = StatusFilled
+			return []core.Job{teamJob(JobFilled, t.ID, time.Time{})}, nil
 		}
 		t.Status = StatusFailed
 		return []core.Job{teamJob(JobFailed, t.ID, time.Time{})}, nil

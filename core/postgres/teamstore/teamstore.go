@@ -69,8 +69,16 @@ func (s *Store) CreateTeam(ctx context.Context, t teambuy.Team, jobs func(teambu
 		var err error
 		made, err = scanTeam(tx.QueryRow(ctx, `
 			INSERT INTO teams (shop_id, product_id, variant_id, leader_id, size, currency, price, expires_at, status, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING `+teamColumns,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+			ON CONFLICT (leader_id, variant_id) WHERE status = 'forming' DO NOTHING
+			RETURNING `+teamColumns,
 			t.Shop, t.Product, t.Variant, t.Leader, t.Size, t.Price.Currency, t.Price.Amount, t.ExpiresAt, t.Status, t.CreatedAt))
+		if errors.Is(err, pgx.ErrNoRows) {
+			// The leader's team of this variant forms already (a double tap).
+			made, err = scanTeam(tx.QueryRow(ctx, `SELECT `+teamColumns+` FROM teams
+				WHERE leader_id = $1 AND variant_id = $2 AND status = 'forming'`, t.Leader, t.Variant))
+			return err
+		}
 		if err != nil {
 			return err
 		}

@@ -94,6 +94,9 @@ func TestTeamFills(t *testing.T) {
 	if _, _, err := b.svc.Join(b.ctx, 10, team.ID); !errors.Is(err, teambuy.ErrMember) {
 		t.Fatalf("the leader joins their own team: %v", err)
 	}
+	if again, o, err := b.svc.Start(b.ctx, 10, v, b.product.ID); err != nil || again.ID != team.ID || o.ID != lead.ID {
+		t.Fatalf("a double tap on Start: %+v, %+v, %v; want the same team and order", again, o, err)
+	}
 	_, o11, err := b.svc.Join(b.ctx, 11, team.ID)
 	if err != nil || o11.Total.Amount != 80 {
 		t.Fatalf("11 joins: %+v, %v", o11, err)
@@ -118,14 +121,14 @@ func TestTeamFills(t *testing.T) {
 		t.Fatalf("two of three paid: %+v, %v", got, err)
 	}
 	b.pay(t, o12)
-	for range 2 {
-		if got, err := b.svc.Settle(b.ctx, team.ID); err != nil || got.Status != teambuy.StatusFilled {
-			t.Fatalf("all paid: %+v, %v", got, err)
-		}
+	// The last payment's job has not settled the team when its time is up:
+	// the end finds every place paid, and fills it.
+	b.clock.Set(team.ExpiresAt)
+	if got, due, err := b.svc.Expire(b.ctx, team.ID); err != nil || !due || got.Status != teambuy.StatusFilled {
+		t.Fatalf("the end of a team all paid: %+v, %v", got, err)
 	}
-	b.clock.Advance(25 * time.Hour)
-	if got, _, err := b.svc.Expire(b.ctx, team.ID); err != nil || got.Status != teambuy.StatusFilled {
-		t.Fatalf("a filled team expiring: %+v, %v", got, err)
+	if got, err := b.svc.Settle(b.ctx, team.ID); err != nil || got.Status != teambuy.StatusFilled {
+		t.Fatalf("the payment's job after: %+v, %v", got, err)
 	}
 }
 
