@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"slices"
 
@@ -41,10 +42,9 @@ func (u *User) SendInlineResult(ctx context.Context, chatID int64, res InlineRes
 	}
 	inlineID := ""
 	if m.InlineKeyboard != nil {
-		u.s.w.Lock()
-		u.s.w.InlineSeq++
-		inlineID = fmt.Sprintf("AgAAAInline%06d", u.s.w.InlineSeq)
-		u.s.w.Unlock()
+		// Random, as Telegram's are opaque: a demo restarted over its database
+		// meets no id of the run before.
+		inlineID = "AgAAA" + rand.Text()
 	}
 	err := u.post(ctx, chatID, m, func() {
 		if inlineID != "" {

@@ -409,16 +409,37 @@ func (t *Tasks) HandleCards(ctx context.Context, task *asynq.Task) error {
 	if err != nil || len(cards) == 0 {
 		return workers.Classify(err)
 	}
-	msgs := make([]core.Message, 0, len(cards))
-	for _, c := range cards {
-		m, err := t.d.Bot.CardEdit(ctx, gb, c)
+	// A change that commits while this task runs finds its job's id taken
+	// (the task's own) and adds no task: the purchase is read again after
+	// the edits, and a change seen is edited in too.
+	for range cardRounds {
+		msgs := make([]core.Message, 0, len(cards))
+		for _, c := range cards {
+			m, err := t.d.Bot.CardEdit(ctx, gb, c)
+			if err != nil {
+				return workers.Classify(err)
+			}
+			msgs = append(msgs, m)
+		}
+		if err := t.d.Sender.Send(ctx, msgs...); err != nil {
+			return workers.Classify(err)
+		}
+		now, err := t.d.GroupBuys.Purchase(ctx, gb.ID)
 		if err != nil {
 			return workers.Classify(err)
 		}
-		msgs = append(msgs, m)
+		if now.Totals.Units == gb.Totals.Units && now.Status == gb.Status && now.Deadline.Equal(gb.Deadline) {
+			return nil
+		}
+		gb = now
 	}
-	return workers.Classify(t.d.Sender.Send(ctx, msgs...))
+	// Still changing: a job of a later change comes (its id is free once
+	// this task ends), or this one again.
+	return workers.RetryIn(time.Second, fmt.Errorf("group buy %d changes while its cards are edited", gb.ID))
 }
+
+// cardRounds bounds the rounds of edits one cards task makes.
+const cardRounds = 3
 
 // HandleUncollected reminds the participants whose goods wait at the pickup
 // point of an arrived purchase (groupbuy.JobUncollected); each message once,

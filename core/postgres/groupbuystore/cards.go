@@ -60,7 +60,7 @@ func (s *Store) addCard(ctx context.Context, tx pgx.Tx, c groupbuy.Card, chat, m
 		SELECT * FROM added
 		UNION ALL
 		SELECT `+cardColumns+` FROM group_buy_cards
-		WHERE (inline_message_id = $4 OR chat_id = $2 AND message_id = $3) AND NOT EXISTS (SELECT 1 FROM added)`,
+		WHERE purchase_id = $1 AND (inline_message_id = $4 OR chat_id = $2 AND message_id = $3) AND NOT EXISTS (SELECT 1 FROM added)`,
 		c.Purchase, chat, msg, inline, c.Lang, c.Photo, c.CreatedAt))
 }
 

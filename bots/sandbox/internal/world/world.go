@@ -50,7 +50,6 @@ type World struct {
 	// InlineMessages are the messages users sent through the bot's inline mode
 	// with an inline keyboard, by inline_message_id: the bot edits them so.
 	InlineMessages map[string]InlineRef
-	InlineSeq      int
 	Payments       []*Payment
 	StarTxns       []telego.StarTransaction
 
