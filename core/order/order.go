@@ -101,7 +101,11 @@ type Order struct {
 	GroupBuy core.GroupBuyID
 	Fee      core.Money
 	// Team is the team buy the order is part of (see Team); 0 for others.
-	Team core.TeamID
+	// TeamForming, read with the order, says the team has not filled yet:
+	// the order is not sent or handed over until it does (it may yet be
+	// refunded).
+	Team        core.TeamID
+	TeamForming bool
 
 	// Existing is set by Service.Checkout on an order its request's key found: an
 	// earlier checkout with the key made it (a double tap on one button, a
@@ -338,6 +342,7 @@ var (
 	ErrNotPayable         = &core.Error{Code: core.ECONFLICT, Message: "this order can no longer be paid"}
 	ErrAmountMismatch     = &core.Error{Code: core.ECONFLICT, Message: "the amount does not match the order"}
 	ErrTransition         = &core.Error{Code: core.ECONFLICT, Message: "the order is not in a state that allows this"}
+	ErrTeamForming        = &core.Error{Code: core.ECONFLICT, Message: "the order's team buy is still forming: send it once the team fills"}
 	ErrNotDue             = &core.Error{Code: core.ECONFLICT, Message: "not due yet"}
 	ErrPickupPoint        = &core.Error{Code: core.EINVALID, Message: "choose a pickup point of this shop"}
 	ErrShippingOption     = &core.Error{Code: core.EINVALID, Message: "choose a shipping option of this shop"}

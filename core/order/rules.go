@@ -492,6 +492,9 @@ func planFulfil(snap Snapshot, actor core.UserID, action Action, note string, no
 	if err != nil {
 		return nil, err
 	}
+	if o.TeamForming {
+		return nil, ErrTeamForming
+	}
 	// Where the goods go decides how they get there.
 	if action == ActShip && o.Delivery == DeliveryPickup || action == ActReadyForPickup && o.Delivery != DeliveryPickup {
 		return nil, ErrTransition

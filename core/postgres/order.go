@@ -659,7 +659,8 @@ const orderColumns = `o.id, o.shop_id, o.buyer_id, o.status, o.currency, o.items
 	o.delivery, coalesce(o.pickup_point_id, 0), coalesce(o.shipping_option_id, 0), o.shipping_address, o.contact,
 	o.reserved_until, o.tracking_note, o.cancel_reason, o.created_at, o.paid_at, o.updated_at, o.completed_at,
 	o.remind_at, o.reminded_at, o.review_requested_at, o.invoice_message_id, coalesce(o.lot_id, 0), o.fee_total,
-	coalesce(o.group_buy_id, 0), coalesce(o.team_id, 0)`
+	coalesce(o.group_buy_id, 0), coalesce(o.team_id, 0),
+	coalesce((SELECT t.status = 'forming' FROM teams t WHERE t.id = o.team_id), false)`
 
 func orderScan(row pgx.Row, extra ...any) (order.Order, error) {
 	var o order.Order
@@ -669,7 +670,7 @@ func orderScan(row pgx.Row, extra ...any) (order.Order, error) {
 	dest := append([]any{&o.ID, &o.ShopID, &o.BuyerID, &o.Status, &cur, &o.ItemsTotal.Amount,
 		&o.ShippingTotal.Amount, &o.Total.Amount, &o.Delivery, &o.PickupPointID, &o.ShippingOptionID, &address,
 		&contact, &reservedUntil, &o.TrackingNote, &o.CancelReason, &o.CreatedAt, &paidAt, &o.UpdatedAt,
-		&completedAt, &remindAt, &remindedAt, &reviewRequestedAt, &o.InvoiceMessageID, &o.Lot, &o.Fee.Amount, &o.GroupBuy, &o.Team}, extra...)
+		&completedAt, &remindAt, &remindedAt, &reviewRequestedAt, &o.InvoiceMessageID, &o.Lot, &o.Fee.Amount, &o.GroupBuy, &o.Team, &o.TeamForming}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return order.Order{}, err
 	}

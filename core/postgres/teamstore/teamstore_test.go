@@ -117,6 +117,10 @@ func TestTeamFills(t *testing.T) {
 	for _, o := range []order.Order{lead, o11} {
 		b.pay(t, o)
 	}
+	// A paid order of a forming team is not sent: it may yet be refunded.
+	if _, err := b.orders.MarkShipped(b.ctx, seller, lead.ID, "СДЭК 1"); !errors.Is(err, order.ErrTeamForming) {
+		t.Fatalf("shipping a forming team's order: %v", err)
+	}
 	if got, err := b.svc.Settle(b.ctx, team.ID); err != nil || got.Status != teambuy.StatusForming {
 		t.Fatalf("two of three paid: %+v, %v", got, err)
 	}
