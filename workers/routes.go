@@ -46,6 +46,7 @@ var groupBuyRoutes = map[string]route{
 	groupbuy.JobHandoverAsked: {queue: QueueDefault, retention: 24 * time.Hour},
 	groupbuy.JobHandedOver:    {queue: QueueCritical, retention: 24 * time.Hour},
 	groupbuy.JobPayReminder:   {queue: QueueDefault, retention: 24 * time.Hour},
+	groupbuy.JobShipping:      {queue: QueueCritical, retention: 24 * time.Hour},
 	groupbuy.JobCards:         {queue: QueueDefault}, // its key comes back with every change
 }
 

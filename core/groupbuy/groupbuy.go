@@ -63,8 +63,11 @@ type Purchase struct {
 	// Extended is set once the organizer moved the deadline (once only).
 	Extended bool
 	// Cards is set once the purchase has a public card to keep up to date.
-	Cards   bool
-	PayMode PayMode
+	Cards bool
+	// ShippingTotal is the shipping to the pickup points, split after the
+	// goods arrived (SplitShipping); zero before.
+	ShippingTotal core.Money
+	PayMode       PayMode
 	// PayWindow is how long after STOP a participant has to pay.
 	PayWindow time.Duration
 	Status    Status

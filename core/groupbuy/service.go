@@ -123,6 +123,16 @@ type Store interface {
 	// one passed), and fn's jobs.
 	ChangeHandover(ctx context.Context, id HandoverID, to core.UserID, fn func(*HandoverChange) ([]core.Job, error)) (Handover, error)
 
+	// SplitShipping locks a purchase, reads its paid places collected at a
+	// pickup point (their goods), lets fn set the purchase's shipping total
+	// and their shares, and saves both with fn's jobs.
+	SplitShipping(ctx context.Context, id ID, fn func(*Purchase, []ShippingShare) ([]core.Job, error)) ([]ShippingShare, error)
+	// ShippingToInvoice returns the places with a shipping share whose order
+	// is not made, or awaits payment with no invoice sent.
+	ShippingToInvoice(ctx context.Context, id ID) ([]Place, error)
+	// SetShippingOrder records the order a place's shipping share is paid with.
+	SetShippingOrder(ctx context.Context, place PlaceID, o core.OrderID) error
+
 	// AddCard records a card (once: the same post or inline message again
 	// returns the one recorded), marks the purchase as having cards, and
 	// writes jobs.
@@ -169,6 +179,9 @@ type Place struct {
 	// Collected is when it was collected with it.
 	Code      string
 	Collected time.Time
+	// Shipping is the place's share of the shipping to its pickup point,
+	// once split (SplitShipping).
+	Shipping core.Money
 	// From is the place given up unpaid that a waiter took as this one, and
 	// PayUntil the payment deadline of its own (zero: the purchase's).
 	From     PlaceID

@@ -222,6 +222,10 @@ type Group struct {
 	Price    core.Money // per unit
 	Fee      core.Money
 	Until    time.Time
+	// Line, if set, names the order's one line instead of the product: a
+	// place's share of the shipping to the pickup point, billed after the
+	// goods arrived.
+	Line string
 }
 
 // Held is stock held for a buyer by a live drop's claim: an order made of it

@@ -124,11 +124,15 @@ func planCheckout(snap CheckoutSnapshot, req CheckoutRequest, now time.Time) (*C
 		if itemsTotal, err = itemsTotal.Add(sum); err != nil {
 			return nil, err
 		}
+		title := st.lineTitle()
+		if group != nil && group.Line != "" {
+			title = group.Line
+		}
 		lines = append(lines, Line{
 			No:        i + 1,
 			VariantID: st.VariantID,
 			ProductID: st.ProductID,
-			Title:     st.lineTitle(),
+			Title:     title,
 			SKU:       st.SKU,
 			Quantity:  it.Quantity,
 			UnitPrice: st.Price,

@@ -52,6 +52,9 @@ type GroupBuys interface {
 	// place passed on.
 	Handover(ctx context.Context, id groupbuy.HandoverID) (groupbuy.Handover, error)
 	FinishHandover(ctx context.Context, id groupbuy.HandoverID) (groupbuy.Handover, groupbuy.Place, error)
+	// OrderShipping makes the orders of a purchase's shipping shares,
+	// calling send with each awaiting its invoice.
+	OrderShipping(ctx context.Context, id groupbuy.ID, send func(order.Order) error) error
 	// Cards returns a purchase's latest public cards.
 	Cards(ctx context.Context, id groupbuy.ID) ([]groupbuy.Card, error)
 }
@@ -86,6 +89,9 @@ type Bot interface {
 	// HandedOverMessages compose what tells both sides of a decided
 	// handover (the replacement alone when declined).
 	HandedOverMessages(ctx context.Context, p groupbuy.Purchase, h groupbuy.Handover, old groupbuy.Place) ([]core.Message, error)
+	// SendShippingInvoice sends a participant the invoice of their share of
+	// the shipping to the pickup point, once.
+	SendShippingInvoice(ctx context.Context, o order.Order) error
 	// CardEdit composes the edit of a public card into the purchase as it
 	// is now, coalesced per card.
 	CardEdit(ctx context.Context, p groupbuy.Purchase, c groupbuy.Card) (core.Message, error)
@@ -125,6 +131,7 @@ func (t *Tasks) Register(mux *asynq.ServeMux) {
 	mux.HandleFunc(groupbuy.JobOfferEnd, t.HandleOfferEnd)
 	mux.HandleFunc(order.JobGroupEnded, t.HandleGroupEnded)
 	mux.HandleFunc(groupbuy.JobCards, t.HandleCards)
+	mux.HandleFunc(groupbuy.JobShipping, t.HandleShipping)
 	mux.HandleFunc(groupbuy.JobReopened, t.HandleReopened)
 	mux.HandleFunc(groupbuy.JobUncollected, t.HandleUncollected)
 	mux.HandleFunc(groupbuy.JobPayReminder, t.HandlePayReminder)
@@ -556,4 +563,17 @@ func (t *Tasks) HandlePayReminder(ctx context.Context, task *asynq.Task) error {
 		msgs = append(msgs, m)
 	}
 	return workers.Classify(t.d.Sender.Send(ctx, msgs...))
+}
+
+// HandleShipping makes the orders of a purchase's shares of the shipping to
+// its pickup points and sends their invoices (groupbuy.JobShipping); run
+// again, it sends only what did not go.
+func (t *Tasks) HandleShipping(ctx context.Context, task *asynq.Task) error {
+	p, err := t.purchaseOf(task, true)
+	if err != nil {
+		return err
+	}
+	return workers.Classify(t.d.GroupBuys.OrderShipping(ctx, p.Purchase, func(o order.Order) error {
+		return t.d.Bot.SendShippingInvoice(ctx, o)
+	}))
 }

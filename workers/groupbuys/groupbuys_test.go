@@ -209,6 +209,11 @@ func (p *placeInvoices) PayReminderMessage(ctx context.Context, gb groupbuy.Purc
 	return m, nil
 }
 
+func (p *placeInvoices) SendShippingInvoice(ctx context.Context, o order.Order) error {
+	p.sent = append(p.sent, o)
+	return p.orders.InvoiceSent(ctx, o.ID, o.BuyerID, 8)
+}
+
 func (p *placeInvoices) OfferMessage(ctx context.Context, gb groupbuy.Purchase, w groupbuy.Waiter) (core.Message, error) {
 	p.offers = append(p.offers, w.ID)
 	m := testMessage(fmt.Sprintf("offer:%d:%d", w.ID, w.OfferUntil.Unix()), core.PriorityOrder)

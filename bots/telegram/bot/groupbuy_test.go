@@ -420,13 +420,60 @@ func TestGroupBuy_Pickup(t *testing.T) {
 	env.wantBody(seller, "• Анна — Хлеб × 1 · оплачено, ждёт выдачи")
 	env.press(seller, env.lastBot(seller), "⬅️ Назад")
 
+	// The shipping to the point, split among those collecting there (Anna
+	// alone), once; her share's invoice comes from the workers'
+	// groupbuy:shipping.
+	env.press(seller, env.lastBot(seller), "🚚 Разделить доставку до пункта")
+	env.wantBody(seller, "Сколько стоила доставка товара до пункта выдачи")
+	env.send(seller, "много")
+	env.wantBody(seller, "Не понял сумму")
+	env.send(seller, "150")
+	env.messageWith(seller, "🚚 Доставка 150,00\u00a0₽ разделена между участниками (1)")
+	screen := env.wantBody(seller, "Доставка до пункта: 150,00\u00a0₽, разделена между участниками")
+	if _, ok := screen.Button("🚚 Разделить доставку до пункта"); ok {
+		t.Error("the shipping can be split twice")
+	}
+	for range 2 {
+		if err := env.groups.OrderShipping(env.ctx, gb.ID, func(o order.Order) error {
+			return env.bot.GroupBuys.SendShippingInvoice(env.ctx, o)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if share := env.messageWith(anna, "🚚 Совместная покупка «Хлеб на неделю»: доставка товара до пункта выдачи обошлась в 150,00\u00a0₽"); !strings.Contains(share.Body(), "Ваша доля: 150,00\u00a0₽") {
+		t.Errorf("the share's note: %q", share.Body())
+	}
+	if n := countInvoices(anna); n != 2 {
+		t.Errorf("Anna has %d invoices, want her place's and her shipping share's", n)
+	}
+	if res, err := anna.Pay(env.ctx, env.lastInvoice(anna), sandbox.PayOptions{}); err != nil || res.Status != sandbox.PayPaid || res.Payment.TotalAmount != 15000 {
+		t.Fatalf("pay the shipping share: %+v, %v", res, err)
+	}
+	env.waitFor("Anna's shipping share paid", func() bool {
+		for _, o := range env.buyerOrders(anna) {
+			if o.Total.Amount == 15000 && o.Status == order.StatusPaid {
+				return true
+			}
+		}
+		return false
+	})
+
 	env.press(seller, env.lastBot(seller), "🎫 Выдать по коду")
 	env.wantBody(seller, "введите код выдачи")
 	env.send(seller, "123")
 	env.wantBody(seller, "Такого кода нет в этой покупке")
 	env.send(seller, codes[0].Code)
 	confirm := env.wantBody(seller, "Код верный: Анна — Хлеб на неделю × 1. Выдать?")
-	if os := env.buyerOrders(anna); os[0].Status == order.StatusCompleted {
+	placeOrder := func() order.Order {
+		for _, o := range env.buyerOrders(anna) {
+			if o.ID == codes[0].Order {
+				return o
+			}
+		}
+		t.Fatalf("Anna's place's order %d is gone", codes[0].Order)
+		return order.Order{}
+	}
+	if placeOrder().Status == order.StatusCompleted {
 		t.Error("handed over before the organizer confirmed")
 	}
 	env.press(seller, confirm, "✅ Выдать")
@@ -436,8 +483,8 @@ func TestGroupBuy_Pickup(t *testing.T) {
 	if got := env.forgePress(seller, confirm, fmt.Sprintf("agh:%d:%s", gb.ID, codes[0].Code)); !strings.Contains(got, "Этот код уже использован") {
 		t.Errorf("the confirmation tapped again: %q", got)
 	}
-	if os := env.buyerOrders(anna); len(os) != 1 || os[0].Status != order.StatusCompleted {
-		t.Errorf("Anna's order after the handing over: %+v", os)
+	if o := placeOrder(); o.Status != order.StatusCompleted {
+		t.Errorf("Anna's order after the handing over: %+v", o)
 	}
 }
 

@@ -52,6 +52,7 @@ func (b *Feature) Register(k *telegram.Bot, r *telegram.Router) {
 	b.waitlistRoutes(r)
 	b.shareRoutes(r)
 	b.handoverRoutes(r)
+	b.shippingRoutes(r)
 	b.organizerRoutes(r)
 	b.pickupRoutes(r)
 }
@@ -74,6 +75,8 @@ var errorKeys = []telegram.ErrorKey{
 	{Err: groupbuy.ErrCollected, Key: "gb_err_collected"},
 	{Err: groupbuy.ErrNotReady, Key: "gb_err_not_ready"},
 	{Err: groupbuy.ErrNotFailed, Key: "gb_err_not_failed"},
+	{Err: groupbuy.ErrShippingSplit, Key: "gb_err_shipping_done"},
+	{Err: groupbuy.ErrNoShares, Key: "gb_err_no_shares"},
 	{Err: groupbuy.ErrHandoverGone, Key: "gb_err_handover_gone"},
 	{Err: groupbuy.ErrHandoverPaid, Key: "gb_err_handover_paid"},
 	{Err: groupbuy.ErrHandoverSelf, Key: "gb_err_handover_self"},
@@ -102,6 +105,44 @@ func (b *Feature) SendPlaceInvoice(ctx context.Context, o order.Order) error {
 		}
 	}
 	return err
+}
+
+// SendShippingInvoice tells a participant their share of the shipping of the
+// goods to the pickup point and sends its invoice, once, as SendPlaceInvoice
+// does (workers/groupbuys.Bot).
+func (b *Feature) SendShippingInvoice(ctx context.Context, o order.Order) error {
+	ok, err := b.orders.BeginInvoice(ctx, o.ID, o.BuyerID)
+	if err != nil || !ok {
+		return err
+	}
+	err = b.sendShippingInvoice(ctx, o)
+	if code := telegram.APIErrorCode(err); code == 403 || code == 400 {
+		err = nil
+	}
+	if err != nil {
+		if aerr := b.orders.AbortInvoice(context.WithoutCancel(ctx), o.ID); aerr != nil {
+			return errors.Join(err, aerr)
+		}
+	}
+	return err
+}
+
+func (b *Feature) sendShippingInvoice(ctx context.Context, o order.Order) error {
+	shop, err := b.catalog.Shop(ctx, o.ShopID)
+	if err != nil {
+		return err
+	}
+	p, err := b.groups.Purchase(ctx, o.GroupBuy)
+	if err != nil {
+		return err
+	}
+	lang := b.langOf(ctx, o.BuyerID)
+	text := b.k.T(lang, "gb_shipping_share", p.Title, telegram.FormatMoney(lang, p.ShippingTotal), telegram.FormatMoney(lang, o.Total),
+		o.ReservedUntil.In(moscow).Format("02.01 15:04"))
+	if err := b.k.SendText(ctx, int64(o.BuyerID), text, nil); err != nil {
+		return err
+	}
+	return b.k.SendInvoice(ctx, int64(o.BuyerID), lang, shop, o)
 }
 
 func (b *Feature) sendPlaceInvoice(ctx context.Context, o order.Order) error {
@@ -333,6 +374,18 @@ func texts() map[string]telegram.Text {
 			RU: "⏰ Совместная покупка «%s»: осталось оплатить место — %s до %s МСК. Не оплатите — место уйдёт следующему в листе ожидания.",
 			EN: "⏰ The group buy %s: your place is still to pay, %s by %s MSK. Unpaid, it goes to the next on the waiting list.",
 		},
+		"gb_shipping_share": {
+			RU: "🚚 Совместная покупка «%s»: доставка товара до пункта выдачи обошлась в %s и делится между участниками пропорционально заказу. Ваша доля: <b>%s</b> до %s МСК — счёт ниже.",
+			EN: "🚚 The group buy %s: shipping the goods to the pickup point cost %s, split among the participants by the size of their orders. Your share: <b>%s</b> by %s MSK; the invoice is below.",
+		},
+		"gb_btn_shipping":      {RU: "🚚 Разделить доставку до пункта", EN: "🚚 Split the shipping to the point"},
+		"gb_ask_shipping":      {RU: "Сколько стоила доставка товара до пункта выдачи (%s)? Разделим между оплатившими участниками, забирающими в пункте, пропорционально их заказам. Разделить можно один раз.", EN: "What did shipping the goods to the pickup point cost (%s)? It is split among the paid participants collecting there, by the size of their orders. It is split once."},
+		"gb_want_shipping":     {RU: "сумму", EN: "a sum"},
+		"gb_err_shipping":      {RU: "Не понял сумму. Напишите, например, 1500.", EN: "That is not a sum. Send, say, 1500."},
+		"gb_shipping_split":    {RU: "🚚 Доставка %s разделена между участниками (%d): им уходят счета.", EN: "🚚 Shipping of %s split among %d participants: their invoices are going out."},
+		"gb_org_shipping":      {RU: "Доставка до пункта: %s, разделена между участниками", EN: "Shipping to the point: %s, split among the participants"},
+		"gb_err_shipping_done": {RU: "Доставку уже разделили.", EN: "The shipping was split already."},
+		"gb_err_no_shares":     {RU: "Нет оплативших участников, забирающих в пункте выдачи: делить не на кого.", EN: "No paid participant collects at a pickup point: there is nobody to split it among."},
 		"gb_uncollected": {
 			RU: "📦 Напоминаем: товар совместной покупки «%s» ждёт вас.\nЗабрать: %s\nКод выдачи: <b>%s</b>",
 			EN: "📦 A reminder: the goods of the group buy %s wait for you.\nCollect at: %s\nPickup code: <b>%s</b>",

@@ -145,6 +145,13 @@ func (b *Feature) showOrganize(ctx context.Context, r *telegram.Request, p group
 	if p.Status == groupbuy.StatusOpen && p.MinimumMet() {
 		k.Row(telegram.Button(b.k.Label(lang, "gb_btn_stop", telegram.FormatMoney(lang, p.Current().Price)), verbStop, id))
 	}
+	if (p.Status == groupbuy.StatusStopped || p.Status == groupbuy.StatusArrived) && len(p.Pickup) > 0 {
+		if p.ShippingTotal.Amount == 0 {
+			k.Row(telegram.Button(b.k.Label(lang, "gb_btn_shipping"), verbShipping, id))
+		} else {
+			lines = append(lines, b.k.T(lang, "gb_org_shipping", telegram.FormatMoney(lang, p.ShippingTotal)))
+		}
+	}
 	switch p.Status {
 	case groupbuy.StatusStopped:
 		k.Row(telegram.Button(b.k.Label(lang, "gb_btn_arrived"), verbArrived, id))

@@ -38,7 +38,7 @@ type tier struct {
 
 const purchaseColumns = `id, shop_id, organizer_id, product_id, variant_ids, title, currency, tiers, min_kind, min_value,
 	fee_bp, pickup_point_ids, shipping, deadline, pay_mode, pay_window_seconds, status, units, coalesce(price, 0),
-	coalesce(stopped_at, 'epoch'), created_at, extended, cards`
+	coalesce(stopped_at, 'epoch'), created_at, extended, cards, coalesce(shipping_total, 0)`
 
 func scanPurchase(row pgx.Row) (groupbuy.Purchase, error) {
 	var p groupbuy.Purchase
@@ -48,7 +48,7 @@ func scanPurchase(row pgx.Row) (groupbuy.Purchase, error) {
 	var price int64
 	err := row.Scan(&p.ID, &p.Shop, &p.Organizer, &p.Product, &p.Variants, &p.Title, &cur, &tiers, &p.Minimum.Kind,
 		&p.Minimum.Value, &p.FeeBP, &p.Pickup, &p.Shipping, &p.Deadline, &p.PayMode, &window, &p.Status, &p.Totals.Units,
-		&price, &p.StoppedAt, &p.CreatedAt, &p.Extended, &p.Cards)
+		&price, &p.StoppedAt, &p.CreatedAt, &p.Extended, &p.Cards, &p.ShippingTotal.Amount)
 	if err != nil {
 		return groupbuy.Purchase{}, err
 	}
@@ -60,6 +60,7 @@ func scanPurchase(row pgx.Row) (groupbuy.Purchase, error) {
 		p.Price = core.Money{Amount: price, Currency: cur}
 	}
 	p.StoppedAt = unepoch(p.StoppedAt)
+	p.ShippingTotal.Currency = cur
 	return p, nil
 }
 
@@ -261,13 +262,13 @@ func (s *Store) SettlePurchase(ctx context.Context, id groupbuy.ID,
 // A place cut whole keeps what was asked in quantity, and keeps none of it.
 const placeColumns = `id, buyer_id, variant_id, CASE WHEN status = 'cut' THEN 0 ELSE quantity END,
 	coalesce(pickup_point_id, 0), joined_at, coalesce(goods, 0), coalesce(fee, 0), coalesce(order_id, 0), cut,
-	coalesce(code, ''), coalesce(collected_at, 'epoch'), coalesce(from_place_id, 0), coalesce(pay_until, 'epoch'), status`
+	coalesce(code, ''), coalesce(collected_at, 'epoch'), coalesce(from_place_id, 0), coalesce(pay_until, 'epoch'), status, coalesce(shipping, 0)`
 
 func scanPlace(row pgx.Row, id groupbuy.ID, cur core.Currency, extra ...any) (groupbuy.Place, error) {
 	pl := groupbuy.Place{Purchase: id}
 	err := row.Scan(append([]any{&pl.ID, &pl.Buyer, &pl.Variant, &pl.Quantity, &pl.Pickup, &pl.JoinedAt, &pl.Goods.Amount,
-		&pl.Fee.Amount, &pl.Order, &pl.Cut, &pl.Code, &pl.Collected, &pl.From, &pl.PayUntil, &pl.Status}, extra...)...)
-	pl.Goods.Currency, pl.Fee.Currency = cur, cur
+		&pl.Fee.Amount, &pl.Order, &pl.Cut, &pl.Code, &pl.Collected, &pl.From, &pl.PayUntil, &pl.Status, &pl.Shipping.Amount}, extra...)...)
+	pl.Goods.Currency, pl.Fee.Currency, pl.Shipping.Currency = cur, cur, cur
 	pl.Collected, pl.PayUntil = unepoch(pl.Collected), unepoch(pl.PayUntil)
 	return pl, err
 }
