@@ -25,7 +25,7 @@ import (
 // verbExport sends a purchase's supplier order as files: age:<purchase>.
 const verbExport = "age"
 
-func (b *Feature) onExport(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+func (b *organizer) onExport(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
 	p, err := b.organized(ctx, r, d)
 	if err != nil {
 		return err
@@ -69,7 +69,7 @@ type sheet struct {
 }
 
 // exportSheets lays a supplier order out as the two tables of its export.
-func (b *Feature) exportSheets(ctx context.Context, lang string, so groupbuy.SupplierOrder) ([]sheet, error) {
+func (b *organizer) exportSheets(ctx context.Context, lang string, so groupbuy.SupplierOrder) ([]sheet, error) {
 	p := so.Purchase
 	prod, err := b.catalog.Product(ctx, p.Product)
 	if err != nil {

@@ -52,9 +52,10 @@ func (b *Feature) Register(k *telegram.Bot, r *telegram.Router) {
 	b.waitlistRoutes(r)
 	b.shareRoutes(r)
 	b.handoverRoutes(r)
-	b.shippingRoutes(r)
-	b.organizerRoutes(r)
-	b.pickupRoutes(r)
+	org := &organizer{b}
+	org.organizerRoutes(r)
+	org.pickupRoutes(r)
+	org.shippingRoutes(r)
 }
 
 // errorKeys maps the errors of group buys to their texts, registered with

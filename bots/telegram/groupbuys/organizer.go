@@ -20,6 +20,12 @@ import (
 // tiers, the minimum, the fee, the deadline), and a purchase's screen with
 // its participants, its link and STOP.
 
+// organizer is the organizer's screens: the shop's purchases, a new one, its
+// screen (STOP, extend, reopen, cancel, the roster, the export, the shipping
+// split, the arrival and the handing over by code). A type of its own beside
+// the shopper's side (Feature), sharing its dependencies.
+type organizer struct{ *Feature }
+
 // Callback verbs and the conversation of the organizer.
 const (
 	verbShopGroupBuys = telegram.VerbAdminGroupBuys // agl:<shop>: the shop's purchases
@@ -50,7 +56,7 @@ const (
 	menuProducts  = 30 // products offered for a new purchase
 )
 
-func (b *Feature) organizerRoutes(r *telegram.Router) {
+func (b *organizer) organizerRoutes(r *telegram.Router) {
 	r.Callback(verbShopGroupBuys, telegram.WithID(b.onShopGroupBuys))
 	r.Callback(verbNew, telegram.WithID(b.onNew))
 	r.Callback(verbOrganize, b.onOrganize)
@@ -68,7 +74,7 @@ func (b *Feature) organizerRoutes(r *telegram.Router) {
 // onShopGroupBuys lists a shop's purchases to its staff.
 // onShopGroupBuys lists a shop's group buys: all of them to its staff, their
 // own to a KOL working with it (the service says who may).
-func (b *Feature) onShopGroupBuys(ctx context.Context, r *telegram.Request, id core.ShopID) error {
+func (b *organizer) onShopGroupBuys(ctx context.Context, r *telegram.Request, id core.ShopID) error {
 	shop, err := b.catalog.Shop(ctx, id)
 	if err != nil {
 		return groupbuy.ErrNotOrganizer // a shop that does not exist is not told apart
@@ -76,7 +82,7 @@ func (b *Feature) onShopGroupBuys(ctx context.Context, r *telegram.Request, id c
 	return b.showShopGroupBuys(ctx, r, shop)
 }
 
-func (b *Feature) showShopGroupBuys(ctx context.Context, r *telegram.Request, shop catalog.Shop) error {
+func (b *organizer) showShopGroupBuys(ctx context.Context, r *telegram.Request, shop catalog.Shop) error {
 	lang := r.Lang
 	list, err := b.groups.ShopPurchases(ctx, r.UserID(), shop.ID, menuPurchases)
 	if err != nil {
@@ -101,7 +107,7 @@ func (b *Feature) showShopGroupBuys(ctx context.Context, r *telegram.Request, sh
 
 // organized returns the purchase of a button (argument 0), refusing anyone
 // but its organizer and its shop's staff.
-func (b *Feature) organized(ctx context.Context, r *telegram.Request, d telegram.CallbackData) (groupbuy.Purchase, error) {
+func (b *organizer) organized(ctx context.Context, r *telegram.Request, d telegram.CallbackData) (groupbuy.Purchase, error) {
 	p, err := b.purchaseArg(ctx, d)
 	if err != nil {
 		return groupbuy.Purchase{}, err
@@ -109,7 +115,7 @@ func (b *Feature) organized(ctx context.Context, r *telegram.Request, d telegram
 	return p, b.groups.Organizes(ctx, r.UserID(), p)
 }
 
-func (b *Feature) onOrganize(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+func (b *organizer) onOrganize(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
 	p, err := b.organized(ctx, r, d)
 	if err != nil {
 		return err
@@ -119,7 +125,7 @@ func (b *Feature) onOrganize(ctx context.Context, r *telegram.Request, d telegra
 
 // showOrganize shows a purchase to its organizer: the card as shoppers see
 // it, the participants, its link, and STOP once the minimum is met.
-func (b *Feature) showOrganize(ctx context.Context, r *telegram.Request, p groupbuy.Purchase, notice string) error {
+func (b *organizer) showOrganize(ctx context.Context, r *telegram.Request, p groupbuy.Purchase, notice string) error {
 	lang := r.Lang
 	prod, err := b.catalog.Product(ctx, p.Product)
 	if err != nil {
@@ -180,7 +186,7 @@ func (b *Feature) showOrganize(ctx context.Context, r *telegram.Request, p group
 }
 
 // onStop is the organizer's STOP: the price is fixed and the invoices go.
-func (b *Feature) onStop(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+func (b *organizer) onStop(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
 	p, err := b.organized(ctx, r, d)
 	if err != nil {
 		return err
@@ -196,7 +202,7 @@ const rosterSize = 40
 
 // onRoster lists a purchase's participants to its organizer: who took what,
 // and, after STOP, whether they paid.
-func (b *Feature) onRoster(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+func (b *organizer) onRoster(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
 	p, err := b.organized(ctx, r, d)
 	if err != nil {
 		return err
@@ -243,7 +249,7 @@ type extendDialog struct {
 }
 
 // onExtend asks the organizer for a later deadline (once per purchase).
-func (b *Feature) onExtend(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+func (b *organizer) onExtend(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
 	p, err := b.organized(ctx, r, d)
 	if err != nil {
 		return err
@@ -258,7 +264,7 @@ func (b *Feature) onExtend(ctx context.Context, r *telegram.Request, d telegram.
 }
 
 // onReopen asks the organizer until when a failed purchase gathers again.
-func (b *Feature) onReopen(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+func (b *organizer) onReopen(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
 	p, err := b.organized(ctx, r, d)
 	if err != nil {
 		return err
@@ -272,7 +278,7 @@ func (b *Feature) onReopen(ctx context.Context, r *telegram.Request, d telegram.
 	return b.k.Show(ctx, r, b.extendPrompt(r.Lang, p, true))
 }
 
-func (b *Feature) extendPrompt(lang string, p groupbuy.Purchase, reopen bool) telegram.View {
+func (b *organizer) extendPrompt(lang string, p groupbuy.Purchase, reopen bool) telegram.View {
 	if reopen {
 		return telegram.View{Text: b.k.T(lang, "gb_ask_reopen", b.clock.Now().In(moscow).Add(72*time.Hour).Format("02.01 15:04"))}
 	}
@@ -280,7 +286,7 @@ func (b *Feature) extendPrompt(lang string, p groupbuy.Purchase, reopen bool) te
 		p.Deadline.In(moscow).Add(48*time.Hour).Format("02.01 15:04"))}
 }
 
-func (b *Feature) extendStep(ctx context.Context, r *telegram.Request, st dialog.State, in telegram.Input) error {
+func (b *organizer) extendStep(ctx context.Context, r *telegram.Request, st dialog.State, in telegram.Input) error {
 	var data extendDialog
 	if ok, err := b.k.Decode(ctx, r, st, &data); !ok {
 		return err
@@ -315,7 +321,7 @@ func (b *Feature) extendStep(ctx context.Context, r *telegram.Request, st dialog
 }
 
 // onCancel asks the organizer to confirm calling the purchase off.
-func (b *Feature) onCancel(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+func (b *organizer) onCancel(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
 	p, err := b.organized(ctx, r, d)
 	if err != nil {
 		return err
@@ -327,7 +333,7 @@ func (b *Feature) onCancel(ctx context.Context, r *telegram.Request, d telegram.
 	return b.k.Show(ctx, r, telegram.View{Text: b.k.T(r.Lang, "gb_cancel_confirm", p.Title), Keyboard: k.Markup()})
 }
 
-func (b *Feature) onCancelYes(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+func (b *organizer) onCancelYes(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
 	p, err := b.organized(ctx, r, d)
 	if err != nil {
 		return err
@@ -356,7 +362,7 @@ type tierInput struct {
 
 // onNew begins a new purchase, for the shop's staff and the KOLs working
 // with it.
-func (b *Feature) onNew(ctx context.Context, r *telegram.Request, id core.ShopID) error {
+func (b *organizer) onNew(ctx context.Context, r *telegram.Request, id core.ShopID) error {
 	if _, err := b.groups.ShopPurchases(ctx, r.UserID(), id, 1); err != nil {
 		return err // not one who may organize here
 	}
@@ -370,7 +376,7 @@ func (b *Feature) onNew(ctx context.Context, r *telegram.Request, id core.ShopID
 	return b.k.Show(ctx, r, telegram.StampSteps(r, v))
 }
 
-func (b *Feature) newPrompt(ctx context.Context, r *telegram.Request, data newDialog, step string) (telegram.View, error) {
+func (b *organizer) newPrompt(ctx context.Context, r *telegram.Request, data newDialog, step string) (telegram.View, error) {
 	lang := r.Lang
 	switch step {
 	case stepProduct:
@@ -403,7 +409,7 @@ func (b *Feature) newPrompt(ctx context.Context, r *telegram.Request, data newDi
 	return telegram.View{}, fmt.Errorf("group buy step %q", step)
 }
 
-func (b *Feature) newStep(ctx context.Context, r *telegram.Request, st dialog.State, in telegram.Input) error {
+func (b *organizer) newStep(ctx context.Context, r *telegram.Request, st dialog.State, in telegram.Input) error {
 	var data newDialog
 	if ok, err := b.k.Decode(ctx, r, st, &data); !ok {
 		return err
@@ -481,7 +487,7 @@ func (b *Feature) newStep(ctx context.Context, r *telegram.Request, st dialog.St
 // create opens the purchase the conversation gathered: every variant of the
 // product, every pickup point of the shop (and shipping when the shop ships,
 // or sells digital goods).
-func (b *Feature) create(ctx context.Context, r *telegram.Request, data newDialog, deadline time.Time) (groupbuy.Purchase, error) {
+func (b *organizer) create(ctx context.Context, r *telegram.Request, data newDialog, deadline time.Time) (groupbuy.Purchase, error) {
 	shop, err := b.catalog.Shop(ctx, data.Shop)
 	if err != nil {
 		return groupbuy.Purchase{}, err

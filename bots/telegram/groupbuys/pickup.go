@@ -29,14 +29,14 @@ const (
 	stepCode      = "gb_code"
 )
 
-func (b *Feature) pickupRoutes(r *telegram.Router) {
+func (b *organizer) pickupRoutes(r *telegram.Router) {
 	r.Callback(verbArrived, b.onArrived)
 	r.Callback(verbCollect, b.onCollect)
 	r.Callback(verbHandOver, b.onHandOver)
 	r.Conversation(dialogCollect, b.collectStep, b.k.DialogStep)
 }
 
-func (b *Feature) onArrived(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+func (b *organizer) onArrived(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
 	p, err := b.organized(ctx, r, d)
 	if err != nil {
 		return err
@@ -52,7 +52,7 @@ type collectDialog struct {
 	Purchase groupbuy.ID `json:"purchase"`
 }
 
-func (b *Feature) onCollect(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+func (b *organizer) onCollect(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
 	p, err := b.organized(ctx, r, d)
 	if err != nil {
 		return err
@@ -63,7 +63,7 @@ func (b *Feature) onCollect(ctx context.Context, r *telegram.Request, d telegram
 	return b.k.Show(ctx, r, b.collectPrompt(r.Lang, p))
 }
 
-func (b *Feature) collectPrompt(lang string, p groupbuy.Purchase) telegram.View {
+func (b *organizer) collectPrompt(lang string, p groupbuy.Purchase) telegram.View {
 	k := (&telegram.Keyboard{}).Row(telegram.Button(b.k.Label(lang, "gb_btn_collect_done"), verbOrganize, int64(p.ID)))
 	return telegram.View{Text: b.k.T(lang, "gb_ask_code", p.Title), Keyboard: k.Markup()}
 }
@@ -72,7 +72,7 @@ func (b *Feature) collectPrompt(lang string, p groupbuy.Purchase) telegram.View 
 // hands it over: a mistyped code names another's place, and the organizer
 // sees the name before giving anything. The conversation stays, for the next
 // code.
-func (b *Feature) collectStep(ctx context.Context, r *telegram.Request, st dialog.State, in telegram.Input) error {
+func (b *organizer) collectStep(ctx context.Context, r *telegram.Request, st dialog.State, in telegram.Input) error {
 	var data collectDialog
 	if ok, err := b.k.Decode(ctx, r, st, &data); !ok {
 		return err
@@ -100,7 +100,7 @@ func (b *Feature) collectStep(ctx context.Context, r *telegram.Request, st dialo
 }
 
 // onHandOver hands over the place of a code the organizer saw.
-func (b *Feature) onHandOver(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+func (b *organizer) onHandOver(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
 	p, err := b.organized(ctx, r, d)
 	if err != nil {
 		return err

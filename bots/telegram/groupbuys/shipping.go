@@ -25,13 +25,13 @@ type shippingDialog struct {
 	Purchase groupbuy.ID `json:"purchase"`
 }
 
-func (b *Feature) shippingRoutes(r *telegram.Router) {
+func (b *organizer) shippingRoutes(r *telegram.Router) {
 	r.Callback(verbShipping, b.onShipping)
 	r.Conversation(dialogShipping, b.shippingStep, b.k.DialogStep)
 }
 
 // onShipping asks the organizer what the shipping to the point cost.
-func (b *Feature) onShipping(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
+func (b *organizer) onShipping(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
 	p, err := b.organized(ctx, r, d)
 	if err != nil {
 		return err
@@ -45,11 +45,11 @@ func (b *Feature) onShipping(ctx context.Context, r *telegram.Request, d telegra
 	return b.k.Show(ctx, r, b.shippingPrompt(r.Lang, p))
 }
 
-func (b *Feature) shippingPrompt(lang string, p groupbuy.Purchase) telegram.View {
+func (b *organizer) shippingPrompt(lang string, p groupbuy.Purchase) telegram.View {
 	return telegram.View{Text: b.k.T(lang, "gb_ask_shipping", p.Title)}
 }
 
-func (b *Feature) shippingStep(ctx context.Context, r *telegram.Request, st dialog.State, in telegram.Input) error {
+func (b *organizer) shippingStep(ctx context.Context, r *telegram.Request, st dialog.State, in telegram.Input) error {
 	var data shippingDialog
 	if ok, err := b.k.Decode(ctx, r, st, &data); !ok {
 		return err
