@@ -33,7 +33,7 @@ func seedTeams(ctx context.Context, d Deps, stars catalog.Shop) error {
 		return fmt.Errorf("the sticker pack's team price: %w", err)
 	}
 	aliya := Shoppers[2]
-	team, o, err := d.Teams.Start(ctx, core.UserID(aliya.ID), p.Variants[0].ID, p.ID)
+	team, o, err := d.Teams.Start(ctx, core.UserID(aliya.ID), p.Variants[0].ID, p.ID, 0)
 	if err != nil {
 		return fmt.Errorf("the open team of Алия: %w", err)
 	}

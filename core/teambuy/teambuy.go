@@ -209,8 +209,10 @@ func (s *Service) Offer(ctx context.Context, product core.ProductID) (Offer, err
 }
 
 // Start starts a team of a variant with buyer as its leader, and makes their
-// order at the team price (its invoice is the caller's to send).
-func (s *Service) Start(ctx context.Context, buyer core.UserID, v core.VariantID, product core.ProductID) (Team, order.Order, error) {
+// order at the team price, collected at pickup (one of the shop's points; 0:
+// shipped, or nothing to deliver in a Stars shop). Its invoice is the caller's
+// to send.
+func (s *Service) Start(ctx context.Context, buyer core.UserID, v core.VariantID, product core.ProductID, pickup core.PickupPointID) (Team, order.Order, error) {
 	o, err := s.store.Offer(ctx, product)
 	if err != nil {
 		return Team{}, order.Order{}, err
@@ -235,13 +237,13 @@ func (s *Service) Start(ctx context.Context, buyer core.UserID, v core.VariantID
 	if err != nil {
 		return Team{}, order.Order{}, err
 	}
-	ord, err := s.memberOrder(ctx, t, buyer)
+	ord, err := s.memberOrder(ctx, t, buyer, pickup)
 	return t, ord, err
 }
 
-// Join puts buyer in a forming team and makes their order at the team price.
-// ErrClosed, ErrFull, ErrMember.
-func (s *Service) Join(ctx context.Context, buyer core.UserID, id ID) (Team, order.Order, error) {
+// Join puts buyer in a forming team and makes their order at the team price,
+// collected at pickup (as Start). ErrClosed, ErrFull, ErrMember.
+func (s *Service) Join(ctx context.Context, buyer core.UserID, id ID, pickup core.PickupPointID) (Team, order.Order, error) {
 	now := s.clock.Now()
 	t, _, err := s.store.ChangeTeam(ctx, id, func(t *Team, members *[]Member) ([]core.Job, error) {
 		if t.Status != StatusForming || !now.Before(t.ExpiresAt) {
@@ -268,19 +270,23 @@ func (s *Service) Join(ctx context.Context, buyer core.UserID, id ID) (Team, ord
 	if err != nil {
 		return Team{}, order.Order{}, err
 	}
-	ord, err := s.memberOrder(ctx, t, buyer)
+	ord, err := s.memberOrder(ctx, t, buyer, pickup)
 	return t, ord, err
 }
 
 // memberOrder makes (once: its key) a member's order and records it. A
 // checkout the shop refuses (sold out) takes the member out again.
-func (s *Service) memberOrder(ctx context.Context, t Team, buyer core.UserID) (order.Order, error) {
-	o, err := s.orders.Checkout(ctx, order.CheckoutRequest{
+func (s *Service) memberOrder(ctx context.Context, t Team, buyer core.UserID, pickup core.PickupPointID) (order.Order, error) {
+	req := order.CheckoutRequest{
 		Key: fmt.Sprintf("team:%d:%d", t.ID, buyer), BuyerID: buyer, ShopID: t.Shop,
 		Items:    []order.Item{{VariantID: t.Variant, Quantity: 1}},
 		Delivery: order.DeliveryShipping,
 		Team:     &order.Team{ID: t.ID, Price: t.Price, Until: t.ExpiresAt},
-	})
+	}
+	if pickup != 0 {
+		req.Delivery, req.PickupPointID = order.DeliveryPickup, pickup
+	}
+	o, err := s.orders.Checkout(ctx, req)
 	if _, app := errors.AsType[*core.Error](err); app {
 		_, _, derr := s.store.ChangeTeam(ctx, t.ID, func(t *Team, members *[]Member) ([]core.Job, error) {
 			kept := (*members)[:0]

@@ -59,7 +59,7 @@ func TestTeamTasks(t *testing.T) {
 	if err := svc.SetOffer(ctx, 1, teambuy.Offer{Product: p.ID, Size: 2, DiscountBP: 1000}); err != nil {
 		t.Fatal(err)
 	}
-	team, lead, err := svc.Start(ctx, 10, p.Variants[0].ID, p.ID)
+	team, lead, err := svc.Start(ctx, 10, p.Variants[0].ID, p.ID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/vitrina-shop/vitrina/bots/sandbox"
+	"github.com/vitrina-shop/vitrina/core"
+	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/order"
 	"github.com/vitrina-shop/vitrina/core/teambuy"
 )
@@ -125,5 +127,37 @@ func TestTeamBuy(t *testing.T) {
 	}
 	if onHand, reserved := env.stock(p.Variants[0].ID); onHand != 7 || reserved != 0 {
 		t.Errorf("stock on hand %d, reserved %d; want the team's 3 sold and Gleb's back", onHand, reserved)
+	}
+}
+
+// In a card shop with pickup points, each member says where they collect:
+// their order is to be picked up there, not shipped.
+func TestTeamBuy_Pickup(t *testing.T) {
+	t.Parallel()
+	env := newTestEnv(t)
+	seller, shop := env.cardShop("Пекарня")
+	if _, err := env.catalog.AddPickupPoint(env.ctx, core.UserID(seller.ID()), catalog.PickupPoint{
+		ShopID: shop.ID, Name: "Киоск", Address: "Ленина, 5", Hours: "10–20",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	points, _ := env.catalog.PickupPoints(env.ctx, shop.ID)
+	bread := env.product(seller, shop, "Хлеб", "", variant("", 20000, 10))
+	if err := env.teams.SetOffer(env.ctx, core.UserID(seller.ID()), teambuy.Offer{Product: bread.ID, Size: 2, DiscountBP: 1000}); err != nil {
+		t.Fatal(err)
+	}
+	anna, boris := env.shopper("Анна", "ru"), env.shopper("Борис", "ru")
+	env.send(anna, fmt.Sprintf("/start p_%d", bread.ID))
+	env.press(anna, env.lastBot(anna), "👥 Собрать команду из 2 — дешевле")
+	env.press(anna, env.wantBody(anna, "Где заберёте товар?"), "Киоск · Ленина, 5")
+	id := teamOf(t, env.messageWith(anna, "Командная покупка"))
+	env.send(boris, fmt.Sprintf("/start tm_%d", id))
+	env.press(boris, env.wantBody(boris, "Командная покупка"), "👥 Присоединиться за 180,00\u00a0₽")
+	env.press(boris, env.wantBody(boris, "Где заберёте товар?"), "Киоск · Ленина, 5")
+	for _, u := range []*sandbox.User{anna, boris} {
+		os := env.buyerOrders(u)
+		if len(os) != 1 || os[0].Delivery != order.DeliveryPickup || os[0].PickupPointID != points[0].ID || os[0].Total.Amount != 18000 || os[0].Team != id {
+			t.Errorf("the order of %d: %+v", u.ID(), os)
+		}
 	}
 }

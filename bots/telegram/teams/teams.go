@@ -126,7 +126,19 @@ func (b *Feature) onStart(ctx context.Context, r *telegram.Request, d telegram.C
 		}
 		return b.k.Show(ctx, r, telegram.View{Text: b.k.T(r.Lang, "tm_ask_variant"), Keyboard: k.Markup()})
 	}
-	t, ord, err := b.teams.Start(ctx, r.UserID(), core.VariantID(vid), p.ID)
+	pickup, _ := d.Int(2)
+	if pickup == 0 {
+		points, err := b.pickupPoints(ctx, p.ShopID)
+		if err != nil {
+			return err
+		}
+		if len(points) > 0 {
+			return b.askPickup(ctx, r, points, func(pp catalog.PickupPoint) telego.InlineKeyboardButton {
+				return telegram.Button(pp.Name+" · "+pp.Address, verbStart, pid, vid, int64(pp.ID))
+			})
+		}
+	}
+	t, ord, err := b.teams.Start(ctx, r.UserID(), core.VariantID(vid), p.ID, core.PickupPointID(pickup))
 	if err != nil {
 		return err
 	}
@@ -142,7 +154,23 @@ func (b *Feature) onJoin(ctx context.Context, r *telegram.Request, d telegram.Ca
 	if err != nil {
 		return telegram.ErrStaleButton
 	}
-	t, ord, err := b.teams.Join(ctx, r.UserID(), teambuy.ID(id))
+	pickup, _ := d.Int(1)
+	if pickup == 0 {
+		t, _, err := b.teams.Team(ctx, teambuy.ID(id))
+		if err != nil {
+			return err
+		}
+		points, err := b.pickupPoints(ctx, t.Shop)
+		if err != nil {
+			return err
+		}
+		if len(points) > 0 {
+			return b.askPickup(ctx, r, points, func(pp catalog.PickupPoint) telego.InlineKeyboardButton {
+				return telegram.Button(pp.Name+" · "+pp.Address, verbJoin, id, int64(pp.ID))
+			})
+		}
+	}
+	t, ord, err := b.teams.Join(ctx, r.UserID(), teambuy.ID(id), core.PickupPointID(pickup))
 	if err != nil {
 		return err
 	}
@@ -150,6 +178,27 @@ func (b *Feature) onJoin(ctx context.Context, r *telegram.Request, d telegram.Ca
 		return err
 	}
 	return b.invoice(ctx, r, ord)
+}
+
+// pickupPoints are where a card shop's team members may collect; none for a
+// Stars shop (digital goods, nothing to collect) or a shop without points
+// (the goods are shipped).
+func (b *Feature) pickupPoints(ctx context.Context, id core.ShopID) ([]catalog.PickupPoint, error) {
+	shop, err := b.catalog.Shop(ctx, id)
+	if err != nil || shop.PaymentMethod == catalog.PayStars || shop.Currency == core.Stars {
+		return nil, err
+	}
+	return b.catalog.PickupPoints(ctx, id)
+}
+
+// askPickup asks where the member will collect their unit, a button a point.
+func (b *Feature) askPickup(ctx context.Context, r *telegram.Request, points []catalog.PickupPoint,
+	button func(catalog.PickupPoint) telego.InlineKeyboardButton) error {
+	k := &telegram.Keyboard{}
+	for _, pp := range points {
+		k.Row(button(pp))
+	}
+	return b.k.Show(ctx, r, telegram.View{Text: b.k.T(r.Lang, "tm_ask_pickup"), Keyboard: k.Markup()})
 }
 
 // invoice sends a member's invoice, unless one went (a double tap).

@@ -8,6 +8,7 @@ func texts() map[string]telegram.Text {
 		"adm_btn_teams":        {RU: "👥 Цены для команд", EN: "👥 Team prices"},
 		"tm_fact":              {RU: "👥 Командой из %d — по %s (команда собирается %d ч)", EN: "👥 As a team of %d: %s each (the team has %d h to fill)"},
 		"tm_btn_start":         {RU: "👥 Собрать команду из %d — дешевле", EN: "👥 Start a team of %d: cheaper"},
+		"tm_ask_pickup":        {RU: "Где заберёте товар?", EN: "Where will you collect it?"},
 		"tm_ask_variant":       {RU: "Какой вариант берёт команда?", EN: "Which variant does the team buy?"},
 		"tm_btn_variant":       {RU: "%s · %s", EN: "%s · %s"},
 		"tm_started":           {RU: "👥 Команда создана! Оплатите своё место — счёт ниже — и позовите друзей по ссылке.", EN: "👥 Your team is started! Pay for your place (the invoice is below) and invite friends with the link."},

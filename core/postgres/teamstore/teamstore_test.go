@@ -87,28 +87,28 @@ func TestTeamFills(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	v := b.product.Variants[0].ID
-	team, lead, err := b.svc.Start(b.ctx, 10, v, b.product.ID)
+	team, lead, err := b.svc.Start(b.ctx, 10, v, b.product.ID, 0)
 	if err != nil || lead.Total.Amount != 80 || lead.Team != team.ID || team.Size != 3 || !team.ExpiresAt.Equal(b.clock.Now().Add(24*time.Hour)) {
 		t.Fatalf("start: %+v, %+v, %v", team, lead, err)
 	}
-	if _, _, err := b.svc.Join(b.ctx, 10, team.ID); !errors.Is(err, teambuy.ErrMember) {
+	if _, _, err := b.svc.Join(b.ctx, 10, team.ID, 0); !errors.Is(err, teambuy.ErrMember) {
 		t.Fatalf("the leader joins their own team: %v", err)
 	}
-	if again, o, err := b.svc.Start(b.ctx, 10, v, b.product.ID); err != nil || again.ID != team.ID || o.ID != lead.ID {
+	if again, o, err := b.svc.Start(b.ctx, 10, v, b.product.ID, 0); err != nil || again.ID != team.ID || o.ID != lead.ID {
 		t.Fatalf("a double tap on Start: %+v, %+v, %v; want the same team and order", again, o, err)
 	}
-	_, o11, err := b.svc.Join(b.ctx, 11, team.ID)
+	_, o11, err := b.svc.Join(b.ctx, 11, team.ID, 0)
 	if err != nil || o11.Total.Amount != 80 {
 		t.Fatalf("11 joins: %+v, %v", o11, err)
 	}
-	if _, _, err := b.svc.Join(b.ctx, 11, team.ID); !errors.Is(err, teambuy.ErrMember) {
+	if _, _, err := b.svc.Join(b.ctx, 11, team.ID, 0); !errors.Is(err, teambuy.ErrMember) {
 		t.Fatalf("11 joins twice: %v", err)
 	}
-	_, o12, err := b.svc.Join(b.ctx, 12, team.ID)
+	_, o12, err := b.svc.Join(b.ctx, 12, team.ID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := b.svc.Join(b.ctx, 13, team.ID); !errors.Is(err, teambuy.ErrFull) {
+	if _, _, err := b.svc.Join(b.ctx, 13, team.ID, 0); !errors.Is(err, teambuy.ErrFull) {
 		t.Fatalf("a fourth joins a team of three: %v", err)
 	}
 	if got := b.available(t); got != 7 {
@@ -143,16 +143,16 @@ func TestTeamExpires(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	v := b.product.Variants[0].ID
-	team, lead, err := b.svc.Start(b.ctx, 10, v, b.product.ID)
+	team, lead, err := b.svc.Start(b.ctx, 10, v, b.product.ID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	b.pay(t, lead)
-	_, o11, err := b.svc.Join(b.ctx, 11, team.ID)
+	_, o11, err := b.svc.Join(b.ctx, 11, team.ID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, o12, err := b.svc.Join(b.ctx, 12, team.ID)
+	_, o12, err := b.svc.Join(b.ctx, 12, team.ID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,10 +162,10 @@ func TestTeamExpires(t *testing.T) {
 	if _, err := b.orders.Expire(b.ctx, o12.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := b.svc.Join(b.ctx, 13, team.ID); err != nil {
+	if _, _, err := b.svc.Join(b.ctx, 13, team.ID, 0); err != nil {
 		t.Fatalf("13 takes the freed place: %v", err)
 	}
-	if _, _, err := b.svc.Join(b.ctx, 14, team.ID); !errors.Is(err, teambuy.ErrFull) {
+	if _, _, err := b.svc.Join(b.ctx, 14, team.ID, 0); !errors.Is(err, teambuy.ErrFull) {
 		t.Fatalf("14 joins a full team: %v", err)
 	}
 	if _, due, err := b.svc.Expire(b.ctx, team.ID); err != nil || due {
@@ -191,7 +191,7 @@ func TestTeamExpires(t *testing.T) {
 	if got := b.available(t); got != 10 {
 		t.Fatalf("available %d, want every unit back", got)
 	}
-	if _, _, err := b.svc.Join(b.ctx, 14, team.ID); !errors.Is(err, teambuy.ErrClosed) {
+	if _, _, err := b.svc.Join(b.ctx, 14, team.ID, 0); !errors.Is(err, teambuy.ErrClosed) {
 		t.Fatalf("joining a failed team: %v", err)
 	}
 	// 11 pays after the end: refunded, never kept.
