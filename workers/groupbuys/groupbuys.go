@@ -285,6 +285,18 @@ func (t *Tasks) tell(ctx context.Context, task *asynq.Task, ev groupbuy.Event, s
 // full size rows what was cut, and that they do not pay for it
 // (groupbuy.JobCut); each message once, by its key.
 func (t *Tasks) HandleCut(ctx context.Context, task *asynq.Task) error {
+	return t.tellPlaces(ctx, task, nil, t.d.GroupBuys.CutPlaces,
+		func(gb groupbuy.Purchase, pl groupbuy.Place, _ groupbuy.CloseJob) (core.Message, error) {
+			return t.d.Bot.CutMessage(ctx, gb, pl)
+		})
+}
+
+// tellPlaces tells the participants of the places list returns, of a purchase
+// in a status when accepts (any, when nil), a message compose makes of each;
+// each once, by its key.
+func (t *Tasks) tellPlaces(ctx context.Context, task *asynq.Task, when func(groupbuy.Status) bool,
+	list func(context.Context, groupbuy.ID) ([]groupbuy.Place, error),
+	compose func(groupbuy.Purchase, groupbuy.Place, groupbuy.CloseJob) (core.Message, error)) error {
 	p, err := t.purchaseOf(task, true)
 	if err != nil {
 		return err
@@ -293,20 +305,22 @@ func (t *Tasks) HandleCut(ctx context.Context, task *asynq.Task) error {
 	if err != nil {
 		return workers.Classify(err)
 	}
-	places, err := t.d.GroupBuys.CutPlaces(ctx, gb.ID)
+	if when != nil && !when(gb.Status) {
+		return nil
+	}
+	places, err := list(ctx, gb.ID)
 	if err != nil {
 		return workers.Classify(err)
 	}
+	msgs := make([]core.Message, 0, len(places))
 	for _, pl := range places {
-		m, err := t.d.Bot.CutMessage(ctx, gb, pl)
+		m, err := compose(gb, pl, p)
 		if err != nil {
 			return workers.Classify(err)
 		}
-		if err := t.d.Sender.Send(ctx, m); err != nil {
-			return workers.Classify(err)
-		}
+		msgs = append(msgs, m)
 	}
-	return nil
+	return workers.Classify(t.d.Sender.Send(ctx, msgs...))
 }
 
 // HandleArrived sends each paid place's participant their pickup code once the
@@ -452,30 +466,11 @@ const cardRounds = 3
 // point of an arrived purchase (groupbuy.JobUncollected); each message once,
 // by its key.
 func (t *Tasks) HandleUncollected(ctx context.Context, task *asynq.Task) error {
-	p, err := t.purchaseOf(task, true)
-	if err != nil {
-		return err
-	}
-	gb, err := t.d.GroupBuys.Purchase(ctx, p.Purchase)
-	if err != nil {
-		return workers.Classify(err)
-	}
-	if gb.Status != groupbuy.StatusArrived {
-		return nil
-	}
-	places, err := t.d.GroupBuys.Uncollected(ctx, gb.ID)
-	if err != nil {
-		return workers.Classify(err)
-	}
-	msgs := make([]core.Message, 0, len(places))
-	for _, pl := range places {
-		m, err := t.d.Bot.UncollectedMessage(ctx, gb, pl, p.Reminder)
-		if err != nil {
-			return workers.Classify(err)
-		}
-		msgs = append(msgs, m)
-	}
-	return workers.Classify(t.d.Sender.Send(ctx, msgs...))
+	arrived := func(st groupbuy.Status) bool { return st == groupbuy.StatusArrived }
+	return t.tellPlaces(ctx, task, arrived, t.d.GroupBuys.Uncollected,
+		func(gb groupbuy.Purchase, pl groupbuy.Place, p groupbuy.CloseJob) (core.Message, error) {
+			return t.d.Bot.UncollectedMessage(ctx, gb, pl, p.Reminder)
+		})
 }
 
 // handoverOf reads a handover's job and checks the wiring.
@@ -539,30 +534,11 @@ func (t *Tasks) HandleHandedOver(ctx context.Context, task *asynq.Task) error {
 // places, a day before the payment deadline (groupbuy.JobPayReminder); each
 // message once, by its key.
 func (t *Tasks) HandlePayReminder(ctx context.Context, task *asynq.Task) error {
-	p, err := t.purchaseOf(task, true)
-	if err != nil {
-		return err
-	}
-	gb, err := t.d.GroupBuys.Purchase(ctx, p.Purchase)
-	if err != nil {
-		return workers.Classify(err)
-	}
-	if gb.Status != groupbuy.StatusStopped && gb.Status != groupbuy.StatusArrived {
-		return nil
-	}
-	places, err := t.d.GroupBuys.Unpaid(ctx, gb.ID)
-	if err != nil {
-		return workers.Classify(err)
-	}
-	msgs := make([]core.Message, 0, len(places))
-	for _, pl := range places {
-		m, err := t.d.Bot.PayReminderMessage(ctx, gb, pl)
-		if err != nil {
-			return workers.Classify(err)
-		}
-		msgs = append(msgs, m)
-	}
-	return workers.Classify(t.d.Sender.Send(ctx, msgs...))
+	stopped := func(st groupbuy.Status) bool { return st == groupbuy.StatusStopped || st == groupbuy.StatusArrived }
+	return t.tellPlaces(ctx, task, stopped, t.d.GroupBuys.Unpaid,
+		func(gb groupbuy.Purchase, pl groupbuy.Place, _ groupbuy.CloseJob) (core.Message, error) {
+			return t.d.Bot.PayReminderMessage(ctx, gb, pl)
+		})
 }
 
 // HandleShipping makes the orders of a purchase's shares of the shipping to
