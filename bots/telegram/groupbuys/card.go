@@ -75,37 +75,43 @@ func (b *Feature) onCard(ctx context.Context, r *telegram.Request, d telegram.Ca
 // onJoin joins the shopper with one of a variant; a purchase with several
 // pickup points asks which first.
 func (b *Feature) onJoin(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
-	p, err := b.purchaseArg(ctx, d)
+	p, v, err := b.purchaseVariant(ctx, d)
 	if err != nil {
 		return err
 	}
-	v, err := d.Int(1)
-	if err != nil {
-		return telegram.ErrStaleButton
+	pickup, asked, err := b.pickupOf(ctx, r, p, v, d, verbJoin)
+	if err != nil || asked {
+		return err
 	}
-	pickup, _ := d.Int(2)
-	if pickup == 0 && len(p.Pickup) == 1 {
-		pickup = int64(p.Pickup[0])
-	}
-	if pickup == 0 && len(p.Pickup) > 1 {
-		return b.askPickupFor(ctx, r, p, core.VariantID(v), verbJoin)
-	}
-	p, _, err = b.groups.Join(ctx, r.UserID(), p.ID, core.VariantID(v), 1, core.PickupPointID(pickup))
+	p, _, err = b.groups.Join(ctx, r.UserID(), p.ID, v, 1, pickup)
 	if err != nil {
 		return err
 	}
 	return b.showCard(ctx, r, p, b.k.T(r.Lang, "gb_joined"))
 }
 
+// pickupOf is the pickup point a button of verb names (argument 2), or the
+// purchase's only one; with several and none named, it asks (asked) with
+// buttons of verb. 0 for a purchase that only ships.
+func (b *Feature) pickupOf(ctx context.Context, r *telegram.Request, p groupbuy.Purchase, v core.VariantID,
+	d telegram.CallbackData, verb string) (pickup core.PickupPointID, asked bool, err error) {
+	n, _ := d.Int(2)
+	switch {
+	case n != 0:
+		return core.PickupPointID(n), false, nil
+	case len(p.Pickup) == 1:
+		return p.Pickup[0], false, nil
+	case len(p.Pickup) > 1:
+		return 0, true, b.askPickupFor(ctx, r, p, v, verb)
+	}
+	return 0, false, nil
+}
+
 // onAmount sets the quantity of the shopper's place of a variant.
 func (b *Feature) onAmount(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
-	p, err := b.purchaseArg(ctx, d)
+	p, v, err := b.purchaseVariant(ctx, d)
 	if err != nil {
 		return err
-	}
-	v, err := d.Int(1)
-	if err != nil {
-		return telegram.ErrStaleButton
 	}
 	q, err := d.Int(2)
 	if err != nil {
@@ -115,14 +121,14 @@ func (b *Feature) onAmount(ctx context.Context, r *telegram.Request, d telegram.
 	if err != nil {
 		return err
 	}
-	i := slices.IndexFunc(places, func(pl groupbuy.Place) bool { return pl.Variant == core.VariantID(v) })
+	i := slices.IndexFunc(places, func(pl groupbuy.Place) bool { return pl.Variant == v })
 	if i < 0 {
 		return groupbuy.ErrNotParticipant
 	}
 	if q <= 0 {
-		p, err = b.groups.Leave(ctx, r.UserID(), p.ID, core.VariantID(v))
+		p, err = b.groups.Leave(ctx, r.UserID(), p.ID, v)
 	} else {
-		p, _, err = b.groups.Join(ctx, r.UserID(), p.ID, core.VariantID(v), int(q), places[i].Pickup)
+		p, _, err = b.groups.Join(ctx, r.UserID(), p.ID, v, int(q), places[i].Pickup)
 	}
 	if err != nil {
 		return err
@@ -131,15 +137,11 @@ func (b *Feature) onAmount(ctx context.Context, r *telegram.Request, d telegram.
 }
 
 func (b *Feature) onLeave(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
-	p, err := b.purchaseArg(ctx, d)
+	p, v, err := b.purchaseVariant(ctx, d)
 	if err != nil {
 		return err
 	}
-	v, err := d.Int(1)
-	if err != nil {
-		return telegram.ErrStaleButton
-	}
-	if p, err = b.groups.Leave(ctx, r.UserID(), p.ID, core.VariantID(v)); err != nil {
+	if p, err = b.groups.Leave(ctx, r.UserID(), p.ID, v); err != nil {
 		return err
 	}
 	return b.showCard(ctx, r, p, b.k.T(r.Lang, "gb_left"))

@@ -53,14 +53,11 @@ func (b *Feature) onWait(ctx context.Context, r *telegram.Request, d telegram.Ca
 	if err != nil {
 		return err
 	}
-	pickup, _ := d.Int(2)
-	if pickup == 0 && len(p.Pickup) == 1 {
-		pickup = int64(p.Pickup[0])
+	pickup, asked, err := b.pickupOf(ctx, r, p, v, d, verbWait)
+	if err != nil || asked {
+		return err
 	}
-	if pickup == 0 && len(p.Pickup) > 1 {
-		return b.askPickupFor(ctx, r, p, v, verbWait)
-	}
-	w, err := b.groups.Wait(ctx, r.UserID(), p.ID, v, core.PickupPointID(pickup))
+	w, err := b.groups.Wait(ctx, r.UserID(), p.ID, v, pickup)
 	if err != nil {
 		return err
 	}
