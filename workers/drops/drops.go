@@ -138,11 +138,8 @@ const drawRecheck = time.Second
 // (live.JobDraw); early, it comes back a second later. The claims' job sends
 // the winners their invoices.
 func (t *Tasks) HandleDraw(ctx context.Context, task *asynq.Task) error {
-	p, err := workers.Payload(task, func(p live.LotPostJob) bool { return p.Lot != 0 })
+	p, err := payload(t, task, func(p live.LotPostJob) bool { return p.Lot != 0 })
 	if err != nil {
-		return err
-	}
-	if err := t.liveWired(); err != nil {
 		return err
 	}
 	drawn, err := t.d.Live.Draw(ctx, p.Lot)
@@ -158,11 +155,8 @@ func (t *Tasks) HandleDraw(ctx context.Context, task *asynq.Task) error {
 // HandleCancelled tells a cancelled session's followers who asked to be
 // reminded (live.JobCancelled); each message once, by its key.
 func (t *Tasks) HandleCancelled(ctx context.Context, task *asynq.Task) error {
-	p, err := workers.Payload(task, func(p live.SessionJob) bool { return p.Session != 0 })
+	p, err := payload(t, task, func(p live.SessionJob) bool { return p.Session != 0 })
 	if err != nil {
-		return err
-	}
-	if err := t.liveWired(); err != nil {
 		return err
 	}
 	s, _, err := t.d.Live.Session(ctx, p.Session)
@@ -185,11 +179,8 @@ func (t *Tasks) HandleCancelled(ctx context.Context, task *asynq.Task) error {
 // (live.JobCallOff): the buyers are told, and paid orders refunded, through the
 // order's own jobs. Run again, it skips what it did.
 func (t *Tasks) HandleCallOff(ctx context.Context, task *asynq.Task) error {
-	p, err := workers.Payload(task, func(p live.SessionJob) bool { return p.Session != 0 })
+	p, err := payload(t, task, func(p live.SessionJob) bool { return p.Session != 0 })
 	if err != nil {
-		return err
-	}
-	if err := t.liveWired(); err != nil {
 		return err
 	}
 	n, err := t.d.Live.CallOff(ctx, p.Session)
@@ -205,11 +196,8 @@ func (t *Tasks) HandleCallOff(ctx context.Context, task *asynq.Task) error {
 // HandleRateLowered tells a KOL that a shop lowered their commission
 // (live.JobRateLowered); the message's key keeps it to one.
 func (t *Tasks) HandleRateLowered(ctx context.Context, task *asynq.Task) error {
-	p, err := workers.Payload(task, func(p live.RateJob) bool { return p.KOL != 0 && p.Shop != 0 })
+	p, err := payload(t, task, func(p live.RateJob) bool { return p.KOL != 0 && p.Shop != 0 })
 	if err != nil {
-		return err
-	}
-	if err := t.liveWired(); err != nil {
 		return err
 	}
 	m, err := t.d.Bot.RateLoweredMessage(ctx, p)
@@ -244,11 +232,8 @@ func (t *Tasks) eachFollower(ctx context.Context, id live.SessionID, fn func(cor
 // records that it went: a task run again after that sends nothing. (One that
 // dies between the two sends it again.)
 func (t *Tasks) HandleLiveReport(ctx context.Context, task *asynq.Task) error {
-	p, err := workers.Payload(task, func(p live.SessionJob) bool { return p.Session != 0 })
+	p, err := payload(t, task, func(p live.SessionJob) bool { return p.Session != 0 })
 	if err != nil {
-		return err
-	}
-	if err := t.liveWired(); err != nil {
 		return err
 	}
 	r, err := t.d.Live.Report(ctx, p.Session)
@@ -268,11 +253,8 @@ func (t *Tasks) HandleLiveReport(ctx context.Context, task *asynq.Task) error {
 // HandleAnnounce posts a session's announcement in its channel, once
 // (live.JobAnnounce); a session over by then is not announced.
 func (t *Tasks) HandleAnnounce(ctx context.Context, task *asynq.Task) error {
-	p, err := workers.Payload(task, func(p live.SessionJob) bool { return p.Session != 0 })
+	p, err := payload(t, task, func(p live.SessionJob) bool { return p.Session != 0 })
 	if err != nil {
-		return err
-	}
-	if err := t.liveWired(); err != nil {
 		return err
 	}
 	s, _, err := t.d.Live.Session(ctx, p.Session)
@@ -299,11 +281,8 @@ const remindPage = 500
 // the messages' keys keep each to one. A session over, or moved so that this
 // reminder is no longer one of it, is reminded of nothing.
 func (t *Tasks) HandleLiveRemind(ctx context.Context, task *asynq.Task) error {
-	p, err := workers.Payload(task, func(p live.RemindJob) bool { return p.Session != 0 && p.Before >= 0 })
+	p, err := payload(t, task, func(p live.RemindJob) bool { return p.Session != 0 && p.Before >= 0 })
 	if err != nil {
-		return err
-	}
-	if err := t.liveWired(); err != nil {
 		return err
 	}
 	s, _, err := t.d.Live.Session(ctx, p.Session)
@@ -324,6 +303,15 @@ func (t *Tasks) HandleLiveRemind(ctx context.Context, task *asynq.Task) error {
 	})
 }
 
+// payload reads a task's payload (workers.Payload) and checks the wiring.
+func payload[T any](t *Tasks, task *asynq.Task, valid func(T) bool) (T, error) {
+	p, err := workers.Payload(task, valid)
+	if err != nil {
+		return p, err
+	}
+	return p, t.liveWired()
+}
+
 func (t *Tasks) liveWired() error {
 	if t.d.Live == nil || t.d.Bot == nil || t.d.Sender == nil {
 		return errors.New("live drops are not wired")
@@ -336,11 +324,8 @@ func (t *Tasks) liveWired() error {
 // and the invoices recorded, and does the rest; a claim released meanwhile is
 // skipped.
 func (t *Tasks) HandleLiveClaim(ctx context.Context, task *asynq.Task) error {
-	p, err := workers.Payload(task, func(p live.ClaimJob) bool { return p.Lot != 0 && len(p.Taps) != 0 })
+	p, err := payload(t, task, func(p live.ClaimJob) bool { return p.Lot != 0 && len(p.Taps) != 0 })
 	if err != nil {
-		return err
-	}
-	if err := t.liveWired(); err != nil {
 		return err
 	}
 	for _, tap := range p.Taps {
@@ -374,11 +359,8 @@ func (t *Tasks) orderClaim(ctx context.Context, lot core.LotID, tap string) erro
 // claims makes a few edits within the channel's limit, the last one showing
 // the lot as it is.
 func (t *Tasks) HandleLotPost(ctx context.Context, task *asynq.Task) error {
-	p, err := workers.Payload(task, func(p live.LotPostJob) bool { return p.Lot != 0 })
+	p, err := payload(t, task, func(p live.LotPostJob) bool { return p.Lot != 0 })
 	if err != nil {
-		return err
-	}
-	if err := t.liveWired(); err != nil {
 		return err
 	}
 	l, err := t.d.Live.Lot(ctx, p.Lot)
@@ -415,11 +397,8 @@ func (t *Tasks) HandleLotPost(ctx context.Context, task *asynq.Task) error {
 // HandleHeldEnded gives the unit of a lot's order that ended unpaid back to
 // the lot (order.JobHeldEnded); done already is a success.
 func (t *Tasks) HandleHeldEnded(ctx context.Context, task *asynq.Task) error {
-	p, err := workers.Payload(task, func(p order.HeldEndedPayload) bool { return p.OrderID != 0 && p.Lot != 0 })
+	p, err := payload(t, task, func(p order.HeldEndedPayload) bool { return p.OrderID != 0 && p.Lot != 0 })
 	if err != nil {
-		return err
-	}
-	if err := t.liveWired(); err != nil {
 		return err
 	}
 	_, err = t.d.Live.ReleaseOrder(ctx, p.Lot, p.OrderID)
