@@ -47,6 +47,9 @@ var groupBuyRoutes = map[string]route{
 	groupbuy.JobHandedOver:    {queue: QueueCritical, retention: 24 * time.Hour},
 	groupbuy.JobPayReminder:   {queue: QueueDefault, retention: 24 * time.Hour},
 	groupbuy.JobShipping:      {queue: QueueCritical, retention: 24 * time.Hour},
+	groupbuy.JobJoinPay:       {queue: QueueDefault, retention: 24 * time.Hour},
+	groupbuy.JobCallOff:       {queue: QueueCritical, retention: 24 * time.Hour},
+	groupbuy.JobOwed:          {queue: QueueCritical, retention: 24 * time.Hour},
 	groupbuy.JobCards:         {queue: QueueDefault}, // its key comes back with every change
 }
 

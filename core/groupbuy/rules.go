@@ -185,6 +185,23 @@ func Bill(price core.Money, feeBP int, shipping core.Money, quantities []int) []
 	return out
 }
 
+// PrepaidShare is a pay-to-join place's final share: its quantity at the
+// final price, or at the price it joined at when that is lower (a place is
+// never asked for more than it paid to join: the tier may rise again when
+// others leave, or when STOP cuts to full rows), and the fee on it rounded
+// for the place alone (FeeOf), as it was when it paid. A place whose price
+// did not change so owes exactly what it paid; the purchase's total is the
+// sum of these shares.
+func PrepaidShare(final, joined core.Money, feeBP, quantity int) Share {
+	price := final
+	if joined.Amount > 0 && joined.Amount < final.Amount {
+		price = joined
+	}
+	goods := price.Amount * int64(quantity)
+	return Share{Goods: core.Money{Amount: goods, Currency: final.Currency},
+		Fee: core.Money{Amount: FeeOf(goods, feeBP), Currency: final.Currency}}
+}
+
 // FeeOf is feeBP basis points of amount, rounded half up.
 func FeeOf(amount int64, feeBP int) int64 {
 	return (amount*int64(feeBP) + 5_000) / 10_000

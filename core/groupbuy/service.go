@@ -52,6 +52,24 @@ type Store interface {
 	ToInvoice(ctx context.Context, id ID, after PlaceID, limit int) ([]Place, error)
 	// SetPlaceOrder records the order a place is paid with.
 	SetPlaceOrder(ctx context.Context, place PlaceID, o core.OrderID) error
+
+	// LinkJoinOrder records the order a pay-to-join place is paid with, if
+	// the place is still joined since joinedAt with no other; false if not.
+	LinkJoinOrder(ctx context.Context, place PlaceID, joinedAt time.Time, o core.OrderID) (bool, error)
+	// UnpaidJoins returns the joined places of a purchase whose order
+	// expired or was cancelled, or that got no order and joined before.
+	UnpaidJoins(ctx context.Context, id ID, before time.Time) ([]Place, error)
+	// Prepaid returns up to limit joined places of a purchase, by id above
+	// after, with their orders' status and total.
+	Prepaid(ctx context.Context, id ID, after PlaceID, limit int) ([]PrepaidPlace, error)
+	// ReplaceOrder makes o the order of a place, keeping the one it had as
+	// its join order.
+	ReplaceOrder(ctx context.Context, place PlaceID, o core.OrderID) error
+	// OweBack records what a place is owed back, once, with job.
+	OweBack(ctx context.Context, place PlaceID, owed core.Money, job core.Job) error
+	// ReturnOwed records, once, with job, that what a place of a purchase
+	// was owed went back at; ErrNotOwed for a place owed nothing.
+	ReturnOwed(ctx context.Context, id ID, place PlaceID, at time.Time, job core.Job) (Place, error)
 	// Participants returns up to limit buyers with a joined place in a
 	// purchase, or on its waiting list, by id above after.
 	Participants(ctx context.Context, id ID, after core.UserID, limit int) ([]core.UserID, error)
@@ -157,6 +175,8 @@ type Orders interface {
 	// CallOff cancels an order whose sale was called off, refunding a paid
 	// one; order.ErrTransition for one past that.
 	CallOff(ctx context.Context, id core.OrderID, reason string) (order.Order, error)
+	// OrderForSystem reads an order, whoever's.
+	OrderForSystem(ctx context.Context, id core.OrderID) (order.Order, error)
 }
 
 // Place is a participant's place in a purchase: a variant and a quantity.
@@ -187,6 +207,17 @@ type Place struct {
 	From     PlaceID
 	PayUntil time.Time
 	Status   PlaceStatus
+	// JoinPrice is the unit price a place of a pay-to-join purchase was
+	// ordered at when it joined (the tier its join reached); JoinOrder is
+	// that order once STOP replaced it with one at the final share
+	// (settlePrepaid).
+	JoinPrice core.Money
+	JoinOrder core.OrderID
+	// Owed is what of a card payment to join comes back after the price
+	// fell, refunded at the provider by the shop's staff; OwedReturned is
+	// when they recorded it.
+	Owed         core.Money
+	OwedReturned time.Time
 }
 
 // PlaceStatus is where a place is.
@@ -354,6 +385,8 @@ func (s *Service) Reopen(ctx context.Context, actor core.UserID, id ID, deadline
 		switch {
 		case p.Status != StatusFailed:
 			return nil, ErrNotFailed
+		case p.PayMode == PayToJoin:
+			return nil, ErrPrepaidReopen
 		case !deadline.After(now):
 			return nil, ErrDeadline
 		}
@@ -393,12 +426,19 @@ func (s *Service) Cancel(ctx context.Context, actor core.UserID, id ID) (Purchas
 const CancelReason = "the group buy was cancelled"
 
 // CallOffOrders calls off the orders of a cancelled purchase's places
-// (JobCancelled): unpaid ones cancelled, paid ones cancelled and refunded.
+// (JobCancelled), or of a pay-to-join purchase that failed (JobFailed):
+// unpaid ones cancelled, paid ones cancelled and refunded.
 // Orders called off already are skipped, so it can run again.
 func (s *Service) CallOffOrders(ctx context.Context, id ID) (int, error) {
 	p, err := s.store.Purchase(ctx, id)
-	if err != nil || p.Status != StatusCancelled {
+	reason := CancelReason
+	switch {
+	case err != nil:
 		return 0, err
+	case p.Status == StatusFailed && p.PayMode == PayToJoin:
+		reason = FailedReason // its participants paid to join
+	case p.Status != StatusCancelled:
+		return 0, nil
 	}
 	ids, err := s.store.OrderedPlaces(ctx, id)
 	if err != nil {
@@ -406,7 +446,7 @@ func (s *Service) CallOffOrders(ctx context.Context, id ID) (int, error) {
 	}
 	n := 0
 	for _, o := range ids {
-		_, err := s.orders.CallOff(ctx, o, CancelReason)
+		_, err := s.orders.CallOff(ctx, o, reason)
 		switch {
 		case err == nil:
 			n++
@@ -717,8 +757,15 @@ func stop(p *Purchase, places []Place, now time.Time) ([]Place, []core.Job, erro
 	for i, pl := range places {
 		qty[i] = pl.Quantity
 	}
-	for i, share := range Bill(p.Price, p.FeeBP, core.Money{Currency: p.Currency()}, qty) {
-		places[i].Goods, places[i].Fee = share.Goods, share.Fee
+	if p.PayMode == PayToJoin {
+		for i, pl := range places {
+			share := PrepaidShare(p.Price, pl.JoinPrice, p.FeeBP, pl.Quantity)
+			places[i].Goods, places[i].Fee = share.Goods, share.Fee
+		}
+	} else {
+		for i, share := range Bill(p.Price, p.FeeBP, core.Money{Currency: p.Currency()}, qty) {
+			places[i].Goods, places[i].Fee = share.Goods, share.Fee
+		}
 	}
 	jobs = append(jobs, core.Job{Kind: JobInvoices, Key: fmt.Sprintf("%s:%d", JobInvoices, p.ID), Payload: payload}, cardsJob(p.ID))
 	if p.PayWindow > 2*PayReminderLead {
@@ -751,25 +798,15 @@ func (s *Service) OrderPlaces(ctx context.Context, id ID, after PlaceID, send fu
 	if err != nil || !waitable(p) {
 		return after, false, err // (places taken from the waiting list are invoiced after arrival too)
 	}
+	if p.PayMode == PayToJoin {
+		return s.settlePrepaid(ctx, p, after, send)
+	}
 	places, err := s.store.ToInvoice(ctx, id, after, invoicePage)
 	if err != nil {
 		return after, false, err
 	}
 	for _, pl := range places {
-		req := order.CheckoutRequest{
-			Key:     fmt.Sprintf("gb:%d:%d", id, pl.ID),
-			BuyerID: pl.Buyer, ShopID: p.Shop,
-			Items:    []order.Item{{VariantID: pl.Variant, Quantity: pl.Quantity}},
-			Delivery: order.DeliveryPickup, PickupPointID: pl.Pickup,
-			Group: &order.Group{Purchase: id, Price: p.Price, Fee: pl.Fee, Until: p.StoppedAt.Add(p.PayWindow)},
-		}
-		if !pl.PayUntil.IsZero() {
-			req.Group.Until = pl.PayUntil
-		}
-		if pl.Pickup == 0 {
-			req.Delivery = order.DeliveryShipping
-		}
-		o, err := s.orders.Checkout(ctx, req)
+		o, err := s.orders.Checkout(ctx, finalOrder(p, pl))
 		if _, app := errors.AsType[*core.Error](err); app {
 			// This place cannot be ordered (its pickup point archived, its
 			// variant gone, the shop unable to take payment): the others go
@@ -780,21 +817,13 @@ func (s *Service) OrderPlaces(ctx context.Context, id ID, after PlaceID, send fu
 		if err != nil {
 			return after, false, fmt.Errorf("order of place %d: %w", pl.ID, err)
 		}
-		// Linked first, then the purchase read again: a cancel that commits
-		// after the read lists this order in its call-off (JobCancelled); one
-		// that committed before is seen here, and the order called off.
 		if pl.Order == 0 {
 			if err := s.store.SetPlaceOrder(ctx, pl.ID, o.ID); err != nil {
 				return after, false, err
 			}
 		}
-		if status, err := s.store.PurchaseStatus(ctx, id); err != nil {
+		if stop, err := s.calledOff(ctx, id, o.ID); err != nil || stop {
 			return after, false, err
-		} else if status == StatusCancelled {
-			if _, err := s.orders.CallOff(ctx, o.ID, CancelReason); err != nil && !errors.Is(err, order.ErrTransition) {
-				return after, false, err
-			}
-			return after, false, nil
 		}
 		if o.Status == order.StatusAwaitingPayment && o.InvoiceMessageID == 0 {
 			if err := send(o); err != nil {
@@ -804,6 +833,46 @@ func (s *Service) OrderPlaces(ctx context.Context, id ID, after PlaceID, send fu
 		after = pl.ID
 	}
 	return after, len(places) == invoicePage, nil
+}
+
+// finalOrder is the checkout of a place's order at its final share: the
+// final price with its part of the fee, payable for the purchase's pay
+// window from STOP (or until the place's own deadline), collected at its
+// pickup point or shipped.
+func finalOrder(p Purchase, pl Place) order.CheckoutRequest {
+	price := p.Price
+	if pl.Quantity > 0 && pl.Goods.Amount != price.Amount*int64(pl.Quantity) {
+		price = core.Money{Amount: pl.Goods.Amount / int64(pl.Quantity), Currency: price.Currency} // PrepaidShare kept the join price
+	}
+	req := order.CheckoutRequest{
+		Key:     fmt.Sprintf("gb:%d:%d", p.ID, pl.ID),
+		BuyerID: pl.Buyer, ShopID: p.Shop,
+		Items:    []order.Item{{VariantID: pl.Variant, Quantity: pl.Quantity}},
+		Delivery: order.DeliveryPickup, PickupPointID: pl.Pickup,
+		Group: &order.Group{Purchase: p.ID, Price: price, Fee: pl.Fee, Until: p.StoppedAt.Add(p.PayWindow)},
+	}
+	if !pl.PayUntil.IsZero() {
+		req.Group.Until = pl.PayUntil
+	}
+	if pl.Pickup == 0 {
+		req.Delivery = order.DeliveryShipping
+	}
+	return req
+}
+
+// calledOff reads a purchase's status again after an order of its place was
+// linked: a cancel that commits after the read lists the order in its
+// call-off (JobCancelled); one that committed before is seen here, the order
+// called off, and stop is true.
+func (s *Service) calledOff(ctx context.Context, id ID, o core.OrderID) (stop bool, err error) {
+	status, err := s.store.PurchaseStatus(ctx, id)
+	if err != nil || status != StatusCancelled {
+		return false, err
+	}
+	if _, err := s.orders.CallOff(ctx, o, CancelReason); err != nil && !errors.Is(err, order.ErrTransition) {
+		return true, err
+	}
+	return true, nil
 }
 
 // organizes refuses anyone who may not run purchase id (organizer).
@@ -840,13 +909,22 @@ func (s *Service) Purchase(ctx context.Context, id ID) (Purchase, error) {
 // Join puts buyer in an open purchase before its deadline with quantity of a
 // variant, to collect at a pickup point (one of the purchase's; 0 when it
 // ships); joining again changes the quantity and the point. It returns the
-// purchase as it now stands. ErrClosed, ErrNotOffered, ErrQuantity, ErrPickup.
+// purchase as it now stands, and the place. In a pay-to-join purchase the
+// place gets its order at the tier price its join reaches (Place.Order), and
+// a change of an unpaid place is a new join, its old order called off; a paid
+// place does not change (ErrPaidPlace). ErrClosed, ErrNotOffered,
+// ErrQuantity, ErrPickup.
 func (s *Service) Join(ctx context.Context, buyer core.UserID, id ID, v core.VariantID, quantity int, pickup core.PickupPointID) (Purchase, Place, error) {
 	if quantity < 1 || quantity > MaxQuantity {
 		return Purchase{}, Place{}, ErrQuantity
 	}
+	paid, err := s.paidPlace(ctx, id, buyer, v)
+	if err != nil {
+		return Purchase{}, Place{}, err
+	}
 	now := s.clock.Now()
-	return s.store.ChangePlace(ctx, id, buyer, v, now, func(p Purchase, place Place) (Place, error) {
+	var callOff core.OrderID
+	p, place, err := s.store.ChangePlace(ctx, id, buyer, v, now, func(p Purchase, place Place) (Place, error) {
 		if err := open(p, now); err != nil {
 			return Place{}, err
 		}
@@ -857,29 +935,77 @@ func (s *Service) Join(ctx context.Context, buyer core.UserID, id ID, v core.Var
 		case pickup == 0 && !p.Shipping, pickup != 0 && !slices.Contains(p.Pickup, pickup):
 			return Place{}, ErrPickup
 		}
+		held := place.Quantity
+		changed := held != quantity || place.Pickup != pickup
+		if p.PayMode == PayToJoin && held > 0 && changed {
+			if place.Order != 0 && place.Order == paid {
+				return Place{}, ErrPaidPlace
+			}
+			place.Quantity, callOff = 0, place.Order // a new join, paid anew
+		}
 		if place.Quantity == 0 {
 			place.JoinedAt = now
+			if p.PayMode == PayToJoin {
+				place.JoinPrice, place.Order = p.Tiers.At(p.Totals.Units-held+quantity).Price, 0
+			}
 		}
 		place.Quantity, place.Pickup = quantity, pickup
 		return place, nil
-	}, cardJobs)
+	}, func(p Purchase) []core.Job {
+		jobs := cardJobs(p)
+		if callOff != 0 {
+			jobs = append(jobs, callOffJob(p.ID, callOff))
+		}
+		if p.PayMode == PayToJoin {
+			jobs = append(jobs, joinPayJob(p.ID, now))
+		}
+		return jobs
+	})
+	if err != nil || p.PayMode != PayToJoin {
+		return p, place, err
+	}
+	if callOff != 0 {
+		if _, err := s.orders.CallOff(ctx, callOff, LeftReason); err != nil && !errors.Is(err, order.ErrTransition) {
+			return p, place, err
+		}
+	}
+	if place.Order == 0 {
+		if place, err = s.joinOrder(ctx, p, place); err != nil {
+			return p, Place{}, err
+		}
+	}
+	return p, place, nil
 }
 
-// Leave takes buyer's place of a variant out of an open purchase. Leaving a
+// paidPlace is the order buyer paid their place of a variant with, in a
+// pay-to-join purchase; 0 if none. (Read before the purchase's lock: a
+// payment is not made under it, and one that lands after a change is
+// refunded with the order it paid.)
+func (s *Service) paidPlace(ctx context.Context, id ID, buyer core.UserID, v core.VariantID) (core.OrderID, error) {
+	places, err := s.store.BuyerPlaces(ctx, id, buyer)
+	if err != nil {
+		return 0, err
+	}
+	for _, pl := range places {
+		if pl.Variant != v || pl.Order == 0 || pl.Status != PlaceJoined {
+			continue
+		}
+		o, err := s.orders.OrderForSystem(ctx, pl.Order)
+		if err != nil {
+			return 0, err
+		}
+		if o.Status != order.StatusAwaitingPayment && o.Status != order.StatusExpired && o.Status != order.StatusCancelled {
+			return o.ID, nil
+		}
+	}
+	return 0, nil
+}
+
+// Leave takes buyer's place of a variant out of an open purchase; a
+// pay-to-join place's order is called off (a paid one refunded). Leaving a
 // place one does not hold is ErrNotParticipant.
 func (s *Service) Leave(ctx context.Context, buyer core.UserID, id ID, v core.VariantID) (Purchase, error) {
-	now := s.clock.Now()
-	p, _, err := s.store.ChangePlace(ctx, id, buyer, v, now, func(p Purchase, place Place) (Place, error) {
-		if err := open(p, now); err != nil {
-			return Place{}, err
-		}
-		if place.Quantity == 0 {
-			return Place{}, ErrNotParticipant
-		}
-		place.Quantity = 0
-		return place, nil
-	}, cardJobs)
-	return p, err
+	return s.leave(ctx, buyer, id, v, func(Place) bool { return true })
 }
 
 // Places returns a buyer's places in a purchase.

@@ -57,6 +57,13 @@ type GroupBuys interface {
 	OrderShipping(ctx context.Context, id groupbuy.ID, send func(order.Order) error) error
 	// Cards returns a purchase's latest public cards.
 	Cards(ctx context.Context, id groupbuy.ID) ([]groupbuy.Card, error)
+	// DropUnpaid gives up the places of an open pay-to-join purchase not
+	// paid in time.
+	DropUnpaid(ctx context.Context, id groupbuy.ID) (int, error)
+	// CallOffPlaceOrder calls off the order of a place left or changed.
+	CallOffPlaceOrder(ctx context.Context, o core.OrderID) error
+	// FreePlace returns a place of a purchase.
+	FreePlace(ctx context.Context, id groupbuy.ID, place groupbuy.PlaceID) (groupbuy.Place, error)
 }
 
 // Bot is what the tasks of group buys need of the bot.
@@ -95,6 +102,10 @@ type Bot interface {
 	// CardEdit composes the edit of a public card into the purchase as it
 	// is now, coalesced per card.
 	CardEdit(ctx context.Context, p groupbuy.Purchase, c groupbuy.Card) (core.Message, error)
+	// OwedMessages compose what tells of a card payment to join owed back:
+	// the shop's staff, asked to refund it at the provider, and the
+	// participant; once returned, the participant alone.
+	OwedMessages(ctx context.Context, p groupbuy.Purchase, place groupbuy.Place) ([]core.Message, error)
 }
 
 // Sender is what the tasks need of the workers' sender (*workers.Workers).
@@ -137,6 +148,9 @@ func (t *Tasks) Register(mux *asynq.ServeMux) {
 	mux.HandleFunc(groupbuy.JobPayReminder, t.HandlePayReminder)
 	mux.HandleFunc(groupbuy.JobHandoverAsked, t.HandleHandoverAsked)
 	mux.HandleFunc(groupbuy.JobHandedOver, t.HandleHandedOver)
+	mux.HandleFunc(groupbuy.JobJoinPay, t.HandleJoinPay)
+	mux.HandleFunc(groupbuy.JobCallOff, t.HandleCallOff)
+	mux.HandleFunc(groupbuy.JobOwed, t.HandleOwed)
 }
 
 // page is how many participants one read composes messages for.
@@ -212,9 +226,13 @@ func (t *Tasks) HandleInvoices(ctx context.Context, task *asynq.Task) error {
 }
 
 // HandleFailed tells every participant of a purchase that failed
-// (groupbuy.JobFailed).
+// (groupbuy.JobFailed), after calling off the orders of a pay-to-join one
+// (the paid ones refunded).
 func (t *Tasks) HandleFailed(ctx context.Context, task *asynq.Task) error {
-	return t.tell(ctx, task, groupbuy.EventFailed, groupbuy.StatusFailed, nil)
+	return t.tell(ctx, task, groupbuy.EventFailed, groupbuy.StatusFailed, func(id groupbuy.ID) error {
+		_, err := t.d.GroupBuys.CallOffOrders(ctx, id)
+		return err
+	})
 }
 
 // HandleExtended tells every participant that the deadline moved
@@ -410,7 +428,63 @@ func (t *Tasks) HandleGroupEnded(ctx context.Context, task *asynq.Task) error {
 	if err := t.wired(false); err != nil {
 		return err
 	}
+	// An open pay-to-join purchase gives the place up (its units counted no
+	// more); a stopped one offers it to the waiting list.
+	if _, err := t.d.GroupBuys.DropUnpaid(ctx, p.GroupBuy); err != nil {
+		return workers.Classify(err)
+	}
 	return workers.Classify(t.d.GroupBuys.Settle(ctx, p.GroupBuy))
+}
+
+// HandleJoinPay gives up the places of an open pay-to-join purchase not paid
+// in time (groupbuy.JobJoinPay).
+func (t *Tasks) HandleJoinPay(ctx context.Context, task *asynq.Task) error {
+	p, err := t.purchaseOf(task, false)
+	if err != nil {
+		return err
+	}
+	_, err = t.d.GroupBuys.DropUnpaid(ctx, p.Purchase)
+	return workers.Classify(err)
+}
+
+// HandleCallOff calls off the order of a pay-to-join place left or changed
+// (groupbuy.JobCallOff), should the bot not have done it at once.
+func (t *Tasks) HandleCallOff(ctx context.Context, task *asynq.Task) error {
+	p, err := workers.Payload(task, func(p groupbuy.OrderJob) bool { return p.Order != 0 })
+	if err != nil {
+		return err
+	}
+	if err := t.wired(false); err != nil {
+		return err
+	}
+	return workers.Classify(t.d.GroupBuys.CallOffPlaceOrder(ctx, p.Order))
+}
+
+// HandleOwed tells of a card payment to join owed back after the price fell
+// (groupbuy.JobOwed): the shop's staff are asked to refund it at the
+// provider, and the participant told; once the staff recorded it, the
+// participant is told it went back.
+func (t *Tasks) HandleOwed(ctx context.Context, task *asynq.Task) error {
+	p, err := workers.Payload(task, func(p groupbuy.OwedJob) bool { return p.Purchase != 0 && p.Place != 0 })
+	if err != nil {
+		return err
+	}
+	if err := t.wired(true); err != nil {
+		return err
+	}
+	gb, err := t.d.GroupBuys.Purchase(ctx, p.Purchase)
+	if err != nil {
+		return workers.Classify(err)
+	}
+	pl, err := t.d.GroupBuys.FreePlace(ctx, p.Purchase, p.Place)
+	if err != nil {
+		return workers.Classify(err)
+	}
+	msgs, err := t.d.Bot.OwedMessages(ctx, gb, pl)
+	if err == nil {
+		err = t.d.Sender.Send(ctx, msgs...)
+	}
+	return workers.Classify(err)
 }
 
 // HandleCards brings every public card of a purchase up to date

@@ -243,6 +243,12 @@ func (p *placeInvoices) SendPlaceInvoice(ctx context.Context, o order.Order) err
 	return p.orders.InvoiceSent(ctx, o.ID, o.BuyerID, 7)
 }
 
+func (p *placeInvoices) OwedMessages(ctx context.Context, gb groupbuy.Purchase, pl groupbuy.Place) ([]core.Message, error) {
+	m := testMessage(fmt.Sprintf("owed:%d:%t", pl.ID, pl.OwedReturned.IsZero()), core.PriorityOrder)
+	m.Chat, m.User = int64(pl.Buyer), pl.Buyer
+	return []core.Message{m}, nil
+}
+
 // testMessage is a message of the sender with key and priority.
 func testMessage(key string, prio core.Priority) core.Message {
 	return core.Message{Key: key, Chat: 1, Priority: prio, Method: "sendMessage", Params: []byte(`{"chat_id":1,"text":"hi"}`)}

@@ -83,9 +83,15 @@ func (b *Feature) onJoin(ctx context.Context, r *telegram.Request, d telegram.Ca
 	if err != nil || asked {
 		return err
 	}
-	p, _, err = b.groups.Join(ctx, r.UserID(), p.ID, v, 1, pickup)
+	p, place, err := b.groups.Join(ctx, r.UserID(), p.ID, v, 1, pickup)
 	if err != nil {
 		return err
+	}
+	if p.PayMode == groupbuy.PayToJoin {
+		if err := b.showCard(ctx, r, p, b.k.T(r.Lang, "gb_joined_pay")); err != nil {
+			return err
+		}
+		return b.joinInvoice(ctx, r, place)
 	}
 	return b.showCard(ctx, r, p, b.k.T(r.Lang, "gb_joined"))
 }
@@ -125,15 +131,19 @@ func (b *Feature) onAmount(ctx context.Context, r *telegram.Request, d telegram.
 	if i < 0 {
 		return groupbuy.ErrNotParticipant
 	}
+	var place groupbuy.Place
 	if q <= 0 {
 		p, err = b.groups.Leave(ctx, r.UserID(), p.ID, v)
 	} else {
-		p, _, err = b.groups.Join(ctx, r.UserID(), p.ID, v, int(q), places[i].Pickup)
+		p, place, err = b.groups.Join(ctx, r.UserID(), p.ID, v, int(q), places[i].Pickup)
 	}
 	if err != nil {
 		return err
 	}
-	return b.showCard(ctx, r, p, "")
+	if err := b.showCard(ctx, r, p, ""); err != nil || place.Order == 0 || p.PayMode != groupbuy.PayToJoin {
+		return err
+	}
+	return b.joinInvoice(ctx, r, place) // a new quantity is paid anew
 }
 
 func (b *Feature) onLeave(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
@@ -143,6 +153,9 @@ func (b *Feature) onLeave(ctx context.Context, r *telegram.Request, d telegram.C
 	}
 	if p, err = b.groups.Leave(ctx, r.UserID(), p.ID, v); err != nil {
 		return err
+	}
+	if p.PayMode == groupbuy.PayToJoin {
+		return b.showCard(ctx, r, p, b.k.T(r.Lang, "gb_left_prepaid"))
 	}
 	return b.showCard(ctx, r, p, b.k.T(r.Lang, "gb_left"))
 }
@@ -164,10 +177,12 @@ func (b *Feature) showCard(ctx context.Context, r *telegram.Request, p groupbuy.
 	// they pay or paid and where they collect.
 	var mine []string
 	k := &telegram.Keyboard{}
+	paid := map[core.VariantID]bool{} // the places paid to join, which change only by leaving
 	for _, pl := range places {
 		line := b.k.T(lang, "gb_mine_line", names[pl.Variant], pl.Quantity)
 		if pl.Order != 0 {
 			if o, err := b.orders.Order(ctx, r.UserID(), pl.Order); err == nil {
+				paid[pl.Variant] = o.Status != order.StatusAwaitingPayment && o.Status != order.StatusExpired && o.Status != order.StatusCancelled
 				if pl.Status == groupbuy.PlacePassed && o.Status != order.StatusExpired {
 					line += b.k.T(lang, "gb_mine_passed") // handed over (a place not paid in time says so)
 				} else {
@@ -179,6 +194,7 @@ func (b *Feature) showCard(ctx context.Context, r *telegram.Request, p groupbuy.
 				}
 			}
 		}
+		line += b.owedState(lang, pl)
 		mine = append(mine, line)
 	}
 	if len(mine) > 0 {
@@ -204,6 +220,11 @@ func (b *Feature) showCard(ctx context.Context, r *telegram.Request, p groupbuy.
 				continue
 			}
 			q := places[i].Quantity
+			if p.PayMode == groupbuy.PayToJoin && paid[v] {
+				k.Row(telegram.Button(b.k.Label(lang, "gb_btn_place", names[v], q), verbCard, id),
+					telegram.Button(b.k.Label(lang, "gb_btn_leave_refund"), verbLeave, id, int64(v)))
+				continue
+			}
 			k.Row(telegram.Button("➖", verbAmount, id, int64(v), q-1),
 				telegram.Button(b.k.Label(lang, "gb_btn_place", names[v], q), verbCard, id),
 				telegram.Button("➕", verbAmount, id, int64(v), q+1))
@@ -271,6 +292,9 @@ func (b *Feature) cardText(lang string, p groupbuy.Purchase, prod catalog.Produc
 	switch p.Status {
 	case groupbuy.StatusOpen:
 		lines = append(lines, b.k.T(lang, "gb_price_now", telegram.FormatMoney(lang, p.Current().Price), telegram.HTML(fee)))
+		if p.PayMode == groupbuy.PayToJoin {
+			lines = append(lines, b.k.T(lang, "gb_mode_prepaid"))
+		}
 		if len(tiers) > 1 {
 			lines = append(lines, b.k.T(lang, "gb_tiers", telegram.HTML(strings.Join(tiers, " · "))))
 		}

@@ -47,11 +47,13 @@ func (b *Feature) Register(k *telegram.Bot, r *telegram.Router) {
 	r.AddTexts(exportTexts())
 	r.AddTexts(shareTexts())
 	r.AddTexts(handoverTexts())
+	r.AddTexts(prepayTexts())
 	r.AddErrors(errorKeys...)
 	b.cardRoutes(r)
 	b.waitlistRoutes(r)
 	b.shareRoutes(r)
 	b.handoverRoutes(r)
+	b.prepayRoutes(r)
 	org := &organizer{b}
 	org.organizerRoutes(r)
 	org.pickupRoutes(r)
@@ -62,6 +64,9 @@ func (b *Feature) Register(k *telegram.Bot, r *telegram.Router) {
 // the kernel (Router.AddErrors): every handler's error is told with them.
 var errorKeys = []telegram.ErrorKey{
 	{Err: groupbuy.ErrNotFound, Key: "gb_err_not_found"},
+	{Err: groupbuy.ErrPaidPlace, Key: "gb_err_paid_place"},
+	{Err: groupbuy.ErrPrepaidReopen, Key: "gb_err_prepaid_reopen"},
+	{Err: groupbuy.ErrNotOwed, Key: "gb_err_not_owed"},
 	{Err: groupbuy.ErrClosed, Key: "gb_err_closed"},
 	{Err: groupbuy.ErrQuantity, Key: "gb_err_quantity"},
 	{Err: groupbuy.ErrNotOffered, Key: "gb_err_not_offered"},
@@ -165,6 +170,7 @@ func (b *Feature) sendPlaceInvoice(ctx context.Context, o order.Order) error {
 	}
 	text := b.k.T(lang, "gb_stopped", strings.Join(items, ", "), telegram.FormatMoney(lang, price),
 		telegram.FormatMoney(lang, o.Fee), telegram.FormatMoney(lang, o.Total), o.ReservedUntil.In(moscow).Format("02.01 15:04"))
+	text += b.repricedLine(ctx, lang, o)
 	if err := b.k.SendText(ctx, int64(o.BuyerID), text, nil); err != nil {
 		return err
 	}
@@ -183,6 +189,9 @@ func (b *Feature) PurchaseNotice(ctx context.Context, p groupbuy.Purchase, to co
 	switch ev {
 	case groupbuy.EventFailed:
 		text = b.k.T(lang, "gb_failed", p.Title)
+		if p.PayMode == groupbuy.PayToJoin {
+			text = b.k.T(lang, "gb_failed_prepaid", p.Title)
+		}
 	case groupbuy.EventExtended:
 		text = b.k.T(lang, "gb_extended", p.Title, p.Deadline.In(moscow).Format("02.01 15:04"))
 	case groupbuy.EventCancelled:

@@ -46,6 +46,7 @@ const (
 	stepMinKind  = "gb_min_kind"
 	stepMinValue = "gb_min_value"
 	stepFee      = "gb_fee"
+	stepPayMode  = "gb_pay_mode"
 	stepDeadline = "gb_deadline"
 	stepExtend   = "gb_extend"
 )
@@ -173,7 +174,7 @@ func (b *organizer) showOrganize(ctx context.Context, r *telegram.Request, p gro
 	if p.Status == groupbuy.StatusOpen && !p.Extended {
 		k.Row(telegram.Button(b.k.Label(lang, "gb_btn_extend"), verbExtend, id))
 	}
-	if p.Status == groupbuy.StatusFailed {
+	if p.Status == groupbuy.StatusFailed && p.PayMode != groupbuy.PayToJoin { // its payments went back
 		k.Row(telegram.Button(b.k.Label(lang, "gb_btn_reopen"), verbReopen, id))
 	}
 	if p.Status == groupbuy.StatusOpen || p.Status == groupbuy.StatusStopped {
@@ -352,6 +353,7 @@ type newDialog struct {
 	MinKind string         `json:"min_kind,omitempty"`
 	Min     int64          `json:"min,omitempty"`
 	FeeBP   int            `json:"fee_bp"`
+	PayMode string         `json:"pay_mode,omitempty"`
 }
 
 // tierInput is a tier as the conversation keeps it.
@@ -403,6 +405,11 @@ func (b *organizer) newPrompt(ctx context.Context, r *telegram.Request, data new
 		return telegram.View{Text: b.k.T(lang, "gb_ask_min_units")}, nil
 	case stepFee:
 		return telegram.View{Text: b.k.T(lang, "gb_ask_fee")}, nil
+	case stepPayMode:
+		k := (&telegram.Keyboard{}).
+			Row(telegram.StepButton(b.k.Label(lang, "gb_btn_pay_after_stop"), stepPayMode, string(groupbuy.PayAfterStop))).
+			Row(telegram.StepButton(b.k.Label(lang, "gb_btn_pay_to_join"), stepPayMode, string(groupbuy.PayToJoin)))
+		return telegram.View{Text: b.k.T(lang, "gb_ask_pay_mode"), Keyboard: k.Markup()}, nil
 	case stepDeadline:
 		return telegram.View{Text: b.k.T(lang, "gb_ask_deadline", b.clock.Now().In(moscow).Add(72*time.Hour).Format("02.01 15:04"))}, nil
 	}
@@ -462,6 +469,12 @@ func (b *organizer) newStep(ctx context.Context, r *telegram.Request, st dialog.
 			return again(b.k.T(lang, "gb_err_fee"))
 		}
 		data.FeeBP = fee
+		return next(stepPayMode)
+	case stepPayMode:
+		if in.Button != string(groupbuy.PayAfterStop) && in.Button != string(groupbuy.PayToJoin) {
+			return again(b.k.WrongInput(lang, in, "gb_want_pay_mode"))
+		}
+		data.PayMode = in.Button
 		return next(stepDeadline)
 	case stepDeadline:
 		if in.Text == "" {
@@ -505,6 +518,7 @@ func (b *organizer) create(ctx context.Context, r *telegram.Request, data newDia
 		return groupbuy.Purchase{}, err
 	}
 	p := groupbuy.Purchase{Shop: shop.ID, Product: prod.ID, Title: prod.Title, FeeBP: data.FeeBP, Deadline: deadline,
+		PayMode:  groupbuy.PayMode(data.PayMode),
 		Minimum:  groupbuy.Minimum{Kind: groupbuy.MinimumKind(data.MinKind), Value: data.Min},
 		Shipping: len(options) > 0 || shop.Currency == core.Stars}
 	for _, v := range prod.Variants {
