@@ -7,6 +7,8 @@
 -- (owed), refunded at the provider by the shop's staff, who record when
 -- (owed_returned_at).
 ALTER TABLE group_buy_places ADD COLUMN join_price bigint CHECK (join_price > 0);
+-- Each join (a change of an unpaid place is one) counts, naming its order.
+ALTER TABLE group_buy_places ADD COLUMN join_seq integer NOT NULL DEFAULT 0;
 ALTER TABLE group_buy_places ADD COLUMN join_order_id bigint REFERENCES orders (id);
 ALTER TABLE group_buy_places ADD COLUMN owed bigint CHECK (owed > 0);
 ALTER TABLE group_buy_places ADD COLUMN owed_returned_at timestamptz;
@@ -15,4 +17,5 @@ ALTER TABLE group_buy_places ADD COLUMN owed_returned_at timestamptz;
 ALTER TABLE group_buy_places DROP COLUMN owed_returned_at;
 ALTER TABLE group_buy_places DROP COLUMN owed;
 ALTER TABLE group_buy_places DROP COLUMN join_order_id;
+ALTER TABLE group_buy_places DROP COLUMN join_seq;
 ALTER TABLE group_buy_places DROP COLUMN join_price;

@@ -109,7 +109,7 @@ func TestSeed(t *testing.T) {
 	}
 	states := map[order.Status]int{}
 	for _, o := range orders {
-		if o.Lot == 0 { // the live session's are below
+		if o.Lot == 0 && o.GroupBuy == 0 { // the live session's are below, the group buys' after
 			states[o.Status]++
 		}
 	}
@@ -146,16 +146,29 @@ func TestSeed(t *testing.T) {
 	}
 	// The thermoses' group buy, three units from its next tier, posted in the
 	// neighbours' chat and the channel; the shoes a size short of two rows;
-	// the beanies stopped.
+	// the beanies stopped; the candles paid to join, a unit from the next
+	// tier, posted too, their places paid.
 	gbs, err := base.GroupBuys.ShopPurchases(ctx, core.UserID(demo.Seller.ID), shop, 10)
-	if err != nil || len(gbs) != 3 {
+	if err != nil || len(gbs) != 4 {
 		t.Fatalf("group buys %+v, %v", gbs, err)
 	}
-	thermos, beanies := gbs[2], gbs[0]
-	if want := []cardPost{{thermos.ID, demo.GroupID}, {thermos.ID, demo.ChannelID}}; !slices.Equal(posted, want) {
-		t.Errorf("cards posted %v, want the thermoses' in the neighbours' chat and the channel", posted)
+	thermos, beanies, candles := gbs[3], gbs[1], gbs[0]
+	if want := []cardPost{{thermos.ID, demo.GroupID}, {thermos.ID, demo.ChannelID}, {candles.ID, demo.GroupID}, {candles.ID, demo.ChannelID}}; !slices.Equal(posted, want) {
+		t.Errorf("cards posted %v, want the thermoses' and the candles' in the neighbours' chat and the channel", posted)
 	}
-	shoes, err := base.GroupBuys.Purchase(ctx, gbs[1].ID) // with its units per size
+	if _, more, ok := candles.Tiers.Next(candles.Totals.Units); candles.PayMode != groupbuy.PayToJoin || !ok || more != 1 {
+		t.Errorf("the candles %+v: %d to the next tier, want 1, paid to join", candles, more)
+	}
+	candlesPaid := 0
+	for _, o := range orders {
+		if o.GroupBuy == candles.ID && o.Status == order.StatusPaid {
+			candlesPaid++
+		}
+	}
+	if candlesPaid != 3 {
+		t.Errorf("%d candle places paid, want 3", candlesPaid)
+	}
+	shoes, err := base.GroupBuys.Purchase(ctx, gbs[2].ID) // with its units per size
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,13 +8,16 @@ import (
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/groupbuy"
+	"github.com/vitrina-shop/vitrina/core/order"
 	"github.com/vitrina-shop/vitrina/core/user"
 )
 
 // The group buys of the demo, in Марина's shop: thermoses three units from
 // the next tier, posted in the neighbours' chat and the shop's channel;
-// canvas shoes gathered in size rows, one size short of a second row; and
-// beanies stopped, their invoices out, waiting for payments.
+// canvas shoes gathered in size rows, one size short of a second row;
+// beanies stopped, their invoices out, waiting for payments; and scented
+// candles paid to join, one unit from the next tier (posted too), whose early
+// participants will be owed the difference at STOP.
 
 // neighbours are the people of the neighbours' chat who joined the group buys
 // before the demo starts (not sandbox users: nobody writes to them).
@@ -61,13 +64,16 @@ func seedGroupBuys(ctx context.Context, d Deps, shop catalog.Shop) error {
 		joins   []join
 		stop    bool
 		post    bool
+		prepaid bool // pay to join: each join is paid
 	}{
 		{"Термос 0,5 л", []int64{1990, 1790, 1590}, []int{1, 5, 10}, groupbuy.Minimum{Kind: groupbuy.MinUnits, Value: 5},
-			[]join{{ann, "", 2}, {alia, "", 1}, {n(0), "", 1}, {n(1), "", 2}, {n(2), "", 1}}, false, true},
+			[]join{{ann, "", 2}, {alia, "", 1}, {n(0), "", 1}, {n(1), "", 2}, {n(2), "", 1}}, false, true, false},
 		{"Кеды канвас", []int64{3590, 3290}, []int{1, 6}, groupbuy.Minimum{Kind: groupbuy.MinRows, Value: 2},
-			[]join{{n(3), "37", 2}, {n(4), "38", 1}, {alia, "38", 1}, {n(5), "39", 1}}, false, false},
+			[]join{{n(3), "37", 2}, {n(4), "38", 1}, {alia, "38", 1}, {n(5), "39", 1}}, false, false, false},
 		{"Шапка бини", []int64{890, 790}, []int{1, 4}, groupbuy.Minimum{Kind: groupbuy.MinUnits, Value: 3},
-			[]join{{ann, "Серая", 1}, {n(0), "Синяя", 2}, {n(3), "Серая", 1}}, true, false},
+			[]join{{ann, "Серая", 1}, {n(0), "Синяя", 2}, {n(3), "Серая", 1}}, true, false, false},
+		{"Свеча ароматическая", []int64{1290, 1090, 990}, []int{1, 5, 10}, groupbuy.Minimum{Kind: groupbuy.MinUnits, Value: 5},
+			[]join{{n(1), "Лаванда", 2}, {n(2), "Кедр", 1}, {n(4), "Лаванда", 1}}, false, true, true},
 	} {
 		ps, _, err := d.Catalog.Products(ctx, catalog.ProductFilter{ShopID: shop.ID, Query: g.product, Limit: 1})
 		if err != nil || len(ps) == 0 {
@@ -76,6 +82,9 @@ func seedGroupBuys(ctx context.Context, d Deps, shop catalog.Shop) error {
 		prod := ps[0]
 		p := groupbuy.Purchase{Shop: shop.ID, Product: prod.ID, Title: prod.Title, FeeBP: 1000, Pickup: pickup,
 			Minimum: g.min, Deadline: deadline}
+		if g.prepaid {
+			p.PayMode = groupbuy.PayToJoin
+		}
 		for _, v := range prod.Variants {
 			p.Variants = append(p.Variants, v.ID)
 		}
@@ -92,8 +101,14 @@ func seedGroupBuys(ctx context.Context, d Deps, shop catalog.Shop) error {
 					v = pv.ID
 				}
 			}
-			if _, _, err := d.GroupBuys.Join(ctx, j.who, p.ID, v, j.qty, pickup[i%len(pickup)]); err != nil {
+			_, place, err := d.GroupBuys.Join(ctx, j.who, p.ID, v, j.qty, pickup[i%len(pickup)])
+			if err != nil {
 				return fmt.Errorf("join the group buy of %s: %w", g.product, err)
+			}
+			if g.prepaid {
+				if err := payPlace(ctx, d, place); err != nil {
+					return fmt.Errorf("pay to join the group buy of %s: %w", g.product, err)
+				}
 			}
 		}
 		if g.stop {
@@ -108,6 +123,18 @@ func seedGroupBuys(ctx context.Context, d Deps, shop catalog.Shop) error {
 		}
 	}
 	return nil
+}
+
+// payPlace pays the order of a place joined in a pay-to-join purchase, as
+// its participant did before the demo.
+func payPlace(ctx context.Context, d Deps, place groupbuy.Place) error {
+	o, err := d.Orders.OrderForSystem(ctx, place.Order)
+	if err != nil {
+		return err
+	}
+	_, _, err = d.Orders.RecordPayment(ctx, order.Payment{OrderID: o.ID, BuyerID: o.BuyerID, Total: o.Total,
+		TelegramChargeID: fmt.Sprintf("demo-gb-charge-%d", o.ID), ProviderChargeID: fmt.Sprintf("demo-gb-provider-%d", o.ID)})
+	return err
 }
 
 // postGroupBuy posts a purchase's card in the neighbours' chat and the shop's

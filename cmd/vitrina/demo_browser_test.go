@@ -169,6 +169,12 @@ func TestDemo_Browser(t *testing.T) {
 	// where to collect them; Марина calls STOP; John pays his place.
 	browserGroupBuy(t, b, john, marina)
 
+	// 7b. A group buy paid to join: John joins the candles from the
+	// neighbours' chat and pays at once, his join bringing the next tier;
+	// Марина calls STOP and is asked to refund the difference to those who
+	// paid more, which she records.
+	browserPayToJoin(t, b, john, marina)
+
 	// 8. A team buy: John finds the sticker pack, starts a team of three at
 	// the team price and pays his place.
 	browserTeamBuy(t, b, john)
@@ -214,6 +220,43 @@ func browserGroupBuy(t *testing.T, b *browser, john, marina demo.Persona) {
 	b.waitMessage("the bot confirms John's payment", bot("Payment received").after(invoice))
 	path := b.screenshot("group-buy")
 	t.Logf("the group buy paid: %s", path)
+}
+
+func browserPayToJoin(t *testing.T, b *browser, john, marina demo.Persona) {
+	b.switchPersona("switch to John", john.ID)
+	b.openChat("John opens the neighbours' chat", john.ID, demo.GroupID)
+	post := b.waitMessage("the candles' card in the neighbours' chat", messageQuery{Text: []string{"🤝 Свеча ароматическая", "Ещё 1 — и цена"},
+		Has: []string{buttonStarts("🤝 Присоединиться")}})
+	b.tap("John taps Join", post, buttonStarts("🤝 Присоединиться"))
+	b.waitChat(john.ID, john.ID)
+	card := b.waitMessage("the candles' card", bot("Pay to join", buttonStarts("➕ Лаванда")))
+	b.tap("John joins with a lavender candle", card, buttonStarts("➕ Лаванда"))
+	where := b.waitMessage("the bot asks where to collect it", bot("Where will you collect the goods?", buttonStarts("Пункт на Тверской")).after(card))
+	b.tap("John picks the point on Tverskaya", where, buttonStarts("Пункт на Тверской"))
+	b.waitMessage("John's place is his to pay", bot("The place is yours: pay for it within an hour").withText("Joined: 5"))
+	invoice := b.waitMessage("the invoice of John's place", bot("Свеча", `[data-testid="invoice"][data-paid="false"]`, `[data-testid="pay-button"]`))
+	b.click("John taps Pay", inMessage(invoice, `[data-testid="pay-button"]`))
+	b.run("John pays to join",
+		chromedp.Click(chromedp.CSS(`[data-testid="payment-dialog"] [data-testid="pay-confirm"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="payment-dialog"] [data-testid="pay-success"]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid="payment-dialog"] [data-testid="pay-close"]`)),
+		chromedp.WaitNotVisible(chromedp.CSS(`[data-testid="payment-dialog"]`)))
+	b.waitMessage("the bot confirms John's payment", bot("Payment received").after(invoice))
+
+	b.switchPersona("switch to Марина", marina.ID)
+	b.send("Марина opens the admin menu", "/admin")
+	shops := b.waitMessage("her shops", bot("Выберите магазин", buttonStarts("Лавка Марины")))
+	b.tap("Марина opens her shop", shops, buttonStarts("Лавка Марины"))
+	menu := b.waitMessage("the admin menu", bot("", buttonIs("🤝 Совместные покупки")))
+	b.tap("Марина opens the group buys", menu, buttonIs("🤝 Совместные покупки"))
+	list := b.waitMessage("the shop's group buys", bot("Совместные покупки", buttonStarts("🟢 Свеча ароматическая · 5 шт.")))
+	b.tap("Марина opens the candles", list, buttonStarts("🟢 Свеча ароматическая"))
+	screen := b.waitMessage("the purchase's screen", bot("Оплата при вступлении", buttonStarts("⏹ STOP")))
+	b.tap("Марина calls STOP", screen, buttonStarts("⏹ STOP"))
+	ask := b.waitMessage("Марина is asked to refund a difference", bot("Верните участнику разницу", buttonStarts("✅ Вернули")))
+	b.tap("Марина records the refund", ask, buttonStarts("✅ Вернули"))
+	b.waitMessage("it is recorded", bot("✅ Отмечено"))
+	t.Logf("the pay-to-join purchase settled: %s", b.screenshot("group-buy-pay-to-join"))
 }
 
 func browserTeamBuy(t *testing.T, b *browser, john demo.Persona) {

@@ -105,15 +105,14 @@ func owedJob(id ID, place PlaceID, returned bool) core.Job {
 	return core.Job{Kind: JobOwed, Key: key, Payload: payload}
 }
 
-// joinOrder makes (once: its key names the place, when it joined and with how
-// many) the
+// joinOrder makes (once: its key names the place and its join, JoinSeq) the
 // order a pay-to-join place is paid with, and links it. A checkout the shop
 // refuses takes the place out again; a place changed meanwhile keeps none.
 func (s *Service) joinOrder(ctx context.Context, p Purchase, pl Place) (Place, error) {
 	goods := pl.JoinPrice.Amount * int64(pl.Quantity)
 	now := s.clock.Now()
 	req := order.CheckoutRequest{
-		Key:     fmt.Sprintf("gb:%d:%d:j%d:%d", p.ID, pl.ID, pl.JoinedAt.UnixMicro(), pl.Quantity),
+		Key:     fmt.Sprintf("gb:%d:%d:j%d", p.ID, pl.ID, pl.JoinSeq),
 		BuyerID: pl.Buyer, ShopID: p.Shop,
 		Items:    []order.Item{{VariantID: pl.Variant, Quantity: pl.Quantity}},
 		Delivery: order.DeliveryPickup, PickupPointID: pl.Pickup,
@@ -126,7 +125,7 @@ func (s *Service) joinOrder(ctx context.Context, p Purchase, pl Place) (Place, e
 	}
 	o, err := s.orders.Checkout(ctx, req)
 	if _, app := errors.AsType[*core.Error](err); app {
-		if _, lerr := s.leave(ctx, pl.Buyer, p.ID, pl.Variant, func(place Place) bool { return place.JoinedAt.Equal(pl.JoinedAt) }); lerr != nil {
+		if _, lerr := s.leave(ctx, pl.Buyer, p.ID, pl.Variant, func(place Place) bool { return place.JoinSeq == pl.JoinSeq }); lerr != nil {
 			return Place{}, errors.Join(err, lerr)
 		}
 		return Place{}, err
@@ -134,7 +133,7 @@ func (s *Service) joinOrder(ctx context.Context, p Purchase, pl Place) (Place, e
 	if err != nil {
 		return Place{}, err
 	}
-	linked, err := s.store.LinkJoinOrder(ctx, pl.ID, pl.JoinedAt, o.ID)
+	linked, err := s.store.LinkJoinOrder(ctx, pl.ID, pl.JoinSeq, o.ID)
 	if err != nil {
 		return Place{}, err
 	}
@@ -207,7 +206,7 @@ func (s *Service) DropUnpaid(ctx context.Context, id ID) (int, error) {
 	n := 0
 	for _, pl := range places {
 		_, err := s.leave(ctx, pl.Buyer, id, pl.Variant, func(place Place) bool {
-			return place.JoinedAt.Equal(pl.JoinedAt) && place.Order == pl.Order
+			return place.JoinSeq == pl.JoinSeq && place.Order == pl.Order
 		})
 		switch {
 		case err == nil:

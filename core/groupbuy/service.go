@@ -54,8 +54,8 @@ type Store interface {
 	SetPlaceOrder(ctx context.Context, place PlaceID, o core.OrderID) error
 
 	// LinkJoinOrder records the order a pay-to-join place is paid with, if
-	// the place is still joined since joinedAt with no other; false if not.
-	LinkJoinOrder(ctx context.Context, place PlaceID, joinedAt time.Time, o core.OrderID) (bool, error)
+	// the place is still joined by its join seq with no other; false if not.
+	LinkJoinOrder(ctx context.Context, place PlaceID, seq int, o core.OrderID) (bool, error)
 	// UnpaidJoins returns the joined places of a purchase whose order
 	// expired or was cancelled, or that got no order and joined before.
 	UnpaidJoins(ctx context.Context, id ID, before time.Time) ([]Place, error)
@@ -213,6 +213,9 @@ type Place struct {
 	// (settlePrepaid).
 	JoinPrice core.Money
 	JoinOrder core.OrderID
+	// JoinSeq counts a pay-to-join place's joins (a change of an unpaid
+	// place is one): each has an order of its own.
+	JoinSeq int
 	// Owed is what of a card payment to join comes back after the price
 	// fell, refunded at the provider by the shop's staff; OwedReturned is
 	// when they recorded it.
@@ -947,6 +950,7 @@ func (s *Service) Join(ctx context.Context, buyer core.UserID, id ID, v core.Var
 			place.JoinedAt = now
 			if p.PayMode == PayToJoin {
 				place.JoinPrice, place.Order = p.Tiers.At(p.Totals.Units-held+quantity).Price, 0
+				place.JoinSeq++
 			}
 		}
 		place.Quantity, place.Pickup = quantity, pickup

@@ -306,7 +306,11 @@ func (b *Feature) cardText(lang string, p groupbuy.Purchase, prod catalog.Produc
 		lines = append(lines, b.minimumText(lang, p, names))
 		lines = append(lines, b.k.T(lang, "gb_deadline", p.Deadline.In(moscow).Format("02.01 15:04")))
 	case groupbuy.StatusStopped, groupbuy.StatusArrived, groupbuy.StatusClosed:
-		lines = append(lines, b.k.T(lang, "gb_stopped_card", units, telegram.FormatMoney(lang, p.Price), telegram.HTML(fee)))
+		key := "gb_stopped_card"
+		if p.PayMode == groupbuy.PayToJoin {
+			key = "gb_stopped_card_prepaid"
+		}
+		lines = append(lines, b.k.T(lang, key, units, telegram.FormatMoney(lang, p.Price), telegram.HTML(fee)))
 	case groupbuy.StatusFailed:
 		lines = append(lines, b.k.T(lang, "gb_failed_card", units))
 	case groupbuy.StatusCancelled:

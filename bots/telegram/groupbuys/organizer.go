@@ -195,7 +195,11 @@ func (b *organizer) onStop(ctx context.Context, r *telegram.Request, d telegram.
 	if p, err = b.groups.Stop(ctx, r.UserID(), p.ID); err != nil {
 		return err
 	}
-	return b.showOrganize(ctx, r, p, b.k.T(r.Lang, "gb_org_stopped", telegram.FormatMoney(r.Lang, p.Price)))
+	key := "gb_org_stopped"
+	if p.PayMode == groupbuy.PayToJoin {
+		key = "gb_org_stopped_prepaid"
+	}
+	return b.showOrganize(ctx, r, p, b.k.T(r.Lang, key, telegram.FormatMoney(r.Lang, p.Price)))
 }
 
 // rosterSize bounds the participants listed on one screen.

@@ -149,6 +149,14 @@ func prepayTexts() map[string]telegram.Text {
 			RU: "Вы вышли из этой позиции. Если вы уже заплатили, деньги вернутся: звёзды — сразу, оплату картой вернёт магазин.",
 			EN: "You left that place. If you paid, the money comes back: Stars at once, a card payment refunded by the shop.",
 		},
+		"gb_stopped_card_prepaid": {
+			RU: "✅ Сбор закрыт: %d шт. по итоговой цене %s%s. Кто заплатил при вступлении больше, получит разницу; кто не заплатил — счёт.",
+			EN: "✅ Closed: %d at the final price of %s%s. Who paid more to join gets the difference back; who did not pay gets an invoice.",
+		},
+		"gb_org_stopped_prepaid": {
+			RU: "⏹ Сбор закрыт по %s за шт. Переплатившим при вступлении возвращаем разницу: о возвратах картой придут отдельные сообщения.",
+			EN: "⏹ Closed at %s each. Those who paid more to join get the difference back: card refunds come as messages of their own.",
+		},
 		"gb_btn_leave_refund":   {RU: "🚪 Выйти (деньги вернутся)", EN: "🚪 Leave (money back)"},
 		"gb_mine_owed":          {RU: " · к возврату %s", EN: " · %s to come back"},
 		"gb_mine_owed_returned": {RU: " · возвращено %s", EN: " · %s returned"},

@@ -192,9 +192,9 @@ func (s *Store) ChangePlace(ctx context.Context, id groupbuy.ID, buyer core.User
 		var status string
 		was.JoinPrice.Currency = p.Currency()
 		err = tx.QueryRow(ctx, `
-			SELECT id, quantity, coalesce(pickup_point_id, 0), joined_at, status, coalesce(order_id, 0), coalesce(join_price, 0)
+			SELECT id, quantity, coalesce(pickup_point_id, 0), joined_at, status, coalesce(order_id, 0), coalesce(join_price, 0), join_seq
 			FROM group_buy_places WHERE purchase_id = $1 AND buyer_id = $2 AND variant_id = $3`, id, buyer, v).
-			Scan(&was.ID, &was.Quantity, &was.Pickup, &was.JoinedAt, &status, &was.Order, &was.JoinPrice.Amount)
+			Scan(&was.ID, &was.Quantity, &was.Pickup, &was.JoinedAt, &status, &was.Order, &was.JoinPrice.Amount, &was.JoinSeq)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
@@ -218,13 +218,13 @@ func (s *Store) ChangePlace(ctx context.Context, id groupbuy.ID, buyer core.User
 		case place.Quantity > 0:
 			b.Queue(`
 				INSERT INTO group_buy_places (purchase_id, buyer_id, variant_id, quantity, pickup_point_id, status, joined_at, updated_at,
-					join_price, order_id)
-				VALUES ($1, $2, $3, $4, $5, 'joined', $6, $7, nullif($8, 0), nullif($9, 0))
+					join_price, order_id, join_seq)
+				VALUES ($1, $2, $3, $4, $5, 'joined', $6, $7, nullif($8, 0), nullif($9, 0), $10)
 				ON CONFLICT (purchase_id, buyer_id, variant_id) DO UPDATE
 				SET quantity = excluded.quantity, pickup_point_id = excluded.pickup_point_id, status = 'joined',
 					joined_at = excluded.joined_at, updated_at = excluded.updated_at,
-					join_price = excluded.join_price, order_id = excluded.order_id
-				RETURNING id`, id, buyer, v, place.Quantity, pickup, place.JoinedAt, now, place.JoinPrice.Amount, place.Order).
+					join_price = excluded.join_price, order_id = excluded.order_id, join_seq = excluded.join_seq
+				RETURNING id`, id, buyer, v, place.Quantity, pickup, place.JoinedAt, now, place.JoinPrice.Amount, place.Order, place.JoinSeq).
 				QueryRow(func(row pgx.Row) error { return row.Scan(&place.ID) })
 		}
 		if delta := place.Quantity - was.Quantity; delta != 0 {
@@ -266,13 +266,13 @@ func (s *Store) SettlePurchase(ctx context.Context, id groupbuy.ID,
 const placeColumns = `id, buyer_id, variant_id, CASE WHEN status = 'cut' THEN 0 ELSE quantity END,
 	coalesce(pickup_point_id, 0), joined_at, coalesce(goods, 0), coalesce(fee, 0), coalesce(order_id, 0), cut,
 	coalesce(code, ''), coalesce(collected_at, 'epoch'), coalesce(from_place_id, 0), coalesce(pay_until, 'epoch'), status, coalesce(shipping, 0),
-	coalesce(join_price, 0), coalesce(join_order_id, 0), coalesce(owed, 0), coalesce(owed_returned_at, 'epoch')`
+	coalesce(join_price, 0), coalesce(join_order_id, 0), coalesce(owed, 0), coalesce(owed_returned_at, 'epoch'), join_seq`
 
 func scanPlace(row pgx.Row, id groupbuy.ID, cur core.Currency, extra ...any) (groupbuy.Place, error) {
 	pl := groupbuy.Place{Purchase: id}
 	err := row.Scan(append([]any{&pl.ID, &pl.Buyer, &pl.Variant, &pl.Quantity, &pl.Pickup, &pl.JoinedAt, &pl.Goods.Amount,
 		&pl.Fee.Amount, &pl.Order, &pl.Cut, &pl.Code, &pl.Collected, &pl.From, &pl.PayUntil, &pl.Status, &pl.Shipping.Amount,
-		&pl.JoinPrice.Amount, &pl.JoinOrder, &pl.Owed.Amount, &pl.OwedReturned}, extra...)...)
+		&pl.JoinPrice.Amount, &pl.JoinOrder, &pl.Owed.Amount, &pl.OwedReturned, &pl.JoinSeq}, extra...)...)
 	pl.Goods.Currency, pl.Fee.Currency, pl.Shipping.Currency = cur, cur, cur
 	pl.JoinPrice.Currency, pl.Owed.Currency = cur, cur
 	pl.Collected, pl.PayUntil, pl.OwedReturned = unepoch(pl.Collected), unepoch(pl.PayUntil), unepoch(pl.OwedReturned)

@@ -14,10 +14,10 @@ import (
 )
 
 // LinkJoinOrder implements groupbuy.Store.
-func (s *Store) LinkJoinOrder(ctx context.Context, place groupbuy.PlaceID, joinedAt time.Time, o core.OrderID) (bool, error) {
+func (s *Store) LinkJoinOrder(ctx context.Context, place groupbuy.PlaceID, seq int, o core.OrderID) (bool, error) {
 	tag, err := s.pool.Exec(ctx, `
 		UPDATE group_buy_places SET order_id = $3
-		WHERE id = $1 AND status = 'joined' AND joined_at = $2 AND (order_id IS NULL OR order_id = $3)`, place, joinedAt, o)
+		WHERE id = $1 AND status = 'joined' AND join_seq = $2 AND (order_id IS NULL OR order_id = $3)`, place, seq, o)
 	if err != nil {
 		return false, fmt.Errorf("join order of place %d: %w", place, err)
 	}
