@@ -26,27 +26,8 @@ import (
 // purchase, and run again changes nothing.
 func TestGroupBuy_Close(t *testing.T) {
 	t.Parallel()
-	pool, _ := pgtest.NewDB(t)
-	ctx := context.Background()
-	clock := core.NewFakeClock(time.Now().Truncate(time.Second))
-	users := user.NewService(postgres.NewUsers(pool), clock)
-	for _, id := range []core.UserID{1, 10, 11} {
-		if _, err := users.Touch(ctx, user.Seen{ID: id, FirstName: "u"}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cat := catalog.NewService(postgres.NewCatalog(pool), clock, nil)
-	shop, err := cat.CreateShop(ctx, 1, catalog.NewShop{Name: "Лавка", Currency: core.Stars, PaymentMethod: catalog.PayStars})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := cat.CreateProduct(ctx, 1, catalog.NewProduct{ShopID: shop.ID, Title: "Стикеры",
-		Variants: []catalog.NewVariant{{Price: core.Money{Amount: 100, Currency: core.Stars}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	orders := order.NewService(postgres.NewOrders(pool), clock)
-	svc := groupbuy.NewService(groupbuystore.New(pool), orders, clock)
+	e := newTaskEnv(t)
+	ctx, clock, svc, orders, p, shop, env, bot, tasks := e.ctx, e.clock, e.svc, e.orders, e.product, e.shop, e.env, e.bot, e.tasks
 	gb, err := svc.Create(ctx, 1, groupbuy.Purchase{Shop: shop.ID, Product: p.ID, Variants: []core.VariantID{p.Variants[0].ID},
 		Title: "Стикеры вместе", Tiers: groupbuy.Tiers{{From: 1, Price: core.Money{Amount: 100, Currency: core.Stars}}, {From: 3, Price: core.Money{Amount: 80, Currency: core.Stars}}},
 		Minimum: groupbuy.Minimum{Kind: groupbuy.MinUnits, Value: 2}, Shipping: true, Deadline: clock.Now().Add(time.Hour)})
@@ -56,11 +37,6 @@ func TestGroupBuy_Close(t *testing.T) {
 	if _, _, err := svc.Join(ctx, 10, gb.ID, p.Variants[0].ID, 3, 0); err != nil {
 		t.Fatal(err)
 	}
-	env := asynqtest.New(t)
-	bot := &placeInvoices{orders: orders}
-	w := workers.New(workers.Deps{Outbox: postgres.NewOutbox(pool), Queue: env.Client, QueuePrefix: env.QueuePrefix, Redis: env.RDB,
-		Sender: workers.SenderOptions{KeyPrefix: env.KeyPrefix}})
-	tasks := groupbuys.New(groupbuys.Deps{GroupBuys: svc, Bot: bot, Sender: w})
 	task := asynq.NewTask(groupbuy.JobClose, []byte(fmt.Sprintf(`{"purchase":%d}`, gb.ID)))
 	// A second purchase that will not reach its minimum.
 	short, err := svc.Create(ctx, 1, groupbuy.Purchase{Shop: shop.ID, Product: p.ID, Variants: []core.VariantID{p.Variants[0].ID},
@@ -167,6 +143,110 @@ func TestGroupBuy_Close(t *testing.T) {
 	}
 	if err := tasks.HandleOffer(ctx, offer); err != nil || len(bot.offers) != 2 {
 		t.Fatalf("a lapsed offer sent: %v, %v", bot.offers, err)
+	}
+}
+
+// taskEnv is a Stars shop of user 1 with a sticker pack, users 10 and 11,
+// and the tasks of group buys on a real PostgreSQL and Redis.
+type taskEnv struct {
+	ctx     context.Context
+	clock   *core.FakeClock
+	svc     *groupbuy.Service
+	orders  *order.Service
+	shop    catalog.Shop
+	product catalog.Product
+	env     *asynqtest.Env
+	bot     *placeInvoices
+	tasks   *groupbuys.Tasks
+}
+
+func newTaskEnv(t *testing.T) *taskEnv {
+	t.Helper()
+	pool, _ := pgtest.NewDB(t)
+	e := &taskEnv{ctx: context.Background(), clock: core.NewFakeClock(time.Now().Truncate(time.Second))}
+	users := user.NewService(postgres.NewUsers(pool), e.clock)
+	for _, id := range []core.UserID{1, 10, 11} {
+		if _, err := users.Touch(e.ctx, user.Seen{ID: id, FirstName: "u"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cat := catalog.NewService(postgres.NewCatalog(pool), e.clock, nil)
+	var err error
+	if e.shop, err = cat.CreateShop(e.ctx, 1, catalog.NewShop{Name: "Лавка", Currency: core.Stars, PaymentMethod: catalog.PayStars}); err != nil {
+		t.Fatal(err)
+	}
+	if e.product, err = cat.CreateProduct(e.ctx, 1, catalog.NewProduct{ShopID: e.shop.ID, Title: "Стикеры",
+		Variants: []catalog.NewVariant{{Price: core.Money{Amount: 100, Currency: core.Stars}}}}); err != nil {
+		t.Fatal(err)
+	}
+	e.orders = order.NewService(postgres.NewOrders(pool), e.clock)
+	e.svc = groupbuy.NewService(groupbuystore.New(pool), e.orders, e.clock)
+	e.env = asynqtest.New(t)
+	e.bot = &placeInvoices{orders: e.orders}
+	w := workers.New(workers.Deps{Outbox: postgres.NewOutbox(pool), Queue: e.env.Client, QueuePrefix: e.env.QueuePrefix, Redis: e.env.RDB,
+		Sender: workers.SenderOptions{KeyPrefix: e.env.KeyPrefix}})
+	e.tasks = groupbuys.New(groupbuys.Deps{GroupBuys: e.svc, Bot: e.bot, Sender: w})
+	return e
+}
+
+// The tasks of a purchase paid to join: a place not paid in time is given
+// up (run twice, once); one that failed refunds its payments.
+func TestGroupBuy_PayToJoinTasks(t *testing.T) {
+	t.Parallel()
+	e := newTaskEnv(t)
+	gb, err := e.svc.Create(e.ctx, 1, groupbuy.Purchase{Shop: e.shop.ID, Product: e.product.ID, Variants: []core.VariantID{e.product.Variants[0].ID},
+		Title: "Стикеры вместе", Tiers: groupbuy.Tiers{{From: 1, Price: core.Money{Amount: 100, Currency: core.Stars}}}, PayMode: groupbuy.PayToJoin,
+		Minimum: groupbuy.Minimum{Kind: groupbuy.MinUnits, Value: 5}, Shipping: true, Deadline: e.clock.Now().Add(3 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := e.product.Variants[0].ID
+	_, unpaid, err := e.svc.Join(e.ctx, 10, gb.ID, v, 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, paid, err := e.svc.Join(e.ctx, 11, gb.ID, v, 2, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, _ := e.orders.OrderForSystem(e.ctx, paid.Order)
+	if _, _, err := e.orders.RecordPayment(e.ctx, order.Payment{OrderID: o.ID, BuyerID: 11, Total: o.Total, TelegramChargeID: "ch11"}); err != nil {
+		t.Fatal(err)
+	}
+	joinPay := asynq.NewTask(groupbuy.JobJoinPay, []byte(fmt.Sprintf(`{"purchase":%d}`, gb.ID)))
+	if err := e.tasks.HandleJoinPay(e.ctx, joinPay); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := e.svc.Purchase(e.ctx, gb.ID); got.Totals.Units != 3 {
+		t.Fatalf("units within the pay window: %d", got.Totals.Units)
+	}
+	e.clock.Set(e.clock.Now().Add(groupbuy.JoinPayWindow + time.Minute))
+	if _, err := e.orders.Expire(e.ctx, unpaid.Order); err != nil {
+		t.Fatal(err)
+	}
+	ended := asynq.NewTask(order.JobGroupEnded, []byte(fmt.Sprintf(`{"order_id":%d,"group_buy":%d}`, unpaid.Order, gb.ID)))
+	if err := e.tasks.HandleGroupEnded(e.ctx, ended); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.tasks.HandleJoinPay(e.ctx, joinPay); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := e.svc.Purchase(e.ctx, gb.ID); got.Totals.Units != 2 {
+		t.Fatalf("units after the unpaid place's pay window: %d, want the paid 2", got.Totals.Units)
+	}
+	// The deadline without the minimum: the paid order is called off.
+	e.clock.Set(gb.Deadline)
+	if _, _, err := e.svc.Close(e.ctx, gb.ID); err != nil {
+		t.Fatal(err)
+	}
+	failed := asynq.NewTask(groupbuy.JobFailed, []byte(fmt.Sprintf(`{"purchase":%d}`, gb.ID)))
+	for range 2 {
+		if err := e.tasks.HandleFailed(e.ctx, failed); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, _ := e.orders.OrderForSystem(e.ctx, paid.Order); got.Status != order.StatusCancelled || got.CancelReason != groupbuy.FailedReason {
+		t.Fatalf("the paid order of a failed purchase: %s %q", got.Status, got.CancelReason)
 	}
 }
 

@@ -149,3 +149,69 @@ func invoiceTotal(m sandbox.Message) int {
 	}
 	return total
 }
+
+// A Stars purchase paid to join whose price fell: Stars come back only as a
+// whole payment, so the first participant's payment is refunded whole and
+// the final share invoiced, the bot saying why; the one who paid the final
+// price is not invoiced again.
+func TestGroupBuy_PayToJoinStars(t *testing.T) {
+	t.Parallel()
+	env := newTestEnv(t)
+	seller, shop := env.starsShop("Стикеры оптом")
+	p := env.product(seller, shop, "Стикерпак", "", variant("", 100, 0))
+	stars := func(n int64) core.Money { return core.Money{Amount: n, Currency: core.Stars} }
+	gb, err := env.groups.Create(env.ctx, core.UserID(seller.ID()), groupbuy.Purchase{Shop: shop.ID, Product: p.ID,
+		Variants: []core.VariantID{p.Variants[0].ID}, Title: "Стикеры вместе", PayMode: groupbuy.PayToJoin,
+		Tiers:   groupbuy.Tiers{{From: 1, Price: stars(100)}, {From: 3, Price: stars(80)}},
+		Minimum: groupbuy.Minimum{Kind: groupbuy.MinUnits, Value: 3}, Shipping: true, Deadline: env.clock.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	anna, oleg := env.shopper("Анна", "ru"), env.shopper("Oleg", "en")
+	for i, u := range []*sandbox.User{anna, oleg} {
+		env.send(u, fmt.Sprintf("/start gb_%d", gb.ID))
+		env.press(u, env.lastBot(u), "➕ Стикерпак")
+		if i == 1 {
+			env.press(u, env.messageWith(u, "💳 Pay to join"), "➕")
+		}
+		want := []int{100, 160}[i]
+		if res, err := u.Pay(env.ctx, env.lastInvoice(u), sandbox.PayOptions{}); err != nil || res.Status != sandbox.PayPaid || res.Payment.TotalAmount != want {
+			t.Fatalf("%s pays: %+v, %v; want %d ⭐", u.Spec().FirstName, res, err, want)
+		}
+	}
+	env.waitFor("both places paid", func() bool {
+		paid := 0
+		for _, u := range []*sandbox.User{anna, oleg} {
+			for _, o := range env.buyerOrders(u) {
+				if o.Status == order.StatusPaid {
+					paid++
+				}
+			}
+		}
+		return paid == 2
+	})
+	if _, err := env.groups.Stop(env.ctx, core.UserID(seller.ID()), gb.ID); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the workers' groupbuy:invoices, run twice
+		if _, _, err := env.groups.OrderPlaces(env.ctx, gb.ID, 0, func(o order.Order) error {
+			return env.bot.GroupBuys.SendPlaceInvoice(env.ctx, o)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env.messageWith(anna, "Стикерпак × 1 по итоговой цене 80\u00a0⭐")
+	env.messageWith(anna, "Цена упала. Звёзды возвращаются только целым платежом, поэтому 100\u00a0⭐, уплаченные при вступлении, вернутся полностью")
+	if inv := env.lastInvoice(anna); invoiceTotal(inv) != 80 {
+		t.Fatalf("Anna's final invoice: %d ⭐", invoiceTotal(inv))
+	}
+	if keys := env.outboxKeys(order.JobRefund); len(keys) != 1 {
+		t.Errorf("refunds %v, want Anna's payment to join", keys)
+	}
+	for _, m := range oleg.Messages() {
+		if strings.Contains(m.Body(), "goes ahead") {
+			t.Errorf("Oleg, who paid the final price, was invoiced again: %q", m.Body())
+		}
+	}
+	env.noErrorsLogged()
+}
