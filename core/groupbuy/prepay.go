@@ -57,6 +57,8 @@ const (
 type OrderJob struct {
 	Purchase ID           `json:"purchase"`
 	Order    core.OrderID `json:"order"`
+	// Reason is the order's cancel reason; LeftReason when empty.
+	Reason string `json:"reason,omitempty"`
 }
 
 // OwedJob is the payload of JobOwed.
@@ -67,6 +69,9 @@ type OwedJob struct {
 
 // Reasons the orders of pay-to-join places are called off with.
 const (
+	ChangedReason  = "the participant changed their place: a new order replaces this one"
+	UnpaidReason   = "not paid when the group buy closed"
+	FinalReason    = "replaced by the order at the final price"
 	LeftReason     = "the participant left the group buy"
 	FailedReason   = "the group buy did not go ahead"
 	CutReason      = "the group buy went ahead with full size rows only"
@@ -89,9 +94,9 @@ func joinPayJob(id ID, now time.Time) core.Job {
 	return core.Job{Kind: JobJoinPay, Key: fmt.Sprintf("%s:%d:%d", JobJoinPay, id, due.Unix()), Payload: payload, RunAt: due}
 }
 
-// callOffJob calls off the order of a place left or changed.
-func callOffJob(id ID, o core.OrderID) core.Job {
-	payload, _ := json.Marshal(OrderJob{Purchase: id, Order: o})
+// callOffJob calls off the order of a place left or changed, for reason.
+func callOffJob(id ID, o core.OrderID, reason string) core.Job {
+	payload, _ := json.Marshal(OrderJob{Purchase: id, Order: o, Reason: reason})
 	return core.Job{Kind: JobCallOff, Key: fmt.Sprintf("%s:%d", JobCallOff, o), Payload: payload}
 }
 
@@ -133,12 +138,15 @@ func (s *Service) joinOrder(ctx context.Context, p Purchase, pl Place) (Place, e
 	if err != nil {
 		return Place{}, err
 	}
-	linked, err := s.store.LinkJoinOrder(ctx, pl.ID, pl.JoinSeq, o.ID)
-	if err != nil {
+	linked, err := s.store.LinkJoinOrder(ctx, p.ID, pl.ID, pl.JoinSeq, o.ID)
+	if err != nil && !errors.Is(err, ErrClosed) {
 		return Place{}, err
 	}
-	if !linked { // left, or changed, while its order was made
-		if _, err := s.orders.CallOff(ctx, o.ID, LeftReason); err != nil && !errors.Is(err, order.ErrTransition) {
+	if !linked { // left, changed, or the purchase closed, while its order was made
+		if _, cerr := s.orders.CallOff(ctx, o.ID, LeftReason); cerr != nil && !errors.Is(cerr, order.ErrTransition) {
+			return Place{}, cerr
+		}
+		if err != nil {
 			return Place{}, err
 		}
 		return Place{}, ErrNotParticipant
@@ -165,7 +173,7 @@ func (s *Service) leave(ctx context.Context, buyer core.UserID, id ID, v core.Va
 	}, func(p Purchase) []core.Job {
 		jobs := cardJobs(p)
 		if callOff != 0 {
-			jobs = append(jobs, callOffJob(p.ID, callOff))
+			jobs = append(jobs, callOffJob(p.ID, callOff, LeftReason))
 		}
 		return jobs
 	})
@@ -182,8 +190,11 @@ func (s *Service) leave(ctx context.Context, buyer core.UserID, id ID, v core.Va
 
 // CallOffPlaceOrder calls off the order of a place left or changed
 // (JobCallOff), refunding a paid one; one called off already is no error.
-func (s *Service) CallOffPlaceOrder(ctx context.Context, o core.OrderID) error {
-	if _, err := s.orders.CallOff(ctx, o, LeftReason); err != nil && !errors.Is(err, order.ErrTransition) {
+func (s *Service) CallOffPlaceOrder(ctx context.Context, o core.OrderID, reason string) error {
+	if reason == "" {
+		reason = LeftReason
+	}
+	if _, err := s.orders.CallOff(ctx, o, reason); err != nil && !errors.Is(err, order.ErrTransition) {
 		return err
 	}
 	return nil
@@ -220,6 +231,49 @@ func (s *Service) DropUnpaid(ctx context.Context, id ID) (int, error) {
 	return n, nil
 }
 
+// paidOnly keeps, of a pay-to-join purchase's joined places at STOP, the paid
+// ones, and counts only their units (Totals): a join counts once paid. The
+// others leave (dropped, Status PlaceLeft) and their orders are called off. A
+// purchase paid after STOP keeps every place.
+func paidOnly(p *Purchase, places []Place) (kept, dropped []Place, jobs []core.Job) {
+	if p.PayMode != PayToJoin {
+		return places, nil, nil
+	}
+	p.Totals = Totals{PerVariant: map[core.VariantID]int{}}
+	for _, pl := range places {
+		if !pl.Paid {
+			pl.Status = PlaceLeft
+			dropped = append(dropped, pl)
+			if pl.Order != 0 {
+				jobs = append(jobs, callOffJob(p.ID, pl.Order, UnpaidReason))
+			}
+			continue
+		}
+		kept = append(kept, pl)
+		p.Totals.Units += pl.Quantity
+		p.Totals.PerVariant[pl.Variant] += pl.Quantity
+	}
+	return kept, dropped, jobs
+}
+
+// paidStatus reports whether an order in status was paid and is not over.
+func paidStatus(st order.Status) bool {
+	switch st {
+	case order.StatusPaid, order.StatusReadyForPickup, order.StatusShipped, order.StatusCompleted:
+		return true
+	}
+	return false
+}
+
+// endedStatus reports whether an order in status ended without going ahead.
+func endedStatus(st order.Status) bool {
+	switch st {
+	case order.StatusExpired, order.StatusCancelled, order.StatusRefundPending, order.StatusRefunded:
+		return true
+	}
+	return false
+}
+
 // PrepaidPlace is a joined place of a pay-to-join purchase with its order's
 // status and total (what was paid, when paid).
 type PrepaidPlace struct {
@@ -229,13 +283,7 @@ type PrepaidPlace struct {
 }
 
 // paid reports whether the place's order was paid (and not since cancelled).
-func (pp PrepaidPlace) paid() bool {
-	switch pp.OrderStatus {
-	case order.StatusPaid, order.StatusReadyForPickup, order.StatusShipped, order.StatusCompleted:
-		return true
-	}
-	return false
-}
+func (pp PrepaidPlace) paid() bool { return paidStatus(pp.OrderStatus) }
 
 // settlePrepaid is OrderPlaces for a pay-to-join purchase: each place is
 // settled as the package's comment says, a page of places by id above
@@ -268,7 +316,7 @@ func (s *Service) settlePrepaid(ctx context.Context, p Purchase, after PlaceID, 
 		switch {
 		case pl.JoinOrder != 0:
 			// Replaced already: the rest below is done again, harmlessly.
-		case pl.Order != 0 && (pp.OrderStatus == order.StatusExpired || pp.OrderStatus == order.StatusCancelled):
+		case pl.Order != 0 && endedStatus(pp.OrderStatus):
 			after = pl.ID // given up unpaid: the waiting list's
 			continue
 		case pp.paid() && pp.OrderTotal.Amount <= final:
@@ -291,17 +339,21 @@ func (s *Service) settlePrepaid(ctx context.Context, p Purchase, after PlaceID, 
 			return after, false, fmt.Errorf("order of place %d: %w", pl.ID, err)
 		}
 		// The final order linked first, then the join order called off: the
-		// place always names an order that is not over.
-		if o.ID != pl.Order {
-			if err := s.store.ReplaceOrder(ctx, pl.ID, o.ID); err != nil {
-				return after, false, err
-			}
-			if pl.Order != 0 {
-				pl.JoinOrder = pl.Order
-			}
+		// place always names an order that is not over. (The order replaced
+		// is the one the place names as it is replaced, whatever was read.)
+		prev, err := s.store.ReplaceOrder(ctx, pl.ID, o.ID)
+		if err != nil {
+			return after, false, err
+		}
+		if prev != 0 {
+			pl.JoinOrder = prev
 		}
 		if pl.JoinOrder != 0 {
-			if _, err := s.orders.CallOff(ctx, pl.JoinOrder, RepricedReason); err != nil && !errors.Is(err, order.ErrTransition) {
+			reason := FinalReason
+			if pp.paid() {
+				reason = RepricedReason
+			}
+			if _, err := s.orders.CallOff(ctx, pl.JoinOrder, reason); err != nil && !errors.Is(err, order.ErrTransition) {
 				return after, false, err
 			}
 		}

@@ -42,9 +42,10 @@ type Store interface {
 	// price and stop time as fn leaves them, with the jobs fn returns.
 	UpdatePurchase(ctx context.Context, id ID, fn func(*Purchase) ([]core.Job, error)) (Purchase, error)
 	// SettlePurchase is UpdatePurchase that also gives fn the joined places,
-	// oldest first, and records what it returns of them: their quantity and
-	// cut (a place cut whole is no longer joined), their shares (Goods, Fee),
-	// and the purchase's units.
+	// oldest first (Paid set), and records what it returns of them: their
+	// quantity and cut (a place cut whole is no longer joined; one returned
+	// with Status PlaceLeft has left), their shares (Goods, Fee), and the
+	// purchase's units.
 	SettlePurchase(ctx context.Context, id ID, fn func(*Purchase, []Place) ([]Place, []core.Job, error)) (Purchase, error)
 	// ToInvoice returns up to limit joined places of a purchase, by id above
 	// after, that have no order yet or whose order awaits payment with no
@@ -54,8 +55,10 @@ type Store interface {
 	SetPlaceOrder(ctx context.Context, place PlaceID, o core.OrderID) error
 
 	// LinkJoinOrder records the order a pay-to-join place is paid with, if
-	// the place is still joined by its join seq with no other; false if not.
-	LinkJoinOrder(ctx context.Context, place PlaceID, seq int, o core.OrderID) (bool, error)
+	// the place is still joined by its join seq with no other (false if not)
+	// and its purchase still open (ErrClosed; checked under the purchase's
+	// lock, so a STOP or a cancel sees the order, or the link fails).
+	LinkJoinOrder(ctx context.Context, id ID, place PlaceID, seq int, o core.OrderID) (bool, error)
 	// UnpaidJoins returns the joined places of a purchase whose order
 	// expired or was cancelled, or that got no order and joined before.
 	UnpaidJoins(ctx context.Context, id ID, before time.Time) ([]Place, error)
@@ -63,8 +66,8 @@ type Store interface {
 	// after, with their orders' status and total.
 	Prepaid(ctx context.Context, id ID, after PlaceID, limit int) ([]PrepaidPlace, error)
 	// ReplaceOrder makes o the order of a place, keeping the one it had as
-	// its join order.
-	ReplaceOrder(ctx context.Context, place PlaceID, o core.OrderID) error
+	// its join order, and returns that one (0 if none, or o already).
+	ReplaceOrder(ctx context.Context, place PlaceID, o core.OrderID) (core.OrderID, error)
 	// OweBack records what a place is owed back, once, with job.
 	OweBack(ctx context.Context, place PlaceID, owed core.Money, job core.Job) error
 	// ReturnOwed records, once, with job, that what a place of a purchase
@@ -216,6 +219,9 @@ type Place struct {
 	// JoinSeq counts a pay-to-join place's joins (a change of an unpaid
 	// place is one): each has an order of its own.
 	JoinSeq int
+	// Paid is set, on the places SettlePurchase reads, when the place's
+	// order is paid.
+	Paid bool
 	// Owed is what of a card payment to join comes back after the price
 	// fell, refunded at the provider by the shop's staff; OwedReturned is
 	// when they recorded it.
@@ -477,8 +483,10 @@ func (s *Service) Close(ctx context.Context, id ID) (p Purchase, due bool, err e
 			due = false
 			return nil, nil, nil
 		}
+		kept, dropped, dropJobs := paidOnly(p, places)
 		if p.MinimumMet() {
-			return stop(p, places, now)
+			settled, jobs, err := stop(p, kept, now)
+			return append(settled, dropped...), append(jobs, dropJobs...), err
 		}
 		p.Status = StatusFailed
 		payload, _ := json.Marshal(CloseJob{Purchase: p.ID})
@@ -723,6 +731,7 @@ func (s *Service) Stop(ctx context.Context, actor core.UserID, id ID) (Purchase,
 	}
 	now := s.clock.Now()
 	return s.store.SettlePurchase(ctx, id, func(p *Purchase, places []Place) ([]Place, []core.Job, error) {
+		kept, dropped, dropJobs := paidOnly(p, places)
 		switch {
 		case p.Status == StatusStopped:
 			return nil, nil, nil
@@ -731,7 +740,8 @@ func (s *Service) Stop(ctx context.Context, actor core.UserID, id ID) (Purchase,
 		case !p.MinimumMet():
 			return nil, nil, ErrMinimumNotMet
 		}
-		return stop(p, places, now)
+		settled, jobs, err := stop(p, kept, now)
+		return append(settled, dropped...), append(jobs, dropJobs...), err
 	})
 }
 
@@ -921,7 +931,7 @@ func (s *Service) Join(ctx context.Context, buyer core.UserID, id ID, v core.Var
 	if quantity < 1 || quantity > MaxQuantity {
 		return Purchase{}, Place{}, ErrQuantity
 	}
-	paid, err := s.paidPlace(ctx, id, buyer, v)
+	held, heldStatus, err := s.placeOrder(ctx, id, buyer, v)
 	if err != nil {
 		return Purchase{}, Place{}, err
 	}
@@ -938,10 +948,11 @@ func (s *Service) Join(ctx context.Context, buyer core.UserID, id ID, v core.Var
 		case pickup == 0 && !p.Shipping, pickup != 0 && !slices.Contains(p.Pickup, pickup):
 			return Place{}, ErrPickup
 		}
-		held := place.Quantity
-		changed := held != quantity || place.Pickup != pickup
-		if p.PayMode == PayToJoin && held > 0 && changed {
-			if place.Order != 0 && place.Order == paid {
+		had := place.Quantity
+		changed := had != quantity || place.Pickup != pickup
+		known := place.Order != 0 && place.Order == held // the order read before the lock
+		if p.PayMode == PayToJoin && had > 0 && (changed || known && endedStatus(heldStatus)) {
+			if changed && known && paidStatus(heldStatus) {
 				return Place{}, ErrPaidPlace
 			}
 			place.Quantity, callOff = 0, place.Order // a new join, paid anew
@@ -949,7 +960,7 @@ func (s *Service) Join(ctx context.Context, buyer core.UserID, id ID, v core.Var
 		if place.Quantity == 0 {
 			place.JoinedAt = now
 			if p.PayMode == PayToJoin {
-				place.JoinPrice, place.Order = p.Tiers.At(p.Totals.Units-held+quantity).Price, 0
+				place.JoinPrice, place.Order = p.Tiers.At(p.Totals.Units-had+quantity).Price, 0
 				place.JoinSeq++
 			}
 		}
@@ -958,7 +969,7 @@ func (s *Service) Join(ctx context.Context, buyer core.UserID, id ID, v core.Var
 	}, func(p Purchase) []core.Job {
 		jobs := cardJobs(p)
 		if callOff != 0 {
-			jobs = append(jobs, callOffJob(p.ID, callOff))
+			jobs = append(jobs, callOffJob(p.ID, callOff, ChangedReason))
 		}
 		if p.PayMode == PayToJoin {
 			jobs = append(jobs, joinPayJob(p.ID, now))
@@ -969,7 +980,7 @@ func (s *Service) Join(ctx context.Context, buyer core.UserID, id ID, v core.Var
 		return p, place, err
 	}
 	if callOff != 0 {
-		if _, err := s.orders.CallOff(ctx, callOff, LeftReason); err != nil && !errors.Is(err, order.ErrTransition) {
+		if _, err := s.orders.CallOff(ctx, callOff, ChangedReason); err != nil && !errors.Is(err, order.ErrTransition) {
 			return p, place, err
 		}
 	}
@@ -981,14 +992,14 @@ func (s *Service) Join(ctx context.Context, buyer core.UserID, id ID, v core.Var
 	return p, place, nil
 }
 
-// paidPlace is the order buyer paid their place of a variant with, in a
-// pay-to-join purchase; 0 if none. (Read before the purchase's lock: a
-// payment is not made under it, and one that lands after a change is
-// refunded with the order it paid.)
-func (s *Service) paidPlace(ctx context.Context, id ID, buyer core.UserID, v core.VariantID) (core.OrderID, error) {
+// placeOrder is the order of buyer's joined place of a variant in a
+// pay-to-join purchase, and its status; 0 if none. (Read before the
+// purchase's lock: a payment is not made under it, and one that lands after
+// a change is refunded with the order it paid.)
+func (s *Service) placeOrder(ctx context.Context, id ID, buyer core.UserID, v core.VariantID) (core.OrderID, order.Status, error) {
 	places, err := s.store.BuyerPlaces(ctx, id, buyer)
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	for _, pl := range places {
 		if pl.Variant != v || pl.Order == 0 || pl.Status != PlaceJoined {
@@ -996,13 +1007,11 @@ func (s *Service) paidPlace(ctx context.Context, id ID, buyer core.UserID, v cor
 		}
 		o, err := s.orders.OrderForSystem(ctx, pl.Order)
 		if err != nil {
-			return 0, err
+			return 0, "", err
 		}
-		if o.Status != order.StatusAwaitingPayment && o.Status != order.StatusExpired && o.Status != order.StatusCancelled {
-			return o.ID, nil
-		}
+		return o.ID, o.Status, nil
 	}
-	return 0, nil
+	return 0, "", nil
 }
 
 // Leave takes buyer's place of a variant out of an open purchase; a

@@ -60,8 +60,9 @@ type GroupBuys interface {
 	// DropUnpaid gives up the places of an open pay-to-join purchase not
 	// paid in time.
 	DropUnpaid(ctx context.Context, id groupbuy.ID) (int, error)
-	// CallOffPlaceOrder calls off the order of a place left or changed.
-	CallOffPlaceOrder(ctx context.Context, o core.OrderID) error
+	// CallOffPlaceOrder calls off the order of a place left or changed, for
+	// reason.
+	CallOffPlaceOrder(ctx context.Context, o core.OrderID, reason string) error
 	// FreePlace returns a place of a purchase.
 	FreePlace(ctx context.Context, id groupbuy.ID, place groupbuy.PlaceID) (groupbuy.Place, error)
 }
@@ -457,7 +458,7 @@ func (t *Tasks) HandleCallOff(ctx context.Context, task *asynq.Task) error {
 	if err := t.wired(false); err != nil {
 		return err
 	}
-	return workers.Classify(t.d.GroupBuys.CallOffPlaceOrder(ctx, p.Order))
+	return workers.Classify(t.d.GroupBuys.CallOffPlaceOrder(ctx, p.Order, p.Reason))
 }
 
 // HandleOwed tells of a card payment to join owed back after the price fell

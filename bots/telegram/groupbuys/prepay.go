@@ -165,8 +165,8 @@ func prepayTexts() map[string]telegram.Text {
 			EN: "The price fell. Stars are refunded as a whole payment only, so the %s you paid to join come back in full; pay the final sum instead.",
 		},
 		"gb_owed": {
-			RU: "💸 Совместная покупка «%s» состоялась по цене %s за шт. — ниже, чем при вашем вступлении. Разница %s вернётся на вашу карту: её вернёт магазин, мы напишем, когда он это сделает.",
-			EN: "💸 The group buy %s went ahead at %s each, below the price you joined at. The difference, %s, goes back to your card: the shop refunds it, and we will tell you when it has.",
+			RU: "💸 Совместная покупка «%s» состоялась по цене %s за шт. Вы заплатили при вступлении больше своей итоговой доли — разница %s вернётся на вашу карту: её вернёт магазин, мы напишем, когда он это сделает.",
+			EN: "💸 The group buy %s went ahead at %s each. You paid more to join than your final share: the difference, %s, goes back to your card. The shop refunds it, and we will tell you when it has.",
 		},
 		"gb_owed_staff": {
 			RU: "💸 Совместная покупка «%s» состоялась по цене %s за шт. Верните участнику разницу <b>%s</b> в кабинете платёжного провайдера: %s, заказ #%d. Затем отметьте это кнопкой ниже.",

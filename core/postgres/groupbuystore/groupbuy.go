@@ -303,6 +303,24 @@ func places(ctx context.Context, q store.Querier, id groupbuy.ID, cond string, a
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (groupbuy.Place, error) { return scanPlace(r, id, cur) })
 }
 
+// joinedPaid reads, in tx, the joined places of purchase id, oldest first,
+// each with Paid set when its order is paid.
+func joinedPaid(ctx context.Context, tx pgx.Tx, id groupbuy.ID, cur core.Currency) ([]groupbuy.Place, error) {
+	rows, err := tx.Query(ctx, `
+		SELECT `+placeColumns+`, coalesce((SELECT o.status IN ('paid', 'ready_for_pickup', 'shipped', 'completed')
+			FROM orders o WHERE o.id = p.order_id), false)
+		FROM group_buy_places p WHERE p.purchase_id = $1 AND p.status = 'joined' ORDER BY p.id`, id)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (groupbuy.Place, error) {
+		var paid bool
+		pl, err := scanPlace(r, id, cur, &paid)
+		pl.Paid = paid
+		return pl, err
+	})
+}
+
 // ToInvoice implements groupbuy.Store.
 func (s *Store) ToInvoice(ctx context.Context, id groupbuy.ID, after groupbuy.PlaceID, limit int) ([]groupbuy.Place, error) {
 	out, err := places(ctx, s.pool, id, `p.status = 'joined' AND p.id > $2
@@ -572,7 +590,7 @@ func (s *Store) update(ctx context.Context, id groupbuy.ID, fn func(*groupbuy.Pu
 				return err
 			}
 		} else {
-			joined, err := places(ctx, tx, id, `p.status = 'joined' ORDER BY p.id`)
+			joined, err := joinedPaid(ctx, tx, id, p.Currency())
 			if err != nil {
 				return err
 			}
@@ -584,17 +602,20 @@ func (s *Store) update(ctx context.Context, id groupbuy.ID, fn func(*groupbuy.Pu
 			if len(settled) > 0 {
 				n := len(settled)
 				ids, qty, cut, goods, fees := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+				left := make([]bool, n)
 				for i, pl := range settled {
 					ids[i], qty[i], cut[i], goods[i], fees[i] = int64(pl.ID), int64(pl.Quantity), int64(pl.Cut), pl.Goods.Amount, pl.Fee.Amount
+					left[i] = pl.Status == groupbuy.PlaceLeft
 				}
 				// A place cut whole keeps its quantity on record (what was asked)
-				// and is no longer joined.
+				// and is no longer joined; one that left keeps it too.
 				if _, err := tx.Exec(ctx, `
-					UPDATE group_buy_places p SET goods = x.goods, fee = x.fee, cut = x.cut,
+					UPDATE group_buy_places p SET goods = CASE WHEN x.gone THEN p.goods ELSE x.goods END,
+						fee = CASE WHEN x.gone THEN p.fee ELSE x.fee END, cut = x.cut,
 						quantity = CASE WHEN x.qty > 0 THEN x.qty ELSE p.quantity END,
-						status = CASE WHEN x.qty > 0 THEN p.status ELSE 'cut' END
-					FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[]) AS x(id, qty, cut, goods, fee)
-					WHERE p.id = x.id`, ids, qty, cut, goods, fees); err != nil {
+						status = CASE WHEN x.gone THEN 'left' WHEN x.qty > 0 THEN p.status ELSE 'cut' END
+					FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::boolean[]) AS x(id, qty, cut, goods, fee, gone)
+					WHERE p.id = x.id`, ids, qty, cut, goods, fees, left); err != nil {
 					return err
 				}
 				if _, err := tx.Exec(ctx, `UPDATE group_buys SET units = $2 WHERE id = $1`, id, p.Totals.Units); err != nil {

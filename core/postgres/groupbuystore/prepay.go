@@ -14,21 +14,39 @@ import (
 )
 
 // LinkJoinOrder implements groupbuy.Store.
-func (s *Store) LinkJoinOrder(ctx context.Context, place groupbuy.PlaceID, seq int, o core.OrderID) (bool, error) {
-	tag, err := s.pool.Exec(ctx, `
-		UPDATE group_buy_places SET order_id = $3
-		WHERE id = $1 AND status = 'joined' AND join_seq = $2 AND (order_id IS NULL OR order_id = $3)`, place, seq, o)
+func (s *Store) LinkJoinOrder(ctx context.Context, id groupbuy.ID, place groupbuy.PlaceID, seq int, o core.OrderID) (bool, error) {
+	var linked bool
+	err := store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		// Shared with the other joins' links, exclusive of STOP, the close and
+		// a cancel (they lock the row for update): each sees this order linked,
+		// or the link sees the purchase closed.
+		var status groupbuy.Status
+		if err := tx.QueryRow(ctx, `SELECT status FROM group_buys WHERE id = $1 FOR SHARE`, id).Scan(&status); err != nil {
+			return store.NotFound(err, groupbuy.ErrNotFound)
+		}
+		if status != groupbuy.StatusOpen {
+			return groupbuy.ErrClosed
+		}
+		tag, err := tx.Exec(ctx, `
+			UPDATE group_buy_places SET order_id = $4
+			WHERE id = $2 AND purchase_id = $1 AND status = 'joined' AND join_seq = $3 AND (order_id IS NULL OR order_id = $4)`,
+			id, place, seq, o)
+		linked = err == nil && tag.RowsAffected() == 1
+		return err
+	})
 	if err != nil {
 		return false, fmt.Errorf("join order of place %d: %w", place, err)
 	}
-	return tag.RowsAffected() == 1, nil
+	return linked, nil
 }
 
 // UnpaidJoins implements groupbuy.Store.
 func (s *Store) UnpaidJoins(ctx context.Context, id groupbuy.ID, before time.Time) ([]groupbuy.Place, error) {
 	out, err := places(ctx, s.pool, id, `p.status = 'joined' AND (
 		(p.order_id IS NULL AND p.joined_at < $2)
-		OR EXISTS (SELECT 1 FROM orders o WHERE o.id = p.order_id AND o.status IN ('expired', 'cancelled')))
+		OR EXISTS (SELECT 1 FROM orders o WHERE o.id = p.order_id
+			AND o.status IN ('expired', 'cancelled', 'refund_pending', 'refunded')))
+		AND p.join_seq > 0 -- (joined to be paid: not before paying to join was built)
 		ORDER BY p.id`, before)
 	if err != nil {
 		return nil, fmt.Errorf("unpaid places of group buy %d: %w", id, err)
@@ -44,7 +62,7 @@ func (s *Store) Prepaid(ctx context.Context, id groupbuy.ID, after groupbuy.Plac
 	}
 	rows, err := s.pool.Query(ctx, `
 		SELECT `+placeColumns+`, coalesce((SELECT o.status FROM orders o WHERE o.id = p.order_id), ''),
-			coalesce((SELECT o.total FROM orders o WHERE o.id = p.order_id), 0)
+			coalesce((SELECT o.total - o.shipping_total FROM orders o WHERE o.id = p.order_id), 0)
 		FROM group_buy_places p WHERE p.purchase_id = $1 AND p.status = 'joined' AND p.id > $2 ORDER BY p.id LIMIT $3`, id, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("prepaid places of group buy %d: %w", id, err)
@@ -62,14 +80,24 @@ func (s *Store) Prepaid(ctx context.Context, id groupbuy.ID, after groupbuy.Plac
 }
 
 // ReplaceOrder implements groupbuy.Store.
-func (s *Store) ReplaceOrder(ctx context.Context, place groupbuy.PlaceID, o core.OrderID) error {
-	_, err := s.pool.Exec(ctx, `
-		UPDATE group_buy_places SET join_order_id = coalesce(order_id, join_order_id), order_id = $2
-		WHERE id = $1 AND order_id IS DISTINCT FROM $2`, place, o)
+func (s *Store) ReplaceOrder(ctx context.Context, place groupbuy.PlaceID, o core.OrderID) (core.OrderID, error) {
+	var prev core.OrderID
+	err := store.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `SELECT coalesce(order_id, 0) FROM group_buy_places WHERE id = $1 FOR UPDATE`, place).Scan(&prev); err != nil {
+			return err
+		}
+		if prev == o {
+			prev = 0
+			return nil
+		}
+		_, err := tx.Exec(ctx, `
+			UPDATE group_buy_places SET join_order_id = coalesce(order_id, join_order_id), order_id = $2 WHERE id = $1`, place, o)
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("final order of place %d: %w", place, err)
+		return 0, fmt.Errorf("final order of place %d: %w", place, err)
 	}
-	return nil
+	return prev, nil
 }
 
 // OweBack implements groupbuy.Store.

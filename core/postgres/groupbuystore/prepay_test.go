@@ -11,6 +11,7 @@ import (
 	"github.com/vitrina-shop/vitrina/core/groupbuy"
 	"github.com/vitrina-shop/vitrina/core/order"
 	"github.com/vitrina-shop/vitrina/core/postgres"
+	"github.com/vitrina-shop/vitrina/core/postgres/groupbuystore"
 )
 
 // prepaid opens a pay-to-join purchase of the tiers (1-19 at
@@ -131,25 +132,32 @@ func TestPayToJoinCard(t *testing.T) {
 		t.Fatalf("the order of the place before its change: %s", got.Status)
 	}
 
-	if _, err := b.svc.Stop(b.ctx, seller, p.ID); err != nil {
+	// STOP counts the paid units alone: the unpaid place (2 units) leaves,
+	// its order called off, and the 20 paid bring 900 ₽.
+	stopped, err := b.svc.Stop(b.ctx, seller, p.ID)
+	if err != nil || stopped.Totals.Units != 20 || stopped.Price != rub(900) {
+		t.Fatalf("STOP: %+v, %v", stopped, err)
+	}
+	if places, _ := b.svc.Places(b.ctx, p.ID, shoppers+2); len(places) != 0 {
+		t.Fatalf("the unpaid place after STOP: %+v", places)
+	}
+	if n := b.jobs(t, groupbuy.JobCallOff); n < 1 {
+		t.Fatal("the unpaid place's order is not called off")
+	}
+	if err := b.svc.CallOffPlaceOrder(b.ctx, changed.ID, groupbuy.UnpaidReason); err != nil { // the workers' groupbuy:calloff
 		t.Fatal(err)
 	}
-	var sent []order.Order
+	if got, _ := b.orders.OrderForSystem(b.ctx, changed.ID); got.Status != order.StatusCancelled || got.CancelReason != groupbuy.UnpaidReason {
+		t.Fatalf("the unpaid join order after STOP: %s %q", got.Status, got.CancelReason)
+	}
+	// Nobody is invoiced again: both paid places paid no less than their share.
 	for range 2 {
 		if _, _, err := b.svc.OrderPlaces(b.ctx, p.ID, 0, func(o order.Order) error {
-			sent = append(sent, o)
-			return b.orders.InvoiceSent(b.ctx, o.ID, o.BuyerID, int64(100+len(sent)))
+			t.Errorf("invoiced at STOP: %+v", o)
+			return nil
 		}); err != nil {
 			t.Fatal(err)
 		}
-	}
-	// Only the unpaid place is invoiced: at the final share, its join order
-	// called off.
-	if len(sent) != 1 || sent[0].BuyerID != shoppers+2 || sent[0].Total != rub(2070) || sent[0].ID == changed.ID {
-		t.Fatalf("invoiced at STOP: %+v", sent)
-	}
-	if got, _ := b.orders.OrderForSystem(b.ctx, changed.ID); got.Status != order.StatusCancelled {
-		t.Fatalf("the unpaid join order after STOP: %s", got.Status)
 	}
 	places, err := b.svc.Places(b.ctx, p.ID, shoppers)
 	if err != nil || len(places) != 1 || places[0].Owed != rub(1150) || places[0].Goods != rub(9000) || places[0].Fee != rub(1350) {
@@ -253,6 +261,20 @@ func TestPayToJoinStars(t *testing.T) {
 	}
 	if got, _ := b.orders.OrderForSystem(b.ctx, second.ID); got.Status != order.StatusPaid {
 		t.Fatalf("the order that paid the final price: %s", got.Status)
+	}
+
+	// An order made as the purchase closes is not linked to its place: the
+	// close, or a cancel, would not see it to call it off.
+	late := open("Поздно", 1)
+	_, latePlace, err := b.svc.Join(b.ctx, shoppers+2, late.ID, v, 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.svc.Cancel(b.ctx, seller, late.ID); err != nil {
+		t.Fatal(err)
+	}
+	if linked, err := groupbuystore.New(b.pool).LinkJoinOrder(b.ctx, late.ID, latePlace.ID, latePlace.JoinSeq, latePlace.Order+1000); linked || !errors.Is(err, groupbuy.ErrClosed) {
+		t.Fatalf("linked to a cancelled purchase: %v, %v", linked, err)
 	}
 
 	// One that fails refunds its payments, and is not reopened.
