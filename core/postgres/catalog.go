@@ -547,8 +547,11 @@ func (c *Catalog) Product(ctx context.Context, id core.ProductID) (catalog.Produ
 }
 
 // Products lists products by filter, newest first, with the count of all that match.
-// The query is a prefix match of every word against the products' search vector,
-// or an exact SKU of one of their variants.
+// A query matches every word of it against the products' words, stemmed the Russian
+// way ("свечи" finds "Свеча") or as a prefix ("крос" finds "Кроссовки"), ё read as е;
+// or a variant's exact SKU; the best matches first, the title weighing more. When no
+// product matches every word, those matching any word or resembling the query in
+// their title (a misspelling: "кросовки") are listed, the closest first.
 func (c *Catalog) Products(ctx context.Context, f catalog.ProductFilter) ([]catalog.Product, int, error) {
 	var (
 		where []string
@@ -566,7 +569,9 @@ func (c *Catalog) Products(ctx context.Context, f catalog.ProductFilter) ([]cata
 	if f.ShopID != 0 {
 		where = append(where, "p.shop_id = "+arg(f.ShopID))
 	} else {
-		where = append(where, "EXISTS (SELECT 1 FROM shops s WHERE s.id = p.shop_id AND s.blocked_at IS NULL)")
+		// The blocked shops are few, read once (an initplan): a join with
+		// shops could read a search's index once per shop.
+		where = append(where, "p.shop_id <> ALL (ARRAY(SELECT id FROM shops WHERE blocked_at IS NOT NULL))")
 	}
 	if f.CategoryID != nil {
 		if *f.CategoryID == 0 {
@@ -575,24 +580,62 @@ func (c *Catalog) Products(ctx context.Context, f catalog.ProductFilter) ([]cata
 			where = append(where, "p.category_id = "+arg(*f.CategoryID))
 		}
 	}
+	order := "p.id DESC"
+	var fuzzy func() (cond, order string) // the search when nothing has every word
 	if q := strings.TrimSpace(f.Query); q != "" {
-		tsq := catalogPrefixQuery(q)
-		sku := "EXISTS (SELECT 1 FROM variants v WHERE v.product_id = p.id AND v.archived_at IS NULL AND v.sku = " + arg(q) + ")"
-		if tsq == "" {
+		// The products with a variant of that SKU first, then every way a
+		// product matches is a condition an index answers (a bitmap of each,
+		// OR-ed): a subquery among them would read every product.
+		var skus []int64
+		rows, err := c.pool.Query(ctx, `SELECT product_id FROM variants WHERE sku = $1 AND archived_at IS NULL`, q)
+		if err == nil {
+			skus, err = pgx.CollectRows(rows, pgx.RowTo[int64])
+		}
+		if err != nil {
+			return nil, 0, fmt.Errorf("products of SKU: %w", err)
+		}
+		sku := "false"
+		if len(skus) > 0 {
+			sku = "p.id = ANY(" + arg(skus) + ")"
+		}
+		words := catalogQueryWords(q)
+		if len(words) == 0 {
 			where = append(where, sku)
 		} else {
-			where = append(where, "(p.search @@ to_tsquery('simple', "+arg(tsq)+") OR "+sku+")")
+			terms := make([]string, len(words))
+			for i, w := range words {
+				a := arg(w)
+				terms[i] = "(to_tsquery('russian', " + a + ") || to_tsquery('simple', " + a + " || ':*'))"
+			}
+			every, some := "("+strings.Join(terms, " && ")+")", "("+strings.Join(terms, " || ")+")"
+			fuzzy = func() (string, string) {
+				typed := arg(strings.Join(words, " "))
+				return "(p.search @@ " + some + " OR " + typed + " <% " + catalogFoldedTitle + " OR " + sku + ")",
+					"ts_rank(p.search, " + some + ") + word_similarity(" + typed + ", " + catalogFoldedTitle + ") DESC, p.id DESC"
+			}
+			where = append(where, "(p.search @@ "+every+" OR "+sku+")")
+			order = "ts_rank(p.search, " + every + ") DESC, p.id DESC"
 		}
 	}
 	cond := strings.Join(where, " AND ")
-
 	var total int
 	if err := c.pool.QueryRow(ctx, `SELECT count(*) FROM products p WHERE `+cond, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count products: %w", err)
 	}
+	if total == 0 && fuzzy != nil {
+		// Nothing has every word: what has some, or looks like what was typed.
+		where[len(where)-1], order = fuzzy()
+		cond = strings.Join(where, " AND ")
+		if err := c.pool.QueryRow(ctx, `SELECT count(*) FROM products p WHERE `+cond, args...).Scan(&total); err != nil {
+			return nil, 0, fmt.Errorf("count products: %w", err)
+		}
+	}
+	if total == 0 {
+		return nil, 0, nil
+	}
 	limit, offset := arg(f.Limit), arg(f.Offset)
 	rows, err := c.pool.Query(ctx, `SELECT `+catalogProductColumns+` FROM products p WHERE `+cond+`
-		ORDER BY p.id DESC LIMIT `+limit+` OFFSET `+offset, args...)
+		ORDER BY `+order+` LIMIT `+limit+` OFFSET `+offset, args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list products: %w", err)
 	}
@@ -606,21 +649,25 @@ func (c *Catalog) Products(ctx context.Context, f catalog.ProductFilter) ([]cata
 	return ps, total, nil
 }
 
+// catalogFoldedTitle is a product's title as search compares it: lower case, ё as е
+// (the expression of the index products_title_trgm).
+const catalogFoldedTitle = "translate(lower(p.title), 'ё', 'е')"
+
 // catalogMaxQueryWords bounds the words of a search, so a pasted page is not a query plan.
 const catalogMaxQueryWords = 8
 
-// catalogPrefixQuery turns what a shopper typed into a tsquery where each word matches any
-// word starting with it: "крос найк" -> "крос:* & найк:*". Words are runs of letters
-// and digits, so nothing of tsquery's syntax gets through; "" when there is no word.
-func catalogPrefixQuery(q string) string {
+// catalogQueryWords are the words of what a shopper typed, as search compares them:
+// runs of letters and digits (so nothing of tsquery's syntax gets through), lower
+// case, ё as е; at most catalogMaxQueryWords.
+func catalogQueryWords(q string) []string {
 	words := strings.FieldsFunc(q, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 	if len(words) > catalogMaxQueryWords {
 		words = words[:catalogMaxQueryWords]
 	}
 	for i, w := range words {
-		words[i] = strings.ToLower(w) + ":*"
+		words[i] = strings.ReplaceAll(strings.ToLower(w), "ё", "е")
 	}
-	return strings.Join(words, " & ")
+	return words
 }
 
 // UpdateProduct locks the product, runs update, and saves what it changed.

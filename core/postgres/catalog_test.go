@@ -566,6 +566,9 @@ func TestCatalog_Search(t *testing.T) {
 	}
 	other := catalogNewShop(t, svc, b, catalogShopOptions{Name: "Other"})
 	otherShoes := catalogNewProduct(t, svc, b, other, "Trail shoes", 1)
+	candle := catalogNewProduct(t, svc, b, other, "Свеча ароматическая", 1)
+	blanket := catalogNewProduct(t, svc, b, other, "Тёплое одеяло", 1)
+	hoodie := catalogNewProduct(t, svc, b, other, "Худи оверсайз", 1)
 
 	tests := []struct {
 		query string
@@ -582,7 +585,13 @@ func TestCatalog_Search(t *testing.T) {
 		{"shoes", 0, []core.ProductID{otherShoes.ID, shoes.ID}},
 		{"бег", sh.ID, []core.ProductID{kedy.ID}}, // description
 		{"ке", sh.ID, []core.ProductID{kedy.ID}},
-		{"кроссовки кеды", sh.ID, nil}, // every word must match
+		{"кроссовки кеды", sh.ID, []core.ProductID{sneakers.ID, kedy.ID}}, // none has every word: those with some
+		{"свечи", 0, []core.ProductID{candle.ID}},                         // word forms
+		{"ароматические свечи", 0, []core.ProductID{candle.ID}},
+		{"кросовки", 0, []core.ProductID{sneakers.ID}}, // a misspelling
+		{"теплое", 0, []core.ProductID{blanket.ID}},    // ё read as е
+		{"ТЁПЛЫЕ одеяла", 0, []core.ProductID{blanket.ID}},
+		{"Здравствуйте, когда будет худи XS?", 0, []core.ProductID{hoodie.ID}},
 		{"sandals", sh.ID, nil},
 		{`air:* | !nike & (')`, sh.ID, []core.ProductID{sneakers.ID}}, // tsquery syntax is not passed through
 		{"!!!", sh.ID, nil},

@@ -23,7 +23,9 @@ func (b *Feature) cmdSearch(ctx context.Context, r *telegram.Request, words stri
 	return b.search(ctx, r, words)
 }
 
-// search shows the products matching words as buttons that open their cards.
+// search shows the products matching words as buttons that open their cards,
+// the best matches first (a misspelling still finds what it resembles); with
+// none, the catalog's shops.
 func (b *Feature) search(ctx context.Context, r *telegram.Request, words string) error {
 	words = telegram.Truncate(strings.TrimSpace(words), 100)
 	products, total, err := b.catalog.Products(ctx, catalog.ProductFilter{Query: words, Limit: searchResults})
@@ -31,7 +33,12 @@ func (b *Feature) search(ctx context.Context, r *telegram.Request, words string)
 		return fmt.Errorf("search products: %w", err)
 	}
 	if len(products) == 0 {
-		return b.k.SendText(ctx, r.ChatID, b.k.T(r.Lang, "search_nothing", words), nil)
+		// Not a dead end: the shops to browse, under a hint.
+		v, err := b.shopsView(ctx, r, 0, b.k.T(r.Lang, "search_nothing", words))
+		if err != nil {
+			return err
+		}
+		return b.k.SendText(ctx, r.ChatID, v.Text, v.Keyboard)
 	}
 	shopNames := make(map[core.ShopID]string)
 	k := &telegram.Keyboard{}

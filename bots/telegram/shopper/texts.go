@@ -90,8 +90,8 @@ func shopperTexts() map[string]telegram.Text {
 			EN: "Showing the first %d. Add words to narrow it down.",
 		},
 		"search_nothing": {
-			RU: "По запросу «%s» ничего не нашлось. Попробуйте другие слова или /start.",
-			EN: "Nothing found for “%s”. Try other words, or /start.",
+			RU: "🔎 По запросу «%s» ничего не нашлось. Проверьте написание, попробуйте другое слово — или загляните в каталог.",
+			EN: "🔎 Nothing found for “%s”. Check the spelling, try another word, or browse the catalog.",
 		},
 		"search_usage": {
 			RU: "Напишите, что ищете, например: /search красное платье",
