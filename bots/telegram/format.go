@@ -15,8 +15,11 @@ func FormatMoney(lang string, m core.Money) string {
 	neg := strings.HasPrefix(dec, "-")
 	dec = strings.TrimPrefix(dec, "-")
 	intPart, frac, _ := strings.Cut(dec, ".")
+	if strings.Trim(frac, "0") == "" {
+		frac = "" // whole: "4 990 ₽", as people write prices, not "4 990,00 ₽"
+	}
 	groupSep, decSep := ",", "."
-	if lang == "ru" {
+	if lang == "ru" || lang == "kk" {
 		groupSep, decSep = "\u00a0", ","
 	}
 	var b strings.Builder
@@ -50,8 +53,8 @@ func currencySign(lang string, c core.Currency) (string, bool) {
 	if !ok {
 		return string(c), false
 	}
-	if lang == "ru" {
-		return s, false
+	if lang == "ru" || lang == "kk" || c == "KZT" {
+		return s, false // "12 500 ₸", in any language
 	}
 	switch c {
 	case "RUB", "USD", "EUR", "GBP":

@@ -93,12 +93,17 @@ func TestFormatMoney(t *testing.T) {
 		{"ru", core.Money{Amount: 125050, Currency: "RUB"}, "1\u00a0250,50\u00a0₽"},
 		{"en", core.Money{Amount: 125050, Currency: "RUB"}, "₽1,250.50"},
 		{"en", core.Money{Amount: 999, Currency: "USD"}, "$9.99"},
-		{"en", core.Money{Amount: 125050, Currency: "KZT"}, "1,250.50\u00a0KZT"},
+		{"en", core.Money{Amount: 125050, Currency: "KZT"}, "1,250.50\u00a0₸"},
+		{"ru", core.Money{Amount: 1250000, Currency: "KZT"}, "12\u00a0500\u00a0₸"},
+		{"ru", core.Money{Amount: 499000, Currency: "RUB"}, "4\u00a0990\u00a0₽"},
+		{"ru", core.Money{Amount: 129050, Currency: "RUB"}, "1\u00a0290,50\u00a0₽"},
+		{"en", core.Money{Amount: 129000, Currency: "RUB"}, "₽1,290"},
 		{"ru", core.Money{Amount: 150, Currency: core.Stars}, "150\u00a0⭐"},
 		{"en", core.Money{Amount: 1500, Currency: core.Stars}, "1,500\u00a0⭐"},
 		{"ru", core.Money{Amount: 1234567890, Currency: core.Stars}, "1\u00a0234\u00a0567\u00a0890\u00a0⭐"},
 		{"en", core.Money{Amount: 5, Currency: "EUR"}, "€0.05"},
-		{"ru", core.Money{Amount: -100, Currency: "RUB"}, "−1,00\u00a0₽"},
+		{"ru", core.Money{Amount: -100, Currency: "RUB"}, "−1\u00a0₽"},
+		{"ru", core.Money{Amount: 10, Currency: "RUB"}, "0,10\u00a0₽"},
 	} {
 		if got := FormatMoney(tc.lang, tc.m); got != tc.want {
 			t.Errorf("formatMoney(%s, %v) = %q, want %q", tc.lang, tc.m, got, tc.want)

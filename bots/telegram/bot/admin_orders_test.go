@@ -160,7 +160,7 @@ func TestSeller_ShipsPaidOrder(t *testing.T) {
 		env.press(cardOwner, env.lastBot(cardOwner), "№"+strconv.FormatInt(int64(o3.ID), 10))
 		env.press(cardOwner, env.wantBody(cardOwner, "Доставка по адресу"), "Отменить заказ")
 		env.press(cardOwner, env.wantBody(cardOwner, "нужно будет вернуть через платёжного провайдера"), "Да, отменить")
-		env.wantBody(cardOwner, "Статус: отменён", "Верните покупателю 120,00\u00a0₽ через платёжного провайдера")
+		env.wantBody(cardOwner, "Статус: отменён", "Верните покупателю 120\u00a0₽ через платёжного провайдера")
 		if on, _ := env.stock(bread.Variants[0].ID); on != 3 {
 			t.Errorf("on hand after cancelling a paid order = %d, want 3", on)
 		}
@@ -288,20 +288,20 @@ func TestSeller_ConfirmsCardRefund(t *testing.T) {
 	env.send(owner, "/admin")
 	env.press(owner, env.lastBot(owner), "Заказы")
 	env.press(owner, env.lastBot(owner), "№"+num)
-	detail := env.wantBody(owner, "Оплаты", "120,00\u00a0₽ — получена", res.Payment.ProviderChargeID, res.Payment.ChargeID)
+	detail := env.wantBody(owner, "Оплаты", "120\u00a0₽ — получена", res.Payment.ProviderChargeID, res.Payment.ChargeID)
 	if _, ok := detail.Button("Возвращено"); ok {
 		t.Errorf("a payment that pays its order offers a refund: %v", buttonLabels(detail))
 	}
 	env.press(owner, detail, "Отменить заказ")
 	env.press(owner, env.lastBot(owner), "Да, отменить")
-	cancelled := env.wantBody(owner, "Статус: отменён", "120,00\u00a0₽ — нужно вернуть")
-	env.press(owner, cancelled, "💸 Возвращено через провайдера: 120,00\u00a0₽")
-	ask := env.wantBody(owner, "Вы вернули покупателю 120,00\u00a0₽ за заказ №"+num, res.Payment.ProviderChargeID)
+	cancelled := env.wantBody(owner, "Статус: отменён", "120\u00a0₽ — нужно вернуть")
+	env.press(owner, cancelled, "💸 Возвращено через провайдера: 120\u00a0₽")
+	ask := env.wantBody(owner, "Вы вернули покупателю 120\u00a0₽ за заказ №"+num, res.Payment.ProviderChargeID)
 	ans := env.press(owner, ask, "Да, возврат сделан")
 	if ans.Text != "Возврат отмечен: покупатель получит уведомление" {
 		t.Errorf("answer = %q", ans.Text)
 	}
-	refunded := env.wantBody(owner, "Статус: оплата возвращена", "120,00\u00a0₽ — возвращена")
+	refunded := env.wantBody(owner, "Статус: оплата возвращена", "120\u00a0₽ — возвращена")
 	if _, ok := refunded.Button("Возвращено"); ok {
 		t.Errorf("a refunded payment still offers a refund: %v", buttonLabels(refunded))
 	}
@@ -415,10 +415,10 @@ func TestBot_RequestCardRefund(t *testing.T) {
 	if err := env.requestCardRefund(ch); err != nil {
 		t.Fatalf("RequestCardRefund: %v", err)
 	}
-	env.wantBody(owner, "Заказ №"+num+" · Bakery отменён", "Верните покупателю 120,00\u00a0₽", res.Payment.ProviderChargeID)
-	request := env.wantBody(manager, "Order #"+num+" · Bakery is cancelled", "Please refund ₽120.00", res.Payment.ProviderChargeID)
+	env.wantBody(owner, "Заказ №"+num+" · Bakery отменён", "Верните покупателю 120\u00a0₽", res.Payment.ProviderChargeID)
+	request := env.wantBody(manager, "Order #"+num+" · Bakery is cancelled", "Please refund ₽120", res.Payment.ProviderChargeID)
 	env.press(manager, request, "Refunded at the provider")
-	env.press(manager, env.wantBody(manager, "Did you refund ₽120.00 for order #"+num), "Yes, it is refunded")
+	env.press(manager, env.wantBody(manager, "Did you refund ₽120 for order #"+num), "Yes, it is refunded")
 	env.wantBody(manager, "Status: refunded")
 	if got, _ := env.orders.OrderForSystem(env.ctx, o.ID); got.Status != order.StatusRefunded {
 		t.Errorf("order = %s, want refunded", got.Status)

@@ -130,7 +130,7 @@ func TestSeller_ImportsAndExportsStock(t *testing.T) {
 		t.Fatal(err)
 	}
 	preview := env.wantBody(seller, "Import preview · Tees", "Changes: 1 · rows rejected: 2",
-		tee.Variants[0].SKU+" Tee, S: price ₽1,000.00 → ₽1,100.00, stock 5 → 7",
+		tee.Variants[0].SKU+" Tee, S: price ₽1,000 → ₽1,100, stock 5 → 7",
 		"line 4 ("+mug.Variants[0].SKU+"): That is not a price",
 		"line 5 (NOPE): No product of the shop has this SKU.")
 	if on, _ := env.stock(tee.Variants[0].ID); on != 5 {

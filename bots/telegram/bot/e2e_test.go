@@ -142,7 +142,7 @@ func TestShopper_SearchCartAndCardWithShipping(t *testing.T) {
 	}
 	env.press(u, cart, "➕")
 	cart = env.lastBot(u)
-	if !strings.Contains(cart.Body(), "Итого: 5\u00a0001,00\u00a0₽") {
+	if !strings.Contains(cart.Body(), "Итого: 5\u00a0001\u00a0₽") {
 		t.Errorf("cart after + = %q", cart.Body())
 	}
 	env.press(u, cart, "Оформить")

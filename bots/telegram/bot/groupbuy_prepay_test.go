@@ -124,20 +124,20 @@ func TestGroupBuy_PayToJoin(t *testing.T) {
 		env.deliver(msgs...)
 	}
 	owed()
-	env.messageWith(anna, "💸 Совместная покупка «Хлеб» состоялась по цене 90,00\u00a0₽ за шт.")
-	ask := env.wantBody(seller, "Верните участнику разницу 10,00\u00a0₽", "Анна")
+	env.messageWith(anna, "💸 Совместная покупка «Хлеб» состоялась по цене 90\u00a0₽ за шт.")
+	ask := env.wantBody(seller, "Верните участнику разницу 10\u00a0₽", "Анна")
 	if got := env.forgePress(anna, card, fmt.Sprintf("agb:%d:1", gb.ID)); !strings.Contains(got, "Это может только организатор") {
 		t.Errorf("a shopper records a refund: %q", got)
 	}
-	env.press(seller, ask, "✅ Вернули 10,00\u00a0₽")
-	env.wantBody(seller, "✅ Отмечено: 10,00\u00a0₽ возвращены")
+	env.press(seller, ask, "✅ Вернули 10\u00a0₽")
+	env.wantBody(seller, "✅ Отмечено: 10\u00a0₽ возвращены")
 	if keys := env.outboxKeys(groupbuy.JobOwed); len(keys) != 2 {
 		t.Fatalf("owed jobs %v, want the ask and the returned", keys)
 	}
 	owed()
-	env.messageWith(anna, "✅ Магазин вернул вам 10,00\u00a0₽")
+	env.messageWith(anna, "✅ Магазин вернул вам 10\u00a0₽")
 	env.send(anna, fmt.Sprintf("/start gb_%d", gb.ID))
-	env.wantBody(anna, "• Хлеб × 1 · оплачено", "возвращено 10,00\u00a0₽")
+	env.wantBody(anna, "• Хлеб × 1 · оплачено", "возвращено 10\u00a0₽")
 	env.noErrorsLogged()
 }
 

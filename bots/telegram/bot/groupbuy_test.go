@@ -431,8 +431,8 @@ func TestGroupBuy_Pickup(t *testing.T) {
 	env.send(seller, "много")
 	env.wantBody(seller, "Не понял сумму")
 	env.send(seller, "150")
-	env.messageWith(seller, "🚚 Доставка 150,00\u00a0₽ разделена между участниками (1)")
-	screen := env.wantBody(seller, "Доставка до пункта: 150,00\u00a0₽, разделена между участниками")
+	env.messageWith(seller, "🚚 Доставка 150\u00a0₽ разделена между участниками (1)")
+	screen := env.wantBody(seller, "Доставка до пункта: 150\u00a0₽, разделена между участниками")
 	if _, ok := screen.Button("🚚 Разделить доставку до пункта"); ok {
 		t.Error("the shipping can be split twice")
 	}
@@ -443,7 +443,7 @@ func TestGroupBuy_Pickup(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if share := env.messageWith(anna, "🚚 Совместная покупка «Хлеб на неделю»: доставка товара до пункта выдачи обошлась в 150,00\u00a0₽"); !strings.Contains(share.Body(), "Ваша доля: 150,00\u00a0₽") {
+	if share := env.messageWith(anna, "🚚 Совместная покупка «Хлеб на неделю»: доставка товара до пункта выдачи обошлась в 150\u00a0₽"); !strings.Contains(share.Body(), "Ваша доля: 150\u00a0₽") {
 		t.Errorf("the share's note: %q", share.Body())
 	}
 	if n := countInvoices(anna); n != 2 {

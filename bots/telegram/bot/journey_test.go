@@ -248,7 +248,7 @@ func TestJourney_RussianSellerEnglishShopper(t *testing.T) {
 	if len(results) != 1 {
 		t.Fatalf("inline results = %d, want the candle", len(results))
 	}
-	if results[0].Description != "₽450.00" {
+	if results[0].Description != "₽450" {
 		t.Errorf("inline description = %q", results[0].Description)
 	}
 	link := results[0].InlineKeyboard[0][0].URL
@@ -311,7 +311,7 @@ func TestJourney_RussianSellerEnglishShopper(t *testing.T) {
 	if kept := env.refresh(shopper, shipped); kept.Body() != shipped.Body() {
 		t.Errorf("opening the order replaced the notification by %q", kept.Body())
 	}
-	env.wantBody(shopper, "Status: shipped", "Shipping: ₽300.00", "Total: ₽4,350.50")
+	env.wantBody(shopper, "Status: shipped", "Shipping: ₽300", "Total: ₽4,350.50")
 	j.send(shopper, "/orders")
 	if _, ok := j.last(shopper).Button("Shops"); !ok {
 		t.Errorf("the list of orders is a dead end: %v", buttonLabels(j.last(shopper)))

@@ -152,7 +152,7 @@ func TestTeamBuy_Pickup(t *testing.T) {
 	env.press(anna, env.wantBody(anna, "Где заберёте товар?"), "Киоск · Ленина, 5")
 	id := teamOf(t, env.messageWith(anna, "Командная покупка"))
 	env.send(boris, fmt.Sprintf("/start tm_%d", id))
-	env.press(boris, env.wantBody(boris, "Командная покупка"), "👥 Присоединиться за 180,00\u00a0₽")
+	env.press(boris, env.wantBody(boris, "Командная покупка"), "👥 Присоединиться за 180\u00a0₽")
 	env.press(boris, env.wantBody(boris, "Где заберёте товар?"), "Киоск · Ленина, 5")
 	for _, u := range []*sandbox.User{anna, boris} {
 		os := env.buyerOrders(u)
