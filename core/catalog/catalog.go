@@ -94,8 +94,11 @@ type ShopSettings struct {
 // ShopFilter selects shops for a listing, newest first.
 type ShopFilter struct {
 	WithBlocked bool // list blocked shops too; otherwise only the ones shoppers see
-	Limit       int
-	Offset      int
+	// Selling lists only the shops with something in stock to sell, the
+	// ones that sold most in the last 30 days first (a shopper's list).
+	Selling bool
+	Limit   int
+	Offset  int
 }
 
 // Invite is a one-time invitation to join a shop's staff, opened by a deep link.

@@ -43,7 +43,7 @@ func (s *Service) Shop(ctx context.Context, id core.ShopID) (Shop, error) {
 // limit is 10 when not positive and at most 50.
 func (s *Service) Shops(ctx context.Context, limit, offset int) ([]Shop, error) {
 	limit, offset = page(limit, offset)
-	shops, err := s.store.Shops(ctx, ShopFilter{Limit: limit, Offset: offset})
+	shops, err := s.store.Shops(ctx, ShopFilter{Selling: true, Limit: limit, Offset: offset})
 	if err != nil {
 		return nil, fmt.Errorf("list shops: %w", err)
 	}

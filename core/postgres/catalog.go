@@ -102,8 +102,13 @@ func (c *Catalog) Shop(ctx context.Context, id core.ShopID) (catalog.Shop, error
 // f.WithBlocked.
 func (c *Catalog) Shops(ctx context.Context, f catalog.ShopFilter) ([]catalog.Shop, error) {
 	rows, err := c.pool.Query(ctx, `
-		SELECT `+catalogShopColumns+` FROM shops s WHERE $1::boolean OR s.blocked_at IS NULL
-		ORDER BY s.id DESC LIMIT $2 OFFSET $3`, f.WithBlocked, f.Limit, f.Offset)
+		SELECT `+catalogShopColumns+` FROM shops s
+		WHERE ($1::boolean OR s.blocked_at IS NULL)
+			AND (NOT $4::boolean OR EXISTS (SELECT 1 FROM products p JOIN variants v ON v.product_id = p.id
+				WHERE p.shop_id = s.id AND p.archived_at IS NULL AND v.archived_at IS NULL AND v.on_hand > v.reserved))
+		ORDER BY CASE WHEN $4::boolean THEN (SELECT count(*) FROM orders o
+			WHERE o.shop_id = s.id AND o.paid_at > now() - interval '30 days') END DESC NULLS LAST, s.id DESC
+		LIMIT $2 OFFSET $3`, f.WithBlocked, f.Limit, f.Offset, f.Selling)
 	if err != nil {
 		return nil, err
 	}

@@ -298,9 +298,15 @@ func TestCatalog_ShopsForOperator(t *testing.T) {
 	if err != nil || len(page) != 1 || page[0].ID != blocked.ID {
 		t.Errorf("ShopsForOperator(limit 1, offset 1) = %+v, %v", page, err)
 	}
-	// Shoppers still see only the open ones.
-	if shops, err := svc.Shops(b.ctx, 50, 0); err != nil || len(shops) != 2 {
-		t.Errorf("Shops() = %+v, %v; want the two not blocked", shops, err)
+	// Shoppers see only the open shops with something to sell.
+	if shops, err := svc.Shops(b.ctx, 50, 0); err != nil || len(shops) != 0 {
+		t.Errorf("Shops() = %+v, %v; want none: nothing is for sale", shops, err)
+	}
+	catalogNewProduct(t, svc, b, open, "Boots", 2)
+	catalogNewProduct(t, svc, b, newest, "Sold out", 0)
+	catalogNewProduct(t, svc, b, blocked, "Hidden", 5)
+	if shops, err := svc.Shops(b.ctx, 50, 0); err != nil || len(shops) != 1 || shops[0].ID != open.ID {
+		t.Errorf("Shops() = %+v, %v; want the open one with stock", shops, err)
 	}
 	for _, who := range []core.UserID{catalogOwner, catalogStranger} {
 		_, err := svc.ShopsForOperator(b.ctx, who, 50, 0)

@@ -35,3 +35,27 @@ func TestShopper_SearchRussian(t *testing.T) {
 	}
 	env.noErrorsLogged()
 }
+
+// /cart shows the shopper's cart, or says there is none with the shops to
+// browse; /start lists only shops with something to sell.
+func TestShopper_CartCommandAndShops(t *testing.T) {
+	t.Parallel()
+	env := newTestEnv(t)
+	owner, shop := env.cardShop("Лавка")
+	env.cardShop("Пустая лавка") // nothing to sell: not listed
+	env.product(owner, shop, "Свеча ароматическая", "", variant("", 129000, 3))
+	u := env.shopper("Анна", "ru")
+	env.send(u, "/start")
+	start := env.lastBot(u)
+	if _, ok := start.Button("🏬 Пустая лавка"); ok {
+		t.Errorf("an empty shop is listed: %v", buttonLabels(start))
+	}
+	env.send(u, "/cart")
+	env.wantBody(u, "🛒 Корзина пуста")
+	env.send(u, "свечи")
+	env.press(u, env.lastBot(u), "Свеча ароматическая")
+	env.press(u, env.lastBot(u), "В корзину")
+	env.send(u, "/cart")
+	env.wantBody(u, "Свеча ароматическая", "Итого: 1\u00a0290\u00a0₽")
+	env.noErrorsLogged()
+}

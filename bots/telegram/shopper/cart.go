@@ -53,6 +53,32 @@ func (b *Feature) onCart(ctx context.Context, r *telegram.Request, d telegram.Ca
 	return b.showCart(ctx, r, core.ShopID(id))
 }
 
+// cmdCart is /cart: the shopper's cart, or their carts in several shops to
+// pick from, or that there is none, with the shops to browse.
+func (b *Feature) cmdCart(ctx context.Context, r *telegram.Request, _ string) error {
+	carts, err := b.orders.Carts(ctx, r.UserID())
+	if err != nil {
+		return fmt.Errorf("list carts: %w", err)
+	}
+	if len(carts) == 1 {
+		v, err := b.cartView(ctx, r, carts[0].ShopID)
+		if err != nil {
+			return err
+		}
+		_, err = b.k.SendView(ctx, r.ChatID, v)
+		return err
+	}
+	intro := b.k.T(r.Lang, "carts_none")
+	if len(carts) > 1 {
+		intro = b.k.T(r.Lang, "carts_pick")
+	}
+	v, err := b.shopsView(ctx, r, 0, intro) // its rows end with every cart
+	if err == nil {
+		_, err = b.k.SendView(ctx, r.ChatID, v)
+	}
+	return err
+}
+
 // showCart shows the shopper's cart in a shop.
 func (b *Feature) showCart(ctx context.Context, r *telegram.Request, shopID core.ShopID) error {
 	v, err := b.cartView(ctx, r, shopID)

@@ -15,6 +15,7 @@ import (
 func (b *Feature) shopperRoutes(r *telegram.Router) {
 	r.Command("start", b.cmdStart, "cmd_start")
 	r.Command("search", b.cmdSearch, "cmd_search")
+	r.Command("cart", b.cmdCart, "cmd_cart")
 	r.Command("language", b.cmdLanguage, "cmd_language")
 	r.Command("help", b.cmdHelp, "cmd_help")
 	r.Command("paysupport", b.cmdPaySupport, "cmd_paysupport")

@@ -8,6 +8,9 @@ func shopperTexts() map[string]telegram.Text {
 	return map[string]telegram.Text{
 		"cmd_start":      {RU: "Магазины и каталог", EN: "Shops and catalog"},
 		"cmd_search":     {RU: "Поиск товаров", EN: "Search products"},
+		"cmd_cart":       {RU: "Корзина", EN: "Cart"},
+		"carts_none":     {RU: "🛒 Корзина пуста. Загляните в магазины:", EN: "🛒 Your cart is empty. Have a look at the shops:"},
+		"carts_pick":     {RU: "🛒 У вас корзины в нескольких магазинах — они внизу.", EN: "🛒 You have carts in several shops: they are below."},
 		"cmd_orders":     {RU: "Мои заказы", EN: "My orders"},
 		"cmd_language":   {RU: "Язык / Language", EN: "Language / Язык"},
 		"cmd_help":       {RU: "Помощь", EN: "Help"},
