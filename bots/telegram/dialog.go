@@ -65,6 +65,7 @@ type Input struct {
 	Text    string           // typed text, trimmed, with something visible in it
 	blank   bool             // typed text with nothing visible: spaces, zero-width or filler characters
 	Photo   string           // the file id of a photo's largest size
+	Caption string           // a photo's caption, trimmed
 	Doc     *telego.Document // a file
 	Button  string           // a step button's value, or buttonSkip / buttonDone typed as /skip, /done
 	Command string           // a command the router does not know ("skip", "done" too), without "/"
@@ -91,7 +92,7 @@ func (b *Bot) inputOf(m *telego.Message) Input {
 	case m == nil:
 		return Input{}
 	case len(m.Photo) > 0:
-		return Input{Photo: m.Photo[len(m.Photo)-1].FileID}
+		return Input{Photo: m.Photo[len(m.Photo)-1].FileID, Caption: strings.TrimSpace(m.Caption)}
 	case m.Document != nil:
 		return Input{Doc: m.Document}
 	}

@@ -293,6 +293,16 @@ func checkDraft(d Draft) (Draft, error) {
 	return d, nil
 }
 
+// Reviewed reports whether every line of the purchase has its review.
+func (p Purchase) Reviewed() bool {
+	for _, l := range p.Lines {
+		if l.Review == nil {
+			return false
+		}
+	}
+	return len(p.Lines) > 0
+}
+
 // Line returns the purchase's line lineNo.
 func (p Purchase) Line(lineNo int) (PurchaseLine, bool) {
 	for _, l := range p.Lines {

@@ -106,6 +106,12 @@ func TestShopper_ReviewsPurchase(t *testing.T) {
 	}
 	env.press(anna, detail, "⭐ Leave a review")
 	env.wantBody(anna, "Your review", "Lovely cats")
+	// The order's screen now shows it as hers.
+	env.send(anna, "/orders")
+	env.press(anna, env.lastBot(anna), "#"+strconv.FormatInt(int64(o.ID), 10))
+	detail = env.lastBot(anna)
+	noButton(t, detail, "⭐ Leave a review")
+	wantButton(t, detail, "⭐ My review")
 
 	// The product card and the shop card show the rating.
 	if err := anna.Start(env.ctx, telegram.ProductLink(p.ID)); err != nil {
@@ -190,7 +196,7 @@ func TestShopper_ReviewsPurchase(t *testing.T) {
 
 	// A week later the author can no longer change it.
 	env.clock.Advance(review.EditWindow + time.Minute)
-	env.press(anna, detail, "⭐ Leave a review")
+	env.press(anna, detail, "⭐ My review")
 	mine = env.wantBody(anna, "The operators hid this review")
 	noButton(t, mine, "✏️ Change it")
 	env.noErrorsLogged()
@@ -239,8 +245,12 @@ func TestShopper_ReviewsSeveralItems(t *testing.T) {
 	if got := env.forgePress(anna, sandbox.Message{}, "rs:rv.rate:1:old"); got != "Этот шаг уже пройден." {
 		t.Errorf("stale step button: %q", got)
 	}
-	env.send(anna, "Отличные!")
-	env.sendPhoto(anna)
+	// A photo with its caption at the text step, as people send them: the
+	// caption is the text, the photo the first of three.
+	if err := anna.SendPhoto(env.ctx, "Отличные!"); err != nil {
+		t.Fatal(err)
+	}
+	env.wantBody(anna, "Фото 1 из 3")
 	env.sendPhoto(anna)
 	env.sendPhoto(anna) // the third photo saves the review
 	env.wantBody(anna, "Ваш отзыв", "★★★★★ Anna", "Отличные!", "Фото: 3")

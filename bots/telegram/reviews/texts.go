@@ -26,6 +26,7 @@ func reviewTexts() map[string]telegram.Text {
 		// Writing a review.
 		"dialog_review_write":  {RU: "отзыв", EN: "the review"},
 		"rev_btn_leave":        {RU: "⭐ Оставить отзыв", EN: "⭐ Leave a review"},
+		"rev_btn_my_review":    {RU: "⭐ Мой отзыв", EN: "⭐ My review"},
 		"rev_pick_line":        {RU: "⭐ Какой товар из заказа №%d вы хотите оценить?", EN: "⭐ Which item of order #%d would you like to review?"},
 		"rev_btn_line":         {RU: "⭐ %s", EN: "⭐ %s"},
 		"rev_btn_line_done":    {RU: "✅ %s", EN: "✅ %s"},

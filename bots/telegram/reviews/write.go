@@ -291,6 +291,14 @@ func (b *Feature) reviewStep(ctx context.Context, r *telegram.Request, st dialog
 			d.Text = d.OldText
 		case in.Button == telegram.ButtonSkip:
 			d.Text = ""
+		case in.Photo != "" && in.Caption != "":
+			// A photo sent here, as people do, with its caption for the text:
+			// both are kept, and the photos step follows for more.
+			text, why := b.k.ReadText(lang, telegram.Input{Text: in.Caption}, reviewTextField)
+			if why != "" {
+				return again(why)
+			}
+			d.Text, d.Photos = text, append(d.Photos, in.Photo)
 		default:
 			text, why := b.k.ReadText(lang, in, reviewTextField)
 			if why != "" {

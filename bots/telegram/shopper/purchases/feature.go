@@ -8,6 +8,7 @@ import (
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/order"
+	"github.com/vitrina-shop/vitrina/core/review"
 )
 
 // Feature is the shopper's orders. Create it with New and hand it to telegram.New
@@ -18,12 +19,13 @@ type Feature struct {
 	catalog *catalog.Service
 	clock   core.Clock
 	orders  *order.Service
+	reviews *review.Service
 }
 
 // New returns the shopper's orders of the shopper's side s, taking what it needs
 // from d.
 func New(d telegram.Deps, s *shopper.Feature) *Feature {
-	return &Feature{s: s, catalog: d.Catalog, clock: d.Clock, orders: d.Orders}
+	return &Feature{s: s, catalog: d.Catalog, clock: d.Clock, orders: d.Orders, reviews: d.Reviews}
 }
 
 // Register keeps the kernel and registers the feature with r (telegram.Feature).

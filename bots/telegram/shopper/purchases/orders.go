@@ -102,7 +102,12 @@ func (b *Feature) orderView(ctx context.Context, lang string, o order.Order) (te
 	case order.StatusShipped, order.StatusReadyForPickup:
 		k.Row(telegram.Button(b.k.Label(lang, "btn_order_received"), telegram.VerbOrderDone, o.ID))
 	case order.StatusCompleted:
-		k.Row(telegram.Button(b.k.Label(lang, "rev_btn_leave"), telegram.VerbReviewWrite, o.ID))
+		// Once every item has its review, the button shows it, not a new one.
+		label := "rev_btn_leave"
+		if p, err := b.reviews.Purchase(ctx, o.BuyerID, o.ID); err == nil && p.Reviewed() {
+			label = "rev_btn_my_review"
+		}
+		k.Row(telegram.Button(b.k.Label(lang, label), telegram.VerbReviewWrite, o.ID))
 	}
 	k.Row(telegram.Button(b.k.Label(lang, "btn_orders_back"), telegram.VerbOrders, 0))
 	return telegram.View{Text: text, Keyboard: k.Markup()}, nil
