@@ -169,6 +169,7 @@ func (a *app) wire(ctx context.Context) error {
 			Broadcasts: workers.BroadcastDeps{Broadcasts: casts, Composer: bot.Broadcasts},
 			Reminders:  workers.ReminderDeps{Orders: orders, Catalog: cat, Composer: bot, Clock: clock},
 			Orphans:    workers.OrphanDeps{Orphans: orphans, Composer: bot},
+			Reviews:    workers.ReviewDeps{Composer: bot.Reviews},
 			Sender: workers.SenderOptions{
 				Limits:        a.sendLimits(),
 				PaidBroadcast: a.cfg.PaidBroadcast,

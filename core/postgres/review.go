@@ -110,24 +110,34 @@ func (s *Reviews) Purchase(ctx context.Context, id core.OrderID) (review.Purchas
 
 // CreateReview saves a new review and returns it as saved; review.ErrAlreadyReviewed
 // if its order line has one.
-func (s *Reviews) CreateReview(ctx context.Context, r review.Review) (review.Review, error) {
-	var id review.ID
+func (s *Reviews) CreateReview(ctx context.Context, r review.Review, jobs func(review.Review) []core.Job) (review.Review, error) {
 	photos := r.Photos
 	if photos == nil {
 		photos = []string{}
 	}
-	err := s.pool.QueryRow(ctx, `
-		INSERT INTO reviews (shop_id, product_id, order_id, line_no, author_id, rating, body, photos, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
-		RETURNING id`,
-		r.ShopID, r.ProductID, r.OrderID, r.LineNo, r.AuthorID, r.Rating, r.Text, photos, r.CreatedAt).Scan(&id)
-	if isCode(err, uniqueViolation, reviewLineConstraint) {
-		return review.Review{}, review.ErrAlreadyReviewed
-	}
+	var out review.Review
+	err := inTx(ctx, s.pool, func(tx pgx.Tx) error {
+		var id review.ID
+		err := tx.QueryRow(ctx, `
+			INSERT INTO reviews (shop_id, product_id, order_id, line_no, author_id, rating, body, photos, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+			RETURNING id`,
+			r.ShopID, r.ProductID, r.OrderID, r.LineNo, r.AuthorID, r.Rating, r.Text, photos, r.CreatedAt).Scan(&id)
+		if isCode(err, uniqueViolation, reviewLineConstraint) {
+			return review.ErrAlreadyReviewed
+		}
+		if err != nil {
+			return fmt.Errorf("insert review: %w", err)
+		}
+		if out, err = reviewRead(ctx, tx, id, false); err != nil {
+			return err
+		}
+		return insertJobs(ctx, tx, jobs(out))
+	})
 	if err != nil {
-		return review.Review{}, fmt.Errorf("insert review: %w", err)
+		return review.Review{}, err
 	}
-	return reviewRead(ctx, s.pool, id, false)
+	return out, nil
 }
 
 // UpdateReview locks a review, passes it to fn and saves what fn returns.

@@ -9,6 +9,7 @@ package review
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -138,8 +139,9 @@ type Store interface {
 	// (postgres.Roles).
 	shop.Roles
 	// CreateReview saves a new review (its ID, AuthorName and UpdatedAt are
-	// ignored) and returns it as saved; ErrAlreadyReviewed if its order line has one.
-	CreateReview(ctx context.Context, r Review) (Review, error)
+	// ignored) with the jobs jobs makes of it, and returns it as saved;
+	// ErrAlreadyReviewed if its order line has one.
+	CreateReview(ctx context.Context, r Review, jobs func(Review) []core.Job) (Review, error)
 	// UpdateReview locks a review, passes it to fn and saves what fn returns (its
 	// rating, text, photos, reply, report, moderation and hidden fields, and
 	// UpdatedAt); nothing when fn returns nil. An error from fn is returned as is
@@ -217,7 +219,7 @@ func (s *Service) Create(ctx context.Context, actor core.UserID, id core.OrderID
 	r, err := s.store.CreateReview(ctx, Review{
 		ShopID: p.ShopID, ProductID: l.ProductID, OrderID: id, LineNo: lineNo, Title: l.Title,
 		AuthorID: actor, Rating: d.Rating, Text: d.Text, Photos: d.Photos, CreatedAt: now,
-	})
+	}, func(r Review) []core.Job { return []core.Job{newJob(r.ID)} })
 	if err != nil {
 		return Review{}, fmt.Errorf("create review of order %d line %d: %w", id, lineNo, err)
 	}
@@ -301,6 +303,21 @@ func (p Purchase) Reviewed() bool {
 		}
 	}
 	return len(p.Lines) > 0
+}
+
+// JobNew tells the shop's staff of a new review, to read and answer it;
+// payload NewJob, key "review:new:<review>".
+const JobNew = "review:new"
+
+// NewJob is the payload of JobNew.
+type NewJob struct {
+	Review ID `json:"review"`
+}
+
+// newJob tells the staff of review id.
+func newJob(id ID) core.Job {
+	payload, _ := json.Marshal(NewJob{Review: id})
+	return core.Job{Kind: JobNew, Key: fmt.Sprintf("%s:%d", JobNew, id), Payload: payload}
 }
 
 // Line returns the purchase's line lineNo.

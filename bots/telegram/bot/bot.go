@@ -33,16 +33,18 @@ type Bot struct {
 	GroupBuys *groupbuys.Feature
 	// Teams tells team buys' members how their team ended (workers/teams.Bot).
 	Teams *teams.Feature
+	// Reviews tells a shop's staff of a new review (workers.ReviewComposer).
+	Reviews *reviews.Feature
 }
 
 // New returns the bot with every feature. It fails as telegram.New does.
 func New(d telegram.Deps) (*Bot, error) {
 	out, casts, lots, groups, team := outbound.New(d), broadcasts.New(d), drops.New(d), groupbuys.New(d), teams.New(d)
-	seller, buyer := admin.New(d), shopper.New(d)
+	seller, buyer, revs := admin.New(d), shopper.New(d), reviews.New(d)
 	k, err := telegram.New(d, buyer, purchases.New(d, buyer), seller, settings.New(d, seller), orders.New(d, seller),
-		operator.New(d, seller), reviews.New(d), casts, lots, groups, team, out)
+		operator.New(d, seller), revs, casts, lots, groups, team, out)
 	if err != nil {
 		return nil, err
 	}
-	return &Bot{Bot: k, Composer: out, Broadcasts: casts, Drops: lots, GroupBuys: groups, Teams: team}, nil
+	return &Bot{Bot: k, Composer: out, Broadcasts: casts, Drops: lots, GroupBuys: groups, Teams: team, Reviews: revs}, nil
 }

@@ -100,6 +100,25 @@ func TestShopper_ReviewsPurchase(t *testing.T) {
 	mine := env.wantBody(anna, "Your review", "★★★★☆ Anna", "Lovely cats, <b>fast</b> delivery", "Photos: 1", "You can change it until")
 	wantButton(t, mine, "✏️ Change it")
 
+	// The shop's staff are told of it (the workers' review:new), once, and
+	// answer from the message.
+	if keys := env.outboxKeys(review.JobNew); len(keys) != 1 {
+		t.Fatalf("new-review jobs %v, want one", keys)
+	}
+	saved, err := env.reviews.Mine(env.ctx, core.UserID(anna.ID()), review.ID(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := env.bot.Reviews.NewReviewMessages(env.ctx, saved.ID)
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("new-review messages %d, %v; want one to the owner", len(msgs), err)
+	}
+	env.deliver(msgs...)
+	told := env.wantBody(owner, "💬 Новый отзыв", "Cat stickers", "Lovely cats")
+	env.press(owner, told, "↩️ Ответить")
+	env.wantBody(owner, "Lovely cats")
+	env.send(owner, "/cancel")
+
 	// A second review of the same line is refused; the line shows the review.
 	if _, err := env.reviews.Create(env.ctx, core.UserID(anna.ID()), o.ID, 1, review.Draft{Rating: 1}); err != review.ErrAlreadyReviewed {
 		t.Errorf("second review: %v", err)

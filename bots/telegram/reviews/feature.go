@@ -12,6 +12,7 @@ import (
 	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/dialog"
 	"github.com/vitrina-shop/vitrina/core/review"
+	"github.com/vitrina-shop/vitrina/core/user"
 )
 
 // Feature is the reviews feature of the bot. Create it with New and hand it to
@@ -23,6 +24,7 @@ type Feature struct {
 	dialogs dialog.Store
 	log     *slog.Logger
 	reviews *review.Service
+	users   *user.Service
 }
 
 // New returns the feature, taking what it needs from d.
@@ -33,6 +35,7 @@ func New(d telegram.Deps) *Feature {
 		dialogs: d.Dialogs,
 		log:     d.Log,
 		reviews: d.Reviews,
+		users:   d.Users,
 	}
 }
 

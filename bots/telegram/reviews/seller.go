@@ -2,6 +2,8 @@ package reviews
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/vitrina-shop/vitrina/core"
@@ -97,6 +99,41 @@ func (b *Feature) showAdminReviews(ctx context.Context, r *telegram.Request, sho
 	b.k.Pager(k, lang, page, pages, telegram.VerbAdminReviews, shop.ID)
 	k.Row(telegram.Button(b.k.Label(lang, "btn_back"), telegram.VerbAdminMenu, shop.ID))
 	return b.k.Show(ctx, r, telegram.View{Text: text, Keyboard: k.Markup()})
+}
+
+// NewReviewMessages compose what tells a shop's staff of a new review of one
+// of its products: the review, a button to answer it and one to the shop's
+// reviews (workers.ReviewComposer). A review hidden since tells nobody.
+func (b *Feature) NewReviewMessages(ctx context.Context, id review.ID) ([]core.Message, error) {
+	rv, err := b.reviews.Review(ctx, id)
+	if errors.Is(err, review.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	staff, err := b.catalog.StaffOf(ctx, rv.ShopID)
+	if err != nil {
+		return nil, err
+	}
+	var msgs []core.Message
+	for _, m := range staff {
+		u, err := b.users.User(ctx, m.UserID)
+		if err != nil {
+			return nil, err
+		}
+		if u.Unreachable {
+			continue
+		}
+		lang := telegram.LangOf(u.Lang())
+		text := b.k.T(lang, "rev_new_staff", telegram.HTML(b.reviewText(lang, rv, true, listTextLen, 0)))
+		kb := (&telegram.Keyboard{}).
+			Row(telegram.Button(b.k.Label(lang, "rev_btn_reply_new"), verbAdminReply, rv.ID, 0)).
+			Row(telegram.Button(b.k.Label(lang, "rev_btn_shop_reviews"), telegram.VerbAdminReviews, rv.ShopID, 0)).Markup()
+		msgs = append(msgs, b.k.MessageTo(fmt.Sprintf("review:%d:new:%d", rv.ID, m.UserID), core.PriorityOrder, m.UserID,
+			telegram.View{Text: text, Keyboard: kb}))
+	}
+	return msgs, nil
 }
 
 // staffReviewArgs reads "<verb>:<review>:<page>" and returns the review, for the
