@@ -378,7 +378,8 @@ func seedChannel(ctx context.Context, d Deps, shop catalog.Shop) error {
 	}
 	p := products[0]
 	link := "https://t.me/" + d.BotUsername + "?start=p_" + strconv.FormatInt(int64(p.ID), 10)
-	caption := "🔥 <b>" + p.Title + "</b>\n\n" + p.Description + "\n\nРазмеры S–XL, забирайте в пункте на Тверской или с доставкой."
+	caption := "🔥 <b>" + p.Title + "</b> — " + roubles(p.Variants[0].Price) + "\n\n" + p.Description +
+		"\n\nРазмеры S–XL, забирайте в пункте на Тверской или с доставкой."
 	_, err = d.API.SendPhoto(ctx, &telego.SendPhotoParams{
 		ChatID:      telego.ChatID{ID: ChannelID},
 		Photo:       telego.InputFile{FileID: p.Photos[0]},
@@ -390,6 +391,15 @@ func seedChannel(ctx context.Context, d Deps, shop catalog.Shop) error {
 		return fmt.Errorf("post in the demo channel: %w", err)
 	}
 	return nil
+}
+
+// roubles writes a whole price as a post does: "4 990 ₽".
+func roubles(m core.Money) string {
+	digits := strconv.FormatInt(m.Amount/100, 10)
+	for i := len(digits) - 3; i > 0; i -= 3 {
+		digits = digits[:i] + "\u00a0" + digits[i:]
+	}
+	return digits + "\u00a0₽"
 }
 
 // addPhoto generates a product photo and gives it to the sandbox, as if uploaded.

@@ -140,7 +140,8 @@ func TestSeed(t *testing.T) {
 	}
 	if post := msgs[0]; func() bool {
 		b, ok := post.Button("Купить в боте")
-		return !ok || !strings.HasPrefix(b.URL, "https://t.me/vitrina_demo_bot?start=p_") || post.Photo == nil
+		return !ok || !strings.HasPrefix(b.URL, "https://t.me/vitrina_demo_bot?start=p_") || post.Photo == nil ||
+			!strings.Contains(post.Body(), "Худи оверсайз — 4\u00a0990\u00a0₽")
 	}() {
 		t.Errorf("channel post = %+v", post)
 	}

@@ -91,10 +91,17 @@ func (b *Feature) ShowAdminMenu(ctx context.Context, r *telegram.Request, id cor
 	if shop.Blocked {
 		text += "\n\n" + b.k.T(lang, "adm_shop_blocked")
 	}
+	// The paid orders wait for the staff: their count is on the button.
+	ordersLabel := b.k.Label(lang, "adm_btn_orders")
+	if _, waiting, err := b.orders.Orders(ctx, r.UserID(), order.Filter{ShopID: &id, Statuses: []order.Status{order.StatusPaid}, Limit: 1}); err != nil {
+		return err
+	} else if waiting > 0 {
+		ordersLabel = b.k.Label(lang, "adm_btn_orders_waiting", waiting)
+	}
 	k := &telegram.Keyboard{}
 	k.Row(
 		telegram.Button(b.k.Label(lang, "adm_btn_products"), verbAdminProducts, id, 0, 0),
-		telegram.Button(b.k.Label(lang, "adm_btn_orders"), VerbAdminOrders, id, OrderGroupPaid, 0),
+		telegram.Button(ordersLabel, VerbAdminOrders, id, OrderGroupPaid, 0),
 	)
 	k.Row(
 		telegram.Button(b.k.Label(lang, "adm_btn_stock"), verbAdminStock, id),

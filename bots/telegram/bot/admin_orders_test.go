@@ -286,6 +286,7 @@ func TestSeller_ConfirmsCardRefund(t *testing.T) {
 	num := strconv.FormatInt(int64(o.ID), 10)
 
 	env.send(owner, "/admin")
+	wantButton(t, env.lastBot(owner), "🧾 Заказы · ждут: 1") // the paid order waits for the staff
 	env.press(owner, env.lastBot(owner), "Заказы")
 	env.press(owner, env.lastBot(owner), "№"+num)
 	detail := env.wantBody(owner, "Оплаты", "120\u00a0₽ — получена", res.Payment.ProviderChargeID, res.Payment.ChargeID)
