@@ -220,13 +220,17 @@ func seedProducts(ctx context.Context, d Deps, shop catalog.Shop, items []produc
 			}
 			categories[it.category] = c.ID
 		}
-		photo, err := addPhoto(d.Sandbox, it.title, i)
+		count := 1
+		if len(it.variants) > 1 {
+			count = 3 // the clothes and shoes have a gallery: the card pages it
+		}
+		photos, err := addPhotos(d.Sandbox, it.title, i, count)
 		if err != nil {
 			return nil, err
 		}
 		n := catalog.NewProduct{
 			ShopID: shop.ID, CategoryID: categories[it.category],
-			Title: it.title, Description: it.description, Photos: []string{photo},
+			Title: it.title, Description: it.description, Photos: photos,
 		}
 		for _, v := range it.variants {
 			n.Variants = append(n.Variants, catalog.NewVariant{
@@ -343,11 +347,10 @@ func restorePhotos(ctx context.Context, d Deps, shop catalog.Shop) error {
 			if _, _, ok := d.Sandbox.FileData(p.Photos[0]); ok {
 				continue
 			}
-			photo, err := addPhoto(d.Sandbox, p.Title, int(p.ID))
+			photos, err := addPhotos(d.Sandbox, p.Title, int(p.ID), len(p.Photos))
 			if err != nil {
 				return err
 			}
-			photos := []string{photo}
 			if _, err := d.Catalog.UpdateProduct(ctx, owner, p.ID, catalog.ProductUpdate{Photos: &photos}); err != nil {
 				return fmt.Errorf("restore the photo of %s: %w", p.Title, err)
 			}
@@ -409,6 +412,20 @@ func addPhoto(s *sandbox.Server, title string, n int) (string, error) {
 		return "", fmt.Errorf("photo of %s: %w", title, err)
 	}
 	return att.FileID, nil
+}
+
+// addPhotos makes count photos of a product: the same colours (n, then n
+// plus the palette's length), each with another pattern, as views of it.
+func addPhotos(s *sandbox.Server, title string, n, count int) ([]string, error) {
+	var photos []string
+	for i := range count {
+		photo, err := addPhoto(s, title, n+i*len(palette))
+		if err != nil {
+			return nil, err
+		}
+		photos = append(photos, photo)
+	}
+	return photos, nil
 }
 
 // seedGroup makes the neighbours' chat with the shoppers and the seller in it.

@@ -90,10 +90,17 @@ func TestSeed(t *testing.T) {
 		t.Fatalf("card shop products = %d, %v; want 12", total, err)
 	}
 	for _, p := range products {
-		if len(p.Photos) != 1 {
-			t.Errorf("%s has %d photos", p.Title, len(p.Photos))
-		} else if _, _, ok := first.Sandbox.FileData(p.Photos[0]); !ok {
-			t.Errorf("the sandbox does not know the photo of %s", p.Title)
+		want := 1
+		if len(p.Variants) > 1 {
+			want = 3 // a gallery for the card to page
+		}
+		if len(p.Photos) != want {
+			t.Errorf("%s has %d photos, want %d", p.Title, len(p.Photos), want)
+		}
+		for _, photo := range p.Photos {
+			if _, _, ok := first.Sandbox.FileData(photo); !ok {
+				t.Errorf("the sandbox does not know a photo of %s", p.Title)
+			}
 		}
 	}
 	if pps, _ := base.Catalog.PickupPoints(ctx, w.Shops[0].ID); len(pps) != 2 {

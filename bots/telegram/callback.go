@@ -28,7 +28,7 @@ const (
 	VerbShops        = "sh" // sh:<page>: the list of shops
 	VerbShop         = "s"  // s:<shop>: a shop's front (categories)
 	VerbProducts     = "pl" // pl:<shop>:<category>:<page>: a page of products
-	VerbProduct      = "p"  // p:<product>:<variant>:<qty>: a product card
+	VerbProduct      = "p"  // p:<product>:<variant>:<qty>[:<photo>]: a product card (at its photo number photo)
 	VerbProductNew   = "pn" // pn:<product>:<variant>:<qty>: the same in a new message (search results stay)
 	VerbAddToCart    = "ac" // ac:<variant>:<qty>
 	VerbBuyNow       = "bn" // bn:<variant>:<qty>: checkout of one variant without the cart

@@ -20,6 +20,10 @@ type View struct {
 	Text     string // HTML
 	Photo    string // a Telegram file id; "" for a text message
 	Keyboard *telego.InlineKeyboardMarkup
+	// NewPhoto says the photo may differ from the one the pressed message
+	// shows (a card paging its photos): Show edits the media, not only the
+	// caption.
+	NewPhoto bool
 }
 
 // Telegram's limits on a message text and a caption, in characters.
@@ -42,6 +46,8 @@ func (b *Bot) Show(ctx context.Context, r *Request, v View) error {
 		switch {
 		case !isPhoto && v.Photo == "" && r.Msg.Text != "":
 			return b.editText(ctx, r.ChatID, r.Msg.MessageID, v.Text, v.Keyboard)
+		case isPhoto && v.Photo != "" && v.NewPhoto:
+			return b.editMedia(ctx, r.ChatID, r.Msg.MessageID, v)
 		case isPhoto && v.Photo != "":
 			return b.editCaption(ctx, r.ChatID, r.Msg.MessageID, v.Text, v.Keyboard)
 		}
@@ -82,6 +88,21 @@ func (b *Bot) SendView(ctx context.Context, chatID int64, v View) (*telego.Messa
 func (b *Bot) SendText(ctx context.Context, chatID int64, text string, kb *telego.InlineKeyboardMarkup) error {
 	_, err := b.SendView(ctx, chatID, View{Text: text, Keyboard: kb})
 	return err
+}
+
+// editMedia replaces a photo message's photo, caption and keyboard. "Message
+// is not modified" (a double tap) is success.
+func (b *Bot) editMedia(ctx context.Context, chatID int64, messageID int, v View) error {
+	_, err := b.api.EditMessageMedia(ctx, &telego.EditMessageMediaParams{
+		ChatID:      tu.ID(chatID),
+		MessageID:   messageID,
+		Media:       tu.MediaPhoto(tu.FileFromID(v.Photo)).WithCaption(b.Fit(ctx, v.Text, MaxCaptionLen)).WithParseMode(telego.ModeHTML),
+		ReplyMarkup: v.Keyboard,
+	})
+	if err != nil && !NotModified(err) {
+		return fmt.Errorf("edit media: %w", err)
+	}
+	return nil
 }
 
 // editText replaces a text message's text and keyboard. "Message is not modified"

@@ -75,9 +75,11 @@ func TestDemo_Browser(t *testing.T) {
 	b.tap("John opens the clothes", shops, buttonIs("Одежда"))
 	b.waitMessage("the shop lists its clothes", bot("Choose a product", buttonStarts("Худи оверсайз")))
 	b.tap("John opens the hoodie", shops, buttonStarts("Худи оверсайз"))
-	card := b.waitMessage("the bot shows the hoodie's card", bot("Худи оверсайз", `[data-testid="message-photo"]`, buttonStarts("L ·")))
+	card := b.waitMessage("the bot shows the hoodie's card", bot("Худи оверсайз", `[data-testid="message-photo"]`, buttonStarts("L ·"), buttonIs("1 / 3")))
+	b.tap("John looks at the hoodie's next photo", card, buttonIs("▶"))
+	b.waitMessage("the card shows its second photo, in place", bot("Худи оверсайз", buttonIs("2 / 3")))
 	b.tap("John chooses size L", card, buttonStarts("L ·"))
-	b.waitMessage("the card shows size L chosen", bot("Худи оверсайз", buttonStarts("✅ L ·"), buttonWith("Buy now")))
+	b.waitMessage("the card shows size L chosen, on the same photo", bot("Худи оверсайз", buttonStarts("✅ L ·"), buttonWith("Buy now"), buttonIs("2 / 3")))
 	b.readmeScreenshot(john.ID, card)
 	b.tap("John taps Buy now", card, buttonWith("Buy now"))
 	// A shop with pickup points or shipping options has one confirm button per way to

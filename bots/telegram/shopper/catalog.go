@@ -206,34 +206,45 @@ func (b *Feature) showProducts(ctx context.Context, r *telegram.Request, shop ca
 	return b.k.Show(ctx, r, telegram.View{Text: text, Keyboard: k.Markup()})
 }
 
+// onProduct shows a product card: p:<product>:<variant>:<qty>[:<photo>], the
+// photo the card shows (its index) kept as the choice changes.
 func (b *Feature) onProduct(ctx context.Context, r *telegram.Request, d telegram.CallbackData) error {
-	if err := d.Want(3); err != nil {
+	if d.Want(3) != nil && d.Want(4) != nil {
 		return telegram.ErrStaleButton
 	}
 	pid, err1 := d.Int(0)
 	vid, err2 := d.Int(1)
 	qty, err3 := d.Int(2)
+	photo, _ := d.Int(3)
 	if err1 != nil || err2 != nil || err3 != nil {
 		return telegram.ErrStaleButton
 	}
-	return b.showProduct(ctx, r, core.ProductID(pid), core.VariantID(vid), int(qty))
-}
-
-// showProduct shows a product card with variant vid (0: the first in stock) and
-// quantity qty chosen.
-func (b *Feature) showProduct(ctx context.Context, r *telegram.Request, id core.ProductID, vid core.VariantID, qty int) error {
-	v, err := b.productView(ctx, r, id, vid, qty)
+	v, err := b.productView(ctx, r, core.ProductID(pid), core.VariantID(vid), int(qty), int(photo))
 	if err != nil {
 		return err
 	}
 	return b.k.Show(ctx, r, v)
 }
 
-// productView renders a product card.
-func (b *Feature) productView(ctx context.Context, r *telegram.Request, id core.ProductID, vid core.VariantID, qty int) (telegram.View, error) {
+// showProduct shows a product card with variant vid (0: the first in stock) and
+// quantity qty chosen, at its first photo.
+func (b *Feature) showProduct(ctx context.Context, r *telegram.Request, id core.ProductID, vid core.VariantID, qty int) error {
+	v, err := b.productView(ctx, r, id, vid, qty, 0)
+	if err != nil {
+		return err
+	}
+	return b.k.Show(ctx, r, v)
+}
+
+// productView renders a product card, showing its photo number photo (of
+// several, paged with ◀ ▶ in place).
+func (b *Feature) productView(ctx context.Context, r *telegram.Request, id core.ProductID, vid core.VariantID, qty, photo int) (telegram.View, error) {
 	p, _, err := b.k.ShopperProduct(ctx, id)
 	if err != nil {
 		return telegram.View{}, err
+	}
+	if photo < 0 || photo >= len(p.Photos) {
+		photo = 0
 	}
 	chosen := chooseVariant(p, vid)
 	avail := max(chosen.Available(), 0)
@@ -271,6 +282,11 @@ func (b *Feature) productView(ctx context.Context, r *telegram.Request, id core.
 	lines = append(lines, facts...)
 
 	k := &telegram.Keyboard{}
+	if n := len(p.Photos); n > 1 {
+		k.Row(telegram.Button("◀", telegram.VerbProduct, p.ID, chosen.ID, qty, (photo+n-1)%n),
+			telegram.Button(fmt.Sprintf("%d / %d", photo+1, n), telegram.VerbNoop),
+			telegram.Button("▶", telegram.VerbProduct, p.ID, chosen.ID, qty, (photo+1)%n))
+	}
 	if len(p.Variants) > 1 {
 		for _, v := range p.Variants {
 			label := b.k.Label(lang, "btn_variant", v.Name, telegram.FormatMoney(lang, v.Price))
@@ -280,17 +296,17 @@ func (b *Feature) productView(ctx context.Context, r *telegram.Request, id core.
 			case v.ID == chosen.ID:
 				label = b.k.Label(lang, "btn_variant_chosen", v.Name, telegram.FormatMoney(lang, v.Price))
 			}
-			k.Row(telegram.Button(label, telegram.VerbProduct, p.ID, v.ID, 1))
+			k.Row(telegram.Button(label, telegram.VerbProduct, p.ID, v.ID, 1, photo))
 		}
 	}
 	if avail > 0 {
 		minus := telegram.Button("➖", telegram.VerbNoop)
 		if qty > 1 {
-			minus = telegram.Button("➖", telegram.VerbProduct, p.ID, chosen.ID, qty-1)
+			minus = telegram.Button("➖", telegram.VerbProduct, p.ID, chosen.ID, qty-1, photo)
 		}
 		plus := telegram.Button("➕", telegram.VerbNoop, "max")
 		if qty < avail && qty < maxCartQuantity {
-			plus = telegram.Button("➕", telegram.VerbProduct, p.ID, chosen.ID, qty+1)
+			plus = telegram.Button("➕", telegram.VerbProduct, p.ID, chosen.ID, qty+1, photo)
 		}
 		k.Row(minus, telegram.Button(b.k.Count(lang, "btn_qty", qty), telegram.VerbNoop), plus)
 		k.Row(
@@ -310,7 +326,9 @@ func (b *Feature) productView(ctx context.Context, r *telegram.Request, id core.
 
 	v := telegram.View{Text: strings.Join(lines, "\n"), Keyboard: k.Markup()}
 	if len(p.Photos) > 0 {
-		v.Photo = p.Photos[0]
+		// A card of several photos may show another than the pressed
+		// message does: its media is edited, not only its caption.
+		v.Photo, v.NewPhoto = p.Photos[photo], len(p.Photos) > 1
 	}
 	return v, nil
 }
