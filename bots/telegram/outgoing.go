@@ -229,3 +229,30 @@ func sendError(err error) error {
 	}
 	return se
 }
+
+// StaffMessages composes, for every staff member of a shop whom the bot can
+// reach, a message in their language: compose makes its text and keyboard,
+// keyOf its key (one message each, by that key).
+func (b *Bot) StaffMessages(ctx context.Context, shop core.ShopID, keyOf func(core.UserID) string,
+	compose func(lang string) (string, *telego.InlineKeyboardMarkup, error)) ([]core.Message, error) {
+	staff, err := b.catalog.StaffOf(ctx, shop)
+	if err != nil {
+		return nil, err
+	}
+	var msgs []core.Message
+	for _, m := range staff {
+		u, err := b.users.User(ctx, m.UserID)
+		if err != nil {
+			return nil, err
+		}
+		if u.Unreachable {
+			continue
+		}
+		text, kb, err := compose(LangOf(u.Lang()))
+		if err != nil {
+			return nil, err
+		}
+		msgs = append(msgs, b.MessageTo(keyOf(m.UserID), core.PriorityOrder, m.UserID, View{Text: text, Keyboard: kb}))
+	}
+	return msgs, nil
+}

@@ -198,15 +198,7 @@ func browserGroupBuy(t *testing.T, b *browser, john, marina demo.Persona) {
 	b.openChat("John looks at the neighbours' chat again", john.ID, demo.GroupID)
 	b.waitMessage("the card there counts him", messageQuery{Text: []string{"🤝 Термос 0,5 л", "Набрано: 8 шт."}})
 
-	b.switchPersona("switch to Марина", marina.ID)
-	b.send("Марина opens the admin menu", "/admin")
-	shops := b.waitMessage("her shops", bot("Выберите магазин", buttonStarts("Лавка Марины")))
-	b.tap("Марина opens her shop", shops, buttonStarts("Лавка Марины"))
-	menu := b.waitMessage("the admin menu", bot("", buttonIs("🤝 Совместные покупки")))
-	b.tap("Марина opens the group buys", menu, buttonIs("🤝 Совместные покупки"))
-	list := b.waitMessage("the shop's group buys", bot("Совместные покупки", buttonStarts("🟢 Термос 0,5 л · 8 шт.")))
-	b.tap("Марина opens the thermoses", list, buttonStarts("🟢 Термос 0,5 л"))
-	screen := b.waitMessage("the purchase's screen", bot("Участников: 6", buttonStarts("⏹ STOP")))
+	screen := b.openGroupBuy(marina, "🟢 Термос 0,5 л · 8 шт.", "Участников: 6")
 	b.tap("Марина calls STOP", screen, buttonStarts("⏹ STOP"))
 	b.waitMessage("the purchase is closed", bot("Сбор закрыт"))
 
@@ -245,20 +237,27 @@ func browserPayToJoin(t *testing.T, b *browser, john, marina demo.Persona) {
 		chromedp.WaitNotVisible(chromedp.CSS(`[data-testid="payment-dialog"]`)))
 	b.waitMessage("the bot confirms John's payment", bot("Payment received").after(invoice))
 
+	screen := b.openGroupBuy(marina, "🟢 Свеча ароматическая · 5 шт.", "Оплата при вступлении")
+	b.tap("Марина calls STOP", screen, buttonStarts("⏹ STOP"))
+	ask := b.waitMessage("Марина is asked to refund a difference", bot("Верните участнику разницу", buttonStarts("✅ Вернули")))
+	b.tap("Марина records the refund", ask, buttonStarts("✅ Вернули"))
+	b.waitMessage("it is recorded", bot("✅ Отмечено"))
+	t.Logf("the pay-to-join purchase settled: %s", b.screenshot("group-buy-pay-to-join"))
+}
+
+// openGroupBuy opens, as Марина, the purchase her shop's list shows as item,
+// and waits for its screen to say want and offer STOP.
+func (b *browser) openGroupBuy(marina demo.Persona, item, want string) shownMessage {
+	b.t.Helper()
 	b.switchPersona("switch to Марина", marina.ID)
 	b.send("Марина opens the admin menu", "/admin")
 	shops := b.waitMessage("her shops", bot("Выберите магазин", buttonStarts("Лавка Марины")))
 	b.tap("Марина opens her shop", shops, buttonStarts("Лавка Марины"))
 	menu := b.waitMessage("the admin menu", bot("", buttonIs("🤝 Совместные покупки")))
 	b.tap("Марина opens the group buys", menu, buttonIs("🤝 Совместные покупки"))
-	list := b.waitMessage("the shop's group buys", bot("Совместные покупки", buttonStarts("🟢 Свеча ароматическая · 5 шт.")))
-	b.tap("Марина opens the candles", list, buttonStarts("🟢 Свеча ароматическая"))
-	screen := b.waitMessage("the purchase's screen", bot("Оплата при вступлении", buttonStarts("⏹ STOP")))
-	b.tap("Марина calls STOP", screen, buttonStarts("⏹ STOP"))
-	ask := b.waitMessage("Марина is asked to refund a difference", bot("Верните участнику разницу", buttonStarts("✅ Вернули")))
-	b.tap("Марина records the refund", ask, buttonStarts("✅ Вернули"))
-	b.waitMessage("it is recorded", bot("✅ Отмечено"))
-	t.Logf("the pay-to-join purchase settled: %s", b.screenshot("group-buy-pay-to-join"))
+	list := b.waitMessage("the shop's group buys", bot("Совместные покупки", buttonStarts(item)))
+	b.tap("Марина opens "+item, list, buttonStarts(item))
+	return b.waitMessage("the purchase's screen", bot(want, buttonStarts("⏹ STOP")))
 }
 
 func browserTeamBuy(t *testing.T, b *browser, john demo.Persona) {

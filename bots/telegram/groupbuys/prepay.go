@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/mymmrac/telego"
+
 	"github.com/vitrina-shop/vitrina/bots/telegram"
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/groupbuy"
@@ -93,28 +95,16 @@ func (b *Feature) OwedMessages(ctx context.Context, p groupbuy.Purchase, pl grou
 	}
 	msgs := []core.Message{b.k.MessageTo(key, core.PriorityOrder, pl.Buyer,
 		telegram.View{Text: b.k.T(lang, "gb_owed", p.Title, telegram.FormatMoney(lang, p.Price), telegram.FormatMoney(lang, pl.Owed))})}
-	staff, err := b.catalog.StaffOf(ctx, p.Shop)
-	if err != nil {
-		return nil, err
-	}
-	for _, m := range staff {
-		u, err := b.users.User(ctx, m.UserID)
-		if err != nil {
-			return nil, err
-		}
-		if u.Unreachable {
-			continue
-		}
-		lang := telegram.LangOf(u.Lang())
-		text := b.k.T(lang, "gb_owed_staff", p.Title, telegram.FormatMoney(lang, p.Price), telegram.FormatMoney(lang, pl.Owed),
-			b.k.UserLabel(ctx, pl.Buyer), int64(pl.Order))
-		kb := (&telegram.Keyboard{}).
-			Row(telegram.Button(b.k.Label(lang, "gb_btn_owed_returned", telegram.FormatMoney(lang, pl.Owed)), verbOwedReturned, int64(p.ID), int64(pl.ID))).
-			Row(telegram.Button(b.k.Label(lang, "btn_admin_order"), telegram.VerbAdminOrderNew, int64(pl.Order))).Markup()
-		msgs = append(msgs, b.k.MessageTo(fmt.Sprintf("%s:staff:%d", key, m.UserID), core.PriorityOrder, m.UserID,
-			telegram.View{Text: text, Keyboard: kb}))
-	}
-	return msgs, nil
+	staff, err := b.k.StaffMessages(ctx, p.Shop, func(to core.UserID) string { return fmt.Sprintf("%s:staff:%d", key, to) },
+		func(lang string) (string, *telego.InlineKeyboardMarkup, error) {
+			text := b.k.T(lang, "gb_owed_staff", p.Title, telegram.FormatMoney(lang, p.Price), telegram.FormatMoney(lang, pl.Owed),
+				b.k.UserLabel(ctx, pl.Buyer), int64(pl.Order))
+			kb := (&telegram.Keyboard{}).
+				Row(telegram.Button(b.k.Label(lang, "gb_btn_owed_returned", telegram.FormatMoney(lang, pl.Owed)), verbOwedReturned, int64(p.ID), int64(pl.ID))).
+				Row(telegram.Button(b.k.Label(lang, "btn_admin_order"), telegram.VerbAdminOrderNew, int64(pl.Order))).Markup()
+			return text, kb, nil
+		})
+	return append(msgs, staff...), err
 }
 
 // onOwedReturned records, for the shop's staff, that they refunded a

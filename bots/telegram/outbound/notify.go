@@ -112,7 +112,7 @@ func (b *Composer) staffMessages(ctx context.Context, o order.Order, ev order.Ev
 			buyer += " (@" + u.Username + ")"
 		}
 	}
-	msgs, err := b.staffMessagesOf(ctx, shop.ID, func(to core.UserID) string { return orderMessageKey(o.ID, ev, to) },
+	msgs, err := b.k.StaffMessages(ctx, shop.ID, func(to core.UserID) string { return orderMessageKey(o.ID, ev, to) },
 		func(lang string) (string, *telego.InlineKeyboardMarkup, error) {
 			var text string
 			switch ev {
@@ -132,34 +132,6 @@ func (b *Composer) staffMessages(ctx context.Context, o order.Order, ev order.Ev
 		})
 	if err != nil {
 		return nil, fmt.Errorf("notify staff of order %d: %w", o.ID, err)
-	}
-	return msgs, nil
-}
-
-// staffMessagesOf composes, for every staff member of shop whom the bot can
-// reach, in their language, the message compose makes, under the key keyOf
-// gives them. The system writes here, for no staff member in particular
-// (catalog.Service.StaffOf).
-func (b *Composer) staffMessagesOf(ctx context.Context, shop core.ShopID, keyOf func(core.UserID) string,
-	compose func(lang string) (string, *telego.InlineKeyboardMarkup, error)) ([]core.Message, error) {
-	staff, err := b.catalog.StaffOf(ctx, shop)
-	if err != nil {
-		return nil, err
-	}
-	var msgs []core.Message
-	for _, m := range staff {
-		u, err := b.users.User(ctx, m.UserID)
-		if err != nil {
-			return nil, err
-		}
-		if u.Unreachable {
-			continue
-		}
-		text, kb, err := compose(telegram.LangOf(u.Lang()))
-		if err != nil {
-			return nil, err
-		}
-		msgs = append(msgs, b.k.MessageTo(keyOf(m.UserID), core.PriorityOrder, m.UserID, telegram.View{Text: text, Keyboard: kb}))
 	}
 	return msgs, nil
 }
@@ -193,7 +165,7 @@ func (b *Composer) CardRefundMessages(ctx context.Context, ch order.Charge) ([]c
 		return nil, fmt.Errorf("request card refund of order %d: %w", o.ID, err)
 	}
 	keyOf := func(to core.UserID) string { return fmt.Sprintf("refund:card:%d:%d", ch.ID, to) }
-	msgs, err := b.staffMessagesOf(ctx, shop.ID, keyOf, func(lang string) (string, *telego.InlineKeyboardMarkup, error) {
+	msgs, err := b.k.StaffMessages(ctx, shop.ID, keyOf, func(lang string) (string, *telego.InlineKeyboardMarkup, error) {
 		how := telegram.HTML(b.k.T(lang, "staff_refund_card", telegram.FormatMoney(lang, ch.Amount)))
 		var text string
 		switch o.Status {

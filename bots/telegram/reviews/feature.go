@@ -12,7 +12,6 @@ import (
 	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/dialog"
 	"github.com/vitrina-shop/vitrina/core/review"
-	"github.com/vitrina-shop/vitrina/core/user"
 )
 
 // Feature is the reviews feature of the bot. Create it with New and hand it to
@@ -24,7 +23,6 @@ type Feature struct {
 	dialogs dialog.Store
 	log     *slog.Logger
 	reviews *review.Service
-	users   *user.Service
 }
 
 // New returns the feature, taking what it needs from d.
@@ -35,7 +33,6 @@ func New(d telegram.Deps) *Feature {
 		dialogs: d.Dialogs,
 		log:     d.Log,
 		reviews: d.Reviews,
-		users:   d.Users,
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/mymmrac/telego"
+
 	"github.com/vitrina-shop/vitrina/core"
 	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/dialog"
@@ -112,28 +114,14 @@ func (b *Feature) NewReviewMessages(ctx context.Context, id review.ID) ([]core.M
 	if err != nil {
 		return nil, err
 	}
-	staff, err := b.catalog.StaffOf(ctx, rv.ShopID)
-	if err != nil {
-		return nil, err
-	}
-	var msgs []core.Message
-	for _, m := range staff {
-		u, err := b.users.User(ctx, m.UserID)
-		if err != nil {
-			return nil, err
-		}
-		if u.Unreachable {
-			continue
-		}
-		lang := telegram.LangOf(u.Lang())
-		text := b.k.T(lang, "rev_new_staff", telegram.HTML(b.reviewText(lang, rv, true, listTextLen, 0)))
-		kb := (&telegram.Keyboard{}).
-			Row(telegram.Button(b.k.Label(lang, "rev_btn_reply_new"), verbAdminReply, rv.ID, 0)).
-			Row(telegram.Button(b.k.Label(lang, "rev_btn_shop_reviews"), telegram.VerbAdminReviews, rv.ShopID, 0)).Markup()
-		msgs = append(msgs, b.k.MessageTo(fmt.Sprintf("review:%d:new:%d", rv.ID, m.UserID), core.PriorityOrder, m.UserID,
-			telegram.View{Text: text, Keyboard: kb}))
-	}
-	return msgs, nil
+	return b.k.StaffMessages(ctx, rv.ShopID, func(to core.UserID) string { return fmt.Sprintf("review:%d:new:%d", rv.ID, to) },
+		func(lang string) (string, *telego.InlineKeyboardMarkup, error) {
+			text := b.k.T(lang, "rev_new_staff", telegram.HTML(b.reviewText(lang, rv, true, listTextLen, 0)))
+			kb := (&telegram.Keyboard{}).
+				Row(telegram.Button(b.k.Label(lang, "rev_btn_reply_new"), verbAdminReply, rv.ID, 0)).
+				Row(telegram.Button(b.k.Label(lang, "rev_btn_shop_reviews"), telegram.VerbAdminReviews, rv.ShopID, 0)).Markup()
+			return text, kb, nil
+		})
 }
 
 // staffReviewArgs reads "<verb>:<review>:<page>" and returns the review, for the
