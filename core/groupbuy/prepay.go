@@ -241,7 +241,7 @@ func paidOnly(p *Purchase, places []Place) (kept, dropped []Place, jobs []core.J
 	}
 	p.Totals = Totals{PerVariant: map[core.VariantID]int{}}
 	for _, pl := range places {
-		if !pl.Paid {
+		if !paidStatus(pl.OrderStatus) {
 			pl.Status = PlaceLeft
 			dropped = append(dropped, pl)
 			if pl.Order != 0 {

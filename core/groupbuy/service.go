@@ -29,7 +29,7 @@ type Store interface {
 	// PurchaseStatus returns a purchase's status alone; ErrNotFound.
 	PurchaseStatus(ctx context.Context, id ID) (Status, error)
 	// ChangePlace locks the purchase, reads the buyer's place of the variant
-	// (zero if none), lets fn decide its quantity and pickup point (0: the
+	// (zero if none; OrderStatus set), lets fn decide its quantity and pickup point (0: the
 	// buyer leaves), records it at now with the purchase's units, and returns
 	// both.
 	// The jobs jobs makes of the purchase are written with the change.
@@ -42,7 +42,7 @@ type Store interface {
 	// price and stop time as fn leaves them, with the jobs fn returns.
 	UpdatePurchase(ctx context.Context, id ID, fn func(*Purchase) ([]core.Job, error)) (Purchase, error)
 	// SettlePurchase is UpdatePurchase that also gives fn the joined places,
-	// oldest first (Paid set), and records what it returns of them: their
+	// oldest first (OrderStatus set), and records what it returns of them: their
 	// quantity and cut (a place cut whole is no longer joined; one returned
 	// with Status PlaceLeft has left), their shares (Goods, Fee), and the
 	// purchase's units.
@@ -219,9 +219,9 @@ type Place struct {
 	// JoinSeq counts a pay-to-join place's joins (a change of an unpaid
 	// place is one): each has an order of its own.
 	JoinSeq int
-	// Paid is set, on the places SettlePurchase reads, when the place's
-	// order is paid.
-	Paid bool
+	// OrderStatus is the status of the place's order ("" for none), on the
+	// places ChangePlace and SettlePurchase read.
+	OrderStatus order.Status
 	// Owed is what of a card payment to join comes back after the price
 	// fell, refunded at the provider by the shop's staff; OwedReturned is
 	// when they recorded it.
@@ -931,10 +931,6 @@ func (s *Service) Join(ctx context.Context, buyer core.UserID, id ID, v core.Var
 	if quantity < 1 || quantity > MaxQuantity {
 		return Purchase{}, Place{}, ErrQuantity
 	}
-	held, heldStatus, err := s.placeOrder(ctx, id, buyer, v)
-	if err != nil {
-		return Purchase{}, Place{}, err
-	}
 	now := s.clock.Now()
 	var callOff core.OrderID
 	p, place, err := s.store.ChangePlace(ctx, id, buyer, v, now, func(p Purchase, place Place) (Place, error) {
@@ -950,9 +946,10 @@ func (s *Service) Join(ctx context.Context, buyer core.UserID, id ID, v core.Var
 		}
 		had := place.Quantity
 		changed := had != quantity || place.Pickup != pickup
-		known := place.Order != 0 && place.Order == held // the order read before the lock
-		if p.PayMode == PayToJoin && had > 0 && (changed || known && endedStatus(heldStatus)) {
-			if changed && known && paidStatus(heldStatus) {
+		// (A payment is not made under the purchase's lock: one that lands
+		// after this change is refunded with the order it paid.)
+		if p.PayMode == PayToJoin && had > 0 && (changed || place.Order != 0 && endedStatus(place.OrderStatus)) {
+			if changed && place.Order != 0 && paidStatus(place.OrderStatus) {
 				return Place{}, ErrPaidPlace
 			}
 			place.Quantity, callOff = 0, place.Order // a new join, paid anew
@@ -990,28 +987,6 @@ func (s *Service) Join(ctx context.Context, buyer core.UserID, id ID, v core.Var
 		}
 	}
 	return p, place, nil
-}
-
-// placeOrder is the order of buyer's joined place of a variant in a
-// pay-to-join purchase, and its status; 0 if none. (Read before the
-// purchase's lock: a payment is not made under it, and one that lands after
-// a change is refunded with the order it paid.)
-func (s *Service) placeOrder(ctx context.Context, id ID, buyer core.UserID, v core.VariantID) (core.OrderID, order.Status, error) {
-	places, err := s.store.BuyerPlaces(ctx, id, buyer)
-	if err != nil {
-		return 0, "", err
-	}
-	for _, pl := range places {
-		if pl.Variant != v || pl.Order == 0 || pl.Status != PlaceJoined {
-			continue
-		}
-		o, err := s.orders.OrderForSystem(ctx, pl.Order)
-		if err != nil {
-			return 0, "", err
-		}
-		return o.ID, o.Status, nil
-	}
-	return 0, "", nil
 }
 
 // Leave takes buyer's place of a variant out of an open purchase; a

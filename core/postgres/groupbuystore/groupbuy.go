@@ -192,9 +192,10 @@ func (s *Store) ChangePlace(ctx context.Context, id groupbuy.ID, buyer core.User
 		var status string
 		was.JoinPrice.Currency = p.Currency()
 		err = tx.QueryRow(ctx, `
-			SELECT id, quantity, coalesce(pickup_point_id, 0), joined_at, status, coalesce(order_id, 0), coalesce(join_price, 0), join_seq
-			FROM group_buy_places WHERE purchase_id = $1 AND buyer_id = $2 AND variant_id = $3`, id, buyer, v).
-			Scan(&was.ID, &was.Quantity, &was.Pickup, &was.JoinedAt, &status, &was.Order, &was.JoinPrice.Amount, &was.JoinSeq)
+			SELECT id, quantity, coalesce(pickup_point_id, 0), joined_at, status, coalesce(order_id, 0), coalesce(join_price, 0), join_seq,
+				coalesce((SELECT o.status FROM orders o WHERE o.id = p.order_id), '')
+			FROM group_buy_places p WHERE purchase_id = $1 AND buyer_id = $2 AND variant_id = $3`, id, buyer, v).
+			Scan(&was.ID, &was.Quantity, &was.Pickup, &was.JoinedAt, &status, &was.Order, &was.JoinPrice.Amount, &was.JoinSeq, &was.OrderStatus)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
@@ -304,19 +305,18 @@ func places(ctx context.Context, q store.Querier, id groupbuy.ID, cond string, a
 }
 
 // joinedPaid reads, in tx, the joined places of purchase id, oldest first,
-// each with Paid set when its order is paid.
+// each with its order's status.
 func joinedPaid(ctx context.Context, tx pgx.Tx, id groupbuy.ID, cur core.Currency) ([]groupbuy.Place, error) {
 	rows, err := tx.Query(ctx, `
-		SELECT `+placeColumns+`, coalesce((SELECT o.status IN ('paid', 'ready_for_pickup', 'shipped', 'completed')
-			FROM orders o WHERE o.id = p.order_id), false)
+		SELECT `+placeColumns+`, coalesce((SELECT o.status FROM orders o WHERE o.id = p.order_id), '')
 		FROM group_buy_places p WHERE p.purchase_id = $1 AND p.status = 'joined' ORDER BY p.id`, id)
 	if err != nil {
 		return nil, err
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (groupbuy.Place, error) {
-		var paid bool
-		pl, err := scanPlace(r, id, cur, &paid)
-		pl.Paid = paid
+		var st order.Status
+		pl, err := scanPlace(r, id, cur, &st)
+		pl.OrderStatus = st
 		return pl, err
 	})
 }
