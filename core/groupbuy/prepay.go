@@ -241,7 +241,7 @@ func paidOnly(p *Purchase, places []Place) (kept, dropped []Place, jobs []core.J
 	}
 	p.Totals = Totals{PerVariant: map[core.VariantID]int{}}
 	for _, pl := range places {
-		if !paidStatus(pl.OrderStatus) {
+		if !pl.OrderStatus.Paid() {
 			pl.Status = PlaceLeft
 			dropped = append(dropped, pl)
 			if pl.Order != 0 {
@@ -256,24 +256,6 @@ func paidOnly(p *Purchase, places []Place) (kept, dropped []Place, jobs []core.J
 	return kept, dropped, jobs
 }
 
-// paidStatus reports whether an order in status was paid and is not over.
-func paidStatus(st order.Status) bool {
-	switch st {
-	case order.StatusPaid, order.StatusReadyForPickup, order.StatusShipped, order.StatusCompleted:
-		return true
-	}
-	return false
-}
-
-// endedStatus reports whether an order in status ended without going ahead.
-func endedStatus(st order.Status) bool {
-	switch st {
-	case order.StatusExpired, order.StatusCancelled, order.StatusRefundPending, order.StatusRefunded:
-		return true
-	}
-	return false
-}
-
 // PrepaidPlace is a joined place of a pay-to-join purchase with its order's
 // status and total (what was paid, when paid).
 type PrepaidPlace struct {
@@ -283,7 +265,7 @@ type PrepaidPlace struct {
 }
 
 // paid reports whether the place's order was paid (and not since cancelled).
-func (pp PrepaidPlace) paid() bool { return paidStatus(pp.OrderStatus) }
+func (pp PrepaidPlace) paid() bool { return pp.OrderStatus.Paid() }
 
 // settlePrepaid is OrderPlaces for a pay-to-join purchase: each place is
 // settled as the package's comment says, a page of places by id above
@@ -316,7 +298,7 @@ func (s *Service) settlePrepaid(ctx context.Context, p Purchase, after PlaceID, 
 		switch {
 		case pl.JoinOrder != 0:
 			// Replaced already: the rest below is done again, harmlessly.
-		case pl.Order != 0 && endedStatus(pp.OrderStatus):
+		case pl.Order != 0 && pp.OrderStatus.Over():
 			after = pl.ID // given up unpaid: the waiting list's
 			continue
 		case pp.paid() && pp.OrderTotal.Amount <= final:

@@ -948,8 +948,8 @@ func (s *Service) Join(ctx context.Context, buyer core.UserID, id ID, v core.Var
 		changed := had != quantity || place.Pickup != pickup
 		// (A payment is not made under the purchase's lock: one that lands
 		// after this change is refunded with the order it paid.)
-		if p.PayMode == PayToJoin && had > 0 && (changed || place.Order != 0 && endedStatus(place.OrderStatus)) {
-			if changed && place.Order != 0 && paidStatus(place.OrderStatus) {
+		if p.PayMode == PayToJoin && had > 0 && (changed || place.Order != 0 && place.OrderStatus.Over()) {
+			if changed && place.Order != 0 && place.OrderStatus.Paid() {
 				return Place{}, ErrPaidPlace
 			}
 			place.Quantity, callOff = 0, place.Order // a new join, paid anew

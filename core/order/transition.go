@@ -104,3 +104,17 @@ func isPaid(s Status) bool {
 	}
 	return false
 }
+
+// Paid reports whether an order in status s was paid and goes ahead (paid,
+// shipped, ready for pickup, completed).
+func (s Status) Paid() bool { return isPaid(s) }
+
+// Over reports whether an order in status s ended without going ahead:
+// expired, cancelled, or its payment refunded.
+func (s Status) Over() bool {
+	switch s {
+	case StatusExpired, StatusCancelled, StatusRefundPending, StatusRefunded:
+		return true
+	}
+	return false
+}

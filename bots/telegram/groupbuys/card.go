@@ -182,7 +182,7 @@ func (b *Feature) showCard(ctx context.Context, r *telegram.Request, p groupbuy.
 		line := b.k.T(lang, "gb_mine_line", names[pl.Variant], pl.Quantity)
 		if pl.Order != 0 {
 			if o, err := b.orders.Order(ctx, r.UserID(), pl.Order); err == nil {
-				paid[pl.Variant] = slices.Contains([]order.Status{order.StatusPaid, order.StatusReadyForPickup, order.StatusShipped, order.StatusCompleted}, o.Status)
+				paid[pl.Variant] = o.Status.Paid()
 				if pl.Status == groupbuy.PlacePassed && o.Status != order.StatusExpired {
 					line += b.k.T(lang, "gb_mine_passed") // handed over (a place not paid in time says so)
 				} else {
