@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -199,7 +198,7 @@ func (s *Service) FinishHandover(ctx context.Context, hid HandoverID) (Handover,
 		return Handover{}, Place{}, err
 	}
 	if h.Status == HandoverDone && old.Order != 0 {
-		if _, err := s.orders.CallOff(ctx, old.Order, HandoverReason); err != nil && !errors.Is(err, order.ErrTransition) {
+		if err := s.callOff(ctx, old.Order, HandoverReason); err != nil {
 			return Handover{}, Place{}, err
 		}
 	}

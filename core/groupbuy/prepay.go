@@ -143,7 +143,7 @@ func (s *Service) joinOrder(ctx context.Context, p Purchase, pl Place) (Place, e
 		return Place{}, err
 	}
 	if !linked { // left, changed, or the purchase closed, while its order was made
-		if _, cerr := s.orders.CallOff(ctx, o.ID, LeftReason); cerr != nil && !errors.Is(cerr, order.ErrTransition) {
+		if cerr := s.callOff(ctx, o.ID, LeftReason); cerr != nil {
 			return Place{}, cerr
 		}
 		if err != nil {
@@ -181,7 +181,7 @@ func (s *Service) leave(ctx context.Context, buyer core.UserID, id ID, v core.Va
 		return Purchase{}, err
 	}
 	if callOff != 0 {
-		if _, err := s.orders.CallOff(ctx, callOff, LeftReason); err != nil && !errors.Is(err, order.ErrTransition) {
+		if err := s.callOff(ctx, callOff, LeftReason); err != nil {
 			return p, err
 		}
 	}
@@ -194,6 +194,12 @@ func (s *Service) CallOffPlaceOrder(ctx context.Context, o core.OrderID, reason 
 	if reason == "" {
 		reason = LeftReason
 	}
+	return s.callOff(ctx, o, reason)
+}
+
+// callOff calls off an order of a place for reason, refunding a paid one; an
+// order called off already, or past it, is no error (the callers run again).
+func (s *Service) callOff(ctx context.Context, o core.OrderID, reason string) error {
 	if _, err := s.orders.CallOff(ctx, o, reason); err != nil && !errors.Is(err, order.ErrTransition) {
 		return err
 	}
@@ -283,7 +289,7 @@ func (s *Service) settlePrepaid(ctx context.Context, p Purchase, after PlaceID, 
 			if pl.Quantity > 0 || pl.Order == 0 {
 				continue
 			}
-			if _, err := s.orders.CallOff(ctx, pl.Order, CutReason); err != nil && !errors.Is(err, order.ErrTransition) {
+			if err := s.callOff(ctx, pl.Order, CutReason); err != nil {
 				return after, false, err
 			}
 		}
@@ -335,7 +341,7 @@ func (s *Service) settlePrepaid(ctx context.Context, p Purchase, after PlaceID, 
 			if pp.paid() {
 				reason = RepricedReason
 			}
-			if _, err := s.orders.CallOff(ctx, pl.JoinOrder, reason); err != nil && !errors.Is(err, order.ErrTransition) {
+			if err := s.callOff(ctx, pl.JoinOrder, reason); err != nil {
 				return after, false, err
 			}
 		}

@@ -882,7 +882,7 @@ func (s *Service) calledOff(ctx context.Context, id ID, o core.OrderID) (stop bo
 	if err != nil || status != StatusCancelled {
 		return false, err
 	}
-	if _, err := s.orders.CallOff(ctx, o, CancelReason); err != nil && !errors.Is(err, order.ErrTransition) {
+	if err := s.callOff(ctx, o, CancelReason); err != nil {
 		return true, err
 	}
 	return true, nil
@@ -977,7 +977,7 @@ func (s *Service) Join(ctx context.Context, buyer core.UserID, id ID, v core.Var
 		return p, place, err
 	}
 	if callOff != 0 {
-		if _, err := s.orders.CallOff(ctx, callOff, ChangedReason); err != nil && !errors.Is(err, order.ErrTransition) {
+		if err := s.callOff(ctx, callOff, ChangedReason); err != nil {
 			return p, place, err
 		}
 	}
