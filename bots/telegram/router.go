@@ -345,6 +345,28 @@ func (b *Bot) SendInvoice(ctx context.Context, chatID int64, lang string, shop c
 	return b.routes.invoice(ctx, chatID, lang, shop, o)
 }
 
+// SendInvoiceOnce sends the invoice of an order awaiting payment unless one went
+// or is going (order.Service.BeginInvoice: two paths may try at once, a double
+// tap or a worker and the buyer); went is false then. A failed send gives the
+// right back (AbortInvoice), for a retry.
+func (b *Bot) SendInvoiceOnce(ctx context.Context, chatID int64, lang string, o order.Order) (went bool, err error) {
+	ok, err := b.orders.BeginInvoice(ctx, o.ID, o.BuyerID)
+	if err != nil || !ok {
+		return false, err
+	}
+	shop, err := b.catalog.Shop(ctx, o.ShopID)
+	if err == nil {
+		err = b.SendInvoice(ctx, chatID, lang, shop, o)
+	}
+	if err != nil {
+		if aerr := b.orders.AbortInvoice(context.WithoutCancel(ctx), o.ID); aerr != nil {
+			return false, errors.Join(err, aerr)
+		}
+		return false, err
+	}
+	return true, nil
+}
+
 // OnText registers the handler of text that is neither a command nor a step of a
 // conversation.
 func (r *Router) OnText(fn func(ctx context.Context, r *Request, text string) error) {

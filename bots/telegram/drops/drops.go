@@ -210,7 +210,7 @@ func (b *Feature) openLot(ctx context.Context, r *telegram.Request, arg string) 
 		}
 		sent++
 		if o.InvoiceMessageID == 0 {
-			went, err := b.sendInvoice(ctx, r.ChatID, r.Lang, o)
+			went, err := b.k.SendInvoiceOnce(ctx, r.ChatID, r.Lang, o)
 			if err != nil {
 				return err
 			}
@@ -244,7 +244,7 @@ func (b *Feature) SendClaimInvoice(ctx context.Context, o order.Order) error {
 	if err != nil {
 		return err
 	}
-	_, err = b.sendInvoice(ctx, int64(o.BuyerID), telegram.LangOf(u.Lang()), o)
+	_, err = b.k.SendInvoiceOnce(ctx, int64(o.BuyerID), telegram.LangOf(u.Lang()), o)
 	if code := telegram.APIErrorCode(err); code == 403 || code == 400 {
 		return nil // not started (or blocked): the link in the tap's answer brings them
 	}
@@ -252,27 +252,6 @@ func (b *Feature) SendClaimInvoice(ctx context.Context, o order.Order) error {
 		return fmt.Errorf("invoice of order %d: %w", o.ID, err)
 	}
 	return nil
-}
-
-// sendInvoice sends the invoice of a claim's order unless it went or is going:
-// the worker and the buyer opening the bot may both try at once, and one
-// invoice is what the buyer should get (order.Service.BeginInvoice).
-func (b *Feature) sendInvoice(ctx context.Context, chatID int64, lang string, o order.Order) (bool, error) {
-	ok, err := b.orders.BeginInvoice(ctx, o.ID, o.BuyerID)
-	if err != nil || !ok {
-		return false, err
-	}
-	shop, err := b.catalog.Shop(ctx, o.ShopID)
-	if err == nil {
-		err = b.k.SendInvoice(ctx, chatID, lang, shop, o)
-	}
-	if err != nil {
-		if aerr := b.orders.AbortInvoice(context.WithoutCancel(ctx), o.ID); aerr != nil {
-			return false, errors.Join(err, aerr)
-		}
-		return false, err
-	}
-	return true, nil
 }
 
 // variantTitle is a variant's product title with its name.

@@ -2,7 +2,6 @@ package groupbuys
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/mymmrac/telego"
@@ -33,19 +32,7 @@ func (b *Feature) joinInvoice(ctx context.Context, r *telegram.Request, pl group
 	if err != nil || o.Status != order.StatusAwaitingPayment {
 		return err
 	}
-	ok, err := b.orders.BeginInvoice(ctx, o.ID, o.BuyerID)
-	if err != nil || !ok {
-		return err
-	}
-	shop, err := b.catalog.Shop(ctx, o.ShopID)
-	if err == nil {
-		err = b.k.SendInvoice(ctx, r.ChatID, r.Lang, shop, o)
-	}
-	if err != nil {
-		if aerr := b.orders.AbortInvoice(context.WithoutCancel(ctx), o.ID); aerr != nil {
-			return errors.Join(err, aerr)
-		}
-	}
+	_, err = b.k.SendInvoiceOnce(ctx, r.ChatID, r.Lang, o)
 	return err
 }
 
