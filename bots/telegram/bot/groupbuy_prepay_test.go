@@ -8,7 +8,6 @@ import (
 
 	"github.com/vitrina-shop/vitrina/bots/sandbox"
 	"github.com/vitrina-shop/vitrina/core"
-	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/groupbuy"
 	"github.com/vitrina-shop/vitrina/core/order"
 )
@@ -22,12 +21,7 @@ import (
 func TestGroupBuy_PayToJoin(t *testing.T) {
 	t.Parallel()
 	env := newTestEnv(t)
-	seller, shop := env.cardShop("Пекарня")
-	if _, err := env.catalog.AddPickupPoint(env.ctx, core.UserID(seller.ID()), catalog.PickupPoint{
-		ShopID: shop.ID, Name: "Киоск", Address: "Ленина, 5", Hours: "10–20",
-	}); err != nil {
-		t.Fatal(err)
-	}
+	seller, shop, _ := env.bakery()
 	env.product(seller, shop, "Хлеб", "", variant("", 12000, 0))
 	env.send(seller, "/admin")
 	env.press(seller, env.lastBot(seller), "🤝 Совместные покупки")

@@ -13,7 +13,6 @@ import (
 
 	"github.com/vitrina-shop/vitrina/bots/sandbox"
 	"github.com/vitrina-shop/vitrina/core"
-	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/groupbuy"
 	"github.com/vitrina-shop/vitrina/core/order"
 )
@@ -350,18 +349,12 @@ func TestGroupBuy_ExtendCancel(t *testing.T) {
 func TestGroupBuy_Pickup(t *testing.T) {
 	t.Parallel()
 	env := newTestEnv(t)
-	seller, shop := env.cardShop("Пекарня")
-	if _, err := env.catalog.AddPickupPoint(env.ctx, core.UserID(seller.ID()), catalog.PickupPoint{
-		ShopID: shop.ID, Name: "Киоск", Address: "Ленина, 5", Hours: "10–20",
-	}); err != nil {
-		t.Fatal(err)
-	}
-	points, _ := env.catalog.PickupPoints(env.ctx, shop.ID)
+	seller, shop, kiosk := env.bakery()
 	bread := env.product(seller, shop, "Хлеб", "", variant("", 12000, 0))
 	gb, err := env.groups.Create(env.ctx, core.UserID(seller.ID()), groupbuy.Purchase{Shop: shop.ID, Product: bread.ID,
 		Variants: []core.VariantID{bread.Variants[0].ID}, Title: "Хлеб на неделю",
 		Tiers:   groupbuy.Tiers{{From: 1, Price: core.Money{Amount: 10000, Currency: "RUB"}}},
-		Minimum: groupbuy.Minimum{Kind: groupbuy.MinUnits, Value: 1}, Pickup: []core.PickupPointID{points[0].ID},
+		Minimum: groupbuy.Minimum{Kind: groupbuy.MinUnits, Value: 1}, Pickup: []core.PickupPointID{kiosk.ID},
 		Deadline: env.clock.Now().Add(time.Hour)})
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/vitrina-shop/vitrina/bots/sandbox"
 	"github.com/vitrina-shop/vitrina/core"
-	"github.com/vitrina-shop/vitrina/core/catalog"
 	"github.com/vitrina-shop/vitrina/core/order"
 	"github.com/vitrina-shop/vitrina/core/teambuy"
 )
@@ -135,13 +134,7 @@ func TestTeamBuy(t *testing.T) {
 func TestTeamBuy_Pickup(t *testing.T) {
 	t.Parallel()
 	env := newTestEnv(t)
-	seller, shop := env.cardShop("Пекарня")
-	if _, err := env.catalog.AddPickupPoint(env.ctx, core.UserID(seller.ID()), catalog.PickupPoint{
-		ShopID: shop.ID, Name: "Киоск", Address: "Ленина, 5", Hours: "10–20",
-	}); err != nil {
-		t.Fatal(err)
-	}
-	points, _ := env.catalog.PickupPoints(env.ctx, shop.ID)
+	seller, shop, kiosk := env.bakery()
 	bread := env.product(seller, shop, "Хлеб", "", variant("", 20000, 10))
 	if err := env.teams.SetOffer(env.ctx, core.UserID(seller.ID()), teambuy.Offer{Product: bread.ID, Size: 2, DiscountBP: 1000}); err != nil {
 		t.Fatal(err)
@@ -156,7 +149,7 @@ func TestTeamBuy_Pickup(t *testing.T) {
 	env.press(boris, env.wantBody(boris, "Где заберёте товар?"), "Киоск · Ленина, 5")
 	for _, u := range []*sandbox.User{anna, boris} {
 		os := env.buyerOrders(u)
-		if len(os) != 1 || os[0].Delivery != order.DeliveryPickup || os[0].PickupPointID != points[0].ID || os[0].Total.Amount != 18000 || os[0].Team != id {
+		if len(os) != 1 || os[0].Delivery != order.DeliveryPickup || os[0].PickupPointID != kiosk.ID || os[0].Total.Amount != 18000 || os[0].Team != id {
 			t.Errorf("the order of %d: %+v", u.ID(), os)
 		}
 	}

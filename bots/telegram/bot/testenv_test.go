@@ -388,6 +388,20 @@ func (e *testEnv) cardShop(name string) (*sandbox.User, catalog.Shop) {
 	})
 }
 
+// bakery is a card shop, Пекарня, with one pickup point: Киоск, Ленина, 5,
+// 10–20.
+func (e *testEnv) bakery() (*sandbox.User, catalog.Shop, catalog.PickupPoint) {
+	e.t.Helper()
+	seller, shop := e.cardShop("Пекарня")
+	kiosk, err := e.catalog.AddPickupPoint(e.ctx, core.UserID(seller.ID()), catalog.PickupPoint{
+		ShopID: shop.ID, Name: "Киоск", Address: "Ленина, 5", Hours: "10–20",
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return seller, shop, kiosk
+}
+
 // product adds a product; variants are (name, price in minor units, stock).
 func (e *testEnv) product(owner *sandbox.User, shop catalog.Shop, title, description string, variants ...catalog.NewVariant) catalog.Product {
 	e.t.Helper()
