@@ -345,13 +345,8 @@ func (s *Service) settlePrepaid(ctx context.Context, p Purchase, after PlaceID, 
 				return after, false, err
 			}
 		}
-		if stop, err := s.calledOff(ctx, p.ID, o.ID); err != nil || stop {
+		if stop, err := s.invoice(ctx, p.ID, o, send); err != nil || stop {
 			return after, false, err
-		}
-		if o.Status == order.StatusAwaitingPayment && o.InvoiceMessageID == 0 {
-			if err := send(o); err != nil {
-				return after, false, err
-			}
 		}
 		after = pl.ID
 	}

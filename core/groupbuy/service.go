@@ -835,13 +835,8 @@ func (s *Service) OrderPlaces(ctx context.Context, id ID, after PlaceID, send fu
 				return after, false, err
 			}
 		}
-		if stop, err := s.calledOff(ctx, id, o.ID); err != nil || stop {
+		if stop, err := s.invoice(ctx, id, o, send); err != nil || stop {
 			return after, false, err
-		}
-		if o.Status == order.StatusAwaitingPayment && o.InvoiceMessageID == 0 {
-			if err := send(o); err != nil {
-				return after, false, err
-			}
 		}
 		after = pl.ID
 	}
@@ -873,19 +868,23 @@ func finalOrder(p Purchase, pl Place) order.CheckoutRequest {
 	return req
 }
 
-// calledOff reads a purchase's status again after an order of its place was
-// linked: a cancel that commits after the read lists the order in its
+// invoice has the invoice of a place's order, just linked, sent (once: an
+// order whose invoice went is left). First it reads the purchase's status
+// again: a cancel that commits after the read lists the order in its
 // call-off (JobCancelled); one that committed before is seen here, the order
 // called off, and stop is true.
-func (s *Service) calledOff(ctx context.Context, id ID, o core.OrderID) (stop bool, err error) {
+func (s *Service) invoice(ctx context.Context, id ID, o order.Order, send func(order.Order) error) (stop bool, err error) {
 	status, err := s.store.PurchaseStatus(ctx, id)
-	if err != nil || status != StatusCancelled {
+	if err != nil {
 		return false, err
 	}
-	if err := s.callOff(ctx, o, CancelReason); err != nil {
-		return true, err
+	if status == StatusCancelled {
+		return true, s.callOff(ctx, o.ID, CancelReason)
 	}
-	return true, nil
+	if o.Status == order.StatusAwaitingPayment && o.InvoiceMessageID == 0 {
+		return false, send(o)
+	}
+	return false, nil
 }
 
 // organizes refuses anyone who may not run purchase id (organizer).
